@@ -1,0 +1,69 @@
+"""Translation catalogues (fr, ar, en) shared by the command lines and the dashboard.
+
+Every user-facing string is looked up here by key; French is the default. The catalogues are
+TOML files beside this module, flattened to dotted keys (``ingest.not_a_number.message``).
+No global state is installed (no ``gettext.install``): callers pass the language explicitly,
+so concurrent sessions in different languages never see each other's strings.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from functools import cache
+from pathlib import Path
+
+LANGUAGES: tuple[str, ...] = ("fr", "ar", "en")
+DEFAULT_LANGUAGE = "fr"
+RTL_LANGUAGES = frozenset({"ar"})
+_HERE = Path(__file__).parent
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = str(value)
+    return flat
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The flattened catalogue of one language."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    with open(_HERE / f"{lang}.toml", "rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def normalise_language(lang: str | None) -> str:
+    """Map whatever a user or URL gave (``AR``, ``fr-MA``, None) to a supported language."""
+    if not lang:
+        return DEFAULT_LANGUAGE
+    short = lang.strip().lower().replace("_", "-").split("-")[0]
+    return short if short in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
+    """Translate ``key`` into ``lang`` and fill its ``{placeholders}``.
+
+    A missing key is a programming error caught by the catalogue tests, so it raises rather
+    than showing a raw key to a user.
+    """
+    template = catalogue(normalise_language(lang))[key]
+    return template.format_map(_Defaulting(params)) if params else template
+
+
+def placeholders(template: str) -> set[str]:
+    """Names used as ``{name}`` in a template (for the catalogue consistency tests)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+class _Defaulting(dict):
+    """Leave unknown placeholders visible instead of raising mid-report."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

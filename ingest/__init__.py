@@ -1,0 +1,1 @@
+"""Files in, clean rows out: read, normalise, validate and commit indicator submissions."""

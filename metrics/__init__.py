@@ -1,0 +1,1 @@
+"""Scores: the framework, normalisation, aggregation, coverage, sustainability, quality, robustness."""

@@ -1,0 +1,335 @@
+"""The framework as data: principles, indicators, units and breakdowns, loaded from TOML files.
+
+The specification (these Pydantic models) is kept apart from the code that validates
+submissions and computes scores. A framework that contradicts itself (an unknown unit or
+principle, a weight that is not positive, goalposts with min >= max, a cycle among derived
+indicators, two units claiming the same alias) is rejected at load time with every problem
+listed, so a bad edit never reaches scoring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+import unicodedata
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_FRAMEWORK_DIR = Path(__file__).resolve().parent.parent / "data" / "framework"
+BREAKDOWN_COLUMNS: tuple[str, ...] = ("sex", "age_band", "disability", "area", "region")
+
+
+class Names(BaseModel):
+    """A label in the three languages of the network."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    fr: Annotated[str, Field(min_length=1)]
+    ar: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+    def get(self, lang: str) -> str:
+        return getattr(self, lang, self.fr)
+
+
+class UnitKind(StrEnum):
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    PERCENT = "percent"
+    BOOLEAN = "boolean"
+
+
+class Direction(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    NONE = "none"
+
+
+class TimeAggregation(StrEnum):
+    SUM = "sum"
+    MEAN = "mean"
+    LAST = "last"
+    MAX = "max"
+    WMEAN = "wmean"
+    RATIO = "ratio"
+
+
+class Transform(StrEnum):
+    NONE = "none"
+    LOG = "log"
+
+
+class Normalisation(StrEnum):
+    GOALPOSTS = "goalposts"
+    MINMAX = "minmax"
+    ZSCORE = "zscore"
+    RANK = "rank"
+    TARGET = "target"
+
+
+class Aggregation(StrEnum):
+    ARITHMETIC = "arithmetic"
+    GEOMETRIC = "geometric"
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and space-insensitive key used for every alias lookup (headers, units...)."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.replace("_", " ").replace("-", " ").split())
+
+
+class Unit(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: Annotated[str, Field(min_length=1)]
+    kind: UnitKind
+    name: Names
+    min: float | None = None
+    max: float | None = None
+    aliases: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _range(self) -> Unit:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"unit {self.code}: min {self.min} must be below max {self.max}")
+        return self
+
+    def folded_aliases(self) -> set[str]:
+        return {fold(a) for a in (self.code, *self.aliases, self.name.fr, self.name.ar, self.name.en)}
+
+    def range_text(self) -> str:
+        low = "−∞" if self.min is None else f"{self.min:g}"
+        high = "+∞" if self.max is None else f"{self.max:g}"
+        return f"{low} – {high}"
+
+
+class Principle(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: Annotated[str, Field(min_length=1)]
+    name: Names
+    description: Names | None = None
+    weight: Annotated[float, Field(gt=0)] = 1.0
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    name: Names
+    unit: str
+    direction: Direction = Direction.UP
+    aggregation: TimeAggregation = TimeAggregation.SUM
+    weight_by: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    transform: Transform = Transform.NONE
+    normalisation: Normalisation = Normalisation.GOALPOSTS
+    goalposts: tuple[float, float] | None = None
+    target: float | None = None
+    weights: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    min: float | None = None
+    max: float | None = None
+    iris: str | None = None
+    sdg: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Indicator:
+        if self.goalposts is not None and self.goalposts[0] >= self.goalposts[1]:
+            raise ValueError(f"indicator {self.code}: goalpost min {self.goalposts[0]} must be below max {self.goalposts[1]}")
+        if self.aggregation is TimeAggregation.RATIO and not (self.numerator and self.denominator):
+            raise ValueError(f"indicator {self.code}: a ratio needs a numerator and a denominator")
+        if self.aggregation is not TimeAggregation.RATIO and (self.numerator or self.denominator):
+            raise ValueError(f"indicator {self.code}: numerator/denominator are only for aggregation = 'ratio'")
+        if self.weights and self.goalposts is None and self.normalisation in (Normalisation.GOALPOSTS,):
+            raise ValueError(f"indicator {self.code}: goalposts are required with normalisation 'goalposts'")
+        if self.normalisation is Normalisation.TARGET and self.target is None:
+            raise ValueError(f"indicator {self.code}: normalisation 'target' needs a target")
+        return self
+
+    @property
+    def derived(self) -> bool:
+        """Computed by Athar from other indicators, never submitted."""
+        return self.aggregation is TimeAggregation.RATIO
+
+
+class Breakdown(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    values: tuple[str, ...]
+    aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class FrameworkMeta(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: Names
+    principle_aggregation: Aggregation = Aggregation.ARITHMETIC
+    composite_aggregation: Aggregation = Aggregation.GEOMETRIC
+    coverage_threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
+class Framework(BaseModel):
+    """A whole framework version. Immutable; edits produce a new version with a new hash."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    meta: FrameworkMeta
+    principles: tuple[Principle, ...]
+    indicators: tuple[Indicator, ...]
+    units: tuple[Unit, ...]
+    breakdowns: dict[Literal["sex", "age_band", "disability", "area", "region"], Breakdown] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Framework:
+        problems: list[str] = []
+        for kind, items in (("principle", self.principles), ("indicator", self.indicators), ("unit", self.units)):
+            seen: set[str] = set()
+            for item in items:
+                if item.code.casefold() in seen:
+                    problems.append(f"{kind} {item.code} is defined twice")
+                seen.add(item.code.casefold())
+        principles = {p.code for p in self.principles}
+        units = {u.code for u in self.units}
+        indicators = {i.code for i in self.indicators}
+        if not self.principles:
+            problems.append("the framework has no principle")
+        for ind in self.indicators:
+            if ind.unit not in units:
+                problems.append(f"indicator {ind.code}: unknown unit {ind.unit!r}")
+            for principle in ind.weights:
+                if principle not in principles:
+                    problems.append(f"indicator {ind.code}: unknown principle {principle!r} in weights")
+            for ref_name in ("weight_by", "numerator", "denominator"):
+                ref = getattr(ind, ref_name)
+                if ref is not None and ref not in indicators:
+                    problems.append(f"indicator {ind.code}: {ref_name} refers to unknown indicator {ref!r}")
+        problems += _derivation_cycles(self.indicators)
+        owner: dict[str, str] = {}
+        for unit in self.units:
+            for alias in unit.folded_aliases():
+                if alias in owner and owner[alias] != unit.code:
+                    problems.append(f"alias {alias!r} is claimed by units {owner[alias]} and {unit.code}")
+                owner[alias] = unit.code
+        for name, breakdown in self.breakdowns.items():
+            for code in breakdown.aliases:
+                if code not in breakdown.values:
+                    problems.append(f"breakdown {name}: aliases for unknown value {code!r}")
+        for principle in principles:
+            if not any(principle in ind.weights for ind in self.indicators):
+                problems.append(f"principle {principle} has no indicator")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # -- lookups -------------------------------------------------------------------------
+    @cached_property
+    def unit_by_code(self) -> dict[str, Unit]:
+        return {u.code: u for u in self.units}
+
+    @cached_property
+    def indicator_by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
+
+    @cached_property
+    def principle_by_code(self) -> dict[str, Principle]:
+        return {p.code: p for p in self.principles}
+
+    def unit_of(self, indicator_code: str) -> Unit:
+        return self.unit_by_code[self.indicator_by_code[indicator_code].unit]
+
+    def value_range(self, indicator: Indicator) -> tuple[float | None, float | None]:
+        """The allowed range: the indicator's own bounds, else its unit's."""
+        unit = self.unit_by_code[indicator.unit]
+        low = indicator.min if indicator.min is not None else unit.min
+        high = indicator.max if indicator.max is not None else unit.max
+        return low, high
+
+    def unit_alias_table(self) -> dict[str, str]:
+        """Folded alias → unit code."""
+        return {alias: u.code for u in self.units for alias in u.folded_aliases()}
+
+    def breakdown_alias_table(self, name: str) -> dict[str, str]:
+        """Folded alias (and the codes themselves) → stored code, for one breakdown column."""
+        breakdown = self.breakdowns.get(name)
+        if breakdown is None:
+            return {}
+        table = {fold(v): v for v in breakdown.values}
+        for code, aliases in breakdown.aliases.items():
+            table.update({fold(a): code for a in aliases})
+        return table
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Identifies a framework version by its content (order-insensitive JSON, SHA-256)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _derivation_cycles(indicators: tuple[Indicator, ...]) -> list[str]:
+    edges = {i.code: [r for r in (i.numerator, i.denominator) if r] for i in indicators}
+    problems: list[str] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(code: str, path: list[str]) -> None:
+        if state.get(code) == 2 or code not in edges:
+            return
+        if state.get(code) == 1:
+            cycle = path[path.index(code) :] + [code]
+            problems.append("derived indicators form a cycle: " + " → ".join(cycle))
+            return
+        state[code] = 1
+        for ref in edges[code]:
+            visit(ref, [*path, code])
+        state[code] = 2
+
+    for code in edges:
+        visit(code, [])
+    return problems
+
+
+class FrameworkError(ValueError):
+    """The framework files are missing, unreadable or inconsistent; ``problems`` lists them all."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"invalid framework in {path}: " + "; ".join(problems))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise FrameworkError(path, [f"{path.name}: {exc}"]) from exc
+
+
+def framework_from_dict(data: dict, source: Path | str = "<memory>") -> Framework:
+    try:
+        return Framework.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{where}: {err['msg'].removeprefix('Value error, ')}" if where else err["msg"].removeprefix("Value error, "))
+        raise FrameworkError(Path(source), problems) from None
+
+
+def load_framework(directory: Path | str = DEFAULT_FRAMEWORK_DIR) -> Framework:
+    """Load ``framework.toml``, ``indicators.toml``, ``units.toml`` and ``breakdowns.toml``."""
+    directory = Path(directory)
+    if not (directory / "framework.toml").is_file():
+        raise FrameworkError(directory, ["framework.toml not found"])
+    main = _read_toml(directory / "framework.toml")
+    data = {
+        "meta": main.get("framework", {}),
+        "principles": main.get("principle", []),
+        "indicators": _read_toml(directory / "indicators.toml").get("indicator", []),
+        "units": _read_toml(directory / "units.toml").get("unit", []),
+        "breakdowns": _read_toml(directory / "breakdowns.toml"),
+    }
+    return framework_from_dict(data, directory)

@@ -1,0 +1,143 @@
+"""Connection handling for one DuckDB file shared by many threads of one process.
+
+DuckDB 2 fails (or silently returns nothing) when threads share one connection, so every read
+takes its own cursor and reads its result fully before closing it; all writes go through
+``Store.write``, which serialises them behind one lock and runs each in its own transaction
+(committed transactions survive ``kill -9``; an open one is discarded on restart).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import polars as pl
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    """Naive UTC timestamp, the form every TIMESTAMP column of the store holds."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration file, in order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise RuntimeError(f"badly named migration {path.name}")
+        found.append((int(match.group(1)), path.stem, path.read_text(encoding="utf-8")))
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+class Store:
+    """One DuckDB file. Create with :func:`open_store` so each process holds one handle per file."""
+
+    def __init__(self, path: Path | str, *, upto: int | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.raw_dir = self.path.parent / "raw"
+        self._con = duckdb.connect(str(self.path))
+        self._write_lock = threading.RLock()
+        self.migrate(upto=upto)
+
+    # -- schema ----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self.cursor() as cur:
+            exists = cur.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            ).fetchone()[0]
+            if not exists:
+                return 0
+            return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def migrate(self, *, upto: int | None = None) -> list[int]:
+        """Apply pending migrations, each in its own transaction; returns the versions applied."""
+        applied: list[int] = []
+        with self._write_lock:
+            with self.cursor() as cur:
+                cur.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+                )
+            current = self.schema_version()
+            for version, name, sql in migrations():
+                if version <= current or (upto is not None and version > upto):
+                    continue
+                with self.cursor() as cur:
+                    cur.execute("BEGIN TRANSACTION")
+                    try:
+                        cur.execute(sql)
+                        cur.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utc_now()])
+                        cur.execute("COMMIT")
+                    except Exception:
+                        cur.execute("ROLLBACK")
+                        raise
+                applied.append(version)
+        return applied
+
+    # -- reads -----------------------------------------------------------------------------
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor for this thread and this use only."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run a read and return it fully materialised as a Polars frame."""
+        with self.cursor() as cur:
+            return cur.sql(sql, params=params).pl()
+
+    def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
+        with self.cursor() as cur:
+            row = cur.execute(sql, params or []).fetchone()
+            return None if row is None else row[0]
+
+    # -- writes ----------------------------------------------------------------------------
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work(cursor)`` in one transaction, serialised with every other write."""
+        with self._write_lock, self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                result = work(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return result
+
+    def close(self) -> None:
+        with _registry_lock:
+            _open_stores.pop(self.path.resolve(), None)
+        self._con.close()
+
+
+_open_stores: dict[Path, Store] = {}
+_registry_lock = threading.Lock()
+
+
+def open_store(path: Path | str) -> Store:
+    """The process-wide handle for ``path`` (DuckDB allows one read-write holder per file)."""
+    key = Path(path).resolve()
+    with _registry_lock:
+        store = _open_stores.get(key)
+        if store is None:
+            store = Store(key)
+            _open_stores[key] = store
+        return store
