@@ -11,7 +11,9 @@ from metrics.framework import BREAKDOWN_COLUMNS, fold
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS)
-CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+#: Read for people, ignored by the importer (the template's indicator names).
+INFORMATIONAL_COLUMNS: tuple[str, ...] = ("indicator_name",)
+CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + INFORMATIONAL_COLUMNS
 
 #: canonical name → what people write (the canonical name itself always matches too).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -49,6 +51,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "disability": ("handicap", "situation de handicap", "psh", "disability", "الإعاقة", "إعاقة"),
     "area": ("milieu", "zone", "urbain/rural", "area", "urban/rural", "الوسط", "المجال"),
     "region": ("région", "region", "الجهة", "الإقليم"),
+    "indicator_name": (
+        "nom de l'indicateur", "libellé", "libelle", "intitulé", "indicator name", "label", "اسم المؤشر",
+    ),
 }
 
 _LOOKUP: dict[str, str] = {}

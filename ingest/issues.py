@@ -61,6 +61,9 @@ ISSUE_CODES: dict[str, Severity] = {
     "period_in_progress": Severity.WARNING,
     "invalid_breakdown": Severity.ERROR,
     "duplicate_key": Severity.ERROR,
+    # organisation registry files
+    "invalid_value": Severity.ERROR,
+    "duplicate_org": Severity.ERROR,
 }
 
 #: Schema of a report frame. ``line`` is null for file-level problems.

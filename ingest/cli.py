@@ -1,0 +1,206 @@
+"""Command line: ``python -m ingest check|load|orgs|template|demo``.
+
+Exit status: 0 when every file was accepted (or already received), 1 when any was rejected,
+2 for usage errors (bad arguments, missing file, invalid framework).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from i18n import LANGUAGES, normalise_language, t
+from ingest.issues import render_report
+from ingest.orgs import read_org_file
+from ingest.pipeline import FileResult, check_file, load_file
+from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, load_framework
+from store.db import open_store
+from store.registry import upsert_organizations
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_DIR = REPO / "data" / "demo"
+MAX_PRINTED_ISSUES = 200
+
+
+class UsageError(Exception):
+    """Bad arguments or inputs that are not submissions (exit status 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="Athar: validate and load indicator submissions")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(os.environ.get("ATHAR_LANG")))
+        p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+        p.add_argument("--framework", type=Path, default=DEFAULT_FRAMEWORK_DIR)
+
+    check = sub.add_parser("check", help="validate files, store nothing")
+    check.add_argument("files", nargs="+", type=Path)
+    check.add_argument("--db", type=Path, help="check organisations against this database's registry")
+    check.add_argument("--org", help="the uploading member organisation")
+    common(check)
+
+    load = sub.add_parser("load", help="validate and store files (one transaction per file)")
+    load.add_argument("files", nargs="+", type=Path)
+    load.add_argument("--db", type=Path, required=True)
+    load.add_argument("--org", help="the uploading member organisation (org_code may then be omitted)")
+    load.add_argument("--dry-run", action="store_true", help="validate against the database, store nothing")
+    load.add_argument("--uploaded-by", default=None)
+    common(load)
+
+    orgs = sub.add_parser("orgs", help="register or update organisations from a CSV file")
+    orgs.add_argument("file", type=Path)
+    orgs.add_argument("--db", type=Path, required=True)
+    common(orgs)
+
+    sub.add_parser("template", help="write a ready-to-fill submission template", add_help=False)
+
+    demo = sub.add_parser("demo", help="create the database and load the demo network through ingestion")
+    demo.add_argument("--db", type=Path, required=True)
+    common(demo)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "template":
+        from ingest.template import template_main
+
+        return template_main(argv[1:])
+    args = _parser().parse_args(argv)
+    try:
+        framework = load_framework(args.framework)
+        if args.command == "check":
+            return _check(args, framework)
+        if args.command == "load":
+            return _load(args, framework)
+        if args.command == "orgs":
+            return _orgs(args, framework)
+        return _demo(args, framework)
+    except FrameworkError as exc:
+        print(t("framework.invalid", args.lang, path=exc.path), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+def _read(path: Path, lang: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise UsageError(t("cli.file_not_found", lang, path=path)) from None
+
+
+def _check(args: argparse.Namespace, framework: Framework) -> int:
+    store = open_store(args.db) if args.db else None
+    results = [
+        check_file(_read(p, args.lang), p.name, framework=framework, store=store, member_org=args.org)[0]
+        for p in args.files
+    ]
+    return _report(results, args)
+
+
+def _load(args: argparse.Namespace, framework: Framework) -> int:
+    payloads = [(p, _read(p, args.lang)) for p in args.files]
+    store = open_store(args.db)
+    results = [
+        load_file(store, data, p.name, framework=framework, member_org=args.org, uploaded_by=args.uploaded_by,
+                  dry_run=args.dry_run)
+        for p, data in payloads
+    ]
+    return _report(results, args)
+
+
+def _report(results: list[FileResult], args: argparse.Namespace) -> int:
+    if args.json:
+        json.dump([r.to_json(args.lang) for r in results], sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+    else:
+        for result in results:
+            print_result(result, args.lang)
+    return 0 if all(r.accepted for r in results) else 1
+
+
+def print_result(result: FileResult, lang: str, out=sys.stdout) -> None:
+    print(f"{result.file_name}: {result.summary(lang)}", file=out)
+    if result.issues.is_empty():
+        return
+    report = result.report(lang)
+    for issue in report.head(MAX_PRINTED_ISSUES).iter_rows(named=True):
+        where = []
+        if issue["line"] is not None:
+            where.append(f"{t('report.line', lang)} {issue['line']}")
+        if issue["column"]:
+            where.append(f"{t('report.column', lang)} « {issue['column']} »")
+        severity = t(f"report.{issue['severity']}", lang)
+        print(f"  [{severity}] {' · '.join(where)} — {issue['message']}", file=out)
+        print(f"      → {issue['hint']}", file=out)
+    if report.height > MAX_PRINTED_ISSUES:
+        print("  " + t("report.more_issues", lang, count=report.height - MAX_PRINTED_ISSUES), file=out)
+
+
+def _orgs(args: argparse.Namespace, framework: Framework) -> int:
+    data = _read(args.file, args.lang)
+    parsed = read_org_file(data, args.file.name, framework)
+    if parsed.has_errors:
+        if args.json:
+            json.dump({"file": args.file.name, "status": "rejected", "issues": render_report(parsed.issues, args.lang).to_dicts()},
+                      sys.stdout, ensure_ascii=False, indent=2)
+            print()
+        else:
+            print(t("cli.orgs_invalid", args.lang))
+            for issue in render_report(parsed.issues, args.lang).iter_rows(named=True):
+                line = f"{t('report.line', args.lang)} {issue['line']} · " if issue["line"] is not None else ""
+                print(f"  {line}« {issue['column']} » — {issue['message']} → {issue['hint']}")
+        return 1
+    count = upsert_organizations(open_store(args.db), parsed.rows)
+    if args.json:
+        json.dump({"file": args.file.name, "status": "accepted", "organisations": count}, sys.stdout)
+        print()
+    else:
+        print(t("cli.orgs_loaded", args.lang, count=count, db=args.db))
+    return 0
+
+
+def _demo(args: argparse.Namespace, framework: Framework) -> int:
+    """Register the demo organisations and load every demo file, in order, through ``load_file``."""
+    store = open_store(args.db)
+    parsed = read_org_file((DEMO_DIR / "organizations.csv").read_bytes(), "organizations.csv", framework)
+    if parsed.has_errors:
+        raise UsageError(t("cli.orgs_invalid", args.lang))
+    upsert_organizations(store, parsed.rows)
+    accepted = rejected = 0
+    with open(DEMO_DIR / "manifest.csv", encoding="utf-8", newline="") as fh:
+        manifest = list(csv.DictReader(fh))
+    for entry in manifest:
+        path = DEMO_DIR / "submissions" / entry["file"]
+        uploaded_at = datetime.fromisoformat(entry["uploaded_at"].replace("Z", "+00:00")).replace(tzinfo=None)
+        result = load_file(
+            store, path.read_bytes(), path.name, framework=framework, member_org=entry["org_code"] or None,
+            uploaded_by=entry.get("uploaded_by") or None, uploaded_at=uploaded_at,
+        )
+        if result.accepted:
+            accepted += 1
+        else:
+            rejected += 1
+        if not args.json and (result.status == "rejected") != (entry.get("expect") == "reject"):
+            print_result(result, args.lang)
+    values = store.scalar("SELECT count(*) FROM observations_current")
+    summary = t("cli.demo_summary", args.lang, orgs=parsed.rows.height, files=len(manifest), accepted=accepted,
+                rejected=rejected, values=values)
+    if args.json:
+        json.dump({"db": str(args.db), "organisations": parsed.rows.height, "files": len(manifest),
+                   "accepted": accepted, "rejected": rejected, "values": values}, sys.stdout)
+        print()
+    else:
+        print(t("cli.demo_done", args.lang, db=args.db))
+        print(summary)
+    return 0

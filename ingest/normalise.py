@@ -1,0 +1,240 @@
+"""Text cells to typed values, vectorised: numbers as people write them, and reporting periods.
+
+Numbers: Latin, Arabic-Indic (٠–٩) and extended Arabic-Indic (۰–۹) digits — one script per
+number; decimal comma or point, or the Arabic decimal separator ٫; thousands grouped with a
+space, U+00A0, U+202F, U+2009, the Arabic ٬, a point or a comma; a trailing % or ٪ (kept as a
+flag, so a percent sign on a count is caught as a unit problem). A lone separator followed by
+exactly three digits (``1,250``, ``1.250``) is ambiguous; it is read with the file's own evidence
+(other values whose separator can only be decimal) and rejected when the file gives none or both,
+because a number silently misread is worse than a rejected file.
+
+Periods: ``2024``; quarters ``2024-Q1``, ``Q1 2024``, ``T1 2024``, ``2024-T1``; semesters
+``2024-S1``, ``S1 2024`` (also ``H1``); months ``2024-03``, ``03/2024``; in any digit script.
+They are parsed once per distinct text (a file holds few), then joined back.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
+EXTENDED_ARABIC_INDIC = "۰۱۲۳۴۵۶۷۸۹"
+_DIGIT_FROM = list(ARABIC_INDIC + EXTENDED_ARABIC_INDIC)
+_DIGIT_TO = list("0123456789" * 2)
+# Marks Arabic Excel and RTL editors leave around numbers; invisible, never meaningful.
+_BIDI_MARKS = ["\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066",
+               "\u2067", "\u2068", "\u2069"]
+_SPACES = "[ \u00a0\u202f\u2009]"
+
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+_AMBIGUOUS_DOT = r"^-?[1-9][0-9]{0,2}\.[0-9]{3}$"
+_AMBIGUOUS_COMMA = r"^-?[1-9][0-9]{0,2},[0-9]{3}$"
+_DOT_DECIMAL_EVIDENCE = r"^-?[0-9]+\.([0-9]{1,2}|[0-9]{4,})$|^-?0\.[0-9]+$|^-?[0-9]{4,}\.[0-9]+$|,[0-9]{3}\.[0-9]+$"
+_COMMA_DECIMAL_EVIDENCE = r"^-?[0-9]+,([0-9]{1,2}|[0-9]{4,})$|^-?0,[0-9]+$|^-?[0-9]{4,},[0-9]+$|\.[0-9]{3},[0-9]+$|^-?[0-9]+D[0-9]+$"
+
+
+def translate_digits(expr: pl.Expr) -> pl.Expr:
+    """Arabic-Indic and extended Arabic-Indic digits to ASCII."""
+    return expr.str.replace_many(_DIGIT_FROM, _DIGIT_TO)
+
+
+def digit_scripts(expr: pl.Expr) -> pl.Expr:
+    """How many digit scripts a text uses (more than one is an error in a number)."""
+    return (
+        expr.str.contains("[0-9]").cast(pl.Int8)
+        + expr.str.contains(f"[{ARABIC_INDIC}]").cast(pl.Int8)
+        + expr.str.contains(f"[{EXTENDED_ARABIC_INDIC}]").cast(pl.Int8)
+    )
+
+
+def parse_numbers(values: pl.Series) -> pl.DataFrame:
+    """Parse a column of number texts.
+
+    Returns ``number`` (Float64, null when not parsed), ``percent`` (a % sign was written) and
+    ``problem`` (null, ``not_a_number``, ``mixed_digits`` or ``ambiguous_number``). Empty cells
+    give a null number and no problem (emptiness is checked elsewhere).
+    """
+    frame = pl.DataFrame({"raw": values.cast(pl.String)})
+    raw = pl.col("raw").str.strip_chars()
+    present = raw.is_not_null() & (raw != "")
+    # Fast path: the common machine-written file (ASCII digits, point decimal or none).
+    plain = frame.select(
+        all_plain=(raw.str.contains(_PLAIN_NUMBER) | ~present).all(),
+        dot_evidence=raw.str.contains(_DOT_DECIMAL_EVIDENCE).any(),
+        ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
+    ).row(0, named=True)
+    if plain["all_plain"] and (plain["dot_evidence"] or not plain["ambiguous"]):
+        return frame.select(
+            number=pl.when(present).then(raw.cast(pl.Float64, strict=False)),
+            percent=pl.lit(False),
+            problem=pl.lit(None, pl.String),
+        )
+    return _parse_numbers_general(frame)
+
+
+def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
+    text = pl.col("raw").str.replace_many(_BIDI_MARKS, [""] * len(_BIDI_MARKS)).str.strip_chars()
+    staged = frame.with_columns(text=text).with_columns(
+        present=pl.col("text").is_not_null() & (pl.col("text") != ""),
+        scripts=digit_scripts(pl.col("text")),
+        percent=pl.col("text").str.contains(f"{_SPACES}*[%٪]$"),
+    )
+    t = translate_digits(pl.col("text"))
+    t = t.str.replace(f"{_SPACES}*[%٪]$", "").str.replace("^[+]", "").str.replace("^[−–]", "-")
+    # ٫ is always the decimal separator, ٬ always grouping: mark them unambiguously.
+    t = t.str.replace_all("٫", "D").str.replace_all("٬", "G")
+    staged = staged.with_columns(t=t)
+    grouped_by_space = pl.col("t").str.contains(r"^-?[0-9]{1,3}(" + _SPACES + r"[0-9]{3})+([.,D][0-9]+)?$")
+    has_space = pl.col("t").str.contains(_SPACES)
+    staged = staged.with_columns(
+        t=pl.when(has_space & grouped_by_space).then(pl.col("t").str.replace_all(_SPACES, "G")).otherwise(pl.col("t"))
+    )
+    evidence = staged.select(
+        comma=pl.col("t").str.contains(_COMMA_DECIMAL_EVIDENCE).sum(),
+        dot=pl.col("t").str.contains(_DOT_DECIMAL_EVIDENCE).sum(),
+    ).row(0, named=True)
+    comma_file = evidence["comma"] > 0 and evidence["dot"] == 0
+    dot_file = evidence["dot"] > 0 and evidence["comma"] == 0
+
+    last_comma = pl.col("t").str.len_chars() - 1 - pl.col("t").str.reverse().str.find(",", literal=True)
+    last_dot = pl.col("t").str.len_chars() - 1 - pl.col("t").str.reverse().str.find(".", literal=True)
+    n_comma = pl.col("t").str.count_matches(",", literal=True)
+    n_dot = pl.col("t").str.count_matches(".", literal=True)
+    ambiguous_comma = pl.col("t").str.contains(_AMBIGUOUS_COMMA)
+    ambiguous_dot = pl.col("t").str.contains(_AMBIGUOUS_DOT)
+    decimal = (
+        pl.when(pl.col("t").str.contains("D", literal=True)).then(pl.lit("D"))
+        .when((n_comma > 0) & (n_dot > 0)).then(pl.when(last_comma > last_dot).then(pl.lit(",")).otherwise(pl.lit(".")))
+        .when((n_comma == 1) & (n_dot == 0) & ambiguous_comma).then(pl.lit("," if comma_file else ("" if dot_file else "?")))
+        .when((n_dot == 1) & (n_comma == 0) & ambiguous_dot).then(pl.lit("." if not comma_file else ""))
+        .when((n_comma == 1) & (n_dot == 0)).then(pl.lit(","))
+        .when((n_dot == 1) & (n_comma == 0)).then(pl.lit("."))
+        .otherwise(pl.lit(""))
+    )
+    if not dot_file and not comma_file:
+        # No evidence either way: a lone dot followed by three digits is as ambiguous as a comma.
+        decimal = pl.when((n_dot == 1) & (n_comma == 0) & ambiguous_dot).then(pl.lit("?")).otherwise(decimal)
+    staged = staged.with_columns(decimal=decimal)
+    # Split integer and fraction parts on the decimal separator, then check the grouping.
+    dec = pl.col("decimal")
+    int_part = (
+        pl.when(dec == "").then(pl.col("t"))
+        .when(dec == "?").then(pl.lit(None, pl.String))
+        .otherwise(pl.col("t").str.head(_last_index(pl.col("t"), dec)))
+    )
+    frac_part = (
+        pl.when(dec.is_in(["", "?"])).then(pl.lit(""))
+        .otherwise(pl.col("t").str.slice(_last_index(pl.col("t"), dec) + 1))
+    )
+    staged = staged.with_columns(int_part=int_part, frac_part=frac_part)
+    grouping_ok = pl.col("int_part").str.contains(r"^-?[0-9]+$") | pl.col("int_part").str.contains(
+        r"^-?[0-9]{1,3}(G[0-9]{3})+$|^-?[0-9]{1,3}(,[0-9]{3})+$|^-?[0-9]{1,3}(\.[0-9]{3})+$"
+    )
+    frac_ok = pl.col("frac_part").str.contains(r"^[0-9]*$")
+    canonical = (
+        pl.col("int_part").str.replace_all(r"[G,.]", "")
+        + pl.when(pl.col("frac_part") != "").then(pl.lit(".") + pl.col("frac_part")).otherwise(pl.lit(""))
+    )
+    number = pl.when(pl.col("present") & grouping_ok & frac_ok & (pl.col("scripts") <= 1)).then(
+        canonical.cast(pl.Float64, strict=False)
+    )
+    staged = staged.with_columns(number=number)
+    problem = (
+        pl.when(~pl.col("present")).then(pl.lit(None, pl.String))
+        .when(pl.col("scripts") > 1).then(pl.lit("mixed_digits"))
+        .when(pl.col("decimal") == "?").then(pl.lit("ambiguous_number"))
+        .when(pl.col("number").is_null() | pl.col("number").is_nan() | pl.col("number").is_infinite())
+        .then(pl.lit("not_a_number"))
+    )
+    return staged.select(
+        number=pl.when(problem.is_null()).then(pl.col("number")),
+        percent=pl.col("percent").fill_null(False),
+        problem=problem,
+    )
+
+
+def _last_index(text: pl.Expr, char: pl.Expr) -> pl.Expr:
+    """Index of the last occurrence of a one-character separator (per row)."""
+    position = (
+        pl.when(char == "D").then(text.str.reverse().str.find("D", literal=True))
+        .when(char == ",").then(text.str.reverse().str.find(",", literal=True))
+        .otherwise(text.str.reverse().str.find(".", literal=True))
+    )
+    return text.str.len_chars() - 1 - position
+
+
+# -- periods ---------------------------------------------------------------------------------
+_PERIOD_PATTERNS: list[tuple[str, str, str, str]] = [
+    # (regex on the upper-cased ASCII text, granularity, year group, sub-period group)
+    (r"^([0-9]{4})$", "year", "${1}", ""),
+    (r"^([0-9]{4})\s*[-/ ]?\s*[QT]([1-4])$", "quarter", "${1}", "${2}"),
+    (r"^[QT]([1-4])\s*[-/ ]?\s*([0-9]{4})$", "quarter", "${2}", "${1}"),
+    (r"^([0-9]{4})\s*[-/ ]?\s*[SH]([12])$", "semester", "${1}", "${2}"),
+    (r"^[SH]([12])\s*[-/ ]?\s*([0-9]{4})$", "semester", "${2}", "${1}"),
+    (r"^([0-9]{4})\s*[-/.]\s*([0-9]{1,2})$", "month", "${1}", "${2}"),
+    (r"^([0-9]{1,2})\s*[-/.]\s*([0-9]{4})$", "month", "${2}", "${1}"),
+]
+_MONTHS_PER = {"year": 12, "semester": 6, "quarter": 3, "month": 1}
+
+
+def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:
+    """Parse distinct period texts.
+
+    Returns one row per distinct input text: ``text``, ``period`` (canonical label), ``granularity``,
+    ``period_start``, ``period_end`` — nulls when the text is not a valid period.
+    """
+    distinct = pl.DataFrame({"text": texts.cast(pl.String)}).unique()
+    clean = translate_digits(pl.col("text").str.strip_chars()).str.to_uppercase()
+    frame = distinct.with_columns(clean=clean)
+    granularity = pl.lit(None, pl.String)
+    year = pl.lit(None, pl.String)
+    sub = pl.lit(None, pl.String)
+    for pattern, gran, year_group, sub_group in reversed(_PERIOD_PATTERNS):
+        hit = pl.col("clean").str.contains(pattern)
+        granularity = pl.when(hit).then(pl.lit(gran)).otherwise(granularity)
+        year = pl.when(hit).then(pl.col("clean").str.replace(pattern, year_group)).otherwise(year)
+        sub = pl.when(hit).then(pl.col("clean").str.replace(pattern, sub_group) if sub_group else pl.lit("1")).otherwise(sub)
+    frame = frame.with_columns(
+        granularity=granularity,
+        year=year.cast(pl.Int32, strict=False),
+        sub=sub.cast(pl.Int32, strict=False),
+    )
+    valid = (
+        pl.col("granularity").is_not_null()
+        & (pl.col("year") >= min_year)
+        & (pl.col("year") <= 2999)
+        & ((pl.col("granularity") != "month") | pl.col("sub").is_between(1, 12))
+    )
+    frame = frame.with_columns(
+        granularity=pl.when(valid).then(pl.col("granularity")),
+    )
+    months = pl.col("granularity").replace_strict(_MONTHS_PER, default=None, return_dtype=pl.Int32)
+    start_month = (pl.col("sub") - 1) * months + 1
+    start = pl.date(pl.col("year"), start_month, 1)
+    label = (
+        pl.when(pl.col("granularity") == "year").then(pl.col("year").cast(pl.String))
+        .when(pl.col("granularity") == "quarter").then(pl.format("{}-Q{}", pl.col("year"), pl.col("sub")))
+        .when(pl.col("granularity") == "semester").then(pl.format("{}-S{}", pl.col("year"), pl.col("sub")))
+        .when(pl.col("granularity") == "month").then(
+            pl.format("{}-{}", pl.col("year"), pl.col("sub").cast(pl.String).str.zfill(2))
+        )
+    )
+    return frame.select(
+        "text",
+        period=pl.when(pl.col("granularity").is_not_null()).then(label),
+        granularity="granularity",
+        period_start=pl.when(pl.col("granularity").is_not_null()).then(start),
+        period_end=pl.when(pl.col("granularity").is_not_null()).then(
+            start.dt.offset_by(pl.format("{}mo", months)).dt.offset_by("-1d")
+        ),
+    )
+
+
+def period_status(period_start: pl.Expr, period_end: pl.Expr, today: date) -> pl.Expr:
+    """``future`` (not started), ``in_progress`` (not ended) or null for a finished period."""
+    return (
+        pl.when(period_start > pl.lit(today)).then(pl.lit("future"))
+        .when(period_end >= pl.lit(today)).then(pl.lit("in_progress"))
+    )

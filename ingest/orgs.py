@@ -1,0 +1,126 @@
+"""The organisation registry file: read, check every row, then register or update all at once.
+
+The file is read like a submission (any encoding and delimiter Excel produces) and checked with
+the same kind of report; one bad row rejects the whole file so the registry never holds half
+of an edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
+from ingest.read import read_table
+from ingest.validate import _fold_text
+from metrics.framework import Framework, fold
+
+KINDS: tuple[str, ...] = ("association", "foundation", "cooperative", "company", "public_body", "other")
+KIND_ALIASES: dict[str, tuple[str, ...]] = {
+    "association": ("association", "assoc", "جمعية"),
+    "foundation": ("fondation", "foundation", "مؤسسة"),
+    "cooperative": ("coopérative", "cooperative", "coop", "تعاونية"),
+    "company": ("entreprise", "company", "société", "rse", "csr", "شركة", "مقاولة"),
+    "public_body": ("organisme public", "public body", "établissement public", "public", "هيئة عمومية", "مؤسسة عمومية"),
+    "other": ("autre", "other", "country", "pays", "أخرى"),
+}
+SIZE_BANDS: tuple[str, ...] = ("small", "medium", "large")
+SIZE_ALIASES: dict[str, tuple[str, ...]] = {
+    "small": ("petite", "petit", "small", "صغيرة"),
+    "medium": ("moyenne", "moyen", "medium", "متوسطة"),
+    "large": ("grande", "grand", "large", "كبيرة"),
+}
+ORG_HEADERS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "org_code", "code organisation", "رمز", "رمز المنظمة"),
+    "name_fr": ("name_fr", "nom", "nom_fr", "nom français", "name"),
+    "name_ar": ("name_ar", "nom_ar", "nom arabe", "الاسم", "الاسم بالعربية"),
+    "name_en": ("name_en", "nom_en", "nom anglais", "english name"),
+    "kind": ("kind", "type", "nature", "forme juridique", "النوع", "الصفة"),
+    "region": ("region", "région", "الجهة"),
+    "size_band": ("size_band", "taille", "size", "الحجم"),
+    "thematic_areas": ("thematic_areas", "thématiques", "domaines", "themes", "المجالات"),
+}
+_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
+
+
+@dataclass(frozen=True)
+class OrgFile:
+    rows: pl.DataFrame  # store.registry.ORG_COLUMNS
+    issues: pl.DataFrame
+
+    @property
+    def has_errors(self) -> bool:
+        return bool((self.issues["severity"] == "error").any())
+
+
+def _alias_frame(table: dict[str, tuple[str, ...]]) -> pl.DataFrame:
+    pairs = {fold(code): code for code in table}
+    pairs.update({fold(a): code for code, aliases in table.items() for a in aliases})
+    return pl.DataFrame({"key": list(pairs), "code": list(pairs.values())})
+
+
+def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
+    raw = read_table(data, file_name)
+    issues = [raw.issues]
+    lookup = {fold(a): canon for canon, aliases in ORG_HEADERS.items() for a in (canon, *aliases)}
+    positions: dict[str, int] = {}
+    for position, header in enumerate(raw.headers):
+        canonical = lookup.get(fold(header or ""))
+        if canonical and canonical not in positions:
+            positions[canonical] = position
+    missing = [Issue("missing_column", column=c, expected=", ".join(ORG_HEADERS[c][:3])) for c in ("code", "name_fr", "kind") if c not in positions]
+    if missing or raw.frame.is_empty():
+        return OrgFile(pl.DataFrame(), pl.concat([*issues, issues_frame(missing)]) if missing else issues[0])
+    shifted = raw.issues.filter(pl.col("code") == "wrong_cell_count")["line"].implode()
+
+    def cell(name: str) -> pl.Expr:
+        if name not in positions:
+            return pl.lit(None, pl.String).alias(name)
+        text = pl.col(f"c{positions[name]}").str.strip_chars()
+        return pl.when(text != "").then(text).alias(name)
+
+    table = raw.frame.filter(~pl.col("__line").is_in(shifted)).select(
+        pl.col("__line"), *(cell(name) for name in ORG_HEADERS)
+    )
+    header = {name: raw.headers[p].strip() for name, p in positions.items()}
+    found: list[pl.DataFrame] = []
+    for name in ("code", "name_fr", "kind"):
+        found.append(cell_issues(table.filter(pl.col(name).is_null()), "empty_required", header[name]))
+    bad_code = table.filter(pl.col("code").is_not_null() & ~pl.col("code").str.contains(_CODE_PATTERN))
+    found.append(cell_issues(bad_code, "invalid_value", header["code"], pl.col("code"), "A-Z, 0-9, - _ ."))
+    table = table.with_columns(code=pl.col("code").str.to_uppercase()).with_columns(
+        first_line=pl.col("__line").min().over("code")
+    )
+    dupes = table.filter(pl.col("code").is_not_null() & (pl.col("__line") != pl.col("first_line")))
+    found.append(cell_issues(dupes, "duplicate_org", header["code"], pl.col("code"), pl.col("first_line").cast(pl.String)))
+
+    regions = framework.breakdown_alias_table("region")
+    region_lookup = pl.DataFrame({"key": list(regions), "code": list(regions.values())}, schema={"key": pl.String, "code": pl.String})
+    for name, lookup_frame, allowed in (
+        ("kind", _alias_frame(KIND_ALIASES), KINDS),
+        ("size_band", _alias_frame(SIZE_ALIASES), SIZE_BANDS),
+        ("region", region_lookup, tuple(regions.values())),
+    ):
+        table = table.with_columns(key=_fold_text(pl.col(name))).join(
+            lookup_frame, on="key", how="left", maintain_order="left"
+        )
+        bad = table.filter(pl.col(name).is_not_null() & pl.col("code_right").is_null())
+        shown = ", ".join(dict.fromkeys(allowed))
+        found.append(cell_issues(bad, "invalid_value", header.get(name, name), pl.col(name), shown))
+        table = table.with_columns(pl.col("code_right").alias(name)).drop("key", "code_right")
+    rows = table.select(
+        "code",
+        "name_fr",
+        "name_ar",
+        "name_en",
+        "kind",
+        "region",
+        pl.col("thematic_areas").str.split("|").list.eval(pl.element().str.strip_chars()).list.eval(
+            pl.element().filter(pl.element() != "")
+        ).alias("thematic_areas"),
+        "size_band",
+    )
+    found = [f for f in found if f.height]
+    report = pl.concat([*issues, *found]).sort("line", nulls_last=False) if found else issues[0]
+    return OrgFile(rows, report if report.height else empty_issues())

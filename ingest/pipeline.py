@@ -1,0 +1,237 @@
+"""One file from bytes to stored rows: read → validate → commit, with one result per file.
+
+This is the single path every upload takes (command line, dashboard, demo loader, tests), so
+what the demo shows is what members get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from i18n import t
+from ingest.issues import empty_issues, render_report
+from ingest.read import RawTable, read_table
+from ingest.validate import Validation, ValidationContext, validate_table
+from metrics.framework import Framework
+from store.db import Store
+from store.registry import org_codes, sync_framework
+from store.submissions import SubmissionMeta, commit_submission, find_received, keep_raw_bytes
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upload limits; set ATHAR_MAX_UPLOAD_MB / ATHAR_MAX_ROWS to change them."""
+
+    max_bytes: int = field(default_factory=lambda: _env_int("ATHAR_MAX_UPLOAD_MB", 100) * 2**20)
+    max_rows: int = field(default_factory=lambda: _env_int("ATHAR_MAX_ROWS", 2_000_000))
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file; ``issues`` holds codes and positions, rendered per language."""
+
+    file_name: str
+    status: str  # accepted | rejected | already_received | valid (checked or dry run)
+    rows: int
+    skipped_rows: int
+    submission_id: int | None
+    superseded: int
+    issues: pl.DataFrame
+    content_sha256: str
+    file_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    dry_run: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.status != "rejected"
+
+    @property
+    def error_count(self) -> int:
+        return int((self.issues["severity"] == "error").sum())
+
+    @property
+    def warning_count(self) -> int:
+        return int((self.issues["severity"] == "warning").sum())
+
+    def summary(self, lang: str) -> str:
+        if self.status == "already_received":
+            return t("report.already_received", lang, submission=self.submission_id)
+        if self.status == "rejected":
+            text = t("report.rejected", lang) + " · " + t("report.errors", lang, count=self.error_count)
+        elif self.status == "accepted":
+            text = t("report.accepted", lang, rows=self.rows, submission=self.submission_id)
+        elif self.dry_run:
+            text = t("report.accepted_dry_run", lang, rows=self.rows)
+        else:
+            text = t("report.checked", lang, rows=self.rows)
+        if self.status != "rejected" and self.superseded:
+            text += " · " + t("report.superseded", lang, count=self.superseded)
+        if self.warning_count:
+            text += " · " + t("report.warnings", lang, count=self.warning_count)
+        if self.skipped_rows:
+            text += " · " + t("report.skipped", lang, count=self.skipped_rows)
+        return text
+
+    def report(self, lang: str) -> pl.DataFrame:
+        """The issues with message and hint in ``lang`` (what a person reads)."""
+        return render_report(self.issues, lang).with_columns(file=pl.lit(self.file_name))
+
+    def to_json(self, lang: str) -> dict:
+        return {
+            "file": self.file_name,
+            "status": self.status,
+            "summary": self.summary(lang),
+            "rows": self.rows,
+            "skipped_rows": self.skipped_rows,
+            "submission_id": self.submission_id,
+            "superseded": self.superseded,
+            "sha256": self.content_sha256,
+            "format": self.file_format,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "sheet": self.sheet,
+            "errors": self.error_count,
+            "warnings": self.warning_count,
+            "issues": self.report(lang).drop("file").to_dicts(),
+        }
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def validate_bytes(
+    data: bytes,
+    file_name: str,
+    *,
+    framework: Framework,
+    known_orgs: frozenset[str] | None,
+    member_org: str | None = None,
+    today: date | None = None,
+    limits: Limits | None = None,
+) -> tuple[RawTable, Validation]:
+    """Read and validate without touching any database."""
+    limits = limits or Limits()
+    raw = read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+    ctx = ValidationContext(framework=framework, known_orgs=known_orgs, member_org=member_org, today=today)
+    return raw, validate_table(raw.frame, raw.headers, raw.issues, ctx)
+
+
+def check_file(
+    data: bytes,
+    file_name: str,
+    *,
+    framework: Framework,
+    store: Store | None = None,
+    member_org: str | None = None,
+    today: date | None = None,
+    limits: Limits | None = None,
+) -> tuple[FileResult, Validation]:
+    """Validate only. With a store, organisations are checked against its registry."""
+    known = org_codes(store) if store is not None else None
+    raw, validation = validate_bytes(
+        data, file_name, framework=framework, known_orgs=known, member_org=member_org, today=today, limits=limits
+    )
+    result = FileResult(
+        file_name=file_name,
+        status="rejected" if validation.has_errors else "valid",
+        rows=0 if validation.has_errors else validation.rows.height,
+        skipped_rows=validation.skipped_rows,
+        submission_id=None,
+        superseded=0,
+        issues=validation.issues,
+        content_sha256=sha256_hex(data),
+        file_format=raw.file_format,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        sheet=raw.sheet,
+    )
+    return result, validation
+
+
+def load_file(
+    store: Store,
+    data: bytes,
+    file_name: str,
+    *,
+    framework: Framework,
+    member_org: str | None = None,
+    uploaded_by: str | None = None,
+    uploaded_at: datetime | None = None,
+    dry_run: bool = False,
+    today: date | None = None,
+    limits: Limits | None = None,
+) -> FileResult:
+    """Validate and, when there is no error, commit in one transaction. Never half-writes."""
+    digest = sha256_hex(data)
+    if not dry_run:
+        received = find_received(store, digest, member_org)
+        if received is not None:
+            return _already_received(file_name, digest, received)
+    checked, validation = check_file(
+        data, file_name, framework=framework, store=store, member_org=member_org, today=today, limits=limits
+    )
+    if checked.status == "rejected" or dry_run:
+        return FileResult(**{**checked.__dict__, "dry_run": dry_run})
+    rows = validation.rows
+    submission_org = member_org
+    if submission_org is None:
+        orgs = rows["org_code"].unique()
+        submission_org = orgs[0] if orgs.len() == 1 else None
+        received = find_received(store, digest, submission_org)
+        if received is not None:
+            return _already_received(file_name, digest, received)
+    sync_framework(store, framework)
+    raw_path = keep_raw_bytes(store, data, digest)
+    meta = SubmissionMeta(
+        file_name=file_name,
+        content_sha256=digest,
+        file_format=checked.file_format or "csv",
+        encoding=checked.encoding,
+        org_code=submission_org,
+        uploaded_by=uploaded_by,
+        uploaded_at=uploaded_at,
+        framework_hash=framework.content_hash,
+        report=validation.issues.to_dicts(),
+    )
+    outcome = commit_submission(store, rows, meta, raw_path)
+    if outcome.already_received:
+        return _already_received(file_name, digest, outcome.submission_id)
+    return FileResult(
+        **{**checked.__dict__, "status": "accepted", "submission_id": outcome.submission_id,
+           "superseded": outcome.superseded}
+    )
+
+
+def _already_received(file_name: str, digest: str, submission_id: int) -> FileResult:
+    return FileResult(
+        file_name=file_name,
+        status="already_received",
+        rows=0,
+        skipped_rows=0,
+        submission_id=submission_id,
+        superseded=0,
+        issues=empty_issues(),
+        content_sha256=digest,
+    )
+
+
+def load_path(store: Store, path: Path | str, **options) -> FileResult:
+    path = Path(path)
+    return load_file(store, path.read_bytes(), path.name, **options)

@@ -1,0 +1,157 @@
+"""SQL for submissions and observations: idempotency, atomic commit, supersession with history.
+
+A submission is committed in one transaction (``Store.write``): the submission row, its
+observations, and the closing of the earlier values it corrects. Either all of it is there
+afterwards or none of it (a crash in the middle leaves the database as before).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from metrics.framework import BREAKDOWN_COLUMNS
+from store.db import Store, utc_now
+
+_KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
+#: Crash tests set this to a number of seconds: the commit then pauses inside its transaction
+#: (after writing, before COMMIT) and touches ``<db>.in-commit`` so the test knows when to kill.
+PAUSE_ENV = "ATHAR_TEST_PAUSE_IN_COMMIT"
+
+
+@dataclass(frozen=True)
+class SubmissionMeta:
+    file_name: str
+    content_sha256: str
+    file_format: str
+    encoding: str | None
+    org_code: str | None
+    uploaded_by: str | None
+    uploaded_at: datetime | None
+    framework_hash: str
+    report: list[dict]
+
+
+@dataclass(frozen=True)
+class CommitOutcome:
+    submission_id: int
+    already_received: bool
+    rows: int
+    superseded: int
+
+
+def find_received(store: Store, content_sha256: str, org_code: str | None) -> int | None:
+    """The accepted submission with exactly these bytes for this organisation, if any."""
+    return store.scalar(
+        "SELECT min(id) FROM submissions WHERE content_sha256 = ? AND org_code IS NOT DISTINCT FROM ?",
+        [content_sha256, org_code],
+    )
+
+
+def keep_raw_bytes(store: Store, data: bytes, content_sha256: str) -> Path:
+    """Write the uploaded bytes under their hash (atomic rename; the same bytes are written once)."""
+    target = store.raw_dir / content_sha256[:2] / content_sha256
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(f".tmp{os.getpid()}")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    return target
+
+
+def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, raw_path: Path) -> CommitOutcome:
+    """Store one validated submission atomically; the same bytes twice change nothing."""
+    arrow_rows = rows.to_arrow()
+
+    def work(cur: duckdb.DuckDBPyConnection) -> CommitOutcome:
+        existing = cur.execute(
+            "SELECT min(id) FROM submissions WHERE content_sha256 = ? AND org_code IS NOT DISTINCT FROM ?",
+            [meta.content_sha256, meta.org_code],
+        ).fetchone()[0]
+        if existing is not None:
+            return CommitOutcome(existing, True, 0, 0)
+        now = utc_now()
+        submission_id = cur.execute(
+            """
+            INSERT INTO submissions (org_code, file_name, content_sha256, file_format, encoding, uploaded_by,
+                                     uploaded_at, status, row_count, framework_hash, report, raw_path)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)
+            RETURNING id
+            """,
+            [
+                meta.org_code, meta.file_name, meta.content_sha256, meta.file_format, meta.encoding,
+                meta.uploaded_by, meta.uploaded_at or now, rows.height, meta.framework_hash,
+                json.dumps(meta.report, ensure_ascii=False), str(raw_path),
+            ],
+        ).fetchone()[0]
+        cur.register("incoming_rows", arrow_rows)
+        try:
+            cur.execute(
+                f"""
+                INSERT INTO observations
+                SELECT ? AS submission_id, line, org_code, indicator_code, period, granularity, period_start,
+                       period_end, value, unit, {", ".join(BREAKDOWN_COLUMNS)}, source, notes,
+                       ? AS valid_from, NULL AS valid_to, NULL AS superseded_by
+                FROM incoming_rows
+                """,
+                [submission_id, now],
+            )
+            key_match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in _KEY)
+            superseded = cur.execute(
+                f"""
+                UPDATE observations AS o SET valid_to = ?, superseded_by = ?
+                FROM (SELECT DISTINCT {", ".join(_KEY)} FROM incoming_rows) AS n
+                WHERE o.valid_to IS NULL AND o.submission_id <> ? AND {key_match}
+                """,
+                [now, submission_id, submission_id],
+            ).fetchone()[0]
+        finally:
+            cur.unregister("incoming_rows")
+        if superseded:
+            cur.execute(
+                """
+                UPDATE submissions SET status = 'superseded'
+                WHERE status = 'accepted' AND id <> ?
+                  AND id IN (SELECT submission_id FROM observations WHERE superseded_by = ?)
+                  AND NOT EXISTS (SELECT 1 FROM observations o
+                                  WHERE o.submission_id = submissions.id AND o.valid_to IS NULL)
+                """,
+                [submission_id, submission_id],
+            )
+        _pause_for_crash_test(store)
+        return CommitOutcome(submission_id, False, rows.height, int(superseded))
+
+    return store.write(work)
+
+
+def _pause_for_crash_test(store: Store) -> None:
+    seconds = os.environ.get(PAUSE_ENV)
+    if seconds:
+        Path(f"{store.path}.in-commit").touch()
+        time.sleep(float(seconds))
+
+
+def submissions_log(store: Store) -> pl.DataFrame:
+    return store.query(
+        "SELECT id, org_code, file_name, content_sha256, uploaded_by, uploaded_at, status, row_count "
+        "FROM submissions ORDER BY id"
+    )
+
+
+def observation_history(store: Store, org_code: str, indicator_code: str, period: str) -> pl.DataFrame:
+    """Every value ever stored for one key, current and superseded (the audit trail)."""
+    return store.query(
+        """
+        SELECT submission_id, value, valid_from, valid_to, superseded_by, sex, age_band, disability, area, region
+        FROM observations WHERE org_code = ? AND indicator_code = ? AND period = ?
+        ORDER BY valid_from, submission_id
+        """,
+        [org_code, indicator_code, period],
+    )

@@ -1,0 +1,52 @@
+"""Shared fixtures: the default framework, the shared samples, fresh database files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from metrics.framework import Framework, load_framework
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO.parent / "shared" / "samples"
+
+
+@pytest.fixture(scope="session")
+def framework() -> Framework:
+    return load_framework()
+
+
+@pytest.fixture(scope="session")
+def samples_index() -> dict:
+    index = SAMPLES / "INDEX.json"
+    if not index.exists():
+        pytest.skip(f"shared samples not found at {SAMPLES}")
+    return json.loads(index.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "athar.duckdb"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    from store.db import Store
+
+    handle = Store(db_path)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def sample_orgs_store(store, framework):
+    """A store with the five organisations the shared samples refer to."""
+    from ingest.orgs import read_org_file
+    from store.registry import upsert_organizations
+
+    parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
+    assert not parsed.has_errors, parsed.issues
+    upsert_organizations(store, parsed.rows)
+    return store

@@ -1,0 +1,63 @@
+"""The framework files load, and an inconsistent framework is rejected with every problem named."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from metrics.framework import DEFAULT_FRAMEWORK_DIR, FrameworkError, fold, load_framework
+
+
+def test_default_framework_has_the_charter_catalogue(framework) -> None:
+    assert [p.code for p in framework.principles] == ["P1", "P2", "P3", "P4", "P5"]
+    assert len(framework.indicators) == 34
+    r01 = framework.indicator_by_code["R01"]
+    assert r01.weights == {"P2": 0.6, "P5": 0.4} and r01.name.ar and r01.name.en
+    assert framework.unit_of("E03").kind == "percent" and framework.value_range(framework.indicator_by_code["E03"]) == (0, 100)
+    assert framework.unit_of("R01").kind == "integer" and framework.value_range(r01) == (0, None)
+    assert framework.indicator_by_code["S01"].derived
+    assert framework.unit_alias_table()[fold("أشخاص")] == "persons"
+    assert len(framework.content_hash) == 64
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "fw"
+    shutil.copytree(DEFAULT_FRAMEWORK_DIR, target)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('unit = "persons"', 'unit = "kilos"', "unknown unit 'kilos'"),
+        ("weights = { P2 = 0.6, P5 = 0.4 }", "weights = { P2 = 0.6, P9 = 0.4 }", "unknown principle 'P9'"),
+        ("weights = { P2 = 0.6, P5 = 0.4 }", "weights = { P2 = 0.6, P5 = -0.4 }", "greater than 0"),
+        ("goalposts = [10, 20000]", "goalposts = [20000, 10]", "must be below max"),
+        ('numerator = "S02"', 'numerator = "S01"', "cycle"),
+        ('code = "R03"', 'code = "R01"', "defined twice"),
+    ],
+)
+def test_inconsistent_framework_is_rejected_with_a_clear_message(tmp_path: Path, old: str, new: str, message: str) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "indicators.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(FrameworkError) as caught:
+        load_framework(directory)
+    assert any(message in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_unit_alias_claimed_twice_is_rejected(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "units.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"heures", "heure"', '"heures", "personnes"'), encoding="utf-8")
+    with pytest.raises(FrameworkError, match="claimed by units"):
+        load_framework(directory)
+
+
+def test_missing_framework_directory(tmp_path: Path) -> None:
+    with pytest.raises(FrameworkError, match="framework.toml not found"):
+        load_framework(tmp_path)

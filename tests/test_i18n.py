@@ -1,0 +1,35 @@
+"""Every user-facing string exists in fr, ar and en, with the same placeholders."""
+
+from __future__ import annotations
+
+import pytest
+
+import i18n
+from ingest.issues import ISSUE_CODES
+
+
+def test_every_key_exists_in_every_language() -> None:
+    keys = {lang: set(i18n.catalogue(lang)) for lang in i18n.LANGUAGES}
+    reference = keys["fr"]
+    for lang, lang_keys in keys.items():
+        assert lang_keys == reference, f"{lang}: missing {sorted(reference - lang_keys)}, extra {sorted(lang_keys - reference)}"
+
+
+def test_placeholders_agree_across_languages() -> None:
+    for key, french in i18n.catalogue("fr").items():
+        for lang in ("ar", "en"):
+            assert i18n.placeholders(i18n.catalogue(lang)[key]) == i18n.placeholders(french), f"{lang}:{key}"
+
+
+@pytest.mark.parametrize("code", sorted(ISSUE_CODES))
+def test_every_issue_code_has_a_message_and_a_hint(code: str) -> None:
+    for lang in i18n.LANGUAGES:
+        assert i18n.t(f"ingest.{code}.message", lang).strip()
+        assert i18n.t(f"ingest.{code}.hint", lang).strip()
+
+
+def test_arabic_catalogue_is_arabic_and_french_is_default() -> None:
+    assert any("\u0600" <= ch <= "\u06ff" for ch in i18n.t("ingest.not_a_number.message", "ar"))
+    assert i18n.t("report.rejected") == i18n.t("report.rejected", "fr")
+    assert i18n.normalise_language("ar-MA") == "ar"
+    assert i18n.normalise_language("de") == "fr"

@@ -1,0 +1,123 @@
+"""Numbers and periods as members write them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from ingest.normalise import parse_numbers, parse_periods, period_status
+
+
+def numbers(*texts: str | None) -> list[tuple[float | None, str | None]]:
+    out = parse_numbers(pl.Series(list(texts), dtype=pl.String))
+    return list(zip(out["number"].to_list(), out["problem"].to_list(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1250", 1250.0),
+        ("87.5", 87.5),
+        ("-3", -3.0),
+        ("+4", 4.0),
+        ("0", 0.0),
+        ("1\u00a0234\u00a0567,89", 1234567.89),
+        ("1\u202f234\u202f567,89", 1234567.89),
+        ("1 234", 1234.0),
+        ("3\u2009420,75", 3420.75),
+        ("1.234.567,89", 1234567.89),
+        ("1,234,567.89", 1234567.89),
+        ("١٢٥٠", 1250.0),
+        ("٨٧٫٥", 87.5),
+        ("١٬٢٣٤٬٥٦٧٫٨٩", 1234567.89),
+        ("۸۷.۵", 87.5),
+        ("۱۵۰۰۰", 15000.0),
+        ("\u200f١٢٥٠\u200f", 1250.0),
+        ("87,5 %", 87.5),
+        ("0,125", 0.125),
+    ],
+)
+def test_number_notations_excel_produces(text: str, expected: float) -> None:
+    (value, problem), _ = numbers(text, "1,5")  # "1,5" gives the file its decimal comma evidence
+    assert problem is None
+    assert value == pytest.approx(expected)
+
+
+def test_decimal_comma_in_french_excel_file() -> None:
+    assert numbers("87,5", "3420,75", "1250") == [(87.5, None), (3420.75, None), (1250.0, None)]
+
+
+def test_lone_separator_with_three_digits_follows_the_files_evidence() -> None:
+    assert numbers("1,250", "87,5")[0] == (1.25, None)  # French file: comma is the decimal separator
+    assert numbers("1.250", "87,5")[0] == (1250.0, None)  # ... so a point groups thousands
+    assert numbers("1,250", "87.5")[0] == (1250.0, None)  # English file: comma groups thousands
+    assert numbers("1.250", "87.5")[0] == (1.25, None)
+
+
+@pytest.mark.parametrize("text", ["1,250", "1.250"])
+def test_ambiguous_number_without_evidence_is_rejected_not_guessed(text: str) -> None:
+    assert numbers(text, "12") [0] == (None, "ambiguous_number")
+
+
+@pytest.mark.parametrize("text", ["N/A", "=1+1", "12a", "1e5", "inf", "nan", "1 23", "1,23,4", "--3", "12..5", "%"])
+def test_not_a_number(text: str) -> None:
+    assert numbers(text)[0] == (None, "not_a_number")
+
+
+@pytest.mark.parametrize("text", ["12٣", "۱2", "١۲"])
+def test_a_number_mixing_digit_scripts_is_rejected(text: str) -> None:
+    assert numbers(text)[0] == (None, "mixed_digits")
+
+
+def test_percent_sign_is_reported_as_a_flag() -> None:
+    out = parse_numbers(pl.Series(["87,5 %", "87.5%", "٨٧٫٥٪", "12"]))
+    assert out["percent"].to_list() == [True, True, True, False]
+    assert out["number"].to_list() == [87.5, 87.5, 87.5, 12.0]
+
+
+def test_empty_cells_give_no_number_and_no_problem() -> None:
+    assert numbers(None, "", "  ", "5") == [(None, None), (None, None), (None, None), (5.0, None)]
+
+
+def period(text: str) -> dict:
+    return parse_periods(pl.Series([text])).row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "granularity", "start", "end"),
+    [
+        ("2024", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+        ("2024-Q1", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
+        ("Q2 2024", "2024-Q2", "quarter", date(2024, 4, 1), date(2024, 6, 30)),
+        ("T3 2024", "2024-Q3", "quarter", date(2024, 7, 1), date(2024, 9, 30)),
+        ("2024-T4", "2024-Q4", "quarter", date(2024, 10, 1), date(2024, 12, 31)),
+        ("t4 2024", "2024-Q4", "quarter", date(2024, 10, 1), date(2024, 12, 31)),
+        ("2024-S1", "2024-S1", "semester", date(2024, 1, 1), date(2024, 6, 30)),
+        ("S2 2024", "2024-S2", "semester", date(2024, 7, 1), date(2024, 12, 31)),
+        ("2024-03", "2024-03", "month", date(2024, 3, 1), date(2024, 3, 31)),
+        ("03/2024", "2024-03", "month", date(2024, 3, 1), date(2024, 3, 31)),
+        ("2/2024", "2024-02", "month", date(2024, 2, 1), date(2024, 2, 29)),
+        ("٢٠٢٤-Q١", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
+        ("۲۰۲۴", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+        ("T1 ٢٠٢٤", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
+    ],
+)
+def test_period_notations(text: str, label: str, granularity: str, start: date, end: date) -> None:
+    assert period(text) == {
+        "text": text, "period": label, "granularity": granularity, "period_start": start, "period_end": end,
+    }
+
+
+@pytest.mark.parametrize("text", ["2024-Q5", "2024-S3", "2024-13", "13/2024", "24", "Q1", "2024-Q1-X", "abc", "1850"])
+def test_invalid_periods(text: str) -> None:
+    assert period(text)["period"] is None
+
+
+def test_period_status_future_and_in_progress() -> None:
+    frame = parse_periods(pl.Series(["2027", "2026-Q4", "2026-Q3"]))
+    status = frame.select(
+        "text", status=period_status(pl.col("period_start"), pl.col("period_end"), date(2026, 11, 29))
+    )
+    assert dict(status.iter_rows()) == {"2027": "future", "2026-Q4": "in_progress", "2026-Q3": None}

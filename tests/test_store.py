@@ -1,0 +1,108 @@
+"""The store: migrations upgrade old files, reads are safe from many threads, writes are atomic."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.validate import CLEAN_SCHEMA
+from store.db import Store, migrations
+from store.submissions import SubmissionMeta, commit_submission, observation_history
+
+
+def rows(*values: tuple[str, str, str, float]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"line": i + 2, "org_code": org, "indicator_code": ind, "period": period, "granularity": "year",
+             "period_start": date(int(period[:4]), 1, 1), "period_end": date(int(period[:4]), 12, 31),
+             "value": value, "unit": "persons"}
+            for i, (org, ind, period, value) in enumerate(values)
+        ]
+    ).with_columns(*(pl.lit(None, pl.String).alias(c) for c in CLEAN_SCHEMA if c not in
+                     ("line", "org_code", "indicator_code", "period", "granularity", "period_start", "period_end", "value", "unit"))
+    ).select(list(CLEAN_SCHEMA)).cast(CLEAN_SCHEMA)
+
+
+def meta(sha: str, org: str | None = "ASS-CAS-001") -> SubmissionMeta:
+    return SubmissionMeta(file_name=f"{sha}.csv", content_sha256=sha, file_format="csv", encoding="utf-8",
+                          org_code=org, uploaded_by="test", uploaded_at=None, framework_hash="f", report=[])
+
+
+def test_migrations_are_numbered_and_applied_once(store: Store) -> None:
+    assert store.schema_version() == len(migrations())
+    assert store.migrate() == []
+
+
+def test_database_created_by_an_older_version_upgrades_itself(db_path: Path) -> None:
+    old = Store(db_path, upto=1)
+    assert old.schema_version() == 1
+    commit_submission(old, rows(("ASS-CAS-001", "R01", "2024", 10.0)), meta("a" * 64), Path("/dev/null"))
+    old.close()
+    upgraded = Store(db_path)
+    assert upgraded.schema_version() == len(migrations()) > 1
+    current = upgraded.query("SELECT org_code, indicator_code, period, value FROM observations_current")
+    assert current.rows() == [("ASS-CAS-001", "R01", "2024", 10.0)]
+    upgraded.close()
+
+
+def test_correction_supersedes_earlier_value_and_keeps_history(store: Store) -> None:
+    first = commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 10.0), ("ASS-CAS-001", "R03", "2024", 2.0)),
+                              meta("a" * 64), Path("/dev/null"))
+    second = commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 12.0)), meta("b" * 64), Path("/dev/null"))
+    assert second.superseded == 1 and not second.already_received
+    current = store.query("SELECT indicator_code, value, submission_id FROM observations_current ORDER BY 1")
+    assert current.rows() == [("R01", 12.0, second.submission_id), ("R03", 2.0, first.submission_id)]
+    history = observation_history(store, "ASS-CAS-001", "R01", "2024")
+    assert history["value"].to_list() == [10.0, 12.0]
+    assert history["valid_to"][0] is not None and history["valid_to"][1] is None
+    assert history["superseded_by"][0] == second.submission_id
+    # The first submission still has a current value (R03), so it stays accepted.
+    assert store.scalar("SELECT status FROM submissions WHERE id = ?", [first.submission_id]) == "accepted"
+    third = commit_submission(store, rows(("ASS-CAS-001", "R03", "2024", 3.0)), meta("c" * 64), Path("/dev/null"))
+    assert third.superseded == 1
+    assert store.scalar("SELECT status FROM submissions WHERE id = ?", [first.submission_id]) == "superseded"
+
+
+def test_same_bytes_for_same_organisation_are_received_once(store: Store) -> None:
+    first = commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 10.0)), meta("a" * 64), Path("/dev/null"))
+    again = commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 10.0)), meta("a" * 64), Path("/dev/null"))
+    assert again.already_received and again.submission_id == first.submission_id
+    assert store.scalar("SELECT count(*) FROM observations") == 1
+
+
+def test_failed_write_leaves_the_database_unchanged(store: Store) -> None:
+    commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 10.0)), meta("a" * 64), Path("/dev/null"))
+
+    def half_then_fail(cur: duckdb.DuckDBPyConnection) -> None:
+        cur.execute("UPDATE observations SET value = 0")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        store.write(half_then_fail)
+    assert store.scalar("SELECT value FROM observations") == 10.0
+
+
+def test_reads_from_many_threads_each_get_full_results(store: Store) -> None:
+    commit_submission(store, rows(*[("ASS-CAS-001", f"X{i:02d}", "2024", float(i)) for i in range(50)]),
+                      meta("a" * 64), Path("/dev/null"))
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(20):
+                results.append(store.query("SELECT * FROM observations_current").height)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and results == [50] * 160

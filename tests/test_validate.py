@@ -1,0 +1,180 @@
+"""Each validation rule, on small tables: the right code, line and column, nothing stored."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from ingest.issues import empty_issues, render_report
+from ingest.validate import Validation, ValidationContext, validate_table
+
+ORGS = frozenset({"ASS-CAS-001", "ASS-RBT-014", "FON-FES-007"})
+TODAY = date(2026, 11, 29)
+HEADER = ["org_code", "indicator_code", "period", "value", "unit", "notes"]
+
+
+def run(framework, rows: list[list[str | None]], headers: list[str] = HEADER, *, member: str | None = None,
+        orgs: frozenset[str] | None = ORGS) -> Validation:
+    width = len(headers)
+    frame = pl.DataFrame(
+        {**{f"c{i}": [r[i] if i < len(r) else None for r in rows] for i in range(width)},
+         "__line": list(range(2, len(rows) + 2))},
+        schema={**{f"c{i}": pl.String for i in range(width)}, "__line": pl.Int64},
+    )
+    ctx = ValidationContext(framework=framework, known_orgs=orgs, member_org=member, today=TODAY)
+    return validate_table(frame, headers, empty_issues(), ctx)
+
+
+def found(result: Validation) -> list[tuple[int | None, str | None, str]]:
+    return [(r["line"], r["column"], r["code"]) for r in result.issues.iter_rows(named=True)]
+
+
+def test_valid_rows_become_canonical_rows(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "T1 2024", "1 250", "personnes", "ok"],
+                             ["ass-cas-001", "e03", "2024-Q1", "87,5", "%", ""]])
+    assert found(result) == []
+    assert result.rows.select("line", "org_code", "indicator_code", "period", "value", "unit").rows() == [
+        (2, "ASS-CAS-001", "R01", "2024-Q1", 1250.0, "persons"),
+        (3, "ASS-CAS-001", "E03", "2024-Q1", 87.5, "percent"),
+    ]
+
+
+def test_missing_required_column_names_the_accepted_names(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "1250"]], ["org_code", "indicator_code", "value"])
+    assert found(result) == [(None, "period", "missing_column")]
+    assert "Période" in result.issues["expected"][0] or "période" in result.issues["expected"][0]
+
+
+def test_duplicate_column(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "1", "2"]], ["org_code", "indicator_code", "period", "Valeur", "value"])
+    assert found(result) == [(None, "value", "duplicate_column")]
+
+
+def test_unknown_column_is_a_warning_and_the_file_still_passes(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12", "x"]], ["org_code", "indicator_code", "period", "value", "Budget prévu"])
+    assert found(result) == [(1, "Budget prévu", "unknown_column")]
+    assert not result.has_errors
+
+
+def test_empty_required_cells(framework) -> None:
+    result = run(framework, [["", "R01", "2024", "12"], ["ASS-CAS-001", "", "2024", "12"], ["ASS-CAS-001", "R01", "", "12"],
+                             ["ASS-CAS-001", "R01", "2024", "", "", "a note"]])
+    assert found(result) == [(2, "org_code", "empty_required"), (3, "indicator_code", "empty_required"),
+                             (4, "period", "empty_required"), (5, "value", "empty_required")]
+
+
+def test_untouched_template_rows_are_skipped_and_counted(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12", "personnes"], ["ASS-CAS-001", "R03", "2024", "", "personnes"]])
+    assert found(result) == []
+    assert result.skipped_rows == 1 and result.rows.height == 1
+
+
+def test_unknown_organisation_and_indicator(framework) -> None:
+    result = run(framework, [["XXX-NOPE-1", "R01", "2024", "10"], ["ASS-CAS-001", "ZZ9", "2024", "10", "kg"]])
+    assert found(result) == [(2, "org_code", "unknown_org"), (3, "indicator_code", "unknown_indicator")]
+
+
+def test_derived_indicator_cannot_be_submitted(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "S01", "2024", "350", "MAD"]])
+    assert found(result) == [(2, "indicator_code", "derived_indicator")]
+    assert result.issues["expected"][0] == "S02, R01"
+
+
+def test_member_upload_fills_its_own_code_and_rejects_other_organisations(framework) -> None:
+    headers = ["indicator_code", "period", "value"]
+    result = run(framework, [["R01", "2024", "10"]], headers, member="ASS-CAS-001")
+    assert found(result) == [] and result.rows["org_code"].to_list() == ["ASS-CAS-001"]
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "10"], ["ASS-RBT-014", "R01", "2024", "10"]], member="ASS-CAS-001")
+    assert found(result) == [(3, "org_code", "other_org")]
+    assert result.issues["expected"][0] == "ASS-CAS-001"
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "unit", "code"),
+    [
+        ("J01", "N/A", "personnes", "not_a_number"),
+        ("J01", "12٣", "personnes", "mixed_digits"),
+        ("E03", "142.3", "%", "out_of_range"),
+        ("H02", "-15", "unités", "out_of_range"),
+        ("R01", "12,5", "personnes", "not_integer"),
+        ("R01", "12", "heures", "unit_mismatch"),
+        ("R01", "12", "kg", "unit_mismatch"),
+        ("R01", "12 %", "", "unit_mismatch"),
+        ("S04", "2", "oui/non", "out_of_range"),
+    ],
+)
+def test_value_rules(framework, indicator: str, value: str, unit: str, code: str) -> None:
+    result = run(framework, [["ASS-CAS-001", indicator, "2024", value, unit]])
+    assert [c for _, _, c in found(result)] == [code]
+    assert result.has_errors
+
+
+def test_yes_no_words_for_a_boolean_indicator(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "S04", "2024", "oui", ""], ["ASS-RBT-014", "S04", "2024", "لا", ""]])
+    assert found(result) == [] and result.rows["value"].to_list() == [1.0, 0.0]
+
+
+def test_percent_sign_on_a_percentage_is_fine(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "E03", "2024", "87,5 %", ""]])
+    assert found(result) == [] and result.rows["value"].to_list() == [87.5]
+
+
+def test_invalid_future_and_in_progress_periods(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024-Q5", "1"], ["ASS-CAS-001", "R01", "2027", "1"],
+                             ["ASS-CAS-001", "R01", "2026-Q4", "1"]])
+    assert found(result) == [(2, "period", "invalid_period"), (3, "period", "future_period"),
+                             (4, "period", "period_in_progress")]
+    severities = result.issues["severity"].to_list()
+    assert severities == ["error", "error", "warning"]
+
+
+def test_breakdowns_accept_aliases_and_reject_unknown_values(framework) -> None:
+    headers = [*HEADER[:4], "sexe", "milieu", "région"]
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "10", "femmes", "rural", "MA-06"],
+                             ["ASS-CAS-001", "R01", "2024", "12", "H", "Urbain", "Casablanca-Settat"],
+                             ["ASS-CAS-001", "R03", "2024", "3", "X", "", "MA-13"]], headers)
+    assert sorted(found(result)) == [(4, "région", "invalid_breakdown"), (4, "sexe", "invalid_breakdown")]
+    good = run(framework, [["ASS-CAS-001", "R01", "2024", "10", "femmes", "rural", "MA-06"],
+                           ["ASS-CAS-001", "R01", "2024", "12", "H", "Urbain", "Casablanca-Settat"]], headers)
+    assert good.rows.select("sex", "area", "region").rows() == [("F", "rural", "MA-06"), ("M", "urban", "MA-06")]
+
+
+def test_duplicate_keys_name_the_first_line(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024-Q1", "10"], ["ASS-CAS-001", "R03", "2024-Q1", "2"],
+                             ["ASS-CAS-001", "R01", "T1 2024", "11"]])
+    assert found(result) == [(4, "indicator_code", "duplicate_key")]
+    assert result.issues["expected"].to_list() == ["2"]
+
+
+def test_same_indicator_with_different_breakdowns_is_not_a_duplicate(framework) -> None:
+    headers = [*HEADER[:4], "sex"]
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "10", "F"], ["ASS-CAS-001", "R01", "2024", "12", "M"]], headers)
+    assert found(result) == []
+
+
+def test_wide_layout_one_column_per_indicator(framework) -> None:
+    headers = ["Organisation", "Période", "R01", "r03", "E03", "Remarques"]
+    result = run(framework, [["ASS-CAS-001", "2024", "1250", "64", "87,5", "x"], ["ASS-RBT-014", "2024", "10", "", "", ""]], headers)
+    assert found(result) == []
+    assert result.rows.select("line", "org_code", "indicator_code", "value").sort("line", "indicator_code").rows() == [
+        (2, "ASS-CAS-001", "E03", 87.5), (2, "ASS-CAS-001", "R01", 1250.0), (2, "ASS-CAS-001", "R03", 64.0),
+        (3, "ASS-RBT-014", "R01", 10.0),
+    ]
+    bad = run(framework, [["ASS-CAS-001", "2024", "N/A", "64", "187", ""]], headers)
+    assert sorted(found(bad)) == [(2, "E03", "out_of_range"), (2, "R01", "not_a_number")]
+
+
+def test_organisations_are_not_checked_without_a_registry(framework) -> None:
+    result = run(framework, [["ANY-ORG", "R01", "2024", "1"]], orgs=None)
+    assert found(result) == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar", "en"])
+def test_every_issue_renders_a_message_and_a_hint_in_each_language(framework, lang: str) -> None:
+    result = run(framework, [["XXX", "R01", "2024-Q5", "N/A"], ["ASS-CAS-001", "E03", "2024", "101", "kg"]])
+    report = render_report(result.issues, lang)
+    assert report.height == result.issues.height >= 4
+    assert report["message"].str.len_chars().min() > 5 and report["hint"].str.len_chars().min() > 5
+    assert not report["message"].str.contains(r"\{").any()
