@@ -238,3 +238,25 @@ def period_status(period_start: pl.Expr, period_end: pl.Expr, today: date) -> pl
         pl.when(period_start > pl.lit(today)).then(pl.lit("future"))
         .when(period_end >= pl.lit(today)).then(pl.lit("in_progress"))
     )
+
+
+# -- damaged text ----------------------------------------------------------------------------
+def _undo_double_encoding(text: str | None) -> str | None:
+    """UTF-8 text that was read as Windows-1252 and saved again, back to what was typed."""
+    if text is None:
+        return None
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def repaired_for_matching(values: pl.Series) -> pl.Series:
+    """Undo double encoding (``unitÃ©s`` → ``unités``) so codes and units can still be matched.
+
+    Used only to look values up (units, breakdowns); stored text stays verbatim, with the
+    reader's warning. Runs once per distinct value, and a file holds few distinct units.
+    """
+    distinct = values.unique().drop_nulls()
+    mapping = {v: _undo_double_encoding(v) for v in distinct.to_list()}
+    return values.replace_strict(mapping, default=None, return_dtype=pl.String) if mapping else values

@@ -22,9 +22,11 @@ from ingest.columns import (
     match_header,
 )
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
-from ingest.normalise import parse_numbers, parse_periods, period_status
+from ingest.normalise import parse_numbers, parse_periods, period_status, repaired_for_matching
 from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
 
+#: Stored exactly as written (no trimming): what a member typed is evidence.
+FREE_TEXT: frozenset[str] = frozenset({"notes", "source"})
 KEY_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 _TRUE_WORDS = ("1", "oui", "yes", "vrai", "true", "o", "y", "نعم")
 _FALSE_WORDS = ("0", "non", "no", "faux", "false", "n", "لا")
@@ -161,11 +163,12 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
 def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContext) -> pl.DataFrame:
     """Rename positional columns to canonical names, strip cells, melt the wide layout."""
 
-    def cell(position: int) -> pl.Expr:
-        text = pl.col(f"c{position}").str.strip_chars()
-        return pl.when(text != "").then(text)
+    def cell(position: int, *, verbatim: bool = False) -> pl.Expr:
+        text = pl.col(f"c{position}")
+        stripped = text.str.strip_chars()
+        return pl.when(stripped != "").then(text if verbatim else stripped)
 
-    present = {name: cell(pos).alias(name) for name, pos in layout.columns.items()}
+    present = {name: cell(pos, verbatim=name in FREE_TEXT).alias(name) for name, pos in layout.columns.items()}
     absent = [
         pl.lit(None, pl.String).alias(name)
         for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS)
@@ -318,7 +321,7 @@ def _check_rows(
     unit_table = pl.DataFrame(
         {"unit_key": list(aliases), "unit_given": list(aliases.values())}, schema={"unit_key": pl.String, "unit_given": pl.String}
     )
-    table = table.with_columns(unit_key=_fold_text(pl.col("unit"))).join(
+    table = table.with_columns(unit_key=_fold_text(repaired_for_matching(table["unit"]))).join(
         unit_table, on="unit_key", how="left", maintain_order="left"
     )
     unit_col = header("unit", "unit")
@@ -344,7 +347,9 @@ def _check_rows(
         lookup = pl.DataFrame(
             {"bkey": list(allowed), "bcode": list(allowed.values())}, schema={"bkey": pl.String, "bcode": pl.String}
         )
-        table = table.with_columns(bkey=_fold_text(pl.col(name))).join(lookup, on="bkey", how="left", maintain_order="left")
+        table = table.with_columns(bkey=_fold_text(repaired_for_matching(table[name]))).join(
+            lookup, on="bkey", how="left", maintain_order="left"
+        )
         rows = table.filter(pl.col(name).is_not_null() & pl.col("bcode").is_null())
         values = ctx.framework.breakdowns[name].values if name in ctx.framework.breakdowns else ()
         found.append(cell_issues(rows, "invalid_breakdown", header(name, name), pl.col(name), ", ".join(values)))

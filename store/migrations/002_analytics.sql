@@ -56,6 +56,7 @@ SELECT
     source,
     notes,
     submission_id,
+    line,
     valid_from
 FROM observations
 WHERE valid_to IS NULL;

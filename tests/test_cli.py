@@ -1,0 +1,80 @@
+"""The command line: exit statuses, human and JSON reports, organisation registry, demo loader."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, SAMPLES
+
+
+def ingest(*args: str | Path, lang: str | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "ingest", *map(str, args)]
+    if lang:
+        command += ["--lang", lang]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_check_exit_status_and_french_report() -> None:
+    good = ingest("check", SAMPLES / "03_excel_fr_utf8_bom_semicolon_decimal_comma.csv")
+    assert good.returncode == 0, good.stderr
+    assert "valide — 10 valeurs" in good.stdout
+    bad = ingest("check", SAMPLES / "14_row_errors.csv")
+    assert bad.returncode == 1
+    assert "ligne 3" in bad.stdout and "« N/A » n'est pas un nombre" in bad.stdout
+
+
+def test_check_report_in_arabic_and_json(tmp_path: Path) -> None:
+    result = ingest("check", SAMPLES / "14_row_errors.csv", "--json", lang="ar")
+    assert result.returncode == 1
+    [report] = json.loads(result.stdout)
+    assert report["status"] == "rejected"
+    lines = {i["line"] for i in report["issues"] if i["severity"] == "error"}
+    assert lines >= {3, 4, 6, 7, 8, 9, 10, 11}
+    first = next(i for i in report["issues"] if i["line"] == 3)
+    assert first["code"] == "not_a_number" and first["column"] == "value" and first["value"] == "N/A"
+    assert "ليس عددًا" in first["message"]
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert ingest("check", tmp_path / "missing.csv").returncode == 2
+    assert ingest("load", SAMPLES / "01_utf8_comma_lf.csv").returncode == 2  # --db is required
+    assert ingest("frobnicate").returncode == 2
+    assert ingest("check", SAMPLES / "01_utf8_comma_lf.csv", "--framework", tmp_path).returncode == 2
+
+
+def test_orgs_then_load_then_already_received(tmp_path: Path) -> None:
+    db = tmp_path / "a.duckdb"
+    registered = ingest("orgs", SAMPLES / "organizations.csv", "--db", db)
+    assert registered.returncode == 0 and "5 organisations" in registered.stdout
+    loaded = ingest("load", SAMPLES / "01_utf8_comma_lf.csv", SAMPLES / "05_excel_ar_cp1256_semicolon_decimal_comma.csv",
+                    "--db", db, "--json")
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    first, second = json.loads(loaded.stdout)
+    assert first["status"] == "accepted" and second["status"] == "accepted" and second["superseded"] == 10
+    again = ingest("load", SAMPLES / "01_utf8_comma_lf.csv", "--db", db)
+    assert again.returncode == 0 and f"déjà reçu (dépôt n° {first['submission_id']})" in again.stdout
+
+
+def test_dry_run_stores_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "a.duckdb"
+    ingest("orgs", SAMPLES / "organizations.csv", "--db", db)
+    result = ingest("load", SAMPLES / "01_utf8_comma_lf.csv", "--db", db, "--dry-run", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)[0]["status"] == "valid"
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT count(*) FROM observations").fetchone()[0] == 0
+
+
+def test_invalid_organisation_file_is_rejected_whole(tmp_path: Path) -> None:
+    bad = tmp_path / "orgs.csv"
+    bad.write_text("code,name_fr,kind,region\nA-1,Alpha,association,MA-01\nA-1,Beta,club,MA-13\n,Gamma,association,\n",
+                   encoding="utf-8")
+    db = tmp_path / "a.duckdb"
+    result = ingest("orgs", bad, "--db", db, "--json")
+    assert result.returncode == 1
+    codes = sorted((i["line"], i["code"]) for i in json.loads(result.stdout)["issues"])
+    assert codes == [(3, "duplicate_org"), (3, "invalid_value"), (3, "invalid_value"), (4, "empty_required")]

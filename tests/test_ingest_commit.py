@@ -1,0 +1,136 @@
+"""Committing: idempotent, corrections keep history, crash-safe, concurrent loads lose nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+
+from conftest import REPO, SAMPLES
+from ingest.pipeline import load_file, load_path
+from store.db import Store
+from store.submissions import PAUSE_ENV, observation_history
+
+
+def csv_bytes(rows: list[tuple[str, str, str, str]], header: str = "org_code,indicator_code,period,value") -> bytes:
+    return ("\n".join([header, *(",".join(r) for r in rows)]) + "\n").encode()
+
+
+def test_same_file_twice_is_already_received_and_changes_nothing(sample_orgs_store, framework) -> None:
+    first = load_path(sample_orgs_store, SAMPLES / "01_utf8_comma_lf.csv", framework=framework)
+    before = sample_orgs_store.query("SELECT * FROM observations ORDER BY line")
+    again = load_path(sample_orgs_store, SAMPLES / "01_utf8_comma_lf.csv", framework=framework)
+    assert again.status == "already_received" and again.submission_id == first.submission_id
+    assert "déjà reçu" in again.summary("fr") and str(first.submission_id) in again.summary("fr")
+    assert sample_orgs_store.query("SELECT * FROM observations ORDER BY line").equals(before)
+    assert sample_orgs_store.scalar("SELECT count(*) FROM submissions") == 1
+
+
+def test_rejected_file_leaves_the_database_exactly_as_before(sample_orgs_store, framework) -> None:
+    load_path(sample_orgs_store, SAMPLES / "01_utf8_comma_lf.csv", framework=framework)
+    before = sample_orgs_store.query("SELECT * FROM observations ORDER BY line")
+    bad = csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "999"), ("ASS-CAS-001", "R03", "2024-Q1", "N/A")])
+    result = load_file(sample_orgs_store, bad, "bad.csv", framework=framework)
+    assert result.status == "rejected"
+    assert sample_orgs_store.query("SELECT * FROM observations ORDER BY line").equals(before)
+    assert sample_orgs_store.scalar("SELECT count(*) FROM submissions") == 1
+
+
+def test_correction_supersedes_and_history_stays_queryable(sample_orgs_store, framework) -> None:
+    first = load_file(sample_orgs_store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1250")]), "a.csv", framework=framework)
+    second = load_file(sample_orgs_store, csv_bytes([("ASS-CAS-001", "R01", "T1 2024", "1300")]), "b.csv", framework=framework)
+    assert second.superseded == 1
+    history = observation_history(sample_orgs_store, "ASS-CAS-001", "R01", "2024-Q1")
+    assert history.select("submission_id", "value").rows() == [(first.submission_id, 1250.0), (second.submission_id, 1300.0)]
+    assert history["superseded_by"].to_list() == [second.submission_id, None]
+    assert sample_orgs_store.scalar("SELECT value FROM observations_current") == 1300.0
+    assert sample_orgs_store.scalar("SELECT status FROM submissions WHERE id = ?", [first.submission_id]) == "superseded"
+
+
+def test_raw_bytes_are_kept_under_their_hash(sample_orgs_store, framework) -> None:
+    data = (SAMPLES / "05_excel_ar_cp1256_semicolon_decimal_comma.csv").read_bytes()
+    result = load_file(sample_orgs_store, data, "05.csv", framework=framework, uploaded_by="member:ASS-CAS-001")
+    path = Path(sample_orgs_store.scalar("SELECT raw_path FROM submissions WHERE id = ?", [result.submission_id]))
+    assert path.read_bytes() == data and path.name == result.content_sha256
+    row = sample_orgs_store.query("SELECT file_name, uploaded_by, row_count, encoding, status FROM submissions").row(0)
+    assert row == ("05.csv", "member:ASS-CAS-001", 10, "cp1256", "accepted")
+
+
+def test_member_upload_without_org_column(sample_orgs_store, framework) -> None:
+    data = "indicator_code;period;value\nR01;2024;1250\n".encode()
+    result = load_file(sample_orgs_store, data, "mine.csv", framework=framework, member_org="FON-FES-007")
+    assert result.status == "accepted"
+    assert sample_orgs_store.scalar("SELECT org_code FROM observations_current") == "FON-FES-007"
+
+
+def big_file(path: Path, org: str, rows: int) -> None:
+    quarters = [f"{y}-Q{q}" for y in range(2000, 2025) for q in range(1, 5)]
+    frame = pl.DataFrame({"org_code": org, "indicator_code": ["R01", "R03", "R05", "R06", "R07"] * (rows // 5),
+                          "period": [quarters[i // 5 % len(quarters)] for i in range(rows)],
+                          "value": [str(i % 900) for i in range(rows)]})
+    frame = frame.unique(subset=["indicator_code", "period"], maintain_order=True)
+    frame.write_csv(path)
+
+
+def test_process_killed_during_commit_leaves_no_partial_submission(tmp_path: Path, sample_orgs_store, framework) -> None:
+    store = sample_orgs_store
+    load_path(store, SAMPLES / "01_utf8_comma_lf.csv", framework=framework)
+    before = store.query("SELECT * FROM observations ORDER BY submission_id, line")
+    db_path = store.path
+    store.close()  # DuckDB allows one process to hold the file
+    data = tmp_path / "big.csv"
+    big_file(data, "ASS-RBT-014", 500)
+    marker = Path(f"{db_path}.in-commit")
+    child = subprocess.Popen([sys.executable, "-m", "ingest", "load", str(data), "--db", str(db_path)], cwd=REPO,
+                             env={**os.environ, PAUSE_ENV: "60"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert child.poll() is None, child.stderr.read().decode()
+        assert time.monotonic() < deadline, "the load never reached its commit"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    reopened = Store(db_path)
+    try:
+        assert reopened.query("SELECT * FROM observations ORDER BY submission_id, line").equals(before)
+        assert reopened.scalar("SELECT count(*) FROM submissions") == 1
+        result = load_path(reopened, data, framework=framework)  # the same file loads cleanly afterwards
+        assert result.status == "accepted" and result.rows == reopened.scalar(
+            "SELECT count(*) FROM observations WHERE submission_id = ?", [result.submission_id])
+    finally:
+        reopened.close()
+
+
+def test_eight_threads_loading_different_files_lose_nothing(sample_orgs_store, framework) -> None:
+    orgs = ["ASS-CAS-001", "ASS-RBT-014", "FON-FES-007", "COO-AGD-021", "ASS-OUJ-030"]
+    files = []
+    for n in range(8):
+        org = orgs[n % len(orgs)]
+        year = 2010 + n
+        rows = [(org, ind, f"{year}-Q{q}", str(100 * n + q)) for ind in ("R01", "R03", "R05") for q in range(1, 5)]
+        files.append((f"file{n}.csv", csv_bytes(rows)))
+    results = []
+    errors: list[BaseException] = []
+
+    def worker(name: str, data: bytes) -> None:
+        try:
+            results.append(load_file(sample_orgs_store, data, name, framework=framework))
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=f) for f in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(r.status for r in results) == ["accepted"] * 8
+    assert len({r.submission_id for r in results}) == 8
+    assert sample_orgs_store.scalar("SELECT count(*) FROM observations_current") == 8 * 12
+    assert sample_orgs_store.scalar("SELECT count(*) FROM submissions") == 8
