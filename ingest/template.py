@@ -1,0 +1,415 @@
+"""Ready-to-fill submission templates (CSV and XLSX) in the member's language.
+
+A member downloads the template for one period: every submittable indicator is listed with
+the organisation, the period and the unit already filled in, so the only thing left to type
+is the value. Headers keep their canonical names (``org_code``, ``value``...) so a template
+filled in Arabic imports exactly like one filled in French; the localised labels and the
+instructions live in header comments and on an instructions sheet instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from i18n import LANGUAGES, RTL_LANGUAGES, t
+from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, UnitKind, load_framework
+
+TemplateFormat = Literal["csv", "xlsx"]
+
+#: Column order of every template; ``indicator_name`` is informational (ignored on import).
+TEMPLATE_COLUMNS: tuple[str, ...] = (
+    "org_code",
+    "indicator_code",
+    "indicator_name",
+    "period",
+    "value",
+    "unit",
+    "notes",
+    "source",
+)
+#: Columns prefilled from the framework and protected against accidental edits in XLSX.
+PREFILLED_COLUMNS: frozenset[str] = frozenset({"org_code", "indicator_code", "indicator_name", "period"})
+COLUMN_WIDTHS: dict[str, int] = {
+    "org_code": 15,
+    "indicator_code": 15,
+    "indicator_name": 52,
+    "period": 11,
+    "value": 15,
+    "unit": 18,
+    "notes": 40,
+    "source": 30,
+}
+#: Blank, unlocked rows left under the listed indicators (extra periods, breakdown rows).
+EXTRA_ROWS = 100
+#: French and Arabic Excel split CSV on ';' (the list separator of their locales).
+CSV_DELIMITERS: dict[str, str] = {"fr": ";", "ar": ";", "en": ","}
+PERIOD_PATTERN = re.compile(r"^\d{4}(-(S[12]|Q[1-4]|T[1-4]|0[1-9]|1[0-2]))?$", re.IGNORECASE)
+ORG_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+_INPUT_MESSAGE_LIMIT = 255  # Excel's limit for a data-validation input message
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """One prefilled line: what the member sees before typing the value."""
+
+    org_code: str
+    indicator_code: str
+    indicator_name: str
+    period: str
+    unit: str
+
+    def cells(self) -> list[str]:
+        return [self.org_code, self.indicator_code, self.indicator_name, self.period, "", self.unit, "", ""]
+
+
+def template_rows(framework: Framework, org_code: str, period: str, lang: str) -> list[TemplateRow]:
+    """One row per submittable indicator (derived ones are computed by Athar, never submitted)."""
+    return [
+        TemplateRow(
+            org_code=org_code,
+            indicator_code=ind.code,
+            indicator_name=ind.name.get(lang),
+            period=period,
+            unit=framework.unit_of(ind.code).name.get(lang),
+        )
+        for ind in framework.indicators
+        if not ind.derived
+    ]
+
+
+def write_template(
+    framework: Framework, org_code: str, period: str, lang: str, fmt: TemplateFormat, path: Path
+) -> Path:
+    """Write the template for ``org_code`` and ``period`` in ``lang`` as CSV or XLSX; return ``path``."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    path = Path(path)
+    rows = template_rows(framework, org_code, period, lang)
+    if fmt == "csv":
+        _write_csv(rows, lang, path)
+    elif fmt == "xlsx":
+        _write_xlsx(framework, rows, org_code, period, lang, path)
+    else:
+        raise ValueError(f"unknown template format {fmt!r}; expected 'csv' or 'xlsx'")
+    return path
+
+
+# -- CSV -------------------------------------------------------------------------------------
+def _write_csv(rows: list[TemplateRow], lang: str, path: Path) -> None:
+    """UTF-8 with BOM and CRLF, the way Excel on Windows reads CSV without mangling Arabic."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(
+            fh, delimiter=CSV_DELIMITERS[lang], lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
+        )
+        writer.writerow(TEMPLATE_COLUMNS)
+        writer.writerows(row.cells() for row in rows)
+
+
+# -- XLSX ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Formats:
+    header: object
+    prefilled: object
+    free: object
+    title: object
+    bold: object
+    wrap: object
+
+
+def _formats(workbook: xlsxwriter.Workbook, rtl: bool) -> _Formats:
+    align = {"reading_order": 2} if rtl else {}
+    return _Formats(
+        header=workbook.add_format(
+            {
+                "bold": True,
+                "bg_color": "#1F4E79",
+                "font_color": "#FFFFFF",
+                "border": 1,
+                "locked": True,
+                **align,
+            }
+        ),
+        prefilled=workbook.add_format({"bg_color": "#E7E6E6", "locked": True, **align}),
+        free=workbook.add_format({"locked": False, **align}),
+        title=workbook.add_format({"bold": True, "font_size": 14, **align}),
+        bold=workbook.add_format({"bold": True, **align}),
+        wrap=workbook.add_format({"text_wrap": True, "valign": "top", **align}),
+    )
+
+
+def _write_xlsx(
+    framework: Framework, rows: list[TemplateRow], org_code: str, period: str, lang: str, path: Path
+) -> None:
+    """Data sheet first (the one the importer picks), then instructions, then hidden lists."""
+    rtl = lang in RTL_LANGUAGES
+    workbook = xlsxwriter.Workbook(str(path))
+    try:
+        fmt = _formats(workbook, rtl)
+        data = workbook.add_worksheet(t("template.data_sheet", lang))
+        instructions = workbook.add_worksheet(t("template.instructions_sheet", lang))
+        lists_name = t("template.lists_sheet", lang)
+        lists = workbook.add_worksheet(lists_name)
+        list_refs = _fill_lists(lists, lists_name, rows, fmt)
+        _fill_data(workbook, data, framework, rows, lang, fmt, list_refs)
+        _fill_instructions(instructions, framework, org_code, period, lang, fmt)
+        lists.hide()
+        if rtl:
+            data.right_to_left()
+            instructions.right_to_left()
+        data.activate()
+    finally:
+        workbook.close()
+
+
+def _fill_lists(sheet: Worksheet, sheet_name: str, rows: list[TemplateRow], fmt: _Formats) -> dict[str, str]:
+    """Indicator codes (with names) and unit names for the dropdowns; returns their ranges."""
+    sheet.write_row(0, 0, ["indicator_code", "indicator_name", "unit"], fmt.bold)
+    units = list(dict.fromkeys(row.unit for row in rows))
+    for i, row in enumerate(rows, start=1):
+        sheet.write_string(i, 0, row.indicator_code)
+        sheet.write_string(i, 1, row.indicator_name)
+    for i, unit in enumerate(units, start=1):
+        sheet.write_string(i, 2, unit)
+    quoted = "'" + sheet_name.replace("'", "''") + "'"
+    return {
+        "indicator_code": f"={quoted}!$A$2:$A${len(rows) + 1}",
+        "unit": f"={quoted}!$C$2:$C${len(units) + 1}",
+    }
+
+
+def _fill_data(
+    workbook: xlsxwriter.Workbook,
+    sheet: Worksheet,
+    framework: Framework,
+    rows: list[TemplateRow],
+    lang: str,
+    fmt: _Formats,
+    list_refs: dict[str, str],
+) -> None:
+    """Header with explanatory comments, prefilled rows, number formats and validations."""
+    col = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
+    last_row = len(rows) + EXTRA_ROWS
+    for name, index in col.items():
+        sheet.set_column(index, index, COLUMN_WIDTHS[name], fmt.free)
+        sheet.write_string(0, index, name, fmt.header)
+        comment = f"{t(f'template.label_{name}', lang)}\n{t(f'template.help_{name}', lang)}"
+        sheet.write_comment(0, index, comment, {"x_scale": 2.2, "y_scale": 1.6})
+    value_formats: dict[str, object] = {}
+    for r, row in enumerate(rows, start=1):
+        for name, text in zip(TEMPLATE_COLUMNS, row.cells(), strict=True):
+            if name in PREFILLED_COLUMNS:
+                sheet.write_string(r, col[name], text, fmt.prefilled)
+            elif text:
+                sheet.write_string(r, col[name], text, fmt.free)
+        indicator = framework.indicator_by_code[row.indicator_code]
+        unit = framework.unit_by_code[indicator.unit]
+        num_format = _number_format(unit.kind)
+        if num_format not in value_formats:
+            value_formats[num_format] = workbook.add_format({"num_format": num_format, "locked": False})
+        sheet.write_blank(r, col["value"], None, value_formats[num_format])
+        sheet.data_validation(r, col["value"], r, col["value"], _value_validation(framework, row, lang))
+    sheet.data_validation(
+        1,
+        col["indicator_code"],
+        last_row,
+        col["indicator_code"],
+        {
+            "validate": "list",
+            "source": list_refs["indicator_code"],
+            "error_title": t("template.indicator_error_title", lang)[:32],
+            "error_message": t("template.indicator_error", lang)[:_INPUT_MESSAGE_LIMIT],
+        },
+    )
+    sheet.data_validation(
+        1,
+        col["unit"],
+        last_row,
+        col["unit"],
+        {
+            "validate": "list",
+            "source": list_refs["unit"],
+            "error_type": "warning",
+            "error_title": t("template.unit_error_title", lang)[:32],
+            "error_message": t("template.unit_error", lang)[:_INPUT_MESSAGE_LIMIT],
+        },
+    )
+    if len(rows) < last_row:
+        sheet.data_validation(
+            len(rows) + 1,
+            col["value"],
+            last_row,
+            col["value"],
+            {
+                "validate": "decimal",
+                "criteria": ">=",
+                "value": _lowest_minimum(framework),
+                "input_title": t("template.value_title", lang)[:32],
+                "input_message": t("template.help_value", lang)[:_INPUT_MESSAGE_LIMIT],
+                "error_title": t("template.value_error_title", lang)[:32],
+                "error_message": t("template.value_error", lang)[:_INPUT_MESSAGE_LIMIT],
+            },
+        )
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(rows), len(TEMPLATE_COLUMNS) - 1)
+    sheet.protect(
+        "",
+        {
+            "insert_rows": True,
+            "delete_rows": True,
+            "sort": True,
+            "autofilter": True,
+            "format_cells": True,
+            "format_columns": True,
+            "format_rows": True,
+        },
+    )
+
+
+def _number_format(kind: UnitKind) -> str:
+    """Whole numbers for counts and yes/no, one or two decimals for rates and amounts."""
+    if kind in (UnitKind.INTEGER, UnitKind.BOOLEAN):
+        return "0"
+    if kind is UnitKind.PERCENT:
+        return "0.0"
+    return "#,##0.00"
+
+
+def _lowest_minimum(framework: Framework) -> float:
+    """The smallest value any unit allows (0 for the default framework)."""
+    minimums = [u.min for u in framework.units if u.min is not None]
+    return min(minimums) if len(minimums) == len(framework.units) else -1e15
+
+
+def _value_validation(framework: Framework, row: TemplateRow, lang: str) -> dict:
+    """A per-row check in Excel itself: whole number or decimal, within the indicator's range."""
+    indicator = framework.indicator_by_code[row.indicator_code]
+    unit = framework.unit_by_code[indicator.unit]
+    low, high = framework.value_range(indicator)
+    whole = unit.kind in (UnitKind.INTEGER, UnitKind.BOOLEAN)
+    hint = _value_hint(unit.kind, row.unit, low, high, lang)
+    rule: dict = {
+        "validate": "integer" if whole else "decimal",
+        "input_title": t("template.value_title", lang)[:32],
+        "input_message": hint[:_INPUT_MESSAGE_LIMIT],
+        "error_title": t("template.value_error_title", lang)[:32],
+        "error_message": f"{t('template.value_error', lang)}\n{hint}"[:_INPUT_MESSAGE_LIMIT],
+    }
+    if low is not None and high is not None:
+        rule |= {"criteria": "between", "minimum": low, "maximum": high}
+    elif low is not None:
+        rule |= {"criteria": ">=", "value": low}
+    elif high is not None:
+        rule |= {"criteria": "<=", "value": high}
+    else:
+        rule |= {"criteria": "between", "minimum": -1e15, "maximum": 1e15}
+    return rule
+
+
+def _value_hint(kind: UnitKind, unit_name: str, low: float | None, high: float | None, lang: str) -> str:
+    """What to type, in words: unit, range, and whole-number or yes/no rules."""
+    if kind is UnitKind.BOOLEAN:
+        return t("template.value_hint_boolean", lang)
+    if low is not None and high is not None:
+        hint = t("template.value_hint_between", lang, unit=unit_name, low=f"{low:g}", high=f"{high:g}")
+    else:
+        hint = t("template.value_hint_at_least", lang, unit=unit_name, low=f"{low or 0:g}")
+    if kind is UnitKind.INTEGER:
+        hint += " " + t("template.value_hint_whole", lang)
+    return hint
+
+
+def _fill_instructions(
+    sheet: Worksheet, framework: Framework, org_code: str, period: str, lang: str, fmt: _Formats
+) -> None:
+    """Title, who and when, the instruction lines, then what each column means."""
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 30)
+    sheet.set_column(2, 2, 90, fmt.wrap)
+    sheet.write_string(0, 0, t("template.title", lang), fmt.title)
+    details = (
+        (t("template.org", lang), org_code),
+        (t("template.period", lang), period),
+        (t("template.framework", lang), framework.meta.name.get(lang)),
+    )
+    for r, (label, value) in enumerate(details, start=2):
+        sheet.write_string(r, 0, label, fmt.bold)
+        sheet.write_string(r, 1, value)
+    r = 6
+    for n in range(1, 8):
+        sheet.write_string(r, 0, f"{n}.", fmt.bold)
+        sheet.merge_range(r, 1, r, 2, t(f"template.instr_{n}", lang), fmt.wrap)
+        sheet.set_row(r, 32)
+        r += 1
+    r += 1
+    sheet.write_string(r, 0, t("template.columns_heading", lang), fmt.bold)
+    r += 1
+    sheet.write_row(
+        r, 0, [t("template.column", lang), t("template.label", lang), t("template.meaning", lang)], fmt.bold
+    )
+    for name in TEMPLATE_COLUMNS:
+        r += 1
+        sheet.write_string(r, 0, name)
+        sheet.write_string(r, 1, t(f"template.label_{name}", lang))
+        sheet.write_string(r, 2, t(f"template.help_{name}", lang), fmt.wrap)
+
+
+# -- command line ----------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest template",
+        description="Write a ready-to-fill submission template (CSV or XLSX) for an organisation and period.",
+    )
+    parser.add_argument("--org", required=True, help="organisation code, e.g. ASS-CAS-001")
+    parser.add_argument("--period", required=True, help="2024, 2024-S1, 2024-Q1 (or 2024-T1), 2024-03")
+    parser.add_argument("--lang", default="fr", choices=LANGUAGES, help="language of names and instructions")
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("csv", "xlsx"),
+        help="file format (default: from the output file's extension, else xlsx)",
+    )
+    parser.add_argument("-o", "--output", required=True, type=Path, help="file to write")
+    parser.add_argument("--framework", type=Path, default=DEFAULT_FRAMEWORK_DIR, help="framework directory")
+    return parser
+
+
+def template_main(argv: list[str]) -> int:
+    """``python -m ingest template ...``: 0 when written, 2 for a usage or framework error."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage message
+        return int(exc.code or 0)
+    period = args.period.strip().upper()
+    if not PERIOD_PATTERN.match(period):
+        parser.print_usage(sys.stderr)
+        print(t("ingest.invalid_period.message", args.lang, value=args.period), file=sys.stderr)
+        print(t("ingest.invalid_period.hint", args.lang), file=sys.stderr)
+        return 2
+    if not ORG_CODE_PATTERN.match(args.org.strip()):
+        parser.print_usage(sys.stderr)
+        print(t("template.invalid_org", args.lang, value=args.org), file=sys.stderr)
+        return 2
+    fmt = args.fmt or ("csv" if args.output.suffix.lower() == ".csv" else "xlsx")
+    try:
+        framework = load_framework(args.framework)
+    except FrameworkError as exc:
+        print(t("framework.invalid", args.lang, path=exc.path), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    if not args.output.parent.is_dir():
+        print(t("cli.file_not_found", args.lang, path=args.output.parent), file=sys.stderr)
+        return 2
+    write_template(framework, args.org.strip(), period, args.lang, fmt, args.output)
+    print(t("cli.template_written", args.lang, path=args.output))
+    return 0
