@@ -57,17 +57,23 @@ def parse_numbers(values: pl.Series) -> pl.DataFrame:
     give a null number and no problem (emptiness is checked elsewhere).
     """
     frame = pl.DataFrame({"raw": values.cast(pl.String)})
-    raw = pl.col("raw").str.strip_chars()
+    raw = pl.col("raw")
     present = raw.is_not_null() & (raw != "")
-    # Fast path: the common machine-written file (ASCII digits, point decimal or none).
+    # Fast path: the common machine-written file (ASCII digits, a point decimal or none). Cheap
+    # checks only: the cast, one character-class scan, and the position of the point.
+    number = raw.cast(pl.Float64, strict=False)
+    point = raw.str.find(".", literal=True)
+    lead = point - raw.str.starts_with("-").cast(pl.Int64)
+    decimals = raw.str.len_bytes() - point - 1
+    leading_zero = raw.str.starts_with("0") | raw.str.starts_with("-0")
     plain = frame.select(
-        all_plain=(raw.str.contains(_PLAIN_NUMBER) | ~present).all(),
-        dot_evidence=raw.str.contains(_DOT_DECIMAL_EVIDENCE).any(),
-        ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
+        all_plain=((number.is_not_null() & ~raw.str.contains(r"[^0-9.\-]")) | ~present).all(),
+        dot_evidence=(point.is_not_null() & ((decimals != 3) | (lead > 3) | leading_zero)).any(),
+        ambiguous=(point.is_not_null() & (decimals == 3) & (lead <= 3) & ~leading_zero).any(),
     ).row(0, named=True)
     if plain["all_plain"] and (plain["dot_evidence"] or not plain["ambiguous"]):
         return frame.select(
-            number=pl.when(present).then(raw.cast(pl.Float64, strict=False)),
+            number=pl.when(present).then(number),
             percent=pl.lit(False),
             problem=pl.lit(None, pl.String),
         )
@@ -241,7 +247,7 @@ def period_status(period_start: pl.Expr, period_end: pl.Expr, today: date) -> pl
 
 
 # -- damaged text ----------------------------------------------------------------------------
-def _undo_double_encoding(text: str | None) -> str | None:
+def undo_double_encoding(text: str | None) -> str | None:
     """UTF-8 text that was read as Windows-1252 and saved again, back to what was typed."""
     if text is None:
         return None
@@ -249,14 +255,3 @@ def _undo_double_encoding(text: str | None) -> str | None:
         return text.encode("cp1252").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return text
-
-
-def repaired_for_matching(values: pl.Series) -> pl.Series:
-    """Undo double encoding (``unitÃ©s`` → ``unités``) so codes and units can still be matched.
-
-    Used only to look values up (units, breakdowns); stored text stays verbatim, with the
-    reader's warning. Runs once per distinct value, and a file holds few distinct units.
-    """
-    distinct = values.unique().drop_nulls()
-    mapping = {v: _undo_double_encoding(v) for v in distinct.to_list()}
-    return values.replace_strict(mapping, default=None, return_dtype=pl.String) if mapping else values

@@ -13,7 +13,7 @@ import polars as pl
 
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
 from ingest.read import read_table
-from ingest.validate import _fold_text
+from ingest.validate import _join_distinct, matching_key
 from metrics.framework import Framework, fold
 
 KINDS: tuple[str, ...] = ("association", "foundation", "cooperative", "company", "public_body", "other")
@@ -54,10 +54,11 @@ class OrgFile:
         return bool((self.issues["severity"] == "error").any())
 
 
-def _alias_frame(table: dict[str, tuple[str, ...]]) -> pl.DataFrame:
+def _alias_table(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Folded alias (and code) → code."""
     pairs = {fold(code): code for code in table}
     pairs.update({fold(a): code for code, aliases in table.items() for a in aliases})
-    return pl.DataFrame({"key": list(pairs), "code": list(pairs.values())})
+    return pairs
 
 
 def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
@@ -96,19 +97,16 @@ def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
     found.append(cell_issues(dupes, "duplicate_org", header["code"], pl.col("code"), pl.col("first_line").cast(pl.String)))
 
     regions = framework.breakdown_alias_table("region")
-    region_lookup = pl.DataFrame({"key": list(regions), "code": list(regions.values())}, schema={"key": pl.String, "code": pl.String})
-    for name, lookup_frame, allowed in (
-        ("kind", _alias_frame(KIND_ALIASES), KINDS),
-        ("size_band", _alias_frame(SIZE_ALIASES), SIZE_BANDS),
-        ("region", region_lookup, tuple(regions.values())),
+    for name, table_of_codes, allowed in (
+        ("kind", _alias_table(KIND_ALIASES), KINDS),
+        ("size_band", _alias_table(SIZE_ALIASES), SIZE_BANDS),
+        ("region", regions, tuple(dict.fromkeys(regions.values()))),
     ):
-        table = table.with_columns(key=_fold_text(pl.col(name))).join(
-            lookup_frame, on="key", how="left", maintain_order="left"
-        )
-        bad = table.filter(pl.col(name).is_not_null() & pl.col("code_right").is_null())
-        shown = ", ".join(dict.fromkeys(allowed))
-        found.append(cell_issues(bad, "invalid_value", header.get(name, name), pl.col(name), shown))
-        table = table.with_columns(pl.col("code_right").alias(name)).drop("key", "code_right")
+        table = _join_distinct(table, name, lambda text, t=table_of_codes: {"__code": t.get(matching_key(text))},
+                               {"__code": pl.String()})
+        bad = table.filter(pl.col(name).is_not_null() & pl.col("__code").is_null())
+        found.append(cell_issues(bad, "invalid_value", header.get(name, name), pl.col(name), ", ".join(allowed)))
+        table = table.with_columns(pl.col("__code").alias(name)).drop("__code")
     rows = table.select(
         "code",
         "name_fr",

@@ -9,6 +9,7 @@ number of cells is reported only as such, since its cells may be shifted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,7 +23,7 @@ from ingest.columns import (
     match_header,
 )
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
-from ingest.normalise import parse_numbers, parse_periods, period_status, repaired_for_matching
+from ingest.normalise import parse_numbers, parse_periods, period_status, undo_double_encoding
 from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
 
 #: Stored exactly as written (no trimming): what a member typed is evidence.
@@ -164,11 +165,18 @@ def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContex
     """Rename positional columns to canonical names, strip cells, melt the wide layout."""
 
     def cell(position: int, *, verbatim: bool = False) -> pl.Expr:
+        """Empty cells become null; codes are trimmed; free text and numbers are left as written
+        (numbers are trimmed by the number parser, which must see what was typed)."""
         text = pl.col(f"c{position}")
+        if verbatim:
+            return pl.when(text.str.strip_chars() != "").then(text)
         stripped = text.str.strip_chars()
-        return pl.when(stripped != "").then(text if verbatim else stripped)
+        return pl.when(stripped != "").then(stripped)
 
-    present = {name: cell(pos, verbatim=name in FREE_TEXT).alias(name) for name, pos in layout.columns.items()}
+    present = {
+        name: cell(pos, verbatim=name in FREE_TEXT or name == "value").alias(name)
+        for name, pos in layout.columns.items()
+    }
     absent = [
         pl.lit(None, pl.String).alias(name)
         for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS)
@@ -199,6 +207,53 @@ def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContex
 
 
 # -- rows ------------------------------------------------------------------------------------
+def _join_distinct(table: pl.DataFrame, column: str, lookup: Callable[[str], dict | None],
+                   schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Attach what ``lookup`` says about each distinct text of ``column`` (one hash join).
+
+    A file holds few distinct organisations, indicators, periods and units, so the lookup runs
+    once per distinct text (in Python, with the exact ``fold`` the framework uses) and the
+    result is joined back: no per-row Python.
+    """
+    distinct = table.get_column(column).unique().drop_nulls().to_list()
+    rows = []
+    for text in distinct:
+        found = lookup(text)
+        if found is not None:
+            rows.append({"__key": text, **found})
+    frame = pl.DataFrame(rows, schema={"__key": pl.String, **schema}, orient="row")
+    return table.join(frame, left_on=column, right_on="__key", how="left", maintain_order="left")
+
+
+def _indicator_facts(fw: Framework) -> tuple[dict[str, dict], dict[str, pl.DataType]]:
+    facts = {}
+    for ind in fw.indicators:
+        unit = fw.unit_of(ind.code)
+        low, high = fw.value_range(ind)
+        facts[fold(ind.code)] = {
+            "ind_code": ind.code,
+            "derived": ind.derived,
+            "unit_code": ind.unit,
+            "kind": unit.kind.value,
+            "low": low,
+            "high": high,
+            "unit_names": f"{unit.name.fr} / {unit.name.ar} / {unit.name.en}",
+            "range_text": _range_text(low, high),
+            "components": ", ".join(r for r in (ind.numerator, ind.denominator) if r),
+        }
+    schema = {
+        "ind_code": pl.String(), "derived": pl.Boolean(), "unit_code": pl.String(), "kind": pl.String(),
+        "low": pl.Float64(), "high": pl.Float64(), "unit_names": pl.String(), "range_text": pl.String(),
+        "components": pl.String(),
+    }
+    return facts, schema
+
+
+def matching_key(text: str) -> str:
+    """``fold`` after undoing double encoding (``unitÃ©s``): for lookups only, never stored."""
+    return fold(undo_double_encoding(text) or text)
+
+
 def _check_rows(
     table: pl.DataFrame, layout: _Layout, ctx: ValidationContext, today: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -206,184 +261,119 @@ def _check_rows(
     header = layout.headers.get
     found: list[pl.DataFrame] = []
 
+    def add(rows: pl.DataFrame, code: str, column: str, value: pl.Expr | None = None,
+            expected: pl.Expr | str | None = None) -> None:
+        if rows.height:
+            found.append(cell_issues(rows, code, column, value, expected))
+
+    def value_issues(rows: pl.DataFrame, code: str, value: pl.Expr, expected: pl.Expr | None = None) -> None:
+        """Issues on the value cell, whose column is per row in the wide layout."""
+        if rows.height:
+            found.append(cell_issues(rows, code, "", value, expected).with_columns(column=rows["__value_column"]))
+
     # Required cells.
     for name in REQUIRED_COLUMNS:
-        empty = table.filter(pl.col(name).is_null())
-        if empty.height:
-            found.append(cell_issues(empty, "empty_required", header(name, name)))
+        add(table.filter(pl.col(name).is_null()), "empty_required", header(name, name))
 
-    # Organisations: case-insensitive match to the registry.
-    table = table.with_columns(org_key=pl.col("org_code").str.to_uppercase())
-    if ctx.known_orgs is not None:
-        orgs = pl.DataFrame({"org_key": [o.upper() for o in ctx.known_orgs], "org_canonical": list(ctx.known_orgs)})
-        table = table.join(orgs, on="org_key", how="left", maintain_order="left")
-        unknown = table.filter(pl.col("org_code").is_not_null() & pl.col("org_canonical").is_null())
-        found.append(cell_issues(unknown, "unknown_org", header("org_code", "org_code"), pl.col("org_code")))
-        table = table.with_columns(org_code=pl.col("org_canonical")).drop("org_canonical")
-    if ctx.member_org:
-        other = table.filter(pl.col("org_code").is_not_null() & (pl.col("org_key") != ctx.member_org.upper()))
-        found.append(
-            cell_issues(other, "other_org", header("org_code", "org_code"), pl.col("org_code"), ctx.member_org)
-        )
-        table = table.with_columns(
-            org_code=pl.when(pl.col("org_key") == ctx.member_org.upper()).then(pl.col("org_code"))
-        )
+    # Organisations: case-insensitive match to the registry (and to the uploading member).
+    org_col = header("org_code", "org_code")
+    known = {o.upper(): o for o in ctx.known_orgs} if ctx.known_orgs is not None else None
+    member = ctx.member_org.upper() if ctx.member_org else None
 
-    # Indicators, with everything the value checks need about them.
-    indicators = pl.DataFrame(
-        [
-            {
-                "ind_key": fold(i.code),
-                "ind_code": i.code,
-                "derived": i.derived,
-                "unit_code": i.unit,
-                "kind": fw.unit_of(i.code).kind.value,
-                "low": fw.value_range(i)[0],
-                "high": fw.value_range(i)[1],
-                "unit_names": f"{fw.unit_of(i.code).name.fr} / {fw.unit_of(i.code).name.ar} / {fw.unit_of(i.code).name.en}",
-                "range_text": _range_text(*fw.value_range(i)),
-                "components": ", ".join(r for r in (i.numerator, i.denominator) if r),
-            }
-            for i in fw.indicators
-        ],
-        schema={
-            "ind_key": pl.String, "ind_code": pl.String, "derived": pl.Boolean, "unit_code": pl.String,
-            "kind": pl.String, "low": pl.Float64, "high": pl.Float64, "unit_names": pl.String,
-            "range_text": pl.String, "components": pl.String,
-        },
-    )
-    table = table.with_columns(ind_key=_fold_code(pl.col("indicator_code"))).join(
-        indicators, on="ind_key", how="left", maintain_order="left"
-    )
+    def org_lookup(text: str) -> dict:
+        key = text.strip().upper()
+        canonical = text if known is None else known.get(key)
+        return {"org_canonical": canonical, "org_other": member is not None and key != member}
+
+    table = _join_distinct(table, "org_code", org_lookup, {"org_canonical": pl.String(), "org_other": pl.Boolean()})
+    if known is not None:
+        add(table.filter(pl.col("org_code").is_not_null() & pl.col("org_canonical").is_null()), "unknown_org",
+            org_col, pl.col("org_code"))
+    if member:
+        add(table.filter(pl.col("org_canonical").is_not_null() & pl.col("org_other")), "other_org", org_col,
+            pl.col("org_code"), ctx.member_org)
+    table = table.with_columns(org_code=pl.when(~pl.col("org_other")).then(pl.col("org_canonical")))
+
+    # Indicators, with everything the value checks need to know about them.
+    facts, schema = _indicator_facts(fw)
+    table = _join_distinct(table, "indicator_code", lambda text: facts.get(fold(text)), schema)
     ind_col = header("indicator_code", "indicator_code")
-    unknown = table.filter(pl.col("indicator_code").is_not_null() & pl.col("ind_code").is_null())
-    found.append(cell_issues(unknown, "unknown_indicator", ind_col, pl.col("indicator_code")))
-    derived = table.filter(pl.col("derived").fill_null(False))
-    found.append(cell_issues(derived, "derived_indicator", ind_col, pl.col("indicator_code"), pl.col("components")))
-    table = table.with_columns(
-        indicator_code=pl.when(pl.col("derived").not_()).then(pl.col("ind_code")),
-    )
+    add(table.filter(pl.col("indicator_code").is_not_null() & pl.col("ind_code").is_null()), "unknown_indicator",
+        ind_col, pl.col("indicator_code"))
+    add(table.filter(pl.col("derived").fill_null(False)), "derived_indicator", ind_col, pl.col("indicator_code"),
+        pl.col("components"))
+    table = table.with_columns(indicator_code=pl.when(pl.col("derived").not_()).then(pl.col("ind_code")))
 
-    # Periods.
-    periods = parse_periods(table["period"].drop_nulls())
-    table = table.join(periods.rename({"text": "period", "period": "period_label"}), on="period", how="left")
-    table = table.sort("__line", maintain_order=True)
+    # Periods: parsed once per distinct text.
+    periods = parse_periods(table.get_column("period").unique().drop_nulls())
+    table = table.join(periods.rename({"text": "__key", "period": "period_label"}), left_on="period",
+                       right_on="__key", how="left", maintain_order="left")
     period_col = header("period", "period")
-    bad = table.filter(pl.col("period").is_not_null() & pl.col("period_label").is_null())
-    found.append(cell_issues(bad, "invalid_period", period_col, pl.col("period")))
+    add(table.filter(pl.col("period").is_not_null() & pl.col("period_label").is_null()), "invalid_period",
+        period_col, pl.col("period"))
     table = table.with_columns(period_state=period_status(pl.col("period_start"), pl.col("period_end"), today))
-    found.append(
-        cell_issues(table.filter(pl.col("period_state") == "future"), "future_period", period_col, pl.col("period"))
-    )
-    found.append(
-        cell_issues(
-            table.filter(pl.col("period_state") == "in_progress"),
-            "period_in_progress",
-            period_col,
-            pl.col("period"),
-            pl.col("period_end").cast(pl.String),
-        )
-    )
+    add(table.filter(pl.col("period_state") == "future"), "future_period", period_col, pl.col("period"))
+    add(table.filter(pl.col("period_state") == "in_progress"), "period_in_progress", period_col, pl.col("period"),
+        pl.col("period_end").cast(pl.String))
 
     # Values: yes/no words for boolean indicators, then numbers, then kind and range.
-    folded_value = pl.col("value").str.strip_chars().str.to_lowercase()
-    value_text = (
-        pl.when((pl.col("kind") == UnitKind.BOOLEAN.value) & folded_value.is_in(_TRUE_WORDS)).then(pl.lit("1"))
-        .when((pl.col("kind") == UnitKind.BOOLEAN.value) & folded_value.is_in(_FALSE_WORDS)).then(pl.lit("0"))
-        .otherwise(pl.col("value"))
-    )
-    table = table.with_columns(value_text=value_text)
-    table = pl.concat([table, parse_numbers(table["value_text"])], how="horizontal")
+    is_boolean = pl.col("kind") == UnitKind.BOOLEAN.value
+    words = {w: "1" for w in _TRUE_WORDS} | {w: "0" for w in _FALSE_WORDS}
+    boolean_texts = table.filter(is_boolean).get_column("value").unique().drop_nulls().to_list()
+    spelled = {text: words[text.strip().lower()] for text in boolean_texts if text.strip().lower() in words}
+    spelled = {text: digit for text, digit in spelled.items() if text != digit}
+    value_text = pl.col("value")
+    if spelled:
+        value_text = pl.when(is_boolean).then(pl.col("value").replace(spelled)).otherwise(pl.col("value"))
+    table = table.with_columns(value_number_text=value_text)
+    table = pl.concat([table, parse_numbers(table.get_column("value_number_text"))], how="horizontal")
     for code in ("not_a_number", "mixed_digits", "ambiguous_number"):
-        rows = table.filter(pl.col("problem") == code)
-        found.append(cell_issues(rows, code, "", pl.col("value")).with_columns(column=rows["__value_column"]))
+        value_issues(table.filter(pl.col("problem") == code), code, pl.col("value"))
     checked = pl.col("number").is_not_null() & pl.col("ind_code").is_not_null()
     out_of_range = checked & (
-        (pl.col("low").is_not_null() & (pl.col("number") < pl.col("low")))
-        | (pl.col("high").is_not_null() & (pl.col("number") > pl.col("high")))
+        (pl.col("number") < pl.col("low").fill_null(float("-inf")))
+        | (pl.col("number") > pl.col("high").fill_null(float("inf")))
     )
-    rows = table.filter(out_of_range)
-    found.append(
-        cell_issues(rows, "out_of_range", "", pl.col("value"), pl.col("range_text")).with_columns(
-            column=rows["__value_column"]
-        )
-    )
+    value_issues(table.filter(out_of_range), "out_of_range", pl.col("value"), pl.col("range_text"))
     whole = pl.col("kind").is_in([UnitKind.INTEGER.value, UnitKind.BOOLEAN.value])
-    rows = table.filter(checked & ~out_of_range & whole & (pl.col("number") != pl.col("number").round(0)))
-    found.append(
-        cell_issues(rows, "not_integer", "", pl.col("value"), pl.col("unit_names")).with_columns(
-            column=rows["__value_column"]
-        )
-    )
+    value_issues(table.filter(checked & ~out_of_range & whole & (pl.col("number") != pl.col("number").round(0))),
+                 "not_integer", pl.col("value"), pl.col("unit_names"))
 
     # Units: the unit cell (or a % sign in the value) must name the indicator's unit.
-    aliases = ctx.framework.unit_alias_table()
-    unit_table = pl.DataFrame(
-        {"unit_key": list(aliases), "unit_given": list(aliases.values())}, schema={"unit_key": pl.String, "unit_given": pl.String}
-    )
-    table = table.with_columns(unit_key=_fold_text(repaired_for_matching(table["unit"]))).join(
-        unit_table, on="unit_key", how="left", maintain_order="left"
-    )
-    unit_col = header("unit", "unit")
+    aliases = fw.unit_alias_table()
+    table = _join_distinct(table, "unit", lambda text: {"unit_given": aliases.get(matching_key(text))},
+                           {"unit_given": pl.String()})
     wrong_unit = pl.col("ind_code").is_not_null() & pl.col("unit").is_not_null() & (
         pl.col("unit_given").is_null() | (pl.col("unit_given") != pl.col("unit_code"))
     )
-    found.append(cell_issues(table.filter(wrong_unit), "unit_mismatch", unit_col, pl.col("unit"), pl.col("unit_names")))
-    stray_percent = (
-        pl.col("ind_code").is_not_null() & pl.col("percent") & (pl.col("kind") != UnitKind.PERCENT.value) & ~wrong_unit
-    )
-    rows = table.filter(stray_percent)
-    found.append(
-        cell_issues(rows, "unit_mismatch", "", pl.lit("%"), pl.col("unit_names")).with_columns(
-            column=rows["__value_column"]
-        )
-    )
+    add(table.filter(wrong_unit), "unit_mismatch", header("unit", "unit"), pl.col("unit"), pl.col("unit_names"))
+    stray_percent = pl.col("ind_code").is_not_null() & pl.col("percent") & (pl.col("kind") != UnitKind.PERCENT.value)
+    value_issues(table.filter(stray_percent & ~wrong_unit), "unit_mismatch", pl.lit("%"), pl.col("unit_names"))
 
     # Breakdowns.
     for name in BREAKDOWN_COLUMNS:
         if name not in layout.columns:
             continue
-        allowed = ctx.framework.breakdown_alias_table(name)
-        lookup = pl.DataFrame(
-            {"bkey": list(allowed), "bcode": list(allowed.values())}, schema={"bkey": pl.String, "bcode": pl.String}
-        )
-        table = table.with_columns(bkey=_fold_text(repaired_for_matching(table[name]))).join(
-            lookup, on="bkey", how="left", maintain_order="left"
-        )
-        rows = table.filter(pl.col(name).is_not_null() & pl.col("bcode").is_null())
-        values = ctx.framework.breakdowns[name].values if name in ctx.framework.breakdowns else ()
-        found.append(cell_issues(rows, "invalid_breakdown", header(name, name), pl.col(name), ", ".join(values)))
-        table = table.with_columns(pl.col("bcode").alias(name)).drop("bkey", "bcode")
+        allowed = fw.breakdown_alias_table(name)
+        table = _join_distinct(table, name, lambda text, a=allowed: {"bcode": a.get(matching_key(text))},
+                               {"bcode": pl.String()})
+        values = fw.breakdowns[name].values if name in fw.breakdowns else ()
+        add(table.filter(pl.col(name).is_not_null() & pl.col("bcode").is_null()), "invalid_breakdown",
+            header(name, name), pl.col(name), ", ".join(values))
+        table = table.with_columns(pl.col("bcode").alias(name)).drop("bcode")
 
-    # Duplicate keys among rows whose key is fully known.
-    keyed = table.filter(
-        pl.col("org_code").is_not_null() & pl.col("indicator_code").is_not_null() & pl.col("period_label").is_not_null()
-    ).with_columns(
-        first_line=pl.col("__line").min().over(["org_code", "indicator_code", "period_label", *BREAKDOWN_COLUMNS])
-    )
-    dupes = keyed.filter(pl.col("__line") != pl.col("first_line"))
-    found.append(
-        cell_issues(dupes, "duplicate_key", header("indicator_code", "indicator_code"), pl.col("indicator_code"),
-                    pl.col("first_line").cast(pl.String))
-    )
-    return table, _concat([f for f in found if f.height])
-
-
-def _fold_code(expr: pl.Expr) -> pl.Expr:
-    """Vectorised ``fold`` for codes (ASCII in practice): casefold, trim, unify separators."""
-    return expr.str.strip_chars().str.to_lowercase().str.replace_all(r"[_\-\s]+", " ")
-
-
-def _fold_text(expr: pl.Expr) -> pl.Expr:
-    """Vectorised ``fold`` for words people write (units, breakdown values): also drops accents."""
-    return (
-        expr.str.strip_chars()
-        .str.to_lowercase()
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{Mn}", "")
-        .str.replace_all(r"[_\-\s]+", " ")
-        .str.strip_chars()
-    )
+    # Duplicate keys among rows whose key is fully known: a cheap hash pass finds candidates,
+    # the exact comparison runs only when there are some.
+    keys = ["org_code", "indicator_code", "period_label", *(b for b in BREAKDOWN_COLUMNS if b in layout.columns)]
+    known_key = pl.all_horizontal(pl.col(k).is_not_null() for k in keys[:3])
+    key_hash = pl.col(keys[0]).hash(1)
+    for seed, key in enumerate(keys[1:], start=2):
+        key_hash = key_hash ^ pl.col(key).hash(seed)
+    if table.select((known_key & key_hash.is_duplicated()).any()).item():
+        repeated = known_key & ~pl.struct(keys).is_first_distinct()
+        dupes = table.with_columns(first_line=pl.col("__line").min().over(keys)).filter(repeated)
+        add(dupes, "duplicate_key", ind_col, pl.col("indicator_code"), pl.col("first_line").cast(pl.String))
+    return table, _concat(found)
 
 
 def _range_text(low: float | None, high: float | None) -> str:

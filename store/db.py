@@ -59,10 +59,10 @@ class Store:
         with self.cursor() as cur:
             exists = cur.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             if not exists:
                 return 0
-            return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+            return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
     def migrate(self, *, upto: int | None = None) -> list[int]:
         """Apply pending migrations, each in its own transaction; returns the versions applied."""
@@ -106,8 +106,8 @@ class Store:
 
     def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
         with self.cursor() as cur:
-            row = cur.execute(sql, params or []).fetchone()
-            return None if row is None else row[0]
+            rows = cur.execute(sql, params or []).fetchall()  # read fully: DuckDB 2 wants finished results
+            return rows[0][0] if rows else None
 
     # -- writes ----------------------------------------------------------------------------
     def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:

@@ -68,13 +68,13 @@ def keep_raw_bytes(store: Store, data: bytes, content_sha256: str) -> Path:
 
 def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, raw_path: Path) -> CommitOutcome:
     """Store one validated submission atomically; the same bytes twice change nothing."""
-    arrow_rows = rows.to_arrow()
+    arrow_rows = rows.to_arrow(compat_level=pl.CompatLevel.newest())  # string views: no copy
 
     def work(cur: duckdb.DuckDBPyConnection) -> CommitOutcome:
         existing = cur.execute(
             "SELECT min(id) FROM submissions WHERE content_sha256 = ? AND org_code IS NOT DISTINCT FROM ?",
             [meta.content_sha256, meta.org_code],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if existing is not None:
             return CommitOutcome(existing, True, 0, 0)
         now = utc_now()
@@ -90,7 +90,7 @@ def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, ra
                 meta.uploaded_by, meta.uploaded_at or now, rows.height, meta.framework_hash,
                 json.dumps(meta.report, ensure_ascii=False), str(raw_path),
             ],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         cur.register("incoming_rows", arrow_rows)
         try:
             cur.execute(
@@ -103,15 +103,24 @@ def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, ra
                 """,
                 [submission_id, now],
             )
-            key_match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in _KEY)
-            superseded = cur.execute(
-                f"""
-                UPDATE observations AS o SET valid_to = ?, superseded_by = ?
-                FROM (SELECT DISTINCT {", ".join(_KEY)} FROM incoming_rows) AS n
-                WHERE o.valid_to IS NULL AND o.submission_id <> ? AND {key_match}
-                """,
-                [now, submission_id, submission_id],
-            ).fetchone()[0]
+            # Rows of a validated file have unique keys, so they join as they are; and when the
+            # organisations have no current value yet there is nothing to supersede.
+            has_current = cur.execute(
+                "SELECT count(*) FROM observations WHERE valid_to IS NULL AND submission_id <> ? "
+                "AND org_code IN (SELECT DISTINCT org_code FROM incoming_rows) LIMIT 1",
+                [submission_id],
+            ).fetchall()[0][0]
+            superseded = 0
+            if has_current:
+                key_match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in _KEY)
+                superseded = cur.execute(
+                    f"""
+                    UPDATE observations AS o SET valid_to = ?, superseded_by = ?
+                    FROM incoming_rows AS n
+                    WHERE o.valid_to IS NULL AND o.submission_id <> ? AND {key_match}
+                    """,
+                    [now, submission_id, submission_id],
+                ).fetchall()[0][0]
         finally:
             cur.unregister("incoming_rows")
         if superseded:

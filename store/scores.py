@@ -1,0 +1,229 @@
+"""All SQL of scoring runs: reading the inputs, recording a run in one transaction, reading it back.
+
+The maths lives in ``metrics/``; this module only moves frames in and out of DuckDB.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from store.db import Store, utc_now
+
+SCORE_COLUMNS = (
+    "org_code",
+    "period",
+    "principle",
+    "score",
+    "coverage",
+    "status",
+    "completeness",
+    "timeliness_days",
+    "consistency",
+    "consistency_flags",
+    "evidence",
+    "grade_completeness",
+    "grade_timeliness",
+    "grade_consistency",
+    "grade_evidence",
+    "grade",
+    "nominal_rank",
+    "median_rank",
+    "rank_p05",
+    "rank_p95",
+    "ranked_count",
+)
+INDICATOR_COLUMNS = (
+    "org_code",
+    "period",
+    "indicator_code",
+    "value",
+    "n_values",
+    "method",
+    "transformed",
+    "normalised",
+    "robust_z",
+    "flagged",
+)
+TREND_COLUMNS = (
+    "org_code",
+    "principle",
+    "indicator_code",
+    "last_period",
+    "n_periods",
+    "slope",
+    "trend",
+    "persistence",
+    "current_run",
+    "sustained",
+    "progress",
+)
+SENSITIVITY_COLUMNS = ("period", "choice", "first_order")
+
+
+def scoring_inputs(store: Store) -> pl.DataFrame:
+    """Current observations of active organisations, with the upload time of their submission."""
+    return store.query(
+        """
+        SELECT o.org_code, o.indicator_code, o.period, o.granularity, o.period_start, o.period_end, o.value,
+               o.sex, o.age_band, o.disability, o.area, o.region, o.source, o.submission_id,
+               s.uploaded_at
+        FROM observations_current o
+        JOIN organizations g ON g.code = o.org_code AND g.active
+        LEFT JOIN submissions s ON s.id = o.submission_id
+        """
+    )
+
+
+def organisations(store: Store) -> pl.DataFrame:
+    """org_code and the peer-group attributes of every active organisation."""
+    return store.query(
+        "SELECT code AS org_code, kind, region, size_band, thematic_areas FROM organizations "
+        "WHERE active ORDER BY code"
+    )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything a scoring run writes."""
+
+    framework_hash: str
+    framework: dict[str, Any]
+    granularity: str
+    method: dict[str, Any]
+    submission_ids: list[int]
+    scores: pl.DataFrame
+    indicators: pl.DataFrame
+    trends: pl.DataFrame
+    sensitivity: pl.DataFrame
+    created_at: datetime | None = None
+
+
+def record_run(store: Store, run: RunRecord) -> int:
+    """Write a run and all its rows in one transaction; returns the run id."""
+    n_orgs = run.scores.get_column("org_code").n_unique() if run.scores.height else 0
+    n_periods = run.scores.get_column("period").n_unique() if run.scores.height else 0
+
+    def work(cur: duckdb.DuckDBPyConnection) -> int:
+        run_id = cur.execute(
+            """
+            INSERT INTO score_runs (created_at, framework_hash, framework, granularity, method,
+                                    submission_ids,
+                                    org_count, period_count)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            [
+                run.created_at or utc_now(),
+                run.framework_hash,
+                json.dumps(run.framework, ensure_ascii=False),
+                run.granularity,
+                json.dumps(run.method, ensure_ascii=False),
+                run.submission_ids,
+                n_orgs,
+                n_periods,
+            ],
+        ).fetchone()[0]
+        for table, frame, columns in (
+            ("scores", run.scores, SCORE_COLUMNS),
+            ("score_indicators", run.indicators, INDICATOR_COLUMNS),
+            ("score_trends", run.trends, TREND_COLUMNS),
+            ("score_sensitivity", run.sensitivity, SENSITIVITY_COLUMNS),
+        ):
+            if frame.is_empty():
+                continue
+            cur.register("incoming_rows", frame.select(columns))
+            try:
+                names = ", ".join(columns)
+                cur.execute(
+                    f"INSERT INTO {table} (run_id, {names}) SELECT ?, {names} FROM incoming_rows", [run_id]
+                )
+            finally:
+                cur.unregister("incoming_rows")
+        return int(run_id)
+
+    return store.write(work)
+
+
+def latest_run_id(store: Store) -> int | None:
+    return store.scalar("SELECT max(id) FROM score_runs")
+
+
+def run_info(store: Store, run_id: int) -> dict[str, Any] | None:
+    """The run's header: framework (content and hash), method choices, granularity, inputs, time."""
+    frame = store.query(
+        "SELECT id, created_at, framework_hash, framework, granularity, method, submission_ids, org_count, "
+        "period_count "
+        "FROM score_runs WHERE id = ?",
+        [run_id],
+    )
+    if frame.is_empty():
+        return None
+    row = frame.row(0, named=True)
+    row["framework"] = json.loads(row["framework"])
+    row["method"] = json.loads(row["method"])
+    return row
+
+
+def run_scores(
+    store: Store, run_id: int, org_code: str | None = None, period: str | None = None
+) -> pl.DataFrame:
+    """Scores of a run, optionally for one organisation and/or period (composite rows have principle NULL)."""
+    return store.query(
+        f"""
+        SELECT {", ".join(SCORE_COLUMNS)} FROM scores
+        WHERE run_id = $run AND ($org IS NULL OR org_code = $org) AND ($period IS NULL OR period = $period)
+        ORDER BY org_code, period, principle NULLS LAST
+        """,
+        {"run": run_id, "org": org_code, "period": period},
+    )
+
+
+def run_indicator_values(store: Store, run_id: int, org_code: str, period: str) -> pl.DataFrame:
+    return store.query(
+        f"""
+        SELECT {", ".join(INDICATOR_COLUMNS)} FROM score_indicators
+        WHERE run_id = ? AND org_code = ? AND period = ? ORDER BY indicator_code
+        """,
+        [run_id, org_code, period],
+    )
+
+
+def run_trends(store: Store, run_id: int, org_code: str | None = None) -> pl.DataFrame:
+    return store.query(
+        f"""
+        SELECT {", ".join(TREND_COLUMNS)} FROM score_trends
+        WHERE run_id = $run AND ($org IS NULL OR org_code = $org)
+        ORDER BY org_code, indicator_code NULLS FIRST, principle NULLS LAST
+        """,
+        {"run": run_id, "org": org_code},
+    )
+
+
+def run_sensitivity(store: Store, run_id: int) -> pl.DataFrame:
+    return store.query(
+        f"SELECT {', '.join(SENSITIVITY_COLUMNS)} FROM score_sensitivity "
+        "WHERE run_id = ? ORDER BY period, choice",
+        [run_id],
+    )
+
+
+def organisation_name(store: Store, org_code: str, lang: str) -> str | None:
+    """The organisation's name in ``lang`` (French when that one is missing)."""
+    column = {"fr": "name_fr", "ar": "name_ar", "en": "name_en"}.get(lang, "name_fr")
+    return store.scalar(f"SELECT coalesce({column}, name_fr) FROM organizations WHERE code = ?", [org_code])
+
+
+def peer_scores(store: Store, run_id: int, period: str, principle: str | None = None) -> pl.DataFrame:
+    """org_code, score for one period and principle (NULL = composite), for peer distributions."""
+    return store.query(
+        """
+        SELECT org_code, score FROM scores
+        WHERE run_id = $run AND period = $period AND principle IS NOT DISTINCT FROM $principle
+        """,
+        {"run": run_id, "period": period, "principle": principle},
+    )
