@@ -113,6 +113,8 @@ class Principle(BaseModel):
     name: Names
     description: Names | None = None
     weight: Annotated[float, Field(gt=0)] = 1.0
+    #: How this principle's indicators combine; None = the framework's ``principle_aggregation``.
+    aggregation: Aggregation | None = None
 
 
 class Indicator(BaseModel):
@@ -147,6 +149,19 @@ class Indicator(BaseModel):
             raise ValueError(f"indicator {self.code}: goalposts are required with normalisation 'goalposts'")
         if self.normalisation is Normalisation.TARGET and self.target is None:
             raise ValueError(f"indicator {self.code}: normalisation 'target' needs a target")
+        if self.target is not None and self.target <= 0:
+            raise ValueError(f"indicator {self.code}: the target must be above 0, not {self.target:g}")
+        if self.aggregation is TimeAggregation.WMEAN and not self.weight_by:
+            raise ValueError(f"indicator {self.code}: aggregation 'wmean' needs weight_by")
+        if self.weight_by and self.aggregation is not TimeAggregation.WMEAN:
+            raise ValueError(f"indicator {self.code}: weight_by is only for aggregation = 'wmean'")
+        if self.weight_by == self.code:
+            raise ValueError(f"indicator {self.code}: an indicator cannot be weighted by itself")
+        if self.transform is Transform.LOG and self.goalposts is not None and self.goalposts[0] <= 0:
+            low = self.goalposts[0]
+            raise ValueError(f"indicator {self.code}: a log transform needs goalposts above 0, not {low:g}")
+        if self.weights and self.direction is Direction.NONE:
+            raise ValueError(f"indicator {self.code}: a weighted indicator needs a direction (up or down)")
         return self
 
     @property
@@ -161,12 +176,99 @@ class Breakdown(BaseModel):
     aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
+class SustainabilitySettings(BaseModel):
+    """How trends and persistence are read (``[framework.sustainability]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    #: Trend over the last k periods (Theil–Sen slope).
+    trend_periods: Annotated[int, Field(ge=2)] = 5
+    #: Fewer periods than this → no trend (status insufficient_data).
+    min_trend_periods: Annotated[int, Field(ge=2)] = 3
+    #: |slope| up to this many score points per period counts as stable.
+    stable_band: Annotated[float, Field(ge=0)] = 1.0
+    #: Score (0–100) a principle must hold to count as a period "at level".
+    persistence_threshold: Annotated[float, Field(ge=0, le=100)] = 50.0
+    #: Consecutive periods at level, ending with the latest one, for "sustained".
+    sustained_periods: Annotated[int, Field(ge=1)] = 3
+
+    @model_validator(mode="after")
+    def _periods(self) -> SustainabilitySettings:
+        if self.min_trend_periods > self.trend_periods:
+            raise ValueError(
+                f"sustainability: min_trend_periods {self.min_trend_periods} "
+                f"exceeds trend_periods {self.trend_periods}"
+            )
+        return self
+
+
+class QualitySettings(BaseModel):
+    """Grade thresholds for data quality (``[framework.quality]``); A is best, D worst."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    #: Minimum share of required indicators reported for A, B, C.
+    completeness: tuple[float, float, float] = (0.9, 0.75, 0.5)
+    #: Maximum median days from period end to submission for A, B, C.
+    timeliness_days: tuple[float, float, float] = (90.0, 180.0, 365.0)
+    #: Maximum share of values flagged as inconsistent for A, B, C.
+    consistency: tuple[float, float, float] = (0.0, 0.1, 0.25)
+    #: Minimum share of values citing a source for A, B, C.
+    evidence: tuple[float, float, float] = (0.9, 0.6, 0.3)
+    #: Robust z-score (MAD) beyond which a value is flagged for review (never dropped).
+    outlier_z: Annotated[float, Field(gt=0)] = 3.5
+    #: Periods of the organisation's own history needed before a value can be flagged.
+    min_history: Annotated[int, Field(ge=3)] = 4
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QualitySettings:
+        for name, higher_is_better in (("completeness", True), ("timeliness_days", False),
+                                        ("consistency", False), ("evidence", True)):
+            a, b, c = getattr(self, name)
+            if (higher_is_better and not a >= b >= c) or (not higher_is_better and not a <= b <= c):
+                raise ValueError(f"quality: thresholds for {name} must go from grade A to C in order")
+        return self
+
+
+class RobustnessSettings(BaseModel):
+    """The Monte Carlo over subjective choices (``[framework.robustness]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    draws: Annotated[int, Field(ge=0)] = 1000
+    seed: int = 20240704
+    #: Dirichlet concentration: larger keeps drawn weights closer to the framework's.
+    concentration: Annotated[float, Field(gt=0)] = 50.0
+    normalisations: tuple[Normalisation, ...] = (
+        Normalisation.GOALPOSTS, Normalisation.MINMAX, Normalisation.ZSCORE, Normalisation.RANK,
+    )
+    aggregations: tuple[Aggregation, ...] = (Aggregation.ARITHMETIC, Aggregation.GEOMETRIC)
+
+    @model_validator(mode="after")
+    def _sets(self) -> RobustnessSettings:
+        if not self.normalisations or not self.aggregations:
+            raise ValueError("robustness: the allowed normalisations and aggregations cannot be empty")
+        if Normalisation.TARGET in self.normalisations:
+            raise ValueError("robustness: 'target' cannot be drawn (most indicators have no target)")
+        return self
+
+
 class FrameworkMeta(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: Names
     principle_aggregation: Aggregation = Aggregation.ARITHMETIC
     composite_aggregation: Aggregation = Aggregation.GEOMETRIC
     coverage_threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+    #: Share of the principles' weight (times their coverage) the composite needs; None = coverage_threshold.
+    composite_coverage_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
+    #: Geometric means raise scores below this (0–1) to it, so one zero does not zero the whole mean.
+    geometric_floor: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    sustainability: SustainabilitySettings = Field(default_factory=SustainabilitySettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
+
+    @property
+    def composite_threshold(self) -> float:
+        if self.composite_coverage_threshold is None:
+            return self.coverage_threshold
+        return self.composite_coverage_threshold
 
 
 class Framework(BaseModel):
@@ -205,6 +307,13 @@ class Framework(BaseModel):
                 ref = getattr(ind, ref_name)
                 if ref is not None and ref not in indicators:
                     problems.append(f"indicator {ind.code}: {ref_name} refers to unknown indicator {ref!r}")
+        by_code = {i.code: i for i in self.indicators}
+        for ind in self.indicators:
+            weight = by_code.get(ind.weight_by) if ind.weight_by else None
+            if weight is not None and weight.derived:
+                problems.append(
+                    f"indicator {ind.code}: weight_by must be a submitted indicator, {weight.code} is derived"
+                )
         problems += _derivation_cycles(self.indicators)
         owner: dict[str, str] = {}
         for unit in self.units:
@@ -235,6 +344,45 @@ class Framework(BaseModel):
     @cached_property
     def principle_by_code(self) -> dict[str, Principle]:
         return {p.code: p for p in self.principles}
+
+    def aggregation_of(self, principle_code: str) -> Aggregation:
+        """A principle's own aggregation rule, else the framework's default."""
+        own = self.principle_by_code[principle_code].aggregation
+        return own if own is not None else self.meta.principle_aggregation
+
+    @cached_property
+    def scored_indicators(self) -> tuple[Indicator, ...]:
+        """Indicators weighted in at least one principle (the ones normalised and scored)."""
+        return tuple(i for i in self.indicators if i.weights)
+
+    @cached_property
+    def derived_order(self) -> tuple[Indicator, ...]:
+        """Derived indicators in an order where each comes after the derived ones it uses."""
+        done: set[str] = set()
+        order: list[Indicator] = []
+        pending = [i for i in self.indicators if i.derived]
+        while pending:
+            ready = [i for i in pending if all(
+                r in done or not self.indicator_by_code[r].derived for r in (i.numerator, i.denominator))]
+            if not ready:  # only reachable on a cycle, which validation already rejects
+                break
+            order += ready
+            done |= {i.code for i in ready}
+            pending = [i for i in pending if i.code not in done]
+        return tuple(order)
+
+    @cached_property
+    def required_indicators(self) -> tuple[str, ...]:
+        """Submitted indicators a complete report has: scored ones and the inputs they need."""
+        needed: set[str] = set()
+        stack = [i.code for i in self.scored_indicators]
+        while stack:
+            ind = self.indicator_by_code[stack.pop()]
+            if ind.code in needed:
+                continue
+            needed.add(ind.code)
+            stack += [r for r in (ind.numerator, ind.denominator) if r]
+        return tuple(sorted(c for c in needed if not self.indicator_by_code[c].derived))
 
     def unit_of(self, indicator_code: str) -> Unit:
         return self.unit_by_code[self.indicator_by_code[indicator_code].unit]

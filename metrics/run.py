@@ -1,0 +1,156 @@
+"""A scoring run end to end: nominal scores, data quality, rank robustness, trends — then recorded.
+
+:func:`compute_run` is pure (frames in, frames out); :func:`score_store` reads the store, calls
+it and records the run in one transaction, so a run is either complete or absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from metrics.framework import Framework, RobustnessSettings
+from metrics.periods import Granularity
+from metrics.quality import quality, robust_z
+from metrics.robustness import robustness
+from metrics.scoring import ScoringResult, score
+from metrics.sustainability import trends
+from store import Store
+from store.scores import RunRecord, record_run, scoring_inputs
+
+ENGINE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunFrames:
+    """What a run computes, as frames ready to be stored or shown."""
+
+    result: ScoringResult
+    scores: pl.DataFrame
+    indicators: pl.DataFrame
+    trends: pl.DataFrame
+    sensitivity: pl.DataFrame
+    method: dict
+    submission_ids: list[int]
+
+
+class NothingToScore(Exception):
+    """The store holds no current value of any indicator of this framework."""
+
+
+def method_choices(
+    framework: Framework, granularity: Granularity, robustness_settings: RobustnessSettings | None = None
+) -> dict:
+    """Every choice behind the run's numbers, recorded with it (the framework itself is stored too)."""
+    meta = framework.meta
+    return {
+        "engine": ENGINE_VERSION,
+        "granularity": Granularity(granularity).value,
+        "principle_aggregation": {
+            p.code: framework.aggregation_of(p.code).value for p in framework.principles
+        },
+        "principle_weights": {p.code: p.weight for p in framework.principles},
+        "composite_aggregation": meta.composite_aggregation.value,
+        "coverage_threshold": meta.coverage_threshold,
+        "composite_coverage_threshold": meta.composite_threshold,
+        "geometric_floor": meta.geometric_floor,
+        "indicators": {
+            i.code: {
+                "aggregation": i.aggregation.value,
+                "weight_by": i.weight_by,
+                "numerator": i.numerator,
+                "denominator": i.denominator,
+                "transform": i.transform.value,
+                "normalisation": i.normalisation.value,
+                "goalposts": list(i.goalposts) if i.goalposts else None,
+                "target": i.target,
+                "direction": i.direction.value,
+                "weights": dict(i.weights),
+            }
+            for i in framework.indicators
+        },
+        "sustainability": meta.sustainability.model_dump(mode="json"),
+        "quality": meta.quality.model_dump(mode="json"),
+        "robustness": (robustness_settings or meta.robustness).model_dump(mode="json"),
+    }
+
+
+def compute_run(
+    observations: pl.DataFrame,
+    framework: Framework,
+    granularity: Granularity = Granularity.YEAR,
+    robustness_settings: RobustnessSettings | None = None,
+) -> RunFrames:
+    """Score, grade, rank under uncertainty and read trends (pure)."""
+    granularity = Granularity(granularity)
+    result = score(observations, framework, granularity)
+    if not result.cube.present().any():
+        raise NothingToScore()
+    keys = ["org_code", "period_key", "principle"]
+    graded = quality(observations, result, framework)
+    ranks, sensitivity = robustness(result, framework, robustness_settings)
+    scores = (
+        result.scores.join(graded, on=keys, how="left", nulls_equal=True)
+        .join(ranks, on=keys, how="left", nulls_equal=True)
+        .sort("org_code", "period_key", _principle_order(framework))
+    )
+    z = robust_z(result.cube.values, framework.meta.quality.min_history)
+    reported = ~np.isnan(result.cube.values)
+    z_values = z[reported]
+    outlier = framework.meta.quality.outlier_z
+    indicators = result.values.with_columns(
+        robust_z=pl.Series(z_values).fill_nan(None),
+        flagged=pl.Series(np.nan_to_num(np.abs(z_values), nan=0.0) > outlier),
+    )
+    submission_ids = (
+        sorted(int(s) for s in observations.get_column("submission_id").drop_nulls().unique().to_list())
+        if "submission_id" in observations.columns
+        else []
+    )
+    return RunFrames(
+        result=result,
+        scores=scores,
+        indicators=indicators,
+        trends=trends(result, framework),
+        sensitivity=sensitivity,
+        method=method_choices(framework, granularity, robustness_settings),
+        submission_ids=submission_ids,
+    )
+
+
+def _principle_order(framework: Framework) -> pl.Expr:
+    """Principles in framework order, the composite last."""
+    order = {p.code: n for n, p in enumerate(framework.principles)}
+    return pl.col("principle").replace_strict(order, default=len(order), return_dtype=pl.Int64)
+
+
+def score_store(
+    store: Store,
+    framework: Framework,
+    granularity: Granularity = Granularity.YEAR,
+    robustness_settings: RobustnessSettings | None = None,
+) -> tuple[int, RunFrames]:
+    """Read the current observations, compute a run and record it; returns (run id, frames)."""
+    observations = scoring_inputs(store)
+    known = {i.code for i in framework.indicators}
+    observations = observations.filter(pl.col("indicator_code").is_in(known))
+    if observations.is_empty():
+        raise NothingToScore()
+    frames = compute_run(observations, framework, granularity, robustness_settings)
+    run_id = record_run(
+        store,
+        RunRecord(
+            framework_hash=framework.content_hash,
+            framework=framework.model_dump(mode="json"),
+            granularity=Granularity(granularity).value,
+            method=frames.method,
+            submission_ids=frames.submission_ids,
+            scores=frames.scores,
+            indicators=frames.indicators,
+            trends=frames.trends,
+            sensitivity=frames.sensitivity,
+        ),
+    )
+    return run_id, frames
