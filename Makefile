@@ -15,6 +15,7 @@ $(VENV)/.installed: requirements.txt
 ## run: create the embedded database, load the demo network through the real ingestion path
 run: $(VENV)/.installed
 	$(PY) -m ingest demo --db $(DB)
+	$(PY) -m metrics score --db $(DB)
 
 ## test: run the whole test suite
 test: $(VENV)/.installed
@@ -23,6 +24,7 @@ test: $(VENV)/.installed
 ## bench: run the benchmarks (not part of the test suite)
 bench: $(VENV)/.installed
 	$(PY) benchmarks/ingest_bench.py
+	$(PY) benchmarks/metrics_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal data/raw

@@ -127,7 +127,7 @@ def record_run(store: Store, run: RunRecord) -> int:
                 n_orgs,
                 n_periods,
             ],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         for table, frame, columns in (
             ("scores", run.scores, SCORE_COLUMNS),
             ("score_indicators", run.indicators, INDICATOR_COLUMNS),
