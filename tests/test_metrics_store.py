@@ -106,7 +106,7 @@ def test_run_is_recorded_with_its_provenance(scored) -> None:
         info["method"]["robustness"]["draws"] == 200
         and info["method"]["indicators"]["R01"]["transform"] == "log"
     )
-    assert info["framework"]["meta"]["coverage_threshold"] == 0.5
+    assert info["framework"]["meta"]["coverage_threshold"] == load_framework().meta.coverage_threshold == 0.25
     assert info["org_count"] == 6 and info["period_count"] == 4
 
 
