@@ -60,23 +60,26 @@ def parse_numbers(values: pl.Series) -> pl.DataFrame:
     raw = pl.col("raw")
     present = raw.is_not_null() & (raw != "")
     # Fast path: the common machine-written file (ASCII digits, a point decimal or none). Cheap
-    # checks only: the cast, one character-class scan, and the position of the point.
-    number = raw.cast(pl.Float64, strict=False)
-    point = raw.str.find(".", literal=True)
-    lead = point - raw.str.starts_with("-").cast(pl.Int64)
-    decimals = raw.str.len_bytes() - point - 1
-    leading_zero = raw.str.starts_with("0") | raw.str.starts_with("-0")
-    plain = frame.select(
+    # checks only: the cast, one character-class scan, and where the point stands.
+    typed = frame.with_columns(number=raw.cast(pl.Float64, strict=False))
+    number = pl.col("number")
+    plain = typed.select(
         all_plain=((number.is_not_null() & ~raw.str.contains(r"[^0-9.\-]")) | ~present).all(),
-        dot_evidence=(point.is_not_null() & ((decimals != 3) | (lead > 3) | leading_zero)).any(),
-        ambiguous=(point.is_not_null() & (decimals == 3) & (lead <= 3) & ~leading_zero).any(),
+        has_point=raw.str.contains(".", literal=True).any(),
     ).row(0, named=True)
-    if plain["all_plain"] and (plain["dot_evidence"] or not plain["ambiguous"]):
-        return frame.select(
-            number=pl.when(present).then(number),
-            percent=pl.lit(False),
-            problem=pl.lit(None, pl.String),
-        )
+    if plain["all_plain"]:
+        unambiguous = not plain["has_point"]
+        if not unambiguous:
+            # A point is ambiguous only in 1.250-like values; if there are any, the file must
+            # also have values whose point can only be decimal.
+            ambiguous = typed.select(raw.str.contains(_AMBIGUOUS_DOT).any()).item()
+            unambiguous = not ambiguous or typed.select(raw.str.contains(_DOT_DECIMAL_EVIDENCE).any()).item()
+        if unambiguous:
+            return typed.select(
+                number=pl.when(present).then(number),
+                percent=pl.lit(False),
+                problem=pl.lit(None, pl.String),
+            )
     return _parse_numbers_general(frame)
 
 

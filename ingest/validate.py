@@ -87,15 +87,18 @@ def validate_table(
     if (header_issues["severity"] == "error").any() or (read_issues["severity"] == "error").any() and frame.is_empty():
         return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat(issues), 0)
     shifted = read_issues.filter(pl.col("code") == "wrong_cell_count")["line"]
-    table = _canonical_table(frame, layout, ctx).filter(~pl.col("__line").is_in(shifted.implode()))
-    untouched = (
+    table = _canonical_table(frame, layout, ctx)
+    if shifted.len():
+        table = table.filter(~pl.col("__line").is_in(shifted.implode()))
+    untouched = table.select(
         pl.col("value").is_null()
         & pl.col("notes").is_null()
         & pl.col("source").is_null()
         & pl.all_horizontal(pl.col(b).is_null() for b in BREAKDOWN_COLUMNS)
-    )
-    skipped = table.filter(untouched).height
-    table = table.filter(~untouched)
+    ).to_series()
+    skipped = int(untouched.sum())
+    if skipped:
+        table = table.filter(~untouched)
     table, row_issues = _check_rows(table, layout, ctx, today)
     issues.append(row_issues)
     report = _concat(issues)
@@ -164,19 +167,14 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
 def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContext) -> pl.DataFrame:
     """Rename positional columns to canonical names, strip cells, melt the wide layout."""
 
-    def cell(position: int, *, verbatim: bool = False) -> pl.Expr:
-        """Empty cells become null; codes are trimmed; free text and numbers are left as written
-        (numbers are trimmed by the number parser, which must see what was typed)."""
+    def cell(position: int) -> pl.Expr:
+        """Empty cells become null. Nothing is trimmed here: codes are trimmed when they are
+        looked up (once per distinct text), numbers by the number parser, and free text is kept
+        exactly as written."""
         text = pl.col(f"c{position}")
-        if verbatim:
-            return pl.when(text.str.strip_chars() != "").then(text)
-        stripped = text.str.strip_chars()
-        return pl.when(stripped != "").then(stripped)
+        return pl.when(text != "").then(text)
 
-    present = {
-        name: cell(pos, verbatim=name in FREE_TEXT or name == "value").alias(name)
-        for name, pos in layout.columns.items()
-    }
+    present = {name: cell(pos).alias(name) for name, pos in layout.columns.items()}
     absent = [
         pl.lit(None, pl.String).alias(name)
         for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS)
@@ -213,16 +211,25 @@ def _join_distinct(table: pl.DataFrame, column: str, lookup: Callable[[str], dic
 
     A file holds few distinct organisations, indicators, periods and units, so the lookup runs
     once per distinct text (in Python, with the exact ``fold`` the framework uses) and the
-    result is joined back: no per-row Python.
+    result is joined back: no per-row Python. Cells of white space only become null here.
     """
     distinct = table.get_column(column).unique().drop_nulls().to_list()
+    blank = [text for text in distinct if not text.strip()]
+    if blank:
+        table = table.with_columns(pl.when(~pl.col(column).is_in(blank)).then(pl.col(column)).alias(column))
     rows = []
     for text in distinct:
-        found = lookup(text)
+        found = lookup(text) if text.strip() else None
         if found is not None:
             rows.append({"__key": text, **found})
     frame = pl.DataFrame(rows, schema={"__key": pl.String, **schema}, orient="row")
     return table.join(frame, left_on=column, right_on="__key", how="left", maintain_order="left")
+
+
+def _ids() -> Callable[[str | None], int | None]:
+    """Small integer per distinct canonical value: the duplicate check hashes integers, not text."""
+    seen: dict[str, int] = {}
+    return lambda value: None if value is None else seen.setdefault(value, len(seen))
 
 
 def _indicator_facts(fw: Framework) -> tuple[dict[str, dict], dict[str, pl.DataType]]:
@@ -232,6 +239,7 @@ def _indicator_facts(fw: Framework) -> tuple[dict[str, dict], dict[str, pl.DataT
         low, high = fw.value_range(ind)
         facts[fold(ind.code)] = {
             "ind_code": ind.code,
+            "ind_id": len(facts),
             "derived": ind.derived,
             "unit_code": ind.unit,
             "kind": unit.kind.value,
@@ -242,7 +250,7 @@ def _indicator_facts(fw: Framework) -> tuple[dict[str, dict], dict[str, pl.DataT
             "components": ", ".join(r for r in (ind.numerator, ind.denominator) if r),
         }
     schema = {
-        "ind_code": pl.String(), "derived": pl.Boolean(), "unit_code": pl.String(), "kind": pl.String(),
+        "ind_code": pl.String(), "ind_id": pl.Int64(), "derived": pl.Boolean(), "unit_code": pl.String(), "kind": pl.String(),
         "low": pl.Float64(), "high": pl.Float64(), "unit_names": pl.String(), "range_text": pl.String(),
         "components": pl.String(),
     }
@@ -261,59 +269,74 @@ def _check_rows(
     header = layout.headers.get
     found: list[pl.DataFrame] = []
 
-    def add(rows: pl.DataFrame, code: str, column: str, value: pl.Expr | None = None,
+    def add(condition: pl.Expr, code: str, column: str, value: pl.Expr | None = None,
             expected: pl.Expr | str | None = None) -> None:
-        if rows.height:
-            found.append(cell_issues(rows, code, column, value, expected))
+        """Issues for the rows meeting ``condition``; most conditions hold nowhere, so test first."""
+        if table.select(condition.any()).item():
+            found.append(cell_issues(table.filter(condition), code, column, value, expected))
 
-    def value_issues(rows: pl.DataFrame, code: str, value: pl.Expr, expected: pl.Expr | None = None) -> None:
+    def value_issues(condition: pl.Expr, code: str, value: pl.Expr, expected: pl.Expr | None = None) -> None:
         """Issues on the value cell, whose column is per row in the wide layout."""
-        if rows.height:
+        if table.select(condition.any()).item():
+            rows = table.filter(condition)
             found.append(cell_issues(rows, code, "", value, expected).with_columns(column=rows["__value_column"]))
-
-    # Required cells.
-    for name in REQUIRED_COLUMNS:
-        add(table.filter(pl.col(name).is_null()), "empty_required", header(name, name))
 
     # Organisations: case-insensitive match to the registry (and to the uploading member).
     org_col = header("org_code", "org_code")
     known = {o.upper(): o for o in ctx.known_orgs} if ctx.known_orgs is not None else None
     member = ctx.member_org.upper() if ctx.member_org else None
+    org_id = _ids()
 
     def org_lookup(text: str) -> dict:
         key = text.strip().upper()
-        canonical = text if known is None else known.get(key)
-        return {"org_canonical": canonical, "org_other": member is not None and key != member}
+        canonical = text.strip() if known is None else known.get(key)
+        other = member is not None and key != member
+        return {"org_canonical": canonical, "org_other": other, "org_id": None if other else org_id(canonical)}
 
-    table = _join_distinct(table, "org_code", org_lookup, {"org_canonical": pl.String(), "org_other": pl.Boolean()})
+    table = _join_distinct(table, "org_code", org_lookup,
+                           {"org_canonical": pl.String(), "org_other": pl.Boolean(), "org_id": pl.Int64()})
+    # Required cells are checked after each lookup, which turns white-space-only cells into nulls.
+    add(pl.col("org_code").is_null(), "empty_required", org_col)
     if known is not None:
-        add(table.filter(pl.col("org_code").is_not_null() & pl.col("org_canonical").is_null()), "unknown_org",
+        add(pl.col("org_code").is_not_null() & pl.col("org_canonical").is_null(), "unknown_org",
             org_col, pl.col("org_code"))
     if member:
-        add(table.filter(pl.col("org_canonical").is_not_null() & pl.col("org_other")), "other_org", org_col,
+        add(pl.col("org_canonical").is_not_null() & pl.col("org_other"), "other_org", org_col,
             pl.col("org_code"), ctx.member_org)
     table = table.with_columns(org_code=pl.when(~pl.col("org_other")).then(pl.col("org_canonical")))
 
     # Indicators, with everything the value checks need to know about them.
     facts, schema = _indicator_facts(fw)
     table = _join_distinct(table, "indicator_code", lambda text: facts.get(fold(text)), schema)
+    raw_indicator = pl.col("indicator_code")
     ind_col = header("indicator_code", "indicator_code")
-    add(table.filter(pl.col("indicator_code").is_not_null() & pl.col("ind_code").is_null()), "unknown_indicator",
-        ind_col, pl.col("indicator_code"))
-    add(table.filter(pl.col("derived").fill_null(False)), "derived_indicator", ind_col, pl.col("indicator_code"),
+    add(raw_indicator.is_null(), "empty_required", ind_col)
+    add(raw_indicator.is_not_null() & pl.col("ind_code").is_null(), "unknown_indicator",
+        ind_col, raw_indicator)
+    add(pl.col("derived").fill_null(False), "derived_indicator", ind_col, pl.col("indicator_code"),
         pl.col("components"))
     table = table.with_columns(indicator_code=pl.when(pl.col("derived").not_()).then(pl.col("ind_code")))
 
     # Periods: parsed once per distinct text.
-    periods = parse_periods(table.get_column("period").unique().drop_nulls())
-    table = table.join(periods.rename({"text": "__key", "period": "period_label"}), left_on="period",
-                       right_on="__key", how="left", maintain_order="left")
+    parsed = parse_periods(table.get_column("period").unique().drop_nulls())
+    period_id = _ids()
+    period_facts = {
+        row["text"]: {**{k: row[k] for k in ("period_label", "granularity", "period_start", "period_end")},
+                      "period_id": period_id(row["period_label"])}
+        for row in parsed.rename({"period": "period_label"}).iter_rows(named=True)
+    }
+    table = _join_distinct(
+        table, "period", period_facts.get,
+        {"period_label": pl.String(), "granularity": pl.String(), "period_start": pl.Date(), "period_end": pl.Date(),
+         "period_id": pl.Int64()},
+    )
     period_col = header("period", "period")
-    add(table.filter(pl.col("period").is_not_null() & pl.col("period_label").is_null()), "invalid_period",
+    add(pl.col("period").is_null(), "empty_required", period_col)
+    add(pl.col("period").is_not_null() & pl.col("period_label").is_null(), "invalid_period",
         period_col, pl.col("period"))
     table = table.with_columns(period_state=period_status(pl.col("period_start"), pl.col("period_end"), today))
-    add(table.filter(pl.col("period_state") == "future"), "future_period", period_col, pl.col("period"))
-    add(table.filter(pl.col("period_state") == "in_progress"), "period_in_progress", period_col, pl.col("period"),
+    add(pl.col("period_state") == "future", "future_period", period_col, pl.col("period"))
+    add(pl.col("period_state") == "in_progress", "period_in_progress", period_col, pl.col("period"),
         pl.col("period_end").cast(pl.String))
 
     # Values: yes/no words for boolean indicators, then numbers, then kind and range.
@@ -327,16 +350,19 @@ def _check_rows(
         value_text = pl.when(is_boolean).then(pl.col("value").replace(spelled)).otherwise(pl.col("value"))
     table = table.with_columns(value_number_text=value_text)
     table = pl.concat([table, parse_numbers(table.get_column("value_number_text"))], how="horizontal")
+    # A value of white space only parses to nothing without a problem: it is an empty cell.
+    add(pl.col("number").is_null() & pl.col("problem").is_null(), "empty_required",
+        header("value", "value"))
     for code in ("not_a_number", "mixed_digits", "ambiguous_number"):
-        value_issues(table.filter(pl.col("problem") == code), code, pl.col("value"))
+        value_issues(pl.col("problem") == code, code, pl.col("value"))
     checked = pl.col("number").is_not_null() & pl.col("ind_code").is_not_null()
     out_of_range = checked & (
         (pl.col("number") < pl.col("low").fill_null(float("-inf")))
         | (pl.col("number") > pl.col("high").fill_null(float("inf")))
     )
-    value_issues(table.filter(out_of_range), "out_of_range", pl.col("value"), pl.col("range_text"))
+    value_issues(out_of_range, "out_of_range", pl.col("value"), pl.col("range_text"))
     whole = pl.col("kind").is_in([UnitKind.INTEGER.value, UnitKind.BOOLEAN.value])
-    value_issues(table.filter(checked & ~out_of_range & whole & (pl.col("number") != pl.col("number").round(0))),
+    value_issues(checked & ~out_of_range & whole & (pl.col("number") != pl.col("number").round(0)),
                  "not_integer", pl.col("value"), pl.col("unit_names"))
 
     # Units: the unit cell (or a % sign in the value) must name the indicator's unit.
@@ -346,33 +372,48 @@ def _check_rows(
     wrong_unit = pl.col("ind_code").is_not_null() & pl.col("unit").is_not_null() & (
         pl.col("unit_given").is_null() | (pl.col("unit_given") != pl.col("unit_code"))
     )
-    add(table.filter(wrong_unit), "unit_mismatch", header("unit", "unit"), pl.col("unit"), pl.col("unit_names"))
+    add(wrong_unit, "unit_mismatch", header("unit", "unit"), pl.col("unit"), pl.col("unit_names"))
     stray_percent = pl.col("ind_code").is_not_null() & pl.col("percent") & (pl.col("kind") != UnitKind.PERCENT.value)
-    value_issues(table.filter(stray_percent & ~wrong_unit), "unit_mismatch", pl.lit("%"), pl.col("unit_names"))
+    value_issues(stray_percent & ~wrong_unit, "unit_mismatch", pl.lit("%"), pl.col("unit_names"))
 
     # Breakdowns.
     for name in BREAKDOWN_COLUMNS:
         if name not in layout.columns:
             continue
         allowed = fw.breakdown_alias_table(name)
-        table = _join_distinct(table, name, lambda text, a=allowed: {"bcode": a.get(matching_key(text))},
-                               {"bcode": pl.String()})
+        codes = {code: i for i, code in enumerate(dict.fromkeys(allowed.values()))}
+        table = _join_distinct(
+            table, name,
+            lambda text, a=allowed, c=codes: {"bcode": a.get(matching_key(text)), "bid": c.get(a.get(matching_key(text)))},
+            {"bcode": pl.String(), "bid": pl.Int64()},
+        )
         values = fw.breakdowns[name].values if name in fw.breakdowns else ()
-        add(table.filter(pl.col(name).is_not_null() & pl.col("bcode").is_null()), "invalid_breakdown",
+        add(pl.col(name).is_not_null() & pl.col("bcode").is_null(), "invalid_breakdown",
             header(name, name), pl.col(name), ", ".join(values))
-        table = table.with_columns(pl.col("bcode").alias(name)).drop("bcode")
+        table = table.with_columns(pl.col("bcode").alias(name), pl.col("bid").fill_null(-1).alias(f"{name}_id")).drop(
+            "bcode", "bid"
+        )
 
-    # Duplicate keys among rows whose key is fully known: a cheap hash pass finds candidates,
-    # the exact comparison runs only when there are some.
-    keys = ["org_code", "indicator_code", "period_label", *(b for b in BREAKDOWN_COLUMNS if b in layout.columns)]
-    known_key = pl.all_horizontal(pl.col(k).is_not_null() for k in keys[:3])
-    key_hash = pl.col(keys[0]).hash(1)
-    for seed, key in enumerate(keys[1:], start=2):
-        key_hash = key_hash ^ pl.col(key).hash(seed)
-    if table.select((known_key & key_hash.is_duplicated()).any()).item():
-        repeated = known_key & ~pl.struct(keys).is_first_distinct()
-        dupes = table.with_columns(first_line=pl.col("__line").min().over(keys)).filter(repeated)
-        add(dupes, "duplicate_key", ind_col, pl.col("indicator_code"), pl.col("first_line").cast(pl.String))
+    # Duplicate keys among rows whose key is fully known, on small integer ids (no text hashing).
+    breakdowns = [b for b in BREAKDOWN_COLUMNS if b in layout.columns]
+    id_columns = ["org_id", "ind_id", "period_id", *(f"{b}_id" for b in breakdowns)]
+    # Mixed-radix number of the ids: exact (no collisions), and it fits in 64 bits for any file
+    # this size (organisations × indicators × periods × breakdown values).
+    sizes = table.select(pl.col(c).max().fill_null(0) + 2 for c in id_columns).row(0)
+    key = pl.lit(0, pl.Int64)
+    for column, size in zip(id_columns, sizes, strict=True):
+        key = key * size + pl.col(column) + 1  # nulls propagate: rows with an unknown key are left out
+    table = table.with_columns(__key=key)
+    known_keys = pl.col("__key").drop_nulls()
+    if table.select(known_keys.n_unique() < known_keys.len()).item():
+        repeated = pl.col("__key").is_not_null() & pl.col("__key").is_duplicated()
+        dupes = (
+            table.with_columns(first_line=pl.col("__line").min().over("__key"))
+            .filter(repeated & (pl.col("__line") != pl.col("first_line")))
+        )
+        found.append(
+            cell_issues(dupes, "duplicate_key", ind_col, pl.col("indicator_code"), pl.col("first_line").cast(pl.String))
+        )
     return table, _concat(found)
 
 

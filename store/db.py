@@ -141,3 +141,11 @@ def open_store(path: Path | str) -> Store:
             store = Store(key)
             _open_stores[key] = store
         return store
+
+
+def close_all() -> None:
+    """Close every handle this process opened (DuckDB checkpoints each file on close)."""
+    with _registry_lock:
+        stores = list(_open_stores.values())
+    for store in stores:
+        store.close()
