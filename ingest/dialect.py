@@ -75,8 +75,25 @@ def is_recognised(cell: str) -> bool:
     return match_header(text) is not None or _INDICATOR_CODE.fullmatch(text) is not None
 
 
+#: A title block above the header (``Rapport annuel 2024``, a blank row) is skipped when one of the
+#: first rows names at least this many known columns.
+TITLE_ROWS_SCANNED = 10
+MIN_RECOGNISED_HEADER = 2
+
+
+def header_position(rows: list[list[str]]) -> int | None:
+    """The header row: the first of the first rows naming known columns, else the first non-blank."""
+    filled = [i for i, rec in enumerate(rows) if not is_blank(rec)]
+    if not filled:
+        return None
+    for i in filled[:TITLE_ROWS_SCANNED]:
+        if sum(1 for cell in rows[i] if is_recognised(cell)) >= MIN_RECOGNISED_HEADER:
+            return i
+    return filled[0]
+
+
 def _score(records: list[list[str]], delimiter: str, sep_directive: bool) -> Dialect | None:
-    header_record = next((i for i, rec in enumerate(records) if not is_blank(rec)), None)
+    header_record = header_position(records)
     if header_record is None:
         return None
     header = list(records[header_record])

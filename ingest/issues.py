@@ -59,6 +59,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "invalid_period": Severity.ERROR,
     "future_period": Severity.ERROR,
     "period_in_progress": Severity.WARNING,
+    "percent_as_fraction": Severity.WARNING,
     "invalid_breakdown": Severity.ERROR,
     "duplicate_key": Severity.ERROR,
     # organisation registry files

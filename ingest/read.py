@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 
 from ingest import encoding as enc
-from ingest.dialect import QUOTE, Dialect, detect_dialect
+from ingest.dialect import QUOTE, Dialect, detect_dialect, header_position
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame, sort_issues
 from ingest.xlsx import SheetCells, WorkbookProblem, read_workbook, zip_kind
 
@@ -481,9 +481,11 @@ def _assemble_sheet(sheet: SheetCells, max_rows: int) -> RawTable:
     formula_issues = issues_frame(sheet.issues)
     if not sheet.rows:
         return _refused(Issue("xlsx_no_sheet"), "xlsx", sheet=sheet.sheet)
-    width = max(len(cells) for _, cells in sheet.rows)
-    header = sheet.rows[0][1] + [""] * (width - len(sheet.rows[0][1]))
-    body = sheet.rows[1:]
+    first = header_position([cells for _, cells in sheet.rows]) or 0
+    rows = sheet.rows[first:]
+    width = max(len(cells) for _, cells in rows)
+    header = rows[0][1] + [""] * (width - len(rows[0][1]))
+    body = rows[1:]
     columns = {f"c{i}": [cells[i] if i < len(cells) else "" for _, cells in body] for i in range(width)}
     frame = pl.DataFrame(columns, schema={c: pl.String for c in columns}).with_columns(
         pl.Series("__line", [number for number, _ in body], dtype=pl.Int64)

@@ -365,6 +365,13 @@ def _check_rows(
     value_issues(checked & ~out_of_range & whole & (pl.col("number") != pl.col("number").round(0)),
                  "not_integer", pl.col("value"), pl.col("unit_names"))
 
+    # Percentages written as fractions (0.875 for 87.5 %): when every percentage of the file is
+    # at most 1, warn on each — a file of genuine sub-1 % rates is rare, a misread one is not.
+    is_percent = checked & (pl.col("kind") == UnitKind.PERCENT.value) & ~out_of_range
+    if table.select(is_percent.any() & (pl.col("number").filter(is_percent).max() <= 1)).item():
+        value_issues(is_percent & (pl.col("number") > 0), "percent_as_fraction", pl.col("value"),
+                     (pl.col("number") * 100).round(6).cast(pl.String).str.replace(r"\.0$", ""))
+
     # Units: the unit cell (or a % sign in the value) must name the indicator's unit.
     aliases = fw.unit_alias_table()
     table = _join_distinct(table, "unit", lambda text: {"unit_given": aliases.get(matching_key(text))},

@@ -85,3 +85,29 @@ def test_hostile_strings_are_stored_verbatim(sample_orgs_store, framework) -> No
 def test_hidden_sheet_of_the_workbook_is_never_imported(sample_orgs_store, framework) -> None:
     load_path(sample_orgs_store, SAMPLES / "16_excel_workbook.xlsx", framework=framework)
     assert 999999.0 not in stored(sample_orgs_store)["value"].to_list()
+
+
+def test_title_rows_above_the_header_are_skipped_and_lines_stay_excel_lines(sample_orgs_store, framework, tmp_path) -> None:
+    path = tmp_path / "titled.csv"
+    path.write_text("Rapport annuel 2024;;;\n;;;\norg_code;indicator_code;period;value\n"
+                    "ASS-CAS-001;R01;2024;1250\nASS-CAS-001;R03;2024;N/A\n", encoding="utf-8")
+    result = load_path(sample_orgs_store, path, framework=framework)
+    assert result.status == "rejected"
+    assert result.issues.select("line", "code").rows() == [(5, "not_a_number")]
+
+
+def test_title_rows_in_a_workbook(sample_orgs_store, framework, tmp_path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "titled.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Feuil1")
+    sheet.write(0, 0, "Association Al Amal — indicateurs 2024")
+    for col, text in enumerate(["Organisation", "Indicateur", "Période", "Valeur"]):
+        sheet.write(2, col, text)
+    for col, cell in enumerate(["ASS-CAS-001", "R01", "2024", 1250]):
+        sheet.write(3, col, cell)
+    book.close()
+    result = load_path(sample_orgs_store, path, framework=framework)
+    assert result.status == "accepted", result.report("en").to_dicts()
+    assert stored(sample_orgs_store).select("line", "value").rows() == [(4, 1250.0)]

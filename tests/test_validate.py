@@ -178,3 +178,11 @@ def test_every_issue_renders_a_message_and_a_hint_in_each_language(framework, la
     assert report.height == result.issues.height >= 4
     assert report["message"].str.len_chars().min() > 5 and report["hint"].str.len_chars().min() > 5
     assert not report["message"].str.contains(r"\{").any()
+
+
+def test_percentages_written_as_fractions_are_flagged(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "E03", "2024", "0.875"], ["ASS-CAS-001", "J02", "2024", "0,42"]])
+    assert found(result) == [(2, "value", "percent_as_fraction"), (3, "value", "percent_as_fraction")]
+    assert result.issues["expected"].to_list() == ["87.5", "42"] and not result.has_errors
+    normal = run(framework, [["ASS-CAS-001", "E03", "2024", "0.875"], ["ASS-CAS-001", "J02", "2024", "42"]])
+    assert found(normal) == []
