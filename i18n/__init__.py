@@ -57,6 +57,23 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     return template.format_map(_Defaulting(params)) if params else template
 
 
+def plural_form(count: int, lang: str) -> str:
+    """The CLDR plural category of ``count`` that the catalogues use (``one`` or ``other``).
+
+    French treats 0 and 1 as singular, English only 1; Arabic's six categories are collapsed to
+    ``one`` for 1 and ``other`` for the rest, the catalogue writing the number as digits.
+    """
+    if lang == "fr":
+        return "one" if count in (0, 1) else "other"
+    return "one" if count == 1 else "other"
+
+
+def tn(key: str, count: int, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
+    """Translate a counted message: ``key.one`` or ``key.other`` with ``{count}`` filled."""
+    lang = normalise_language(lang)
+    return t(f"{key}.{plural_form(count, lang)}", lang, count=count, **params)
+
+
 def placeholders(template: str) -> set[str]:
     """Names used as ``{name}`` in a template (for the catalogue consistency tests)."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}

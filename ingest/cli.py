@@ -105,6 +105,8 @@ def _check(args: argparse.Namespace, framework: Framework) -> int:
         check_file(_read(p, args.lang), p.name, framework=framework, store=store, member_org=args.org)[0]
         for p in args.files
     ]
+    if store is None and not args.json:
+        print(t("cli.orgs_not_checked", args.lang), file=sys.stderr)
     return _report(results, args)
 
 

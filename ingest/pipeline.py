@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from i18n import t
+from i18n import t, tn
 from ingest.issues import empty_issues, render_report
 from ingest.read import RawTable, read_table
 from ingest.validate import Validation, ValidationContext, validate_table
@@ -73,7 +73,7 @@ class FileResult:
         if self.status == "already_received":
             return t("report.already_received", lang, submission=self.submission_id)
         if self.status == "rejected":
-            text = t("report.rejected", lang) + " · " + t("report.errors", lang, count=self.error_count)
+            text = t("report.rejected", lang) + " · " + tn("report.errors", self.error_count, lang)
         elif self.status == "accepted":
             text = t("report.accepted", lang, rows=self.rows, submission=self.submission_id)
         elif self.dry_run:
@@ -81,11 +81,11 @@ class FileResult:
         else:
             text = t("report.checked", lang, rows=self.rows)
         if self.status != "rejected" and self.superseded:
-            text += " · " + t("report.superseded", lang, count=self.superseded)
+            text += " · " + tn("report.superseded", self.superseded, lang)
         if self.warning_count:
-            text += " · " + t("report.warnings", lang, count=self.warning_count)
+            text += " · " + tn("report.warnings", self.warning_count, lang)
         if self.skipped_rows:
-            text += " · " + t("report.skipped", lang, count=self.skipped_rows)
+            text += " · " + tn("report.skipped", self.skipped_rows, lang)
         return text
 
     def report(self, lang: str) -> pl.DataFrame:

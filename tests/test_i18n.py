@@ -33,3 +33,12 @@ def test_arabic_catalogue_is_arabic_and_french_is_default() -> None:
     assert i18n.t("report.rejected") == i18n.t("report.rejected", "fr")
     assert i18n.normalise_language("ar-MA") == "ar"
     assert i18n.normalise_language("de") == "fr"
+
+
+@pytest.mark.parametrize(
+    ("lang", "count", "expected"),
+    [("fr", 1, "1 avertissement"), ("fr", 0, "0 avertissement"), ("fr", 2, "2 avertissements"),
+     ("en", 1, "1 warning"), ("en", 0, "0 warnings"), ("ar", 3, "3 تنبيهات")],
+)
+def test_counted_messages_agree_with_their_number(lang: str, count: int, expected: str) -> None:
+    assert i18n.tn("report.warnings", count, lang) == expected
