@@ -17,7 +17,7 @@ from pathlib import Path
 from i18n import LANGUAGES, normalise_language, t
 from ingest.issues import render_report
 from ingest.orgs import read_org_file
-from ingest.pipeline import FileResult, check_file, load_file
+from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
 from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, load_framework
 from store.db import open_store
 from store.registry import upsert_organizations
@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("template", help="write a ready-to-fill submission template", add_help=False)
 
+    rebuild = sub.add_parser("rebuild", help="rebuild a database from its organisations and kept raw files")
+    rebuild.add_argument("--db", type=Path, required=True, help="the database to rebuild from")
+    rebuild.add_argument("--to", type=Path, required=True, help="the new database file (must not exist)")
+    common(rebuild)
+
     demo = sub.add_parser("demo", help="create the database and load the demo network through ingestion")
     demo.add_argument("--db", type=Path, required=True)
     common(demo)
@@ -81,6 +86,8 @@ def main(argv: list[str]) -> int:
             return _load(args, framework)
         if args.command == "orgs":
             return _orgs(args, framework)
+        if args.command == "rebuild":
+            return _rebuild(args, framework)
         return _demo(args, framework)
     except FrameworkError as exc:
         print(t("framework.invalid", args.lang, path=exc.path), file=sys.stderr)
@@ -170,6 +177,22 @@ def _orgs(args: argparse.Namespace, framework: Framework) -> int:
     else:
         print(t("cli.orgs_loaded", args.lang, count=count, db=args.db))
     return 0
+
+
+def _rebuild(args: argparse.Namespace, framework: Framework) -> int:
+    """Replay every accepted submission, in order, from its kept bytes into a new database."""
+    if args.to.exists():
+        raise UsageError(t("cli.rebuild_target_exists", args.lang, path=args.to))
+    if not args.db.exists():
+        raise UsageError(t("cli.file_not_found", args.lang, path=args.db))
+    source = open_store(args.db)
+    target = open_store(args.to)
+    replayed = replay_submissions(source, target, framework)
+    failed = [r for r in replayed if r.status == "rejected"]
+    for result in failed:
+        print_result(result, args.lang)
+    print(t("cli.rebuild_done", args.lang, count=len(replayed) - len(failed), db=args.to))
+    return 1 if failed else 0
 
 
 def _demo(args: argparse.Namespace, framework: Framework) -> int:

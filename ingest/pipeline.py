@@ -20,8 +20,14 @@ from ingest.read import RawTable, read_table
 from ingest.validate import Validation, ValidationContext, validate_table
 from metrics.framework import Framework
 from store.db import Store
-from store.registry import org_codes, sync_framework
-from store.submissions import SubmissionMeta, commit_submission, find_received, keep_raw_bytes
+from store.registry import org_codes, organisation_registry, sync_framework, upsert_organizations
+from store.submissions import (
+    SubmissionMeta,
+    commit_submission,
+    find_received,
+    keep_raw_bytes,
+    submissions_to_replay,
+)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -235,3 +241,20 @@ def _already_received(file_name: str, digest: str, submission_id: int) -> FileRe
 def load_path(store: Store, path: Path | str, **options) -> FileResult:
     path = Path(path)
     return load_file(store, path.read_bytes(), path.name, **options)
+
+
+def replay_submissions(source: Store, target: Store, framework: Framework) -> list[FileResult]:
+    """Rebuild ``target`` from ``source``'s registry and the raw bytes kept for each submission.
+
+    Submissions are replayed in their original order, with their uploader and upload time, through
+    the ordinary load path, so corrections supersede exactly as they did the first time.
+    """
+    upsert_organizations(target, organisation_registry(source))
+    results = []
+    for entry in submissions_to_replay(source).iter_rows(named=True):
+        data = Path(entry["raw_path"]).read_bytes()
+        results.append(
+            load_file(target, data, entry["file_name"], framework=framework, member_org=entry["org_code"],
+                      uploaded_by=entry["uploaded_by"], uploaded_at=entry["uploaded_at"], today=date.today())
+        )
+    return results

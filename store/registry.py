@@ -17,6 +17,11 @@ def org_codes(store: Store) -> frozenset[str]:
     return frozenset(store.query("SELECT code FROM organizations")["code"].to_list())
 
 
+def organisation_registry(store: Store) -> pl.DataFrame:
+    """Every registered organisation, in the columns ``upsert_organizations`` takes."""
+    return store.query(f"SELECT {', '.join(ORG_COLUMNS)} FROM organizations ORDER BY code")
+
+
 def upsert_organizations(store: Store, orgs: pl.DataFrame) -> int:
     """Register new organisations and update known ones, in one transaction."""
     incoming = orgs.select(ORG_COLUMNS).to_arrow()

@@ -164,3 +164,10 @@ def observation_history(store: Store, org_code: str, indicator_code: str, period
         """,
         [org_code, indicator_code, period],
     )
+
+
+def submissions_to_replay(store: Store) -> pl.DataFrame:
+    """Accepted submissions (current or since superseded) in the order they were received."""
+    return store.query(
+        "SELECT id, org_code, file_name, raw_path, uploaded_by, uploaded_at FROM submissions ORDER BY id"
+    )

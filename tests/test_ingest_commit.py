@@ -134,3 +134,32 @@ def test_eight_threads_loading_different_files_lose_nothing(sample_orgs_store, f
     assert len({r.submission_id for r in results}) == 8
     assert sample_orgs_store.scalar("SELECT count(*) FROM observations_current") == 8 * 12
     assert sample_orgs_store.scalar("SELECT count(*) FROM submissions") == 8
+
+
+def test_database_is_rebuilt_from_the_kept_raw_bytes(sample_orgs_store, framework, tmp_path: Path) -> None:
+    from ingest.pipeline import replay_submissions
+
+    store = sample_orgs_store
+    load_path(store, SAMPLES / "01_utf8_comma_lf.csv", framework=framework, uploaded_by="steering:a")
+    load_path(store, SAMPLES / "16_excel_workbook.xlsx", framework=framework)  # corrects all ten values
+    load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2023", "900")]), "mine.csv", framework=framework,
+              member_org="ASS-CAS-001")
+    rebuilt = Store(tmp_path / "rebuilt.duckdb")
+    try:
+        results = replay_submissions(store, rebuilt, framework)
+        assert [r.status for r in results] == ["accepted"] * 3
+        history = ("SELECT submission_id, org_code, indicator_code, period, value, valid_to IS NULL AS current, "
+                   "superseded_by FROM observations ORDER BY submission_id, line")
+        assert rebuilt.query(history).equals(store.query(history))
+        log = "SELECT id, org_code, file_name, content_sha256, uploaded_by, uploaded_at, status, row_count FROM submissions"
+        assert rebuilt.query(log).equals(store.query(log))
+    finally:
+        rebuilt.close()
+
+
+def test_rebuild_command_refuses_to_overwrite(tmp_path: Path) -> None:
+    db = tmp_path / "a.duckdb"
+    Store(db).close()
+    result = subprocess.run([sys.executable, "-m", "ingest", "rebuild", "--db", str(db), "--to", str(db)], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "existe déjà" in result.stderr
