@@ -50,3 +50,34 @@ def sample_orgs_store(store, framework):
     assert not parsed.has_errors, parsed.issues
     upsert_organizations(store, parsed.rows)
     return store
+
+
+# -- dashboard: the demo network, loaded and scored through the real command lines ------------
+@pytest.fixture(scope="session")
+def demo_db_pristine(tmp_path_factory) -> Path:
+    """``python -m ingest demo`` + ``python -m metrics score`` once per session; never opened here."""
+    from dashboard.bootstrap import ensure_demo_database
+
+    path = tmp_path_factory.mktemp("demo-pristine") / "demo.duckdb"
+    assert ensure_demo_database(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_db_pristine, tmp_path_factory) -> Path:
+    """A copy of the demo database for tests that only read it (shared by the session)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    shutil.copy(demo_db_pristine, path)
+    return path
+
+
+@pytest.fixture
+def demo_db_fresh(demo_db_pristine, tmp_path) -> Path:
+    """A private copy of the demo database for a test that writes (uploads, framework edits)."""
+    import shutil
+
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db_pristine, path)
+    return path

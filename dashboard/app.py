@@ -1,0 +1,28 @@
+"""Athar dashboard entry point: build the session, then route to the pages this viewer may see.
+
+Run from the checkout:
+    python -m streamlit run dashboard/app.py --server.headless=true --server.port=8501 \
+        --server.address=127.0.0.1 --browser.gatherUsageStats=false --server.fileWatcherType=none
+The database is ``ATHAR_DB`` (default ``data/athar.duckdb``); pages live in ``dashboard/screens/`` (see its docstring).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st
+
+from dashboard.navigation import build_navigation
+from dashboard.session import start_session
+
+# A local icon: a ":material/…:" page icon makes the browser fetch it from Google's CDN.
+st.set_page_config(
+    page_title="Athar — أثر", page_icon=str(ROOT / "dashboard" / "static" / "favicon.png"), layout="wide"
+)
+context = start_session()
+build_navigation(context.viewer, lambda key: context.t(f"nav.{key}")).run()

@@ -1,0 +1,59 @@
+"""Create the demo database on first start: ``make run`` calls this before ``streamlit run``.
+
+The demo goes through the real paths (``python -m ingest demo`` then ``python -m metrics
+score``) in child processes, so the database the app opens is exactly what a person running
+those commands would get, and no handle on the file stays open in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "data/athar.duckdb"
+
+
+class BootstrapError(RuntimeError):
+    """Loading or scoring the demo failed; the message carries the command's output."""
+
+
+def ensure_demo_database(path: Path | str) -> bool:
+    """Create, load and score the demo database at ``path`` unless the file exists.
+
+    Returns True when it was created. A failed attempt removes the partial file so the next
+    start tries again instead of opening a half-built database.
+    """
+    path = Path(path)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for command in (["ingest", "demo", "--db", str(path)], ["metrics", "score", "--db", str(path)]):
+        done = subprocess.run(
+            [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            for leftover in (path, Path(f"{path}.wal")):
+                leftover.unlink(missing_ok=True)
+            raise BootstrapError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return True
+
+
+def database_path() -> Path:
+    """``ATHAR_DB`` (default ``data/athar.duckdb``); a relative path is taken from the checkout."""
+    path = Path(os.environ.get("ATHAR_DB", DEFAULT_DB))
+    return path if path.is_absolute() else ROOT / path
+
+
+def main(argv: list[str]) -> int:
+    """``python -m dashboard.bootstrap [PATH]`` (default: ``ATHAR_DB``)."""
+    target = Path(argv[0]) if argv else database_path()
+    created = ensure_demo_database(target)
+    print(f"{'created' if created else 'kept'} {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

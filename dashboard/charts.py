@@ -1,0 +1,406 @@
+"""Shared Plotly builders: every chart has a title, axis titles with units, locale separators.
+
+Pages pass plain lists (already translated labels); builders know nothing about the store.
+For Arabic, charts stay left-to-right inside (Plotly has no RTL) but mirror where it reads
+naturally: time and value axes run right to left, category axes sit on the right, titles and
+legends are right-aligned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from i18n import RTL_LANGUAGES
+
+FONT = "Source Sans, Noto Sans, Noto Sans Arabic, Noto Naskh Arabic, sans-serif"
+#: Plotly's ``layout.separators``: decimal mark then thousands separator.
+SEPARATORS = {"fr": ",\u202f", "en": ".,", "ar": ",."}
+PALETTE = ("#1f6f8b", "#e07a1f", "#4c9a2a", "#9b3d8c", "#c23b22", "#6b6b6b", "#2a9d8f")
+TREND_COLOURS = {
+    "improving": "#2e7d32",
+    "stable": "#9e9e9e",
+    "declining": "#c62828",
+    "insufficient_data": "#cfd8dc",
+}
+STATUS_COLOURS = {"on_time": "#2e7d32", "late": "#ef6c00", "missing": "#9e9e9e"}
+GRADE_COLOURS = {"A": "#2e7d32", "B": "#7cb342", "C": "#f9a825", "D": "#c62828"}
+SCORE_SCALE = "Viridis"
+NO_DATA = "#e0e0e0"
+
+
+def _clean(values: Sequence[float | None]) -> list[float | None]:
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values]
+
+
+def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x: bool = False) -> go.Figure:
+    """Title, fonts, separators and (Arabic) mirroring shared by every chart."""
+    rtl = lang in RTL_LANGUAGES
+    fig.update_layout(
+        title={"text": title, "x": 0.99 if rtl else 0.01, "xanchor": "right" if rtl else "left"},
+        font={"family": FONT},
+        separators=SEPARATORS.get(lang, ".,"),
+        height=height,
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        legend={
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 1 if rtl else 0,
+            "xanchor": "right" if rtl else "left",
+        },
+    )
+    if rtl and mirror_x:
+        fig.update_xaxes(autorange="reversed")
+        fig.update_yaxes(side="right")
+    return fig
+
+
+def quartile_boxes(
+    labels: Sequence[str],
+    q1: Sequence[float],
+    median: Sequence[float],
+    q3: Sequence[float],
+    lower: Sequence[float] | None,
+    upper: Sequence[float] | None,
+    title: str,
+    y_title: str,
+    lang: str,
+    own: Sequence[float | None] | None = None,
+    own_name: str = "",
+) -> go.Figure:
+    """Boxes from precomputed quartiles (no individual score ever reaches the browser)."""
+    fig = go.Figure(
+        go.Box(
+            x=list(labels),
+            q1=list(q1),
+            median=list(median),
+            q3=list(q3),
+            lowerfence=list(lower if lower is not None else q1),
+            upperfence=list(upper if upper is not None else q3),
+            marker_color=PALETTE[0],
+            name="",
+            showlegend=False,
+        )
+    )
+    if own is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=list(labels),
+                y=_clean(own),
+                mode="markers",
+                name=own_name,
+                marker={"symbol": "diamond", "size": 12, "color": PALETTE[1]},
+            )
+        )
+    fig.update_yaxes(title=y_title, range=[0, 100])
+    fig.update_xaxes(tickangle=0)
+    return finish(fig, title, lang, mirror_x=True)
+
+
+def histogram_bars(
+    starts: Sequence[float],
+    counts: Sequence[int],
+    width: float,
+    title: str,
+    x_title: str,
+    y_title: str,
+    lang: str,
+) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=[s + width / 2 for s in starts],
+            y=list(counts),
+            width=[width * 0.95] * len(starts),
+            marker_color=PALETTE[0],
+        )
+    )
+    fig.update_xaxes(title=x_title, range=[0, 100], dtick=width)
+    fig.update_yaxes(title=y_title, rangemode="tozero")
+    return finish(fig, title, lang, mirror_x=True)
+
+
+def choropleth(
+    geojson: dict | str,
+    codes: Sequence[str],
+    values: Sequence[float | None],
+    names: Sequence[str],
+    value_text: Sequence[str],
+    all_codes: Sequence[str],
+    all_names: Sequence[str],
+    title: str,
+    colour_title: str,
+    no_data_text: str,
+    lang: str,
+) -> go.Figure:
+    """Regions coloured by value; regions without one are drawn grey so the country stays whole."""
+    shown = set(codes)
+    missing = [(c, n) for c, n in zip(all_codes, all_names, strict=True) if c not in shown]
+    fig = go.Figure()
+    if missing:
+        fig.add_trace(
+            go.Choropleth(
+                geojson=geojson,
+                featureidkey="id",
+                locations=[c for c, _ in missing],
+                z=[0] * len(missing),
+                colorscale=[[0, NO_DATA], [1, NO_DATA]],
+                showscale=False,
+                text=[n for _, n in missing],
+                hovertemplate="%{text}<br>" + no_data_text + "<extra></extra>",
+                marker_line_color="white",
+            )
+        )
+    if codes:
+        fig.add_trace(
+            go.Choropleth(
+                geojson=geojson,
+                featureidkey="id",
+                locations=list(codes),
+                z=_clean(values),
+                colorscale=SCORE_SCALE,
+                colorbar={"title": {"text": colour_title}},
+                text=list(names),
+                customdata=list(value_text),
+                hovertemplate="%{text}<br>%{customdata}<extra></extra>",
+                marker_line_color="white",
+            )
+        )
+    fig.update_geos(fitbounds="locations", visible=False)
+    return finish(fig, title, lang, height=480)
+
+
+def radar(
+    axes: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], title: str, lang: str
+) -> go.Figure:
+    """Principle scores on a radar (0–100), one polygon per series (own, peer median…)."""
+    fig = go.Figure()
+    closed_axes = [*axes, axes[0]] if axes else []
+    for n, (name, values) in enumerate(series):
+        vals = _clean(values)
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[*vals, vals[0]] if vals else [],
+                theta=closed_axes,
+                name=name,
+                fill="toself" if n == 0 else None,
+                line={"color": PALETTE[n % len(PALETTE)], "dash": "solid" if n == 0 else "dash"},
+                connectgaps=True,
+            )
+        )
+    fig.update_polars(
+        radialaxis={"range": [0, 100]},
+        angularaxis={"direction": "counterclockwise" if lang in RTL_LANGUAGES else "clockwise"},
+    )
+    return finish(fig, title, lang, height=420)
+
+
+def rank_intervals(
+    labels: Sequence[str],
+    nominal: Sequence[float | None],
+    median: Sequence[float | None],
+    low: Sequence[float | None],
+    high: Sequence[float | None],
+    title: str,
+    x_title: str,
+    nominal_name: str,
+    interval_name: str,
+    lang: str,
+) -> go.Figure:
+    """Ranks with their 5–95 % interval: the honest answer to "who is first"."""
+    med = _clean(median)
+    lo = _clean(low)
+    hi = _clean(high)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            y=list(labels),
+            x=med,
+            mode="markers",
+            name=interval_name,
+            marker={"color": PALETTE[0], "size": 9},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [None if h is None or m is None else h - m for h, m in zip(hi, med, strict=True)],
+                "arrayminus": [
+                    None if lw is None or m is None else m - lw for lw, m in zip(lo, med, strict=True)
+                ],
+                "thickness": 2,
+                "width": 4,
+            },
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            y=list(labels),
+            x=_clean(nominal),
+            mode="markers",
+            name=nominal_name,
+            marker={"symbol": "line-ns-open", "size": 14, "color": PALETTE[1]},
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title=x_title, rangemode="tozero")
+    fig = finish(fig, title, lang, height=max(320, 28 * len(labels) + 120))
+    if lang in RTL_LANGUAGES:
+        fig.update_xaxes(autorange="reversed")
+        fig.update_yaxes(side="right")
+    return fig
+
+
+def heatmap(
+    z: Sequence[Sequence[float | None]],
+    x: Sequence[str],
+    y: Sequence[str],
+    title: str,
+    colour_title: str,
+    lang: str,
+    *,
+    zmin: float = 0,
+    zmax: float = 100,
+    text_digits: int = 0,
+) -> go.Figure:
+    rows = [_clean(r) for r in z]
+    text = [
+        ["" if v is None else f"{v:.{text_digits}f}".replace(".", "," if lang != "en" else ".") for v in r]
+        for r in rows
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=rows,
+            x=list(x),
+            y=list(y),
+            zmin=zmin,
+            zmax=zmax,
+            colorscale=SCORE_SCALE,
+            text=text,
+            texttemplate="%{text}",
+            colorbar={"title": {"text": colour_title}},
+            hoverongaps=False,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="top")
+    fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 200))
+    fig.update_layout(margin={"t": 150})
+    if lang in RTL_LANGUAGES:
+        fig.update_xaxes(autorange="reversed")
+        fig.update_yaxes(side="right")
+    return fig
+
+
+def lines(
+    series: Sequence[tuple[str, Sequence[str], Sequence[float | None]]],
+    title: str,
+    x_title: str,
+    y_title: str,
+    lang: str,
+    *,
+    band: tuple[Sequence[str], Sequence[float | None], Sequence[float | None], str] | None = None,
+    y_range: tuple[float, float] | None = None,
+) -> go.Figure:
+    """Time series (x = period labels); ``band`` shades an interquartile range."""
+    fig = go.Figure()
+    if band is not None:
+        periods, low, high, band_name = band
+        fig.add_trace(
+            go.Scatter(
+                x=list(periods),
+                y=_clean(high),
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=list(periods),
+                y=_clean(low),
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(31,111,139,0.15)",
+                name=band_name,
+                hoverinfo="skip",
+            )
+        )
+    for n, (name, periods, values) in enumerate(series):
+        fig.add_trace(
+            go.Scatter(
+                x=list(periods),
+                y=_clean(values),
+                mode="lines+markers",
+                name=name,
+                line={"color": PALETTE[n % len(PALETTE)]},
+                connectgaps=False,
+            )
+        )
+    fig.update_xaxes(title=x_title, type="category")
+    fig.update_yaxes(title=y_title, range=list(y_range) if y_range else None, rangemode="tozero")
+    return finish(fig, title, lang, mirror_x=True)
+
+
+def stacked_bars(
+    categories: Sequence[str],
+    stacks: Sequence[tuple[str, Sequence[float], str]],
+    title: str,
+    value_title: str,
+    lang: str,
+    *,
+    horizontal: bool = True,
+) -> go.Figure:
+    """``stacks``: (name, values per category, colour)."""
+    fig = go.Figure()
+    for name, values, colour in stacks:
+        if horizontal:
+            fig.add_trace(
+                go.Bar(y=list(categories), x=list(values), name=name, orientation="h", marker_color=colour)
+            )
+        else:
+            fig.add_trace(go.Bar(x=list(categories), y=list(values), name=name, marker_color=colour))
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
+    if horizontal:
+        fig.update_xaxes(title=value_title, rangemode="tozero")
+        fig.update_yaxes(autorange="reversed", type="category")
+        fig = finish(fig, title, lang, height=max(300, 40 * len(categories) + 140))
+        if lang in RTL_LANGUAGES:
+            fig.update_xaxes(autorange="reversed")
+            fig.update_yaxes(side="right")
+        return fig
+    fig.update_yaxes(title=value_title, rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return finish(fig, title, lang, mirror_x=True)
+
+
+def bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    title: str,
+    value_title: str,
+    lang: str,
+    *,
+    value_range: tuple[float, float] | None = None,
+    colours: Sequence[str] | None = None,
+) -> go.Figure:
+    """Horizontal bars, one per label."""
+    fig = go.Figure(
+        go.Bar(
+            y=list(labels),
+            x=_clean(values),
+            orientation="h",
+            marker_color=list(colours) if colours else PALETTE[0],
+        )
+    )
+    fig.update_xaxes(title=value_title, range=list(value_range) if value_range else None)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig = finish(fig, title, lang, height=max(260, 34 * len(labels) + 120))
+    if lang in RTL_LANGUAGES:
+        fig.update_xaxes(autorange="reversed" if value_range is None else None)
+        if value_range is not None:
+            fig.update_xaxes(range=[value_range[1], value_range[0]])
+        fig.update_yaxes(side="right")
+    return fig

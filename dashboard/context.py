@@ -1,0 +1,215 @@
+"""What every page needs, built once per script run by ``app.py``: store, viewer, language, run.
+
+Reads go through :meth:`PageContext.q`, which caches ``store.views`` results with
+``st.cache_data`` keyed by the database, the data version **and** the viewer's scope key —
+Streamlit caches are shared by every session, so a cache key without the scope would hand one
+viewer's rows to another.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from dashboard import fmt
+from i18n import RTL_LANGUAGES, plural_form, t
+from metrics.framework import Framework, framework_from_dict, load_framework
+from store import views
+from store.db import Store, open_store
+from store.viewer import Viewer
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_URL = "/app/static/"
+GEOJSON_FILE = STATIC_DIR / "morocco-regions.geojson"
+_CONTEXT_KEY = "_athar_context"
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(path: str) -> Store:
+    """One DuckDB handle per file and process; every read takes its own cursor (store.Store)."""
+    return open_store(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=4096, ttl=6 * 3600)
+def _cached_read(
+    db: str,
+    version: tuple,
+    scope_key: tuple,
+    name: str,
+    args: tuple,
+    kwargs: tuple,
+    _store: Store,
+    _viewer: Viewer,
+) -> Any:
+    return getattr(views, name)(_store, _viewer, *args, **dict(kwargs))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _framework(db: str, key: str, _content: dict | None) -> Framework:
+    return framework_from_dict(_content) if _content is not None else load_framework()
+
+
+@st.cache_resource(show_spinner=False)
+def region_names() -> dict[str, dict[str, str]]:
+    """Region code → {fr, ar, en} name, from the served GeoJSON's properties."""
+    data = json.loads(GEOJSON_FILE.read_text(encoding="utf-8"))
+    return {
+        f["id"]: {lang: f["properties"].get(f"name_{lang}") or f["id"] for lang in ("fr", "ar", "en")}
+        for f in data["features"]
+    }
+
+
+@dataclass
+class PageContext:
+    """Per-run context: never cached, rebuilt by ``app.py`` on every rerun."""
+
+    store: Store
+    viewer: Viewer
+    lang: str
+    version: tuple
+    run: dict[str, Any] | None
+    demo: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    # -- text ------------------------------------------------------------------------------
+    def t(self, key: str, **params: object) -> str:
+        """A dashboard string in the session's language."""
+        return t(f"dashboard.{key}", self.lang, **params)
+
+    def tn(self, key: str, count: int, **params: object) -> str:
+        """A counted dashboard string (``key.one`` / ``key.other``), the count written for the language."""
+        form = plural_form(int(count), self.lang)
+        return t(f"dashboard.{key}.{form}", self.lang, count=self.num(count), **params)
+
+    @property
+    def rtl(self) -> bool:
+        return self.lang in RTL_LANGUAGES
+
+    def num(self, value: float | None, digits: int = 0) -> str:
+        return fmt.number(value, self.lang, digits)
+
+    def score(self, value: float | None) -> str:
+        return fmt.score(value, self.lang)
+
+    def pct(self, share: float | None, digits: int = 0) -> str:
+        return fmt.percent(share, self.lang, digits)
+
+    def signed(self, value: float | None, digits: int = 1) -> str:
+        return fmt.signed(value, self.lang, digits)
+
+    def date(self, value: date | datetime | None) -> str:
+        return fmt.date_text(value, self.lang)
+
+    def when(self, value: datetime | None) -> str:
+        return fmt.datetime_text(value, self.lang)
+
+    def bdi(self, text: str) -> str:
+        return fmt.bdi(text) if self.rtl else text
+
+    # -- data ------------------------------------------------------------------------------
+    def q(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A cached ``store.views`` read for this viewer (``read`` is the views function)."""
+        return _cached_read(
+            str(self.store.path),
+            self.version,
+            self.viewer.scope_key,
+            read.__name__,
+            args,
+            tuple(sorted(kwargs.items())),
+            self.store,
+            self.viewer,
+        )
+
+    @property
+    def run_id(self) -> int | None:
+        return None if self.run is None else int(self.run["id"])
+
+    @cached_property
+    def framework(self) -> Framework:
+        """The framework of the latest run (what the scores shown were computed with)."""
+        if self.run is None:
+            return self.framework_in_use
+        return _framework(str(self.store.path), f"run:{self.run['framework_hash']}", self.run["framework"])
+
+    @cached_property
+    def framework_in_use(self) -> Framework:
+        """The latest recorded framework version: what uploads are checked against."""
+        row = self.q(views.framework_in_use)
+        if row is None:
+            return _framework(str(self.store.path), "files", None)
+        return _framework(str(self.store.path), f"version:{row['hash']}", row["content"])
+
+    @cached_property
+    def periods(self) -> list[str]:
+        return [] if self.run_id is None else self.q(views.run_periods, self.run_id)
+
+    @property
+    def principle_codes(self) -> list[str]:
+        """The run's principles this viewer may see, in framework order."""
+        allowed = self.viewer.principles
+        return [p.code for p in self.framework.principles if allowed is None or p.code in allowed]
+
+    @property
+    def series_codes(self) -> list[str | None]:
+        """The composite (None, only when every principle is in scope), then the principles."""
+        return ([None] if self.viewer.principles is None else []) + self.principle_codes
+
+    # -- names -----------------------------------------------------------------------------
+    def principle_name(self, code: str | None) -> str:
+        if code is None:
+            return self.t("common.composite")
+        principle = self.framework.principle_by_code.get(code)
+        return principle.name.get(self.lang) if principle else code
+
+    def principle_label(self, code: str | None) -> str:
+        return self.t("common.composite") if code is None else f"{code} · {self.principle_name(code)}"
+
+    def indicator_name(self, code: str) -> str:
+        indicator = self.framework.indicator_by_code.get(code) or self.framework_in_use.indicator_by_code.get(
+            code
+        )
+        return indicator.name.get(self.lang) if indicator else code
+
+    def unit_name(self, indicator_code: str) -> str:
+        fw = self.framework if indicator_code in self.framework.indicator_by_code else self.framework_in_use
+        if indicator_code not in fw.indicator_by_code:
+            return ""
+        return fw.unit_of(indicator_code).name.get(self.lang)
+
+    def region_name(self, code: str | None) -> str:
+        if not code:
+            return fmt.DASH
+        return region_names().get(code, {}).get(self.lang, code)
+
+    def group_label(self, by: str, value: str | None) -> str:
+        """A peer group's value as people read it (region name, translated kind…)."""
+        if value is None:
+            return fmt.DASH
+        if by == "network":
+            return self.t("groups.network_all")
+        if by == "region":
+            return self.region_name(value)
+        catalogue = {"kind": "kinds", "size_band": "sizes", "thematic_area": "themes"}[by]
+        try:
+            return self.t(f"{catalogue}.{value}")
+        except KeyError:
+            return value
+
+
+def set_context(ctx: PageContext) -> None:
+    st.session_state[_CONTEXT_KEY] = ctx
+
+
+def page_context() -> PageContext:
+    """The context ``app.py`` built for this run (pages are only ever run through the router)."""
+    ctx = st.session_state.get(_CONTEXT_KEY)
+    if ctx is None:
+        st.stop()
+    return ctx

@@ -1,0 +1,385 @@
+"""Compare: organisations or peer groups, with ranks shown as intervals, never as a bare order.
+
+The steering committee (and a funder, within its link) compares organisations: ranking with
+the 5–95 % interval from the run's Monte Carlo over weights, normalisations and aggregation, a
+heatmap organisations × principles and their indicators side by side. A member compares its
+own organisation with anonymised peer groups (five or more organisations).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.context import PageContext, page_context
+from dashboard.ui import Col
+from store import views
+
+FILTERS = ("region", "kind", "size_band", "thematic_area")
+GROUPINGS = ("region", "kind", "size_band", "thematic_area")
+
+
+def _group_options(ctx: PageContext) -> str:
+    return st.radio(
+        ctx.t("compare.group_by"),
+        GROUPINGS,
+        horizontal=True,
+        key="compare_group_by",
+        format_func=lambda g: ctx.t(f"groups.{g}"),
+    )
+
+
+def _filtered_orgs(ctx: PageContext, scores: pl.DataFrame) -> pl.DataFrame:
+    """Organisation filters by peer-group attributes (on rows the viewer may already see)."""
+    orgs = scores.select("org_code", "name", "kind", "region", "size_band", "thematic_areas").unique(
+        "org_code"
+    )
+    cols = st.columns(len(FILTERS))
+    for col, by in zip(cols, FILTERS, strict=True):
+        if by == "thematic_area":
+            values = sorted({v for vs in orgs["thematic_areas"].to_list() if vs for v in vs})
+        else:
+            values = sorted(v for v in orgs[by].unique().to_list() if v)
+        with col:
+            chosen = st.multiselect(
+                ctx.t(f"groups.{by}"),
+                values,
+                key=f"compare_filter_{by}",
+                placeholder=ctx.t("common.all"),
+                format_func=lambda v, by=by: ctx.group_label(by, v),
+            )
+        if chosen:
+            if by == "thematic_area":
+                orgs = orgs.filter(pl.col("thematic_areas").list.eval(pl.element().is_in(chosen)).list.any())
+            else:
+                orgs = orgs.filter(pl.col(by).is_in(chosen))
+    return orgs
+
+
+def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
+    st.subheader(ctx.t("compare.ranking_title"))
+    ranked = composite.filter(pl.col("median_rank").is_not_null()).sort(
+        "median_rank", "nominal_rank", "org_code"
+    )
+    if ranked.is_empty():
+        ui.empty(ctx, "compare.no_ranks")
+        return
+    limit = (
+        st.slider(
+            ctx.t("compare.show_top"),
+            5,
+            max(5, min(100, ranked.height)),
+            min(25, ranked.height),
+            key="compare_top",
+        )
+        if ranked.height > 5
+        else ranked.height
+    )
+    shown = ranked.head(limit)
+    labels = [
+        f"{c} · {n}"[:48] for c, n in zip(shown["org_code"].to_list(), shown["name"].to_list(), strict=True)
+    ]
+    figure = charts.rank_intervals(
+        labels,
+        shown["nominal_rank"].to_list(),
+        shown["median_rank"].to_list(),
+        shown["rank_p05"].to_list(),
+        shown["rank_p95"].to_list(),
+        ctx.t("compare.ranking_chart", period=period),
+        ctx.t("compare.rank_axis", count=ctx.num(shown["ranked_count"].max())),
+        ctx.t("compare.nominal_rank"),
+        ctx.t("compare.rank_interval"),
+        ctx.lang,
+    )
+    ui.chart(
+        ctx,
+        figure,
+        ranked,
+        {
+            "org_code": Col(ctx.t("common.code")),
+            "name": Col(ctx.t("common.organisation")),
+            "score": Col(ctx.t("common.composite"), "score"),
+            "nominal_rank": Col(ctx.t("compare.nominal_rank"), "int"),
+            "median_rank": Col(ctx.t("compare.median_rank"), "num1"),
+            "rank_p05": Col(ctx.t("compare.rank_p05"), "int"),
+            "rank_p95": Col(ctx.t("compare.rank_p95"), "int"),
+            "ranked_count": Col(ctx.t("compare.ranked_count"), "int"),
+        },
+        key="compare_ranking",
+        file_name=f"athar_ranking_{period}.csv",
+        caption=ctx.t("compare.ranking_caption"),
+    )
+
+
+def _heatmap(ctx: PageContext, scores: pl.DataFrame, orgs: list[str], period: str) -> None:
+    st.subheader(ctx.t("compare.heatmap_title"))
+    codes = ctx.series_codes
+    wide = (
+        scores.filter(pl.col("org_code").is_in(orgs))
+        .with_columns(column=pl.col("principle").fill_null("composite"))
+        .pivot("column", index=["org_code", "name"], values="score", aggregate_function="first")
+    )
+    columns = ["composite" if c is None else c for c in codes]
+    for name in columns:
+        if name not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(name))
+    order = {c: n for n, c in enumerate(orgs)}
+    wide = wide.sort(pl.col("org_code").replace_strict(order, default=len(order)))
+    figure = charts.heatmap(
+        [list(r) for r in wide.select(columns).rows()],
+        [ctx.principle_label(c) if c else ctx.t("common.composite") for c in codes],
+        [f"{c} · {n}"[:40] for c, n in zip(wide["org_code"].to_list(), wide["name"].to_list(), strict=True)],
+        ctx.t("compare.heatmap_chart", period=period),
+        ctx.t("common.score"),
+        ctx.lang,
+    )
+    ui.chart(
+        ctx,
+        figure,
+        wide,
+        {
+            "org_code": Col(ctx.t("common.code")),
+            "name": Col(ctx.t("common.organisation")),
+            **{c: Col(ctx.principle_label(None if c == "composite" else c), "score") for c in columns},
+        },
+        key="compare_heatmap",
+        file_name=f"athar_heatmap_{period}.csv",
+    )
+
+
+def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, default: list[str]) -> None:
+    st.subheader(ctx.t("compare.indicators_title"))
+    names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
+    chosen = st.multiselect(
+        ctx.t("compare.pick_orgs"),
+        list(names),
+        default=[c for c in default if c in names][:4],
+        placeholder=ctx.t("common.choose"),
+        max_selections=8,
+        key="compare_side_orgs",
+        format_func=lambda c: f"{c} — {names[c]}",
+    )
+    if not chosen:
+        ui.empty(ctx, "compare.pick_orgs_hint")
+        return
+    values = ctx.q(views.indicator_values, ctx.run_id, period, tuple(sorted(chosen)))
+    if values.is_empty():
+        ui.empty(ctx, "compare.no_indicator_values", period=period)
+        return
+    wide = values.pivot(
+        "org_code", index="indicator_code", values="value", aggregate_function="first"
+    ).with_columns(
+        name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
+        unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
+    )
+    columns = {
+        "indicator_code": Col(ctx.t("common.code")),
+        "name": Col(ctx.t("common.indicator")),
+        "unit": Col(ctx.t("common.unit")),
+    }
+    columns |= {c: Col(c, "num1") for c in chosen if c in wide.columns}
+    ui.table(ctx, wide, columns, key="compare_side_table", download=f"athar_indicators_{period}.csv")
+
+
+def _group_view(ctx: PageContext, period: str) -> None:
+    """Peer groups side by side (medians and quartiles; groups below the minimum size left out)."""
+    by = _group_options(ctx)
+    groups = ctx.q(views.group_scores, ctx.run_id, period, by)
+    if groups.is_empty():
+        ui.empty(ctx, "common.group_too_small")
+        return
+    groups = groups.with_columns(
+        group_label=pl.col("group_value").map_elements(
+            lambda v: ctx.group_label(by, v), return_dtype=pl.String
+        ),
+        label=ui.labels(ctx.principle_label, pl.col("principle")),
+    )
+    composite = (
+        groups.filter(pl.col("principle").is_null())
+        if ctx.viewer.principles is None
+        else groups.filter(pl.col("principle") == ctx.principle_codes[0])
+    )
+    figure = charts.quartile_boxes(
+        [ui.wrap(g) for g in composite["group_label"].to_list()],
+        composite["q1"].to_list(),
+        composite["median"].to_list(),
+        composite["q3"].to_list(),
+        None,
+        None,
+        ctx.t("compare.groups_chart", name=composite["label"][0] if composite.height else "", period=period),
+        ctx.t("common.score_axis"),
+        ctx.lang,
+    )
+    ui.chart(
+        ctx,
+        figure,
+        groups,
+        {
+            "group_label": Col(ctx.t("common.group")),
+            "label": Col(ctx.t("common.principle")),
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+            "q1": Col(ctx.t("common.q1"), "score"),
+            "median": Col(ctx.t("common.median"), "score"),
+            "q3": Col(ctx.t("common.q3"), "score"),
+        },
+        key="compare_groups",
+        file_name=f"athar_groups_{by}_{period}.csv",
+        caption=ctx.t("compare.groups_caption"),
+    )
+    codes = ctx.series_codes
+    values = groups.with_columns(column=pl.col("principle").fill_null("composite")).pivot(
+        "column", index="group_label", values="median", aggregate_function="first"
+    )
+    columns = ["composite" if c is None else c for c in codes]
+    for name in columns:
+        if name not in values.columns:
+            values = values.with_columns(pl.lit(None, pl.Float64).alias(name))
+    figure = charts.heatmap(
+        [list(r) for r in values.select(columns).rows()],
+        [ctx.principle_label(c) for c in codes],
+        values["group_label"].to_list(),
+        ctx.t("compare.groups_heatmap", period=period),
+        ctx.t("common.median_score"),
+        ctx.lang,
+    )
+    st.plotly_chart(figure, config=ui.PLOTLY_CONFIG, key="compare_groups_heatmap", width="stretch")
+    indicators = ctx.q(views.group_indicators, ctx.run_id, period, by)
+    if indicators.height:
+        wide = (
+            indicators.with_columns(
+                group_label=pl.col("group_value").map_elements(
+                    lambda v: ctx.group_label(by, v), return_dtype=pl.String
+                )
+            )
+            .pivot("group_label", index="indicator_code", values="median", aggregate_function="first")
+            .with_columns(
+                name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
+                unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
+            )
+        )
+        group_columns = [c for c in wide.columns if c not in ("indicator_code", "name", "unit")]
+        st.markdown(f"**{ctx.t('compare.group_indicators_title')}**")
+        ui.table(
+            ctx,
+            wide,
+            {
+                "indicator_code": Col(ctx.t("common.code")),
+                "name": Col(ctx.t("common.indicator")),
+                "unit": Col(ctx.t("common.unit")),
+                **{c: Col(c, "num1") for c in group_columns},
+            },
+            key="compare_group_indicators",
+            download=f"athar_group_indicators_{by}_{period}.csv",
+        )
+
+
+def _member_view(ctx: PageContext, period: str) -> None:
+    """Own organisation against its anonymised peer groups."""
+    org = ctx.viewer.org_code
+    own = ctx.q(views.org_scores, ctx.run_id, org).filter(pl.col("period") == period)
+    composite = own.filter(pl.col("principle").is_null())
+    st.subheader(ctx.t("compare.member_rank_title"))
+    if composite.height and composite["rank_p05"][0] is not None:
+        row = composite.row(0, named=True)
+        st.markdown(
+            ctx.t(
+                "profile.rank_sentence",
+                rank=ctx.bdi(ctx.num(row["nominal_rank"])),
+                count=ctx.bdi(ctx.num(row["ranked_count"])),
+                low=ctx.bdi(ctx.num(row["rank_p05"])),
+                high=ctx.bdi(ctx.num(row["rank_p95"])),
+                median=ctx.bdi(ctx.num(row["median_rank"], 1)),
+            ),
+            unsafe_allow_html=True,
+        )
+    else:
+        ui.empty(ctx, "compare.no_own_rank", period=period)
+    st.subheader(ctx.t("compare.member_peers_title"))
+    peers = ctx.q(views.peer_groups, ctx.run_id, period, org)
+    if peers.is_empty():
+        ui.empty(ctx, "profile.no_peer_group")
+    else:
+        principle = ui.principle_select(ctx, key="compare_member_principle")
+        rows = peers.filter(pl.col("principle").eq_missing(principle)).with_columns(
+            group_label=pl.struct("group", "group_value").map_elements(
+                lambda s: f"{ctx.t('groups.' + s['group'])}: {ctx.group_label(s['group'], s['group_value'])}",
+                return_dtype=pl.String,
+            )
+        )
+        own_score = own.filter(pl.col("principle").eq_missing(principle))
+        mine = own_score["score"][0] if own_score.height else None
+        figure = charts.quartile_boxes(
+            [ui.wrap(g) for g in rows["group_label"].to_list()],
+            rows["q1"].to_list(),
+            rows["median"].to_list(),
+            rows["q3"].to_list(),
+            None,
+            None,
+            ctx.t("compare.member_peers_chart", name=ctx.principle_label(principle), period=period),
+            ctx.t("common.score_axis"),
+            ctx.lang,
+            own=[mine] * rows.height,
+            own_name=ctx.t("common.your_organisation"),
+        )
+        ui.chart(
+            ctx,
+            figure,
+            rows,
+            {
+                "group_label": Col(ctx.t("common.group")),
+                "n": Col(ctx.t("common.organisations_n"), "int"),
+                "q1": Col(ctx.t("common.q1"), "score"),
+                "median": Col(ctx.t("common.median"), "score"),
+                "q3": Col(ctx.t("common.q3"), "score"),
+                "percentile": Col(ctx.t("profile.percentile"), "num1"),
+            },
+            key="compare_member_peers",
+            file_name=f"athar_peers_{period}.csv",
+            caption=ctx.t("compare.member_caption"),
+        )
+    st.subheader(ctx.t("compare.groups_title"))
+    _group_view(ctx, period)
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("compare.title"))
+    if ctx.run_id is None or not ctx.periods:
+        ui.empty(ctx, "common.no_run")
+        return
+    head, pick = st.columns([3, 1])
+    with pick:
+        period = ui.period_select(ctx)
+    if ctx.viewer.role == "member":
+        _member_view(ctx, period)
+        return
+    with head:
+        mode = st.radio(
+            ctx.t("compare.mode"),
+            ["orgs", "groups"],
+            horizontal=True,
+            key="compare_mode",
+            format_func=lambda m: ctx.t(f"compare.mode_{m}"),
+        )
+    if mode == "groups":
+        _group_view(ctx, period)
+        return
+    scores = ctx.q(views.period_scores, ctx.run_id, period, ctx.lang)
+    if scores.is_empty():
+        ui.empty(ctx, "overview.no_scores", period=period)
+        return
+    orgs = _filtered_orgs(ctx, scores)
+    chosen = set(orgs["org_code"].to_list())
+    composite = scores.filter(pl.col("principle").is_null() & pl.col("org_code").is_in(chosen))
+    st.caption(ctx.tn("compare.selection", len(chosen)))
+    if ctx.viewer.principles is None:
+        _ranking(ctx, composite, period)
+    ordered = composite.sort("median_rank", "nominal_rank", "org_code", nulls_last=True)["org_code"].to_list()
+    ordered += sorted(chosen - set(ordered))
+    limit = st.session_state.get("compare_top", 25)
+    _heatmap(ctx, scores, ordered[: max(limit, 5)], period)
+    _indicators_side_by_side(ctx, orgs, period, ordered[:3])
+
+
+if __name__ == "__main__":
+    render(page_context())

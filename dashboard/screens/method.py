@@ -1,0 +1,56 @@
+"""Method: how the scores are computed, in plain language, from the framework actually used.
+
+The text is generated from the latest run's own copy of the framework (what produced the
+scores on screen); the indicator weights follow as a table one can download.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import framework_edit, ui
+from dashboard.context import PageContext, page_context
+from dashboard.method_text import sections
+from dashboard.ui import Col
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("method.title"))
+    fw = ctx.framework
+    granularity = ctx.run["granularity"] if ctx.run else "year"
+    if ctx.run is None:
+        ui.empty(ctx, "method.no_run")
+    for section in sections(fw, ctx.lang, granularity, ctx.run_id):
+        st.subheader(section.title)
+        st.markdown(section.body)
+    st.subheader(ctx.t("method.weights_title"))
+    weights = (
+        framework_edit.effective_weights(fw)
+        .filter(pl.col("principle").is_in(ctx.principle_codes))
+        .with_columns(
+            principle_label=ui.labels(ctx.principle_label, pl.col("principle")),
+            indicator=pl.col("indicator_code").map_elements(
+                lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
+            ),
+        )
+    )
+    ui.table(
+        ctx,
+        weights,
+        {
+            "principle_label": Col(ctx.t("common.principle")),
+            "indicator": Col(ctx.t("common.indicator")),
+            "weight": Col(ctx.t("framework.weight"), "num2"),
+            "share_in_principle": Col(ctx.t("framework.share_in_principle"), "pct"),
+            "effective": Col(ctx.t("framework.effective"), "pct1"),
+        },
+        key="method_weights",
+        download="athar_method_weights.csv",
+    )
+    if ctx.run is not None and ctx.run["framework_hash"] != ctx.framework_in_use.content_hash:
+        st.info(ctx.t("method.newer_version", version=ctx.framework_in_use.content_hash[:12]))
+
+
+if __name__ == "__main__":
+    render(page_context())

@@ -1,0 +1,354 @@
+"""Overview: the network in one screen for the chosen period.
+
+Organisations and beneficiaries reached, submissions on time / late / missing, principle
+scores with their distribution, a map of the twelve regions, and what changed since the
+previous period. Members see the network only through aggregates (groups of five or more).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
+from dashboard.ui import Col
+from metrics.framework import TimeAggregation, UnitKind
+from store import views
+
+GEOJSON_URL = STATIC_URL + GEOJSON_FILE.name
+
+
+def deadline_days(ctx: PageContext) -> float:
+    """On time = median delay within the framework's grade-A timeliness threshold."""
+    return float(ctx.framework_in_use.meta.quality.timeliness_days[0])
+
+
+def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
+    summary = ctx.q(views.network_summary, ctx.run_id, period)
+    before = ctx.q(views.network_summary, ctx.run_id, previous) if previous else None
+    dist = ctx.q(views.score_distribution, ctx.run_id, period)
+    composite = dist.filter(pl.col("principle").is_null())
+    dist_before = ctx.q(views.score_distribution, ctx.run_id, previous) if previous else None
+    composite_before = dist_before.filter(pl.col("principle").is_null()) if dist_before is not None else None
+    a, b, c, d = st.columns(4)
+    with a:
+        ui.metric(
+            ctx,
+            ctx.t("overview.organisations"),
+            ctx.num(summary["organisations"]),
+            help=ctx.t("overview.organisations_help"),
+        )
+    with b:
+        ui.metric(
+            ctx,
+            ctx.t("overview.reporting"),
+            ctx.num(summary["reporting"]),
+            None
+            if not before or before["reporting"] is None or summary["reporting"] is None
+            else summary["reporting"] - before["reporting"],
+            digits=0,
+            help=ctx.t("overview.reporting_help", period=period),
+        )
+    with c:
+        reached = summary["beneficiaries"]
+        change = None
+        if before and before["beneficiaries"] and reached is not None:
+            change = reached - before["beneficiaries"]
+        ui.metric(
+            ctx,
+            ctx.t("overview.beneficiaries"),
+            ctx.num(reached),
+            change,
+            digits=0,
+            help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name("R01")),
+        )
+    with d:
+        median = composite["median"][0] if composite.height else None
+        median_before = (
+            composite_before["median"][0]
+            if composite_before is not None and composite_before.height
+            else None
+        )
+        ui.metric(
+            ctx,
+            ctx.t("overview.composite_median"),
+            ctx.score(median),
+            None if median is None or median_before is None else median - median_before,
+            help=ctx.t("overview.composite_median_help"),
+        )
+
+
+def _submissions(ctx: PageContext, period: str) -> None:
+    st.subheader(ctx.t("overview.submissions_title", period=period))
+    days = deadline_days(ctx)
+    counts = ctx.q(views.submission_status_counts, ctx.run_id, period, days)
+    if counts is None:
+        ui.empty(ctx, "common.group_too_small")
+        return
+    labels = {status: ctx.t(f"status.{status}") for status in ("on_time", "late", "missing")}
+    cols = st.columns(3)
+    for col, status in zip(cols, ("on_time", "late", "missing"), strict=True):
+        with col:
+            ui.metric(ctx, labels[status], ctx.num(counts[status]))
+    st.caption(ctx.t("overview.on_time_rule", days=ctx.num(days)))
+    rows = ctx.q(views.submission_status, ctx.run_id, period, days, ctx.lang)
+    if ctx.viewer.role == "member":
+        mine = rows.filter(pl.col("org_code") == ctx.viewer.org_code)
+        if mine.height:
+            status = mine["status"][0]
+            st.markdown(ctx.t("overview.own_status", status=labels[status]))
+            if status == "missing":
+                ui.empty(ctx, "overview.own_missing", period=period)
+        return
+    late = rows.filter(pl.col("status") != "on_time").with_columns(
+        status_label=pl.col("status").replace_strict(labels, default=None)
+    )
+    with st.expander(ctx.t("overview.late_missing_list", count=ctx.num(late.height))):
+        ui.table(
+            ctx,
+            late,
+            {
+                "org_code": Col(ctx.t("common.code")),
+                "name": Col(ctx.t("common.organisation")),
+                "status_label": Col(ctx.t("common.status")),
+                "timeliness_days": Col(ctx.t("common.median_days"), "int"),
+            },
+            key="overview_late",
+            download=f"athar_submissions_{period}.csv",
+        )
+
+
+def _scores(ctx: PageContext, period: str) -> None:
+    st.subheader(ctx.t("overview.scores_title"))
+    dist = ctx.q(views.score_distribution, ctx.run_id, period)
+    if dist.is_empty():
+        ui.empty(ctx, "overview.no_scores", period=period)
+        return
+    dist = dist.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    own = None
+    if ctx.viewer.role == "member":
+        mine = ctx.q(views.org_scores, ctx.run_id, ctx.viewer.org_code).filter(pl.col("period") == period)
+        own_by = {p: s for p, s in zip(mine["principle"].to_list(), mine["score"].to_list(), strict=True)}
+        own = [own_by.get(p) for p in dist["principle"].to_list()]
+    members = ctx.viewer.role == "member"
+    figure = charts.quartile_boxes(
+        [p or ctx.t("common.composite") for p in dist["principle"].to_list()],
+        dist["q1"].to_list(),
+        dist["median"].to_list(),
+        dist["q3"].to_list(),
+        None if members else dist["min"].to_list(),
+        None if members else dist["max"].to_list(),
+        ctx.t("overview.distribution_chart", period=period),
+        ctx.t("common.score_axis"),
+        ctx.lang,
+        own=own,
+        own_name=ctx.t("common.your_organisation"),
+    )
+    left, right = st.columns(2)
+    with left:
+        ui.chart(
+            ctx,
+            figure,
+            dist,
+            {
+                "label": Col(ctx.t("common.principle")),
+                "n": Col(ctx.t("common.organisations_n"), "int"),
+                "q1": Col(ctx.t("common.q1"), "score"),
+                "median": Col(ctx.t("common.median"), "score"),
+                "q3": Col(ctx.t("common.q3"), "score"),
+                "insufficient": Col(ctx.t("common.insufficient_n"), "int"),
+            },
+            key="overview_distribution",
+            file_name=f"athar_scores_{period}.csv",
+            caption=ctx.t(
+                "overview.distribution_caption_member" if members else "overview.distribution_caption"
+            ),
+        )
+    with right:
+        bins = ctx.q(views.score_histogram, ctx.run_id, period, None, 10)
+        if bins.is_empty():
+            ui.empty(ctx, "common.group_too_small")
+        else:
+            figure = charts.histogram_bars(
+                bins["bin"].to_list(),
+                bins["n"].to_list(),
+                10,
+                ctx.t("overview.histogram_chart"),
+                ctx.t("common.score_axis"),
+                ctx.t("common.organisations_axis"),
+                ctx.lang,
+            )
+            ui.chart(
+                ctx,
+                figure,
+                bins,
+                {
+                    "bin": Col(ctx.t("common.score_band_from"), "int"),
+                    "n": Col(ctx.t("common.organisations_n"), "int"),
+                },
+                key="overview_histogram",
+                file_name=f"athar_composite_bands_{period}.csv",
+            )
+
+
+def _map_measure(ctx: PageContext) -> tuple[str, str | None]:
+    """('principle', code|None) or ('indicator', code), chosen by the user."""
+    kind = st.radio(
+        ctx.t("overview.map_measure"),
+        ["principle", "indicator"],
+        horizontal=True,
+        key="map_kind",
+        format_func=lambda k: ctx.t(f"overview.map_kind_{k}"),
+    )
+    if kind == "principle":
+        return "principle", ui.principle_select(ctx, key="map_principle")
+    options = [i.code for i in ctx.framework.indicators]
+    ui.remember("map_indicator", options)
+    return "indicator", st.selectbox(
+        ctx.t("common.indicator"),
+        options,
+        key="map_indicator",
+        format_func=lambda c: f"{c} · {ctx.indicator_name(c)}",
+    )
+
+
+def _indicator_how(ctx: PageContext, code: str) -> str:
+    """Counts add up across organisations; rates and ratios are summarised by their median."""
+    indicator = ctx.framework.indicator_by_code[code]
+    unit = ctx.framework.unit_of(code)
+    summable = indicator.aggregation in (TimeAggregation.SUM, TimeAggregation.LAST, TimeAggregation.MAX)
+    return "sum" if summable and unit.kind in (UnitKind.INTEGER, UnitKind.DECIMAL) else "median"
+
+
+def _map(ctx: PageContext, period: str) -> None:
+    st.subheader(ctx.t("overview.map_title"))
+    kind, code = _map_measure(ctx)
+    if kind == "principle":
+        frame = ctx.q(views.region_scores, ctx.run_id, period, code)
+        colour_title = ctx.t("common.median_score")
+        title = ctx.t("overview.map_chart_principle", name=ctx.principle_label(code), period=period)
+        value_text = [ctx.score(v) for v in frame["value"].to_list()]
+    else:
+        how = _indicator_how(ctx, code)
+        frame = ctx.q(views.region_indicator, ctx.run_id, period, code, how)
+        unit = ctx.unit_name(code)
+        colour_title = unit
+        title = ctx.t(
+            f"overview.map_chart_indicator_{how}", name=ctx.indicator_name(code), period=period, unit=unit
+        )
+        value_text = [f"{ctx.num(v, 1)} {unit}" for v in frame["value"].to_list()]
+    names = region_names()
+    all_codes = sorted(names)
+    frame = frame.with_columns(
+        region_name=pl.col("region").map_elements(ctx.region_name, return_dtype=pl.String),
+    )
+    figure = charts.choropleth(
+        GEOJSON_URL,
+        frame["region"].to_list(),
+        frame["value"].to_list(),
+        frame["region_name"].to_list(),
+        value_text,
+        all_codes,
+        [ctx.region_name(c) for c in all_codes],
+        title,
+        colour_title,
+        ctx.t("overview.map_no_data"),
+        ctx.lang,
+    )
+    ui.chart(
+        ctx,
+        figure,
+        frame,
+        {
+            "region": Col(ctx.t("common.code")),
+            "region_name": Col(ctx.t("common.region")),
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+            "value": Col(colour_title, "num1"),
+        },
+        key="overview_map",
+        file_name=f"athar_regions_{period}.csv",
+        caption=ctx.t(
+            "overview.map_caption_member" if ctx.viewer.role == "member" else "overview.map_caption"
+        ),
+    )
+    st.markdown(
+        f'<div class="athar-attribution">{ctx.t("common.osm_attribution")}</div>', unsafe_allow_html=True
+    )
+
+
+def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
+    st.subheader(ctx.t("overview.changes_title", period=period, previous=previous or "–"))
+    if previous is None:
+        ui.empty(ctx, "overview.no_previous")
+        return
+    band = ctx.framework.meta.sustainability.stable_band
+    changes = ctx.q(views.principle_changes, ctx.run_id, period, previous, band)
+    if changes.is_empty():
+        ui.empty(ctx, "common.group_too_small")
+        return
+    changes = changes.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    cols = st.columns(len(changes))
+    for col, row in zip(cols, changes.iter_rows(named=True), strict=True):
+        with col:
+            ui.metric(
+                ctx,
+                row["label"],
+                ctx.score(row["median_now"]),
+                row["change"],
+                help=ctx.t("overview.change_help", previous=previous),
+            )
+    ui.table(
+        ctx,
+        changes,
+        {
+            "label": Col(ctx.t("common.principle")),
+            "median_before": Col(ctx.t("overview.median_in", period=previous), "score"),
+            "median_now": Col(ctx.t("overview.median_in", period=period), "score"),
+            "change": Col(ctx.t("common.change_points"), "num1"),
+            "improved": Col(ctx.t("overview.improved_n", band=ctx.num(band, 1)), "int"),
+            "declined": Col(ctx.t("overview.declined_n", band=ctx.num(band, 1)), "int"),
+        },
+        key="overview_changes",
+        download=f"athar_changes_{previous}_{period}.csv",
+    )
+    if ctx.viewer.role != "member":
+        movers = ctx.q(views.org_changes, ctx.run_id, period, previous, ctx.lang, 10)
+        if movers.height:
+            st.markdown(f"**{ctx.t('overview.movers_title')}**")
+            ui.table(
+                ctx,
+                movers,
+                {
+                    "org_code": Col(ctx.t("common.code")),
+                    "name": Col(ctx.t("common.organisation")),
+                    "before": Col(previous, "score"),
+                    "now": Col(period, "score"),
+                    "change": Col(ctx.t("common.change_points"), "num1"),
+                },
+                key="overview_movers",
+            )
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("overview.title"))
+    if ctx.run_id is None or not ctx.periods:
+        ui.empty(ctx, "common.no_run")
+        return
+    head, pick = st.columns([3, 1])
+    with pick:
+        period = ui.period_select(ctx)
+    previous = ui.previous_period(ctx, period)
+    with head:
+        st.caption(
+            ctx.t("overview.subtitle", period=period, run=ctx.run_id, date=ctx.date(ctx.run["created_at"]))
+        )
+    _headline(ctx, period, previous)
+    _submissions(ctx, period)
+    _scores(ctx, period)
+    _map(ctx, period)
+    _changes(ctx, period, previous)
+
+
+if __name__ == "__main__":
+    render(page_context())

@@ -1,0 +1,200 @@
+"""Data quality and submissions: how far each score can be trusted, and what arrived when.
+
+Completeness and timeliness by organisation and period (grades A–D from ``metrics.quality``),
+values flagged as unusual against the organisation's own history, and the submissions log
+with each stored validation report rendered in the reader's language.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.context import PageContext, page_context
+from dashboard.reports import report_table
+from dashboard.ui import Col
+from ingest.issues import ISSUE_SCHEMA
+from store import views
+
+GRADES = ("A", "B", "C", "D")
+HEATMAP_ORGS = 40
+
+
+def _deadline(ctx: PageContext) -> float:
+    return float(ctx.framework_in_use.meta.quality.timeliness_days[0])
+
+
+def _by_period(ctx: PageContext) -> None:
+    st.subheader(ctx.t("quality.by_period_title"))
+    frame = ctx.q(views.quality_by_period, ctx.run_id, _deadline(ctx))
+    if frame.is_empty():
+        ui.empty(ctx, "common.group_too_small")
+        return
+    stacks = [
+        (ctx.t("quality.grade_n", grade=g), frame[g].to_list(), charts.GRADE_COLOURS[g]) for g in GRADES
+    ]
+    figure = charts.stacked_bars(
+        frame["period"].to_list(),
+        stacks,
+        ctx.t("quality.grades_chart"),
+        ctx.t("common.organisations_axis"),
+        ctx.lang,
+        horizontal=False,
+    )
+    ui.chart(
+        ctx,
+        figure,
+        frame,
+        {
+            "period": Col(ctx.t("common.period")),
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+            "completeness": Col(ctx.t("quality.median_completeness"), "pct"),
+            "timeliness_days": Col(ctx.t("common.median_days"), "int"),
+            "on_time_share": Col(ctx.t("quality.on_time_share"), "pct"),
+            **{g: Col(ctx.t("quality.grade_n", grade=g), "int") for g in GRADES},
+        },
+        key="quality_periods",
+        file_name="athar_quality_by_period.csv",
+        caption=ctx.t("quality.grades_caption", days=ctx.num(_deadline(ctx))),
+    )
+
+
+def _by_org(ctx: PageContext) -> None:
+    st.subheader(ctx.t("quality.by_org_title"))
+    frame = ctx.q(views.quality_table, ctx.run_id, ctx.lang)
+    if frame.is_empty():
+        ui.empty(ctx, "quality.no_quality")
+        return
+    if ctx.viewer.role != "member":
+        worst = (
+            frame.group_by("org_code")
+            .agg(pl.col("completeness").mean().alias("mean"))
+            .sort("mean", "org_code")
+            .head(HEATMAP_ORGS)["org_code"]
+            .to_list()
+        )
+        wide = frame.filter(pl.col("org_code").is_in(worst)).pivot(
+            "period", index=["org_code", "name"], values="completeness", aggregate_function="first"
+        )
+        periods = [p for p in ctx.periods if p in wide.columns]
+        order = {c: n for n, c in enumerate(worst)}
+        wide = wide.sort(pl.col("org_code").replace_strict(order, default=len(order)))
+        figure = charts.heatmap(
+            [[None if v is None else 100 * v for v in row] for row in wide.select(periods).rows()],
+            periods,
+            [
+                f"{c} · {n}"[:40]
+                for c, n in zip(wide["org_code"].to_list(), wide["name"].to_list(), strict=True)
+            ],
+            ctx.tn("quality.completeness_chart", len(worst)),
+            ctx.t("quality.completeness_axis"),
+            ctx.lang,
+        )
+        st.plotly_chart(figure, config=ui.PLOTLY_CONFIG, key="quality_heatmap", width="stretch")
+    ui.table(
+        ctx,
+        frame,
+        {
+            "org_code": Col(ctx.t("common.code")),
+            "name": Col(ctx.t("common.organisation")),
+            "period": Col(ctx.t("common.period")),
+            "grade": Col(ctx.t("quality.grade")),
+            "completeness": Col(ctx.t("quality.completeness"), "pct"),
+            "timeliness_days": Col(ctx.t("common.median_days"), "int"),
+            "consistency_flags": Col(ctx.t("quality.flags"), "int"),
+            "evidence": Col(ctx.t("quality.evidence"), "pct"),
+        },
+        key="quality_orgs",
+        download="athar_quality.csv",
+    )
+
+
+def _flagged(ctx: PageContext) -> None:
+    st.subheader(ctx.t("quality.flagged_title"))
+    frame = ctx.q(views.flagged_values, ctx.run_id, ctx.lang, 200)
+    settings = ctx.framework.meta.quality
+    if frame.is_empty():
+        ui.empty(ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1))
+        return
+    frame = frame.with_columns(
+        indicator=pl.col("indicator_code").map_elements(
+            lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
+        )
+    )
+    ui.table(
+        ctx,
+        frame,
+        {
+            "org_code": Col(ctx.t("common.code")),
+            "name": Col(ctx.t("common.organisation")),
+            "period": Col(ctx.t("common.period")),
+            "indicator": Col(ctx.t("common.indicator")),
+            "value": Col(ctx.t("quality.value"), "num1"),
+            "previous_value": Col(ctx.t("quality.previous_value"), "num1"),
+            "history_median": Col(ctx.t("quality.history_median"), "num1"),
+            "n_periods": Col(ctx.t("quality.history_periods"), "int"),
+            "robust_z": Col(ctx.t("quality.robust_z"), "num1"),
+        },
+        key="quality_flagged",
+        download="athar_flagged.csv",
+    )
+    st.caption(ctx.t("quality.flagged_caption", z=ctx.num(settings.outlier_z, 1)))
+
+
+def _submissions(ctx: PageContext) -> None:
+    st.subheader(ctx.t("quality.log_title"))
+    log = ctx.q(views.submissions, ctx.lang, None, 500)
+    if log.is_empty():
+        ui.empty(ctx, "quality.no_submissions")
+        return
+    log = log.with_columns(
+        status_label=pl.col("status").map_elements(
+            lambda s: ctx.t(f"submission_status.{s}"), return_dtype=pl.String
+        )
+    )
+    ui.table(
+        ctx,
+        log,
+        {
+            "id": Col(ctx.t("common.submission"), "int"),
+            "org_code": Col(ctx.t("common.code")),
+            "file_name": Col(ctx.t("common.file")),
+            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime"),
+            "uploaded_by": Col(ctx.t("common.uploaded_by")),
+            "status_label": Col(ctx.t("common.status")),
+            "row_count": Col(ctx.t("common.values_n"), "int"),
+            "issues": Col(ctx.t("common.warnings_n"), "int"),
+        },
+        key="quality_log",
+        download="athar_submissions.csv",
+    )
+    ids = log["id"].to_list()
+    chosen = st.selectbox(
+        ctx.t("quality.pick_submission"),
+        ids,
+        key="quality_submission",
+        format_func=lambda i: ctx.t(
+            "quality.submission_option", id=i, file=log.filter(pl.col("id") == i)["file_name"][0]
+        ),
+    )
+    report = ctx.q(views.submission_report, chosen)
+    if not report:
+        st.success(ctx.t("quality.report_clean", id=chosen))
+        return
+    report_table(ctx, pl.from_dicts(report, schema=ISSUE_SCHEMA), key=f"quality_report_{chosen}")
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("quality.title"))
+    if ctx.run_id is not None and ctx.periods:
+        _by_period(ctx)
+        _by_org(ctx)
+        _flagged(ctx)
+    else:
+        ui.empty(ctx, "common.no_run")
+    _submissions(ctx)
+
+
+if __name__ == "__main__":
+    render(page_context())

@@ -1,0 +1,280 @@
+"""Sustainable impact: does it last? Trends, persistence, follow-up outcomes, progress to targets.
+
+Everything here is read from the run's ``score_trends`` and ``score_indicators`` (Theil–Sen
+trends, persistence, the *sustained* flag, progress), computed by ``metrics.sustainability``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.context import PageContext, page_context
+from dashboard.ui import Col
+from store import views
+
+FOLLOW_UP = ("J02", "J05")  # placement at 6 months; activities still running after 12 months
+TRENDS = ("improving", "stable", "declining", "insufficient_data")
+
+
+def _who(ctx: PageContext) -> str | None:
+    """An organisation (members: their own) or the network (None)."""
+    if ctx.viewer.role == "member":
+        own = st.radio(
+            ctx.t("sustainability.scope"),
+            ["own", "network"],
+            horizontal=True,
+            key="sust_scope",
+            format_func=lambda s: ctx.t(f"sustainability.scope_{s}"),
+        )
+        return ctx.viewer.org_code if own == "own" else None
+    return ui.org_select(ctx, key="sust_org", allow_network=True)
+
+
+def _trend_counts(ctx: PageContext) -> None:
+    st.subheader(ctx.t("sustainability.counts_title"))
+    summary = ctx.q(views.trend_summary, ctx.run_id)
+    if summary.is_empty():
+        ui.empty(ctx, "common.group_too_small")
+        return
+    summary = summary.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    stacks = [
+        (ctx.t(f"trends.{name}"), summary[name].to_list(), charts.TREND_COLOURS[name]) for name in TRENDS
+    ]
+    figure = charts.stacked_bars(
+        summary["label"].to_list(),
+        stacks,
+        ctx.t("sustainability.counts_chart"),
+        ctx.t("common.organisations_axis"),
+        ctx.lang,
+    )
+    settings = ctx.framework.meta.sustainability
+    ui.chart(
+        ctx,
+        figure,
+        summary,
+        {
+            "label": Col(ctx.t("common.principle")),
+            "improving": Col(ctx.t("trends.improving"), "int"),
+            "stable": Col(ctx.t("trends.stable"), "int"),
+            "declining": Col(ctx.t("trends.declining"), "int"),
+            "insufficient_data": Col(ctx.t("trends.insufficient_data"), "int"),
+            "sustained": Col(ctx.t("trends.sustained_badge"), "int"),
+            "median_persistence": Col(ctx.t("sustainability.median_persistence"), "pct"),
+        },
+        key="sust_counts",
+        file_name="athar_trends.csv",
+        caption=ctx.t(
+            "sustainability.counts_caption",
+            band=ctx.num(settings.stable_band, 1),
+            periods=settings.trend_periods,
+            threshold=ctx.num(settings.persistence_threshold),
+            sustained=settings.sustained_periods,
+        ),
+    )
+
+
+def _principle_series(ctx: PageContext, org: str | None) -> None:
+    st.subheader(ctx.t("sustainability.series_title"))
+    frame = ctx.q(views.score_series, ctx.run_id, org)
+    if frame.is_empty():
+        ui.empty(ctx, "sustainability.no_series")
+        return
+    value = "score" if org is not None else "median"
+    frame = frame.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    series = []
+    for code in ctx.series_codes:
+        part = frame.filter(pl.col("principle").eq_missing(code)).sort("period")
+        if part.height:
+            series.append((ctx.principle_label(code), part["period"].to_list(), part[value].to_list()))
+    title = ctx.t("sustainability.series_chart_org" if org else "sustainability.series_chart_network")
+    figure = charts.lines(
+        series, title, ctx.t("common.period"), ctx.t("common.score_axis"), ctx.lang, y_range=(0, 100)
+    )
+    columns = {"period": Col(ctx.t("common.period")), "label": Col(ctx.t("common.principle"))}
+    columns |= (
+        {"score": Col(ctx.t("common.score"), "score"), "coverage": Col(ctx.t("common.coverage"), "pct")}
+        if org
+        else {
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+            "q1": Col(ctx.t("common.q1"), "score"),
+            "median": Col(ctx.t("common.median"), "score"),
+            "q3": Col(ctx.t("common.q3"), "score"),
+        }
+    )
+    ui.chart(ctx, figure, frame, columns, key="sust_series", file_name="athar_principle_series.csv")
+
+
+def _badges(ctx: PageContext, org: str) -> None:
+    st.subheader(ctx.t("sustainability.badges_title"))
+    trends = ctx.q(views.org_trends, ctx.run_id, org).filter(pl.col("indicator_code").is_null())
+    if trends.is_empty():
+        ui.empty(ctx, "sustainability.no_series")
+        return
+    cols = st.columns(len(ctx.series_codes))
+    for col, code in zip(cols, ctx.series_codes, strict=True):
+        row = trends.filter(pl.col("principle").eq_missing(code))
+        with col:
+            st.markdown(f"**{ctx.principle_label(code)}**")
+            if row.is_empty():
+                st.caption(ctx.t("common.not_available"))
+                continue
+            r = row.row(0, named=True)
+            st.markdown(ctx.t(f"trends.{r['trend']}"))
+            st.caption(
+                ctx.tn(
+                    "sustainability.persistence_value",
+                    r["current_run"],
+                    share=ctx.pct(r["persistence"]),
+                    run=ctx.num(r["current_run"]),
+                )
+            )
+            if r["sustained"]:
+                st.markdown(ui.badge(ctx.t("trends.sustained_badge")), unsafe_allow_html=True)
+
+
+def _indicator_series(
+    ctx: PageContext, org: str | None, code: str, *, key: str, title: str | None = None
+) -> None:
+    unit = ctx.unit_name(code)
+    network = ctx.q(views.indicator_series, ctx.run_id, code)
+    own = ctx.q(views.indicator_series, ctx.run_id, code, org) if org else None
+    if network.is_empty() and (own is None or own.is_empty()):
+        ui.empty(ctx, "sustainability.no_indicator", code=code, name=ctx.indicator_name(code))
+        return
+    series = []
+    if own is not None and own.height:
+        series.append(
+            (
+                ctx.t("common.your_organisation") if ctx.viewer.role == "member" else org,
+                own["period"].to_list(),
+                own["value"].to_list(),
+            )
+        )
+    band = None
+    if network.height:
+        series.append(
+            (ctx.t("sustainability.network_median"), network["period"].to_list(), network["median"].to_list())
+        )
+        band = (
+            network["period"].to_list(),
+            network["q1"].to_list(),
+            network["q3"].to_list(),
+            ctx.t("sustainability.network_iqr"),
+        )
+    figure = charts.lines(
+        series,
+        title or f"{code} · {ctx.indicator_name(code)}",
+        ctx.t("common.period"),
+        f"{ctx.indicator_name(code)} ({unit})",
+        ctx.lang,
+        band=band,
+    )
+    table = network.select("period", "n", "q1", "median", "q3")
+    if own is not None and own.height:
+        table = table.join(
+            own.select("period", own_value="value"), on="period", how="full", coalesce=True
+        ).sort("period")
+    columns = {
+        "period": Col(ctx.t("common.period")),
+        "n": Col(ctx.t("common.organisations_n"), "int"),
+        "q1": Col(ctx.t("common.q1"), "num1"),
+        "median": Col(ctx.t("common.median"), "num1"),
+        "q3": Col(ctx.t("common.q3"), "num1"),
+    }
+    if "own_value" in table.columns:
+        columns["own_value"] = Col(ctx.t("sustainability.own_value", unit=unit), "num1")
+    ui.chart(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
+
+
+def _follow_up(ctx: PageContext, org: str | None) -> None:
+    st.subheader(ctx.t("sustainability.follow_up_title"))
+    st.caption(ctx.t("sustainability.follow_up_caption"))
+    cols = st.columns(len(FOLLOW_UP))
+    for col, code in zip(cols, FOLLOW_UP, strict=True):
+        with col:
+            if code not in ctx.framework.indicator_by_code:
+                ui.empty(ctx, "sustainability.no_indicator", code=code, name=code)
+                continue
+            _indicator_series(
+                ctx,
+                org,
+                code,
+                key=f"sust_follow_{code}",
+                title=ctx.t(f"sustainability.follow_up_{code}", name=ctx.indicator_name(code)),
+            )
+
+
+def _progress(ctx: PageContext, org: str | None) -> None:
+    st.subheader(ctx.t("sustainability.targets_title"))
+    with_target = [i for i in ctx.framework.indicators if i.target is not None]
+    if not with_target:
+        ui.empty(ctx, "sustainability.no_targets")
+        return
+    rows = ctx.q(views.target_progress, ctx.run_id, ctx.lang, org)
+    if rows.is_empty():
+        ui.empty(ctx, "sustainability.no_progress")
+        return
+    rows = rows.with_columns(
+        indicator=pl.col("indicator_code").map_elements(
+            lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
+        ),
+        target=pl.col("indicator_code").map_elements(
+            lambda c: (
+                ctx.framework.indicator_by_code[c].target if c in ctx.framework.indicator_by_code else None
+            ),
+            return_dtype=pl.Float64,
+        ),
+    )
+    if org is not None:
+        figure = charts.bars(
+            rows["indicator"].to_list(),
+            [p * 100 for p in rows["progress"].to_list()],
+            ctx.t("sustainability.targets_chart"),
+            ctx.t("sustainability.progress_axis"),
+            ctx.lang,
+            value_range=(-100, 100),
+        )
+        st.plotly_chart(figure, config=ui.PLOTLY_CONFIG, key="sust_progress_chart", width="stretch")
+    columns = {
+        "indicator": Col(ctx.t("common.indicator")),
+        "target": Col(ctx.t("sustainability.target"), "num1"),
+        "progress": Col(ctx.t("sustainability.progress"), "pct"),
+        "last_period": Col(ctx.t("common.period")),
+    }
+    if org is None and ctx.viewer.role != "member":
+        columns = {
+            "org_code": Col(ctx.t("common.code")),
+            "name": Col(ctx.t("common.organisation")),
+            **columns,
+        }
+    ui.table(ctx, rows, columns, key="sust_progress", download="athar_targets.csv")
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("sustainability.title"))
+    if ctx.run_id is None or not ctx.periods:
+        ui.empty(ctx, "common.no_run")
+        return
+    org = _who(ctx)
+    _trend_counts(ctx)
+    _principle_series(ctx, org)
+    if org is not None:
+        _badges(ctx, org)
+    st.subheader(ctx.t("sustainability.indicator_title"))
+    options = [i.code for i in ctx.framework.indicators]
+    ui.remember("sust_indicator", options)
+    code = st.selectbox(
+        ctx.t("common.indicator"),
+        options,
+        key="sust_indicator",
+        format_func=lambda c: f"{c} · {ctx.indicator_name(c)}",
+    )
+    _indicator_series(ctx, org, code, key="sust_indicator_chart")
+    _follow_up(ctx, org)
+    _progress(ctx, org)
+
+
+if __name__ == "__main__":
+    render(page_context())

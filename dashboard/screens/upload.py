@@ -1,0 +1,219 @@
+"""Upload: template, live validation, report in the reader's language, preview, then commit.
+
+Members upload for their own organisation; the steering committee uploads on behalf of one
+(or a network file naming organisations in ``org_code``). Validation and commit go through
+``ingest.pipeline`` — the same path as the command line — so nothing is stored from a file
+with an error, and the same bytes twice are recognised.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from dashboard import ui, upload
+from dashboard.context import PageContext, page_context
+from dashboard.reports import report_table
+from dashboard.ui import Col
+from i18n import t
+from ingest.pipeline import check_file, load_file
+from store import views
+
+_log = logging.getLogger(__name__)
+NETWORK_FILE = "__network__"
+CHECK_KEY = "_upload_check"
+DONE_KEY = "_upload_done"
+
+
+def _target(ctx: PageContext) -> str | None:
+    """The organisation the file is for (``None``: a network file, steering only)."""
+    if ctx.viewer.role == "member":
+        st.caption(ctx.t("upload.for_own", org=ui.org_title(ctx, ctx.viewer.org_code)))
+        return ctx.viewer.org_code
+    orgs = ctx.q(views.organisations, ctx.lang)
+    names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
+    options = [*names, NETWORK_FILE]
+    ui.remember("upload_org", options)
+    choice = st.selectbox(
+        ctx.t("upload.on_behalf"),
+        options,
+        key="upload_org",
+        format_func=lambda c: ctx.t("upload.network_file") if c == NETWORK_FILE else f"{c} — {names[c]}",
+    )
+    return None if choice == NETWORK_FILE else choice
+
+
+def _template(ctx: PageContext, org: str | None) -> None:
+    st.subheader(ctx.t("upload.template_title"))
+    if org is None:
+        st.caption(ctx.t("upload.template_needs_org"))
+        return
+    today = date.today()
+    reported = ctx.q(views.reported_periods, org)
+    this_year = str(today.year)
+    if not any(p.startswith(this_year) for p in reported["period"].to_list()):
+        ui.empty(ctx, "upload.nothing_yet", year=this_year)
+    periods = upload.template_periods(today)
+    left, middle, right = st.columns([2, 1, 2])
+    with left:
+        period = st.selectbox(ctx.t("common.period"), periods, key="upload_template_period")
+    with middle:
+        kind = st.radio(
+            ctx.t("upload.format"),
+            ["xlsx", "csv"],
+            key="upload_template_format",
+            horizontal=True,
+            format_func=str.upper,
+        )
+    with right:
+        framework = ctx.framework_in_use
+        st.download_button(
+            ctx.t("upload.download_template"),
+            data=lambda: upload.template_bytes(framework, org, period, ctx.lang, kind),
+            file_name=f"athar_{org}_{period}_{ctx.lang}.{kind}",
+            mime=upload.MIME[kind],
+            key="upload_template_download",
+            on_click="ignore",
+            icon=":material/download:",
+            type="primary",
+        )
+
+
+def _check(ctx: PageContext, data: bytes, name: str, org: str | None) -> dict | None:
+    """Validate once per file, organisation and framework; kept in the session across reruns."""
+    import hashlib
+
+    key = (hashlib.sha256(data).hexdigest(), org, ctx.framework_in_use.content_hash)
+    cached = st.session_state.get(CHECK_KEY)
+    if cached and cached["key"] == key:
+        return cached
+    try:
+        result, validation = check_file(
+            data, name, framework=ctx.framework_in_use, store=ctx.store, member_org=org
+        )
+    except Exception:  # noqa: BLE001 — the person gets a translated message, the log gets the trace
+        _log.exception("checking %r failed", name)
+        st.error(ctx.t("upload.check_failed"))
+        return None
+    checked = {"key": key, "result": result, "rows": validation.rows if result.status != "rejected" else None}
+    st.session_state[CHECK_KEY] = checked
+    return checked
+
+
+def _rejected(ctx: PageContext, result, data: bytes, name: str) -> None:
+    st.error(f"{result.summary(ctx.lang)}. {ctx.t('upload.nothing_stored')}", icon=":material/block:")
+    st.markdown(f"**{ctx.t('upload.what_to_fix')}**")
+    report = result.report(ctx.lang)
+    report_table(ctx, result.issues, key="upload_report")
+    copy = upload.annotated_copy(data, name, report, ctx.t("upload.errors_column"))
+    if copy is not None:
+        st.download_button(
+            ctx.t("upload.download_annotated"),
+            data=copy,
+            file_name=upload.annotated_name(name, ctx.t("upload.errors_suffix")),
+            mime="text/csv",
+            key="upload_annotated",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.caption(ctx.t("upload.annotated_caption"))
+
+
+def _preview(ctx: PageContext, rows: pl.DataFrame) -> None:
+    current = views.current_values(ctx.store, ctx.viewer, rows)
+    frame = upload.preview(rows, current).with_columns(
+        change_label=pl.col("change").map_elements(
+            lambda c: ctx.t(f"upload.change_{c}"), return_dtype=pl.String
+        ),
+        name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
+    )
+    counts = {c: int((frame["change"] == c).sum()) for c in ("new", "changed", "unchanged")}
+    cols = st.columns(3)
+    for col, change in zip(cols, ("new", "changed", "unchanged"), strict=True):
+        with col:
+            ui.metric(ctx, ctx.t(f"upload.count_{change}"), ctx.num(counts[change]))
+    st.markdown(f"**{ctx.t('upload.preview_title')}**")
+    ui.table(
+        ctx,
+        frame,
+        {
+            "line": Col(t("report.line", ctx.lang), "int"),
+            "org_code": Col(ctx.t("common.code")),
+            "indicator_code": Col(ctx.t("common.indicator")),
+            "name": Col(ctx.t("upload.indicator_name")),
+            "period": Col(ctx.t("common.period")),
+            "breakdown": Col(ctx.t("upload.breakdown")),
+            "value": Col(ctx.t("upload.new_value"), "num2"),
+            "unit": Col(ctx.t("common.unit")),
+            "current_value": Col(ctx.t("upload.current_value"), "num2"),
+            "difference": Col(ctx.t("upload.difference"), "num2"),
+            "change_label": Col(ctx.t("upload.change")),
+        },
+        key="upload_preview",
+    )
+    if counts["changed"]:
+        st.caption(ctx.t("upload.changed_caption"))
+
+
+def _commit(ctx: PageContext, data: bytes, name: str, org: str | None, checked: dict) -> None:
+    if st.button(ctx.t("upload.confirm"), type="primary", key="upload_confirm", icon=":material/save:"):
+        try:
+            result = load_file(
+                ctx.store,
+                data,
+                name,
+                framework=ctx.framework_in_use,
+                member_org=org,
+                uploaded_by=ctx.viewer.uploader,
+            )
+        except Exception:  # noqa: BLE001 — never a traceback on screen; nothing half-written (one transaction)
+            _log.exception("loading %r failed", name)
+            st.error(ctx.t("upload.load_failed"))
+            return
+        st.session_state[DONE_KEY] = {"key": checked["key"], "result": result}
+        _show_outcome(ctx, result)
+
+
+def _show_outcome(ctx: PageContext, result) -> None:
+    if result.status == "rejected":
+        st.error(f"{result.summary(ctx.lang)}. {ctx.t('upload.nothing_stored')}")
+        report_table(ctx, result.issues, key="upload_commit_report")
+        return
+    st.success(result.summary(ctx.lang), icon=":material/check_circle:")
+    st.caption(ctx.t("upload.scores_next_run"))
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("upload.title"))
+    org = _target(ctx)
+    _template(ctx, org)
+    st.subheader(ctx.t("upload.file_title"))
+    file = st.file_uploader(ctx.t("upload.file_label"), key="upload_file", help=ctx.t("upload.file_help"))
+    if file is None:
+        st.caption(ctx.t("upload.formats"))
+        return
+    data = file.getvalue()
+    checked = _check(ctx, data, file.name, org)
+    if checked is None:
+        return
+    result = checked["result"]
+    if result.status == "rejected":
+        _rejected(ctx, result, data, file.name)
+        return
+    done = st.session_state.get(DONE_KEY)
+    if done and done["key"] == checked["key"]:
+        _show_outcome(ctx, done["result"])
+        return
+    st.success(result.summary(ctx.lang), icon=":material/task_alt:")
+    if result.warning_count:
+        st.warning(ctx.tn("upload.warnings_title", result.warning_count))
+        report_table(ctx, result.issues, key="upload_warnings")
+    _preview(ctx, checked["rows"])
+    _commit(ctx, data, file.name, org, checked)
+
+
+if __name__ == "__main__":
+    render(page_context())

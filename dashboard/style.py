@@ -1,0 +1,55 @@
+"""Page CSS: fonts for Arabic, and right-to-left layout when the language is Arabic.
+
+Streamlit has no RTL mode, so the main area and the sidebar get ``direction: rtl`` (labels,
+text, inputs, buttons, metrics, expanders follow), metric values and deltas are isolated so
+``+1,3`` never turns into ``1,3+``, and Plotly charts and the data grid stay left-to-right
+(charts mirror their axes themselves where it reads naturally, see ``charts.py``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from i18n import RTL_LANGUAGES
+
+RTL_MARKER = "athar-rtl"
+BASE_CSS = """
+.athar-attribution { font-size: 0.75rem; opacity: 0.75; }
+.athar-badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.75rem;
+  background: rgba(46, 125, 50, 0.12); color: #2e7d32; font-size: 0.85rem; margin-inline-end: 0.25rem; }
+"""
+RTL_CSS = """
+/* athar-rtl: Arabic reads right to left */
+.stApp, [data-testid="stSidebar"], [data-testid="stMain"], [data-testid="stMainBlockContainer"],
+[data-testid="stSidebarContent"], [data-testid="stSidebarNav"], [data-testid="stHeader"] {
+  direction: rtl;
+}
+[data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"],
+[data-testid="stMetric"], [data-testid="stExpander"] summary, [data-testid="stAlertContent"],
+[data-testid="stTable"], [data-testid="stTable"] th, [data-testid="stTable"] td,
+h1, h2, h3, h4, h5, h6, p, li, label {
+  text-align: right;
+}
+[data-testid="stMetricValue"], [data-testid="stMetricDelta"] {
+  direction: ltr; unicode-bidi: isolate; justify-content: flex-end;
+}
+[data-testid="stMetricDelta"] { flex-direction: row-reverse; }
+[data-testid="stMarkdownContainer"] ul, [data-testid="stMarkdownContainer"] ol {
+  padding-right: 1.5em; padding-left: 0;
+}
+[data-testid="stPlotlyChart"], .js-plotly-plot, [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] {
+  direction: ltr;
+}
+[data-testid="stSidebarNav"] a { flex-direction: row; text-align: right; }
+bdi { unicode-bidi: isolate; }
+"""
+
+
+def css_for(lang: str) -> str:
+    """The CSS of one language (tests check the RTL rules are there for Arabic only)."""
+    return BASE_CSS + (RTL_CSS if lang in RTL_LANGUAGES else "")
+
+
+def inject(lang: str) -> None:
+    direction = "rtl" if lang in RTL_LANGUAGES else "ltr"
+    st.html(f'<style id="athar-style" data-dir="{direction}">{css_for(lang)}</style>')

@@ -1,0 +1,173 @@
+"""Upload through the dashboard: live validation, report in the user's language, preview, commit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dashboard import upload
+from dashboard.testing import open_page, start, visible_text
+from dashboard.ui import safe_cell
+from ingest.issues import ISSUE_SCHEMA
+from metrics.framework import load_framework
+from store.db import open_store
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+MEMBER = "ASS-CAS-001"
+GOOD_FILE = (
+    "org_code,indicator_code,period,value,unit,notes\n"
+    f"{MEMBER},R01,2022-Q1,120,personnes,nouvelle valeur\n"
+    f"{MEMBER},J01,2025-Q4,1040,personnes,correction\n"
+    f"{MEMBER},R05,2025-Q4,4273,personnes,identique\n"
+).encode()
+
+
+def uploaded(at, name: str, data: bytes):
+    at.file_uploader(key="upload_file").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def report_rows(at) -> list[dict[str, str]]:
+    """The validation report as shown (a static table), Markdown escapes removed."""
+    table = at.table[0].value
+    return [{k: re.sub(r"\\(.)", r"\1", str(v)) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def counts(store) -> tuple[int, int]:
+    return store.scalar("SELECT count(*) FROM submissions"), store.scalar("SELECT count(*) FROM observations")
+
+
+def test_good_file_is_previewed_then_stored(demo_db_fresh, monkeypatch) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    before = counts(store)
+    at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER), "upload"), "mes_valeurs.csv", GOOD_FILE)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("valide — 3 valeurs")
+    assert [m.value for m in at.metric] == ["1", "1", "1"]  # new, corrected, identical
+    preview = at.dataframe[0].value
+    assert list(preview["change_label"]) == ["nouvelle", "corrigée", "identique"]
+    assert preview.loc[preview["indicator_code"] == "J01", "current_value"].item() == 1031
+    assert counts(store) == before  # nothing stored before confirming
+    at.button(key="upload_confirm").click().run()
+    assert any("accepté — 3 valeurs enregistrées" in s.value for s in at.success)
+    submission = store.scalar("SELECT max(id) FROM submissions")
+    assert store.scalar("SELECT org_code FROM submissions WHERE id = ?", [submission]) == MEMBER
+    assert (
+        store.scalar("SELECT uploaded_by FROM submissions WHERE id = ?", [submission]) == f"member:{MEMBER}"
+    )
+    assert store.scalar("SELECT count(*) FROM observations WHERE submission_id = ?", [submission]) == 3
+    assert (
+        store.scalar(
+            "SELECT value FROM observations_current WHERE org_code = ? AND indicator_code = 'J01' AND period = '2025-Q4'",
+            [MEMBER],
+        )
+        == 1040
+    )
+    at.run()  # a rerun shows the outcome only; it does not store twice
+    assert next(s.value for s in at.success).startswith("accepté — 3 valeurs enregistrées")
+    assert store.scalar("SELECT count(*) FROM submissions") == before[0] + 1
+
+
+def test_bad_file_shows_the_report_in_french_and_stores_nothing(demo_db_fresh, monkeypatch) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    before = counts(store)
+    data = (SAMPLES / "14_row_errors.csv").read_bytes()
+    at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER), "upload"), "14_row_errors.csv", data)
+    assert not at.exception
+    assert "refusé — rien n'a été enregistré" in at.error[0].value
+    report = report_rows(at)
+    line3 = [row for row in report if row["ligne"] == "3"]
+    assert [row["colonne"] for row in line3] == ["value"]
+    assert [row["valeur"] for row in line3] == ["N/A"]
+    assert [row["problème"] for row in line3] == ["« N/A » n'est pas un nombre."]
+    assert line3[0]["que faire"].startswith("Saisissez uniquement un nombre")
+    assert any(
+        b.label.startswith("Télécharger le fichier avec une colonne d'erreurs")
+        for b in at.get("download_button")
+    )
+    assert at.get("button") == [] or not any(b.key == "upload_confirm" for b in at.button)
+    assert counts(store) == before
+
+
+def test_report_follows_the_language(demo_db_fresh, monkeypatch) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    data = (SAMPLES / "14_row_errors.csv").read_bytes()
+    at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER, lang="ar"), "upload"), "14.csv", data)
+    message = next(row for row in report_rows(at) if row["السطر"] == "3")["المشكلة"]
+    assert any("\u0600" <= ch <= "\u06ff" for ch in message)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in SAMPLES.glob("*") if p.suffix in (".csv", ".txt", ".xlsx"))
+)
+def test_every_shared_sample_gets_a_report_not_a_traceback(demo_db, monkeypatch, name: str) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db))
+    at = open_page(start(demo_db), "upload")
+    at.selectbox(key="upload_org").set_value("__network__").run()
+    at = uploaded(at, name, (SAMPLES / name).read_bytes())
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error or at.success  # refused with its report, or valid with a preview
+    if at.error:
+        assert report_rows(at), "a refused file comes with its report"
+
+
+def test_annotated_copy_keeps_lines_and_neutralises_formulas() -> None:
+    data = b"org_code,indicator_code,period,value\nASS-CAS-001,R01,2024-Q1,=1+1\nASS-CAS-001,R02,2024-Q1,@x\n"
+    report = pl.DataFrame(
+        [{"line": 2, "column": "value", "message": "« =1+1 » n'est pas un nombre.", "hint": "Un nombre."}],
+        schema={"line": pl.Int64, "column": pl.String, "message": pl.String, "hint": pl.String},
+    )
+    copy = upload.annotated_copy(data, "f.csv", report, "Erreurs Athar")
+    rows = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"))))
+    assert rows[0] == ["org_code", "indicator_code", "period", "value", "Erreurs Athar"]
+    assert rows[1][3] == "'=1+1" and "n'est pas un nombre" in rows[1][4]
+    assert rows[2][3] == "'@x" and rows[2][4] == ""
+    for cell in ("=SUM(A1)", "+1", "-1", "@a", "\tx", "\rx", "\nx"):
+        assert safe_cell(cell).startswith("'")
+    assert safe_cell("1250") == "1250"
+
+
+def test_preview_marks_new_changed_and_unchanged() -> None:
+    keys = {"org_code": ["A", "A", "A"], "indicator_code": ["R01", "R02", "R03"], "period": ["2024"] * 3}
+    breakdown = {k: [None] * 3 for k in ("sex", "age_band", "disability", "area", "region")}
+    rows = pl.DataFrame(
+        {**keys, **breakdown, "value": [1.0, 2.0, 3.0], "line": [2, 3, 4]},
+        schema_overrides={k: pl.String for k in breakdown},
+    )
+    current = pl.DataFrame(
+        {
+            **{k: v[1:] for k, v in keys.items()},
+            **{k: v[1:] for k, v in breakdown.items()},
+            "current_value": [2.0, 5.0],
+            "current_submission": [7, 8],
+        },
+        schema_overrides={k: pl.String for k in breakdown},
+    )
+    assert upload.preview(rows, current)["change"].to_list() == ["new", "unchanged", "changed"]
+
+
+def test_template_is_the_ingest_template_and_periods_have_started() -> None:
+    framework = load_framework()
+    data = upload.template_bytes(framework, MEMBER, "2024", "fr", "csv")
+    assert data.startswith("\ufeff".encode()) and MEMBER.encode() in data
+    assert upload.template_bytes(framework, MEMBER, "2024", "ar", "xlsx")[:2] == b"PK"
+    periods = upload.template_periods(date(2026, 5, 10))
+    assert periods[:4] == ["2026", "2026-S1", "2026-Q2", "2026-Q1"] and "2026-Q3" not in periods
+    assert "2025-Q4" in periods
+
+
+def test_stored_reports_render_in_the_quality_page(demo_db, monkeypatch) -> None:
+    """The submissions log shows each stored report through the same renderer as the upload page."""
+    monkeypatch.setenv("ATHAR_DB", str(demo_db))
+    at = open_page(start(demo_db), "quality")
+    assert "aucun problème signalé" in visible_text(at)
+    assert json.loads("[]") == [] and set(ISSUE_SCHEMA) >= {"line", "column", "code"}

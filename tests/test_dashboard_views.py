@@ -1,0 +1,147 @@
+"""store.views: every dashboard read applies the viewer's scope in SQL (demo database)."""
+
+from __future__ import annotations
+
+import inspect
+
+import polars as pl
+import pytest
+
+from metrics.peers import peer_comparison
+from store import views
+from store.db import open_store
+from store.viewer import MIN_GROUP, LinkScope, Viewer
+
+MEMBER = "ASS-CAS-001"
+OTHER = "ENT-CAS-006"
+
+
+@pytest.fixture(scope="module")
+def store(demo_db):
+    return open_store(demo_db)
+
+
+@pytest.fixture(scope="module")
+def run_id(store) -> int:
+    return int(store.scalar("SELECT max(id) FROM score_runs"))
+
+
+STEERING = Viewer.steering()
+MEMBER_VIEW = Viewer.member(MEMBER)
+FUNDER = Viewer.funder(
+    LinkScope(
+        frozenset({MEMBER, "FON-RBT-003"}), principles=frozenset({"P1", "P2"}), periods=frozenset({"2024"})
+    )
+)
+
+
+def test_every_read_takes_the_store_then_the_viewer() -> None:
+    for name, function in inspect.getmembers(views, inspect.isfunction):
+        if function.__module__ != views.__name__ or name.startswith("_"):
+            continue
+        parameters = list(inspect.signature(function).parameters)
+        assert parameters[:2] == ["store", "viewer"], name
+
+
+def test_viewer_needs_its_scope() -> None:
+    with pytest.raises(ValueError):
+        Viewer(role="member")
+    with pytest.raises(ValueError):
+        Viewer(role="funder")
+    assert Viewer.member("A").scope_key != Viewer.member("B").scope_key != Viewer.steering().scope_key
+
+
+def test_member_sees_only_its_own_organisation(store, run_id) -> None:
+    assert views.organisations(store, MEMBER_VIEW, "fr")["org_code"].to_list() == [MEMBER]
+    assert views.org_scores(store, MEMBER_VIEW, run_id, OTHER).is_empty()
+    assert not views.org_scores(store, MEMBER_VIEW, run_id, MEMBER).is_empty()
+    assert set(views.period_scores(store, MEMBER_VIEW, run_id, "2025", "fr")["org_code"]) == {MEMBER}
+    assert set(views.quality_table(store, MEMBER_VIEW, run_id, "fr")["org_code"]) == {MEMBER}
+    assert set(views.submissions(store, MEMBER_VIEW, "fr")["org_code"]) == {MEMBER}
+    assert views.org_changes(store, MEMBER_VIEW, run_id, "2025", "2024", "fr")["org_code"].to_list() == [
+        MEMBER
+    ]
+    assert views.indicator_values(store, MEMBER_VIEW, run_id, "2025", (MEMBER, OTHER))[
+        "org_code"
+    ].unique().to_list() == [MEMBER]
+    other_submission = store.scalar("SELECT min(id) FROM submissions WHERE org_code = ?", [OTHER])
+    assert views.submission_report(store, MEMBER_VIEW, other_submission) is None
+    assert views.method_card(store, MEMBER_VIEW, run_id, OTHER, "2025", None, "fr") is None
+    assert views.method_card(store, MEMBER_VIEW, run_id, MEMBER, "2025", None, "fr") is not None
+    assert not views.can_see_org(store, MEMBER_VIEW, OTHER)
+
+
+def test_member_aggregates_cover_groups_of_five_and_never_an_extreme(store, run_id) -> None:
+    distribution = views.score_distribution(store, MEMBER_VIEW, run_id, "2025")
+    assert distribution["min"].is_null().all() and distribution["max"].is_null().all()
+    assert (distribution["n"] >= MIN_GROUP).all()
+    for by in views.GROUPS:
+        assert (views.group_scores(store, MEMBER_VIEW, run_id, "2025", by)["n"] >= MIN_GROUP).all()
+        assert (views.group_indicators(store, MEMBER_VIEW, run_id, "2025", by)["n"] >= MIN_GROUP).all()
+    assert (views.region_scores(store, MEMBER_VIEW, run_id, "2025", None)["n"] >= MIN_GROUP).all()
+    assert (views.region_indicator(store, MEMBER_VIEW, run_id, "2025", "R01", "sum")["n"] >= MIN_GROUP).all()
+    steering_regions = views.region_scores(store, STEERING, run_id, "2025", None)
+    assert steering_regions.height == 12 and (steering_regions["n"] < MIN_GROUP).any()
+
+
+def test_funder_sees_its_link_only(store, run_id) -> None:
+    assert set(views.organisations(store, FUNDER, "fr")["org_code"]) == {MEMBER, "FON-RBT-003"}
+    assert views.run_periods(store, FUNDER, run_id) == ["2024"]
+    scores = views.period_scores(store, FUNDER, run_id, "2024", "fr")
+    assert set(scores["principle"].to_list()) == {"P1", "P2"}  # no composite: not every principle is in scope
+    assert views.period_scores(store, FUNDER, run_id, "2025", "fr").is_empty()
+    assert views.score_distribution(store, FUNDER, run_id, "2025").is_empty()
+    assert views.network_summary(store, FUNDER, run_id, "2024")["organisations"] == 2
+    assert views.submissions(store, FUNDER, "fr").is_empty()
+
+
+def test_peer_groups_match_metrics_peers(store, run_id) -> None:
+    scores = store.query(
+        "SELECT org_code, score FROM scores WHERE run_id = ? AND period = '2025' AND principle IS NULL",
+        [run_id],
+    )
+    orgs = store.query(
+        "SELECT code AS org_code, kind, region, size_band, thematic_areas FROM organizations WHERE active"
+    )
+    expected = peer_comparison(scores, orgs, MEMBER).sort("group", "group_value")
+    got = (
+        views.peer_groups(store, MEMBER_VIEW, run_id, "2025", MEMBER)
+        .filter(pl.col("principle").is_null())
+        .drop("principle")
+        .sort("group", "group_value")
+    )
+    assert got.height == expected.height > 0
+    for column in ("group", "group_value", "n"):
+        assert got[column].to_list() == expected[column].to_list()
+    for column in ("q1", "median", "q3", "percentile"):
+        assert got[column].to_list() == pytest.approx(expected[column].to_list())
+
+
+def test_network_summary_matches_an_independent_query(store, run_id) -> None:
+    summary = views.network_summary(store, STEERING, run_id, "2025")
+    reached = store.scalar(
+        "SELECT sum(value) FROM score_indicators WHERE run_id = ? AND period = '2025' AND indicator_code = 'R01'",
+        [run_id],
+    )
+    assert summary["beneficiaries"] == pytest.approx(reached)
+    assert summary["organisations"] == store.scalar("SELECT count(*) FROM organizations WHERE active") == 40
+    assert views.network_summary(store, MEMBER_VIEW, run_id, "2025") == summary  # an aggregate over 40
+
+
+def test_submission_status_counts_every_active_organisation(store, run_id) -> None:
+    counts = views.submission_status_counts(store, STEERING, run_id, "2025", 90.0)
+    assert sum(counts.values()) == 40
+    missing = store.query(
+        "SELECT code FROM organizations WHERE active AND code NOT IN "
+        "(SELECT org_code FROM scores WHERE run_id = ? AND period = '2025')",
+        [run_id],
+    )
+    assert counts["missing"] == missing.height == 2  # COO-BJD-029 and ASS-IFR-031 stopped in 2025
+
+
+def test_current_values_for_upload_keys_are_scoped(store) -> None:
+    keys = pl.DataFrame(
+        {"org_code": [MEMBER, OTHER], "indicator_code": ["J01", "J01"], "period": ["2025-Q4", "2025-Q4"]}
+    ).with_columns([pl.lit(None, pl.String).alias(k) for k in views.BREAKDOWN_KEYS])
+    assert set(views.current_values(store, STEERING, keys)["org_code"]) == {MEMBER, OTHER}
+    assert views.current_values(store, MEMBER_VIEW, keys)["org_code"].to_list() == [MEMBER]
