@@ -12,8 +12,18 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-## run: create the embedded database, load the demo network through the real ingestion path
+PORT ?= 8501
+
+## run: create the embedded database with the demo network (loaded through the real ingestion path and
+## scored) unless it exists, then serve the dashboard on http://localhost:$(PORT)
 run: $(VENV)/.installed
+	$(PY) -m dashboard.bootstrap $(DB)
+	ATHAR_DB=$(DB) $(PY) -m streamlit run dashboard/app.py --server.headless=true --server.port=$(PORT) \
+		--server.address=127.0.0.1 --browser.gatherUsageStats=false
+
+## demo: rebuild the demo database from scratch (load + score), without serving
+demo: $(VENV)/.installed
+	rm -rf $(DB) $(DB).wal data/raw
 	$(PY) -m ingest demo --db $(DB)
 	$(PY) -m metrics score --db $(DB)
 
@@ -25,6 +35,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) benchmarks/ingest_bench.py
 	$(PY) benchmarks/metrics_bench.py
+	$(PY) benchmarks/dashboard_bench.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal data/raw

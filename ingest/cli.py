@@ -18,9 +18,9 @@ from i18n import LANGUAGES, normalise_language, t
 from ingest.issues import render_report
 from ingest.orgs import read_org_file
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
-from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, load_framework
+from metrics.framework import Framework, FrameworkError
 from store.db import open_store
-from store.registry import upsert_organizations
+from store.registry import framework_in_use, upsert_organizations
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "data" / "demo"
@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(os.environ.get("ATHAR_LANG")))
         p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
-        p.add_argument("--framework", type=Path, default=DEFAULT_FRAMEWORK_DIR)
+        p.add_argument("--framework", type=Path, default=None,
+                       help="framework directory (default: the version recorded in the database, else data/framework)")
 
     check = sub.add_parser("check", help="validate files, store nothing")
     check.add_argument("files", nargs="+", type=Path)
@@ -79,7 +80,10 @@ def main(argv: list[str]) -> int:
         return template_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
-        framework = load_framework(args.framework)
+        if args.command == "rebuild" and not args.db.exists():
+            raise UsageError(t("cli.file_not_found", args.lang, path=args.db))
+        store = open_store(args.db) if getattr(args, "db", None) is not None else None
+        framework = framework_in_use(store, args.framework)
         if args.command == "check":
             return _check(args, framework)
         if args.command == "load":
@@ -183,8 +187,6 @@ def _rebuild(args: argparse.Namespace, framework: Framework) -> int:
     """Replay every accepted submission, in order, from its kept bytes into a new database."""
     if args.to.exists():
         raise UsageError(t("cli.rebuild_target_exists", args.lang, path=args.to))
-    if not args.db.exists():
-        raise UsageError(t("cli.file_not_found", args.lang, path=args.db))
     source = open_store(args.db)
     target = open_store(args.to)
     replayed = replay_submissions(source, target, framework)

@@ -289,8 +289,9 @@ def _check_rows(
 
     def org_lookup(text: str) -> dict:
         key = text.strip().upper()
-        canonical = text.strip() if known is None else known.get(key)
         other = member is not None and key != member
+        # A member learns nothing about the registry: another code is "not yours", registered or not.
+        canonical = text.strip() if known is None or other else known.get(key)
         return {"org_canonical": canonical, "org_other": other, "org_id": None if other else org_id(canonical)}
 
     table = _join_distinct(table, "org_code", org_lookup,
@@ -298,7 +299,7 @@ def _check_rows(
     # Required cells are checked after each lookup, which turns white-space-only cells into nulls.
     add(pl.col("org_code").is_null(), "empty_required", org_col)
     if known is not None:
-        add(pl.col("org_code").is_not_null() & pl.col("org_canonical").is_null(), "unknown_org",
+        add(pl.col("org_code").is_not_null() & pl.col("org_canonical").is_null() & ~pl.col("org_other"), "unknown_org",
             org_col, pl.col("org_code"))
     if member:
         add(pl.col("org_canonical").is_not_null() & pl.col("org_other"), "other_org", org_col,

@@ -22,11 +22,12 @@ import duckdb
 import polars as pl
 
 from i18n import LANGUAGES, normalise_language, t
-from metrics.framework import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
+from metrics.framework import FrameworkError
 from metrics.method_card import CardNotFound, load_card, render
 from metrics.periods import Granularity
 from metrics.run import NothingToScore, RunFrames, score_store
 from store.db import open_store
+from store.registry import framework_in_use
 from store.scores import latest_run_id, run_info
 
 
@@ -46,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="compute and record a scoring run")
     common(score)
-    score.add_argument("--framework", type=Path, default=DEFAULT_FRAMEWORK_DIR)
+    score.add_argument("--framework", type=Path, default=None,
+                       help="framework directory (default: the version recorded in the database, else data/framework)")
     score.add_argument(
         "--granularity", choices=[g.value for g in Granularity], default=Granularity.YEAR.value
     )
@@ -85,7 +87,7 @@ def main(argv: list[str]) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    framework = load_framework(args.framework)
+    framework = framework_in_use(open_store(args.db), args.framework)
     if args.draws is not None and args.draws < 0:
         raise UsageError("--draws must be 0 or more")
     settings = framework.meta.robustness

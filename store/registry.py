@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from metrics.framework import Framework
+from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, framework_from_dict, load_framework
 from store.db import Store, utc_now
 
 ORG_COLUMNS = ("code", "name_fr", "name_ar", "name_en", "kind", "region", "thematic_areas", "size_band")
@@ -48,6 +49,21 @@ def upsert_organizations(store: Store, orgs: pl.DataFrame) -> int:
         return incoming.num_rows
 
     return store.write(work)
+
+
+def framework_in_use(store: Store | None, directory: Path | None = None) -> Framework:
+    """The framework to check and score with.
+
+    An explicit ``directory`` wins (that is how a new version is adopted from files); otherwise the
+    newest version recorded in the database (the dashboard records its edits there), and for a
+    database that has none, the default files.
+    """
+    if directory is not None or store is None:
+        return load_framework(directory or DEFAULT_FRAMEWORK_DIR)
+    rows = store.query("SELECT content FROM framework_versions ORDER BY created_at DESC, hash LIMIT 1")
+    if rows.is_empty():
+        return load_framework()
+    return framework_from_dict(json.loads(rows["content"][0]), source=f"{store.path} (recorded version)")
 
 
 def sync_framework(store: Store, framework: Framework, source: str = "") -> bool:

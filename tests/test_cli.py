@@ -78,3 +78,25 @@ def test_invalid_organisation_file_is_rejected_whole(tmp_path: Path) -> None:
     assert result.returncode == 1
     codes = sorted((i["line"], i["code"]) for i in json.loads(result.stdout)["issues"])
     assert codes == [(3, "duplicate_org"), (3, "invalid_value"), (3, "invalid_value"), (4, "empty_required")]
+
+
+def test_commands_use_the_framework_version_recorded_in_the_database(tmp_path: Path, framework) -> None:
+    """A version adopted in the dashboard is what later command-line loads check against."""
+    from metrics.framework import framework_from_dict
+    from store.db import Store
+    from store.registry import sync_framework
+
+    db = tmp_path / "a.duckdb"
+    content = framework.model_dump(mode="json")
+    content["indicators"] = [i for i in content["indicators"] if i["code"] != "R03"]
+    for indicator in content["indicators"]:  # nothing may refer to the dropped indicator
+        assert "R03" not in (indicator.get("weight_by"), indicator.get("numerator"), indicator.get("denominator"))
+    store = Store(db)
+    sync_framework(store, framework_from_dict(content), source="dashboard edit")
+    store.close()
+    ingest("orgs", SAMPLES / "organizations.csv", "--db", db)
+    adopted = ingest("check", SAMPLES / "01_utf8_comma_lf.csv", "--db", db, "--json")
+    assert adopted.returncode == 1
+    assert [i["code"] for i in json.loads(adopted.stdout)[0]["issues"]] == ["unknown_indicator"]
+    from_files = ingest("check", SAMPLES / "01_utf8_comma_lf.csv", "--db", db, "--framework", REPO / "data" / "framework")
+    assert from_files.returncode == 0

@@ -186,3 +186,10 @@ def test_percentages_written_as_fractions_are_flagged(framework) -> None:
     assert result.issues["expected"].to_list() == ["87.5", "42"] and not result.has_errors
     normal = run(framework, [["ASS-CAS-001", "E03", "2024", "0.875"], ["ASS-CAS-001", "J02", "2024", "42"]])
     assert found(normal) == []
+
+
+def test_member_cannot_probe_the_registry(framework) -> None:
+    """For a member, a registered and an unregistered foreign code get the same answer."""
+    result = run(framework, [["ASS-RBT-014", "R01", "2024", "1"], ["XXX-NOPE-1", "R01", "2024", "1"]],
+                 member="ASS-CAS-001")
+    assert found(result) == [(2, "org_code", "other_org"), (3, "org_code", "other_org")]
