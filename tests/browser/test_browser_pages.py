@@ -1,0 +1,76 @@
+"""Real Chromium on the real app: every page opens without an exception, charts are drawn, the map
+shows the twelve regions from locally served base layers, icons are icons, nothing is fetched from
+a third party, and a full-page screenshot of each page (French, steering committee) is saved
+under ``test-artifacts/screenshots/``."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+from browser_harness import PAGES, exceptions_on, full_page_screenshot
+from playwright.sync_api import expect
+
+from i18n import t
+
+MAIN = '[data-testid="stMain"]'
+NAV_LINK = '[data-testid="stSidebarNavLink"]'
+
+
+@pytest.mark.parametrize("page_key", PAGES)
+def test_page_renders_in_a_real_browser(open_page, overview_fr, screenshots, page_key):
+    page = overview_fr.page if page_key == "overview" else open_page(page_key, "fr", "steering")
+    assert exceptions_on(page) == [], f"{page_key}: exception shown in the page"
+    expect(page.locator(f"{MAIN} h1").first).to_be_visible()
+    # The menu entry of this page is the current one.
+    current = page.locator(f'{NAV_LINK}[aria-current="page"]')
+    expect(current).to_contain_text(t(f"dashboard.nav.{page_key}", "fr"))
+    # Every Plotly chart on the page has been drawn (not an empty box).
+    for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+        assert chart.locator(".main-svg").count() > 0
+    full_page_screenshot(page, screenshots / f"{page_key}-fr.png")
+
+
+def test_overview_map_draws_the_twelve_regions(overview_fr):
+    page = overview_fr.page
+    drawn = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot path.choroplethlocation')]
+                 .filter(p => (p.getAttribute('d') || '').length > 20).length"""
+    )
+    assert drawn >= 12, (
+        "the choropleth drew fewer than the twelve regions (base layers or GeoJSON not served?)"
+    )
+    expect(page.get_by_text("OpenStreetMap", exact=False).first).to_be_visible()
+
+
+def test_nothing_is_fetched_from_a_third_party(overview_fr, app_url):
+    """Funders' browsers must not call third parties (Plotly's CDN, Google fonts…)."""
+    local = urlparse(app_url).netloc
+    outside = sorted(
+        {
+            f"{urlparse(u).netloc}{urlparse(u).path}"
+            for u in overview_fr.requests
+            if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).netloc != local
+        }
+    )
+    assert outside == [], f"the page fetched from third parties: {outside}"
+
+
+def test_material_icons_are_drawn_as_icons_not_their_names(overview_fr):
+    """Streamlit's icons are ligatures of the Material Symbols font: with any other font the
+    reader sees words such as "dashboard" or "keyboard_double_arrow_left" instead of icons."""
+    fonts = overview_fr.page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stIconMaterial"]')]
+                 .map(e => [e.textContent, getComputedStyle(e).fontFamily])"""
+    )
+    assert fonts, "no Material icon on the page"
+    wrong = sorted({name for name, family in fonts if "Material Symbols" not in family})
+    assert wrong == [], f"icons drawn with a text font (their names show as words): {wrong}"
+
+
+def test_member_menu_has_only_the_member_pages(open_page):
+    page = open_page("overview", "fr", "ASS-CAS-001")
+    assert exceptions_on(page) == []
+    labels = " ".join(link.inner_text().strip() for link in page.locator(NAV_LINK).all())
+    assert t("dashboard.nav.upload", "fr") in labels
+    assert t("dashboard.nav.framework", "fr") not in labels
