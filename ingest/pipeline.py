@@ -148,6 +148,7 @@ def check_file(
     member_org: str | None = None,
     today: date | None = None,
     limits: Limits | None = None,
+    content_sha256: str | None = None,
 ) -> tuple[FileResult, Validation]:
     """Validate only. With a store, organisations are checked against its registry."""
     known = org_codes(store) if store is not None else None
@@ -162,7 +163,7 @@ def check_file(
         submission_id=None,
         superseded=0,
         issues=validation.issues,
-        content_sha256=sha256_hex(data),
+        content_sha256=content_sha256 or sha256_hex(data),
         file_format=raw.file_format,
         encoding=raw.encoding,
         delimiter=raw.delimiter,
@@ -191,7 +192,8 @@ def load_file(
         if received is not None:
             return _already_received(file_name, digest, received)
     checked, validation = check_file(
-        data, file_name, framework=framework, store=store, member_org=member_org, today=today, limits=limits
+        data, file_name, framework=framework, store=store, member_org=member_org, today=today, limits=limits,
+        content_sha256=digest,
     )
     if checked.status == "rejected" or dry_run:
         return FileResult(**{**checked.__dict__, "dry_run": dry_run})
