@@ -39,14 +39,24 @@ def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x
     """Title, fonts, separators and (Arabic) mirroring shared by every chart."""
     rtl = lang in RTL_LANGUAGES
     fig.update_layout(
-        title={"text": title, "x": 0.99 if rtl else 0.01, "xanchor": "right" if rtl else "left"},
+        # The title at the top edge and the legend resting on the plot, both in pixels: a legend
+        # placed a fraction of the plot's height above it climbs into the title on tall charts.
+        title={
+            "text": title,
+            "x": 0.99 if rtl else 0.01,
+            "xanchor": "right" if rtl else "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 12},
+        },
         font={"family": FONT},
         separators=SEPARATORS.get(lang, ".,"),
         height=height,
         margin={"l": 10, "r": 10, "t": 90, "b": 10},
         legend={
             "orientation": "h",
-            "y": 1.02,
+            "y": 1,
             "yanchor": "bottom",
             "x": 1 if rtl else 0,
             "xanchor": "right" if rtl else "left",
@@ -286,9 +296,10 @@ def heatmap(
     fig.update_xaxes(type="category", side="top")
     fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 200))
     fig.update_layout(margin={"t": 150})
-    if lang in RTL_LANGUAGES:
+    if lang in RTL_LANGUAGES:  # the row labels move right: the colour scale goes left, clear of them
         fig.update_xaxes(autorange="reversed")
         fig.update_yaxes(side="right")
+        fig.update_traces(colorbar={"x": -0.02, "xanchor": "right"})
     return fig
 
 
@@ -341,7 +352,48 @@ def lines(
         )
     fig.update_xaxes(title=x_title, type="category")
     fig.update_yaxes(title=y_title, range=list(y_range) if y_range else None, rangemode="tozero")
-    return finish(fig, title, lang, mirror_x=True)
+    fig = finish(fig, title, lang, mirror_x=True)
+    side_legend(fig, lang)
+    return fig
+
+
+def side_legend(fig: go.Figure, lang: str, *, width: int = 26) -> go.Figure:
+    """The legend as a column beside the plot, away from the value axis: right of the plot left
+    to right, left of it in Arabic (where time runs right to left and the value axis is on the right).
+
+    A legend above the plot wraps into several rows when names are long (principles) and the
+    rows climb into the title; beside the plot it only takes width, so the top margin can shrink
+    to the title's. Long names are wrapped to about ``width`` characters so a narrow chart keeps
+    its plot.
+    """
+    rtl = lang in RTL_LANGUAGES
+    for trace in fig.data:
+        if trace.name and "<br>" not in trace.name:
+            trace.name = wrap_label(trace.name, width)
+    fig.update_layout(
+        legend={
+            "orientation": "v",
+            "y": 1,
+            "yanchor": "top",
+            "x": -0.02 if rtl else 1.02,
+            "xanchor": "right" if rtl else "left",
+            "valign": "top",
+            "tracegroupgap": 4,
+        },
+        margin={"t": 60},
+    )
+    return fig
+
+
+def wrap_label(text: str, width: int = 18) -> str:
+    """Break a label into lines of about ``width`` characters (Plotly reads ``<br>``)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def stacked_bars(

@@ -178,10 +178,22 @@ class PageContext:
         return indicator.name.get(self.lang) if indicator else code
 
     def unit_name(self, indicator_code: str) -> str:
+        """The unit of an indicator, in the session's language."""
         fw = self.framework if indicator_code in self.framework.indicator_by_code else self.framework_in_use
         if indicator_code not in fw.indicator_by_code:
             return ""
         return fw.unit_of(indicator_code).name.get(self.lang)
+
+    def unit_label(self, unit_code: str | None) -> str | None:
+        """A unit code as stored (``persons``, ``percent``) → its name in the session's language
+        (``personnes``, ``أشخاص``); a code no framework knows is shown as it is."""
+        if unit_code is None:
+            return None
+        for fw in (self.framework_in_use, self.framework):
+            unit = fw.unit_by_code.get(unit_code)
+            if unit is not None:
+                return unit.name.get(self.lang)
+        return unit_code
 
     def region_name(self, code: str | None) -> str:
         if not code:

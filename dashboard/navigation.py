@@ -2,6 +2,10 @@
 
 ``st.navigation`` only ever receives the pages of the viewer's role (and of its link, for
 funders): a page left out is not reachable at all, not merely hidden from the menu.
+
+Every page key is its URL path (``/overview``, ``/profile``…). Streamlit serves the default page
+of ``st.navigation`` at ``/`` only — its own ``url_path`` would answer "Page not found" — so the
+default page is a hidden one that switches to the viewer's first page, query string kept.
 """
 
 from __future__ import annotations
@@ -43,10 +47,24 @@ def pages_for(viewer: Viewer) -> list[PageSpec]:
     return [p for p in PAGES if viewer.role in p.roles and viewer.allows_page(p.key)]
 
 
+#: The hidden default page's path (never a page key): ``/`` runs it, and it opens the first page.
+HOME = "home"
+
+
 def build_navigation(viewer: Viewer, title: callable) -> st.navigation:
-    """``st.navigation`` over the viewer's pages only; ``title(key)`` gives the translated label."""
+    """``st.navigation`` over the viewer's pages only; ``title(key)`` gives the translated label.
+
+    Each page is served at ``/<key>``; ``/`` opens the first of them (see the module docstring).
+    """
     pages = [
-        st.Page(spec.file, title=title(spec.key), icon=spec.icon, url_path=spec.key, default=n == 0)
-        for n, spec in enumerate(pages_for(viewer))
+        st.Page(spec.file, title=title(spec.key), icon=spec.icon, url_path=spec.key)
+        for spec in pages_for(viewer)
     ]
-    return st.navigation(pages, position="sidebar", expanded=True)
+    if not pages:
+        return st.navigation(pages, position="sidebar", expanded=True)
+
+    def home() -> None:
+        st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+    root = st.Page(home, title=pages[0].title, url_path=HOME, default=True, visibility="hidden")
+    return st.navigation([root, *pages], position="sidebar", expanded=True)

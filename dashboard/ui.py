@@ -3,7 +3,8 @@ empty states, period and organisation pickers.
 
 Tables keep numbers as numbers (so columns sort numerically) and show them through a pandas
 Styler formatted for the session's language; for Arabic the column order is reversed so the
-first column sits on the right.
+first column sits on the right. A missing value is :data:`MISSING` in every table (data grids,
+static tables), never "None" or "nan"; CSV exports leave the cell empty.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt
+from dashboard import charts, fmt
 from dashboard.context import STATIC_URL, PageContext
 
 Kind = Literal[
@@ -34,6 +35,8 @@ CSV_DELIMITERS = {"fr": ";", "ar": ";", "en": ","}
 NETWORK = "__network__"
 COMPOSITE = "__composite__"
 PLOTLY_CONFIG = {"displaylogo": False, "topojsonURL": STATIC_URL, "responsive": True}
+#: What every table shows for a missing value (a data grid would write "None").
+MISSING = fmt.DASH
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def safe_cell(value: object) -> str:
 
 def _display(value: object, kind: Kind, ctx: PageContext) -> str:
     if value is None:
-        return fmt.DASH
+        return MISSING
     if kind == "int":
         return ctx.num(value, 0)
     if kind == "num1":
@@ -80,12 +83,14 @@ def _display(value: object, kind: Kind, ctx: PageContext) -> str:
 
 
 def _formatter(kind: Kind, ctx: PageContext) -> Callable[[object], str]:
+    """A cell's text: :data:`MISSING` for None and NaN whatever the kind, else :func:`_display`."""
+
     def format_value(value: object) -> str:
         try:
             import pandas as pd
 
             if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
-                return fmt.DASH
+                return MISSING
         except (TypeError, ValueError):
             pass
         return _display(value, kind, ctx)
@@ -116,7 +121,7 @@ def table(
     order = list(columns)[::-1] if ctx.rtl and narrow else list(columns)
     if shown.height <= STYLED_ROWS:
         body = data.style.format(
-            {name: _formatter(col.kind, ctx) for name, col in columns.items()}, na_rep=fmt.DASH
+            {name: _formatter(col.kind, ctx) for name, col in columns.items()}, na_rep=MISSING
         )
         config = {name: st.column_config.Column(col.label, width=col.width) for name, col in columns.items()}
     else:
@@ -125,7 +130,15 @@ def table(
                 data[name] = data[name] * 100
         body = data
         config = {name: _browser_column(col) for name, col in columns.items()}
-    st.dataframe(body, hide_index=True, column_config=config, column_order=order, height=height, key=key)
+    st.dataframe(
+        body,
+        hide_index=True,
+        column_config=config,
+        column_order=order,
+        height=height,
+        key=key,
+        placeholder=MISSING,
+    )
     if frame.height > MAX_ROWS_SHOWN:
         st.caption(ctx.t("common.rows_shown", shown=ctx.num(MAX_ROWS_SHOWN), total=ctx.num(frame.height)))
     if download:
@@ -175,7 +188,7 @@ def static_table(
     data = pd.DataFrame(
         {
             col.label: [
-                _display(v, col.kind, ctx).translate(_MARKDOWN) for v in shown.get_column(name).to_list()
+                _formatter(col.kind, ctx)(v).translate(_MARKDOWN) for v in shown.get_column(name).to_list()
             ]
             for name, col in columns.items()
         }
@@ -239,6 +252,50 @@ def chart(
         st.caption(caption)
     with st.expander(ctx.t("common.data_behind_chart")):
         table(ctx, frame, columns, key=f"{key}_table", download=file_name)
+
+
+def uploader_text(ctx: PageContext, kind: str | None, name: str | None, text: str | None) -> str | None:
+    """Who uploaded a submission, as people say it: "membre — <name>", "comité de pilotage"…
+
+    ``kind``, ``name`` and ``text`` are ``store.views.submissions``' ``uploader_kind``,
+    ``uploader_name`` (only there when the viewer may see that organisation) and ``uploader_text``.
+    """
+    if kind == "member":
+        return ctx.t("uploader.member", name=name) if name else ctx.t("uploader.member_unnamed")
+    if kind in ("steering", "funder"):
+        return ctx.t(f"uploader.{kind}")
+    return text
+
+
+def submission_log(
+    ctx: PageContext, log: pl.DataFrame, *, key: str, download: str, with_org: bool = True
+) -> None:
+    """The submissions log (``store.views.submissions``): status and uploader in the reader's words."""
+    log = log.with_columns(
+        status_label=pl.col("status").map_elements(
+            lambda s: ctx.t(f"submission_status.{s}"), return_dtype=pl.String
+        ),
+        uploader=pl.struct("uploader_kind", "uploader_name", "uploader_text").map_elements(
+            lambda r: uploader_text(ctx, r["uploader_kind"], r["uploader_name"], r["uploader_text"]),
+            return_dtype=pl.String,
+        ),
+    )
+    table(
+        ctx,
+        log,
+        {
+            "id": Col(ctx.t("common.submission"), "int"),
+            **({"org_code": Col(ctx.t("common.code"))} if with_org else {}),
+            "file_name": Col(ctx.t("common.file")),
+            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime"),
+            "uploader": Col(ctx.t("common.uploaded_by")),
+            "status_label": Col(ctx.t("common.status")),
+            "row_count": Col(ctx.t("common.values_n"), "int"),
+            "issues": Col(ctx.t("common.warnings_n"), "int"),
+        },
+        key=key,
+        download=download,
+    )
 
 
 def empty(ctx: PageContext, key: str, **params: object) -> None:
@@ -344,13 +401,7 @@ def org_title(ctx: PageContext, org_code: str) -> str:
 
 def wrap(text: str, width: int = 18) -> str:
     """Break a chart label into lines of about ``width`` characters (Plotly reads ``<br>``)."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
+    return charts.wrap_label(text, width)
 
 
 def badge(text: str) -> str:

@@ -75,9 +75,11 @@ def _query(store: Store, viewer: Viewer, sql: str, **params: Any) -> pl.DataFram
     return store.query(sql, used)
 
 
-def _name(lang: str) -> str:
+def _name(lang: str, table: str | None = None) -> str:
+    """The organisation name in ``lang`` (French when missing), of ``table`` when given."""
+    prefix = f"{table}." if table else ""
     column = _NAME_COLUMN.get(lang, "name_fr")
-    return f"coalesce({column}, name_fr)"
+    return f"coalesce({prefix}{column}, {prefix}name_fr)"
 
 
 def _memberships(by: GroupBy, where: str) -> str:
@@ -795,41 +797,60 @@ def quality_by_period(store: Store, viewer: Viewer, run_id: int, deadline_days: 
     )
 
 
-def flagged_values(store: Store, viewer: Viewer, run_id: int, lang: str, limit: int = 200) -> pl.DataFrame:
-    """Values flagged as unusual against the organisation's own history, with that history."""
+def observation_history(store: Store, viewer: Viewer, min_history: int) -> pl.DataFrame:
+    """Current values of the visible organisations as they were submitted, series by series.
+
+    A series is one organisation, indicator, breakdown and granularity (quarterly values stay
+    quarterly: twelve periods over three years where the yearly run sees three). Only series with
+    at least ``min_history`` values are returned — shorter ones cannot be checked for consistency
+    (``metrics.quality.robust_z``). Sorted by series, then period.
+    """
+    series = ", ".join(f"o.{k}" for k in ("org_code", "indicator_code", "granularity", *BREAKDOWN_KEYS))
     return _query(
         store,
         viewer,
         f"""
-        WITH v AS (
-            SELECT org_code, period, indicator_code, value, robust_z, flagged,
-                   median(value) OVER (PARTITION BY org_code, indicator_code) AS history_median,
-                   lag(value) OVER (PARTITION BY org_code, indicator_code ORDER BY period) AS previous_value,
-                   count(*) OVER (PARTITION BY org_code, indicator_code) AS n_periods
-            FROM score_indicators WHERE run_id = $run AND {_visible("org_code")} AND {_period_ok("period")}
-        )
-        SELECT v.org_code, {_name(lang)} AS name, v.period, v.indicator_code, v.value, v.previous_value,
-               v.history_median, v.n_periods, v.robust_z
-        FROM v JOIN organizations g ON g.code = v.org_code
-        WHERE v.flagged
-        ORDER BY abs(v.robust_z) DESC, v.org_code LIMIT $limit
+        SELECT o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
+               {", ".join(f"o.{k}" for k in BREAKDOWN_KEYS)}, o.submission_id
+        FROM observations_current o
+        WHERE {_visible("o.org_code")} AND {_period_ok("o.period")} AND $v_all_principles
+        QUALIFY count(*) OVER (PARTITION BY {series}) >= $min_history
+        ORDER BY {series}, o.period_start, o.period
         """,
-        run=run_id,
-        limit=limit,
+        min_history=min_history,
     )
 
 
 def submissions(
     store: Store, viewer: Viewer, lang: str, org_code: str | None = None, limit: int = 500
 ) -> pl.DataFrame:
-    """The submissions log of the visible organisations, newest first (warnings counted)."""
+    """The submissions log of the visible organisations, newest first (warnings counted).
+
+    Who uploaded is given as ``uploader_kind`` (``member``, ``steering``, ``funder``, ``other``
+    for free text such as a command-line ``--uploaded-by``, NULL when unknown) and, for a member,
+    ``uploader_org`` / ``uploader_name`` — only when the viewer may see that organisation. The
+    raw ``uploaded_by`` identifier is not returned; ``uploader_text`` is the free text itself.
+    """
     return _query(
         store,
         viewer,
         f"""
-        SELECT s.id, s.org_code, {_name(lang)} AS name, s.file_name, s.file_format, s.uploaded_by,
+        WITH s AS (
+            SELECT *,
+                   CASE WHEN uploaded_by IS NULL OR trim(uploaded_by) = '' THEN NULL
+                        WHEN starts_with(uploaded_by, 'member:') THEN 'member'
+                        WHEN uploaded_by = 'steering' OR starts_with(uploaded_by, 'steering:') THEN 'steering'
+                        WHEN uploaded_by = 'funder' OR starts_with(uploaded_by, 'funder:') THEN 'funder'
+                        ELSE 'other' END AS uploader_kind,
+                   CASE WHEN starts_with(uploaded_by, 'member:') THEN substr(uploaded_by, 8) END AS uploader_code
+            FROM submissions
+        )
+        SELECT s.id, s.org_code, {_name(lang, "g")} AS name, s.file_name, s.file_format, s.uploader_kind,
+               u.code AS uploader_org, {_name(lang, "u")} AS uploader_name,
+               CASE WHEN s.uploader_kind = 'other' THEN s.uploaded_by END AS uploader_text,
                s.uploaded_at, s.status, s.row_count, json_array_length(s.report) AS issues
-        FROM submissions s LEFT JOIN organizations g ON g.code = s.org_code
+        FROM s LEFT JOIN organizations g ON g.code = s.org_code
+        LEFT JOIN organizations u ON u.code = s.uploader_code AND {_visible("u.code")}
         WHERE {_visible("s.org_code")} AND ($org IS NULL OR s.org_code = $org) AND $v_all_periods
         ORDER BY s.id DESC LIMIT $limit
         """,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import polars as pl
 import pytest
 
-from dashboard import fmt
+from dashboard import fmt, ui
 from dashboard.navigation import PAGES, pages_for
 from dashboard.style import RTL_MARKER
 from dashboard.testing import open_page, start, visible_text
@@ -36,6 +40,25 @@ def app_db(demo_db, monkeypatch):
     return demo_db
 
 
+def grids_write_missing_values_as_a_dash(at) -> None:
+    """A data grid writes "None" in an empty cell unless told otherwise: every one is told."""
+    for grid in at.dataframe:
+        assert grid.proto.placeholder == ui.MISSING, grid.proto.id
+    for table in at.table:  # static tables (validation reports) are text already
+        cells = {str(v) for v in table.value.to_numpy().ravel()}
+        assert not cells & {"None", "nan", "NaN", "null"}, cells
+
+
+def demo_generator():
+    """data/demo/generate.py (what the demo plants: OUTLIERS…)."""
+    path = Path(__file__).resolve().parent.parent / "data" / "demo" / "generate.py"
+    spec = importlib.util.spec_from_file_location("demo_generate", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("demo_generate", module)
+    spec.loader.exec_module(module)
+    return module
+
+
 def metric(at, label: str) -> str:
     found = [m for m in at.metric if m.label == label]
     assert found, f"no metric {label!r} in {[m.label for m in at.metric]}"
@@ -59,6 +82,7 @@ def test_every_page_renders_for_each_role(app_db, role: str, page: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert at.title, "every page has a title"
+    grids_write_missing_values_as_a_dash(at)
 
 
 def test_member_cannot_reach_the_framework_page(app_db) -> None:
@@ -137,6 +161,97 @@ def test_quality_lists_every_submission(app_db, store) -> None:
     at = open_page(start(app_db), "quality")
     logs = [d.value for d in at.dataframe if "file_name" in d.value.columns]
     assert logs and len(logs[0]) == store.scalar("SELECT count(*) FROM submissions")
+
+
+def test_compare_side_by_side_shows_gaps_as_a_dash(app_db) -> None:
+    """Organisations side by side do not all report every indicator: the gaps are cells to fill."""
+    at = open_page(start(app_db), "compare")
+    side = next(d for d in at.dataframe if "indicator_code" in d.value.columns and "unit" in d.value.columns)
+    assert side.value.isna().any().any(), "the demo has indicators some of these organisations skip"
+    grids_write_missing_values_as_a_dash(at)
+
+
+def test_quality_flags_the_planted_outliers_with_their_context(app_db, store) -> None:
+    """Values ten times an organisation's level (data/demo/generate.py OUTLIERS) are flagged as
+    submitted (quarterly: twelve periods) with the organisation, its usual level and the period
+    before — even though the yearly run, with three periods, cannot flag anything."""
+    codes = store.query("SELECT code FROM organizations")["code"].to_list()
+    planted = {
+        (next(c for c in codes if c.endswith(f"-{n:03d}")), indicator, period)
+        for n, indicator, period in demo_generator().OUTLIERS
+    }
+    series = store.query(
+        """
+        WITH s AS (SELECT org_code, indicator_code, period, period_start, value,
+                          median(value) OVER w AS usual, lag(value) OVER (w ORDER BY period_start) AS before,
+                          count(*) OVER w AS n
+                   FROM observations_current
+                   WHERE sex IS NULL AND age_band IS NULL AND disability IS NULL AND area IS NULL AND region IS NULL
+                   WINDOW w AS (PARTITION BY org_code, indicator_code, granularity))
+        SELECT * FROM s
+        """
+    )
+    context = {(r["org_code"], r["indicator_code"], r["period"]): r for r in series.iter_rows(named=True)}
+    still_there = {key for key in planted if context[key]["value"] > 5 * context[key]["usual"]}
+    assert len(still_there) == 3  # the fourth was corrected by a later submission (a zero too many)
+    at = open_page(start(app_db), "quality")
+    flagged = next(d.value for d in at.dataframe if "usual_level" in d.value.columns)
+    keys = [(r["org_code"], r["indicator"].split(" · ")[0], r["period"]) for r in flagged.to_dict("records")]
+    rows = dict(zip(keys, flagged.to_dict("records"), strict=True))
+    assert set(keys[:3]) == still_there  # flagged, and first: the largest deviations come first
+    assert not (planted - still_there) & set(keys)  # the corrected value is not flagged
+    for key in still_there:
+        row, expected = rows[key], context[key]
+        assert row["value"] == expected["value"] and row["usual_level"] == pytest.approx(expected["usual"])
+        assert row["previous_value"] == expected["before"] and row["n_periods"] == expected["n"] >= 4
+        assert row["name"] and row["robust_z"] > 3.5
+    assert "Aucune valeur signalée" not in visible_text(at)
+
+
+def test_member_sees_only_its_own_unusual_values(app_db) -> None:
+    at = open_page(start(app_db, identity=MEMBER), "quality")
+    flagged = next(d.value for d in at.dataframe if "usual_level" in d.value.columns)
+    assert set(flagged["org_code"]) == {MEMBER}
+
+
+def test_submission_logs_say_who_uploaded_in_words(app_db, store) -> None:
+    at = open_page(start(app_db), "quality")
+    log = next(d.value for d in at.dataframe if "file_name" in d.value.columns)
+    name = store.scalar("SELECT name_fr FROM organizations WHERE code = 'ASS-GLM-012'")
+    assert {"comité de pilotage", f"membre — {name}"} <= set(log["uploader"])
+    text = visible_text(at)
+    assert "member:" not in text and "steering:" not in text
+    at = open_page(start(app_db, identity="ASS-GLM-012", lang="ar"), "profile")
+    log = next(d.value for d in at.dataframe if "file_name" in d.value.columns)
+    name_ar = store.scalar("SELECT name_ar FROM organizations WHERE code = 'ASS-GLM-012'")
+    assert set(log["uploader"]) == {"لجنة القيادة", f"عضو — {name_ar}"}
+
+
+def test_a_member_never_learns_who_else_uploaded_for_it(demo_db_fresh, monkeypatch) -> None:
+    """An upload recorded as another organisation's is shown to the member without its name."""
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    store.write(
+        lambda con: con.execute(
+            "UPDATE submissions SET uploaded_by = 'member:ENT-CAS-006' WHERE id = "
+            "(SELECT max(id) FROM submissions WHERE org_code = ?)",
+            [MEMBER],
+        )
+    )
+    other = store.query("SELECT name_fr, name_ar, name_en FROM organizations WHERE code = 'ENT-CAS-006'").row(
+        0
+    )
+    at = open_page(start(demo_db_fresh, identity=MEMBER), "profile")
+    log = next(d.value for d in at.dataframe if "file_name" in d.value.columns)
+    assert "organisation membre" in set(log["uploader"])
+    text = visible_text(at)
+    assert "ENT-CAS-006" not in text and not any(name in text for name in other)
+    steering = next(
+        d.value
+        for d in open_page(start(demo_db_fresh), "quality").dataframe
+        if "file_name" in d.value.columns
+    )
+    assert f"membre — {other[0]}" in set(steering["uploader"])
 
 
 def test_method_is_generated_from_the_framework_in_use(app_db) -> None:

@@ -156,3 +156,35 @@ def test_framework_page_adopts_a_checked_draft_as_a_new_version(
     assert store.scalar("SELECT count(*) FROM framework_versions") == 2
     assert views.framework_in_use(store, Viewer.steering())["hash"] == new.content_hash
     assert store.scalar("SELECT count(*) FROM score_runs") == 1  # adopting does not rescore
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_line_chart_legends_sit_beside_the_plot_away_from_the_value_axis(lang: str) -> None:
+    """Above the plot, a legend of six principles wraps into rows that climb into the title."""
+    from dashboard import charts
+
+    names = [f"P{n} · Coopération, innovation et apprentissage collectif" for n in range(1, 7)]
+    figure = charts.lines(
+        [(name, ["2023", "2024", "2025"], [50.0, 55.0, 60.0]) for name in names],
+        "Titre",
+        "Période",
+        "Score",
+        lang,
+    )
+    legend = figure.layout.legend
+    assert legend.orientation == "v" and legend.yanchor == "top"
+    if lang == "ar":  # time runs right to left and the value axis is on the right: the legend goes left
+        assert legend.x < 0 and legend.xanchor == "right" and figure.layout.yaxis.side == "right"
+    else:
+        assert legend.x > 1 and legend.xanchor == "left"
+    assert all(len(line) <= 30 for trace in figure.data for line in trace.name.split("<br>"))
+
+
+def test_heatmap_colour_scale_leaves_the_row_labels_alone_in_arabic() -> None:
+    from dashboard import charts
+
+    for lang, left in (("fr", False), ("ar", True)):
+        figure = charts.heatmap([[50.0, 60.0]], ["P1", "P2"], ["A"], "Titre", "Score", lang)
+        colorbar = figure.data[0].colorbar
+        assert (colorbar.x is not None and colorbar.x < 0) is left
+        assert figure.layout.yaxis.side == ("right" if left else None)

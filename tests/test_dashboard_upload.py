@@ -12,9 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import upload
+from dashboard import ui, upload
 from dashboard.testing import open_page, start, visible_text
 from dashboard.ui import safe_cell
+from i18n import t
 from ingest.issues import ISSUE_SCHEMA
 from metrics.framework import load_framework
 from store.db import open_store
@@ -55,6 +56,13 @@ def test_good_file_is_previewed_then_stored(demo_db_fresh, monkeypatch) -> None:
     preview = at.dataframe[0].value
     assert list(preview["change_label"]) == ["nouvelle", "corrigée", "identique"]
     assert preview.loc[preview["indicator_code"] == "J01", "current_value"].item() == 1031
+    # Units in words of the reader's language, not the framework's codes (persons, percent…).
+    assert list(preview["unit_label"]) == ["personnes"] * 3
+    # A new value has no current value nor difference: those cells show a dash, not "None".
+    assert (
+        preview.loc[preview["indicator_code"] == "R01", ["current_value", "difference"]].isna().all(axis=None)
+    )
+    assert at.dataframe[0].proto.placeholder == ui.MISSING
     assert counts(store) == before  # nothing stored before confirming
     at.button(key="upload_confirm").click().run()
     assert any("accepté — 3 valeurs enregistrées" in s.value for s in at.success)
@@ -84,6 +92,7 @@ def test_bad_file_shows_the_report_in_french_and_stores_nothing(demo_db_fresh, m
     at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER), "upload"), "14_row_errors.csv", data)
     assert not at.exception
     assert "refusé — rien n'a été enregistré" in at.error[0].value
+    assert at.error[0].value.lower().count("rien n'a été enregistré") == 1  # said once
     report = report_rows(at)
     line3 = [row for row in report if row["ligne"] == "3"]
     assert [row["colonne"] for row in line3] == ["value"]
@@ -104,6 +113,44 @@ def test_report_follows_the_language(demo_db_fresh, monkeypatch) -> None:
     at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER, lang="ar"), "upload"), "14.csv", data)
     message = next(row for row in report_rows(at) if row["السطر"] == "3")["المشكلة"]
     assert any("\u0600" <= ch <= "\u06ff" for ch in message)
+    assert at.error[0].value.count("أي شيء") == 1  # "nothing was stored", said once
+    # Lines 6 and 7 have no column: the report writes the dash, like every table.
+    assert {row["العمود"] for row in report_rows(at) if row["السطر"] in ("6", "7")} == {ui.MISSING}
+
+
+def register_sample_organisations(db: Path) -> None:
+    """The shared samples' organisations the demo lacks (the demo keeps its own names)."""
+    from ingest.orgs import read_org_file
+    from store.registry import upsert_organizations
+
+    store = open_store(db)
+    known = set(store.query("SELECT code FROM organizations")["code"].to_list())
+    parsed = read_org_file(
+        (SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", load_framework()
+    )
+    upsert_organizations(store, parsed.rows.filter(~pl.col("code").is_in(known)))
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_network_samples_show_units_in_words_and_gaps_as_dashes(demo_db_fresh, monkeypatch, lang) -> None:
+    """What QA saw with the shared samples as the steering committee's network files."""
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    register_sample_organisations(demo_db_fresh)
+    at = open_page(start(demo_db_fresh, lang=lang), "upload")
+    at.selectbox(key="upload_org").set_value("__network__").run()
+    at = uploaded(at, "01_utf8_comma_lf.csv", (SAMPLES / "01_utf8_comma_lf.csv").read_bytes())
+    assert not at.error, [e.value for e in at.error]
+    grid = at.dataframe[0]
+    framework = load_framework()
+    names = {u.code: u.name.get(lang) for u in framework.units}
+    units = set(grid.value["unit_label"])  # e.g. "personnes", "%", "heures" — never "persons", "percent"
+    assert units <= set(names.values()) and not units & {c for c, n in names.items() if n != c}
+    assert grid.value["current_value"].isna().any()  # new values: nothing to compare with
+    assert grid.proto.placeholder == ui.MISSING
+    at = uploaded(at, "14_row_errors.csv", (SAMPLES / "14_row_errors.csv").read_bytes())
+    line, column, value = (t(f"report.{k}", lang) for k in ("line", "column", "value"))
+    rows = {row[line]: row for row in report_rows(at)}
+    assert rows["5"][value] == rows["6"][column] == rows["7"][column] == ui.MISSING
 
 
 @pytest.mark.parametrize(

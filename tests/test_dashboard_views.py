@@ -145,3 +145,27 @@ def test_current_values_for_upload_keys_are_scoped(store) -> None:
     ).with_columns([pl.lit(None, pl.String).alias(k) for k in views.BREAKDOWN_KEYS])
     assert set(views.current_values(store, STEERING, keys)["org_code"]) == {MEMBER, OTHER}
     assert views.current_values(store, MEMBER_VIEW, keys)["org_code"].to_list() == [MEMBER]
+
+
+def test_observation_history_is_scoped_and_long_enough(store) -> None:
+    """Series as submitted (quarterly: twelve periods), only those long enough to check."""
+    steering = views.observation_history(store, STEERING, 4)
+    assert (
+        steering.group_by(["org_code", "indicator_code", "granularity", *views.BREAKDOWN_KEYS]).len()["len"]
+        >= 4
+    ).all()
+    assert steering.filter(pl.col("granularity") == "quarter").height > 0
+    assert set(views.observation_history(store, MEMBER_VIEW, 4)["org_code"]) == {MEMBER}
+    funder = views.observation_history(store, FUNDER, 1)
+    assert funder.is_empty()  # a link restricted to some principles sees no raw values
+    assert not views.observation_history(store, STEERING, 13).height  # three years: twelve quarters at most
+
+
+def test_submissions_name_an_uploading_member_only_when_visible(store) -> None:
+    log = views.submissions(store, STEERING, "fr")
+    assert "uploaded_by" not in log.columns  # identifiers such as member:ASS-CAS-001 stay in the database
+    assert set(log["uploader_kind"].drop_nulls()) <= {"member", "steering", "funder", "other"}
+    members = log.filter(pl.col("uploader_kind") == "member")
+    assert members["uploader_name"].null_count() == 0
+    own = views.submissions(store, MEMBER_VIEW, "fr").filter(pl.col("uploader_kind") == "member")
+    assert set(own["uploader_org"]) == {MEMBER}

@@ -141,6 +141,7 @@ def _editor(ctx: PageContext) -> None:
         framework_edit.principle_table(fw),
         key="framework_edit_principles",
         hide_index=True,
+        placeholder=ui.MISSING,
         num_rows="fixed",
         disabled=["code"],
         column_config={
@@ -155,6 +156,7 @@ def _editor(ctx: PageContext) -> None:
         framework_edit.indicator_table(fw),
         key="framework_edit_indicators",
         hide_index=True,
+        placeholder=ui.MISSING,
         num_rows="fixed",
         disabled=["code"],
         column_config={

@@ -300,25 +300,8 @@ def _history(ctx: PageContext, org_code: str) -> None:
     if log.is_empty():
         ui.empty(ctx, "profile.no_history")
         return
-    log = log.with_columns(
-        status_label=pl.col("status").map_elements(
-            lambda s: ctx.t(f"submission_status.{s}"), return_dtype=pl.String
-        )
-    )
-    ui.table(
-        ctx,
-        log,
-        {
-            "id": Col(ctx.t("common.submission"), "int"),
-            "file_name": Col(ctx.t("common.file")),
-            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime"),
-            "uploaded_by": Col(ctx.t("common.uploaded_by")),
-            "status_label": Col(ctx.t("common.status")),
-            "row_count": Col(ctx.t("common.values_n"), "int"),
-            "issues": Col(ctx.t("common.warnings_n"), "int"),
-        },
-        key="profile_history",
-        download=f"athar_{org_code}_submissions.csv",
+    ui.submission_log(
+        ctx, log, key="profile_history", download=f"athar_{org_code}_submissions.csv", with_org=False
     )
 
 

@@ -1,8 +1,9 @@
 """Data quality and submissions: how far each score can be trusted, and what arrived when.
 
 Completeness and timeliness by organisation and period (grades A–D from ``metrics.quality``),
-values flagged as unusual against the organisation's own history, and the submissions log
-with each stored validation report rendered in the reader's language.
+values flagged as unusual against the organisation's own history at the granularity they were
+submitted (``dashboard.outliers``), and the submissions log with each stored validation report
+rendered in the reader's language.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui
+from dashboard import charts, outliers, ui, upload
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from dashboard.ui import Col
@@ -111,16 +112,21 @@ def _by_org(ctx: PageContext) -> None:
 
 
 def _flagged(ctx: PageContext) -> None:
+    """Values far from the organisation's usual level, checked at the granularity they were submitted."""
     st.subheader(ctx.t("quality.flagged_title"))
-    frame = ctx.q(views.flagged_values, ctx.run_id, ctx.lang, 200)
     settings = ctx.framework.meta.quality
+    history = ctx.q(views.observation_history, settings.min_history)
+    frame = outliers.unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
     if frame.is_empty():
         ui.empty(ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1))
         return
-    frame = frame.with_columns(
+    orgs = ctx.q(views.organisations, ctx.lang).select("org_code", "name")
+    frame = frame.join(orgs, on="org_code", how="left").with_columns(
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
-        )
+        ),
+        breakdown=upload.breakdown_text(frame),
+        unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
     ui.table(
         ctx,
@@ -128,11 +134,13 @@ def _flagged(ctx: PageContext) -> None:
         {
             "org_code": Col(ctx.t("common.code")),
             "name": Col(ctx.t("common.organisation")),
-            "period": Col(ctx.t("common.period")),
             "indicator": Col(ctx.t("common.indicator")),
+            "period": Col(ctx.t("common.period")),
+            "breakdown": Col(ctx.t("upload.breakdown")),
             "value": Col(ctx.t("quality.value"), "num1"),
+            "unit_label": Col(ctx.t("common.unit")),
+            "usual_level": Col(ctx.t("quality.usual_level"), "num1"),
             "previous_value": Col(ctx.t("quality.previous_value"), "num1"),
-            "history_median": Col(ctx.t("quality.history_median"), "num1"),
             "n_periods": Col(ctx.t("quality.history_periods"), "int"),
             "robust_z": Col(ctx.t("quality.robust_z"), "num1"),
         },
@@ -148,27 +156,7 @@ def _submissions(ctx: PageContext) -> None:
     if log.is_empty():
         ui.empty(ctx, "quality.no_submissions")
         return
-    log = log.with_columns(
-        status_label=pl.col("status").map_elements(
-            lambda s: ctx.t(f"submission_status.{s}"), return_dtype=pl.String
-        )
-    )
-    ui.table(
-        ctx,
-        log,
-        {
-            "id": Col(ctx.t("common.submission"), "int"),
-            "org_code": Col(ctx.t("common.code")),
-            "file_name": Col(ctx.t("common.file")),
-            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime"),
-            "uploaded_by": Col(ctx.t("common.uploaded_by")),
-            "status_label": Col(ctx.t("common.status")),
-            "row_count": Col(ctx.t("common.values_n"), "int"),
-            "issues": Col(ctx.t("common.warnings_n"), "int"),
-        },
-        key="quality_log",
-        download="athar_submissions.csv",
-    )
+    ui.submission_log(ctx, log, key="quality_log", download="athar_submissions.csv")
     ids = log["id"].to_list()
     chosen = st.selectbox(
         ctx.t("quality.pick_submission"),
@@ -190,9 +178,9 @@ def render(ctx: PageContext) -> None:
     if ctx.run_id is not None and ctx.periods:
         _by_period(ctx)
         _by_org(ctx)
-        _flagged(ctx)
     else:
         ui.empty(ctx, "common.no_run")
+    _flagged(ctx)  # read from the values themselves: no score run needed
     _submissions(ctx)
 
 

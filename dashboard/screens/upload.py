@@ -104,7 +104,7 @@ def _check(ctx: PageContext, data: bytes, name: str, org: str | None) -> dict | 
 
 
 def _rejected(ctx: PageContext, result, data: bytes, name: str) -> None:
-    st.error(f"{result.summary(ctx.lang)}. {ctx.t('upload.nothing_stored')}", icon=":material/block:")
+    st.error(result.summary(ctx.lang), icon=":material/block:")  # "rejected — nothing was stored · …"
     st.markdown(f"**{ctx.t('upload.what_to_fix')}**")
     report = result.report(ctx.lang)
     report_table(ctx, result.issues, key="upload_report")
@@ -129,6 +129,7 @@ def _preview(ctx: PageContext, rows: pl.DataFrame) -> None:
             lambda c: ctx.t(f"upload.change_{c}"), return_dtype=pl.String
         ),
         name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
+        unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
     counts = {c: int((frame["change"] == c).sum()) for c in ("new", "changed", "unchanged")}
     cols = st.columns(3)
@@ -147,7 +148,7 @@ def _preview(ctx: PageContext, rows: pl.DataFrame) -> None:
             "period": Col(ctx.t("common.period")),
             "breakdown": Col(ctx.t("upload.breakdown")),
             "value": Col(ctx.t("upload.new_value"), "num2"),
-            "unit": Col(ctx.t("common.unit")),
+            "unit_label": Col(ctx.t("common.unit")),
             "current_value": Col(ctx.t("upload.current_value"), "num2"),
             "difference": Col(ctx.t("upload.difference"), "num2"),
             "change_label": Col(ctx.t("upload.change")),
@@ -179,7 +180,7 @@ def _commit(ctx: PageContext, data: bytes, name: str, org: str | None, checked: 
 
 def _show_outcome(ctx: PageContext, result) -> None:
     if result.status == "rejected":
-        st.error(f"{result.summary(ctx.lang)}. {ctx.t('upload.nothing_stored')}")
+        st.error(result.summary(ctx.lang), icon=":material/block:")
         report_table(ctx, result.issues, key="upload_commit_report")
         return
     st.success(result.summary(ctx.lang), icon=":material/check_circle:")

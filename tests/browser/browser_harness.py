@@ -189,12 +189,11 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def page_url(base: str, page: str = "overview", lang: str = "fr", act_as: str | None = None) -> str:
-    """The URL of a page. The default (first) page is served at ``/``: Streamlit gives the default
-    page of ``st.navigation`` no path of its own, and ``/overview`` opens a "Page not found" dialog."""
+def page_url(base: str, page: str | None = "overview", lang: str = "fr", act_as: str | None = None) -> str:
+    """The URL of a page: its key is its path (``/overview``); ``page=None`` is the root ``/``,
+    which opens the viewer's first page."""
     query = f"lang={lang}" + (f"&as={act_as}" if act_as else "")
-    path = "" if page == PAGES[0] else page
-    return f"{base}/{path}?{query}"
+    return f"{base}/{page or ''}?{query}"
 
 
 def wait_until_idle(page, timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
@@ -238,6 +237,24 @@ def wait_until_idle(page, timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
 def exceptions_on(page) -> list[str]:
     """The text of every Streamlit exception box on the page (should be none)."""
     return [e.inner_text() for e in page.locator('[data-testid="stException"]').all()]
+
+
+def dialogs_on(page) -> list[str]:
+    """The text of every dialog open on the page (Streamlit's "Page not found" is one)."""
+    return [d.inner_text() for d in page.locator('[role="dialog"]').all() if d.is_visible()]
+
+
+def legends_over_titles(page) -> list[str]:
+    """Titles of the drawn Plotly charts whose legend box overlaps the title box (should be none)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].flatMap(chart => {
+            const title = chart.querySelector('.gtitle'), legend = chart.querySelector('.legend');
+            if (!title || !legend) return [];
+            const a = title.getBoundingClientRect(), b = legend.getBoundingClientRect();
+            const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+            return apart ? [] : [title.textContent];
+        })"""
+    )
 
 
 def open_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from browser_harness import exceptions_on, full_page_screenshot, wait_until_idle
+from browser_harness import exceptions_on, full_page_screenshot, legends_over_titles, wait_until_idle
 from playwright.sync_api import expect
 
 from i18n import t
@@ -102,3 +102,11 @@ def test_moving_between_pages_keeps_language_and_viewer(open_page):
     assert computed(page, MAIN, "direction") == "rtl"
     expect(page.locator(f'{NAV_LINK}[aria-current="page"]')).to_contain_text(t("dashboard.nav.compare", "ar"))
     assert exceptions_on(page) == []
+
+
+def test_chart_legends_stay_clear_of_titles_in_arabic(open_page):
+    """Sustainability draws series of six long principle names, mirrored for Arabic."""
+    page = open_page("sustainability", "ar")
+    assert exceptions_on(page) == []
+    assert page.locator('[data-testid="stPlotlyChart"] .legend').count() >= 2
+    assert legends_over_titles(page) == []

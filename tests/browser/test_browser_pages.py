@@ -1,14 +1,15 @@
-"""Real Chromium on the real app: every page opens without an exception, charts are drawn, the map
-shows the twelve regions from locally served base layers, icons are icons, nothing is fetched from
-a third party, and a full-page screenshot of each page (French, steering committee) is saved
-under ``test-artifacts/screenshots/``."""
+"""Real Chromium on the real app: every page opens at its key's URL without an exception or a
+"Page not found" dialog, charts are drawn with their legends clear of their titles, the map shows
+the twelve regions from locally served base layers, icons are icons, nothing is fetched from a
+third party, and a full-page screenshot of each page (French, steering committee) is saved under
+``test-artifacts/screenshots/``."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_harness import PAGES, exceptions_on, full_page_screenshot
+from browser_harness import PAGES, dialogs_on, exceptions_on, full_page_screenshot, legends_over_titles
 from playwright.sync_api import expect
 
 from i18n import t
@@ -21,6 +22,9 @@ NAV_LINK = '[data-testid="stSidebarNavLink"]'
 def test_page_renders_in_a_real_browser(open_page, overview_fr, screenshots, page_key):
     page = overview_fr.page if page_key == "overview" else open_page(page_key, "fr", "steering")
     assert exceptions_on(page) == [], f"{page_key}: exception shown in the page"
+    # The page key is a working URL: no "Page not found" dialog, and the address stays the page's.
+    assert dialogs_on(page) == [], f"/{page_key}: {dialogs_on(page)}"
+    assert urlparse(page.url).path == f"/{page_key}"
     expect(page.locator(f"{MAIN} h1").first).to_be_visible()
     # The menu entry of this page is the current one.
     current = page.locator(f'{NAV_LINK}[aria-current="page"]')
@@ -28,7 +32,20 @@ def test_page_renders_in_a_real_browser(open_page, overview_fr, screenshots, pag
     # Every Plotly chart on the page has been drawn (not an empty box).
     for chart in page.locator('[data-testid="stPlotlyChart"]').all():
         assert chart.locator(".main-svg").count() > 0
+    assert legends_over_titles(page) == [], "a chart legend covers its title"
     full_page_screenshot(page, screenshots / f"{page_key}-fr.png")
+
+
+def test_the_root_opens_the_first_page_at_its_own_url(open_page):
+    """``/`` switches to the viewer's first page — the language and identity kept in the URL."""
+    page = open_page(None, "ar", "ASS-CAS-001")
+    assert dialogs_on(page) == [] and exceptions_on(page) == []
+    assert urlparse(page.url).path == f"/{PAGES[0]}"
+    assert parse_qs(urlparse(page.url).query) == {"lang": ["ar"], "as": ["ASS-CAS-001"]}
+    expect(page.locator(f"{MAIN} h1").first).to_have_text(t("dashboard.overview.title", "ar"))
+    expect(page.locator(f'{NAV_LINK}[aria-current="page"]')).to_contain_text(
+        t("dashboard.nav.overview", "ar")
+    )
 
 
 def test_overview_map_draws_the_twelve_regions(overview_fr):
