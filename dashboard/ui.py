@@ -9,6 +9,8 @@ static tables), never "None" or "nan"; CSV exports leave the cell empty.
 
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 from collections.abc import Callable, Sequence
@@ -48,9 +50,18 @@ class Col:
     width: Literal["small", "medium", "large"] | None = None
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
+
+
 def safe_cell(value: object) -> str:
-    """Text for a CSV cell that no spreadsheet will run as a formula (quote-prefixed)."""
+    """Text for a CSV cell that no spreadsheet will run as a formula (quote-prefixed).
+
+    A plain number such as ``-15`` stays a number: only cells a spreadsheet could evaluate as a
+    formula are neutralised (OWASP CSV injection).
+    """
     text = "" if value is None else str(value)
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
