@@ -178,9 +178,9 @@ def test_annotated_copy_keeps_lines_and_neutralises_formulas() -> None:
     assert rows[0] == ["org_code", "indicator_code", "period", "value", "Erreurs Athar"]
     assert rows[1][3] == "'=1+1" and "n'est pas un nombre" in rows[1][4]
     assert rows[2][3] == "'@x" and rows[2][4] == ""
-    for cell in ("=SUM(A1)", "+1", "-1", "@a", "\tx", "\rx", "\nx"):
+    for cell in ("=SUM(A1)", "+1+1", "-1-A1", "@a", "\tx", "\rx", "\nx"):
         assert safe_cell(cell).startswith("'")
-    assert safe_cell("1250") == "1250"
+    assert [safe_cell(n) for n in ("1250", "+1", "-1")] == ["1250", "+1", "-1"]  # numbers stay numbers
 
 
 def test_preview_marks_new_changed_and_unchanged() -> None:
