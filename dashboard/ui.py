@@ -9,10 +9,9 @@ static tables), never "None" or "nan"; CSV exports leave the cell empty.
 
 from __future__ import annotations
 
-import re
-
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import REPO
+
 from ingest.columns import COLUMN_ALIASES
 from ingest.issues import ISSUE_CODES
 from store.db import Store

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import polars as pl
-
 from conftest import REPO, SAMPLES
+
 from ingest.pipeline import load_file, load_path
 from store.db import Store
 from store.submissions import PAUSE_ENV, observation_history
@@ -63,7 +63,7 @@ def test_raw_bytes_are_kept_under_their_hash(sample_orgs_store, framework) -> No
 
 
 def test_member_upload_without_org_column(sample_orgs_store, framework) -> None:
-    data = "indicator_code;period;value\nR01;2024;1250\n".encode()
+    data = b"indicator_code;period;value\nR01;2024;1250\n"
     result = load_file(sample_orgs_store, data, "mine.csv", framework=framework, member_org="FON-FES-007")
     assert result.status == "accepted"
     assert sample_orgs_store.scalar("SELECT org_code FROM observations_current") == "FON-FES-007"

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-
 from conftest import SAMPLES
+
 from ingest.pipeline import load_path
 from metrics.framework import fold
 
