@@ -37,5 +37,9 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/metrics_bench.py
 	$(PY) benchmarks/dashboard_bench.py
 
+## lint: ruff check (the rules are in pyproject.toml)
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal data/raw
