@@ -14,6 +14,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from i18n import LANGUAGES, normalise_language, t
 from ingest.issues import render_report
 from ingest.orgs import read_org_file
@@ -101,6 +103,9 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
+        print(t("cli.database_busy", args.lang, db=args.db, error=exc), file=sys.stderr)
+        return 1
 
 
 def _read(path: Path, lang: str) -> bytes:

@@ -100,3 +100,17 @@ def test_commands_use_the_framework_version_recorded_in_the_database(tmp_path: P
     assert [i["code"] for i in json.loads(adopted.stdout)[0]["issues"]] == ["unknown_indicator"]
     from_files = ingest("check", SAMPLES / "01_utf8_comma_lf.csv", "--db", db, "--framework", REPO / "data" / "framework")
     assert from_files.returncode == 0
+
+
+def test_database_held_by_another_process_gives_a_message_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "busy.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                               "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = ingest("load", SAMPLES / "01_utf8_comma_lf.csv", "--db", db)
+        assert result.returncode == 1
+        assert "utilisée par un autre programme" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
