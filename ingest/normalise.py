@@ -15,6 +15,8 @@ They are parsed once per distinct text (a file holds few), then joined back.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 import polars as pl
@@ -186,6 +188,46 @@ _PERIOD_PATTERNS: list[tuple[str, str, str, str]] = [
     (r"^([0-9]{1,2})\s*[-/.]\s*([0-9]{4})$", "month", "${2}", "${1}"),
 ]
 _MONTHS_PER = {"year": 12, "semester": 6, "quarter": 3, "month": 1}
+#: Month names as French, English and Moroccan Arabic Excel write them (folded: no accents, upper case).
+def _fold_month(name: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).upper()
+
+
+_MONTH_NAMES: dict[str, int] = {
+    _fold_month(name): number
+    for number, names in enumerate(
+        [
+            ("JANVIER", "JANV", "JAN", "JANUARY", "يناير"),
+            ("FEVRIER", "FEVR", "FEV", "FEB", "FEBRUARY", "فبراير"),
+            ("MARS", "MAR", "MARCH", "مارس"),
+            ("AVRIL", "AVR", "APR", "APRIL", "أبريل", "ابريل"),
+            ("MAI", "MAY", "ماي", "مايو"),
+            ("JUIN", "JUN", "JUNE", "يونيو", "يونيه"),
+            ("JUILLET", "JUIL", "JUL", "JULY", "يوليوز", "يوليو"),
+            ("AOUT", "AUG", "AUGUST", "غشت", "أغسطس"),
+            ("SEPTEMBRE", "SEPT", "SEP", "SEPTEMBER", "شتنبر", "سبتمبر"),
+            ("OCTOBRE", "OCT", "OCTOBER", "أكتوبر", "اكتوبر"),
+            ("NOVEMBRE", "NOV", "NOVEMBER", "نونبر", "نوفمبر"),
+            ("DECEMBRE", "DEC", "DECEMBER", "دجنبر", "ديسمبر"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_NAMED_MONTH = re.compile(r"^([^\W\d_]+)\.?[\s\-/]*(\d{2}|\d{4})$")
+_FIRST_OF_MONTH = re.compile(r"^0?1[/.\-](\d{1,2})[/.\-](\d{4})$")
+
+
+def _excel_month(text: str) -> str | None:
+    """``mars-24``, ``Mars 2024``, ``مارس 2024`` (a month Excel displayed by name) or ``01/03/2024``
+    (Excel turned ``03/2024`` into the first day of the month) → ``2024-03``; else None."""
+    folded = _fold_month(text)
+    if match := _FIRST_OF_MONTH.match(folded):
+        return f"{match.group(2)}-{int(match.group(1)):02d}"
+    if (match := _NAMED_MONTH.match(folded)) and (month := _MONTH_NAMES.get(match.group(1))):
+        year = match.group(2)
+        return f"{'20' + year if len(year) == 2 else year}-{month:02d}"
+    return None
 
 
 def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:
@@ -197,6 +239,13 @@ def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:
     distinct = pl.DataFrame({"text": texts.cast(pl.String)}).unique()
     clean = translate_digits(pl.col("text").str.strip_chars()).str.to_uppercase()
     frame = distinct.with_columns(clean=clean)
+    # What Excel makes of a month (few distinct texts: plain Python per distinct value).
+    excel_months = {text: _excel_month(text) for text in frame["clean"].drop_nulls().to_list()}
+    frame = frame.with_columns(
+        clean=pl.col("clean").replace_strict(
+            {k: v for k, v in excel_months.items() if v}, default=pl.col("clean"), return_dtype=pl.String
+        )
+    )
     granularity = pl.lit(None, pl.String)
     year = pl.lit(None, pl.String)
     sub = pl.lit(None, pl.String)

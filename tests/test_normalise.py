@@ -110,7 +110,18 @@ def test_period_notations(text: str, label: str, granularity: str, start: date, 
     }
 
 
-@pytest.mark.parametrize("text", ["2024-Q5", "2024-S3", "2024-13", "13/2024", "24", "Q1", "2024-Q1-X", "abc", "1850"])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("mars-24", "2024-03"), ("Mars 2024", "2024-03"), ("févr.-24", "2024-02"), ("Sept 2023", "2023-09"),
+     ("déc. 2025", "2025-12"), ("March 2024", "2024-03"), ("مارس 2024", "2024-03"), ("أغسطس ٢٠٢٤", "2024-08"),
+     ("غشت 2024", "2024-08"), ("01/03/2024", "2024-03"), ("1/11/2024", "2024-11")],
+)
+def test_months_as_excel_displays_them(text: str, label: str) -> None:
+    """French, English and Moroccan Arabic month names, and the first-of-month dates Excel makes of ``03/2024``."""
+    assert period(text)["period"] == label
+
+
+@pytest.mark.parametrize("text", ["15/03/2024", "Mardi 2024", "mars", "2024-Q5", "2024-S3", "2024-13", "13/2024", "24", "Q1", "2024-Q1-X", "abc", "1850"])
 def test_invalid_periods(text: str) -> None:
     assert period(text)["period"] is None
 
