@@ -96,9 +96,7 @@ def main(argv: list[str]) -> int:
             return _rebuild(args, framework)
         return _demo(args, framework)
     except FrameworkError as exc:
-        print(t("framework.invalid", args.lang, path=exc.path), file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print(exc.report(args.lang), file=sys.stderr)
         return 2
     except UsageError as exc:
         print(str(exc), file=sys.stderr)

@@ -28,7 +28,6 @@ from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
 
 #: Stored exactly as written (no trimming): what a member typed is evidence.
 FREE_TEXT: frozenset[str] = frozenset({"notes", "source"})
-KEY_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 _TRUE_WORDS = ("1", "oui", "yes", "vrai", "true", "o", "y", "نعم")
 _FALSE_WORDS = ("0", "non", "no", "faux", "false", "n", "لا")
 

@@ -20,6 +20,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from i18n import t
+
 DEFAULT_FRAMEWORK_DIR = Path(__file__).resolve().parent.parent / "data" / "framework"
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("sex", "age_band", "disability", "area", "region")
 
@@ -444,6 +446,10 @@ class FrameworkError(ValueError):
         self.path = path
         self.problems = problems
         super().__init__(f"invalid framework in {path}: " + "; ".join(problems))
+
+    def report(self, lang: str) -> str:
+        """What a command line prints: the translated heading, then one problem a line."""
+        return "\n".join([t("framework.invalid", lang, path=self.path), *(f"  - {p}" for p in self.problems)])
 
 
 def _read_toml(path: Path) -> dict:

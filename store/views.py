@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from metrics.framework import BREAKDOWN_COLUMNS
 from metrics.peers import MIN_GROUP as PEER_MIN_GROUP
 from store.db import Store
 from store.viewer import Viewer
@@ -30,7 +31,7 @@ GroupBy = Literal["network", "region", "kind", "size_band", "thematic_area"]
 GROUPS: tuple[GroupBy, ...] = ("network", "region", "kind", "size_band", "thematic_area")
 _NAME_COLUMN = {"fr": "name_fr", "ar": "name_ar", "en": "name_en"}
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-BREAKDOWN_KEYS = ("sex", "age_band", "disability", "area", "region")
+BREAKDOWN_KEYS = BREAKDOWN_COLUMNS  # the framework's breakdown columns, one definition
 
 
 # -- scope predicates ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Completeness and timeliness by organisation and period (grades A–D from ``metrics.quality``),
 values flagged as unusual against the organisation's own history at the granularity they were
-submitted (``dashboard.outliers``), and the submissions log with each stored validation report
+submitted (``metrics.outliers``), and the submissions log with each stored validation report
 rendered in the reader's language.
 """
 
@@ -11,11 +11,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, outliers, ui, upload
+from dashboard import charts, ui, upload
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from dashboard.ui import Col
 from ingest.issues import ISSUE_SCHEMA
+from metrics import outliers
 from store import views
 
 GRADES = ("A", "B", "C", "D")

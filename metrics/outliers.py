@@ -7,7 +7,7 @@ three years and a value ten times the organisation's usual level stands out.
 
 The statistics are ``metrics.quality.robust_z`` (the same modified z-score and thresholds as
 the run's consistency grade); this module only lays the series out for it and keeps the context
-a reviewer needs. It has no Streamlit in it, so it can move to ``metrics`` as it is.
+a reviewer needs.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from metrics.framework import BREAKDOWN_COLUMNS
 from metrics.quality import robust_z
-from store.views import BREAKDOWN_KEYS
 
-SERIES = ("org_code", "indicator_code", "granularity", *BREAKDOWN_KEYS)
+SERIES = ("org_code", "indicator_code", "granularity", *BREAKDOWN_COLUMNS)
 CONTEXT = {
     "usual_level": pl.Float64,
     "previous_value": pl.Float64,
