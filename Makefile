@@ -14,11 +14,11 @@ $(VENV)/.installed: requirements.txt
 
 PORT ?= 8501
 
-## run: create the embedded database with the demo network (loaded through the real ingestion path and
-## scored) unless it exists, then serve the dashboard on http://localhost:$(PORT)
+## run: demo mode — create the embedded database with the demo network (loaded through the real ingestion
+## path and scored) unless it exists, and the demo accounts, then serve the dashboard on http://localhost:$(PORT)
 run: $(VENV)/.installed
-	$(PY) -m dashboard.bootstrap $(DB)
-	ATHAR_DB=$(DB) $(PY) -m streamlit run dashboard/app.py --server.headless=true --server.port=$(PORT) \
+	ATHAR_DEMO_MODE=1 $(PY) -m dashboard.bootstrap $(DB)
+	ATHAR_DEMO_MODE=1 ATHAR_DB=$(DB) $(PY) -m streamlit run dashboard/app.py --server.headless=true --server.port=$(PORT) \
 		--server.address=127.0.0.1 --browser.gatherUsageStats=false
 
 ## demo: rebuild the demo database from scratch (load + score), without serving

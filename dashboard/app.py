@@ -17,12 +17,22 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st
 
-from dashboard.navigation import build_navigation
+from dashboard import logsafe
+from dashboard.access import record_page_view, take_wanted_page
+from dashboard.navigation import build_navigation, pages_for
 from dashboard.session import start_session
 
+logsafe.install()
 # A local icon: a ":material/…:" page icon makes the browser fetch it from Google's CDN.
 st.set_page_config(
     page_title="Athar — أثر", page_icon=str(ROOT / "dashboard" / "static" / "favicon.png"), layout="wide"
 )
 context = start_session()
-build_navigation(context.viewer, lambda key: context.t(f"nav.{key}")).run()
+page = build_navigation(context.viewer, lambda key: context.t(f"nav.{key}"))
+wanted = take_wanted_page()  # the address opened before sign-in: go there now, if this viewer may
+if wanted and wanted != page.url_path:
+    for spec in pages_for(context.viewer):
+        if spec.key == wanted:
+            st.switch_page(spec.file, query_params=st.query_params.to_dict())
+record_page_view(context.store, context.identity, page.url_path or "home")
+page.run()

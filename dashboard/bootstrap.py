@@ -47,11 +47,37 @@ def database_path() -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
+def ensure_accounts(path: Path | str) -> tuple[str, str] | None:
+    """Demo accounts (demo mode only) and the first steering account; returns the latter once."""
+    from store import accounts
+    from store.db import open_store
+
+    store = open_store(path)
+    try:
+        accounts.ensure_demo_accounts(store)
+        return accounts.ensure_first_steering(store)
+    finally:
+        store.close()
+
+
 def main(argv: list[str]) -> int:
     """``python -m dashboard.bootstrap [PATH]`` (default: ``ATHAR_DB``)."""
+    from i18n import t
+    from store.settings import demo_mode
+
     target = Path(argv[0]) if argv else database_path()
-    created = ensure_demo_database(target)
+    created = ensure_demo_database(target) if demo_mode() else False
+    if not target.exists():
+        print(t("dashboard.access.no_database", path=str(target)), file=sys.stderr)
+        return 1
     print(f"{'created' if created else 'kept'} {target}")
+    first = ensure_accounts(target)
+    if first is not None:
+        print(t("dashboard.access.first_account", username=first[0], password=first[1]))
+    if demo_mode():
+        from store.accounts import DEMO_PASSWORD, DEMO_STEERING
+
+        print(t("dashboard.access.demo_accounts", steering=DEMO_STEERING, password=DEMO_PASSWORD))
     return 0
 
 

@@ -77,6 +77,8 @@ class PageContext:
     run: dict[str, Any] | None
     demo: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    #: How this viewer was identified (``dashboard.access.Identity``): downloads check it again.
+    identity: Any = None
 
     # -- text ------------------------------------------------------------------------------
     def t(self, key: str, **params: object) -> str:

@@ -39,6 +39,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("upload", "screens/upload.py", ":material/upload_file:", _INSIDE),
     PageSpec("framework", "screens/framework.py", ":material/account_tree:", frozenset({"steering"})),
     PageSpec("method", "screens/method.py", ":material/menu_book:", _ALL),
+    PageSpec("links", "screens/links.py", ":material/share:", frozenset({"steering"})),
+    PageSpec("accounts", "screens/accounts.py", ":material/group:", frozenset({"steering"})),
+    PageSpec("audit", "screens/audit.py", ":material/history:", frozenset({"steering"})),
 )
 
 

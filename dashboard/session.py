@@ -1,31 +1,26 @@
-"""Per-run session set-up: database, language (kept in the URL), viewer (demo mode), sidebar.
+"""Per-run session set-up: database, language (kept in the URL), identity (``dashboard.access``), sidebar.
 
-Sign-in and funder links arrive with the access issue; until then the app runs in *demo
-mode* (``ATHAR_DEMO_MODE``, on by default): a clearly labelled sidebar selector lets you act
-as the steering committee or as any member organisation. Both choices live in the URL
-(``?lang=ar&as=ASS-CAS-001``) so a page can be linked, reloaded or screenshotted as is.
+The identity is checked on every run: a funder link (``?link=…``) or a signed-in account;
+anyone else gets the sign-in screen. In demo mode (``ATHAR_DEMO_MODE=1``, set by ``make run``)
+the demo database is created on first start and the demo accounts listed in the README exist.
 """
 
 from __future__ import annotations
 
-import os
+import sys
 
 import duckdb
 import streamlit as st
 
 from dashboard import style
+from dashboard.access import Identity, identify, sign_out
 from dashboard.bootstrap import database_path, ensure_demo_database
 from dashboard.context import PageContext, get_store, set_context
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
-from store import views
-from store.viewer import Viewer
+from store import accounts, views
+from store.settings import demo_mode
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
-STEERING = "steering"
-
-
-def demo_mode() -> bool:
-    return os.environ.get("ATHAR_DEMO_MODE", "1") != "0"
 
 
 def _url_choice(param: str, options: list[str], default: str) -> str:
@@ -59,10 +54,6 @@ def _on_language() -> None:
     st.session_state["_keep_lang"] = st.query_params["lang"] = st.session_state["lang_select"]
 
 
-def _on_identity() -> None:
-    st.session_state["_keep_as"] = st.query_params["as"] = st.session_state["demo_as"]
-
-
 def _language_selector(lang: str) -> None:
     st.sidebar.selectbox(
         t("dashboard.app.language", lang),
@@ -73,28 +64,45 @@ def _language_selector(lang: str) -> None:
     )
 
 
-def _demo_viewer(store, lang: str) -> Viewer:
-    """The demo identity picker (lists every organisation: demo mode only)."""
-    orgs = views.organisations(store, Viewer.steering("demo"), lang)
-    names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
-    options = [STEERING, *names]
-    choice = _url_choice("as", options, STEERING)
-    st.session_state["demo_as"] = choice
+@st.cache_resource(show_spinner=False)
+def _access_ready(db: str) -> bool:
+    """Once per database and process: demo accounts (demo mode), and the first steering account.
+
+    The first account's password is printed once on the server's console, never in a browser.
+    """
+    store = get_store(db)
+    accounts.ensure_demo_accounts(store)
+    created = accounts.ensure_first_steering(store)
+    if created is not None:
+        print(
+            t("dashboard.access.first_account", DEFAULT_LANGUAGE, username=created[0], password=created[1]),
+            file=sys.stderr,
+            flush=True,
+        )
+    return True
+
+
+def _who(ctx_t, identity: Identity, store) -> None:
+    """Who is signed in (or which link is open), and the sign-out button."""
     box = st.sidebar.container(border=True)
-    box.markdown(f"**{t('dashboard.demo.title', lang)}**")
-    box.caption(t("dashboard.demo.explain", lang))
-    box.selectbox(
-        t("dashboard.demo.act_as", lang),
-        options,
-        key="demo_as",
-        on_change=_on_identity,
-        format_func=lambda code: (
-            t("dashboard.demo.steering", lang) if code == STEERING else f"{code} — {names[code]}"
-        ),
-    )
-    if choice == STEERING:
-        return Viewer.steering("demo")
-    return Viewer.member(choice)
+    viewer = identity.viewer
+    if identity.link_token is not None:
+        box.markdown(f"**{ctx_t('access.link_badge')}**")
+        box.caption(
+            ctx_t(
+                "access.link_caption",
+                label=identity.link_label or "",
+                date=viewer.link.expires_at.strftime("%Y-%m-%d %H:%M") + " UTC",
+            )
+        )
+        return
+    account = identity.account
+    role = ctx_t(f"access.role_{account.role}")
+    box.markdown(f"**{account.display_name or account.username}**")
+    box.caption(f"{account.username} · {role}" + (f" · {account.org_code}" if account.org_code else ""))
+    if box.button(ctx_t("access.sign_out"), key="sign_out", icon=":material/logout:"):
+        sign_out(store, identity)
+        st.rerun()
 
 
 def start_session() -> PageContext:
@@ -115,13 +123,14 @@ def start_session() -> PageContext:
     except duckdb.Error:  # another process holds the file (a command-line import, a second app)
         st.error(t("dashboard.app.database_busy", lang, path=str(path)))
         st.stop()
-    if demo_mode():
-        viewer = _demo_viewer(store, lang)
-    else:
-        st.info(t("dashboard.app.sign_in_pending", lang))
-        st.stop()
+    _access_ready(str(path))
+    identity = identify(store, lang, lambda key, **p: t(f"dashboard.{key}", lang, **p))
+    viewer = identity.viewer
+    _who(lambda key, **p: t(f"dashboard.{key}", lang, **p), identity, store)
     version = views.data_version(store, viewer)
-    ctx = PageContext(store=store, viewer=viewer, lang=lang, version=version, run=None, demo=demo_mode())
+    ctx = PageContext(
+        store=store, viewer=viewer, lang=lang, version=version, run=None, demo=demo_mode(), identity=identity
+    )
     ctx.run = ctx.q(views.latest_run)
     _run_caption(ctx)
     set_context(ctx)

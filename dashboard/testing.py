@@ -1,7 +1,7 @@
 """Helpers to drive the real app with ``streamlit.testing.v1.AppTest`` (tests and benchmarks).
 
-``open_page`` starts a session the way a browser does (entry point, query parameters for the
-language and the demo identity), then switches to a page through the per-role navigation, so
+``start`` opens a session the way a browser does (entry point, language in the URL, then the
+sign-in form or a funder link's token), ``open_page`` switches to a page through the per-role navigation, so
 a page a role may not see raises ``ValueError`` exactly as it is unreachable in the app.
 """
 
@@ -24,6 +24,9 @@ PAGE_FILES = {
     "upload": "screens/upload.py",
     "framework": "screens/framework.py",
     "method": "screens/method.py",
+    "links": "screens/links.py",
+    "accounts": "screens/accounts.py",
+    "audit": "screens/audit.py",
 }
 TEXT_ELEMENTS = frozenset(
     {
@@ -49,13 +52,42 @@ TEXT_ELEMENTS = frozenset(
 DEMO_WIDGET_KEYS = frozenset({"demo_as"})
 
 
-def start(db: Path | str, *, identity: str = "steering", lang: str = "fr", timeout: float = 30) -> AppTest:
-    """A fresh session on the entry point (``identity``: ``steering`` or a member's org code)."""
+def start(
+    db: Path | str,
+    *,
+    identity: str | None = "steering",
+    lang: str = "fr",
+    timeout: float = 30,
+    link: str | None = None,
+    password: str | None = None,
+) -> AppTest:
+    """A fresh session on the entry point, signed in through the real sign-in form.
+
+    ``identity``: ``steering`` (the demo account ``comite``), a member's organisation code (its
+    demo account), or any username with ``password``; ``None`` stays on the sign-in screen.
+    ``link``: open the session with a funder link's token instead.
+    """
+    from store.accounts import DEMO_PASSWORD, DEMO_STEERING
+
     os.environ["ATHAR_DB"] = str(db)
+    os.environ["ATHAR_DEMO_MODE"] = "1"
     at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
     at.query_params["lang"] = lang
-    at.query_params["as"] = identity
-    return at.run()
+    if link is not None:
+        at.query_params["link"] = link
+        return at.run()
+    at.run()
+    if identity is None:
+        return at
+    username = DEMO_STEERING if identity == "steering" else identity.lower()
+    return sign_in(at, username, password or DEMO_PASSWORD)
+
+
+def sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    """Fill and submit the sign-in form as a person would."""
+    at.text_input(key="sign_in_username").input(username)
+    at.text_input(key="sign_in_password").input(password)
+    return at.button(key="sign_in_submit").click().run()
 
 
 def open_page(at: AppTest, page: str) -> AppTest:

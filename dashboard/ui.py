@@ -232,18 +232,90 @@ def to_csv(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> by
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def to_xlsx(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> bytes:
+    """XLSX of the same rows: numbers stay numbers, text is written as text (never a formula) and a
+    cell a spreadsheet could run gets Excel's quote prefix as well (OWASP CSV injection)."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    sheet = book.add_worksheet("Athar")
+    if ctx.rtl:
+        sheet.right_to_left()
+    bold = book.add_format({"bold": True})
+    quoted = book.add_format({"quote_prefix": True})
+    dated = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamped = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    percent = book.add_format({"num_format": "0.0%"})
+    for j, col in enumerate(columns.values()):
+        sheet.write_string(0, j, col.label, bold)
+    for i, row in enumerate(frame.select(list(columns)).iter_rows(), start=1):
+        for j, (value, col) in enumerate(zip(row, columns.values(), strict=True)):
+            if value is None or (isinstance(value, float) and value != value):
+                continue
+            if isinstance(value, bool):
+                sheet.write_string(i, j, ctx.t("common.yes") if value else ctx.t("common.no"))
+            elif isinstance(value, int | float) and col.kind not in ("text", "code"):
+                sheet.write_number(i, j, float(value), percent if col.kind in ("pct", "pct1") else None)
+            elif isinstance(value, datetime):
+                sheet.write_datetime(i, j, value, stamped)
+            elif isinstance(value, date):
+                sheet.write_datetime(i, j, datetime(value.year, value.month, value.day), dated)
+            else:
+                text = _display(value, col.kind, ctx) if col.kind == "list" else str(value)
+                sheet.write_string(i, j, text, quoted if text.startswith(FORMULA_TRIGGERS) else None)
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(
+    ctx: PageContext,
+    label: str,
+    make: Callable[[], bytes | str],
+    file_name: str,
+    mime: str,
+    *,
+    key: str,
+    **kwargs,
+) -> None:
+    """A download button whose data is produced at click time, after access is checked again."""
+    from dashboard.access import guarded
+
+    data = make
+    if ctx.identity is not None:
+        data = guarded(ctx.store, ctx.identity, file_name, make, ctx.t("access.download_refused"))
+    st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore", **kwargs)
+
+
 def csv_download(
     ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col], file_name: str, *, key: str
 ) -> None:
-    st.download_button(
-        ctx.t("common.download_csv"),
-        data=lambda: to_csv(ctx, frame, columns),
-        file_name=file_name,
-        mime="text/csv",
-        key=key,
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    """CSV and XLSX exports of ``frame`` (all its rows; the viewer's scope was applied by the read)."""
+    with st.container(horizontal=True, gap="small"):
+        download(
+            ctx,
+            ctx.t("common.download_csv"),
+            lambda: to_csv(ctx, frame, columns),
+            file_name,
+            "text/csv",
+            key=key,
+            icon=":material/download:",
+        )
+        download(
+            ctx,
+            ctx.t("common.download_xlsx"),
+            lambda: to_xlsx(ctx, frame, columns),
+            file_name.removesuffix(".csv") + ".xlsx",
+            XLSX_MIME,
+            key=f"{key}_xlsx",
+            icon=":material/table_view:",
+        )
 
 
 def chart(

@@ -32,11 +32,20 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    """The flattened catalogue of one language."""
+    """The flattened catalogue of one language: ``<lang>.toml`` plus its parts ``<lang>.<part>.toml``.
+
+    Parts keep one concern's strings together (``fr.access.toml``); a key defined twice is an error.
+    """
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
-    with open(_HERE / f"{lang}.toml", "rb") as fh:
-        return _flatten(tomllib.load(fh))
+    merged: dict[str, str] = {}
+    for path in [_HERE / f"{lang}.toml", *sorted(_HERE.glob(f"{lang}.*.toml"))]:
+        with open(path, "rb") as fh:
+            part = _flatten(tomllib.load(fh))
+        if twice := sorted(set(part) & set(merged)):
+            raise ValueError(f"{path.name} defines keys already defined: {', '.join(twice[:5])}")
+        merged.update(part)
+    return merged
 
 
 def normalise_language(lang: str | None) -> str:

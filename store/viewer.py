@@ -12,7 +12,8 @@ Streamlit's caches are shared by every session, so cached reads are keyed by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 Role = Literal["steering", "member", "funder"]
@@ -23,12 +24,18 @@ MIN_GROUP = 5
 
 @dataclass(frozen=True)
 class LinkScope:
-    """What a funder's link allows; ``None`` means no restriction on that axis."""
+    """What a funder's link allows; ``None`` means no restriction on that axis.
+
+    ``run_id`` pins the link to one scoring run (a frozen, approved picture).
+    """
 
     org_codes: frozenset[str]
     principles: frozenset[str] | None = None
     periods: frozenset[str] | None = None
     pages: frozenset[str] | None = None
+    link_id: int | None = None
+    run_id: int | None = None
+    expires_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,11 @@ class Viewer:
             return tuple(sorted(self.link.periods))
         return None
 
+    @property
+    def pinned_run(self) -> int | None:
+        """The one scoring run this viewer may read (a pinned link), else None (the latest)."""
+        return self.link.run_id if self.link is not None else None
+
     def allows_page(self, page: str) -> bool:
         """The link may narrow the pages of its role further (never widen them)."""
         return self.link is None or self.link.pages is None or page in self.link.pages
@@ -105,9 +117,9 @@ class Viewer:
     @property
     def uploader(self) -> str:
         """How uploads by this viewer are recorded (``submissions.uploaded_by``)."""
-        if self.role == "member":
-            return self.name or f"member:{self.org_code}"
-        return f"{self.role}:{self.name or self.role}"
+        if self.role == "member":  # store.views reads the organisation back from this form
+            return f"member:{self.org_code}"
+        return f"{self.role}:{(self.name or self.role).removeprefix('account:')}"
 
     @property
     def scope_key(self) -> tuple:
@@ -120,4 +132,5 @@ class Viewer:
             tuple(sorted(link.principles)) if link and link.principles is not None else None,
             tuple(sorted(link.periods)) if link and link.periods is not None else None,
             tuple(sorted(link.pages)) if link and link.pages is not None else None,
+            link.run_id if link else None,
         )

@@ -45,6 +45,7 @@ def _scope_params(viewer: Viewer) -> dict[str, Any]:
         "v_principles": list(viewer.principles or ()),
         "v_all_periods": viewer.periods is None,
         "v_periods": list(viewer.periods or ()),
+        "v_run": viewer.pinned_run,
     }
 
 
@@ -71,6 +72,8 @@ def _period_ok(column: str) -> str:
 
 def _query(store: Store, viewer: Viewer, sql: str, **params: Any) -> pl.DataFrame:
     """Run ``sql`` with the viewer's scope parameters (only those the statement uses)."""
+    if "run" in params and viewer.pinned_run is not None:
+        params["run"] = viewer.pinned_run  # a pinned link reads its run, whatever a page asks for
     available = {**_scope_params(viewer), **params}
     used = {name: available[name] for name in set(_PARAM.findall(sql))}
     return store.query(sql, used)
@@ -124,7 +127,7 @@ def latest_run(store: Store, viewer: Viewer) -> dict[str, Any] | None:
         store,
         viewer,
         "SELECT id, created_at, framework_hash, framework, granularity, method, org_count, period_count "
-        "FROM score_runs ORDER BY id DESC LIMIT 1",
+        "FROM score_runs WHERE $v_run IS NULL OR id = $v_run ORDER BY id DESC LIMIT 1",
     )
     if frame.is_empty():
         return None

@@ -291,8 +291,25 @@ def test_identity_survives_a_page_change(app_db) -> None:
     at = start(app_db, identity=MEMBER)
     at.query_params.clear()
     at = open_page(at, "profile")
-    assert at.query_params["as"] == MEMBER
-    assert at.selectbox(key="demo_as").value == MEMBER
+    assert "as" not in at.query_params  # the identity is the session's, never the URL's
+    assert MEMBER.lower() in " ".join(c.value for c in at.sidebar.caption)
+    assert at.title[0].value == "Profil d'organisation"
+
+
+def test_the_url_cannot_choose_an_identity(app_db) -> None:
+    """The old demo ``?as=`` parameter (or any other) does not sign anyone in."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.testing import ENTRY
+
+    os.environ["ATHAR_DB"] = str(app_db)
+    at = AppTest.from_file(str(ENTRY), default_timeout=30)
+    at.query_params.update({"as": "steering", "role": "steering", "org": MEMBER})
+    at.run()
+    assert [t.value for t in at.title] == ["Connexion à Athar"]
+    assert not at.dataframe and not at.metric
 
 
 def test_numbers_follow_the_language(app_db) -> None:

@@ -19,6 +19,7 @@ from dashboard.ui import Col
 from metrics.framework import FrameworkError
 from metrics.run import NothingToScore, score_store
 from store import views
+from store.audit import record
 from store.registry import sync_framework
 
 _log = logging.getLogger(__name__)
@@ -207,6 +208,13 @@ def _editor(ctx: PageContext) -> None:
         ctx.t("framework.adopt"), type="primary", key="framework_adopt", icon=":material/new_releases:"
     ):
         sync_framework(ctx.store, new, source=f"dashboard ({ctx.viewer.uploader})")
+        record(
+            ctx.store,
+            ctx.viewer.name or "steering",
+            "framework_change",
+            target=f"framework:{new.content_hash[:12]}",
+            detail={"changes": changes.height, "previous": ctx.framework_in_use.content_hash[:12]},
+        )
         for key in (DRAFT_KEY, "framework_edit_principles", "framework_edit_indicators"):
             st.session_state.pop(key, None)
         st.session_state[ADOPTED_KEY] = new.content_hash
@@ -227,6 +235,13 @@ def _recompute(ctx: PageContext) -> None:
                 _log.exception("recomputing scores failed")
                 st.error(ctx.t("framework.recompute_failed"))
                 return
+        record(
+            ctx.store,
+            ctx.viewer.name or "steering",
+            "scores_recomputed",
+            target=f"run:{run_id}",
+            detail={"recomputed": True},
+        )
         st.success(ctx.t("framework.recomputed", run=run_id))
 
 

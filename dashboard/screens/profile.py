@@ -284,13 +284,13 @@ def _method_card(ctx: PageContext, org_code: str, period: str) -> None:
     text = render_card(card, ctx.lang)
     with st.container(border=True):
         st.markdown("  \n".join(line.replace("*", "\\*") for line in text.splitlines()))
-    st.download_button(
+    ui.download(
+        ctx,
         ctx.t("profile.download_card"),
-        data=text.encode("utf-8"),
-        file_name=f"athar_method_{org_code}_{period}_{principle or 'composite'}.txt",
-        mime="text/plain",
+        lambda: text.encode("utf-8"),
+        f"athar_method_{org_code}_{period}_{principle or 'composite'}.txt",
+        "text/plain",
         key="profile_card_download",
-        on_click="ignore",
     )
 
 

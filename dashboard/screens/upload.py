@@ -21,6 +21,7 @@ from dashboard.ui import Col
 from i18n import t
 from ingest.pipeline import check_file, load_file
 from store import views
+from store.audit import record
 
 _log = logging.getLogger(__name__)
 NETWORK_FILE = "__network__"
@@ -70,13 +71,13 @@ def _template(ctx: PageContext, org: str | None) -> None:
         )
     with right:
         framework = ctx.framework_in_use
-        st.download_button(
+        ui.download(
+            ctx,
             ctx.t("upload.download_template"),
-            data=lambda: upload.template_bytes(framework, org, period, ctx.lang, kind),
-            file_name=f"athar_{org}_{period}_{ctx.lang}.{kind}",
-            mime=upload.MIME[kind],
+            lambda: upload.template_bytes(framework, org, period, ctx.lang, kind),
+            f"athar_{org}_{period}_{ctx.lang}.{kind}",
+            upload.MIME[kind],
             key="upload_template_download",
-            on_click="ignore",
             icon=":material/download:",
             type="primary",
         )
@@ -110,13 +111,13 @@ def _rejected(ctx: PageContext, result, data: bytes, name: str) -> None:
     report_table(ctx, result.issues, key="upload_report")
     copy = upload.annotated_copy(data, name, report, ctx.t("upload.errors_column"))
     if copy is not None:
-        st.download_button(
+        ui.download(
+            ctx,
             ctx.t("upload.download_annotated"),
-            data=copy,
-            file_name=upload.annotated_name(name, ctx.t("upload.errors_suffix")),
-            mime="text/csv",
+            lambda: copy,
+            upload.annotated_name(name, ctx.t("upload.errors_suffix")),
+            "text/csv",
             key="upload_annotated",
-            on_click="ignore",
             icon=":material/download:",
         )
         st.caption(ctx.t("upload.annotated_caption"))
@@ -174,6 +175,14 @@ def _commit(ctx: PageContext, data: bytes, name: str, org: str | None, checked: 
             _log.exception("loading %r failed", name)
             st.error(ctx.t("upload.load_failed"))
             return
+        record(
+            ctx.store,
+            ctx.viewer.name or ctx.viewer.uploader,
+            "upload" if result.status != "rejected" else "upload_rejected",
+            target=f"submission:{result.submission_id}" if result.submission_id else None,
+            outcome="ok" if result.status != "rejected" else "refused",
+            detail={"file": name, "org": org, "status": result.status, "rows": result.rows},
+        )
         st.session_state[DONE_KEY] = {"key": checked["key"], "result": result}
         _show_outcome(ctx, result)
 

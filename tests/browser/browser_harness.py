@@ -154,7 +154,7 @@ def running_app(db: Path, log_dir: Path | None = None, env: dict[str, str] | Non
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
     ]
-    child_env = {**os.environ, "ATHAR_DB": str(db), "PYTHONUNBUFFERED": "1", **(env or {})}
+    child_env = {**os.environ, "ATHAR_DB": str(db), "ATHAR_DEMO_MODE": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=child_env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -189,11 +189,33 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def page_url(base: str, page: str | None = "overview", lang: str = "fr", act_as: str | None = None) -> str:
+def page_url(base: str, page: str | None = "overview", lang: str = "fr", link: str | None = None) -> str:
     """The URL of a page: its key is its path (``/overview``); ``page=None`` is the root ``/``,
-    which opens the viewer's first page."""
-    query = f"lang={lang}" + (f"&as={act_as}" if act_as else "")
+    which opens the viewer's first page. ``link``: a funder link's token."""
+    query = f"lang={lang}" + (f"&link={link}" if link else "")
     return f"{base}/{page or ''}?{query}"
+
+
+def demo_username(act_as: str | None) -> str:
+    """The demo account of ``act_as`` (None or ``steering``: the committee; else an org code)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from store.accounts import DEMO_STEERING
+
+    return DEMO_STEERING if act_as in (None, "steering") else act_as.lower()
+
+
+def sign_in(page, username: str, password: str | None = None, lang: str = "fr") -> None:
+    """Fill and submit the sign-in form shown on any page of a new session, then wait."""
+    from i18n import t
+    from store.accounts import DEMO_PASSWORD
+
+    form = page.locator('[data-testid="stForm"]')
+    form.locator("input[type=text], input:not([type])").first.fill(username)
+    form.locator("input[type=password]").fill(password or DEMO_PASSWORD)
+    form.get_by_role("button", name=t("dashboard.access.sign_in", lang)).click()
+    page.wait_for_timeout(300)
+    wait_until_idle(page)
 
 
 def wait_until_idle(page, timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
@@ -264,9 +286,12 @@ def open_page(
     lang: str = "fr",
     act_as: str | None = None,
     requests: list[str] | None = None,
+    link: str | None = None,
 ):
-    """A fresh browser context on one page of the app, waited until idle; returns the Playwright page.
+    """A fresh browser context on one page of the app, signed in, waited until idle.
 
+    ``act_as``: ``steering`` (default) or an organisation code — the demo account signs in through
+    the form; ``link``: open the page with a funder link's token instead (no sign-in).
     ``requests``, when given, receives the URL of every request the page makes.
     """
     context = browser.new_context(
@@ -276,8 +301,10 @@ def open_page(
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     if requests is not None:
         page.on("request", lambda request: requests.append(request.url))
-    page.goto(page_url(base, page_key, lang, act_as), wait_until="domcontentloaded")
+    page.goto(page_url(base, page_key, lang, link), wait_until="domcontentloaded")
     wait_until_idle(page)
+    if link is None and act_as != "anonymous":
+        sign_in(page, demo_username(act_as), lang=lang)
     return page
 
 

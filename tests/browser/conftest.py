@@ -9,7 +9,8 @@
   docs/engineering-notes.md (never a downloaded browser: ``playwright install`` is not used);
 - ``overview_fr`` (session): the overview in French, opened once for the read-only tests that
   share it, with the URLs it requested;
-- ``open_page`` (per test): ``open_page(page_key, lang, act_as)`` opens a page in a fresh context;
+- ``open_page`` (per test): ``open_page(page_key, lang, act_as, link)`` opens a page in a fresh context,
+  signed in with a demo account through the form (or with a funder link's token);
 - ``screenshots``: the folder ``test-artifacts/screenshots/`` (git-ignored).
 
 Every test here is skipped, with the reason, only when Chromium or Playwright is missing;
@@ -86,11 +87,12 @@ def overview_fr(browser, app_url):
 
 @pytest.fixture
 def open_page(browser, app_url):
-    """``open_page(page_key, lang="fr", act_as=None)`` → a Playwright page, idle; contexts closed after the test."""
+    """``open_page(page_key, lang="fr", act_as=None, link=None)`` → a Playwright page, signed in (or
+    opened with a funder link), idle; contexts closed after the test."""
     opened = []
 
-    def _open(page_key: str = "overview", lang: str = "fr", act_as: str | None = None):
-        page = harness.open_page(browser, app_url, page_key, lang, act_as)
+    def _open(page_key: str = "overview", lang: str = "fr", act_as: str | None = None, link: str | None = None):
+        page = harness.open_page(browser, app_url, page_key, lang, act_as, link=link)
         opened.append(page)
         return page
 

@@ -37,11 +37,11 @@ def test_page_renders_in_a_real_browser(open_page, overview_fr, screenshots, pag
 
 
 def test_the_root_opens_the_first_page_at_its_own_url(open_page):
-    """``/`` switches to the viewer's first page — the language and identity kept in the URL."""
+    """``/`` switches to the viewer's first page — the language kept in the URL (the identity is the session's)."""
     page = open_page(None, "ar", "ASS-CAS-001")
     assert dialogs_on(page) == [] and exceptions_on(page) == []
     assert urlparse(page.url).path == f"/{PAGES[0]}"
-    assert parse_qs(urlparse(page.url).query) == {"lang": ["ar"], "as": ["ASS-CAS-001"]}
+    assert parse_qs(urlparse(page.url).query) == {"lang": ["ar"]}
     expect(page.locator(f"{MAIN} h1").first).to_have_text(t("dashboard.overview.title", "ar"))
     expect(page.locator(f'{NAV_LINK}[aria-current="page"]')).to_contain_text(
         t("dashboard.nav.overview", "ar")

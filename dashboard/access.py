@@ -1,0 +1,248 @@
+"""Who is behind this session, checked again on every rerun: a funder link, or a signed-in account.
+
+Nothing here trusts the browser beyond what it proves on each run:
+- a funder link's token (``?link=…``) is checked against the store on every rerun and again
+  inside every download, so a revoked or expired link stops working mid-session;
+- an account session lives in ``st.session_state`` (server side, one per browser tab) and ends
+  after ``session_idle_minutes`` without interaction or ``session_max_hours`` in all;
+- the account itself (active? still the same role and organisation?) is re-read on every run.
+
+The URL can never widen a scope: ``?as=``, ``?org=`` and the like are not read here at all, and
+a link's scope comes only from the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import streamlit as st
+
+from store import accounts, links
+from store.accounts import DEMO_PASSWORD, DEMO_STEERING, Account
+from store.audit import record
+from store.db import Store, utc_now
+from store.settings import AccessSettings, demo_mode
+from store.viewer import Viewer
+
+_log = logging.getLogger(__name__)
+AUTH_KEY = "_athar_auth"
+LINK_KEY = "_athar_link_token"
+NOTICE_KEY = "_athar_access_notice"
+FAILURES_KEY = "_athar_failures"
+LAST_PAGE_KEY = "_athar_link_last_page"
+#: The page the address asked for before sign-in: opened once the person is signed in.
+WANTED_KEY = "_athar_wanted_page"
+LINK_PARAM = "link"
+#: Seconds added to each failed sign-in of a session (then capped): slows guessing in one tab.
+FAILURE_DELAY_S = 0.5
+FAILURE_DELAY_MAX_S = 4.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The checked identity of this run: the viewer, and how to check it again (downloads)."""
+
+    viewer: Viewer
+    account: Account | None = None
+    link_token: str | None = None
+    link_label: str | None = None
+
+    def still_valid(self, store: Store) -> bool:
+        """Checked again at download time (a deferred download runs after the page did)."""
+        if self.link_token is not None:
+            return links.check_token(store, self.link_token).ok
+        if self.account is not None:
+            current = accounts.get_account(store, self.account.id)
+            return current is not None and accounts.usable(current) and current.role == self.account.role
+        return False
+
+
+def settings() -> AccessSettings:
+    return AccessSettings.from_env()
+
+
+# -- funder links ----------------------------------------------------------------------------
+def _link_token() -> str | None:
+    """The token of this session: the URL's, else the one this session opened with."""
+    raw = st.query_params.get(LINK_PARAM)
+    if raw:
+        st.session_state[LINK_KEY] = raw
+        return raw
+    kept = st.session_state.get(LINK_KEY)
+    if kept:
+        st.query_params[LINK_PARAM] = (
+            kept  # page changes drop the query string: keep the link working on reload
+        )
+    return kept
+
+
+def _link_identity(store: Store, token: str) -> Identity | str:
+    """The funder identity, or the status to explain (expired, revoked, unknown, malformed)."""
+    check = links.check_token(store, token)
+    if not check.ok:
+        return check.status
+    label = store.scalar("SELECT label FROM share_links WHERE id = ?", [check.scope.link_id])
+    return Identity(viewer=check.viewer(), link_token=token, link_label=label)
+
+
+def record_page_view(store: Store, identity: Identity, page: str) -> None:
+    """Count a funder's page view once per page change (reruns on the same page are not uses)."""
+    if identity.link_token is None or identity.viewer.link is None:
+        return
+    if st.session_state.get(LAST_PAGE_KEY) == page:
+        return
+    st.session_state[LAST_PAGE_KEY] = page
+    links.record_use(store, identity.viewer.link.link_id, page=page)
+
+
+# -- accounts --------------------------------------------------------------------------------
+def _account_identity(store: Store, cfg: AccessSettings) -> Identity | str | None:
+    """The signed-in account of this session, ``"expired"`` when its session just ended, or None."""
+    auth = st.session_state.get(AUTH_KEY)
+    if not auth:
+        return None
+    now = utc_now()
+    idle = now - auth["last_seen"] > timedelta(minutes=cfg.session_idle_minutes)
+    too_old = now - auth["signed_in_at"] > timedelta(hours=cfg.session_max_hours)
+    account = accounts.get_account(store, auth["account_id"])
+    if idle or too_old or account is None or not accounts.usable(account):
+        st.session_state.pop(AUTH_KEY, None)
+        actor = account.actor if account else f"account:{auth['account_id']}"
+        record(store, actor, "session_expired", detail={"idle": idle, "too_old": too_old})
+        return "expired"
+    auth["last_seen"] = now
+    return Identity(viewer=account.viewer(), account=account)
+
+
+def _start_account_session(account: Account) -> None:
+    now = utc_now()
+    st.session_state[AUTH_KEY] = {"account_id": account.id, "signed_in_at": now, "last_seen": now}
+    st.session_state.pop(FAILURES_KEY, None)
+
+
+def sign_out(store: Store, identity: Identity) -> None:
+    if identity.account is not None:
+        record(store, identity.account.actor, "sign_out")
+    st.session_state.pop(AUTH_KEY, None)
+    from dashboard import oidc
+
+    oidc.logout()
+
+
+def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSettings) -> None:
+    """The local sign-in form (and the OpenID Connect button when configured)."""
+    from dashboard import oidc
+
+    if WANTED_KEY not in st.session_state:
+        st.session_state[WANTED_KEY] = _requested_page()
+    st.title(tr("access.sign_in_title"))
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(tr(f"access.notice.{notice}"))
+    with st.form("sign_in", clear_on_submit=False, border=True):
+        username = st.text_input(tr("access.username"), key="sign_in_username", max_chars=64)
+        password = st.text_input(
+            tr("access.password"), type="password", key="sign_in_password", max_chars=256
+        )
+        submitted = st.form_submit_button(tr("access.sign_in"), type="primary", key="sign_in_submit")
+    if submitted:
+        result = accounts.authenticate(store, username, password, settings=cfg)
+        if result.ok:
+            _start_account_session(result.account)
+            st.session_state.pop("sign_in_password", None)
+            st.rerun()
+        failures = st.session_state.get(FAILURES_KEY, 0) + 1
+        st.session_state[FAILURES_KEY] = failures
+        time.sleep(min(FAILURE_DELAY_S * failures, FAILURE_DELAY_MAX_S))
+        if result.reason == "locked" and result.retry_after is not None:
+            minutes = max(1, round((result.retry_after - utc_now()).total_seconds() / 60))
+            st.error(tr("access.locked", minutes=minutes))
+        else:
+            st.error(tr("access.wrong_credentials"))
+    if oidc.configured():
+        st.divider()
+        oidc.login_button(tr("access.sign_in_oidc"))
+    if demo_mode():
+        with st.container(border=True):
+            st.markdown(f"**{tr('access.demo_title')}**")
+            st.caption(tr("access.demo_accounts", steering=DEMO_STEERING, password=DEMO_PASSWORD))
+
+
+def _requested_page() -> str | None:
+    """The page path of the address the browser opened (``/profile`` → ``profile``), if any."""
+    from urllib.parse import urlparse
+
+    try:
+        url = st.context.url
+    except Exception:  # noqa: BLE001 — no browser context (tests)
+        return None
+    path = urlparse(url).path.strip("/") if url else ""
+    return path.rsplit("/", 1)[-1] or None
+
+
+def take_wanted_page() -> str | None:
+    """The page asked for before sign-in, once (then forgotten)."""
+    return st.session_state.pop(WANTED_KEY, None)
+
+
+def _refused_link(store: Store, status: str, tr: Callable[..., str]) -> None:
+    links.record_refusal(store, status)
+    st.session_state.pop(LINK_KEY, None)
+    st.session_state.pop(LAST_PAGE_KEY, None)
+    if LINK_PARAM in st.query_params:
+        del st.query_params[LINK_PARAM]
+    st.title(tr("access.link_title"))
+    st.error(tr(f"access.link_{status}" if status in ("expired", "revoked") else "access.link_unknown"))
+
+
+def identify(store: Store, lang: str, tr: Callable[..., str]) -> Identity:
+    """The identity of this run; otherwise shows the sign-in screen (or why a link was refused) and stops."""
+    cfg = settings()
+    token = _link_token()
+    if token:
+        found = _link_identity(store, token)
+        if isinstance(found, Identity):
+            return found
+        _refused_link(store, found, tr)
+        st.stop()
+    found = _account_identity(store, cfg)
+    if isinstance(found, Identity):
+        return found
+    if found == "expired":
+        st.session_state[NOTICE_KEY] = "expired"
+    from dashboard import oidc
+
+    if found is None and oidc.configured():
+        signed = oidc.current_account(store)
+        if signed is not None and signed.ok:
+            _start_account_session(signed.account)
+            return Identity(viewer=signed.account.viewer(), account=signed.account)
+        if signed is not None:
+            st.session_state[NOTICE_KEY] = "oidc_refused"
+    _sign_in_form(store, lang, tr, cfg)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def guarded(store: Store, identity: Identity, file_name: str, make: Callable[[], bytes | str], refused: str):
+    """A download's data callable that checks access again when the person clicks.
+
+    A revoked link or an ended account gets ``refused`` (a short text) instead of the data; a
+    funder's download is counted and audited as a use of the link.
+    """
+
+    def produce() -> bytes:
+        if not identity.still_valid(store):
+            return refused.encode("utf-8")
+        data = make()
+        if identity.viewer.link is not None:
+            links.record_use(store, identity.viewer.link.link_id, download=file_name)
+        else:
+            record(store, identity.viewer.name or identity.viewer.role, "download", target=file_name)
+        return data.encode("utf-8") if isinstance(data, str) else data
+
+    return produce

@@ -1,0 +1,61 @@
+"""Audit log (steering committee): sign-ins and failures, uploads, framework changes, links and their use.
+
+Read through ``store.audit.entries``, which returns nothing to anyone but the steering committee.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import ui
+from dashboard.context import PageContext, page_context
+from dashboard.ui import Col
+from store import audit
+
+SHOWN = 1000
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("audit.title"))
+    if ctx.viewer.role != "steering":  # never routed here for others; a second lock all the same
+        st.stop()
+    st.caption(ctx.t("audit.subtitle"))
+    chosen = st.multiselect(
+        ctx.t("audit.actions"),
+        list(audit.ACTIONS),
+        key="audit_actions",
+        format_func=lambda a: ctx.t(f"audit.action.{a}"),
+        placeholder=ctx.t("audit.all_actions"),
+    )
+    frame = audit.entries(ctx.store, ctx.viewer, actions=chosen or None, limit=SHOWN)
+    if frame.is_empty():
+        ui.empty(ctx, "audit.none")
+        return
+    shown = frame.with_columns(
+        action_label=pl.col("action").map_elements(
+            lambda a: ctx.t(f"audit.action.{a}"), return_dtype=pl.String
+        ),
+        outcome_label=pl.col("outcome").map_elements(
+            lambda o: ctx.t(f"audit.outcome_{o}"), return_dtype=pl.String
+        ),
+    )
+    ui.table(
+        ctx,
+        shown,
+        {
+            "logged_at": Col(ctx.t("audit.when"), "datetime"),
+            "actor": Col(ctx.t("audit.actor"), "code"),
+            "action_label": Col(ctx.t("audit.action_column")),
+            "target": Col(ctx.t("audit.target"), "code"),
+            "outcome_label": Col(ctx.t("audit.outcome"), "text", "small"),
+            "detail": Col(ctx.t("audit.detail"), "code", "large"),
+        },
+        key="audit_table",
+        download="athar_audit.csv",
+    )
+    st.caption(ctx.t("audit.utc_note", shown=ctx.num(frame.height)))
+
+
+if __name__ == "__main__":
+    render(page_context())

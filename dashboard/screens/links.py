@@ -1,0 +1,205 @@
+"""Funder links (steering committee): create, list, revoke and rotate read-only links.
+
+A new link's address is shown once, right after creation (only its SHA-256 is stored); the
+table lists every link's scope, expiry, last use and use count. Everything done here is in the
+audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboard import ui
+from dashboard.context import PageContext, page_context
+from dashboard.ui import Col
+from i18n import t
+from store import links, views
+from store.db import utc_now
+from store.links import FUNDER_PAGES, LinkError
+from store.settings import AccessSettings
+
+NEW_LINK_KEY = "_links_new_url"
+
+
+def _base_url() -> str:
+    """Where the app is served, for the address to send (ATHAR_BASE_URL behind a proxy)."""
+    import os
+
+    configured = os.environ.get("ATHAR_BASE_URL")
+    if configured:
+        return configured
+    try:
+        return st.context.url.split("?")[0].rsplit("/", 1)[0] or "http://localhost:8501"
+    except Exception:  # noqa: BLE001 — AppTest has no URL
+        return "http://localhost:8501"
+
+
+def _error(ctx: PageContext, error: LinkError) -> None:
+    st.error(t(f"access.errors.{error.code}", ctx.lang, **error.params))
+
+
+def _create(ctx: PageContext, cfg: AccessSettings) -> None:
+    st.subheader(ctx.t("links.create_title"))
+    orgs = ctx.q(views.organisations, ctx.lang)
+    names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
+    with st.form("link_create", border=True):
+        label = st.text_input(ctx.t("links.label"), max_chars=120, key="link_label")
+        chosen = st.multiselect(
+            ctx.t("links.organisations"),
+            list(names),
+            key="link_orgs",
+            format_func=lambda c: f"{c} — {names[c]}",
+        )
+        left, right = st.columns(2)
+        with left:
+            principles = st.multiselect(
+                ctx.t("links.principles"),
+                [p.code for p in ctx.framework.principles],
+                key="link_principles",
+                format_func=ctx.principle_label,
+                help=ctx.t("links.empty_means_all"),
+            )
+            pages = st.multiselect(
+                ctx.t("links.pages"),
+                list(FUNDER_PAGES),
+                key="link_pages",
+                format_func=lambda k: ctx.t(f"nav.{k}"),
+                help=ctx.t("links.empty_means_all"),
+            )
+        with right:
+            periods = st.multiselect(
+                ctx.t("links.periods"), ctx.periods, key="link_periods", help=ctx.t("links.empty_means_all")
+            )
+            today = date.today()
+            expiry = st.date_input(
+                ctx.t("links.expires"),
+                value=today + timedelta(days=cfg.link_default_days),
+                min_value=today + timedelta(days=1),
+                max_value=today + timedelta(days=cfg.link_max_days),
+                key="link_expiry",
+                help=ctx.t("links.expiry_help", days=cfg.link_max_days),
+            )
+        pin = st.checkbox(
+            ctx.t("links.pin", run=ctx.run_id or "—"),
+            key="link_pin",
+            disabled=ctx.run_id is None,
+            help=ctx.t("links.pin_help"),
+        )
+        submitted = st.form_submit_button(ctx.t("links.create"), type="primary", icon=":material/add_link:")
+    if submitted:
+        try:
+            expires_at = min(
+                datetime.combine(expiry, time(23, 59)), utc_now() + timedelta(days=cfg.link_max_days)
+            )
+            _, token = links.create_link(
+                ctx.store,
+                label=label,
+                org_codes=chosen,
+                created_by=ctx.viewer.name or "steering",
+                expires_at=expires_at,
+                principles=principles or None,
+                periods=periods or None,
+                pages=pages or None,
+                run_id=ctx.run_id if pin else None,
+                settings=cfg,
+            )
+        except LinkError as error:
+            _error(ctx, error)
+            return
+        st.session_state[NEW_LINK_KEY] = links.link_url(_base_url(), token, ctx.lang)
+        st.rerun()
+
+
+def _show_new_link(ctx: PageContext) -> None:
+    url = st.session_state.pop(NEW_LINK_KEY, None)  # shown once: gone at the next interaction
+    if url:
+        st.success(ctx.t("links.created"))
+        st.code(url, language=None, wrap_lines=True)
+        st.caption(ctx.t("links.shown_once"))
+
+
+def _table(ctx: PageContext) -> pl.DataFrame:
+    st.subheader(ctx.t("links.list_title"))
+    frame = links.list_links(ctx.store, ctx.viewer)
+    if frame.is_empty():
+        ui.empty(ctx, "links.none")
+        return frame
+    shown = frame.with_columns(
+        status_label=pl.col("status").map_elements(
+            lambda s: ctx.t(f"links.status_{s}"), return_dtype=pl.String
+        ),
+        pages_label=pl.col("pages").map_elements(
+            lambda p: ", ".join(ctx.t(f"nav.{k}") for k in p), return_dtype=pl.String
+        ),
+    )
+    all_label = ctx.t("links.all")
+    shown = shown.with_columns(
+        pl.col("principles").fill_null([all_label]),
+        pl.col("periods").fill_null([all_label]),
+        pl.col("pages_label").fill_null(all_label),
+    )
+    ui.table(
+        ctx,
+        shown,
+        {
+            "id": Col("#", "int", "small"),
+            "label": Col(ctx.t("links.label"), "text", "medium"),
+            "status_label": Col(ctx.t("links.status"), "text", "small"),
+            "org_codes": Col(ctx.t("links.organisations"), "list"),
+            "principles": Col(ctx.t("links.principles"), "list"),
+            "periods": Col(ctx.t("links.periods"), "list"),
+            "pages_label": Col(ctx.t("links.pages")),
+            "run_id": Col(ctx.t("links.run"), "int", "small"),
+            "expires_at": Col(ctx.t("links.expires"), "datetime"),
+            "last_used_at": Col(ctx.t("links.last_used"), "datetime"),
+            "use_count": Col(ctx.t("links.uses"), "int", "small"),
+            "created_by": Col(ctx.t("links.created_by"), "code"),
+        },
+        key="links_table",
+        download="athar_links.csv",
+    )
+    return frame
+
+
+def _actions(ctx: PageContext, frame: pl.DataFrame) -> None:
+    active = frame.filter(pl.col("status") == "active")
+    if active.is_empty():
+        return
+    st.subheader(ctx.t("links.manage_title"))
+    labels = dict(zip(active["id"].to_list(), active["label"].to_list(), strict=True))
+    chosen = st.selectbox(
+        ctx.t("links.choose"), list(labels), key="links_choose", format_func=lambda i: f"#{i} — {labels[i]}"
+    )
+    left, right = st.columns(2)
+    actor = ctx.viewer.name or "steering"
+    if left.button(ctx.t("links.revoke"), key="links_revoke", icon=":material/link_off:"):
+        links.revoke_link(ctx.store, int(chosen), actor=actor)
+        st.rerun()
+    if right.button(ctx.t("links.rotate"), key="links_rotate", icon=":material/autorenew:"):
+        try:
+            _, token = links.rotate_link(ctx.store, int(chosen), actor=actor)
+        except LinkError as error:
+            _error(ctx, error)
+            return
+        st.session_state[NEW_LINK_KEY] = links.link_url(_base_url(), token, ctx.lang)
+        st.rerun()
+
+
+def render(ctx: PageContext) -> None:
+    st.title(ctx.t("links.title"))
+    if ctx.viewer.role != "steering":  # never routed here for others; a second lock all the same
+        st.stop()
+    st.caption(ctx.t("links.subtitle"))
+    cfg = AccessSettings.from_env()
+    _show_new_link(ctx)
+    _create(ctx, cfg)
+    frame = _table(ctx)
+    if not frame.is_empty():
+        _actions(ctx, frame)
+
+
+if __name__ == "__main__":
+    render(page_context())

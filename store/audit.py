@@ -1,0 +1,117 @@
+"""The audit log: who signed in (or failed to), uploaded, changed the framework, created, revoked
+or used a link. Written inside the same transaction as the change it records when there is one,
+so a change and its trace land together or not at all.
+
+Details never hold a password or a token (``redact`` is applied to every text written).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from store.db import Store, utc_now
+from store.viewer import Viewer
+
+ACTIONS = (
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "session_expired",
+    "account_created",
+    "account_changed",
+    "password_changed",
+    "upload",
+    "upload_rejected",
+    "framework_change",
+    "scores_recomputed",
+    "link_created",
+    "link_revoked",
+    "link_rotated",
+    "link_used",
+    "link_download",
+    "link_refused",
+    "download",
+    "access_refused",
+)
+#: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+_TOKEN_PARAM = re.compile(r"((?:link|token)=)[^&\s\"']+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like a share token replaced (logs must not leak links)."""
+    return _TOKEN.sub("[redacted]", _TOKEN_PARAM.sub(r"\1[redacted]", text))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def record_in(
+    cur: duckdb.DuckDBPyConnection,
+    actor: str,
+    action: str,
+    *,
+    target: str | None = None,
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one entry inside the caller's transaction."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    cur.execute(
+        "INSERT INTO audit_log (logged_at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            utc_now(),
+            redact(actor),
+            action,
+            None if target is None else redact(str(target)),
+            outcome,
+            None if detail is None else json.dumps(_clean(detail), ensure_ascii=False, default=str),
+        ],
+    )
+
+
+def record(store: Store, actor: str, action: str, **kwargs: Any) -> None:
+    """Append one entry in its own transaction."""
+    store.write(lambda cur: record_in(cur, actor, action, **kwargs))
+
+
+def entries(
+    store: Store,
+    viewer: Viewer,
+    *,
+    actions: list[str] | None = None,
+    actor: str | None = None,
+    limit: int = 1000,
+) -> pl.DataFrame:
+    """The newest entries first; the steering committee only (anyone else gets no rows)."""
+    return store.query(
+        """
+        SELECT id, logged_at, actor, action, target, outcome, detail::VARCHAR AS detail
+        FROM audit_log
+        WHERE $steering
+          AND ($all_actions OR list_contains($actions::VARCHAR[], action))
+          AND ($actor IS NULL OR actor = $actor)
+        ORDER BY id DESC
+        LIMIT $limit
+        """,
+        {
+            "steering": viewer.role == "steering",
+            "all_actions": not actions,
+            "actions": list(actions or []),
+            "actor": actor,
+            "limit": int(limit),
+        },
+    )
