@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboard import logsafe
 from dashboard.access import record_page_view, take_wanted_page
-from dashboard.navigation import build_navigation, pages_for
+from dashboard.navigation import HOME, build_navigation, pages_for
 from dashboard.session import start_session
 
 logsafe.install()
@@ -34,5 +34,6 @@ if wanted and wanted != page.url_path:
     for spec in pages_for(context.viewer):
         if spec.key == wanted:
             st.switch_page(spec.file, query_params=st.query_params.to_dict())
-record_page_view(context.store, context.identity, page.url_path or "home")
+if page.url_path not in ("", HOME):  # the hidden root only switches to the first page: not a view
+    record_page_view(context.store, context.identity, page.url_path)
 page.run()

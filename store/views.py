@@ -553,7 +553,7 @@ def method_card(
     if not allowed:
         return None
     try:
-        return load_card(store, run_id, org_code, period, principle, lang)
+        return load_card(store, viewer.pinned_run or run_id, org_code, period, principle, lang)
     except CardNotFound:
         return None
 
