@@ -21,6 +21,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from dashboard import oidc
 from store import accounts, links
 from store.accounts import DEMO_PASSWORD, DEMO_STEERING, Account
 from store.audit import record
@@ -128,15 +129,11 @@ def sign_out(store: Store, identity: Identity) -> None:
     if identity.account is not None:
         record(store, identity.account.actor, "sign_out")
     st.session_state.pop(AUTH_KEY, None)
-    from dashboard import oidc
-
     oidc.logout()
 
 
 def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSettings) -> None:
     """The local sign-in form (and the OpenID Connect button when configured)."""
-    from dashboard import oidc
-
     if WANTED_KEY not in st.session_state:
         st.session_state[WANTED_KEY] = _requested_page()
     st.title(tr("access.sign_in_title"))
@@ -165,7 +162,11 @@ def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSe
             st.error(tr("access.wrong_credentials"))
     if oidc.configured():
         st.divider()
-        oidc.login_button(tr("access.sign_in_oidc"))
+        if oidc.signed_in():  # known to the provider but refused here: let them try another account
+            if st.button(tr("access.oidc_sign_out"), key="oidc_sign_out"):
+                oidc.logout()
+        else:
+            oidc.login_button(tr("access.sign_in_oidc"))
     if demo_mode():
         with st.container(border=True):
             st.markdown(f"**{tr('access.demo_title')}**")
@@ -214,7 +215,7 @@ def identify(store: Store, lang: str, tr: Callable[..., str]) -> Identity:
         return found
     if found == "expired":
         st.session_state[NOTICE_KEY] = "expired"
-    from dashboard import oidc
+        oidc.expire()  # an identity-provider sign-in must not silently start a new session
 
     if found is None and oidc.configured():
         signed = oidc.current_account(store)
