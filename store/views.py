@@ -9,7 +9,9 @@ WHERE clause, not a filter applied afterwards. Three predicates carry it:
   only ever get aggregates over at least ``Viewer.min_group`` of them, enforced by ``HAVING``;
   funders: the link's);
 - *principle* and *period*: the link's principles (the composite only when all are in scope) and
-  periods.
+  periods;
+- *indicator*: with some principles only, the indicators that serve one of them (weights of the
+  run's framework): a link for one principle shows no value of an indicator outside it.
 
 Scores are always read from the latest recorded run; nothing here computes a score.
 """
@@ -70,12 +72,43 @@ def _period_ok(column: str) -> str:
     )
 
 
+def _trends_ok() -> str:
+    """Trends span many periods (up to the run's last): only for viewers whose periods are not narrowed.
+
+    A link limited to 2024 must not learn from a slope or a persistence computed with 2025.
+    """
+    return "$v_all_periods"
+
+
+def _indicator_ok(column: str) -> str:
+    """An indicator is in scope when it serves a principle in scope (every one when all principles are).
+
+    ``$v_indicators`` is read from the run's own framework (its weights), see :func:`_query`.
+    """
+    return f"($v_all_principles OR list_contains($v_indicators::VARCHAR[], {column}))"
+
+
+def _indicators_in_scope(store: Store, viewer: Viewer, run_id: int | None) -> list[str]:
+    """Indicators with a weight on one of the viewer's principles, in the framework of ``run_id``."""
+    if viewer.principles is None or run_id is None:
+        return []
+    frame = store.query("SELECT framework FROM score_runs WHERE id = ?", [run_id])
+    if frame.is_empty():
+        return []
+    allowed = set(viewer.principles)
+    indicators = json.loads(frame.item()).get("indicators", [])
+    return sorted(i["code"] for i in indicators if allowed & set(i.get("weights") or {}))
+
+
 def _query(store: Store, viewer: Viewer, sql: str, **params: Any) -> pl.DataFrame:
     """Run ``sql`` with the viewer's scope parameters (only those the statement uses)."""
     if "run" in params and viewer.pinned_run is not None:
         params["run"] = viewer.pinned_run  # a pinned link reads its run, whatever a page asks for
+    names = set(_PARAM.findall(sql))
     available = {**_scope_params(viewer), **params}
-    used = {name: available[name] for name in set(_PARAM.findall(sql))}
+    if "v_indicators" in names:
+        available["v_indicators"] = _indicators_in_scope(store, viewer, params.get("run"))
+    used = {name: available[name] for name in names}
     return store.query(sql, used)
 
 
@@ -218,7 +251,7 @@ def network_summary(store: Store, viewer: Viewer, run_id: int, period: str) -> d
                      AND {_period_ok("period")}),
         reached AS (SELECT org_code, value FROM score_indicators
                     WHERE run_id = $run AND period = $period AND indicator_code = 'R01'
-                      AND {_aggregable("org_code")} AND {_period_ok("period")})
+                      AND {_aggregable("org_code")} AND {_period_ok("period")} AND {_indicator_ok("indicator_code")})
         SELECT (SELECT count(*) FROM orgs) AS organisations,
                (SELECT count(*) FROM scored) AS reporting,
                (SELECT count(score) FROM scored) AS scored,
@@ -360,6 +393,7 @@ def region_indicator(
         FROM score_indicators v JOIN organizations g ON g.code = v.org_code
         WHERE v.run_id = $run AND v.period = $period AND v.indicator_code = $indicator
           AND g.region IS NOT NULL AND {_aggregable("v.org_code")} AND {_period_ok("v.period")}
+          AND {_indicator_ok("v.indicator_code")}
         GROUP BY g.region HAVING count(*) >= $v_min ORDER BY g.region
         """,
         run=run_id,
@@ -509,7 +543,7 @@ def org_indicators(store: Store, viewer: Viewer, run_id: int, org_code: str, per
         SELECT indicator_code, value, n_values, method, transformed, normalised, robust_z, flagged
         FROM score_indicators
         WHERE run_id = $run AND org_code = $org AND period = $period AND {_visible("org_code")}
-          AND {_period_ok("period")}
+          AND {_period_ok("period")} AND {_indicator_ok("indicator_code")}
         ORDER BY indicator_code
         """,
         run=run_id,
@@ -527,8 +561,9 @@ def org_trends(store: Store, viewer: Viewer, run_id: int, org_code: str) -> pl.D
         SELECT principle, indicator_code, last_period, n_periods, slope, trend, persistence, current_run,
                sustained, progress
         FROM score_trends
-        WHERE run_id = $run AND org_code = $org AND {_visible("org_code")}
-          AND (indicator_code IS NOT NULL OR {_principle_ok("principle")})
+        WHERE run_id = $run AND org_code = $org AND {_visible("org_code")} AND {_trends_ok()}
+          AND CASE WHEN indicator_code IS NULL THEN {_principle_ok("principle")}
+                   ELSE {_indicator_ok("indicator_code")} END
         ORDER BY indicator_code NULLS FIRST, principle NULLS LAST
         """,
         run=run_id,
@@ -553,9 +588,14 @@ def method_card(
     if not allowed:
         return None
     try:
-        return load_card(store, viewer.pinned_run or run_id, org_code, period, principle, lang)
+        card = load_card(store, viewer.pinned_run or run_id, org_code, period, principle, lang)
     except CardNotFound:
         return None
+    if viewer.periods is not None and card.trend is not None:  # a trend spans periods beyond the scope
+        import dataclasses
+
+        card = dataclasses.replace(card, trend=None)
+    return card
 
 
 # -- comparisons -----------------------------------------------------------------------------
@@ -608,7 +648,7 @@ def indicator_values(
         f"""
         SELECT org_code, indicator_code, value, normalised, flagged FROM score_indicators
         WHERE run_id = $run AND period = $period AND list_contains($orgs::VARCHAR[], org_code)
-          AND {_visible("org_code")} AND {_period_ok("period")}
+          AND {_visible("org_code")} AND {_period_ok("period")} AND {_indicator_ok("indicator_code")}
         ORDER BY indicator_code, org_code
         """,
         run=run_id,
@@ -628,6 +668,7 @@ def group_indicators(store: Store, viewer: Viewer, run_id: int, period: str, by:
                median(v.normalised) AS median_normalised
         FROM m JOIN score_indicators v ON v.org_code = m.org_code
         WHERE v.run_id = $run AND v.period = $period AND {_period_ok("v.period")}
+          AND {_indicator_ok("v.indicator_code")}
         GROUP BY m.group_value, v.indicator_code HAVING count(*) >= $v_min
         ORDER BY v.indicator_code, m.group_value
         """,
@@ -679,7 +720,7 @@ def indicator_series(
             f"""
             SELECT period, value, normalised, flagged FROM score_indicators
             WHERE run_id = $run AND org_code = $org AND indicator_code = $indicator
-              AND {_visible("org_code")} AND {_period_ok("period")}
+              AND {_visible("org_code")} AND {_period_ok("period")} AND {_indicator_ok("indicator_code")}
             ORDER BY period
             """,
             run=run_id,
@@ -694,7 +735,7 @@ def indicator_series(
                quantile_cont(value, 0.75) AS q3, sum(value) AS total
         FROM score_indicators
         WHERE run_id = $run AND indicator_code = $indicator AND {_aggregable("org_code")}
-          AND {_period_ok("period")}
+          AND {_period_ok("period")} AND {_indicator_ok("indicator_code")}
         GROUP BY period HAVING count(*) >= $v_min ORDER BY period
         """,
         run=run_id,
@@ -717,7 +758,7 @@ def trend_summary(store: Store, viewer: Viewer, run_id: int) -> pl.DataFrame:
                median(persistence) AS median_persistence
         FROM score_trends
         WHERE run_id = $run AND indicator_code IS NULL AND {_aggregable("org_code")}
-          AND {_principle_ok("principle")}
+          AND {_principle_ok("principle")} AND {_trends_ok()}
         GROUP BY principle HAVING count(*) >= $v_min
         ORDER BY principle NULLS LAST
         """,
@@ -735,7 +776,7 @@ def trend_rows(store: Store, viewer: Viewer, run_id: int, lang: str, principle: 
                t.persistence, t.current_run, t.sustained
         FROM score_trends t JOIN organizations g ON g.code = t.org_code
         WHERE t.run_id = $run AND t.indicator_code IS NULL AND t.principle IS NOT DISTINCT FROM $principle
-          AND {_visible("t.org_code")} AND {_principle_ok("t.principle")}
+          AND {_visible("t.org_code")} AND {_principle_ok("t.principle")} AND {_trends_ok()}
         ORDER BY t.slope DESC NULLS LAST, t.org_code
         """,
         run=run_id,
@@ -754,7 +795,7 @@ def target_progress(
         SELECT t.org_code, {_name(lang)} AS name, t.indicator_code, t.last_period, t.n_periods, t.progress
         FROM score_trends t JOIN organizations g ON g.code = t.org_code
         WHERE t.run_id = $run AND t.progress IS NOT NULL AND {_visible("t.org_code")}
-          AND ($org IS NULL OR t.org_code = $org)
+          AND ($org IS NULL OR t.org_code = $org) AND {_indicator_ok("t.indicator_code")} AND {_trends_ok()}
         ORDER BY t.indicator_code, t.progress DESC, t.org_code
         """,
         run=run_id,
@@ -897,7 +938,7 @@ def current_values(store: Store, viewer: Viewer, keys: pl.DataFrame) -> pl.DataF
     sql = f"""
         SELECT k.*, o.value AS current_value, o.submission_id AS current_submission, o.valid_from
         FROM upload_keys k JOIN observations_current o ON {match}
-        WHERE {_visible("o.org_code")}
+        WHERE {_visible("o.org_code")} AND {_period_ok("o.period")}
     """
     params = {**_scope_params(viewer)}
     used = {name: params[name] for name in set(_PARAM.findall(sql))}
