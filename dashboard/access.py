@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import streamlit as st
@@ -51,12 +51,20 @@ class Identity:
     account: Account | None = None
     link_token: str | None = None
     link_label: str | None = None
+    #: The account session's times (``st.session_state[AUTH_KEY]``, the same dict the reruns update).
+    session: dict | None = field(default=None, compare=False, repr=False)
 
     def still_valid(self, store: Store) -> bool:
-        """Checked again at download time (a deferred download runs after the page did)."""
+        """Checked again at download time (a deferred download runs after the page did).
+
+        A click on a download is not a rerun: a session that went idle, grew too old or was signed
+        out since the page was drawn must not get its data either.
+        """
         if self.link_token is not None:
             return links.check_token(store, self.link_token).ok
         if self.account is not None:
+            if self.session is not None and session_over(self.session, settings()):
+                return False
             current = accounts.get_account(store, self.account.id)
             return current is not None and accounts.usable(current) and current.role == self.account.role
         return False
@@ -64,6 +72,16 @@ class Identity:
 
 def settings() -> AccessSettings:
     return AccessSettings.from_env()
+
+
+def session_over(auth: dict, cfg: AccessSettings) -> bool:
+    """An account session ended (signed out or expired), idle too long, or open too long in all."""
+    now = utc_now()
+    return (
+        bool(auth.get("ended"))
+        or now - auth["last_seen"] > timedelta(minutes=cfg.session_idle_minutes)
+        or now - auth["signed_in_at"] > timedelta(hours=cfg.session_max_hours)
+    )
 
 
 # -- funder links ----------------------------------------------------------------------------
@@ -111,12 +129,13 @@ def _account_identity(store: Store, cfg: AccessSettings) -> Identity | str | Non
     too_old = now - auth["signed_in_at"] > timedelta(hours=cfg.session_max_hours)
     account = accounts.get_account(store, auth["account_id"])
     if idle or too_old or account is None or not accounts.usable(account):
+        auth["ended"] = True  # downloads drawn during this session check it (Identity.still_valid)
         st.session_state.pop(AUTH_KEY, None)
         actor = account.actor if account else f"account:{auth['account_id']}"
         record(store, actor, "session_expired", detail={"idle": idle, "too_old": too_old})
         return "expired"
     auth["last_seen"] = now
-    return Identity(viewer=account.viewer(), account=account)
+    return Identity(viewer=account.viewer(), account=account, session=auth)
 
 
 def _start_account_session(account: Account) -> None:
@@ -128,6 +147,8 @@ def _start_account_session(account: Account) -> None:
 def sign_out(store: Store, identity: Identity) -> None:
     if identity.account is not None:
         record(store, identity.account.actor, "sign_out")
+    if identity.session is not None:
+        identity.session["ended"] = True
     st.session_state.pop(AUTH_KEY, None)
     oidc.logout()
 
@@ -221,7 +242,9 @@ def identify(store: Store, lang: str, tr: Callable[..., str]) -> Identity:
         signed = oidc.current_account(store)
         if signed is not None and signed.ok:
             _start_account_session(signed.account)
-            return Identity(viewer=signed.account.viewer(), account=signed.account)
+            return Identity(
+                viewer=signed.account.viewer(), account=signed.account, session=st.session_state.get(AUTH_KEY)
+            )
         if signed is not None:
             st.session_state[NOTICE_KEY] = "oidc_refused"
     _sign_in_form(store, lang, tr, cfg)

@@ -159,6 +159,23 @@ class PageContext:
         return [p.code for p in self.framework.principles if allowed is None or p.code in allowed]
 
     @property
+    def indicator_codes(self) -> list[str]:
+        """The run's indicators this viewer may see: all, or those serving a principle in scope
+        (``store.views`` applies the same rule in SQL; this keeps pickers to what has data)."""
+        allowed = self.viewer.principles
+        return [
+            i.code for i in self.framework.indicators if allowed is None or set(i.weights) & set(allowed)
+        ]
+
+    def weights_text(self, indicator_code: str) -> str:
+        """``P2 0,60 · P5 0,40``: the indicator's weights on the principles in scope."""
+        indicator = self.framework.indicator_by_code.get(indicator_code)
+        if indicator is None:
+            return ""
+        shown = self.principle_codes
+        return " · ".join(f"{p} {self.num(w, 2)}" for p, w in indicator.weights.items() if p in shown)
+
+    @property
     def series_codes(self) -> list[str | None]:
         """The composite (None, only when every principle is in scope), then the principles."""
         return ([None] if self.viewer.principles is None else []) + self.principle_codes

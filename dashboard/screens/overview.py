@@ -203,7 +203,9 @@ def _map_measure(ctx: PageContext) -> tuple[str, str | None]:
     )
     if kind == "principle":
         return "principle", ui.principle_select(ctx, key="map_principle")
-    options = [i.code for i in ctx.framework.indicators]
+    options = ctx.indicator_codes
+    if not options:
+        return "principle", ui.principle_select(ctx, key="map_principle")
     ui.remember("map_indicator", options)
     return "indicator", st.selectbox(
         ctx.t("common.indicator"),

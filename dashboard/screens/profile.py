@@ -184,7 +184,8 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
     values = ctx.q(views.org_indicators, ctx.run_id, org_code, period)
     fw = ctx.framework
     reported = set(values["indicator_code"].to_list())
-    missing = [c for c in fw.required_indicators if c not in reported]
+    in_scope = set(ctx.indicator_codes)
+    missing = [c for c in fw.required_indicators if c not in reported and c in in_scope]
     if values.is_empty():
         ui.empty(ctx, "profile.no_values", period=period)
     else:
@@ -192,14 +193,7 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
             name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
             unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
             normalised_100=pl.col("normalised") * 100,
-            weights=pl.col("indicator_code").map_elements(
-                lambda c: (
-                    " · ".join(f"{p} {ctx.num(w, 2)}" for p, w in fw.indicator_by_code[c].weights.items())
-                    if c in fw.indicator_by_code
-                    else ""
-                ),
-                return_dtype=pl.String,
-            ),
+            weights=pl.col("indicator_code").map_elements(ctx.weights_text, return_dtype=pl.String),
         )
         ui.table(
             ctx,

@@ -189,10 +189,14 @@ def _indicator_series(
 
 
 def _follow_up(ctx: PageContext, org: str | None) -> None:
+    # A link for some principles only shows the follow-up indicators serving one of them.
+    follow_up = [c for c in FOLLOW_UP if c in ctx.indicator_codes or c not in ctx.framework.indicator_by_code]
+    if not follow_up:
+        return
     st.subheader(ctx.t("sustainability.follow_up_title"))
     st.caption(ctx.t("sustainability.follow_up_caption"))
-    cols = st.columns(len(FOLLOW_UP))
-    for col, code in zip(cols, FOLLOW_UP, strict=True):
+    cols = st.columns(len(follow_up))
+    for col, code in zip(cols, follow_up, strict=True):
         with col:
             if code not in ctx.framework.indicator_by_code:
                 ui.empty(ctx, "sustainability.no_indicator", code=code, name=code)
@@ -262,8 +266,11 @@ def render(ctx: PageContext) -> None:
     _principle_series(ctx, org)
     if org is not None:
         _badges(ctx, org)
+    options = ctx.indicator_codes
+    if not options:
+        _progress(ctx, org)
+        return
     st.subheader(ctx.t("sustainability.indicator_title"))
-    options = [i.code for i in ctx.framework.indicators]
     ui.remember("sust_indicator", options)
     code = st.selectbox(
         ctx.t("common.indicator"),
