@@ -262,13 +262,19 @@ def render(ctx: PageContext) -> None:
         ui.empty(ctx, "common.no_run")
         return
     org = _who(ctx)
-    _trend_counts(ctx)
+    # Trends and persistence span every period of the run: a link limited to some periods gets none.
+    trends = ctx.viewer.periods is None
+    if trends:
+        _trend_counts(ctx)
+    else:
+        ui.empty(ctx, "sustainability.trends_out_of_scope")
     _principle_series(ctx, org)
-    if org is not None:
+    if org is not None and trends:
         _badges(ctx, org)
     options = ctx.indicator_codes
     if not options:
-        _progress(ctx, org)
+        if trends:
+            _progress(ctx, org)
         return
     st.subheader(ctx.t("sustainability.indicator_title"))
     ui.remember("sust_indicator", options)
@@ -280,7 +286,8 @@ def render(ctx: PageContext) -> None:
     )
     _indicator_series(ctx, org, code, key="sust_indicator_chart")
     _follow_up(ctx, org)
-    _progress(ctx, org)
+    if trends:
+        _progress(ctx, org)
 
 
 if __name__ == "__main__":
