@@ -110,8 +110,12 @@ def test_a_funder_link_shows_only_its_scope(browser, access_app) -> None:
                 assert any(code in text for code in SCOPE), key
         # A real download: the ranking behind the chart of the compare page.
         page.get_by_text(tr("common.data_behind_chart")).first.click()
-        with page.expect_download() as info:
-            page.get_by_role("button", name=tr("common.download_csv")).first.click()
+        wait_until_idle(page)
+        button = page.get_by_role("button", name=tr("common.download_csv")).first
+        expect(button).to_be_visible()
+        expect(button).to_be_enabled()
+        with page.expect_download(timeout=120_000) as info:  # produced at click time, after the link check
+            button.click()
         data = Path(info.value.path()).read_bytes().decode("utf-8-sig")
         assert info.value.suggested_filename.startswith("athar_ranking_")
         rows = list(csv.reader(io.StringIO(data), delimiter=";"))
