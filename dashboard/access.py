@@ -104,8 +104,7 @@ def _link_identity(store: Store, token: str) -> Identity | str:
     check = links.check_token(store, token)
     if not check.ok:
         return check.status
-    label = store.scalar("SELECT label FROM share_links WHERE id = ?", [check.scope.link_id])
-    return Identity(viewer=check.viewer(), link_token=token, link_label=label)
+    return Identity(viewer=check.viewer(), link_token=token, link_label=check.label)
 
 
 def record_page_view(store: Store, identity: Identity, page: str) -> None:

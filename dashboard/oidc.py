@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
-from store import accounts
+from store import accounts, audit
 from store.accounts import SignIn
 from store.db import Store
 from store.settings import AccessSettings
@@ -79,7 +79,8 @@ def _complete(provider: Mapping[str, Any]) -> bool:
 def _provider(section: Mapping[str, Any]) -> str | None:
     """The provider name ``st.login`` is given (``default``: keys in ``[auth]`` itself), or None."""
     named = [
-        name for name, value in section.items()
+        name
+        for name, value in section.items()
         if isinstance(value, Mapping) and "_" not in name and _complete(value)  # Streamlit refuses "_"
     ]
     wanted = os.environ.get(PROVIDER_ENV, "").strip()
@@ -202,8 +203,11 @@ def current_account(store: Store) -> SignIn | None:
         return remembered[1]
     _, subject, email, _ = key
     if "email_verified" in user and not _verified(user["email_verified"]):
-        accounts.record(
-            store, f"oidc:{(email or subject or '?')[:120]}", "sign_in_failed", outcome="refused",
+        audit.record(
+            store,
+            f"oidc:{(email or subject or '?')[:120]}",
+            "sign_in_failed",
+            outcome="refused",
             detail={"reason": "email_unverified", "via": "oidc"},
         )
         result = SignIn(None, "email_unverified")

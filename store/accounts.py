@@ -19,7 +19,7 @@ import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from store.audit import record_in
+from store.audit import record, record_in
 from store.db import Store, utc_now
 from store.settings import AccessSettings, demo_mode
 from store.viewer import Viewer
@@ -428,10 +428,6 @@ def _verify(digest: str, password: str) -> bool:
         return False
 
 
-def record(store: Store, actor: str, action: str, **kwargs: object) -> None:
-    store.write(lambda cur: record_in(cur, actor, action, **kwargs))
-
-
 # -- first start and demo --------------------------------------------------------------------
 def ensure_first_steering(store: Store, *, created_by: str = "system:first-start") -> tuple[str, str] | None:
     """Create the first steering account when there is none; returns (username, password) once.
@@ -459,29 +455,24 @@ def ensure_demo_accounts(store: Store) -> int:
     digest = HASHER.hash(DEMO_PASSWORD)
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
-        existing = {row[0] for row in cur.execute("SELECT username FROM accounts").fetchall()}
-        wanted = [(DEMO_STEERING, "steering", None, "Comité de pilotage (démo)")]
-        wanted += [
-            (code.lower(), "member", code, name)
-            for code, name in cur.execute("SELECT code, name_fr FROM organizations ORDER BY code").fetchall()
-        ]
-        created = 0
-        for username, role, org, name in wanted:
-            if username in existing or not USERNAME.match(username):
-                continue
-            _insert(
-                cur,
-                username=username,
-                role=role,
-                org_code=org,
-                password=None,
-                display_name=name,
-                email=None,
-                created_by="system:demo",
-                demo=True,
-                password_hash=digest,
-            )
-            created += 1
-        return created
+        # One statement for the whole registry; a name already taken (or not a valid user name) is skipped.
+        created = cur.execute(
+            """
+            INSERT INTO accounts (username, display_name, role, org_code, password_hash, demo,
+                                  password_changed_at, created_at, created_by)
+            SELECT username, display_name, role, org_code, $hash, TRUE, $now, $now, 'system:demo'
+            FROM (
+                SELECT $steering AS username, 'Comité de pilotage (démo)' AS display_name,
+                       'steering' AS role, NULL::VARCHAR AS org_code
+                UNION ALL
+                SELECT lower(code), name_fr, 'member', code FROM organizations
+            ) AS wanted
+            WHERE regexp_full_match(username, $pattern)
+              AND username NOT IN (SELECT username FROM accounts)
+            RETURNING id
+            """,
+            {"hash": digest, "now": utc_now(), "steering": DEMO_STEERING, "pattern": USERNAME.pattern[1:-1]},
+        ).fetchall()
+        return len(created)
 
     return store.write(work)

@@ -48,6 +48,7 @@ class LinkError(ValueError):
 class LinkCheck:
     status: Status
     scope: LinkScope | None = None
+    label: str | None = None  # the steering committee's name for the link (shown to the funder)
 
     @property
     def ok(self) -> bool:
@@ -203,37 +204,21 @@ def rotate_link(store: Store, link_id: int, *, actor: str) -> tuple[int, str]:
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         now = utc_now()
         row = cur.execute(
-            "SELECT label, org_codes, principles, periods, pages, run_id, expires_at FROM share_links "
-            "WHERE id = ? AND revoked_at IS NULL",
-            [link_id],
+            "SELECT expires_at FROM share_links WHERE id = ? AND revoked_at IS NULL", [link_id]
         ).fetchall()
-        if not row:
-            raise LinkError("not_active")
-        label, orgs, principles, periods, pages, run_id, expires_at = row[0]
-        if expires_at <= now:
+        if not row or row[0][0] <= now:
             raise LinkError("not_active")
         cur.execute(
             "UPDATE share_links SET revoked_at = ?, revoked_by = ? WHERE id = ?", [now, actor, link_id]
         )
-        new_id = cur.execute(
+        new_id = cur.execute(  # the same scope and expiry, a new token
             """
             INSERT INTO share_links (token_sha256, label, org_codes, principles, periods, pages, run_id,
                                      created_at, created_by, expires_at, replaces)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            SELECT ?, label, org_codes, principles, periods, pages, run_id, ?, ?, expires_at, id
+            FROM share_links WHERE id = ? RETURNING id
             """,
-            [
-                token_digest(token),
-                label,
-                orgs,
-                principles,
-                periods,
-                pages,
-                run_id,
-                now,
-                actor,
-                expires_at,
-                link_id,
-            ],
+            [token_digest(token), now, actor, link_id],
         ).fetchall()[0][0]
         record_in(cur, actor, "link_rotated", target=f"link:{link_id}", detail={"new_link": new_id})
         return new_id
@@ -253,13 +238,13 @@ def check_token(store: Store, token: str | None, *, now: datetime | None = None)
     digest = token_digest(token)
     with store.cursor() as cur:
         rows = cur.execute(
-            "SELECT id, token_sha256, org_codes, principles, periods, pages, run_id, expires_at, revoked_at "
-            "FROM share_links WHERE token_sha256 = ?",
+            "SELECT id, token_sha256, org_codes, principles, periods, pages, run_id, expires_at, revoked_at, "
+            "label FROM share_links WHERE token_sha256 = ?",
             [digest],
         ).fetchall()
     if not rows or not hmac.compare_digest(rows[0][1], digest):
         return LinkCheck("unknown")
-    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at = rows[0]
+    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at, label = rows[0]
     if revoked_at is not None:
         return LinkCheck("revoked")
     if expires_at <= (now or utc_now()):
@@ -276,6 +261,7 @@ def check_token(store: Store, token: str | None, *, now: datetime | None = None)
             run_id=run_id,
             expires_at=expires_at,
         ),
+        label,
     )
 
 
