@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from i18n import LANGUAGES, normalise_language, t
+from i18n import LANGUAGES, catalogue, normalise_language, t
+from ingest import prefetch
 from ingest.issues import render_report
-from ingest.orgs import read_org_file
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
 from metrics.framework import Framework, FrameworkError
 from store.db import open_store
@@ -113,25 +113,36 @@ def _read(path: Path, lang: str) -> bytes:
         raise UsageError(t("cli.file_not_found", lang, path=path)) from None
 
 
+def _read_submission(path: Path, lang: str) -> prefetch.ReadAhead:
+    """A submitted file: its bytes and, when it was read ahead (``ingest.prefetch``), their SHA-256
+    and maybe its table."""
+    return prefetch.take(path) or prefetch.ReadAhead(_read(path, lang), None)
+
+
 def _check(args: argparse.Namespace, framework: Framework) -> int:
     store = open_store(args.db) if args.db else None
-    results = [
-        check_file(_read(p, args.lang), p.name, framework=framework, store=store, member_org=args.org)[0]
-        for p in args.files
-    ]
+    results = []
+    for path in args.files:
+        ahead = _read_submission(path, args.lang)
+        results.append(check_file(ahead.data, path.name, framework=framework, store=store, member_org=args.org,
+                                  content_sha256=ahead.content_sha256, raw=ahead.table, limits=ahead.limits)[0])
     if store is None and not args.json:
         print(t("cli.orgs_not_checked", args.lang), file=sys.stderr)
     return _report(results, args)
 
 
 def _load(args: argparse.Namespace, framework: Framework) -> int:
-    payloads = [(p, _read(p, args.lang)) for p in args.files]
+    catalogue(args.lang)  # the report's messages are loaded while the first file is still being read
+    payloads = [(p, _read_submission(p, args.lang)) for p in args.files]
     store = open_store(args.db)
-    results = [
-        load_file(store, data, p.name, framework=framework, member_org=args.org, uploaded_by=args.uploaded_by,
-                  dry_run=args.dry_run)
-        for p, data in payloads
-    ]
+    results = []
+    while payloads:  # each file's table is let go once it is loaded
+        path, ahead = payloads.pop(0)
+        results.append(
+            load_file(store, ahead.data, path.name, framework=framework, member_org=args.org,
+                      uploaded_by=args.uploaded_by, dry_run=args.dry_run, content_sha256=ahead.content_sha256,
+                      raw=ahead.table, limits=ahead.limits)
+        )
     return _report(results, args)
 
 
@@ -164,6 +175,8 @@ def print_result(result: FileResult, lang: str, out=sys.stdout) -> None:
 
 
 def _orgs(args: argparse.Namespace, framework: Framework) -> int:
+    from ingest.orgs import read_org_file
+
     data = _read(args.file, args.lang)
     parsed = read_org_file(data, args.file.name, framework)
     if parsed.has_errors:
@@ -202,6 +215,8 @@ def _rebuild(args: argparse.Namespace, framework: Framework) -> int:
 
 def _demo(args: argparse.Namespace, framework: Framework) -> int:
     """Register the demo organisations and load every demo file, in order, through ``load_file``."""
+    from ingest.orgs import read_org_file
+
     store = open_store(args.db)
     parsed = read_org_file((DEMO_DIR / "organizations.csv").read_bytes(), "organizations.csv", framework)
     if parsed.has_errors:

@@ -58,31 +58,30 @@ def parse_numbers(values: pl.Series) -> pl.DataFrame:
     ``problem`` (null, ``not_a_number``, ``mixed_digits`` or ``ambiguous_number``). Empty cells
     give a null number and no problem (emptiness is checked elsewhere).
     """
+    plain = plain_numbers(values)
+    return plain if plain is not None else _parse_numbers_general(pl.DataFrame({"raw": values.cast(pl.String)}))
+
+
+def plain_numbers(values: pl.Series) -> pl.DataFrame | None:
+    """``parse_numbers`` for the common machine-written file, where every value is written with
+    ASCII digits and a point decimal or none (and so is no yes/no word either); None otherwise."""
     frame = pl.DataFrame({"raw": values.cast(pl.String)})
     raw = pl.col("raw")
-    present = raw.is_not_null() & (raw != "")
-    # Fast path: the common machine-written file (ASCII digits, a point decimal or none). Cheap
-    # checks only: the cast, one character-class scan, and where the point stands.
-    typed = frame.with_columns(number=raw.cast(pl.Float64, strict=False))
+    # Cheap checks only, side by side: the cast, one character-class scan, and where the point
+    # stands (a value without a point is never ambiguous). Empty cells cast to null, as they must.
+    typed = frame.with_columns(number=raw.cast(pl.Float64, strict=False), odd=raw.str.contains(r"[^0-9.\-]"))
     number = pl.col("number")
     plain = typed.select(
-        all_plain=((number.is_not_null() & ~raw.str.contains(r"[^0-9.\-]")) | ~present).all(),
-        has_point=raw.str.contains(".", literal=True).any(),
+        all_plain=((number.is_not_null() & ~pl.col("odd")) | raw.is_null() | (raw.str.len_bytes() == 0)).all(),
+        # A point is ambiguous only in 1.250-like values; if there are any, the file must also
+        # have values whose point can only be decimal.
+        ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
     ).row(0, named=True)
-    if plain["all_plain"]:
-        unambiguous = not plain["has_point"]
-        if not unambiguous:
-            # A point is ambiguous only in 1.250-like values; if there are any, the file must
-            # also have values whose point can only be decimal.
-            ambiguous = typed.select(raw.str.contains(_AMBIGUOUS_DOT).any()).item()
-            unambiguous = not ambiguous or typed.select(raw.str.contains(_DOT_DECIMAL_EVIDENCE).any()).item()
-        if unambiguous:
-            return typed.select(
-                number=pl.when(present).then(number),
-                percent=pl.lit(False),
-                problem=pl.lit(None, pl.String),
-            )
-    return _parse_numbers_general(frame)
+    if plain["all_plain"] and (
+        not plain["ambiguous"] or typed.select(raw.str.contains(_DOT_DECIMAL_EVIDENCE).any()).item()
+    ):
+        return typed.select(number, percent=pl.lit(False), problem=pl.lit(None, pl.String))
+    return None
 
 
 def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:

@@ -7,8 +7,8 @@ what the demo shows is what members get.
 from __future__ import annotations
 
 import hashlib
-import os
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import polars as pl
 
 from i18n import t, tn
 from ingest.issues import empty_issues, render_report
-from ingest.read import RawTable, read_table
+from ingest.read import Limits, RawTable, read_table
 from ingest.validate import Validation, ValidationContext, validate_table
 from metrics.framework import Framework
 from store.db import Store
@@ -26,23 +26,9 @@ from store.submissions import (
     commit_submission,
     find_received,
     keep_raw_bytes,
+    raw_path,
     submissions_to_replay,
 )
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Upload limits; set ATHAR_MAX_UPLOAD_MB / ATHAR_MAX_ROWS to change them."""
-
-    max_bytes: int = field(default_factory=lambda: _env_int("ATHAR_MAX_UPLOAD_MB", 100) * 2**20)
-    max_rows: int = field(default_factory=lambda: _env_int("ATHAR_MAX_ROWS", 2_000_000))
 
 
 @dataclass(frozen=True)
@@ -131,10 +117,12 @@ def validate_bytes(
     member_org: str | None = None,
     today: date | None = None,
     limits: Limits | None = None,
+    raw: RawTable | None = None,
 ) -> tuple[RawTable, Validation]:
-    """Read and validate without touching any database."""
-    limits = limits or Limits()
-    raw = read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+    """Read and validate without touching any database (``raw``: ``data`` already read with ``limits``)."""
+    if raw is None:
+        limits = limits or Limits()
+        raw = read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
     ctx = ValidationContext(framework=framework, known_orgs=known_orgs, member_org=member_org, today=today)
     return raw, validate_table(raw.frame, raw.headers, raw.issues, ctx)
 
@@ -149,11 +137,13 @@ def check_file(
     today: date | None = None,
     limits: Limits | None = None,
     content_sha256: str | None = None,
+    raw: RawTable | None = None,
 ) -> tuple[FileResult, Validation]:
     """Validate only. With a store, organisations are checked against its registry."""
     known = org_codes(store) if store is not None else None
     raw, validation = validate_bytes(
-        data, file_name, framework=framework, known_orgs=known, member_org=member_org, today=today, limits=limits
+        data, file_name, framework=framework, known_orgs=known, member_org=member_org, today=today, limits=limits,
+        raw=raw,
     )
     result = FileResult(
         file_name=file_name,
@@ -184,29 +174,34 @@ def load_file(
     dry_run: bool = False,
     today: date | None = None,
     limits: Limits | None = None,
+    content_sha256: str | None = None,
+    raw: RawTable | None = None,
 ) -> FileResult:
-    """Validate and, when there is no error, commit in one transaction. Never half-writes."""
-    digest = sha256_hex(data)
+    """Validate and, when there is no error, commit in one transaction. Never half-writes.
+
+    A caller that has already hashed ``data`` passes ``content_sha256``, and one that has already
+    read it (with ``limits``) passes the table as ``raw``."""
+    digest = content_sha256 or sha256_hex(data)
     if not dry_run:
         received = find_received(store, digest, member_org)
         if received is not None:
             return _already_received(file_name, digest, received)
     checked, validation = check_file(
         data, file_name, framework=framework, store=store, member_org=member_org, today=today, limits=limits,
-        content_sha256=digest,
+        content_sha256=digest, raw=raw,
     )
     if checked.status == "rejected" or dry_run:
         return FileResult(**{**checked.__dict__, "dry_run": dry_run})
     rows = validation.rows
+    orgs = (list(validation.org_codes) if validation.org_codes is not None
+            else rows.get_column("org_code").unique().drop_nulls().to_list())
     submission_org = member_org
     if submission_org is None:
-        orgs = rows["org_code"].unique()
-        submission_org = orgs[0] if orgs.len() == 1 else None
+        submission_org = orgs[0] if len(orgs) == 1 else None
         received = find_received(store, digest, submission_org)
         if received is not None:
             return _already_received(file_name, digest, received)
     sync_framework(store, framework)
-    raw_path = keep_raw_bytes(store, data, digest)
     meta = SubmissionMeta(
         file_name=file_name,
         content_sha256=digest,
@@ -218,7 +213,12 @@ def load_file(
         framework_hash=framework.content_hash,
         report=validation.issues.to_dicts(),
     )
-    outcome = commit_submission(store, rows, meta, raw_path)
+    # The raw bytes are written while the rows are inserted, and before the transaction commits.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        kept = pool.submit(keep_raw_bytes, store, data, digest)
+        outcome = commit_submission(store, rows, meta, raw_path(store, digest), org_codes=orgs,
+                                    before_commit=kept.result)
+    kept.result()
     if outcome.already_received:
         return _already_received(file_name, digest, outcome.submission_id)
     return FileResult(

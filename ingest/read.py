@@ -32,9 +32,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -106,6 +107,21 @@ class RawTable:
     delimiter: str | None  # None for xlsx
     sheet: str | None  # xlsx sheet used
     issues: pl.DataFrame  # ISSUE_SCHEMA
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upload limits; set ATHAR_MAX_UPLOAD_MB / ATHAR_MAX_ROWS to change them."""
+
+    max_bytes: int = field(default_factory=lambda: _env_int("ATHAR_MAX_UPLOAD_MB", 100) * 2**20)
+    max_rows: int = field(default_factory=lambda: _env_int("ATHAR_MAX_ROWS", 2_000_000))
 
 
 def read_table(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from ingest.columns import (
@@ -23,7 +24,7 @@ from ingest.columns import (
     match_header,
 )
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
-from ingest.normalise import parse_numbers, parse_periods, period_status, undo_double_encoding
+from ingest.normalise import parse_numbers, parse_periods, period_status, plain_numbers, undo_double_encoding
 from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
 
 #: Stored exactly as written (no trimming): what a member typed is evidence.
@@ -63,6 +64,7 @@ class Validation:
     rows: pl.DataFrame  # CLEAN_SCHEMA; meaningful only when there is no error
     issues: pl.DataFrame  # ISSUE_SCHEMA
     skipped_rows: int  # template rows left without a value
+    org_codes: tuple[str, ...] | None = None  # the organisations of ``rows`` (None: not worked out)
 
     @property
     def has_errors(self) -> bool:
@@ -85,20 +87,26 @@ def validate_table(
     issues = [read_issues, header_issues]
     if (header_issues["severity"] == "error").any() or (read_issues["severity"] == "error").any() and frame.is_empty():
         return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat(issues), 0)
+    # One chunk per column, copied once here: the parser hands over dozens, every kernel below
+    # would run per chunk, and a column built with other chunks makes Polars realign (copy) the
+    # whole table at some later step anyway.
+    frame = frame.rechunk()
     shifted = read_issues.filter(pl.col("code") == "wrong_cell_count")["line"]
     table = _canonical_table(frame, layout, ctx)
     if shifted.len():
         table = table.filter(~pl.col("__line").is_in(shifted.implode()))
-    untouched = table.select(
-        pl.col("value").is_null()
-        & pl.col("notes").is_null()
-        & pl.col("source").is_null()
-        & pl.all_horizontal(pl.col(b).is_null() for b in BREAKDOWN_COLUMNS)
-    ).to_series()
-    skipped = int(untouched.sum())
-    if skipped:
-        table = table.filter(~untouched)
-    table, row_issues = _check_rows(table, layout, ctx, today)
+    skipped = 0
+    if table.get_column("value").null_count():  # an untouched template row has no value
+        untouched = table.select(
+            pl.col("value").is_null()
+            & pl.col("notes").is_null()
+            & pl.col("source").is_null()
+            & pl.all_horizontal(pl.col(b).is_null() for b in BREAKDOWN_COLUMNS)
+        ).to_series()
+        skipped = int(untouched.sum())
+        if skipped:
+            table = table.filter(~untouched)
+    table, row_issues, org_codes = _check_rows(table, layout, ctx, today)
     issues.append(row_issues)
     report = _concat(issues)
     clean = table.select(
@@ -115,7 +123,7 @@ def validate_table(
         "source",
         "notes",
     )
-    return Validation(clean.cast(CLEAN_SCHEMA), report, skipped)
+    return Validation(clean.cast(CLEAN_SCHEMA), report, skipped, org_codes)
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -166,12 +174,16 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
 def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContext) -> pl.DataFrame:
     """Rename positional columns to canonical names, strip cells, melt the wide layout."""
 
+    positions = sorted({*layout.columns.values(), *layout.wide.values()})
+    has_empty = dict(zip(positions, frame.select((pl.col(f"c{p}") == "").any() for p in positions).row(0)
+                         if positions else (), strict=True))
+
     def cell(position: int) -> pl.Expr:
-        """Empty cells become null. Nothing is trimmed here: codes are trimmed when they are
-        looked up (once per distinct text), numbers by the number parser, and free text is kept
-        exactly as written."""
+        """Empty cells become null (a column without any is taken as it is, not copied). Nothing is
+        trimmed here: codes are trimmed when they are looked up (once per distinct text), numbers by
+        the number parser, and free text is kept exactly as written."""
         text = pl.col(f"c{position}")
-        return pl.when(text != "").then(text)
+        return pl.when(text != "").then(text) if has_empty[position] else text
 
     present = {name: cell(pos).alias(name) for name, pos in layout.columns.items()}
     absent = [
@@ -231,6 +243,84 @@ def _ids() -> Callable[[str | None], int | None]:
     return lambda value: None if value is None else seen.setdefault(value, len(seen))
 
 
+class _Codes:
+    """The texts of one column and, per row, the position of its text among them.
+
+    A file holds few distinct organisations, indicators, periods, units and breakdown values, so
+    each is looked up once (in Python, with the exact ``fold`` the framework uses) and the rows
+    only carry a small integer (``__<column>``, null for an empty or white-space-only cell). What a
+    lookup says about a text is attached to the rows with ``fact``, a gather by that integer: no
+    per-row Python, no join that would copy every column of the table.
+
+    ``texts`` are the distinct texts of the column (``exact``), or a list of expected spellings
+    (the registered organisation codes, the framework's indicator codes) that holds every text of
+    the column; then some of them may appear in no row.
+    """
+
+    def __init__(self, column: str, texts: list[str], *, exact: bool = True) -> None:
+        self.column = column
+        self.code = f"__{column}"
+        self.texts = [text for text in texts if text.strip()]
+        self.exact = exact
+
+    def expr(self) -> pl.Expr:
+        """The per-row code (one hash probe per cell: a cast to an enum of the texts)."""
+        if not self.texts:
+            return pl.lit(None, pl.UInt32).alias(self.code)
+        return pl.col(self.column).cast(pl.Enum(self.texts), strict=False).to_physical().cast(pl.UInt32).alias(self.code)
+
+    def fact(self, values: list, dtype: pl.DataType) -> pl.Expr:
+        """Per row, ``values[code]`` (``values`` is aligned with ``texts``); null where the code is."""
+        return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col(self.code))
+
+    def where(self, test: Callable[[int], bool]) -> list[int]:
+        """Codes of the texts meeting ``test`` (given the position of the text)."""
+        return [i for i in range(len(self.texts)) if test(i)]
+
+    def rows_in(self, codes: list[int]) -> pl.Expr:
+        return pl.col(self.code).is_in(pl.Series(codes, dtype=pl.UInt32).implode())
+
+
+def _encode(
+    table: pl.DataFrame, columns: list[str], expected: dict[str, list[str]]
+) -> tuple[pl.DataFrame, dict[str, _Codes]]:
+    """Per-row codes of the lookup columns.
+
+    A column with ``expected`` spellings is cast to them straight away; the others (and an
+    expected column holding some other text) first have their distinct texts listed. Everything
+    is eager: the columns keep the chunks of the table (a lazy query would cut them differently,
+    and the next operation would copy the whole table to realign them).
+    """
+    # Expected spellings help only when they are fewer than the rows (a small file of a large network).
+    guessed = {c: _Codes(c, expected[c], exact=False) for c in columns if len(expected.get(c, ())) <= table.height
+               and expected.get(c)}
+    listed = [c for c in columns if c not in guessed]
+    cast = table.with_columns(code.expr() for code in guessed.values())
+    distinct = table.select(pl.col(c).unique().drop_nulls().implode() for c in listed)
+    if guessed:
+        other = cast.select(
+            (pl.col(c).is_not_null() & pl.col(code.code).is_null()).any().alias(c)
+            for c, code in guessed.items()
+        ).row(0, named=True)
+        if redo := [c for c, found in other.items() if found]:
+            for c in redo:
+                del guessed[c]
+            more = cast.select(pl.col(c).unique().drop_nulls().implode() for c in redo)
+            distinct = pl.concat([distinct, more], how="horizontal")
+            listed += redo
+    codes = {c: _Codes(c, distinct.get_column(c)[0].to_list()) for c in listed}
+    table = cast.with_columns(code.expr() for code in codes.values())
+    return table, {c: guessed.get(c) or codes[c] for c in columns}
+
+
+def _any(table: pl.DataFrame, conditions: dict[str, pl.Expr]) -> dict[str, bool]:
+    """Whether each condition holds somewhere, all evaluated in one pass."""
+    if not conditions:
+        return {}
+    row = table.select(condition.any().alias(name) for name, condition in conditions.items()).row(0, named=True)
+    return {name: bool(value) for name, value in row.items()}
+
+
 def _indicator_facts(fw: Framework) -> tuple[dict[str, dict], dict[str, pl.DataType]]:
     facts = {}
     for ind in fw.indicators:
@@ -263,165 +353,315 @@ def matching_key(text: str) -> str:
 
 def _check_rows(
     table: pl.DataFrame, layout: _Layout, ctx: ValidationContext, today: date
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, tuple[str, ...]]:
+    """Every row rule. Rules about a code (organisation, indicator, period, unit, breakdown) are
+    decided once per distinct text, and only when some text breaks one are its rows looked for."""
     fw = ctx.framework
     header = layout.headers.get
     found: list[pl.DataFrame] = []
 
     def add(condition: pl.Expr, code: str, column: str, value: pl.Expr | None = None,
-            expected: pl.Expr | str | None = None) -> None:
-        """Issues for the rows meeting ``condition``; most conditions hold nowhere, so test first."""
-        if table.select(condition.any()).item():
+            expected: pl.Expr | str | None = None, *, known: bool = False) -> bool:
+        """Issues for the rows meeting ``condition``; most conditions hold nowhere, so test first
+        (``known``: the caller already knows that some row does). Whether there were any."""
+        if known or table.select(condition.any()).item():
             found.append(cell_issues(table.filter(condition), code, column, value, expected))
+            return True
+        return False
 
-    def value_issues(condition: pl.Expr, code: str, value: pl.Expr, expected: pl.Expr | None = None) -> None:
+    def value_issues(condition: pl.Expr, code: str, value: pl.Expr, expected: pl.Expr | None = None,
+                     *, known: bool = False) -> None:
         """Issues on the value cell, whose column is per row in the wide layout."""
-        if table.select(condition.any()).item():
+        if known or table.select(condition.any()).item():
             rows = table.filter(condition)
             found.append(cell_issues(rows, code, "", value, expected).with_columns(column=rows["__value_column"]))
+
+    breakdowns = [b for b in BREAKDOWN_COLUMNS if b in layout.columns]
+    expected = {"indicator_code": [i.code for i in fw.indicators]}
+    if ctx.known_orgs is not None:
+        expected["org_code"] = sorted(ctx.known_orgs)
+    table, codes = _encode(table, ["org_code", "indicator_code", "period", "unit", *breakdowns], expected)
+    # Cells of white space only count as empty: their code is null, like an empty cell's.
+    missing = {name: pl.col(code.code).is_null() for name, code in codes.items()}
 
     # Organisations: case-insensitive match to the registry (and to the uploading member).
     org_col = header("org_code", "org_code")
     known = {o.upper(): o for o in ctx.known_orgs} if ctx.known_orgs is not None else None
     member = ctx.member_org.upper() if ctx.member_org else None
     org_id = _ids()
-
-    def org_lookup(text: str) -> dict:
+    orgs = codes["org_code"]
+    org_canonical, org_other, org_ids = [], [], []
+    for text in orgs.texts:
         key = text.strip().upper()
         other = member is not None and key != member
         # A member learns nothing about the registry: another code is "not yours", registered or not.
         canonical = text.strip() if known is None or other else known.get(key)
-        return {"org_canonical": canonical, "org_other": other, "org_id": None if other else org_id(canonical)}
-
-    table = _join_distinct(table, "org_code", org_lookup,
-                           {"org_canonical": pl.String(), "org_other": pl.Boolean(), "org_id": pl.Int64()})
-    # Required cells are checked after each lookup, which turns white-space-only cells into nulls.
-    add(pl.col("org_code").is_null(), "empty_required", org_col)
-    if known is not None:
-        add(pl.col("org_code").is_not_null() & pl.col("org_canonical").is_null() & ~pl.col("org_other"), "unknown_org",
-            org_col, pl.col("org_code"))
-    if member:
-        add(pl.col("org_canonical").is_not_null() & pl.col("org_other"), "other_org", org_col,
-            pl.col("org_code"), ctx.member_org)
-    table = table.with_columns(org_code=pl.when(~pl.col("org_other")).then(pl.col("org_canonical")))
+        org_canonical.append(canonical)
+        org_other.append(other)
+        org_ids.append(None if other else org_id(canonical))
+    add(missing["org_code"], "empty_required", org_col)
+    if known is not None and (unknown := orgs.where(lambda i: org_canonical[i] is None and not org_other[i])):
+        add(orgs.rows_in(unknown), "unknown_org", org_col, pl.col("org_code"), known=orgs.exact)
+    other_rows = False
+    if member and (others := orgs.where(lambda i: org_canonical[i] is not None and org_other[i])):
+        other_rows = add(orgs.rows_in(others), "other_org", org_col, pl.col("org_code"), ctx.member_org,
+                         known=orgs.exact)
 
     # Indicators, with everything the value checks need to know about them.
-    facts, schema = _indicator_facts(fw)
-    table = _join_distinct(table, "indicator_code", lambda text: facts.get(fold(text)), schema)
-    raw_indicator = pl.col("indicator_code")
+    facts, _ = _indicator_facts(fw)
+    indicators = codes["indicator_code"]
+    ind = [facts.get(fold(text)) for text in indicators.texts]
+
+    def ind_fact(name: str, dtype: pl.DataType) -> pl.Expr:
+        return indicators.fact([None if f is None else f[name] for f in ind], dtype)
+
     ind_col = header("indicator_code", "indicator_code")
-    add(raw_indicator.is_null(), "empty_required", ind_col)
-    add(raw_indicator.is_not_null() & pl.col("ind_code").is_null(), "unknown_indicator",
-        ind_col, raw_indicator)
-    add(pl.col("derived").fill_null(False), "derived_indicator", ind_col, pl.col("indicator_code"),
-        pl.col("components"))
-    table = table.with_columns(indicator_code=pl.when(pl.col("derived").not_()).then(pl.col("ind_code")))
+    add(missing["indicator_code"], "empty_required", ind_col)
+    if unknown := indicators.where(lambda i: ind[i] is None):
+        add(indicators.rows_in(unknown), "unknown_indicator", ind_col, pl.col("indicator_code"), known=indicators.exact)
+    derived_rows = False
+    if derived := indicators.where(lambda i: ind[i] is not None and ind[i]["derived"]):
+        derived_rows = add(indicators.rows_in(derived), "derived_indicator", ind_col, pl.col("indicator_code"),
+                           ind_fact("components", pl.String()), known=indicators.exact)
+    kinds = [None if f is None else f["kind"] for f in ind]
+    unit_ids = {code: i for i, code in enumerate(dict.fromkeys(f["unit_code"] for f in facts.values()))}
+    ind_codes = [None if f is None or f["derived"] else f["ind_code"] for f in ind]
+    table = table.with_columns(
+        __ind_known=ind_fact("ind_code", pl.String()).is_not_null(),
+        __kind_boolean=indicators.fact([k == UnitKind.BOOLEAN.value for k in kinds], pl.Boolean()),
+        __kind_whole=indicators.fact([k in (UnitKind.INTEGER.value, UnitKind.BOOLEAN.value) for k in kinds], pl.Boolean()),
+        __kind_percent=indicators.fact([k == UnitKind.PERCENT.value for k in kinds], pl.Boolean()),
+        # No bound is an infinite one (null only for an unknown indicator, whose values are not checked).
+        __low=indicators.fact([None if f is None else _or(f["low"], float("-inf")) for f in ind], pl.Float64()),
+        __high=indicators.fact([None if f is None else _or(f["high"], float("inf")) for f in ind], pl.Float64()),
+        __unit_id=indicators.fact([None if f is None else unit_ids[f["unit_code"]] for f in ind], pl.Int32()),
+        unit_code=ind_fact("unit_code", pl.String()),
+        # Codes written as in the framework (the usual case) are kept as they are, not copied.
+        indicator_code=pl.col("indicator_code") if _as_written(table, indicators, ind_codes, derived_rows)
+        else indicators.fact(ind_codes, pl.String()),
+    )
 
     # Periods: parsed once per distinct text.
-    parsed = parse_periods(table.get_column("period").unique().drop_nulls())
+    periods = codes["period"]
+    parsed = parse_periods(pl.Series(periods.texts, dtype=pl.String))
+    parsed = parsed.with_columns(state=period_status(pl.col("period_start"), pl.col("period_end"), today))
+    by_text = {row["text"]: row for row in parsed.iter_rows(named=True)}
+    period_rows = [by_text[text] for text in periods.texts]
     period_id = _ids()
-    period_facts = {
-        row["text"]: {**{k: row[k] for k in ("period_label", "granularity", "period_start", "period_end")},
-                      "period_id": period_id(row["period_label"])}
-        for row in parsed.rename({"period": "period_label"}).iter_rows(named=True)
-    }
-    table = _join_distinct(
-        table, "period", period_facts.get,
-        {"period_label": pl.String(), "granularity": pl.String(), "period_start": pl.Date(), "period_end": pl.Date(),
-         "period_id": pl.Int64()},
-    )
+    period_ids = [period_id(row["period"]) for row in period_rows]
     period_col = header("period", "period")
-    add(pl.col("period").is_null(), "empty_required", period_col)
-    add(pl.col("period").is_not_null() & pl.col("period_label").is_null(), "invalid_period",
-        period_col, pl.col("period"))
-    table = table.with_columns(period_state=period_status(pl.col("period_start"), pl.col("period_end"), today))
-    add(pl.col("period_state") == "future", "future_period", period_col, pl.col("period"))
-    add(pl.col("period_state") == "in_progress", "period_in_progress", period_col, pl.col("period"),
-        pl.col("period_end").cast(pl.String))
-
-    # Values: yes/no words for boolean indicators, then numbers, then kind and range.
-    is_boolean = pl.col("kind") == UnitKind.BOOLEAN.value
-    words = {w: "1" for w in _TRUE_WORDS} | {w: "0" for w in _FALSE_WORDS}
-    boolean_texts = table.filter(is_boolean).get_column("value").unique().drop_nulls().to_list()
-    spelled = {text: words[text.strip().lower()] for text in boolean_texts if text.strip().lower() in words}
-    spelled = {text: digit for text, digit in spelled.items() if text != digit}
-    value_text = pl.col("value")
-    if spelled:
-        value_text = pl.when(is_boolean).then(pl.col("value").replace(spelled)).otherwise(pl.col("value"))
-    table = table.with_columns(value_number_text=value_text)
-    table = pl.concat([table, parse_numbers(table.get_column("value_number_text"))], how="horizontal")
-    # A value of white space only parses to nothing without a problem: it is an empty cell.
-    add(pl.col("number").is_null() & pl.col("problem").is_null(), "empty_required",
-        header("value", "value"))
-    for code in ("not_a_number", "mixed_digits", "ambiguous_number"):
-        value_issues(pl.col("problem") == code, code, pl.col("value"))
-    checked = pl.col("number").is_not_null() & pl.col("ind_code").is_not_null()
-    out_of_range = checked & (
-        (pl.col("number") < pl.col("low").fill_null(float("-inf")))
-        | (pl.col("number") > pl.col("high").fill_null(float("inf")))
+    add(missing["period"], "empty_required", period_col)
+    if invalid := periods.where(lambda i: period_rows[i]["period"] is None):
+        add(periods.rows_in(invalid), "invalid_period", period_col, pl.col("period"), known=periods.exact)
+    if future := periods.where(lambda i: period_rows[i]["state"] == "future"):
+        add(periods.rows_in(future), "future_period", period_col, pl.col("period"), known=periods.exact)
+    if in_progress := periods.where(lambda i: period_rows[i]["state"] == "in_progress"):
+        ends = periods.fact([row["period_end"] for row in period_rows], pl.Date())
+        add(periods.rows_in(in_progress), "period_in_progress", period_col, pl.col("period"), ends.cast(pl.String),
+            known=periods.exact)
+    labels = [row["period"] for row in period_rows]
+    table = table.with_columns(
+        period_label=pl.col("period") if _as_written(table, periods, labels) else periods.fact(labels, pl.String()),
+        granularity=periods.fact([row["granularity"] for row in period_rows], pl.String()),
+        period_start=periods.fact([row["period_start"] for row in period_rows], pl.Date()),
+        period_end=periods.fact([row["period_end"] for row in period_rows], pl.Date()),
     )
-    value_issues(out_of_range, "out_of_range", pl.col("value"), pl.col("range_text"))
-    whole = pl.col("kind").is_in([UnitKind.INTEGER.value, UnitKind.BOOLEAN.value])
-    value_issues(checked & ~out_of_range & whole & (pl.col("number") != pl.col("number").round(0)),
-                 "not_integer", pl.col("value"), pl.col("unit_names"))
+
+    # Values: yes/no words for boolean indicators, then numbers, then kind and range. A file whose
+    # values are all plain numbers (the usual case) holds no word, so the words are only looked
+    # for otherwise.
+    is_boolean = pl.col("__kind_boolean")
+    words = {w: "1" for w in _TRUE_WORDS} | {w: "0" for w in _FALSE_WORDS}
+    parsed_values = plain_numbers(table.get_column("value"))
+    if parsed_values is None:
+        value_text = pl.col("value")
+        if any(kind == UnitKind.BOOLEAN.value for kind in kinds):
+            boolean_texts = table.select(pl.col("value").filter(is_boolean).unique().drop_nulls()).to_series().to_list()
+            spelled = {text: words[text.strip().lower()] for text in boolean_texts if text.strip().lower() in words}
+            spelled = {text: digit for text, digit in spelled.items() if text != digit}
+            if spelled:
+                value_text = pl.when(is_boolean).then(pl.col("value").replace(spelled)).otherwise(pl.col("value"))
+        parsed_values = parse_numbers(table.select(value_text).to_series())
+    table = table.with_columns(parsed_values)
+    unit_names = ind_fact("unit_names", pl.String())
+    checked = pl.col("number").is_not_null() & pl.col("__ind_known")
+    out_of_range = checked & (
+        (pl.col("number") < pl.col("__low")) | (pl.col("number") > pl.col("__high"))
+    )
+    not_integer = checked & ~out_of_range & pl.col("__kind_whole") & (pl.col("number") != pl.col("number").round(0))
+    is_percent = checked & pl.col("__kind_percent") & ~out_of_range
+    # Units: the unit cell (or a % sign in the value) must name the indicator's unit.
+    aliases = fw.unit_alias_table()
+    units = codes["unit"]
+    given = [unit_ids.get(aliases.get(matching_key(text)), -1) for text in units.texts]
+    wrong_unit = pl.col("__ind_known") & ~missing["unit"] & (units.fact(given, pl.Int32()) != pl.col("__unit_id"))
+    stray_percent = pl.col("__ind_known") & pl.col("percent") & ~pl.col("__kind_percent")
+    problems = pl.col("problem")
+    # Null counts are known without a pass over the rows: most files have no empty or unreadable value.
+    numbers = table.get_column("number")
+    conditions = {
+        "out_of_range": out_of_range,
+        "not_integer": not_integer,
+        "fraction": is_percent.any() & (pl.col("number").filter(is_percent).max() <= 1),
+    }
+    if numbers.null_count():
+        conditions["empty"] = pl.col("number").is_null() & problems.is_null()
+    if table.get_column("problem").null_count() < table.height:
+        conditions["problem"] = problems.is_not_null()
+    if units.texts:
+        conditions["wrong_unit"] = wrong_unit
+    if table.get_column("percent").any():
+        conditions["stray_percent"] = stray_percent & ~wrong_unit
+    seen = dict.fromkeys(("empty", "problem", "wrong_unit", "stray_percent"), False) | _any(table, conditions)
+    # A value of white space only parses to nothing without a problem: it is an empty cell.
+    if seen["empty"]:
+        add(pl.col("number").is_null() & problems.is_null(), "empty_required", header("value", "value"), known=True)
+    if seen["problem"]:
+        for code in ("not_a_number", "mixed_digits", "ambiguous_number"):
+            value_issues(problems == code, code, pl.col("value"))
+    if seen["out_of_range"]:
+        value_issues(out_of_range, "out_of_range", pl.col("value"), ind_fact("range_text", pl.String()), known=True)
+    if seen["not_integer"]:
+        value_issues(not_integer, "not_integer", pl.col("value"), unit_names, known=True)
 
     # Percentages written as fractions (0.875 for 87.5 %): when every percentage of the file is
     # at most 1, warn on each — a file of genuine sub-1 % rates is rare, a misread one is not.
-    is_percent = checked & (pl.col("kind") == UnitKind.PERCENT.value) & ~out_of_range
-    if table.select(is_percent.any() & (pl.col("number").filter(is_percent).max() <= 1)).item():
+    if seen["fraction"]:
         value_issues(is_percent & (pl.col("number") > 0), "percent_as_fraction", pl.col("value"),
                      (pl.col("number") * 100).round(6).cast(pl.String).str.replace(r"\.0$", ""))
-
-    # Units: the unit cell (or a % sign in the value) must name the indicator's unit.
-    aliases = fw.unit_alias_table()
-    table = _join_distinct(table, "unit", lambda text: {"unit_given": aliases.get(matching_key(text))},
-                           {"unit_given": pl.String()})
-    wrong_unit = pl.col("ind_code").is_not_null() & pl.col("unit").is_not_null() & (
-        pl.col("unit_given").is_null() | (pl.col("unit_given") != pl.col("unit_code"))
-    )
-    add(wrong_unit, "unit_mismatch", header("unit", "unit"), pl.col("unit"), pl.col("unit_names"))
-    stray_percent = pl.col("ind_code").is_not_null() & pl.col("percent") & (pl.col("kind") != UnitKind.PERCENT.value)
-    value_issues(stray_percent & ~wrong_unit, "unit_mismatch", pl.lit("%"), pl.col("unit_names"))
+    if seen["wrong_unit"]:
+        add(wrong_unit, "unit_mismatch", header("unit", "unit"), pl.col("unit"), unit_names, known=True)
+    if seen["stray_percent"]:
+        value_issues(stray_percent & ~wrong_unit, "unit_mismatch", pl.lit("%"), unit_names, known=True)
 
     # Breakdowns.
-    for name in BREAKDOWN_COLUMNS:
-        if name not in layout.columns:
-            continue
+    key_parts = [
+        _KeyPart(orgs, org_ids),
+        _KeyPart(indicators, [None if f is None else f["ind_id"] for f in ind], len(facts)),
+        _KeyPart(periods, period_ids),
+    ]
+    for name in breakdowns:
         allowed = fw.breakdown_alias_table(name)
-        codes = {code: i for i, code in enumerate(dict.fromkeys(allowed.values()))}
-        table = _join_distinct(
-            table, name,
-            lambda text, a=allowed, c=codes: {"bcode": a.get(matching_key(text)), "bid": c.get(a.get(matching_key(text)))},
-            {"bcode": pl.String(), "bid": pl.Int64()},
-        )
-        values = fw.breakdowns[name].values if name in fw.breakdowns else ()
-        add(pl.col(name).is_not_null() & pl.col("bcode").is_null(), "invalid_breakdown",
-            header(name, name), pl.col(name), ", ".join(values))
-        table = table.with_columns(pl.col("bcode").alias(name), pl.col("bid").fill_null(-1).alias(f"{name}_id")).drop(
-            "bcode", "bid"
-        )
+        ids = {code: i for i, code in enumerate(dict.fromkeys(allowed.values()))}
+        values = codes[name]
+        canonical = [allowed.get(matching_key(text)) for text in values.texts]
+        allowed_values = fw.breakdowns[name].values if name in fw.breakdowns else ()
+        if invalid := values.where(lambda i, c=canonical: c[i] is None):
+            add(values.rows_in(invalid), "invalid_breakdown", header(name, name), pl.col(name), ", ".join(allowed_values),
+                known=values.exact)
+        table = table.with_columns(values.fact(canonical, pl.String()).alias(name))
+        # An empty breakdown cell (the total) and a value not allowed are both -1.
+        key_parts.append(_KeyPart(values, [ids.get(c, -1) for c in canonical], len(ids), empty=-1))
 
-    # Duplicate keys among rows whose key is fully known, on small integer ids (no text hashing).
-    breakdowns = [b for b in BREAKDOWN_COLUMNS if b in layout.columns]
-    id_columns = ["org_id", "ind_id", "period_id", *(f"{b}_id" for b in breakdowns)]
-    # Mixed-radix number of the ids: exact (no collisions), and it fits in 64 bits for any file
-    # this size (organisations × indicators × periods × breakdown values).
-    sizes = table.select(pl.col(c).max().fill_null(0) + 2 for c in id_columns).row(0)
-    key = pl.lit(0, pl.Int64)
-    for column, size in zip(id_columns, sizes, strict=True):
-        key = key * size + pl.col(column) + 1  # nulls propagate: rows with an unknown key are left out
-    table = table.with_columns(__key=key)
-    known_keys = pl.col("__key").drop_nulls()
-    if table.select(known_keys.n_unique() < known_keys.len()).item():
-        repeated = pl.col("__key").is_not_null() & pl.col("__key").is_duplicated()
-        dupes = (
-            table.with_columns(first_line=pl.col("__line").min().over("__key"))
-            .filter(repeated & (pl.col("__line") != pl.col("first_line")))
-        )
+    # Organisation codes are replaced by their registered spelling once every rule has read them
+    # (nothing to replace when every code is written as registered, the usual case).
+    spelling = [None if other else c for c, other in zip(org_canonical, org_other, strict=True)]
+    table = table.with_columns(
+        org_code=pl.col("org_code") if _as_written(table, orgs, spelling, other_rows) else orgs.fact(spelling, pl.String()),
+    )
+    if (repeated := _repeated_keys(table, key_parts)) is not None:
         found.append(
-            cell_issues(dupes, "duplicate_key", ind_col, pl.col("indicator_code"), pl.col("first_line").cast(pl.String))
+            cell_issues(repeated, "duplicate_key", ind_col, pl.col("indicator_code"), pl.col("first_line").cast(pl.String))
         )
-    return table, _concat(found)
+    # The organisations of the file, as stored (from the few codes, not the rows' texts).
+    present = table.get_column(orgs.code).unique().drop_nulls().to_list()
+    org_codes = tuple(sorted({spelling[i] for i in present if spelling[i] is not None}))
+    return table, _concat(found), org_codes
+
+
+def _as_written(table: pl.DataFrame, codes: _Codes, canonical: list[str | None], hidden: bool = False) -> bool:
+    """Whether every cell of the column already holds its canonical text (so the column can be kept
+    as it is): each text is its own canonical form and no cell is blank. For a column coded with
+    expected spellings, a text without canonical form (``None``) is one no row holds, unless
+    ``hidden`` (some row does)."""
+    same = all(c == t for c, t in zip(canonical, codes.texts, strict=True) if codes.exact or c is not None)
+    return (same and not (hidden and not codes.exact)
+            and table.get_column(codes.code).null_count() == table.get_column(codes.column).null_count())
+
+
+@dataclass(frozen=True)
+class _KeyPart:
+    """One part of the duplicate key: the column's codes, the id of each of its texts (None: the
+    key is unknown), and how many ids there are."""
+
+    codes: _Codes
+    ids: list[int | None]
+    count: int | None = None
+    empty: int | None = None  # the id of an empty cell (None: the key is unknown)
+
+    @property
+    def radix(self) -> int:
+        """Exceeds every id + 1 (ids count from 0; an empty breakdown is -1)."""
+        count = self.count if self.count is not None else len({i for i in self.ids if i is not None})
+        return count + 1
+
+
+def _repeated_keys(table: pl.DataFrame, parts: list[_KeyPart]) -> pl.DataFrame | None:
+    """Rows repeating the key (organisation, indicator, period, breakdown) of an earlier line, with
+    that line as ``first_line``; None when there is none. Rows whose key is not fully known (an
+    unknown code, reported already) are left out.
+
+    The key is the mixed-radix number of the small integer ids: exact (no collisions), and it fits
+    in 64 bits for any file this size (organisations × indicators × periods × breakdown values).
+    The usual file (every key known, none repeated) is checked in NumPy with one reused buffer."""
+    space = 1
+    for part in parts:
+        space *= part.radix
+    key = _numpy_key(table, parts)
+    if key is not None and not _has_duplicates(key, space):
+        return None
+    expr = pl.lit(0, pl.Int64)
+    for part in parts:
+        ids = part.codes.fact(part.ids, pl.Int64())
+        if part.empty is not None:
+            ids = ids.fill_null(part.empty)
+        expr = expr * part.radix + ids + 1  # nulls propagate: rows with an unknown key are left out
+    keyed = table.with_columns(__key=expr)
+    if key is None and not _has_duplicates(keyed.get_column("__key").drop_nulls().to_numpy(), space):
+        return None
+    repeated = pl.col("__key").is_not_null() & pl.col("__key").is_duplicated()
+    return (
+        keyed.with_columns(first_line=pl.col("__line").min().over("__key"))
+        .filter(repeated & (pl.col("__line") != pl.col("first_line")))
+    )
+
+
+def _numpy_key(table: pl.DataFrame, parts: list[_KeyPart]) -> np.ndarray | None:
+    """Every row's key, or None when some row's key is not known."""
+    key = np.zeros(table.height, dtype=np.int64)
+    ids = np.empty(table.height, dtype=np.int64)
+    for part in parts:
+        lookup = [-2 if i is None else i for i in part.ids]
+        codes = table.get_column(part.codes.code)
+        if codes.null_count():
+            if part.empty is None:
+                return None
+            lookup.append(part.empty)
+            codes = codes.fill_null(len(part.ids))
+        np.take(np.array(lookup or [-2], dtype=np.int64), codes.to_numpy(), out=ids)
+        if ids.size and ids.min() < -1:
+            return None
+        key *= part.radix
+        key += ids
+        key += 1
+    return key
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+#: Largest key space checked with a bitmap (one byte per possible key) rather than a hash set.
+_BITMAP_KEYS = 1 << 26
+
+
+def _has_duplicates(keys: np.ndarray, space: int) -> bool:
+    """Whether a key repeats; keys lie in [0, space)."""
+    if space > _BITMAP_KEYS:
+        return pl.Series(keys).n_unique() < keys.size
+    seen = np.zeros(space, dtype=np.bool_)
+    seen[keys] = True
+    return int(np.count_nonzero(seen)) < keys.size
 
 
 def _range_text(low: float | None, high: float | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,9 +56,14 @@ def find_received(store: Store, content_sha256: str, org_code: str | None) -> in
     )
 
 
+def raw_path(store: Store, content_sha256: str) -> Path:
+    """Where the uploaded bytes with this hash are kept."""
+    return store.raw_dir / content_sha256[:2] / content_sha256
+
+
 def keep_raw_bytes(store: Store, data: bytes, content_sha256: str) -> Path:
     """Write the uploaded bytes under their hash (atomic rename; the same bytes are written once)."""
-    target = store.raw_dir / content_sha256[:2] / content_sha256
+    target = raw_path(store, content_sha256)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(f".tmp{os.getpid()}")
@@ -66,9 +72,24 @@ def keep_raw_bytes(store: Store, data: bytes, content_sha256: str) -> Path:
     return target
 
 
-def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, raw_path: Path) -> CommitOutcome:
-    """Store one validated submission atomically; the same bytes twice change nothing."""
+def commit_submission(
+    store: Store,
+    rows: pl.DataFrame,
+    meta: SubmissionMeta,
+    raw_path: Path,
+    *,
+    org_codes: list[str] | None = None,
+    before_commit: Callable[[], object] | None = None,
+) -> CommitOutcome:
+    """Store one validated submission atomically; the same bytes twice change nothing.
+
+    ``org_codes`` are the distinct organisations of ``rows`` when the caller knows them already.
+    ``before_commit`` runs inside the transaction, after the rows are written and before COMMIT
+    (the raw bytes can be written meanwhile, and a failure there still stores nothing).
+    """
     arrow_rows = rows.to_arrow(compat_level=pl.CompatLevel.newest())  # string views: no copy
+    if org_codes is None:
+        org_codes = rows.get_column("org_code").unique().drop_nulls().to_list()
 
     def work(cur: duckdb.DuckDBPyConnection) -> CommitOutcome:
         existing = cur.execute(
@@ -91,6 +112,13 @@ def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, ra
                 json.dumps(meta.report, ensure_ascii=False), str(raw_path),
             ],
         ).fetchall()[0][0]
+        # Current values of these organisations, before this submission's rows are added: when
+        # there are none (a first submission) there is nothing to supersede.
+        has_current = cur.execute(
+            "SELECT count(*) FROM observations WHERE valid_to IS NULL "
+            "AND org_code IN (SELECT unnest(?::VARCHAR[])) LIMIT 1",
+            [org_codes],
+        ).fetchall()[0][0]
         cur.register("incoming_rows", arrow_rows)
         try:
             cur.execute(
@@ -103,13 +131,7 @@ def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, ra
                 """,
                 [submission_id, now],
             )
-            # Rows of a validated file have unique keys, so they join as they are; and when the
-            # organisations have no current value yet there is nothing to supersede.
-            has_current = cur.execute(
-                "SELECT count(*) FROM observations WHERE valid_to IS NULL AND submission_id <> ? "
-                "AND org_code IN (SELECT DISTINCT org_code FROM incoming_rows) LIMIT 1",
-                [submission_id],
-            ).fetchall()[0][0]
+            # Rows of a validated file have unique keys, so they join as they are.
             superseded = 0
             if has_current:
                 key_match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in _KEY)
@@ -134,6 +156,8 @@ def commit_submission(store: Store, rows: pl.DataFrame, meta: SubmissionMeta, ra
                 """,
                 [submission_id, submission_id],
             )
+        if before_commit is not None:
+            before_commit()
         _pause_for_crash_test(store)
         return CommitOutcome(submission_id, False, rows.height, int(superseded))
 

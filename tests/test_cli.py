@@ -114,3 +114,69 @@ def test_database_held_by_another_process_gives_a_message_not_a_traceback(tmp_pa
     finally:
         holder.kill()
         holder.wait()
+
+
+def fresh_prefetch():
+    """``ingest.prefetch`` keeps its state in the module (one command per process): start anew."""
+    import importlib
+
+    from ingest import prefetch
+
+    return importlib.reload(prefetch)
+
+
+def test_read_ahead_reads_the_first_file_not_an_option_value(tmp_path: Path) -> None:
+    import hashlib
+
+    prefetch = fresh_prefetch()
+    db = tmp_path / "x.duckdb"
+    db.write_bytes(b"not a submission")
+    data = tmp_path / "a.csv"
+    data.write_bytes(b"org_code,indicator_code,period,value\nASS-CAS-001,R01,2024,12\n")
+    assert prefetch.start(["load", "--db", str(db), "--uploaded-by", "someone", str(data), str(db)])
+    prefetch.read_first_table(lambda content, name, limits: (name, content), "limits")
+    ahead = prefetch.take(data)
+    assert ahead is not None and ahead.data == data.read_bytes()
+    assert ahead.content_sha256 == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert ahead.table == ("a.csv", data.read_bytes()) and ahead.limits == "limits"
+    assert prefetch.take(data) is None  # handed out once
+    assert prefetch.take(db) is None  # only the first file is read ahead
+    assert not fresh_prefetch().start(["orgs", str(data), "--db", str(db)])
+
+
+def test_a_file_changed_after_it_was_read_ahead_is_read_again(tmp_path: Path) -> None:
+    import time
+
+    prefetch = fresh_prefetch()
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"org_code,indicator_code,period,value\n")
+    assert prefetch.start(["check", str(path)])
+    deadline = time.monotonic() + 10
+    while not prefetch._files and time.monotonic() < deadline:
+        time.sleep(0.01)
+    path.write_bytes(b"org_code,indicator_code,period,value\nASS-CAS-001,R01,2024,12\n")
+    assert prefetch.take(path) is None
+
+
+def test_load_through_the_read_ahead_is_the_same_as_without(tmp_path: Path) -> None:
+    """``python -m ingest`` reads the first file ahead; the in-process ``main`` does not."""
+    from ingest.cli import main
+
+    fresh_prefetch()
+    files = [SAMPLES / "02_excel_utf8_bom_comma_crlf.csv", SAMPLES / "10_arabic_indic_digits.csv"]
+    for db in (tmp_path / "a.duckdb", tmp_path / "b.duckdb"):
+        assert ingest("orgs", SAMPLES / "organizations.csv", "--db", db).returncode == 0
+    loaded = ingest("load", *files, "--db", tmp_path / "a.duckdb", "--json")
+    assert loaded.returncode == 0, loaded.stderr
+    assert main(["load", *map(str, files), "--db", str(tmp_path / "b.duckdb")]) == 0
+    from store.db import open_store
+
+    open_store(tmp_path / "b.duckdb").close()  # the handle ``main`` opened in this process
+    import duckdb
+
+    columns = "org_code, indicator_code, period, granularity, period_start, period_end, value, unit, line, notes"
+    tables = []
+    for db in ("a", "b"):
+        with duckdb.connect(str(tmp_path / f"{db}.duckdb")) as con:
+            tables.append(con.execute(f"SELECT {columns} FROM observations_current ORDER BY ALL").fetchall())
+    assert tables[0] == tables[1] and len(tables[0]) > 0

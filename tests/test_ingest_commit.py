@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pytest
 from conftest import REPO, SAMPLES
 
 from ingest.pipeline import load_file, load_path
@@ -163,3 +164,34 @@ def test_rebuild_command_refuses_to_overwrite(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "ingest", "rebuild", "--db", str(db), "--to", str(db)], cwd=REPO,
                             capture_output=True, text=True)
     assert result.returncode == 2 and "existe déjà" in result.stderr
+
+
+def test_failure_to_keep_the_raw_bytes_stores_nothing(sample_orgs_store, framework, monkeypatch) -> None:
+    """The raw bytes are written while the rows are inserted, and the transaction waits for them."""
+    import ingest.pipeline as pipeline
+
+    def disk_full(*args: object) -> Path:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pipeline, "keep_raw_bytes", disk_full)
+    data = (SAMPLES / "01_utf8_comma_lf.csv").read_bytes()
+    with pytest.raises(OSError, match="No space left"):
+        load_file(sample_orgs_store, data, "01.csv", framework=framework)
+    assert sample_orgs_store.scalar("SELECT count(*) FROM submissions") == 0
+    assert sample_orgs_store.scalar("SELECT count(*) FROM observations") == 0
+
+
+def test_a_file_hashed_and_read_beforehand_loads_as_it_would_have(sample_orgs_store, framework) -> None:
+    """What the command line reads ahead (digest, table) is used as it is."""
+    import hashlib
+
+    from ingest.read import Limits, read_table
+
+    data = (SAMPLES / "02_excel_utf8_bom_comma_crlf.csv").read_bytes()
+    limits = Limits()
+    raw = read_table(data, "02.csv", max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+    digest = hashlib.sha256(data).hexdigest()
+    result = load_file(sample_orgs_store, data, "02.csv", framework=framework, content_sha256=digest, raw=raw,
+                       limits=limits)
+    assert result.status == "accepted" and result.content_sha256 == digest
+    assert sample_orgs_store.scalar("SELECT count(*) FROM observations_current") == result.rows > 0

@@ -193,3 +193,35 @@ def test_member_cannot_probe_the_registry(framework) -> None:
     result = run(framework, [["ASS-RBT-014", "R01", "2024", "1"], ["XXX-NOPE-1", "R01", "2024", "1"]],
                  member="ASS-CAS-001")
     assert found(result) == [(2, "org_code", "other_org"), (3, "org_code", "other_org")]
+
+
+def test_long_file_checked_against_the_expected_codes_gives_the_same_report(framework) -> None:
+    """With more rows than registered organisations and framework indicators, the codes are first
+    matched against those spellings; a cell written otherwise sends the column back to the general
+    lookup, with the same canonical rows and the same issues."""
+    periods = [f"{y}-Q{q}" for y in (2023, 2024) for q in range(1, 5)]
+    rows = [[org, "R01", period, str(10 + i)] for i, (org, period) in
+            enumerate((o, p) for o in sorted(ORGS) for p in periods)]
+    rows += [["ASS-CAS-001", "R03", period, "5"] for period in periods]
+    rows += [["ASS-CAS-001", "E03", period, "50"] for period in periods]
+    rows += [["ASS-CAS-001", "R05", period, "7"] for period in periods]
+    rows += [["ASS-CAS-001", "R06", period, "3"] for period in periods]
+    assert len(rows) > len(framework.indicators)
+    clean = run(framework, rows)
+    assert found(clean) == [] and clean.rows.height == len(rows)
+    assert clean.rows["org_code"].to_list() == [r[0] for r in rows]
+    # the same file with an organisation, an indicator and a period written otherwise
+    mixed = [list(r) for r in rows]
+    mixed[1][0], mixed[2][1], mixed[3][2] = "ass-cas-001", "r01", "T4 2023"
+    result = run(framework, mixed)
+    assert found(result) == [] and result.rows.equals(clean.rows)
+    # …one of which now repeats line 2 (same organisation, indicator and period), and a copy of line 3
+    mixed[4][2] = "T1 2023"
+    mixed.append(list(rows[1]))
+    result = run(framework, mixed)
+    assert found(result) == [(6, "indicator_code", "duplicate_key"), (len(mixed) + 1, "indicator_code", "duplicate_key")]
+    assert result.issues["expected"].to_list() == ["2", "3"]
+    # unknown codes among many known ones
+    unknown = [list(r) for r in rows]
+    unknown[5][0], unknown[6][1] = "XXX-NOPE-1", "ZZ9"
+    assert found(run(framework, unknown)) == [(7, "org_code", "unknown_org"), (8, "indicator_code", "unknown_indicator")]
