@@ -7,7 +7,7 @@ and a test keeps the two in step.
 
 from __future__ import annotations
 
-from metrics.framework import BREAKDOWN_COLUMNS, fold
+from metrics.vocabulary import BREAKDOWN_COLUMNS, fold
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS)

@@ -38,7 +38,7 @@ from typing import Any
 
 from ingest.columns import match_header
 from ingest.issues import Issue
-from metrics.framework import fold
+from metrics.vocabulary import fold
 
 DATA_SHEET_NAMES: tuple[str, ...] = ("Données", "Data", "البيانات")
 #: Total uncompressed size allowed, as a multiple of the upload limit.

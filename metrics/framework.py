@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-import unicodedata
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -21,9 +20,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from i18n import t
+from metrics.vocabulary import BREAKDOWN_COLUMNS, fold  # noqa: F401 — re-exported
 
 DEFAULT_FRAMEWORK_DIR = Path(__file__).resolve().parent.parent / "data" / "framework"
-BREAKDOWN_COLUMNS: tuple[str, ...] = ("sex", "age_band", "disability", "area", "region")
 
 
 class Names(BaseModel):
@@ -76,13 +75,6 @@ class Normalisation(StrEnum):
 class Aggregation(StrEnum):
     ARITHMETIC = "arithmetic"
     GEOMETRIC = "geometric"
-
-
-def fold(text: str) -> str:
-    """Case-, accent- and space-insensitive key used for every alias lookup (headers, units...)."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.replace("_", " ").replace("-", " ").split())
 
 
 class Unit(BaseModel):
