@@ -176,11 +176,13 @@ def load_file(
     limits: Limits | None = None,
     content_sha256: str | None = None,
     raw: RawTable | None = None,
+    audit_actor: str | None = None,
 ) -> FileResult:
     """Validate and, when there is no error, commit in one transaction. Never half-writes.
 
     A caller that has already hashed ``data`` passes ``content_sha256``, and one that has already
-    read it (with ``limits``) passes the table as ``raw``."""
+    read it (with ``limits``) passes the table as ``raw``. An accepted file is recorded in the
+    audit log, in the same transaction, under ``audit_actor`` (default: ``uploaded_by``)."""
     digest = content_sha256 or sha256_hex(data)
     if not dry_run:
         received = find_received(store, digest, member_org)
@@ -212,6 +214,7 @@ def load_file(
         uploaded_at=uploaded_at,
         framework_hash=framework.content_hash,
         report=validation.issues.to_dicts(),
+        audit_actor=audit_actor,
     )
     # The raw bytes are written while the rows are inserted, and before the transaction commits.
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -1,7 +1,7 @@
 """SQL for submissions and observations: idempotency, atomic commit, supersession with history.
 
 A submission is committed in one transaction (``Store.write``): the submission row, its
-observations, and the closing of the earlier values it corrects. Either all of it is there
+observations, the closing of the earlier values it corrects, and its audit entry. Either all of it is there
 afterwards or none of it (a crash in the middle leaves the database as before).
 """
 
@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from metrics.framework import BREAKDOWN_COLUMNS
+from store.audit import record_in
 from store.db import Store, utc_now
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
@@ -38,6 +39,8 @@ class SubmissionMeta:
     uploaded_at: datetime | None
     framework_hash: str
     report: list[dict]
+    #: Who the audit log names for this upload (the signed-in person); ``uploaded_by`` by default.
+    audit_actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,12 @@ def commit_submission(
                 """,
                 [submission_id, submission_id],
             )
+        record_in(
+            cur, meta.audit_actor or meta.uploaded_by or "command-line", "upload",
+            target=f"submission:{submission_id}",
+            detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
+                    "superseded": int(superseded), "sha256": meta.content_sha256},
+        )
         if before_commit is not None:
             before_commit()
         _pause_for_crash_test(store)

@@ -82,6 +82,10 @@ def test_good_file_is_previewed_then_stored(demo_db_fresh, monkeypatch) -> None:
     at.run()  # a rerun shows the outcome only; it does not store twice
     assert next(s.value for s in at.success).startswith("accepté — 3 valeurs enregistrées")
     assert store.scalar("SELECT count(*) FROM submissions") == before[0] + 1
+    # Audited once, by the commit itself, under the signed-in account.
+    audited = store.query("SELECT actor, outcome FROM audit_log WHERE action = 'upload' AND target = ?",
+                          [f"submission:{submission}"])
+    assert audited.rows() == [(f"account:{MEMBER.lower()}", "ok")]
 
 
 def test_bad_file_shows_the_report_in_french_and_stores_nothing(demo_db_fresh, monkeypatch) -> None:

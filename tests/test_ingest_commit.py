@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -101,9 +102,47 @@ def test_process_killed_during_commit_leaves_no_partial_submission(tmp_path: Pat
     try:
         assert reopened.query("SELECT * FROM observations ORDER BY submission_id, line").equals(before)
         assert reopened.scalar("SELECT count(*) FROM submissions") == 1
+        assert reopened.scalar("SELECT count(*) FROM audit_log WHERE action = 'upload'") == 1  # the first file's
         result = load_path(reopened, data, framework=framework)  # the same file loads cleanly afterwards
         assert result.status == "accepted" and result.rows == reopened.scalar(
             "SELECT count(*) FROM observations WHERE submission_id = ?", [result.submission_id])
+    finally:
+        reopened.close()
+
+
+def test_accepted_upload_is_audited_in_its_own_commit(sample_orgs_store, framework) -> None:
+    """One audit entry per stored submission, written by the commit itself (whatever the channel);
+    a rejected file and the same bytes again write nothing."""
+    store = sample_orgs_store
+    first = load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1250")]), "a.csv", framework=framework,
+                      uploaded_by="member:ASS-CAS-001", audit_actor="Amina")
+    load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1250")]), "a.csv", framework=framework)
+    load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "N/A")]), "bad.csv", framework=framework)
+    second = load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1300")]), "b.csv", framework=framework,
+                       uploaded_by="member:ASS-CAS-001")
+    entries = store.query("SELECT actor, action, target, outcome, detail FROM audit_log ORDER BY id")
+    assert entries.select("actor", "action", "target", "outcome").rows() == [
+        ("Amina", "upload", f"submission:{first.submission_id}", "ok"),
+        ("member:ASS-CAS-001", "upload", f"submission:{second.submission_id}", "ok"),
+    ]
+    detail = json.loads(entries["detail"][1])
+    assert detail == {"file": "b.csv", "org": "ASS-CAS-001", "status": "accepted", "rows": 1, "superseded": 1,
+                      "sha256": second.content_sha256}
+
+
+def test_command_line_load_is_audited(tmp_path: Path, sample_orgs_store) -> None:
+    db_path = sample_orgs_store.path
+    sample_orgs_store.close()
+    data = tmp_path / "mine.csv"
+    data.write_bytes(csv_bytes([("FON-FES-007", "R01", "2024", "40")]))
+    for extra in (["--uploaded-by", "ops:batch"], []):
+        subprocess.run([sys.executable, "-m", "ingest", "load", str(data), "--db", str(db_path), *extra], cwd=REPO,
+                       check=True, capture_output=True)
+        data.write_bytes(csv_bytes([("FON-FES-007", "R01", "2024", "41")]))
+    reopened = Store(db_path)
+    try:
+        assert reopened.query("SELECT actor, action FROM audit_log ORDER BY id").rows() == [
+            ("ops:batch", "upload"), ("command-line", "upload")]
     finally:
         reopened.close()
 

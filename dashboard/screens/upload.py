@@ -170,19 +170,21 @@ def _commit(ctx: PageContext, data: bytes, name: str, org: str | None, checked: 
                 framework=ctx.framework_in_use,
                 member_org=org,
                 uploaded_by=ctx.viewer.uploader,
+                audit_actor=ctx.viewer.name or ctx.viewer.uploader,
             )
         except Exception:  # noqa: BLE001 — never a traceback on screen; nothing half-written (one transaction)
             _log.exception("loading %r failed", name)
             st.error(ctx.t("upload.load_failed"))
             return
-        record(
-            ctx.store,
-            ctx.viewer.name or ctx.viewer.uploader,
-            "upload" if result.status != "rejected" else "upload_rejected",
-            target=f"submission:{result.submission_id}" if result.submission_id else None,
-            outcome="ok" if result.status != "rejected" else "refused",
-            detail={"file": name, "org": org, "status": result.status, "rows": result.rows},
-        )
+        if result.status != "accepted":  # an accepted file is audited inside its own commit
+            record(
+                ctx.store,
+                ctx.viewer.name or ctx.viewer.uploader,
+                "upload_rejected" if result.status == "rejected" else "upload",
+                target=f"submission:{result.submission_id}" if result.submission_id else None,
+                outcome="refused" if result.status == "rejected" else "ok",
+                detail={"file": name, "org": org, "status": result.status, "rows": result.rows},
+            )
         st.session_state[DONE_KEY] = {"key": checked["key"], "result": result}
         _show_outcome(ctx, result)
 
