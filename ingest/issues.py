@@ -51,6 +51,8 @@ ISSUE_CODES: dict[str, Severity] = {
     "unknown_indicator": Severity.ERROR,
     "derived_indicator": Severity.ERROR,
     "not_a_number": Severity.ERROR,
+    "excel_error": Severity.ERROR,
+    "scientific_notation": Severity.ERROR,
     "mixed_digits": Severity.ERROR,
     "ambiguous_number": Severity.ERROR,
     "out_of_range": Severity.ERROR,

@@ -51,11 +51,22 @@ def digit_scripts(expr: pl.Expr) -> pl.Expr:
     )
 
 
+#: Excel's (and LibreOffice's) error values in English and French, and a column too narrow (###).
+_EXCEL_ERROR = (
+    r"(?i)^(#+|#N/?A|#DIV/0!|#VALUE!|#VALEUR!|#REF!|#NAME\?|#NOM\?|#NUM!|#NOMBRE!|#NULL!|#NUL!|#SPILL!"
+    r"|#PROPAGATION!|#CALC!|#GETTING_DATA|#FIELD!|#CHAMP!|#BLOCKED!|#CONNECT!|#BUSY!|#UNKNOWN!|#INCONNU!"
+    r"|Err:[0-9]{3})$"
+)
+#: A number in scientific notation, after digit translation: 1,23E+11, 1.5e-3.
+_SCIENTIFIC = r"^-?[0-9]+([.,D][0-9]+)?[eE][+-]?[0-9]+$"
+
+
 def parse_numbers(values: pl.Series) -> pl.DataFrame:
     """Parse a column of number texts.
 
     Returns ``number`` (Float64, null when not parsed), ``percent`` (a % sign was written) and
-    ``problem`` (null, ``not_a_number``, ``mixed_digits`` or ``ambiguous_number``). Empty cells
+    ``problem`` (null, ``not_a_number``, ``excel_error``, ``scientific_notation``, ``mixed_digits``
+    or ``ambiguous_number``). Empty cells
     give a null number and no problem (emptiness is checked elsewhere).
     """
     plain = plain_numbers(values)
@@ -156,7 +167,14 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("scripts") > 1).then(pl.lit("mixed_digits"))
         .when(pl.col("decimal") == "?").then(pl.lit("ambiguous_number"))
         .when(pl.col("number").is_null() | pl.col("number").is_nan() | pl.col("number").is_infinite())
-        .then(pl.lit("not_a_number"))
+        .then(
+            # Two kinds of non-numbers deserve their own hint: what Excel shows instead of a value
+            # (an error of a formula, or ### in a column too narrow), and a number Excel wrote in
+            # scientific notation, which rounds it (1,23457E+11): neither can be read back exactly.
+            pl.when(pl.col("text").str.contains(_EXCEL_ERROR)).then(pl.lit("excel_error"))
+            .when(pl.col("t").str.contains(_SCIENTIFIC)).then(pl.lit("scientific_notation"))
+            .otherwise(pl.lit("not_a_number"))
+        )
     )
     return staged.select(
         number=pl.when(problem.is_null()).then(pl.col("number")),

@@ -517,7 +517,7 @@ def _check_rows(
     if seen["empty"]:
         add(pl.col("number").is_null() & problems.is_null(), "empty_required", header("value", "value"), known=True)
     if seen["problem"]:
-        for code in ("not_a_number", "mixed_digits", "ambiguous_number"):
+        for code in ("not_a_number", "excel_error", "scientific_notation", "mixed_digits", "ambiguous_number"):
             value_issues(problems == code, code, pl.col("value"))
     if seen["out_of_range"]:
         value_issues(out_of_range, "out_of_range", pl.col("value"), ind_fact("range_text", pl.String()), known=True)

@@ -61,9 +61,23 @@ def test_ambiguous_number_without_evidence_is_rejected_not_guessed(text: str) ->
     assert numbers(text, "12") [0] == (None, "ambiguous_number")
 
 
-@pytest.mark.parametrize("text", ["N/A", "=1+1", "12a", "1e5", "inf", "nan", "1 23", "1,23,4", "--3", "12..5", "%"])
+@pytest.mark.parametrize("text", ["N/A", "=1+1", "12a", "inf", "nan", "1 23", "1,23,4", "--3", "12..5", "%", "#12",
+                                  "# N/A", "e5", "1e", "E+05"])
 def test_not_a_number(text: str) -> None:
     assert numbers(text)[0] == (None, "not_a_number")
+
+
+@pytest.mark.parametrize("text", ["#N/A", "#n/a", "#NA", "#DIV/0!", "#VALUE!", "#VALEUR!", "#REF!", "#NAME?", "#NOM?",
+                                  "#NUM!", "#NOMBRE!", "#NULL!", "#NUL!", "#SPILL!", "#CALC!", "###", "##########",
+                                  "Err:502", " #DIV/0! "])
+def test_what_excel_shows_instead_of_a_value_has_its_own_code(text: str) -> None:
+    assert numbers(text)[0] == (None, "excel_error")
+
+
+@pytest.mark.parametrize("text", ["1e5", "1,23457E+11", "1.5E-03", "-2E+06", "١٫٢E+٠٣", "3E5"])
+def test_scientific_notation_is_refused_with_its_own_code(text: str) -> None:
+    """Excel writes a number in scientific notation when it does not fit: the text is rounded."""
+    assert numbers(text)[0] == (None, "scientific_notation")
 
 
 @pytest.mark.parametrize("text", ["12٣", "۱2", "١۲"])

@@ -242,3 +242,21 @@ def test_workbook_openpyxl_cannot_open_is_invalid() -> None:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "not xml at all <<<")
     assert codes(read(buffer.getvalue())) == ["xlsx_invalid"]
+
+
+def test_formula_whose_cached_value_is_an_error_is_reported_as_such(tmp_path: Path, framework) -> None:
+    """Excel keeps #DIV/0! as the formula's value: the report says so, at the row Excel shows."""
+    from ingest.pipeline import check_file
+
+    path = tmp_path / "errors.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["ASS-CAS-001", "R01", "2024", 1250, "personnes", "ok"])
+    sheet.write_row(2, 0, ["ASS-CAS-001", "E03", "2024"])
+    sheet.write_formula(2, 3, "=A1/0", None, "#DIV/0!")
+    sheet.write_row(2, 4, ["%", "x"])
+    book.close()
+    result, _ = check_file(path.read_bytes(), "errors.xlsx", framework=framework)
+    assert result.issues.select("line", "column", "code", "value").rows() == [(3, "value", "excel_error", "#DIV/0!")]
+    assert "Excel" in result.report("fr")["message"][0]

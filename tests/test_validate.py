@@ -95,6 +95,10 @@ def test_member_upload_fills_its_own_code_and_rejects_other_organisations(framew
     ("indicator", "value", "unit", "code"),
     [
         ("J01", "N/A", "personnes", "not_a_number"),
+        ("J01", "#DIV/0!", "personnes", "excel_error"),
+        ("J01", "#VALEUR!", "personnes", "excel_error"),
+        ("J01", "########", "personnes", "excel_error"),
+        ("S02", "1,23457E+11", "MAD", "scientific_notation"),
         ("J01", "12٣", "personnes", "mixed_digits"),
         ("E03", "142.3", "%", "out_of_range"),
         ("H02", "-15", "unités", "out_of_range"),
