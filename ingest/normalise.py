@@ -232,19 +232,62 @@ _MONTH_NAMES: dict[str, int] = {
     for name in names
 }
 _NAMED_MONTH = re.compile(r"^([^\W\d_]+)\.?[\s\-/]*(\d{2}|\d{4})$")
-_FIRST_OF_MONTH = re.compile(r"^0?1[/.\-](\d{1,2})[/.\-](\d{4})$")
+_FIRST_OF_MONTH = re.compile(r"^0?1[/.\-](\d{1,2})[/.\-](\d{4})$|^(?P<year>\d{4})-(?P<month>\d{1,2})-0?1$")
+
+# Periods written in words, as people type them in a hand-made sheet (folded: no accents or hamza,
+# upper case): "1er trimestre 2024", "deuxième semestre 2024", "Q1 of 2024", "الربع الأول 2024",
+# "الأسدس الثاني من سنة 2024", "Exercice 2024".
+_ORDINALS: dict[str, int] = {
+    **dict.fromkeys(("1", "1ER", "1ERE", "1RE", "1E", "1EME", "PREMIER", "PREMIERE", "1ST", "FIRST"), 1),
+    **dict.fromkeys(("2", "2E", "2EME", "2ND", "2NDE", "DEUXIEME", "SECOND", "SECONDE"), 2),
+    **dict.fromkeys(("3", "3E", "3EME", "TROISIEME", "3RD", "THIRD"), 3),
+    **dict.fromkeys(("4", "4E", "4EME", "QUATRIEME", "4TH", "FOURTH"), 4),
+    **dict.fromkeys(("الاول", "اول", "الاولى", "اولى"), 1),
+    **dict.fromkeys(("الثاني", "ثاني", "الثانية", "ثانية"), 2),
+    **dict.fromkeys(("الثالث", "ثالث", "الثالثة", "ثالثة"), 3),
+    **dict.fromkeys(("الرابع", "رابع", "الرابعة", "رابعة"), 4),
+}
+_PART_WORDS: dict[str, str] = {
+    **dict.fromkeys(("TRIMESTRE", "TRIM", "QUARTER", "QTR", "الربع", "ربع", "الفصل", "فصل", "الثلاثي", "ثلاثي"), "Q"),
+    **dict.fromkeys(("SEMESTRE", "SEM", "HALF", "الاسدس", "اسدس", "السداسي", "سداسي", "النصف", "نصف"), "S"),
+}
+_YEAR_WORDS = ("ANNEE", "EXERCICE", "YEAR", "سنة", "السنة", "عام", "العام")
+_FILLER = r"(?:\s*[-/,]\s*|\s+(?:DE\s+L['’]?\s*ANNEE|DE|D['’]|OF|من\s+سنة|من\s+عام|من|لسنة|سنة|عام)\s*|\s+)"
+_WORD = r"([^\W_]+)\.?"
+_ORDINAL_FIRST = re.compile(rf"^{_WORD}\s+{_WORD}{_FILLER}(\d{{4}})$")  # 1er trimestre 2024, الربع الأول 2024
+_YEAR_WORD = re.compile(rf"^(?:{'|'.join(_YEAR_WORDS)})\s*:?\s*(\d{{4}})$")
+
+
+def _worded_period(folded: str) -> str | None:
+    """A quarter, semester or year written in words (French, English or Arabic) → its short form
+    (``2024-Q1``, ``2024-S2``, ``2024``); else None. A number past the year's parts stays invalid."""
+    if match := _YEAR_WORD.match(folded):
+        return match.group(1)
+    if not (match := _ORDINAL_FIRST.match(folded)):
+        return None
+    first, second, year = match.groups()
+    # "1er trimestre", "trimestre 1", "الربع الأول": the ordinal and the part, in either order.
+    part, ordinal = _PART_WORDS.get(second), _ORDINALS.get(first)
+    if part is None or ordinal is None:
+        part, ordinal = _PART_WORDS.get(first), _ORDINALS.get(second)
+    if part is None or ordinal is None or ordinal > (4 if part == "Q" else 2):
+        return None
+    return f"{year}-{part}{ordinal}"
 
 
 def _excel_month(text: str) -> str | None:
-    """``mars-24``, ``Mars 2024``, ``مارس 2024`` (a month Excel displayed by name) or ``01/03/2024``
-    (Excel turned ``03/2024`` into the first day of the month) → ``2024-03``; else None."""
+    """``mars-24``, ``Mars 2024``, ``مارس 2024`` (a month Excel displayed by name), ``01/03/2024``
+    or ``2024-03-01`` (a month Excel turned into its first day) → ``2024-03``; a period in words
+    (``_worded_period``) → its short form; else None."""
     folded = _fold_month(text)
     if match := _FIRST_OF_MONTH.match(folded):
+        if match.group("year"):
+            return f"{match.group('year')}-{int(match.group('month')):02d}"
         return f"{match.group(2)}-{int(match.group(1)):02d}"
     if (match := _NAMED_MONTH.match(folded)) and (month := _MONTH_NAMES.get(match.group(1))):
         year = match.group(2)
         return f"{'20' + year if len(year) == 2 else year}-{month:02d}"
-    return None
+    return _worded_period(" ".join(folded.split()))
 
 
 def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:

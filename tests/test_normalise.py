@@ -128,14 +128,30 @@ def test_period_notations(text: str, label: str, granularity: str, start: date, 
     ("text", "label"),
     [("mars-24", "2024-03"), ("Mars 2024", "2024-03"), ("févr.-24", "2024-02"), ("Sept 2023", "2023-09"),
      ("déc. 2025", "2025-12"), ("March 2024", "2024-03"), ("مارس 2024", "2024-03"), ("أغسطس ٢٠٢٤", "2024-08"),
-     ("غشت 2024", "2024-08"), ("01/03/2024", "2024-03"), ("1/11/2024", "2024-11")],
+     ("غشت 2024", "2024-08"), ("01/03/2024", "2024-03"), ("1/11/2024", "2024-11"), ("2024-03-01", "2024-03")],
 )
 def test_months_as_excel_displays_them(text: str, label: str) -> None:
     """French, English and Moroccan Arabic month names, and the first-of-month dates Excel makes of ``03/2024``."""
     assert period(text)["period"] == label
 
 
-@pytest.mark.parametrize("text", ["15/03/2024", "Mardi 2024", "mars", "2024-Q5", "2024-S3", "2024-13", "13/2024", "24", "Q1", "2024-Q1-X", "abc", "1850"])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("1er trimestre 2024", "2024-Q1"), ("2ème trimestre 2024", "2024-Q2"), ("Troisième trimestre 2024", "2024-Q3"),
+     ("4e trim. 2024", "2024-Q4"), ("trimestre 2 - 2024", "2024-Q2"), ("premier semestre 2024", "2024-S1"),
+     ("2nd semestre de l’année 2024", "2024-S2"), ("1er trimestre de 2024", "2024-Q1"), ("first quarter 2024", "2024-Q1"),
+     ("third quarter of 2024", "2024-Q3"), ("second half 2024", "2024-S2"), ("الربع الأول 2024", "2024-Q1"),
+     ("الربع الثاني من سنة 2024", "2024-Q2"), ("الفصل الثالث ٢٠٢٤", "2024-Q3"), ("الأسدس الأول 2024", "2024-S1"),
+     ("الأسدس الثاني من سنة 2024", "2024-S2"), ("النصف الأول 2024", "2024-S1"), ("Exercice 2024", "2024"),
+     ("Année 2024", "2024"), ("سنة 2024", "2024"), ("Year 2024", "2024")],
+)
+def test_periods_written_in_words(text: str, label: str) -> None:
+    """What people type in a hand-made sheet, in French, English or Arabic."""
+    assert period(text)["period"] == label
+
+
+@pytest.mark.parametrize("text", ["15/03/2024", "2024-03-15", "5e trimestre 2024", "3e semestre 2024", "الربع الخامس 2024",
+                                  "trimestre 2024", "1er mois 2024", "premier 2024", "Mardi 2024", "mars", "2024-Q5", "2024-S3", "2024-13", "13/2024", "24", "Q1", "2024-Q1-X", "abc", "1850"])
 def test_invalid_periods(text: str) -> None:
     assert period(text)["period"] is None
 
