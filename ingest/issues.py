@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from i18n import t
+from i18n import catalogue, t
 
 
 class Severity(StrEnum):
@@ -64,6 +64,8 @@ ISSUE_CODES: dict[str, Severity] = {
     "percent_as_fraction": Severity.WARNING,
     "invalid_breakdown": Severity.ERROR,
     "duplicate_key": Severity.ERROR,
+    "repeated_header": Severity.WARNING,
+    "total_row": Severity.WARNING,
     # organisation registry files
     "invalid_value": Severity.ERROR,
     "duplicate_org": Severity.ERROR,
@@ -139,7 +141,12 @@ def render_message(code: str, lang: str, value: str | None, expected: str | None
 
 
 def render_hint(code: str, lang: str, value: str | None, expected: str | None, column: str | None) -> str:
-    return t(f"ingest.{code}.hint", lang, value=value or "", expected=expected or "", column=column or "")
+    """The hint of ``code``; its ``hint_suggestion`` variant when there is one and a suggestion
+    (``expected``) to make ("did you mean R01?")."""
+    key = f"ingest.{code}.hint_suggestion"
+    if not expected or key not in catalogue(lang):
+        key = f"ingest.{code}.hint"
+    return t(key, lang, value=value or "", expected=expected or "", column=column or "")
 
 
 def render_report(frame: pl.DataFrame, lang: str) -> pl.DataFrame:

@@ -9,6 +9,7 @@ number of cells is reported only as such, since its cells may be shifted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,7 @@ from ingest.columns import (
 )
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
 from ingest.normalise import parse_numbers, parse_periods, period_status, plain_numbers, undo_double_encoding
+from ingest.suggest import closest, spellings
 from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
 
 #: Stored exactly as written (no trimming): what a member typed is evidence.
@@ -381,6 +383,12 @@ def _check_rows(
     if ctx.known_orgs is not None:
         expected["org_code"] = sorted(ctx.known_orgs)
     table, codes = _encode(table, ["org_code", "indicator_code", "period", "unit", *breakdowns], expected)
+    registered = {
+        "org_code": {o.strip().upper() for o in ctx.known_orgs or ()},
+        "indicator_code": {i.code.upper() for i in fw.indicators},
+    }
+    table, not_data = _drop_rows_that_are_not_data(table, layout, codes, registered)
+    found.extend(not_data)
     # Cells of white space only count as empty: their code is null, like an empty cell's.
     missing = {name: pl.col(code.code).is_null() for name, code in codes.items()}
 
@@ -401,7 +409,9 @@ def _check_rows(
         org_ids.append(None if other else org_id(canonical))
     add(missing["org_code"], "empty_required", org_col)
     if known is not None and (unknown := orgs.where(lambda i: org_canonical[i] is None and not org_other[i])):
-        add(orgs.rows_in(unknown), "unknown_org", org_col, pl.col("org_code"), known=orgs.exact)
+        guesses = closest([orgs.texts[i] for i in unknown], spellings((code, code) for code in known.values()))
+        add(orgs.rows_in(unknown), "unknown_org", org_col, pl.col("org_code"), _at(orgs, unknown, guesses),
+            known=orgs.exact)
     other_rows = False
     if member and (others := orgs.where(lambda i: org_canonical[i] is not None and org_other[i])):
         other_rows = add(orgs.rows_in(others), "other_org", org_col, pl.col("org_code"), ctx.member_org,
@@ -418,7 +428,11 @@ def _check_rows(
     ind_col = header("indicator_code", "indicator_code")
     add(missing["indicator_code"], "empty_required", ind_col)
     if unknown := indicators.where(lambda i: ind[i] is None):
-        add(indicators.rows_in(unknown), "unknown_indicator", ind_col, pl.col("indicator_code"), known=indicators.exact)
+        guesses = closest([indicators.texts[i] for i in unknown], spellings(
+            (spelling, i.code) for i in fw.indicators if not i.derived
+            for spelling in (i.code, i.name.fr, i.name.ar, i.name.en)))
+        add(indicators.rows_in(unknown), "unknown_indicator", ind_col, pl.col("indicator_code"),
+            _at(indicators, unknown, guesses), known=indicators.exact)
     derived_rows = False
     if derived := indicators.where(lambda i: ind[i] is not None and ind[i]["derived"]):
         derived_rows = add(indicators.rows_in(derived), "derived_indicator", ind_col, pl.col("indicator_code"),
@@ -567,6 +581,65 @@ def _check_rows(
     present = table.get_column(orgs.code).unique().drop_nulls().to_list()
     org_codes = tuple(sorted({spelling[i] for i in present if spelling[i] is not None}))
     return table, _concat(found), org_codes
+
+
+#: What a total line says in its key cells (folded): Athar adds values up itself.
+_TOTAL_WORDS = re.compile(
+    r"^(total|totale|totaux|sous total|soustotal|total general|grand total|subtotal|sum|somme|ensemble"
+    r"|المجموع|مجموع|المجموع العام|الاجمالي|اجمالي|المجموع الاجمالي)( .*)?$"
+)
+
+
+def _drop_rows_that_are_not_data(
+    table: pl.DataFrame, layout: _Layout, codes: dict[str, _Codes], registered: dict[str, set[str]]
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Leave out, with a warning each, the lines that hold no observation: the header repeated
+    (files pasted one after another) and total lines ("Total", "المجموع" in a key cell).
+
+    Both are decided on the few distinct texts of the key columns, so a file without them costs
+    nothing. A registered code is data whatever it reads like (``registered``: upper-cased codes
+    per column). The texts stay in ``codes`` (the per-row codes are positions among them); a text that
+    only those lines held is then held by no row, which ``exact = False`` says.
+    """
+    keys = [name for name in ("org_code", "indicator_code", "period") if name in layout.columns]
+    header_texts: dict[str, list[int]] = {}
+    for name in sorted(keys, key=lambda n: len(codes[n].texts)):  # the column of fewest texts first
+        header_texts[name] = codes[name].where(lambda i, n=name: match_header(codes[n].texts[i]) == n)
+        if not header_texts[name]:
+            break
+    def is_total(name: str, text: str) -> bool:
+        return text.strip().upper() not in registered.get(name, ()) and bool(_TOTAL_WORDS.match(fold(text)))
+
+    total_texts = {name: codes[name].where(lambda i, n=name: is_total(n, codes[n].texts[i])) for name in keys}
+    issues: list[pl.DataFrame] = []
+    dropped = pl.lit(False)
+    if len(keys) >= 2 and len(header_texts) == len(keys) and all(header_texts.values()):
+        repeated = pl.all_horizontal(codes[name].rows_in(header_texts[name]) for name in keys)
+        rows = table.filter(repeated)
+        if rows.height:
+            issues.append(cell_issues(rows.unique("__line", keep="first", maintain_order=True), "repeated_header", ""))
+            dropped = dropped | repeated
+    for name in keys:
+        if total_texts[name]:
+            total = codes[name].rows_in(total_texts[name]) & ~dropped
+            rows = table.filter(total)
+            if rows.height:
+                issues.append(cell_issues(rows.unique("__line", keep="first", maintain_order=True), "total_row",
+                                          layout.headers.get(name, name), pl.col(name)))
+                dropped = dropped | total
+    if not issues:
+        return table, issues
+    for code in codes.values():
+        code.exact = False
+    return table.filter(~dropped), issues
+
+
+def _at(codes: _Codes, positions: list[int], values: list[str | None]) -> pl.Expr:
+    """Per row, the value given for its text's position (null for the other texts)."""
+    aligned: list[str | None] = [None] * len(codes.texts)
+    for position, value in zip(positions, values, strict=True):
+        aligned[position] = value
+    return codes.fact(aligned, pl.String())
 
 
 def _as_written(table: pl.DataFrame, codes: _Codes, canonical: list[str | None], hidden: bool = False) -> bool:

@@ -229,3 +229,88 @@ def test_long_file_checked_against_the_expected_codes_gives_the_same_report(fram
     unknown = [list(r) for r in rows]
     unknown[5][0], unknown[6][1] = "XXX-NOPE-1", "ZZ9"
     assert found(run(framework, unknown)) == [(7, "org_code", "unknown_org"), (8, "indicator_code", "unknown_indicator")]
+
+
+def test_a_repeated_header_line_is_skipped_with_a_warning(framework) -> None:
+    """Exports pasted one after another repeat the header (as written, in any language)."""
+    headers = ["Organisation", "Indicateur", "Période", "Valeur", "Unité", "Remarques"]
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12"], headers, ["ASS-CAS-001", "R03", "2024", "7"],
+                             ["org_code", "indicator_code", "period", "value"], ["ASS-RBT-014", "R01", "2024", "5"]],
+                 headers)
+    assert found(result) == [(3, "", "repeated_header"), (5, "", "repeated_header")]
+    assert result.issues["severity"].unique().to_list() == ["warning"]
+    assert result.rows.select("line", "org_code", "indicator_code").rows() == [
+        (2, "ASS-CAS-001", "R01"), (4, "ASS-CAS-001", "R03"), (6, "ASS-RBT-014", "R01")]
+
+
+def test_a_header_word_in_one_cell_only_is_not_a_repeated_header(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "indicator_code", "2024", "12"]])
+    assert found(result) == [(2, "indicator_code", "unknown_indicator")]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value"),
+    [
+        (["Total", "", "", "19"], "org_code", "Total"),
+        (["", "TOTAL", "", "19"], "indicator_code", "TOTAL"),
+        (["ASS-CAS-001", "Total général", "2024", "19"], "indicator_code", "Total général"),
+        (["ASS-CAS-001", "R01", "Total 2024", "19"], "period", "Total 2024"),
+        (["Sous-total", "R01", "2024", "19"], "org_code", "Sous-total"),
+        (["المجموع", "R01", "2024", "19"], "org_code", "المجموع"),
+        (["ASS-CAS-001", "الإجمالي", "2024", "19"], "indicator_code", "الإجمالي"),
+    ],
+)
+def test_a_total_line_is_skipped_with_a_warning(framework, row: list[str], column: str, value: str) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12"], ["ASS-RBT-014", "R01", "2024", "7"], row])
+    assert result.issues.select("line", "column", "code", "severity", "value").rows() == [
+        (4, column, "total_row", "warning", value)]
+    assert result.rows["line"].to_list() == [2, 3]
+    assert value in render_report(result.issues, "ar")["message"][0]
+
+
+def test_a_total_line_of_a_member_is_not_another_organisation(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12"], ["TOTAL", "R01", "2024", "12"]], member="ASS-CAS-001")
+    assert found(result) == [(3, "org_code", "total_row")]
+
+
+def test_a_registered_code_that_reads_like_a_total_is_data(framework) -> None:
+    result = run(framework, [["TOTAL-MA-01", "R01", "2024", "12"]], orgs=ORGS | {"TOTAL-MA-01"})
+    assert found(result) == [] and result.rows["org_code"].to_list() == ["TOTAL-MA-01"]
+
+
+@pytest.mark.parametrize(
+    ("org", "indicator", "org_guess", "indicator_guess"),
+    [
+        ("ASS-CAS-01", "R1", "ASS-CAS-001", "R01"),
+        ("asscas001", "r-01", "ASS-CAS-001", "R01"),
+        ("ASS CAS 001", "Bénéficiaires directs uniques", "ASS-CAS-001", "R01"),
+        ("FON-FES-07", "unique direct beneficiaries", "FON-FES-007", "R01"),
+        ("XYZ", "QQQ", None, None),
+    ],
+)
+def test_unknown_codes_suggest_the_closest_known_one(framework, org: str, indicator: str, org_guess: str | None,
+                                                      indicator_guess: str | None) -> None:
+    result = run(framework, [[org, indicator, "2024", "12"]])
+    report = render_report(result.issues, "fr").sort("column")
+    assert report.select("code", "expected").rows() == [("unknown_indicator", indicator_guess),
+                                                         ("unknown_org", org_guess)]
+    for hint, guess in zip(report["hint"], (indicator_guess, org_guess), strict=True):
+        assert (guess is not None and hint.startswith(f"Vouliez-vous dire {guess} ?")) or (
+            guess is None and "Vouliez-vous" not in hint)
+    arabic = render_report(result.issues, "ar")["hint"].to_list()
+    assert all(("هل تقصد" in hint) == (guess is not None) for hint, guess in zip(
+        arabic, result.issues["expected"].to_list(), strict=True))
+
+
+def test_a_spelling_shared_by_two_codes_suggests_neither() -> None:
+    from ingest.suggest import closest, spellings
+
+    known = spellings([("A01", "A01"), ("Accès", "A01"), ("B01", "B01"), ("Accès", "B01")])
+    assert closest(["acces", "a 01", "A-01.", "A9", "ZZZ"], known) == [None, "A01", "A01", None, None]
+
+
+def test_a_derived_indicator_is_never_suggested(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "S1", "2024", "12"]])
+    assert result.issues.select("code", "expected").rows() in ([("unknown_indicator", None)],
+                                                               [("unknown_indicator", "S02")])
+    assert result.issues["expected"][0] != "S01"
