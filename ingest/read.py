@@ -71,6 +71,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"Rar!\x1a\x07", "RAR"),
     (b"{\\rtf", "RTF"),
 )
+#: The stream name of a password-protected Office file (UTF-16LE, in the OLE2 directory).
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _ZIP_LABELS = {"xlsb": "XLSB", "docx": "DOCX", "pptx": "PPTX", "ods": "ODS", "odt": "ODT", "zip": "ZIP"}
 #: Bytes that text may hold; what ``translate`` leaves of a head is its control bytes.
@@ -159,6 +161,8 @@ def _read(data: bytes, file_name: str, file_format: str, max_bytes: int, max_row
         return _refused(Issue("xlsx_invalid", value=label), "xlsx")
     if kind == "unsupported":
         return _refused(Issue("unsupported_format", value=label), file_format)
+    if kind == "encrypted":
+        return _refused(Issue("encrypted_workbook"), "xlsx")
     return _read_text(data, file_format, max_rows)
 
 
@@ -171,7 +175,7 @@ def _is_blank(data: bytes) -> bool:
 
 
 def _sniff(data: bytes, file_name: str) -> tuple[str, str | None]:
-    """("xlsx" | "bad_zip" | "unsupported" | "text", label shown to the user)."""
+    """("xlsx" | "bad_zip" | "encrypted" | "unsupported" | "text", label shown to the user)."""
     extension = PurePath(file_name).suffix.lower()
 
     def label(kind: str) -> str:
@@ -184,6 +188,8 @@ def _sniff(data: bytes, file_name: str) -> tuple[str, str | None]:
         if kind == "corrupt":
             return "bad_zip", label("ZIP")
         return "unsupported", label(_ZIP_LABELS[kind])
+    if data.startswith(_MAGIC[0][0]) and _ENCRYPTED_PACKAGE in data:
+        return "encrypted", None  # a workbook saved with a password: an OLE2 box around the encrypted xlsx
     for magic, kind in _MAGIC:
         if data.startswith(magic):
             return "unsupported", label(kind)

@@ -85,6 +85,10 @@ def validate_table(
 ) -> Validation:
     """Check a read table; ``frame`` has text columns ``c0..`` and ``__line``."""
     today = ctx.today or date.today()
+    if not headers and (read_issues["severity"] == "error").any():
+        # The file could not be read as a table at all: that is the one problem to report, not
+        # every column it then lacks.
+        return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat([read_issues]), 0)
     layout, header_issues = _map_headers(headers, ctx)
     issues = [read_issues, header_issues]
     if (header_issues["severity"] == "error").any() or (read_issues["severity"] == "error").any() and frame.is_empty():

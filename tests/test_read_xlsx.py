@@ -260,3 +260,20 @@ def test_formula_whose_cached_value_is_an_error_is_reported_as_such(tmp_path: Pa
     result, _ = check_file(path.read_bytes(), "errors.xlsx", framework=framework)
     assert result.issues.select("line", "column", "code", "value").rows() == [(3, "value", "excel_error", "#DIV/0!")]
     assert "Excel" in result.report("fr")["message"][0]
+
+
+def test_a_password_protected_workbook_says_so() -> None:
+    """Excel wraps an encrypted workbook in an OLE2 file whose directory names an EncryptedPackage stream."""
+    data = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(50)
+            + "EncryptedPackage".encode("utf-16-le") + bytes(2000))
+    table = read(data, "budget 2024.xlsx")
+    assert codes(table) == ["encrypted_workbook"] and table.file_format == "xlsx"
+
+
+def test_a_file_that_is_not_a_table_gets_one_error_not_every_missing_column(framework) -> None:
+    from ingest.pipeline import check_file
+
+    for data, name, code in [(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(3000), "old.xls", "unsupported_format"),
+                             (b"%PDF-1.7 rapport", "rapport.pdf", "unsupported_format"), (b"", "vide.csv", "empty_file")]:
+        result, _ = check_file(data, name, framework=framework)
+        assert result.issues["code"].to_list() == [code], name
