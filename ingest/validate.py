@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -78,6 +78,7 @@ class _Layout:
     columns: dict[str, int]  # canonical name → position
     headers: dict[str, str]  # canonical name → header text as written
     wide: dict[str, int]  # indicator code → position (wide layout)
+    wide_headers: dict[str, str] = field(default_factory=dict)  # indicator code → its header as written
 
 
 def validate_table(
@@ -140,17 +141,31 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 # -- header ----------------------------------------------------------------------------------
+def _wide_header(text: str, codes: dict[str, str], names: dict[str, str]) -> str | None:
+    """The indicator a column of the wide layout holds: its header is the indicator's code
+    (``R01``), the code followed by a label (``R01 - Bénéficiaires…``, ``R01 (personnes)``,
+    ``R01: …``), or the indicator's full name in French, Arabic or English."""
+    folded = fold(text)
+    if folded in codes:
+        return codes[folded]
+    first = re.match(r"^([^\W_]+)(?=[\s:(\[/.,;]|$)", folded)
+    if first and first.group(1) in codes and folded[first.end():].strip(" :([/.,;"):
+        return codes[first.group(1)]
+    return names.get(folded)
+
+
 def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, pl.DataFrame]:
     indicator_codes = {fold(i.code): i.code for i in ctx.framework.indicators}
+    indicator_names = {fold(name): i.code for i in ctx.framework.indicators for name in (i.name.fr, i.name.ar, i.name.en)}
     columns: dict[str, list[int]] = {}
-    wide: dict[str, int] = {}
+    wide_columns: dict[str, list[int]] = {}
     unknown: list[int] = []
     for position, text in enumerate(headers):
         canonical = match_header(text)
         if canonical is not None:
             columns.setdefault(canonical, []).append(position)
-        elif fold(text or "") in indicator_codes:
-            wide[indicator_codes[fold(text)]] = position
+        elif (code := _wide_header(text or "", indicator_codes, indicator_names)) is not None:
+            wide_columns.setdefault(code, []).append(position)
         elif (text or "").strip():
             unknown.append(position)
     issues: list[Issue] = []
@@ -158,10 +173,16 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
         if len(positions) > 1:
             shown = ", ".join(f"« {headers[p].strip()} »" for p in positions)
             issues.append(Issue("duplicate_column", column=canonical, value=shown))
+    wide = {code: positions[0] for code, positions in wide_columns.items()}
     is_wide = bool(wide) and "indicator_code" not in columns and "value" not in columns
     if not is_wide:
-        unknown += list(wide.values())
+        unknown += [p for positions in wide_columns.values() for p in positions]
         wide = {}
+    else:
+        for code, positions in wide_columns.items():
+            if len(positions) > 1:  # two columns for one indicator: which holds its values?
+                shown = ", ".join(f"« {headers[p].strip()} »" for p in positions)
+                issues.append(Issue("duplicate_column", column=code, value=shown))
     required = [c for c in REQUIRED_COLUMNS if not (is_wide and c in ("indicator_code", "value"))]
     for canonical in required:
         if canonical not in columns and not (canonical == "org_code" and ctx.member_org):
@@ -173,6 +194,7 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
         columns={c: p[0] for c, p in columns.items() if c not in INFORMATIONAL_COLUMNS},
         headers={c: headers[p[0]].strip() for c, p in columns.items()},
         wide=wide,
+        wide_headers={code: headers[p].strip() for code, p in wide.items()},
     )
     return layout, issues_frame(issues)
 
@@ -212,7 +234,7 @@ def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContex
                 variable_name="indicator_code",
                 value_name="value",
             )
-            .with_columns(pl.col("indicator_code").alias("__value_column"))
+            .with_columns(pl.col("indicator_code").replace(layout.wide_headers).alias("__value_column"))
             .filter(pl.col("value").is_not_null())
             .sort("__line", maintain_order=True)
         )

@@ -170,6 +170,31 @@ def test_wide_layout_one_column_per_indicator(framework) -> None:
     assert sorted(found(bad)) == [(2, "E03", "out_of_range"), (2, "R01", "not_a_number")]
 
 
+def test_wide_columns_named_by_code_and_label_or_by_full_name(framework) -> None:
+    """Hand-made sheets label their indicator columns; a problem names the column as written."""
+    headers = ["Organisation", "Année", "R01 - Bénéficiaires directs uniques", "R03 (personnes)",
+               "Part de femmes et filles", "نسبة المستفيدين في الوسط القروي", "Total"]
+    result = run(framework, [["ASS-CAS-001", "2024", "1250", "64", "52", "30", "1396"]], headers)
+    assert result.rows.select("indicator_code", "value").sort("indicator_code").rows() == [
+        ("R01", 1250.0), ("R02", 52.0), ("R03", 64.0), ("R04", 30.0)]
+    assert found(result) == [(1, "Total", "unknown_column")]
+    bad = run(framework, [["ASS-CAS-001", "2024", "N/A", "64", "152", "30", ""]], headers)
+    assert sorted(found(bad)) == [(1, "Total", "unknown_column"), (2, "Part de femmes et filles", "out_of_range"),
+                                  (2, "R01 - Bénéficiaires directs uniques", "not_a_number")]
+
+
+def test_two_wide_columns_for_one_indicator_are_an_error(framework) -> None:
+    headers = ["Organisation", "Période", "R01", "Bénéficiaires directs uniques"]
+    result = run(framework, [["ASS-CAS-001", "2024", "1250", "1300"]], headers)
+    assert found(result) == [(None, "R01", "duplicate_column")]
+    assert result.issues["value"][0] == "« R01 », « Bénéficiaires directs uniques »"
+
+
+def test_a_code_followed_by_nothing_but_punctuation_or_inside_a_word_is_not_a_wide_column(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "2024", "12"]], ["Organisation", "Période", "R01X budget"])
+    assert found(result)[-1] == (1, "R01X budget", "unknown_column")
+
+
 def test_organisations_are_not_checked_without_a_registry(framework) -> None:
     result = run(framework, [["ANY-ORG", "R01", "2024", "1"]], orgs=None)
     assert found(result) == []
