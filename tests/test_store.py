@@ -41,12 +41,22 @@ def test_migrations_are_numbered_and_applied_once(store: Store) -> None:
 def test_database_created_by_an_older_version_upgrades_itself(db_path: Path) -> None:
     old = Store(db_path, upto=1)
     assert old.schema_version() == 1
-    commit_submission(old, rows(("ASS-CAS-001", "R01", "2024", 10.0)), meta("a" * 64), Path("/dev/null"))
+    # What the first version wrote (with SQL: today's commit also writes tables of later versions).
+    old.write(lambda cur: cur.execute(
+        "INSERT INTO submissions (org_code, file_name, content_sha256, file_format, encoding, uploaded_by, uploaded_at,"
+        " status, row_count, framework_hash, report, raw_path) VALUES ('ASS-CAS-001', 'a.csv', ?, 'csv', 'utf-8',"
+        " 'test', now()::TIMESTAMP, 'accepted', 1, 'f', '[]', '/dev/null')", ["a" * 64]).execute(
+        "INSERT INTO observations (submission_id, line, org_code, indicator_code, period, granularity, period_start,"
+        " period_end, value, unit, valid_from) VALUES (1, 2, 'ASS-CAS-001', 'R01', '2024', 'year', DATE '2024-01-01',"
+        " DATE '2024-12-31', 10.0, 'persons', now()::TIMESTAMP)"))
     old.close()
     upgraded = Store(db_path)
     assert upgraded.schema_version() == len(migrations()) > 1
     current = upgraded.query("SELECT org_code, indicator_code, period, value FROM observations_current")
     assert current.rows() == [("ASS-CAS-001", "R01", "2024", 10.0)]
+    corrected = commit_submission(upgraded, rows(("ASS-CAS-001", "R01", "2024", 12.0)), meta("b" * 64), Path("/dev/null"))
+    assert corrected.superseded == 1
+    assert upgraded.query("SELECT action, target FROM audit_log").rows() == [("upload", f"submission:{corrected.submission_id}")]
     upgraded.close()
 
 
