@@ -306,7 +306,9 @@ class _Codes:
         return [i for i in range(len(self.texts)) if test(i)]
 
     def rows_in(self, codes: list[int]) -> pl.Expr:
-        return pl.col(self.code).is_in(pl.Series(codes, dtype=pl.UInt32).implode())
+        """Rows whose text is one of ``codes`` (never null: an empty cell is in no list, and a
+        null here would drop the row from both a filter and its negation)."""
+        return pl.col(self.code).is_in(pl.Series(codes, dtype=pl.UInt32).implode()).fill_null(False)
 
 
 def _encode(

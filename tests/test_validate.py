@@ -339,3 +339,12 @@ def test_a_derived_indicator_is_never_suggested(framework) -> None:
     assert result.issues.select("code", "expected").rows() in ([("unknown_indicator", None)],
                                                                [("unknown_indicator", "S02")])
     assert result.issues["expected"][0] != "S01"
+
+
+def test_a_total_line_never_hides_rows_with_an_empty_key_cell(framework) -> None:
+    """Merged cells in Excel leave key cells empty: those rows must still be reported, not dropped."""
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "600"], ["", "R03", "2024", "64"],
+                             ["Total", "", "", "664"], ["", "", "", "12"], ["Sous-total", "", "", "5"]])
+    assert found(result) == [(3, "org_code", "empty_required"), (4, "org_code", "total_row"),
+                             (5, "indicator_code", "empty_required"), (5, "org_code", "empty_required"),
+                             (5, "period", "empty_required"), (6, "org_code", "total_row")]
