@@ -42,8 +42,12 @@ ISSUE_CODES: dict[str, Severity] = {
     "missing_column": Severity.ERROR,
     "duplicate_column": Severity.ERROR,
     "unknown_column": Severity.WARNING,
+    "unnamed_column": Severity.ERROR,
+    "stray_cells": Severity.WARNING,
+    "breakdown_like_column": Severity.ERROR,
     # rows and cells
     "wrong_cell_count": Severity.ERROR,
+    "unclosed_quote": Severity.ERROR,
     "formula_without_value": Severity.ERROR,
     "cell_too_long": Severity.ERROR,
     "empty_required": Severity.ERROR,
