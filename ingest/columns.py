@@ -7,6 +7,8 @@ and a test keeps the two in step.
 
 from __future__ import annotations
 
+import re
+
 from metrics.vocabulary import BREAKDOWN_COLUMNS, fold
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
@@ -49,7 +51,10 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "الفئة العمرية", "السن", "العمر",
     ),
     "disability": ("handicap", "situation de handicap", "psh", "disability", "الإعاقة", "إعاقة"),
-    "area": ("milieu", "zone", "urbain/rural", "area", "urban/rural", "الوسط", "المجال"),
+    "area": (
+        "milieu", "zone", "urbain/rural", "area", "urban/rural", "milieu de résidence", "zone de résidence",
+        "lieu de résidence", "type de milieu", "الوسط", "المجال", "وسط الإقامة",
+    ),
     "region": ("région", "region", "الجهة", "الإقليم"),
     "indicator_name": (
         "nom de l'indicateur", "libellé", "libelle", "intitulé", "indicator name", "label", "اسم المؤشر",
@@ -65,13 +70,30 @@ for _canonical, _aliases in COLUMN_ALIASES.items():
         _LOOKUP[_key] = _canonical
 
 
+#: A trailing precision in brackets: "Valeur (réalisé)", "Période (T1, T2…)", "Montant [MAD]".
+_PRECISION = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+
+
+def without_precision(folded: str) -> str:
+    """A folded header without its trailing precision in brackets."""
+    return _PRECISION.sub("", folded)
+
+
 def match_header(text: str | None) -> str | None:
-    """The canonical column a header cell names, or None."""
+    """The canonical column a header cell names, or None. A name followed by a precision in
+    brackets (often on a second line of the cell) names the same column."""
     if text is None:
         return None
-    return _LOOKUP.get(fold(text))
+    folded = fold(text)
+    found = _LOOKUP.get(folded)
+    if found is None and (bare := _PRECISION.sub("", folded)) != folded:
+        found = _LOOKUP.get(bare)
+    return found
 
 
 def accepted_names(canonical: str) -> str:
-    """A short human list of accepted header names for one column (for hints)."""
-    return ", ".join((canonical, *COLUMN_ALIASES[canonical][:4]))
+    """A short human list of accepted header names for one column (for hints), each once."""
+    names: dict[str, str] = {}
+    for name in (canonical, *COLUMN_ALIASES[canonical]):
+        names.setdefault(fold(name), name)
+    return ", ".join(list(names.values())[:5])

@@ -27,7 +27,7 @@ _DIGIT_FROM = list(ARABIC_INDIC + EXTENDED_ARABIC_INDIC)
 _DIGIT_TO = list("0123456789" * 2)
 # Marks Arabic Excel and RTL editors leave around numbers; invisible, never meaningful.
 _BIDI_MARKS = ["\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066",
-               "\u2067", "\u2068", "\u2069"]
+               "\u2067", "\u2068", "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
 _SPACES = "[ \u00a0\u202f\u2009]"
 
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -297,7 +297,9 @@ def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:
     ``period_start``, ``period_end`` — nulls when the text is not a valid period.
     """
     distinct = pl.DataFrame({"text": texts.cast(pl.String)}).unique()
-    clean = translate_digits(pl.col("text").str.strip_chars()).str.to_uppercase()
+    clean = translate_digits(
+        pl.col("text").str.replace_many(_BIDI_MARKS, [""] * len(_BIDI_MARKS)).str.strip_chars()
+    ).str.to_uppercase()
     frame = distinct.with_columns(clean=clean)
     # What Excel makes of a month (few distinct texts: plain Python per distinct value).
     excel_months = {text: _excel_month(text) for text in frame["clean"].drop_nulls().to_list()}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from i18n import t, tn
+from i18n import plural_form, t, tn
 from ingest.issues import empty_issues, render_report
 from ingest.read import Limits, RawTable, read_table
 from ingest.validate import Validation, ValidationContext, validate_table
@@ -61,17 +61,21 @@ class FileResult:
     def warning_count(self) -> int:
         return int((self.issues["severity"] == "warning").sum())
 
+    def _one(self, lang: str) -> str:
+        """The catalogue suffix of the singular ("1 valeur enregistrée")."""
+        return "_one" if plural_form(self.rows, lang) == "one" else ""
+
     def summary(self, lang: str) -> str:
         if self.status == "already_received":
             return t("report.already_received", lang, submission=self.submission_id)
         if self.status == "rejected":
             text = t("report.rejected", lang) + " · " + tn("report.errors", self.error_count, lang)
         elif self.status == "accepted":
-            text = t("report.accepted", lang, rows=self.rows, submission=self.submission_id)
+            text = t(f"report.accepted{self._one(lang)}", lang, rows=self.rows, submission=self.submission_id)
         elif self.dry_run:
-            text = t("report.accepted_dry_run", lang, rows=self.rows)
+            text = t(f"report.accepted_dry_run{self._one(lang)}", lang, rows=self.rows)
         else:
-            text = t("report.checked", lang, rows=self.rows)
+            text = t(f"report.checked{self._one(lang)}", lang, rows=self.rows)
         if self.status != "rejected" and self.superseded:
             text += " · " + tn("report.superseded", self.superseded, lang)
         if self.warning_count:

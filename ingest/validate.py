@@ -23,11 +23,13 @@ from ingest.columns import (
     REQUIRED_COLUMNS,
     accepted_names,
     match_header,
+    without_precision,
 )
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
 from ingest.normalise import parse_numbers, parse_periods, period_status, plain_numbers, undo_double_encoding
 from ingest.suggest import closest, spellings
 from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
+from metrics.vocabulary import strip_invisible
 
 #: Stored exactly as written (no trimming): what a member typed is evidence.
 FREE_TEXT: frozenset[str] = frozenset({"notes", "source"})
@@ -79,6 +81,7 @@ class _Layout:
     headers: dict[str, str]  # canonical name → header text as written
     wide: dict[str, int]  # indicator code → position (wide layout)
     wide_headers: dict[str, str] = field(default_factory=dict)  # indicator code → its header as written
+    unknown: tuple[int, ...] = ()  # positions of columns with a header that names nothing
 
 
 def validate_table(
@@ -91,6 +94,8 @@ def validate_table(
         # every column it then lacks.
         return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat([read_issues]), 0)
     layout, header_issues = _map_headers(headers, ctx)
+    if frame.height:
+        header_issues = _columns_outside_the_layout(frame, headers, layout, ctx.framework, header_issues)
     issues = [read_issues, header_issues]
     if (header_issues["severity"] == "error").any() or (read_issues["severity"] == "error").any() and frame.is_empty():
         return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat(issues), 0)
@@ -113,6 +118,9 @@ def validate_table(
         skipped = int(untouched.sum())
         if skipped:
             table = table.filter(~untouched)
+        if table.is_empty():  # an untouched template: nothing to store is not a success
+            issues.append(issues_frame([Issue("no_data_rows")]))
+            return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat(issues), skipped)
     table, row_issues, org_codes = _check_rows(table, layout, ctx, today)
     issues.append(row_issues)
     report = _concat(issues)
@@ -151,7 +159,7 @@ def _wide_header(text: str, codes: dict[str, str], names: dict[str, str]) -> str
     first = re.match(r"^([^\W_]+)(?=[\s:(\[/.,;]|$)", folded)
     if first and first.group(1) in codes and folded[first.end():].strip(" :([/.,;"):
         return codes[first.group(1)]
-    return names.get(folded)
+    return names.get(folded) or names.get(without_precision(folded))
 
 
 def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, pl.DataFrame]:
@@ -195,8 +203,88 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
         headers={c: headers[p[0]].strip() for c, p in columns.items()},
         wide=wide,
         wide_headers={code: headers[p].strip() for code, p in wide.items()},
+        unknown=tuple(unknown),
     )
     return layout, issues_frame(issues)
+
+
+def _letter(position: int) -> str:
+    """The column's letter as Excel shows it (0 → A, 26 → AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sample_texts(frame: pl.DataFrame, position: int, limit: int = 200) -> list[str]:
+    """A few distinct non-blank texts of a column (from its first rows: enough to say what it holds)."""
+    column = frame.get_column(f"c{position}").head(20_000)
+    texts = column.filter(column.str.strip_chars() != "").unique(maintain_order=True).head(limit)
+    return texts.to_list()
+
+
+def _columns_outside_the_layout(
+    frame: pl.DataFrame, headers: list[str], layout: _Layout, fw: Framework, header_issues: pl.DataFrame
+) -> pl.DataFrame:
+    """What the header mapping alone cannot see, decided on the cells of the columns it set aside:
+
+    * cells under an empty header: inside the table they are values shifted or a column left
+      unnamed (an error: they would be lost); to the right of it, stray notes or totals (a warning);
+    * a column whose header is not recognised but whose cells are breakdown values (``Tranche
+      d'âges``, ``Milieu de résidence``): an error, or those rows would be stored as totals;
+    * in the wide layout, a column of numbers whose header names no indicator (``R1``): an error
+      with the closest indicator, or its values would be lost.
+    """
+    issues: list[Issue] = []
+    replaced: set[str] = set()
+    named = [p for p, text in enumerate(headers) if (text or "").strip()]
+    last_named = max(named, default=-1)
+    for position, text in enumerate(headers):
+        if (text or "").strip() or f"c{position}" not in frame.columns:
+            continue
+        if texts := _sample_texts(frame, position, 1):
+            column = frame.get_column(f"c{position}")
+            line = int(frame.filter(column.str.strip_chars() != "").get_column("__line")[0])
+            code = "unnamed_column" if position < last_named else "stray_cells"
+            issues.append(Issue(code, line=line, column=_letter(position), value=texts[0][:60]))
+    for position in layout.unknown:
+        header = headers[position].strip()
+        texts = _sample_texts(frame, position)
+        if not texts:
+            continue
+        if (breakdown := _breakdown_of(texts, fw)) is not None:
+            issues.append(Issue("breakdown_like_column", line=1, column=header, expected=breakdown))
+            replaced.add(header)
+        elif layout.wide and not _TOTAL_WORDS.match(fold(header)) and parse_numbers(
+            pl.Series(texts, dtype=pl.String)
+        )["problem"].null_count() == len(texts):
+            guess = closest([header], spellings(
+                (spelling, i.code) for i in fw.indicators if not i.derived
+                for spelling in (i.code, i.name.fr, i.name.ar, i.name.en)))[0]
+            issues.append(Issue("unknown_indicator", line=1, column=header, value=header, expected=guess))
+            replaced.add(header)
+    if not issues:
+        return header_issues
+    kept = header_issues.filter(~((pl.col("code") == "unknown_column") & pl.col("column").is_in(list(replaced))))
+    return pl.concat([kept, issues_frame(issues)])
+
+
+def _breakdown_of(texts: list[str], fw: Framework) -> str | None:
+    """The breakdown every text of a column names (totals allowed), if one does; digits alone
+    (0/1) are not evidence enough."""
+    keys = [matching_key(text) for text in texts]
+    if all(key.isdigit() for key in keys):
+        return None
+    for name in BREAKDOWN_COLUMNS:
+        if name not in fw.breakdowns:
+            continue
+        allowed = fw.breakdown_alias_table(name)
+        named = [key in allowed for key in keys]
+        if any(named) and all(n or _is_overall(text) for n, text in zip(named, texts, strict=True)):
+            return name
+    return None
 
 
 def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContext) -> pl.DataFrame:
@@ -428,10 +516,11 @@ def _check_rows(
     orgs = codes["org_code"]
     org_canonical, org_other, org_ids = [], [], []
     for text in orgs.texts:
-        key = text.strip().upper()
+        bare = strip_invisible(text)
+        key = bare.upper()
         other = member is not None and key != member
         # A member learns nothing about the registry: another code is "not yours", registered or not.
-        canonical = text.strip() if known is None or other else known.get(key)
+        canonical = bare if known is None or other else known.get(key)
         org_canonical.append(canonical)
         org_other.append(other)
         org_ids.append(None if other else org_id(canonical))
@@ -448,7 +537,12 @@ def _check_rows(
     # Indicators, with everything the value checks need to know about them.
     facts, _ = _indicator_facts(fw)
     indicators = codes["indicator_code"]
-    ind = [facts.get(fold(text)) for text in indicators.texts]
+    # A code as in the framework; else the code followed by a label ("R01 - Bénéficiaires…") or the
+    # indicator's full name, as hand-made sheets write them (the same reading as wide headers).
+    by_code = {fold(i.code): i.code for i in fw.indicators}
+    by_name = {fold(name): i.code for i in fw.indicators for name in (i.name.fr, i.name.ar, i.name.en)}
+    ind = [facts.get(fold(text)) or facts.get(fold(_wide_header(text, by_code, by_name) or ""))
+           for text in indicators.texts]
 
     def ind_fact(name: str, dtype: pl.DataType) -> pl.Expr:
         return indicators.fact([None if f is None else f[name] for f in ind], dtype)
@@ -545,6 +639,7 @@ def _check_rows(
         "out_of_range": out_of_range,
         "not_integer": not_integer,
         "fraction": is_percent.any() & (pl.col("number").filter(is_percent).max() <= 1),
+        "some_fraction": is_percent & (pl.col("number") > 0) & (pl.col("number") < 1),
     }
     if numbers.null_count():
         conditions["empty"] = pl.col("number").is_null() & problems.is_null()
@@ -567,10 +662,12 @@ def _check_rows(
         value_issues(not_integer, "not_integer", pl.col("value"), unit_names, known=True)
 
     # Percentages written as fractions (0.875 for 87.5 %): when every percentage of the file is
-    # at most 1, warn on each — a file of genuine sub-1 % rates is rare, a misread one is not.
-    if seen["fraction"]:
-        value_issues(is_percent & (pl.col("number") > 0), "percent_as_fraction", pl.col("value"),
-                     (pl.col("number") * 100).round(6).cast(pl.String).str.replace(r"\.0$", ""))
+    # at most 1, warn on each — a file of genuine sub-1 % rates is rare, a misread one is not; and
+    # warn on any percentage strictly between 0 and 1 among others (0,875 next to 87,5).
+    if seen["fraction"] or seen["some_fraction"]:
+        fraction = (pl.col("number") > 0) & ((pl.col("number") < 1) if not seen["fraction"] else pl.lit(True))
+        value_issues(is_percent & fraction, "percent_as_fraction", pl.col("value"),
+                     (pl.col("number") * 100).round(6).cast(pl.String).str.replace(r"\.0$", ""), known=True)
     if seen["wrong_unit"]:
         add(wrong_unit, "unit_mismatch", header("unit", "unit"), pl.col("unit"), unit_names, known=True)
     if seen["stray_percent"]:
@@ -587,13 +684,17 @@ def _check_rows(
         ids = {code: i for i, code in enumerate(dict.fromkeys(allowed.values()))}
         values = codes[name]
         canonical = [allowed.get(matching_key(text)) for text in values.texts]
+        # "Total", "Ensemble", "Tous" in a breakdown cell: the row is the total, as an empty cell.
+        overall = [c is None and _is_overall(text) for c, text in zip(canonical, values.texts, strict=True)]
         allowed_values = fw.breakdowns[name].values if name in fw.breakdowns else ()
-        if invalid := values.where(lambda i, c=canonical: c[i] is None):
+        if invalid := values.where(lambda i, c=canonical, o=overall: c[i] is None and not o[i]):
             add(values.rows_in(invalid), "invalid_breakdown", header(name, name), pl.col(name), ", ".join(allowed_values),
                 known=values.exact)
         table = table.with_columns(values.fact(canonical, pl.String()).alias(name))
-        # An empty breakdown cell (the total) and a value not allowed are both -1.
-        key_parts.append(_KeyPart(values, [ids.get(c, -1) for c in canonical], len(ids), empty=-1))
+        # An empty breakdown cell (the total) is -1; a value not allowed leaves the key unknown (it
+        # is reported already, and two different wrong values are not the same breakdown).
+        key_parts.append(_KeyPart(values, [-1 if o else None if c is None else ids[c]
+                                           for c, o in zip(canonical, overall, strict=True)], len(ids), empty=-1))
 
     # Organisation codes are replaced by their registered spelling once every rule has read them
     # (nothing to replace when every code is written as registered, the usual case).
@@ -618,6 +719,15 @@ _TOTAL_WORDS = re.compile(
 )
 
 
+_OVERALL_WORDS = frozenset({"tous", "toutes", "tout", "all", "both", "les deux", "any", "الكل", "الجميع", "جميع", "كلاهما"})
+
+
+def _is_overall(text: str) -> bool:
+    """A breakdown cell that names no group but everyone: the row is the total."""
+    folded = fold(text)
+    return folded in _OVERALL_WORDS or bool(_TOTAL_WORDS.match(folded))
+
+
 def _drop_rows_that_are_not_data(
     table: pl.DataFrame, layout: _Layout, codes: dict[str, _Codes], registered: dict[str, set[str]]
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
@@ -636,7 +746,7 @@ def _drop_rows_that_are_not_data(
         if not header_texts[name]:
             break
     def is_total(name: str, text: str) -> bool:
-        return text.strip().upper() not in registered.get(name, ()) and bool(_TOTAL_WORDS.match(fold(text)))
+        return strip_invisible(text).upper() not in registered.get(name, ()) and bool(_TOTAL_WORDS.match(fold(text)))
 
     total_texts = {name: codes[name].where(lambda i, n=name: is_total(n, codes[n].texts[i])) for name in keys}
     issues: list[pl.DataFrame] = []
@@ -714,8 +824,8 @@ def _repeated_keys(table: pl.DataFrame, parts: list[_KeyPart]) -> pl.DataFrame |
     expr = pl.lit(0, pl.Int64)
     for part in parts:
         ids = part.codes.fact(part.ids, pl.Int64())
-        if part.empty is not None:
-            ids = ids.fill_null(part.empty)
+        if part.empty is not None:  # an empty cell has its id; a text of unknown id stays null
+            ids = pl.when(pl.col(part.codes.code).is_null()).then(pl.lit(part.empty, pl.Int64)).otherwise(ids)
         expr = expr * part.radix + ids + 1  # nulls propagate: rows with an unknown key are left out
     keyed = table.with_columns(__key=expr)
     if key is None and not _has_duplicates(keyed.get_column("__key").drop_nulls().to_numpy(), space):

@@ -281,7 +281,9 @@ def test_importer_skips_the_empty_template_and_accepts_it_filled(tmp_path: Path,
 
     path = write_template(FRAMEWORK, ORG, "2024-Q1", lang, fmt, tmp_path / f"modele.{fmt}")
     empty, _ = check_file(path.read_bytes(), path.name, framework=FRAMEWORK, member_org=ORG)
-    assert empty.status == "valid" and empty.rows == 0 and empty.issues.is_empty()
+    # Left untouched, it holds nothing to store: refused, saying so (not "accepted, 0 values").
+    assert empty.status == "rejected" and empty.rows == 0 and empty.skipped_rows == len(SUBMITTABLE)
+    assert empty.issues["code"].to_list() == ["no_data_rows"]
     _fill(path, fmt, lang)
     filled, _ = check_file(path.read_bytes(), path.name, framework=FRAMEWORK, member_org=ORG)
     assert filled.status == "valid" and filled.issues.is_empty()

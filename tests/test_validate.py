@@ -213,7 +213,11 @@ def test_percentages_written_as_fractions_are_flagged(framework) -> None:
     result = run(framework, [["ASS-CAS-001", "E03", "2024", "0.875"], ["ASS-CAS-001", "J02", "2024", "0,42"]])
     assert found(result) == [(2, "value", "percent_as_fraction"), (3, "value", "percent_as_fraction")]
     assert result.issues["expected"].to_list() == ["87.5", "42"] and not result.has_errors
-    normal = run(framework, [["ASS-CAS-001", "E03", "2024", "0.875"], ["ASS-CAS-001", "J02", "2024", "42"]])
+    # Among ordinary percentages, a value strictly between 0 and 1 is still worth a look.
+    mixed = run(framework, [["ASS-CAS-001", "E03", "2024", "0.875"], ["ASS-CAS-001", "J02", "2024", "42"]])
+    assert found(mixed) == [(2, "value", "percent_as_fraction")] and not mixed.has_errors
+    normal = run(framework, [["ASS-CAS-001", "E03", "2024", "87.5"], ["ASS-CAS-001", "J02", "2024", "1"],
+                             ["ASS-CAS-RBT", "J02", "2024", "0"]], orgs=None)
     assert found(normal) == []
 
 
@@ -308,8 +312,8 @@ def test_a_registered_code_that_reads_like_a_total_is_data(framework) -> None:
     [
         ("ASS-CAS-01", "R1", "ASS-CAS-001", "R01"),
         ("asscas001", "r-01", "ASS-CAS-001", "R01"),
-        ("ASS CAS 001", "Bénéficiaires directs uniques", "ASS-CAS-001", "R01"),
-        ("FON-FES-07", "unique direct beneficiaries", "FON-FES-007", "R01"),
+        ("ASS CAS 001", "Bénéficiaires directs unique", "ASS-CAS-001", "R01"),
+        ("FON-FES-07", "unique direct beneficiary", "FON-FES-007", "R01"),
         ("XYZ", "QQQ", None, None),
     ],
 )
@@ -348,3 +352,87 @@ def test_a_total_line_never_hides_rows_with_an_empty_key_cell(framework) -> None
     assert found(result) == [(3, "org_code", "empty_required"), (4, "org_code", "total_row"),
                              (5, "indicator_code", "empty_required"), (5, "org_code", "empty_required"),
                              (5, "period", "empty_required"), (6, "org_code", "total_row")]
+
+
+def test_invisible_characters_around_codes_periods_units_and_values_change_nothing(framework) -> None:
+    """Arabic Excel and copy-paste leave bidi marks, zero-width spaces and stray BOMs around cells."""
+    rlm, lrm, zwsp, bom = "\u200f", "\u200e", "\u200b", "\ufeff"
+    result = run(framework, [[f"{rlm}ASS-CAS-001", f"{lrm}R01{lrm}", f"{rlm}2024-Q1", f"1250{zwsp}", f"personnes{zwsp}"],
+                             [f"{bom}ASS-RBT-014", "R01", "2024-Q1", "7", "personnes"]])
+    assert found(result) == []
+    assert result.rows.select("org_code", "indicator_code", "period", "value").rows() == [
+        ("ASS-CAS-001", "R01", "2024-Q1", 1250.0), ("ASS-RBT-014", "R01", "2024-Q1", 7.0)]
+
+
+def test_word_processor_apostrophes_and_dashes_match_like_plain_ones(framework) -> None:
+    headers = ["Code de l’organisation", "Code de l’indicateur", "Période", "Valeur", "Région", "Tranche d’âge"]
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12", "L’Oriental", "15–24"],
+                             ["ASS-CAS-001", "R01", "2024", "30", "الدار البيضاء–سطات", "0-14"]], headers)
+    assert found(result) == []
+    assert result.rows.select("region", "age_band").rows() == [("MA-02", "15-24"), ("MA-06", "0-14")]
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "code"),
+    [("sex", "Féminin", "F"), ("sex", "Masculin", "M"), ("age_band", "٠-١٤", "0-14"), ("age_band", "15 à 24 ans", "15-24"),
+     ("age_band", "65 سنة فأكثر", "65+"), ("age_band", "أقل من 15 سنة", "0-14"), ("region", "MA-6", "MA-06"),
+     ("region", "جهة الشرق", "MA-02"), ("region", "Dakhla-Oued Eddahab", "MA-12"), ("area", "Milieu rural", "rural")],
+)
+def test_breakdown_values_as_people_write_them(framework, column: str, text: str, code: str) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12", text]], [*HEADER[:4], column])
+    assert found(result) == [] and result.rows[column].to_list() == [code]
+
+
+def test_total_in_a_breakdown_cell_is_the_total_and_wrong_values_are_not_duplicates(framework) -> None:
+    headers = [*HEADER[:4], "sexe"]
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12", "Féminin"], ["ASS-CAS-001", "R01", "2024", "10", "Masculin"],
+                             ["ASS-CAS-001", "R01", "2024", "22", "Total"], ["ASS-CAS-001", "R03", "2024", "4", "Ensemble"]],
+                 headers)
+    assert found(result) == [] and result.rows["sex"].to_list() == ["F", "M", None, None]
+    wrong = run(framework, [["ASS-CAS-001", "R01", "2024", "12", "Fem"], ["ASS-CAS-001", "R01", "2024", "10", "Masc"]], headers)
+    assert found(wrong) == [(2, "sexe", "invalid_breakdown"), (3, "sexe", "invalid_breakdown")]
+    both = run(framework, [["ASS-CAS-001", "R01", "2024", "22", "Total"], ["ASS-CAS-001", "R01", "2024", "22", ""]], headers)
+    assert found(both) == [(3, "indicator_code", "duplicate_key")]
+
+
+def test_cells_under_an_empty_header(framework) -> None:
+    """Inside the table they are values shifted or a column left unnamed: an error naming the
+    Excel column; to the right of the table, stray notes or totals: a warning."""
+    headers = ["org_code", "indicator_code", "period", "", "value", "unit"]
+    shifted = run(framework, [["ASS-CAS-001", "R01", "2024", "", "12", "personnes"],
+                              ["ASS-CAS-001", "R03", "2024", "1250", "", "personnes"]], headers)
+    assert shifted.issues.select("line", "column", "code", "value").rows() == [(3, "D", "unnamed_column", "1250")]
+    assert shifted.has_errors
+    stray = run(framework, [["ASS-CAS-001", "R01", "2024", "12", "", "", "suite de la note"]], [*HEADER, ""])
+    assert stray.issues.select("line", "column", "code", "severity").rows() == [(2, "G", "stray_cells", "warning")]
+    assert stray.rows.height == 1
+
+
+def test_a_breakdown_column_with_a_header_not_recognised_is_an_error(framework) -> None:
+    """Otherwise its rows would be stored as totals and replace the real ones."""
+    headers = [*HEADER[:4], "Tranche des âges", "Nouveau (1/0)"]
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "300", "15-24", "1"], ["ASS-CAS-001", "R01", "2024", "120", "0-14", "0"]],
+                 headers)
+    assert found(result) == [(1, "Nouveau (1/0)", "unknown_column"), (1, "Tranche des âges", "breakdown_like_column")]
+    assert result.issues.filter(pl.col("code") == "breakdown_like_column")["expected"].to_list() == ["age_band"]
+
+
+def test_wide_column_of_numbers_naming_no_indicator_is_an_error_with_the_closest_one(framework) -> None:
+    headers = ["Organisation", "Période", "R1", "R03", "Total", "Commentaire du coordinateur"]
+    result = run(framework, [["ASS-CAS-001", "2024", "1250", "64", "1314", "RAS"]], headers)
+    assert result.issues.select("column", "code", "expected").rows() == [
+        ("Commentaire du coordinateur", "unknown_column", result.issues["expected"][0]),
+        ("R1", "unknown_indicator", "R01"), ("Total", "unknown_column", result.issues["expected"][2])]
+
+
+def test_long_layout_indicator_written_with_its_label_or_full_name(framework) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01 - Bénéficiaires directs uniques", "2024", "12"],
+                             ["ASS-CAS-001", "Part de femmes et filles", "2024", "52"],
+                             ["ASS-CAS-001", "المستفيدون في وضعية إعاقة", "2024", "3"]])
+    assert found(result) == [] and result.rows["indicator_code"].to_list() == ["R01", "R02", "R03"]
+
+
+@pytest.mark.parametrize("header", ["Valeur\n(réalisé)", "Valeur (MAD)", "Montant [MAD]", "القيمة (درهم)"])
+def test_a_header_with_a_precision_in_brackets_names_its_column(framework, header: str) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", "2024", "12"]], [*HEADER[:3], header])
+    assert found(result) == [] and result.rows["value"].to_list() == [12.0]
