@@ -109,19 +109,26 @@ def validate_table(
         table = table.filter(~pl.col("__line").is_in(shifted.implode()))
     skipped = 0
     if table.get_column("value").null_count():  # an untouched template row has no value
+        # A cell whose formula has no saved value is not untouched: it is reported (read issues).
+        flagged = read_issues.filter(pl.col("line").is_not_null())["line"]
         untouched = table.select(
             pl.col("value").is_null()
             & pl.col("notes").is_null()
             & pl.col("source").is_null()
             & pl.all_horizontal(pl.col(b).is_null() for b in BREAKDOWN_COLUMNS)
+            & ~pl.col("__line").is_in(flagged.implode())
         ).to_series()
         skipped = int(untouched.sum())
         if skipped:
             table = table.filter(~untouched)
-        if table.is_empty():  # an untouched template: nothing to store is not a success
+        if table.is_empty() and not flagged.len():  # an untouched template: nothing to store is no success
             issues.append(issues_frame([Issue("no_data_rows")]))
             return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat(issues), skipped)
     table, row_issues, org_codes = _check_rows(table, layout, ctx, today)
+    formulas = read_issues.filter(pl.col("code") == "formula_without_value")
+    if formulas.height and row_issues.height:  # the formula is the problem, not the empty cell it left
+        row_issues = row_issues.join(formulas.select("line", "column", code=pl.lit("empty_required")),
+                                     on=["line", "column", "code"], how="anti", nulls_equal=True)
     issues.append(row_issues)
     report = _concat(issues)
     clean = table.select(

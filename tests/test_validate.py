@@ -436,3 +436,13 @@ def test_long_layout_indicator_written_with_its_label_or_full_name(framework) ->
 def test_a_header_with_a_precision_in_brackets_names_its_column(framework, header: str) -> None:
     result = run(framework, [["ASS-CAS-001", "R01", "2024", "12"]], [*HEADER[:3], header])
     assert found(result) == [] and result.rows["value"].to_list() == [12.0]
+
+
+def test_a_formula_without_value_is_reported_once_not_also_as_an_empty_cell(framework) -> None:
+    from ingest.issues import Issue, issues_frame
+
+    frame = pl.DataFrame({"c0": ["ASS-CAS-001"], "c1": ["R01"], "c2": ["2024"], "c3": [""], "__line": [2]})
+    read_issues = issues_frame([Issue("formula_without_value", line=2, column="value", value="=600+650")])
+    ctx = ValidationContext(framework=framework, known_orgs=ORGS, today=TODAY)
+    result = validate_table(frame, HEADER[:4], read_issues, ctx)
+    assert found(result) == [(2, "value", "formula_without_value")]
