@@ -1,7 +1,8 @@
 """Command line: ``python -m ingest check|load|orgs|template|demo``.
 
 Exit status: 0 when every file was accepted (or already received), 1 when any was rejected,
-2 for usage errors (bad arguments, missing file, invalid framework).
+2 for usage errors (bad arguments, a file that is missing or a directory, a ``--db`` database that
+``check`` or ``load`` would read but that does not exist, invalid framework).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "rebuild" and not args.db.exists():
             raise UsageError(t("cli.file_not_found", args.lang, path=args.db))
+        _require_existing_db(args)
         store = open_store(args.db) if getattr(args, "db", None) is not None else None
         framework = framework_in_use(store, args.framework)
         if args.command == "check":
@@ -104,6 +106,14 @@ def main(argv: list[str]) -> int:
     except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
         print(t("cli.database_busy", args.lang, db=args.db, error=exc), file=sys.stderr)
         return 1
+
+
+def _require_existing_db(args: argparse.Namespace) -> None:
+    """``check`` and ``load`` read the registry of an existing database: opening a mistyped path
+    would create an empty one, and every organisation would then be rejected as unknown. Only
+    ``orgs``, ``demo`` and ``rebuild --to`` create databases."""
+    if args.command in ("check", "load") and args.db is not None and not args.db.is_file():
+        raise UsageError(t("cli.db_not_found", args.lang, db=args.db))
 
 
 def _read(path: Path, lang: str) -> bytes:

@@ -12,13 +12,22 @@ non-empty row, with its real Excel row number; every line number is the Excel ro
 
 Cell conversion — the text a person would have typed, so that the normaliser sees one notation:
 
-* numbers → shortest round-trip decimal text, never scientific: ``1250.0`` → ``1250``,
-  ``87.5`` → ``87.5``, ``1e16`` → ``10000000000000000``;
+* numbers → rounded to 15 significant digits, as Excel displays and computes them (the file keeps
+  17: ``=F10*F11`` caches ``574.99999999999989``), then the shortest decimal text, never
+  scientific: ``1250.0`` → ``1250``, ``87.5`` → ``87.5``, ``0.1 + 0.2`` → ``0.3``, ``1e16`` →
+  ``10000000000000000``;
 * a number whose format contains ``%`` → the value × 100 with a ``%`` suffix (``0.875`` →
-  ``87.5%``; exact, computed in decimal), as Excel displays it; the normaliser reads ``%``;
+  ``87.5%``; same rounding, then exact decimal arithmetic), as Excel displays it; the normaliser
+  reads ``%``;
 * numbers stored as text → that text, unchanged;
-* dates → ``YYYY-MM`` when the day is 1 and the time midnight (Excel turns a typed ``2024-03`` or
-  ``03/2024`` into the 1st of the month), else ``YYYY-MM-DD``; a time of day alone → ``HH:MM:SS``;
+* dates → what their number format shows (quoted literals, ``\\x`` escapes and ``[..]`` sections
+  set aside): a year only (``yyyy``) → ``YYYY``; month and year (``mm/yyyy``, ``mmm-yy``) →
+  ``YYYY-MM``; otherwise ``YYYY-MM`` when the day is 1 and the time midnight (Excel turns a typed
+  ``2024-03`` or ``03/2024`` into the 1st of the month), else ``YYYY-MM-DD``. A date with a time
+  of day stays a date;
+* durations (``[h]:mm``) and times of day alone (``hh:mm``) → a number of hours, written as any
+  number: ``3420:45`` → ``3420.75``, ``12:30`` → ``12.5``. The validator then checks it against
+  the indicator like any other value;
 * booleans → ``1`` / ``0``; error values (``#N/A``…) → their text, which the validator rejects;
 * formulas → the value Excel cached when it last calculated (read with ``data_only=True``, only
   when the sheet has formulas); a formula with no cached value (files written by scripts) →
@@ -29,11 +38,12 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from ingest.columns import match_header
@@ -120,12 +130,22 @@ def check_archive(data: bytes, max_bytes: int) -> Issue | None:
 
 # -- cell conversion ---------------------------------------------------------------------------
 def number_text(value: float) -> str:
-    """Shortest round-trip decimal text, never scientific."""
+    """Excel's 15 significant digits as the shortest decimal text, never scientific."""
     if isinstance(value, int):
         return str(value)
     if not math.isfinite(value):
         return str(value)
-    return _decimal_text(Decimal(repr(value)))
+    return _decimal_text(excel_decimal(value))
+
+
+#: Excel shows and computes with 15 significant digits, rounding halves away from zero.
+_EXCEL_DIGITS = Context(prec=15, rounding=ROUND_HALF_UP)
+
+
+def excel_decimal(value: float) -> Decimal:
+    """The float as Excel shows it: its exact binary value rounded to 15 significant digits, so
+    that the cached 574.99999999999989 of ``=F10*F11`` is the 575 the sheet displays."""
+    return _EXCEL_DIGITS.create_decimal_from_float(float(value))
 
 
 def _decimal_text(number: Decimal) -> str:
@@ -137,14 +157,47 @@ def percent_text(value: float) -> str:
     """Excel's display of a %-formatted number: 0.875 → 87.5% (decimal arithmetic, no 42.300000000000004)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    return _decimal_text(Decimal(repr(value)) * 100) + "%"
+    number = Decimal(value) if isinstance(value, int) else excel_decimal(value)
+    return _decimal_text(number * 100) + "%"
 
 
-def date_text(value: date) -> str:
-    """YYYY-MM for the 1st of a month at midnight (Excel's reading of "2024-03"), else YYYY-MM-DD."""
-    midnight = not isinstance(value, datetime) or value.time() == time(0, 0)
+#: Parts of a format code that are shown as written, not read as y/m/d: "quoted text", \x and
+#: _x / *x (a character, its width or fill), AM/PM, and [sections] (locale, colour, condition) but
+#: for the elapsed-time ones ([h], [mm], [ss]).
+_FORMAT_LITERALS = re.compile(
+    r'"[^"]*"|\\.|[_*].|am/pm|a/p|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]', re.IGNORECASE
+)
+#: Minutes, not months: an ``m`` after an hour or before seconds.
+_MINUTES = re.compile(r"(?<=h)([^a-z]*)m+|m+(?=[^a-z]*s)")
+
+
+def date_parts(number_format: str | None) -> frozenset[str]:
+    """Which of year, month, day (``y``, ``m``, ``d``) a date format shows."""
+    if not number_format:
+        return frozenset()
+    code = _FORMAT_LITERALS.sub("", number_format).split(";")[0].lower()
+    code = _MINUTES.sub(lambda match: match.group(1) or "", code)
+    return frozenset(code) & {"y", "m", "d"}
+
+
+def date_text(value: date, number_format: str | None = None) -> str:
+    """The period the format shows (year, or month and year); else YYYY-MM for the 1st of a month at
+    midnight (Excel's reading of "2024-03"), else YYYY-MM-DD."""
     day = value.date() if isinstance(value, datetime) else value
+    shown = date_parts(number_format)
+    if "y" in shown and "d" not in shown:
+        return day.strftime("%Y-%m") if "m" in shown else f"{day.year:04d}"
+    midnight = not isinstance(value, datetime) or value.time() == time(0, 0)
     return day.strftime("%Y-%m") if day.day == 1 and midnight else day.isoformat()
+
+
+def hours_text(value: time | timedelta) -> str:
+    """A duration or time of day as a number of hours (12:30 → 12.5): an indicator counts hours
+    (P05, volunteer hours), not clock time, and "142 days, 12:45:00" is no notation anyone reads."""
+    if isinstance(value, time):
+        value = timedelta(hours=value.hour, minutes=value.minute, seconds=value.second,
+                          microseconds=value.microsecond)
+    return number_text(value.total_seconds() / 3600)
 
 
 def cell_text(value: Any, number_format: str | None = None) -> str:
@@ -158,11 +211,9 @@ def cell_text(value: Any, number_format: str | None = None) -> str:
             return percent_text(value)
         return number_text(value)
     if isinstance(value, (datetime, date)):
-        return date_text(value)
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
+        return date_text(value, number_format)
+    if isinstance(value, (time, timedelta)):
+        return hours_text(value)
     if isinstance(value, str):
         return value
     return str(getattr(value, "text", value))

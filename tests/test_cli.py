@@ -45,6 +45,37 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert ingest("check", SAMPLES / "01_utf8_comma_lf.csv", "--framework", tmp_path).returncode == 2
 
 
+def test_check_and_load_refuse_a_database_that_does_not_exist(tmp_path: Path) -> None:
+    """A mistyped --db would otherwise be created empty, and every organisation rejected as unknown."""
+    missing = tmp_path / "typo.duckdb"
+    for command in (["check"], ["load"], ["load", "--dry-run"]):
+        result = ingest(*command, SAMPLES / "01_utf8_comma_lf.csv", "--db", missing)
+        assert result.returncode == 2, command
+        assert result.stderr.startswith(f"Base introuvable : {missing}.") and "Traceback" not in result.stderr
+        assert result.stdout == ""
+    english = ingest("check", SAMPLES / "01_utf8_comma_lf.csv", "--db", missing, "--json", lang="en")
+    assert english.returncode == 2 and f"Database not found: {missing}." in english.stderr
+    assert ingest("load", SAMPLES / "01_utf8_comma_lf.csv", "--db", tmp_path, lang="ar").returncode == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_orgs_demo_and_rebuild_still_create_their_database(tmp_path: Path) -> None:
+    from ingest.cli import _parser, _require_existing_db
+
+    db, copy = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    assert ingest("orgs", SAMPLES / "organizations.csv", "--db", db).returncode == 0 and db.is_file()
+    rebuilt = ingest("rebuild", "--db", db, "--to", copy)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert copy.is_file()
+    _require_existing_db(_parser().parse_args(["demo", "--db", str(tmp_path / "demo.duckdb")]))  # no UsageError
+
+
+def test_a_directory_given_as_the_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = ingest("check", tmp_path)
+    assert result.returncode == 2
+    assert f"Fichier introuvable : {tmp_path}" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_orgs_then_load_then_already_received(tmp_path: Path) -> None:
     db = tmp_path / "a.duckdb"
     registered = ingest("orgs", SAMPLES / "organizations.csv", "--db", db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ import xlsxwriter
 from openpyxl import Workbook
 
 from ingest.read import RawTable, read_table
-from ingest.xlsx import DATA_SHEET_NAMES, cell_text, date_text, number_text, percent_text
+from ingest.xlsx import DATA_SHEET_NAMES, cell_text, date_parts, date_text, number_text, percent_text
 
 HEADER = ["org_code", "indicator_code", "period", "value", "unit", "notes"]
 ROW = ["ASS-CAS-001", "R01", "2024-Q1", 1250, "personnes", "ok"]
@@ -48,14 +48,19 @@ def codes(table: RawTable) -> list[str]:
         (87.5, "87.5"),
         (3420.75, "3420.75"),
         (1234567.89, "1234567.89"),
-        (0.1 + 0.2, "0.30000000000000004"),
+        (0.1 + 0.2, "0.3"),
+        (574.99999999999989, "575"),  # =F10*F11, as the file caches it
+        (3.0000000000000004, "3"),  # =0.1*3*10
+        (1 / 3, "0.333333333333333"),
+        (100000000000000.5, "100000000000001"),  # halves away from zero, as Excel
+        (123456789012345678.0, "123456789012346000"),
         (1e16, "10000000000000000"),
         (1.5e-7, "0.00000015"),
         (-0.0, "0"),
         (42, "42"),
     ],
 )
-def test_numbers_become_their_shortest_round_trip_text(value: float, text: str) -> None:
+def test_numbers_become_excels_15_digits_as_shortest_text(value: float, text: str) -> None:
     assert number_text(value) == text
 
 
@@ -65,6 +70,8 @@ def test_percent_cells_show_the_value_as_excel_displays_it() -> None:
     assert percent_text(1) == "100%"
     assert cell_text(0.875, "0.0%") == "87.5%"
     assert cell_text(0.875, "General") == "0.875"
+    assert cell_text(0.87499999999999986, "0%") == "87.5%"  # 15 digits first, as Excel shows it
+    assert percent_text(0.30000000000000004) == "30%"
 
 
 def test_dates_become_month_or_iso_day() -> None:
@@ -72,7 +79,50 @@ def test_dates_become_month_or_iso_day() -> None:
     assert date_text(date(2024, 3, 1)) == "2024-03"
     assert date_text(datetime(2024, 3, 15)) == "2024-03-15"
     assert date_text(datetime(2024, 3, 1, 14, 30)) == "2024-03-01"
-    assert cell_text(time(8, 30)) == "08:30:00"
+
+
+@pytest.mark.parametrize(
+    ("number_format", "parts"),
+    [
+        ("yyyy", "y"),
+        ("[$-fr-FR]yyyy", "y"),
+        ('"Année "yyyy', "y"),
+        ("\\A\\n\\n\\é\\e yyyy", "y"),
+        ("[Red]yyyy;@", "y"),
+        ("mmm-yy", "my"),
+        ("mm/yyyy", "my"),
+        ("[$-40C]mmmm yyyy", "my"),
+        ("dd/mm/yyyy", "dmy"),
+        ("yyyy-mm-dd hh:mm:ss", "dmy"),
+        ("h:mm AM/PM", ""),
+        ("[h]:mm", ""),
+        ("[mm]:ss", ""),
+        ("General", ""),
+        (None, ""),
+    ],
+)
+def test_date_formats_show_year_month_or_day(number_format: str | None, parts: str) -> None:
+    assert date_parts(number_format) == frozenset(parts)
+
+
+def test_dates_become_the_period_their_format_shows() -> None:
+    for number_format in ("yyyy", "[$-fr-FR]yyyy", '"Année "yyyy'):
+        assert cell_text(datetime(2024, 1, 1), number_format) == "2024", number_format
+        assert cell_text(datetime(2024, 7, 14), number_format) == "2024", number_format
+    for number_format in ("mmm-yy", "mm/yyyy", "mmmm yyyy"):
+        assert cell_text(datetime(2024, 3, 1), number_format) == "2024-03", number_format
+    assert cell_text(datetime(2024, 3, 1), "dd/mm/yyyy") == "2024-03"
+    assert cell_text(datetime(2024, 3, 15), "dd/mm/yyyy") == "2024-03-15"
+    assert cell_text(datetime(2024, 3, 1, 14, 30), "dd/mm/yyyy hh:mm") == "2024-03-01"
+
+
+def test_durations_and_times_of_day_become_hours() -> None:
+    assert cell_text(timedelta(days=142, hours=12, minutes=45), "[h]:mm") == "3420.75"
+    assert cell_text(time(12, 30), "hh:mm") == "12.5"
+    assert cell_text(time(8, 30)) == "8.5"
+    assert cell_text(time(8, 20)) == "8.33333333333333"
+    assert cell_text(timedelta(minutes=-90)) == "-1.5"
+    assert cell_text(datetime(2024, 3, 15, 12, 30), "yyyy-mm-dd hh:mm") == "2024-03-15"  # a date with a time
 
 
 def test_booleans_and_text_numbers() -> None:
@@ -105,6 +155,49 @@ def test_workbook_cells_are_converted_on_read(tmp_path: Path) -> None:
         ("C", "R01", "2024", "0087,50", "personnes", "12"),
     ]
     assert table.issues.is_empty()
+
+
+def test_date_and_time_cells_are_read_as_their_format_shows(tmp_path: Path) -> None:
+    """What openpyxl makes of each format (date, time, timedelta), then the text given for it."""
+    path = tmp_path / "dates.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Feuil1")
+    cells = [
+        ("yyyy", datetime(2024, 1, 1), "2024"),
+        ("[$-fr-FR]yyyy", datetime(2024, 1, 1), "2024"),
+        ('"Année "yyyy', datetime(2024, 6, 30), "2024"),
+        ("mmm-yy", datetime(2024, 3, 1), "2024-03"),
+        ("mm/yyyy", datetime(2024, 3, 1), "2024-03"),
+        ("dd/mm/yyyy", datetime(2024, 3, 15), "2024-03-15"),
+        ("yyyy-mm-dd hh:mm", datetime(2024, 3, 15, 12, 30), "2024-03-15"),
+        ("[h]:mm", timedelta(hours=3420, minutes=45), "3420.75"),
+        ("hh:mm", time(12, 30), "12.5"),
+    ]
+    sheet.write_row(0, 0, ["format", "value"])
+    for row, (number_format, value, _) in enumerate(cells, start=1):
+        sheet.write_string(row, 0, number_format)
+        sheet.write_datetime(row, 1, value, book.add_format({"num_format": number_format}))
+    book.close()
+    table = read(path.read_bytes())
+    assert table.frame.drop("__line").rows() == [(f, text) for f, _, text in cells]
+
+
+def test_year_and_hours_cells_are_accepted_as_typed(tmp_path: Path, framework) -> None:
+    """A year formatted ``yyyy`` is the year, a duration ``[h]:mm`` is hours of an hours indicator."""
+    from ingest.pipeline import check_file
+
+    path = tmp_path / "hours.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["ASS-CAS-001", "P05"])
+    sheet.write_datetime(1, 2, datetime(2024, 1, 1), book.add_format({"num_format": "yyyy"}))
+    sheet.write_datetime(1, 3, timedelta(hours=3420, minutes=45), book.add_format({"num_format": "[h]:mm"}))
+    sheet.write_row(1, 4, ["heures", "ok"])
+    book.close()
+    result, validation = check_file(path.read_bytes(), "hours.xlsx", framework=framework)
+    assert result.status == "valid", result.report("fr").rows()
+    assert validation.rows.select("period", "value").rows() == [("2024", 3420.75)]
 
 
 # -- formulas ----------------------------------------------------------------------------------
@@ -141,6 +234,30 @@ def test_formula_with_cached_value_gives_that_value(tmp_path: Path) -> None:
         ("A", "R01", "2024", "1250", "personnes", "note ok"),
         ("B", "E03", "2024", "87.5%", "%", "x"),
     ]
+
+
+def test_formula_float_noise_is_read_as_excel_shows_it(tmp_path: Path, framework) -> None:
+    """Excel caches 17 digits (574.99999999999989) but shows 575: an integer indicator accepts it."""
+    from ingest.pipeline import check_file
+
+    path = tmp_path / "noise.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["ASS-CAS-001", "R01", "2024"])
+    sheet.write_formula(1, 3, "=F10*F11", None, 574.99999999999989)
+    sheet.write_row(1, 4, ["personnes", "ok"])
+    sheet.write_row(2, 0, ["ASS-CAS-001", "E03", "2024"])
+    sheet.write_formula(2, 3, "=7/8", book.add_format({"num_format": "0%"}), 0.87499999999999986)
+    sheet.write_row(2, 4, ["%", "ok"])
+    sheet.write_row(3, 0, ["ASS-CAS-001", "P05", "2024"])
+    sheet.write_formula(3, 3, "=0.1*3*10", None, 3.0000000000000004)
+    sheet.write_row(3, 4, ["heures", "ok"])
+    book.close()
+    assert read(path.read_bytes()).frame["c3"].to_list() == ["575", "87.5%", "3"]
+    result, validation = check_file(path.read_bytes(), "noise.xlsx", framework=framework)
+    assert result.status == "valid", result.report("fr").rows()
+    assert validation.rows["value"].to_list() == [575, 87.5, 3]
 
 
 # -- sheets ------------------------------------------------------------------------------------
