@@ -30,7 +30,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "period": (
         "période", "periode", "period", "trimestre", "année", "annee", "mois", "date",
-        "reporting period", "الفترة", "المدة", "السنة", "الفصل",
+        "reporting period", "semestre", "exercice", "year", "quarter", "semester", "month",
+        "الفترة", "المدة", "السنة", "الفصل", "العام", "الربع", "الأسدس", "الشهر",
     ),
     "value": (
         "valeur", "value", "montant", "résultat", "resultat", "réalisé", "realise", "result",

@@ -82,6 +82,9 @@ class _Layout:
     wide: dict[str, int]  # indicator code → position (wide layout)
     wide_headers: dict[str, str] = field(default_factory=dict)  # indicator code → its header as written
     unknown: tuple[int, ...] = ()  # positions of columns with a header that names nothing
+    #: A period written over two columns (``Année`` + ``Trimestre``): the second one's position and
+    #: kind ("Q", "S" or "M"); ``columns["period"]`` is then the year's.
+    period_part: tuple[int, str] | None = None
 
 
 def validate_table(
@@ -184,6 +187,9 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
         elif (text or "").strip():
             unknown.append(position)
     issues: list[Issue] = []
+    period_part = _period_over_two_columns(headers, columns.get("period", []))
+    if period_part is not None:
+        columns["period"] = [p for p in columns["period"] if p != period_part[0]]
     for canonical, positions in columns.items():
         if len(positions) > 1:
             shown = ", ".join(f"« {headers[p].strip()} »" for p in positions)
@@ -211,8 +217,31 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
         wide=wide,
         wide_headers={code: headers[p].strip() for code, p in wide.items()},
         unknown=tuple(unknown),
+        period_part=period_part,
     )
+    if period_part is not None:  # problems of the period name both columns
+        layout.headers["period"] = f"{layout.headers['period']} + {headers[period_part[0]].strip()}"
     return layout, issues_frame(issues)
+
+
+_YEAR_HEADERS = frozenset(fold(h) for h in ("année", "annee", "year", "exercice", "السنة", "العام", "سنة"))
+_PART_HEADERS = {
+    **{fold(h): "Q" for h in ("trimestre", "quarter", "الفصل", "الربع", "الثلاثي")},
+    **{fold(h): "S" for h in ("semestre", "semester", "الأسدس", "السداسي")},
+    **{fold(h): "M" for h in ("mois", "month", "الشهر")},
+}
+
+
+def _period_over_two_columns(headers: list[str], positions: list[int]) -> tuple[int, str] | None:
+    """French sheets often split the period: ``Année`` and ``Trimestre`` (or semester, month)
+    columns. The position and kind of the second one when exactly that is the case."""
+    if len(positions) != 2:
+        return None
+    names = [without_precision(fold(headers[p])) for p in positions]
+    for year, part in ((0, 1), (1, 0)):
+        if names[year] in _YEAR_HEADERS and names[part] in _PART_HEADERS:
+            return positions[part], _PART_HEADERS[names[part]]
+    return None
 
 
 def _letter(position: int) -> str:
@@ -294,10 +323,21 @@ def _breakdown_of(texts: list[str], fw: Framework) -> str | None:
     return None
 
 
+def _joined_period(year: pl.Expr, part: pl.Expr, kind: str) -> pl.Expr:
+    """One period text from a year cell and a quarter/semester/month cell: ``2024`` + ``T1`` →
+    ``T1 2024``, ``2024`` + ``3`` (a quarter column) → ``2024-Q3``, ``2024`` + ``mars`` → ``mars 2024``;
+    an empty second cell leaves the year (the file then mixes years and quarters, as it may)."""
+    year, part = year.str.strip_chars(), part.str.strip_chars()
+    number = part.str.contains(r"^[0-9\u0660-\u0669\u06f0-\u06f9]{1,2}$")
+    numbered = year + pl.lit("-" if kind == "M" else f"-{kind}") + part
+    return pl.when(part.is_null() | (part == "")).then(year).when(number).then(numbered).otherwise(part + " " + year)
+
+
 def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContext) -> pl.DataFrame:
     """Rename positional columns to canonical names, strip cells, melt the wide layout."""
 
-    positions = sorted({*layout.columns.values(), *layout.wide.values()})
+    parts = () if layout.period_part is None else (layout.period_part[0],)
+    positions = sorted({*layout.columns.values(), *layout.wide.values(), *parts})
     has_empty = dict(zip(positions, frame.select((pl.col(f"c{p}") == "").any() for p in positions).row(0)
                          if positions else (), strict=True))
 
@@ -309,6 +349,9 @@ def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContex
         return pl.when(text != "").then(text) if has_empty[position] else text
 
     present = {name: cell(pos).alias(name) for name, pos in layout.columns.items()}
+    if layout.period_part is not None:
+        present["period"] = _joined_period(cell(layout.columns["period"]), cell(layout.period_part[0]),
+                                           layout.period_part[1]).alias("period")
     absent = [
         pl.lit(None, pl.String).alias(name)
         for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS)

@@ -446,3 +446,28 @@ def test_a_formula_without_value_is_reported_once_not_also_as_an_empty_cell(fram
     ctx = ValidationContext(framework=framework, known_orgs=ORGS, today=TODAY)
     result = validate_table(frame, HEADER[:4], read_issues, ctx)
     assert found(result) == [(2, "value", "formula_without_value")]
+
+
+@pytest.mark.parametrize(
+    ("headers", "cells", "period"),
+    [
+        (["Année", "Trimestre"], ["2024", "T1"], "2024-Q1"),
+        (["Trimestre", "Année"], ["3", "2024"], "2024-Q3"),
+        (["Exercice", "Semestre"], ["2024", "2"], "2024-S2"),
+        (["Année", "Mois"], ["2024", "mars"], "2024-03"),
+        (["السنة", "الفصل"], ["٢٠٢٤", "٢"], "2024-Q2"),
+        (["Année", "Trimestre"], ["2024", ""], "2024"),
+    ],
+)
+def test_a_period_split_over_a_year_and_a_quarter_column(framework, headers: list[str], cells: list[str], period: str) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", *cells, "12"]], ["org_code", "indicator_code", *headers, "value"])
+    assert found(result) == [] and result.rows["period"].to_list() == [period]
+
+
+def test_a_split_period_names_both_columns_and_two_period_columns_are_still_a_duplicate(framework) -> None:
+    split = run(framework, [["ASS-CAS-001", "R01", "2024", "T5", "12"]],
+                ["org_code", "indicator_code", "Année", "Trimestre", "value"])
+    assert found(split) == [(2, "Année + Trimestre", "invalid_period")]
+    twice = run(framework, [["ASS-CAS-001", "R01", "2024", "2024-Q1", "12"]],
+                ["org_code", "indicator_code", "Année", "Période", "value"])
+    assert found(twice) == [(None, "period", "duplicate_column")]
