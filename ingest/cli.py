@@ -22,8 +22,8 @@ from ingest import prefetch
 from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
 from metrics.framework import Framework, FrameworkError
-from store.db import open_store
-from store.registry import framework_in_use, upsert_organizations
+from store.db import Store, open_store
+from store.registry import framework_in_use, org_codes, upsert_organizations
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "data" / "demo"
@@ -129,8 +129,19 @@ def _read_submission(path: Path, lang: str) -> prefetch.ReadAhead:
     return prefetch.take(path) or prefetch.ReadAhead(_read(path, lang), None)
 
 
+def _unregistered_member(store: Store | None, org: str | None, lang: str) -> bool:
+    """``--org`` names an organisation the registry does not hold (said on stderr): every row would
+    be refused for it, so the command is refused instead."""
+    if store is None or org is None or org.strip().upper() in {o.upper() for o in org_codes(store)}:
+        return False
+    print(t("cli.unknown_org_option", lang, org=org), file=sys.stderr)
+    return True
+
+
 def _check(args: argparse.Namespace, framework: Framework) -> int:
     store = open_store(args.db) if args.db else None
+    if _unregistered_member(store, args.org, args.lang):
+        return 2
     results = []
     for path in args.files:
         ahead = _read_submission(path, args.lang)
@@ -145,6 +156,8 @@ def _load(args: argparse.Namespace, framework: Framework) -> int:
     catalogue(args.lang)  # the report's messages are loaded while the first file is still being read
     payloads = [(p, _read_submission(p, args.lang)) for p in args.files]
     store = open_store(args.db)
+    if _unregistered_member(store, args.org, args.lang):
+        return 2
     results = []
     while payloads:  # each file's table is let go once it is loaded
         path, ahead = payloads.pop(0)

@@ -211,3 +211,18 @@ def test_load_through_the_read_ahead_is_the_same_as_without(tmp_path: Path) -> N
         with duckdb.connect(str(tmp_path / f"{db}.duckdb")) as con:
             tables.append(con.execute(f"SELECT {columns} FROM observations_current ORDER BY ALL").fetchall())
     assert tables[0] == tables[1] and len(tables[0]) > 0
+
+
+def test_an_unregistered_organisation_given_with_org_is_a_usage_error(tmp_path: Path) -> None:
+    db = tmp_path / "reg.duckdb"
+    subprocess.run([sys.executable, "-m", "ingest", "orgs", str(SAMPLES / "organizations.csv"), "--db", str(db)],
+                   cwd=REPO, check=True, capture_output=True)
+    data = tmp_path / "mine.csv"
+    data.write_text("indicator_code;period;value\nR01;2024;12\n", encoding="utf-8")
+    for command in ("check", "load"):
+        done = subprocess.run([sys.executable, "-m", "ingest", command, str(data), "--db", str(db), "--org", "NOPE-999",
+                               "--lang", "en"], cwd=REPO, capture_output=True, text=True)
+        assert done.returncode == 2 and "NOPE-999" in done.stderr and "not registered" in done.stderr
+    ok = subprocess.run([sys.executable, "-m", "ingest", "check", str(data), "--db", str(db), "--org", "ass-cas-001"],
+                        cwd=REPO, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
