@@ -149,7 +149,11 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(dec.is_in(["", "?"])).then(pl.lit(""))
         .otherwise(pl.col("t").str.slice(_last_index(pl.col("t"), dec) + 1))
     )
-    staged = staged.with_columns(int_part=int_part, frac_part=frac_part)
+    staged = staged.with_columns(int_part=int_part, frac_part=frac_part).with_columns(
+        # ",5" or ".5" (a fraction without its 0), as the cast of the plain path reads it too
+        int_part=pl.when(pl.col("int_part").is_in(["", "-"]) & (pl.col("frac_part") != ""))
+        .then(pl.col("int_part") + "0").otherwise(pl.col("int_part"))
+    )
     grouping_ok = pl.col("int_part").str.contains(r"^-?[0-9]+$") | pl.col("int_part").str.contains(
         r"^-?[0-9]{1,3}(G[0-9]{3})+$|^-?[0-9]{1,3}(,[0-9]{3})+$|^-?[0-9]{1,3}(\.[0-9]{3})+$"
     )

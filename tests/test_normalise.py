@@ -162,3 +162,9 @@ def test_period_status_future_and_in_progress() -> None:
         "text", status=period_status(pl.col("period_start"), pl.col("period_end"), date(2026, 11, 29))
     )
     assert dict(status.iter_rows()) == {"2027": "future", "2026-Q4": "in_progress", "2026-Q3": None}
+
+
+def test_a_fraction_without_its_zero_reads_the_same_on_both_paths() -> None:
+    assert numbers(".5")[0] == (0.5, None)  # the plain path (a cast)
+    assert numbers(".5", "1 250") == [(0.5, None), (1250.0, None)]  # the general path
+    assert numbers(",5", "-,25")[:2] == [(0.5, None), (-0.25, None)]
