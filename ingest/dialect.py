@@ -1,7 +1,8 @@
 """The delimiter and header row of a text table, decided on its first records — never a sniffer's guess.
 
-Every candidate delimiter (``,`` ``;`` tab ``|``; quote ``"`` with ``""`` escapes, as Excel writes
-them) splits the first records with a quote-aware reader, then is scored on:
+Every candidate delimiter (``,`` ``;`` tab ``|``, and the Arabic list separator ``؛`` when the
+sample holds one: Excel uses it for "CSV" under Arabic regional settings; quote ``"`` with ``""``
+escapes, as Excel writes them) splits the first records with a quote-aware reader, then is scored on:
 
 1. how many header cells are recognised column names (``ingest.columns.match_header``) or
    indicator codes such as ``R01`` (the wide layout, one column per indicator);
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from ingest.columns import match_header
 
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+#: U+061B, Excel's list separator under some Arabic Windows settings (0xBA in cp1256, two bytes in UTF-8).
+ARABIC_SEMICOLON = "\u061b"
 QUOTE = '"'
 #: Records of the sample used to score a candidate (after the header).
 SAMPLE_RECORDS = 200
@@ -35,7 +38,7 @@ SAMPLE_RECORDS = 200
 MIN_CONSISTENCY = 0.5
 
 _INDICATOR_CODE = re.compile(r"[A-Z]\d{2}")
-_SEP_DIRECTIVE = re.compile(r"\A\ufeff?sep=([,;\t|])[ \t]*\r?\n", re.IGNORECASE)
+_SEP_DIRECTIVE = re.compile(r"\A\ufeff?sep=([,;\t|\u061b])[ \t]*\r?\n", re.IGNORECASE)
 
 # Cells longer than the csv module's default limit (128 KiB) must not break the sample reader;
 # the limit is process-wide and raising it is harmless.
@@ -119,6 +122,12 @@ def _key(dialect: Dialect) -> tuple[int, bool, int, float]:
     return dialect.recognised, agrees, named if agrees else 0, dialect.consistency
 
 
+def candidate_delimiters(sample: str) -> tuple[str, ...]:
+    """The delimiters to try on ``sample``: ``؛`` only when it occurs (an extra reading would cost
+    every file), and last, so that an ASCII delimiter wins a tie."""
+    return (*DELIMITERS, ARABIC_SEMICOLON) if ARABIC_SEMICOLON in sample else DELIMITERS
+
+
 def detect_dialect(sample: str, *, complete: bool) -> Dialect | None:
     """The best reading of ``sample`` (the start of the decoded file), or None if it is not a table."""
     directive = _SEP_DIRECTIVE.match(sample)
@@ -128,11 +137,13 @@ def detect_dialect(sample: str, *, complete: bool) -> Dialect | None:
             _score(split_records(body, directive.group(1), complete=complete), directive.group(1), True)
         ]
     else:
-        candidates = [_score(split_records(sample, d, complete=complete), d, False) for d in DELIMITERS]
+        candidates = [
+            _score(split_records(sample, d, complete=complete), d, False) for d in candidate_delimiters(sample)
+        ]
     scored = [c for c in candidates if c is not None]
     if not scored:
         return None
-    best = max(scored, key=_key)  # max keeps the first of equals: "," before ";" before tab before "|"
+    best = max(scored, key=_key)  # max keeps the first of equals: "," before ";" before tab before "|" before "؛"
     named = sum(1 for cell in best.header if cell.strip())
     if best.recognised == 0 and (named < 2 or best.consistency < MIN_CONSISTENCY):
         return None

@@ -3,9 +3,12 @@
 What it decides, and where:
 
 * the format, from the content (``_sniff``): an XLSX is a zip holding ``xl/workbook.xml``
-  whatever its name; old ``.xls``, PDF, images, other zips and binary files are refused with
+  whatever its name; old ``.xls``, PDF, images, other zips and binary files (a NUL byte, or many
+  control bytes: a handful pasted into a note is still text) are refused with
   ``unsupported_format``; anything else is text (``.txt`` → Excel "Unicode text", else CSV);
-* the encoding (``ingest.encoding``) and the delimiter and header row (``ingest.dialect``);
+* the encoding (``ingest.encoding``) and the delimiter and header row (``ingest.dialect``); the
+  Arabic list separator ``؛`` (two bytes in UTF-8) is swapped for a one-byte stand-in absent from
+  the file while parsing, and put back in the cells;
 * the sheet and the text of each cell of a workbook (``ingest.xlsx``).
 
 The text path never loops over rows in Python. Polars parses the UTF-8 bytes (every column a
@@ -15,6 +18,8 @@ bytes, vectorised: numpy finds the record ends (newlines outside quotes), and ea
 length minus the bytes of its parsed cells, of its quote characters and of its line end is exactly
 its number of delimiters. A file Polars refuses, or on which the two readings disagree (stray
 quotes), is read again by the csv module, which follows Excel's rules for malformed quoting.
+A quoted cell that the csv module (like Excel) lets run to the end of the file, swallowing further
+lines, is an ``unclosed_quote`` error on its record (checked on that last record only).
 
 Cells are never stripped or otherwise changed (hostile text is kept verbatim), except that a line
 break written as CR LF inside a quoted cell becomes LF, as Excel stores it. Empty cells are ``""``
@@ -22,9 +27,10 @@ break written as CR LF inside a quoted cell becomes LF, as Excel stores it. Empt
 line 1 when it is the first row; a multi-line quoted cell is one row; blank lines count as rows).
 A row with the wrong number of cells is kept, cut to the header width, and reported.
 
-Damaged text (Arabic already lost as ``?``; UTF-8 read as Windows-1252 and saved again) gives one
-warning per column: first line, that cell, how many cells. The regular expressions only run when a
-byte scan has found a candidate (``??``, or a UTF-8 pair such as ``C3 83`` = "Ã").
+Damaged text (Arabic already lost as ``?``; UTF-8 read as Windows-1252 or Windows-1256 and saved
+again) gives one warning per damaged cell, at most ``MAX_TEXT_WARNINGS`` per column, each with the
+number of damaged cells of its column. The regular expressions only run when a byte scan has found
+a candidate (``??``, or a UTF-8 pair such as ``C3 83`` = "Ã", or ``D8 A3 C2`` = "أ" + a symbol).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -56,6 +62,10 @@ SAMPLE_BYTES = enc.HEAD_BYTES
 _SCAN_BLOCK = 1 << 20
 #: Length of the cell text quoted in a text warning.
 WARNING_VALUE_CHARS = 60
+#: Damaged-text warnings per (code, column): enough for a member to see which lines to fix.
+MAX_TEXT_WARNINGS = 20
+#: Control bytes a text head may hold whatever its size (ESC, BEL… pasted into a note).
+STRAY_CONTROL_BYTES = 16
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "XLS"),
@@ -78,6 +88,12 @@ _ZIP_LABELS = {"xlsb": "XLSB", "docx": "DOCX", "pptx": "PPTX", "ods": "ODS", "od
 #: Bytes that text may hold; what ``translate`` leaves of a head is its control bytes.
 _TEXT_BYTES = bytes(range(0x20, 0x100)) + b"\t\n\r\x0b\x0c\x1a"
 _BLANK_BYTES = re.compile(rb"[ \t\r\n\x0b\x0c]*\Z")
+#: One-byte stand-ins for a delimiter Polars cannot take (``؛`` is two bytes in UTF-8): the first
+#: that the file does not hold is used.
+_STAND_INS = tuple(bytes([b]) for b in (*range(0x1F, 0x1B, -1), *range(0x01, 0x09), *range(0x0E, 0x1A)))
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: A line break followed by more text: what a quoted cell that never closes has swallowed.
+_MORE_LINES = re.compile(r"[\r\n]\s*\S")
 _BLANK_UTF16 = {
     b"\xff\xfe": re.compile(rb"(?:[ \t\r\n]\x00)*\Z"),
     b"\xfe\xff": re.compile(rb"(?:\x00[ \t\r\n])*\Z"),
@@ -93,9 +109,34 @@ _CP1252_CONTINUATION = "".join(
     (bytes([b]).decode("cp1252", errors="ignore") or chr(b)) for b in range(0x80, 0xC0)
 )
 _CONT = "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in _CP1252_CONTINUATION) + "]"
-_MOJIBAKE = rf"[\x{{C2}}\x{{C3}}\x{{D8}}-\x{{DB}}]{_CONT}|\x{{E2}}{_CONT}{_CONT}|\x{{C3}} "
+_MOJIBAKE_1252 = rf"[\x{{C2}}\x{{C3}}\x{{D8}}-\x{{DB}}]{_CONT}|\x{{E2}}{_CONT}{_CONT}|\x{{C3}} "
 #: UTF-8 bytes of Â Ã Ø Ù Ú Û â (C3 xx): no such pair in the file → no mojibake to look for.
 _MOJIBAKE_LEADS = np.array([0x82, 0x83, 0x98, 0x99, 0x9A, 0x9B, 0xA2], dtype=np.uint8)
+# UTF-8 read as Windows-1256 (Arabic Excel) and saved again: a lead byte D8-DB shown as ط ظ ع غ, or
+# C2-C3 shown as آ أ, followed by a continuation byte 80-BF shown as a cp1256 character ("ظ…ط³طھ",
+# "Bأ©n", "1آ 250", "آ« kits آ»"). Genuine Arabic never has two Arabic pairs in a row, an accent pair
+# only counts glued to a Latin letter (a genuine «أ» is not damage) or as the word "à", and a C2
+# pair (آ + a symbol: no-break space, « » °) only at the start of a word or after a digit.
+_CP1256_CONTINUATION = bytes(range(0x80, 0xC0)).decode("cp1256")
+_CP1256_SYMBOLS = "".join(ch for ch in _CP1256_CONTINUATION[0x20:] if ch not in "،؛؟ھ")
+
+
+def _char_class(chars: str) -> str:
+    """A regex class of exactly these characters (written as code points: some are invisible)."""
+    return "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in chars) + "]"
+
+
+_CONT_1256 = _char_class(_CP1256_CONTINUATION)
+_MOJIBAKE_1256 = (
+    rf"(?:[\x{{637}}-\x{{63A}}]{_CONT_1256}){{2}}"
+    rf"|[A-Za-z][\x{{622}}\x{{623}}]{_CONT_1256}|[\x{{622}}\x{{623}}]{_CONT_1256}[A-Za-z]"
+    rf"|(?:^|[\s0-9])\x{{622}}{_char_class(_CP1256_SYMBOLS)}"
+    r"|(?:^|\s)\x{623}\x{A0}\s"  # "à" alone: أ and a no-break space before a space
+)
+_MOJIBAKE = f"{_MOJIBAKE_1252}|{_MOJIBAKE_1256}"
+#: Second UTF-8 byte of آ أ ط ظ ع غ (D8 xx): such a pair before a C2 byte (most cp1256 symbols) is
+#: the evidence that lets the cp1256 pattern run.
+_MOJIBAKE_1256_LEADS = np.array([0xA2, 0xA3, 0xB7, 0xB8, 0xB9, 0xBA], dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -197,7 +238,7 @@ def _sniff(data: bytes, file_name: str) -> tuple[str, str | None]:
     unicode_text = head.startswith((b"\xff\xfe", b"\xfe\xff")) or enc.sniff_utf16(head) is not None
     if not unicode_text:
         controls = head.translate(None, _TEXT_BYTES)
-        if b"\x00" in controls or len(controls) > 0.01 * len(head):
+        if b"\x00" in controls or len(controls) > max(STRAY_CONTROL_BYTES, 0.01 * len(head)):
             return "unsupported", label("binary") if extension else "binary"
         markup = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024].lower()
         if markup.startswith(b"<"):
@@ -242,6 +283,16 @@ class _Parsed:
     counts: np.ndarray
     maybe_blank: np.ndarray | None
     crlf_in_cells: bool = False
+    unclosed: _Unclosed | None = None
+
+
+@dataclass(frozen=True)
+class _Unclosed:
+    """A quoted cell that never closes and swallowed the lines after it (exact path only)."""
+
+    record: int  # 0-based record index (the last record)
+    cell: int  # its position in the record
+    value: str  # the start of its text, line breaks shown as ↵
 
 
 @dataclass(frozen=True)
@@ -278,8 +329,10 @@ def _read_text(data: bytes, file_format: str, max_rows: int, encoding: str | Non
     sample = buf[:SAMPLE_BYTES].decode("utf-8", errors="ignore").removeprefix("\ufeff")
     dialect = detect_dialect(sample, complete=len(buf) <= SAMPLE_BYTES)
     if dialect is None:
+        if encoding == "cp1252" and b"\xba" in data:  # º in cp1252, the Arabic list separator ؛ in cp1256
+            return _read_text(data, file_format, max_rows, "cp1256")
         return _refused(Issue("not_a_table"), file_format, encoding=encoding)
-    parsed, hints = _parse_fast(buf, dialect)
+    parsed, hints = _parse_text(buf, dialect)
     if parsed is None:
         if encoding == "utf-8" and not enc.is_utf8(data):  # the head was UTF-8, the rest is not
             return _read_text(data, file_format, max_rows, enc.single_byte_encoding(data))
@@ -288,6 +341,24 @@ def _read_text(data: bytes, file_format: str, max_rows: int, encoding: str | Non
         except UnicodeDecodeError as error:
             return _refused(Issue("undecodable_text", value=f"{encoding}: {error.reason}"), file_format)
     return _assemble_text(parsed, dialect, file_format, encoding, max_rows, hints)
+
+
+def _parse_text(buf: bytes, dialect: Dialect) -> tuple[_Parsed | None, _Hints]:
+    """The fast reading. Polars takes a one-byte separator only, so a wider delimiter (``؛``) is
+    swapped for a byte the file does not hold, and put back in the cells afterwards: only such
+    files pay for the copy."""
+    wide = dialect.delimiter.encode()
+    if len(wide) == 1:
+        return _parse_fast(buf, dialect)
+    stand_in = next((b for b in _STAND_INS if b not in buf), None)
+    if stand_in is None:
+        return None, _scan_hints(buf)  # the csv module takes the delimiter as it is
+    parsed, hints = _parse_fast(buf.replace(wide, stand_in), replace(dialect, delimiter=stand_in.decode()))
+    if parsed is not None:
+        cells = [c for c in parsed.frame.columns if c.startswith("c")]
+        restored = pl.col(cells).str.replace_all(stand_in.decode(), dialect.delimiter, literal=True)
+        parsed = replace(parsed, frame=parsed.frame.with_columns(restored))
+    return parsed, hints
 
 
 def _polars_cells(buf: bytes, delimiter: str, width: int) -> pl.DataFrame | None:
@@ -386,13 +457,19 @@ def _quotes_well_formed(a: np.ndarray, quotes: np.ndarray, delimiter: int, start
 
 
 def _scan_hints(buf: bytes) -> _Hints:
-    """ "??" or "? ?" somewhere; a UTF-8 pair C3 82/83/98-9B/A2 (Â Ã Ø Ù Ú Û â) somewhere."""
+    """ "??" or "? ?" somewhere; a UTF-8 pair C3 82/83/98-9B/A2 (Â Ã Ø Ù Ú Û â) somewhere, or a
+    pair D8 A2/A3/B7-BA (آ أ ط ظ ع غ) before a C2 byte (cp1256 § © ± « …). C2 is rare in clean
+    text, so this costs one comparison pass and almost no positions."""
     a = np.frombuffer(buf, dtype=np.uint8)
-    marks, leads, crs = _find_bytes(a, (63, 0xC3, 13))
+    marks, leads, crs, symbols = _find_bytes(a, (63, 0xC3, 13, 0xC2))
     gaps = np.diff(marks)
     question_marks = bool(np.any(gaps == 1) or np.any((gaps == 2) & (a[marks[:-1] + 1] == 32)))
     leads = leads[leads < a.size - 1]
     mojibake = bool(leads.size and np.isin(a[leads + 1], _MOJIBAKE_LEADS).any())
+    symbols = symbols[symbols >= 2]
+    if not mojibake and symbols.size:
+        pairs = (a[symbols - 2] == 0xD8) & np.isin(a[symbols - 1], _MOJIBAKE_1256_LEADS)
+        mojibake = bool(pairs.any())
     lone_cr = bool(crs.size and (crs[-1] == a.size - 1 or np.any(a[crs[crs < a.size - 1] + 1] != 10)))
     return _Hints(question_marks, mojibake, lone_cr)
 
@@ -455,7 +532,41 @@ def _parse_exact(buf: bytes, dialect: Dialect) -> _Parsed:
         pl.int_range(pl.len(), dtype=pl.Int64).alias("__row")
     )
     counts = np.array([max(len(r), 1) for r in records], dtype=np.int64)
-    return _Parsed(frame, counts, None, crlf_in_cells="\r\n" in text)
+    unclosed = _unclosed_quote(text, records, dialect.delimiter)
+    return _Parsed(frame, counts, None, crlf_in_cells="\r\n" in text, unclosed=unclosed)
+
+
+def _unclosed_quote(text: str, records: list[list[str]], delimiter: str) -> _Unclosed | None:
+    """The last record's cell that a never-closed quote let run to the end of the file over more
+    lines of content. Only that record can hold one (the reader ends inside it), so only it is
+    looked at. A last cell that merely runs to the end, with no further line, is read the same way
+    by Excel and is left alone."""
+    last = records[-1] if records else []
+    broken = [j for j, cell in enumerate(last) if "\n" in cell or "\r" in cell]
+    if not broken or not _MORE_LINES.search(last[broken[-1]]) or _quote_closes(text, delimiter):
+        return None
+    cell = last[broken[-1]]
+    shown = _LINE_BREAK.sub("↵", cell[: 2 * WARNING_VALUE_CHARS + 2])  # CR LF is one ↵
+    shown = shown if len(shown) <= WARNING_VALUE_CHARS else shown[: WARNING_VALUE_CHARS - 1] + "…"
+    return _Unclosed(len(records) - 1, broken[-1], shown)
+
+
+def _quote_closes(text: str, delimiter: str) -> bool:
+    """Whether the quoted cell in which the file's last line starts is closed on that line: by a
+    quote (not part of a "" escape) that ends the cell, or that is glued to more text but not at a
+    cell start. A quote at a cell start is the opening quote of a later cell (``"y"``): the reader
+    took it as the closing one, so the cell was never closed; no such quote at all, likewise."""
+    end = len(text)
+    end -= 2 if text.endswith("\r\n") else int(text.endswith(("\n", "\r")))
+    start = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+    quote = text.find(QUOTE, start, end)
+    while quote >= 0 and text.startswith(QUOTE, quote + 1) and quote + 1 < end:
+        quote = text.find(QUOTE, quote + 2, end)  # a "" escape
+    if quote < 0:
+        return False
+    if quote + 1 == end or text[quote + 1] == delimiter:
+        return True
+    return quote > start and text[quote - 1] != delimiter
 
 
 def _assemble_text(
@@ -471,7 +582,7 @@ def _assemble_text(
     offset = 1 - int(dialect.sep_directive)  # Excel does not show its "sep=" line as a row
     rows = frame.with_columns((pl.col("__row").cast(pl.Int64) + offset).alias("__line")).drop("__row")
     maybe_blank = None if parsed.maybe_blank is None else parsed.maybe_blank[first + 1 :]
-    return _assemble(
+    table = _assemble(
         rows.slice(first + 1),
         header,
         counts=parsed.counts[first + 1 :],
@@ -487,6 +598,18 @@ def _assemble_text(
             "sheet": None,
         },
     )
+    if parsed.unclosed is None or parsed.unclosed.record <= first:
+        return table
+    return _report_unclosed(table, parsed.unclosed, parsed.unclosed.record + offset, header)
+
+
+def _report_unclosed(table: RawTable, unclosed: _Unclosed, line: int, header: list[str]) -> RawTable:
+    """Add the unclosed quote; its record's wrong cell count and overlong cell are consequences of
+    it, not further mistakes, and would only hide it."""
+    column = header[unclosed.cell].strip() if unclosed.cell < len(header) else None
+    issue = issues_frame([Issue("unclosed_quote", line=line, column=column, value=unclosed.value)])
+    noise = pl.col("line").eq_missing(line) & pl.col("code").is_in(["wrong_cell_count", "cell_too_long"])
+    return replace(table, issues=sort_issues(pl.concat([table.issues.filter(~noise), issue])))
 
 
 # -- xlsx --------------------------------------------------------------------------------------
@@ -631,24 +754,30 @@ def _mojibake(column: str) -> pl.Expr:
     return pl.col(column).str.contains(_MOJIBAKE)
 
 
+def _shown(column: str) -> pl.Expr:
+    """The cell's text as a warning quotes it: cut to ``WARNING_VALUE_CHARS`` with an ellipsis."""
+    text = pl.col(column)
+    cut = text.str.slice(0, WARNING_VALUE_CHARS - 1) + pl.lit("…")
+    return pl.when(text.str.len_chars() <= WARNING_VALUE_CHARS).then(text).otherwise(cut)
+
+
 def _damaged_text(
     table: pl.DataFrame, cells: list[str], names: list[str], *, question_marks: bool, mojibake: bool
 ) -> list[pl.DataFrame]:
-    """One warning per (code, column): first line, that cell's text, and how many cells are hit."""
+    """One warning per damaged cell, so that a member sees which lines to fix, but at most
+    ``MAX_TEXT_WARNINGS`` per (code, column) (a whole damaged column is one fix, not a flood);
+    each says how many cells of its column are hit."""
     checks = [("text_question_marks", _question_marks)] if question_marks else []
     checks += [("text_mojibake", _mojibake)] if mojibake else []
-    issues: list[Issue] = []
+    found: list[pl.DataFrame] = []
     for code, test in checks:
         hits = table.select(test(c).alias(c) for c in cells)
         counts = hits.sum().row(0)
         for column, name, count in zip(cells, names, counts, strict=True):
             if count:
-                position = hits.get_column(column).arg_true()[0]
-                text = table.get_column(column)[position]
-                shown = text if len(text) <= WARNING_VALUE_CHARS else text[: WARNING_VALUE_CHARS - 1] + "…"
-                line = int(table.get_column("__line")[position])
-                issues.append(Issue(code, line=line, column=name, value=shown, expected=str(count)))
-    return [issues_frame(issues)] if issues else []
+                rows = table.select(column, "__line").filter(hits.get_column(column)).head(MAX_TEXT_WARNINGS)
+                found.append(cell_issues(rows, code, name, value=_shown(column), expected=str(count)))
+    return found
 
 
 # -- benchmark (run by hand or by benchmarks/, never by the tests) -------------------------------

@@ -99,6 +99,75 @@ def test_excel_sep_directive_sets_the_delimiter_and_is_not_a_row() -> None:
     assert table.frame["c5"][0] == "y;z"
 
 
+# -- the Arabic list separator ------------------------------------------------------------------
+ARABIC_SEMICOLON = "\u061b"
+ARABIC_HEADER = ["رمز الجمعية", "رمز المؤشر", "الفترة", "القيمة", "الوحدة", "ملاحظات"]
+
+
+@pytest.mark.parametrize("encoding", ["cp1256", "utf-8"])
+def test_arabic_list_separator_is_a_delimiter(encoding: str) -> None:
+    rows = [
+        ARABIC_SEMICOLON.join(ARABIC_HEADER),
+        ARABIC_SEMICOLON.join(["ASS-OUJ-030", "P04", "2024", "56", "أشخاص", "جمعية شباب وجدة"]),
+        ARABIC_SEMICOLON.join(["FON-FES-007", "J02", "2024-Q3", "42,3", "%", '"التكوين؛ ثم التشغيل"']),
+        ARABIC_SEMICOLON.join(["FON-FES-007", "J02", "2024-Q4", "40", "%", "نعم؛ لا; ربما"]),
+    ]
+    data = csv_bytes(rows, encoding=encoding)
+    if encoding == "cp1256":
+        assert ARABIC_SEMICOLON.encode("cp1256") == b"\xba"  # one byte here, two in UTF-8
+        assert data.count(b"\xba") == sum(row.count(ARABIC_SEMICOLON) for row in rows)
+    table = read_table(data, "f.csv")
+    assert (table.encoding, table.delimiter) == (encoding, ARABIC_SEMICOLON)
+    assert table.headers == ARABIC_HEADER
+    assert cells(table) == [
+        ("ASS-OUJ-030", "P04", "2024", "56", "أشخاص", "جمعية شباب وجدة"),
+        ("FON-FES-007", "J02", "2024-Q3", "42,3", "%", "التكوين؛ ثم التشغيل"),
+        ("FON-FES-007", "J02", "2024-Q4", "40", "%", "نعم"),
+    ]
+    assert issues(table) == [("wrong_cell_count", 4, "7", "6")]
+    assert lines(table) == [2, 3, 4]
+
+
+def test_arabic_list_separator_without_arabic_text_is_read_as_cp1256() -> None:
+    # no Arabic letter to tell cp1256 from cp1252: the byte 0xBA is "º" in cp1252, "؛" in cp1256
+    rows = [ARABIC_SEMICOLON.join(HEADER), ARABIC_SEMICOLON.join(["A", "R01", "2024", "1,5", "%", "Bénévolat"])]
+    table = read_table(csv_bytes(rows, encoding="cp1256"), "f.csv")
+    assert (table.encoding, table.delimiter) == ("cp1256", ARABIC_SEMICOLON)
+    assert cells(table) == [("A", "R01", "2024", "1,5", "%", "Bénévolat")]
+    assert table.issues.is_empty()
+
+
+def test_arabic_list_separator_inside_notes_does_not_win_over_the_real_delimiter() -> None:
+    table = read([";".join(HEADER), "A;R01;2024;1;x;التكوين؛ ثم التشغيل", "B;R01;2024;2;x;نعم؛ لا"])
+    assert table.delimiter == ";"
+    assert table.frame["c5"].to_list() == ["التكوين؛ ثم التشغيل", "نعم؛ لا"]
+
+
+def test_arabic_list_separator_reads_the_same_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [
+        ARABIC_SEMICOLON.join(HEADER),
+        ARABIC_SEMICOLON.join(["A", "R01", "2024", "1", "x", '"a؛b ""c""\r\nd"']),
+        ARABIC_SEMICOLON.join(["B", "R01", "2024", "2", "x"]),
+        "",
+        ARABIC_SEMICOLON.join(["C", "R01", "2024", "3", "x", 'il dit "oui" hier']),
+    ]
+    data = csv_bytes(rows)
+    fast = read_table(data, "f.csv")
+    monkeypatch.setattr(read_module, "_STAND_INS", ())  # no free byte: the csv module reads it as it is
+    exact = read_table(data, "f.csv")
+    assert fast.frame.equals(exact.frame)
+    assert fast.issues.equals(exact.issues)
+    assert fast.frame["c5"].to_list() == ['a؛b "c"\nd', "", 'il dit "oui" hier']
+    assert issues(fast) == [("wrong_cell_count", 3, "5", "6")]
+    assert lines(fast) == [2, 3, 5]
+
+
+def test_arabic_sep_directive_is_honoured() -> None:
+    table = read([f"sep={ARABIC_SEMICOLON}", ARABIC_SEMICOLON.join(HEADER), "A؛R01؛2024؛1؛x؛y,z"])
+    assert table.delimiter == ARABIC_SEMICOLON
+    assert lines(table) == [2] and table.frame["c5"][0] == "y,z"
+
+
 # -- quoting -----------------------------------------------------------------------------------
 def test_quoted_delimiters_and_doubled_quotes_stay_in_the_cell() -> None:
     table = read([",".join(HEADER), 'A,R01,2024,1,x,"Bénévolat, Rabat ""centre"""', 'B,R01,2024,2,"",""""'])
@@ -127,6 +196,7 @@ def test_unclosed_quote_swallows_the_rest_of_the_file_as_excel_does() -> None:
     table = read([",".join(HEADER), 'A,R01,2024,1,x,"jamais fermé', "B,R01,2024,2,x,y"])
     assert cells(table) == [("A", "R01", "2024", "1", "x", "jamais fermé\nB,R01,2024,2,x,y\n")]
     assert lines(table) == [2]
+    assert issues(table) == [("unclosed_quote", 2, "jamais fermé↵B,R01,2024,2,x,y↵", None)]  # see test_read_quotes
 
 
 def test_fast_and_exact_readers_agree(monkeypatch: pytest.MonkeyPatch) -> None:

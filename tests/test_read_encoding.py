@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from ingest.encoding import detect_encoding, single_byte_encoding
-from ingest.read import RawTable, human_size, read_table
+from ingest.read import MAX_TEXT_WARNINGS, RawTable, human_size, read_table
 
 HEADER = "org_code;indicator_code;period;value;unit;notes"
 FRENCH_ROWS = [
@@ -136,6 +136,8 @@ def test_utf8_bom_with_broken_bytes_is_undecodable() -> None:
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "report.pdf", "PDF"),
         (b"\x89PNG\r\n\x1a\n" + bytes(100), "photo.csv", "PNG (.csv)"),
         (bytes(range(256)) * 8, "data.bin", "binary (.bin)"),
+        (bytes(range(1, 256)) * 8, "data.csv", "binary (.csv)"),  # no NUL, but control bytes everywhere
+        (b"org_code,notes\r\n" + bytes(range(1, 32)) * 2, "f.csv", "binary (.csv)"),
         (b"<html><body><table><tr><td>org_code</td></tr></table></body></html>", "export.xls", "HTML (.xls)"),
     ],
 )
@@ -154,6 +156,21 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
         for name, content in members.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "utf-8"])
+def test_a_few_control_characters_pasted_into_notes_are_still_text(codec: str) -> None:
+    rows = [
+        "ASS-CAS-001;R01;2024-Q1;1250;personnes;Copié depuis l'outil \x1b[1mgras\x1b[0m",
+        "ASS-CAS-001;R03;2024-Q1;64;personnes;Alerte\x07 – saut\x0bde ligne\x0cpage",
+    ]
+    table = read_table(text_file(rows).encode(codec), "export.csv")
+    assert (table.encoding, table.delimiter) == (codec, ";")
+    assert column(table, 5) == [  # kept as they are: the dashboard escapes what it shows
+        "Copié depuis l'outil \x1b[1mgras\x1b[0m",
+        "Alerte\x07 – saut\x0bde ligne\x0cpage",
+    ]
+    assert table.issues.is_empty()
 
 
 def test_zip_that_is_not_a_workbook_is_refused() -> None:
@@ -189,7 +206,7 @@ def test_sizes_are_human_readable() -> None:
 
 
 # -- damaged text ----------------------------------------------------------------------------
-def test_arabic_lost_as_question_marks_gives_one_warning_per_column() -> None:
+def test_arabic_lost_as_question_marks_gives_one_warning_per_cell() -> None:
     rows = [
         "ASS-OUJ-030;P04;2024;56;personnes;ok",
         "ASS-OUJ-030;P04;2024;56;personnes;????? ???? – ????",
@@ -198,13 +215,15 @@ def test_arabic_lost_as_question_marks_gives_one_warning_per_column() -> None:
     ]
     table = read_table(text_file(rows).encode("cp1252"), "f.csv")
     issue = table.issues.row(0, named=True)
-    assert table.issues.height == 1
-    assert (issue["code"], issue["line"], issue["column"]) == ("text_question_marks", 3, "notes")
-    assert (issue["value"], issue["expected"]) == ("????? ???? – ????", "2")
+    assert table.issues.select("code", "line", "column", "expected").rows() == [
+        ("text_question_marks", 3, "notes", "2"),
+        ("text_question_marks", 4, "notes", "2"),
+    ]
+    assert issue["value"] == "????? ???? – ????"
     assert issue["severity"] == "warning"
 
 
-def test_double_encoded_utf8_gives_a_mojibake_warning_with_the_count() -> None:
+def test_double_encoded_utf8_gives_a_mojibake_warning_per_cell_with_the_count() -> None:
     rows = [
         "ASS-CAS-001;R01;2024-Q1;1250;personnes;" + "Bénéficiaires – Casablanca".encode().decode("cp1252"),
         "ASS-CAS-001;R01;2024-Q1;1250;personnes;propre",
@@ -213,16 +232,78 @@ def test_double_encoded_utf8_gives_a_mojibake_warning_with_the_count() -> None:
     ]
     table = read_table(text_file(rows).encode("utf-8"), "f.csv")
     issue = table.issues.row(0, named=True)
-    assert table.issues.height == 1
-    assert (issue["code"], issue["line"], issue["column"], issue["expected"]) == (
-        "text_mojibake",
-        2,
-        "notes",
-        "3",
-    )
+    assert table.issues.select("code", "line", "column", "expected").rows() == [
+        ("text_mojibake", 2, "notes", "3"),
+        ("text_mojibake", 4, "notes", "3"),
+        ("text_mojibake", 5, "notes", "3"),
+    ]
     assert issue["value"] == "BÃ©nÃ©ficiaires â€“ Casablanca"
-    long_value = table.issues.filter(pl.col("line") == 2)["value"][0]
-    assert len(long_value) <= 60
+    long_value = table.issues.filter(pl.col("line") == 5)["value"][0]
+    assert len(long_value) == 60 and long_value.endswith("…")
+
+
+def test_damaged_text_warnings_are_capped_per_column() -> None:
+    damaged = "Bénéficiaires".encode().decode("cp1252")
+    rows = [f"ASS-CAS-001;R01;2024-Q1;{i};personnes;{damaged} {i}" for i in range(MAX_TEXT_WARNINGS + 15)]
+    table = read_table(text_file(rows).encode("utf-8"), "f.csv")
+    assert table.issues.height == MAX_TEXT_WARNINGS
+    assert table.issues["line"].to_list() == list(range(2, 2 + MAX_TEXT_WARNINGS))
+    assert set(table.issues["expected"]) == {str(MAX_TEXT_WARNINGS + 15)}
+
+
+# Text that went through Arabic Windows (cp1256): UTF-8 bytes shown as cp1256 characters.
+ARABIC_NOTES = ["مستفيدون من برنامج التكوين", "نسبة التشغيل بعد التكوين: 42%، أي «جيد»؟", "الفئة «أ» فقط…"]
+FRENCH_NOTE = "Bénéficiaires directs – Casablanca"
+
+
+def through_cp1256(text: str) -> str:
+    return text.encode("utf-8").decode("cp1256")
+
+
+def test_utf8_file_saved_again_by_arabic_excel_gives_a_mojibake_warning_per_cell() -> None:
+    assert through_cp1256("مستفيدون") == "ظ…ط³طھظپظٹط¯ظˆظ†"
+    assert through_cp1256("Bénéficiaires") == "Bأ©nأ©ficiaires"
+    notes = [FRENCH_NOTE, *ARABIC_NOTES, "Taux de promotion"]
+    rows = [f"ASS-CAS-001;R01;2024-Q1;{i};personnes;{through_cp1256(n)}" for i, n in enumerate(notes)]
+    data = b"\xef\xbb\xbf" + text_file(rows).encode("utf-8")  # "CSV UTF-8" from Arabic Excel
+    table = read_table(data, "f.csv")
+    assert table.encoding == "utf-8-sig"
+    assert table.issues.select("code", "line", "column", "expected").rows() == [
+        ("text_mojibake", line, "notes", "4") for line in (2, 3, 4, 5)
+    ]
+    assert table.issues["value"][0] == "Bأ©nأ©ficiaires directs â€“ Casablanca"
+    assert table.issues["value"][1] == "ظ…ط³طھظپظٹط¯ظˆظ† ظ…ظ† ط¨ط±ظ†ط§ظ…ط¬ ط§ظ„طھظƒظˆظٹظ†"
+
+
+def test_utf8_rows_pasted_into_a_cp1256_file_are_flagged_and_the_arabic_ones_are_not() -> None:
+    own = [f"FON-FES-007;J02;2024-Q3;{i};%;{note}" for i, note in enumerate(ARABIC_NOTES)]
+    pasted = [f"ASS-CAS-001;R01;2024-Q1;{i};personnes;{note}" for i, note in enumerate(ARABIC_NOTES[:2])]
+    data = text_file(own).encode("cp1256") + "\r\n".join(pasted).encode("utf-8") + b"\r\n"
+    table = read_table(data, "f.csv")
+    assert table.encoding == "cp1256"
+    assert column(table, 5)[:3] == ARABIC_NOTES
+    assert table.issues.select("code", "line", "expected").rows() == [
+        ("text_mojibake", 5, "2"),
+        ("text_mojibake", 6, "2"),
+    ]
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "cp1256"])
+def test_genuine_arabic_is_not_mistaken_for_cp1256_damage(codec: str) -> None:
+    notes = [
+        *ARABIC_NOTES,
+        "الشرط؟ فقط… نعم، ربط؛ ضغط – خطّ",
+        "ما هو الهدف؟ «تكوين» الشباب في الوسط القروي (الصنف أ)",
+        "Classe أ, Zone «ب» : 123 مستفيدا",
+        "قسط 2024 — المبلغ 2500 درهم",
+    ]
+    if codec == "utf-8":  # not in cp1256
+        notes += ["قسط ٢٠٢٤ — المبلغ ٢٬٥٠٠ درهم، أي ٤٢٪", "العدد ۱۲۳ فقط"]
+    rows = [f"ASS-OUJ-030;P04;2024;{i};أشخاص;{note}" for i, note in enumerate(notes)]
+    table = read_table(text_file(rows).encode(codec), "f.csv")
+    assert table.encoding == codec
+    assert column(table, 5) == notes
+    assert table.issues.is_empty()
 
 
 def test_clean_french_and_arabic_text_gives_no_warning() -> None:

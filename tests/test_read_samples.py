@@ -1,8 +1,9 @@
 """Reading stage on the shared samples: every file gives its rows, headers and texts, and only the
-read-level issues INDEX.json implies (warnings for 04 and 12, two bad rows in 14)."""
+read-level issues INDEX.json implies (warnings for 04 and 12, one per damaged cell; two bad rows in 14)."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 from conftest import SAMPLES
 
@@ -83,6 +84,50 @@ def test_samples_give_no_read_issue_except_the_expected_warnings(samples_index: 
 def test_question_mark_warning_points_at_the_lost_arabic() -> None:
     issue = read_sample("04_excel_fr_cp1252_semicolon_arabic_lost.csv").issues.row(0, named=True)
     assert (issue["line"], issue["column"], issue["value"]) == (8, "notes", "???? ??????? ??? ???????")
+
+
+def test_mojibake_warnings_point_at_each_damaged_cell() -> None:
+    table = read_sample("12_mojibake_double_encoded.csv")
+    notes = table.issues.filter(pl.col("column") == "notes")
+    assert notes["line"].to_list() == [2, 5, 6, 7, 8, 9, 10, 11]
+    assert set(notes["expected"]) == {"8"}
+    assert table.issues.filter(pl.col("column") == "unit").select("line", "value", "expected").rows() == [
+        (9, "unitÃ©s", "1")
+    ]
+
+
+def through_arabic_excel(name: str) -> bytes:
+    """The sample opened by an Arabic Excel as Windows-1256 and saved again as "CSV UTF-8"."""
+    data = (SAMPLES / name).read_bytes()
+    return data.decode(read_sample(name).encoding).encode("utf-8").decode("cp1256").encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "01_utf8_comma_lf.csv",
+        "05_excel_ar_cp1256_semicolon_decimal_comma.csv",
+        "08_fr_thousands_nbsp.csv",
+        "10_arabic_indic_digits.csv",
+        "11_extended_arabic_indic_digits.csv",
+        "13_excel_leftovers_french_headers.csv",
+    ],
+)
+def test_samples_saved_again_by_arabic_excel_flag_each_damaged_cell(name: str) -> None:
+    original = read_sample(name)
+    table = read_table(through_arabic_excel(name), name)
+    assert table.frame["__line"].to_list() == original.frame["__line"].to_list()
+    positions = [f"c{i}" for i in range(len(original.headers))]
+    damaged = {
+        (line, i)
+        for i, column in enumerate(positions)
+        for line, text in original.frame.select("__line", column).iter_rows()
+        if not text.isascii() and len(text) > 1  # one Arabic character gives one pair: too little to tell
+    }
+    names = [h.strip() for h in table.headers]
+    flagged = {(line, names.index(column)) for line, column in table.issues.select("line", "column").iter_rows()}
+    assert set(table.issues["code"]) == {"text_mojibake"}
+    assert flagged == damaged
 
 
 def test_row_errors_sample_parses_with_two_wrong_cell_counts(samples_index: dict) -> None:
