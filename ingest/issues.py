@@ -28,6 +28,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "empty_file": Severity.ERROR,
     "file_too_large": Severity.ERROR,
     "unsupported_format": Severity.ERROR,
+    "binary_file": Severity.ERROR,
     "encrypted_workbook": Severity.ERROR,
     "undecodable_text": Severity.ERROR,
     "not_a_table": Severity.ERROR,

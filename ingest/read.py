@@ -200,8 +200,10 @@ def _read(data: bytes, file_name: str, file_format: str, max_bytes: int, max_row
         return _read_xlsx(data, max_bytes, max_rows)
     if kind == "bad_zip":
         return _refused(Issue("xlsx_invalid", value=label), "xlsx")
-    if kind == "unsupported":
-        return _refused(Issue("unsupported_format", value=label), file_format)
+    if kind == "unsupported":  # the format the bytes show (XLS, PDF…), not the one the name claims
+        return _refused(Issue("unsupported_format", value=label), (label or file_format).split(" ")[0].lower())
+    if kind == "binary":
+        return _refused(Issue("binary_file"), file_format)
     if kind == "encrypted":
         return _refused(Issue("encrypted_workbook"), "xlsx")
     return _read_text(data, file_format, max_rows)
@@ -216,7 +218,7 @@ def _is_blank(data: bytes) -> bool:
 
 
 def _sniff(data: bytes, file_name: str) -> tuple[str, str | None]:
-    """("xlsx" | "bad_zip" | "encrypted" | "unsupported" | "text", label shown to the user)."""
+    """("xlsx" | "bad_zip" | "encrypted" | "unsupported" | "binary" | "text", label shown to the user)."""
     extension = PurePath(file_name).suffix.lower()
 
     def label(kind: str) -> str:
@@ -239,7 +241,7 @@ def _sniff(data: bytes, file_name: str) -> tuple[str, str | None]:
     if not unicode_text:
         controls = head.translate(None, _TEXT_BYTES)
         if b"\x00" in controls or len(controls) > max(STRAY_CONTROL_BYTES, 0.01 * len(head)):
-            return "unsupported", label("binary") if extension else "binary"
+            return "binary", None
         markup = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024].lower()
         if markup.startswith(b"<"):
             if b"<html" in markup or markup.startswith(b"<!doctype html"):

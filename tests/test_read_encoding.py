@@ -130,14 +130,27 @@ def test_utf8_bom_with_broken_bytes_is_undecodable() -> None:
 
 # -- what the file is ------------------------------------------------------------------------
 @pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (bytes(range(256)) * 8, "data.bin"),
+        (bytes(range(1, 256)) * 8, "data.csv"),  # no NUL, but control bytes everywhere
+        (b"org_code,notes\r\n" + bytes(range(1, 32)) * 2, "f.csv"),
+    ],
+)
+def test_binary_files_are_refused_in_the_readers_language(data: bytes, name: str) -> None:
+    from ingest.issues import render_report
+
+    table = read_table(data, name)
+    assert codes(table) == ["binary_file"] and table.frame.is_empty()
+    assert "binary" not in render_report(table.issues, "fr")["message"][0]
+
+
+@pytest.mark.parametrize(
     ("data", "name", "value"),
     [
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old.xls", "XLS"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "report.pdf", "PDF"),
         (b"\x89PNG\r\n\x1a\n" + bytes(100), "photo.csv", "PNG (.csv)"),
-        (bytes(range(256)) * 8, "data.bin", "binary (.bin)"),
-        (bytes(range(1, 256)) * 8, "data.csv", "binary (.csv)"),  # no NUL, but control bytes everywhere
-        (b"org_code,notes\r\n" + bytes(range(1, 32)) * 2, "f.csv", "binary (.csv)"),
         (b"<html><body><table><tr><td>org_code</td></tr></table></body></html>", "export.xls", "HTML (.xls)"),
     ],
 )
