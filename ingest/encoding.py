@@ -12,6 +12,10 @@ Order of the checks (first that applies wins):
    (French Excel). DuckDB and Polars cannot be trusted with these, so the bytes are decoded here,
    and the choice is made on evidence:
 
+   * Mac Excel's "CSV" is MacRoman, whose French letters sit where Windows has symbols and
+     Persian letters: é è à ç ê = 0x8E 0x8F 0x88 0x8D 0x90. Such bytes inside Latin words (at
+     least two), with no Windows French letter (0xC0-0xFF) inside a Latin word and no run of
+     Arabic letters, mean ``mac_roman``.
    * cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined; cp1256 defines every byte. A file with one
      of them is not cp1252.
    * cp1256 keeps the French letters é è à â ç ê ë î ï ô ù û ü « » – at the cp1252 code points,
@@ -106,8 +110,21 @@ def detect_encoding(data: bytes, *, verify_utf8: bool = True) -> str:
     return single_byte_encoding(data)
 
 
+_MAC_FRENCH_IN_WORD = re.compile(rb"[A-Za-z][\x88\x8d\x8e\x8f\x90]|[\x88\x8d\x8e\x8f\x90][A-Za-z]")
+_WINDOWS_LETTER_IN_WORD = re.compile(rb"[A-Za-z][\xc0-\xff]|[\xc0-\xff][A-Za-z]")
+_HIGH_RUN = re.compile(rb"[\xc1-\xff]{2,}")
+
+
+def _is_mac_roman(head: bytes) -> bool:
+    """French text saved by Mac Excel (see module docstring)."""
+    return (len(_MAC_FRENCH_IN_WORD.findall(head)) >= 2 and _WINDOWS_LETTER_IN_WORD.search(head) is None
+            and _HIGH_RUN.search(head) is None)
+
+
 def single_byte_encoding(data: bytes) -> str:
-    """Windows-1256 or Windows-1252, by evidence from the bytes (see module docstring)."""
+    """Windows-1256, Windows-1252 or MacRoman, by evidence from the bytes (see module docstring)."""
+    if _is_mac_roman(data[:_EVIDENCE_CHARS]):
+        return "mac_roman"
     if any(byte in data for byte in _CP1252_UNDEFINED):
         return "cp1256"
     text = data.decode("cp1256")

@@ -326,3 +326,25 @@ def test_clean_french_and_arabic_text_gives_no_warning() -> None:
         "ASS-OUJ-030;P04;2024;56;personnes;ما هو ؟ جمعية – ٢٠٢٤",
     ]
     assert read_table(text_file(rows).encode("utf-8"), "f.csv").issues.is_empty()
+
+
+def test_mac_excel_csv_is_read_as_macroman() -> None:
+    """Mac Excel's plain "CSV" is MacRoman: é è à ç ê are 0x8E 0x8F 0x88 0x8D 0x90 there."""
+    text = ("org_code;indicator_code;period;value;unit;notes\r"
+            "ASS-CAS-001;R01;2024-Q1;1250;unités;Bénéficiaires à Casablanca, accès très élevé\r"
+            "ASS-CAS-001;R03;2024-Q1;64;unités;Reçu, vérifié — fenêtre close\r")
+    table = read_table(text.encode("mac_roman"), "mac.csv")
+    assert table.encoding == "mac_roman" and codes(table) == []
+    assert table.frame["c5"].to_list() == ["Bénéficiaires à Casablanca, accès très élevé",
+                                           "Reçu, vérifié — fenêtre close"]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "cp1256"])
+def test_windows_files_with_curly_quotes_and_symbols_are_not_taken_for_macroman(encoding: str) -> None:
+    text = ("org_code;indicator_code;period;value;unit;notes\r\n"
+            "ASS-CAS-001;R01;2024;1250;personnes;l’association « Al Amal » – 3 ‰ ™ Marque™\r\n"
+            "ASS-CAS-001;R03;2024;64;personnes;ملاحظة: المستفيدون\r\n" if encoding == "cp1256" else
+            "org_code;indicator_code;period;value;unit;notes\r\n"
+            "ASS-CAS-001;R01;2024;1250;personnes;l’association « Al Amal » – Marque™ élevée\r\n")
+    table = read_table(text.encode(encoding), "win.csv")
+    assert table.encoding == encoding and codes(table) == []
