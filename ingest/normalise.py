@@ -21,13 +21,15 @@ from datetime import date
 
 import polars as pl
 
+from metrics.vocabulary import INVISIBLE_CHARACTERS
+
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
 EXTENDED_ARABIC_INDIC = "۰۱۲۳۴۵۶۷۸۹"
 _DIGIT_FROM = list(ARABIC_INDIC + EXTENDED_ARABIC_INDIC)
 _DIGIT_TO = list("0123456789" * 2)
-# Marks Arabic Excel and RTL editors leave around numbers; invisible, never meaningful.
-_BIDI_MARKS = ["\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066",
-               "\u2067", "\u2068", "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+#: Marks Arabic Excel, RTL editors and copy-paste leave around numbers and periods (bidi marks,
+#: zero-width spaces, stray BOMs): invisible, never meaningful; one list with metrics.vocabulary.
+_BIDI_MARKS = list(INVISIBLE_CHARACTERS)
 _SPACES = "[ \u00a0\u202f\u2009]"
 
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"

@@ -108,7 +108,14 @@ _QUESTION_WORDS = r"(?:^|\s)\?{2,}(?:\s|\p{P}|$)"
 _CP1252_CONTINUATION = "".join(
     (bytes([b]).decode("cp1252", errors="ignore") or chr(b)) for b in range(0x80, 0xC0)
 )
-_CONT = "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in _CP1252_CONTINUATION) + "]"
+
+
+def _char_class(chars: str) -> str:
+    """A regex class of exactly these characters (written as code points: some are invisible)."""
+    return "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in chars) + "]"
+
+
+_CONT = _char_class(_CP1252_CONTINUATION)
 _MOJIBAKE_1252 = rf"[\x{{C2}}\x{{C3}}\x{{D8}}-\x{{DB}}]{_CONT}|\x{{E2}}{_CONT}{_CONT}|\x{{C3}} "
 #: UTF-8 bytes of Â Ã Ø Ù Ú Û â (C3 xx): no such pair in the file → no mojibake to look for.
 _MOJIBAKE_LEADS = np.array([0x82, 0x83, 0x98, 0x99, 0x9A, 0x9B, 0xA2], dtype=np.uint8)
@@ -119,11 +126,6 @@ _MOJIBAKE_LEADS = np.array([0x82, 0x83, 0x98, 0x99, 0x9A, 0x9B, 0xA2], dtype=np.
 # pair (آ + a symbol: no-break space, « » °) only at the start of a word or after a digit.
 _CP1256_CONTINUATION = bytes(range(0x80, 0xC0)).decode("cp1256")
 _CP1256_SYMBOLS = "".join(ch for ch in _CP1256_CONTINUATION[0x20:] if ch not in "،؛؟ھ")
-
-
-def _char_class(chars: str) -> str:
-    """A regex class of exactly these characters (written as code points: some are invisible)."""
-    return "[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in chars) + "]"
 
 
 _CONT_1256 = _char_class(_CP1256_CONTINUATION)

@@ -159,10 +159,11 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 # -- header ----------------------------------------------------------------------------------
-def _wide_header(text: str, codes: dict[str, str], names: dict[str, str]) -> str | None:
-    """The indicator a column of the wide layout holds: its header is the indicator's code
-    (``R01``), the code followed by a label (``R01 - Bénéficiaires…``, ``R01 (personnes)``,
-    ``R01: …``), or the indicator's full name in French, Arabic or English."""
+def _indicator_named_by(text: str, fw: Framework) -> str | None:
+    """The indicator a text names, as hand-made sheets write it (a long-layout cell or a wide-layout
+    header): the indicator's code (``R01``), the code followed by a label (``R01 - Bénéficiaires…``,
+    ``R01 (personnes)``, ``R01: …``), or its full name in French, Arabic or English."""
+    codes, names = fw.indicator_spellings
     folded = fold(text)
     if folded in codes:
         return codes[folded]
@@ -172,9 +173,14 @@ def _wide_header(text: str, codes: dict[str, str], names: dict[str, str]) -> str
     return names.get(folded) or names.get(without_precision(folded))
 
 
+def _indicator_guesses(texts: list[str], fw: Framework) -> list[str | None]:
+    """Per text naming no indicator, the submittable indicator it was probably meant to be."""
+    return closest(texts, spellings(
+        (spelling, i.code) for i in fw.indicators if not i.derived
+        for spelling in (i.code, i.name.fr, i.name.ar, i.name.en)))
+
+
 def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, pl.DataFrame]:
-    indicator_codes = {fold(i.code): i.code for i in ctx.framework.indicators}
-    indicator_names = {fold(name): i.code for i in ctx.framework.indicators for name in (i.name.fr, i.name.ar, i.name.en)}
     columns: dict[str, list[int]] = {}
     wide_columns: dict[str, list[int]] = {}
     unknown: list[int] = []
@@ -182,7 +188,7 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
         canonical = match_header(text)
         if canonical is not None:
             columns.setdefault(canonical, []).append(position)
-        elif (code := _wide_header(text or "", indicator_codes, indicator_names)) is not None:
+        elif (code := _indicator_named_by(text or "", ctx.framework)) is not None:
             wide_columns.setdefault(code, []).append(position)
         elif (text or "").strip():
             unknown.append(position)
@@ -280,11 +286,12 @@ def _columns_outside_the_layout(
     for position, text in enumerate(headers):
         if (text or "").strip() or f"c{position}" not in frame.columns:
             continue
-        if texts := _sample_texts(frame, position, 1):
-            column = frame.get_column(f"c{position}")
-            line = int(frame.filter(column.str.strip_chars() != "").get_column("__line")[0])
+        cells = pl.col(f"c{position}")
+        filled = frame.select("__line", cells).filter(cells.str.strip_chars() != "")
+        if filled.height:
+            line, value = filled.row(0)
             code = "unnamed_column" if position < last_named else "stray_cells"
-            issues.append(Issue(code, line=line, column=_letter(position), value=texts[0][:60]))
+            issues.append(Issue(code, line=int(line), column=_letter(position), value=value[:60]))
     for position in layout.unknown:
         header = headers[position].strip()
         texts = _sample_texts(frame, position)
@@ -296,9 +303,7 @@ def _columns_outside_the_layout(
         elif layout.wide and not _TOTAL_WORDS.match(fold(header)) and parse_numbers(
             pl.Series(texts, dtype=pl.String)
         )["problem"].null_count() == len(texts):
-            guess = closest([header], spellings(
-                (spelling, i.code) for i in fw.indicators if not i.derived
-                for spelling in (i.code, i.name.fr, i.name.ar, i.name.en)))[0]
+            guess = _indicator_guesses([header], fw)[0]
             issues.append(Issue("unknown_indicator", line=1, column=header, value=header, expected=guess))
             replaced.add(header)
     if not issues:
@@ -549,10 +554,8 @@ def _check_rows(
     if ctx.known_orgs is not None:
         expected["org_code"] = sorted(ctx.known_orgs)
     table, codes = _encode(table, ["org_code", "indicator_code", "period", "unit", *breakdowns], expected)
-    registered = {
-        "org_code": {o.strip().upper() for o in ctx.known_orgs or ()},
-        "indicator_code": {i.code.upper() for i in fw.indicators},
-    }
+    known = {o.upper(): o for o in ctx.known_orgs} if ctx.known_orgs is not None else None
+    registered = {"org_code": set(known or ()), "indicator_code": {i.code.upper() for i in fw.indicators}}
     table, not_data = _drop_rows_that_are_not_data(table, layout, codes, registered)
     found.extend(not_data)
     # Cells of white space only count as empty: their code is null, like an empty cell's.
@@ -560,7 +563,6 @@ def _check_rows(
 
     # Organisations: case-insensitive match to the registry (and to the uploading member).
     org_col = header("org_code", "org_code")
-    known = {o.upper(): o for o in ctx.known_orgs} if ctx.known_orgs is not None else None
     member = ctx.member_org.upper() if ctx.member_org else None
     org_id = _ids()
     orgs = codes["org_code"]
@@ -588,11 +590,8 @@ def _check_rows(
     facts, _ = _indicator_facts(fw)
     indicators = codes["indicator_code"]
     # A code as in the framework; else the code followed by a label ("R01 - Bénéficiaires…") or the
-    # indicator's full name, as hand-made sheets write them (the same reading as wide headers).
-    by_code = {fold(i.code): i.code for i in fw.indicators}
-    by_name = {fold(name): i.code for i in fw.indicators for name in (i.name.fr, i.name.ar, i.name.en)}
-    ind = [facts.get(fold(text)) or facts.get(fold(_wide_header(text, by_code, by_name) or ""))
-           for text in indicators.texts]
+    # indicator's full name, as hand-made sheets write them (``_indicator_named_by``, as for wide headers).
+    ind = [facts.get(fold(text)) or facts.get(fold(_indicator_named_by(text, fw) or "")) for text in indicators.texts]
 
     def ind_fact(name: str, dtype: pl.DataType) -> pl.Expr:
         return indicators.fact([None if f is None else f[name] for f in ind], dtype)
@@ -600,9 +599,7 @@ def _check_rows(
     ind_col = header("indicator_code", "indicator_code")
     add(missing["indicator_code"], "empty_required", ind_col)
     if unknown := indicators.where(lambda i: ind[i] is None):
-        guesses = closest([indicators.texts[i] for i in unknown], spellings(
-            (spelling, i.code) for i in fw.indicators if not i.derived
-            for spelling in (i.code, i.name.fr, i.name.ar, i.name.en)))
+        guesses = _indicator_guesses([indicators.texts[i] for i in unknown], fw)
         add(indicators.rows_in(unknown), "unknown_indicator", ind_col, pl.col("indicator_code"),
             _at(indicators, unknown, guesses), known=indicators.exact)
     derived_rows = False

@@ -388,6 +388,13 @@ class Framework(BaseModel):
         high = indicator.max if indicator.max is not None else unit.max
         return low, high
 
+    @cached_property
+    def indicator_spellings(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(folded code → code, folded full name in fr/ar/en → code): how people name an indicator."""
+        codes = {fold(i.code): i.code for i in self.indicators}
+        names = {fold(name): i.code for i in self.indicators for name in (i.name.fr, i.name.ar, i.name.en)}
+        return codes, names
+
     def unit_alias_table(self) -> dict[str, str]:
         """Folded alias → unit code."""
         return {alias: u.code for u in self.units for alias in u.folded_aliases()}

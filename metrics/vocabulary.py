@@ -15,10 +15,10 @@ BREAKDOWN_COLUMNS: tuple[str, ...] = ("sex", "age_band", "disability", "area", "
 
 #: Characters that never change what a cell names: bidi marks (Arabic Excel puts them around codes
 #: and numbers), zero-width spaces and joiners, a BOM left in the middle of pasted files, soft hyphens.
-_INVISIBLE = dict.fromkeys(
-    map(ord, "\u00ad\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"),
-    None,
+INVISIBLE_CHARACTERS = (
+    "\u00ad\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
 )
+_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS), None)
 #: Word processors' apostrophes become the plain one; dashes, hyphens and underscores separate words;
 #: Arabic-Indic and extended Arabic-Indic digits are digits.
 _SAME = str.maketrans(
