@@ -40,8 +40,6 @@ from store.links import FUNDER_PAGES
 from store.registry import framework_in_use
 
 from .pages_harness import (
-    capturing_downloads,
-    copy_db,
     csv_rows,
     digits_text,
     downloads,
@@ -65,15 +63,12 @@ OTHER_PERIODS = ("2023", "2024")
 OTHER_PRINCIPLE_CODES = re.compile(r"(?<![\w-])P[1345](?![\w])")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _downloads():
-    with capturing_downloads():
-        yield
+pytestmark = pytest.mark.usefixtures("page_downloads")
 
 
 @pytest.fixture(scope="module")
-def funder_db(demo_db_pristine, tmp_path_factory) -> Path:
-    db = copy_db(demo_db_pristine, tmp_path_factory.mktemp("security-funder"))
+def funder_db(page_db: Path) -> Path:
+    db = page_db
     store = open_store(db)
     framework = framework_in_use(store)
     assert store.scalar("SELECT max(id) FROM score_runs") == 1

@@ -45,8 +45,6 @@ from store.viewer import Viewer
 from .pages_harness import (
     SAMPLES,
     Download,
-    capturing_downloads,
-    copy_db,
     csv_rows,
     downloads,
     find_widget,
@@ -81,15 +79,12 @@ def file_name_of(payload: str) -> str:
     return payload.replace("/", "_") + ".csv"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _downloads():
-    with capturing_downloads():
-        yield
+pytestmark = pytest.mark.usefixtures("page_downloads")
 
 
 @pytest.fixture(scope="module")
-def hostile_db(demo_db_pristine, tmp_path_factory) -> Path:
-    db = copy_db(demo_db_pristine, tmp_path_factory.mktemp("security-hostile"))
+def hostile_db(page_db: Path) -> Path:
+    db = page_db
     store = open_store(db)
     framework = framework_in_use(store)
     register_sample_orgs(store, framework)

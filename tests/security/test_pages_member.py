@@ -27,8 +27,6 @@ from store.registry import framework_in_use
 from store.viewer import Viewer
 
 from .pages_harness import (
-    capturing_downloads,
-    copy_db,
     digits_text,
     everything,
     leaks,
@@ -63,16 +61,13 @@ NEEDLES = ("987654", "24681357", "210951")  # P05, S02, and S01 = S02 / R01 (246
 MEMBER_PAGES = [spec.key for spec in pages_for(Viewer.member(MEMBER))]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _downloads():
-    with capturing_downloads():
-        yield
+pytestmark = pytest.mark.usefixtures("page_downloads")
 
 
 @pytest.fixture(scope="module")
-def planted_db(demo_db_pristine, tmp_path_factory) -> Path:
+def planted_db(page_db: Path) -> Path:
     """The demo network, plus OTHER's distinctive values loaded and scored through the real path."""
-    db = copy_db(demo_db_pristine, tmp_path_factory.mktemp("security-member"))
+    db = page_db
     store = open_store(db)
     framework = framework_in_use(store)
     load_rows(

@@ -20,7 +20,7 @@ from dashboard.testing import open_page, start
 from store import links, views
 from store.db import open_store
 
-from .pages_harness import capturing_downloads, copy_db, everything, find_widget, org_words
+from .pages_harness import everything, find_widget, org_words
 
 MEMBER_A, MEMBER_B = "ASS-CAS-001", "FON-RBT-003"
 LINK_X = ["ASS-CAS-001", "FON-RBT-003"]
@@ -29,15 +29,12 @@ PAGES = ["overview", "profile", "compare", "sustainability"]
 UNCACHED = {"data_version", "method_card"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _downloads():
-    with capturing_downloads():
-        yield
+pytestmark = pytest.mark.usefixtures("page_downloads")
 
 
 @pytest.fixture(scope="module")
-def db(demo_db_pristine, tmp_path_factory) -> Path:
-    return copy_db(demo_db_pristine, tmp_path_factory.mktemp("security-sessions"))
+def db(page_db: Path) -> Path:
+    return page_db
 
 
 @pytest.fixture(scope="module")

@@ -22,10 +22,8 @@ from store import accounts, links
 from store.db import open_store, utc_now
 
 from .pages_harness import (
-    capturing_downloads,
     choose,
     click_download,
-    copy_db,
     downloads,
     everything,
     find_widget,
@@ -45,15 +43,12 @@ LINK_TITLE = t("dashboard.access.link_title", "fr")
 REFUSED_DOWNLOAD = t("dashboard.access.download_refused", "fr").encode("utf-8")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _downloads():
-    with capturing_downloads():
-        yield
+pytestmark = pytest.mark.usefixtures("page_downloads")
 
 
 @pytest.fixture(scope="module")
-def db(demo_db_pristine, tmp_path_factory) -> Path:
-    return copy_db(demo_db_pristine, tmp_path_factory.mktemp("security-tampering"))
+def db(page_db: Path) -> Path:
+    return page_db
 
 
 @pytest.fixture(scope="module")
