@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -196,3 +197,24 @@ def test_csv_cells_neutralise_formulas_but_numbers_stay_numbers() -> None:
     assert [safe_cell(v) for v in ("=1+1", "+33 6 12", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1+1", "ok")] == [
         "'=1+1", "'+33 6 12", "'-2+3+cmd|' /C calc'!A0", "'@SUM(1)", "'\t=1+1", "ok"]
     assert [safe_cell(v) for v in (-15, "-15", "+4", "87,5", 1250.0, None)] == ["-15", "-15", "+4", "87,5", "1250.0", ""]
+
+
+def test_visible_text_leaves_out_widget_and_media_file_ids() -> None:
+    """The security scans look for forbidden words in what a page shows; a download's media file id
+    is a random uuid4 whose hex digits must not be read as text (they once made '2023' appear)."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.testing import visible_text
+
+    def page() -> None:
+        import streamlit as st
+
+        st.download_button("Télécharger", data=lambda: b"a;b\n", file_name="x.csv", key="dl")
+        st.selectbox("Choix", ["un", "deux"], key="pick")
+
+    at = AppTest.from_function(page).run()
+    text = visible_text(at)
+    assert "Télécharger" in text and "deux" in text
+    proto = str(at.get("download_button")[0].proto)
+    ids = re.findall(r'(?:id|deferred_file_id): "([^"]+)"', proto)
+    assert ids and not any(i in text for i in ids), (ids, text)
