@@ -106,6 +106,8 @@ def validate_table(
     # would run per chunk, and a column built with other chunks makes Polars realign (copy) the
     # whole table at some later step anyway.
     frame = frame.rechunk()
+    read_issues = _short_rows_of_optional_cells(read_issues, layout)
+    issues[0] = read_issues
     shifted = read_issues.filter(pl.col("code") == "wrong_cell_count")["line"]
     table = _canonical_table(frame, layout, ctx)
     if shifted.len():
@@ -149,6 +151,26 @@ def validate_table(
         "notes",
     )
     return Validation(clean.cast(CLEAN_SCHEMA), report, skipped, org_codes)
+
+
+def _short_rows_of_optional_cells(read_issues: pl.DataFrame, layout: _Layout) -> pl.DataFrame:
+    """Forgive a row that stops before the header's width when every cell it lacks is optional.
+
+    Excel writes no delimiter for the empty cells that end a row beyond its first sixteen lines
+    (Microsoft KB 77295: an empty ``notes`` column leaves the later rows one cell short), and text
+    editors drop them too. Such a row means what it would with those cells empty, which is how the
+    reader already filled them; a row that stops before a required cell stays ``wrong_cell_count``.
+    A row with too many cells never is forgiven: an unquoted decimal comma looks exactly like that.
+    """
+    wrong = pl.col("code") == "wrong_cell_count"
+    if not read_issues.filter(wrong).height:
+        return read_issues
+    required = [layout.columns[name] for name in ("org_code", "indicator_code", "period", "value") if name in layout.columns]
+    if layout.period_part is not None:
+        required.append(layout.period_part[0])
+    needed = max(required, default=0) + 1
+    cells, width = pl.col("value").cast(pl.Int64, strict=False), pl.col("expected").cast(pl.Int64, strict=False)
+    return read_issues.filter(~(wrong & (cells < width) & (cells >= needed)).fill_null(False))
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:

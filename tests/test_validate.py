@@ -471,3 +471,45 @@ def test_a_split_period_names_both_columns_and_two_period_columns_are_still_a_du
     twice = run(framework, [["ASS-CAS-001", "R01", "2024", "2024-Q1", "12"]],
                 ["org_code", "indicator_code", "Année", "Période", "value"])
     assert found(twice) == [(None, "period", "duplicate_column")]
+
+
+def _from_bytes(framework, text: str):
+    from ingest.pipeline import validate_bytes
+
+    return validate_bytes(text.encode("utf-8"), "court.csv", framework=framework, known_orgs=ORGS, today=TODAY)[1]
+
+
+def test_rows_cut_short_after_the_last_required_cell_read_their_missing_cells_as_empty(framework) -> None:
+    """Excel writes no delimiter for a row's empty trailing cells after its sixteenth line (KB 77295)."""
+    result = _from_bytes(framework, (
+        "org_code;indicator_code;period;value;unit;sexe;notes\n"
+        "ASS-CAS-001;R01;2024;1 250;personnes;F;ok\n"
+        "ASS-CAS-001;R01;2023;30;personnes\n"
+        "ASS-CAS-001;R01;2022;40\n"
+    ))
+    assert found(result) == []
+    assert result.rows.select("line", "period", "value", "unit", "sex", "notes").rows() == [
+        (2, "2024", 1250.0, "persons", "F", "ok"),
+        (3, "2023", 30.0, "persons", None, None),
+        (4, "2022", 40.0, "persons", None, None),  # an empty unit is the indicator's
+    ]
+
+
+def test_a_row_cut_before_a_required_cell_or_too_wide_is_still_refused(framework) -> None:
+    result = _from_bytes(framework, (
+        "org_code;indicator_code;period;value;unit;notes\n"
+        "ASS-CAS-001;R01;2024\n"
+        "ASS-CAS-001;R02;2024;30;personnes;ok;en trop\n"
+        "ASS-CAS-001;R03;2024;40\n"
+    ))
+    assert found(result) == [(2, None, "wrong_cell_count"), (3, None, "wrong_cell_count")]
+
+
+def test_a_wide_row_cut_short_leaves_its_last_indicators_unreported(framework) -> None:
+    result = _from_bytes(framework, (
+        "org_code,period,R01,R02,R03\n"
+        "ASS-CAS-001,2024,10,20,30\n"
+        "ASS-CAS-001,2023,11\n"
+        "ASS-CAS-001\n"
+    ))
+    assert found(result) == [(4, None, "wrong_cell_count")]
