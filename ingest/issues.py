@@ -49,6 +49,7 @@ ISSUE_CODES: dict[str, Severity] = {
     # rows and cells
     "wrong_cell_count": Severity.ERROR,
     "unclosed_quote": Severity.ERROR,
+    "rows_in_cell": Severity.ERROR,
     "formula_without_value": Severity.ERROR,
     "cell_too_long": Severity.ERROR,
     "empty_required": Severity.ERROR,

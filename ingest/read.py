@@ -288,6 +288,7 @@ class _Parsed:
     maybe_blank: np.ndarray | None
     crlf_in_cells: bool = False
     unclosed: _Unclosed | None = None
+    line_breaks_in_cells: bool = True  # False only when the byte scan saw none (fast path)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,7 @@ class _Records:
     crs: np.ndarray  # 1 where the record's line end is CR LF (Polars drops that CR)
     maybe_blank: np.ndarray  # the record starts with a byte a blank record can start with
     crlf_in_cells: bool  # a quoted cell holds a CR LF line break
+    line_breaks_in_cells: bool = False  # a quoted cell holds a line feed
 
 
 @dataclass(frozen=True)
@@ -415,7 +417,7 @@ def _scan_records(buf: bytes, delimiter: str) -> _Records | None:
     """Record ends and quotes, vectorised over the bytes; None when quoting is not well formed."""
     a = np.frombuffer(buf, dtype=np.uint8)
     newlines, positions = _find_bytes(a, (10, 34))
-    crlf_in_cells = False
+    crlf_in_cells = line_breaks_in_cells = False
     quotes = None
     if positions.size:
         bom = 3 if buf[:3] == enc.UTF8_BOM else 0
@@ -426,6 +428,7 @@ def _scan_records(buf: bytes, delimiter: str) -> _Records | None:
         quotes_before = np.searchsorted(positions, newlines)
         inside = (quotes_before & 1) == 1
         if inside.any():
+            line_breaks_in_cells = True
             crlf_in_cells = bool(np.any(a[newlines[inside] - 1] == 13))
             newlines, quotes_before = newlines[~inside], quotes_before[~inside]
     ends = newlines if newlines.size and newlines[-1] == a.size - 1 else np.append(newlines, a.size)
@@ -442,7 +445,7 @@ def _scan_records(buf: bytes, delimiter: str) -> _Records | None:
     previous = ends - 1
     crs = ((previous >= starts) & (a[np.maximum(previous, 0)] == 13)).astype(np.int64)
     maybe_blank = (starts >= ends) | _blank_starts(delimiter)[a[np.minimum(starts, a.size - 1)]]
-    return _Records(starts, ends, quotes, crs, maybe_blank, crlf_in_cells)
+    return _Records(starts, ends, quotes, crs, maybe_blank, crlf_in_cells, line_breaks_in_cells)
 
 
 def _quotes_well_formed(a: np.ndarray, quotes: np.ndarray, delimiter: int, start: int) -> bool:
@@ -495,7 +498,13 @@ def _parse_fast(buf: bytes, dialect: Dialect) -> tuple[_Parsed | None, _Hints]:
             return None, hints
         widest = int(counts.max()) if counts.size else 0
         if widest <= frame.width - 1:
-            return _Parsed(frame, counts, records.maybe_blank, records.crlf_in_cells), hints
+            return (
+                _Parsed(
+                    frame, counts, records.maybe_blank, records.crlf_in_cells,
+                    line_breaks_in_cells=records.line_breaks_in_cells,
+                ),
+                hints,
+            )
         # some record is wider than the sample's: read again with room for every cell
         frame = _polars_cells(buf, dialect.delimiter, widest)
         if frame is None or frame.height != records.ends.size:
@@ -592,6 +601,7 @@ def _assemble_text(
         counts=parsed.counts[first + 1 :],
         maybe_blank=maybe_blank,
         crlf_in_cells=parsed.crlf_in_cells,
+        line_breaks_in_cells=parsed.line_breaks_in_cells,
         max_rows=max_rows,
         question_marks=hints.question_marks,
         mojibake=hints.mojibake,
@@ -612,7 +622,9 @@ def _report_unclosed(table: RawTable, unclosed: _Unclosed, line: int, header: li
     it, not further mistakes, and would only hide it."""
     column = header[unclosed.cell].strip() if unclosed.cell < len(header) else None
     issue = issues_frame([Issue("unclosed_quote", line=line, column=column, value=unclosed.value)])
-    noise = pl.col("line").eq_missing(line) & pl.col("code").is_in(["wrong_cell_count", "cell_too_long"])
+    noise = pl.col("line").eq_missing(line) & pl.col("code").is_in(
+        ["wrong_cell_count", "cell_too_long", "rows_in_cell"]
+    )
     return replace(table, issues=sort_issues(pl.concat([table.issues.filter(~noise), issue])))
 
 
@@ -686,6 +698,7 @@ def _assemble(
     mojibake: bool,
     meta: dict,
     extra_issues: pl.DataFrame | None = None,
+    line_breaks_in_cells: bool = False,
 ) -> RawTable:
     """Blank rows, header width, cell counts, limits and text checks — shared by CSV and XLSX.
 
@@ -716,6 +729,8 @@ def _assemble(
     if crlf_in_cells:
         table = table.with_columns(pl.col(kept).str.replace_all("\r\n", "\n", literal=True))
     names = [h.strip() for h in headers]
+    if line_breaks_in_cells and counts is not None:
+        found += _rows_in_cells(table, kept, names, meta["delimiter"], min(width, int(np.median(counts))))
     found += _long_cells(table, kept, names)
     found += _damaged_text(table, kept, names, question_marks=question_marks, mojibake=mojibake)
     issues = sort_issues(pl.concat(found)) if found else empty_issues()
@@ -733,6 +748,32 @@ def _wrong_cell_counts(
         return []
     rows = frame.select("__line").filter(pl.Series(wrong)).with_columns(pl.Series("__n", counts[wrong]))
     return [cell_issues(rows, "wrong_cell_count", None, value=pl.col("__n"), expected=str(width))]
+
+
+def _rows_in_cells(
+    table: pl.DataFrame, cells: list[str], names: list[str], delimiter: str, typical_width: int
+) -> list[pl.DataFrame]:
+    """Quoted cells that run over lines looking like rows of the file: a quote opened in a cell
+    and closed only lines later (by the quote of a later cell) turns the rows between into the
+    cell's text, and the record still has the right number of cells — rows lost in silence.
+
+    A line inside a cell "looks like a row" when it holds as many delimiters as the file's typical
+    row, less one for an empty last cell left out (at least two): a note written over two lines
+    seldom does, a swallowed row does.
+    """
+    d = re.escape(delimiter)
+    row_like = rf"[\r\n](?:[^\r\n{d}]*{d}){{{max(2, typical_width - 2)}}}"
+    found = []
+    for column, name in zip(cells, names, strict=True):
+        rows = table.filter(pl.col(column).str.contains(row_like))
+        if rows.height:
+            shown = pl.col(column).str.slice(0, 2 * WARNING_VALUE_CHARS + 2).str.replace_all(r"\r\n|\r|\n", "↵")
+            cut = pl.when(shown.str.len_chars() <= WARNING_VALUE_CHARS).then(shown).otherwise(
+                shown.str.slice(0, WARNING_VALUE_CHARS - 1) + pl.lit("…")
+            )
+            caught = pl.col(column).str.count_matches(row_like)
+            found.append(cell_issues(rows, "rows_in_cell", name, value=cut, expected=caught.cast(pl.String)))
+    return found
 
 
 def _long_cells(table: pl.DataFrame, cells: list[str], names: list[str]) -> list[pl.DataFrame]:

@@ -100,3 +100,25 @@ def test_closed_multi_line_cells_are_not_unclosed_quotes() -> None:
         table = read_table(csv_bytes(lines), "f.csv")
         assert table.issues.is_empty(), lines
     assert read_table(csv_bytes(closed_then_fields), "f.csv").frame["c5"][0] == 'Ligne 1\nLigne "2"'
+
+
+def test_a_quote_closed_by_a_later_cell_catches_the_rows_between_and_is_an_error() -> None:
+    """The record still has the right number of cells, so only the rows inside its text tell."""
+    opened = ["org_code;indicator_code;period;value;unit;notes", 'ASS-CAS-001;R01;2024;10;personnes;"sans fin',
+              "ASS-CAS-001;R01;2023;11;personnes;ok"]
+    by_a_later_cell = [*opened, 'ASS-CAS-001;R01;2022;12;personnes;"autre"', "ASS-CAS-001;R01;2021;13;personnes;ok"]
+    by_a_bare_quote = [*opened, 'ASS-CAS-001;R01;2022;12;personnes;"', "ASS-CAS-001;R01;2021;13;personnes;ok"]
+    short_rows = [line.removesuffix(";ok") if "2023" in line else line for line in by_a_bare_quote]
+    for lines in (by_a_later_cell, by_a_bare_quote, short_rows):
+        table = read_table(csv_bytes(lines, newline="\n"), "f.csv")
+        assert table.frame.height == 2, lines  # read as Excel reads it
+        assert issues(table) == [("rows_in_cell", 2, "notes", "error")], lines
+        assert table.issues["expected"][0] == "2"
+        assert table.issues["value"][0].startswith("sans fin↵ASS-CAS-001;R01;2023;11;personnes")
+
+
+def test_a_note_over_several_lines_with_a_few_delimiters_is_text() -> None:
+    lines = [",".join(HEADER), 'A,R01,2024,1,x,"Voir le rapport,', 'annexe 2, page 4"', "B,R01,2024,2,x,ok"]
+    table = read_table(csv_bytes(lines), "f.csv")
+    assert table.issues.is_empty()
+    assert table.frame["c5"][0] == "Voir le rapport,\nannexe 2, page 4"
