@@ -22,6 +22,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "org_code": (
         "organisation", "organization", "org", "code organisation", "code de l'organisation",
         "code org", "organisme", "structure", "association", "code association",
+        "organisation code", "organization code", "org code", "code de l'association", "code structure",
         "المنظمة", "رمز المنظمة", "الجمعية", "رمز الجمعية", "الهيئة",
     ),
     "indicator_code": (
@@ -35,9 +36,13 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "value": (
         "valeur", "value", "montant", "résultat", "resultat", "réalisé", "realise", "result",
-        "amount", "القيمة", "النتيجة", "المنجز",
+        "amount", "réalisation", "realisation", "valeur atteinte", "valeur réalisée", "valeur realisee",
+        "actual", "achieved", "actual value", "القيمة", "النتيجة", "المنجز", "القيمة المحققة", "المحقق",
     ),
-    "unit": ("unité", "unite", "unit", "units", "unité de mesure", "الوحدة", "وحدة القياس"),
+    "unit": (
+        "unité", "unite", "unit", "units", "unité de mesure", "unit of measure", "unit of measurement",
+        "الوحدة", "وحدة القياس",
+    ),
     "notes": (
         "remarques", "remarque", "commentaire", "commentaires", "observations", "observation",
         "note", "notes", "comment", "comments", "ملاحظات", "ملاحظة", "تعليق",
@@ -72,7 +77,20 @@ for _canonical, _aliases in COLUMN_ALIASES.items():
 
 
 #: A trailing precision in brackets: "Valeur (réalisé)", "Période (T1, T2…)", "Montant [MAD]".
-_PRECISION = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+_PRECISION = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$")
+#: What forms add to a label: a required mark, a colon ("Valeur* :").
+_MARKS = re.compile(r"[\s*:：]+$")
+#: Precisions saying a column holds a plan, not what was achieved ("Valeur (cible)").
+_PLANNED = re.compile(
+    r"\b(cible|cibles|prevu|prevue|prevus|prevision|previsions|previsionnel|objectif|objectifs|attendu|attendue"
+    r"|attendus|budgete|budgetee|target|targets|planned|plan|expected|forecast|budgeted)\b"
+    r"|المستهدف|المستهدفة|المتوقع|المتوقعة|الهدف|المبرمج|المبرمجة|التوقعات"
+)
+#: Precisions giving a scale: the cells are in thousands or millions ("Montant (en milliers de DH)").
+_SCALED = re.compile(
+    r"\b(millier|milliers|million|millions|milliard|milliards|thousand|thousands|k|kdh|kmad|mdh|mmad|md|kdhs|mdhs)\b"
+    r"|(^|\s)(\d+\s?)?000\b|الف|الاف|مليون|ملايين|مليار"
+)
 
 
 def without_precision(folded: str) -> str:
@@ -80,16 +98,38 @@ def without_precision(folded: str) -> str:
     return _PRECISION.sub("", folded)
 
 
+def header_precision(text: str | None) -> str | None:
+    """The folded precision in brackets at the end of a header (``Montant (en milliers de DH)`` →
+    ``en milliers de dh``), or None."""
+    found = _PRECISION.search(_MARKS.sub("", fold(text or "")))
+    return found.group(1).strip() if found else None
+
+
+def is_planned(precision: str | None) -> bool:
+    """The precision says the column holds a target or a forecast, not a result."""
+    return bool(precision and _PLANNED.search(precision))
+
+
+def is_scaled(precision: str | None) -> bool:
+    """The precision says the cells are in thousands or millions."""
+    return bool(precision and _SCALED.search(precision))
+
+
 def match_header(text: str | None) -> str | None:
     """The canonical column a header cell names, or None. A name followed by a precision in
-    brackets (often on a second line of the cell) names the same column."""
+    brackets (often on a second line of the cell) names the same column; so do a name marked
+    required (``Valeur*``), followed by a colon, or in the plural (``Valeurs``, ``Périodes``)."""
     if text is None:
         return None
-    folded = fold(text)
-    found = _LOOKUP.get(folded)
-    if found is None and (bare := _PRECISION.sub("", folded)) != folded:
-        found = _LOOKUP.get(bare)
-    return found
+    folded = _MARKS.sub("", fold(text))
+    bare = _PRECISION.sub("", folded)
+    for name in dict.fromkeys((folded, bare, _MARKS.sub("", bare))):
+        found = _LOOKUP.get(name)
+        if found is None and name.endswith(("s", "x")) and len(name) > 3:
+            found = _LOOKUP.get(name[:-1])
+        if found is not None:
+            return found
+    return None
 
 
 def accepted_names(canonical: str) -> str:

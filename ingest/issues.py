@@ -49,6 +49,9 @@ ISSUE_CODES: dict[str, Severity] = {
     # rows and cells
     "wrong_cell_count": Severity.ERROR,
     "unclosed_quote": Severity.ERROR,
+    "scaled_column": Severity.ERROR,
+    "decimal_comma_split": Severity.ERROR,
+    "planned_column": Severity.WARNING,
     "rows_in_cell": Severity.ERROR,
     "formula_without_value": Severity.ERROR,
     "cell_too_long": Severity.ERROR,

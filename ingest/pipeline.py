@@ -127,7 +127,8 @@ def validate_bytes(
     if raw is None:
         limits = limits or Limits()
         raw = read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
-    ctx = ValidationContext(framework=framework, known_orgs=known_orgs, member_org=member_org, today=today)
+    ctx = ValidationContext(framework=framework, known_orgs=known_orgs, member_org=member_org, today=today,
+                            delimiter=raw.delimiter)
     return raw, validate_table(raw.frame, raw.headers, raw.issues, ctx)
 
 

@@ -9,6 +9,7 @@ number of cells is reported only as such, since its cells may be shifted.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from ingest.columns import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     accepted_names,
+    header_precision,
+    is_planned,
+    is_scaled,
     match_header,
     without_precision,
 )
@@ -61,6 +65,7 @@ class ValidationContext:
     known_orgs: frozenset[str] | None  # None: organisations are not checked (``check`` without a database)
     member_org: str | None = None  # set when a member uploads for its own organisation
     today: date | None = None
+    delimiter: str | None = None  # a text file's cell delimiter (None: a workbook)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class _Layout:
     wide: dict[str, int]  # indicator code → position (wide layout)
     wide_headers: dict[str, str] = field(default_factory=dict)  # indicator code → its header as written
     unknown: tuple[int, ...] = ()  # positions of columns with a header that names nothing
+    #: indicator code → the unit its wide-layout header gives in brackets (``R01 (personnes)``)
+    wide_units: dict[str, str] = field(default_factory=dict)
     #: A period written over two columns (``Année`` + ``Trimestre``): the second one's position and
     #: kind ("Q", "S" or "M"); ``columns["period"]`` is then the year's.
     period_part: tuple[int, str] | None = None
@@ -108,6 +115,8 @@ def validate_table(
     frame = frame.rechunk()
     read_issues = _short_rows_of_optional_cells(read_issues, layout)
     issues[0] = read_issues
+    if ctx.delimiter == ",":
+        issues.append(_decimal_commas_taken_for_delimiters(frame, headers, layout))
     shifted = read_issues.filter(pl.col("code") == "wrong_cell_count")["line"]
     table = _canonical_table(frame, layout, ctx)
     if shifted.len():
@@ -153,6 +162,22 @@ def validate_table(
     return Validation(clean.cast(CLEAN_SCHEMA), report, skipped, org_codes)
 
 
+def _decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str], layout: _Layout) -> pl.DataFrame:
+    """``87,5`` written unquoted in a comma-separated file is two cells, ``87`` and ``5``: the value
+    and the next column. With a next column that is optional (notes) the row even has the right
+    width, and 87 would be stored. A whole number followed by a cell of digits alone is that."""
+    position = layout.columns.get("value")
+    if position is None or position + 1 >= len(headers):
+        return empty_issues()
+    value, after = pl.col(f"c{position}").str.strip_chars(), pl.col(f"c{position + 1}").str.strip_chars()
+    split = value.str.contains(r"^[+-]?[0-9]+$") & after.str.contains(r"^[0-9]+$")
+    rows = frame.filter(split.fill_null(False))
+    if not rows.height:
+        return empty_issues()
+    return cell_issues(rows, "decimal_comma_split", headers[position].strip(),
+                       value=pl.concat_str(value, pl.lit(","), after))
+
+
 def _short_rows_of_optional_cells(read_issues: pl.DataFrame, layout: _Layout) -> pl.DataFrame:
     """Forgive a row that stops before the header's width when every cell it lacks is optional.
 
@@ -183,16 +208,81 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
 # -- header ----------------------------------------------------------------------------------
 def _indicator_named_by(text: str, fw: Framework) -> str | None:
     """The indicator a text names, as hand-made sheets write it (a long-layout cell or a wide-layout
-    header): the indicator's code (``R01``), the code followed by a label (``R01 - Bénéficiaires…``,
-    ``R01 (personnes)``, ``R01: …``), or its full name in French, Arabic or English."""
+    header): the indicator's code (``R01``), the code followed by its label (``R01 - Bénéficiaires…``,
+    ``R01 (personnes)``, ``R01: …``), or its full name in French, Arabic or English, either with a
+    precision in brackets.
+
+    What follows a code must be that indicator's label or unit: ``R01 Femmes``, ``R01-F``,
+    ``R01.1`` or ``R01 - <another indicator's name>`` name no indicator (the part or the other
+    indicator may be what was meant: storing the figure as R01's total would be a silent misread).
+    A precision that is a breakdown value (``R01 (femmes)``) or another code says the same."""
     codes, names = fw.indicator_spellings
     folded = fold(text)
     if folded in codes:
         return codes[folded]
-    first = re.match(r"^([^\W_]+)(?=[\s:(\[/.,;]|$)", folded)
-    if first and first.group(1) in codes and folded[first.end():].strip(" :([/.,;"):
-        return codes[first.group(1)]
-    return names.get(folded) or names.get(without_precision(folded))
+    precision = header_precision(text)
+    bare = without_precision(folded) if precision is not None else folded
+    first = re.match(r"^([^\W_]+)(?=[\s:(\[/.,;-]|$)", bare)
+    if first and first.group(1) in codes:
+        code = codes[first.group(1)]
+        label = bare[first.end():].strip(" :([/.,;-)]")
+        if label and not _label_fits(label, code, fw):
+            return None
+    else:
+        code = names.get(bare) or names.get(folded)
+    if code is None or (precision and not _precision_fits(precision, code, fw)):
+        return None
+    return code
+
+
+def _label_fits(label: str, code: str, fw: Framework) -> bool:
+    """Whether the text after a code can be that indicator's label: its unit, its name (or close to
+    it), or any words (``AGR créées``) — but not another indicator's name, a sub-indicator
+    (``R01.1``, ``R01 2``) or a group of people (``R01 Femmes``, ``R01-F``, ``R01 rural``)."""
+    unit = fw.unit_alias_table().get(label)
+    if unit is not None:
+        return unit == fw.indicator_by_code[code].unit
+    best, score = _closest_name(label, fw)
+    if score >= 0.6:
+        return best == code
+    if label[0].isdigit() or _names_a_group(label, fw):
+        return False
+    return True
+
+
+def _names_a_group(text: str, fw: Framework) -> bool:
+    """``text`` is a breakdown value, or holds a word that names a sex or an area (``femmes``)."""
+    if any(text in fw.breakdown_alias_table(name) for name in BREAKDOWN_COLUMNS):
+        return True
+    words = [w for w in re.split(r"[\s/,;:()\[\]-]+", text) if len(w) >= 3]
+    return any(w in fw.breakdown_alias_table(name) for name in ("sex", "area") for w in words)
+
+
+def _precision_fits(precision: str, code: str, fw: Framework) -> bool:
+    """A precision in brackets after an indicator may be a unit or a word on how it was counted,
+    but not a group of people (``R01 (femmes)``) or another indicator's code."""
+    codes, _ = fw.indicator_spellings
+    if precision in codes:
+        return codes[precision] == code
+    if precision in fw.unit_alias_table():
+        return True
+    return not _names_a_group(precision, fw)
+
+
+def _closest_name(label: str, fw: Framework) -> tuple[str | None, float]:
+    """The indicator whose name (fr/ar/en) is closest to ``label``, and how close (0–1): a name
+    contained in the label, or the label in a name (``Bénéficiaires directs``), counts as close."""
+    _, names = fw.indicator_spellings
+    best, score = None, 0.0
+    for name, code in names.items():
+        if label == name:
+            return code, 1.0
+        ratio = difflib.SequenceMatcher(None, label, name).ratio()
+        if len(label) >= 4 and (label in name or name in label):
+            ratio = max(ratio, 0.9)
+        if ratio > score:
+            best, score = code, ratio
+    return best, score
 
 
 def _indicator_guesses(texts: list[str], fw: Framework) -> list[str | None]:
@@ -206,15 +296,32 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
     columns: dict[str, list[int]] = {}
     wide_columns: dict[str, list[int]] = {}
     unknown: list[int] = []
+    issues: list[Issue] = []
+    wide_units: dict[str, str] = {}
     for position, text in enumerate(headers):
         canonical = match_header(text)
+        code = None if canonical is not None else _indicator_named_by(text or "", ctx.framework)
+        precision = header_precision(text) if canonical == "value" or code is not None else None
+        if is_planned(precision):  # "Valeur (cible)": a target is not a result
+            issues.append(Issue("planned_column", line=1, column=(text or "").strip()))
+            continue
+        if is_scaled(precision):  # "Montant (en milliers de DH)": every value would be 1,000 times too small
+            written = re.search(r"[(\[]([^()\[\]]*)[)\]][\s*:]*$", (text or "").strip())
+            issues.append(Issue("scaled_column", line=1, column=(text or "").strip(),
+                                value=written.group(1).strip() if written else precision))
         if canonical is not None:
             columns.setdefault(canonical, []).append(position)
-        elif (code := _indicator_named_by(text or "", ctx.framework)) is not None:
+        elif code is not None:
             wide_columns.setdefault(code, []).append(position)
+            if (unit := _unit_in_brackets(precision, ctx.framework)) is not None:
+                wide_units.setdefault(code, unit)
         elif (text or "").strip():
             unknown.append(position)
-    issues: list[Issue] = []
+    for canonical in ("org_code", "indicator_code"):  # "Code association" next to "Association" (names)
+        positions = columns.get(canonical, [])
+        coded = [p for p in positions if _CODE_WORD.search(fold(headers[p]))]
+        if len(positions) == 2 and len(coded) == 1:
+            columns[canonical] = coded
     period_part = _period_over_two_columns(headers, columns.get("period", []))
     if period_part is not None:
         columns["period"] = [p for p in columns["period"] if p != period_part[0]]
@@ -245,11 +352,32 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
         wide=wide,
         wide_headers={code: headers[p].strip() for code, p in wide.items()},
         unknown=tuple(unknown),
+        wide_units={code: unit for code, unit in wide_units.items() if code in wide},
         period_part=period_part,
     )
     if period_part is not None:  # problems of the period name both columns
         layout.headers["period"] = f"{layout.headers['period']} + {headers[period_part[0]].strip()}"
     return layout, issues_frame(issues)
+
+
+#: A header naming a code column, as opposed to the names beside it.
+_CODE_WORD = re.compile(r"\b(code|codes|id|ref|reference)\b|رمز")
+#: Units of time Athar does not count in (its durations are hours): named in a header, they are a unit
+#: the indicator does not have, not a precision to ignore.
+_TIME_UNITS = re.compile(
+    r"^(jour|jours|j|semaine|semaines|mois|an|ans|annee|annees|minute|minutes|min|day|days|week|weeks|month"
+    r"|months|year|years|يوم|ايام|أيام|اسبوع|أسبوع|اسابيع|أسابيع|شهر|اشهر|أشهر|سنة|سنوات|دقيقة|دقائق)$"
+)
+
+
+def _unit_in_brackets(precision: str | None, fw: Framework) -> str | None:
+    """The unit a bracketed precision gives (``personnes``, ``en jours``, ``MAD``), or None."""
+    if not precision:
+        return None
+    text = re.sub(r"^(en|in|par|per|بال|ب)\s+", "", precision)
+    if text in fw.unit_alias_table() or _TIME_UNITS.match(text):
+        return text
+    return None
 
 
 _YEAR_HEADERS = frozenset(fold(h) for h in ("année", "annee", "year", "exercice", "السنة", "العام", "سنة"))
@@ -403,8 +531,15 @@ def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContex
             .filter(pl.col("value").is_not_null())
             .sort("__line", maintain_order=True)
         )
-    if ctx.member_org:
-        table = table.with_columns(pl.col("org_code").fill_null(pl.lit(ctx.member_org)))
+        if layout.wide_units:  # "R01 (personnes)": the header's unit for the cells below it
+            from_header = pl.col("indicator_code").replace_strict(layout.wide_units, default=None, return_dtype=pl.String)
+            table = table.with_columns(pl.coalesce(pl.col("unit"), from_header).alias("unit"))
+    if ctx.member_org:  # an empty cell (or one of spaces only) is the member's own organisation
+        org = pl.col("org_code")
+        table = table.with_columns(
+            pl.when(org.is_null() | (org.str.strip_chars() == "")).then(pl.lit(ctx.member_org)).otherwise(org)
+            .alias("org_code")
+        )
     return table
 
 
@@ -738,7 +873,10 @@ def _check_rows(
         value_issues(is_percent & fraction, "percent_as_fraction", pl.col("value"),
                      (pl.col("number") * 100).round(6).cast(pl.String).str.replace(r"\.0$", ""), known=True)
     if seen["wrong_unit"]:
-        add(wrong_unit, "unit_mismatch", header("unit", "unit"), pl.col("unit"), unit_names, known=True)
+        if "unit" in layout.columns or not layout.wide_units:
+            add(wrong_unit, "unit_mismatch", header("unit", "unit"), pl.col("unit"), unit_names, known=True)
+        else:  # the unit came from a wide column's header: name that column
+            value_issues(wrong_unit, "unit_mismatch", pl.col("unit"), unit_names, known=True)
     if seen["stray_percent"]:
         value_issues(stray_percent & ~wrong_unit, "unit_mismatch", pl.lit("%"), unit_names, known=True)
 
@@ -753,6 +891,9 @@ def _check_rows(
         ids = {code: i for i, code in enumerate(dict.fromkeys(allowed.values()))}
         values = codes[name]
         canonical = [allowed.get(matching_key(text)) for text in values.texts]
+        # "Total femmes", "Ensemble rural": the total of that group, which is the group's figure.
+        canonical = [c if c is not None or (rest := _total_of(text)) is None else allowed.get(matching_key(rest))
+                     for c, text in zip(canonical, values.texts, strict=True)]
         # "Total", "Ensemble", "Tous" in a breakdown cell: the row is the total, as an empty cell.
         overall = [c is None and _is_overall(text) for c, text in zip(canonical, values.texts, strict=True)]
         allowed_values = fw.breakdowns[name].values if name in fw.breakdowns else ()
@@ -783,8 +924,8 @@ def _check_rows(
 
 #: What a total line says in its key cells (folded): Athar adds values up itself.
 _TOTAL_WORDS = re.compile(
-    r"^(total|totale|totaux|sous total|soustotal|total general|grand total|subtotal|sum|somme|ensemble"
-    r"|المجموع|مجموع|المجموع العام|الاجمالي|اجمالي|المجموع الاجمالي)( .*)?$"
+    r"^(total general|total generale|grand total|sous total|sous totaux|soustotal|total|totale|totaux|subtotal"
+    r"|sum|somme|ensemble|المجموع العام|المجموع الاجمالي|المجموع|مجموع|الاجمالي|اجمالي)( .*)?$"
 )
 
 
@@ -792,9 +933,17 @@ _OVERALL_WORDS = frozenset({"tous", "toutes", "tout", "all", "both", "les deux",
 
 
 def _is_overall(text: str) -> bool:
-    """A breakdown cell that names no group but everyone: the row is the total."""
+    """A breakdown cell that names no group but everyone: the row is the total. Only the bare word:
+    ``Total femmes`` is the women's figure (see ``_total_of``), not everyone's."""
     folded = fold(text)
-    return folded in _OVERALL_WORDS or bool(_TOTAL_WORDS.match(folded))
+    total = _TOTAL_WORDS.match(folded)
+    return folded in _OVERALL_WORDS or bool(total and not total.group(2))
+
+
+def _total_of(text: str) -> str | None:
+    """What a qualified total names (``Total femmes`` → ``femmes``), folded; None for other texts."""
+    total = _TOTAL_WORDS.match(fold(text))
+    return total.group(2).strip() if total and total.group(2) else None
 
 
 def _drop_rows_that_are_not_data(
@@ -814,10 +963,21 @@ def _drop_rows_that_are_not_data(
         header_texts[name] = codes[name].where(lambda i, n=name: match_header(codes[n].texts[i]) == n)
         if not header_texts[name]:
             break
-    def is_total(name: str, text: str) -> bool:
-        return strip_invisible(text).upper() not in registered.get(name, ()) and bool(_TOTAL_WORDS.match(fold(text)))
+    def is_total(name: str, text: str, *, bare: bool) -> bool:
+        total = _TOTAL_WORDS.match(fold(text))
+        if strip_invisible(text).upper() in registered.get(name, ()) or total is None:
+            return False
+        rest = total.group(2)
+        # "Total R01": the total of a code, as bare a total line as "Total"
+        return (rest is None or rest.strip().upper() in registered.get(name, ())) == bare
 
-    total_texts = {name: codes[name].where(lambda i, n=name: is_total(n, codes[n].texts[i])) for name in keys}
+    # "Total", "Total général": a total line wherever it is; so is "Total 2024" in the period column
+    # (under the quarters it adds up). "Total R01", "Total Casablanca" in an organisation or
+    # indicator cell: only with another key cell empty (what Excel's subtotals write); with every
+    # key cell filled, the row is an observation whose cell says more ("Total bénéficiaires (R01)")
+    # and is checked as one, never dropped.
+    total_texts = {name: codes[name].where(lambda i, n=name: is_total(n, codes[n].texts[i], bare=True)) for name in keys}
+    qualified = {name: codes[name].where(lambda i, n=name: is_total(n, codes[n].texts[i], bare=False)) for name in keys}
     issues: list[pl.DataFrame] = []
     dropped = pl.lit(False)
     if len(keys) >= 2 and len(header_texts) == len(keys) and all(header_texts.values()):
@@ -827,8 +987,12 @@ def _drop_rows_that_are_not_data(
             issues.append(cell_issues(rows.unique("__line", keep="first", maintain_order=True), "repeated_header", ""))
             dropped = dropped | repeated
     for name in keys:
-        if total_texts[name]:
-            total = codes[name].rows_in(total_texts[name]) & ~dropped
+        if total_texts[name] or qualified[name]:
+            others = [pl.col(codes[k].code).is_null() for k in keys if k != name]
+            # A period column's "Total 2024" under the quarters of 2024 is a total line as it stands.
+            others_empty = pl.lit(True) if name == "period" else pl.any_horizontal(others) if others else pl.lit(False)
+            total = (codes[name].rows_in(total_texts[name]) | (codes[name].rows_in(qualified[name]) & others_empty)
+                     ) & ~dropped
             rows = table.filter(total)
             if rows.height:
                 issues.append(cell_issues(rows.unique("__line", keep="first", maintain_order=True), "total_row",

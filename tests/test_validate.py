@@ -513,3 +513,101 @@ def test_a_wide_row_cut_short_leaves_its_last_indicators_unreported(framework) -
         "ASS-CAS-001\n"
     ))
     assert found(result) == [(4, None, "wrong_cell_count")]
+
+
+def test_a_scale_in_the_value_header_refuses_the_file(framework) -> None:
+    for header in ("Montant (en milliers de DH)", "Valeur [KDH]", "Valeur (millions MAD)", "القيمة (بآلاف الدراهم)"):
+        result = _from_bytes(framework, f"org_code;indicator_code;period;{header};unit\nASS-CAS-001;S02;2024;1 250;DH\n")
+        assert [(i["line"], i["column"], i["code"]) for i in result.issues.iter_rows(named=True)] == [
+            (1, header, "scaled_column")], header
+    wide = _from_bytes(framework, "org_code;period;S02 (milliers MAD);R01\nASS-CAS-001;2024;850;12\n")
+    assert found(wide) == [(1, "S02 (milliers MAD)", "scaled_column")]
+    assert wide.issues["value"][0] == "milliers MAD"
+
+
+def test_a_planned_column_is_left_out_and_the_achieved_one_is_the_value(framework) -> None:
+    result = _from_bytes(framework, "org_code;indicator_code;period;Valeur (cible);Valeur atteinte\n"
+                                    "ASS-CAS-001;R01;2024;1500;1250\n")
+    assert found(result) == [(1, "Valeur (cible)", "planned_column")]
+    assert result.rows["value"].to_list() == [1250.0]
+    alone = _from_bytes(framework, "org_code;indicator_code;period;Montant (prévu)\nASS-CAS-001;S02;2024;2000000\n")
+    assert (None, "value", "missing_column") in found(alone)
+
+
+def test_a_unit_in_a_wide_header_is_the_unit_of_its_cells(framework) -> None:
+    result = _from_bytes(framework, "org_code;period;R01 (personnes);P05 (en jours);S02 [MAD]\n"
+                                    "ASS-CAS-001;2024;12;320;1000\n")
+    assert found(result) == [(2, "P05 (en jours)", "unit_mismatch")]
+    fine = _from_bytes(framework, "org_code;period;R01 (personnes);P05 (heures)\nASS-CAS-001;2024;12;320\n")
+    assert found(fine) == []
+    assert fine.rows.select("indicator_code", "unit").rows() == [("R01", "persons"), ("P05", "hours")]
+
+
+@pytest.mark.parametrize("text", ["R01 Femmes", "R01-F", "R01.1", "R01 (femmes)", "R01 rural",
+                                  "R01 - Bénéficiaires en situation de handicap",
+                                  "Bénéficiaires en situation de handicap (R01)"])
+def test_a_code_followed_by_a_group_a_sub_number_or_another_name_names_no_indicator(framework, text: str) -> None:
+    long = _from_bytes(framework, f"org_code;indicator_code;period;value\nASS-CAS-001;{text};2024;600\n")
+    assert found(long) == [(2, "indicator_code", "unknown_indicator")], text
+    wide = _from_bytes(framework, f"org_code;period;{text};E03\nASS-CAS-001;2024;600;80\n")
+    assert wide.has_errors and "R01" not in wide.rows["indicator_code"].to_list(), text
+
+
+@pytest.mark.parametrize(("text", "code"), [("R01 - Bénéficiaires directs", "R01"), ("R01 (personnes)", "R01"),
+                                            ("J04 AGR créées", "J04"), ("R02 femmes", "R02"),
+                                            ("P05 Heures de bénévolat (h)", "P05"), ("R01 (réalisé)", "R01")])
+def test_a_code_followed_by_its_label_or_unit_still_names_it(framework, text: str, code: str) -> None:
+    result = _from_bytes(framework, f"org_code;indicator_code;period;value\nASS-CAS-001;{text};2024;60\n")
+    assert found(result) == [] and result.rows["indicator_code"].to_list() == [code]
+
+
+def test_a_code_column_beside_a_names_column_is_the_one_read(framework) -> None:
+    result = _from_bytes(framework, "Association;Code association;Code indicateur;Indicateur;Période;Valeur\n"
+                                    "Association Anaruz;ASS-CAS-001;R01;Bénéficiaires directs uniques;2024;1250\n")
+    assert found(result) == []
+    assert result.rows.select("org_code", "indicator_code", "value").rows() == [("ASS-CAS-001", "R01", 1250.0)]
+
+
+def test_a_total_of_a_group_is_that_group_and_a_qualified_total_line_needs_an_empty_key(framework) -> None:
+    result = _from_bytes(framework, (
+        "org_code;indicator_code;period;value;unit;sexe;milieu\n"
+        "ASS-CAS-001;R01;2023;600;personnes;Total femmes;\n"
+        "ASS-CAS-001;R01;2023;500;personnes;Hommes;Total rural\n"
+        ";Total R01;;1100;;;\n"
+        "Total général;;;1100;;;\n"
+    ))
+    assert found(result) == [(4, "indicator_code", "total_row"), (5, "org_code", "total_row")]
+    assert result.rows.select("line", "sex", "area").rows() == [(2, "F", None), (3, "M", "rural")]
+    observed = _from_bytes(framework, (
+        "org_code;indicator_code;period;value\n"
+        "ASS-CAS-001;Total bénéficiaires directs (R01);2024;1250\n"
+        "ASS-CAS-001;R01;Ensemble 2024;1250\n"
+    ))
+    assert found(observed) == [(2, "indicator_code", "unknown_indicator"), (3, "period", "total_row")]
+
+
+def test_an_unquoted_decimal_comma_in_a_comma_separated_file_is_refused(framework) -> None:
+    from ingest.pipeline import validate_bytes
+
+    data = b"org_code,indicator_code,period,value,notes\nASS-CAS-001,R01,2024,1250\nASS-CAS-001,E03,2024,87,5\n"
+    result = validate_bytes(data, "v.csv", framework=framework, known_orgs=ORGS, today=TODAY)[1]
+    assert found(result) == [(3, "value", "decimal_comma_split")]
+    assert result.issues["value"][0] == "87,5"
+    semicolons = _from_bytes(framework, "org_code;indicator_code;period;value;notes\nASS-CAS-001;E03;2024;87;5\n")
+    assert found(semicolons) == []
+
+
+def test_headers_with_a_required_mark_a_colon_or_in_the_plural(framework) -> None:
+    for header in ("Association*;Indicateur *;Période*;Valeur*", "Association :;Indicateur :;Période :;Valeur :",
+                   "Associations;Indicateurs;Périodes;Valeurs", "Organisation code;Indicator;Period;Actual"):
+        result = _from_bytes(framework, f"{header}\nASS-CAS-001;R01;2024;1250\n")
+        assert found(result) == [] and result.rows["value"].to_list() == [1250.0], header
+
+
+def test_a_member_cell_of_spaces_is_the_members_organisation(framework) -> None:
+    from ingest.pipeline import validate_bytes
+
+    data = "org_code;indicator_code;period;value\n ;R01;2024;1250\n\u00a0;R01;2023;1100\n;R01;2022;1000\n"
+    result = validate_bytes(data.encode(), "m.csv", framework=framework, known_orgs=ORGS, member_org="ASS-CAS-001",
+                            today=TODAY)[1]
+    assert found(result) == [] and set(result.rows["org_code"]) == {"ASS-CAS-001"}
