@@ -169,11 +169,13 @@ def _decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str]
     position = layout.columns.get("value")
     if position is None or position + 1 >= len(headers):
         return empty_issues()
-    value, after = pl.col(f"c{position}").str.strip_chars(), pl.col(f"c{position + 1}").str.strip_chars()
-    split = value.str.contains(r"^[+-]?[0-9]+$") & after.str.contains(r"^[0-9]+$")
-    rows = frame.filter(split.fill_null(False))
+    value, after = pl.col(f"c{position}"), pl.col(f"c{position + 1}")
+    # The next cell first: digits alone are rare there, so the value column is seldom looked at.
+    rows = frame.filter(after.str.contains(r"^\s*[0-9]+\s*$").fill_null(False))
+    rows = rows.filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
     if not rows.height:
         return empty_issues()
+    value, after = value.str.strip_chars(), after.str.strip_chars()
     return cell_issues(rows, "decimal_comma_split", headers[position].strip(),
                        value=pl.concat_str(value, pl.lit(","), after))
 
