@@ -51,6 +51,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "unclosed_quote": Severity.ERROR,
     "scaled_column": Severity.ERROR,
     "decimal_comma_split": Severity.ERROR,
+    "period_kind_mismatch": Severity.ERROR,
     "planned_column": Severity.WARNING,
     "rows_in_cell": Severity.ERROR,
     "formula_without_value": Severity.ERROR,

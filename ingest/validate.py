@@ -390,6 +390,21 @@ _PART_HEADERS = {
 }
 
 
+_KIND_EXAMPLE = {"year": "2024", "quarter": "2024-T1", "semester": "2024-S1", "month": "2024-03"}
+_PART_KINDS = {"Q": "quarter", "S": "semester", "M": "month"}
+
+
+def _period_kind_named_by(layout: _Layout) -> str | None:
+    """The kind of period a single period column's header announces (``Trimestre``: quarters), if any."""
+    if layout.period_part is not None or "period" not in layout.headers:
+        return None
+    name = without_precision(fold(layout.headers["period"]))
+    if name in _YEAR_HEADERS:
+        return "year"
+    part = _PART_HEADERS.get(name)
+    return _PART_KINDS[part] if part else None
+
+
 def _period_over_two_columns(headers: list[str], positions: list[int]) -> tuple[int, str] | None:
     """French sheets often split the period: ``Année`` and ``Trimestre`` (or semester, month)
     columns. The position and kind of the second one when exactly that is the case."""
@@ -795,6 +810,11 @@ def _check_rows(
     add(missing["period"], "empty_required", period_col)
     if invalid := periods.where(lambda i: period_rows[i]["period"] is None):
         add(periods.rows_in(invalid), "invalid_period", period_col, pl.col("period"), known=periods.exact)
+    if (kind := _period_kind_named_by(layout)) is not None and (
+        other := periods.where(lambda i: period_rows[i]["granularity"] not in (None, kind))
+    ):  # "Trimestre" holding 01/04/2024 (a month), "Année" holding 2024-Q1
+        add(periods.rows_in(other), "period_kind_mismatch", period_col, pl.col("period"), _KIND_EXAMPLE[kind],
+            known=periods.exact)
     if future := periods.where(lambda i: period_rows[i]["state"] == "future"):
         add(periods.rows_in(future), "future_period", period_col, pl.col("period"), known=periods.exact)
     if in_progress := periods.where(lambda i: period_rows[i]["state"] == "in_progress"):

@@ -611,3 +611,16 @@ def test_a_member_cell_of_spaces_is_the_members_organisation(framework) -> None:
     result = validate_bytes(data.encode(), "m.csv", framework=framework, known_orgs=ORGS, member_org="ASS-CAS-001",
                             today=TODAY)[1]
     assert found(result) == [] and set(result.rows["org_code"]) == {"ASS-CAS-001"}
+
+
+@pytest.mark.parametrize(("header", "cell"), [("Trimestre", "2024-04"), ("Année", "2024-01"), ("Année", "T1 2024"),
+                                              ("Semestre", "2024"), ("Mois", "2024-Q2")])
+def test_a_period_of_another_kind_than_its_header_announces_is_refused(framework, header: str, cell: str) -> None:
+    result = _from_bytes(framework, f"org_code;indicator_code;{header};value\nASS-CAS-001;S02;{cell};1000\n")
+    assert found(result) == [(2, header, "period_kind_mismatch")]
+
+
+@pytest.mark.parametrize(("header", "cell"), [("Trimestre", "T2 2024"), ("Année", "2024"), ("Période", "2024-04"),
+                                              ("Mois (aaaa-mm)", "2024-04")])
+def test_a_period_of_the_kind_its_header_announces_is_read(framework, header: str, cell: str) -> None:
+    assert found(_from_bytes(framework, f"org_code;indicator_code;{header};value\nASS-CAS-001;S02;{cell};1000\n")) == []
