@@ -85,14 +85,18 @@ MIN_RECOGNISED_HEADER = 2
 
 
 def header_position(rows: list[list[str]]) -> int | None:
-    """The header row: the first of the first rows naming known columns, else the first non-blank."""
+    """The header row: of the first rows, the one naming the most known columns (at least
+    ``MIN_RECOGNISED_HEADER``; the first on a tie), else the first non-blank. The most, not the first:
+    a title block such as ``Association;Al Amal;Année;2024`` names two columns too."""
     filled = [i for i, rec in enumerate(rows) if not is_blank(rec)]
     if not filled:
         return None
+    best, most = filled[0], MIN_RECOGNISED_HEADER - 1
     for i in filled[:TITLE_ROWS_SCANNED]:
-        if sum(1 for cell in rows[i] if is_recognised(cell)) >= MIN_RECOGNISED_HEADER:
-            return i
-    return filled[0]
+        named = sum(1 for cell in rows[i] if is_recognised(cell))
+        if named > most:
+            best, most = i, named
+    return best
 
 
 def _score(records: list[list[str]], delimiter: str, sep_directive: bool) -> Dialect | None:

@@ -331,3 +331,11 @@ def test_issue_frame_has_the_report_schema() -> None:
     table = read([",".join(HEADER), "A,R01"])
     assert table.issues.schema == pl.Schema(ISSUE_SCHEMA)
     assert table.frame.schema["__line"] == pl.Int64
+
+
+def test_a_title_block_naming_two_columns_is_not_taken_for_the_header() -> None:
+    data = "Association;Al Amal;Année;2024;\r\n;;;;\r\nCode association;Indicateur;Période;Valeur;Unité\r\n" \
+           "ASS-CAS-001;R01;2024;1250;personnes\r\n"
+    table = read_table(data.encode("utf-8-sig"), "titre.csv")
+    assert table.headers == ["Code association", "Indicateur", "Période", "Valeur", "Unité"]
+    assert table.frame["__line"].to_list() == [4]
