@@ -52,6 +52,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "scaled_column": Severity.ERROR,
     "decimal_comma_split": Severity.ERROR,
     "period_kind_mismatch": Severity.ERROR,
+    "note_row": Severity.WARNING,
     "planned_column": Severity.WARNING,
     "rows_in_cell": Severity.ERROR,
     "formula_without_value": Severity.ERROR,

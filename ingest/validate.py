@@ -135,6 +135,17 @@ def validate_table(
         skipped = int(untouched.sum())
         if skipped:
             table = table.filter(~untouched)
+        # A line holding only a remark ("NB : chiffres provisoires" under the table) is no observation.
+        remark = (
+            pl.col("value").is_null() & pl.col("indicator_code").is_null() & pl.col("period").is_null()
+            & (pl.col("notes").is_not_null() | pl.col("source").is_not_null())
+            & pl.all_horizontal(pl.col(b).is_null() for b in BREAKDOWN_COLUMNS)
+        )
+        remarks = table.filter(remark)
+        if remarks.height:
+            column = layout.headers.get("notes") if "notes" in layout.columns else layout.headers.get("source", "notes")
+            issues.append(cell_issues(remarks, "note_row", column, pl.coalesce("notes", "source")))
+            table = table.filter(~remark)
         if table.is_empty() and not flagged.len():  # an untouched template: nothing to store is no success
             issues.append(issues_frame([Issue("no_data_rows")]))
             return Validation(pl.DataFrame(schema=CLEAN_SCHEMA), _concat(issues), skipped)
@@ -204,7 +215,9 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
     frames = [f for f in frames if f.height]
     if not frames:
         return empty_issues()
-    return pl.concat(frames, how="vertical").sort("line", "column", nulls_last=False, maintain_order=True)
+    # The same problem once: an empty organisation cell of a wide row is one cell, not one per indicator.
+    return (pl.concat(frames, how="vertical").unique(maintain_order=True)
+            .sort("line", "column", nulls_last=False, maintain_order=True))
 
 
 # -- header ----------------------------------------------------------------------------------
@@ -501,8 +514,16 @@ def _joined_period(year: pl.Expr, part: pl.Expr, kind: str) -> pl.Expr:
     an empty second cell leaves the year (the file then mixes years and quarters, as it may)."""
     year, part = year.str.strip_chars(), part.str.strip_chars()
     number = part.str.contains(r"^[0-9\u0660-\u0669\u06f0-\u06f9]{1,2}$")
-    numbered = year + pl.lit("-" if kind == "M" else f"-{kind}") + part
-    return pl.when(part.is_null() | (part == "")).then(year).when(number).then(numbered).otherwise(part + " " + year)
+    # "03" in a quarter column is the third quarter; "3" in a month column is March.
+    digits = part.str.zfill(2) if kind == "M" else part.str.replace(r"^[0\u0660\u06f0](.)$", "$1")
+    numbered = year + pl.lit("-" if kind == "M" else f"-{kind}") + digits
+    return (
+        pl.when(part.is_null() | (part == "")).then(year)
+        .when(number).then(numbered)
+        # a month cell that is a date (Excel's 01/03/2024 shown "mars") already holds its year
+        .when(part.str.starts_with(year + pl.lit("-"))).then(part)
+        .otherwise(part + " " + year)
+    )
 
 
 def _canonical_table(frame: pl.DataFrame, layout: _Layout, ctx: ValidationContext) -> pl.DataFrame:

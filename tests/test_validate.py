@@ -624,3 +624,21 @@ def test_a_period_of_another_kind_than_its_header_announces_is_refused(framework
                                               ("Mois (aaaa-mm)", "2024-04")])
 def test_a_period_of_the_kind_its_header_announces_is_read(framework, header: str, cell: str) -> None:
     assert found(_from_bytes(framework, f"org_code;indicator_code;{header};value\nASS-CAS-001;S02;{cell};1000\n")) == []
+
+
+@pytest.mark.parametrize(("headers", "cells", "period"), [
+    (["Année", "Trimestre"], ["2024", "03"], "2024-Q3"), (["Année", "Mois"], ["2024", "3"], "2024-03"),
+    (["Année", "Mois"], ["2024", "2024-03"], "2024-03"), (["Année", "Semestre"], ["2024", "02"], "2024-S2"),
+])
+def test_a_split_period_with_padded_numbers_or_a_month_date(framework, headers: list[str], cells: list[str],
+                                                             period: str) -> None:
+    result = run(framework, [["ASS-CAS-001", "R01", *cells, "12"]], ["org_code", "indicator_code", *headers, "value"])
+    assert found(result) == [] and result.rows["period"].to_list() == [period]
+
+
+def test_a_remark_line_is_skipped_with_a_warning_and_a_wide_row_reports_an_empty_key_once(framework) -> None:
+    result = _from_bytes(framework, "org_code;indicator_code;period;value;unit;notes\n"
+                                    "ASS-CAS-001;R01;2024;1250;personnes;\n;;;;;NB : chiffres provisoires\n")
+    assert found(result) == [(3, "notes", "note_row")] and result.rows.height == 1
+    wide = _from_bytes(framework, "org_code;period;R01;R03;E03\n;2024;10;20;30\n")
+    assert found(wide) == [(2, "org_code", "empty_required")]
