@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -113,6 +113,8 @@ def validate_table(
     # would run per chunk, and a column built with other chunks makes Polars realign (copy) the
     # whole table at some later step anyway.
     frame = frame.rechunk()
+    if layout.wide and frame.height:
+        frame, layout = _second_header_line(frame, layout, ctx.framework)
     read_issues = _short_rows_of_optional_cells(read_issues, layout)
     issues[0] = read_issues
     if ctx.delimiter == ",":
@@ -171,6 +173,28 @@ def validate_table(
         "notes",
     )
     return Validation(clean.cast(CLEAN_SCHEMA), report, skipped, org_codes)
+
+
+def _second_header_line(frame: pl.DataFrame, layout: _Layout, fw: Framework) -> tuple[pl.DataFrame, _Layout]:
+    """A wide sheet's header often has a second line under the codes: their units (``personnes``,
+    ``%``, ``DH``) or their names. That line (key cells empty, every indicator cell a unit or a
+    label of its indicator) is part of the header: the units become the columns' units."""
+    first = frame.row(0, named=True)
+    keys = [layout.columns[name] for name in ("org_code", "period") if name in layout.columns]
+    if any((first[f"c{p}"] or "").strip() for p in keys):
+        return frame, layout
+    aliases = fw.unit_alias_table()
+    units: dict[str, str] = {}
+    for code, position in layout.wide.items():
+        text = (first[f"c{position}"] or "").strip()
+        folded = fold(text)
+        if not text:
+            continue
+        if folded in aliases:
+            units[code] = text
+        elif _indicator_named_by(f"{code} {text}", fw) != code or parse_numbers(pl.Series([text]))["number"][0] is not None:
+            return frame, layout
+    return frame.slice(1), replace(layout, wide_units={**units, **layout.wide_units})
 
 
 def _decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str], layout: _Layout) -> pl.DataFrame:
@@ -259,7 +283,7 @@ def _label_fits(label: str, code: str, fw: Framework) -> bool:
         return unit == fw.indicator_by_code[code].unit
     best, score = _closest_name(label, fw)
     if score >= 0.6:
-        return best == code
+        return code in best
     if label[0].isdigit() or _names_a_group(label, fw):
         return False
     return True
@@ -284,19 +308,23 @@ def _precision_fits(precision: str, code: str, fw: Framework) -> bool:
     return not _names_a_group(precision, fw)
 
 
-def _closest_name(label: str, fw: Framework) -> tuple[str | None, float]:
-    """The indicator whose name (fr/ar/en) is closest to ``label``, and how close (0–1): a name
-    contained in the label, or the label in a name (``Bénéficiaires directs``), counts as close."""
+def _closest_name(label: str, fw: Framework) -> tuple[set[str], float]:
+    """The indicators whose name (fr/ar/en) is closest to ``label`` (several on a tie: ``Budget``
+    is in two names), and how close (0–1): a name in the label, or the label in a name
+    (``Bénéficiaires directs``), counts as close."""
     _, names = fw.indicator_spellings
-    best, score = None, 0.0
+    best: set[str] = set()
+    score = 0.0
     for name, code in names.items():
         if label == name:
-            return code, 1.0
+            return {code}, 1.0
         ratio = difflib.SequenceMatcher(None, label, name).ratio()
         if len(label) >= 4 and (label in name or name in label):
             ratio = max(ratio, 0.9)
         if ratio > score:
-            best, score = code, ratio
+            best, score = {code}, ratio
+        elif ratio == score:
+            best.add(code)
     return best, score
 
 

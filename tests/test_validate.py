@@ -642,3 +642,13 @@ def test_a_remark_line_is_skipped_with_a_warning_and_a_wide_row_reports_an_empty
     assert found(result) == [(3, "notes", "note_row")] and result.rows.height == 1
     wide = _from_bytes(framework, "org_code;period;R01;R03;E03\n;2024;10;20;30\n")
     assert found(wide) == [(2, "org_code", "empty_required")]
+
+
+@pytest.mark.parametrize("second", [";;personnes;%;DH", ";;Bénéficiaires directs uniques;Taux de promotion;Budget"])
+def test_a_wide_header_on_two_lines_codes_then_units_or_names(framework, second: str) -> None:
+    result = _from_bytes(framework, f"Association;Période;R01;E03;S02\n{second}\nASS-CAS-001;2024;1250;87,5;1 750 000\n")
+    assert found(result) == []
+    assert result.rows.select("line", "indicator_code", "value").rows() == [
+        (3, "R01", 1250.0), (3, "E03", 87.5), (3, "S02", 1750000.0)]
+    wrong_unit = _from_bytes(framework, "Association;Période;R01;E03\n;;heures;%\nASS-CAS-001;2024;1250;87,5\n")
+    assert found(wrong_unit) == [(3, "R01", "unit_mismatch")]
