@@ -30,11 +30,13 @@ from ingest.columns import (
     without_precision,
 )
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
+from ingest.normalise import _EXCEL_ERROR as EXCEL_ERROR
 from ingest.normalise import parse_numbers, parse_periods, period_status, plain_numbers, undo_double_encoding
 from ingest.suggest import closest, spellings
 from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
 from metrics.vocabulary import strip_invisible
 
+_EXCEL_ERROR_TEXT = re.compile(EXCEL_ERROR)
 #: Stored exactly as written (no trimming): what a member typed is evidence.
 FREE_TEXT: frozenset[str] = frozenset({"notes", "source"})
 _TRUE_WORDS = ("1", "oui", "yes", "vrai", "true", "o", "y", "نعم")
@@ -783,6 +785,13 @@ def _check_rows(
     found.extend(not_data)
     # Cells of white space only count as empty: their code is null, like an empty cell's.
     missing = {name: pl.col(code.code).is_null() for name, code in codes.items()}
+    # "#N/A" where a RECHERCHEV found nothing, in a code or breakdown cell: Excel's error is the
+    # problem to name (the cell's other complaints, unknown code or value, are dropped below).
+    excel_errors = []
+    for name in ("org_code", "indicator_code", "period", "unit", *breakdowns):
+        if errors := codes[name].where(lambda i, n=name: _EXCEL_ERROR_TEXT.match(codes[n].texts[i].strip()) is not None):
+            excel_errors.append(name)
+            add(codes[name].rows_in(errors), "excel_error", header(name, name), pl.col(name), known=codes[name].exact)
 
     # Organisations: case-insensitive match to the registry (and to the uploading member).
     org_col = header("org_code", "org_code")
@@ -990,7 +999,14 @@ def _check_rows(
     # The organisations of the file, as stored (from the few codes, not the rows' texts).
     present = table.get_column(orgs.code).unique().drop_nulls().to_list()
     org_codes = tuple(sorted({spelling[i] for i in present if spelling[i] is not None}))
-    return table, _concat(found), org_codes
+    issues = _concat(found)
+    if excel_errors:
+        shown = issues.filter(pl.col("code") == "excel_error").select("line", "column")
+        issues = pl.concat([
+            issues.filter(pl.col("code") == "excel_error"),
+            issues.filter(pl.col("code") != "excel_error").join(shown, on=["line", "column"], how="anti", nulls_equal=True),
+        ]).sort("line", "column", nulls_last=False, maintain_order=True)
+    return table, issues, org_codes
 
 
 #: What a total line says in its key cells (folded): Athar adds values up itself.

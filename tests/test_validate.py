@@ -652,3 +652,10 @@ def test_a_wide_header_on_two_lines_codes_then_units_or_names(framework, second:
         (3, "R01", 1250.0), (3, "E03", 87.5), (3, "S02", 1750000.0)]
     wrong_unit = _from_bytes(framework, "Association;Période;R01;E03\n;;heures;%\nASS-CAS-001;2024;1250;87,5\n")
     assert found(wrong_unit) == [(3, "R01", "unit_mismatch")]
+
+
+def test_excel_errors_in_code_and_breakdown_cells_are_named_as_such(framework) -> None:
+    result = _from_bytes(framework, "org_code;indicator_code;period;value;sexe\nASS-CAS-001;#N/A;2024;12;F\n"
+                                    "ASS-CAS-001;R01;2024;12;#N/A\n#REF!;R01;2023;12;\n")
+    assert found(result) == [(2, "indicator_code", "excel_error"), (3, "sexe", "excel_error"),
+                             (4, "org_code", "excel_error")]
