@@ -1016,6 +1016,20 @@ _TOTAL_WORDS = re.compile(
 )
 
 
+#: English Excel's subtotal label puts the word after what it adds up: "R01 Total".
+_TOTAL_AFTER = re.compile(r"^(.+?) (total|totals|sous total|subtotal)$")
+
+
+def _total(folded: str) -> tuple[bool, str | None]:
+    """Whether a folded cell is a total, and what it is the total of (None for a bare total):
+    ``total`` → (True, None), ``total r01`` and ``r01 total`` → (True, "r01")."""
+    if found := _TOTAL_WORDS.match(folded):
+        return True, found.group(2).strip() if found.group(2) else None
+    if found := _TOTAL_AFTER.match(folded):
+        return True, found.group(1).strip()
+    return False, None
+
+
 _OVERALL_WORDS = frozenset({"tous", "toutes", "tout", "all", "both", "les deux", "any", "الكل", "الجميع", "جميع", "كلاهما"})
 
 
@@ -1023,14 +1037,13 @@ def _is_overall(text: str) -> bool:
     """A breakdown cell that names no group but everyone: the row is the total. Only the bare word:
     ``Total femmes`` is the women's figure (see ``_total_of``), not everyone's."""
     folded = fold(text)
-    total = _TOTAL_WORDS.match(folded)
-    return folded in _OVERALL_WORDS or bool(total and not total.group(2))
+    total, rest = _total(folded)
+    return folded in _OVERALL_WORDS or (total and rest is None)
 
 
 def _total_of(text: str) -> str | None:
     """What a qualified total names (``Total femmes`` → ``femmes``), folded; None for other texts."""
-    total = _TOTAL_WORDS.match(fold(text))
-    return total.group(2).strip() if total and total.group(2) else None
+    return _total(fold(text))[1]
 
 
 def _drop_rows_that_are_not_data(
@@ -1051,12 +1064,11 @@ def _drop_rows_that_are_not_data(
         if not header_texts[name]:
             break
     def is_total(name: str, text: str, *, bare: bool) -> bool:
-        total = _TOTAL_WORDS.match(fold(text))
-        if strip_invisible(text).upper() in registered.get(name, ()) or total is None:
+        total, rest = _total(fold(text))
+        if strip_invisible(text).upper() in registered.get(name, ()) or not total:
             return False
-        rest = total.group(2)
         # "Total R01": the total of a code, as bare a total line as "Total"
-        return (rest is None or rest.strip().upper() in registered.get(name, ())) == bare
+        return (rest is None or rest.upper() in registered.get(name, ())) == bare
 
     # "Total", "Total général": a total line wherever it is; so is "Total 2024" in the period column
     # (under the quarters it adds up). "Total R01", "Total Casablanca" in an organisation or

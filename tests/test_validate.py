@@ -659,3 +659,11 @@ def test_excel_errors_in_code_and_breakdown_cells_are_named_as_such(framework) -
                                     "ASS-CAS-001;R01;2024;12;#N/A\n#REF!;R01;2023;12;\n")
     assert found(result) == [(2, "indicator_code", "excel_error"), (3, "sexe", "excel_error"),
                              (4, "org_code", "excel_error")]
+
+
+def test_excels_subtotal_lines_written_either_way_are_total_lines(framework) -> None:
+    result = _from_bytes(framework, "org_code;indicator_code;period;value\nASS-CAS-001;R01;2024;10\n"
+                                    ";R01 Total;;10\nASS-CAS-001;E03;2024;80\n;Total E03;;80\nGrand Total;;;90\n")
+    assert found(result) == [(3, "indicator_code", "total_row"), (5, "indicator_code", "total_row"),
+                             (6, "org_code", "total_row")]
+    assert result.rows["line"].to_list() == [2, 4]
