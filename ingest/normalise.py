@@ -1,16 +1,23 @@
 """Text cells to typed values, vectorised: numbers as people write them, and reporting periods.
 
 Numbers: Latin, Arabic-Indic (٠–٩) and extended Arabic-Indic (۰–۹) digits — one script per
-number; decimal comma or point, or the Arabic decimal separator ٫; thousands grouped with a
-space, U+00A0, U+202F, U+2009, the Arabic ٬, a point or a comma; a trailing % or ٪ (kept as a
-flag, so a percent sign on a count is caught as a unit problem). A lone separator followed by
-exactly three digits (``1,250``, ``1.250``) is ambiguous; it is read with the file's own evidence
-(other values whose separator can only be decimal) and rejected when the file gives none or both,
-because a number silently misread is worse than a rejected file.
+number; decimal comma (also the Arabic comma ، U+060C, which the comma key of an Arabic keyboard
+types) or point, or the Arabic decimal separator ٫; thousands grouped with a space, U+00A0,
+U+202F, U+2009, the Arabic ٬, a point or a comma; a trailing % or ٪ (kept as a flag, so a percent
+sign on a count is caught as a unit problem). A lone separator followed by exactly three digits
+(``1,250``, ``1.250``) is ambiguous; it is read with the file's own evidence (other values whose
+separator can only be decimal) and rejected when the file gives none or both, because a number
+silently misread is worse than a rejected file. When those three digits end in 0 and the
+separator is the file's decimal one (``12.500`` DH next to ``87.5`` %), the value is what thousands
+grouped look like, not a decimal anyone writes: rejected too, unless the file writes its decimals
+to three places (``0.500``).
 
-Periods: ``2024``; quarters ``2024-Q1``, ``Q1 2024``, ``T1 2024``, ``2024-T1``; semesters
-``2024-S1``, ``S1 2024`` (also ``H1``); months ``2024-03``, ``03/2024``; in any digit script.
-They are parsed once per distinct text (a file holds few), then joined back.
+Periods: ``2024`` (also ``2 024``, a year cell formatted with thousands grouped); quarters
+``2024-Q1``, ``Q1 2024``, ``T1 2024``, ``T 1 2024``, ``2024-T1``, ``1T 2024``; semesters ``2024-S1``,
+``S1 2024``, ``1S 2024`` (also ``H1``); after a quarter or semester a two-digit year is 20xx
+(``Q1 24``, ``S1-24``), as in a month Excel shows ``mars-24`` — nowhere else; months ``2024-03``,
+``03/2024``; in words, either order (``1er trimestre 2024``, ``2024 الربع الأول``, ``2021 سنة``);
+in any digit script. They are parsed once per distinct text (a file holds few), then joined back.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ _AMBIGUOUS_DOT = r"^-?[1-9][0-9]{0,2}\.[0-9]{3}$"
 _AMBIGUOUS_COMMA = r"^-?[1-9][0-9]{0,2},[0-9]{3}$"
 _DOT_DECIMAL_EVIDENCE = r"^-?[0-9]+\.([0-9]{1,2}|[0-9]{4,})$|^-?0\.[0-9]+$|^-?[0-9]{4,}\.[0-9]+$|,[0-9]{3}\.[0-9]+$"
 _COMMA_DECIMAL_EVIDENCE = r"^-?[0-9]+,([0-9]{1,2}|[0-9]{4,})$|^-?0,[0-9]+$|^-?[0-9]{4,},[0-9]+$|\.[0-9]{3},[0-9]+$|^-?[0-9]+D[0-9]+$"
+#: The Arabic comma: what the comma key of an Arabic keyboard types, read as a comma in numbers.
+_ARABIC_COMMA = "\u060c"
 
 
 def translate_digits(expr: pl.Expr) -> pl.Expr:
@@ -90,11 +99,30 @@ def plain_numbers(values: pl.Series) -> pl.DataFrame | None:
         # have values whose point can only be decimal.
         ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
     ).row(0, named=True)
-    if plain["all_plain"] and (
-        not plain["ambiguous"] or typed.select(raw.str.contains(_DOT_DECIMAL_EVIDENCE).any()).item()
-    ):
+    if plain["all_plain"] and (not plain["ambiguous"] or _dot_evidence_reads_every_ambiguous_value(typed)):
         return typed.select(number, percent=pl.lit(False), problem=pl.lit(None, pl.String))
     return None
+
+
+def _dot_evidence_reads_every_ambiguous_value(typed: pl.DataFrame) -> bool:
+    """Whether the file's evidence reads all of its 1.250-like values (plain path): it has values
+    whose point can only be decimal, and none of its 1.250-like values looks like thousands
+    grouped (``12.500``, see ``_parse_numbers_general``) unless it writes its decimals to three places."""
+    raw = pl.col("raw")
+    ambiguous = raw.str.contains(_AMBIGUOUS_DOT)
+    evidence = raw.str.contains(_DOT_DECIMAL_EVIDENCE)
+    found = typed.select(
+        evidence=evidence.any(),
+        grouping_like=(ambiguous & raw.str.ends_with("0")).any(),
+        padded=(evidence & _padded(raw, ".")).any(),
+    ).row(0, named=True)
+    return found["evidence"] and (not found["grouping_like"] or found["padded"])
+
+
+def _padded(text: pl.Expr, separator: str) -> pl.Expr:
+    """A value written with three decimals, the last a 0 (``0.500``): the file pads its decimals
+    (meaningful on values whose separator is known to be the decimal one)."""
+    return text.str.ends_with("0") & (text.str.slice(-4, 1) == separator)
 
 
 def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
@@ -107,16 +135,20 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
     t = translate_digits(pl.col("text"))
     t = t.str.replace(f"{_SPACES}*[%٪]$", "").str.replace("^[+]", "").str.replace("^[−–]", "-")
     # ٫ is always the decimal separator, ٬ always grouping: mark them unambiguously.
-    t = t.str.replace_all("٫", "D").str.replace_all("٬", "G")
+    t = t.str.replace_all("٫", "D").str.replace_all("٬", "G").str.replace_all(_ARABIC_COMMA, ",", literal=True)
     staged = staged.with_columns(t=t)
     grouped_by_space = pl.col("t").str.contains(r"^-?[0-9]{1,3}(" + _SPACES + r"[0-9]{3})+([.,D][0-9]+)?$")
     has_space = pl.col("t").str.contains(_SPACES)
     staged = staged.with_columns(
         t=pl.when(has_space & grouped_by_space).then(pl.col("t").str.replace_all(_SPACES, "G")).otherwise(pl.col("t"))
     )
+    comma_evidence = pl.col("t").str.contains(_COMMA_DECIMAL_EVIDENCE)
+    dot_evidence = pl.col("t").str.contains(_DOT_DECIMAL_EVIDENCE)
     evidence = staged.select(
-        comma=pl.col("t").str.contains(_COMMA_DECIMAL_EVIDENCE).sum(),
-        dot=pl.col("t").str.contains(_DOT_DECIMAL_EVIDENCE).sum(),
+        comma=comma_evidence.sum(),
+        dot=dot_evidence.sum(),
+        comma_padded=(comma_evidence & _padded(pl.col("t"), ",")).any(),
+        dot_padded=(dot_evidence & _padded(pl.col("t"), ".")).any(),
     ).row(0, named=True)
     comma_file = evidence["comma"] > 0 and evidence["dot"] == 0
     dot_file = evidence["dot"] > 0 and evidence["comma"] == 0
@@ -127,11 +159,20 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
     n_dot = pl.col("t").str.count_matches(".", literal=True)
     ambiguous_comma = pl.col("t").str.contains(_AMBIGUOUS_COMMA)
     ambiguous_dot = pl.col("t").str.contains(_AMBIGUOUS_DOT)
+    # The file's decimal separator before three digits ending in 0 (12.500 next to 87.5, 1,250
+    # next to 87,5) is what thousands grouped look like, and a decimal is rarely written so: such
+    # a value is ambiguous even in that file, unless the file writes its decimals to three places.
+    on_comma = pl.lit("," if comma_file else ("" if dot_file else "?"))
+    if comma_file and not evidence["comma_padded"]:
+        on_comma = pl.when(pl.col("t").str.ends_with("0")).then(pl.lit("?")).otherwise(on_comma)
+    on_dot = pl.lit("." if not comma_file else "")
+    if dot_file and not evidence["dot_padded"]:
+        on_dot = pl.when(pl.col("t").str.ends_with("0")).then(pl.lit("?")).otherwise(on_dot)
     decimal = (
         pl.when(pl.col("t").str.contains("D", literal=True)).then(pl.lit("D"))
         .when((n_comma > 0) & (n_dot > 0)).then(pl.when(last_comma > last_dot).then(pl.lit(",")).otherwise(pl.lit(".")))
-        .when((n_comma == 1) & (n_dot == 0) & ambiguous_comma).then(pl.lit("," if comma_file else ("" if dot_file else "?")))
-        .when((n_dot == 1) & (n_comma == 0) & ambiguous_dot).then(pl.lit("." if not comma_file else ""))
+        .when((n_comma == 1) & (n_dot == 0) & ambiguous_comma).then(on_comma)
+        .when((n_dot == 1) & (n_comma == 0) & ambiguous_dot).then(on_dot)
         .when((n_comma == 1) & (n_dot == 0)).then(pl.lit(","))
         .when((n_dot == 1) & (n_comma == 0)).then(pl.lit("."))
         .otherwise(pl.lit(""))
@@ -200,13 +241,24 @@ def _last_index(text: pl.Expr, char: pl.Expr) -> pl.Expr:
 
 
 # -- periods ---------------------------------------------------------------------------------
+#: Between a quarter or semester and a two-digit year (``Q1 24``, ``S1-24``): a separator is required
+#: (``Q124`` says nothing clear).
+_YY_SEPARATOR = r"(?:\s*[-/]\s*|\s+)"
 _PERIOD_PATTERNS: list[tuple[str, str, str, str]] = [
     # (regex on the upper-cased ASCII text, granularity, year group, sub-period group)
     (r"^([0-9]{4})$", "year", "${1}", ""),
-    (r"^([0-9]{4})\s*[-/ ]?\s*[QT]([1-4])$", "quarter", "${1}", "${2}"),
-    (r"^[QT]([1-4])\s*[-/ ]?\s*([0-9]{4})$", "quarter", "${2}", "${1}"),
-    (r"^([0-9]{4})\s*[-/ ]?\s*[SH]([12])$", "semester", "${1}", "${2}"),
-    (r"^[SH]([12])\s*[-/ ]?\s*([0-9]{4})$", "semester", "${2}", "${1}"),
+    (r"^([0-9]{4})\s*[-/ ]?\s*[QT]\s*([1-4])$", "quarter", "${1}", "${2}"),
+    (r"^[QT]\s*([1-4])\s*[-/ ]?\s*([0-9]{4})$", "quarter", "${2}", "${1}"),
+    (r"^([1-4])\s*[QT]\s*[-/ ]?\s*([0-9]{4})$", "quarter", "${2}", "${1}"),  # 1T 2024
+    (r"^([0-9]{4})\s*[-/ ]?\s*[SH]\s*([12])$", "semester", "${1}", "${2}"),
+    (r"^[SH]\s*([12])\s*[-/ ]?\s*([0-9]{4})$", "semester", "${2}", "${1}"),
+    (r"^([12])\s*[SH]\s*[-/ ]?\s*([0-9]{4})$", "semester", "${2}", "${1}"),  # 1S 2024
+    # A two-digit year after a quarter or semester is 20xx, as in a month Excel shows ``mars-24``;
+    # only there (a bare ``24``, or ``03/24``, could be anything).
+    (rf"^[QT]\s*([1-4]){_YY_SEPARATOR}([0-9]{{2}})$", "quarter", "20${2}", "${1}"),
+    (rf"^([1-4])\s*[QT]{_YY_SEPARATOR}([0-9]{{2}})$", "quarter", "20${2}", "${1}"),
+    (rf"^[SH]\s*([12]){_YY_SEPARATOR}([0-9]{{2}})$", "semester", "20${2}", "${1}"),
+    (rf"^([12])\s*[SH]{_YY_SEPARATOR}([0-9]{{2}})$", "semester", "20${2}", "${1}"),
     (r"^([0-9]{4})\s*[-/.]\s*([0-9]{1,2})$", "month", "${1}", "${2}"),
     (r"^([0-9]{1,2})\s*[-/.]\s*([0-9]{4})$", "month", "${2}", "${1}"),
 ]
@@ -262,16 +314,23 @@ _FILLER = r"(?:\s*[-/,]\s*|\s+(?:DE\s+L['’]?\s*ANNEE|DE|D['’]|OF|من\s+سن
 _WORD = r"([^\W_]+)\.?"
 _ORDINAL_FIRST = re.compile(rf"^{_WORD}\s+{_WORD}{_FILLER}(\d{{4}})$")  # 1er trimestre 2024, الربع الأول 2024
 _YEAR_WORD = re.compile(rf"^(?:{'|'.join(_YEAR_WORDS)})\s*:?\s*(\d{{4}})$")
+# The year first, as typed in a right-to-left cell or a sorted sheet: "2024 الربع الأول", "2024 1er
+# trimestre", "2021 سنة".
+_YEAR_FIRST_WORDS = re.compile(rf"^(\d{{4}})\s*[-/,:]?\s*{_WORD}\s+{_WORD}$")
+_YEAR_THEN_WORD = re.compile(rf"^(\d{{4}})\s*[-/,:]?\s*(?:{'|'.join(_YEAR_WORDS)})$")
 
 
 def _worded_period(folded: str) -> str | None:
     """A quarter, semester or year written in words (French, English or Arabic) → its short form
     (``2024-Q1``, ``2024-S2``, ``2024``); else None. A number past the year's parts stays invalid."""
-    if match := _YEAR_WORD.match(folded):
+    if match := _YEAR_WORD.match(folded) or _YEAR_THEN_WORD.match(folded):
         return match.group(1)
-    if not (match := _ORDINAL_FIRST.match(folded)):
+    if match := _ORDINAL_FIRST.match(folded):
+        first, second, year = match.groups()
+    elif match := _YEAR_FIRST_WORDS.match(folded):
+        year, first, second = match.groups()
+    else:
         return None
-    first, second, year = match.groups()
     # "1er trimestre", "trimestre 1", "الربع الأول": the ordinal and the part, in either order.
     part, ordinal = _PART_WORDS.get(second), _ORDINALS.get(first)
     if part is None or ordinal is None:
@@ -306,6 +365,10 @@ def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:
     clean = translate_digits(
         pl.col("text").str.replace_many(_BIDI_MARKS, [""] * len(_BIDI_MARKS)).str.strip_chars()
     ).str.to_uppercase()
+    # A year cell formatted as a number with thousands grouped (French Excel shows 2024 as "2 024").
+    clean = pl.when(clean.str.contains(f"^[0-9]{_SPACES}[0-9]{{3}}$")).then(
+        clean.str.replace(_SPACES, "")
+    ).otherwise(clean)
     frame = distinct.with_columns(clean=clean)
     # What Excel makes of a month (few distinct texts: plain Python per distinct value).
     excel_months = {text: _excel_month(text) for text in frame["clean"].drop_nulls().to_list()}

@@ -419,7 +419,7 @@ def _unit_in_brackets(precision: str | None, fw: Framework) -> str | None:
     """The unit a bracketed precision gives (``personnes``, ``en jours``, ``MAD``), or None."""
     if not precision:
         return None
-    text = re.sub(r"^(en|in|par|per|بال|ب)\s+", "", precision)
+    text = re.sub(r"^(en|in|بال|ب)\s+", "", precision)
     if text in fw.unit_alias_table() or _TIME_UNITS.match(text):
         return text
     return None

@@ -50,10 +50,62 @@ def test_decimal_comma_in_french_excel_file() -> None:
 
 
 def test_lone_separator_with_three_digits_follows_the_files_evidence() -> None:
-    assert numbers("1,250", "87,5")[0] == (1.25, None)  # French file: comma is the decimal separator
+    assert numbers("1,234", "87,5")[0] == (1.234, None)  # French file: comma is the decimal separator
     assert numbers("1.250", "87,5")[0] == (1250.0, None)  # ... so a point groups thousands
     assert numbers("1,250", "87.5")[0] == (1250.0, None)  # English file: comma groups thousands
-    assert numbers("1.250", "87.5")[0] == (1.25, None)
+    assert numbers("1.234", "87.5")[0] == (1.234, None)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [("87.5", "12.500"), ("3.5", "450.000"), ("87,5", "12,500"), ("87,5", "1,250"), ("1.250", "87.5"),
+     ("87.5", "-12.500"), ("87.5", "12.500 %"), ("87,5", "1،250"), ("٨٧.٥", "١٢.٥٠٠")],
+)
+def test_the_files_decimal_separator_before_three_digits_ending_in_0_is_ambiguous(texts: tuple[str, str]) -> None:
+    """``12.500`` DH next to ``87.5`` %: thousands grouped with a point (12 500), not 12.5 — a decimal
+    is not written with a trailing 0. Refused on both paths (ASCII digits and points only, or not)."""
+    suspicious = texts[1] if texts[0][-1] != "0" else texts[0]
+    parsed = dict(zip(texts, numbers(*texts), strict=True))
+    assert parsed[suspicious] == (None, "ambiguous_number")
+    assert dict(zip(texts, numbers(*texts, "1 250"), strict=False))[suspicious] == (None, "ambiguous_number")
+
+
+def test_three_decimals_ending_in_0_follow_a_file_that_pads_its_decimals_to_three_places() -> None:
+    assert numbers("0.500", "12.500", "87.5") == [(0.5, None), (12.5, None), (87.5, None)]
+    assert numbers("1250.750", "450.000")[1] == (450.0, None)
+    assert numbers("0,500", "12,500") == [(0.5, None), (12.5, None)]
+    # Two places (0.50) is not three: 12.500 is still what 12 500 looks like.
+    assert numbers("0.50", "12.500")[1] == (None, "ambiguous_number")
+
+
+def test_grouping_of_the_other_separator_is_unchanged() -> None:
+    """Only the file's decimal separator is in doubt: 12.500 in a decimal-comma file groups thousands."""
+    assert numbers("87,5", "12.500") == [(87.5, None), (12500.0, None)]
+    assert numbers("87.5", "12,500") == [(87.5, None), (12500.0, None)]
+    assert numbers("87.5", "1.250.000", "12.345") == [(87.5, None), (1250000.0, None), (12.345, None)]
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (("87،5",), [87.5]),
+        (("1 250 000،00",), [1250000.0]),
+        (("١ ٢٥٠ ٠٠٠،٠٠",), [1250000.0]),
+        (("٨٧،٥ ٪",), [87.5]),
+        (("1،250،000",), [1250000.0]),
+        (("1.250.000،5",), [1250000.5]),
+        (("1،250", "87.5"), [1250.0, 87.5]),  # an English file: the comma groups thousands
+        (("0،125", "12"), [0.125, 12.0]),
+    ],
+)
+def test_the_arabic_comma_reads_as_a_comma(texts: tuple[str, ...], expected: list[float]) -> None:
+    """U+060C is what the comma key of an Arabic keyboard types."""
+    assert numbers(*texts) == [(value, None) for value in expected]
+
+
+@pytest.mark.parametrize("texts", [("1،250",), ("1،250", "12"), ("1،250", "87،5", "87.5")])
+def test_the_arabic_comma_is_as_ambiguous_as_a_comma(texts: tuple[str, ...]) -> None:
+    assert numbers(*texts)[0] == (None, "ambiguous_number")
 
 
 @pytest.mark.parametrize("text", ["1,250", "1.250"])
@@ -116,6 +168,21 @@ def period(text: str) -> dict:
         ("٢٠٢٤-Q١", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
         ("۲۰۲۴", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
         ("T1 ٢٠٢٤", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
+        ("T 1 2024", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
+        ("Q 3 - 2024", "2024-Q3", "quarter", date(2024, 7, 1), date(2024, 9, 30)),
+        ("1S 2024", "2024-S1", "semester", date(2024, 1, 1), date(2024, 6, 30)),
+        ("2s-2024", "2024-S2", "semester", date(2024, 7, 1), date(2024, 12, 31)),
+        ("2T 2024", "2024-Q2", "quarter", date(2024, 4, 1), date(2024, 6, 30)),
+        ("S1-24", "2024-S1", "semester", date(2024, 1, 1), date(2024, 6, 30)),
+        ("Q1 24", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
+        ("T4/23", "2023-Q4", "quarter", date(2023, 10, 1), date(2023, 12, 31)),
+        ("H2 25", "2025-S2", "semester", date(2025, 7, 1), date(2025, 12, 31)),
+        ("2 024", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+        ("2\u00a0024", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+        ("2\u202f024", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+        ("٢ ٠٢٤", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+        ("۱S ۲۰۲۴", "2024-S1", "semester", date(2024, 1, 1), date(2024, 6, 30)),
+        ("Q١ ٢٤", "2024-Q1", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
     ],
 )
 def test_period_notations(text: str, label: str, granularity: str, start: date, end: date) -> None:
@@ -143,7 +210,11 @@ def test_months_as_excel_displays_them(text: str, label: str) -> None:
      ("third quarter of 2024", "2024-Q3"), ("second half 2024", "2024-S2"), ("الربع الأول 2024", "2024-Q1"),
      ("الربع الثاني من سنة 2024", "2024-Q2"), ("الفصل الثالث ٢٠٢٤", "2024-Q3"), ("الأسدس الأول 2024", "2024-S1"),
      ("الأسدس الثاني من سنة 2024", "2024-S2"), ("النصف الأول 2024", "2024-S1"), ("Exercice 2024", "2024"),
-     ("Année 2024", "2024"), ("سنة 2024", "2024"), ("Year 2024", "2024")],
+     ("Année 2024", "2024"), ("سنة 2024", "2024"), ("Year 2024", "2024"),
+     # the year first, as in a right-to-left cell or a sheet sorted by year
+     ("2024 1er trimestre", "2024-Q1"), ("2024 - 2ème semestre", "2024-S2"), ("2024 trimestre 3", "2024-Q3"),
+     ("2024 الربع الأول", "2024-Q1"), ("2024 الأسدس الثاني", "2024-S2"), ("٢٠٢٤ الفصل الثالث", "2024-Q3"),
+     ("۲۰۲۴ الربع الرابع", "2024-Q4"), ("2021 سنة", "2021"), ("٢٠٢١ سنة", "2021"), ("2024 Exercice", "2024")],
 )
 def test_periods_written_in_words(text: str, label: str) -> None:
     """What people type in a hand-made sheet, in French, English or Arabic."""
@@ -151,7 +222,14 @@ def test_periods_written_in_words(text: str, label: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["15/03/2024", "2024-03-15", "5e trimestre 2024", "3e semestre 2024", "الربع الخامس 2024",
-                                  "trimestre 2024", "1er mois 2024", "premier 2024", "Mardi 2024", "mars", "2024-Q5", "2024-S3", "2024-13", "13/2024", "24", "Q1", "2024-Q1-X", "abc", "1850"])
+                                  "trimestre 2024", "1er mois 2024", "premier 2024", "Mardi 2024", "mars", "2024-Q5", "2024-S3", "2024-13", "13/2024", "24", "Q1", "2024-Q1-X", "abc", "1850",
+                                  # school and fiscal years, weeks: not a reporting period
+                                  "2024/2025", "2023-2024", "Année scolaire 2023-2024", "2024-W12", "S12 2024",
+                                  # a two-digit year only after a quarter or semester, with a separator
+                                  "03/24", "24-03", "Q124", "24 Q1", "2024 24", "Q5 24", "S3-24", "3S 2024",
+                                  "5T 2024", "T1 2 4", "٢٤",
+                                  # a grouping space in a year only: not in any number
+                                  "12 024", "1 250", "20 24", "2 0244", "2024 الربع الخامس", "2024 سنة 2025"])
 def test_invalid_periods(text: str) -> None:
     assert period(text)["period"] is None
 
