@@ -75,7 +75,9 @@ _SCIENTIFIC = r"^-?[0-9]+([.,D][0-9]+)?[eE][+-]?[0-9]+$"
 def parse_numbers(values: pl.Series) -> pl.DataFrame:
     """Parse a column of number texts.
 
-    Returns ``number`` (Float64, null when not parsed), ``percent`` (a % sign was written) and
+    Returns ``number`` (Float64, null when not parsed), ``percent`` (a % sign was written),
+    ``duration`` (written ``h:mm`` or ``h:mm:ss``, as Excel writes a ``[h]:mm`` cell in a CSV:
+    ``3420:45`` is 3420.75 hours; the caller checks that the indicator counts hours) and
     ``problem`` (null, ``not_a_number``, ``excel_error``, ``scientific_notation``, ``mixed_digits``
     or ``ambiguous_number``). Empty cells
     give a null number and no problem (emptiness is checked elsewhere).
@@ -100,7 +102,7 @@ def plain_numbers(values: pl.Series) -> pl.DataFrame | None:
         ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
     ).row(0, named=True)
     if plain["all_plain"] and (not plain["ambiguous"] or _dot_evidence_reads_every_ambiguous_value(typed)):
-        return typed.select(number, percent=pl.lit(False), problem=pl.lit(None, pl.String))
+        return typed.select(number, percent=pl.lit(False), duration=pl.lit(False), problem=pl.lit(None, pl.String))
     return None
 
 
@@ -223,10 +225,18 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit("not_a_number"))
         )
     )
+    clock = pl.col("t").str.extract_groups(r"^([0-9]+):([0-5][0-9])(?::([0-5][0-9]))?$")
+    hours = (
+        clock.struct.field("1").cast(pl.Float64)
+        + clock.struct.field("2").cast(pl.Float64) / 60
+        + clock.struct.field("3").cast(pl.Float64).fill_null(0) / 3600
+    )
+    duration = pl.col("present") & (pl.col("scripts") <= 1) & clock.struct.field("1").is_not_null()
     return staged.select(
-        number=pl.when(problem.is_null()).then(pl.col("number")),
+        number=pl.when(duration).then(hours.round(6)).when(problem.is_null()).then(pl.col("number")),
         percent=pl.col("percent").fill_null(False),
-        problem=problem,
+        duration=duration.fill_null(False),
+        problem=pl.when(duration).then(pl.lit(None, pl.String)).otherwise(problem),
     )
 
 

@@ -916,6 +916,9 @@ def _check_rows(
     given = [unit_ids.get(aliases.get(matching_key(text)), -1) for text in units.texts]
     wrong_unit = pl.col("__ind_known") & ~missing["unit"] & (units.fact(given, pl.Int32()) != pl.col("__unit_id"))
     stray_percent = pl.col("__ind_known") & pl.col("percent") & ~pl.col("__kind_percent")
+    # 3420:45 is a duration: only an indicator counted in hours takes one.
+    hours_id = unit_ids.get("hours", -1)
+    stray_duration = pl.col("__ind_known") & pl.col("duration") & (pl.col("__unit_id") != hours_id)
     problems = pl.col("problem")
     # Null counts are known without a pass over the rows: most files have no empty or unreadable value.
     numbers = table.get_column("number")
@@ -933,7 +936,10 @@ def _check_rows(
         conditions["wrong_unit"] = wrong_unit
     if table.get_column("percent").any():
         conditions["stray_percent"] = stray_percent & ~wrong_unit
-    seen = dict.fromkeys(("empty", "problem", "wrong_unit", "stray_percent"), False) | _any(table, conditions)
+    if table.get_column("duration").any():
+        conditions["stray_duration"] = stray_duration & ~wrong_unit
+    seen = dict.fromkeys(("empty", "problem", "wrong_unit", "stray_percent", "stray_duration"), False) | _any(
+        table, conditions)
     # A value of white space only parses to nothing without a problem: it is an empty cell.
     if seen["empty"]:
         add(pl.col("number").is_null() & problems.is_null(), "empty_required", header("value", "value"), known=True)
@@ -959,6 +965,8 @@ def _check_rows(
             value_issues(wrong_unit, "unit_mismatch", pl.col("unit"), unit_names, known=True)
     if seen["stray_percent"]:
         value_issues(stray_percent & ~wrong_unit, "unit_mismatch", pl.lit("%"), unit_names, known=True)
+    if seen["stray_duration"]:
+        value_issues(stray_duration & ~wrong_unit, "unit_mismatch", pl.col("value"), unit_names, known=True)
 
     # Breakdowns.
     key_parts = [

@@ -667,3 +667,11 @@ def test_excels_subtotal_lines_written_either_way_are_total_lines(framework) -> 
     assert found(result) == [(3, "indicator_code", "total_row"), (5, "indicator_code", "total_row"),
                              (6, "org_code", "total_row")]
     assert result.rows["line"].to_list() == [2, 4]
+
+
+def test_a_duration_as_excel_writes_it_in_a_csv_is_hours_for_an_hours_indicator_only(framework) -> None:
+    result = _from_bytes(framework, "org_code;indicator_code;period;value\nASS-CAS-001;P05;2024;3420:45\n"
+                                    "ASS-CAS-001;P05;2023;12:30:36\n")
+    assert found(result) == [] and result.rows["value"].to_list() == [3420.75, 12.51]
+    persons = _from_bytes(framework, "org_code;indicator_code;period;value\nASS-CAS-001;R01;2024;12:00\n")
+    assert (2, "value", "unit_mismatch") in found(persons)
