@@ -53,6 +53,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "decimal_comma_split": Severity.ERROR,
     "period_kind_mismatch": Severity.ERROR,
     "note_row": Severity.WARNING,
+    "number_as_date": Severity.ERROR,
     "planned_column": Severity.WARNING,
     "rows_in_cell": Severity.ERROR,
     "formula_without_value": Severity.ERROR,

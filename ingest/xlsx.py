@@ -3,35 +3,53 @@
 Safety first: the zip is inspected before openpyxl touches it (total uncompressed size above
 ``MAX_UNCOMPRESSED_FACTOR`` × the upload limit, or a large member compressed more than
 ``MAX_COMPRESSION_RATIO``:1, is a zip bomb → ``xlsx_invalid``); openpyxl runs in read-only mode
-and parses XML through defusedxml. Hidden and very hidden sheets are never read at all.
+and parses XML through defusedxml. Hidden and very hidden sheets are never read at all. A
+"Strict Open XML" workbook (another XML namespace, which openpyxl does not read) →
+``unsupported_format``: saved again as a normal "Classeur Excel (.xlsx)" it reads.
 
-Sheet choice: a visible sheet named like the template's data sheet (``DATA_SHEET_NAMES``, folded)
-wins; else the only visible sheet with data; else the one visible sheet whose first row has at
-least two recognised column names; otherwise ``xlsx_several_sheets``. The header is the first
-non-empty row, with its real Excel row number; every line number is the Excel row.
+Sheet choice: each visible sheet's header is found as for the chosen sheet (title rows above it
+skipped, ``ingest.dialect.header_position``); a sheet *holds data* when that header names the
+required columns (period, and indicator and value or indicator codes as columns; or at least four
+recognised names) and a row below fills two cells or more. A visible sheet named like the
+template's data sheet (``DATA_SHEET_NAMES``, folded) wins — unless another visible sheet holds data
+too (Excel's copy "Données (2)", data pasted in "Feuil2"): then ``xlsx_several_sheets``, never a
+silent pick. Else the only non-empty visible sheet; else the only one holding data; else the only
+one with a data header, or with at least two recognised column names; otherwise
+``xlsx_several_sheets``. Every line number is the Excel row.
 
-Cell conversion — the text a person would have typed, so that the normaliser sees one notation:
+Cell conversion — the text a person would have typed, so that the normaliser sees one notation.
+What a number format decides is worked out once per format (``format_info``), not per cell:
 
 * numbers → rounded to 15 significant digits, as Excel displays and computes them (the file keeps
   17: ``=F10*F11`` caches ``574.99999999999989``), then the shortest decimal text, never
   scientific: ``1250.0`` → ``1250``, ``87.5`` → ``87.5``, ``0.1 + 0.2`` → ``0.3``, ``1e16`` →
   ``10000000000000000``;
-* a number whose format contains ``%`` → the value × 100 with a ``%`` suffix (``0.875`` →
-  ``87.5%``; same rounding, then exact decimal arithmetic), as Excel displays it; the normaliser
-  reads ``%``;
-* numbers stored as text → that text, unchanged;
+* a number whose format has a ``%`` that is not a literal → the value × 100 with a ``%`` suffix
+  (``0.875`` → ``87.5%``; same rounding, then exact decimal arithmetic), as Excel displays it; the
+  normaliser reads ``%``. A quoted or escaped ``%`` (``0.0" %"``, ``0.0\\%``) only shows the sign:
+  the number is read as it is (Excel's rule);
+* a zero that Excel does not display — the format's zero section is empty (``# ##0;-# ##0;``,
+  ``0;-0;;@``) or the sheet hides zeros (Options → "Afficher un zéro…" off) → an empty cell, as
+  the person sees it; a row of such zeros is a blank row;
+* text → as written, Excel's ``_xHHHH_`` escapes undone (``_x000D_`` is a carriage return,
+  ``_x005F_`` an underscore); numbers stored as text → that text, unchanged;
 * dates → what their number format shows (quoted literals, ``\\x`` escapes and ``[..]`` sections
   set aside): a year only (``yyyy``) → ``YYYY``; month and year (``mm/yyyy``, ``mmm-yy``) →
   ``YYYY-MM``; otherwise ``YYYY-MM`` when the day is 1 and the time midnight (Excel turns a typed
   ``2024-03`` or ``03/2024`` into the 1st of the month), else ``YYYY-MM-DD``. A date with a time
-  of day stays a date;
-* durations (``[h]:mm``) and times of day alone (``hh:mm``) → a number of hours, written as any
-  number: ``3420:45`` → ``3420.75``, ``12:30`` → ``12.5``. The validator then checks it against
-  the indicator like any other value;
+  of day stays a date. A date before 1910 is a number typed into a cell already formatted as a
+  date (2024 in a ``mmm-yy`` cell shows "juil.-05"): ``number_as_date`` with what the cell shows
+  and the number typed, which the cell then holds;
+* formats with time parts only (``[h]:mm``, ``hh:mm``, ``h:mm:ss``, ``mm:ss``) are durations → a
+  number of hours, written as any number, whatever Excel wraps on screen: ``3420:45`` →
+  ``3420.75`` (also in ``hh:mm``, which shows it as 12:45), ``12:30`` → ``12.5``. The validator
+  then checks it against the indicator like any other value;
 * booleans → ``1`` / ``0``; error values (``#N/A``…) → their text, which the validator rejects;
 * formulas → the value Excel cached when it last calculated (read with ``data_only=True``, only
-  when the sheet has formulas); a formula with no cached value (files written by scripts) →
-  ``formula_without_value`` with the formula text, and the cell is left empty.
+  when the sheet has formulas); a formula whose result is the empty string (``=IF(G3="";"";…)``,
+  cached as ``t="str"`` with an empty value) is an empty cell; a formula with no cached value at
+  all (files written by scripts) → ``formula_without_value`` with the formula text, and the cell is
+  left empty.
 """
 
 from __future__ import annotations
@@ -47,6 +65,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from ingest.columns import match_header
+from ingest.dialect import TITLE_ROWS_SCANNED, header_position, is_recognised
 from ingest.issues import Issue
 from metrics.vocabulary import fold
 
@@ -57,8 +76,15 @@ MAX_UNCOMPRESSED_FACTOR = 20
 MAX_COMPRESSION_RATIO = 200
 #: ...of at least this size (tiny members of repeated bytes compress far better and are harmless).
 RATIO_CHECK_MIN_BYTES = 1 * 2**20
+#: A date cell before this day is a number typed into a date-formatted cell (2024 → 1905-07-16).
+FIRST_PLAUSIBLE_DATE = datetime(1910, 1, 1)
+#: Rows looked at below a sheet's header when choosing the sheet.
+ROWS_LOOKED_AT = 5
 
 _DATA_SHEET_KEYS = frozenset(fold(name) for name in DATA_SHEET_NAMES)
+#: Excel's 1900 date system: serial 1 is 1900-01-01 (and 1900-02-29, which never was, is 60).
+_EPOCH_1900 = datetime(1899, 12, 30)
+_STRICT_NAMESPACE = b"purl.oclc.org/ooxml/spreadsheetml/main"
 
 
 @dataclass
@@ -161,23 +187,74 @@ def percent_text(value: float) -> str:
     return _decimal_text(number * 100) + "%"
 
 
-#: Parts of a format code that are shown as written, not read as y/m/d: "quoted text", \x and
+#: Parts of a format code that are shown as written, not read as y/m/d or %: "quoted text", \x and
 #: _x / *x (a character, its width or fill), AM/PM, and [sections] (locale, colour, condition) but
 #: for the elapsed-time ones ([h], [mm], [ss]).
 _FORMAT_LITERALS = re.compile(
     r'"[^"]*"|\\.|[_*].|am/pm|a/p|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]', re.IGNORECASE
 )
-#: Minutes, not months: an ``m`` after an hour or before seconds.
-_MINUTES = re.compile(r"(?<=h)([^a-z]*)m+|m+(?=[^a-z]*s)")
+#: Minutes, not months: an ``m`` after an hour or before seconds, or elapsed minutes ``[mm]``.
+_MINUTES = re.compile(r"(?<=h)([^a-z]*)m+|m+(?=[^a-z]*s)|\[m+\]")
+_TIME_PARTS = re.compile(r"[hs]|\[m")
+#: A format code in tokens, to split it into its sections (``;`` inside quotes is text).
+_FORMAT_TOKENS = re.compile(r'"[^"]*"?|\\.|;|[^";\\]+|.', re.DOTALL)
+#: What a section may hold and still show nothing: [colour]/[condition], _x widths, "" and spaces.
+_NOTHING_SHOWN = re.compile(r'\[[^\]]*\]|_.|\*\s|""|\s', re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class FormatInfo:
+    """What a number format decides for a cell, worked out once per format code."""
+
+    parts: frozenset[str]  # which of y, m, d a date shows
+    percent: bool  # an unquoted, unescaped % scales the number by 100
+    duration: bool  # time parts only (h, mm as minutes, ss, [h]): a number of hours
+    zero_hidden: bool  # the zero section is empty: a 0 shows nothing
+
+
+_NO_FORMAT = FormatInfo(frozenset(), percent=False, duration=False, zero_hidden=False)
+_FORMATS: dict[str, FormatInfo] = {}
+_FORMATS_KEPT = 4096
+
+
+def _format_sections(number_format: str) -> list[str]:
+    sections = [""]
+    for token in _FORMAT_TOKENS.findall(number_format):
+        if token == ";":
+            sections.append("")
+        else:
+            sections[-1] += token
+    return sections
+
+
+def _analyse_format(number_format: str) -> FormatInfo:
+    shown = _FORMAT_LITERALS.sub("", number_format).lower()
+    first = shown.split(";")[0]
+    parts = frozenset(_MINUTES.sub(lambda match: match.group(1) or "", first)) & {"y", "m", "d"}
+    sections = _format_sections(number_format)
+    return FormatInfo(
+        parts=parts,
+        percent="%" in shown,
+        duration=not parts and _TIME_PARTS.search(first) is not None,
+        zero_hidden=len(sections) >= 3 and not _NOTHING_SHOWN.sub("", sections[2]),
+    )
+
+
+def format_info(number_format: str | None) -> FormatInfo:
+    """The decisions of one number format (cached: a workbook has a few formats, and many cells)."""
+    if not number_format:
+        return _NO_FORMAT
+    info = _FORMATS.get(number_format)
+    if info is None:
+        if len(_FORMATS) >= _FORMATS_KEPT:
+            _FORMATS.clear()
+        info = _FORMATS[number_format] = _analyse_format(number_format)
+    return info
 
 
 def date_parts(number_format: str | None) -> frozenset[str]:
     """Which of year, month, day (``y``, ``m``, ``d``) a date format shows."""
-    if not number_format:
-        return frozenset()
-    code = _FORMAT_LITERALS.sub("", number_format).split(";")[0].lower()
-    code = _MINUTES.sub(lambda match: match.group(1) or "", code)
-    return frozenset(code) & {"y", "m", "d"}
+    return format_info(number_format).parts
 
 
 def date_text(value: date, number_format: str | None = None) -> str:
@@ -200,23 +277,111 @@ def hours_text(value: time | timedelta) -> str:
     return number_text(value.total_seconds() / 3600)
 
 
-def cell_text(value: Any, number_format: str | None = None) -> str:
-    """The text of one cell value (see module docstring)."""
+def excel_serial(value: datetime, epoch: datetime = _EPOCH_1900) -> timedelta:
+    """The number of days in the cell behind a date openpyxl made of it, as a duration: the
+    inverse of ``openpyxl.utils.datetime.from_excel`` (serials 1–60 of the 1900 system are shifted
+    by the 29 February 1900 that Excel counts and that never was)."""
+    elapsed = value - epoch
+    if epoch == _EPOCH_1900 and 0 < elapsed.days <= 60:
+        elapsed -= timedelta(days=1)
+    return elapsed
+
+
+def serial_text(value: datetime, epoch: datetime = _EPOCH_1900) -> str:
+    """The number typed into a date-formatted cell: 1905-07-16 → 2024."""
+    return number_text(excel_serial(value, epoch).total_seconds() / 86400)
+
+
+#: Excel's escape of a character in XML text: ``_x000D_`` (a surrogate pair as two escapes).
+_EXCEL_ESCAPE = re.compile(r"_x([dD][89abAB][0-9a-fA-F]{2})__x([dD][c-fC-F][0-9a-fA-F]{2})_|_x([0-9a-fA-F]{4})_")
+
+
+def _unescape_match(match: re.Match[str]) -> str:
+    if match.group(3) is None:
+        high, low = int(match.group(1), 16), int(match.group(2), 16)
+        return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    code = int(match.group(3), 16)
+    return match.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)  # a lone surrogate is no text
+
+
+def unescape_text(text: str) -> str:
+    """Excel's ``_xHHHH_`` escapes undone: ``a_x000D_b`` → ``a\\rb``, ``_x005F_x000D_`` → ``_x000D_``.
+    A carriage return before a line feed is dropped, as XML drops it from text written as is."""
+    if "_x" not in text:
+        return text
+    text = _EXCEL_ESCAPE.sub(_unescape_match, text)
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def cell_text(
+    value: Any,
+    number_format: str | None = None,
+    *,
+    epoch: datetime = _EPOCH_1900,
+    hide_zeros: bool = False,
+) -> str:
+    """The text of one cell value (see module docstring). ``hide_zeros``: the sheet shows no zeros;
+    ``epoch``: the workbook's date system (1900, or 1904 for old Mac workbooks)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return unescape_text(value)
     if isinstance(value, bool):
         return "1" if value else "0"
+    info = format_info(number_format)
     if isinstance(value, (int, float)):
-        if number_format and "%" in number_format:
-            return percent_text(value)
-        return number_text(value)
-    if isinstance(value, (datetime, date)):
+        if value == 0 and (hide_zeros or info.zero_hidden):
+            return ""
+        return percent_text(value) if info.percent else number_text(value)
+    if isinstance(value, datetime):
+        return hours_text(excel_serial(value, epoch)) if info.duration else date_text(value, number_format)
+    if isinstance(value, date):
         return date_text(value, number_format)
     if isinstance(value, (time, timedelta)):
         return hours_text(value)
-    if isinstance(value, str):
-        return value
     return str(getattr(value, "text", value))
+
+
+# -- opening -----------------------------------------------------------------------------------
+def _is_strict(data: bytes) -> bool:
+    """A workbook saved as "Strict Open XML" (its XML in another namespace, which openpyxl ignores)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("xl/workbook.xml") as part:
+            head = part.read(4096)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
+        return False
+    return _STRICT_NAMESPACE in head
+
+
+def _load(data: bytes, *, data_only: bool) -> Any:
+    """openpyxl's read-only workbook, with the shared strings as written (see ``_RawStrings``)."""
+    from openpyxl.cell.text import Text
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    string_tag = f"{{{SHEET_MAIN_NS}}}si"
+
+    class _RawStrings(ExcelReader):
+        """openpyxl drops every ``x005F_`` from shared strings (so ``_x005F_x000D_``, the text
+        "_x000D_", would read as a carriage return) and undoes no other escape: the strings are
+        kept as written, and ``unescape_text`` undoes the escapes of every text cell alike."""
+
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is None:
+                return
+            strings = []
+            with self.archive.open(part.PartName[1:]) as source:
+                for _, node in iterparse(source):
+                    if node.tag == string_tag:
+                        strings.append(Text.from_tree(node).content)
+                        node.clear()
+            self.shared_strings = strings
+
+    reader = _RawStrings(io.BytesIO(data), read_only=True, data_only=data_only)
+    reader.read()
+    return reader.wb
 
 
 # -- sheets ------------------------------------------------------------------------------------
@@ -226,82 +391,172 @@ def _rows(worksheet) -> Any:
     yield from enumerate(worksheet.iter_rows(min_row=1), start=1)
 
 
-def _first_row(worksheet) -> list[str] | None:
-    """The first non-empty row as text, or None when the sheet is empty."""
+_SHOW_ZEROS_OFF = re.compile(rb"<(?:\w+:)?sheetView\b[^>]*?\sshowZeros\s*=\s*[\"'](?:0|false)[\"']")
+
+
+def _zeros_hidden(worksheet) -> bool:
+    """The sheet hides its zeros (``<sheetView showZeros="0">``, before ``<sheetData>``)."""
+    head = b""
+    try:
+        with worksheet._get_source() as source:
+            while len(head) < 2**20 and b"sheetData" not in head:
+                chunk = source.read(2**16)
+                if not chunk:
+                    break
+                head += chunk
+    except Exception:  # openpyxl reads the part again and reports what is wrong with it
+        return False
+    return _SHOW_ZEROS_OFF.search(head.split(b"sheetData", 1)[0]) is not None
+
+
+@dataclass
+class _Look:
+    """A visible sheet's top: its header (found as for the chosen sheet) and what it holds."""
+
+    sheet: Any
+    recognised: int  # header cells naming a column or an indicator
+    data_header: bool  # the header names the required columns (or enough recognised ones)
+    has_rows: bool  # a row below the header fills two cells or more
+
+
+def _look(worksheet, epoch: datetime) -> _Look | None:
+    """The sheet's first non-blank rows, enough for its header and a few rows below; None when empty."""
+    filled: list[list[str]] = []
     for _, cells in _rows(worksheet):
-        texts = [cell_text(c.value, getattr(c, "number_format", None)) for c in cells]
+        texts = [
+            "" if c.value is None else cell_text(c.value, c.number_format, epoch=epoch) for c in cells
+        ]
         if any(t.strip() for t in texts):
-            return texts
-    return None
+            filled.append(texts)
+            if len(filled) >= TITLE_ROWS_SCANNED + ROWS_LOOKED_AT:
+                break
+    if not filled:
+        return None
+    at = header_position(filled) or 0
+    header = [cell.strip() for cell in filled[at]]
+    names = {match_header(cell) for cell in header}
+    recognised = [cell for cell in header if is_recognised(cell)]
+    indicator_columns = sum(1 for cell in recognised if match_header(cell) is None)
+    data_header = len(recognised) >= 4 or (
+        "period" in names and ({"indicator_code", "value"} <= names or indicator_columns > 0)
+    )
+    has_rows = any(sum(1 for cell in row if cell.strip()) >= 2 for row in filled[at + 1 :])
+    return _Look(worksheet, len(recognised), data_header, has_rows)
+
+
+def _several(looks: list[_Look]) -> WorkbookProblem:
+    return WorkbookProblem(
+        Issue("xlsx_several_sheets", value=", ".join(look.sheet.title for look in looks), expected=DATA_SHEET_NAMES[0])
+    )
 
 
 def _choose_sheet(workbook) -> Any:
     visible = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
-    with_data: list[tuple[Any, list[str]]] = []
-    for ws in visible:
-        first = _first_row(ws)
-        if first is None:
-            continue
-        if fold(ws.title) in _DATA_SHEET_KEYS:
-            return ws
-        with_data.append((ws, first))
-    if not with_data:
+    epoch = getattr(workbook, "epoch", _EPOCH_1900)
+    looks = [look for ws in visible if (look := _look(ws, epoch)) is not None]
+    if not looks:
         raise WorkbookProblem(Issue("xlsx_no_sheet"))
-    if len(with_data) == 1:
-        return with_data[0][0]
-    tables = [ws for ws, first in with_data if sum(match_header(c) is not None for c in first) >= 2]
+    with_data = [look for look in looks if look.data_header and look.has_rows]
+    named = next((look for look in looks if fold(look.sheet.title) in _DATA_SHEET_KEYS), None)
+    if named is not None:
+        others = [look for look in with_data if look is not named]
+        if others:  # "Données (2)", or data pasted in another sheet: which is meant, only the person knows
+            raise _several([named, *others])
+        return named.sheet
+    if len(looks) == 1:
+        return looks[0].sheet
+    for candidates in (with_data, [look for look in looks if look.data_header]):
+        if len(candidates) == 1:
+            return candidates[0].sheet
+        if len(candidates) > 1:
+            raise _several(candidates)
+    tables = [look for look in looks if look.recognised >= 2]
     if len(tables) == 1:
-        return tables[0]
-    shown = tables or [ws for ws, _ in with_data]
-    raise WorkbookProblem(
-        Issue("xlsx_several_sheets", value=", ".join(ws.title for ws in shown), expected=DATA_SHEET_NAMES[0])
-    )
+        return tables[0].sheet
+    raise _several(tables or looks)
 
 
-def _read_sheet(worksheet, max_rows: int) -> tuple[list[tuple[int, list[str]]], dict[tuple[int, int], str]]:
-    """Non-blank rows from the header on, and the formulas found ((row, column) → formula text)."""
+#: (Excel row, column index) → (what the date cell shows, the number typed).
+_Typed = dict[tuple[int, int], tuple[str, str]]
+
+
+def _value_text(cell, epoch: datetime, hide_zeros: bool) -> tuple[str, str | None]:
+    """A non-empty cell's text, and the number typed when it is a number shown as a date."""
+    value = cell.value
+    if isinstance(value, str):
+        return unescape_text(value), None
+    number_format = cell.number_format
+    text = cell_text(value, number_format, epoch=epoch, hide_zeros=hide_zeros)
+    if type(value) is datetime and value < FIRST_PLAUSIBLE_DATE and not format_info(number_format).duration:
+        return text, serial_text(value, epoch)
+    return text, None
+
+
+def _read_sheet(
+    worksheet, max_rows: int, epoch: datetime = _EPOCH_1900, hide_zeros: bool = False
+) -> tuple[list[tuple[int, list[str]]], dict[tuple[int, int], str], _Typed]:
+    """Non-blank rows from the header on, the formulas found ((row, column) → formula text), and
+    the numbers shown as dates (the cell then holds the number)."""
     rows: list[tuple[int, list[str]]] = []
     formulas: dict[tuple[int, int], str] = {}
+    typed: _Typed = {}
     for number, cells in _rows(worksheet):
         texts: list[str] = []
         has_formula = False
         for column, cell in enumerate(cells):
             value = cell.value
-            if getattr(cell, "data_type", None) == "f":
+            if value is None:
+                texts.append("")
+            elif cell.data_type == "f":
                 formulas[(number, column)] = str(getattr(value, "text", value))
                 has_formula = True
                 texts.append("")
             else:
-                texts.append(cell_text(value, getattr(cell, "number_format", None)))
+                text, serial = _value_text(cell, epoch, hide_zeros)
+                if serial is not None:
+                    typed[(number, column)] = (text, serial)
+                    text = serial
+                texts.append(text)
         if not has_formula and not any(t.strip() for t in texts):
             continue  # blank rows are dropped; their line numbers are simply absent
         rows.append((number, texts))
         if len(rows) - 1 > max_rows:
             raise WorkbookProblem(Issue("too_many_rows", value=f"> {max_rows}", expected=str(max_rows)))
-    return rows, formulas
+    return rows, formulas, typed
 
 
-def _cached_values(data: bytes, title: str, wanted: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
-    """The values Excel cached for the formula cells in ``wanted`` (missing → no cached value)."""
-    from openpyxl import load_workbook
-
+def _cached_values(
+    data: bytes, title: str, wanted: dict[tuple[int, int], str], hide_zeros: bool = False
+) -> tuple[dict[tuple[int, int], str], _Typed]:
+    """The values Excel cached for the formula cells in ``wanted`` (missing → no cached value; a
+    string result cached empty, ``t="str"`` with ``<v></v>``, is the empty text it is)."""
     by_row: dict[int, list[int]] = {}
     for row, column in wanted:
         by_row.setdefault(row, []).append(column)
     found: dict[tuple[int, int], str] = {}
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    typed: _Typed = {}
+    workbook = _load(data, data_only=True)
+    epoch = getattr(workbook, "epoch", _EPOCH_1900)
     last = max(by_row)
     try:
         for number, cells in _rows(workbook[title]):
             for column in by_row.get(number, ()):
-                if column < len(cells) and cells[column].value is not None:
-                    cell = cells[column]
-                    found[(number, column)] = cell_text(cell.value, getattr(cell, "number_format", None))
+                if column >= len(cells):
+                    continue
+                cell = cells[column]
+                if cell.value is not None:
+                    text, serial = _value_text(cell, epoch, hide_zeros)
+                    if serial is not None:
+                        typed[(number, column)] = (text, serial)
+                        text = serial
+                    found[(number, column)] = text
+                elif cell.data_type == "str":
+                    found[(number, column)] = ""
             if number >= last:
                 break
     finally:
         workbook.close()
-    return found
+    return found, typed
 
 
 def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
@@ -309,17 +564,19 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
     problem = check_archive(data, max_bytes)
     if problem is not None:
         raise WorkbookProblem(problem)
-    from openpyxl import load_workbook
-
+    if _is_strict(data):
+        raise WorkbookProblem(Issue("unsupported_format", value="XLSX Strict Open XML"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            workbook = _load(data, data_only=False)
         except Exception as error:  # openpyxl raises many types for damaged parts
             raise WorkbookProblem(Issue("xlsx_invalid", value=type(error).__name__)) from error
         try:
             sheet = _choose_sheet(workbook)
-            rows, formulas = _read_sheet(sheet, max_rows)
+            hide_zeros = _zeros_hidden(sheet)
+            epoch = getattr(workbook, "epoch", _EPOCH_1900)
+            rows, formulas, typed = _read_sheet(sheet, max_rows, epoch, hide_zeros)
             title = sheet.title
         except WorkbookProblem:
             raise
@@ -328,29 +585,41 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
         finally:
             workbook.close()
         result = SheetCells(sheet=title, rows=rows)
+        cached: dict[tuple[int, int], str] = {}
         if formulas:
             try:
-                cached = _cached_values(data, title, formulas)
+                cached, typed_results = _cached_values(data, title, formulas, hide_zeros)
             except Exception as error:
                 raise WorkbookProblem(Issue("xlsx_invalid", value=type(error).__name__)) from error
-            _apply_cached(result, formulas, cached)
+            typed.update(typed_results)
+        _finish(result, formulas, cached, typed)
     return result
 
 
-def _apply_cached(
-    result: SheetCells, formulas: dict[tuple[int, int], str], cached: dict[tuple[int, int], str]
+def _finish(
+    result: SheetCells, formulas: dict[tuple[int, int], str], cached: dict[tuple[int, int], str], typed: _Typed
 ) -> None:
-    """Put cached values in place; report formulas that have none (the cell stays empty)."""
+    """Put cached values in place; report formulas that have none (the cell stays empty) and
+    numbers shown as dates below the header, each under its header's name."""
     position = {number: i for i, (number, _) in enumerate(result.rows)}
-    header = result.rows[0][1] if result.rows else []
+    missing: list[tuple[int, int, str]] = []
     for (number, column), formula in sorted(formulas.items()):
         if number not in position:
             continue
         if (number, column) in cached:
             result.rows[position[number]][1][column] = cached[(number, column)]
         else:
-            name = header[column].strip() if column < len(header) else ""
-            formula_text = formula if formula.startswith("=") else "=" + formula
-            result.issues.append(
-                Issue("formula_without_value", line=number, column=name or None, value=formula_text)
-            )
+            missing.append((number, column, formula if formula.startswith("=") else "=" + formula))
+    if not missing and not typed:
+        return
+    first = (header_position([cells for _, cells in result.rows]) or 0) if result.rows else 0
+    header_line, header = result.rows[first] if result.rows else (0, [])
+
+    def name(column: int) -> str | None:
+        return (header[column].strip() if column < len(header) else "") or None
+
+    for number, column, formula_text in missing:
+        result.issues.append(Issue("formula_without_value", line=number, column=name(column), value=formula_text))
+    for (number, column), (shown, serial) in sorted(typed.items()):
+        if number > header_line and number in position:
+            result.issues.append(Issue("number_as_date", line=number, column=name(column), value=shown, expected=serial))

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 import xlsxwriter
 from openpyxl import Workbook
 
 from ingest.read import RawTable, read_table
-from ingest.xlsx import DATA_SHEET_NAMES, cell_text, date_parts, date_text, number_text, percent_text
+from ingest.xlsx import (
+    DATA_SHEET_NAMES,
+    cell_text,
+    date_parts,
+    date_text,
+    format_info,
+    number_text,
+    percent_text,
+    unescape_text,
+)
 
 HEADER = ["org_code", "indicator_code", "period", "value", "unit", "notes"]
 ROW = ["ASS-CAS-001", "R01", "2024-Q1", 1250, "personnes", "ok"]
@@ -394,3 +405,354 @@ def test_a_file_that_is_not_a_table_gets_one_error_not_every_missing_column(fram
                              (b"%PDF-1.7 rapport", "rapport.pdf", "unsupported_format"), (b"", "vide.csv", "empty_file")]:
         result, _ = check_file(data, name, framework=framework)
         assert result.issues["code"].to_list() == [code], name
+
+
+# -- number formats: literal %, hidden zeros, durations, numbers shown as dates ------------------
+def patched(data: bytes, member: str, edit) -> bytes:
+    """The workbook with one XML part rewritten (what openpyxl or xlsxwriter cannot write)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            if item.filename == member or (callable(member) and member(item.filename)):
+                part = edit(part.decode("utf-8")).encode("utf-8")
+            target.writestr(item, part)
+    return buffer.getvalue()
+
+
+def formatted_book(rows: list[list], formats: dict[str, str], title: str = "Données", **sheet_options) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for coordinate, number_format in formats.items():
+        sheet[coordinate].number_format = number_format
+    for name, value in sheet_options.items():
+        setattr(sheet.sheet_view, name, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("number_format", "text"),
+    [
+        ('0.0"%"', "0.5"),
+        ('0.0" %"', "0.5"),
+        ("0.0\\ \\%", "0.5"),
+        ("0\\%", "0.5"),
+        ('"%"0.0', "0.5"),
+        ("0.0%", "50%"),
+        ("[Red]0.0%", "50%"),
+        ('0%;-0%;"-"', "50%"),
+        ("[$-fr-FR]0.0 %", "50%"),
+    ],
+)
+def test_only_a_percent_sign_that_is_not_a_literal_scales_the_number(number_format: str, text: str) -> None:
+    """Excel multiplies by 100 for an unquoted, unescaped % only: ``0.0" %"`` shows 0.5 as "0.5 %"."""
+    assert cell_text(0.5, number_format) == text
+
+
+def test_literal_percent_formats_in_a_workbook_keep_the_number_typed() -> None:
+    data = formatted_book(
+        [
+            ["org_code", "period", "E02", "J02", "E03"],
+            ["ASS-CAS-001", "2024", 0.8, 3.5, 0.875],
+        ],
+        {"C2": '0.0" %"', "D2": "0.0\\ \\%", "E2": "0.0%"},
+    )
+    assert read(data).frame.drop("__line").rows() == [("ASS-CAS-001", "2024", "0.8", "3.5", "87.5%")]
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format", "text"),
+    [
+        (0, "# ##0;-# ##0;", ""),
+        (0, "0;-0;;@", ""),
+        (0.0, '0.0;-0.0;"";@', ""),
+        (0, "0;-0;[Red]", ""),
+        (0, '0;-0;"-"', "0"),  # the zero section shows a dash: a zero
+        (0, "0;-0", "0"),
+        (0, "0%;-0%;", ""),
+        (5, "# ##0;-# ##0;", "5"),
+        (-5, "0;-0;;@", "-5"),
+        ("texte", "0;-0;;@", "texte"),
+    ],
+)
+def test_a_zero_the_format_does_not_display_is_an_empty_cell(value, number_format: str, text: str) -> None:
+    assert cell_text(value, number_format) == text
+
+
+def test_zeros_of_a_sheet_that_hides_them_are_empty_cells_and_their_rows_blank(tmp_path: Path) -> None:
+    """Options → "Afficher un zéro dans les cellules qui ont une valeur nulle" off: 0 shows nothing."""
+    path = tmp_path / "zeros.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Données")
+    sheet.hide_zero()
+    sheet.write_row(0, 0, ["org_code", "period", "R01", "R03", "E03"])
+    sheet.write_row(1, 0, ["ASS-CAS-001", "2024-Q1", 1250, 0])
+    sheet.write_formula(1, 4, "=Calc!B2", None, 0)
+    for row in range(2, 5):  # rows of formulas whose result is 0: blank on screen
+        sheet.write_formula(row, 2, f"=Calc!B{row + 1}", None, 0)
+    book.close()
+    table = read(path.read_bytes())
+    assert table.frame.drop("__line").rows() == [("ASS-CAS-001", "2024-Q1", "1250", "", "")]
+    assert table.issues.is_empty()
+
+
+def test_zeros_hidden_by_their_format_are_empty_and_rows_of_them_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "zero_format.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Données")
+    hidden = book.add_format({"num_format": "0;-0;;@"})
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["ASS-CAS-001", "R01", "2024-Q1"])
+    sheet.write_formula(1, 3, "=G2+H2", hidden, 1250)
+    sheet.write_row(1, 4, ["personnes"])
+    sheet.write_row(2, 0, ["ASS-CAS-001", "R03", "2024-Q1"])
+    sheet.write_number(2, 3, 0, book.add_format({"num_format": "# ##0;-# ##0;"}))
+    sheet.write_row(2, 4, ["personnes", "pas encore collecté"])
+    for row in range(3, 6):
+        sheet.write_formula(row, 3, f"=G{row + 1}+H{row + 1}", hidden, 0)
+    book.close()
+    table = read(path.read_bytes())
+    assert table.frame.drop("__line").rows() == [
+        ("ASS-CAS-001", "R01", "2024-Q1", "1250", "personnes", ""),
+        ("ASS-CAS-001", "R03", "2024-Q1", "", "personnes", "pas encore collecté"),
+    ]
+    assert table.issues.is_empty()
+
+
+@pytest.mark.parametrize(
+    ("number_format", "duration"),
+    [
+        ("hh:mm", True),
+        ("h:mm", True),
+        ("[h]:mm", True),
+        ("h:mm:ss", True),
+        ("mm:ss", True),
+        ("[mm]:ss", True),
+        ("[mm]", True),
+        ("[$-fr-FR]hh:mm", True),
+        ("h:mm AM/PM", True),
+        ("dd/mm/yyyy hh:mm", False),
+        ("mmm-yy", False),
+        ("mm", False),
+        ("0.00", False),
+    ],
+)
+def test_formats_with_only_time_parts_are_durations(number_format: str, duration: bool) -> None:
+    assert format_info(number_format).duration is duration
+
+
+def test_durations_beyond_a_day_in_hh_mm_are_hours_not_dates() -> None:
+    """openpyxl makes a date of 142.53125 in ``hh:mm`` (1900-05-21 12:45); the cell holds hours."""
+    from openpyxl.utils.datetime import MAC_EPOCH, from_excel
+
+    assert cell_text(from_excel(142.53125), "hh:mm") == "3420.75"
+    assert cell_text(from_excel(1.25), "h:mm") == "30"
+    assert cell_text(from_excel(59.5), "[$-fr-FR]h:mm") == "1428"  # before Excel's 29 February 1900
+    assert cell_text(from_excel(61), "h:mm") == "1464"
+    assert cell_text(from_excel(142.53125, MAC_EPOCH), "hh:mm", epoch=MAC_EPOCH) == "3420.75"
+
+
+def test_hours_typed_in_an_hh_mm_column_are_read_as_hours(framework) -> None:
+    from ingest.pipeline import check_file
+
+    data = formatted_book(
+        [
+            HEADER,
+            ["ASS-CAS-001", "P05", "2024-Q1", timedelta(hours=3420, minutes=45), "heures", ""],
+            ["ASS-CAS-001", "P05", "2024-Q2", timedelta(hours=30), "heures", ""],
+            ["ASS-CAS-001", "P05", "2024-Q3", timedelta(hours=7, minutes=30), "heures", ""],
+        ],
+        {"D2": "hh:mm", "D3": "h:mm", "D4": "hh:mm"},
+    )
+    assert read(data).frame["c3"].to_list() == ["3420.75", "30", "7.5"]
+    result, validation = check_file(data, "hours.xlsx", framework=framework)
+    assert result.status == "valid", result.report("fr").rows()
+    assert validation.rows["value"].to_list() == [3420.75, 30, 7.5]
+
+
+def test_a_number_typed_in_a_date_cell_is_reported_with_the_number_typed() -> None:
+    """2024 typed in a ``mmm-yy`` cell shows "juil.-05": never the period 1905-07.
+
+    Needs the ``number_as_date`` code in ingest/issues.py and the catalogues."""
+    data = formatted_book(
+        [
+            HEADER,
+            ["ASS-CAS-001", "S02", 2024, 850000, "MAD", ""],
+            ["COO-AGD-021", "S02", 2023, 900000, "MAD", ""],
+            ["COO-AGD-021", "S02", datetime(2024, 3, 1), 900000, "MAD", ""],
+        ],
+        {"C2": "mmm-yy", "C3": "yyyy", "C4": "mmm-yy"},
+    )
+    table = read(data)
+    assert table.frame["c2"].to_list() == ["2024", "2023", "2024-03"]
+    assert table.issues.select("line", "column", "code", "value", "expected").rows() == [
+        (2, "period", "number_as_date", "1905-07", "2024"),
+        (3, "period", "number_as_date", "1905", "2023"),
+    ]
+
+
+def test_dates_from_1910_on_and_durations_are_not_numbers_typed_as_dates() -> None:
+    data = formatted_book(
+        [HEADER, ["ASS-CAS-001", "P05", datetime(1910, 1, 1), 2, "heures", ""]],
+        {"C2": "dd/mm/yyyy", "D2": "[h]:mm"},
+    )
+    table = read(data)
+    assert table.issues.is_empty()
+    assert table.frame.drop("__line").rows() == [("ASS-CAS-001", "P05", "1910-01", "48", "heures", "")]
+
+
+# -- formulas whose result is the empty string ---------------------------------------------------
+@pytest.mark.parametrize("empty", ["<v></v>", "<v/>", ""])
+def test_a_formula_whose_cached_result_is_empty_text_is_an_empty_cell(tmp_path: Path, empty: str) -> None:
+    """Excel and LibreOffice save ``=IF(G3="";"";G3*1)`` on an unused row as ``t="str"`` with an empty
+    value: it was calculated, the cell is empty. A formula with no cached value at all (no ``t="str"``)
+    stays ``formula_without_value``."""
+    path = tmp_path / "empty_text.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Données")
+    sheet.write_row(0, 0, [*HEADER, "saisie"])
+    sheet.write_row(1, 0, ["ASS-CAS-001", "R01", "2024-Q1"])
+    sheet.write_formula(1, 3, '=IF(G2="","",G2*1)', None, 1250)
+    sheet.write_row(1, 4, ["personnes", None, 1250])
+    for row in range(2, 5):
+        sheet.write_formula(row, 3, f'=IF(G{row + 1}="","",G{row + 1}*1)', None, "")
+    sheet.write_formula(5, 5, '=IF(D2>10000,"ok","")', None, "")
+    book.close()
+
+    def excel_style(xml: str) -> str:
+        return re.sub(r'<c r="([DF][3-6])"><f>([^<]*)</f><v></v></c>', rf'<c r="\1" t="str"><f>\2</f>{empty}</c>', xml)
+
+    data = patched(path.read_bytes(), "xl/worksheets/sheet1.xml", excel_style)
+    assert zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").count(b't="str"') == 4
+    table = read(data)
+    assert table.issues.filter(pl.col("code") == "formula_without_value").is_empty()
+    assert table.frame.drop("__line").rows() == [("ASS-CAS-001", "R01", "2024-Q1", "1250", "personnes", "", "1250")]
+    untouched = read(path.read_bytes())  # as xlsxwriter wrote it: no t="str", so no cached result
+    assert set(codes(untouched)) == {"formula_without_value"}
+
+
+# -- text: Excel's _xHHHH_ escapes ---------------------------------------------------------------
+def test_excel_escapes_in_text_are_undone() -> None:
+    assert unescape_text("ligne1_x000D_\nligne2") == "ligne1\nligne2"
+    assert unescape_text("R03_x000D_") == "R03\r"
+    assert unescape_text("_x005F_x000D_") == "_x000D_"  # an escaped underscore: the text "_x000D_"
+    assert unescape_text("a_x0009_b") == "a\tb"
+    assert unescape_text("x_xD83D__xDE00_") == "x\U0001f600"
+    assert unescape_text("_xD800_") == "_xD800_"  # half a character is left as written
+    assert unescape_text("tax_rate x000D") == "tax_rate x000D"
+    assert cell_text("Registre_x000D_\n") == "Registre\n"
+
+
+def test_excel_escapes_are_undone_in_shared_and_inline_strings(tmp_path: Path) -> None:
+    path = tmp_path / "escapes.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Données")
+    sheet.write_row(0, 0, [*HEADER, "source"])
+    sheet.write_row(1, 0, ["ASS-CAS-001", "R01", "2024-Q1", 1250, "personnes", "ligne1 ligne2", "fiche LITERAL"])
+    sheet.write_row(2, 0, ["ASS-CAS-001", "R03", "2024-Q1", "35", "personnes", "", "Registre"])
+    book.close()
+
+    def excel_escapes(xml: str) -> str:
+        return (xml.replace(">ASS-CAS-001<", ">ASS-CAS-001_x000D_\n<")
+                .replace(">ligne1 ligne2<", ">ligne1_x000D_\nligne2<")
+                .replace(">fiche LITERAL<", ">fiche _x005F_x000D_<")
+                .replace(">R03<", ">R03_x000D_<").replace(">35<", ">35_x000D_\n<"))
+
+    table = read(patched(path.read_bytes(), "xl/sharedStrings.xml", excel_escapes))
+    assert table.frame.drop("__line").rows() == [
+        ("ASS-CAS-001\n", "R01", "2024-Q1", "1250", "personnes", "ligne1\nligne2", "fiche _x000D_"),
+        ("ASS-CAS-001\n", "R03\r", "2024-Q1", "35\n", "personnes", "", "Registre"),
+    ]
+    inline = read(workbook_bytes({"Feuil1": [HEADER, ["ASS-CAS-001", "R01", "2024", 5, "personnes", "a_x000D_\nb"]]}))
+    assert inline.frame["c5"].to_list() == ["a\nb"]
+
+
+def test_excel_escapes_in_keys_are_read_as_excel_shows_them(tmp_path: Path, framework) -> None:
+    from ingest.pipeline import check_file
+
+    path = tmp_path / "keys.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Données")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["ASS-CAS-001", "R01", "2024-Q1", 1250, "personnes", "x"])
+    book.close()
+    data = patched(path.read_bytes(), "xl/sharedStrings.xml", lambda xml: xml.replace(">ASS-CAS-001<", ">ASS-CAS-001_x000D_\n<"))
+    result, validation = check_file(data, "keys.xlsx", framework=framework)
+    assert result.status == "valid", result.report("fr").rows()
+    assert validation.rows["org_code"].to_list() == ["ASS-CAS-001"]
+
+
+# -- sheet choice ----------------------------------------------------------------------------
+def test_a_titled_data_sheet_is_chosen_over_a_read_me_sheet() -> None:
+    data = workbook_bytes({
+        "Lisez-moi": [["Lisez-moi"], ["Remplissez la feuille Saisie puis déposez le fichier."]],
+        "Saisie": [["Rapport trimestriel — Association Casa Solidarité"], [], HEADER, ROW],
+    })
+    table = read(data)
+    assert (table.sheet, table.headers, table.frame["__line"].to_list()) == ("Saisie", HEADER, [4])
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        [["Code indicateur", "Libellé", "Unité"], ["R01", "Bénéficiaires directs uniques", "personnes"]],
+        [["indicator_code", "period", "Somme de value"], ["R01", "2024-Q1", 1250], ["Total général", None, 1250]],
+    ],
+    ids=["indicator list", "pivot table"],
+)
+def test_a_reference_or_pivot_sheet_does_not_compete_with_the_data_sheet(other: list[list]) -> None:
+    for sheets in ({"Référence": other, "Feuil1": [HEADER, ROW]}, {"Feuil1": [HEADER, ROW], "Référence": other}):
+        table = read(workbook_bytes(sheets))
+        assert table.sheet == "Feuil1" and codes(table) == [], sheets.keys()
+
+
+@pytest.mark.parametrize(
+    ("sheets", "named"),
+    [
+        ({"Données": [HEADER, ROW], "Données (2)": [HEADER, ["ASS-CAS-001", "R01", "2024-Q2", 1400, "personnes", ""]]},
+         "Données, Données (2)"),
+        ({"Données": [HEADER], "Feuil2": [HEADER, ROW]}, "Données, Feuil2"),
+        ({"Données": [HEADER, ["ASS-CAS-001", "R01", "2024-Q1", None, "personnes"]],
+          "Données (2)": [HEADER, ["ASS-CAS-001", "R01", "2024-Q1", 1250, "personnes"]]}, "Données, Données (2)"),
+    ],
+    ids=["excel copy", "header only", "template without values"],
+)
+def test_the_data_sheet_name_does_not_silently_win_over_another_sheet_of_data(sheets: dict, named: str) -> None:
+    table = read(workbook_bytes(sheets))
+    issue = table.issues.row(0, named=True)
+    assert (codes(table), issue["value"], issue["expected"]) == (["xlsx_several_sheets"], named, "Données")
+
+
+def test_the_data_sheet_still_wins_over_notes_and_hidden_copies() -> None:
+    data = workbook_bytes(
+        {"Données": [HEADER, ROW], "Instructions": [["Mode d'emploi"], ["Organisation", "ASS-CAS-001"]],
+         "Ancien": [HEADER, ROW]},
+        states={"Ancien": "hidden"},
+    )
+    table = read(data)
+    assert table.sheet == "Données" and codes(table) == []
+
+
+# -- workbook kinds --------------------------------------------------------------------------
+def test_a_strict_open_xml_workbook_is_an_unsupported_format(tmp_path: Path) -> None:
+    """Excel's "Classeur Open XML Strict": another namespace, which openpyxl does not read."""
+    path = tmp_path / "strict.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Données").write_row(0, 0, HEADER)
+    book.close()
+
+    def strict(xml: str) -> str:
+        return (xml.replace("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                            "http://purl.oclc.org/ooxml/spreadsheetml/main")
+                .replace("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                         "http://purl.oclc.org/ooxml/officeDocument/relationships")
+                .replace("<workbook xmlns", '<workbook conformance="strict" xmlns'))
+
+    table = read(patched(path.read_bytes(), lambda name: name.endswith((".xml", ".rels")), strict), "rapport.xlsx")
+    assert codes(table) == ["unsupported_format"] and table.file_format == "xlsx"
+    assert "Strict" in table.issues["value"][0]
