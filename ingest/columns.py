@@ -14,7 +14,7 @@ from metrics.vocabulary import BREAKDOWN_COLUMNS, fold
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS)
 #: Read for people, ignored by the importer (the template's indicator names).
-INFORMATIONAL_COLUMNS: tuple[str, ...] = ("indicator_name",)
+INFORMATIONAL_COLUMNS: tuple[str, ...] = ("indicator_name", "row_number")
 CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + INFORMATIONAL_COLUMNS
 
 #: canonical name → what people write (the canonical name itself always matches too).
@@ -65,6 +65,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "indicator_name": (
         "nom de l'indicateur", "libellé", "libelle", "intitulé", "indicator name", "label", "اسم المؤشر",
     ),
+    "row_number": ("n°", "no", "no.", "num", "numéro", "numero", "#", "row", "رقم", "الرقم", "ر.ت"),
 }
 
 _LOOKUP: dict[str, str] = {}

@@ -675,3 +675,10 @@ def test_a_duration_as_excel_writes_it_in_a_csv_is_hours_for_an_hours_indicator_
     assert found(result) == [] and result.rows["value"].to_list() == [3420.75, 12.51]
     persons = _from_bytes(framework, "org_code;indicator_code;period;value\nASS-CAS-001;R01;2024;12:00\n")
     assert (2, "value", "unit_mismatch") in found(persons)
+
+
+def test_a_row_number_column_is_read_for_people_only(framework) -> None:
+    wide = _from_bytes(framework, "N°;org_code;period;R01;E03\n1;ASS-CAS-001;2024;10;80\n2;ASS-CAS-001;2023;11;81\n")
+    assert found(wide) == [] and wide.rows.height == 4
+    long = _from_bytes(framework, "Nº;org_code;indicator_code;period;value\n1;ASS-CAS-001;R01;2024;10\n")
+    assert found(long) == [] and long.rows["value"].to_list() == [10.0]
