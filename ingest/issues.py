@@ -54,6 +54,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "period_kind_mismatch": Severity.ERROR,
     "note_row": Severity.WARNING,
     "number_as_date": Severity.ERROR,
+    "january_or_year": Severity.WARNING,
     "planned_column": Severity.WARNING,
     "rows_in_cell": Severity.ERROR,
     "formula_without_value": Severity.ERROR,

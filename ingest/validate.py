@@ -433,6 +433,8 @@ _PART_HEADERS = {
 }
 
 
+#: A period cell written as a full date (day, month and year).
+_FULL_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2}")
 _KIND_EXAMPLE = {"year": "2024", "quarter": "2024-T1", "semester": "2024-S1", "month": "2024-03"}
 _PART_KINDS = {"Q": "quarter", "S": "semester", "M": "month"}
 
@@ -873,6 +875,11 @@ def _check_rows(
     ):  # "Trimestre" holding 01/04/2024 (a month), "Année" holding 2024-Q1
         add(periods.rows_in(other), "period_kind_mismatch", period_col, pl.col("period"), _KIND_EXAMPLE[kind],
             known=periods.exact)
+    if january := periods.where(lambda i: period_rows[i]["granularity"] == "month"
+                                and period_rows[i]["period"].endswith("-01") and _FULL_DATE.search(periods.texts[i])):
+        # 01/01/2024: Excel's reading of "01/2024" typed in a cell, or a year written as a date?
+        add(periods.rows_in(january), "january_or_year", period_col, pl.col("period"),
+            periods.fact([row["period"] for row in period_rows], pl.String()), known=periods.exact)
     if future := periods.where(lambda i: period_rows[i]["state"] == "future"):
         add(periods.rows_in(future), "future_period", period_col, pl.col("period"), known=periods.exact)
     if in_progress := periods.where(lambda i: period_rows[i]["state"] == "in_progress"):

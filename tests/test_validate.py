@@ -682,3 +682,10 @@ def test_a_row_number_column_is_read_for_people_only(framework) -> None:
     assert found(wide) == [] and wide.rows.height == 4
     long = _from_bytes(framework, "Nº;org_code;indicator_code;period;value\n1;ASS-CAS-001;R01;2024;10\n")
     assert found(long) == [] and long.rows["value"].to_list() == [10.0]
+
+
+def test_a_first_of_january_date_is_read_as_january_with_a_warning(framework) -> None:
+    result = _from_bytes(framework, "org_code;indicator_code;period;value\nASS-CAS-001;S02;01/01/2024;1750000\n"
+                                    "ASS-CAS-001;S02;01/03/2024;5000\nASS-CAS-001;S02;2023-01;6000\n")
+    assert found(result) == [(2, "period", "january_or_year")]
+    assert result.rows["period"].to_list() == ["2024-01", "2024-03", "2023-01"]
