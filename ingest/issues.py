@@ -45,6 +45,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "unknown_column": Severity.WARNING,
     "unnamed_column": Severity.ERROR,
     "stray_cells": Severity.WARNING,
+    "hidden_column": Severity.WARNING,
     "breakdown_like_column": Severity.ERROR,
     # rows and cells
     "wrong_cell_count": Severity.ERROR,

@@ -7,6 +7,16 @@ and parses XML through defusedxml. Hidden and very hidden sheets are never read 
 "Strict Open XML" workbook (another XML namespace, which openpyxl does not read) →
 ``unsupported_format``: saved again as a normal "Classeur Excel (.xlsx)" it reads.
 
+Hidden columns (``<col min="4" max="4" hidden="1"/>`` in the sheet XML before ``<sheetData>``,
+which openpyxl's read-only mode does not expose; the columns of a collapsed outline group are
+written hidden too) are not imported either: their cells are read as empty — header and rows alike,
+when choosing the sheet too — so the sheet reads as if they were absent while every other column
+keeps its position, hence its Excel letter in messages (an empty column is ignored in silence). A
+row with something only in hidden columns is a blank row. Each hidden column with a header or a
+non-empty cell from the header row on (a formula counts) is reported once: ``hidden_column``
+(warning), ``column`` its header as written (its letter when the header is empty), ``value`` its
+letter. Hidden rows are read.
+
 Sheet choice: each visible sheet's header is found as for the chosen sheet (title rows above it
 skipped, ``ingest.dialect.header_position``); a sheet *holds data* when that header names the
 required columns (period, and indicator and value or indicator codes as columns; or at least four
@@ -85,6 +95,7 @@ _DATA_SHEET_KEYS = frozenset(fold(name) for name in DATA_SHEET_NAMES)
 #: Excel's 1900 date system: serial 1 is 1900-01-01 (and 1900-02-29, which never was, is 60).
 _EPOCH_1900 = datetime(1899, 12, 30)
 _STRICT_NAMESPACE = b"purl.oclc.org/ooxml/spreadsheetml/main"
+
 
 
 @dataclass
@@ -392,21 +403,64 @@ def _rows(worksheet) -> Any:
 
 
 _SHOW_ZEROS_OFF = re.compile(rb"<(?:\w+:)?sheetView\b[^>]*?\sshowZeros\s*=\s*[\"'](?:0|false)[\"']")
+#: A ``<col>`` element of ``<cols>`` (not ``<cols>`` itself), and one XML attribute.
+_COLUMN_ELEMENT = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"([\w:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+#: Excel's last column (XFD).
+MAX_COLUMNS = 16384
+#: How much of a sheet's XML is read for what comes before ``<sheetData>``.
+_HEAD_BYTES = 2**20
 
 
-def _zeros_hidden(worksheet) -> bool:
-    """The sheet hides its zeros (``<sheetView showZeros="0">``, before ``<sheetData>``)."""
+def _sheet_head(worksheet) -> bytes:
+    """The sheet's XML before ``<sheetData>`` (sheet view, column widths and visibility), at most
+    ``_HEAD_BYTES``; empty when the part cannot be read (openpyxl then reports what is wrong)."""
     head = b""
     try:
         with worksheet._get_source() as source:
-            while len(head) < 2**20 and b"sheetData" not in head:
+            while len(head) < _HEAD_BYTES and b"sheetData" not in head:
                 chunk = source.read(2**16)
                 if not chunk:
                     break
                 head += chunk
     except Exception:  # openpyxl reads the part again and reports what is wrong with it
-        return False
-    return _SHOW_ZEROS_OFF.search(head.split(b"sheetData", 1)[0]) is not None
+        return b""
+    return head.split(b"sheetData", 1)[0]
+
+
+def _zeros_hidden(head: bytes) -> bool:
+    """The sheet hides its zeros (``<sheetView showZeros="0">``, before ``<sheetData>``)."""
+    return _SHOW_ZEROS_OFF.search(head) is not None
+
+
+def _hidden_columns(head: bytes) -> frozenset[int]:
+    """The columns hidden in Excel (0-based): ``<col min="4" max="4" hidden="1"/>``, 1-based ranges;
+    the columns of a collapsed outline group are written hidden too."""
+    hidden: set[int] = set()
+    for element in _COLUMN_ELEMENT.finditer(head):
+        attributes = {
+            name.split(b":")[-1]: double or single
+            for name, double, single in _ATTRIBUTE.findall(element.group(1))
+        }
+        if attributes.get(b"hidden", b"").strip().lower() not in (b"1", b"true"):
+            continue
+        try:
+            low = int(attributes[b"min"])
+            high = int(attributes.get(b"max", attributes[b"min"]))
+        except (KeyError, ValueError):
+            continue
+        hidden.update(range(max(low, 1) - 1, min(high, MAX_COLUMNS)))
+    return frozenset(hidden)
+
+
+def column_letter(position: int) -> str:
+    """The column's letter as Excel shows it (0 → A, 26 → AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 @dataclass
@@ -420,11 +474,14 @@ class _Look:
 
 
 def _look(worksheet, epoch: datetime) -> _Look | None:
-    """The sheet's first non-blank rows, enough for its header and a few rows below; None when empty."""
+    """The sheet's first non-blank rows, enough for its header and a few rows below; None when empty.
+    Hidden columns are left out, as when the sheet is read."""
+    hidden = _hidden_columns(_sheet_head(worksheet))
     filled: list[list[str]] = []
     for _, cells in _rows(worksheet):
         texts = [
-            "" if c.value is None else cell_text(c.value, c.number_format, epoch=epoch) for c in cells
+            "" if c.value is None or column in hidden else cell_text(c.value, c.number_format, epoch=epoch)
+            for column, c in enumerate(cells)
         ]
         if any(t.strip() for t in texts):
             filled.append(texts)
@@ -492,14 +549,33 @@ def _value_text(cell, epoch: datetime, hide_zeros: bool) -> tuple[str, str | Non
     return text, None
 
 
+#: Rows whose hidden cells are kept as text (the header is one of the first non-blank rows).
+_HIDDEN_TOP_ROWS = 4 * TITLE_ROWS_SCANNED
+
+
+@dataclass
+class _HiddenCells:
+    """What the sheet's hidden columns hold (their cells are read as empty)."""
+
+    columns: frozenset[int] = frozenset()
+    last_filled: dict[int, int] = field(default_factory=dict)  # column → last Excel row with content
+    top: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) → text, first rows
+
+
 def _read_sheet(
-    worksheet, max_rows: int, epoch: datetime = _EPOCH_1900, hide_zeros: bool = False
+    worksheet,
+    max_rows: int,
+    epoch: datetime = _EPOCH_1900,
+    hide_zeros: bool = False,
+    hidden: _HiddenCells | None = None,
 ) -> tuple[list[tuple[int, list[str]]], dict[tuple[int, int], str], _Typed]:
     """Non-blank rows from the header on, the formulas found ((row, column) → formula text), and
-    the numbers shown as dates (the cell then holds the number)."""
+    the numbers shown as dates (the cell then holds the number). The cells of ``hidden.columns``
+    are read as empty (a row holding nothing else is blank); what they hold is noted in ``hidden``."""
     rows: list[tuple[int, list[str]]] = []
     formulas: dict[tuple[int, int], str] = {}
     typed: _Typed = {}
+    hidden_columns = hidden.columns if hidden is not None else frozenset()
     for number, cells in _rows(worksheet):
         texts: list[str] = []
         has_formula = False
@@ -507,6 +583,9 @@ def _read_sheet(
             value = cell.value
             if value is None:
                 texts.append("")
+            elif hidden_columns and column in hidden_columns:
+                texts.append("")
+                _note_hidden(hidden, cell, number, column, len(rows) < _HIDDEN_TOP_ROWS, epoch, hide_zeros)
             elif cell.data_type == "f":
                 formulas[(number, column)] = str(getattr(value, "text", value))
                 has_formula = True
@@ -523,6 +602,39 @@ def _read_sheet(
         if len(rows) - 1 > max_rows:
             raise WorkbookProblem(Issue("too_many_rows", value=f"> {max_rows}", expected=str(max_rows)))
     return rows, formulas, typed
+
+
+def _note_hidden(
+    hidden: _HiddenCells, cell, number: int, column: int, top: bool, epoch: datetime, hide_zeros: bool
+) -> None:
+    """Note a non-empty cell of a hidden column: a formula counts as content (its text, for a
+    header, is left unknown: the column is then named by its letter)."""
+    if cell.data_type == "f":
+        text = ""
+    else:
+        text, _ = _value_text(cell, epoch, hide_zeros)
+        if not text.strip():
+            return
+    hidden.last_filled[column] = number
+    if top:
+        hidden.top[(number, column)] = text
+
+
+def _hidden_column_issues(rows: list[tuple[int, list[str]]], hidden: _HiddenCells) -> list[Issue]:
+    """One ``hidden_column`` warning per hidden column with a header or a cell from the header on,
+    named by its header as written (else its letter), its Excel letter as the value."""
+    if not hidden.last_filled:
+        return []
+    first = (header_position([cells for _, cells in rows]) or 0) if rows else 0
+    header_line = rows[first][0] if rows else 1
+    issues = []
+    for column, last in sorted(hidden.last_filled.items()):
+        if last < header_line:
+            continue  # only above the header: a title block, not a column of the table
+        letter = column_letter(column)
+        name = hidden.top.get((header_line, column), "").strip() or letter
+        issues.append(Issue("hidden_column", line=1, column=name, value=letter))
+    return issues
 
 
 def _cached_values(
@@ -574,9 +686,11 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
             raise WorkbookProblem(Issue("xlsx_invalid", value=type(error).__name__)) from error
         try:
             sheet = _choose_sheet(workbook)
-            hide_zeros = _zeros_hidden(sheet)
+            head = _sheet_head(sheet)
+            hide_zeros = _zeros_hidden(head)
+            hidden = _HiddenCells(_hidden_columns(head))
             epoch = getattr(workbook, "epoch", _EPOCH_1900)
-            rows, formulas, typed = _read_sheet(sheet, max_rows, epoch, hide_zeros)
+            rows, formulas, typed = _read_sheet(sheet, max_rows, epoch, hide_zeros, hidden)
             title = sheet.title
         except WorkbookProblem:
             raise
@@ -593,6 +707,7 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
                 raise WorkbookProblem(Issue("xlsx_invalid", value=type(error).__name__)) from error
             typed.update(typed_results)
         _finish(result, formulas, cached, typed)
+        result.issues.extend(_hidden_column_issues(result.rows, hidden))
     return result
 
 

@@ -756,3 +756,186 @@ def test_a_strict_open_xml_workbook_is_an_unsupported_format(tmp_path: Path) -> 
     table = read(patched(path.read_bytes(), lambda name: name.endswith((".xml", ".rels")), strict), "rapport.xlsx")
     assert codes(table) == ["unsupported_format"] and table.file_format == "xlsx"
     assert "Strict" in table.issues["value"][0]
+
+
+# -- hidden columns ----------------------------------------------------------------------------
+def with_columns_xml(data: bytes, cols: str) -> bytes:
+    """The workbook's first sheet with ``<cols>`` replaced by ``cols`` (Excel's own XML for hidden
+    columns and collapsed outline groups)."""
+
+    def edit(xml: str) -> str:
+        xml = re.sub(r"<cols>.*?</cols>", "", xml, flags=re.DOTALL)
+        return xml.replace("<sheetData", cols + "<sheetData", 1)
+
+    return patched(data, "xl/worksheets/sheet1.xml", edit)
+
+
+def hidden_column_book(rows: list[list], hidden: str, title: str = "Données") -> bytes:
+    """A sheet whose columns ``hidden`` ("D" or "D:E") are hidden, as Excel writes it."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    first, _, last = hidden.partition(":")
+    sheet.column_dimensions.group(first, last or first, hidden=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def check(data: bytes, framework, name: str = "rapport.xlsx"):
+    from ingest.pipeline import check_file
+
+    return check_file(data, name, framework=framework)
+
+
+def test_a_hidden_column_of_old_values_is_not_imported_the_visible_one_is(framework) -> None:
+    """The reviewer's case: "Valeur" hidden (old figures), the corrected figures in the visible
+    column next to it. Only what Excel shows is read; the hidden column is reported once."""
+    data = hidden_column_book(
+        [["org_code", "indicator_code", "period", "Valeur (ancienne)", "Valeur", "unit"],
+         ["ASS-CAS-001", "R01", "2024-Q1", 1100, 1250, "personnes"],
+         ["ASS-CAS-001", "E03", "2024-Q1", 80, 87.5, "%"]],
+        "D",
+    )
+    assert b'hidden="1"' in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    result, validation = check(data, framework)
+    assert result.status == "valid"
+    assert result.issues.select("line", "column", "code", "severity", "value").rows() == [
+        (1, "Valeur (ancienne)", "hidden_column", "warning", "D")
+    ]
+    assert validation.rows.select("indicator_code", "value").rows() == [("R01", 1250.0), ("E03", 87.5)]
+
+
+def test_a_hidden_value_column_is_not_read_even_when_it_is_the_only_one_so_named(framework) -> None:
+    """c07 as found: the hidden "Valeur" holds the old figures, the visible "Valeur corrigée" is no
+    known name. The hidden figures are never imported: the file lacks its value column."""
+    data = hidden_column_book(
+        [["org_code", "indicator_code", "period", "Valeur", "Valeur corrigée", "unit"],
+         ["ASS-CAS-001", "R01", "2024-Q1", 1100, 1250, "personnes"],
+         ["ASS-CAS-001", "E03", "2024-Q1", 80, 87.5, "%"]],
+        "D",
+    )
+    result, validation = check(data, framework)
+    assert result.status == "rejected" and validation.rows.height == 0
+    found = result.issues.select("column", "code", "value").rows()
+    assert ("value", "missing_column", None) in found
+    assert ("Valeur", "hidden_column", "D") in found
+    assert [code for _, code, _ in found].count("hidden_column") == 1
+
+
+def test_the_table_is_read_as_if_hidden_columns_were_empty() -> None:
+    """Header and every row lose the hidden cells (kept as empty cells, so that positions and letters
+    stay Excel's); a row with something only in a hidden column is a blank row."""
+    data = hidden_column_book(
+        [HEADER[:3] + ["Ancienne valeur"] + HEADER[3:],
+         ROW[:3] + [1100] + ROW[3:],
+         [None, None, None, "brouillon"]],
+        "D",
+    )
+    table = read(data)
+    assert table.headers == ["org_code", "indicator_code", "period", "", "value", "unit", "notes"]
+    assert table.frame.drop("__line").rows() == [("ASS-CAS-001", "R01", "2024-Q1", "", "1250", "personnes", "ok")]
+    assert table.issues.select("column", "code", "value").rows() == [("Ancienne valeur", "hidden_column", "D")]
+
+
+def test_a_hidden_empty_helper_column_is_silently_ignored(framework) -> None:
+    """Nothing in it (no header, no cell): nothing to say. Nor about the columns hidden to the right
+    of the table (Excel writes ``min="8" max="16384"`` when all of them are)."""
+    book = workbook_bytes({"Données": [HEADER[:3] + [None] + HEADER[3:], ROW[:3] + [None] + ROW[3:]]})
+    data = with_columns_xml(
+        book,
+        '<cols><col min="4" max="4" width="2" hidden="1" customWidth="1"/>'
+        '<col min="8" max="16384" width="9" hidden="1"/></cols>',
+    )
+    result, validation = check(data, framework)
+    assert result.status == "valid" and result.issues.height == 0, result.issues.rows()
+    assert validation.rows.select("value").rows() == [(1250.0,)]
+
+
+def test_a_hidden_helper_formula_column_is_not_a_second_period_column(tmp_path: Path, framework) -> None:
+    """A hidden ``Mois`` (=MONTH(…)) beside the visible ``Période``: not a duplicate period column,
+    and its formulas are not read."""
+    path = tmp_path / "mois.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Données")
+    sheet.write_row(0, 0, ["org_code", "indicator_code", "Période", "Mois", "value", "unit"])
+    for row, (period, month, value) in enumerate([("2024-Q1", 3, 1250), ("2024-Q2", 6, 1300)], start=1):
+        sheet.write_row(row, 0, ["ASS-CAS-001", "R01", period])
+        sheet.write_formula(row, 3, "=MONTH(TODAY())", None, month)
+        sheet.write_row(row, 4, [value, "personnes"])
+    sheet.set_column(3, 3, None, None, {"hidden": True})
+    book.close()
+    result, validation = check(path.read_bytes(), framework)
+    assert result.status == "valid"
+    assert result.issues.select("column", "code", "value").rows() == [("Mois", "hidden_column", "D")]
+    assert validation.rows.select("period", "value").rows() == [("2024-Q1", 1250.0), ("2024-Q2", 1300.0)]
+
+
+def test_columns_of_a_collapsed_outline_group_are_hidden_too(framework) -> None:
+    """Excel writes a collapsed group's columns ``hidden="1"`` with their ``outlineLevel``, and the
+    summary column after them ``collapsed="1"`` (that one is visible)."""
+    rows = [["org_code", "indicator_code", "period", "Valeur", "Femmes", "Valeur", "unit"],
+            ["ASS-CAS-001", "R01", "2024-Q1", 1300, 700, 1250, "personnes"]]
+    data = with_columns_xml(
+        workbook_bytes({"Données": rows}),
+        '<cols><col min="4" max="5" width="9.140625" hidden="1" customWidth="1" outlineLevel="1"/>'
+        '<col min="6" max="6" width="12" customWidth="1" collapsed="1"/></cols>',
+    )
+    result, validation = check(data, framework)
+    assert result.status == "valid", result.issues.rows()
+    assert sorted(result.issues.select("value", "column", "code").rows()) == [
+        ("D", "Valeur", "hidden_column"), ("E", "Femmes", "hidden_column")
+    ]
+    assert validation.rows.select("value").rows() == [(1250.0,)]
+
+
+@pytest.mark.parametrize(
+    "cols",
+    [
+        "<cols><col min='3' max='3' hidden='true'/></cols>",
+        '<x:cols xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<x:col min="3" max="3" hidden="1" width="0"/></x:cols>',
+        '<cols><col min="1" max="2" width="14" customWidth="1"/><col min="3" max="3" hidden="1"/>'
+        '<col min="4" max="7" width="10" hidden="0"/></cols>',
+    ],
+    ids=["single quotes, true", "prefixed", "among visible columns"],
+)
+def test_hidden_columns_are_read_from_any_spelling_of_the_xml(cols: str) -> None:
+    rows = [HEADER[:2] + ["Ancien"] + HEADER[2:], ROW[:2] + ["x"] + ROW[2:]]
+    data = with_columns_xml(workbook_bytes({"Données": rows}), cols)
+    table = read(data)
+    assert ("Ancien", "hidden_column", "C") in table.issues.select("column", "code", "value").rows()
+    assert table.frame["c2"].to_list() == [""]
+
+
+def test_letters_in_messages_are_excels_for_columns_after_a_hidden_one(framework) -> None:
+    """A hidden column keeps its place: the unnamed column after it is still named by its own
+    letter (E), and a hidden column without a header by its letter (H)."""
+    rows = [["org_code", "indicator_code", "Commentaire interne", "period", None, "value", "unit", None],
+            ["ASS-CAS-001", "R01", "à revoir", "2024-Q1", "1250", 1250, "personnes", "brouillon"]]
+    data = with_columns_xml(
+        workbook_bytes({"Données": rows}),
+        '<cols><col min="3" max="3" hidden="1"/><col min="8" max="8" hidden="1"/></cols>',
+    )
+    result, _ = check(data, framework)
+    found = result.issues.select("line", "column", "code", "value").rows()
+    assert (2, "E", "unnamed_column", "1250") in found
+    assert (1, "Commentaire interne", "hidden_column", "C") in found
+    assert (1, "H", "hidden_column", "H") in found
+    assert len(found) == 3, found
+
+
+def test_hidden_rows_are_still_read() -> None:
+    """Only columns: rows hidden (or in a collapsed group) are read, as before."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Données"
+    for row in [HEADER, ROW, ROW[:2] + ["2024-Q2"] + ROW[3:]]:
+        sheet.append(row)
+    sheet.row_dimensions[3].hidden = True
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = read(buffer.getvalue())
+    assert table.frame["__line"].to_list() == [2, 3] and codes(table) == []
