@@ -84,13 +84,13 @@ _MARKS = re.compile(r"[\s*:：]+$")
 #: Precisions saying a column holds a plan, not what was achieved ("Valeur (cible)").
 _PLANNED = re.compile(
     r"\b(cible|cibles|prevu|prevue|prevus|prevision|previsions|previsionnel|objectif|objectifs|attendu|attendue"
-    r"|attendus|budgete|budgetee|target|targets|planned|plan|expected|forecast|budgeted)\b"
+    r"|attendus|budgete|budgetee|target|targets|planned|expected|forecast|budgeted)\b"
     r"|المستهدف|المستهدفة|المتوقع|المتوقعة|الهدف|المبرمج|المبرمجة|التوقعات"
 )
 #: Precisions giving a scale: the cells are in thousands or millions ("Montant (en milliers de DH)").
 _SCALED = re.compile(
     r"\b(millier|milliers|million|millions|milliard|milliards|thousand|thousands|k|kdh|kmad|mdh|mmad|md|kdhs|mdhs)\b"
-    r"|(^|\s)(\d+\s?)?000\b|الف|الاف|مليون|ملايين|مليار"
+    r"|(^|\s)(x\s?)?(1\s?)?000\b|الف|الاف|مليون|ملايين|مليار"
 )
 
 

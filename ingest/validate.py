@@ -278,22 +278,27 @@ def _indicator_named_by(text: str, fw: Framework) -> str | None:
 
 def _label_fits(label: str, code: str, fw: Framework) -> bool:
     """Whether the text after a code can be that indicator's label: its unit, its name (or close to
-    it), or any words (``AGR créées``) — but not another indicator's name, a sub-indicator
+    it), or any words people use for it (``Nombre de bénéficiaires``, ``AGR créées``, ``PSH``) — but
+    not another indicator's name (``R01 - Bénéficiaires en situation de handicap``), a sub-indicator
     (``R01.1``, ``R01 2``) or a group of people (``R01 Femmes``, ``R01-F``, ``R01 rural``)."""
     unit = fw.unit_alias_table().get(label)
     if unit is not None:
         return unit == fw.indicator_by_code[code].unit
     best, score = _closest_name(label, fw)
-    if score >= 0.6:
-        return code in best
-    if label[0].isdigit() or _names_a_group(label, fw):
+    if code in best and score >= 0.6:
+        return True
+    if score >= 0.85:  # (nearly) another indicator's name, or a word only its name has ("femmes")
         return False
-    return True
+    return not (label[0].isdigit() or _names_a_group(label, fw))
+
+
+#: Breakdowns whose values name a group of people an indicator's figure could be narrowed to.
+_GROUPS = ("sex", "area", "age_band")
 
 
 def _names_a_group(text: str, fw: Framework) -> bool:
-    """``text`` is a breakdown value, or holds a word that names a sex or an area (``femmes``)."""
-    if any(text in fw.breakdown_alias_table(name) for name in BREAKDOWN_COLUMNS):
+    """``text`` is a sex, area or age group, or holds a word naming a sex or an area (``femmes``)."""
+    if any(text in fw.breakdown_alias_table(name) for name in _GROUPS):
         return True
     words = [w for w in re.split(r"[\s/,;:()\[\]-]+", text) if len(w) >= 3]
     return any(w in fw.breakdown_alias_table(name) for name in ("sex", "area") for w in words)

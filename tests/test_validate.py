@@ -689,3 +689,20 @@ def test_a_first_of_january_date_is_read_as_january_with_a_warning(framework) ->
                                     "ASS-CAS-001;S02;01/03/2024;5000\nASS-CAS-001;S02;2023-01;6000\n")
     assert found(result) == [(2, "period", "january_or_year")]
     assert result.rows["period"].to_list() == ["2024-01", "2024-03", "2023-01"]
+
+
+@pytest.mark.parametrize("text", ["R01 Nombre de bénéficiaires", "P04 Nombre de bénévoles", "R01 عدد المستفيدين",
+                                  "R03 Bénéficiaires handicapés", "R03 PSH", "J02 Taux d'insertion",
+                                  "R01 - Total des bénéficiaires", "R04 rural", "J06 PSH en emploi"])
+def test_the_words_people_put_after_a_code_keep_naming_it(framework, text: str) -> None:
+    from ingest.validate import _indicator_named_by
+
+    assert _indicator_named_by(text, framework) == text.split()[0]
+
+
+def test_a_year_or_a_plan_word_in_a_header_precision_is_no_scale_nor_plan() -> None:
+    from ingest.columns import header_precision, is_planned, is_scaled
+
+    assert not any(is_scaled(header_precision(h)) or is_planned(header_precision(h))
+                   for h in ("Valeur (2000)", "Valeur (2024)", "Montant (MAD)", "Valeur (plan d'action 2024)"))
+    assert all(is_scaled(header_precision(h)) for h in ("Montant (en 000 DH)", "Montant (x1000 MAD)", "Montant (KDH)"))
