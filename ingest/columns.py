@@ -37,7 +37,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "value": (
         "valeur", "value", "montant", "résultat", "resultat", "réalisé", "realise", "result",
         "amount", "réalisation", "realisation", "valeur atteinte", "valeur réalisée", "valeur realisee",
-        "actual", "achieved", "actual value", "القيمة", "النتيجة", "المنجز", "القيمة المحققة", "المحقق",
+        "valeur corrigée", "valeur corrigee", "valeur définitive", "valeur definitive", "valeur finale",
+        "valeur déclarée", "valeur declaree", "actual", "achieved", "actual value", "القيمة", "النتيجة", "المنجز", "القيمة المحققة", "المحقق",
     ),
     "unit": (
         "unité", "unite", "unit", "units", "unité de mesure", "unit of measure", "unit of measurement",
