@@ -86,12 +86,21 @@ _MARKS = re.compile(r"[\s*:：]+$")
 _PLANNED = re.compile(
     r"\b(cible|cibles|prevu|prevue|prevus|prevision|previsions|previsionnel|objectif|objectifs|attendu|attendue"
     r"|attendus|budgete|budgetee|target|targets|planned|expected|forecast|budgeted)\b"
-    r"|المستهدف|المستهدفة|المتوقع|المتوقعة|الهدف|المبرمج|المبرمجة|التوقعات"
+    r"|(^|\s)(" + "|".join(fold(w) for w in ("المستهدف", "المستهدفة", "المتوقع", "المتوقعة", "الهدف", "المبرمج",
+                                            "المبرمجة", "التوقعات")) + r")(\s|$)"
 )
-#: Precisions giving a scale: the cells are in thousands or millions ("Montant (en milliers de DH)").
+#: ...unless it also says the column is what was achieved, or the target is a population ("public cible").
+_ACHIEVED = re.compile(
+    r"\b(realise|realisee|realises|realisation|atteint|atteinte|atteints|reel|reelle|effectif|effective|actual"
+    r"|achieved|public|population|populations|beneficiaires|groupe|groupes|touches|touchees)\b"
+    r"|(^|\s)(" + "|".join(fold(w) for w in ("المحقق", "المحققة", "الفعلي", "الفعلية", "المنجز", "الفئة", "الفئات"))
+    + r")(\s|$)"
+)
+#: Precisions giving a scale (the whole precision for k and 000: "1000 premiers jours", "k = kits" are none).
 _SCALED = re.compile(
-    r"\b(millier|milliers|million|millions|milliard|milliards|thousand|thousands|k|kdh|kmad|mdh|mmad|md|kdhs|mdhs)\b"
-    r"|(^|\s)(x\s?)?(1\s?)?000\b|الف|الاف|مليون|ملايين|مليار"
+    r"\b(millier|milliers|million|millions|milliard|milliards|thousand|thousands|kdh|kmad|mdh|mmad|kdhs|mdhs)\b"
+    r"|^(en\s)?k(\s(dh|dhs|mad|dirhams?))?$|^(en\s|in\s)?(x\s?)?(1\s?)?000(\s(dh|dhs|mad|dirhams?))?$"
+    r"|(^|\s)(ب|بال)?(الف|الاف|مليون|ملايين|مليار)(\s|$)"
 )
 
 
@@ -109,7 +118,7 @@ def header_precision(text: str | None) -> str | None:
 
 def is_planned(precision: str | None) -> bool:
     """The precision says the column holds a target or a forecast, not a result."""
-    return bool(precision and _PLANNED.search(precision))
+    return bool(precision and _PLANNED.search(precision) and not _ACHIEVED.search(precision))
 
 
 def is_scaled(precision: str | None) -> bool:
@@ -117,20 +126,27 @@ def is_scaled(precision: str | None) -> bool:
     return bool(precision and _SCALED.search(precision))
 
 
-def match_header(text: str | None) -> str | None:
+#: Columns a plural header may name (``Valeurs``, ``Périodes``, ``Unités``): a plural of a free-text
+#: or breakdown name (``Résultats``, ``Zones``, ``Âges``) is more often another column.
+_PLURAL_OK = frozenset({*REQUIRED_COLUMNS, "unit"})
+
+
+def match_header(text: str | None, *, plural: bool = True) -> str | None:
     """The canonical column a header cell names, or None. A name followed by a precision in
     brackets (often on a second line of the cell) names the same column; so do a name marked
-    required (``Valeur*``), followed by a colon, or in the plural (``Valeurs``, ``Périodes``)."""
+    required (``Valeur*``) or followed by a colon, and (``plural``) a required column's name in the
+    plural (``Valeurs``, ``Périodes``)."""
     if text is None:
         return None
     folded = _MARKS.sub("", fold(text))
     bare = _PRECISION.sub("", folded)
-    for name in dict.fromkeys((folded, bare, _MARKS.sub("", bare))):
-        found = _LOOKUP.get(name)
-        if found is None and name.endswith(("s", "x")) and len(name) > 3:
-            found = _LOOKUP.get(name[:-1])
-        if found is not None:
+    names = tuple(dict.fromkeys((folded, bare, _MARKS.sub("", bare))))
+    for name in names:
+        if (found := _LOOKUP.get(name)) is not None:
             return found
+    for name in names if plural else ():
+        if name.endswith(("s", "x")) and len(name) > 3 and _LOOKUP.get(name[:-1]) in _PLURAL_OK:
+            return _LOOKUP[name[:-1]]
     return None
 
 

@@ -758,22 +758,40 @@ def _rows_in_cells(
     cell's text, and the record still has the right number of cells — rows lost in silence.
 
     A line inside a cell "looks like a row" when it holds as many delimiters as the file's typical
-    row, less one for an empty last cell left out (at least two): a note written over two lines
-    seldom does, a swallowed row does.
+    row, less one for an empty last cell left out (at least two), and starts with a cell shaped like
+    the file's first column (``ASS-CAS-001`` → ``a-a-9``): an address or a list of partners written
+    over two lines does not, a swallowed row does.
     """
     d = re.escape(delimiter)
-    row_like = rf"[\r\n](?:[^\r\n{d}]*{d}){{{max(2, typical_width - 2)}}}"
+    needed = max(2, typical_width - 2)
+    row_like = rf"[\r\n](?:[^\r\n{d}]*{d}){{{needed}}}"
     found = []
+    first_shapes: set[str] | None = None
     for column, name in zip(cells, names, strict=True):
         rows = table.filter(pl.col(column).str.contains(row_like))
+        if not rows.height:
+            continue
+        if first_shapes is None:
+            firsts = table.get_column(cells[0]).head(50_000).unique().head(10_000).to_list()
+            first_shapes = {_shape(v) for v in firsts if v and "\n" not in v and "\r" not in v}
+        caught = [
+            sum(1 for line in _LINE_BREAK.split(text)[1:]
+                if line.count(delimiter) >= needed and _shape(line.split(delimiter, 1)[0]) in first_shapes)
+            for text in rows.get_column(column).to_list()
+        ]
+        rows = rows.with_columns(pl.Series("__caught", caught)).filter(pl.col("__caught") > 0)
         if rows.height:
             shown = pl.col(column).str.slice(0, 2 * WARNING_VALUE_CHARS + 2).str.replace_all(r"\r\n|\r|\n", "↵")
             cut = pl.when(shown.str.len_chars() <= WARNING_VALUE_CHARS).then(shown).otherwise(
                 shown.str.slice(0, WARNING_VALUE_CHARS - 1) + pl.lit("…")
             )
-            caught = pl.col(column).str.count_matches(row_like)
-            found.append(cell_issues(rows, "rows_in_cell", name, value=cut, expected=caught.cast(pl.String)))
+            found.append(cell_issues(rows, "rows_in_cell", name, value=cut, expected=pl.col("__caught").cast(pl.String)))
     return found
+
+
+def _shape(text: str) -> str:
+    """A cell's shape: letters → ``a``, digits → ``9``, runs collapsed (``ASS-CAS-001`` → ``a-a-9``)."""
+    return re.sub(r"(a)a+|(9)9+", r"\1\2", re.sub(r"[^\W\d_]", "a", re.sub(r"\d", "9", text.strip())))
 
 
 def _long_cells(table: pl.DataFrame, cells: list[str], names: list[str]) -> list[pl.DataFrame]:

@@ -202,13 +202,14 @@ def _second_header_line(frame: pl.DataFrame, layout: _Layout, fw: Framework) -> 
 def _decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str], layout: _Layout) -> pl.DataFrame:
     """``87,5`` written unquoted in a comma-separated file is two cells, ``87`` and ``5``: the value
     and the next column. With a next column that is optional (notes) the row even has the right
-    width, and 87 would be stored. A whole number followed by a cell of digits alone is that."""
+    width, and 87 would be stored. A whole number followed by a cell of one or two digits alone is
+    that (a year, a baseline or a denominator in the next column has more)."""
     position = layout.columns.get("value")
     if position is None or position + 1 >= len(headers):
         return empty_issues()
     value, after = pl.col(f"c{position}"), pl.col(f"c{position + 1}")
     # The next cell first: digits alone are rare there, so the value column is seldom looked at.
-    rows = frame.filter(after.str.contains(r"^\s*[0-9]+\s*$").fill_null(False))
+    rows = frame.filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
     rows = rows.filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
     if not rows.height:
         return empty_issues()
@@ -280,39 +281,58 @@ def _label_fits(label: str, code: str, fw: Framework) -> bool:
     """Whether the text after a code can be that indicator's label: its unit, its name (or close to
     it), or any words people use for it (``Nombre de bénéficiaires``, ``AGR créées``, ``PSH``) — but
     not another indicator's name (``R01 - Bénéficiaires en situation de handicap``), a sub-indicator
-    (``R01.1``, ``R01 2``) or a group of people (``R01 Femmes``, ``R01-F``, ``R01 rural``)."""
+    (``R01.1``, ``R01 2``) or a group of people its own name does not mention (``R01 Femmes``,
+    ``R01-F``, ``R01 rural``; ``R02 % femmes`` is R02's own subject)."""
     unit = fw.unit_alias_table().get(label)
     if unit is not None:
         return unit == fw.indicator_by_code[code].unit
     best, score = _closest_name(label, fw)
     if code in best and score >= 0.6:
         return True
-    if score >= 0.85:  # (nearly) another indicator's name, or a word only its name has ("femmes")
+    if _another_name(label, code, fw):
         return False
-    return not (label[0].isdigit() or _names_a_group(label, fw))
+    return not (label[0].isdigit() or _names_a_group(label, code, fw))
+
+
+def _another_name(label: str, code: str, fw: Framework) -> bool:
+    """``label`` is, letter for letter or nearly (≥ 0.9), the name of another indicator."""
+    _, names = fw.indicator_spellings
+    return any(other != code and difflib.SequenceMatcher(None, label, name).ratio() >= 0.9
+               for name, other in names.items())
 
 
 #: Breakdowns whose values name a group of people an indicator's figure could be narrowed to.
 _GROUPS = ("sex", "area", "age_band")
 
 
-def _names_a_group(text: str, fw: Framework) -> bool:
-    """``text`` is a sex, area or age group, or holds a word naming a sex or an area (``femmes``)."""
+def _names_a_group(text: str, code: str, fw: Framework) -> bool:
+    """``text`` narrows indicator ``code`` to a group: it is a sex, area or age group, or holds a
+    word naming one sex or one area that the indicator's own names do not (``femmes`` narrows R01,
+    not R02 « Part de femmes et filles »; ``hommes et femmes`` is everyone)."""
     if any(text in fw.breakdown_alias_table(name) for name in _GROUPS):
         return True
-    words = [w for w in re.split(r"[\s/,;:()\[\]-]+", text) if len(w) >= 3]
-    return any(w in fw.breakdown_alias_table(name) for name in ("sex", "area") for w in words)
+    own = " ".join(fold(n) for n in fw.indicator_by_code[code].name.model_dump().values())
+    words = [w for w in re.split(r"[\s/,;:()\[\]%-]+", text) if len(w) >= 3 and w not in own]
+    for name in ("sex", "area"):
+        aliases = fw.breakdown_alias_table(name)
+        named = {aliases[w] for w in words if w in aliases}
+        if len(named) == 1:
+            return True
+    return False
 
 
 def _precision_fits(precision: str, code: str, fw: Framework) -> bool:
-    """A precision in brackets after an indicator may be a unit or a word on how it was counted,
-    but not a group of people (``R01 (femmes)``) or another indicator's code."""
+    """A precision in brackets after an indicator may be a unit, its own name or a word on how it
+    was counted, but not a group of people (``R01 (femmes)``) or another indicator's code."""
     codes, _ = fw.indicator_spellings
     if precision in codes:
         return codes[precision] == code
     if precision in fw.unit_alias_table():
         return True
-    return not _names_a_group(precision, fw)
+    best, score = _closest_name(precision, fw)
+    if code in best and score >= 0.6:
+        return True
+    return not _names_a_group(precision, code, fw)
 
 
 def _closest_name(label: str, fw: Framework) -> tuple[set[str], float]:
@@ -348,8 +368,13 @@ def _map_headers(headers: list[str], ctx: ValidationContext) -> tuple[_Layout, p
     unknown: list[int] = []
     issues: list[Issue] = []
     wide_units: dict[str, str] = {}
+    # A plural (``Valeurs``) names a column only when no header names it outright: ``Valeur`` beside
+    # ``Résultats`` is a value and a text column, not two values.
+    named = {match_header(text, plural=False) for text in headers}
     for position, text in enumerate(headers):
-        canonical = match_header(text)
+        canonical = match_header(text, plural=False)
+        if canonical is None and (loose := match_header(text)) not in named:
+            canonical = loose
         code = None if canonical is not None else _indicator_named_by(text or "", ctx.framework)
         precision = header_precision(text) if canonical == "value" or code is not None else None
         if is_planned(precision):  # "Valeur (cible)": a target is not a result
@@ -557,8 +582,8 @@ def _joined_period(year: pl.Expr, part: pl.Expr, kind: str) -> pl.Expr:
     return (
         pl.when(part.is_null() | (part == "")).then(year)
         .when(number).then(numbered)
-        # a month cell that is a date (Excel's 01/03/2024 shown "mars") already holds its year
-        .when(part.str.starts_with(year + pl.lit("-"))).then(part)
+        # a part that already holds its year (a date shown "mars", 03/2024, févr.-24, T1 2024) is the period
+        .when(part.str.contains(r"[0-9\u0660-\u0669\u06f0-\u06f9]{4}|[-/.][0-9]{2}$")).then(part)
         .otherwise(part + " " + year)
     )
 
@@ -875,13 +900,21 @@ def _check_rows(
     add(missing["period"], "empty_required", period_col)
     if invalid := periods.where(lambda i: period_rows[i]["period"] is None):
         add(periods.rows_in(invalid), "invalid_period", period_col, pl.col("period"), known=periods.exact)
-    if (kind := _period_kind_named_by(layout)) is not None and (
-        other := periods.where(lambda i: period_rows[i]["granularity"] not in (None, kind))
-    ):  # "Trimestre" holding 01/04/2024 (a month), "Année" holding 2024-Q1
+    kind = _period_kind_named_by(layout)
+    if kind == "year":  # 01/01/2024 in an "Année" column is the year written as a date
+        for i in periods.where(lambda i: period_rows[i]["granularity"] == "month"
+                               and period_rows[i]["period"].endswith("-01") and _FULL_DATE.search(periods.texts[i])):
+            year = parse_periods(pl.Series([period_rows[i]["period"][:4]])).with_columns(
+                state=period_status(pl.col("period_start"), pl.col("period_end"), today)).row(0, named=True)
+            period_rows[i] = {**year, "text": periods.texts[i]}
+            period_ids[i] = period_id(year["period"])
+    if kind is not None and (
+        other := periods.where(lambda i: period_rows[i]["granularity"] not in (None, kind, "year"))
+    ):  # "Trimestre" holding 01/04/2024 (a month), "Année" holding 2024-Q1; a year fits any column
         add(periods.rows_in(other), "period_kind_mismatch", period_col, pl.col("period"), _KIND_EXAMPLE[kind],
             known=periods.exact)
-    if january := periods.where(lambda i: period_rows[i]["granularity"] == "month"
-                                and period_rows[i]["period"].endswith("-01") and _FULL_DATE.search(periods.texts[i])):
+    if kind != "month" and (january := periods.where(lambda i: period_rows[i]["granularity"] == "month"
+                                and period_rows[i]["period"].endswith("-01") and _FULL_DATE.search(periods.texts[i]))):
         # 01/01/2024: Excel's reading of "01/2024" typed in a cell, or a year written as a date?
         add(periods.rows_in(january), "january_or_year", period_col, pl.col("period"),
             periods.fact([row["period"] for row in period_rows], pl.String()), known=periods.exact)
@@ -926,7 +959,15 @@ def _check_rows(
     aliases = fw.unit_alias_table()
     units = codes["unit"]
     given = [unit_ids.get(aliases.get(matching_key(text)), -1) for text in units.texts]
-    wrong_unit = pl.col("__ind_known") & ~missing["unit"] & (units.fact(given, pl.Int32()) != pl.col("__unit_id"))
+    # A unit of question marks is text a French Excel could not save (٪ of the Arabic template): the
+    # damaged-text warning says so; it contradicts nothing. "Nombre" (a count) fits any count of people
+    # or things: the unit cell is there to catch %, MAD or hours given for them.
+    damaged = [bool(re.fullmatch(r"\?+", text.strip())) for text in units.texts]
+    generic = [aliases.get(matching_key(text)) == "count" for text in units.texts]
+    wrong_unit = (
+        pl.col("__ind_known") & ~missing["unit"] & (units.fact(given, pl.Int32()) != pl.col("__unit_id"))
+        & ~units.fact(damaged, pl.Boolean()) & ~(units.fact(generic, pl.Boolean()) & pl.col("__kind_whole"))
+    )
     stray_percent = pl.col("__ind_known") & pl.col("percent") & ~pl.col("__kind_percent")
     # 3420:45 is a duration: only an indicator counted in hours takes one.
     hours_id = unit_ids.get("hours", -1)

@@ -689,6 +689,8 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
             head = _sheet_head(sheet)
             hide_zeros = _zeros_hidden(head)
             hidden = _HiddenCells(_hidden_columns(head))
+            if hidden.columns:
+                hidden = _HiddenCells(hidden.columns - _hidden_but_needed(sheet, hidden.columns))
             epoch = getattr(workbook, "epoch", _EPOCH_1900)
             rows, formulas, typed = _read_sheet(sheet, max_rows, epoch, hide_zeros, hidden)
             title = sheet.title
@@ -709,6 +711,24 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
         _finish(result, formulas, cached, typed)
         result.issues.extend(_hidden_column_issues(result.rows, hidden))
     return result
+
+
+def _hidden_but_needed(worksheet, hidden: frozenset[int]) -> frozenset[int]:
+    """Hidden code columns (organisation, indicator) whose role no visible column has: a template
+    whose ``org_code`` or indicator code column is hidden, pre-filled, beside the names. Without them
+    the file could not be read at all, so they are read. A hidden value or period column is not, even
+    alone: old figures are what people hide."""
+    top = [["" if v is None else str(v) for v in row]
+           for row in worksheet.iter_rows(max_row=_HIDDEN_TOP_ROWS, values_only=True)]
+    if not top:
+        return frozenset()
+    header = top[header_position(top) or 0]
+    named = {i: match_header(unescape_text(text)) for i, text in enumerate(header)}
+    visible = {canonical for i, canonical in named.items() if i not in hidden and canonical is not None}
+    return frozenset(i for i in hidden if named.get(i) in _HIDDEN_KEYS and named[i] not in visible)
+
+
+_HIDDEN_KEYS = frozenset({"org_code", "indicator_code"})
 
 
 def _finish(

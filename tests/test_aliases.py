@@ -108,9 +108,12 @@ def test_units_and_breakdowns_as_typed_load_through_the_validator(framework) -> 
     ]
 
 
-def test_nombre_on_a_persons_indicator_is_still_a_unit_mismatch(framework) -> None:
-    result = run(framework, [["ASS-CAS-001", "R01", "2023-01", "1", "Nombre"]])
-    assert codes(result) == [(2, "unit_mismatch")]
+def test_nombre_fits_a_count_of_people_but_not_a_percentage_or_an_amount(framework) -> None:
+    """French sheets write "Nombre" as the unit of any count; it is %, MAD or hours it must not pass for."""
+    assert codes(run(framework, [["ASS-CAS-001", "R01", "2023-01", "1", "Nombre"]])) == []
+    result = run(framework, [["ASS-CAS-001", "E03", "2023-01", "80", "Nombre"],
+                             ["ASS-CAS-001", "S02", "2023-01", "8000", "nb"]])
+    assert codes(result) == [(2, "unit_mismatch"), (3, "unit_mismatch")]
 
 
 def test_periods_as_typed_load_through_the_validator(framework) -> None:

@@ -122,3 +122,11 @@ def test_a_note_over_several_lines_with_a_few_delimiters_is_text() -> None:
     table = read_table(csv_bytes(lines), "f.csv")
     assert table.issues.is_empty()
     assert table.frame["c5"][0] == "Voir le rapport,\nannexe 2, page 4"
+
+
+def test_an_address_or_a_list_over_several_lines_is_text_even_in_a_narrow_file() -> None:
+    """Its lines may hold as many delimiters as a row, but do not start like the file's rows."""
+    lines = ["indicator_code;period;value;notes", 'R01;2024;1250;"Siège : 12 rue Ibn Sina', 'Quartier Maarif; Casablanca; 20330"',
+             'C01;2024;4;"Partenaires :', 'INDH; Commune; AREF; Entraide nationale"']
+    table = read_table(csv_bytes(lines), "f.csv")
+    assert table.issues.is_empty() and table.frame.height == 2

@@ -809,10 +809,11 @@ def test_a_hidden_column_of_old_values_is_not_imported_the_visible_one_is(framew
 
 
 def test_a_hidden_value_column_is_not_read_even_when_it_is_the_only_one_so_named(framework) -> None:
-    """c07 as found: the hidden "Valeur" holds the old figures, the visible "Valeur corrigée" is no
-    known name. The hidden figures are never imported: the file lacks its value column."""
+    """c07 with a visible column of no known name: the hidden "Valeur" holds the old figures, the
+    visible "Valeur révisée" is not recognised. The hidden figures are never imported: the file lacks
+    its value column."""
     data = hidden_column_book(
-        [["org_code", "indicator_code", "period", "Valeur", "Valeur corrigée", "unit"],
+        [["org_code", "indicator_code", "period", "Valeur", "Valeur révisée", "unit"],
          ["ASS-CAS-001", "R01", "2024-Q1", 1100, 1250, "personnes"],
          ["ASS-CAS-001", "E03", "2024-Q1", 80, 87.5, "%"]],
         "D",
@@ -939,3 +940,22 @@ def test_hidden_rows_are_still_read() -> None:
     book.save(buffer)
     table = read(buffer.getvalue())
     assert table.frame["__line"].to_list() == [2, 3] and codes(table) == []
+
+
+def test_a_hidden_code_column_no_visible_column_replaces_is_read(framework) -> None:
+    """A template whose pre-filled org_code column is hidden; a hidden value column stays unread."""
+    data = hidden_column_book(
+        [["org_code", "indicator_code", "period", "value", "unit"],
+         ["ASS-CAS-001", "R01", "2024-Q1", 1250, "personnes"]],
+        "A",
+    )
+    result, validation = check(data, framework)
+    assert result.status == "valid" and result.issues.is_empty()
+    assert validation.rows.select("org_code", "value").rows() == [("ASS-CAS-001", 1250.0)]
+    beside_names = hidden_column_book(
+        [["org_code", "Code indicateur", "Nom de l'indicateur", "period", "value"],
+         ["ASS-CAS-001", "R01", "Bénéficiaires directs uniques", "2024-Q1", 1250]],
+        "B",
+    )
+    result, validation = check(beside_names, framework)
+    assert result.status == "valid" and validation.rows["indicator_code"].to_list() == ["R01"]
