@@ -23,11 +23,11 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "organisation", "organization", "org", "code organisation", "code de l'organisation",
         "code org", "organisme", "structure", "association", "code association",
         "organisation code", "organization code", "org code", "code de l'association", "code structure",
-        "المنظمة", "رمز المنظمة", "الجمعية", "رمز الجمعية", "الهيئة",
+        "المنظمة", "رمز المنظمة", "الجمعية", "رمز الجمعية", "الهيئة", "رقم الجمعية", "رقم المنظمة",
     ),
     "indicator_code": (
         "indicateur", "code indicateur", "code de l'indicateur", "indicator", "indicator code",
-        "indicator id", "kpi", "المؤشر", "رمز المؤشر",
+        "indicator id", "kpi", "المؤشر", "رمز المؤشر", "رقم المؤشر",
     ),
     "period": (
         "période", "periode", "period", "trimestre", "année", "annee", "mois", "date",

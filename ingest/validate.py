@@ -262,6 +262,9 @@ def _indicator_named_by(text: str, fw: Framework) -> str | None:
     folded = fold(text)
     if folded in codes:
         return codes[folded]
+    if (bracketed := re.match(r"^[\[(]([^\])]+)[\])]\s*(.+)$", text.strip())) and fold(bracketed.group(1)) in codes:
+        text = f"{bracketed.group(1)} {bracketed.group(2)}"  # "[R01] Bénéficiaires…" as "R01 Bénéficiaires…"
+        folded = fold(text)
     precision = header_precision(text)
     bare = without_precision(folded) if precision is not None else folded
     first = re.match(r"^([^\W_]+)(?=[\s:(\[/.,;-]|$)", bare)
@@ -901,9 +904,9 @@ def _check_rows(
     if invalid := periods.where(lambda i: period_rows[i]["period"] is None):
         add(periods.rows_in(invalid), "invalid_period", period_col, pl.col("period"), known=periods.exact)
     kind = _period_kind_named_by(layout)
-    if kind == "year":  # 01/01/2024 in an "Année" column is the year written as a date
+    if kind == "year":  # 01/01/2024 (or a workbook's date cell, 2024-01) in an "Année" column is the year
         for i in periods.where(lambda i: period_rows[i]["granularity"] == "month"
-                               and period_rows[i]["period"].endswith("-01") and _FULL_DATE.search(periods.texts[i])):
+                               and period_rows[i]["period"].endswith("-01")):
             year = parse_periods(pl.Series([period_rows[i]["period"][:4]])).with_columns(
                 state=period_status(pl.col("period_start"), pl.col("period_end"), today)).row(0, named=True)
             period_rows[i] = {**year, "text": periods.texts[i]}

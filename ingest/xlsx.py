@@ -507,6 +507,11 @@ def _several(looks: list[_Look]) -> WorkbookProblem:
     )
 
 
+#: Sheets that show how to fill the data sheet ("Exemple", "Exemple rempli", "مثال"): beside a
+#: sheet named like the template's, they are no competing data.
+_EXAMPLE_SHEET = re.compile(r"^(exemple|exemples|example|examples|modele rempli|مثال|نموذج)\b")
+
+
 def _choose_sheet(workbook) -> Any:
     visible = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
     epoch = getattr(workbook, "epoch", _EPOCH_1900)
@@ -516,7 +521,7 @@ def _choose_sheet(workbook) -> Any:
     with_data = [look for look in looks if look.data_header and look.has_rows]
     named = next((look for look in looks if fold(look.sheet.title) in _DATA_SHEET_KEYS), None)
     if named is not None:
-        others = [look for look in with_data if look is not named]
+        others = [look for look in with_data if look is not named and not _EXAMPLE_SHEET.match(fold(look.sheet.title))]
         if others:  # "Données (2)", or data pasted in another sheet: which is meant, only the person knows
             raise _several([named, *others])
         return named.sheet
@@ -757,4 +762,7 @@ def _finish(
         result.issues.append(Issue("formula_without_value", line=number, column=name(column), value=formula_text))
     for (number, column), (shown, serial) in sorted(typed.items()):
         if number > header_line and number in position:
+            if match_header(name(column)) in ("notes", "source"):  # free text: the date is what it says
+                result.rows[position[number]][1][column] = shown
+                continue
             result.issues.append(Issue("number_as_date", line=number, column=name(column), value=shown, expected=serial))

@@ -959,3 +959,19 @@ def test_a_hidden_code_column_no_visible_column_replaces_is_read(framework) -> N
     )
     result, validation = check(beside_names, framework)
     assert result.status == "valid" and validation.rows["indicator_code"].to_list() == ["R01"]
+
+
+def test_an_example_sheet_beside_the_data_sheet_is_no_competitor_and_a_year_date_in_annee_is_the_year(framework) -> None:
+    book = Workbook()
+    data = book.active
+    data.title = "Données"
+    example = book.create_sheet("Exemple")
+    for sheet in (data, example):
+        sheet.append(["org_code", "indicator_code", "Année", "value"])
+        sheet.append(["ASS-CAS-001", "R01", datetime(2024, 1, 1), 1250])
+        sheet["C2"].number_format = "dd/mm/yyyy"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result, validation = check(buffer.getvalue(), framework)
+    assert result.status == "valid" and result.sheet == "Données"
+    assert validation.rows.select("period", "value").rows() == [("2024", 1250.0)]

@@ -613,7 +613,7 @@ def test_a_member_cell_of_spaces_is_the_members_organisation(framework) -> None:
     assert found(result) == [] and set(result.rows["org_code"]) == {"ASS-CAS-001"}
 
 
-@pytest.mark.parametrize(("header", "cell"), [("Trimestre", "2024-04"), ("Année", "2024-01"), ("Année", "T1 2024"),
+@pytest.mark.parametrize(("header", "cell"), [("Trimestre", "2024-04"), ("Année", "2024-03"), ("Année", "T1 2024"),
                                               ("Semestre", "2024-03"), ("Mois", "2024-Q2")])
 def test_a_period_of_another_kind_than_its_header_announces_is_refused(framework, header: str, cell: str) -> None:
     result = _from_bytes(framework, f"org_code;indicator_code;{header};value\nASS-CAS-001;S02;{cell};1000\n")
@@ -740,3 +740,11 @@ def test_labels_naming_the_indicators_own_subject_or_everyone_keep_naming_it(fra
     from ingest.validate import _indicator_named_by
 
     assert _indicator_named_by(text, framework) == text.split()[0]
+
+
+def test_a_bracketed_code_before_its_label_names_the_indicator(framework) -> None:
+    from ingest.validate import _indicator_named_by
+
+    assert _indicator_named_by("[R01] Bénéficiaires directs uniques", framework) == "R01"
+    assert _indicator_named_by("(J01) Personnes formées", framework) == "J01"
+    assert _indicator_named_by("[R01] Femmes", framework) is None
