@@ -209,7 +209,8 @@ def _decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str]
         return empty_issues()
     value, after = pl.col(f"c{position}"), pl.col(f"c{position + 1}")
     # The next cell first: digits alone are rare there, so the value column is seldom looked at.
-    rows = frame.filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
+    rows = frame.filter((after.str.len_bytes() <= 6).fill_null(False))  # a cheap pass first: most cells are longer
+    rows = rows.filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
     rows = rows.filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
     if not rows.height:
         return empty_issues()
@@ -967,10 +968,11 @@ def _check_rows(
     # or things: the unit cell is there to catch %, MAD or hours given for them.
     damaged = [bool(re.fullmatch(r"\?+", text.strip())) for text in units.texts]
     generic = [aliases.get(matching_key(text)) == "count" for text in units.texts]
-    wrong_unit = (
-        pl.col("__ind_known") & ~missing["unit"] & (units.fact(given, pl.Int32()) != pl.col("__unit_id"))
-        & ~units.fact(damaged, pl.Boolean()) & ~(units.fact(generic, pl.Boolean()) & pl.col("__kind_whole"))
-    )
+    wrong_unit = pl.col("__ind_known") & ~missing["unit"] & (units.fact(given, pl.Int32()) != pl.col("__unit_id"))
+    if any(damaged):  # (each term is a pass over the rows: only when some unit text needs it)
+        wrong_unit = wrong_unit & ~units.fact(damaged, pl.Boolean())
+    if any(generic):
+        wrong_unit = wrong_unit & ~(units.fact(generic, pl.Boolean()) & pl.col("__kind_whole"))
     stray_percent = pl.col("__ind_known") & pl.col("percent") & ~pl.col("__kind_percent")
     # 3420:45 is a duration: only an indicator counted in hours takes one.
     hours_id = unit_ids.get("hours", -1)
