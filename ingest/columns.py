@@ -150,6 +150,16 @@ def match_header(text: str | None, *, plural: bool = True) -> str | None:
     return None
 
 
+def column_letter(position: int) -> str:
+    """The column's letter as Excel shows it (0 → A, 26 → AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def accepted_names(canonical: str) -> str:
     """A short human list of accepted header names for one column (for hints), each once."""
     names: dict[str, str] = {}

@@ -63,7 +63,7 @@ def digit_scripts(expr: pl.Expr) -> pl.Expr:
 
 
 #: Excel's (and LibreOffice's) error values in English and French, and a column too narrow (###).
-_EXCEL_ERROR = (
+EXCEL_ERROR = (
     r"(?i)^(#+|#N/?A|#DIV/0!|#VALUE!|#VALEUR!|#REF!|#NAME\?|#NOM\?|#NUM!|#NOMBRE!|#NULL!|#NUL!|#SPILL!"
     r"|#PROPAGATION!|#CALC!|#GETTING_DATA|#FIELD!|#CHAMP!|#BLOCKED!|#CONNECT!|#BUSY!|#UNKNOWN!|#INCONNU!"
     r"|Err:[0-9]{3})$"
@@ -220,7 +220,7 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
             # Two kinds of non-numbers deserve their own hint: what Excel shows instead of a value
             # (an error of a formula, or ### in a column too narrow), and a number Excel wrote in
             # scientific notation, which rounds it (1,23457E+11): neither can be read back exactly.
-            pl.when(pl.col("text").str.contains(_EXCEL_ERROR)).then(pl.lit("excel_error"))
+            pl.when(pl.col("text").str.contains(EXCEL_ERROR)).then(pl.lit("excel_error"))
             .when(pl.col("t").str.contains(_SCIENTIFIC)).then(pl.lit("scientific_notation"))
             .otherwise(pl.lit("not_a_number"))
         )

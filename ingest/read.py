@@ -781,11 +781,8 @@ def _rows_in_cells(
         ]
         rows = rows.with_columns(pl.Series("__caught", caught)).filter(pl.col("__caught") > 0)
         if rows.height:
-            shown = pl.col(column).str.slice(0, 2 * WARNING_VALUE_CHARS + 2).str.replace_all(r"\r\n|\r|\n", "↵")
-            cut = pl.when(shown.str.len_chars() <= WARNING_VALUE_CHARS).then(shown).otherwise(
-                shown.str.slice(0, WARNING_VALUE_CHARS - 1) + pl.lit("…")
-            )
-            found.append(cell_issues(rows, "rows_in_cell", name, value=cut, expected=pl.col("__caught").cast(pl.String)))
+            found.append(cell_issues(rows, "rows_in_cell", name, value=_shown(column, line_breaks=True),
+                                     expected=pl.col("__caught").cast(pl.String)))
     return found
 
 
@@ -817,9 +814,12 @@ def _mojibake(column: str) -> pl.Expr:
     return pl.col(column).str.contains(_MOJIBAKE)
 
 
-def _shown(column: str) -> pl.Expr:
-    """The cell's text as a warning quotes it: cut to ``WARNING_VALUE_CHARS`` with an ellipsis."""
+def _shown(column: str, *, line_breaks: bool = False) -> pl.Expr:
+    """The cell's text as a warning quotes it: cut to ``WARNING_VALUE_CHARS`` with an ellipsis
+    (``line_breaks``: each shown as ↵, a CR LF as one)."""
     text = pl.col(column)
+    if line_breaks:
+        text = text.str.slice(0, 2 * WARNING_VALUE_CHARS + 2).str.replace_all(r"\r\n|\r|\n", "↵")
     cut = text.str.slice(0, WARNING_VALUE_CHARS - 1) + pl.lit("…")
     return pl.when(text.str.len_chars() <= WARNING_VALUE_CHARS).then(text).otherwise(cut)
 

@@ -23,6 +23,7 @@ from ingest.columns import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     accepted_names,
+    column_letter,
     header_precision,
     is_planned,
     is_scaled,
@@ -30,8 +31,14 @@ from ingest.columns import (
     without_precision,
 )
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
-from ingest.normalise import _EXCEL_ERROR as EXCEL_ERROR
-from ingest.normalise import parse_numbers, parse_periods, period_status, plain_numbers, undo_double_encoding
+from ingest.normalise import (
+    EXCEL_ERROR,
+    parse_numbers,
+    parse_periods,
+    period_status,
+    plain_numbers,
+    undo_double_encoding,
+)
 from ingest.suggest import closest, spellings
 from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
 from metrics.vocabulary import strip_invisible
@@ -496,16 +503,6 @@ def _period_over_two_columns(headers: list[str], positions: list[int]) -> tuple[
     return None
 
 
-def _letter(position: int) -> str:
-    """The column's letter as Excel shows it (0 → A, 26 → AA)."""
-    letters = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _sample_texts(frame: pl.DataFrame, position: int, limit: int = 200) -> list[str]:
     """A few distinct non-blank texts of a column (from its first rows: enough to say what it holds)."""
     column = frame.get_column(f"c{position}").head(20_000)
@@ -537,7 +534,7 @@ def _columns_outside_the_layout(
         if filled.height:
             line, value = filled.row(0)
             code = "unnamed_column" if position < last_named else "stray_cells"
-            issues.append(Issue(code, line=int(line), column=_letter(position), value=value[:60]))
+            issues.append(Issue(code, line=int(line), column=column_letter(position), value=value[:60]))
     for position in layout.unknown:
         header = headers[position].strip()
         texts = _sample_texts(frame, position)
@@ -546,7 +543,7 @@ def _columns_outside_the_layout(
         if (breakdown := _breakdown_of(texts, fw)) is not None:
             issues.append(Issue("breakdown_like_column", line=1, column=header, expected=breakdown))
             replaced.add(header)
-        elif layout.wide and not _TOTAL_WORDS.match(fold(header)) and parse_numbers(
+        elif layout.wide and not _total(fold(header))[0] and parse_numbers(
             pl.Series(texts, dtype=pl.String)
         )["problem"].null_count() == len(texts):
             guess = _indicator_guesses([header], fw)[0]
@@ -905,9 +902,9 @@ def _check_rows(
     if invalid := periods.where(lambda i: period_rows[i]["period"] is None):
         add(periods.rows_in(invalid), "invalid_period", period_col, pl.col("period"), known=periods.exact)
     kind = _period_kind_named_by(layout)
+    januaries = periods.where(lambda i: period_rows[i]["granularity"] == "month" and period_rows[i]["period"].endswith("-01"))
     if kind == "year":  # 01/01/2024 (or a workbook's date cell, 2024-01) in an "Année" column is the year
-        for i in periods.where(lambda i: period_rows[i]["granularity"] == "month"
-                               and period_rows[i]["period"].endswith("-01")):
+        for i in januaries:
             year = parse_periods(pl.Series([period_rows[i]["period"][:4]])).with_columns(
                 state=period_status(pl.col("period_start"), pl.col("period_end"), today)).row(0, named=True)
             period_rows[i] = {**year, "text": periods.texts[i]}
@@ -917,8 +914,7 @@ def _check_rows(
     ):  # "Trimestre" holding 01/04/2024 (a month), "Année" holding 2024-Q1; a year fits any column
         add(periods.rows_in(other), "period_kind_mismatch", period_col, pl.col("period"), _KIND_EXAMPLE[kind],
             known=periods.exact)
-    if kind != "month" and (january := periods.where(lambda i: period_rows[i]["granularity"] == "month"
-                                and period_rows[i]["period"].endswith("-01") and _FULL_DATE.search(periods.texts[i]))):
+    if kind not in ("month", "year") and (january := [i for i in januaries if _FULL_DATE.search(periods.texts[i])]):
         # 01/01/2024: Excel's reading of "01/2024" typed in a cell, or a year written as a date?
         add(periods.rows_in(january), "january_or_year", period_col, pl.col("period"),
             periods.fact([row["period"] for row in period_rows], pl.String()), known=periods.exact)

@@ -74,7 +74,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from ingest.columns import match_header
+from ingest.columns import column_letter, match_header
 from ingest.dialect import TITLE_ROWS_SCANNED, header_position, is_recognised
 from ingest.issues import Issue
 from metrics.vocabulary import fold
@@ -451,16 +451,6 @@ def _hidden_columns(head: bytes) -> frozenset[int]:
             continue
         hidden.update(range(max(low, 1) - 1, min(high, MAX_COLUMNS)))
     return frozenset(hidden)
-
-
-def column_letter(position: int) -> str:
-    """The column's letter as Excel shows it (0 → A, 26 → AA)."""
-    letters = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 @dataclass

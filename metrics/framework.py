@@ -396,18 +396,26 @@ class Framework(BaseModel):
         return codes, names
 
     def unit_alias_table(self) -> dict[str, str]:
-        """Folded alias → unit code."""
+        """Folded alias → unit code (built once: header and label checks ask for it per text)."""
+        return self._unit_aliases
+
+    @cached_property
+    def _unit_aliases(self) -> dict[str, str]:
         return {alias: u.code for u in self.units for alias in u.folded_aliases()}
 
     def breakdown_alias_table(self, name: str) -> dict[str, str]:
         """Folded alias (and the codes themselves) → stored code, for one breakdown column."""
-        breakdown = self.breakdowns.get(name)
-        if breakdown is None:
-            return {}
-        table = {fold(v): v for v in breakdown.values}
-        for code, aliases in breakdown.aliases.items():
-            table.update({fold(a): code for a in aliases})
-        return table
+        return self._breakdown_aliases.get(name, {})
+
+    @cached_property
+    def _breakdown_aliases(self) -> dict[str, dict[str, str]]:
+        tables = {}
+        for name, breakdown in self.breakdowns.items():
+            table = {fold(v): v for v in breakdown.values}
+            for code, aliases in breakdown.aliases.items():
+                table.update({fold(a): code for a in aliases})
+            tables[name] = table
+        return tables
 
     @cached_property
     def content_hash(self) -> str:
