@@ -1013,14 +1013,17 @@ def reported_periods(store: Store, viewer: Viewer, org_code: str) -> pl.DataFram
 
 
 def current_values(store: Store, viewer: Viewer, keys: pl.DataFrame) -> pl.DataFrame:
-    """Current stored values for the keys of an upload (organisation, indicator, period, breakdown)."""
+    """Current stored values for the keys of an upload (organisation, indicator, period, breakdown).
+
+    Raw values, like :func:`observation_history`: none to a link limited to some principles.
+    """
     key_columns = ["org_code", "indicator_code", "period", *BREAKDOWN_KEYS]
     incoming = keys.select(key_columns).unique().to_arrow()
     match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM k.{k}" for k in key_columns)
     sql = f"""
         SELECT k.*, o.value AS current_value, o.submission_id AS current_submission, o.valid_from
         FROM upload_keys k JOIN {_observations()} o ON {match}
-        WHERE {_visible("o.org_code")} AND {_period_ok("o.period")}
+        WHERE {_visible("o.org_code")} AND {_period_ok("o.period")} AND $v_all_principles
     """
     params = {**_scope_params(viewer)}
     used = {name: params[name] for name in set(_PARAM.findall(sql))}
