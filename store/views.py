@@ -86,16 +86,17 @@ def _run_submission(column: str) -> str:
     return f"($v_run IS NULL OR list_contains({_RUN_SUBMISSIONS}, {column}))"
 
 
-def _observations() -> str:
+def _observations(viewer: Viewer) -> str:
     """The stored values a viewer reads, with the columns of ``observations_current``.
 
-    Unpinned: the current values. Pinned to a run: the values that run used — those of the
-    submissions it scored, as they stood when it ran (not yet closed by a correction at the run's
-    time). A file loaded after the run, or a correction it brought, is not the pinned link's to see.
+    Unpinned: the current values (the view itself). Pinned to a run: the values that run used —
+    those of the submissions it scored, as they stood when it ran (not yet closed by a correction
+    at the run's time). A file loaded after the run, or a correction it brought, is not the pinned
+    link's to see.
     """
+    if viewer.pinned_run is None:
+        return "observations_current"
     return """(
-        SELECT * EXCLUDE (valid_to, superseded_by) FROM observations WHERE $v_run IS NULL AND valid_to IS NULL
-        UNION ALL
         SELECT o.* EXCLUDE (valid_to, superseded_by) FROM observations o JOIN score_runs r ON r.id = $v_run
         WHERE list_contains(r.submission_ids, o.submission_id) AND (o.valid_to IS NULL OR o.valid_to > r.created_at)
     )"""
@@ -214,7 +215,7 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
         SELECT (SELECT coalesce(max(id), 0) FROM submissions WHERE $v_run IS NULL) AS submission,
                (SELECT count(*) FROM submissions WHERE $v_run IS NULL) AS submissions,
                (SELECT coalesce(max(id), 0) FROM score_runs WHERE $v_run IS NULL OR id = $v_run) AS run,
-               (SELECT coalesce(max(created_at)::VARCHAR, '') FROM framework_versions) AS framework,
+               (SELECT coalesce(max(created_at)::VARCHAR, '') FROM framework_versions WHERE $v_run IS NULL) AS framework,
                (SELECT coalesce(max(updated_at)::VARCHAR, '') FROM organizations) AS orgs
         """,
     ).row(0)
@@ -933,7 +934,7 @@ def observation_history(store: Store, viewer: Viewer, min_history: int) -> pl.Da
         f"""
         SELECT o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
                {", ".join(f"o.{k}" for k in BREAKDOWN_KEYS)}, o.submission_id
-        FROM {_observations()} o
+        FROM {_observations(viewer)} o
         WHERE {_visible("o.org_code")} AND {_period_ok("o.period")} AND $v_all_principles
         QUALIFY count(*) OVER (PARTITION BY {series}) >= $min_history
         ORDER BY {series}, o.period_start, o.period
@@ -1004,7 +1005,7 @@ def reported_periods(store: Store, viewer: Viewer, org_code: str) -> pl.DataFram
         viewer,
         f"""
         SELECT period, granularity, min(period_start) AS period_start, count(*) AS n_values
-        FROM {_observations()}
+        FROM {_observations(viewer)}
         WHERE org_code = $org AND {_visible("org_code")} AND {_period_ok("period")}
         GROUP BY period, granularity ORDER BY period_start, period
         """,
@@ -1022,7 +1023,7 @@ def current_values(store: Store, viewer: Viewer, keys: pl.DataFrame) -> pl.DataF
     match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM k.{k}" for k in key_columns)
     sql = f"""
         SELECT k.*, o.value AS current_value, o.submission_id AS current_submission, o.valid_from
-        FROM upload_keys k JOIN {_observations()} o ON {match}
+        FROM upload_keys k JOIN {_observations(viewer)} o ON {match}
         WHERE {_visible("o.org_code")} AND {_period_ok("o.period")} AND $v_all_principles
     """
     params = {**_scope_params(viewer)}
