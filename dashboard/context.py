@@ -158,14 +158,14 @@ class PageContext:
         allowed = self.viewer.principles
         return [p.code for p in self.framework.principles if allowed is None or p.code in allowed]
 
-    @property
+    @cached_property
     def indicator_codes(self) -> list[str]:
-        """The run's indicators this viewer may see: all, or those serving a principle in scope
-        (``store.views`` applies the same rule in SQL; this keeps pickers to what has data)."""
-        allowed = self.viewer.principles
-        return [
-            i.code for i in self.framework.indicators if allowed is None or set(i.weights) & set(allowed)
-        ]
+        """The run's indicators this viewer may see, in framework order, as ``store.views`` decides
+        (keeps pickers and "missing" lists to what the reads can show)."""
+        allowed = None if self.run_id is None else self.q(views.indicators_in_scope, self.run_id)
+        if allowed is None and self.viewer.principles is not None:
+            return []
+        return [i.code for i in self.framework.indicators if allowed is None or i.code in allowed]
 
     def weights_text(self, indicator_code: str) -> str:
         """``P2 0,60 · P5 0,40``: the indicator's weights on the principles in scope."""

@@ -9,6 +9,7 @@ the framework changed. :func:`build_card` is pure; :func:`load_card` reads the s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,8 @@ class MethodCard:
     score: dict[str, Any]
     parts: pl.DataFrame  # indicator rows (principle card) or principle rows (composite card)
     trend: dict[str, Any] | None
+    #: Indicators the reader may not see (a funder's link): no value of theirs, no code of a hidden ratio input.
+    hidden: frozenset[str] = frozenset()
 
 
 def build_card(
@@ -115,6 +118,23 @@ def load_card(
     )
 
 
+_VALUE_COLUMNS = ("value", "n_values", "method", "transformed", "normalised", "robust_z", "flagged")
+
+
+def withhold_indicators(card: MethodCard, shown: frozenset[str]) -> MethodCard:
+    """The card with every indicator outside ``shown`` withheld: its values emptied, marked hidden (pure)."""
+    hidden = frozenset(i.code for i in card.framework.indicators) - shown
+    parts = card.parts
+    if "indicator_code" in parts.columns:
+        blank = pl.col("indicator_code").is_in(sorted(hidden))
+        parts = parts.with_columns(
+            pl.when(blank).then(None).otherwise(pl.col(c)).alias(c)
+            for c in _VALUE_COLUMNS
+            if c in parts.columns
+        )
+    return dataclasses.replace(card, parts=parts, hidden=hidden)
+
+
 def _num(value: float | None, digits: int = 1, lang: str = "en") -> str:
     """A number for reading: thin-space thousands, trailing zeros dropped, decimal comma in French."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -151,7 +171,11 @@ def _normalisation_text(ind: Indicator, lang: str) -> str:
     return text
 
 
-def _aggregation_text(ind: Indicator, n_values: int | None, lang: str) -> str:
+def _aggregation_text(
+    ind: Indicator, n_values: int | None, lang: str, hidden: frozenset[str] = frozenset()
+) -> str:
+    if ind.derived and hidden & {ind.numerator, ind.denominator}:  # never the hidden input's code
+        return t("method.agg_ratio_hidden", lang, input=t("method.input_out_of_scope", lang))
     if ind.derived:
         return t("method.agg_ratio", lang, numerator=ind.numerator, denominator=ind.denominator)
     text = t(f"method.agg_{ind.aggregation.value}", lang)
@@ -234,6 +258,17 @@ def render(card: MethodCard, lang: str = "fr") -> str:
         for part in card.parts.iter_rows(named=True):
             ind = fw.indicator_by_code[part["indicator_code"]]
             name = ind.name.get(lang)
+            if ind.code in card.hidden:
+                lines.append(
+                    t(
+                        "method.indicator_withheld",
+                        lang,
+                        code=ind.code,
+                        name=name,
+                        weight=_num(part["weight"], 2, lang=lang),
+                    )
+                )
+                continue
             if part.get("value") is None:
                 lines.append(
                     t(
@@ -253,7 +288,7 @@ def render(card: MethodCard, lang: str = "fr") -> str:
                     name=name,
                     value=_num(part["value"], 2, lang=lang),
                     unit=fw.unit_of(ind.code).name.get(lang),
-                    aggregation=_aggregation_text(ind, part.get("n_values"), lang),
+                    aggregation=_aggregation_text(ind, part.get("n_values"), lang, card.hidden),
                     normalised=_num(
                         None if part["normalised"] is None else 100.0 * part["normalised"], lang=lang
                     ),

@@ -11,9 +11,14 @@ WHERE clause, not a filter applied afterwards. Three predicates carry it:
 - *principle* and *period*: the link's principles (the composite only when all are in scope) and
   periods;
 - *indicator*: with some principles only, the indicators that serve one of them (weights of the
-  run's framework): a link for one principle shows no value of an indicator outside it.
+  run's framework): a link for one principle shows no value of an indicator outside it. A ratio
+  with an input outside the link shows alone: none of its inputs is shown, since the ratio and
+  one input give the other (S02 budget = S01 cost per beneficiary × R01 beneficiaries);
+- *run*: a pinned link reads its run (``score_runs.id``) for everything — scores, the values and
+  submissions that run scored (``score_runs.submission_ids``, values as they stood when it ran,
+  see :func:`_observations`), its framework — never a file loaded or a framework recorded later.
 
-Scores are always read from the latest recorded run; nothing here computes a score.
+Scores are always read from the latest recorded run (or the pinned one); nothing here computes a score.
 """
 
 from __future__ import annotations
@@ -72,6 +77,31 @@ def _period_ok(column: str) -> str:
     )
 
 
+#: The submissions the pinned run scored (NULL when the viewer is not pinned).
+_RUN_SUBMISSIONS = "(SELECT submission_ids FROM score_runs WHERE id = $v_run)"
+
+
+def _run_submission(column: str) -> str:
+    """A submission is in scope unpinned, or pinned when the pinned run scored its values."""
+    return f"($v_run IS NULL OR list_contains({_RUN_SUBMISSIONS}, {column}))"
+
+
+def _observations(viewer: Viewer) -> str:
+    """The stored values a viewer reads, with the columns of ``observations_current``.
+
+    Unpinned: the current values (the view itself). Pinned to a run: the values that run used —
+    those of the submissions it scored, as they stood when it ran (not yet closed by a correction
+    at the run's time). A file loaded after the run, or a correction it brought, is not the pinned
+    link's to see.
+    """
+    if viewer.pinned_run is None:
+        return "observations_current"
+    return """(
+        SELECT o.* EXCLUDE (valid_to, superseded_by) FROM observations o JOIN score_runs r ON r.id = $v_run
+        WHERE list_contains(r.submission_ids, o.submission_id) AND (o.valid_to IS NULL OR o.valid_to > r.created_at)
+    )"""
+
+
 def _trends_ok() -> str:
     """Trends span many periods (up to the run's last): only for viewers whose periods are not narrowed.
 
@@ -89,7 +119,8 @@ def _indicator_ok(column: str) -> str:
 
 
 def _indicators_in_scope(store: Store, viewer: Viewer, run_id: int | None) -> list[str]:
-    """Indicators with a weight on one of the viewer's principles, in the framework of ``run_id``."""
+    """Indicators with a weight on one of the viewer's principles, in the framework of ``run_id``,
+    less the inputs of a ratio that has an input outside them (:func:`_withheld_inputs`)."""
     if viewer.principles is None or run_id is None:
         return []
     frame = store.query("SELECT framework FROM score_runs WHERE id = ?", [run_id])
@@ -97,7 +128,41 @@ def _indicators_in_scope(store: Store, viewer: Viewer, run_id: int | None) -> li
         return []
     allowed = set(viewer.principles)
     indicators = json.loads(frame.item()).get("indicators", [])
-    return sorted(i["code"] for i in indicators if allowed & set(i.get("weights") or {}))
+    serving = {i["code"] for i in indicators if allowed & set(i.get("weights") or {})}
+    return sorted(serving - _withheld_inputs(indicators, serving))
+
+
+def _withheld_inputs(indicators: list[dict[str, Any]], serving: set[str]) -> set[str]:
+    """Inputs of a shown ratio that would reveal a hidden one: such a ratio is shown alone.
+
+    numerator = ratio × denominator and denominator = numerator / ratio: with one input hidden,
+    showing the other gives it back. Withholding an input may expose another ratio's input in
+    turn, hence the loop to a fixed point (it ends: the withheld set only grows).
+    """
+    ratios = [
+        (i["code"], {i.get("numerator"), i.get("denominator")} - {None})
+        for i in indicators
+        if i.get("aggregation") == "ratio"
+    ]
+    withheld: set[str] = set()
+    while True:
+        shown = serving - withheld
+        more = {
+            code
+            for ratio, inputs in ratios
+            if ratio in shown and not inputs <= shown
+            for code in inputs & shown
+        }
+        if not more:
+            return withheld
+        withheld |= more
+
+
+def indicators_in_scope(store: Store, viewer: Viewer, run_id: int) -> list[str] | None:
+    """The indicators of the run this viewer may see (``None``: every one), as every read applies it."""
+    if viewer.principles is None:
+        return None
+    return _indicators_in_scope(store, viewer, viewer.pinned_run or run_id)
 
 
 def _query(store: Store, viewer: Viewer, sql: str, **params: Any) -> pl.DataFrame:
@@ -139,15 +204,18 @@ def _memberships(by: GroupBy, where: str) -> str:
 
 # -- versions and the run --------------------------------------------------------------------
 def data_version(store: Store, viewer: Viewer) -> tuple:
-    """Changes whenever anything a page shows may have changed (part of every cache key)."""
+    """Changes whenever anything a page shows may have changed (part of every cache key).
+
+    A pinned link's pages change with its run and the registry only: a later file is no part of it.
+    """
     row = _query(
         store,
         viewer,
         """
-        SELECT (SELECT coalesce(max(id), 0) FROM submissions) AS submission,
-               (SELECT count(*) FROM submissions) AS submissions,
-               (SELECT coalesce(max(id), 0) FROM score_runs) AS run,
-               (SELECT coalesce(max(created_at)::VARCHAR, '') FROM framework_versions) AS framework,
+        SELECT (SELECT coalesce(max(id), 0) FROM submissions WHERE $v_run IS NULL) AS submission,
+               (SELECT count(*) FROM submissions WHERE $v_run IS NULL) AS submissions,
+               (SELECT coalesce(max(id), 0) FROM score_runs WHERE $v_run IS NULL OR id = $v_run) AS run,
+               (SELECT coalesce(max(created_at)::VARCHAR, '') FROM framework_versions WHERE $v_run IS NULL) AS framework,
                (SELECT coalesce(max(updated_at)::VARCHAR, '') FROM organizations) AS orgs
         """,
     ).row(0)
@@ -171,11 +239,17 @@ def latest_run(store: Store, viewer: Viewer) -> dict[str, Any] | None:
 
 
 def framework_in_use(store: Store, viewer: Viewer) -> dict[str, Any] | None:
-    """The latest recorded framework version (what uploads are checked against)."""
+    """The latest recorded framework version (what uploads are checked against); a pinned link's run's."""
     frame = _query(
         store,
         viewer,
-        "SELECT hash, created_at, source, content FROM framework_versions ORDER BY created_at DESC, hash LIMIT 1",
+        """
+        SELECT hash, created_at, source, content FROM (
+            SELECT hash, created_at, source, content FROM framework_versions WHERE $v_run IS NULL
+            UNION ALL
+            SELECT framework_hash, created_at, 'score_runs:' || id, framework FROM score_runs WHERE id = $v_run
+        ) ORDER BY created_at DESC, hash LIMIT 1
+        """,
     )
     if frame.is_empty():
         return None
@@ -575,7 +649,7 @@ def method_card(
     store: Store, viewer: Viewer, run_id: int, org_code: str, period: str, principle: str | None, lang: str
 ):
     """The method card of a score the viewer may see (``None`` otherwise or when there is none)."""
-    from metrics.method_card import CardNotFound, load_card
+    from metrics.method_card import CardNotFound, load_card, withhold_indicators
 
     allowed = _query(
         store,
@@ -587,10 +661,13 @@ def method_card(
     ).item()
     if not allowed:
         return None
+    run = viewer.pinned_run or run_id
     try:
-        card = load_card(store, viewer.pinned_run or run_id, org_code, period, principle, lang)
+        card = load_card(store, run, org_code, period, principle, lang)
     except CardNotFound:
         return None
+    if viewer.principles is not None:  # the indicators every other read shows this viewer, no more
+        card = withhold_indicators(card, frozenset(_indicators_in_scope(store, viewer, run)))
     if viewer.periods is not None and card.trend is not None:  # a trend spans periods beyond the scope
         import dataclasses
 
@@ -857,7 +934,7 @@ def observation_history(store: Store, viewer: Viewer, min_history: int) -> pl.Da
         f"""
         SELECT o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
                {", ".join(f"o.{k}" for k in BREAKDOWN_KEYS)}, o.submission_id
-        FROM observations_current o
+        FROM {_observations(viewer)} o
         WHERE {_visible("o.org_code")} AND {_period_ok("o.period")} AND $v_all_principles
         QUALIFY count(*) OVER (PARTITION BY {series}) >= $min_history
         ORDER BY {series}, o.period_start, o.period
@@ -875,6 +952,9 @@ def submissions(
     for free text such as a command-line ``--uploaded-by``, NULL when unknown) and, for a member,
     ``uploader_org`` / ``uploader_name`` — only when the viewer may see that organisation. The
     raw ``uploaded_by`` identifier is not returned; ``uploader_text`` is the free text itself.
+
+    Through a pinned link: the submissions its run scored, none loaded later, each ``accepted``
+    (it still had current values when the run read it; a later correction is not the link's to know).
     """
     return _query(
         store,
@@ -893,10 +973,12 @@ def submissions(
         SELECT s.id, s.org_code, {_name(lang, "g")} AS name, s.file_name, s.file_format, s.uploader_kind,
                u.code AS uploader_org, {_name(lang, "u")} AS uploader_name,
                CASE WHEN s.uploader_kind = 'other' THEN s.uploaded_by END AS uploader_text,
-               s.uploaded_at, s.status, s.row_count, json_array_length(s.report) AS issues
+               s.uploaded_at, CASE WHEN $v_run IS NULL THEN s.status ELSE 'accepted' END AS status,
+               s.row_count, json_array_length(s.report) AS issues
         FROM s LEFT JOIN organizations g ON g.code = s.org_code
         LEFT JOIN organizations u ON u.code = s.uploader_code AND {_visible("u.code")}
         WHERE {_visible("s.org_code")} AND ($org IS NULL OR s.org_code = $org) AND $v_all_periods
+          AND {_run_submission("s.id")}
         ORDER BY s.id DESC LIMIT $limit
         """,
         org=org_code,
@@ -909,7 +991,8 @@ def submission_report(store: Store, viewer: Viewer, submission_id: int) -> list[
     frame = _query(
         store,
         viewer,
-        f"SELECT report FROM submissions WHERE id = $id AND {_visible('org_code')} AND $v_all_periods",
+        f"SELECT report FROM submissions WHERE id = $id AND {_visible('org_code')} AND $v_all_periods "
+        f"AND {_run_submission('id')}",
         id=submission_id,
     )
     return None if frame.is_empty() else json.loads(frame.item())
@@ -922,7 +1005,7 @@ def reported_periods(store: Store, viewer: Viewer, org_code: str) -> pl.DataFram
         viewer,
         f"""
         SELECT period, granularity, min(period_start) AS period_start, count(*) AS n_values
-        FROM observations_current
+        FROM {_observations(viewer)}
         WHERE org_code = $org AND {_visible("org_code")} AND {_period_ok("period")}
         GROUP BY period, granularity ORDER BY period_start, period
         """,
@@ -931,14 +1014,17 @@ def reported_periods(store: Store, viewer: Viewer, org_code: str) -> pl.DataFram
 
 
 def current_values(store: Store, viewer: Viewer, keys: pl.DataFrame) -> pl.DataFrame:
-    """Current stored values for the keys of an upload (organisation, indicator, period, breakdown)."""
+    """Current stored values for the keys of an upload (organisation, indicator, period, breakdown).
+
+    Raw values, like :func:`observation_history`: none to a link limited to some principles.
+    """
     key_columns = ["org_code", "indicator_code", "period", *BREAKDOWN_KEYS]
     incoming = keys.select(key_columns).unique().to_arrow()
     match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM k.{k}" for k in key_columns)
     sql = f"""
         SELECT k.*, o.value AS current_value, o.submission_id AS current_submission, o.valid_from
-        FROM upload_keys k JOIN observations_current o ON {match}
-        WHERE {_visible("o.org_code")} AND {_period_ok("o.period")}
+        FROM upload_keys k JOIN {_observations(viewer)} o ON {match}
+        WHERE {_visible("o.org_code")} AND {_period_ok("o.period")} AND $v_all_principles
     """
     params = {**_scope_params(viewer)}
     used = {name: params[name] for name in set(_PARAM.findall(sql))}

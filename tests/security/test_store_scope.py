@@ -40,6 +40,10 @@ FUNDER = Viewer.funder(LinkScope(FUNDER_ORGS, principles=FUNDER_PRINCIPLES, peri
 WIDE = LinkScope(FUNDER_ORGS, link_id=2)
 WIDE_FUNDER = Viewer.funder(WIDE)
 PINNED_FUNDER = Viewer.funder(dataclasses.replace(WIDE, run_id=1))
+#: A link for P5 only: it shows S01 = S02 / R01 (cost per beneficiary), S02 (budget) serves no principle.
+RATIO_FUNDER = Viewer.funder(LinkScope(frozenset({MEMBER_ORG}), principles=frozenset({"P5"}), link_id=3))
+#: What would give S02 back: S02 itself and, with S01 shown, R01 (S02 = S01 × R01).
+RATIO_HIDDEN = frozenset({"S02", "R01"})
 
 READS: dict[str, Callable] = {
     name: function
@@ -111,7 +115,7 @@ def _values(parameter: inspect.Parameter, facts: dict[str, Any], run_id: int) ->
         "org_codes": [facts["codes"]],
         "principle": [None, "P1", "P2"],
         "by": list(views.GROUPS),
-        "indicator_code": ["R01", "E03"],
+        "indicator_code": ["R01", "E03", "S02"],
         "how": ["sum", "median"],
         "band": [5.0],
         "deadline_days": [90.0],
@@ -222,6 +226,37 @@ def test_funder_sees_only_the_organisations_principles_and_periods_of_its_link(s
         assert not _leaks(result, forbidden), (name, kwargs, sorted(_leaks(result, forbidden))[:5])
         breaches = _scope_breaches(name, result)
         assert not breaches, (name, kwargs, sorted(set(breaches))[:5])
+
+
+def _ratio_inputs_shown(result: Any) -> list[str]:
+    """Values of S02 or R01 anywhere in a result (a row naming one with a number, a beneficiaries sum)."""
+    found = []
+    if isinstance(result, dict) and result.get("beneficiaries") is not None:
+        found.append(f"beneficiaries {result['beneficiaries']}")
+    for frame in _frames(result):
+        for row in frame.iter_rows(named=True):
+            if row.get("indicator_code") not in RATIO_HIDDEN:
+                continue
+            numbers = {k: v for k, v in row.items() if isinstance(v, int | float) and k != "weight"}
+            if any(v is not None for v in numbers.values()):
+                found.append(f"{row['indicator_code']} {numbers}")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(READS))
+def test_a_p5_link_reads_no_input_that_gives_back_the_budget(store, facts, name) -> None:
+    for kwargs in _calls(name, facts, facts["run"]):
+        result = READS[name](store, RATIO_FUNDER, **kwargs)
+        shown = _ratio_inputs_shown(result)
+        assert not shown, (name, kwargs, shown[:3])
+
+
+def test_the_p5_link_check_means_something(store, facts) -> None:
+    """S01 is there for the P5 link, and R01 for a P2 link (no ratio of P2 has a hidden input)."""
+    own = views.org_indicators(store, RATIO_FUNDER, facts["run"], MEMBER_ORG, "2024")["indicator_code"]
+    assert "S01" in own.to_list()
+    assert "R01" in views.org_indicators(store, FUNDER, facts["run"], MEMBER_ORG, "2024")["indicator_code"]
+    assert _ratio_inputs_shown(views.org_indicators(store, WIDE_FUNDER, facts["run"], MEMBER_ORG, "2024"))
 
 
 def _same(a: Any, b: Any) -> bool:
