@@ -417,12 +417,16 @@ def _count_failure(
 
 
 def _succeed(
-    cur: duckdb.DuckDBPyConnection, account: Account, client: ClientInfo, now: datetime, new_hash: str | None, via: str
+    cur: duckdb.DuckDBPyConnection, attempt: _Attempt, client: ClientInfo, now: datetime, new_hash: str | None, via: str
 ) -> None:
+    """Sign-in done: remember the client; the count starts again unless someone is flooding the
+    account right now (a known client passing the delay must not lift it for the flood)."""
+    account = attempt.account
     cur.execute(
-        "UPDATE accounts SET failed_count = 0, locked_until = NULL, last_failed_at = NULL, last_sign_in = ?, "
-        "password_hash = coalesce(?, password_hash) WHERE id = ?",
-        [now, new_hash, account.id],
+        "UPDATE accounts SET failed_count = CASE WHEN ? THEN failed_count ELSE 0 END, "
+        "locked_until = CASE WHEN ? THEN locked_until END, last_failed_at = CASE WHEN ? THEN last_failed_at END, "
+        "last_sign_in = ?, password_hash = coalesce(?, password_hash) WHERE id = ?",
+        [attempt.account_locked] * 3 + [now, new_hash, account.id],
     )
     cur.execute(
         """
@@ -464,7 +468,7 @@ def authenticate(
     actor = account.actor if account else "unknown"  # never free text that may be a password
     if matches and usable(account):
         new_hash = HASHER.hash(password) if HASHER.check_needs_rehash(attempt.digest) else None
-        store.write(lambda cur: _succeed(cur, account, client, now, new_hash, via))
+        store.write(lambda cur: _succeed(cur, attempt, client, now, new_hash, via))
         return SignIn(account)
     if matches:  # the right password for a disabled account (or a demo one outside demo mode)
         detail = {"reason": "inactive", "via": via, "client": client.audit()}
