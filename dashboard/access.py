@@ -25,6 +25,7 @@ from dashboard import oidc
 from store import accounts, links
 from store.accounts import DEMO_PASSWORD, DEMO_STEERING, Account
 from store.audit import record
+from store.clients import ClientInfo
 from store.db import Store, utc_now
 from store.settings import AccessSettings, demo_mode
 from store.viewer import Viewer
@@ -54,24 +55,44 @@ class Identity:
     #: The account session's times (``st.session_state[AUTH_KEY]``, the same dict the reruns update).
     session: dict | None = field(default=None, compare=False, repr=False)
 
-    def still_valid(self, store: Store) -> bool:
-        """Checked again at download time (a deferred download runs after the page did).
+    def refusal(self, store: Store) -> str | None:
+        """Why this identity no longer holds at download time, or None while it does.
 
         A click on a download is not a rerun: a session that went idle, grew too old or was signed
-        out since the page was drawn must not get its data either.
+        out since the page was drawn must not get its data either. The reason is a short code for
+        the audit log: the link's status (``revoked``, ``expired``, ``unknown``), ``session_ended``,
+        ``account_unusable`` or ``role_changed``.
         """
         if self.link_token is not None:
-            return links.check_token(store, self.link_token).ok
-        if self.account is not None:
-            if self.session is not None and session_over(self.session, settings()):
-                return False
-            current = accounts.get_account(store, self.account.id)
-            return current is not None and accounts.usable(current) and current.role == self.account.role
-        return False
+            check = links.check_token(store, self.link_token)
+            return None if check.ok else check.status
+        if self.account is None:
+            return "no_identity"
+        if self.session is not None and session_over(self.session, settings()):
+            return "session_ended"
+        current = accounts.get_account(store, self.account.id)
+        if current is None or not accounts.usable(current):
+            return "account_unusable"
+        return None if current.role == self.account.role else "role_changed"
+
+    def still_valid(self, store: Store) -> bool:
+        return self.refusal(store) is None
 
 
 def settings() -> AccessSettings:
     return AccessSettings.from_env()
+
+
+def client_info() -> ClientInfo:
+    """This connection's fingerprint for the audit log and the sign-in throttle.
+
+    The address as Streamlit gives it (None on localhost) and the browser's user agent; never
+    anything from the address bar, so never a token.
+    """
+    try:
+        return ClientInfo.of(st.context.ip_address, st.context.headers.get("User-Agent"))
+    except Exception:  # noqa: BLE001 — no connection behind this run (bare scripts)
+        return ClientInfo()
 
 
 def session_over(auth: dict, cfg: AccessSettings) -> bool:
@@ -167,7 +188,7 @@ def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSe
         )
         submitted = st.form_submit_button(tr("access.sign_in"), type="primary", key="sign_in_submit")
     if submitted:
-        result = accounts.authenticate(store, username, password, settings=cfg)
+        result = accounts.authenticate(store, username, password, settings=cfg, client=client_info())
         if result.ok:
             _start_account_session(result.account)
             st.session_state.pop("sign_in_password", None)
@@ -175,11 +196,7 @@ def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSe
         failures = st.session_state.get(FAILURES_KEY, 0) + 1
         st.session_state[FAILURES_KEY] = failures
         time.sleep(min(FAILURE_DELAY_S * failures, FAILURE_DELAY_MAX_S))
-        if result.reason == "locked" and result.retry_after is not None:
-            minutes = max(1, round((result.retry_after - utc_now()).total_seconds() / 60))
-            st.error(tr("access.locked", minutes=minutes))
-        else:
-            st.error(tr("access.wrong_credentials"))
+        st.error(tr("access.wrong_credentials"))  # one answer: unknown user, wrong password, throttled
     if oidc.configured():
         st.divider()
         if oidc.signed_in():  # known to the provider but refused here: let them try another account
@@ -211,7 +228,7 @@ def take_wanted_page() -> str | None:
 
 
 def _refused_link(store: Store, status: str, tr: Callable[..., str]) -> None:
-    links.record_refusal(store, status)
+    links.record_refusal(store, status, client=client_info())
     st.session_state.pop(LINK_KEY, None)
     st.session_state.pop(LAST_PAGE_KEY, None)
     if LINK_PARAM in st.query_params:
@@ -238,7 +255,7 @@ def identify(store: Store, lang: str, tr: Callable[..., str]) -> Identity:
         oidc.expire()  # an identity-provider sign-in must not silently start a new session
 
     if found is None and oidc.configured():
-        signed = oidc.current_account(store)
+        signed = oidc.current_account(store, client_info())
         if signed is not None and signed.ok:
             _start_account_session(signed.account)
             return Identity(
@@ -254,12 +271,16 @@ def identify(store: Store, lang: str, tr: Callable[..., str]) -> Identity:
 def guarded(store: Store, identity: Identity, file_name: str, make: Callable[[], bytes | str], refused: str):
     """A download's data callable that checks access again when the person clicks.
 
-    A revoked link or an ended account gets ``refused`` (a short text) instead of the data; a
+    A revoked link or an ended account gets ``refused`` (a short text) instead of the data, and
+    the refusal is audited (reason, file, the link's id — never its token — and the client); a
     funder's download is counted and audited as a use of the link.
     """
+    client = client_info()  # read now: the click runs outside the script run, without st.context
 
     def produce() -> bytes:
-        if not identity.still_valid(store):
+        reason = identity.refusal(store)
+        if reason is not None:
+            _record_refused_download(store, identity, file_name, reason, client)
             return refused.encode("utf-8")
         data = make()
         if identity.viewer.link is not None:
@@ -269,3 +290,23 @@ def guarded(store: Store, identity: Identity, file_name: str, make: Callable[[],
         return data.encode("utf-8") if isinstance(data, str) else data
 
     return produce
+
+
+def _record_refused_download(
+    store: Store, identity: Identity, file_name: str, reason: str, client: ClientInfo
+) -> None:
+    link_id = identity.viewer.link.link_id if identity.viewer.link is not None else None
+    if link_id is not None:
+        actor = f"link:{link_id}"
+    elif identity.account is not None:
+        actor = identity.account.actor
+    else:
+        actor = identity.viewer.name or identity.viewer.role
+    record(
+        store,
+        actor,
+        "download_refused",
+        target=file_name,
+        outcome="refused",
+        detail={"reason": reason, "file": file_name, "link": link_id, "client": client.audit()},
+    )

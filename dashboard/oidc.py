@@ -33,6 +33,7 @@ import streamlit as st
 
 from store import accounts, audit
 from store.accounts import SignIn
+from store.clients import ClientInfo
 from store.db import Store
 from store.settings import AccessSettings
 
@@ -177,7 +178,7 @@ def _fresh(user: Mapping[str, Any]) -> bool:
     return time.time() - issued < AccessSettings.from_env().session_max_hours * 3600
 
 
-def current_account(store: Store) -> SignIn | None:
+def current_account(store: Store, client: ClientInfo | None = None) -> SignIn | None:
     """The Athar account of the identity signed in through OpenID Connect, or why it is refused.
 
     None when OpenID Connect is not configured, nobody is signed in through it, the identity was
@@ -185,7 +186,7 @@ def current_account(store: Store) -> SignIn | None:
     30 days: the person signs in again with the button) or this session ended it (``expire``).
     Otherwise a ``SignIn``: the account with the identity's e-mail, or a refusal
     (``email_unverified`` when the provider says the e-mail is not verified, ``no_account``,
-    ``inactive``). The store is asked, and the attempt audited, once per Streamlit session and
+    ``inactive``); ``client`` (the connection's fingerprint) goes to the audit. The store is asked, and the attempt audited, once per Streamlit session and
     identity (keyed by its ``sub``); later runs get the remembered answer.
     """
     if not configured():
@@ -208,11 +209,11 @@ def current_account(store: Store) -> SignIn | None:
             f"oidc:{(email or subject or '?')[:120]}",
             "sign_in_failed",
             outcome="refused",
-            detail={"reason": "email_unverified", "via": "oidc"},
+            detail={"reason": "email_unverified", "via": "oidc", "client": (client or ClientInfo()).audit()},
         )
         result = SignIn(None, "email_unverified")
     else:
-        result = accounts.sign_in_oidc(store, email, subject)
+        result = accounts.sign_in_oidc(store, email, subject, client=client)
     st.session_state[_SESSION_KEY] = (key, result)
     return result
 

@@ -1,4 +1,4 @@
-"""Local accounts: argon2id password hashes, roles, lockout after repeated failures.
+"""Local accounts: argon2id password hashes, roles, sign-in delays after repeated failures.
 
 No account exists until someone creates one: the first steering account is created on first
 start with a random password shown once (or the one in ``ATHAR_ADMIN_PASSWORD``); demo accounts,
@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from store.audit import record, record_in
+from store.clients import ClientInfo
 from store.db import Store, utc_now
 from store.settings import AccessSettings, demo_mode
 from store.viewer import Viewer
@@ -67,11 +68,13 @@ class Account:
 
 @dataclass(frozen=True)
 class SignIn:
-    """The answer to a sign-in attempt: an account, or why not (``wrong``, ``locked``, ``inactive``)."""
+    """The answer to a sign-in attempt: an account, or why not (``wrong``, or ``inactive``).
+
+    ``wrong`` covers an unknown user, a wrong password and a throttled attempt alike.
+    """
 
     account: Account | None
     reason: str | None = None
-    retry_after: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -263,7 +266,8 @@ def set_password(store: Store, account_id: int, password: str, *, actor: str) ->
 
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         username = cur.execute(
-            "UPDATE accounts SET password_hash = ?, password_changed_at = ?, failed_count = 0, locked_until = NULL "
+            "UPDATE accounts SET password_hash = ?, password_changed_at = ?, failed_count = 0, locked_until = NULL, "
+            "last_failed_at = NULL "
             "WHERE id = ? RETURNING username",
             [digest, utc_now(), account_id],
         ).fetchall()
@@ -301,28 +305,138 @@ def set_active(store: Store, account_id: int, active: bool, *, actor: str) -> No
 
 
 def unlock(store: Store, account_id: int, *, actor: str) -> None:
-    """Lift a lock after failed sign-ins now, and start the count of failures again."""
+    """Lift the delays after failed sign-ins now: the account's, and those of the client addresses
+    it signed in from before (someone sharing that address may have flooded it); counts start again."""
 
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         row = cur.execute(
-            "UPDATE accounts SET failed_count = 0, locked_until = NULL WHERE id = ? RETURNING username",
+            "UPDATE accounts SET failed_count = 0, locked_until = NULL, last_failed_at = NULL WHERE id = ? "
+            "RETURNING username",
             [account_id],
         ).fetchall()
         if not row:
             raise AccountError("unknown_account")
-        record_in(cur, actor, "account_changed", target=f"account:{row[0][0]}", detail={"unlocked": True})
+        cleared = cur.execute(
+            "DELETE FROM sign_in_clients WHERE client_sha256 IN "
+            "(SELECT client_sha256 FROM known_clients WHERE account_id = ?) RETURNING client_sha256",
+            [account_id],
+        ).fetchall()
+        record_in(
+            cur,
+            actor,
+            "account_changed",
+            target=f"account:{row[0][0]}",
+            detail={"unlocked": True, "clients_unlocked": len(cleared)},
+        )
 
     store.write(work)
 
 
 # -- sign-in ---------------------------------------------------------------------------------
-def _lock_length(failures: int, settings: AccessSettings) -> timedelta | None:
-    """None below the threshold, then 1, 2, 4… × ``lockout_minutes``, capped."""
-    beyond = failures - settings.lockout_after
+@dataclass(frozen=True)
+class _Attempt:
+    """What the store knows before the password is checked (read the same way in every case)."""
+
+    account: Account | None
+    digest: str | None
+    account_locked: bool
+    client_locked: bool
+    known_client: bool
+
+    @property
+    def throttled(self) -> bool:
+        return self.account_locked or self.client_locked
+
+
+def _delay(failures: int | None, settings: AccessSettings) -> timedelta | None:
+    """None below the threshold, then 1, 2, 4… × ``sign_in_delay_seconds``, capped."""
+    beyond = (failures or 0) - settings.sign_in_delay_after
     if beyond < 0:
         return None
-    minutes = min(settings.lockout_minutes * 2 ** min(beyond, 20), settings.lockout_max_minutes)
-    return timedelta(minutes=minutes)
+    seconds = min(settings.sign_in_delay_seconds * 2 ** min(beyond, 20), settings.sign_in_delay_max_seconds)
+    return timedelta(seconds=seconds)
+
+
+def _read_attempt(store: Store, username: str, client: ClientInfo, now: datetime) -> _Attempt:
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"""
+            SELECT {_COLUMNS}, password_hash, coalesce(locked_until > ?, FALSE),
+                   EXISTS (SELECT 1 FROM known_clients k WHERE k.account_id = a.id AND k.marker_sha256 = ?)
+            FROM accounts a WHERE username = ?
+            """,
+            [now, client.marker, username],
+        ).fetchall()
+        client_locked = cur.execute(
+            "SELECT count(*) FROM sign_in_clients WHERE client_sha256 = ? AND locked_until > ?",
+            [client.key, now],
+        ).fetchall()[0][0]
+    if not rows:
+        return _Attempt(None, None, False, bool(client_locked), False)
+    digest, account_locked, known = rows[0][7:]
+    return _Attempt(_account(rows[0][:7]), digest, account_locked, bool(client_locked), known)
+
+
+def _count_failure(
+    cur: duckdb.DuckDBPyConnection, attempt: _Attempt, client: ClientInfo, now: datetime, settings: AccessSettings
+) -> tuple[int | None, int]:
+    """Count one failure against the account (if any) and the client, in the database.
+
+    The same statements run whatever the case (an unknown user updates no account row), so the
+    three refusals cost the same; parallel guesses all count.
+    """
+    forget = now - timedelta(minutes=settings.sign_in_window_minutes)
+    account_id = attempt.account.id if attempt.account else -1
+    counted = cur.execute(
+        "UPDATE accounts SET failed_count = CASE WHEN last_failed_at IS NULL OR last_failed_at < ? THEN 1 "
+        "ELSE failed_count + 1 END, last_failed_at = ? WHERE id = ? RETURNING failed_count",
+        [forget, now, account_id],
+    ).fetchall()
+    account_failures = counted[0][0] if counted else None
+    delay = _delay(account_failures, settings)
+    cur.execute(
+        "UPDATE accounts SET locked_until = coalesce(?::TIMESTAMP, locked_until) WHERE id = ?",
+        [now + delay if delay else None, account_id],
+    )
+    client_failures = cur.execute(
+        """
+        INSERT INTO sign_in_clients AS c (client_sha256, failed_count, last_failed_at) VALUES (?, 1, ?)
+        ON CONFLICT (client_sha256) DO UPDATE SET
+            failed_count = CASE WHEN c.last_failed_at < ? THEN 1 ELSE c.failed_count + 1 END,
+            last_failed_at = excluded.last_failed_at
+        RETURNING failed_count
+        """,
+        [client.key, now, forget],
+    ).fetchall()[0][0]
+    delay = _delay(client_failures, settings)
+    cur.execute(
+        "UPDATE sign_in_clients SET locked_until = coalesce(?::TIMESTAMP, locked_until) WHERE client_sha256 = ?",
+        [now + delay if delay else None, client.key],
+    )
+    return account_failures, client_failures
+
+
+def _succeed(
+    cur: duckdb.DuckDBPyConnection, attempt: _Attempt, client: ClientInfo, now: datetime, new_hash: str | None, via: str
+) -> None:
+    """Sign-in done: remember the client; the count starts again unless someone is flooding the
+    account right now (a known client passing the delay must not lift it for the flood)."""
+    account = attempt.account
+    cur.execute(
+        "UPDATE accounts SET failed_count = CASE WHEN ? THEN failed_count ELSE 0 END, "
+        "locked_until = CASE WHEN ? THEN locked_until END, last_failed_at = CASE WHEN ? THEN last_failed_at END, "
+        "last_sign_in = ?, password_hash = coalesce(?, password_hash) WHERE id = ?",
+        [attempt.account_locked] * 3 + [now, new_hash, account.id],
+    )
+    cur.execute(
+        """
+        INSERT INTO known_clients (account_id, marker_sha256, client_sha256, first_seen, last_seen)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (account_id, marker_sha256) DO UPDATE SET last_seen = excluded.last_seen
+        """,
+        [account.id, client.marker, client.key, now, now],
+    )
+    record_in(cur, account.actor, "sign_in", detail={"via": via, "client": client.audit()})
 
 
 def authenticate(
@@ -332,90 +446,73 @@ def authenticate(
     *,
     settings: AccessSettings | None = None,
     via: str = "password",
+    client: ClientInfo | None = None,
 ) -> SignIn:
-    """Check a username and password; every attempt is audited, failures count towards a lock.
+    """Check a username and password; every attempt is audited, failures delay further attempts.
 
-    The answer never tells a wrong username from a wrong password.
+    An unknown user, a wrong password and a throttled attempt get the same answer
+    (``SignIn(None, "wrong")``) at the same cost: one argon2id check (against a dummy hash when
+    there is no account or the attempt is throttled) and one write counting the failure. While an
+    account or a client address is throttled, only a client the account signed in from before
+    gets its password checked; anyone else is refused without learning whether it was right.
     """
     settings = settings or AccessSettings.from_env()
+    client = client or ClientInfo()
     username = normalise_username(username)[:64]
-    with store.cursor() as cur:
-        rows = cur.execute(
-            f"SELECT {_COLUMNS}, password_hash, locked_until FROM accounts WHERE username = ?",
-            [username],
-        ).fetchall()
     now = utc_now()
-    actor = f"account:{username}" if USERNAME.match(username) else "unknown"
-    if not rows:
-        _verify(_DUMMY_HASH, password)
-        record(store, actor, "sign_in_failed", outcome="refused", detail={"reason": "wrong", "via": via})
-        return SignIn(None, "wrong")
-    account = _account(rows[0][:7])
-    digest, locked_until = rows[0][7:]
-    if locked_until is not None and locked_until > now:
-        record(store, actor, "sign_in_failed", outcome="refused", detail={"reason": "locked", "via": via})
-        return SignIn(None, "locked", locked_until)
-    if digest is None:  # OpenID Connect only: no password opens it, and refusing costs one hash as usual
-        _verify(_DUMMY_HASH, password)
-        matches = False
-    else:
-        matches = _verify(digest, password)
-    if not matches:
-
-        def fail(cur: duckdb.DuckDBPyConnection) -> datetime | None:
-            # Counted in the database, not from the read above: parallel guesses all count.
-            failures = cur.execute(
-                "UPDATE accounts SET failed_count = failed_count + 1 WHERE id = ? RETURNING failed_count",
-                [account.id],
-            ).fetchall()[0][0]
-            lock = _lock_length(failures, settings)
-            until = now + lock if lock else None
-            if until is not None:
-                cur.execute("UPDATE accounts SET locked_until = ? WHERE id = ?", [until, account.id])
-            record_in(
-                cur,
-                actor,
-                "sign_in_failed",
-                outcome="refused",
-                detail={"reason": "wrong", "failures": failures, "locked": until is not None, "via": via},
-            )
-            return until
-
-        until = store.write(fail)
-        return SignIn(None, "locked" if until else "wrong", until)
-    if not usable(account):
-        record(store, actor, "sign_in_failed", outcome="refused", detail={"reason": "inactive", "via": via})
+    attempt = _read_attempt(store, username, client, now)
+    account = attempt.account
+    checked = account is not None and attempt.digest is not None
+    checked = checked and (not attempt.throttled or attempt.known_client)
+    matches = _verify(attempt.digest if checked else _DUMMY_HASH, password) and checked
+    actor = account.actor if account else "unknown"  # never free text that may be a password
+    if matches and usable(account):
+        new_hash = HASHER.hash(password) if HASHER.check_needs_rehash(attempt.digest) else None
+        store.write(lambda cur: _succeed(cur, attempt, client, now, new_hash, via))
+        return SignIn(account)
+    if matches:  # the right password for a disabled account (or a demo one outside demo mode)
+        detail = {"reason": "inactive", "via": via, "client": client.audit()}
+        record(store, actor, "sign_in_failed", outcome="refused", detail=detail)
         return SignIn(None, "inactive")
-    new_hash = HASHER.hash(password) if HASHER.check_needs_rehash(digest) else None
+    if account is None:
+        reason = "no_account"
+    elif attempt.throttled and not attempt.known_client:
+        reason = "throttled"
+    else:
+        reason = "wrong"
 
-    def succeed(cur: duckdb.DuckDBPyConnection) -> None:
-        cur.execute(
-            "UPDATE accounts SET failed_count = 0, locked_until = NULL, last_sign_in = ?, "
-            "password_hash = coalesce(?, password_hash) WHERE id = ?",
-            [now, new_hash, account.id],
-        )
-        record_in(cur, actor, "sign_in", detail={"via": via})
+    def fail(cur: duckdb.DuckDBPyConnection) -> None:
+        failures, client_failures = _count_failure(cur, attempt, client, now, settings)
+        detail = {"reason": reason, "failures": failures, "client_failures": client_failures,
+                  "throttled": attempt.throttled, "known_client": attempt.known_client, "via": via,
+                  "client": client.audit()}
+        record_in(cur, actor, "sign_in_failed", outcome="refused", detail=detail)
 
-    store.write(succeed)
-    return SignIn(account)
+    store.write(fail)
+    return SignIn(None, "wrong")
 
 
-def sign_in_oidc(store: Store, email: str, subject: str) -> SignIn:
+def sign_in_oidc(store: Store, email: str, subject: str, *, client: ClientInfo | None = None) -> SignIn:
     """An identity proven by the OpenID Connect provider → the account with that e-mail, if usable."""
     account = find_by_email(store, email) if email else None
+    fingerprint = (client or ClientInfo()).audit()
     if account is None or not usable(account):
         record(
             store,
             f"oidc:{(email or subject or '?')[:120]}",
             "sign_in_failed",
             outcome="refused",
-            detail={"reason": "no_account" if account is None else "inactive", "via": "oidc"},
+            detail={
+                "reason": "no_account" if account is None else "inactive",
+                "via": "oidc",
+                "client": fingerprint,
+            },
         )
         return SignIn(None, "no_account" if account is None else "inactive")
     store.write(
         lambda cur: (
             cur.execute("UPDATE accounts SET last_sign_in = ? WHERE id = ?", [utc_now(), account.id]),
-            record_in(cur, account.actor, "sign_in", detail={"via": "oidc"}),
+            record_in(cur, account.actor, "sign_in", detail={"via": "oidc", "client": fingerprint}),
         )
     )
     return SignIn(account)

@@ -36,6 +36,7 @@ ACTIONS = (
     "link_download",
     "link_refused",
     "download",
+    "download_refused",
     "access_refused",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from store.audit import record_in
+from store.clients import ClientInfo
 from store.db import Store, utc_now
 from store.settings import AccessSettings
 from store.viewer import LinkScope, Viewer
@@ -284,13 +285,12 @@ def record_use(store: Store, link_id: int, *, page: str | None = None, download:
     store.write(work)
 
 
-def record_refusal(store: Store, status: str, *, page: str | None = None) -> None:
-    """Audit a refused token (never the token itself)."""
-    store.write(
-        lambda cur: record_in(
-            cur, "link:?", "link_refused", outcome="refused", detail={"status": status, "page": page}
-        )
-    )
+def record_refusal(
+    store: Store, status: str, *, page: str | None = None, client: ClientInfo | None = None
+) -> None:
+    """Audit a refused token with the client's fingerprint (never the token itself)."""
+    detail = {"status": status, "page": page, "client": (client or ClientInfo()).audit()}
+    store.write(lambda cur: record_in(cur, "link:?", "link_refused", outcome="refused", detail=detail))
 
 
 def list_links(store: Store, viewer: Viewer) -> pl.DataFrame:

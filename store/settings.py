@@ -20,11 +20,13 @@ class AccessSettings(BaseModel):
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
     #: …and after this long in any case (hours).
     session_max_hours: int = Field(12, ge=1, le=72)
-    #: Consecutive failed sign-ins before the account is locked.
-    lockout_after: int = Field(5, ge=3, le=20)
-    #: First lock length (minutes); it doubles with each further failure, up to ``lockout_max_minutes``.
-    lockout_minutes: int = Field(1, ge=1, le=60)
-    lockout_max_minutes: int = Field(60, ge=1, le=24 * 60)
+    #: Failed sign-ins (of one account, or from one client address) before attempts are delayed.
+    sign_in_delay_after: int = Field(5, ge=3, le=50)
+    #: First delay (seconds); it doubles with each further failure, up to ``sign_in_delay_max_seconds``.
+    sign_in_delay_seconds: int = Field(30, ge=1, le=3600)
+    sign_in_delay_max_seconds: int = Field(900, ge=1, le=24 * 3600)
+    #: Failures older than this (minutes, since the last one) are forgotten.
+    sign_in_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     #: Shortest password accepted for a local account.
     password_min_length: int = Field(12, ge=10, le=128)
 

@@ -184,6 +184,10 @@ def _state(at: AppTest) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("state:"))
 
 
+#: The client fingerprint of an AppTest run: it has no browser connection (no address, no user agent).
+NO_CONNECTION = {"address": None, "user_agent": None}
+
+
 def _audit(store, action: str | None = None) -> list[tuple]:
     rows = store.query("SELECT actor, action, outcome, detail FROM audit_log ORDER BY id").rows()
     return [r for r in rows if r[1] in ("sign_in", "sign_in_failed") and (action is None or r[1] == action)]
@@ -227,7 +231,9 @@ def test_known_verified_email_signs_in_once_per_session(athar):
     at.run()
     at.run()
     assert _state(at) == "state: signed-in amina member"
-    assert _audit(athar) == [("account:amina", "sign_in", "ok", '{"via": "oidc"}')]
+    [(actor, action, outcome, detail)] = _audit(athar)
+    assert (actor, action, outcome) == ("account:amina", "sign_in", "ok")
+    assert json.loads(detail) == {"via": "oidc", "client": NO_CONNECTION}
     last = athar.scalar("SELECT last_sign_in FROM accounts WHERE username = 'amina'")
     assert last is not None
 
@@ -252,7 +258,7 @@ def test_an_unverified_email_is_refused_and_audited_once(athar, verified):
     assert len(refused) == 1
     actor, action, outcome, detail = refused[0]
     assert (actor, action, outcome) == ("oidc:amina@example.org", "sign_in_failed", "refused")
-    assert json.loads(detail) == {"reason": "email_unverified", "via": "oidc"}
+    assert json.loads(detail) == {"reason": "email_unverified", "via": "oidc", "client": NO_CONNECTION}
     assert athar.scalar("SELECT last_sign_in FROM accounts WHERE username = 'amina'") is None
 
 

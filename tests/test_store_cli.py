@@ -23,6 +23,7 @@ from conftest import REPO, SAMPLES
 
 import i18n
 from store import accounts, links
+from store.clients import ClientInfo
 from store.db import Store, utc_now
 from store.settings import AccessSettings
 
@@ -236,16 +237,18 @@ def test_disable_enable_and_the_last_steering_account(db: Path) -> None:
 
 def test_unlock_lifts_a_lock_after_failed_sign_ins(db: Path) -> None:
     password = printed_password(store_cli("accounts", "add", "alice", "--role", "member", "--org", ORG, db=db).stdout)
+    flood, person = ClientInfo.of("203.0.113.66", "curl/8.5"), ClientInfo.of("192.0.2.44", "Firefox/140.0")
     with opened(db) as store:
-        for _ in range(AccessSettings().lockout_after):
-            accounts.authenticate(store, "alice", "wrong password!")
-        assert accounts.authenticate(store, "alice", password).reason == "locked"
+        for _ in range(AccessSettings().sign_in_delay_after):
+            accounts.authenticate(store, "alice", "wrong password!", client=flood)
+        assert not accounts.authenticate(store, "alice", password, client=person).ok
     done = store_cli("accounts", "unlock", "alice", db=db, lang="en")
     assert done.returncode == 0 and "“alice”" in done.stdout
     with opened(db) as store:
-        assert accounts.authenticate(store, "alice", password).ok
+        assert accounts.authenticate(store, "alice", password, client=person).ok
     listed = json.loads(store_cli("audit", "--action", "account_changed", "--json", db=db).stdout)
-    assert [e["detail"] for e in listed] == [{"unlocked": True}] and listed[0]["actor"] == ACTOR
+    assert [e["detail"] for e in listed] == [{"unlocked": True, "clients_unlocked": 0}]
+    assert listed[0]["actor"] == ACTOR
 
 
 # -- links -----------------------------------------------------------------------------------

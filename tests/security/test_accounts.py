@@ -1,4 +1,4 @@
-"""Local accounts: argon2id hashes, answers that do not tell users apart, lockout, audit, demo accounts."""
+"""Local accounts: argon2id hashes, answers that do not tell users apart, sign-in throttling, audit, demo accounts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from conftest import SAMPLES
 from ingest.orgs import read_org_file
 from store import accounts
 from store.accounts import DEMO_PASSWORD, DEMO_STEERING, AccountError
+from store.clients import ClientInfo
 from store.db import Store, utc_now
 from store.registry import upsert_organizations
 from store.settings import AccessSettings
@@ -24,6 +25,10 @@ from .dbscan import columns_holding, file_holds
 ORG = "ASS-CAS-001"
 PASSWORD = "correct horse battery staple"
 SETTINGS = AccessSettings()
+#: Three connections: the person's usual browser, an attacker's, and the person on a new device.
+OFFICE = ClientInfo.of("198.51.100.20", "Mozilla/5.0 (Windows NT 10.0) Firefox/140.0")
+ATTACKER = ClientInfo.of("203.0.113.66", "curl/8.5")
+NEW_DEVICE = ClientInfo.of("192.0.2.44", "Mozilla/5.0 (Android 14) Chrome/139.0")
 
 
 @pytest.fixture
@@ -97,7 +102,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(store: Store, alice
     assert accounts.authenticate(store, "nadia", "") == accounts.SignIn(None, "wrong")
     assert accounts.authenticate(store, "nadia", "anything at all") == accounts.SignIn(None, "wrong")
     details = [json.loads(d) for _, action, _, _, d in _audit(store) if action == "sign_in_failed"]
-    assert [d["reason"] for d in details] == ["wrong"] * 4
+    assert [d["reason"] for d in details] == ["wrong", "no_account", "wrong", "wrong"]  # the committee may know
 
 
 def _median_seconds(attempt, times: int = 5) -> float:
@@ -112,57 +117,134 @@ def _median_seconds(attempt, times: int = 5) -> float:
 def test_unknown_users_cost_a_hash_like_known_ones(store: Store, alice: int) -> None:
     """No account enumeration by timing: each refusal checks one argon2id hash."""
     accounts.create_account(store, "nadia", "member", org_code=ORG, password="", email="n@example.org")
-    settings = AccessSettings(lockout_after=20)
+    settings = AccessSettings(sign_in_delay_after=50)
     known = _median_seconds(lambda: accounts.authenticate(store, "alice", "wrong guess", settings=settings))
     unknown = _median_seconds(lambda: accounts.authenticate(store, "nobody-here", "wrong guess", settings=settings))
     oidc_only = _median_seconds(lambda: accounts.authenticate(store, "nadia", "wrong guess", settings=settings))
     assert unknown > known / 3 and oidc_only > known / 3, (known, unknown, oidc_only)
 
 
-# -- lockout ---------------------------------------------------------------------------------
-def test_account_locks_after_repeated_failures_even_for_the_right_password(store: Store, alice: int) -> None:
-    for attempt in range(1, SETTINGS.lockout_after):
-        assert accounts.authenticate(store, "alice", f"guess {attempt}").reason == "wrong"
-    locking = accounts.authenticate(store, "alice", "one guess too many")
-    assert locking.reason == "locked" and locking.retry_after > utc_now()
-    refused = accounts.authenticate(store, "alice", PASSWORD)
-    assert not refused.ok and refused.reason == "locked"
-    failed = store.scalar("SELECT failed_count FROM accounts WHERE id = ?", [alice])
-    assert failed == SETTINGS.lockout_after  # attempts while locked do not count, and are not checked
-    store.write(lambda cur: cur.execute(
-        "UPDATE accounts SET locked_until = ? WHERE id = ?", [utc_now() - timedelta(seconds=1), alice]))
-    assert accounts.authenticate(store, "alice", PASSWORD).ok
+# -- throttling ------------------------------------------------------------------------------
+def _flood(store: Store, username: str, count: int, client: ClientInfo = ATTACKER) -> None:
+    for n in range(count):
+        accounts.authenticate(store, username, f"guess {n}", client=client)
+
+
+def _unthrottle(store: Store) -> None:
+    """Let every delay run out (as time would)."""
+    past = utc_now() - timedelta(seconds=1)
+    store.write(lambda cur: (cur.execute("UPDATE accounts SET locked_until = ? WHERE locked_until IS NOT NULL", [past]),
+                             cur.execute("UPDATE sign_in_clients SET locked_until = ?", [past])))
+
+
+def test_a_throttled_account_refuses_the_right_password_from_a_new_client_without_telling(store, alice) -> None:
+    _flood(store, "alice", SETTINGS.sign_in_delay_after)
+    assert store.scalar("SELECT locked_until FROM accounts WHERE id = ?", [alice]) > utc_now()
+    refused = accounts.authenticate(store, "alice", PASSWORD, client=NEW_DEVICE)
+    assert refused == accounts.SignIn(None, "wrong")  # the same answer as a wrong password
+    last = json.loads(_audit(store)[-1][4])
+    assert last["reason"] == "throttled" and last["throttled"] and not last["known_client"]
+    _unthrottle(store)
+    assert accounts.authenticate(store, "alice", PASSWORD, client=NEW_DEVICE).ok
     assert store.query("SELECT failed_count, locked_until FROM accounts WHERE id = ?", [alice]).row(0) == (0, None)
 
 
-def test_lock_grows_with_each_further_failure(store: Store, alice: int) -> None:
-    for _ in range(SETTINGS.lockout_after):
-        accounts.authenticate(store, "alice", "guess")
-    first = store.scalar("SELECT locked_until FROM accounts WHERE id = ?", [alice]) - utc_now()
-    store.write(lambda cur: cur.execute(
-        "UPDATE accounts SET locked_until = ? WHERE id = ?", [utc_now() - timedelta(seconds=1), alice]))
-    again = accounts.authenticate(store, "alice", "guess again")
-    second = again.retry_after - utc_now()
-    assert again.reason == "locked"
-    assert timedelta(minutes=SETTINGS.lockout_minutes) - timedelta(seconds=5) < first <= timedelta(minutes=SETTINGS.lockout_minutes)
-    assert second > first + timedelta(seconds=30)
+def test_anyones_wrong_passwords_no_longer_lock_the_committee_out(store) -> None:
+    """The finding: six wrong passwords from anyone locked any named account, the committee's included."""
+    boss_id, boss_password = accounts.create_account(store, "boss", "steering", created_by="cli:test")
+    assert accounts.authenticate(store, "boss", boss_password, client=OFFICE).ok  # the committee's usual browser
+    _flood(store, "boss", 3 * SETTINGS.sign_in_delay_after)
+    assert store.scalar("SELECT locked_until FROM accounts WHERE id = ?", [boss_id]) > utc_now()
+    assert accounts.authenticate(store, "boss", boss_password, client=OFFICE).ok
+    assert not accounts.authenticate(store, "boss", boss_password, client=NEW_DEVICE).ok
+    # a known client's wrong password is still refused, and still counted
+    assert accounts.authenticate(store, "boss", "not it", client=OFFICE) == accounts.SignIn(None, "wrong")
 
 
-def test_parallel_guesses_all_count_towards_the_lock(store: Store, alice: int) -> None:
+def test_the_committee_unlock_lifts_the_account_and_its_known_clients_delays(store, alice) -> None:
+    assert accounts.authenticate(store, "alice", PASSWORD, client=OFFICE).ok
+    _flood(store, "zineb", SETTINGS.sign_in_delay_after, client=OFFICE)  # the office address sprays (a NAT)
+    _flood(store, "alice", SETTINGS.sign_in_delay_after, client=NEW_DEVICE)
+    assert not accounts.authenticate(store, "alice", PASSWORD, client=NEW_DEVICE).ok
+    accounts.unlock(store, alice, actor="cli:test")
+    assert store.query("SELECT failed_count, locked_until FROM accounts WHERE id = ?", [alice]).row(0) == (0, None)
+    assert store.scalar("SELECT count(*) FROM sign_in_clients WHERE client_sha256 = ?", [OFFICE.key]) == 0
+    assert store.scalar("SELECT count(*) FROM sign_in_clients WHERE client_sha256 = ?", [NEW_DEVICE.key]) == 1
+    assert accounts.authenticate(store, "alice", PASSWORD, client=ClientInfo.of("198.51.100.20", "another browser")).ok
+
+
+def _lock_seconds(store: Store, sql: str, params: list) -> float:
+    return (store.scalar(sql, params) - utc_now()).total_seconds()
+
+
+def test_account_delay_grows_with_each_further_failure_up_to_the_cap(store: Store, alice: int) -> None:
+    settings = AccessSettings(sign_in_delay_seconds=10, sign_in_delay_max_seconds=100)
+    seen = []
+    for n in range(settings.sign_in_delay_after + 6):
+        # each guess from its own address: only the account's count is at work here
+        accounts.authenticate(store, "alice", "guess", client=ClientInfo.of(f"192.0.2.{n + 1}", "x"), settings=settings)
+        until = store.scalar("SELECT locked_until FROM accounts WHERE id = ?", [alice])
+        seen.append(None if until is None else round((until - utc_now()).total_seconds()))
+    after = settings.sign_in_delay_after
+    assert seen[: after - 1] == [None] * (after - 1)
+    assert seen[after - 1:] == [10, 20, 40, 80, 100, 100, 100]
+
+
+def test_a_client_spraying_user_names_is_delayed_more_and_more(store: Store, alice: int) -> None:
+    """Per client: one address trying many names (known or not) is slowed, whoever the names are."""
+    delays = []
+    for n in range(SETTINGS.sign_in_delay_after + 4):
+        accounts.authenticate(store, f"user{n}", "Summer2026!", client=ATTACKER)
+        if store.scalar("SELECT locked_until FROM sign_in_clients WHERE client_sha256 = ?", [ATTACKER.key]):
+            delays.append(_lock_seconds(
+                store, "SELECT locked_until FROM sign_in_clients WHERE client_sha256 = ?", [ATTACKER.key]))
+    assert len(delays) == 5 and all(b > a + 10 for a, b in zip(delays, delays[1:], strict=False)), delays
+    # the sprayer gets nothing more, not even with a right password; anyone else is not slowed
+    assert not accounts.authenticate(store, "alice", PASSWORD, client=ATTACKER).ok
+    assert accounts.authenticate(store, "alice", PASSWORD, client=NEW_DEVICE).ok
+    assert columns_holding(store, ATTACKER.address) == ["audit_log.detail"]  # hashed in the throttle tables
+
+
+def test_parallel_guesses_all_count_towards_the_delay(store: Store, alice: int) -> None:
     """Guesses sent at once must not each read the same count and write it back plus one."""
-    barrier = threading.Barrier(SETTINGS.lockout_after * 2)
+    barrier = threading.Barrier(SETTINGS.sign_in_delay_after * 2)
 
     def guess(n: int) -> None:
         barrier.wait()
-        accounts.authenticate(store, "alice", f"parallel guess {n}")
+        accounts.authenticate(store, "alice", f"parallel guess {n}", client=ClientInfo.of(f"192.0.2.{n + 1}", "x"))
 
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(SETTINGS.lockout_after * 2)]
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(SETTINGS.sign_in_delay_after * 2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert store.scalar("SELECT failed_count FROM accounts WHERE id = ?", [alice]) >= SETTINGS.lockout_after
-    assert accounts.authenticate(store, "alice", PASSWORD).reason == "locked"
+    assert store.scalar("SELECT failed_count FROM accounts WHERE id = ?", [alice]) == SETTINGS.sign_in_delay_after * 2
+    assert not accounts.authenticate(store, "alice", PASSWORD, client=NEW_DEVICE).ok
+
+
+def test_unknown_user_wrong_password_and_throttled_account_look_the_same(store: Store, alice: int) -> None:
+    """Same answer, same timing (medians within noise), with the real argon2id hasher."""
+    bob_id, _ = accounts.create_account(store, "bob", "member", org_code=ORG, password=PASSWORD + " bob")
+    _flood(store, "bob", SETTINGS.sign_in_delay_after)
+    settings = AccessSettings(sign_in_delay_after=50)  # the measuring itself must not throttle anyone
+    cases = {
+        "unknown user": ("nobody-here", PASSWORD, ClientInfo.of("192.0.2.1", "a")),
+        "wrong password": ("alice", "not the password", ClientInfo.of("192.0.2.2", "b")),
+        "throttled account": ("bob", PASSWORD + " bob", ClientInfo.of("192.0.2.3", "c")),  # even the right one
+    }
+    durations: dict[str, list[float]] = {name: [] for name in cases}
+    answers = set()
+    for _ in range(15):
+        for name, (username, password, client) in cases.items():  # interleaved: drift hits all alike
+            start = time.perf_counter()
+            answers.add(accounts.authenticate(store, username, password, client=client, settings=settings))
+            durations[name].append(time.perf_counter() - start)
+    assert answers == {accounts.SignIn(None, "wrong")}
+    assert store.scalar("SELECT locked_until FROM accounts WHERE id = ?", [bob_id]) > utc_now()
+    medians = {name: statistics.median(values) for name, values in durations.items()}
+    base = medians["wrong password"]
+    for median in medians.values():
+        assert 0.7 <= median / base <= 1.4, medians
 
 
 def test_every_attempt_is_audited_without_the_password(store: Store, alice: int) -> None:
@@ -174,7 +256,7 @@ def test_every_attempt_is_audited_without_the_password(store: Store, alice: int)
     assert [(actor, action, outcome) for actor, action, _, outcome, _ in sign_ins] == [
         ("account:alice", "sign_in_failed", "refused"),
         ("account:alice", "sign_in", "ok"),
-        ("account:zineb", "sign_in_failed", "refused"),
+        ("unknown", "sign_in_failed", "refused"),
         ("account:alice", "sign_in_failed", "refused"),
         ("unknown", "sign_in_failed", "refused"),
     ]
@@ -225,3 +307,21 @@ def test_first_steering_account_from_the_environment(store: Store, monkeypatch) 
     assert username == "presidente" and PASSWORD not in shown
     assert accounts.authenticate(store, "presidente", PASSWORD).ok
     assert accounts.ensure_first_steering(store) is None
+
+
+# -- what a failed sign-in leaves in the audit log -----------------------------------------------
+def test_a_password_typed_as_the_user_name_is_not_stored(store: Store, alice: int) -> None:
+    typed = "Tiznit.Soleil-2026"  # a well-formed user name, and someone's password
+    refused = accounts.authenticate(store, typed, "", client=OFFICE)
+    assert refused == accounts.SignIn(None, "wrong")
+    actor, action, _, _, detail = _audit(store)[-1]
+    assert (actor, action) == ("unknown", "sign_in_failed")
+    for form in (typed, typed.lower()):
+        assert columns_holding(store, form) == []
+
+
+def test_sign_in_audits_carry_the_client_fingerprint(store: Store, alice: int) -> None:
+    accounts.authenticate(store, "alice", "wrong guess", client=OFFICE)
+    accounts.authenticate(store, "alice", PASSWORD, client=OFFICE)
+    for _, action, _, _, detail in _audit(store)[-2:]:
+        assert json.loads(detail)["client"] == {"address": "198.51.100.20", "user_agent": OFFICE.user_agent}, action

@@ -18,6 +18,7 @@ from conftest import SAMPLES
 
 from ingest.orgs import read_org_file
 from store import audit, links
+from store.clients import ClientInfo
 from store.db import Store, utc_now
 from store.registry import upsert_organizations
 
@@ -247,3 +248,28 @@ def test_redact_keeps_ordinary_text() -> None:
     sha = hashlib.sha256(b"file").hexdigest()  # a file's SHA-256 (64 characters) is not a token
     for text in ("ASS-CAS-001", "account:alice", "scores-2024.csv", sha, "Association Anaruz (Casablanca)"):
         assert audit.redact(text) == text
+
+
+def test_a_refused_link_is_audited_with_the_clients_address_and_user_agent_and_no_token(fresh) -> None:
+    _, token = _link(fresh)
+    client = ClientInfo.of("2001:DB8::7", f"Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 https://x.org/?link={token}")
+    links.record_refusal(fresh, "revoked", client=client)
+    detail = json.loads(fresh.scalar("SELECT detail FROM audit_log WHERE action = 'link_refused'"))
+    assert detail["client"] == {"address": "2001:db8::7",
+                                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 https://x.org/"}
+    assert columns_holding(fresh, token) == []
+
+
+@pytest.mark.parametrize(
+    ("address", "agent", "expected"),
+    [
+        ("198.51.100.20", "Firefox/140.0", ClientInfo("198.51.100.20", "Firefox/140.0")),
+        (None, None, ClientInfo(None, None)),  # localhost: Streamlit gives no address
+        ("not an address", "a" * 500, ClientInfo(None, "a" * 160)),
+        ("fe80::1%eth0", "line\r\nbreak", ClientInfo("fe80::1", "line break")),
+        (object(), 42, ClientInfo(None, None)),  # whatever is not text is dropped
+        ("203.0.113.1", "agent " + "A" * 43, ClientInfo("203.0.113.1", "agent [redacted]")),
+    ],
+)
+def test_a_client_fingerprint_keeps_an_address_and_a_short_user_agent_only(address, agent, expected) -> None:
+    assert ClientInfo.of(address, agent) == expected
