@@ -192,7 +192,7 @@ def test_heatmap_colour_scale_leaves_the_row_labels_alone_in_arabic() -> None:
 
 
 def test_csv_cells_neutralise_formulas_but_numbers_stay_numbers() -> None:
-    from dashboard.ui import safe_cell
+    from ingest.safe_write import neutralise as safe_cell
 
     assert [safe_cell(v) for v in ("=1+1", "+33 6 12", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1+1", "ok")] == [
         "'=1+1", "'+33 6 12", "'-2+3+cmd|' /C calc'!A0", "'@SUM(1)", "'\t=1+1", "ok"]

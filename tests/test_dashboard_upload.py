@@ -14,9 +14,9 @@ import pytest
 
 from dashboard import ui, upload
 from dashboard.testing import open_page, start, visible_text
-from dashboard.ui import safe_cell
 from i18n import t
 from ingest.issues import ISSUE_SCHEMA
+from ingest.safe_write import neutralise
 from metrics.framework import load_framework
 from store.db import open_store
 
@@ -183,8 +183,8 @@ def test_annotated_copy_keeps_lines_and_neutralises_formulas() -> None:
     assert rows[1][3] == "'=1+1" and "n'est pas un nombre" in rows[1][4]
     assert rows[2][3] == "'@x" and rows[2][4] == ""
     for cell in ("=SUM(A1)", "+1+1", "-1-A1", "@a", "\tx", "\rx", "\nx"):
-        assert safe_cell(cell).startswith("'")
-    assert [safe_cell(n) for n in ("1250", "+1", "-1")] == ["1250", "+1", "-1"]  # numbers stay numbers
+        assert neutralise(cell).startswith("'")
+    assert [neutralise(n) for n in ("1250", "+1", "-1")] == ["1250", "+1", "-1"]  # numbers stay numbers
 
 
 def test_preview_marks_new_changed_and_unchanged() -> None:
