@@ -8,8 +8,10 @@ with ``'`` and quote every field, so that no separator can split a cell into a l
   invisible characters, or with a full-width ``＝ ＋ － ＠`` (which East Asian input methods and
   some spreadsheets treat as the ASCII ones); a plain number such as ``-15`` or ``1,5`` is not;
 - **CSV** (:func:`csv_bytes`, :func:`csv_frame_bytes`): every text cell quoted and neutralised
-  (header and index cells alike), numbers written by Athar unquoted, missing cells empty; ``x,=1+1``
-  in a ``;`` file and ``x;=1+1`` in a ``,`` file stay one quoted cell whatever separator Excel uses;
+  (header and index cells alike), numbers written by Athar unquoted, missing cells empty; a
+  separator or line break inside a text cell followed by a trigger gets ``'`` after it
+  (:func:`csv_text`), so ``x,=1+1`` in a ``;`` file and ``x;=1+1`` in a ``,`` file expose no
+  formula whatever separator Excel splits on;
 - **XLSX** (:class:`XlsxText`, :func:`set_text`): text is always written as a string (never a
   formula, workbooks are made with ``strings_to_formulas`` off) and formula-like text carries
   Excel's quote prefix.
@@ -39,6 +41,15 @@ _TRIGGER = (
 PLAIN_NUMBER = re.compile(r" *[+-]?[0-9]+(?:[.,][0-9]+)?(?:[eE][+-]?[0-9]+)? *")
 _NUMBER = rf"^(?:{PLAIN_NUMBER.pattern})$"  # Rust's $ is the end of the text
 _TRIGGER_RE = re.compile(_TRIGGER)
+#: Inside a CSV text cell: a separator or line break, then (after blanks) a trigger. Quoting keeps
+#: the cell whole only for a reader that sees the quote open a field; one splitting on another
+#: separator is already inside an unquoted field there (``"ok";"x,=1+1"`` read with ``,`` gives
+#: ``=1+1"``), so ``'`` goes after the separator too.
+_INNER = re.compile(
+    r"([,;\t\r\n])((?:[ \u00a0\u2000-\u200a\u202f\u205f\u3000\f\v"
+    + re.escape(INVISIBLE_CHARACTERS)
+    + r"])*[=+\-@\uff1d\uff0b\uff0d\uff20])"
+)
 #: Options of every workbook Athar writes with xlsxwriter: text is text, never a formula or link.
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -60,6 +71,17 @@ def neutralise_expr(expr: pl.Expr) -> pl.Expr:
     return pl.when(live).then(pl.lit("'") + expr).otherwise(expr)
 
 
+def csv_text(value: object) -> str:
+    """A CSV text cell's content: :func:`neutralise`, and ``'`` after any separator or line break
+    inside it that a trigger follows (``x,=1+1`` → ``x,'=1+1``), so no split exposes a formula."""
+    return _INNER.sub(r"\1'\2", neutralise(value))
+
+
+def csv_text_expr(expr: pl.Expr) -> pl.Expr:
+    """:func:`csv_text` for a String column, vectorised."""
+    return neutralise_expr(expr).str.replace_all(_INNER.pattern, "$1'$2")
+
+
 # -- CSV ---------------------------------------------------------------------------------------
 def number_text(value: float, decimal: str = ".") -> str:
     """A number as Excel reads it in the export's locale: ``12,5`` in fr/ar, ``12.5`` in en."""
@@ -73,7 +95,7 @@ def csv_field(value: object, delimiter: str, decimal: str = ".") -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = number_text(value, decimal)
         return text if delimiter not in text else f'"{text}"'
-    return '"' + neutralise(value).replace('"', '""') + '"'
+    return '"' + csv_text(value).replace('"', '""') + '"'
 
 
 def csv_bytes(
@@ -94,7 +116,7 @@ def csv_frame_bytes(header: Sequence[str], frame: pl.DataFrame, delimiter: str) 
     quoted = [
         pl.when(pl.col(c).is_null())
         .then(pl.lit(""))
-        .otherwise(pl.lit('"') + neutralise_expr(pl.col(c).cast(pl.String)).str.replace_all('"', '""') + '"')
+        .otherwise(pl.lit('"') + csv_text_expr(pl.col(c).cast(pl.String)).str.replace_all('"', '""') + '"')
         for c in frame.columns
     ]
     lines = frame.select(pl.concat_str(quoted, separator=delimiter).alias("line"))["line"]
