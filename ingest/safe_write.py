@@ -30,10 +30,9 @@ import polars as pl
 
 from metrics.vocabulary import INVISIBLE_CHARACTERS
 
-#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-#: Their full-width forms, which some spreadsheets and input methods turn into the ASCII ones.
-WIDE_TRIGGERS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: A cell a spreadsheet may run: ``= + - @`` (or their full-width forms, which some spreadsheets and
+#: input methods turn into the ASCII ones) after blanks or invisible characters, or a tab or line
+#: break first (OWASP CSV injection).
 _TRIGGER = (
     r"^[\t\r\n]|^[\s" + re.escape(INVISIBLE_CHARACTERS) + r"]*[=+\-@\uff1d\uff0b\uff0d\uff20]"
 )

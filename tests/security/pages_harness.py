@@ -144,6 +144,11 @@ def csv_formula_cells(file_name: str, data: bytes) -> list[str]:
     return found
 
 
+def _tab_table(data: bytes) -> bool:
+    """A ``.txt`` download that is a table (an annotated Excel text file), not prose (a method card)."""
+    return "\t" in data.decode("utf-8-sig", errors="replace").split("\r\n", 1)[0]
+
+
 def export_problems(files: list[Download]) -> list[str]:
     """Cells of the exports a spreadsheet could run as a formula, every header, index and data cell:
     a CSV is split with both separators (``;`` and ``,``: Excel uses its locale's, whatever the
@@ -163,7 +168,7 @@ def export_problems(files: list[Download]) -> list[str]:
                             problems.append(f"{f.file_name}: formula cell {cell.coordinate} {cell.value!r}")
                         elif isinstance(cell.value, str) and formula_like(cell.value) and not cell.quotePrefix:
                             problems.append(f"{f.file_name}: {cell.coordinate} {cell.value[:40]!r} not quote-prefixed")
-        elif f.file_name.endswith((".csv", ".txt")):
+        elif f.file_name.endswith(".csv") or (f.file_name.endswith(".txt") and _tab_table(f.data)):
             problems += csv_formula_cells(f.file_name, f.data)
     return problems
 
