@@ -9,12 +9,11 @@ static tables), never "None" or "nan"; CSV exports leave the cell empty.
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 from typing import Literal
 
 import plotly.graph_objects as go
@@ -23,14 +22,13 @@ import streamlit as st
 
 from dashboard import charts, fmt
 from dashboard.context import STATIC_URL, PageContext
+from ingest import safe_write
 
 Kind = Literal[
     "text", "code", "int", "num1", "num2", "score", "pct", "pct1", "date", "datetime", "bool", "list"
 ]
 MAX_ROWS_SHOWN = 2000
 STYLED_ROWS = 400
-#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CSV_DELIMITERS = {"fr": ";", "ar": ";", "en": ","}
 #: Selectbox values standing for "no organisation" and "no principle" (Streamlit shows None as unset).
 NETWORK = "__network__"
@@ -47,21 +45,6 @@ class Col:
     label: str
     kind: Kind = "text"
     width: Literal["small", "medium", "large"] | None = None
-
-
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
-
-
-def safe_cell(value: object) -> str:
-    """Text for a CSV cell that no spreadsheet will run as a formula (quote-prefixed).
-
-    A plain number such as ``-15`` stays a number: only cells a spreadsheet could evaluate as a
-    formula are neutralised (OWASP CSV injection).
-    """
-    text = "" if value is None else str(value)
-    if _PLAIN_NUMBER.fullmatch(text):
-        return text
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _display(value: object, kind: Kind, ctx: PageContext) -> str:
@@ -210,53 +193,50 @@ def static_table(
         csv_download(ctx, frame, columns, download, key=f"{key}_csv")
 
 
+def _csv_cell(value: object, col: Col, ctx: PageContext) -> object:
+    """What :func:`to_csv` hands the writer: numbers as numbers (percentages in points), the rest
+    as the text a person reads in the table."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or col.kind in ("text", "code", "list", "date", "datetime"):
+        return _display(value, col.kind, ctx) if col.kind == "list" else str(value)
+    if isinstance(value, int | float):
+        return value * 100 if col.kind in ("pct", "pct1") else value
+    return str(value)
+
+
 def to_csv(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> bytes:
-    """CSV as the user's Excel opens it: BOM, ``;`` and decimal comma in fr/ar, formulas neutralised."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=CSV_DELIMITERS.get(ctx.lang, ","), lineterminator="\r\n")
-    writer.writerow([col.label for col in columns.values()])
+    """CSV as the user's Excel opens it: BOM, ``;`` and decimal comma in fr/ar; every text cell,
+    header included, quoted and neutralised by ``ingest.safe_write``."""
+    cols = list(columns.values())
+    rows = (
+        [_csv_cell(v, col, ctx) for v, col in zip(row, cols, strict=True)]
+        for row in frame.select(list(columns)).iter_rows()
+    )
     decimal = "," if ctx.lang in ("fr", "ar") else "."
-    for row in frame.select(list(columns)).iter_rows():
-        cells = []
-        for value, col in zip(row, columns.values(), strict=True):
-            if value is None:
-                cells.append("")
-            elif isinstance(value, bool) or col.kind in ("text", "code", "list", "date", "datetime"):
-                cells.append(safe_cell(_display(value, col.kind, ctx) if col.kind == "list" else value))
-            elif isinstance(value, int | float):
-                number = value * 100 if col.kind in ("pct", "pct1") else value
-                cells.append(repr(round(float(number), 6)).replace(".", decimal).removesuffix(decimal + "0"))
-            else:
-                cells.append(safe_cell(value))
-        writer.writerow(cells)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    header = [col.label for col in cols]
+    return safe_write.csv_bytes(chain([header], rows), CSV_DELIMITERS.get(ctx.lang, ","), decimal=decimal)
 
 
 def to_xlsx(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> bytes:
-    """XLSX of the same rows: numbers stay numbers, text is written as text (never a formula) and a
-    cell a spreadsheet could run gets Excel's quote prefix as well (OWASP CSV injection)."""
-    import xlsxwriter
-
+    """XLSX of the same rows: numbers stay numbers, text (header included) is written as text by
+    ``ingest.safe_write``, never a formula, quote-prefixed when a spreadsheet could run it."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
+    book = safe_write.xlsx_workbook(out, in_memory=True)
+    text = safe_write.XlsxText(book)
     sheet = book.add_worksheet("Athar")
     if ctx.rtl:
         sheet.right_to_left()
-    bold = book.add_format({"bold": True})
-    quoted = book.add_format({"quote_prefix": True})
     dated = book.add_format({"num_format": "yyyy-mm-dd"})
     stamped = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     percent = book.add_format({"num_format": "0.0%"})
-    for j, col in enumerate(columns.values()):
-        sheet.write_string(0, j, col.label, bold)
+    text.write_row(sheet, 0, 0, [col.label for col in columns.values()], {"bold": True})
     for i, row in enumerate(frame.select(list(columns)).iter_rows(), start=1):
         for j, (value, col) in enumerate(zip(row, columns.values(), strict=True)):
             if value is None or (isinstance(value, float) and value != value):
                 continue
             if isinstance(value, bool):
-                sheet.write_string(i, j, ctx.t("common.yes") if value else ctx.t("common.no"))
+                text.write(sheet, i, j, ctx.t("common.yes") if value else ctx.t("common.no"))
             elif isinstance(value, int | float) and col.kind not in ("text", "code"):
                 sheet.write_number(i, j, float(value), percent if col.kind in ("pct", "pct1") else None)
             elif isinstance(value, datetime):
@@ -264,8 +244,7 @@ def to_xlsx(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> b
             elif isinstance(value, date):
                 sheet.write_datetime(i, j, datetime(value.year, value.month, value.day), dated)
             else:
-                text = _display(value, col.kind, ctx) if col.kind == "list" else str(value)
-                sheet.write_string(i, j, text, quoted if text.startswith(FORMULA_TRIGGERS) else None)
+                text.write(sheet, i, j, _display(value, col.kind, ctx) if col.kind == "list" else value)
     sheet.freeze_panes(1, 0)
     book.close()
     return out.getvalue()

@@ -4,23 +4,27 @@ and the preview of what a validated file would change.
 
 from __future__ import annotations
 
-import csv
 import io
+import logging
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+from openpyxl.styles import Font
 
-from dashboard.ui import safe_cell
+from ingest import safe_write
 from ingest.pipeline import Limits
 from ingest.read import read_table
 from ingest.template import CSV_DELIMITERS, TemplateFormat, write_template
 from metrics.framework import Framework
 from store.views import BREAKDOWN_KEYS
 
+_log = logging.getLogger(__name__)
+
 MIME = {
     "csv": "text/csv",
+    "txt": "text/plain",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -43,19 +47,22 @@ def template_periods(today: date, years: int = 2) -> list[str]:
 
 
 def annotated_copy(data: bytes, file_name: str, report: pl.DataFrame, error_header: str) -> bytes | None:
-    """The uploaded table with one more column holding each line's problems (CSV, UTF-8 with BOM).
+    """The uploaded file given back with one more column holding each line's problems.
 
-    ``report`` is a rendered report (``line``, ``column``, ``message``, ``hint``). Problems of
-    the file or its header (no line, or line 1) go into the new column's header so every data
-    row stays on its Excel line. Every cell is written quote-prefixed when it starts with
-    ``= + - @`` or a tab / line break, so no spreadsheet runs it as a formula (OWASP).
-    Returns None when the file could not be read as a table at all.
+    An XLSX upload comes back as the same workbook (the sheet that was read gets the column after
+    its last one); a CSV or text upload as a CSV in its own delimiter (UTF-8 with BOM, every cell
+    quoted). ``report`` is a rendered report (``line``, ``column``, ``message``, ``hint``).
+    Problems of the file or its header go into the new column's header so every data row stays
+    on its Excel line. Every cell Athar writes goes through ``ingest.safe_write`` (quote-prefixed
+    when a spreadsheet could run it as a formula, OWASP). None when the file could not be read as
+    a table at all.
     """
     raw = read_table(data, file_name, max_bytes=Limits().max_bytes, max_rows=Limits().max_rows)
     if raw.frame.is_empty():
         return None
+    below = pl.col("line").is_not_null() & (pl.col("line") > raw.header_line)
     per_line = (
-        report.filter(pl.col("line").is_not_null() & (pl.col("line") > 1))
+        report.filter(below)
         .with_columns(
             text=pl.concat_str(
                 [
@@ -70,21 +77,47 @@ def annotated_copy(data: bytes, file_name: str, report: pl.DataFrame, error_head
         .group_by("line")
         .agg(pl.col("text").str.join(" | "))
     )
-    file_level = report.filter(pl.col("line").is_null() | (pl.col("line") <= 1))["message"].to_list()
+    file_level = report.filter(~below)["message"].to_list()
     header_cell = error_header + (" — " + " | ".join(file_level) if file_level else "")
+    if raw.file_format == "xlsx":
+        return _annotated_workbook(data, raw.sheet, raw.header_line, per_line.sort("line"), header_cell)
     cells = [c for c in raw.frame.columns if c != "__line"]
     rows = raw.frame.join(per_line, left_on="__line", right_on="line", how="left").sort("__line")
     delimiter = raw.delimiter if raw.delimiter in (",", ";", "\t", "|") else ","
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in raw.headers] + [safe_cell(header_cell)])
-    for row in rows.select([*cells, "text"]).iter_rows():
-        writer.writerow([safe_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return safe_write.csv_frame_bytes([*raw.headers, header_cell], rows.select([*cells, "text"]), delimiter)
+
+
+def _annotated_workbook(
+    data: bytes, sheet_name: str | None, header_line: int, per_line: pl.DataFrame, header_cell: str
+) -> bytes | None:
+    """The uploaded workbook, unchanged but for the error column on the sheet that was read."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data))
+        sheet = book[sheet_name] if sheet_name in book.sheetnames else book.worksheets[0]
+    except Exception:  # noqa: BLE001 — read once already; a workbook openpyxl cannot rewrite gets no copy
+        _log.exception("annotating %r failed", sheet_name)
+        return None
+    column = sheet.max_column + 1
+    safe_write.set_text(sheet.cell(header_line, column), header_cell)
+    sheet.cell(header_line, column).font = Font(bold=True)
+    for line, text in per_line.iter_rows():
+        safe_write.set_text(sheet.cell(line, column), text)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def annotated_name(file_name: str, suffix: str) -> str:
-    return f"{Path(file_name).stem}_{suffix}.csv"
+    """The annotated copy's name: the upload's, suffixed, in the upload's format (xlsx, txt or csv)."""
+    extension = Path(file_name).suffix.lower().lstrip(".")
+    return f"{Path(file_name).stem}_{suffix}.{extension if extension in ('xlsx', 'txt') else 'csv'}"
+
+
+def annotated_mime(file_name: str) -> str:
+    """The MIME type of :func:`annotated_name`'s file."""
+    return MIME[annotated_name(file_name, "x").rsplit(".", 1)[-1]]
 
 
 def breakdown_text(frame: pl.DataFrame) -> pl.Expr:

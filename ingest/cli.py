@@ -208,7 +208,7 @@ def _orgs(args: argparse.Namespace, framework: Framework) -> int:
                       sys.stdout, ensure_ascii=False, indent=2)
             print()
         else:
-            print(t("cli.orgs_invalid", args.lang))
+            print(t("cli.orgs_invalid", args.lang, file=args.file.name))
             for issue in render_report(parsed.issues, args.lang).iter_rows(named=True):
                 line = f"{t('report.line', args.lang)} {issue['line']} · " if issue["line"] is not None else ""
                 print(f"  {line}« {issue['column']} » — {issue['message']} → {issue['hint']}")
@@ -243,7 +243,7 @@ def _demo(args: argparse.Namespace, framework: Framework) -> int:
     store = open_store(args.db)
     parsed = read_org_file((DEMO_DIR / "organizations.csv").read_bytes(), "organizations.csv", framework)
     if parsed.has_errors:
-        raise UsageError(t("cli.orgs_invalid", args.lang))
+        raise UsageError(t("cli.orgs_invalid", args.lang, file="organizations.csv"))
     upsert_organizations(store, parsed.rows)
     accepted = rejected = 0
     with open(DEMO_DIR / "manifest.csv", encoding="utf-8", newline="") as fh:

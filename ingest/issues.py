@@ -84,6 +84,7 @@ ISSUE_CODES: dict[str, Severity] = {
     # organisation registry files
     "invalid_value": Severity.ERROR,
     "duplicate_org": Severity.ERROR,
+    "unknown_theme": Severity.ERROR,
 }
 
 #: Schema of a report frame. ``line`` is null for file-level problems.

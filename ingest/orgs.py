@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from i18n import LANGUAGES, catalogue
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
 from ingest.read import read_table
 from ingest.validate import _join_distinct, matching_key
@@ -25,6 +26,9 @@ KIND_ALIASES: dict[str, tuple[str, ...]] = {
     "public_body": ("organisme public", "public body", "établissement public", "public", "هيئة عمومية", "مؤسسة عمومية"),
     "other": ("autre", "other", "country", "pays", "أخرى"),
 }
+#: Thematic areas (peer groups on Compare): each accepted as its code or its name in fr, ar or en
+#: (``dashboard.themes.<code>`` in the catalogues), several separated by ``|``.
+THEMES: tuple[str, ...] = ("education", "employment", "health", "disability", "rural", "women", "youth")
 SIZE_BANDS: tuple[str, ...] = ("small", "medium", "large")
 SIZE_ALIASES: dict[str, tuple[str, ...]] = {
     "small": ("petite", "petit", "small", "صغيرة"),
@@ -59,6 +63,29 @@ def _alias_table(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
     pairs = {fold(code): code for code in table}
     pairs.update({fold(a): code for code, aliases in table.items() for a in aliases})
     return pairs
+
+
+def _theme_aliases() -> dict[str, tuple[str, ...]]:
+    return {code: tuple(catalogue(lang)[f"dashboard.themes.{code}"] for lang in LANGUAGES) for code in THEMES}
+
+
+def _themes(table: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``thematic_areas`` as a list of theme codes, and an ``unknown_theme`` issue for each area
+    that names none (``=1+1``, ``@SUM(1,1)``, a typo): the registry holds codes only."""
+    areas = (
+        table.select("__line", area=pl.col("thematic_areas").str.split("|"))
+        .explode("area")
+        .with_columns(pl.col("area").str.strip_chars())
+        .filter(pl.col("area").is_not_null() & (pl.col("area") != ""))
+        .with_row_index("__order")
+    )
+    codes = _alias_table(_theme_aliases())
+    areas = _join_distinct(areas, "area", lambda text: {"__code": codes.get(matching_key(text))}, {"__code": pl.String()})
+    bad = areas.filter(pl.col("__code").is_null())
+    issues = cell_issues(bad, "unknown_theme", column, pl.col("area"), ", ".join(THEMES))
+    lists = areas.sort("__order").group_by("__line").agg(pl.col("__code").drop_nulls().unique(maintain_order=True))
+    table = table.drop("thematic_areas").join(lists.rename({"__code": "thematic_areas"}), on="__line", how="left")
+    return table, issues
 
 
 def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
@@ -107,18 +134,9 @@ def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
         bad = table.filter(pl.col(name).is_not_null() & pl.col("__code").is_null())
         found.append(cell_issues(bad, "invalid_value", header.get(name, name), pl.col(name), ", ".join(allowed)))
         table = table.with_columns(pl.col("__code").alias(name)).drop("__code")
-    rows = table.select(
-        "code",
-        "name_fr",
-        "name_ar",
-        "name_en",
-        "kind",
-        "region",
-        pl.col("thematic_areas").str.split("|").list.eval(pl.element().str.strip_chars()).list.eval(
-            pl.element().filter(pl.element() != "")
-        ).alias("thematic_areas"),
-        "size_band",
-    )
+    table, bad_themes = _themes(table, header.get("thematic_areas", "thematic_areas"))
+    found.append(bad_themes)
+    rows = table.select("code", "name_fr", "name_ar", "name_en", "kind", "region", "thematic_areas", "size_band")
     found = [f for f in found if f.height]
     report = pl.concat([*issues, *found]).sort("line", nulls_last=False) if found else issues[0]
     return OrgFile(rows, report if report.height else empty_issues())

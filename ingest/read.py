@@ -152,6 +152,7 @@ class RawTable:
     delimiter: str | None  # None for xlsx
     sheet: str | None  # xlsx sheet used
     issues: pl.DataFrame  # ISSUE_SCHEMA
+    header_line: int = 1  # Excel row of the header (xlsx: title rows above it are skipped)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -651,7 +652,7 @@ def _assemble_sheet(sheet: SheetCells, max_rows: int) -> RawTable:
     frame = pl.DataFrame(columns, schema={c: pl.String for c in columns}).with_columns(
         pl.Series("__line", [number for number, _ in body], dtype=pl.Int64)
     )
-    return _assemble(
+    table = _assemble(
         frame,
         header,
         counts=None,
@@ -663,6 +664,7 @@ def _assemble_sheet(sheet: SheetCells, max_rows: int) -> RawTable:
         meta=meta,
         extra_issues=formula_issues,
     )
+    return replace(table, header_line=rows[0][0])
 
 
 # -- common checks -----------------------------------------------------------------------------

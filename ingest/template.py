@@ -10,7 +10,6 @@ instructions live in header comments and on an instructions sheet instead.
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from i18n import LANGUAGES, RTL_LANGUAGES, t
+from ingest import safe_write
 from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, UnitKind, load_framework
 
 TemplateFormat = Literal["csv", "xlsx"]
@@ -105,44 +105,44 @@ def write_template(
 
 # -- CSV -------------------------------------------------------------------------------------
 def _write_csv(rows: list[TemplateRow], lang: str, path: Path) -> None:
-    """UTF-8 with BOM and CRLF, the way Excel on Windows reads CSV without mangling Arabic."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(
-            fh, delimiter=CSV_DELIMITERS[lang], lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
-        )
-        writer.writerow(TEMPLATE_COLUMNS)
-        writer.writerows(row.cells() for row in rows)
+    """UTF-8 with BOM and CRLF, the way Excel on Windows reads CSV without mangling Arabic; every
+    cell written by ``ingest.safe_write`` (quoted, neutralised)."""
+    cells = [list(TEMPLATE_COLUMNS), *(row.cells() for row in rows)]
+    path.write_bytes(safe_write.csv_bytes(cells, CSV_DELIMITERS[lang]))
 
 
 # -- XLSX ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Formats:
-    header: object
-    prefilled: object
-    free: object
-    title: object
-    bold: object
-    wrap: object
+    """Cell formats as properties: text goes through ``safe_write.XlsxText``, which makes each one
+    in a plain and a quote-prefixed version (``text.plain(props)`` for blanks and columns)."""
+
+    text: safe_write.XlsxText
+    header: dict
+    prefilled: dict
+    free: dict
+    title: dict
+    bold: dict
+    wrap: dict
 
 
 def _formats(workbook: xlsxwriter.Workbook, rtl: bool) -> _Formats:
     align = {"reading_order": 2} if rtl else {}
     return _Formats(
-        header=workbook.add_format(
-            {
-                "bold": True,
-                "bg_color": "#1F4E79",
-                "font_color": "#FFFFFF",
-                "border": 1,
-                "locked": True,
-                **align,
-            }
-        ),
-        prefilled=workbook.add_format({"bg_color": "#E7E6E6", "locked": True, **align}),
-        free=workbook.add_format({"locked": False, **align}),
-        title=workbook.add_format({"bold": True, "font_size": 14, **align}),
-        bold=workbook.add_format({"bold": True, **align}),
-        wrap=workbook.add_format({"text_wrap": True, "valign": "top", **align}),
+        text=safe_write.XlsxText(workbook),
+        header={
+            "bold": True,
+            "bg_color": "#1F4E79",
+            "font_color": "#FFFFFF",
+            "border": 1,
+            "locked": True,
+            **align,
+        },
+        prefilled={"bg_color": "#E7E6E6", "locked": True, **align},
+        free={"locked": False, **align},
+        title={"bold": True, "font_size": 14, **align},
+        bold={"bold": True, **align},
+        wrap={"text_wrap": True, "valign": "top", **align},
     )
 
 
@@ -151,7 +151,7 @@ def _write_xlsx(
 ) -> None:
     """Data sheet first (the one the importer picks), then instructions, then hidden lists."""
     rtl = lang in RTL_LANGUAGES
-    workbook = xlsxwriter.Workbook(str(path))
+    workbook = safe_write.xlsx_workbook(str(path))
     try:
         fmt = _formats(workbook, rtl)
         data = workbook.add_worksheet(t("template.data_sheet", lang))
@@ -172,13 +172,12 @@ def _write_xlsx(
 
 def _fill_lists(sheet: Worksheet, sheet_name: str, rows: list[TemplateRow], fmt: _Formats) -> dict[str, str]:
     """Indicator codes (with names) and unit names for the dropdowns; returns their ranges."""
-    sheet.write_row(0, 0, ["indicator_code", "indicator_name", "unit"], fmt.bold)
+    fmt.text.write_row(sheet, 0, 0, ["indicator_code", "indicator_name", "unit"], fmt.bold)
     units = list(dict.fromkeys(row.unit for row in rows))
     for i, row in enumerate(rows, start=1):
-        sheet.write_string(i, 0, row.indicator_code)
-        sheet.write_string(i, 1, row.indicator_name)
+        fmt.text.write_row(sheet, i, 0, [row.indicator_code, row.indicator_name])
     for i, unit in enumerate(units, start=1):
-        sheet.write_string(i, 2, unit)
+        fmt.text.write(sheet, i, 2, unit)
     quoted = "'" + sheet_name.replace("'", "''") + "'"
     return {
         "indicator_code": f"={quoted}!$A$2:$A${len(rows) + 1}",
@@ -199,17 +198,17 @@ def _fill_data(
     col = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
     last_row = len(rows) + EXTRA_ROWS
     for name, index in col.items():
-        sheet.set_column(index, index, COLUMN_WIDTHS[name], fmt.free)
-        sheet.write_string(0, index, name, fmt.header)
+        sheet.set_column(index, index, COLUMN_WIDTHS[name], fmt.text.plain(fmt.free))
+        fmt.text.write(sheet, 0, index, name, fmt.header)
         comment = f"{t(f'template.label_{name}', lang)}\n{t(f'template.help_{name}', lang)}"
         sheet.write_comment(0, index, comment, {"x_scale": 2.2, "y_scale": 1.6})
     value_formats: dict[str, object] = {}
     for r, row in enumerate(rows, start=1):
         for name, text in zip(TEMPLATE_COLUMNS, row.cells(), strict=True):
             if name in PREFILLED_COLUMNS:
-                sheet.write_string(r, col[name], text, fmt.prefilled)
+                fmt.text.write(sheet, r, col[name], text, fmt.prefilled)
             elif text:
-                sheet.write_string(r, col[name], text, fmt.free)
+                fmt.text.write(sheet, r, col[name], text, fmt.free)
         indicator = framework.indicator_by_code[row.indicator_code]
         unit = framework.unit_by_code[indicator.unit]
         num_format = _number_format(unit.kind)
@@ -333,33 +332,33 @@ def _fill_instructions(
     """Title, who and when, the instruction lines, then what each column means."""
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 30)
-    sheet.set_column(2, 2, 90, fmt.wrap)
-    sheet.write_string(0, 0, t("template.title", lang), fmt.title)
+    sheet.set_column(2, 2, 90, fmt.text.plain(fmt.wrap))
+    write = fmt.text.write
+    write(sheet, 0, 0, t("template.title", lang), fmt.title)
     details = (
         (t("template.org", lang), org_code),
         (t("template.period", lang), period),
         (t("template.framework", lang), framework.meta.name.get(lang)),
     )
     for r, (label, value) in enumerate(details, start=2):
-        sheet.write_string(r, 0, label, fmt.bold)
-        sheet.write_string(r, 1, value)
+        write(sheet, r, 0, label, fmt.bold)
+        write(sheet, r, 1, value)
     r = 6
     for n in range(1, 8):
-        sheet.write_string(r, 0, f"{n}.", fmt.bold)
-        sheet.merge_range(r, 1, r, 2, t(f"template.instr_{n}", lang), fmt.wrap)
+        write(sheet, r, 0, f"{n}.", fmt.bold)
+        sheet.merge_range(r, 1, r, 2, "", fmt.text.plain(fmt.wrap))
+        write(sheet, r, 1, t(f"template.instr_{n}", lang), fmt.wrap)
         sheet.set_row(r, 32)
         r += 1
     r += 1
-    sheet.write_string(r, 0, t("template.columns_heading", lang), fmt.bold)
+    write(sheet, r, 0, t("template.columns_heading", lang), fmt.bold)
     r += 1
-    sheet.write_row(
-        r, 0, [t("template.column", lang), t("template.label", lang), t("template.meaning", lang)], fmt.bold
-    )
+    headings = [t("template.column", lang), t("template.label", lang), t("template.meaning", lang)]
+    fmt.text.write_row(sheet, r, 0, headings, fmt.bold)
     for name in TEMPLATE_COLUMNS:
         r += 1
-        sheet.write_string(r, 0, name)
-        sheet.write_string(r, 1, t(f"template.label_{name}", lang))
-        sheet.write_string(r, 2, t(f"template.help_{name}", lang), fmt.wrap)
+        fmt.text.write_row(sheet, r, 0, [name, t(f"template.label_{name}", lang)])
+        write(sheet, r, 2, t(f"template.help_{name}", lang), fmt.wrap)
 
 
 # -- command line ----------------------------------------------------------------------------

@@ -226,3 +226,47 @@ def test_an_unregistered_organisation_given_with_org_is_a_usage_error(tmp_path: 
     ok = subprocess.run([sys.executable, "-m", "ingest", "check", str(data), "--db", str(db), "--org", "ass-cas-001"],
                         cwd=REPO, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_orgs_refuses_a_thematic_area_outside_the_vocabulary_and_changes_nothing(tmp_path: Path) -> None:
+    """``=1+1`` or ``@SUM(1,1)`` as a thematic area would become a column label on Compare: refused,
+    with the file, line, column, value and accepted areas; the registry stays as it was."""
+    import csv
+
+    import duckdb
+
+    db = tmp_path / "a.duckdb"
+    assert ingest("orgs", SAMPLES / "organizations.csv", "--db", db).returncode == 0
+    with duckdb.connect(str(db)) as con:
+        before = con.execute("SELECT * FROM organizations ORDER BY code").fetchall()
+    bad = tmp_path / "themes.csv"
+    with open(bad, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["code", "name_fr", "kind", "region", "thematic_areas"])
+        writer.writerow(["ASS-CAS-001", "Alpha", "association", "MA-06", "=1+1|education"])
+        writer.writerow(["ASS-NEW-900", "Beta", "association", "MA-06", "@SUM(1,1)"])
+        writer.writerow(["ASS-NEW-901", "Gamma", "association", "MA-06", "Éducation | santé|youth"])
+    result = ingest("orgs", bad, "--db", db, lang="en")
+    assert result.returncode == 1
+    out = result.stdout
+    assert "themes.csv" in out and "thematic_areas" in out
+    for line, value in ((2, "=1+1"), (3, "@SUM(1,1)")):
+        shown = [row for row in out.splitlines() if f"line {line} " in row and value in row]
+        assert shown and "education, employment, health" in shown[0], out
+    assert "Gamma" not in out and "Éducation" not in out  # names in fr, ar or en are accepted
+    report = json.loads(ingest("orgs", bad, "--db", db, "--json").stdout)
+    assert sorted((i["line"], i["code"], i["value"]) for i in report["issues"]) == [
+        (2, "unknown_theme", "=1+1"),
+        (3, "unknown_theme", "@SUM(1,1)"),
+    ]
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT * FROM organizations ORDER BY code").fetchall() == before
+
+
+def test_thematic_areas_are_stored_as_codes_whatever_language_names_them(framework) -> None:
+    from ingest.orgs import read_org_file
+
+    data = "code,name_fr,kind,thematic_areas\nA-1,Alpha,association,Éducation | الصحة|youth|education\n"
+    parsed = read_org_file(data.encode("utf-8"), "orgs.csv", framework)
+    assert not parsed.has_errors, parsed.issues.to_dicts()
+    assert parsed.rows["thematic_areas"].to_list() == [["education", "health", "youth"]]

@@ -192,11 +192,11 @@ def test_heatmap_colour_scale_leaves_the_row_labels_alone_in_arabic() -> None:
 
 
 def test_csv_cells_neutralise_formulas_but_numbers_stay_numbers() -> None:
-    from dashboard.ui import safe_cell
+    from ingest.safe_write import neutralise
 
-    assert [safe_cell(v) for v in ("=1+1", "+33 6 12", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1+1", "ok")] == [
+    assert [neutralise(v) for v in ("=1+1", "+33 6 12", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\t=1+1", "ok")] == [
         "'=1+1", "'+33 6 12", "'-2+3+cmd|' /C calc'!A0", "'@SUM(1)", "'\t=1+1", "ok"]
-    assert [safe_cell(v) for v in (-15, "-15", "+4", "87,5", 1250.0, None)] == ["-15", "-15", "+4", "87,5", "1250.0", ""]
+    assert [neutralise(v) for v in (-15, "-15", "+4", "87,5", 1250.0, None)] == ["-15", "-15", "+4", "87,5", "1250.0", ""]
 
 
 def test_visible_text_leaves_out_widget_and_media_file_ids() -> None:

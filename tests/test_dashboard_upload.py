@@ -14,9 +14,9 @@ import pytest
 
 from dashboard import ui, upload
 from dashboard.testing import open_page, start, visible_text
-from dashboard.ui import safe_cell
 from i18n import t
 from ingest.issues import ISSUE_SCHEMA
+from ingest.safe_write import neutralise
 from metrics.framework import load_framework
 from store.db import open_store
 
@@ -183,8 +183,77 @@ def test_annotated_copy_keeps_lines_and_neutralises_formulas() -> None:
     assert rows[1][3] == "'=1+1" and "n'est pas un nombre" in rows[1][4]
     assert rows[2][3] == "'@x" and rows[2][4] == ""
     for cell in ("=SUM(A1)", "+1+1", "-1-A1", "@a", "\tx", "\rx", "\nx"):
-        assert safe_cell(cell).startswith("'")
-    assert [safe_cell(n) for n in ("1250", "+1", "-1")] == ["1250", "+1", "-1"]  # numbers stay numbers
+        assert neutralise(cell).startswith("'")
+    assert [neutralise(n) for n in ("1250", "+1", "-1")] == ["1250", "+1", "-1"]  # numbers stay numbers
+
+
+_REPORT_SCHEMA = {"line": pl.Int64, "column": pl.String, "message": pl.String, "hint": pl.String}
+
+
+def test_annotated_copy_of_an_xlsx_upload_is_the_workbook_with_an_error_column() -> None:
+    """Same workbook, same sheet, rows on their own lines (a title row above the header), one more
+    column whose header and cells are strings a spreadsheet will not run."""
+    import xlsxwriter
+    from openpyxl import load_workbook
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet("Données")
+    sheet.write_string(0, 0, "Rapport annuel 2024")
+    for r, row in enumerate(
+        [
+            ["org_code", "indicator_code", "period", "value"],
+            ["ASS-CAS-001", "R01", "2024-Q1", "=1+1"],
+            ["ASS-CAS-001", "R02", "2024-Q1", "12"],
+        ],
+        start=1,
+    ):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
+    report = pl.DataFrame(
+        [
+            {"line": 3, "column": None, "message": "=1+1 n'est pas un nombre.", "hint": "Un nombre."},
+            {"line": None, "column": None, "message": "@SUM(1,1) au niveau du fichier", "hint": "-"},
+        ],
+        schema=_REPORT_SCHEMA,
+    )
+    copy = upload.annotated_copy(out.getvalue(), "rapport.xlsx", report, "=Erreurs")
+    assert upload.annotated_name("rapport.xlsx", "erreurs") == "rapport_erreurs.xlsx"
+    assert upload.annotated_mime("rapport.xlsx") == ui.XLSX_MIME
+    sheet = load_workbook(io.BytesIO(copy))["Données"]
+    assert sheet["A1"].value == "Rapport annuel 2024" and sheet["D3"].value == "=1+1"
+    header, error, fine = sheet["E2"], sheet["E3"], sheet["E4"]
+    assert header.value == "=Erreurs — @SUM(1,1) au niveau du fichier"
+    assert error.value.startswith("=1+1 n'est pas un nombre.") and fine.value is None
+    for cell in (header, error):
+        assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
+    assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+@pytest.mark.parametrize(("delimiter", "name"), [(";", "f.csv"), (",", "f.csv"), ("\t", "f.txt")])
+def test_annotated_copy_of_a_text_upload_keeps_its_delimiter_and_quotes_every_cell(delimiter, name) -> None:
+    from security.pages_harness import csv_formula_cells
+
+    rows = [
+        ["org_code", "indicator_code", "period", "value", "notes"],
+        ["ASS-CAS-001", "R01", "2024-Q1", "=1+1", "x,=1+1"],
+        ["ASS-CAS-001", "R02", "2024-Q1", "12", "x;@SUM(1,1)"],
+    ]
+    data = "\r\n".join(delimiter.join(f'"{c}"' for c in row) for row in rows).encode("utf-8")
+    report = pl.DataFrame(
+        [{"line": 2, "column": "value", "message": "« =1+1 » n'est pas un nombre.", "hint": "Un nombre."}],
+        schema=_REPORT_SCHEMA,
+    )
+    copy = upload.annotated_copy(data, name, report, "Erreurs Athar")
+    assert upload.annotated_name(name, "erreurs").endswith(name[-4:])
+    parsed = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+    quoted = [delimiter.join('"' + c.replace('"', '""') + '"' if c else "" for c in row) for row in parsed]
+    assert copy.decode("utf-8-sig") == "".join(line + "\r\n" for line in quoted)  # every cell quoted
+    assert parsed[0] == [*rows[0], "Erreurs Athar"]
+    assert parsed[1][3:] == ["'=1+1", "x,'=1+1", "value: « =1+1 » n'est pas un nombre. → Un nombre."]
+    assert parsed[2][3:] == ["12", "x;'@SUM(1,1)", ""]
+    assert not csv_formula_cells(name, copy)
 
 
 def test_preview_marks_new_changed_and_unchanged() -> None:

@@ -60,8 +60,9 @@ def test_csv_starts_with_bom_and_uses_crlf(csv_files: dict[str, Path], lang: str
 def test_csv_delimiter_is_what_excel_expects_in_that_language(
     csv_files: dict[str, Path], lang: str, delimiter: str
 ) -> None:
+    """Every text cell is quoted, so no other separator can split one (see ``ingest.safe_write``)."""
     header_line = csv_files[lang].read_bytes().decode("utf-8-sig").split("\r\n")[0]
-    assert header_line == delimiter.join(TEMPLATE_COLUMNS)
+    assert header_line == delimiter.join(f'"{c}"' for c in TEMPLATE_COLUMNS)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -216,7 +217,7 @@ def test_cli_explicit_csv_format(tmp_path: Path) -> None:
         )
         == 0
     )
-    assert out.read_bytes().startswith(b"\xef\xbb\xbforg_code,indicator_code,")
+    assert out.read_bytes().startswith(b'\xef\xbb\xbf"org_code","indicator_code",')
 
 
 @pytest.mark.parametrize("period", ["2024-Q5", "24", "2024-13", "T1", "2024/03", ""])

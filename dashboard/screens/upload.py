@@ -116,7 +116,7 @@ def _rejected(ctx: PageContext, result, data: bytes, name: str) -> None:
             ctx.t("upload.download_annotated"),
             lambda: copy,
             upload.annotated_name(name, ctx.t("upload.errors_suffix")),
-            "text/csv",
+            upload.annotated_mime(name),
             key="upload_annotated",
             icon=":material/download:",
         )

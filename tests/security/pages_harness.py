@@ -119,6 +119,60 @@ def csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
+def csv_cells_split_by(data: bytes, delimiter: str) -> list[list[str]]:
+    """The cells of a CSV export as a spreadsheet set to ``delimiter`` would split them."""
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def csv_formula_cells(file_name: str, data: bytes) -> list[str]:
+    """Cells of a CSV a spreadsheet could run, split on ``;``, ``,`` and tab alike.
+
+    Split on another separator than the file's own, a field after a number runs on over the file's
+    separators (``-15;-14,5`` split on ``,``): a number then the file's separator is no formula a
+    spreadsheet could run (``;`` is no operator where ``,`` separates), anything else is checked."""
+    from ingest.safe_write import formula_like
+
+    head = data.decode("utf-8-sig").split("\r\n", 1)[0]
+    own = max((";", ",", "\t"), key=head.count)
+    number_then_own = re.compile(r" *[+-]?[0-9]+(?:[.,][0-9]+)?" + re.escape(own))
+    found = []
+    for delimiter in (";", ",", "\t"):
+        for row in csv_cells_split_by(data, delimiter):
+            for cell in row:
+                if formula_like(cell) and not (delimiter != own and number_then_own.match(cell)):
+                    found.append(f"{file_name} split on {delimiter!r}: cell {cell[:40]!r} would run as a formula")
+    return found
+
+
+def _tab_table(data: bytes) -> bool:
+    """A ``.txt`` download that is a table (an annotated Excel text file), not prose (a method card)."""
+    return "\t" in data.decode("utf-8-sig", errors="replace").split("\r\n", 1)[0]
+
+
+def export_problems(files: list[Download]) -> list[str]:
+    """Cells of the exports a spreadsheet could run as a formula, every header, index and data cell:
+    a CSV is split with both separators (``;`` and ``,``: Excel uses its locale's, whatever the
+    file's), a workbook is read with openpyxl (no formula cell; formula-like text quote-prefixed)."""
+    from openpyxl import load_workbook
+
+    from ingest.safe_write import formula_like
+
+    problems = []
+    for f in files:
+        if f.is_xlsx:
+            book = load_workbook(io.BytesIO(f.data))
+            for sheet in book.worksheets:
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        if cell.data_type == "f":
+                            problems.append(f"{f.file_name}: formula cell {cell.coordinate} {cell.value!r}")
+                        elif isinstance(cell.value, str) and formula_like(cell.value) and not cell.quotePrefix:
+                            problems.append(f"{f.file_name}: {cell.coordinate} {cell.value[:40]!r} not quote-prefixed")
+        elif f.file_name.endswith(".csv") or (f.file_name.endswith(".txt") and _tab_table(f.data)):
+            problems += csv_formula_cells(f.file_name, f.data)
+    return problems
+
+
 def page_text(at: AppTest) -> str:
     """``dashboard.testing.visible_text`` plus static tables (``st.table``), read as cells."""
     parts = [visible_text(at)]

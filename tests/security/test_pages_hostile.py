@@ -20,9 +20,10 @@ Inert on screen (AppTest tree): no element that renders HTML (``st.html``, markd
 ``unsafe_allow_html``) holds any part of a payload; static tables (``st.table`` renders Markdown)
 hold them Markdown-escaped; each payload does reach the screen, as text. Data grids and Plotly
 charts draw text only (Plotly keeps a short list of style tags and drops the rest).
-Neutralised exports: no CSV cell starts with ``=`` ``+`` ``-`` ``@`` tab, CR or LF unless it is a
-plain number (those are quote-prefixed); in every XLSX no cell is a formula and every text cell
-starting so carries Excel's quote prefix.
+Neutralised exports (``pages_harness.export_problems``): every header, index and data cell of every
+CSV, split with ``;``, ``,`` and tab alike, is free of formula-like text (``ingest.safe_write``:
+``=`` ``+`` ``-`` ``@`` tab, CR or LF, also after blanks or full-width, unless a plain number); in
+every XLSX no cell is a formula and every formula-like text cell carries Excel's quote prefix.
 """
 
 from __future__ import annotations
@@ -35,18 +36,18 @@ import pytest
 
 from dashboard.navigation import pages_for
 from dashboard.testing import _nodes, open_page, start
-from dashboard.ui import _PLAIN_NUMBER, FORMULA_TRIGGERS
 from ingest.orgs import read_org_file
 from ingest.pipeline import load_file
+from ingest.safe_write import csv_text
 from store.db import open_store
 from store.registry import framework_in_use, upsert_organizations
 from store.viewer import Viewer
 
 from .pages_harness import (
     SAMPLES,
-    Download,
     csv_rows,
     downloads,
+    export_problems,
     find_widget,
     load_rows,
     page_text,
@@ -141,34 +142,6 @@ def inert_problems(at) -> list[str]:
                     if char in "<[`*_" and (i == 0 or text[i - 1] != "\\"):
                         problems.append(f"table cell not escaped: {text[:80]!r}")
                         break
-    return problems
-
-
-def export_problems(files: list[Download]) -> list[str]:
-    problems = []
-    for f in files:
-        if f.is_xlsx:
-            from openpyxl import load_workbook
-
-            book = load_workbook(io.BytesIO(f.data))
-            for sheet in book.worksheets:
-                for row in sheet.iter_rows():
-                    for cell in row:
-                        if cell.data_type == "f":
-                            problems.append(f"{f.file_name}: formula cell {cell.coordinate} {cell.value!r}")
-                        elif (
-                            isinstance(cell.value, str)
-                            and cell.value.startswith(FORMULA_TRIGGERS)
-                            and not cell.quotePrefix
-                        ):
-                            problems.append(
-                                f"{f.file_name}: {cell.coordinate} {cell.value[:40]!r} not quote-prefixed"
-                            )
-        elif f.file_name.endswith(".csv"):
-            for row in csv_rows(f.data):
-                for cell in row:
-                    if cell.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(cell):
-                        problems.append(f"{f.file_name}: cell {cell[:40]!r} would run as a formula")
     return problems
 
 
@@ -269,8 +242,7 @@ def test_a_rejected_hostile_upload_reports_and_exports_the_payloads_neutralised(
     annotated = [f for f in files if f.file_name.startswith(name.removesuffix(".csv"))][0]
     cells = [c for row in csv_rows(annotated.data) for c in row]
     for payload in PAYLOADS:
-        expected = "'" + payload if payload.startswith(FORMULA_TRIGGERS) else payload
-        assert expected in cells, payload
+        assert csv_text(payload) in cells, payload
     xlsx = [f for f in files if f.file_name.endswith(".xlsx")][0]
     values = [v for row in xlsx_rows(xlsx.data) for v in row if isinstance(v, str)]
     assert any("HYPERLINK" in v for v in values)
