@@ -200,6 +200,12 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
         int_part=pl.when(pl.col("int_part").is_in(["", "-"]) & (pl.col("frac_part") != ""))
         .then(pl.col("int_part") + "0").otherwise(pl.col("int_part"))
     )
+    return _number_of_parts(staged)
+
+
+def _number_of_parts(staged: pl.DataFrame) -> pl.DataFrame:
+    """From the integer and fraction parts: the number, or the problem that keeps it unread; and
+    a clock time (3420:45) read as a duration in hours."""
     grouping_ok = pl.col("int_part").str.contains(r"^-?[0-9]+$") | pl.col("int_part").str.contains(
         r"^-?[0-9]{1,3}(G[0-9]{3})+$|^-?[0-9]{1,3}(,[0-9]{3})+$|^-?[0-9]{1,3}(\.[0-9]{3})+$"
     )
