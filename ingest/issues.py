@@ -21,71 +21,96 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-#: Every code a report may contain, with its severity. Adding a code means adding its
-#: ``ingest.<code>.message`` and ``ingest.<code>.hint`` in fr, ar and en (a test checks it).
-ISSUE_CODES: dict[str, Severity] = {
+class Level(StrEnum):
+    """Where a problem sits: the whole file, the header, a line, or one cell."""
+
+    FILE = "file"
+    HEADER = "header"
+    ROW = "row"
+    CELL = "cell"
+
+
+class IssueCode(StrEnum):
+    """Every code a report may contain: its stable text (the value, the same in the JSON report, the
+    database and the catalogues), its level, its severity and the parameters its message and hint
+    use (``{column}``, ``{value}``, ``{expected}``). Adding a code means adding its
+    ``ingest.<code>.message`` and ``ingest.<code>.hint`` in fr, ar and en with exactly those
+    placeholders (a test checks it)."""
+
+    level: Level
+    severity: Severity
+    params: tuple[str, ...]
+
+    def __new__(cls, value: str, level: Level, severity: Severity, params: tuple[str, ...]) -> IssueCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.level = level
+        member.severity = severity
+        member.params = params
+        return member
+
     # the file as a whole
-    "empty_file": Severity.ERROR,
-    "file_too_large": Severity.ERROR,
-    "unsupported_format": Severity.ERROR,
-    "binary_file": Severity.ERROR,
-    "encrypted_workbook": Severity.ERROR,
-    "undecodable_text": Severity.ERROR,
-    "not_a_table": Severity.ERROR,
-    "no_data_rows": Severity.ERROR,
-    "too_many_rows": Severity.ERROR,
-    "xlsx_invalid": Severity.ERROR,
-    "xlsx_no_sheet": Severity.ERROR,
-    "xlsx_several_sheets": Severity.ERROR,
-    "text_question_marks": Severity.WARNING,
-    "text_mojibake": Severity.WARNING,
+    EMPTY_FILE = "empty_file", Level.FILE, Severity.ERROR, ()
+    FILE_TOO_LARGE = "file_too_large", Level.FILE, Severity.ERROR, ("value", "expected")
+    UNSUPPORTED_FORMAT = "unsupported_format", Level.FILE, Severity.ERROR, ("value",)
+    BINARY_FILE = "binary_file", Level.FILE, Severity.ERROR, ()
+    ENCRYPTED_WORKBOOK = "encrypted_workbook", Level.FILE, Severity.ERROR, ()
+    UNDECODABLE_TEXT = "undecodable_text", Level.FILE, Severity.ERROR, ()
+    NOT_A_TABLE = "not_a_table", Level.FILE, Severity.ERROR, ()
+    NO_DATA_ROWS = "no_data_rows", Level.FILE, Severity.ERROR, ()
+    TOO_MANY_ROWS = "too_many_rows", Level.FILE, Severity.ERROR, ("value", "expected")
+    XLSX_INVALID = "xlsx_invalid", Level.FILE, Severity.ERROR, ("value",)
+    XLSX_NO_SHEET = "xlsx_no_sheet", Level.FILE, Severity.ERROR, ()
+    XLSX_SEVERAL_SHEETS = "xlsx_several_sheets", Level.FILE, Severity.ERROR, ("value", "expected")
+    TEXT_QUESTION_MARKS = "text_question_marks", Level.FILE, Severity.WARNING, ("value",)
+    TEXT_MOJIBAKE = "text_mojibake", Level.FILE, Severity.WARNING, ("value",)
     # header
-    "missing_column": Severity.ERROR,
-    "duplicate_column": Severity.ERROR,
-    "unknown_column": Severity.WARNING,
-    "unnamed_column": Severity.ERROR,
-    "stray_cells": Severity.WARNING,
-    "hidden_column": Severity.WARNING,
-    "breakdown_like_column": Severity.ERROR,
+    MISSING_COLUMN = "missing_column", Level.HEADER, Severity.ERROR, ("column", "expected")
+    DUPLICATE_COLUMN = "duplicate_column", Level.HEADER, Severity.ERROR, ("column", "value")
+    UNKNOWN_COLUMN = "unknown_column", Level.HEADER, Severity.WARNING, ("column", "expected")
+    UNNAMED_COLUMN = "unnamed_column", Level.HEADER, Severity.ERROR, ("column", "value")
+    STRAY_CELLS = "stray_cells", Level.HEADER, Severity.WARNING, ("column", "value")
+    HIDDEN_COLUMN = "hidden_column", Level.HEADER, Severity.WARNING, ("column", "value")
+    BREAKDOWN_LIKE_COLUMN = "breakdown_like_column", Level.HEADER, Severity.ERROR, ("column", "expected")
+    SCALED_COLUMN = "scaled_column", Level.HEADER, Severity.ERROR, ("column", "value")
+    PLANNED_COLUMN = "planned_column", Level.HEADER, Severity.WARNING, ("column",)
     # rows and cells
-    "wrong_cell_count": Severity.ERROR,
-    "unclosed_quote": Severity.ERROR,
-    "scaled_column": Severity.ERROR,
-    "decimal_comma_split": Severity.ERROR,
-    "period_kind_mismatch": Severity.ERROR,
-    "note_row": Severity.WARNING,
-    "number_as_date": Severity.ERROR,
-    "january_or_year": Severity.WARNING,
-    "planned_column": Severity.WARNING,
-    "rows_in_cell": Severity.ERROR,
-    "formula_without_value": Severity.ERROR,
-    "cell_too_long": Severity.ERROR,
-    "empty_required": Severity.ERROR,
-    "unknown_org": Severity.ERROR,
-    "other_org": Severity.ERROR,
-    "unknown_indicator": Severity.ERROR,
-    "derived_indicator": Severity.ERROR,
-    "not_a_number": Severity.ERROR,
-    "excel_error": Severity.ERROR,
-    "scientific_notation": Severity.ERROR,
-    "mixed_digits": Severity.ERROR,
-    "ambiguous_number": Severity.ERROR,
-    "out_of_range": Severity.ERROR,
-    "not_integer": Severity.ERROR,
-    "unit_mismatch": Severity.ERROR,
-    "invalid_period": Severity.ERROR,
-    "future_period": Severity.ERROR,
-    "period_in_progress": Severity.WARNING,
-    "percent_as_fraction": Severity.WARNING,
-    "invalid_breakdown": Severity.ERROR,
-    "duplicate_key": Severity.ERROR,
-    "repeated_header": Severity.WARNING,
-    "total_row": Severity.WARNING,
+    WRONG_CELL_COUNT = "wrong_cell_count", Level.ROW, Severity.ERROR, ("value", "expected")
+    UNCLOSED_QUOTE = "unclosed_quote", Level.ROW, Severity.ERROR, ("value",)
+    DECIMAL_COMMA_SPLIT = "decimal_comma_split", Level.CELL, Severity.ERROR, ("value",)
+    PERIOD_KIND_MISMATCH = "period_kind_mismatch", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    NOTE_ROW = "note_row", Level.ROW, Severity.WARNING, ("value",)
+    NUMBER_AS_DATE = "number_as_date", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    JANUARY_OR_YEAR = "january_or_year", Level.CELL, Severity.WARNING, ("value", "expected")
+    ROWS_IN_CELL = "rows_in_cell", Level.CELL, Severity.ERROR, ("value", "expected")
+    FORMULA_WITHOUT_VALUE = "formula_without_value", Level.CELL, Severity.ERROR, ("value",)
+    CELL_TOO_LONG = "cell_too_long", Level.CELL, Severity.ERROR, ("value", "expected")
+    EMPTY_REQUIRED = "empty_required", Level.CELL, Severity.ERROR, ("column",)
+    UNKNOWN_ORG = "unknown_org", Level.CELL, Severity.ERROR, ("value", "expected")
+    OTHER_ORG = "other_org", Level.CELL, Severity.ERROR, ("value", "expected")
+    UNKNOWN_INDICATOR = "unknown_indicator", Level.CELL, Severity.ERROR, ("value", "expected")
+    DERIVED_INDICATOR = "derived_indicator", Level.CELL, Severity.ERROR, ("value", "expected")
+    NOT_A_NUMBER = "not_a_number", Level.CELL, Severity.ERROR, ("value",)
+    EXCEL_ERROR = "excel_error", Level.CELL, Severity.ERROR, ("value",)
+    SCIENTIFIC_NOTATION = "scientific_notation", Level.CELL, Severity.ERROR, ("value",)
+    MIXED_DIGITS = "mixed_digits", Level.CELL, Severity.ERROR, ("value",)
+    AMBIGUOUS_NUMBER = "ambiguous_number", Level.CELL, Severity.ERROR, ("value",)
+    OUT_OF_RANGE = "out_of_range", Level.CELL, Severity.ERROR, ("value", "expected")
+    NOT_INTEGER = "not_integer", Level.CELL, Severity.ERROR, ("value", "expected")
+    UNIT_MISMATCH = "unit_mismatch", Level.CELL, Severity.ERROR, ("value", "expected")
+    INVALID_PERIOD = "invalid_period", Level.CELL, Severity.ERROR, ("value",)
+    FUTURE_PERIOD = "future_period", Level.CELL, Severity.ERROR, ("value",)
+    PERIOD_IN_PROGRESS = "period_in_progress", Level.CELL, Severity.WARNING, ("value", "expected")
+    PERCENT_AS_FRACTION = "percent_as_fraction", Level.CELL, Severity.WARNING, ("value", "expected")
+    INVALID_BREAKDOWN = "invalid_breakdown", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    DUPLICATE_KEY = "duplicate_key", Level.ROW, Severity.ERROR, ("expected",)
+    REPEATED_HEADER = "repeated_header", Level.ROW, Severity.WARNING, ()
+    TOTAL_ROW = "total_row", Level.ROW, Severity.WARNING, ("value",)
     # organisation registry files
-    "invalid_value": Severity.ERROR,
-    "duplicate_org": Severity.ERROR,
-    "unknown_theme": Severity.ERROR,
-}
+    INVALID_VALUE = "invalid_value", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    DUPLICATE_ORG = "duplicate_org", Level.ROW, Severity.ERROR, ("value", "expected")
+    UNKNOWN_THEME = "unknown_theme", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+
 
 #: Schema of a report frame. ``line`` is null for file-level problems.
 ISSUE_SCHEMA: dict[str, pl.DataType] = {
@@ -102,18 +127,19 @@ ISSUE_SCHEMA: dict[str, pl.DataType] = {
 class Issue:
     """One problem found outside the vectorised row checks (file- and header-level)."""
 
-    code: str
+    code: IssueCode
     line: int | None = None
     column: str | None = None
     value: str | None = None
     expected: str | None = None
 
     def as_row(self) -> dict[str, object]:
+        code = IssueCode(self.code)
         return {
             "line": self.line,
             "column": self.column,
-            "code": self.code,
-            "severity": ISSUE_CODES[self.code].value,
+            "code": code.value,
+            "severity": code.severity.value,
             "value": self.value,
             "expected": self.expected,
         }
@@ -130,18 +156,19 @@ def empty_issues() -> pl.DataFrame:
 
 def cell_issues(
     rows: pl.DataFrame,
-    code: str,
-    column: str,
+    code: IssueCode,
+    column: str | None,
     value: pl.Expr | None = None,
     expected: pl.Expr | str | None = None,
 ) -> pl.DataFrame:
     """Vectorised: one issue per row of ``rows`` (which must carry ``__line``)."""
+    code = IssueCode(code)
     expected_expr = pl.lit(expected, pl.String) if expected is None or isinstance(expected, str) else expected
     return rows.select(
         pl.col("__line").cast(pl.Int64).alias("line"),
         pl.lit(column, pl.String).alias("column"),
-        pl.lit(code, pl.String).alias("code"),
-        pl.lit(ISSUE_CODES[code].value, pl.String).alias("severity"),
+        pl.lit(code.value, pl.String).alias("code"),
+        pl.lit(code.severity.value, pl.String).alias("severity"),
         (value if value is not None else pl.lit(None, pl.String)).cast(pl.String).alias("value"),
         expected_expr.cast(pl.String).alias("expected"),
     )

@@ -28,6 +28,7 @@ from datetime import date
 
 import polars as pl
 
+from ingest.issues import IssueCode
 from metrics.vocabulary import INVISIBLE_CHARACTERS
 
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
@@ -199,6 +200,12 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
         int_part=pl.when(pl.col("int_part").is_in(["", "-"]) & (pl.col("frac_part") != ""))
         .then(pl.col("int_part") + "0").otherwise(pl.col("int_part"))
     )
+    return _number_of_parts(staged)
+
+
+def _number_of_parts(staged: pl.DataFrame) -> pl.DataFrame:
+    """From the integer and fraction parts: the number, or the problem that keeps it unread; and
+    a clock time (3420:45) read as a duration in hours."""
     grouping_ok = pl.col("int_part").str.contains(r"^-?[0-9]+$") | pl.col("int_part").str.contains(
         r"^-?[0-9]{1,3}(G[0-9]{3})+$|^-?[0-9]{1,3}(,[0-9]{3})+$|^-?[0-9]{1,3}(\.[0-9]{3})+$"
     )
@@ -213,16 +220,16 @@ def _parse_numbers_general(frame: pl.DataFrame) -> pl.DataFrame:
     staged = staged.with_columns(number=number)
     problem = (
         pl.when(~pl.col("present")).then(pl.lit(None, pl.String))
-        .when(pl.col("scripts") > 1).then(pl.lit("mixed_digits"))
-        .when(pl.col("decimal") == "?").then(pl.lit("ambiguous_number"))
+        .when(pl.col("scripts") > 1).then(pl.lit(IssueCode.MIXED_DIGITS.value))
+        .when(pl.col("decimal") == "?").then(pl.lit(IssueCode.AMBIGUOUS_NUMBER.value))
         .when(pl.col("number").is_null() | pl.col("number").is_nan() | pl.col("number").is_infinite())
         .then(
             # Two kinds of non-numbers deserve their own hint: what Excel shows instead of a value
             # (an error of a formula, or ### in a column too narrow), and a number Excel wrote in
             # scientific notation, which rounds it (1,23457E+11): neither can be read back exactly.
-            pl.when(pl.col("text").str.contains(EXCEL_ERROR)).then(pl.lit("excel_error"))
-            .when(pl.col("t").str.contains(_SCIENTIFIC)).then(pl.lit("scientific_notation"))
-            .otherwise(pl.lit("not_a_number"))
+            pl.when(pl.col("text").str.contains(EXCEL_ERROR)).then(pl.lit(IssueCode.EXCEL_ERROR.value))
+            .when(pl.col("t").str.contains(_SCIENTIFIC)).then(pl.lit(IssueCode.SCIENTIFIC_NOTATION.value))
+            .otherwise(pl.lit(IssueCode.NOT_A_NUMBER.value))
         )
     )
     clock = pl.col("t").str.extract_groups(r"^([0-9]+):([0-5][0-9])(?::([0-5][0-9]))?$")

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from i18n import LANGUAGES, catalogue
-from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
+from ingest.issues import Issue, IssueCode, cell_issues, empty_issues, issues_frame
 from ingest.read import read_table
-from ingest.validate import _join_distinct, matching_key
+from ingest.rules.codes import join_distinct, matching_key
 from metrics.framework import Framework, fold
 
 KINDS: tuple[str, ...] = ("association", "foundation", "cooperative", "company", "public_body", "other")
@@ -82,7 +82,7 @@ def _themes(table: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFram
     codes = _alias_table(_theme_aliases())
     areas = _join_distinct(areas, "area", lambda text: {"__code": codes.get(matching_key(text))}, {"__code": pl.String()})
     bad = areas.filter(pl.col("__code").is_null())
-    issues = cell_issues(bad, "unknown_theme", column, pl.col("area"), ", ".join(THEMES))
+    issues = cell_issues(bad, IssueCode.UNKNOWN_THEME, column, pl.col("area"), ", ".join(THEMES))
     lists = areas.sort("__order").group_by("__line").agg(pl.col("__code").drop_nulls().unique(maintain_order=True))
     table = table.drop("thematic_areas").join(lists.rename({"__code": "thematic_areas"}), on="__line", how="left")
     return table, issues
@@ -97,10 +97,10 @@ def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
         canonical = lookup.get(fold(header or ""))
         if canonical and canonical not in positions:
             positions[canonical] = position
-    missing = [Issue("missing_column", column=c, expected=", ".join(ORG_HEADERS[c][:3])) for c in ("code", "name_fr", "kind") if c not in positions]
+    missing = [Issue(IssueCode.MISSING_COLUMN, column=c, expected=", ".join(ORG_HEADERS[c][:3])) for c in ("code", "name_fr", "kind") if c not in positions]
     if missing or raw.frame.is_empty():
         return OrgFile(pl.DataFrame(), pl.concat([*issues, issues_frame(missing)]) if missing else issues[0])
-    shifted = raw.issues.filter(pl.col("code") == "wrong_cell_count")["line"].implode()
+    shifted = raw.issues.filter(pl.col("code") == IssueCode.WRONG_CELL_COUNT.value)["line"].implode()
 
     def cell(name: str) -> pl.Expr:
         if name not in positions:
@@ -114,14 +114,14 @@ def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
     header = {name: raw.headers[p].strip() for name, p in positions.items()}
     found: list[pl.DataFrame] = []
     for name in ("code", "name_fr", "kind"):
-        found.append(cell_issues(table.filter(pl.col(name).is_null()), "empty_required", header[name]))
+        found.append(cell_issues(table.filter(pl.col(name).is_null()), IssueCode.EMPTY_REQUIRED, header[name]))
     bad_code = table.filter(pl.col("code").is_not_null() & ~pl.col("code").str.contains(_CODE_PATTERN))
-    found.append(cell_issues(bad_code, "invalid_value", header["code"], pl.col("code"), "A-Z, 0-9, - _ ."))
+    found.append(cell_issues(bad_code, IssueCode.INVALID_VALUE, header["code"], pl.col("code"), "A-Z, 0-9, - _ ."))
     table = table.with_columns(code=pl.col("code").str.to_uppercase()).with_columns(
         first_line=pl.col("__line").min().over("code")
     )
     dupes = table.filter(pl.col("code").is_not_null() & (pl.col("__line") != pl.col("first_line")))
-    found.append(cell_issues(dupes, "duplicate_org", header["code"], pl.col("code"), pl.col("first_line").cast(pl.String)))
+    found.append(cell_issues(dupes, IssueCode.DUPLICATE_ORG, header["code"], pl.col("code"), pl.col("first_line").cast(pl.String)))
 
     regions = framework.breakdown_alias_table("region")
     for name, table_of_codes, allowed in (
@@ -129,10 +129,10 @@ def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
         ("size_band", _alias_table(SIZE_ALIASES), SIZE_BANDS),
         ("region", regions, tuple(dict.fromkeys(regions.values()))),
     ):
-        table = _join_distinct(table, name, lambda text, t=table_of_codes: {"__code": t.get(matching_key(text))},
+        table = join_distinct(table, name, lambda text, t=table_of_codes: {"__code": t.get(matching_key(text))},
                                {"__code": pl.String()})
         bad = table.filter(pl.col(name).is_not_null() & pl.col("__code").is_null())
-        found.append(cell_issues(bad, "invalid_value", header.get(name, name), pl.col(name), ", ".join(allowed)))
+        found.append(cell_issues(bad, IssueCode.INVALID_VALUE, header.get(name, name), pl.col(name), ", ".join(allowed)))
         table = table.with_columns(pl.col("__code").alias(name)).drop("__code")
     table, bad_themes = _themes(table, header.get("thematic_areas", "thematic_areas"))
     found.append(bad_themes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import REPO
 
 from ingest.columns import COLUMN_ALIASES
-from ingest.issues import ISSUE_CODES
+from ingest.issues import IssueCode
 from store.db import Store
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -24,7 +24,7 @@ def test_every_header_alias_is_documented() -> None:
 
 
 def test_every_error_code_is_documented() -> None:
-    for code in ISSUE_CODES:
+    for code in IssueCode:
         assert f"`{code}`" in README, code
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import i18n
-from ingest.issues import ISSUE_CODES
+from ingest.issues import IssueCode
 
 
 def test_every_key_exists_in_every_language() -> None:
@@ -21,11 +21,31 @@ def test_placeholders_agree_across_languages() -> None:
             assert i18n.placeholders(i18n.catalogue(lang)[key]) == i18n.placeholders(french), f"{lang}:{key}"
 
 
-@pytest.mark.parametrize("code", sorted(ISSUE_CODES))
+@pytest.mark.parametrize("code", sorted(IssueCode))
 def test_every_issue_code_has_a_message_and_a_hint(code: str) -> None:
     for lang in i18n.LANGUAGES:
         assert i18n.t(f"ingest.{code}.message", lang).strip()
         assert i18n.t(f"ingest.{code}.hint", lang).strip()
+
+
+@pytest.mark.parametrize("code", list(IssueCode), ids=str)
+def test_every_issue_code_templates_use_exactly_its_declared_parameters(code: IssueCode) -> None:
+    for lang in i18n.LANGUAGES:
+        texts = {suffix: i18n.catalogue(lang).get(f"ingest.{code}.{suffix}") for suffix in ("message", "hint")}
+        assert all(texts.values()), f"{lang}: ingest.{code} lacks {[s for s, t in texts.items() if not t]}"
+        for suffix, text in texts.items():
+            assert set(i18n.placeholders(text)) <= set(code.params), f"{lang}:ingest.{code}.{suffix}"
+        used = set().union(*(i18n.placeholders(t) for k, t in i18n.catalogue(lang).items()
+                             if k.startswith(f"ingest.{code}.")))
+        assert used == set(code.params), f"{lang}: ingest.{code} uses {sorted(used)}, declares {sorted(code.params)}"
+
+
+def test_issue_codes_are_their_stable_strings_with_a_level_and_a_severity() -> None:
+    assert IssueCode.UNKNOWN_ORG == "unknown_org" and f"{IssueCode.UNKNOWN_ORG}" == "unknown_org"
+    assert IssueCode("duplicate_key") is IssueCode.DUPLICATE_KEY
+    assert {c.severity.value for c in IssueCode} == {"error", "warning"}
+    assert IssueCode.MISSING_COLUMN.level == "header" and IssueCode.EMPTY_FILE.level == "file"
+    assert len({c.value for c in IssueCode}) == len(IssueCode)
 
 
 def test_arabic_catalogue_is_arabic_and_french_is_default() -> None:

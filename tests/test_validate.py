@@ -695,7 +695,7 @@ def test_a_first_of_january_date_is_read_as_january_with_a_warning(framework) ->
                                   "R03 Bénéficiaires handicapés", "R03 PSH", "J02 Taux d'insertion",
                                   "R01 - Total des bénéficiaires", "R04 rural", "J06 PSH en emploi"])
 def test_the_words_people_put_after_a_code_keep_naming_it(framework, text: str) -> None:
-    from ingest.validate import _indicator_named_by
+    from ingest.rules.indicators import indicator_named_by as _indicator_named_by
 
     assert _indicator_named_by(text, framework) == text.split()[0]
 
@@ -737,13 +737,13 @@ def test_what_the_false_positive_review_found_is_read(framework) -> None:
                                   "R03 Personnes handicapées", "R06 Enfants bénéficiaires", "R01 (hommes et femmes)",
                                   "E01 (filles et garçons)"])
 def test_labels_naming_the_indicators_own_subject_or_everyone_keep_naming_it(framework, text: str) -> None:
-    from ingest.validate import _indicator_named_by
+    from ingest.rules.indicators import indicator_named_by as _indicator_named_by
 
     assert _indicator_named_by(text, framework) == text.split()[0]
 
 
 def test_a_bracketed_code_before_its_label_names_the_indicator(framework) -> None:
-    from ingest.validate import _indicator_named_by
+    from ingest.rules.indicators import indicator_named_by as _indicator_named_by
 
     assert _indicator_named_by("[R01] Bénéficiaires directs uniques", framework) == "R01"
     assert _indicator_named_by("(J01) Personnes formées", framework) == "J01"
