@@ -80,7 +80,7 @@ def _themes(table: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFram
         .with_row_index("__order")
     )
     codes = _alias_table(_theme_aliases())
-    areas = _join_distinct(areas, "area", lambda text: {"__code": codes.get(matching_key(text))}, {"__code": pl.String()})
+    areas = join_distinct(areas, "area", lambda text: {"__code": codes.get(matching_key(text))}, {"__code": pl.String()})
     bad = areas.filter(pl.col("__code").is_null())
     issues = cell_issues(bad, IssueCode.UNKNOWN_THEME, column, pl.col("area"), ", ".join(THEMES))
     lists = areas.sort("__order").group_by("__line").agg(pl.col("__code").drop_nulls().unique(maintain_order=True))
