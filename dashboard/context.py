@@ -19,8 +19,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard import fmt
+from framework.model import Framework, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_form, t
-from metrics.framework import Framework, framework_from_dict, load_framework
 from store import views
 from store.db import Store, open_store
 from store.viewer import Viewer

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from framework.model import Framework, fold
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame
 from ingest.read import read_table
 from ingest.validate import _join_distinct, matching_key
-from metrics.framework import Framework, fold
 
 KINDS: tuple[str, ...] = ("association", "foundation", "cooperative", "company", "public_body", "other")
 KIND_ALIASES: dict[str, tuple[str, ...]] = {

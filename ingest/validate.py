@@ -18,6 +18,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from framework.model import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
+from framework.periods import period_status
+from framework.vocabulary import strip_invisible
 from ingest.columns import (
     INFORMATIONAL_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -35,13 +38,10 @@ from ingest.normalise import (
     EXCEL_ERROR,
     parse_numbers,
     parse_periods,
-    period_status,
     plain_numbers,
     undo_double_encoding,
 )
 from ingest.suggest import closest, spellings
-from metrics.framework import BREAKDOWN_COLUMNS, Framework, UnitKind, fold
-from metrics.vocabulary import strip_invisible
 
 _EXCEL_ERROR_TEXT = re.compile(EXCEL_ERROR)
 #: Stored exactly as written (no trimming): what a member typed is evidence.

@@ -7,13 +7,15 @@ from datetime import date, datetime
 
 import pytest
 
-from dashboard import fmt, framework_edit
+from dashboard import fmt
 from dashboard.bootstrap import ensure_demo_database
 from dashboard.method_text import sections
 from dashboard.style import RTL_MARKER, css_for
 from dashboard.testing import open_page, start
-from metrics.framework import FrameworkError, load_framework
+from framework import edit as framework_edit
+from framework.model import FrameworkError, load_framework
 from metrics.run import score_store
+from metrics.weights import effective_weights
 from store import views
 from store.db import open_store
 from store.registry import sync_framework
@@ -56,7 +58,7 @@ def test_rtl_css_only_for_arabic() -> None:
 
 
 def test_effective_weights_add_up_per_principle_and_overall(framework) -> None:
-    weights = framework_edit.effective_weights(framework)
+    weights = effective_weights(framework)
     assert weights["effective"].sum() == pytest.approx(1.0)
     for principle in framework.principles:
         part = weights.filter(weights["principle"] == principle.code)

@@ -6,8 +6,8 @@ import inspect
 
 import polars as pl
 import pytest
+from peer_oracle import peer_comparison
 
-from metrics.peers import peer_comparison
 from store import views
 from store.db import open_store
 from store.viewer import MIN_GROUP, LinkScope, Viewer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.framework import DEFAULT_FRAMEWORK_DIR, FrameworkError, fold, load_framework
+from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, fold, load_framework
 
 
 def test_default_framework_has_the_charter_catalogue(framework) -> None:

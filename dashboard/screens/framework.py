@@ -13,11 +13,13 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, framework_edit, ui
+from dashboard import charts, ui
 from dashboard.context import PageContext, page_context
 from dashboard.ui import Col
-from metrics.framework import FrameworkError
+from framework import edit as framework_edit
+from framework.model import FrameworkError
 from metrics.run import NothingToScore, score_store
+from metrics.weights import effective_weights
 from store import views
 from store.audit import record
 from store.registry import sync_framework
@@ -29,7 +31,7 @@ ADOPTED_KEY = "_framework_adopted"
 
 def _tree(ctx: PageContext) -> None:
     fw = ctx.framework_in_use
-    weights = framework_edit.effective_weights(fw).with_columns(
+    weights = effective_weights(fw).with_columns(
         principle_label=pl.col("principle").map_elements(
             lambda c: f"{c} · {fw.principle_by_code[c].name.get(ctx.lang)}", return_dtype=pl.String
         ),

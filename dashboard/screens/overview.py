@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import charts, ui
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from dashboard.ui import Col
-from metrics.framework import TimeAggregation, UnitKind
+from framework.model import TimeAggregation, UnitKind
 from store import views
 
 GEOJSON_URL = STATIC_URL + GEOJSON_FILE.name

@@ -24,7 +24,7 @@ import xlsxwriter
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: make the project's packages importable
 
-from metrics.framework import Framework, UnitKind, load_framework
+from framework.model import Framework, UnitKind, load_framework
 
 SEED = 20240704  # the charter's presentation day
 OUT_DIR = Path(__file__).resolve().parent

@@ -19,8 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from framework.vocabulary import BREAKDOWN_COLUMNS, fold  # noqa: F401 — re-exported
 from i18n import t
-from metrics.vocabulary import BREAKDOWN_COLUMNS, fold  # noqa: F401 — re-exported
 
 DEFAULT_FRAMEWORK_DIR = Path(__file__).resolve().parent.parent / "data" / "framework"
 
