@@ -244,6 +244,16 @@ class RobustnessSettings(BaseModel):
         return self
 
 
+class Roles(BaseModel):
+    """Indicators the pages rely on by role, so no page hard-codes an indicator code."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    #: The headline count of people reached (the overview's beneficiaries figure).
+    beneficiaries: str | None = None
+    #: Indicators that follow people after the activity (the sustainability page's follow-up cards).
+    follow_up: tuple[str, ...] = ()
+
+
 class FrameworkMeta(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: Names
@@ -257,6 +267,7 @@ class FrameworkMeta(BaseModel):
     sustainability: SustainabilitySettings = Field(default_factory=SustainabilitySettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
+    roles: Roles = Field(default_factory=Roles)
 
     @property
     def composite_threshold(self) -> float:
@@ -309,6 +320,10 @@ class Framework(BaseModel):
                     f"indicator {ind.code}: weight_by must be a submitted indicator, {weight.code} is derived"
                 )
         problems += _derivation_cycles(self.indicators)
+        roles = self.meta.roles
+        for role, code in [("beneficiaries", roles.beneficiaries), *(("follow_up", c) for c in roles.follow_up)]:
+            if code is not None and code not in indicators:
+                problems.append(f"roles.{role} refers to unknown indicator {code!r}")
         owner: dict[str, str] = {}
         for unit in self.units:
             for alias in unit.folded_aliases():
@@ -420,7 +435,10 @@ class Framework(BaseModel):
     @cached_property
     def content_hash(self) -> str:
         """Identifies a framework version by its content (order-insensitive JSON, SHA-256)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        if self.meta.roles == Roles():  # added later: a version without roles keeps its hash
+            del data["meta"]["roles"]
+        payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -237,8 +237,10 @@ def group_values(store: Store, viewer: Viewer, by: GroupBy) -> list[str]:
 
 
 # -- overview --------------------------------------------------------------------------------
-def network_summary(store: Store, viewer: Viewer, run_id: int, period: str) -> dict[str, Any]:
-    """Organisations, those scored in ``period``, beneficiaries reached (R01) and regions covered."""
+def network_summary(
+    store: Store, viewer: Viewer, run_id: int, period: str, beneficiaries: str | None
+) -> dict[str, Any]:
+    """Organisations, those scored in ``period``, people reached (the ``beneficiaries`` indicator) and regions."""
     row = _query(
         store,
         viewer,
@@ -248,7 +250,7 @@ def network_summary(store: Store, viewer: Viewer, run_id: int, period: str) -> d
                    WHERE run_id = $run AND period = $period AND principle IS NULL AND {_aggregable("org_code")}
                      AND {_period_ok("period")}),
         reached AS (SELECT org_code, value FROM score_indicators
-                    WHERE run_id = $run AND period = $period AND indicator_code = 'R01'
+                    WHERE run_id = $run AND period = $period AND indicator_code = $beneficiaries
                       AND {_aggregable("org_code")} AND {_period_ok("period")} AND {_indicator_ok("indicator_code")})
         SELECT (SELECT count(*) FROM orgs) AS organisations,
                (SELECT count(*) FROM scored) AS reporting,
@@ -259,6 +261,7 @@ def network_summary(store: Store, viewer: Viewer, run_id: int, period: str) -> d
         """,
         run=run_id,
         period=period,
+        beneficiaries=beneficiaries,
     ).row(0, named=True)
     if row["organisations"] < viewer.min_group:
         return {key: None for key in row}

@@ -61,3 +61,32 @@ def test_unit_alias_claimed_twice_is_rejected(tmp_path: Path) -> None:
 def test_missing_framework_directory(tmp_path: Path) -> None:
     with pytest.raises(FrameworkError, match="framework.toml not found"):
         load_framework(tmp_path)
+
+
+def test_default_framework_declares_the_indicators_pages_rely_on_by_role(framework) -> None:
+    assert framework.meta.roles.beneficiaries == "R01"
+    assert framework.meta.roles.follow_up == ("J02", "J05")
+
+
+def test_a_role_naming_an_unknown_indicator_is_rejected(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    main = directory / "framework.toml"
+    main.write_text(main.read_text(encoding="utf-8").replace('beneficiaries = "R01"', 'beneficiaries = "R99"'))
+    with pytest.raises(FrameworkError, match="roles.beneficiaries refers to unknown indicator 'R99'"):
+        load_framework(directory)
+
+
+def test_a_framework_without_roles_keeps_the_hash_it_had_before_roles_existed(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    directory = _copy(tmp_path)
+    main = directory / "framework.toml"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(text[: text.index("[framework.roles]")] + text[text.index("[[principle]]") :])
+    framework = load_framework(directory)
+    data = framework.model_dump(mode="json")
+    del data["meta"]["roles"]
+    before = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    assert framework.content_hash == before
+    assert load_framework().content_hash != before  # declaring roles is a change of version
