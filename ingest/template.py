@@ -403,9 +403,7 @@ def template_main(argv: list[str]) -> int:
     try:
         framework = load_framework(args.framework)
     except FrameworkError as exc:
-        print(t("framework.invalid", args.lang, path=exc.path), file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print(exc.report(args.lang), file=sys.stderr)
         return 2
     if not args.output.parent.is_dir():
         print(t("cli.file_not_found", args.lang, path=args.output.parent), file=sys.stderr)

@@ -184,7 +184,7 @@ def _editor(ctx: PageContext) -> None:
         except FrameworkError as exc:
             st.session_state.pop(DRAFT_KEY, None)
             st.error(ctx.t("framework.invalid"))
-            st.markdown("\n".join(f"- {problem}" for problem in exc.problems))
+            st.markdown("\n".join(f"- {problem}" for problem in exc.texts(ctx.lang)))
             return
         st.session_state[DRAFT_KEY] = new
     new = st.session_state.get(DRAFT_KEY)
