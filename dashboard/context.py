@@ -18,9 +18,9 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import fmt
 from framework.model import Framework, Roles, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_form, t
+from i18n import formatting as fmt
 from store import views
 from store.db import Store, open_store
 from store.viewer import Viewer
@@ -113,7 +113,7 @@ class PageContext:
         return fmt.datetime_text(value, self.lang)
 
     def bdi(self, text: str) -> str:
-        return fmt.bdi(text) if self.rtl else text
+        return f"<bdi>{text}</bdi>" if self.rtl else text
 
     # -- data ------------------------------------------------------------------------------
     def q(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

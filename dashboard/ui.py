@@ -21,8 +21,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, fmt
+from dashboard import charts
 from dashboard.context import STATIC_URL, PageContext
+from i18n import formatting as fmt
 
 Kind = Literal[
     "text", "code", "int", "num1", "num2", "score", "pct", "pct1", "date", "datetime", "bool", "list"
