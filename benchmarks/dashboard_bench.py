@@ -102,7 +102,7 @@ def _value(code: str, unit: str, base: float, year_factor: float, rng: random.Ra
 
 def generate_network(folder: Path, n_orgs: int, seed: int = 2026) -> tuple[Path, list[Path]]:
     """Write organizations.csv and one long CSV per organisation × year; return their paths."""
-    from metrics.framework import load_framework
+    from framework.model import load_framework
 
     framework = load_framework()
     units = {i.code: i.unit for i in framework.indicators}

@@ -30,7 +30,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from metrics.framework import load_framework  # noqa: E402
+from framework.model import load_framework  # noqa: E402
 
 UNIT_TEXT = {"persons": "personnes", "percent": "%", "households": "ménages", "pupils": "élèves", "count": "nombre",
              "units": "unités", "hours": "heures", "MAD": "MAD", "yes_no": "oui/non", "FTE": "ETP"}

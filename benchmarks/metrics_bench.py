@@ -27,7 +27,7 @@ import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from metrics.framework import Framework, RobustnessSettings, framework_from_dict  # noqa: E402
+from framework.model import Framework, RobustnessSettings, framework_from_dict  # noqa: E402
 from metrics.normalise import parameters  # noqa: E402
 from metrics.robustness import robustness  # noqa: E402
 from metrics.run import compute_run  # noqa: E402

@@ -18,9 +18,9 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import fmt
+from framework.model import Framework, Roles, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_form, t
-from metrics.framework import Framework, framework_from_dict, load_framework
+from i18n import formatting as fmt
 from store import views
 from store.db import Store, open_store
 from store.viewer import Viewer
@@ -113,7 +113,7 @@ class PageContext:
         return fmt.datetime_text(value, self.lang)
 
     def bdi(self, text: str) -> str:
-        return fmt.bdi(text) if self.rtl else text
+        return f"<bdi>{text}</bdi>" if self.rtl else text
 
     # -- data ------------------------------------------------------------------------------
     def q(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -139,6 +139,17 @@ class PageContext:
         if self.run is None:
             return self.framework_in_use
         return _framework(str(self.store.path), f"run:{self.run['framework_hash']}", self.run["framework"])
+
+    @cached_property
+    def roles(self) -> Roles:
+        """Indicators by role (headline reach, follow-up): the run's framework's, else the one in use.
+
+        A run recorded before roles were declared still gets the headline of the framework in use.
+        """
+        for fw in (self.framework, self.framework_in_use, _framework(str(self.store.path), "files", None)):
+            if fw.meta.roles != Roles():
+                return fw.meta.roles
+        return Roles()
 
     @cached_property
     def framework_in_use(self) -> Framework:

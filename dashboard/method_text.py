@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard import fmt
+from framework.model import Aggregation, Framework, Normalisation
+from i18n import formatting as fmt
 from i18n import t
-from metrics.framework import Aggregation, Framework, Normalisation
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard import fmt, ui
+from dashboard import ui
 from dashboard.context import PageContext
 from dashboard.ui import Col
+from i18n import formatting as fmt
 from i18n import t
 from ingest.issues import render_hint, render_message, render_report
 

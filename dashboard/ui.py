@@ -20,8 +20,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, fmt
+from dashboard import charts
 from dashboard.context import STATIC_URL, PageContext
+from i18n import formatting as fmt
 from ingest import safe_write
 
 Kind = Literal[

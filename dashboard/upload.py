@@ -7,17 +7,16 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import polars as pl
 from openpyxl.styles import Font
 
+from framework.model import Framework
 from ingest import safe_write
 from ingest.pipeline import Limits
 from ingest.read import read_table
 from ingest.template import CSV_DELIMITERS, TemplateFormat, write_template
-from metrics.framework import Framework
 from store.views import BREAKDOWN_KEYS
 
 _log = logging.getLogger(__name__)
@@ -34,16 +33,6 @@ def template_bytes(framework: Framework, org_code: str, period: str, lang: str, 
     with tempfile.TemporaryDirectory(prefix="athar-template-") as tmp:
         path = write_template(framework, org_code, period, lang, fmt, Path(tmp) / f"template.{fmt}")
         return path.read_bytes()
-
-
-def template_periods(today: date, years: int = 2) -> list[str]:
-    """Periods a member may report now: started ones of this year and the previous ones, newest first."""
-    periods: list[str] = []
-    for year in range(today.year, today.year - years, -1):
-        quarters = [f"{year}-Q{q}" for q in range(4, 0, -1) if date(year, 3 * q - 2, 1) <= today]
-        semesters = [f"{year}-S{s}" for s in (2, 1) if date(year, 6 * s - 5, 1) <= today]
-        periods += [str(year), *semesters, *quarters]
-    return periods
 
 
 def annotated_copy(data: bytes, file_name: str, report: pl.DataFrame, error_header: str) -> bytes | None:

@@ -67,20 +67,23 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
 
 
 def plural_form(count: int, lang: str) -> str:
-    """The CLDR plural category of ``count`` that the catalogues use (``one`` or ``other``).
+    """The CLDR plural category of ``count`` in ``lang`` (Arabic has six: zero, one, two, few, many, other)."""
+    from i18n.formatting import plural_category  # Babel loads only when a counted message is shown
 
-    French treats 0 and 1 as singular, English only 1; Arabic's six categories are collapsed to
-    ``one`` for 1 and ``other`` for the rest, the catalogue writing the number as digits.
-    """
-    if lang == "fr":
-        return "one" if count in (0, 1) else "other"
-    return "one" if count == 1 else "other"
+    return plural_category(count, lang)
 
 
 def tn(key: str, count: int, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
-    """Translate a counted message: ``key.one`` or ``key.other`` with ``{count}`` filled."""
+    """Translate a counted message: ``key.<CLDR category>`` with ``{count}`` filled.
+
+    A catalogue may write every category its language has; a category it leaves out falls back
+    to ``key.one`` for one and ``key.other`` otherwise.
+    """
     lang = normalise_language(lang)
-    return t(f"{key}.{plural_form(count, lang)}", lang, count=count, **params)
+    form = plural_form(count, lang)
+    entries = catalogue(lang)
+    chosen = f"{key}.{form}" if f"{key}.{form}" in entries else f"{key}.{'one' if form == 'one' else 'other'}"
+    return t(chosen, lang, count=count, **params)
 
 
 def placeholders(template: str) -> set[str]:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
+from framework.model import Framework, FrameworkError
 from i18n import LANGUAGES, catalogue, normalise_language, t
 from ingest import prefetch
 from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
-from metrics.framework import Framework, FrameworkError
 from store.db import Store, open_store
 from store.registry import framework_in_use, org_codes, upsert_organizations
 

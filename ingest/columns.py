@@ -1,6 +1,6 @@
 """The explicit header alias table: what people write at the top of a column, in fr/ar/en.
 
-Matching folds case, accents, spaces, underscores and hyphens (``metrics.framework.fold``), so
+Matching folds case, accents, spaces, underscores and hyphens (``framework.model.fold``), so
 `` Org_Code``, ``org code`` and ``ORG-CODE`` are one name. The table is documented in the README
 and a test keeps the two in step.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from metrics.vocabulary import BREAKDOWN_COLUMNS, fold
+from framework.vocabulary import BREAKDOWN_COLUMNS, fold
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS)

@@ -24,19 +24,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
 import polars as pl
 
+from framework.periods import bounds_expr, canonical_label_expr
+from framework.vocabulary import INVISIBLE_CHARACTERS
 from ingest.issues import IssueCode
-from metrics.vocabulary import INVISIBLE_CHARACTERS
 
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
 EXTENDED_ARABIC_INDIC = "۰۱۲۳۴۵۶۷۸۹"
 _DIGIT_FROM = list(ARABIC_INDIC + EXTENDED_ARABIC_INDIC)
 _DIGIT_TO = list("0123456789" * 2)
 #: Marks Arabic Excel, RTL editors and copy-paste leave around numbers and periods (bidi marks,
-#: zero-width spaces, stray BOMs): invisible, never meaningful; one list with metrics.vocabulary.
+#: zero-width spaces, stray BOMs): invisible, never meaningful; one list with framework.vocabulary.
 _BIDI_MARKS = list(INVISIBLE_CHARACTERS)
 _SPACES = "[ \u00a0\u202f\u2009]"
 
@@ -279,7 +279,6 @@ _PERIOD_PATTERNS: list[tuple[str, str, str, str]] = [
     (r"^([0-9]{4})\s*[-/.]\s*([0-9]{1,2})$", "month", "${1}", "${2}"),
     (r"^([0-9]{1,2})\s*[-/.]\s*([0-9]{4})$", "month", "${2}", "${1}"),
 ]
-_MONTHS_PER = {"year": 12, "semester": 6, "quarter": 3, "month": 1}
 #: Month names as French, English and Moroccan Arabic Excel write them (folded: no accents, upper case).
 def _fold_month(name: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).upper()
@@ -416,33 +415,15 @@ def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:
     frame = frame.with_columns(
         granularity=pl.when(valid).then(pl.col("granularity")),
     )
-    months = pl.col("granularity").replace_strict(_MONTHS_PER, default=None, return_dtype=pl.Int32)
-    start_month = (pl.col("sub") - 1) * months + 1
-    start = pl.date(pl.col("year"), start_month, 1)
-    label = (
-        pl.when(pl.col("granularity") == "year").then(pl.col("year").cast(pl.String))
-        .when(pl.col("granularity") == "quarter").then(pl.format("{}-Q{}", pl.col("year"), pl.col("sub")))
-        .when(pl.col("granularity") == "semester").then(pl.format("{}-S{}", pl.col("year"), pl.col("sub")))
-        .when(pl.col("granularity") == "month").then(
-            pl.format("{}-{}", pl.col("year"), pl.col("sub").cast(pl.String).str.zfill(2))
-        )
-    )
+    known = pl.col("granularity").is_not_null()
+    start, end = bounds_expr(pl.col("granularity"), pl.col("year"), pl.col("sub"))
+    label = canonical_label_expr(pl.col("granularity"), pl.col("year"), pl.col("sub"))
     return frame.select(
         "text",
-        period=pl.when(pl.col("granularity").is_not_null()).then(label),
+        period=pl.when(known).then(label),
         granularity="granularity",
-        period_start=pl.when(pl.col("granularity").is_not_null()).then(start),
-        period_end=pl.when(pl.col("granularity").is_not_null()).then(
-            start.dt.offset_by(pl.format("{}mo", months)).dt.offset_by("-1d")
-        ),
-    )
-
-
-def period_status(period_start: pl.Expr, period_end: pl.Expr, today: date) -> pl.Expr:
-    """``future`` (not started), ``in_progress`` (not ended) or null for a finished period."""
-    return (
-        pl.when(period_start > pl.lit(today)).then(pl.lit("future"))
-        .when(period_end >= pl.lit(today)).then(pl.lit("in_progress"))
+        period_start=pl.when(known).then(start),
+        period_end=pl.when(known).then(end),
     )
 
 

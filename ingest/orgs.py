@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from framework.model import Framework, fold
 from i18n import LANGUAGES, catalogue
 from ingest.issues import Issue, IssueCode, cell_issues, empty_issues, issues_frame
 from ingest.read import read_table
 from ingest.rules.codes import join_distinct, matching_key
-from metrics.framework import Framework, fold
 
 KINDS: tuple[str, ...] = ("association", "foundation", "cooperative", "company", "public_body", "other")
 KIND_ALIASES: dict[str, tuple[str, ...]] = {

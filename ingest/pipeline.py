@@ -14,11 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
+from framework.model import Framework
 from i18n import plural_form, t, tn
 from ingest.issues import empty_issues, render_report
 from ingest.read import Limits, RawTable, read_table
 from ingest.validate import Validation, ValidationContext, validate_table
-from metrics.framework import Framework
 from store.db import Store
 from store.registry import org_codes, organisation_registry, sync_framework, upsert_organizations
 from store.submissions import (

@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from metrics.vocabulary import INVISIBLE_CHARACTERS
+from framework.vocabulary import INVISIBLE_CHARACTERS
 
 #: A cell a spreadsheet may run: ``= + - @`` (or their full-width forms, which some spreadsheets and
 #: input methods turn into the ASCII ones) after blanks or invisible characters, or a tab or line

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from metrics.vocabulary import fold
+from framework.vocabulary import fold
 
 #: Beyond this many distinct unknown texts a file is not a few typos: no suggestion is looked for.
 MAX_LOOKUPS = 50

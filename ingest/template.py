@@ -19,9 +19,10 @@ from typing import Literal
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from framework.model import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, UnitKind, load_framework
+from framework.periods import parse_label
 from i18n import LANGUAGES, RTL_LANGUAGES, t
 from ingest import safe_write
-from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, UnitKind, load_framework
 
 TemplateFormat = Literal["csv", "xlsx"]
 
@@ -52,7 +53,6 @@ COLUMN_WIDTHS: dict[str, int] = {
 EXTRA_ROWS = 100
 #: French and Arabic Excel split CSV on ';' (the list separator of their locales).
 CSV_DELIMITERS: dict[str, str] = {"fr": ";", "ar": ";", "en": ","}
-PERIOD_PATTERN = re.compile(r"^\d{4}(-(S[12]|Q[1-4]|T[1-4]|0[1-9]|1[0-2]))?$", re.IGNORECASE)
 ORG_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 _INPUT_MESSAGE_LIMIT = 255  # Excel's limit for a data-validation input message
 
@@ -388,8 +388,8 @@ def template_main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage message
         return int(exc.code or 0)
-    period = args.period.strip().upper()
-    if not PERIOD_PATTERN.match(period):
+    period = args.period.strip().upper()  # pre-filled as the member wrote it (2024-T1 stays T1)
+    if parse_label(period) is None:
         parser.print_usage(sys.stderr)
         print(t("ingest.invalid_period.message", args.lang, value=args.period), file=sys.stderr)
         print(t("ingest.invalid_period.hint", args.lang), file=sys.stderr)
@@ -402,9 +402,7 @@ def template_main(argv: list[str]) -> int:
     try:
         framework = load_framework(args.framework)
     except FrameworkError as exc:
-        print(t("framework.invalid", args.lang, path=exc.path), file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print(exc.report(args.lang), file=sys.stderr)
         return 2
     if not args.output.parent.is_dir():
         print(t("cli.file_not_found", args.lang, path=args.output.parent), file=sys.stderr)

@@ -16,6 +16,7 @@ from datetime import date
 
 import polars as pl
 
+from framework.model import BREAKDOWN_COLUMNS, Framework
 from ingest.issues import IssueCode
 from ingest.rules.breakdowns import check_breakdowns
 from ingest.rules.codes import RowCheck, concat_issues, encode, excel_error_alone, excel_errors_in_codes
@@ -31,7 +32,6 @@ from ingest.rules.shape import (
     short_rows_of_optional_cells,
 )
 from ingest.rules.values import check_values
-from metrics.framework import BREAKDOWN_COLUMNS, Framework
 
 #: Stored exactly as written (no trimming): what a member typed is evidence.
 FREE_TEXT: frozenset[str] = frozenset({"notes", "source"})

@@ -74,10 +74,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
+from framework.vocabulary import fold
 from ingest.columns import column_letter, match_header
 from ingest.dialect import TITLE_ROWS_SCANNED, header_position, is_recognised
 from ingest.issues import Issue
-from metrics.vocabulary import fold
 
 DATA_SHEET_NAMES: tuple[str, ...] = ("Données", "Data", "البيانات")
 #: Total uncompressed size allowed, as a multiple of the upload limit.

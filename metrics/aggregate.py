@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from framework.model import BREAKDOWN_COLUMNS, Framework, TimeAggregation, UnitKind
+from framework.periods import GRANULARITY_RANK, Granularity, period_key_expr, usable_granularities
 from metrics.cube import Cube, empty_cube
-from metrics.framework import BREAKDOWN_COLUMNS, Framework, TimeAggregation, UnitKind
-from metrics.periods import GRANULARITY_RANK, Granularity, period_key_expr, usable_granularities
 
 SUB_PERIOD: tuple[str, ...] = ("org_code", "indicator_code", "granularity", "period_start")
 OBSERVATION_SCHEMA: dict[str, pl.DataType] = {

@@ -21,10 +21,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from framework.model import FrameworkError
+from framework.periods import Granularity
 from i18n import LANGUAGES, normalise_language, t
-from metrics.framework import FrameworkError
 from metrics.method_card import CardNotFound, load_card, render
-from metrics.periods import Granularity
 from metrics.run import NothingToScore, RunFrames, score_store
 from store.db import open_store
 from store.registry import framework_in_use

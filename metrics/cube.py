@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from metrics.periods import Granularity, period_label_expr
+from framework.periods import Granularity, period_label_expr
 
 
 @dataclass(frozen=True)

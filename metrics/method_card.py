@@ -16,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
+from framework.model import Aggregation, Framework, Indicator, Normalisation, framework_from_dict
 from i18n import t
-from metrics.framework import Aggregation, Framework, Indicator, Normalisation, framework_from_dict
 from store import Store
 from store.scores import organisation_name, run_indicator_values, run_info, run_scores, run_trends
 

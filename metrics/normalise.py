@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from metrics.framework import Direction, Framework, Normalisation, Transform
+from framework.model import Direction, Framework, Normalisation, Transform
 
 METHODS: tuple[Normalisation, ...] = tuple(Normalisation)
 _CODE = {m: n for n, m in enumerate(METHODS)}

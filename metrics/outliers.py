@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from metrics.framework import BREAKDOWN_COLUMNS
+from framework.model import BREAKDOWN_COLUMNS
 from metrics.quality import robust_z
 
 SERIES = ("org_code", "indicator_code", "granularity", *BREAKDOWN_COLUMNS)

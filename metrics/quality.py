@@ -27,9 +27,9 @@ import warnings
 import numpy as np
 import polars as pl
 
+from framework.model import Framework, QualitySettings
+from framework.periods import period_key_expr, usable_granularities
 from metrics.cube import Cube
-from metrics.framework import Framework, QualitySettings
-from metrics.periods import period_key_expr, usable_granularities
 from metrics.scoring import ScoringResult
 from metrics.stats import nan_median
 

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from metrics.framework import Aggregation, Framework, Normalisation, RobustnessSettings
+from framework.model import Aggregation, Framework, Normalisation, RobustnessSettings
+from framework.periods import period_label
 from metrics.normalise import normalise
-from metrics.periods import period_label
 from metrics.scoring import ScoringResult, Weights
 
 CHOICES: tuple[str, ...] = ("weights", "normalisation", "aggregation")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from metrics.framework import Framework, RobustnessSettings
-from metrics.periods import Granularity
+from framework.model import Framework, RobustnessSettings
+from framework.periods import Granularity
 from metrics.quality import quality, robust_z
 from metrics.robustness import robustness
 from metrics.scoring import ScoringResult, score

@@ -20,11 +20,11 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from framework.model import Aggregation, Framework
+from framework.periods import Granularity
 from metrics.aggregate import indicator_cube
 from metrics.cube import Cube
-from metrics.framework import Aggregation, Framework
 from metrics.normalise import NormalisationParams, normalise, parameters, transform
-from metrics.periods import Granularity
 
 OK = "ok"
 INSUFFICIENT = "insufficient_data"

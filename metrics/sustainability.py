@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from metrics.framework import Framework, SustainabilitySettings
-from metrics.periods import period_label_expr
+from framework.model import Framework, SustainabilitySettings
+from framework.periods import period_label_expr
 from metrics.scoring import ScoringResult
 from metrics.stats import nan_median
 

@@ -20,6 +20,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from framework.periods import is_label
 from store.audit import record_in
 from store.clients import ClientInfo
 from store.db import Store, utc_now
@@ -30,9 +31,6 @@ from store.viewer import LinkScope, Viewer
 FUNDER_PAGES: tuple[str, ...] = ("overview", "profile", "compare", "sustainability", "method")
 TOKEN_BYTES = 32
 TOKEN_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")
-#: A period as the store labels it (``2024``, ``2024-S1``, ``2024-Q1``, ``2024-03``): a typo would
-#: otherwise give a link that silently shows nothing.
-PERIOD_FORMAT = re.compile(r"^\d{4}(-(S[12]|Q[1-4]|0[1-9]|1[0-2]))?$")
 Status = Literal["ok", "unknown", "expired", "revoked", "malformed"]
 
 
@@ -122,7 +120,8 @@ def create_link(
         raise LinkError("bad_page", pages=", ".join(sorted(set(pages) - set(FUNDER_PAGES))))
     principles = _clean_list(principles)
     periods = _clean_list(periods)
-    if periods is not None and (bad := [p for p in periods if not PERIOD_FORMAT.match(p)]):
+    # A period that is not a canonical label (a typo) would give a link that silently shows nothing.
+    if periods is not None and (bad := [p for p in periods if not is_label(p)]):
         raise LinkError("bad_period", period=", ".join(bad))
     token = new_token()
 

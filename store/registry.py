@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from metrics.framework import DEFAULT_FRAMEWORK_DIR, Framework, framework_from_dict, load_framework
+from framework.model import DEFAULT_FRAMEWORK_DIR, Framework, framework_from_dict, load_framework
 from store.db import Store, utc_now
 
 ORG_COLUMNS = ("code", "name_fr", "name_ar", "name_en", "kind", "region", "thematic_areas", "size_band")

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from metrics.framework import BREAKDOWN_COLUMNS
+from framework.model import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import Store, utc_now
 

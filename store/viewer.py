@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from framework.groups import MIN_GROUP
+
 Role = Literal["steering", "member", "funder"]
 ROLES: tuple[Role, ...] = ("steering", "member", "funder")
-#: Smallest group of organisations a member may see an aggregate of (methodology §8).
-MIN_GROUP = 5
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,11 @@ from typing import Any, Literal
 
 import polars as pl
 
-from metrics.framework import BREAKDOWN_COLUMNS
-from metrics.peers import MIN_GROUP as PEER_MIN_GROUP
+from framework.groups import GROUPS, MIN_GROUP, GroupBy
+from framework.model import BREAKDOWN_COLUMNS
 from store.db import Store
 from store.viewer import Viewer
 
-GroupBy = Literal["network", "region", "kind", "size_band", "thematic_area"]
-GROUPS: tuple[GroupBy, ...] = ("network", "region", "kind", "size_band", "thematic_area")
 _NAME_COLUMN = {"fr": "name_fr", "ar": "name_ar", "en": "name_en"}
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 BREAKDOWN_KEYS = BREAKDOWN_COLUMNS  # the framework's breakdown columns, one definition
@@ -313,8 +311,10 @@ def group_values(store: Store, viewer: Viewer, by: GroupBy) -> list[str]:
 
 
 # -- overview --------------------------------------------------------------------------------
-def network_summary(store: Store, viewer: Viewer, run_id: int, period: str) -> dict[str, Any]:
-    """Organisations, those scored in ``period``, beneficiaries reached (R01) and regions covered."""
+def network_summary(
+    store: Store, viewer: Viewer, run_id: int, period: str, beneficiaries: str | None
+) -> dict[str, Any]:
+    """Organisations, those scored in ``period``, people reached (the ``beneficiaries`` indicator) and regions."""
     row = _query(
         store,
         viewer,
@@ -324,7 +324,7 @@ def network_summary(store: Store, viewer: Viewer, run_id: int, period: str) -> d
                    WHERE run_id = $run AND period = $period AND principle IS NULL AND {_aggregable("org_code")}
                      AND {_period_ok("period")}),
         reached AS (SELECT org_code, value FROM score_indicators
-                    WHERE run_id = $run AND period = $period AND indicator_code = 'R01'
+                    WHERE run_id = $run AND period = $period AND indicator_code = $beneficiaries
                       AND {_aggregable("org_code")} AND {_period_ok("period")} AND {_indicator_ok("indicator_code")})
         SELECT (SELECT count(*) FROM orgs) AS organisations,
                (SELECT count(*) FROM scored) AS reporting,
@@ -335,6 +335,7 @@ def network_summary(store: Store, viewer: Viewer, run_id: int, period: str) -> d
         """,
         run=run_id,
         period=period,
+        beneficiaries=beneficiaries,
     ).row(0, named=True)
     if row["organisations"] < viewer.min_group:
         return {key: None for key in row}
@@ -572,7 +573,7 @@ def peer_groups(store: Store, viewer: Viewer, run_id: int, period: str, org_code
     """The organisation's peer groups of at least five scored organisations, per principle.
 
     Quartiles, median and the organisation's percentile (share scoring below it, ties half) —
-    the SQL twin of ``metrics.peers.peer_comparison``, so a member never receives a peer's score.
+    the SQL twin of the Polars oracle ``tests/peer_oracle.py`` it is tested against, so a member never receives a peer's score.
     """
     memberships = " UNION ALL ".join(
         f"SELECT '{by}' AS grp, org_code, group_value FROM ({_memberships(by, _aggregable('code'))})"
@@ -604,7 +605,7 @@ def peer_groups(store: Store, viewer: Viewer, run_id: int, period: str, org_code
         run=run_id,
         period=period,
         org=org_code,
-        peer_min=max(PEER_MIN_GROUP, viewer.min_group),
+        peer_min=max(MIN_GROUP, viewer.min_group),
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.framework import Framework, load_framework
+from framework.model import Framework, load_framework
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO.parent / "shared" / "samples"

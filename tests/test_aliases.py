@@ -8,9 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
+from framework.vocabulary import fold
 from ingest.issues import empty_issues
 from ingest.validate import ValidationContext, validate_table
-from metrics.vocabulary import fold
 
 ORGS = frozenset({"ASS-CAS-001"})
 TODAY = date(2026, 11, 29)

@@ -113,7 +113,7 @@ def test_invalid_organisation_file_is_rejected_whole(tmp_path: Path) -> None:
 
 def test_commands_use_the_framework_version_recorded_in_the_database(tmp_path: Path, framework) -> None:
     """A version adopted in the dashboard is what later command-line loads check against."""
-    from metrics.framework import framework_from_dict
+    from framework.model import framework_from_dict
     from store.db import Store
     from store.registry import sync_framework
 

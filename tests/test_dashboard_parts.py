@@ -7,13 +7,15 @@ from datetime import date, datetime
 
 import pytest
 
-from dashboard import fmt, framework_edit
 from dashboard.bootstrap import ensure_demo_database
 from dashboard.method_text import sections
 from dashboard.style import RTL_MARKER, css_for
 from dashboard.testing import open_page, start
-from metrics.framework import FrameworkError, load_framework
+from framework import edit as framework_edit
+from framework.model import FrameworkError, load_framework
+from i18n import formatting as fmt
 from metrics.run import score_store
+from metrics.weights import effective_weights
 from store import views
 from store.db import open_store
 from store.registry import sync_framework
@@ -35,7 +37,10 @@ def test_numbers_per_language(monkeypatch) -> None:
         and fmt.signed(-1.26, "en") == "-1.3"
         and fmt.signed(0.01, "en") == "0.0"
     )
-    assert fmt.percent(0.456, "fr") == "46\u202f%" and fmt.percent(0.456, "en") == "46%"
+    # CLDR's spacing: a no-break space before % in French, none in English or Moroccan Arabic.
+    assert fmt.percent(0.456, "fr") == "46\xa0%" and fmt.percent(0.456, "en") == "46%"
+    assert fmt.percent(0.456, "ar", 1) == "45,6%" and fmt.percent(-0.0004, "fr", 1) == "0,0\xa0%"
+    assert fmt.number_range(12, 30.5, "ar", 1) == "\u206612,0 – 30,5\u2069"
     assert fmt.number(None, "fr") == fmt.number(float("nan"), "en") == fmt.DASH
     monkeypatch.setenv("ATHAR_ARABIC_DIGITS", "1")
     assert fmt.number(1250.5, "ar", 1) == "١٬٢٥٠٫٥"
@@ -56,7 +61,7 @@ def test_rtl_css_only_for_arabic() -> None:
 
 
 def test_effective_weights_add_up_per_principle_and_overall(framework) -> None:
-    weights = framework_edit.effective_weights(framework)
+    weights = effective_weights(framework)
     assert weights["effective"].sum() == pytest.approx(1.0)
     for principle in framework.principles:
         part = weights.filter(weights["principle"] == principle.code)

@@ -6,8 +6,8 @@ import inspect
 
 import polars as pl
 import pytest
+from peer_oracle import peer_comparison
 
-from metrics.peers import peer_comparison
 from store import views
 from store.db import open_store
 from store.viewer import MIN_GROUP, LinkScope, Viewer
@@ -91,7 +91,7 @@ def test_funder_sees_its_link_only(store, run_id) -> None:
     assert set(scores["principle"].to_list()) == {"P1", "P2"}  # no composite: not every principle is in scope
     assert views.period_scores(store, FUNDER, run_id, "2025", "fr").is_empty()
     assert views.score_distribution(store, FUNDER, run_id, "2025").is_empty()
-    assert views.network_summary(store, FUNDER, run_id, "2024")["organisations"] == 2
+    assert views.network_summary(store, FUNDER, run_id, "2024", "R01")["organisations"] == 2
     assert views.submissions(store, FUNDER, "fr").is_empty()
 
 
@@ -118,14 +118,14 @@ def test_peer_groups_match_metrics_peers(store, run_id) -> None:
 
 
 def test_network_summary_matches_an_independent_query(store, run_id) -> None:
-    summary = views.network_summary(store, STEERING, run_id, "2025")
+    summary = views.network_summary(store, STEERING, run_id, "2025", "R01")
     reached = store.scalar(
         "SELECT sum(value) FROM score_indicators WHERE run_id = ? AND period = '2025' AND indicator_code = 'R01'",
         [run_id],
     )
     assert summary["beneficiaries"] == pytest.approx(reached)
     assert summary["organisations"] == store.scalar("SELECT count(*) FROM organizations WHERE active") == 40
-    assert views.network_summary(store, MEMBER_VIEW, run_id, "2025") == summary  # an aggregate over 40
+    assert views.network_summary(store, MEMBER_VIEW, run_id, "2025", "R01") == summary  # an aggregate over 40
 
 
 def test_submission_status_counts_every_active_organisation(store, run_id) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from framework.model import UnitKind, fold, load_framework
 from ingest.columns import match_header
-from metrics.framework import UnitKind, fold, load_framework
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 SUBMISSIONS = DEMO / "submissions"  # manifest paths are relative to it

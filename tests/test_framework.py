@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.framework import DEFAULT_FRAMEWORK_DIR, FrameworkError, fold, load_framework
+from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, fold, load_framework
 
 
 def test_default_framework_has_the_charter_catalogue(framework) -> None:
@@ -61,3 +61,56 @@ def test_unit_alias_claimed_twice_is_rejected(tmp_path: Path) -> None:
 def test_missing_framework_directory(tmp_path: Path) -> None:
     with pytest.raises(FrameworkError, match="framework.toml not found"):
         load_framework(tmp_path)
+
+
+def test_default_framework_declares_the_indicators_pages_rely_on_by_role(framework) -> None:
+    assert framework.meta.roles.beneficiaries == "R01"
+    assert framework.meta.roles.follow_up == ("J02", "J05")
+
+
+def test_a_role_naming_an_unknown_indicator_is_rejected(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    main = directory / "framework.toml"
+    main.write_text(main.read_text(encoding="utf-8").replace('beneficiaries = "R01"', 'beneficiaries = "R99"'))
+    with pytest.raises(FrameworkError, match="roles.beneficiaries refers to unknown indicator 'R99'"):
+        load_framework(directory)
+
+
+def test_a_framework_without_roles_keeps_the_hash_it_had_before_roles_existed(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    directory = _copy(tmp_path)
+    main = directory / "framework.toml"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(text[: text.index("[framework.roles]")] + text[text.index("[[principle]]") :])
+    framework = load_framework(directory)
+    data = framework.model_dump(mode="json")
+    del data["meta"]["roles"]
+    before = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    assert framework.content_hash == before
+    assert load_framework().content_hash != before  # declaring roles is a change of version
+
+
+def test_framework_problems_are_reported_in_the_readers_language(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    indicators = directory / "indicators.toml"
+    indicators.write_text(indicators.read_text(encoding="utf-8").replace('unit = "persons"', 'unit = "people"', 1))
+    with pytest.raises(FrameworkError) as caught:
+        load_framework(directory)
+    error = caught.value
+    assert any("unknown unit 'people'" in p for p in error.texts("en"))
+    assert any("unité inconnue 'people'" in p for p in error.texts("fr"))
+    assert any("وحدة غير معروفة 'people'" in p for p in error.texts("ar"))
+    assert "Le référentiel" in error.report("fr") and "unité inconnue" in error.report("fr")
+
+
+def test_a_field_error_from_the_model_is_translated_with_its_place(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    main = directory / "framework.toml"
+    main.write_text(main.read_text(encoding="utf-8").replace("coverage_threshold = 0.25", "coverage_threshold = 2"))
+    with pytest.raises(FrameworkError) as caught:
+        load_framework(directory)
+    assert caught.value.texts("fr") == ["meta.coverage_threshold: doit être inférieur ou égal à 1"]
+    assert caught.value.texts("ar") == ["meta.coverage_threshold: يجب أن يكون أقل من أو يساوي 1"]
+    assert str(caught.value.problems[0]) == "meta.coverage_threshold: Input should be less than or equal to 1"

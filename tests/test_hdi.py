@@ -19,10 +19,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from framework.model import load_framework
 from ingest.orgs import read_org_file
 from ingest.pipeline import load_file
 from metrics.cli import main
-from metrics.framework import load_framework
 from store.db import open_store
 from store.registry import upsert_organizations
 

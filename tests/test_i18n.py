@@ -62,3 +62,12 @@ def test_arabic_catalogue_is_arabic_and_french_is_default() -> None:
 )
 def test_counted_messages_agree_with_their_number(lang: str, count: int, expected: str) -> None:
     assert i18n.tn("report.warnings", count, lang) == expected
+
+
+def test_plural_categories_follow_cldr_and_fall_back_to_one_or_other() -> None:
+    assert [i18n.plural_form(n, "ar") for n in (0, 1, 2, 3, 11, 100)] == ["zero", "one", "two", "few", "many", "other"]
+    assert [i18n.plural_form(n, "fr") for n in (0, 1, 2)] == ["one", "one", "other"]
+    assert [i18n.plural_form(n, "en") for n in (0, 1, 2)] == ["other", "one", "other"]
+    # The Arabic catalogue writes one and other today: three falls back to other, one stays one.
+    assert i18n.tn("report.warnings", 3, "ar") == i18n.t("report.warnings.other", "ar", count=3)
+    assert i18n.tn("report.warnings", 1, "ar") == i18n.t("report.warnings.one", "ar", count=1)

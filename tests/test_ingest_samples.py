@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from conftest import SAMPLES
 
+from framework.model import fold
 from ingest.pipeline import load_path
-from metrics.framework import fold
 
 INDEX_FILES = [
     "01_utf8_comma_lf.csv", "02_excel_utf8_bom_comma_crlf.csv", "03_excel_fr_utf8_bom_semicolon_decimal_comma.csv",

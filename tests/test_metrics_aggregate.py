@@ -8,9 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from framework.model import framework_from_dict
+from framework.periods import period_bounds, period_key, period_label
 from metrics.aggregate import indicator_cube
-from metrics.framework import framework_from_dict
-from metrics.periods import period_bounds, period_key, period_label
 
 NAMES = {"fr": "x", "ar": "س", "en": "x"}
 

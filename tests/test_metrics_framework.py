@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.framework import (
+from framework.model import (
     Aggregation,
     FrameworkError,
     framework_from_dict,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metrics.framework import Normalisation, framework_from_dict
+from framework.model import Normalisation, framework_from_dict
 from metrics.normalise import average_ranks, normalise, parameters
 
 NAMES = {"fr": "x", "ar": "س", "en": "x"}

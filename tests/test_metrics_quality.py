@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from metrics.framework import QualitySettings, framework_from_dict
-from metrics.periods import period_bounds
+from framework.model import QualitySettings, framework_from_dict
+from framework.periods import period_bounds
 from metrics.quality import grade, overall_grade, quality, robust_z
 from metrics.scoring import score
 

@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from metrics.framework import RobustnessSettings, framework_from_dict
-from metrics.periods import period_bounds
+from framework.model import RobustnessSettings, framework_from_dict
+from framework.periods import period_bounds
 from metrics.robustness import CHOICES, competition_ranks, draw_design, first_order, rank_interval, robustness
 from metrics.scoring import score, weights
 

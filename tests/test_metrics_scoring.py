@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from metrics.framework import framework_from_dict
-from metrics.periods import period_bounds
+from framework.model import framework_from_dict
+from framework.periods import period_bounds
 from metrics.scoring import (
     INSUFFICIENT,
     OK,

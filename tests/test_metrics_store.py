@@ -10,11 +10,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from framework.model import RobustnessSettings, load_framework
 from i18n import LANGUAGES
 from ingest.orgs import read_org_file
 from ingest.pipeline import load_file
 from metrics.cli import main
-from metrics.framework import RobustnessSettings, load_framework
 from metrics.method_card import load_card, render
 from metrics.run import score_store
 from store.db import open_store
@@ -148,7 +148,8 @@ def test_scores_coverage_quality_and_ranks_are_stored(scored) -> None:
 
 
 def test_peer_scores_feed_anonymised_distributions(scored) -> None:
-    from metrics.peers import peer_comparison
+    from peer_oracle import peer_comparison
+
     from store.scores import organisations
 
     store, _, run_id, _, _ = scored

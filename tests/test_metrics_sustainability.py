@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from metrics.framework import SustainabilitySettings, framework_from_dict
-from metrics.periods import period_bounds
+from framework.model import SustainabilitySettings, framework_from_dict
+from framework.periods import period_bounds
 from metrics.scoring import score
 from metrics.sustainability import classify, persistence, progress_to_target, theil_sen, trends
 

@@ -7,7 +7,8 @@ from datetime import date
 import polars as pl
 import pytest
 
-from ingest.normalise import parse_numbers, parse_periods, period_status
+from framework.periods import period_status
+from ingest.normalise import parse_numbers, parse_periods
 
 
 def numbers(*texts: str | None) -> list[tuple[float | None, str | None]]:

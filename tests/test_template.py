@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from framework.model import UnitKind, fold, load_framework
 from i18n import LANGUAGES, t
 from ingest.columns import match_header
 from ingest.template import CSV_DELIMITERS, TEMPLATE_COLUMNS, template_main, write_template
-from metrics.framework import UnitKind, fold, load_framework
 
 ORG = "ASS-CAS-001"
 FRAMEWORK = load_framework()

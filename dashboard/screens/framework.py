@@ -13,11 +13,13 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, framework_edit, ui
+from dashboard import charts, ui
 from dashboard.context import PageContext, page_context
 from dashboard.ui import Col
-from metrics.framework import FrameworkError
+from framework import edit as framework_edit
+from framework.model import FrameworkError
 from metrics.run import NothingToScore, score_store
+from metrics.weights import effective_weights
 from store import views
 from store.audit import record
 from store.registry import sync_framework
@@ -29,7 +31,7 @@ ADOPTED_KEY = "_framework_adopted"
 
 def _tree(ctx: PageContext) -> None:
     fw = ctx.framework_in_use
-    weights = framework_edit.effective_weights(fw).with_columns(
+    weights = effective_weights(fw).with_columns(
         principle_label=pl.col("principle").map_elements(
             lambda c: f"{c} · {fw.principle_by_code[c].name.get(ctx.lang)}", return_dtype=pl.String
         ),
@@ -182,7 +184,7 @@ def _editor(ctx: PageContext) -> None:
         except FrameworkError as exc:
             st.session_state.pop(DRAFT_KEY, None)
             st.error(ctx.t("framework.invalid"))
-            st.markdown("\n".join(f"- {problem}" for problem in exc.problems))
+            st.markdown("\n".join(f"- {problem}" for problem in exc.texts(ctx.lang)))
             return
         st.session_state[DRAFT_KEY] = new
     new = st.session_state.get(DRAFT_KEY)

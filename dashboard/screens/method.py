@@ -9,10 +9,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import framework_edit, ui
+from dashboard import ui
 from dashboard.context import PageContext, page_context
 from dashboard.method_text import sections
 from dashboard.ui import Col
+from metrics.weights import effective_weights
 
 
 def render(ctx: PageContext) -> None:
@@ -26,7 +27,7 @@ def render(ctx: PageContext) -> None:
         st.markdown(section.body)
     st.subheader(ctx.t("method.weights_title"))
     weights = (
-        framework_edit.effective_weights(fw)
+        effective_weights(fw)
         .filter(pl.col("principle").is_in(ctx.principle_codes))
         .with_columns(
             principle_label=ui.labels(ctx.principle_label, pl.col("principle")),

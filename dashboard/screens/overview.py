@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import charts, ui
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from dashboard.ui import Col
-from metrics.framework import TimeAggregation, UnitKind
+from framework.model import TimeAggregation, UnitKind
 from store import views
 
 GEOJSON_URL = STATIC_URL + GEOJSON_FILE.name
@@ -25,8 +25,9 @@ def deadline_days(ctx: PageContext) -> float:
 
 
 def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
-    summary = ctx.q(views.network_summary, ctx.run_id, period)
-    before = ctx.q(views.network_summary, ctx.run_id, previous) if previous else None
+    reach = ctx.roles.beneficiaries
+    summary = ctx.q(views.network_summary, ctx.run_id, period, reach)
+    before = ctx.q(views.network_summary, ctx.run_id, previous, reach) if previous else None
     dist = ctx.q(views.score_distribution, ctx.run_id, period)
     composite = dist.filter(pl.col("principle").is_null())
     dist_before = ctx.q(views.score_distribution, ctx.run_id, previous) if previous else None
@@ -61,7 +62,7 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
             ctx.num(reached),
             change,
             digits=0,
-            help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name("R01")),
+            help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name(reach) if reach else "–"),
         )
     with d:
         median = composite["median"][0] if composite.height else None

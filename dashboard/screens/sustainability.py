@@ -14,7 +14,6 @@ from dashboard.context import PageContext, page_context
 from dashboard.ui import Col
 from store import views
 
-FOLLOW_UP = ("J02", "J05")  # placement at 6 months; activities still running after 12 months
 TRENDS = ("improving", "stable", "declining", "insufficient_data")
 
 
@@ -190,7 +189,7 @@ def _indicator_series(
 
 def _follow_up(ctx: PageContext, org: str | None) -> None:
     # A link for some principles only shows the follow-up indicators serving one of them.
-    follow_up = [c for c in FOLLOW_UP if c in ctx.indicator_codes or c not in ctx.framework.indicator_by_code]
+    follow_up = [c for c in ctx.roles.follow_up if c in ctx.indicator_codes or c not in ctx.framework.indicator_by_code]
     if not follow_up:
         return
     st.subheader(ctx.t("sustainability.follow_up_title"))

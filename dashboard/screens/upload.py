@@ -18,6 +18,7 @@ from dashboard import ui, upload
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from dashboard.ui import Col
+from framework.periods import reportable_periods
 from i18n import t
 from ingest.pipeline import check_file, load_file
 from store import views
@@ -57,7 +58,7 @@ def _template(ctx: PageContext, org: str | None) -> None:
     this_year = str(today.year)
     if not any(p.startswith(this_year) for p in reported["period"].to_list()):
         ui.empty(ctx, "upload.nothing_yet", year=this_year)
-    periods = upload.template_periods(today)
+    periods = reportable_periods(today)
     left, middle, right = st.columns([2, 1, 2])
     with left:
         period = st.selectbox(ctx.t("common.period"), periods, key="upload_template_period")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from framework.model import Framework
 from ingest.issues import IssueCode
 from ingest.rules.codes import RowCheck, matching_key
 from ingest.rules.duplicates import KeyPart
 from ingest.rules.not_data import is_overall, total_of
-from metrics.framework import Framework
 
 
 def check_breakdowns(check: RowCheck, fw: Framework, names: list[str]) -> list[KeyPart]:

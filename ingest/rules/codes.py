@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import polars as pl
 
+from framework.model import fold
 from ingest.issues import IssueCode, cell_issues, empty_issues
 from ingest.normalise import EXCEL_ERROR, undo_double_encoding
-from metrics.framework import fold
 
 EXCEL_ERROR_TEXT = re.compile(EXCEL_ERROR)
 

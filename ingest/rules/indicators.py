@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from framework.model import Framework, UnitKind, fold
 from ingest.columns import header_precision, without_precision
 from ingest.issues import IssueCode
 from ingest.rules.codes import Codes, RowCheck, as_written, fact_at
 from ingest.rules.duplicates import KeyPart
 from ingest.suggest import closest, spellings
-from metrics.framework import Framework, UnitKind, fold
 
 
 def indicator_named_by(text: str, fw: Framework) -> str | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from framework.model import BREAKDOWN_COLUMNS, Framework, fold
 from ingest.columns import (
     INFORMATIONAL_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -31,7 +32,6 @@ from ingest.issues import Issue, IssueCode, issues_frame
 from ingest.normalise import parse_numbers
 from ingest.rules.indicators import indicator_named_by
 from ingest.rules.periods import joined_period, period_over_two_columns
-from metrics.framework import BREAKDOWN_COLUMNS, Framework, fold
 
 if TYPE_CHECKING:
     from ingest.validate import ValidationContext

@@ -19,8 +19,8 @@ from ingest.rules.codes import Codes
 
 if TYPE_CHECKING:
     from ingest.rules.layout import Layout
-from metrics.framework import BREAKDOWN_COLUMNS, fold
-from metrics.vocabulary import strip_invisible
+from framework.model import BREAKDOWN_COLUMNS, fold
+from framework.vocabulary import strip_invisible
 
 #: What a total line says in its key cells (folded): Athar adds values up itself.
 _TOTAL_WORDS = re.compile(

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from framework.vocabulary import strip_invisible
 from ingest.issues import IssueCode
 from ingest.rules.codes import Codes, RowCheck, as_written, fact_at, id_counter
 from ingest.rules.duplicates import KeyPart
 from ingest.suggest import closest, spellings
-from metrics.vocabulary import strip_invisible
 
 
 @dataclass(frozen=True)

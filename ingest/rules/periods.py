@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from framework.model import fold
+from framework.periods import period_status
 from ingest.columns import without_precision
 from ingest.issues import IssueCode
-from ingest.normalise import parse_periods, period_status
+from ingest.normalise import parse_periods
 from ingest.rules.codes import RowCheck, as_written, id_counter
-from metrics.framework import fold
 
 if TYPE_CHECKING:
     from ingest.rules.layout import Layout

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from framework.model import BREAKDOWN_COLUMNS, Framework, fold
 from ingest.columns import column_letter
 from ingest.issues import Issue, IssueCode, cell_issues, empty_issues, issues_frame
 from ingest.normalise import parse_numbers
 from ingest.rules.codes import matching_key
 from ingest.rules.indicators import indicator_guesses
 from ingest.rules.not_data import is_overall, read_total
-from metrics.framework import BREAKDOWN_COLUMNS, Framework, fold
 
 if TYPE_CHECKING:
     from ingest.rules.layout import Layout

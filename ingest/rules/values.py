@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from framework.model import Framework, UnitKind
 from ingest.issues import IssueCode
 from ingest.normalise import parse_numbers, plain_numbers
 from ingest.rules.codes import RowCheck, any_of, matching_key
 from ingest.rules.indicators import IndicatorFacts
-from metrics.framework import Framework, UnitKind
 
 if TYPE_CHECKING:
     from ingest.rules.layout import Layout

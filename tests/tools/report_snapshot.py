@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from framework.model import load_framework  # noqa: E402
 from ingest.pipeline import check_file, validate_bytes  # noqa: E402
-from metrics.framework import load_framework  # noqa: E402
 
 SAMPLES = REPO.parent / "shared" / "samples"
 if not SAMPLES.exists():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from metrics.framework import Framework
+from framework.model import Framework
 
 from .orgs import Org
 

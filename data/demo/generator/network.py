@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metrics.framework import Framework, load_framework
+from framework.model import Framework, load_framework
 
 from .corrections import special_files
 from .orgs import Org, build_orgs

@@ -8,7 +8,7 @@ import io
 
 import xlsxwriter
 
-from metrics.framework import Framework, UnitKind
+from framework.model import Framework, UnitKind
 
 from .styles import Style
 from .values import Row

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field, replace
 
-from metrics.framework import Framework
+from framework.model import Framework
 
 from .indicators import indicator_set
 from .notes import MULTILINE_NOTE, annotate

@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from metrics.framework import Framework
+from framework.model import Framework
 
 from .indicators import is_annual
 from .orgs import Org

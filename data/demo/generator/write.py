@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from metrics.framework import Framework
+from framework.model import Framework
 
 from .network import build_network
 from .orgs import Org

@@ -1,4 +1,6 @@
-"""Anonymised peer comparison (methodology §8).
+"""The test oracle of anonymised peer comparison (methodology §8): ``store.views.peer_groups`` runs it in SQL.
+
+This Polars version states the rule plainly; the store's SQL, the one pages use, is checked against it.
 
 A member sees its peers only as a distribution — quartiles, median and its own percentile —
 within groups of organisations sharing its region, kind, size band or a thematic area (and the
@@ -11,8 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
-MIN_GROUP = 5
-GROUPS: tuple[str, ...] = ("network", "region", "kind", "size_band", "thematic_area")
+from framework.groups import GROUPS, MIN_GROUP
+
 DISTRIBUTION_SCHEMA: dict[str, pl.DataType] = {
     "group": pl.String,
     "group_value": pl.String,

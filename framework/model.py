@@ -19,8 +19,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from framework.problems import Inconsistent, Problem, from_pydantic
+from framework.vocabulary import BREAKDOWN_COLUMNS, fold  # noqa: F401 — re-exported
 from i18n import t
-from metrics.vocabulary import BREAKDOWN_COLUMNS, fold  # noqa: F401 — re-exported
 
 DEFAULT_FRAMEWORK_DIR = Path(__file__).resolve().parent.parent / "data" / "framework"
 
@@ -89,7 +90,7 @@ class Unit(BaseModel):
     @model_validator(mode="after")
     def _range(self) -> Unit:
         if self.min is not None and self.max is not None and self.min >= self.max:
-            raise ValueError(f"unit {self.code}: min {self.min} must be below max {self.max}")
+            raise Inconsistent(Problem("unit_range", unit=self.code, min=self.min, max=self.max))
         return self
 
     def folded_aliases(self) -> set[str]:
@@ -134,28 +135,27 @@ class Indicator(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
         if self.goalposts is not None and self.goalposts[0] >= self.goalposts[1]:
-            raise ValueError(f"indicator {self.code}: goalpost min {self.goalposts[0]} must be below max {self.goalposts[1]}")
+            raise Inconsistent(Problem("goalposts_order", indicator=self.code, min=self.goalposts[0], max=self.goalposts[1]))
         if self.aggregation is TimeAggregation.RATIO and not (self.numerator and self.denominator):
-            raise ValueError(f"indicator {self.code}: a ratio needs a numerator and a denominator")
+            raise Inconsistent(Problem("ratio_needs_parts", indicator=self.code))
         if self.aggregation is not TimeAggregation.RATIO and (self.numerator or self.denominator):
-            raise ValueError(f"indicator {self.code}: numerator/denominator are only for aggregation = 'ratio'")
+            raise Inconsistent(Problem("parts_only_for_ratio", indicator=self.code))
         if self.weights and self.goalposts is None and self.normalisation in (Normalisation.GOALPOSTS,):
-            raise ValueError(f"indicator {self.code}: goalposts are required with normalisation 'goalposts'")
+            raise Inconsistent(Problem("goalposts_required", indicator=self.code))
         if self.normalisation is Normalisation.TARGET and self.target is None:
-            raise ValueError(f"indicator {self.code}: normalisation 'target' needs a target")
+            raise Inconsistent(Problem("target_required", indicator=self.code))
         if self.target is not None and self.target <= 0:
-            raise ValueError(f"indicator {self.code}: the target must be above 0, not {self.target:g}")
+            raise Inconsistent(Problem("target_positive", indicator=self.code, target=self.target))
         if self.aggregation is TimeAggregation.WMEAN and not self.weight_by:
-            raise ValueError(f"indicator {self.code}: aggregation 'wmean' needs weight_by")
+            raise Inconsistent(Problem("wmean_needs_weight_by", indicator=self.code))
         if self.weight_by and self.aggregation is not TimeAggregation.WMEAN:
-            raise ValueError(f"indicator {self.code}: weight_by is only for aggregation = 'wmean'")
+            raise Inconsistent(Problem("weight_by_only_for_wmean", indicator=self.code))
         if self.weight_by == self.code:
-            raise ValueError(f"indicator {self.code}: an indicator cannot be weighted by itself")
+            raise Inconsistent(Problem("weighted_by_itself", indicator=self.code))
         if self.transform is Transform.LOG and self.goalposts is not None and self.goalposts[0] <= 0:
-            low = self.goalposts[0]
-            raise ValueError(f"indicator {self.code}: a log transform needs goalposts above 0, not {low:g}")
+            raise Inconsistent(Problem("log_needs_positive_goalposts", indicator=self.code, min=self.goalposts[0]))
         if self.weights and self.direction is Direction.NONE:
-            raise ValueError(f"indicator {self.code}: a weighted indicator needs a direction (up or down)")
+            raise Inconsistent(Problem("weighted_needs_direction", indicator=self.code))
         return self
 
     @property
@@ -188,10 +188,7 @@ class SustainabilitySettings(BaseModel):
     @model_validator(mode="after")
     def _periods(self) -> SustainabilitySettings:
         if self.min_trend_periods > self.trend_periods:
-            raise ValueError(
-                f"sustainability: min_trend_periods {self.min_trend_periods} "
-                f"exceeds trend_periods {self.trend_periods}"
-            )
+            raise Inconsistent(Problem("trend_periods", minimum=self.min_trend_periods, periods=self.trend_periods))
         return self
 
 
@@ -218,7 +215,7 @@ class QualitySettings(BaseModel):
                                         ("consistency", False), ("evidence", True)):
             a, b, c = getattr(self, name)
             if (higher_is_better and not a >= b >= c) or (not higher_is_better and not a <= b <= c):
-                raise ValueError(f"quality: thresholds for {name} must go from grade A to C in order")
+                raise Inconsistent(Problem("quality_order", name=name))
         return self
 
 
@@ -238,10 +235,20 @@ class RobustnessSettings(BaseModel):
     @model_validator(mode="after")
     def _sets(self) -> RobustnessSettings:
         if not self.normalisations or not self.aggregations:
-            raise ValueError("robustness: the allowed normalisations and aggregations cannot be empty")
+            raise Inconsistent(Problem("robustness_empty"))
         if Normalisation.TARGET in self.normalisations:
-            raise ValueError("robustness: 'target' cannot be drawn (most indicators have no target)")
+            raise Inconsistent(Problem("robustness_target"))
         return self
+
+
+class Roles(BaseModel):
+    """Indicators the pages rely on by role, so no page hard-codes an indicator code."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    #: The headline count of people reached (the overview's beneficiaries figure).
+    beneficiaries: str | None = None
+    #: Indicators that follow people after the activity (the sustainability page's follow-up cards).
+    follow_up: tuple[str, ...] = ()
 
 
 class FrameworkMeta(BaseModel):
@@ -257,6 +264,7 @@ class FrameworkMeta(BaseModel):
     sustainability: SustainabilitySettings = Field(default_factory=SustainabilitySettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
+    roles: Roles = Field(default_factory=Roles)
 
     @property
     def composite_threshold(self) -> float:
@@ -279,51 +287,53 @@ class Framework(BaseModel):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:
-        problems: list[str] = []
+        problems: list[Problem] = []
         for kind, items in (("principle", self.principles), ("indicator", self.indicators), ("unit", self.units)):
             seen: set[str] = set()
             for item in items:
                 if item.code.casefold() in seen:
-                    problems.append(f"{kind} {item.code} is defined twice")
+                    problems.append(Problem(f"{kind}_twice", item=item.code))
                 seen.add(item.code.casefold())
         principles = {p.code for p in self.principles}
         units = {u.code for u in self.units}
         indicators = {i.code for i in self.indicators}
         if not self.principles:
-            problems.append("the framework has no principle")
+            problems.append(Problem("no_principle"))
         for ind in self.indicators:
             if ind.unit not in units:
-                problems.append(f"indicator {ind.code}: unknown unit {ind.unit!r}")
+                problems.append(Problem("unknown_unit", indicator=ind.code, unit=ind.unit))
             for principle in ind.weights:
                 if principle not in principles:
-                    problems.append(f"indicator {ind.code}: unknown principle {principle!r} in weights")
+                    problems.append(Problem("unknown_principle", indicator=ind.code, principle=principle))
             for ref_name in ("weight_by", "numerator", "denominator"):
                 ref = getattr(ind, ref_name)
                 if ref is not None and ref not in indicators:
-                    problems.append(f"indicator {ind.code}: {ref_name} refers to unknown indicator {ref!r}")
+                    problems.append(Problem("unknown_reference", indicator=ind.code, field=ref_name, reference=ref))
         by_code = {i.code: i for i in self.indicators}
         for ind in self.indicators:
             weight = by_code.get(ind.weight_by) if ind.weight_by else None
             if weight is not None and weight.derived:
-                problems.append(
-                    f"indicator {ind.code}: weight_by must be a submitted indicator, {weight.code} is derived"
-                )
+                problems.append(Problem("weight_by_derived", indicator=ind.code, reference=weight.code))
         problems += _derivation_cycles(self.indicators)
+        roles = self.meta.roles
+        for role, code in [("beneficiaries", roles.beneficiaries), *(("follow_up", c) for c in roles.follow_up)]:
+            if code is not None and code not in indicators:
+                problems.append(Problem("unknown_role", role=role, reference=code))
         owner: dict[str, str] = {}
         for unit in self.units:
             for alias in unit.folded_aliases():
                 if alias in owner and owner[alias] != unit.code:
-                    problems.append(f"alias {alias!r} is claimed by units {owner[alias]} and {unit.code}")
+                    problems.append(Problem("alias_twice", alias=alias, first=owner[alias], second=unit.code))
                 owner[alias] = unit.code
         for name, breakdown in self.breakdowns.items():
             for code in breakdown.aliases:
                 if code not in breakdown.values:
-                    problems.append(f"breakdown {name}: aliases for unknown value {code!r}")
+                    problems.append(Problem("unknown_breakdown_value", breakdown=name, value=code))
         for principle in principles:
             if not any(principle in ind.weights for ind in self.indicators):
-                problems.append(f"principle {principle} has no indicator")
+                problems.append(Problem("principle_without_indicator", principle=principle))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Inconsistent(*problems)
         return self
 
     # -- lookups -------------------------------------------------------------------------
@@ -420,13 +430,16 @@ class Framework(BaseModel):
     @cached_property
     def content_hash(self) -> str:
         """Identifies a framework version by its content (order-insensitive JSON, SHA-256)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        if self.meta.roles == Roles():  # added later: a version without roles keeps its hash
+            del data["meta"]["roles"]
+        payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _derivation_cycles(indicators: tuple[Indicator, ...]) -> list[str]:
+def _derivation_cycles(indicators: tuple[Indicator, ...]) -> list[Problem]:
     edges = {i.code: [r for r in (i.numerator, i.denominator) if r] for i in indicators}
-    problems: list[str] = []
+    problems: list[Problem] = []
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
 
     def visit(code: str, path: list[str]) -> None:
@@ -434,7 +447,7 @@ def _derivation_cycles(indicators: tuple[Indicator, ...]) -> list[str]:
             return
         if state.get(code) == 1:
             cycle = path[path.index(code) :] + [code]
-            problems.append("derived indicators form a cycle: " + " → ".join(cycle))
+            problems.append(Problem("cycle", cycle=" → ".join(cycle)))
             return
         state[code] = 1
         for ref in edges[code]:
@@ -449,14 +462,18 @@ def _derivation_cycles(indicators: tuple[Indicator, ...]) -> list[str]:
 class FrameworkError(ValueError):
     """The framework files are missing, unreadable or inconsistent; ``problems`` lists them all."""
 
-    def __init__(self, path: Path, problems: list[str]):
+    def __init__(self, path: Path, problems: list[Problem]):
         self.path = path
         self.problems = problems
         super().__init__(f"invalid framework in {path}: " + "; ".join(problems))
 
+    def texts(self, lang: str) -> list[str]:
+        """Every problem in ``lang``."""
+        return [p.text(lang) for p in self.problems]
+
     def report(self, lang: str) -> str:
         """What a command line prints: the translated heading, then one problem a line."""
-        return "\n".join([t("framework.invalid", lang, path=self.path), *(f"  - {p}" for p in self.problems)])
+        return "\n".join([t("framework.invalid", lang, path=self.path), *(f"  - {p}" for p in self.texts(lang))])
 
 
 def _read_toml(path: Path) -> dict:
@@ -466,17 +483,14 @@ def _read_toml(path: Path) -> dict:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise FrameworkError(path, [f"{path.name}: {exc}"]) from exc
+        raise FrameworkError(path, [Problem("toml", file=path.name, error=exc)]) from exc
 
 
 def framework_from_dict(data: dict, source: Path | str = "<memory>") -> Framework:
     try:
         return Framework.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{where}: {err['msg'].removeprefix('Value error, ')}" if where else err["msg"].removeprefix("Value error, "))
+        problems = [problem for err in exc.errors() for problem in from_pydantic(err)]
         raise FrameworkError(Path(source), problems) from None
 
 
@@ -484,7 +498,7 @@ def load_framework(directory: Path | str = DEFAULT_FRAMEWORK_DIR) -> Framework:
     """Load ``framework.toml``, ``indicators.toml``, ``units.toml`` and ``breakdowns.toml``."""
     directory = Path(directory)
     if not (directory / "framework.toml").is_file():
-        raise FrameworkError(directory, ["framework.toml not found"])
+        raise FrameworkError(directory, [Problem("no_main_file")])
     main = _read_toml(directory / "framework.toml")
     data = {
         "meta": main.get("framework", {}),

@@ -1,7 +1,7 @@
 """Framework editing for the steering committee, as pure functions over the Pydantic models.
 
 An edit never changes a framework in place: the edited tables become a new dictionary that
-``metrics.framework.framework_from_dict`` validates into a *new* version (new content hash),
+``framework.model.framework_from_dict`` validates into a *new* version (new content hash),
 which ``store.registry.sync_framework`` records beside the earlier ones.
 """
 
@@ -13,49 +13,9 @@ from typing import Any
 import pandas as pd
 import polars as pl
 
-from metrics.framework import Framework, framework_from_dict
+from framework.model import Framework, framework_from_dict
 
 NAME_LANGS = ("fr", "ar", "en")
-
-
-def effective_weights(framework: Framework) -> pl.DataFrame:
-    """principle, indicator_code, weight, share within the principle, share of the composite.
-
-    A principle's share is its weight over the sum of principle weights; an indicator's share
-    within a principle is its weight over the principle's indicator weights; its effective
-    (composite) share is the product — the nominal weights, before coverage rescaling.
-    """
-    total = sum(p.weight for p in framework.principles)
-    rows = []
-    for principle in framework.principles:
-        members = [
-            (i.code, i.weights[principle.code]) for i in framework.indicators if principle.code in i.weights
-        ]
-        inner = sum(w for _, w in members)
-        for code, weight in members:
-            rows.append(
-                {
-                    "principle": principle.code,
-                    "principle_weight": principle.weight,
-                    "principle_share": principle.weight / total,
-                    "indicator_code": code,
-                    "weight": weight,
-                    "share_in_principle": weight / inner,
-                    "effective": principle.weight / total * weight / inner,
-                }
-            )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "principle": pl.String,
-            "principle_weight": pl.Float64,
-            "principle_share": pl.Float64,
-            "indicator_code": pl.String,
-            "weight": pl.Float64,
-            "share_in_principle": pl.Float64,
-            "effective": pl.Float64,
-        },
-    )
 
 
 def principle_table(framework: Framework) -> pd.DataFrame:

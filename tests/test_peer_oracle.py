@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
-from metrics.peers import distributions, memberships, peer_comparison
+from peer_oracle import distributions, memberships, peer_comparison
 
 ORGS = pl.DataFrame(
     {
