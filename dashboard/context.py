@@ -19,7 +19,7 @@ from typing import Any
 import streamlit as st
 
 from framework.model import Framework, Roles, framework_from_dict, load_framework
-from i18n import RTL_LANGUAGES, plural_form, t
+from i18n import RTL_LANGUAGES, plural_key, t
 from i18n import formatting as fmt
 from store import views
 from store.db import Store, open_store
@@ -87,8 +87,7 @@ class PageContext:
 
     def tn(self, key: str, count: int, **params: object) -> str:
         """A counted dashboard string (``key.one`` / ``key.other``), the count written for the language."""
-        form = plural_form(int(count), self.lang)
-        return t(f"dashboard.{key}.{form}", self.lang, count=self.num(count), **params)
+        return t(plural_key(f"dashboard.{key}", int(count), self.lang), self.lang, count=self.num(count), **params)
 
     @property
     def rtl(self) -> bool:

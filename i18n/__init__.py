@@ -73,17 +73,20 @@ def plural_form(count: int, lang: str) -> str:
     return plural_category(count, lang)
 
 
-def tn(key: str, count: int, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
-    """Translate a counted message: ``key.<CLDR category>`` with ``{count}`` filled.
-
-    A catalogue may write every category its language has; a category it leaves out falls back
-    to ``key.one`` for one and ``key.other`` otherwise.
-    """
+def plural_key(key: str, count: float, lang: str) -> str:
+    """``key.<CLDR category of count>``, or ``key.one`` / ``key.other`` when the catalogue leaves that
+    category out (Arabic catalogues may write zero, two, few and many; French and English need not)."""
     lang = normalise_language(lang)
     form = plural_form(count, lang)
-    entries = catalogue(lang)
-    chosen = f"{key}.{form}" if f"{key}.{form}" in entries else f"{key}.{'one' if form == 'one' else 'other'}"
-    return t(chosen, lang, count=count, **params)
+    if f"{key}.{form}" in catalogue(lang):
+        return f"{key}.{form}"
+    return f"{key}.{'one' if form == 'one' else 'other'}"
+
+
+def tn(key: str, count: int, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
+    """Translate a counted message (see :func:`plural_key`) with ``{count}`` filled."""
+    lang = normalise_language(lang)
+    return t(plural_key(key, count, lang), lang, count=count, **params)
 
 
 def placeholders(template: str) -> set[str]:
