@@ -900,6 +900,30 @@ def quality_table(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.Da
     )
 
 
+def unusual_values(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.DataFrame:
+    """The values the run flagged as unusual against their own series (``score_unusual_values``),
+    of the visible organisations, largest deviation first, with the organisation's name.
+
+    Like trends, a flag is a statistic of a whole series (its median, its spread, the period
+    before): only for viewers whose periods are not narrowed, and raw values only for viewers who
+    see every principle (as :func:`observation_history`).
+    """
+    return _query(
+        store,
+        viewer,
+        f"""
+        SELECT u.org_code, {_name(lang, "g")} AS name, u.indicator_code, u.granularity, u.period, u.period_start,
+               u.value, u.unit, {", ".join(f"u.{k}" for k in BREAKDOWN_KEYS)}, u.submission_id,
+               u.usual_level, u.previous_value, u.n_periods, u.robust_z
+        FROM score_unusual_values u LEFT JOIN organizations g ON g.code = u.org_code
+        WHERE u.run_id = $run AND {_visible("u.org_code")} AND {_period_ok("u.period")}
+          AND $v_all_principles AND {_trends_ok()}
+        ORDER BY u.rank
+        """,
+        run=run_id,
+    )
+
+
 def quality_by_period(store: Store, viewer: Viewer, run_id: int, deadline_days: float) -> pl.DataFrame:
     """Per period: median completeness and delay, share on time, organisations per overall grade."""
     return _query(

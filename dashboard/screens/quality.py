@@ -1,9 +1,9 @@
 """Data quality and submissions: how far each score can be trusted, and what arrived when.
 
 Completeness and timeliness by organisation and period (grades A–D from ``metrics.quality``),
-values flagged as unusual against the organisation's own history at the granularity they were
-submitted (``metrics.outliers``), and the submissions log with each stored validation report
-rendered in the reader's language.
+values the scoring run flagged as unusual against the organisation's own history as submitted
+(``metrics.outliers``, stored with the run), and the submissions log with each stored validation
+report rendered in the reader's language.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from dashboard.ui import Col
 from ingest.issues import ISSUE_SCHEMA
-from metrics import outliers
 from store import views
 
 GRADES = ("A", "B", "C", "D")
@@ -113,16 +112,14 @@ def _by_org(ctx: PageContext) -> None:
 
 
 def _flagged(ctx: PageContext) -> None:
-    """Values far from the organisation's usual level, checked at the granularity they were submitted."""
+    """Values far from the organisation's usual level, as the run flagged them (``metrics.outliers``)."""
     st.subheader(ctx.t("quality.flagged_title"))
     settings = ctx.framework.meta.quality
-    history = ctx.q(views.observation_history, settings.min_history)
-    frame = outliers.unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
+    frame = ctx.q(views.unusual_values, ctx.run_id, ctx.lang)
     if frame.is_empty():
         ui.empty(ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1))
         return
-    orgs = ctx.q(views.organisations, ctx.lang).select("org_code", "name")
-    frame = frame.join(orgs, on="org_code", how="left").with_columns(
+    frame = frame.with_columns(
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
         ),
@@ -179,9 +176,9 @@ def render(ctx: PageContext) -> None:
     if ctx.run_id is not None and ctx.periods:
         _by_period(ctx)
         _by_org(ctx)
+        _flagged(ctx)
     else:
         ui.empty(ctx, "common.no_run")
-    _flagged(ctx)  # read from the values themselves: no score run needed
     _submissions(ctx)
 
 
