@@ -11,10 +11,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui, upload
+from dashboard import charts, tables, upload, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
-from dashboard.ui import Col
 from ingest.issues import ISSUE_SCHEMA
 from store import views
 
@@ -30,7 +30,7 @@ def _by_period(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_period_title"))
     frame = ctx.q(views.quality_by_period, ctx.run_id, _deadline(ctx))
     if frame.is_empty():
-        ui.empty(ctx, "common.group_too_small")
+        widgets.empty(ctx, "common.group_too_small")
         return
     stacks = [
         (ctx.t("quality.grade_n", grade=g), frame[g].to_list(), charts.GRADE_COLOURS[g]) for g in GRADES
@@ -43,7 +43,7 @@ def _by_period(ctx: PageContext) -> None:
         ctx.lang,
         horizontal=False,
     )
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         frame,
@@ -65,7 +65,7 @@ def _by_org(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_org_title"))
     frame = ctx.q(views.quality_table, ctx.run_id, ctx.lang)
     if frame.is_empty():
-        ui.empty(ctx, "quality.no_quality")
+        widgets.empty(ctx, "quality.no_quality")
         return
     if ctx.viewer.role != "member":
         worst = (
@@ -92,8 +92,8 @@ def _by_org(ctx: PageContext) -> None:
             ctx.t("quality.completeness_axis"),
             ctx.lang,
         )
-        st.plotly_chart(figure, config=ui.PLOTLY_CONFIG, key="quality_heatmap", width="stretch")
-    ui.table(
+        charts.show(figure, key="quality_heatmap")
+    tables.table(
         ctx,
         frame,
         {
@@ -117,7 +117,9 @@ def _flagged(ctx: PageContext) -> None:
     settings = ctx.framework.meta.quality
     frame = ctx.q(views.unusual_values, ctx.run_id, ctx.lang)
     if frame.is_empty():
-        ui.empty(ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1))
+        widgets.empty(
+            ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1)
+        )
         return
     frame = frame.with_columns(
         indicator=pl.col("indicator_code").map_elements(
@@ -126,7 +128,7 @@ def _flagged(ctx: PageContext) -> None:
         breakdown=upload.breakdown_text(frame),
         unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
-    ui.table(
+    tables.table(
         ctx,
         frame,
         {
@@ -152,9 +154,9 @@ def _submissions(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.log_title"))
     log = ctx.q(views.submissions, ctx.lang, None, 500)
     if log.is_empty():
-        ui.empty(ctx, "quality.no_submissions")
+        widgets.empty(ctx, "quality.no_submissions")
         return
-    ui.submission_log(ctx, log, key="quality_log", download="athar_submissions.csv")
+    tables.submission_log(ctx, log, key="quality_log", download="athar_submissions.csv")
     ids = log["id"].to_list()
     chosen = st.selectbox(
         ctx.t("quality.pick_submission"),
@@ -178,7 +180,7 @@ def render(ctx: PageContext) -> None:
         _by_org(ctx)
         _flagged(ctx)
     else:
-        ui.empty(ctx, "common.no_run")
+        widgets.empty(ctx, "common.no_run")
     _submissions(ctx)
 
 
