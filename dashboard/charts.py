@@ -33,7 +33,6 @@ TREND_COLOURS = {
     "declining": "#c62828",
     "insufficient_data": "#cfd8dc",
 }
-STATUS_COLOURS = {"on_time": "#2e7d32", "late": "#ef6c00", "missing": "#9e9e9e"}
 GRADE_COLOURS = {"A": "#2e7d32", "B": "#7cb342", "C": "#f9a825", "D": "#c62828"}
 SCORE_SCALE = "Viridis"
 NO_DATA = "#e0e0e0"

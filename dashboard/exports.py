@@ -17,8 +17,8 @@ import streamlit as st
 from dashboard.cells import Col, display
 from dashboard.context import PageContext
 from ingest import safe_write
+from ingest.template import CSV_DELIMITERS
 
-CSV_DELIMITERS = {"fr": ";", "ar": ";", "en": ","}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

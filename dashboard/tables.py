@@ -169,6 +169,24 @@ def submission_log(
     )
 
 
+def quartile_columns(ctx: PageContext) -> dict[str, Col]:
+    """The columns of a score distribution: how many organisations, quartiles and median."""
+    return {
+        "n": Col(ctx.t("common.organisations_n"), "int"),
+        "q1": Col(ctx.t("common.q1"), "score"),
+        "median": Col(ctx.t("common.median"), "score"),
+        "q3": Col(ctx.t("common.q3"), "score"),
+    }
+
+
+def peer_group_label(ctx: PageContext) -> pl.Expr:
+    """A peer row's group in words ("Région : Casablanca-Settat"), from ``group`` and ``group_value``."""
+    return pl.struct("group", "group_value").map_elements(
+        lambda s: f"{ctx.t('groups.' + s['group'])}: {ctx.group_label(s['group'], s['group_value'])}",
+        return_dtype=pl.String,
+    )
+
+
 def labels(name: Callable[[object], str], column: pl.Expr) -> pl.Expr:
     """Translate every value of ``column`` with ``name`` — nulls included (None = the composite)."""
     return column.map_batches(

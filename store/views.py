@@ -299,17 +299,6 @@ def can_see_org(store: Store, viewer: Viewer, org_code: str) -> bool:
     )
 
 
-def group_values(store: Store, viewer: Viewer, by: GroupBy) -> list[str]:
-    """The values of one grouping among aggregable organisations (groups too small are left out)."""
-    frame = _query(
-        store,
-        viewer,
-        f"SELECT group_value FROM ({_memberships(by, _aggregable('code'))}) GROUP BY group_value "
-        "HAVING count(*) >= $v_min ORDER BY group_value",
-    )
-    return frame.get_column("group_value").to_list()
-
-
 # -- overview --------------------------------------------------------------------------------
 def network_summary(
     store: Store, viewer: Viewer, run_id: int, period: str, beneficiaries: str | None
@@ -841,24 +830,6 @@ def trend_summary(store: Store, viewer: Viewer, run_id: int) -> pl.DataFrame:
         ORDER BY principle NULLS LAST
         """,
         run=run_id,
-    )
-
-
-def trend_rows(store: Store, viewer: Viewer, run_id: int, lang: str, principle: str | None) -> pl.DataFrame:
-    """Trend of one principle (NULL = composite) for every visible organisation."""
-    return _query(
-        store,
-        viewer,
-        f"""
-        SELECT t.org_code, {_name(lang)} AS name, t.last_period, t.n_periods, t.slope, t.trend,
-               t.persistence, t.current_run, t.sustained
-        FROM score_trends t JOIN organizations g ON g.code = t.org_code
-        WHERE t.run_id = $run AND t.indicator_code IS NULL AND t.principle IS NOT DISTINCT FROM $principle
-          AND {_visible("t.org_code")} AND {_principle_ok("t.principle")} AND {_trends_ok()}
-        ORDER BY t.slope DESC NULLS LAST, t.org_code
-        """,
-        run=run_id,
-        principle=principle,
     )
 
 

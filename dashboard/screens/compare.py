@@ -218,10 +218,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
         {
             "group_label": Col(ctx.t("common.group")),
             "label": Col(ctx.t("common.principle")),
-            "n": Col(ctx.t("common.organisations_n"), "int"),
-            "q1": Col(ctx.t("common.q1"), "score"),
-            "median": Col(ctx.t("common.median"), "score"),
-            "q3": Col(ctx.t("common.q3"), "score"),
+            **tables.quartile_columns(ctx),
         },
         key="compare_groups",
         file_name=f"athar_groups_{by}_{period}.csv",
@@ -302,10 +299,7 @@ def _member_view(ctx: PageContext, period: str) -> None:
     else:
         principle = pickers.principle_select(ctx, key="compare_member_principle")
         rows = peers.filter(pl.col("principle").eq_missing(principle)).with_columns(
-            group_label=pl.struct("group", "group_value").map_elements(
-                lambda s: f"{ctx.t('groups.' + s['group'])}: {ctx.group_label(s['group'], s['group_value'])}",
-                return_dtype=pl.String,
-            )
+            group_label=tables.peer_group_label(ctx)
         )
         own_score = own.filter(pl.col("principle").eq_missing(principle))
         mine = own_score["score"][0] if own_score.height else None
@@ -328,10 +322,7 @@ def _member_view(ctx: PageContext, period: str) -> None:
             rows,
             {
                 "group_label": Col(ctx.t("common.group")),
-                "n": Col(ctx.t("common.organisations_n"), "int"),
-                "q1": Col(ctx.t("common.q1"), "score"),
-                "median": Col(ctx.t("common.median"), "score"),
-                "q3": Col(ctx.t("common.q3"), "score"),
+                **tables.quartile_columns(ctx),
                 "percentile": Col(ctx.t("profile.percentile"), "num1"),
             },
             key="compare_member_peers",

@@ -154,10 +154,7 @@ def _scores(ctx: PageContext, period: str) -> None:
             dist,
             {
                 "label": Col(ctx.t("common.principle")),
-                "n": Col(ctx.t("common.organisations_n"), "int"),
-                "q1": Col(ctx.t("common.q1"), "score"),
-                "median": Col(ctx.t("common.median"), "score"),
-                "q3": Col(ctx.t("common.q3"), "score"),
+                **tables.quartile_columns(ctx),
                 "insufficient": Col(ctx.t("common.insufficient_n"), "int"),
             },
             key="overview_distribution",

@@ -160,10 +160,7 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
     )
     if peers.height:
         composite = peers.filter(pl.col("principle").is_null()).with_columns(
-            group_label=pl.struct("group", "group_value").map_elements(
-                lambda s: f"{ctx.t('groups.' + s['group'])}: {ctx.group_label(s['group'], s['group_value'])}",
-                return_dtype=pl.String,
-            )
+            group_label=tables.peer_group_label(ctx)
         )
         with st.expander(ctx.t("profile.peer_table_title")):
             tables.table(
@@ -171,10 +168,7 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
                 composite,
                 {
                     "group_label": Col(ctx.t("common.group")),
-                    "n": Col(ctx.t("common.organisations_n"), "int"),
-                    "q1": Col(ctx.t("common.q1"), "score"),
-                    "median": Col(ctx.t("common.median"), "score"),
-                    "q3": Col(ctx.t("common.q3"), "score"),
+                    **tables.quartile_columns(ctx),
                     "percentile": Col(ctx.t("profile.percentile"), "num1"),
                 },
                 key="profile_peers",

@@ -96,10 +96,7 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
         {"score": Col(ctx.t("common.score"), "score"), "coverage": Col(ctx.t("common.coverage"), "pct")}
         if org
         else {
-            "n": Col(ctx.t("common.organisations_n"), "int"),
-            "q1": Col(ctx.t("common.q1"), "score"),
-            "median": Col(ctx.t("common.median"), "score"),
-            "q3": Col(ctx.t("common.q3"), "score"),
+            **tables.quartile_columns(ctx),
         }
     )
     charts.with_data(ctx, figure, frame, columns, key="sust_series", file_name="athar_principle_series.csv")
