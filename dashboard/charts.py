@@ -3,7 +3,10 @@
 Pages pass plain lists (already translated labels); builders know nothing about the store.
 For Arabic, charts stay left-to-right inside (Plotly has no RTL) but mirror where it reads
 naturally: time and value axes run right to left, category axes sit on the right, titles and
-legends are right-aligned.
+legends are right-aligned (:func:`finish`, :func:`mirror`).
+
+Pages show a figure with :func:`show` (the app's Plotly config: offline base map, no logo) or
+:func:`with_data` (the chart, then the table it was drawn from and its exports).
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
 
+from dashboard.cells import Col
+from dashboard.context import STATIC_URL, PageContext
+from dashboard.tables import table
 from i18n import RTL_LANGUAGES
 
 FONT = "Source Sans, Noto Sans, Noto Sans Arabic, Noto Naskh Arabic, sans-serif"
@@ -25,10 +33,34 @@ TREND_COLOURS = {
     "declining": "#c62828",
     "insufficient_data": "#cfd8dc",
 }
-STATUS_COLOURS = {"on_time": "#2e7d32", "late": "#ef6c00", "missing": "#9e9e9e"}
 GRADE_COLOURS = {"A": "#2e7d32", "B": "#7cb342", "C": "#f9a825", "D": "#c62828"}
 SCORE_SCALE = "Viridis"
 NO_DATA = "#e0e0e0"
+#: ``st.plotly_chart`` config: base layers served by the app (no CDN), no Plotly logo.
+PLOTLY_CONFIG = {"displaylogo": False, "topojsonURL": STATIC_URL, "responsive": True}
+
+
+def show(figure: go.Figure, *, key: str) -> None:
+    """A figure across the page's width, with the app's Plotly config."""
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, width="stretch")
+
+
+def with_data(
+    ctx: PageContext,
+    figure: go.Figure,
+    frame: pl.DataFrame,
+    columns: dict[str, Col],
+    *,
+    key: str,
+    file_name: str,
+    caption: str | None = None,
+) -> None:
+    """A chart, then (folded) the table it was drawn from and its CSV and XLSX downloads."""
+    show(figure, key=key)
+    if caption:
+        st.caption(caption)
+    with st.expander(ctx.t("common.data_behind_chart")):
+        table(ctx, frame, columns, key=f"{key}_table", download=file_name)
 
 
 def _clean(values: Sequence[float | None]) -> list[float | None]:
@@ -62,7 +94,14 @@ def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x
             "xanchor": "right" if rtl else "left",
         },
     )
-    if rtl and mirror_x:
+    if mirror_x:
+        mirror(fig, lang)
+    return fig
+
+
+def mirror(fig: go.Figure, lang: str) -> go.Figure:
+    """Arabic: the horizontal axis runs right to left and the vertical axis sits on the right."""
+    if lang in RTL_LANGUAGES:
         fig.update_xaxes(autorange="reversed")
         fig.update_yaxes(side="right")
     return fig
@@ -254,11 +293,7 @@ def rank_intervals(
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title=x_title, rangemode="tozero")
-    fig = finish(fig, title, lang, height=max(320, 28 * len(labels) + 120))
-    if lang in RTL_LANGUAGES:
-        fig.update_xaxes(autorange="reversed")
-        fig.update_yaxes(side="right")
-    return fig
+    return finish(fig, title, lang, height=max(320, 28 * len(labels) + 120), mirror_x=True)
 
 
 def heatmap(
@@ -294,11 +329,9 @@ def heatmap(
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
-    fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 200))
+    fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 200), mirror_x=True)
     fig.update_layout(margin={"t": 150})
     if lang in RTL_LANGUAGES:  # the row labels move right: the colour scale goes left, clear of them
-        fig.update_xaxes(autorange="reversed")
-        fig.update_yaxes(side="right")
         fig.update_traces(colorbar={"x": -0.02, "xanchor": "right"})
     return fig
 
@@ -418,11 +451,7 @@ def stacked_bars(
     if horizontal:
         fig.update_xaxes(title=value_title, rangemode="tozero")
         fig.update_yaxes(autorange="reversed", type="category")
-        fig = finish(fig, title, lang, height=max(300, 40 * len(categories) + 140))
-        if lang in RTL_LANGUAGES:
-            fig.update_xaxes(autorange="reversed")
-            fig.update_yaxes(side="right")
-        return fig
+        return finish(fig, title, lang, height=max(300, 40 * len(categories) + 140), mirror_x=True)
     fig.update_yaxes(title=value_title, rangemode="tozero")
     fig.update_xaxes(type="category")
     return finish(fig, title, lang, mirror_x=True)
@@ -456,3 +485,26 @@ def bars(
             fig.update_xaxes(range=[value_range[1], value_range[0]])
         fig.update_yaxes(side="right")
     return fig
+
+
+def sunburst(
+    ids: Sequence[str],
+    labels: Sequence[str],
+    parents: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    lang: str,
+) -> go.Figure:
+    """A tree of shares (the framework's effective weights); parents add up their children."""
+    fig = go.Figure(
+        go.Sunburst(
+            ids=list(ids),
+            labels=list(labels),
+            parents=list(parents),
+            values=list(values),
+            branchvalues="remainder",
+            hovertemplate="%{label}<br>%{percentRoot:.1%}<extra></extra>",
+            maxdepth=-1,
+        )
+    )
+    return finish(fig, title, lang, height=520)

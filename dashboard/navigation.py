@@ -11,13 +11,10 @@ default page is a hidden one that switches to the viewer's first page, query str
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
 from store.viewer import Role, Viewer
-
-HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)

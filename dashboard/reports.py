@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard import ui
+from dashboard import tables
+from dashboard.cells import Col
 from dashboard.context import PageContext
-from dashboard.ui import Col
 from i18n import formatting as fmt
 from i18n import t
 from ingest.issues import render_hint, render_message, render_report
@@ -42,7 +42,7 @@ def report_table(ctx: PageContext, issues: pl.DataFrame, *, key: str) -> None:
     if ctx.rtl:  # only the rows the table shows: a report may list a million problems
         rendered = pl.concat([_isolated_texts(rendered.head(SHOWN), ctx.lang), rendered.slice(SHOWN)])
     kinds = {"line": "int", "column": "code", "value": "code"}
-    ui.static_table(
+    tables.static_table(
         ctx,
         rendered,
         {

@@ -16,7 +16,7 @@ from framework.model import Framework
 from ingest import safe_write
 from ingest.pipeline import Limits
 from ingest.read import read_table
-from ingest.template import CSV_DELIMITERS, TemplateFormat, write_template
+from ingest.template import TemplateFormat, write_template
 from store.views import BREAKDOWN_KEYS
 
 _log = logging.getLogger(__name__)
@@ -145,5 +145,3 @@ def preview(rows: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
     ).sort("line")
 
 
-def csv_delimiter(lang: str) -> str:
-    return CSV_DELIMITERS.get(lang, ",")

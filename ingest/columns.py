@@ -15,7 +15,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "va
 OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS)
 #: Read for people, ignored by the importer (the template's indicator names).
 INFORMATIONAL_COLUMNS: tuple[str, ...] = ("indicator_name", "row_number")
-CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + INFORMATIONAL_COLUMNS
 
 #: canonical name → what people write (the canonical name itself always matches too).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {

@@ -40,7 +40,6 @@ _DIGIT_TO = list("0123456789" * 2)
 _BIDI_MARKS = list(INVISIBLE_CHARACTERS)
 _SPACES = "[ \u00a0\u202f\u2009]"
 
-_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 _AMBIGUOUS_DOT = r"^-?[1-9][0-9]{0,2}\.[0-9]{3}$"
 _AMBIGUOUS_COMMA = r"^-?[1-9][0-9]{0,2},[0-9]{3}$"
 _DOT_DECIMAL_EVIDENCE = r"^-?[0-9]+\.([0-9]{1,2}|[0-9]{4,})$|^-?0\.[0-9]+$|^-?[0-9]{4,}\.[0-9]+$|,[0-9]{3}\.[0-9]+$"

@@ -33,9 +33,6 @@ from ingest.rules.shape import (
 )
 from ingest.rules.values import check_values
 
-#: Stored exactly as written (no trimming): what a member typed is evidence.
-FREE_TEXT: frozenset[str] = frozenset({"notes", "source"})
-
 #: Schema of the canonical rows handed to the commit step.
 CLEAN_SCHEMA: dict[str, pl.DataType] = {
     "line": pl.Int64(),

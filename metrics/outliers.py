@@ -15,10 +15,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from framework.model import BREAKDOWN_COLUMNS
+from framework.model import BREAKDOWN_COLUMNS, QualitySettings
 from metrics.quality import robust_z
 
 SERIES = ("org_code", "indicator_code", "granularity", *BREAKDOWN_COLUMNS)
+#: What the check reads of each observation (and keeps on a flagged row).
+HISTORY_COLUMNS = (*SERIES, "period", "period_start", "value", "unit", "submission_id")
 CONTEXT = {
     "usual_level": pl.Float64,
     "previous_value": pl.Float64,
@@ -59,3 +61,14 @@ def unusual_values(history: pl.DataFrame, *, outlier_z: float, min_history: int)
         .sort(pl.col("robust_z").abs(), *keys, "period_start", descending=[True] + [False] * (len(keys) + 1))
         .drop("_series", "_pos")
     )
+
+
+def flagged_values(observations: pl.DataFrame, settings: QualitySettings) -> pl.DataFrame:
+    """The scoring run's unusual values: :func:`unusual_values` on the observations it scores, with
+    the framework's ``min_history`` and ``outlier_z``; ``rank`` 1 is the largest deviation."""
+    history = observations.select(
+        *(c for c in HISTORY_COLUMNS if c in observations.columns),
+        *(pl.lit(None, pl.String).alias(c) for c in HISTORY_COLUMNS if c not in observations.columns),
+    )
+    flagged = unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
+    return flagged.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int32))

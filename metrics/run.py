@@ -13,6 +13,7 @@ import polars as pl
 
 from framework.model import Framework, RobustnessSettings
 from framework.periods import Granularity
+from metrics.outliers import flagged_values
 from metrics.quality import quality, robust_z
 from metrics.robustness import robustness
 from metrics.scoring import ScoringResult, score
@@ -34,6 +35,7 @@ class RunFrames:
     sensitivity: pl.DataFrame
     method: dict
     submission_ids: list[int]
+    unusual: pl.DataFrame
 
 
 class NothingToScore(Exception):
@@ -117,6 +119,7 @@ def compute_run(
         sensitivity=sensitivity,
         method=method_choices(framework, granularity, robustness_settings),
         submission_ids=submission_ids,
+        unusual=flagged_values(observations, framework.meta.quality),
     )
 
 
@@ -151,6 +154,7 @@ def score_store(
             indicators=frames.indicators,
             trends=frames.trends,
             sensitivity=frames.sensitivity,
+            unusual=frames.unusual,
         ),
     )
     return run_id, frames

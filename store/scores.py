@@ -64,6 +64,26 @@ TREND_COLUMNS = (
     "progress",
 )
 SENSITIVITY_COLUMNS = ("period", "choice", "first_order")
+UNUSUAL_COLUMNS = (
+    "org_code",
+    "indicator_code",
+    "granularity",
+    "period",
+    "period_start",
+    "value",
+    "unit",
+    "sex",
+    "age_band",
+    "disability",
+    "area",
+    "region",
+    "submission_id",
+    "usual_level",
+    "previous_value",
+    "n_periods",
+    "robust_z",
+    "rank",
+)
 
 
 def scoring_inputs(store: Store) -> pl.DataFrame:
@@ -71,7 +91,7 @@ def scoring_inputs(store: Store) -> pl.DataFrame:
     return store.query(
         """
         SELECT o.org_code, o.indicator_code, o.period, o.granularity, o.period_start, o.period_end, o.value,
-               o.sex, o.age_band, o.disability, o.area, o.region, o.source, o.submission_id,
+               o.unit, o.sex, o.age_band, o.disability, o.area, o.region, o.source, o.submission_id,
                s.uploaded_at
         FROM observations_current o
         JOIN organizations g ON g.code = o.org_code AND g.active
@@ -101,6 +121,7 @@ class RunRecord:
     indicators: pl.DataFrame
     trends: pl.DataFrame
     sensitivity: pl.DataFrame
+    unusual: pl.DataFrame | None = None  # values flagged as submitted (``metrics.run.flagged_values``)
     created_at: datetime | None = None
 
 
@@ -133,8 +154,9 @@ def record_run(store: Store, run: RunRecord) -> int:
             ("score_indicators", run.indicators, INDICATOR_COLUMNS),
             ("score_trends", run.trends, TREND_COLUMNS),
             ("score_sensitivity", run.sensitivity, SENSITIVITY_COLUMNS),
+            ("score_unusual_values", run.unusual, UNUSUAL_COLUMNS),
         ):
-            if frame.is_empty():
+            if frame is None or frame.is_empty():
                 continue
             cur.register("incoming_rows", frame.select(columns))
             try:

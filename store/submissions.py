@@ -180,13 +180,6 @@ def _pause_for_crash_test(store: Store) -> None:
         time.sleep(float(seconds))
 
 
-def submissions_log(store: Store) -> pl.DataFrame:
-    return store.query(
-        "SELECT id, org_code, file_name, content_sha256, uploaded_by, uploaded_at, status, row_count "
-        "FROM submissions ORDER BY id"
-    )
-
-
 def observation_history(store: Store, org_code: str, indicator_code: str, period: str) -> pl.DataFrame:
     """Every value ever stored for one key, current and superseded (the audit trail)."""
     return store.query(

@@ -299,17 +299,6 @@ def can_see_org(store: Store, viewer: Viewer, org_code: str) -> bool:
     )
 
 
-def group_values(store: Store, viewer: Viewer, by: GroupBy) -> list[str]:
-    """The values of one grouping among aggregable organisations (groups too small are left out)."""
-    frame = _query(
-        store,
-        viewer,
-        f"SELECT group_value FROM ({_memberships(by, _aggregable('code'))}) GROUP BY group_value "
-        "HAVING count(*) >= $v_min ORDER BY group_value",
-    )
-    return frame.get_column("group_value").to_list()
-
-
 # -- overview --------------------------------------------------------------------------------
 def network_summary(
     store: Store, viewer: Viewer, run_id: int, period: str, beneficiaries: str | None
@@ -844,24 +833,6 @@ def trend_summary(store: Store, viewer: Viewer, run_id: int) -> pl.DataFrame:
     )
 
 
-def trend_rows(store: Store, viewer: Viewer, run_id: int, lang: str, principle: str | None) -> pl.DataFrame:
-    """Trend of one principle (NULL = composite) for every visible organisation."""
-    return _query(
-        store,
-        viewer,
-        f"""
-        SELECT t.org_code, {_name(lang)} AS name, t.last_period, t.n_periods, t.slope, t.trend,
-               t.persistence, t.current_run, t.sustained
-        FROM score_trends t JOIN organizations g ON g.code = t.org_code
-        WHERE t.run_id = $run AND t.indicator_code IS NULL AND t.principle IS NOT DISTINCT FROM $principle
-          AND {_visible("t.org_code")} AND {_principle_ok("t.principle")} AND {_trends_ok()}
-        ORDER BY t.slope DESC NULLS LAST, t.org_code
-        """,
-        run=run_id,
-        principle=principle,
-    )
-
-
 def target_progress(
     store: Store, viewer: Viewer, run_id: int, lang: str, org_code: str | None = None
 ) -> pl.DataFrame:
@@ -895,6 +866,30 @@ def quality_table(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.Da
         WHERE s.run_id = $run AND s.principle IS NULL AND {_visible("s.org_code")} AND {_period_ok("s.period")}
           AND $v_all_principles
         ORDER BY s.period DESC, s.completeness, s.org_code
+        """,
+        run=run_id,
+    )
+
+
+def unusual_values(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.DataFrame:
+    """The values the run flagged as unusual against their own series (``score_unusual_values``),
+    of the visible organisations, largest deviation first, with the organisation's name.
+
+    Like trends, a flag is a statistic of a whole series (its median, its spread, the period
+    before): only for viewers whose periods are not narrowed, and raw values only for viewers who
+    see every principle (as :func:`observation_history`).
+    """
+    return _query(
+        store,
+        viewer,
+        f"""
+        SELECT u.org_code, {_name(lang, "g")} AS name, u.indicator_code, u.granularity, u.period, u.period_start,
+               u.value, u.unit, {", ".join(f"u.{k}" for k in BREAKDOWN_KEYS)}, u.submission_id,
+               u.usual_level, u.previous_value, u.n_periods, u.robust_z
+        FROM score_unusual_values u LEFT JOIN organizations g ON g.code = u.org_code
+        WHERE u.run_id = $run AND {_visible("u.org_code")} AND {_period_ok("u.period")}
+          AND $v_all_principles AND {_trends_ok()}
+        ORDER BY u.rank
         """,
         run=run_id,
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import ui
+from dashboard.cells import MISSING
 from dashboard.navigation import PAGES, pages_for
 from dashboard.style import RTL_MARKER
 from dashboard.testing import open_page, start, visible_text
@@ -44,7 +44,7 @@ def app_db(demo_db, monkeypatch):
 def grids_write_missing_values_as_a_dash(at) -> None:
     """A data grid writes "None" in an empty cell unless told otherwise: every one is told."""
     for grid in at.dataframe:
-        assert grid.proto.placeholder == ui.MISSING, grid.proto.id
+        assert grid.proto.placeholder == MISSING, grid.proto.id
     for table in at.table:  # static tables (validation reports) are text already
         cells = {str(v) for v in table.value.to_numpy().ravel()}
         assert not cells & {"None", "nan", "NaN", "null"}, cells

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import ui, upload
+from dashboard import cells, exports, upload
 from dashboard.testing import open_page, start, visible_text
 from framework.model import load_framework
 from framework.periods import reportable_periods
@@ -63,7 +63,7 @@ def test_good_file_is_previewed_then_stored(demo_db_fresh, monkeypatch) -> None:
     assert (
         preview.loc[preview["indicator_code"] == "R01", ["current_value", "difference"]].isna().all(axis=None)
     )
-    assert at.dataframe[0].proto.placeholder == ui.MISSING
+    assert at.dataframe[0].proto.placeholder == cells.MISSING
     assert counts(store) == before  # nothing stored before confirming
     at.button(key="upload_confirm").click().run()
     assert any("accepté — 3 valeurs enregistrées" in s.value for s in at.success)
@@ -84,8 +84,10 @@ def test_good_file_is_previewed_then_stored(demo_db_fresh, monkeypatch) -> None:
     assert next(s.value for s in at.success).startswith("accepté — 3 valeurs enregistrées")
     assert store.scalar("SELECT count(*) FROM submissions") == before[0] + 1
     # Audited once, by the commit itself, under the signed-in account.
-    audited = store.query("SELECT actor, outcome FROM audit_log WHERE action = 'upload' AND target = ?",
-                          [f"submission:{submission}"])
+    audited = store.query(
+        "SELECT actor, outcome FROM audit_log WHERE action = 'upload' AND target = ?",
+        [f"submission:{submission}"],
+    )
     assert audited.rows() == [(f"account:{MEMBER.lower()}", "ok")]
 
 
@@ -120,7 +122,7 @@ def test_report_follows_the_language(demo_db_fresh, monkeypatch) -> None:
     assert any("\u0600" <= ch <= "\u06ff" for ch in message)
     assert at.error[0].value.count("أي شيء") == 1  # "nothing was stored", said once
     # Lines 6 and 7 have no column: the report writes the dash, like every table.
-    assert {row["العمود"] for row in report_rows(at) if row["السطر"] in ("6", "7")} == {ui.MISSING}
+    assert {row["العمود"] for row in report_rows(at) if row["السطر"] in ("6", "7")} == {cells.MISSING}
 
 
 def register_sample_organisations(db: Path) -> None:
@@ -151,11 +153,11 @@ def test_network_samples_show_units_in_words_and_gaps_as_dashes(demo_db_fresh, m
     units = set(grid.value["unit_label"])  # e.g. "personnes", "%", "heures" — never "persons", "percent"
     assert units <= set(names.values()) and not units & {c for c, n in names.items() if n != c}
     assert grid.value["current_value"].isna().any()  # new values: nothing to compare with
-    assert grid.proto.placeholder == ui.MISSING
+    assert grid.proto.placeholder == cells.MISSING
     at = uploaded(at, "14_row_errors.csv", (SAMPLES / "14_row_errors.csv").read_bytes())
     line, column, value = (t(f"report.{k}", lang) for k in ("line", "column", "value"))
     rows = {row[line]: row for row in report_rows(at)}
-    assert rows["5"][value] == rows["6"][column] == rows["7"][column] == ui.MISSING
+    assert rows["5"][value] == rows["6"][column] == rows["7"][column] == cells.MISSING
 
 
 @pytest.mark.parametrize(
@@ -221,7 +223,7 @@ def test_annotated_copy_of_an_xlsx_upload_is_the_workbook_with_an_error_column()
     )
     copy = upload.annotated_copy(out.getvalue(), "rapport.xlsx", report, "=Erreurs")
     assert upload.annotated_name("rapport.xlsx", "erreurs") == "rapport_erreurs.xlsx"
-    assert upload.annotated_mime("rapport.xlsx") == ui.XLSX_MIME
+    assert upload.annotated_mime("rapport.xlsx") == exports.XLSX_MIME
     sheet = load_workbook(io.BytesIO(copy))["Données"]
     assert sheet["A1"].value == "Rapport annuel 2024" and sheet["D3"].value == "=1+1"
     header, error, fine = sheet["E2"], sheet["E3"], sheet["E4"]

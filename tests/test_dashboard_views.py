@@ -169,3 +169,34 @@ def test_submissions_name_an_uploading_member_only_when_visible(store) -> None:
     assert members["uploader_name"].null_count() == 0
     own = views.submissions(store, MEMBER_VIEW, "fr").filter(pl.col("uploader_kind") == "member")
     assert set(own["uploader_org"]) == {MEMBER}
+
+
+def test_the_run_stores_the_unusual_values_the_page_used_to_compute(store, run_id) -> None:
+    """The flagged values are part of the run: on the demo they are exactly what
+    ``metrics.outliers.unusual_values`` finds on the submitted history, in the same order."""
+    from framework.model import framework_from_dict
+    from metrics.outliers import unusual_values
+
+    settings = framework_from_dict(views.latest_run(store, STEERING)["framework"]).meta.quality
+    history = views.observation_history(store, STEERING, settings.min_history)
+    expected = unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
+    stored = views.unusual_values(store, STEERING, run_id, "fr")
+    assert expected.height >= 3  # the planted outliers (data/demo/generator OUTLIERS)
+    columns = [c for c in expected.columns if c != "n_periods"]
+    assert stored.select(columns).to_dicts() == expected.select(columns).to_dicts()
+    assert stored["n_periods"].to_list() == expected["n_periods"].to_list()
+    assert stored["name"].null_count() == 0
+
+
+def test_unusual_values_are_scoped_like_the_raw_values(store, run_id) -> None:
+    everyone = views.unusual_values(store, STEERING, run_id, "fr")
+    mine = views.unusual_values(store, MEMBER_VIEW, run_id, "fr")
+    assert (
+        set(mine["org_code"]) <= {MEMBER}
+        and mine.height == everyone.filter(pl.col("org_code") == MEMBER).height
+    )
+    assert views.unusual_values(store, FUNDER, run_id, "fr").is_empty()  # some principles, some periods
+    whole = Viewer.funder(LinkScope(frozenset(everyone["org_code"]), periods=frozenset({"2024"})))
+    assert views.unusual_values(store, whole, run_id, "fr").is_empty()  # a series statistic spans periods
+    unnarrowed = Viewer.funder(LinkScope(frozenset(everyone["org_code"])))
+    assert views.unusual_values(store, unnarrowed, run_id, "fr").height == everyone.height

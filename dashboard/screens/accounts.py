@@ -8,9 +8,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import tables
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from dashboard.ui import Col
 from i18n import t
 from store import accounts, views
 from store.accounts import AccountError
@@ -117,7 +117,7 @@ def render(ctx: PageContext) -> None:
         role_label=pl.col("role").map_elements(lambda r: ctx.t(f"access.role_{r}"), return_dtype=pl.String)
     )
     st.subheader(ctx.t("accounts.list_title"))
-    ui.table(
+    tables.table(
         ctx,
         shown,
         {

@@ -8,9 +8,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import tables, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from dashboard.ui import Col
 from store import audit
 
 SHOWN = 1000
@@ -30,7 +30,7 @@ def render(ctx: PageContext) -> None:
     )
     frame = audit.entries(ctx.store, ctx.viewer, actions=chosen or None, limit=SHOWN)
     if frame.is_empty():
-        ui.empty(ctx, "audit.none")
+        widgets.empty(ctx, "audit.none")
         return
     shown = frame.with_columns(
         action_label=pl.col("action").map_elements(
@@ -40,7 +40,7 @@ def render(ctx: PageContext) -> None:
             lambda o: ctx.t(f"audit.outcome_{o}"), return_dtype=pl.String
         ),
     )
-    ui.table(
+    tables.table(
         ctx,
         shown,
         {

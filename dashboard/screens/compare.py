@@ -11,9 +11,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui
+from dashboard import charts, pickers, tables, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from dashboard.ui import Col
 from store import views
 
 FILTERS = ("region", "kind", "size_band", "thematic_area")
@@ -63,7 +63,7 @@ def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
         "median_rank", "nominal_rank", "org_code"
     )
     if ranked.is_empty():
-        ui.empty(ctx, "compare.no_ranks")
+        widgets.empty(ctx, "compare.no_ranks")
         return
     limit = (
         st.slider(
@@ -92,7 +92,7 @@ def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
         ctx.t("compare.rank_interval"),
         ctx.lang,
     )
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         ranked,
@@ -134,7 +134,7 @@ def _heatmap(ctx: PageContext, scores: pl.DataFrame, orgs: list[str], period: st
         ctx.t("common.score"),
         ctx.lang,
     )
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         wide,
@@ -161,11 +161,11 @@ def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, 
         format_func=lambda c: f"{c} — {names[c]}",
     )
     if not chosen:
-        ui.empty(ctx, "compare.pick_orgs_hint")
+        widgets.empty(ctx, "compare.pick_orgs_hint")
         return
     values = ctx.q(views.indicator_values, ctx.run_id, period, tuple(sorted(chosen)))
     if values.is_empty():
-        ui.empty(ctx, "compare.no_indicator_values", period=period)
+        widgets.empty(ctx, "compare.no_indicator_values", period=period)
         return
     wide = values.pivot(
         "org_code", index="indicator_code", values="value", aggregate_function="first"
@@ -179,7 +179,7 @@ def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, 
         "unit": Col(ctx.t("common.unit")),
     }
     columns |= {c: Col(c, "num1") for c in chosen if c in wide.columns}
-    ui.table(ctx, wide, columns, key="compare_side_table", download=f"athar_indicators_{period}.csv")
+    tables.table(ctx, wide, columns, key="compare_side_table", download=f"athar_indicators_{period}.csv")
 
 
 def _group_view(ctx: PageContext, period: str) -> None:
@@ -187,13 +187,13 @@ def _group_view(ctx: PageContext, period: str) -> None:
     by = _group_options(ctx)
     groups = ctx.q(views.group_scores, ctx.run_id, period, by)
     if groups.is_empty():
-        ui.empty(ctx, "common.group_too_small")
+        widgets.empty(ctx, "common.group_too_small")
         return
     groups = groups.with_columns(
         group_label=pl.col("group_value").map_elements(
             lambda v: ctx.group_label(by, v), return_dtype=pl.String
         ),
-        label=ui.labels(ctx.principle_label, pl.col("principle")),
+        label=tables.labels(ctx.principle_label, pl.col("principle")),
     )
     composite = (
         groups.filter(pl.col("principle").is_null())
@@ -201,7 +201,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
         else groups.filter(pl.col("principle") == ctx.principle_codes[0])
     )
     figure = charts.quartile_boxes(
-        [ui.wrap(g) for g in composite["group_label"].to_list()],
+        [charts.wrap_label(g) for g in composite["group_label"].to_list()],
         composite["q1"].to_list(),
         composite["median"].to_list(),
         composite["q3"].to_list(),
@@ -211,17 +211,14 @@ def _group_view(ctx: PageContext, period: str) -> None:
         ctx.t("common.score_axis"),
         ctx.lang,
     )
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         groups,
         {
             "group_label": Col(ctx.t("common.group")),
             "label": Col(ctx.t("common.principle")),
-            "n": Col(ctx.t("common.organisations_n"), "int"),
-            "q1": Col(ctx.t("common.q1"), "score"),
-            "median": Col(ctx.t("common.median"), "score"),
-            "q3": Col(ctx.t("common.q3"), "score"),
+            **tables.quartile_columns(ctx),
         },
         key="compare_groups",
         file_name=f"athar_groups_{by}_{period}.csv",
@@ -243,7 +240,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
         ctx.t("common.median_score"),
         ctx.lang,
     )
-    st.plotly_chart(figure, config=ui.PLOTLY_CONFIG, key="compare_groups_heatmap", width="stretch")
+    charts.show(figure, key="compare_groups_heatmap")
     indicators = ctx.q(views.group_indicators, ctx.run_id, period, by)
     if indicators.height:
         wide = (
@@ -260,7 +257,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
         )
         group_columns = [c for c in wide.columns if c not in ("indicator_code", "name", "unit")]
         st.markdown(f"**{ctx.t('compare.group_indicators_title')}**")
-        ui.table(
+        tables.table(
             ctx,
             wide,
             {
@@ -294,23 +291,20 @@ def _member_view(ctx: PageContext, period: str) -> None:
             unsafe_allow_html=True,
         )
     else:
-        ui.empty(ctx, "compare.no_own_rank", period=period)
+        widgets.empty(ctx, "compare.no_own_rank", period=period)
     st.subheader(ctx.t("compare.member_peers_title"))
     peers = ctx.q(views.peer_groups, ctx.run_id, period, org)
     if peers.is_empty():
-        ui.empty(ctx, "profile.no_peer_group")
+        widgets.empty(ctx, "profile.no_peer_group")
     else:
-        principle = ui.principle_select(ctx, key="compare_member_principle")
+        principle = pickers.principle_select(ctx, key="compare_member_principle")
         rows = peers.filter(pl.col("principle").eq_missing(principle)).with_columns(
-            group_label=pl.struct("group", "group_value").map_elements(
-                lambda s: f"{ctx.t('groups.' + s['group'])}: {ctx.group_label(s['group'], s['group_value'])}",
-                return_dtype=pl.String,
-            )
+            group_label=tables.peer_group_label(ctx)
         )
         own_score = own.filter(pl.col("principle").eq_missing(principle))
         mine = own_score["score"][0] if own_score.height else None
         figure = charts.quartile_boxes(
-            [ui.wrap(g) for g in rows["group_label"].to_list()],
+            [charts.wrap_label(g) for g in rows["group_label"].to_list()],
             rows["q1"].to_list(),
             rows["median"].to_list(),
             rows["q3"].to_list(),
@@ -322,16 +316,13 @@ def _member_view(ctx: PageContext, period: str) -> None:
             own=[mine] * rows.height,
             own_name=ctx.t("common.your_organisation"),
         )
-        ui.chart(
+        charts.with_data(
             ctx,
             figure,
             rows,
             {
                 "group_label": Col(ctx.t("common.group")),
-                "n": Col(ctx.t("common.organisations_n"), "int"),
-                "q1": Col(ctx.t("common.q1"), "score"),
-                "median": Col(ctx.t("common.median"), "score"),
-                "q3": Col(ctx.t("common.q3"), "score"),
+                **tables.quartile_columns(ctx),
                 "percentile": Col(ctx.t("profile.percentile"), "num1"),
             },
             key="compare_member_peers",
@@ -345,11 +336,11 @@ def _member_view(ctx: PageContext, period: str) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("compare.title"))
     if ctx.run_id is None or not ctx.periods:
-        ui.empty(ctx, "common.no_run")
+        widgets.empty(ctx, "common.no_run")
         return
     head, pick = st.columns([3, 1])
     with pick:
-        period = ui.period_select(ctx)
+        period = pickers.period_select(ctx)
     if ctx.viewer.role == "member":
         _member_view(ctx, period)
         return
@@ -366,7 +357,7 @@ def render(ctx: PageContext) -> None:
         return
     scores = ctx.q(views.period_scores, ctx.run_id, period, ctx.lang)
     if scores.is_empty():
-        ui.empty(ctx, "overview.no_scores", period=period)
+        widgets.empty(ctx, "overview.no_scores", period=period)
         return
     orgs = _filtered_orgs(ctx, scores)
     chosen = set(orgs["org_code"].to_list())

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui
+from dashboard import cells, charts, tables
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from dashboard.ui import Col
 from framework import edit as framework_edit
 from framework.model import FrameworkError
 from metrics.run import NothingToScore, score_store
@@ -68,19 +67,8 @@ def _tree(ctx: PageContext) -> None:
     )
     parents = [""] + ["root"] * principles.height + weights["principle"].to_list()
     values = [0.0] * (1 + principles.height) + weights["effective"].to_list()  # parents add up their children
-    figure = go.Figure(
-        go.Sunburst(
-            ids=ids,
-            labels=labels,
-            parents=parents,
-            values=values,
-            branchvalues="remainder",
-            hovertemplate="%{label}<br>%{percentRoot:.1%}<extra></extra>",
-            maxdepth=-1,
-        )
-    )
-    figure = charts.finish(figure, ctx.t("framework.tree_chart"), ctx.lang, height=520)
-    ui.chart(
+    figure = charts.sunburst(ids, labels, parents, values, ctx.t("framework.tree_chart"), ctx.lang)
+    charts.with_data(
         ctx,
         figure,
         weights,
@@ -121,7 +109,7 @@ def _versions(ctx: PageContext) -> None:
     in_use = ctx.framework_in_use.content_hash
     if ctx.run is not None and ctx.run["framework_hash"] != in_use:
         st.warning(ctx.t("framework.run_outdated", run=ctx.run["framework_hash"][:12], version=in_use[:12]))
-    ui.table(
+    tables.table(
         ctx,
         versions,
         {
@@ -144,7 +132,7 @@ def _editor(ctx: PageContext) -> None:
         framework_edit.principle_table(fw),
         key="framework_edit_principles",
         hide_index=True,
-        placeholder=ui.MISSING,
+        placeholder=cells.MISSING,
         num_rows="fixed",
         disabled=["code"],
         column_config={
@@ -159,7 +147,7 @@ def _editor(ctx: PageContext) -> None:
         framework_edit.indicator_table(fw),
         key="framework_edit_indicators",
         hide_index=True,
-        placeholder=ui.MISSING,
+        placeholder=cells.MISSING,
         num_rows="fixed",
         disabled=["code"],
         column_config={
@@ -195,7 +183,7 @@ def _editor(ctx: PageContext) -> None:
         st.info(ctx.t("framework.no_change"))
         return
     st.markdown(ctx.tn("framework.draft_ready", changes.height, version=new.content_hash[:12]))
-    ui.table(
+    tables.table(
         ctx,
         changes,
         {

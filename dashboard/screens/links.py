@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import tables, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from dashboard.ui import Col
 from i18n import t
 from store import links, views
 from store.db import utc_now
@@ -125,7 +125,7 @@ def _table(ctx: PageContext) -> pl.DataFrame:
     st.subheader(ctx.t("links.list_title"))
     frame = links.list_links(ctx.store, ctx.viewer)
     if frame.is_empty():
-        ui.empty(ctx, "links.none")
+        widgets.empty(ctx, "links.none")
         return frame
     shown = frame.with_columns(
         status_label=pl.col("status").map_elements(
@@ -141,7 +141,7 @@ def _table(ctx: PageContext) -> pl.DataFrame:
         pl.col("periods").fill_null([all_label]),
         pl.col("pages_label").fill_null(all_label),
     )
-    ui.table(
+    tables.table(
         ctx,
         shown,
         {

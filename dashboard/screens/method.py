@@ -9,10 +9,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import tables, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.method_text import sections
-from dashboard.ui import Col
 from metrics.weights import effective_weights
 
 
@@ -21,7 +21,7 @@ def render(ctx: PageContext) -> None:
     fw = ctx.framework
     granularity = ctx.run["granularity"] if ctx.run else "year"
     if ctx.run is None:
-        ui.empty(ctx, "method.no_run")
+        widgets.empty(ctx, "method.no_run")
     for section in sections(fw, ctx.lang, granularity, ctx.run_id):
         st.subheader(section.title)
         st.markdown(section.body)
@@ -30,13 +30,13 @@ def render(ctx: PageContext) -> None:
         effective_weights(fw)
         .filter(pl.col("principle").is_in(ctx.principle_codes))
         .with_columns(
-            principle_label=ui.labels(ctx.principle_label, pl.col("principle")),
+            principle_label=tables.labels(ctx.principle_label, pl.col("principle")),
             indicator=pl.col("indicator_code").map_elements(
                 lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
             ),
         )
     )
-    ui.table(
+    tables.table(
         ctx,
         weights,
         {

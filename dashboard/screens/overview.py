@@ -10,9 +10,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui
+from dashboard import charts, pickers, tables, widgets
+from dashboard.cells import Col
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
-from dashboard.ui import Col
 from framework.model import TimeAggregation, UnitKind
 from store import views
 
@@ -34,14 +34,14 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
     composite_before = dist_before.filter(pl.col("principle").is_null()) if dist_before is not None else None
     a, b, c, d = st.columns(4)
     with a:
-        ui.metric(
+        widgets.metric(
             ctx,
             ctx.t("overview.organisations"),
             ctx.num(summary["organisations"]),
             help=ctx.t("overview.organisations_help"),
         )
     with b:
-        ui.metric(
+        widgets.metric(
             ctx,
             ctx.t("overview.reporting"),
             ctx.num(summary["reporting"]),
@@ -56,7 +56,7 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
         change = None
         if before and before["beneficiaries"] and reached is not None:
             change = reached - before["beneficiaries"]
-        ui.metric(
+        widgets.metric(
             ctx,
             ctx.t("overview.beneficiaries"),
             ctx.num(reached),
@@ -71,7 +71,7 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
             if composite_before is not None and composite_before.height
             else None
         )
-        ui.metric(
+        widgets.metric(
             ctx,
             ctx.t("overview.composite_median"),
             ctx.score(median),
@@ -85,13 +85,13 @@ def _submissions(ctx: PageContext, period: str) -> None:
     days = deadline_days(ctx)
     counts = ctx.q(views.submission_status_counts, ctx.run_id, period, days)
     if counts is None:
-        ui.empty(ctx, "common.group_too_small")
+        widgets.empty(ctx, "common.group_too_small")
         return
     labels = {status: ctx.t(f"status.{status}") for status in ("on_time", "late", "missing")}
     cols = st.columns(3)
     for col, status in zip(cols, ("on_time", "late", "missing"), strict=True):
         with col:
-            ui.metric(ctx, labels[status], ctx.num(counts[status]))
+            widgets.metric(ctx, labels[status], ctx.num(counts[status]))
     st.caption(ctx.t("overview.on_time_rule", days=ctx.num(days)))
     rows = ctx.q(views.submission_status, ctx.run_id, period, days, ctx.lang)
     if ctx.viewer.role == "member":
@@ -100,13 +100,13 @@ def _submissions(ctx: PageContext, period: str) -> None:
             status = mine["status"][0]
             st.markdown(ctx.t("overview.own_status", status=labels[status]))
             if status == "missing":
-                ui.empty(ctx, "overview.own_missing", period=period)
+                widgets.empty(ctx, "overview.own_missing", period=period)
         return
     late = rows.filter(pl.col("status") != "on_time").with_columns(
         status_label=pl.col("status").replace_strict(labels, default=None)
     )
     with st.expander(ctx.t("overview.late_missing_list", count=ctx.num(late.height))):
-        ui.table(
+        tables.table(
             ctx,
             late,
             {
@@ -124,9 +124,9 @@ def _scores(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.scores_title"))
     dist = ctx.q(views.score_distribution, ctx.run_id, period)
     if dist.is_empty():
-        ui.empty(ctx, "overview.no_scores", period=period)
+        widgets.empty(ctx, "overview.no_scores", period=period)
         return
-    dist = dist.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    dist = dist.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     own = None
     if ctx.viewer.role == "member":
         mine = ctx.q(views.org_scores, ctx.run_id, ctx.viewer.org_code).filter(pl.col("period") == period)
@@ -148,16 +148,13 @@ def _scores(ctx: PageContext, period: str) -> None:
     )
     left, right = st.columns(2)
     with left:
-        ui.chart(
+        charts.with_data(
             ctx,
             figure,
             dist,
             {
                 "label": Col(ctx.t("common.principle")),
-                "n": Col(ctx.t("common.organisations_n"), "int"),
-                "q1": Col(ctx.t("common.q1"), "score"),
-                "median": Col(ctx.t("common.median"), "score"),
-                "q3": Col(ctx.t("common.q3"), "score"),
+                **tables.quartile_columns(ctx),
                 "insufficient": Col(ctx.t("common.insufficient_n"), "int"),
             },
             key="overview_distribution",
@@ -169,7 +166,7 @@ def _scores(ctx: PageContext, period: str) -> None:
     with right:
         bins = ctx.q(views.score_histogram, ctx.run_id, period, None, 10)
         if bins.is_empty():
-            ui.empty(ctx, "common.group_too_small")
+            widgets.empty(ctx, "common.group_too_small")
         else:
             figure = charts.histogram_bars(
                 bins["bin"].to_list(),
@@ -180,7 +177,7 @@ def _scores(ctx: PageContext, period: str) -> None:
                 ctx.t("common.organisations_axis"),
                 ctx.lang,
             )
-            ui.chart(
+            charts.with_data(
                 ctx,
                 figure,
                 bins,
@@ -203,11 +200,11 @@ def _map_measure(ctx: PageContext) -> tuple[str, str | None]:
         format_func=lambda k: ctx.t(f"overview.map_kind_{k}"),
     )
     if kind == "principle":
-        return "principle", ui.principle_select(ctx, key="map_principle")
+        return "principle", pickers.principle_select(ctx, key="map_principle")
     options = ctx.indicator_codes
     if not options:
-        return "principle", ui.principle_select(ctx, key="map_principle")
-    ui.remember("map_indicator", options)
+        return "principle", pickers.principle_select(ctx, key="map_principle")
+    pickers.remember("map_indicator", options)
     return "indicator", st.selectbox(
         ctx.t("common.indicator"),
         options,
@@ -259,7 +256,7 @@ def _map(ctx: PageContext, period: str) -> None:
         ctx.t("overview.map_no_data"),
         ctx.lang,
     )
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         frame,
@@ -283,25 +280,25 @@ def _map(ctx: PageContext, period: str) -> None:
 def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
     st.subheader(ctx.t("overview.changes_title", period=period, previous=previous or "–"))
     if previous is None:
-        ui.empty(ctx, "overview.no_previous")
+        widgets.empty(ctx, "overview.no_previous")
         return
     band = ctx.framework.meta.sustainability.stable_band
     changes = ctx.q(views.principle_changes, ctx.run_id, period, previous, band)
     if changes.is_empty():
-        ui.empty(ctx, "common.group_too_small")
+        widgets.empty(ctx, "common.group_too_small")
         return
-    changes = changes.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    changes = changes.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     cols = st.columns(len(changes))
     for col, row in zip(cols, changes.iter_rows(named=True), strict=True):
         with col:
-            ui.metric(
+            widgets.metric(
                 ctx,
                 row["label"],
                 ctx.score(row["median_now"]),
                 row["change"],
                 help=ctx.t("overview.change_help", previous=previous),
             )
-    ui.table(
+    tables.table(
         ctx,
         changes,
         {
@@ -319,7 +316,7 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
         movers = ctx.q(views.org_changes, ctx.run_id, period, previous, ctx.lang, 10)
         if movers.height:
             st.markdown(f"**{ctx.t('overview.movers_title')}**")
-            ui.table(
+            tables.table(
                 ctx,
                 movers,
                 {
@@ -336,12 +333,12 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("overview.title"))
     if ctx.run_id is None or not ctx.periods:
-        ui.empty(ctx, "common.no_run")
+        widgets.empty(ctx, "common.no_run")
         return
     head, pick = st.columns([3, 1])
     with pick:
-        period = ui.period_select(ctx)
-    previous = ui.previous_period(ctx, period)
+        period = pickers.period_select(ctx)
+    previous = pickers.previous_period(ctx, period)
     with head:
         st.caption(
             ctx.t("overview.subtitle", period=period, run=ctx.run_id, date=ctx.date(ctx.run["created_at"]))

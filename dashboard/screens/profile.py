@@ -10,9 +10,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui
+from dashboard import charts, exports, pickers, tables, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from dashboard.ui import Col
 from metrics.method_card import render as render_card
 from store import views
 
@@ -42,7 +42,7 @@ def _header(ctx: PageContext, org_code: str, period: str) -> pl.DataFrame:
 def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: str | None) -> None:
     now = scores.filter((pl.col("period") == period) & pl.col("principle").is_null())
     if now.is_empty():
-        ui.empty(ctx, "profile.no_scores_period", period=period)
+        widgets.empty(ctx, "profile.no_scores_period", period=period)
         return
     row = now.row(0, named=True)
     before = (
@@ -53,7 +53,7 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
         change = row["score"] - before["score"][0]
     a, b, c, d = st.columns(4)
     with a:
-        ui.metric(
+        widgets.metric(
             ctx,
             ctx.t("profile.composite"),
             ctx.score(row["score"]) if row["score"] is not None else ctx.t("common.insufficient"),
@@ -62,7 +62,7 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
         )
     with b:
         if row["nominal_rank"] is not None:
-            ui.metric(
+            widgets.metric(
                 ctx,
                 ctx.t("profile.rank"),
                 ctx.t(
@@ -72,16 +72,18 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
                 ),
             )
         else:
-            ui.metric(ctx, ctx.t("profile.rank"), ctx.t("common.not_ranked"))
+            widgets.metric(ctx, ctx.t("profile.rank"), ctx.t("common.not_ranked"))
     with c:
         interval = (
             ctx.t("profile.interval_value", low=ctx.num(row["rank_p05"]), high=ctx.num(row["rank_p95"]))
             if row["rank_p05"] is not None
             else ctx.t("common.not_available")
         )
-        ui.metric(ctx, ctx.t("profile.rank_interval"), interval, help=ctx.t("profile.rank_interval_help"))
+        widgets.metric(
+            ctx, ctx.t("profile.rank_interval"), interval, help=ctx.t("profile.rank_interval_help")
+        )
     with d:
-        ui.metric(
+        widgets.metric(
             ctx,
             ctx.t("profile.coverage_grade"),
             f"{ctx.pct(row['coverage'])} · {row['grade'] or '–'}",
@@ -143,11 +145,11 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
             "n": Col(ctx.t("common.organisations_n"), "int"),
         }
     else:
-        ui.empty(ctx, "profile.no_peer_group")
+        widgets.empty(ctx, "profile.no_peer_group")
     figure = charts.radar(
         [ctx.principle_name(c) for c in codes], series, ctx.t("profile.radar_chart", period=period), ctx.lang
     )
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         table,
@@ -158,21 +160,15 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
     )
     if peers.height:
         composite = peers.filter(pl.col("principle").is_null()).with_columns(
-            group_label=pl.struct("group", "group_value").map_elements(
-                lambda s: f"{ctx.t('groups.' + s['group'])}: {ctx.group_label(s['group'], s['group_value'])}",
-                return_dtype=pl.String,
-            )
+            group_label=tables.peer_group_label(ctx)
         )
         with st.expander(ctx.t("profile.peer_table_title")):
-            ui.table(
+            tables.table(
                 ctx,
                 composite,
                 {
                     "group_label": Col(ctx.t("common.group")),
-                    "n": Col(ctx.t("common.organisations_n"), "int"),
-                    "q1": Col(ctx.t("common.q1"), "score"),
-                    "median": Col(ctx.t("common.median"), "score"),
-                    "q3": Col(ctx.t("common.q3"), "score"),
+                    **tables.quartile_columns(ctx),
                     "percentile": Col(ctx.t("profile.percentile"), "num1"),
                 },
                 key="profile_peers",
@@ -187,7 +183,7 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
     in_scope = set(ctx.indicator_codes)
     missing = [c for c in fw.required_indicators if c not in reported and c in in_scope]
     if values.is_empty():
-        ui.empty(ctx, "profile.no_values", period=period)
+        widgets.empty(ctx, "profile.no_values", period=period)
     else:
         table = values.with_columns(
             name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
@@ -195,7 +191,7 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
             normalised_100=pl.col("normalised") * 100,
             weights=pl.col("indicator_code").map_elements(ctx.weights_text, return_dtype=pl.String),
         )
-        ui.table(
+        tables.table(
             ctx,
             table,
             {
@@ -218,9 +214,9 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
 def _quality(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:
     st.subheader(ctx.t("profile.quality_title"))
     rows = scores.filter(pl.col("period") == period).with_columns(
-        label=ui.labels(ctx.principle_label, pl.col("principle"))
+        label=tables.labels(ctx.principle_label, pl.col("principle"))
     )
-    ui.table(
+    tables.table(
         ctx,
         rows,
         {
@@ -251,11 +247,11 @@ def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
         trend = trends.filter(pl.col("principle").eq_missing(code))
         with col:
             if trend.is_empty():
-                ui.metric(ctx, ctx.principle_label(code), ctx.t("common.not_available"))
+                widgets.metric(ctx, ctx.principle_label(code), ctx.t("common.not_available"))
                 continue
             row = trend.row(0, named=True)
             latest = history["score"][-1] if history.height else None
-            ui.metric(
+            widgets.metric(
                 ctx,
                 ctx.principle_label(code),
                 ctx.score(latest),
@@ -265,20 +261,20 @@ def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
             )
             st.caption(ctx.t(f"trends.{row['trend']}"))
             if row["sustained"]:
-                st.markdown(ui.badge(ctx.t("trends.sustained_badge")), unsafe_allow_html=True)
+                st.markdown(widgets.badge(ctx.t("trends.sustained_badge")), unsafe_allow_html=True)
 
 
 def _method_card(ctx: PageContext, org_code: str, period: str) -> None:
     st.subheader(ctx.t("profile.method_card_title"))
-    principle = ui.principle_select(ctx, key="profile_card_principle")
+    principle = pickers.principle_select(ctx, key="profile_card_principle")
     card = views.method_card(ctx.store, ctx.viewer, ctx.run_id, org_code, period, principle, ctx.lang)
     if card is None:
-        ui.empty(ctx, "profile.no_card")
+        widgets.empty(ctx, "profile.no_card")
         return
     text = render_card(card, ctx.lang)
     with st.container(border=True):
         st.markdown("  \n".join(line.replace("*", "\\*") for line in text.splitlines()))
-    ui.download(
+    exports.download(
         ctx,
         ctx.t("profile.download_card"),
         lambda: text.encode("utf-8"),
@@ -292,9 +288,9 @@ def _history(ctx: PageContext, org_code: str) -> None:
     st.subheader(ctx.t("profile.history_title"))
     log = ctx.q(views.submissions, ctx.lang, org_code, 500)
     if log.is_empty():
-        ui.empty(ctx, "profile.no_history")
+        widgets.empty(ctx, "profile.no_history")
         return
-    ui.submission_log(
+    tables.submission_log(
         ctx, log, key="profile_history", download=f"athar_{org_code}_submissions.csv", with_org=False
     )
 
@@ -302,22 +298,22 @@ def _history(ctx: PageContext, org_code: str) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("profile.title"))
     if ctx.run_id is None or not ctx.periods:
-        ui.empty(ctx, "common.no_run")
+        widgets.empty(ctx, "common.no_run")
         return
     left, right = st.columns([3, 1])
     with left:
-        org_code = ui.org_select(ctx)
+        org_code = pickers.org_select(ctx)
     with right:
-        period = ui.period_select(ctx)
+        period = pickers.period_select(ctx)
     if org_code is None:
-        ui.empty(ctx, "common.no_organisation")
+        widgets.empty(ctx, "common.no_organisation")
         return
     scores = _header(ctx, org_code, period)
     if scores.is_empty():
-        ui.empty(ctx, "profile.no_scores", period=period)
+        widgets.empty(ctx, "profile.no_scores", period=period)
         _history(ctx, org_code)
         return
-    _composite(ctx, scores, period, ui.previous_period(ctx, period))
+    _composite(ctx, scores, period, pickers.previous_period(ctx, period))
     _radar(ctx, scores, org_code, period)
     _indicators(ctx, org_code, period)
     _quality(ctx, scores, period)

@@ -1,9 +1,9 @@
 """Data quality and submissions: how far each score can be trusted, and what arrived when.
 
 Completeness and timeliness by organisation and period (grades A–D from ``metrics.quality``),
-values flagged as unusual against the organisation's own history at the granularity they were
-submitted (``metrics.outliers``), and the submissions log with each stored validation report
-rendered in the reader's language.
+values the scoring run flagged as unusual against the organisation's own history as submitted
+(``metrics.outliers``, stored with the run), and the submissions log with each stored validation
+report rendered in the reader's language.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui, upload
+from dashboard import charts, tables, upload, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
-from dashboard.ui import Col
 from ingest.issues import ISSUE_SCHEMA
-from metrics import outliers
 from store import views
 
 GRADES = ("A", "B", "C", "D")
@@ -31,7 +30,7 @@ def _by_period(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_period_title"))
     frame = ctx.q(views.quality_by_period, ctx.run_id, _deadline(ctx))
     if frame.is_empty():
-        ui.empty(ctx, "common.group_too_small")
+        widgets.empty(ctx, "common.group_too_small")
         return
     stacks = [
         (ctx.t("quality.grade_n", grade=g), frame[g].to_list(), charts.GRADE_COLOURS[g]) for g in GRADES
@@ -44,7 +43,7 @@ def _by_period(ctx: PageContext) -> None:
         ctx.lang,
         horizontal=False,
     )
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         frame,
@@ -66,7 +65,7 @@ def _by_org(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_org_title"))
     frame = ctx.q(views.quality_table, ctx.run_id, ctx.lang)
     if frame.is_empty():
-        ui.empty(ctx, "quality.no_quality")
+        widgets.empty(ctx, "quality.no_quality")
         return
     if ctx.viewer.role != "member":
         worst = (
@@ -93,8 +92,8 @@ def _by_org(ctx: PageContext) -> None:
             ctx.t("quality.completeness_axis"),
             ctx.lang,
         )
-        st.plotly_chart(figure, config=ui.PLOTLY_CONFIG, key="quality_heatmap", width="stretch")
-    ui.table(
+        charts.show(figure, key="quality_heatmap")
+    tables.table(
         ctx,
         frame,
         {
@@ -113,23 +112,23 @@ def _by_org(ctx: PageContext) -> None:
 
 
 def _flagged(ctx: PageContext) -> None:
-    """Values far from the organisation's usual level, checked at the granularity they were submitted."""
+    """Values far from the organisation's usual level, as the run flagged them (``metrics.outliers``)."""
     st.subheader(ctx.t("quality.flagged_title"))
     settings = ctx.framework.meta.quality
-    history = ctx.q(views.observation_history, settings.min_history)
-    frame = outliers.unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
+    frame = ctx.q(views.unusual_values, ctx.run_id, ctx.lang)
     if frame.is_empty():
-        ui.empty(ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1))
+        widgets.empty(
+            ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1)
+        )
         return
-    orgs = ctx.q(views.organisations, ctx.lang).select("org_code", "name")
-    frame = frame.join(orgs, on="org_code", how="left").with_columns(
+    frame = frame.with_columns(
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
         ),
         breakdown=upload.breakdown_text(frame),
         unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
-    ui.table(
+    tables.table(
         ctx,
         frame,
         {
@@ -155,9 +154,9 @@ def _submissions(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.log_title"))
     log = ctx.q(views.submissions, ctx.lang, None, 500)
     if log.is_empty():
-        ui.empty(ctx, "quality.no_submissions")
+        widgets.empty(ctx, "quality.no_submissions")
         return
-    ui.submission_log(ctx, log, key="quality_log", download="athar_submissions.csv")
+    tables.submission_log(ctx, log, key="quality_log", download="athar_submissions.csv")
     ids = log["id"].to_list()
     chosen = st.selectbox(
         ctx.t("quality.pick_submission"),
@@ -179,9 +178,9 @@ def render(ctx: PageContext) -> None:
     if ctx.run_id is not None and ctx.periods:
         _by_period(ctx)
         _by_org(ctx)
+        _flagged(ctx)
     else:
-        ui.empty(ctx, "common.no_run")
-    _flagged(ctx)  # read from the values themselves: no score run needed
+        widgets.empty(ctx, "common.no_run")
     _submissions(ctx)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui
+from dashboard import charts, pickers, tables, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from dashboard.ui import Col
 from store import views
 
 TRENDS = ("improving", "stable", "declining", "insufficient_data")
@@ -28,16 +28,16 @@ def _who(ctx: PageContext) -> str | None:
             format_func=lambda s: ctx.t(f"sustainability.scope_{s}"),
         )
         return ctx.viewer.org_code if own == "own" else None
-    return ui.org_select(ctx, key="sust_org", allow_network=True)
+    return pickers.org_select(ctx, key="sust_org", allow_network=True)
 
 
 def _trend_counts(ctx: PageContext) -> None:
     st.subheader(ctx.t("sustainability.counts_title"))
     summary = ctx.q(views.trend_summary, ctx.run_id)
     if summary.is_empty():
-        ui.empty(ctx, "common.group_too_small")
+        widgets.empty(ctx, "common.group_too_small")
         return
-    summary = summary.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    summary = summary.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     stacks = [
         (ctx.t(f"trends.{name}"), summary[name].to_list(), charts.TREND_COLOURS[name]) for name in TRENDS
     ]
@@ -49,7 +49,7 @@ def _trend_counts(ctx: PageContext) -> None:
         ctx.lang,
     )
     settings = ctx.framework.meta.sustainability
-    ui.chart(
+    charts.with_data(
         ctx,
         figure,
         summary,
@@ -78,10 +78,10 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
     st.subheader(ctx.t("sustainability.series_title"))
     frame = ctx.q(views.score_series, ctx.run_id, org)
     if frame.is_empty():
-        ui.empty(ctx, "sustainability.no_series")
+        widgets.empty(ctx, "sustainability.no_series")
         return
     value = "score" if org is not None else "median"
-    frame = frame.with_columns(label=ui.labels(ctx.principle_label, pl.col("principle")))
+    frame = frame.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     series = []
     for code in ctx.series_codes:
         part = frame.filter(pl.col("principle").eq_missing(code)).sort("period")
@@ -96,20 +96,17 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
         {"score": Col(ctx.t("common.score"), "score"), "coverage": Col(ctx.t("common.coverage"), "pct")}
         if org
         else {
-            "n": Col(ctx.t("common.organisations_n"), "int"),
-            "q1": Col(ctx.t("common.q1"), "score"),
-            "median": Col(ctx.t("common.median"), "score"),
-            "q3": Col(ctx.t("common.q3"), "score"),
+            **tables.quartile_columns(ctx),
         }
     )
-    ui.chart(ctx, figure, frame, columns, key="sust_series", file_name="athar_principle_series.csv")
+    charts.with_data(ctx, figure, frame, columns, key="sust_series", file_name="athar_principle_series.csv")
 
 
 def _badges(ctx: PageContext, org: str) -> None:
     st.subheader(ctx.t("sustainability.badges_title"))
     trends = ctx.q(views.org_trends, ctx.run_id, org).filter(pl.col("indicator_code").is_null())
     if trends.is_empty():
-        ui.empty(ctx, "sustainability.no_series")
+        widgets.empty(ctx, "sustainability.no_series")
         return
     cols = st.columns(len(ctx.series_codes))
     for col, code in zip(cols, ctx.series_codes, strict=True):
@@ -130,7 +127,7 @@ def _badges(ctx: PageContext, org: str) -> None:
                 )
             )
             if r["sustained"]:
-                st.markdown(ui.badge(ctx.t("trends.sustained_badge")), unsafe_allow_html=True)
+                st.markdown(widgets.badge(ctx.t("trends.sustained_badge")), unsafe_allow_html=True)
 
 
 def _indicator_series(
@@ -140,7 +137,7 @@ def _indicator_series(
     network = ctx.q(views.indicator_series, ctx.run_id, code)
     own = ctx.q(views.indicator_series, ctx.run_id, code, org) if org else None
     if network.is_empty() and (own is None or own.is_empty()):
-        ui.empty(ctx, "sustainability.no_indicator", code=code, name=ctx.indicator_name(code))
+        widgets.empty(ctx, "sustainability.no_indicator", code=code, name=ctx.indicator_name(code))
         return
     series = []
     if own is not None and own.height:
@@ -184,12 +181,14 @@ def _indicator_series(
     }
     if "own_value" in table.columns:
         columns["own_value"] = Col(ctx.t("sustainability.own_value", unit=unit), "num1")
-    ui.chart(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
+    charts.with_data(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
 
 
 def _follow_up(ctx: PageContext, org: str | None) -> None:
     # A link for some principles only shows the follow-up indicators serving one of them.
-    follow_up = [c for c in ctx.roles.follow_up if c in ctx.indicator_codes or c not in ctx.framework.indicator_by_code]
+    follow_up = [
+        c for c in ctx.roles.follow_up if c in ctx.indicator_codes or c not in ctx.framework.indicator_by_code
+    ]
     if not follow_up:
         return
     st.subheader(ctx.t("sustainability.follow_up_title"))
@@ -198,7 +197,7 @@ def _follow_up(ctx: PageContext, org: str | None) -> None:
     for col, code in zip(cols, follow_up, strict=True):
         with col:
             if code not in ctx.framework.indicator_by_code:
-                ui.empty(ctx, "sustainability.no_indicator", code=code, name=code)
+                widgets.empty(ctx, "sustainability.no_indicator", code=code, name=code)
                 continue
             _indicator_series(
                 ctx,
@@ -213,11 +212,11 @@ def _progress(ctx: PageContext, org: str | None) -> None:
     st.subheader(ctx.t("sustainability.targets_title"))
     with_target = [i for i in ctx.framework.indicators if i.target is not None]
     if not with_target:
-        ui.empty(ctx, "sustainability.no_targets")
+        widgets.empty(ctx, "sustainability.no_targets")
         return
     rows = ctx.q(views.target_progress, ctx.run_id, ctx.lang, org)
     if rows.is_empty():
-        ui.empty(ctx, "sustainability.no_progress")
+        widgets.empty(ctx, "sustainability.no_progress")
         return
     rows = rows.with_columns(
         indicator=pl.col("indicator_code").map_elements(
@@ -239,7 +238,7 @@ def _progress(ctx: PageContext, org: str | None) -> None:
             ctx.lang,
             value_range=(-100, 100),
         )
-        st.plotly_chart(figure, config=ui.PLOTLY_CONFIG, key="sust_progress_chart", width="stretch")
+        charts.show(figure, key="sust_progress_chart")
     columns = {
         "indicator": Col(ctx.t("common.indicator")),
         "target": Col(ctx.t("sustainability.target"), "num1"),
@@ -252,13 +251,13 @@ def _progress(ctx: PageContext, org: str | None) -> None:
             "name": Col(ctx.t("common.organisation")),
             **columns,
         }
-    ui.table(ctx, rows, columns, key="sust_progress", download="athar_targets.csv")
+    tables.table(ctx, rows, columns, key="sust_progress", download="athar_targets.csv")
 
 
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("sustainability.title"))
     if ctx.run_id is None or not ctx.periods:
-        ui.empty(ctx, "common.no_run")
+        widgets.empty(ctx, "common.no_run")
         return
     org = _who(ctx)
     # Trends and persistence span every period of the run: a link limited to some periods gets none.
@@ -266,7 +265,7 @@ def render(ctx: PageContext) -> None:
     if trends:
         _trend_counts(ctx)
     else:
-        ui.empty(ctx, "sustainability.trends_out_of_scope")
+        widgets.empty(ctx, "sustainability.trends_out_of_scope")
     _principle_series(ctx, org)
     if org is not None and trends:
         _badges(ctx, org)
@@ -276,7 +275,7 @@ def render(ctx: PageContext) -> None:
             _progress(ctx, org)
         return
     st.subheader(ctx.t("sustainability.indicator_title"))
-    ui.remember("sust_indicator", options)
+    pickers.remember("sust_indicator", options)
     code = st.selectbox(
         ctx.t("common.indicator"),
         options,

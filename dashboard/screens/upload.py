@@ -14,10 +14,10 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboard import ui, upload
+from dashboard import exports, pickers, tables, upload, widgets
+from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
-from dashboard.ui import Col
 from framework.periods import reportable_periods
 from i18n import t
 from ingest.pipeline import check_file, load_file
@@ -33,12 +33,12 @@ DONE_KEY = "_upload_done"
 def _target(ctx: PageContext) -> str | None:
     """The organisation the file is for (``None``: a network file, steering only)."""
     if ctx.viewer.role == "member":
-        st.caption(ctx.t("upload.for_own", org=ui.org_title(ctx, ctx.viewer.org_code)))
+        st.caption(ctx.t("upload.for_own", org=pickers.org_title(ctx, ctx.viewer.org_code)))
         return ctx.viewer.org_code
     orgs = ctx.q(views.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
     options = [*names, NETWORK_FILE]
-    ui.remember("upload_org", options)
+    pickers.remember("upload_org", options)
     choice = st.selectbox(
         ctx.t("upload.on_behalf"),
         options,
@@ -57,7 +57,7 @@ def _template(ctx: PageContext, org: str | None) -> None:
     reported = ctx.q(views.reported_periods, org)
     this_year = str(today.year)
     if not any(p.startswith(this_year) for p in reported["period"].to_list()):
-        ui.empty(ctx, "upload.nothing_yet", year=this_year)
+        widgets.empty(ctx, "upload.nothing_yet", year=this_year)
     periods = reportable_periods(today)
     left, middle, right = st.columns([2, 1, 2])
     with left:
@@ -72,7 +72,7 @@ def _template(ctx: PageContext, org: str | None) -> None:
         )
     with right:
         framework = ctx.framework_in_use
-        ui.download(
+        exports.download(
             ctx,
             ctx.t("upload.download_template"),
             lambda: upload.template_bytes(framework, org, period, ctx.lang, kind),
@@ -112,7 +112,7 @@ def _rejected(ctx: PageContext, result, data: bytes, name: str) -> None:
     report_table(ctx, result.issues, key="upload_report")
     copy = upload.annotated_copy(data, name, report, ctx.t("upload.errors_column"))
     if copy is not None:
-        ui.download(
+        exports.download(
             ctx,
             ctx.t("upload.download_annotated"),
             lambda: copy,
@@ -137,9 +137,9 @@ def _preview(ctx: PageContext, rows: pl.DataFrame) -> None:
     cols = st.columns(3)
     for col, change in zip(cols, ("new", "changed", "unchanged"), strict=True):
         with col:
-            ui.metric(ctx, ctx.t(f"upload.count_{change}"), ctx.num(counts[change]))
+            widgets.metric(ctx, ctx.t(f"upload.count_{change}"), ctx.num(counts[change]))
     st.markdown(f"**{ctx.t('upload.preview_title')}**")
-    ui.table(
+    tables.table(
         ctx,
         frame,
         {

@@ -18,9 +18,10 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
+from dashboard.cells import Col
 from dashboard.context import PageContext
+from dashboard.exports import to_csv, to_xlsx
 from dashboard.testing import open_page, start
-from dashboard.ui import Col, to_csv, to_xlsx
 from ingest.safe_write import csv_bytes, csv_text, formula_like, neutralise
 from store.viewer import Viewer
 
@@ -29,7 +30,7 @@ from .pages_harness import Download, csv_cells_split_by, csv_formula_cells, down
 pytestmark = pytest.mark.usefixtures("page_downloads")
 
 LABELS = ("=1+1", "@SUM(1,1)", "+cmd|' /C calc'!A0", "-2+3", " =1+1", "\uff1d1+1")
-TEXTS = ("x,=1+1", "x;=1+1", "=HYPERLINK(\"http://attacker.invalid\")", "@SUM(1,1)", "-15", "ok")
+TEXTS = ("x,=1+1", "x;=1+1", '=HYPERLINK("http://attacker.invalid")', "@SUM(1,1)", "-15", "ok")
 
 
 def _context(lang: str) -> PageContext:
@@ -89,7 +90,9 @@ def formula_theme_db(page_db: Path) -> Path:
     """Every active organisation's thematic area is a formula (``=1+1``, or ``@SUM(1,1)`` and disability),
     as a registry written before the vocabulary check could hold."""
     with duckdb.connect(str(page_db)) as con:
-        codes = [r[0] for r in con.execute("SELECT code FROM organizations WHERE active ORDER BY code").fetchall()]
+        codes = [
+            r[0] for r in con.execute("SELECT code FROM organizations WHERE active ORDER BY code").fetchall()
+        ]
         half = len(codes) // 2
         con.execute("UPDATE organizations SET thematic_areas = ['=1+1'] WHERE code IN ?", [codes[:half]])
         con.execute(

@@ -1,0 +1,45 @@
+"""Small page pieces: empty states that say what to do next, metrics with a locale-formatted
+change, badges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from dashboard.context import PageContext
+
+
+def empty(ctx: PageContext, key: str, **params: object) -> None:
+    """An empty state that says what to do next."""
+    st.info(ctx.t(key, **params), icon=":material/info:")
+
+
+def metric(
+    ctx: PageContext,
+    label: str,
+    value: str,
+    change: float | None = None,
+    *,
+    digits: int = 1,
+    help: str | None = None,
+    chart_data: Sequence[float] | None = None,
+) -> None:
+    """``st.metric`` with a locale-formatted change (arrow from the number, not the text)."""
+    if change is None:
+        st.metric(label, value, help=help, chart_data=chart_data, border=True)
+        return
+    rounded = round(change, digits)
+    st.metric(
+        label,
+        value,
+        delta=ctx.signed(change, digits),
+        delta_arrow="up" if rounded > 0 else "down" if rounded < 0 else "off",
+        help=help,
+        chart_data=chart_data,
+        border=True,
+    )
+
+
+def badge(text: str) -> str:
+    return f'<span class="athar-badge">{text}</span>'
