@@ -80,6 +80,12 @@ class PageContext:
     #: How this viewer was identified (``dashboard.access.Identity``): downloads check it again.
     identity: Any = None
 
+    @property
+    def actor(self) -> str:
+        """Who the audit log names for this session's actions: the signed-in account (``account:NAME``)."""
+        account = getattr(self.identity, "account", None)
+        return account.actor if account is not None else self.viewer.name or self.viewer.role
+
     # -- text ------------------------------------------------------------------------------
     def t(self, key: str, **params: object) -> str:
         """A dashboard string in the session's language."""

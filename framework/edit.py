@@ -2,7 +2,7 @@
 
 An edit never changes a framework in place: the edited tables become a new dictionary that
 ``framework.model.framework_from_dict`` validates into a *new* version (new content hash),
-which ``store.registry.sync_framework`` records beside the earlier ones.
+which ``store.registry.adopt_framework`` records beside the earlier ones.
 """
 
 from __future__ import annotations

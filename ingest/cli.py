@@ -1,5 +1,11 @@
 """Command line: ``python -m ingest check|load|orgs|template|demo``.
 
+Every write is audited as ``cli:<operating-system user>``. Loading never adopts a framework
+version: files are checked against the version in use recorded in the database (``--framework DIR``
+checks against other files without adopting them); ``python -m store framework adopt`` adopts one.
+A database with no recorded version records the one its first accepted load was checked against,
+as an audited first adoption; ``demo`` and ``rebuild`` adopt theirs before loading.
+
 Exit status: 0 when every file was accepted (or already received), 1 when any was rejected,
 2 for usage errors (bad arguments, a file that is missing or a directory, a ``--db`` database that
 ``check`` or ``load`` would read but that does not exist, invalid framework).
@@ -22,12 +28,25 @@ from i18n import LANGUAGES, catalogue, normalise_language, t
 from ingest import prefetch
 from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
+from store.audit import cli_actor
 from store.db import Store, open_store
-from store.registry import framework_in_use, org_codes, upsert_organizations
+from store.registry import (
+    adopt_first_framework,
+    adopt_framework,
+    framework_in_use,
+    org_codes,
+    upsert_organizations,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "data" / "demo"
 MAX_PRINTED_ISSUES = 200
+
+
+CHECK_AGAINST = (
+    "check against the framework in this directory WITHOUT adopting it (default: the version in use recorded "
+    "in the database, else data/framework); adopt a version with: python -m store framework adopt"
+)
 
 
 class UsageError(Exception):
@@ -38,11 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Athar: validate and load indicator submissions")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def common(p: argparse.ArgumentParser, framework_help: str = CHECK_AGAINST) -> None:
         p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(os.environ.get("ATHAR_LANG")))
         p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
-        p.add_argument("--framework", type=Path, default=None,
-                       help="framework directory (default: the version recorded in the database, else data/framework)")
+        p.add_argument("--framework", type=Path, default=None, help=framework_help)
 
     check = sub.add_parser("check", help="validate files, store nothing")
     check.add_argument("files", nargs="+", type=Path)
@@ -55,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--db", type=Path, required=True)
     load.add_argument("--org", help="the uploading member organisation (org_code may then be omitted)")
     load.add_argument("--dry-run", action="store_true", help="validate against the database, store nothing")
-    load.add_argument("--uploaded-by", default=None)
+    load.add_argument("--uploaded-by", default=None,
+                      help="on whose behalf the files are submitted (e.g. member:CODE): a label kept with each "
+                           "submission; the audit log names the operating-system user (cli:USER)")
     common(load)
 
     orgs = sub.add_parser("orgs", help="register or update organisations from a CSV file")
@@ -68,11 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = sub.add_parser("rebuild", help="rebuild a database from its organisations and kept raw files")
     rebuild.add_argument("--db", type=Path, required=True, help="the database to rebuild from")
     rebuild.add_argument("--to", type=Path, required=True, help="the new database file (must not exist)")
-    common(rebuild)
+    common(rebuild, "framework directory the new database adopts (default: the version in use in --db)")
 
     demo = sub.add_parser("demo", help="create the database and load the demo network through ingestion")
     demo.add_argument("--db", type=Path, required=True)
-    common(demo)
+    common(demo, "framework directory the demo database adopts (default: data/framework)")
     return parser
 
 
@@ -114,6 +134,11 @@ def _require_existing_db(args: argparse.Namespace) -> None:
     ``orgs``, ``demo`` and ``rebuild --to`` create databases."""
     if args.command in ("check", "load") and args.db is not None and not args.db.is_file():
         raise UsageError(t("cli.db_not_found", args.lang, db=args.db))
+
+
+def _files(args: argparse.Namespace) -> str:
+    """The framework directory the command was given (the default files otherwise)."""
+    return str(args.framework) if args.framework is not None else "data/framework"
 
 
 def _read(path: Path, lang: str) -> bytes:
@@ -164,8 +189,13 @@ def _load(args: argparse.Namespace, framework: Framework) -> int:
         results.append(
             load_file(store, ahead.data, path.name, framework=framework, member_org=args.org,
                       uploaded_by=args.uploaded_by, dry_run=args.dry_run, content_sha256=ahead.content_sha256,
-                      raw=ahead.table, limits=ahead.limits)
+                      raw=ahead.table, limits=ahead.limits, audit_actor=cli_actor())
         )
+    if any(r.status == "accepted" for r in results) and adopt_first_framework(
+        store, framework, actor=cli_actor(), source=f"first load ({_files(args)})"
+    ):
+        print(t("cli.framework_first_adopted", args.lang, version=framework.content_hash[:12], source=_files(args)),
+              file=sys.stderr)
     return _report(results, args)
 
 
@@ -213,7 +243,7 @@ def _orgs(args: argparse.Namespace, framework: Framework) -> int:
                 line = f"{t('report.line', args.lang)} {issue['line']} · " if issue["line"] is not None else ""
                 print(f"  {line}« {issue['column']} » — {issue['message']} → {issue['hint']}")
         return 1
-    count = upsert_organizations(open_store(args.db), parsed.rows)
+    count = upsert_organizations(open_store(args.db), parsed.rows, actor=cli_actor(), source=args.file.name)
     if args.json:
         json.dump({"file": args.file.name, "status": "accepted", "organisations": count}, sys.stdout)
         print()
@@ -228,7 +258,8 @@ def _rebuild(args: argparse.Namespace, framework: Framework) -> int:
         raise UsageError(t("cli.rebuild_target_exists", args.lang, path=args.to))
     source = open_store(args.db)
     target = open_store(args.to)
-    replayed = replay_submissions(source, target, framework)
+    adopt_framework(target, framework, actor=cli_actor(), source=f"rebuild of {args.db}")
+    replayed = replay_submissions(source, target, framework, actor=cli_actor())
     failed = [r for r in replayed if r.status == "rejected"]
     for result in failed:
         print_result(result, args.lang)
@@ -244,7 +275,8 @@ def _demo(args: argparse.Namespace, framework: Framework) -> int:
     parsed = read_org_file((DEMO_DIR / "organizations.csv").read_bytes(), "organizations.csv", framework)
     if parsed.has_errors:
         raise UsageError(t("cli.orgs_invalid", args.lang, file="organizations.csv"))
-    upsert_organizations(store, parsed.rows)
+    adopt_framework(store, framework, actor=cli_actor(), source=f"ingest demo ({_files(args)})")
+    upsert_organizations(store, parsed.rows, actor=cli_actor(), source="demo organizations.csv")
     accepted = rejected = 0
     with open(DEMO_DIR / "manifest.csv", encoding="utf-8", newline="") as fh:
         manifest = list(csv.DictReader(fh))
@@ -253,7 +285,7 @@ def _demo(args: argparse.Namespace, framework: Framework) -> int:
         uploaded_at = datetime.fromisoformat(entry["uploaded_at"].replace("Z", "+00:00")).replace(tzinfo=None)
         result = load_file(
             store, path.read_bytes(), path.name, framework=framework, member_org=entry["org_code"] or None,
-            uploaded_by=entry.get("uploaded_by") or None, uploaded_at=uploaded_at,
+            uploaded_by=entry.get("uploaded_by") or None, uploaded_at=uploaded_at, audit_actor=cli_actor(),
         )
         if result.accepted:
             accepted += 1

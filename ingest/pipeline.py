@@ -20,7 +20,7 @@ from ingest.issues import empty_issues, render_report
 from ingest.read import Limits, RawTable, read_table
 from ingest.validate import Validation, ValidationContext, validate_table
 from store.db import Store
-from store.registry import org_codes, organisation_registry, sync_framework, upsert_organizations
+from store.registry import org_codes, organisation_registry, upsert_organizations
 from store.submissions import (
     SubmissionMeta,
     commit_submission,
@@ -208,7 +208,6 @@ def load_file(
         received = find_received(store, digest, submission_org)
         if received is not None:
             return _already_received(file_name, digest, received)
-    sync_framework(store, framework)
     meta = SubmissionMeta(
         file_name=file_name,
         content_sha256=digest,
@@ -253,18 +252,20 @@ def load_path(store: Store, path: Path | str, **options) -> FileResult:
     return load_file(store, path.read_bytes(), path.name, **options)
 
 
-def replay_submissions(source: Store, target: Store, framework: Framework) -> list[FileResult]:
+def replay_submissions(source: Store, target: Store, framework: Framework, *, actor: str) -> list[FileResult]:
     """Rebuild ``target`` from ``source``'s registry and the raw bytes kept for each submission.
 
     Submissions are replayed in their original order, with their uploader and upload time, through
-    the ordinary load path, so corrections supersede exactly as they did the first time.
+    the ordinary load path, so corrections supersede exactly as they did the first time. ``target``
+    must already use ``framework`` (loading never adopts one); ``actor`` is audited for every write.
     """
-    upsert_organizations(target, organisation_registry(source))
+    upsert_organizations(target, organisation_registry(source), actor=actor, source=str(source.path))
     results = []
     for entry in submissions_to_replay(source).iter_rows(named=True):
         data = Path(entry["raw_path"]).read_bytes()
         results.append(
             load_file(target, data, entry["file_name"], framework=framework, member_org=entry["org_code"],
-                      uploaded_by=entry["uploaded_by"], uploaded_at=entry["uploaded_at"], today=date.today())
+                      uploaded_by=entry["uploaded_by"], uploaded_at=entry["uploaded_at"], today=date.today(),
+                      audit_actor=actor)
         )
     return results

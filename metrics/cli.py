@@ -25,7 +25,7 @@ from framework.model import FrameworkError
 from framework.periods import Granularity
 from i18n import LANGUAGES, normalise_language, t
 from metrics.method_card import CardNotFound, load_card, render
-from metrics.run import NothingToScore, RunFrames, score_store
+from metrics.run import NothingToScore, RunFrames, cli_actor, score_store
 from store.db import open_store
 from store.registry import framework_in_use
 from store.scores import latest_run_id, run_info
@@ -96,7 +96,7 @@ def _score(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         run_id, frames = score_store(
-            store, framework, Granularity(args.granularity), robustness_settings=settings
+            store, framework, Granularity(args.granularity), robustness_settings=settings, actor=cli_actor()
         )
     except NothingToScore:
         print(t("metrics.nothing_to_score", args.lang), file=sys.stderr)

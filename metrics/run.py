@@ -19,6 +19,7 @@ from metrics.robustness import robustness
 from metrics.scoring import ScoringResult, score
 from metrics.sustainability import trends
 from store import Store
+from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
 from store.scores import RunRecord, record_run, scoring_inputs
 
 ENGINE_VERSION = 1
@@ -134,8 +135,11 @@ def score_store(
     framework: Framework,
     granularity: Granularity = Granularity.YEAR,
     robustness_settings: RobustnessSettings | None = None,
+    *,
+    actor: str,
 ) -> tuple[int, RunFrames]:
-    """Read the current observations, compute a run and record it; returns (run id, frames)."""
+    """Read the current observations, compute a run and record it with its audit entry (by ``actor``:
+    ``cli:<user>`` or the signed-in account) in the same transaction; returns (run id, frames)."""
     observations = scoring_inputs(store)
     known = {i.code for i in framework.indicators}
     observations = observations.filter(pl.col("indicator_code").is_in(known))
@@ -156,5 +160,6 @@ def score_store(
             sensitivity=frames.sensitivity,
             unusual=frames.unusual,
         ),
+        actor=actor,
     )
     return run_id, frames

@@ -1,12 +1,17 @@
-"""The audit log: who signed in (or failed to), uploaded, changed the framework, created, revoked
-or used a link. Written inside the same transaction as the change it records when there is one,
-so a change and its trace land together or not at all.
+"""The audit log: who signed in (or failed to), uploaded, adopted a framework version, recomputed
+scores, changed the organisation registry, created, revoked or used a link. Written inside the same
+transaction as the change it records when there is one, so a change and its trace land together or
+not at all, whichever door (command line or dashboard) the change came through.
+
+Actors: ``account:<username>`` for a signed-in person, ``link:<id>`` for a funder link and
+``cli:<operating-system user>`` (:func:`cli_actor`) for the command line.
 
 Details never hold a password or a token (``redact`` is applied to every text written).
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 from typing import Any
@@ -29,6 +34,7 @@ ACTIONS = (
     "upload_rejected",
     "framework_change",
     "scores_recomputed",
+    "registry_changed",
     "link_created",
     "link_revoked",
     "link_rotated",
@@ -47,6 +53,14 @@ _TOKEN_PARAM = re.compile(r"((?:link|token)=)[^&\s\"']+", re.IGNORECASE)
 def redact(text: str) -> str:
     """``text`` with anything that looks like a share token replaced (logs must not leak links)."""
     return _TOKEN.sub("[redacted]", _TOKEN_PARAM.sub(r"\1[redacted]", text))
+
+
+def cli_actor() -> str:
+    """How the command line is recorded in the audit log: ``cli:<operating-system user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in the environment or the password database
+        return "cli"
 
 
 def _clean(value: Any) -> Any:

@@ -1,6 +1,6 @@
-"""Command line for the steering committee: ``python -m store init|accounts|links|audit``.
+"""Command line for the steering committee: ``python -m store init|accounts|links|framework|audit``.
 
-Accounts, funder links and the audit log of one database file (the app must not be holding it:
+Accounts, funder links, the framework version in use and the audit log of one database file (the app must not be holding it:
 DuckDB lets one process open a file). A password or a link address is printed once, when it is
 made; nothing lists it again. Every action is audited as ``cli:<operating-system user>``.
 
@@ -10,7 +10,6 @@ Exit status: 0 done, 1 refused (an account or link rule, the database busy), 2 u
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -21,9 +20,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
 from i18n import LANGUAGES, normalise_language, t
-from store import accounts, audit, links
+from store import accounts, audit, links, registry
 from store.accounts import ACCOUNT_ROLES, AccountError
+from store.audit import cli_actor as actor
 from store.db import Store, open_store, utc_now
 from store.links import FUNDER_PAGES, LinkError
 from store.viewer import Viewer
@@ -34,14 +35,6 @@ NONE = "—"
 
 class UsageError(Exception):
     """Bad arguments (exit status 2); the message is already translated."""
-
-
-def actor() -> str:
-    """How the command line is recorded in the audit log: ``cli:<operating-system user>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name in the environment or the password database
-        return "cli"
 
 
 # -- arguments -------------------------------------------------------------------------------
@@ -97,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     common(lnk.add_parser("list", help="every link: scope, status, expiry, use")).add_argument("--json", action="store_true")
     common(lnk.add_parser("revoke", help="stop a link now")).add_argument("id", type=int)
 
+    frw = sub.add_parser("framework", help="the framework version in use").add_subparsers(dest="action", required=True)
+    adopt = common(frw.add_parser("adopt", help="make the framework files the version in use (audited); "
+                                                "uploads are then checked against it, scores at the next run"))
+    adopt.add_argument("--framework", type=Path, default=DEFAULT_FRAMEWORK_DIR,
+                       help="framework directory (default: data/framework)")
+    adopt.add_argument("--json", action="store_true")
+
     log = common(sub.add_parser("audit", help="the audit log, newest first"))
     log.add_argument("--action", action="append", choices=audit.ACTIONS)
     log.add_argument("--actor", help="e.g. account:alice, link:3, cli:root")
@@ -119,6 +119,9 @@ def main(argv: list[str]) -> int:
         return 1
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except FrameworkError as exc:
+        print(exc.report(lang), file=sys.stderr)
         return 2
     except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
         print(t("store_cli.database_busy", lang, db=args.db, error=exc), file=sys.stderr)
@@ -329,6 +332,28 @@ def _links_rotate(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- framework -------------------------------------------------------------------------------
+def _framework_adopt(store: Store, args: argparse.Namespace) -> int:
+    """Adopt the files of ``--framework``: recorded beside the earlier versions, audited in the same
+    transaction; a version already in use is left as it is."""
+    framework = load_framework(args.framework)
+    previous = registry.recorded_framework_hash(store)
+    adopted = registry.adopt_framework(
+        store, framework, actor=actor(), source=f"python -m store framework adopt ({args.framework})"
+    )
+    version = framework.content_hash
+    if args.json:
+        json.dump({"adopted": adopted, "version": version, "previous": previous, "framework": str(args.framework)},
+                  sys.stdout)
+        print()
+    elif adopted:
+        print(t("store_cli.framework_adopted", args.lang, version=version[:12], path=args.framework,
+                previous=previous[:12] if previous else NONE))
+    else:
+        print(t("store_cli.framework_in_use", args.lang, version=version[:12]))
+    return 0
+
+
 # -- audit -----------------------------------------------------------------------------------
 def _audit(store: Store, args: argparse.Namespace) -> int:
     frame = audit.entries(
@@ -392,5 +417,6 @@ COMMANDS = {
     "links list": _links_list,
     "links revoke": _links_revoke,
     "links rotate": _links_rotate,
+    "framework adopt": _framework_adopt,
     "audit": _audit,
 }

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from framework.model import DEFAULT_FRAMEWORK_DIR, Framework, framework_from_dict, load_framework
+from store.audit import record_in
 from store.db import Store, utc_now
 
 ORG_COLUMNS = ("code", "name_fr", "name_ar", "name_en", "kind", "region", "thematic_areas", "size_band")
@@ -23,14 +24,26 @@ def organisation_registry(store: Store) -> pl.DataFrame:
     return store.query(f"SELECT {', '.join(ORG_COLUMNS)} FROM organizations ORDER BY code")
 
 
-def upsert_organizations(store: Store, orgs: pl.DataFrame) -> int:
-    """Register new organisations and update known ones, in one transaction."""
+def upsert_organizations(store: Store, orgs: pl.DataFrame, *, actor: str, source: str | None = None) -> int:
+    """Register new organisations and update known ones, with the ``registry_changed`` audit entry
+    (by ``actor``; ``source`` names the file or screen the rows came from) in one transaction.
+
+    The entry counts and names the organisations added and those whose registered details changed
+    (or that were inactive); returns the number of rows given."""
     incoming = orgs.select(ORG_COLUMNS).to_arrow()
+    changed = " OR ".join(f"i.{c} IS DISTINCT FROM o.{c}" for c in ORG_COLUMNS[1:])
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         now = utc_now()
         cur.register("incoming_orgs", incoming)
         try:
+            added, updated = cur.execute(
+                f"""
+                SELECT list(i.code ORDER BY i.code) FILTER (WHERE o.code IS NULL),
+                       list(i.code ORDER BY i.code) FILTER (WHERE o.code IS NOT NULL AND (NOT o.active OR {changed}))
+                FROM incoming_orgs i LEFT JOIN organizations o ON o.code = i.code
+                """
+            ).fetchall()[0]
             cur.execute(
                 """
                 INSERT INTO organizations (code, name_fr, name_ar, name_en, kind, region, thematic_areas, size_band,
@@ -46,6 +59,13 @@ def upsert_organizations(store: Store, orgs: pl.DataFrame) -> int:
             )
         finally:
             cur.unregister("incoming_orgs")
+        added, updated = added or [], updated or []
+        record_in(
+            cur, actor, "registry_changed", target="registry:organizations",
+            detail={"source": source, "rows": incoming.num_rows, "added": len(added), "updated": len(updated),
+                    "unchanged": incoming.num_rows - len(added) - len(updated), "added_codes": added,
+                    "updated_codes": updated},
+        )
         return incoming.num_rows
 
     return store.write(work)
@@ -54,9 +74,9 @@ def upsert_organizations(store: Store, orgs: pl.DataFrame) -> int:
 def framework_in_use(store: Store | None, directory: Path | None = None) -> Framework:
     """The framework to check and score with.
 
-    An explicit ``directory`` wins (that is how a new version is adopted from files); otherwise the
-    newest version recorded in the database (the dashboard records its edits there), and for a
-    database that has none, the default files.
+    An explicit ``directory`` wins (files checked against without being adopted); otherwise the
+    version in use recorded in the database (adopted by ``python -m store framework adopt`` or the
+    Framework page), and for a database that has none, the default files.
     """
     if directory is not None or store is None:
         return load_framework(directory or DEFAULT_FRAMEWORK_DIR)
@@ -66,16 +86,34 @@ def framework_in_use(store: Store | None, directory: Path | None = None) -> Fram
     return framework_from_dict(json.loads(rows["content"][0]), source=f"{store.path} (recorded version)")
 
 
-def sync_framework(store: Store, framework: Framework, source: str = "") -> bool:
-    """Record a framework version and make it the one the framework tables describe.
+def recorded_framework_hash(store: Store) -> str | None:
+    """The content hash of the framework version in use, None when the database has recorded none."""
+    return store.scalar(_CURRENT_VERSION)
 
-    Returns True when the tables changed. A version seen before is not stored twice.
+
+def adopt_framework(store: Store, framework: Framework, *, actor: str, source: str) -> bool:
+    """Make ``framework`` the version in use, with its ``framework_change`` audit entry (by ``actor``,
+    ``source`` saying where the version came from) in the same transaction.
+
+    The version is recorded beside the earlier ones (a version seen before is not stored twice) and
+    the framework tables describe it. Returns False, writing nothing, when it is already in use.
+    Loading data never calls this: adoption is its own action (``python -m store framework adopt``,
+    the Framework page), apart from :func:`adopt_first_framework`.
     """
-    current = store.scalar(
-        "SELECT hash FROM framework_versions ORDER BY created_at DESC, hash LIMIT 1"
-    )
-    if current == framework.content_hash and store.scalar("SELECT count(*) FROM indicators"):
-        return False
+    return store.write(lambda cur: _adopt(cur, framework, actor=actor, source=source, first_only=False))
+
+
+def adopt_first_framework(store: Store, framework: Framework, *, actor: str, source: str) -> bool:
+    """Record ``framework`` as the first version of a database that has none (audited as such);
+    False, writing nothing, when a version is already recorded: loading never switches versions."""
+    return store.write(lambda cur: _adopt(cur, framework, actor=actor, source=source, first_only=True))
+
+
+_CURRENT_VERSION = "SELECT hash FROM framework_versions ORDER BY created_at DESC, hash LIMIT 1"
+
+
+def _framework_tables(framework: Framework) -> dict[str, object]:
+    """The rows of the principles, indicators and indicator_principles tables for ``framework``."""
     principles = pl.DataFrame(
         [
             {"code": p.code, "name_fr": p.name.fr, "name_ar": p.name.ar, "name_en": p.name.en, "weight": p.weight}
@@ -104,20 +142,32 @@ def sync_framework(store: Store, framework: Framework, source: str = "") -> bool
         ],
         schema={"indicator_code": pl.String, "principle_code": pl.String, "weight": pl.Float64},
     ).to_arrow()
+    return {"principles": principles, "indicators": indicators, "indicator_principles": links}
 
-    def work(cur: duckdb.DuckDBPyConnection) -> bool:
-        cur.execute(
-            "INSERT INTO framework_versions VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE SET created_at = excluded.created_at",
-            [framework.content_hash, utc_now(), source,
-             json.dumps(framework.model_dump(mode="json"), ensure_ascii=False)],
-        )
-        for table, data in (("principles", principles), ("indicators", indicators), ("indicator_principles", links)):
-            cur.register("incoming_table", data)
-            try:
-                cur.execute(f"DELETE FROM {table}")
-                cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_table")
-            finally:
-                cur.unregister("incoming_table")
-        return True
 
-    return store.write(work)
+def _adopt(cur: duckdb.DuckDBPyConnection, framework: Framework, *, actor: str, source: str, first_only: bool) -> bool:
+    rows = cur.execute(_CURRENT_VERSION).fetchall()
+    previous = rows[0][0] if rows else None
+    if previous is not None and first_only:
+        return False
+    if previous == framework.content_hash and cur.execute("SELECT count(*) FROM indicators").fetchall()[0][0]:
+        return False
+    cur.execute(
+        "INSERT INTO framework_versions VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (hash) DO UPDATE SET created_at = excluded.created_at",
+        [framework.content_hash, utc_now(), source, json.dumps(framework.model_dump(mode="json"), ensure_ascii=False)],
+    )
+    for table, data in _framework_tables(framework).items():
+        cur.register("incoming_table", data)
+        try:
+            cur.execute(f"DELETE FROM {table}")
+            cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_table")
+        finally:
+            cur.unregister("incoming_table")
+    record_in(
+        cur, actor, "framework_change", target=f"framework:{framework.content_hash[:12]}",
+        detail={"version": framework.content_hash, "previous": previous, "first": previous is None,
+                "source": source, "principles": len(framework.principles),
+                "indicators": len(framework.indicators)},
+    )
+    return True

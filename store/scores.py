@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from store.audit import record_in
 from store.db import Store, utc_now
 
 SCORE_COLUMNS = (
@@ -125,8 +126,9 @@ class RunRecord:
     created_at: datetime | None = None
 
 
-def record_run(store: Store, run: RunRecord) -> int:
-    """Write a run and all its rows in one transaction; returns the run id."""
+def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
+    """Write a run, all its rows and its ``scores_recomputed`` audit entry (by ``actor``) in one
+    transaction; returns the run id."""
     n_orgs = run.scores.get_column("org_code").n_unique() if run.scores.height else 0
     n_periods = run.scores.get_column("period").n_unique() if run.scores.height else 0
 
@@ -166,6 +168,11 @@ def record_run(store: Store, run: RunRecord) -> int:
                 )
             finally:
                 cur.unregister("incoming_rows")
+        record_in(
+            cur, actor, "scores_recomputed", target=f"run:{run_id}",
+            detail={"framework_hash": run.framework_hash, "granularity": run.granularity, "organisations": n_orgs,
+                    "periods": n_periods, "scores": run.scores.height, "submissions": len(run.submission_ids)},
+        )
         return int(run_id)
 
     return store.write(work)

@@ -163,7 +163,7 @@ def commit_submission(
             cur, meta.audit_actor or meta.uploaded_by or "command-line", "upload",
             target=f"submission:{submission_id}",
             detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
-                    "superseded": int(superseded), "sha256": meta.content_sha256},
+                    "superseded": int(superseded), "sha256": meta.content_sha256, "uploaded_by": meta.uploaded_by},
         )
         if before_commit is not None:
             before_commit()

@@ -48,7 +48,7 @@ def sample_orgs_store(store, framework):
 
     parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
     assert not parsed.has_errors, parsed.issues
-    upsert_organizations(store, parsed.rows)
+    upsert_organizations(store, parsed.rows, actor="cli:test")
     return store
 
 

@@ -115,7 +115,7 @@ def test_commands_use_the_framework_version_recorded_in_the_database(tmp_path: P
     """A version adopted in the dashboard is what later command-line loads check against."""
     from framework.model import framework_from_dict
     from store.db import Store
-    from store.registry import sync_framework
+    from store.registry import adopt_framework
 
     db = tmp_path / "a.duckdb"
     content = framework.model_dump(mode="json")
@@ -123,7 +123,7 @@ def test_commands_use_the_framework_version_recorded_in_the_database(tmp_path: P
     for indicator in content["indicators"]:  # nothing may refer to the dropped indicator
         assert "R03" not in (indicator.get("weight_by"), indicator.get("numerator"), indicator.get("denominator"))
     store = Store(db)
-    sync_framework(store, framework_from_dict(content), source="dashboard edit")
+    adopt_framework(store, framework_from_dict(content), actor="account:test", source="dashboard edit")
     store.close()
     ingest("orgs", SAMPLES / "organizations.csv", "--db", db)
     adopted = ingest("check", SAMPLES / "01_utf8_comma_lf.csv", "--db", db, "--json")

@@ -18,7 +18,7 @@ from metrics.run import score_store
 from metrics.weights import effective_weights
 from store import views
 from store.db import open_store
-from store.registry import sync_framework
+from store.registry import adopt_framework
 from store.viewer import Viewer
 
 
@@ -107,11 +107,11 @@ def test_adopting_an_edit_keeps_the_old_version_and_rescoring_uses_the_new(demo_
     principles = framework_edit.principle_table(framework)
     principles.loc[principles["code"] == "P1", "weight"] = 3.0
     new = framework_edit.draft(framework, principles, framework_edit.indicator_table(framework))
-    assert sync_framework(store, new, source="test")
+    assert adopt_framework(store, new, actor="cli:test", source="test")
     versions = views.framework_versions(store, Viewer.steering())
     assert versions.height == 2 and versions["hash"][0] == new.content_hash
     assert views.framework_in_use(store, Viewer.steering())["hash"] == new.content_hash
-    run_id, _ = score_store(store, new)
+    run_id, _ = score_store(store, new, actor="cli:test")
     assert views.latest_run(store, Viewer.steering())["framework_hash"] == new.content_hash
     assert run_id == 2
 

@@ -135,7 +135,7 @@ def register_sample_organisations(db: Path) -> None:
     parsed = read_org_file(
         (SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", load_framework()
     )
-    upsert_organizations(store, parsed.rows.filter(~pl.col("code").is_in(known)))
+    upsert_organizations(store, parsed.rows.filter(~pl.col("code").is_in(known)), actor="cli:test")
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])

@@ -52,7 +52,7 @@ def hdi_scores(tmp_path_factory) -> tuple[pl.DataFrame, pl.DataFrame]:
             convert.countries(hdr).write_csv().encode("utf-8"), "countries.csv", framework
         )
         assert not registry.has_errors, registry.issues
-        upsert_organizations(store, registry.rows)
+        upsert_organizations(store, registry.rows, actor="cli:test")
         data = convert.submission(hdr, 2021).write_csv().encode("utf-8")
         loaded = load_file(store, data, "hdi_2021.csv", framework=framework, uploaded_at=datetime(2022, 9, 8))
         assert loaded.status == "accepted", loaded.issues

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
@@ -120,17 +121,23 @@ def test_accepted_upload_is_audited_in_its_own_commit(sample_orgs_store, framewo
     load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "N/A")]), "bad.csv", framework=framework)
     second = load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1300")]), "b.csv", framework=framework,
                        uploaded_by="member:ASS-CAS-001")
-    entries = store.query("SELECT actor, action, target, outcome, detail FROM audit_log ORDER BY id")
+    entries = store.query(
+        "SELECT actor, action, target, outcome, detail FROM audit_log WHERE action LIKE 'upload%' ORDER BY id"
+    )
     assert entries.select("actor", "action", "target", "outcome").rows() == [
         ("Amina", "upload", f"submission:{first.submission_id}", "ok"),
         ("member:ASS-CAS-001", "upload", f"submission:{second.submission_id}", "ok"),
     ]
     detail = json.loads(entries["detail"][1])
     assert detail == {"file": "b.csv", "org": "ASS-CAS-001", "status": "accepted", "rows": 1, "superseded": 1,
-                      "sha256": second.content_sha256}
+                      "sha256": second.content_sha256, "uploaded_by": "member:ASS-CAS-001"}
 
 
-def test_command_line_load_is_audited(tmp_path: Path, sample_orgs_store) -> None:
+def test_command_line_load_is_audited_as_the_os_user_never_as_the_uploaded_by_label(
+    tmp_path: Path, sample_orgs_store
+) -> None:
+    """``--uploaded-by`` labels the submission (kept in ``uploaded_by`` and in the entry's detail);
+    the audit actor is the operating-system user who ran the command."""
     db_path = sample_orgs_store.path
     sample_orgs_store.close()
     data = tmp_path / "mine.csv"
@@ -141,8 +148,11 @@ def test_command_line_load_is_audited(tmp_path: Path, sample_orgs_store) -> None
         data.write_bytes(csv_bytes([("FON-FES-007", "R01", "2024", "41")]))
     reopened = Store(db_path)
     try:
-        assert reopened.query("SELECT actor, action FROM audit_log ORDER BY id").rows() == [
-            ("ops:batch", "upload"), ("command-line", "upload")]
+        uploads = reopened.query("SELECT actor, detail FROM audit_log WHERE action = 'upload' ORDER BY id")
+        assert uploads["actor"].to_list() == [f"cli:{getpass.getuser()}"] * 2
+        assert [json.loads(d)["uploaded_by"] for d in uploads["detail"]] == ["ops:batch", None]
+        assert reopened.query("SELECT uploaded_by FROM submissions ORDER BY id")["uploaded_by"].to_list() == [
+            "ops:batch", None]
     finally:
         reopened.close()
 
@@ -186,7 +196,7 @@ def test_database_is_rebuilt_from_the_kept_raw_bytes(sample_orgs_store, framewor
               member_org="ASS-CAS-001")
     rebuilt = Store(tmp_path / "rebuilt.duckdb")
     try:
-        results = replay_submissions(store, rebuilt, framework)
+        results = replay_submissions(store, rebuilt, framework, actor="cli:test")
         assert [r.status for r in results] == ["accepted"] * 3
         history = ("SELECT submission_id, org_code, indicator_code, period, value, valid_to IS NULL AS current, "
                    "superseded_by FROM observations ORDER BY submission_id, line")

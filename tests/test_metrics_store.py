@@ -87,12 +87,14 @@ def scored(tmp_path_factory):
     store = open_store(path)
     parsed = read_org_file(ORGS.encode("utf-8"), "orgs.csv", framework)
     assert not parsed.has_errors, parsed.issues
-    upsert_organizations(store, parsed.rows)
+    upsert_organizations(store, parsed.rows, actor="cli:test")
     result = load_file(
         store, _submission(framework), "values.csv", framework=framework, uploaded_at=datetime(2025, 2, 1)
     )
     assert result.status == "accepted", result.issues
-    run_id, frames = score_store(store, framework, robustness_settings=RobustnessSettings(draws=200, seed=5))
+    run_id, frames = score_store(
+        store, framework, robustness_settings=RobustnessSettings(draws=200, seed=5), actor="cli:test"
+    )
     yield store, path, run_id, frames, result.submission_id
     store.close()
 

@@ -386,12 +386,14 @@ def test_audit_filters_by_action_actor_and_limit(db: Path) -> None:
     with opened(db) as store:
         accounts.authenticate(store, "admin", "not the password")
     everything = json.loads(store_cli("audit", "--json", db=db).stdout)
-    assert [e["action"] for e in everything] == ["sign_in_failed", "link_rotated", "link_created", "account_created"]
+    assert [e["action"] for e in everything] == [
+        "sign_in_failed", "link_rotated", "link_created", "account_created", "registry_changed"  # python -m ingest orgs
+    ]
     created = json.loads(store_cli("audit", "--action", "link_created", "--action", "link_rotated", "--json",
                                    db=db).stdout)
     assert {e["action"] for e in created} == {"link_created", "link_rotated"}
     mine = json.loads(store_cli("audit", "--actor", ACTOR, "--json", db=db).stdout)
-    assert {e["actor"] for e in mine} == {ACTOR} and len(mine) == 3
+    assert {e["actor"] for e in mine} == {ACTOR} and len(mine) == 4
     assert len(json.loads(store_cli("audit", "--limit", "1", "--json", db=db).stdout)) == 1
     human = store_cli("audit", db=db, lang="ar")
     assert human.returncode == 0 and i18n.t("store_cli.outcome.refused", "ar") in human.stdout

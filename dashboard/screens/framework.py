@@ -1,8 +1,10 @@
 """Framework (steering committee): the charter as a tree with effective weights; versioned edits.
 
 Edits (names, weights, goalposts, targets) are validated by the Pydantic models into a new
-framework version, recorded beside the earlier ones (never edited in place); scores are then
-recomputed on request — a page never recomputes by itself.
+framework version, adopted beside the earlier ones (never edited in place); scores are then
+recomputed on request — a page never recomputes by itself. Adoption and recomputation write their
+audit entries inside their own transactions (``store.registry.adopt_framework``,
+``metrics.run.score_store``), exactly as the command line does.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from framework.model import FrameworkError
 from metrics.run import NothingToScore, score_store
 from metrics.weights import effective_weights
 from store import views
-from store.audit import record
-from store.registry import sync_framework
+from store.registry import adopt_framework
 
 _log = logging.getLogger(__name__)
 DRAFT_KEY = "_framework_draft"
@@ -197,14 +198,7 @@ def _editor(ctx: PageContext) -> None:
     if st.button(
         ctx.t("framework.adopt"), type="primary", key="framework_adopt", icon=":material/new_releases:"
     ):
-        sync_framework(ctx.store, new, source=f"dashboard ({ctx.viewer.uploader})")
-        record(
-            ctx.store,
-            ctx.viewer.name or "steering",
-            "framework_change",
-            target=f"framework:{new.content_hash[:12]}",
-            detail={"changes": changes.height, "previous": ctx.framework_in_use.content_hash[:12]},
-        )
+        adopt_framework(ctx.store, new, actor=ctx.actor, source=f"dashboard ({ctx.viewer.uploader})")
         for key in (DRAFT_KEY, "framework_edit_principles", "framework_edit_indicators"):
             st.session_state.pop(key, None)
         st.session_state[ADOPTED_KEY] = new.content_hash
@@ -217,7 +211,7 @@ def _recompute(ctx: PageContext) -> None:
     if st.button(ctx.t("framework.recompute"), key="framework_recompute", icon=":material/calculate:"):
         with st.spinner(ctx.t("framework.recomputing")):
             try:
-                run_id, _ = score_store(ctx.store, ctx.framework_in_use)
+                run_id, _ = score_store(ctx.store, ctx.framework_in_use, actor=ctx.actor)
             except NothingToScore:
                 st.warning(ctx.t("framework.nothing_to_score"))
                 return
@@ -225,13 +219,6 @@ def _recompute(ctx: PageContext) -> None:
                 _log.exception("recomputing scores failed")
                 st.error(ctx.t("framework.recompute_failed"))
                 return
-        record(
-            ctx.store,
-            ctx.viewer.name or "steering",
-            "scores_recomputed",
-            target=f"run:{run_id}",
-            detail={"recomputed": True},
-        )
         st.success(ctx.t("framework.recomputed", run=run_id))
 
 

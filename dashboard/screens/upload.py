@@ -23,6 +23,7 @@ from i18n import t
 from ingest.pipeline import check_file, load_file
 from store import views
 from store.audit import record
+from store.registry import adopt_first_framework
 
 _log = logging.getLogger(__name__)
 NETWORK_FILE = "__network__"
@@ -171,8 +172,10 @@ def _commit(ctx: PageContext, data: bytes, name: str, org: str | None, checked: 
                 framework=ctx.framework_in_use,
                 member_org=org,
                 uploaded_by=ctx.viewer.uploader,
-                audit_actor=ctx.viewer.name or ctx.viewer.uploader,
+                audit_actor=ctx.actor,
             )
+            if result.status == "accepted":  # a database with no version records the one checked against
+                adopt_first_framework(ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)")
         except Exception:  # noqa: BLE001 — never a traceback on screen; nothing half-written (one transaction)
             _log.exception("loading %r failed", name)
             st.error(ctx.t("upload.load_failed"))
@@ -180,7 +183,7 @@ def _commit(ctx: PageContext, data: bytes, name: str, org: str | None, checked: 
         if result.status != "accepted":  # an accepted file is audited inside its own commit
             record(
                 ctx.store,
-                ctx.viewer.name or ctx.viewer.uploader,
+                ctx.actor,
                 "upload_rejected" if result.status == "rejected" else "upload",
                 target=f"submission:{result.submission_id}" if result.submission_id else None,
                 outcome="refused" if result.status == "rejected" else "ok",

@@ -320,7 +320,7 @@ def score(store) -> int:
     from metrics.run import score_store
     from store.registry import framework_in_use
 
-    run_id, _ = score_store(store, framework_in_use(store))
+    run_id, _ = score_store(store, framework_in_use(store), actor="cli:test")
     return run_id
 
 
@@ -334,5 +334,5 @@ def register_sample_orgs(store, framework) -> list[str]:
     known = set(store.query("SELECT code FROM organizations")["code"].to_list())
     new = parsed.rows.filter(~pl.col("code").is_in(sorted(known)))
     if new.height:
-        upsert_organizations(store, new)
+        upsert_organizations(store, new, actor="cli:test")
     return new["code"].to_list()

@@ -44,7 +44,7 @@ def store(db: Path, framework, monkeypatch):
         monkeypatch.delenv(f"ATHAR_{name.upper()}", raising=False)
     handle = Store(db)
     parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
-    upsert_organizations(handle, parsed.rows)
+    upsert_organizations(handle, parsed.rows, actor="cli:test")
     yield handle
     handle.close()
 

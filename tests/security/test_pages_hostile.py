@@ -103,7 +103,7 @@ def hostile_db(page_db: Path) -> Path:
         writer.writerow([code, payload, payload, payload, "association", "MA-06", "small", "education"])
     parsed = read_org_file(out.getvalue().encode("utf-8"), "organisations.csv", framework)
     assert not parsed.has_errors, parsed.issues.to_dicts()
-    upsert_organizations(store, parsed.rows)
+    upsert_organizations(store, parsed.rows, actor="cli:test")
     # A year of values for each (a demo organisation's 2025 totals), notes and file named by the payload.
     model = store.query(
         "SELECT indicator_code, period, value FROM observations_current WHERE org_code = 'ASS-JDI-030' "

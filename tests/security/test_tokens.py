@@ -31,7 +31,7 @@ ACTOR = "cli:test"
 def _store_with_orgs(path: Path, framework) -> Store:
     store = Store(path)
     parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
-    upsert_organizations(store, parsed.rows)
+    upsert_organizations(store, parsed.rows, actor="cli:test")
     return store
 
 
