@@ -37,6 +37,7 @@ from store.registry import (
     org_codes,
     upsert_organizations,
 )
+from store.submissions import current_value_count
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "data" / "demo"
@@ -293,7 +294,7 @@ def _demo(args: argparse.Namespace, framework: Framework) -> int:
             rejected += 1
         if not args.json and (result.status == "rejected") != (entry.get("expect") == "reject"):
             print_result(result, args.lang)
-    values = store.scalar("SELECT count(*) FROM observations_current")
+    values = current_value_count(store)
     summary = t("cli.demo_summary", args.lang, orgs=parsed.rows.height, files=len(manifest), accepted=accepted,
                 rejected=rejected, values=values)
     if args.json:

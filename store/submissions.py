@@ -180,6 +180,11 @@ def _pause_for_crash_test(store: Store) -> None:
         time.sleep(float(seconds))
 
 
+def current_value_count(store: Store) -> int:
+    """How many values are in force (``observations_current``): the figure a load summary ends with."""
+    return int(store.scalar("SELECT count(*) FROM observations_current"))
+
+
 def observation_history(store: Store, org_code: str, indicator_code: str, period: str) -> pl.DataFrame:
     """Every value ever stored for one key, current and superseded (the audit trail)."""
     return store.query(
