@@ -319,7 +319,7 @@ def chart(
 def uploader_text(ctx: PageContext, kind: str | None, name: str | None, text: str | None) -> str | None:
     """Who uploaded a submission, as people say it: "membre — <name>", "comité de pilotage"…
 
-    ``kind``, ``name`` and ``text`` are ``store.views.submissions``' ``uploader_kind``,
+    ``kind``, ``name`` and ``text`` are ``store.reads.uploads.submissions``' ``uploader_kind``,
     ``uploader_name`` (only there when the viewer may see that organisation) and ``uploader_text``.
     """
     if kind == "member":
@@ -332,7 +332,7 @@ def uploader_text(ctx: PageContext, kind: str | None, name: str | None, text: st
 def submission_log(
     ctx: PageContext, log: pl.DataFrame, *, key: str, download: str, with_org: bool = True
 ) -> None:
-    """The submissions log (``store.views.submissions``): status and uploader in the reader's words."""
+    """The submissions log (``store.reads.uploads.submissions``): status and uploader in the reader's words."""
     log = log.with_columns(
         status_label=pl.col("status").map_elements(
             lambda s: ctx.t(f"submission_status.{s}"), return_dtype=pl.String
@@ -419,11 +419,11 @@ def previous_period(ctx: PageContext, period: str) -> str | None:
 
 def org_select(ctx: PageContext, *, key: str = "org", allow_network: bool = False) -> str | None:
     """The organisation to look at: a member's own, or one of the visible ones (None = network)."""
-    from store import views
+    from store.reads import common as common_reads
 
     if ctx.viewer.role == "member":
         return ctx.viewer.org_code
-    orgs = ctx.q(views.organisations, ctx.lang)
+    orgs = ctx.q(common_reads.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
     options = ([NETWORK] if allow_network else []) + list(names)
     if not options:
@@ -454,9 +454,9 @@ def principle_select(ctx: PageContext, *, key: str, label: str | None = None) ->
 
 
 def org_title(ctx: PageContext, org_code: str) -> str:
-    from store import views
+    from store.reads import common as common_reads
 
-    orgs = ctx.q(views.organisations, ctx.lang)
+    orgs = ctx.q(common_reads.organisations, ctx.lang)
     match = orgs.filter(pl.col("org_code") == org_code)
     return f"{match['name'][0]} ({org_code})" if match.height else org_code
 

@@ -17,7 +17,9 @@ from dashboard.reports import report_table
 from dashboard.ui import Col
 from ingest.issues import ISSUE_SCHEMA
 from metrics import outliers
-from store import views
+from store.reads import common as common_reads
+from store.reads import quality as quality_reads
+from store.reads import uploads as uploads_reads
 
 GRADES = ("A", "B", "C", "D")
 HEATMAP_ORGS = 40
@@ -29,7 +31,7 @@ def _deadline(ctx: PageContext) -> float:
 
 def _by_period(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_period_title"))
-    frame = ctx.q(views.quality_by_period, ctx.run_id, _deadline(ctx))
+    frame = ctx.q(quality_reads.quality_by_period, ctx.run_id, _deadline(ctx))
     if frame.is_empty():
         ui.empty(ctx, "common.group_too_small")
         return
@@ -64,7 +66,7 @@ def _by_period(ctx: PageContext) -> None:
 
 def _by_org(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_org_title"))
-    frame = ctx.q(views.quality_table, ctx.run_id, ctx.lang)
+    frame = ctx.q(quality_reads.quality_table, ctx.run_id, ctx.lang)
     if frame.is_empty():
         ui.empty(ctx, "quality.no_quality")
         return
@@ -116,12 +118,12 @@ def _flagged(ctx: PageContext) -> None:
     """Values far from the organisation's usual level, checked at the granularity they were submitted."""
     st.subheader(ctx.t("quality.flagged_title"))
     settings = ctx.framework.meta.quality
-    history = ctx.q(views.observation_history, settings.min_history)
+    history = ctx.q(quality_reads.observation_history, settings.min_history)
     frame = outliers.unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
     if frame.is_empty():
         ui.empty(ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1))
         return
-    orgs = ctx.q(views.organisations, ctx.lang).select("org_code", "name")
+    orgs = ctx.q(common_reads.organisations, ctx.lang).select("org_code", "name")
     frame = frame.join(orgs, on="org_code", how="left").with_columns(
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
@@ -153,7 +155,7 @@ def _flagged(ctx: PageContext) -> None:
 
 def _submissions(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.log_title"))
-    log = ctx.q(views.submissions, ctx.lang, None, 500)
+    log = ctx.q(uploads_reads.submissions, ctx.lang, None, 500)
     if log.is_empty():
         ui.empty(ctx, "quality.no_submissions")
         return
@@ -167,7 +169,7 @@ def _submissions(ctx: PageContext) -> None:
             "quality.submission_option", id=i, file=log.filter(pl.col("id") == i)["file_name"][0]
         ),
     )
-    report = ctx.q(views.submission_report, chosen)
+    report = ctx.q(uploads_reads.submission_report, chosen)
     if not report:
         st.success(ctx.t("quality.report_clean", id=chosen))
         return
