@@ -175,3 +175,17 @@ def test_submissions_name_an_uploading_member_only_when_visible(store) -> None:
     assert members["uploader_name"].null_count() == 0
     own = uploads_reads.submissions(store, MEMBER_VIEW, "fr").filter(pl.col("uploader_kind") == "member")
     assert set(own["uploader_org"]) == {MEMBER}
+
+
+def test_the_method_card_of_a_link_is_built_from_reads_within_its_scope(store, run_id) -> None:
+    """Scores of its principles, indicators it may see, no trend (its periods are narrowed), nothing outside."""
+    from metrics.method_card import build_card, render
+
+    reads = method_reads.card_reads(store, FUNDER, run_id, MEMBER, "2024", "P1", "fr")
+    assert reads is not None and reads.shown is not None
+    assert not reads.indicators.is_empty() and set(reads.indicators["indicator_code"]) <= reads.shown
+    assert set(reads.scores["principle"]) <= {"P1", "P2"} and reads.trends.is_empty()
+    assert build_card(reads).trend is None and render(build_card(reads), "fr")
+    assert method_reads.card_reads(store, FUNDER, run_id, MEMBER, "2025", "P1", "fr") is None
+    assert method_reads.card_reads(store, FUNDER, run_id, MEMBER, "2024", "P3", "fr") is None
+    assert method_reads.card_reads(store, FUNDER, run_id, OTHER, "2024", "P1", "fr") is None
