@@ -85,7 +85,7 @@ def test_through_a_p5_link_the_store_keeps_the_cost_per_beneficiary_and_drops_bo
             assert not set(HIDDEN) & set(
                 compare_reads.group_indicators(store, viewer, 1, period, by)["indicator_code"]
             )
-        assert overview_reads.network_summary(store, viewer, 1, period)["beneficiaries"] is None
+        assert overview_reads.network_summary(store, viewer, 1, period, "R01")["beneficiaries"] is None
         for code in HIDDEN:
             assert overview_reads.region_indicator(store, viewer, 1, period, code, "sum").is_empty()
     for code in HIDDEN:

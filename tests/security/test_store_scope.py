@@ -119,6 +119,7 @@ def _values(parameter: inspect.Parameter, facts: dict[str, Any], run_id: int) ->
         "by": list(GROUPS),
         "indicator_code": ["R01", "E03", "S02"],
         "how": ["sum", "median"],
+        "beneficiaries": ["R01"],
         "band": [5.0],
         "deadline_days": [90.0],
         "width": [10],
