@@ -1,6 +1,6 @@
 """What every page needs, built once per script run by ``app.py``: store, viewer, language, run.
 
-Reads go through :meth:`PageContext.q`, which caches ``store.views`` results with
+Reads go through :meth:`PageContext.q`, which caches ``store.reads`` results with
 ``st.cache_data`` keyed by the database, the data version **and** the viewer's scope key —
 Streamlit caches are shared by every session, so a cache key without the scope would hand one
 viewer's rows to another.
@@ -21,8 +21,8 @@ import streamlit as st
 from framework.model import Framework, Roles, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_key, t
 from i18n import formatting as fmt
-from store import views
 from store.db import Store, open_store
+from store.reads import common as common_reads
 from store.viewer import Viewer
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -45,10 +45,11 @@ def _cached_read(
     name: str,
     args: tuple,
     kwargs: tuple,
+    _read: Callable[..., Any],
     _store: Store,
     _viewer: Viewer,
 ) -> Any:
-    return getattr(views, name)(_store, _viewer, *args, **dict(kwargs))
+    return _read(_store, _viewer, *args, **dict(kwargs))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -122,14 +123,15 @@ class PageContext:
 
     # -- data ------------------------------------------------------------------------------
     def q(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """A cached ``store.views`` read for this viewer (``read`` is the views function)."""
+        """A cached ``store.reads`` read for this viewer (``read`` is the read function)."""
         return _cached_read(
             str(self.store.path),
             self.version,
             self.viewer.scope_key,
-            read.__name__,
+            f"{read.__module__}.{read.__name__}",
             args,
             tuple(sorted(kwargs.items())),
+            read,
             self.store,
             self.viewer,
         )
@@ -159,14 +161,14 @@ class PageContext:
     @cached_property
     def framework_in_use(self) -> Framework:
         """The latest recorded framework version: what uploads are checked against."""
-        row = self.q(views.framework_in_use)
+        row = self.q(common_reads.framework_in_use)
         if row is None:
             return _framework(str(self.store.path), "files", None)
         return _framework(str(self.store.path), f"version:{row['hash']}", row["content"])
 
     @cached_property
     def periods(self) -> list[str]:
-        return [] if self.run_id is None else self.q(views.run_periods, self.run_id)
+        return [] if self.run_id is None else self.q(common_reads.run_periods, self.run_id)
 
     @property
     def principle_codes(self) -> list[str]:
@@ -176,9 +178,9 @@ class PageContext:
 
     @cached_property
     def indicator_codes(self) -> list[str]:
-        """The run's indicators this viewer may see, in framework order, as ``store.views`` decides
+        """The run's indicators this viewer may see, in framework order, as ``store.reads`` decides
         (keeps pickers and "missing" lists to what the reads can show)."""
-        allowed = None if self.run_id is None else self.q(views.indicators_in_scope, self.run_id)
+        allowed = None if self.run_id is None else self.q(common_reads.indicators_in_scope, self.run_id)
         if allowed is None and self.viewer.principles is not None:
             return []
         return [i.code for i in self.framework.indicators if allowed is None or i.code in allowed]

@@ -42,11 +42,11 @@ def previous_period(ctx: PageContext, period: str) -> str | None:
 
 def org_select(ctx: PageContext, *, key: str = "org", allow_network: bool = False) -> str | None:
     """The organisation to look at: a member's own, or one of the visible ones (None = network)."""
-    from store import views
+    from store.reads import common as common_reads
 
     if ctx.viewer.role == "member":
         return ctx.viewer.org_code
-    orgs = ctx.q(views.organisations, ctx.lang)
+    orgs = ctx.q(common_reads.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
     options = ([NETWORK] if allow_network else []) + list(names)
     if not options:
@@ -77,8 +77,8 @@ def principle_select(ctx: PageContext, *, key: str, label: str | None = None) ->
 
 
 def org_title(ctx: PageContext, org_code: str) -> str:
-    from store import views
+    from store.reads import common as common_reads
 
-    orgs = ctx.q(views.organisations, ctx.lang)
+    orgs = ctx.q(common_reads.organisations, ctx.lang)
     match = orgs.filter(pl.col("org_code") == org_code)
     return f"{match['name'][0]} ({org_code})" if match.height else org_code

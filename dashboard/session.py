@@ -17,7 +17,8 @@ from dashboard.access import Identity, identify, sign_out
 from dashboard.bootstrap import database_path, ensure_demo_database
 from dashboard.context import PageContext, get_store, set_context
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
-from store import accounts, views
+from store import accounts
+from store.reads import common as common_reads
 from store.settings import demo_mode
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
@@ -127,11 +128,11 @@ def start_session() -> PageContext:
     identity = identify(store, lang, lambda key, **p: t(f"dashboard.{key}", lang, **p))
     viewer = identity.viewer
     _who(lambda key, **p: t(f"dashboard.{key}", lang, **p), identity, store)
-    version = views.data_version(store, viewer)
+    version = common_reads.data_version(store, viewer)
     ctx = PageContext(
         store=store, viewer=viewer, lang=lang, version=version, run=None, demo=demo_mode(), identity=identity
     )
-    ctx.run = ctx.q(views.latest_run)
+    ctx.run = ctx.q(common_reads.latest_run)
     _run_caption(ctx)
     set_context(ctx)
     return ctx

@@ -128,7 +128,7 @@ def static_table(
 def uploader_text(ctx: PageContext, kind: str | None, name: str | None, text: str | None) -> str | None:
     """Who uploaded a submission, as people say it: "membre — <name>", "comité de pilotage"…
 
-    ``kind``, ``name`` and ``text`` are ``store.views.submissions``' ``uploader_kind``,
+    ``kind``, ``name`` and ``text`` are ``store.uploads_reads.submissions``' ``uploader_kind``,
     ``uploader_name`` (only there when the viewer may see that organisation) and ``uploader_text``.
     """
     if kind == "member":
@@ -141,7 +141,7 @@ def uploader_text(ctx: PageContext, kind: str | None, name: str | None, text: st
 def submission_log(
     ctx: PageContext, log: pl.DataFrame, *, key: str, download: str, with_org: bool = True
 ) -> None:
-    """The submissions log (``store.views.submissions``): status and uploader in the reader's words."""
+    """The submissions log (``store.uploads_reads.submissions``): status and uploader in the reader's words."""
     log = log.with_columns(
         status_label=pl.col("status").map_elements(
             lambda s: ctx.t(f"submission_status.{s}"), return_dtype=pl.String

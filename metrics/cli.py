@@ -4,7 +4,11 @@
   scoring run and prints a summary (``--json``: ``{"run_id": …, "scores": [{org_code, period,
   principle, score, coverage}, …]}``, principle null for the composite).
 - ``explain --db PATH --org CODE --period P [--principle CODE] [--run ID] [--lang fr|ar|en]``
-  prints the method card of a recorded score (all principles and the composite by default).
+  prints the method card of a recorded score (all principles and the composite by default). The
+  command line reads as the steering committee (whoever holds the database file sees everything),
+  through the same scoped reads as the dashboard (``metrics.run.card_reads``).
+
+Only ``metrics.run`` touches the store; this module goes through its functions.
 
 Exit status: 0 done, 1 the run failed (nothing to score, database busy, no such score),
 2 usage errors (bad arguments, missing database, invalid framework).
@@ -24,11 +28,18 @@ import polars as pl
 from framework.model import FrameworkError
 from framework.periods import Granularity
 from i18n import LANGUAGES, normalise_language, t
-from metrics.method_card import CardNotFound, load_card, render
-from metrics.run import NothingToScore, RunFrames, cli_actor, score_store
-from store.db import open_store
-from store.registry import framework_in_use
-from store.scores import latest_run_id, run_info
+from metrics.method_card import CardNotFound, build_card, render
+from metrics.run import (
+    NothingToScore,
+    RunFrames,
+    card_reads,
+    cli_actor,
+    framework_for_scoring,
+    latest_run,
+    open_database,
+    recorded_run,
+    score_store,
+)
 
 
 class UsageError(Exception):
@@ -85,7 +96,7 @@ def main(argv: list[str]) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    framework = framework_in_use(open_store(args.db), args.framework)
+    framework = framework_for_scoring(open_database(args.db), args.framework)
     if args.draws is not None and args.draws < 0:
         raise UsageError("--draws must be 0 or more")
     settings = framework.meta.robustness
@@ -93,7 +104,7 @@ def _score(args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={k: v for k, v in (("draws", args.draws), ("seed", args.seed)) if v is not None}
         )
-    store = open_store(args.db)
+    store = open_database(args.db)
     try:
         run_id, frames = score_store(
             store, framework, Granularity(args.granularity), robustness_settings=settings, actor=cli_actor()
@@ -165,9 +176,9 @@ def _summary(run_id: int, frames: RunFrames, version: str, args: argparse.Namesp
 
 def _explain(args: argparse.Namespace) -> int:
     lang = args.lang
-    store = open_store(args.db)
-    run_id = args.run if args.run is not None else latest_run_id(store)
-    info = run_info(store, run_id) if run_id is not None else None
+    store = open_database(args.db)
+    run_id = args.run if args.run is not None else latest_run(store)
+    info = recorded_run(store, run_id) if run_id is not None else None
     if info is None:
         print(t("metrics.no_run", lang, db=args.db), file=sys.stderr)
         return 1
@@ -180,7 +191,10 @@ def _explain(args: argparse.Namespace) -> int:
     cards = []
     try:
         for principle in wanted:
-            cards.append(render(load_card(store, run_id, args.org, args.period, principle, lang), lang))
+            reads = card_reads(store, run_id, args.org, args.period, principle, lang)
+            if reads is None:
+                raise CardNotFound(args.org, args.period, principle)
+            cards.append(render(build_card(reads), lang))
     except CardNotFound:
         print(t("metrics.no_scores", lang, org=args.org, period=args.period, run=run_id), file=sys.stderr)
         return 1

@@ -4,22 +4,26 @@ For an organisation, a period and a principle (or the composite), the card lists
 indicator's raw value, how it was aggregated and normalised, its normalised value and weight,
 the coverage, the aggregation rule, data quality, rank interval and trend — everything read
 from the recorded run (its own copy of the framework), so an old run explains itself even after
-the framework changed. :func:`build_card` is pure; :func:`load_card` reads the store.
+the framework changed.
+
+Pure: :func:`build_card` takes the viewer's scoped reads (``store.reads.method.card_reads``: the
+run, the organisation's scores, indicator values and trends, the indicators in scope) and
+:func:`render` writes the card, every number through ``i18n.formatting`` as on the pages. Callers
+read the store first (the dashboard as its viewer, ``python -m metrics explain`` through
+``metrics.run``), then build.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
 from framework.model import Aggregation, Framework, Indicator, Normalisation, framework_from_dict
+from i18n import formatting as fmt
 from i18n import t
-from store import Store
-from store.scores import organisation_name, run_indicator_values, run_info, run_scores, run_trends
 
 
 class CardNotFound(LookupError):
@@ -43,17 +47,28 @@ class MethodCard:
     hidden: frozenset[str] = frozenset()
 
 
-def build_card(
-    run: dict[str, Any],
-    scores: pl.DataFrame,
-    indicators: pl.DataFrame,
-    trends: pl.DataFrame,
-    org_code: str,
-    period: str,
-    principle: str | None,
-    org_name: str | None = None,
-) -> MethodCard:
-    """Assemble a card from a run's rows for one organisation and period (pure)."""
+class CardInputs(Protocol):
+    """The viewer's scoped reads of one score (``store.reads.method.CardReads``)."""
+
+    org_code: str
+    period: str
+    principle: str | None
+    run: dict[str, Any]
+    org_name: str | None
+    scores: pl.DataFrame
+    indicators: pl.DataFrame
+    trends: pl.DataFrame
+    shown: frozenset[str] | None
+
+
+def build_card(reads: CardInputs) -> MethodCard:
+    """Assemble a card from the viewer's scoped reads of one organisation, period and principle (pure).
+
+    Indicators outside ``reads.shown`` are withheld (:func:`withhold_indicators`). Raises
+    :class:`CardNotFound` when the reads hold no such score.
+    """
+    run, scores, indicators, trends = reads.run, reads.scores, reads.indicators, reads.trends
+    org_code, period, principle = reads.org_code, reads.period, reads.principle
     framework = framework_from_dict(run["framework"])
     row = scores.filter(pl.col("principle").eq_missing(principle))
     if row.is_empty():
@@ -84,38 +99,28 @@ def build_card(
         & pl.col("principle").eq_missing(principle)
         & pl.col("indicator_code").is_null()
     )
-    return MethodCard(
+    card = MethodCard(
         run=run,
         framework=framework,
         org_code=org_code,
-        org_name=org_name,
+        org_name=reads.org_name,
         period=period,
         principle=principle,
         score=row.row(0, named=True),
         parts=parts,
         trend=trend.row(0, named=True) if trend.height else None,
     )
+    return card if reads.shown is None else withhold_indicators(card, reads.shown)
 
 
-def load_card(
-    store: Store, run_id: int, org_code: str, period: str, principle: str | None, lang: str = "fr"
-) -> MethodCard:
-    run = run_info(store, run_id)
-    if run is None:
-        raise CardNotFound(org_code, period, principle)
-    scores = run_scores(store, run_id, org_code, period)
-    if scores.is_empty():
-        raise CardNotFound(org_code, period, principle)
-    return build_card(
-        run,
-        scores,
-        run_indicator_values(store, run_id, org_code, period),
-        run_trends(store, run_id, org_code),
-        org_code,
-        period,
-        principle,
-        organisation_name(store, org_code, lang),
-    )
+def card_or_none(reads: CardInputs | None) -> MethodCard | None:
+    """The card of ``reads``, or ``None`` when the viewer may not see the score or there is none."""
+    if reads is None:
+        return None
+    try:
+        return build_card(reads)
+    except CardNotFound:
+        return None
 
 
 _VALUE_COLUMNS = ("value", "n_values", "method", "transformed", "normalised", "robust_z", "flagged")
@@ -135,35 +140,34 @@ def withhold_indicators(card: MethodCard, shown: frozenset[str]) -> MethodCard:
     return dataclasses.replace(card, parts=parts, hidden=hidden)
 
 
-def _num(value: float | None, digits: int = 1, lang: str = "en") -> str:
-    """A number for reading: thin-space thousands, trailing zeros dropped, decimal comma in French."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    text = f"{value:,.{digits}f}".replace(",", "\u202f")
-    if digits:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",") if lang == "fr" else text
 
 
-def _pct(value: float | None, lang: str = "en") -> str:
-    return _num(None if value is None else 100.0 * value, 0, lang=lang)
+# -- numbers: every one through i18n.formatting, as the pages write them -----------------------
+def _weight(value: float | None, lang: str) -> str:
+    return fmt.number(value, lang, 2)
+
+
+def _count(value: float | None, lang: str) -> str:
+    return fmt.number(value, lang, 0)
+
+
+def _points(value: float | None, lang: str) -> str:
+    """A threshold or goalpost as written in the framework: no decimals when it has none."""
+    whole = value is not None and float(value).is_integer()
+    return fmt.number(value, lang, 0 if whole else 1)
 
 
 def _percent(share: float | None, lang: str) -> str:
-    return (
-        t("method.not_available", lang)
-        if share is None
-        else t("method.percent", lang, value=_pct(share, lang))
-    )
+    return t("method.not_available", lang) if share is None else fmt.percent(share, lang)
 
 
 def _normalisation_text(ind: Indicator, lang: str) -> str:
     method = ind.normalisation
     if method is Normalisation.GOALPOSTS and ind.goalposts:
         key = "method.goalposts_log" if ind.transform.value == "log" else "method.goalposts"
-        text = t(key, lang, low=_num(ind.goalposts[0], lang=lang), high=_num(ind.goalposts[1], lang=lang))
+        text = t(key, lang, low=_points(ind.goalposts[0], lang), high=_points(ind.goalposts[1], lang))
     elif method is Normalisation.TARGET:
-        text = t("method.target", lang, target=_num(ind.target, lang=lang))
+        text = t("method.target", lang, target=_points(ind.target, lang))
     else:
         text = t(f"method.{method.value}", lang)
     if ind.direction.value == "down":
@@ -179,183 +183,168 @@ def _aggregation_text(
     if ind.derived:
         return t("method.agg_ratio", lang, numerator=ind.numerator, denominator=ind.denominator)
     text = t(f"method.agg_{ind.aggregation.value}", lang)
-    return t("method.values_count", lang, aggregation=text, n=n_values) if n_values and n_values > 1 else text
+    if n_values and n_values > 1:
+        return t("method.values_count", lang, aggregation=text, n=_count(n_values, lang))
+    return text
 
 
+# -- the card, section by section --------------------------------------------------------------
 def render(card: MethodCard, lang: str = "fr") -> str:
     """The card as plain text lines in ``lang`` (fr, ar or en)."""
-    fw = card.framework
+    lines = [*_header(card, lang), *_score_lines(card, lang)]
+    lines += _composite_parts(card, lang) if card.principle is None else _indicator_parts(card, lang)
+    lines += _quality_lines(card.score, lang) + _rank_lines(card.score, lang) + _trend_lines(card, lang)
+    return "\n".join(lines)
+
+
+def _header(card: MethodCard, lang: str) -> list[str]:
     run = card.run
-    meta = fw.meta
     who = f"{card.org_name} ({card.org_code})" if card.org_name else card.org_code
-    lines = [
+    return [
         t("method.title", lang, org=who, period=card.period),
         t(
             "method.framework",
             lang,
-            name=meta.name.get(lang),
+            name=card.framework.meta.name.get(lang),
             version=run["framework_hash"][:12],
             run=run["id"],
-            date=str(run["created_at"])[:16],
+            date=fmt.datetime_text(run["created_at"], lang),
             granularity=t(f"method.granularity_{run['granularity']}", lang),
         ),
     ]
-    score = card.score
+
+
+def _score_lines(card: MethodCard, lang: str) -> list[str]:
+    """The heading (principle or composite) and the score with its coverage, or why there is none."""
+    fw, meta, score = card.framework, card.framework.meta, card.score
     if card.principle is None:
-        lines.append(t("method.composite_heading", lang, name=meta.name.get(lang)))
+        heading = t("method.composite_heading", lang, name=meta.name.get(lang))
         threshold = meta.composite_threshold
     else:
         principle = fw.principle_by_code[card.principle]
-        lines.append(t("method.principle_heading", lang, code=principle.code, name=principle.name.get(lang)))
+        heading = t("method.principle_heading", lang, code=principle.code, name=principle.name.get(lang))
         threshold = meta.coverage_threshold
+    coverage = {"coverage": fmt.percent(score["coverage"], lang), "threshold": fmt.percent(threshold, lang)}
     if score["score"] is None:
+        return [heading, t("method.insufficient", lang, **coverage)]
+    return [heading, t("method.score", lang, score=fmt.score(score["score"], lang), **coverage)]
+
+
+def _composite_parts(card: MethodCard, lang: str) -> list[str]:
+    """The composite's rule, then each principle's score, coverage and weight."""
+    fw = card.framework
+    geometric = fw.meta.composite_aggregation is Aggregation.GEOMETRIC
+    lines = [t("method.composite_geometric" if geometric else "method.composite_arithmetic", lang)]
+    for part in card.parts.iter_rows(named=True):
+        key = "method.principle" if part["score"] is not None else "method.principle_missing"
         lines.append(
             t(
-                "method.insufficient",
+                key,
                 lang,
-                coverage=_pct(score["coverage"], lang),
-                threshold=_pct(threshold, lang),
+                code=part["principle"],
+                name=fw.principle_by_code[part["principle"]].name.get(lang),
+                score=fmt.score(part["score"], lang),
+                coverage=fmt.percent(part["coverage"], lang),
+                weight=_weight(part["weight"], lang),
             )
         )
-    else:
-        lines.append(
-            t(
-                "method.score",
-                lang,
-                score=_num(score["score"], lang=lang),
-                coverage=_pct(score["coverage"], lang),
-                threshold=_pct(threshold, lang),
-            )
+    return lines
+
+
+def _indicator_parts(card: MethodCard, lang: str) -> list[str]:
+    """The principle's rule, then each indicator: withheld, missing, or its value and how it counted."""
+    geometric = card.framework.aggregation_of(card.principle) is Aggregation.GEOMETRIC
+    lines = [t("method.rule_geometric" if geometric else "method.rule_arithmetic", lang)]
+    for part in card.parts.iter_rows(named=True):
+        lines += _indicator_lines(card, part, lang)
+    return lines
+
+
+def _indicator_lines(card: MethodCard, part: dict[str, Any], lang: str) -> list[str]:
+    fw = card.framework
+    ind = fw.indicator_by_code[part["indicator_code"]]
+    named = {"code": ind.code, "name": ind.name.get(lang), "weight": _weight(part["weight"], lang)}
+    if ind.code in card.hidden:
+        return [t("method.indicator_withheld", lang, **named)]
+    if part.get("value") is None:
+        return [t("method.indicator_missing", lang, **named)]
+    normalised = part["normalised"]
+    lines = [
+        t(
+            "method.indicator",
+            lang,
+            **named,
+            value=fmt.number(part["value"], lang, 2),
+            unit=fw.unit_of(ind.code).name.get(lang),
+            aggregation=_aggregation_text(ind, part.get("n_values"), lang, card.hidden),
+            normalised=fmt.number(None if normalised is None else 100.0 * normalised, lang, 1),
+            method=_normalisation_text(ind, lang),
         )
-    if card.principle is None:
-        rule = (
-            "composite_geometric"
-            if meta.composite_aggregation is Aggregation.GEOMETRIC
-            else "composite_arithmetic"
+    ]
+    if part.get("flagged"):
+        lines.append(t("method.flagged", lang, z=fmt.number(part["robust_z"], lang, 1)))
+    return lines
+
+
+def _quality_lines(score: dict[str, Any], lang: str) -> list[str]:
+    if score.get("grade") is None:
+        return []
+    days = score["timeliness_days"]
+    timeliness = (
+        t("method.not_available", lang) if days is None else t("method.days", lang, days=_count(days, lang))
+    )
+    return [
+        t(
+            "method.quality",
+            lang,
+            grade=score["grade"],
+            completeness=_percent(score["completeness"], lang),
+            grade_completeness=score["grade_completeness"] or fmt.DASH,
+            timeliness=timeliness,
+            grade_timeliness=score["grade_timeliness"] or fmt.DASH,
+            consistency=_count(score["consistency_flags"] or 0, lang),
+            grade_consistency=score["grade_consistency"] or fmt.DASH,
+            evidence=_percent(score["evidence"], lang),
+            grade_evidence=score["grade_evidence"] or fmt.DASH,
         )
-        lines.append(t(f"method.{rule}", lang))
-        for part in card.parts.iter_rows(named=True):
-            name = fw.principle_by_code[part["principle"]].name.get(lang)
-            key = "method.principle" if part["score"] is not None else "method.principle_missing"
-            lines.append(
-                t(
-                    key,
-                    lang,
-                    code=part["principle"],
-                    name=name,
-                    score=_num(part["score"], lang=lang),
-                    coverage=_pct(part["coverage"], lang),
-                    weight=_num(part["weight"], 2, lang=lang),
-                )
-            )
-    else:
-        rule = (
-            "rule_geometric"
-            if fw.aggregation_of(card.principle) is Aggregation.GEOMETRIC
-            else "rule_arithmetic"
+    ]
+
+
+def _rank_lines(score: dict[str, Any], lang: str) -> list[str]:
+    if score.get("nominal_rank") is None:
+        return []
+    rank = {"rank": _count(score["nominal_rank"], lang), "count": _count(score["ranked_count"], lang)}
+    if score.get("median_rank") is None:
+        return [t("method.rank_nominal", lang, **rank)]
+    return [
+        t(
+            "method.rank_line",
+            lang,
+            **rank,
+            median=fmt.number(score["median_rank"], lang, 1),
+            low=_count(score["rank_p05"], lang),
+            high=_count(score["rank_p95"], lang),
         )
-        lines.append(t(f"method.{rule}", lang))
-        for part in card.parts.iter_rows(named=True):
-            ind = fw.indicator_by_code[part["indicator_code"]]
-            name = ind.name.get(lang)
-            if ind.code in card.hidden:
-                lines.append(
-                    t(
-                        "method.indicator_withheld",
-                        lang,
-                        code=ind.code,
-                        name=name,
-                        weight=_num(part["weight"], 2, lang=lang),
-                    )
-                )
-                continue
-            if part.get("value") is None:
-                lines.append(
-                    t(
-                        "method.indicator_missing",
-                        lang,
-                        code=ind.code,
-                        name=name,
-                        weight=_num(part["weight"], 2, lang=lang),
-                    )
-                )
-                continue
-            lines.append(
-                t(
-                    "method.indicator",
-                    lang,
-                    code=ind.code,
-                    name=name,
-                    value=_num(part["value"], 2, lang=lang),
-                    unit=fw.unit_of(ind.code).name.get(lang),
-                    aggregation=_aggregation_text(ind, part.get("n_values"), lang, card.hidden),
-                    normalised=_num(
-                        None if part["normalised"] is None else 100.0 * part["normalised"], lang=lang
-                    ),
-                    method=_normalisation_text(ind, lang),
-                    weight=_num(part["weight"], 2, lang=lang),
-                )
-            )
-            if part.get("flagged"):
-                lines.append(t("method.flagged", lang, z=_num(part["robust_z"], lang=lang)))
-    if score.get("grade") is not None:
-        days = score["timeliness_days"]
-        lines.append(
-            t(
-                "method.quality",
-                lang,
-                grade=score["grade"],
-                completeness=_percent(score["completeness"], lang),
-                grade_completeness=score["grade_completeness"] or "–",
-                timeliness=t("method.days", lang, days=_num(days, 0, lang=lang))
-                if days is not None
-                else t("method.not_available", lang),
-                grade_timeliness=score["grade_timeliness"] or "–",
-                consistency=str(score["consistency_flags"] or 0),
-                grade_consistency=score["grade_consistency"] or "–",
-                evidence=_percent(score["evidence"], lang),
-                grade_evidence=score["grade_evidence"] or "–",
-            )
+    ]
+
+
+def _trend_lines(card: MethodCard, lang: str) -> list[str]:
+    trend = card.trend
+    if trend is None:
+        return []
+    sustainability = card.framework.meta.sustainability
+    n = _count(trend["n_periods"], lang)
+    if trend["trend"] == "insufficient_data":
+        return [t("method.trend_too_short", lang, n=n, min=_count(sustainability.min_trend_periods, lang))]
+    return [
+        t(
+            "method.trend",
+            lang,
+            trend=t(f"method.trend_{trend['trend']}", lang),
+            slope=fmt.number(trend["slope"], lang, 1),
+            n=n,
+            persistence=fmt.percent(trend["persistence"], lang),
+            threshold=_points(sustainability.persistence_threshold, lang),
+            sustained=t("method.sustained", lang) if trend["sustained"] else "",
         )
-    if score.get("nominal_rank") is not None and score.get("median_rank") is None:
-        lines.append(
-            t(
-                "method.rank_nominal",
-                lang,
-                rank=_num(score["nominal_rank"], 0, lang=lang),
-                count=score["ranked_count"],
-            )
-        )
-    elif score.get("nominal_rank") is not None:
-        lines.append(
-            t(
-                "method.rank_line",
-                lang,
-                rank=_num(score["nominal_rank"], 0, lang=lang),
-                count=score["ranked_count"],
-                median=_num(score["median_rank"], lang=lang),
-                low=_num(score["rank_p05"], 0, lang=lang),
-                high=_num(score["rank_p95"], 0, lang=lang),
-            )
-        )
-    if card.trend is not None:
-        trend = card.trend
-        sustainability = meta.sustainability
-        if trend["trend"] == "insufficient_data":
-            lines.append(
-                t("method.trend_too_short", lang, n=trend["n_periods"], min=sustainability.min_trend_periods)
-            )
-        else:
-            lines.append(
-                t(
-                    "method.trend",
-                    lang,
-                    trend=t(f"method.trend_{trend['trend']}", lang),
-                    slope=_num(trend["slope"], lang=lang),
-                    n=trend["n_periods"],
-                    persistence=_pct(trend["persistence"], lang),
-                    threshold=_num(sustainability.persistence_threshold, lang=lang),
-                    sustained=t("method.sustained", lang) if trend["sustained"] else "",
-                )
-            )
-    return "\n".join(lines)
+    ]

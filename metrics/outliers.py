@@ -33,7 +33,7 @@ def unusual_values(history: pl.DataFrame, *, outlier_z: float, min_history: int)
     """The values whose robust |z| against their own series exceeds ``outlier_z``, largest first.
 
     ``history`` holds one row per value with the ``SERIES`` columns, ``period_start`` and
-    ``value`` (``store.views.observation_history``). Each flagged row keeps its columns and gets
+    ``value`` (``store.reads.quality.observation_history``). Each flagged row keeps its columns and gets
     the series' usual level (its median, the centre of the z-score), the value of the period
     before, how many values the series has, and the z-score itself.
     """

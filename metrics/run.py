@@ -2,11 +2,20 @@
 
 :func:`compute_run` is pure (frames in, frames out); :func:`score_store` reads the store, calls
 it and records the run in one transaction, so a run is either complete or absent.
+
+This is the only module of ``metrics`` that touches the store (``tests/test_architecture.py``):
+the command line (``metrics.cli``) opens the database, finds the framework in use and the latest
+run, and reads a method card's inputs through the functions at the end of this module. The command
+line is run by whoever holds the database file, so it reads as the steering committee
+(:data:`COMMAND_LINE_VIEWER`): every organisation, principle and period — through the same scoped
+reads as the dashboard (``store.reads.method``), never an unscoped table read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -20,7 +29,11 @@ from metrics.scoring import ScoringResult, score
 from metrics.sustainability import trends
 from store import Store
 from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
-from store.scores import RunRecord, record_run, scoring_inputs
+from store.db import open_store
+from store.reads import method as method_reads
+from store.registry import framework_in_use as recorded_framework
+from store.scores import RunRecord, latest_run_id, record_run, scoring_inputs
+from store.viewer import Viewer
 
 ENGINE_VERSION = 1
 
@@ -163,3 +176,35 @@ def score_store(
         actor=actor,
     )
     return run_id, frames
+
+
+# -- the store, for the command line ---------------------------------------------------------------
+#: Who ``python -m metrics explain`` reads as: the holder of the database file sees everything.
+COMMAND_LINE_VIEWER = Viewer.steering("cli")
+
+
+def open_database(path: Path) -> Store:
+    """The process's handle on the DuckDB file at ``path`` (migrated to the current schema)."""
+    return open_store(path)
+
+
+def framework_for_scoring(store: Store, directory: Path | None = None) -> Framework:
+    """The framework a run scores with: ``directory`` when given, else the version recorded in the store."""
+    return recorded_framework(store, directory)
+
+
+def latest_run(store: Store) -> int | None:
+    """The id of the latest recorded run, ``None`` before the first."""
+    return latest_run_id(store)
+
+
+def recorded_run(store: Store, run_id: int) -> dict[str, Any] | None:
+    """A recorded run's header (framework as recorded, granularity, time), read as the command line."""
+    return method_reads.run_header(store, COMMAND_LINE_VIEWER, run_id)
+
+
+def card_reads(
+    store: Store, run_id: int, org_code: str, period: str, principle: str | None, lang: str
+) -> dict[str, Any] | None:
+    """The scoped reads behind one method card (``metrics.method_card.build_card``), as the command line."""
+    return method_reads.card_reads(store, COMMAND_LINE_VIEWER, run_id, org_code, period, principle, lang)

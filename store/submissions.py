@@ -44,6 +44,34 @@ class SubmissionMeta:
 
 
 @dataclass(frozen=True)
+class Uploader:
+    """Who uploaded, as the typed columns ``submissions.uploader_kind / uploader_org / uploader_account``.
+
+    ``kind`` is ``member`` (``org`` set), ``steering`` or ``funder`` (``account``: the account name,
+    when known), ``other`` (``account``: free text such as a command-line ``--uploaded-by``), or
+    ``None`` when nobody is recorded. Reads use these columns; nothing parses ``uploaded_by`` in SQL.
+    """
+
+    kind: str | None
+    org: str | None = None
+    account: str | None = None
+
+    @classmethod
+    def parse(cls, uploaded_by: str | None) -> Uploader:
+        """The typed form of an ``uploaded_by`` identifier (``member:CODE``, ``steering:NAME``, free text)."""
+        if uploaded_by is None or not uploaded_by.strip():
+            return cls(None)
+        if uploaded_by.startswith("member:"):
+            return cls("member", org=uploaded_by.removeprefix("member:"))
+        for role in ("steering", "funder"):
+            if uploaded_by == role:
+                return cls(role)
+            if uploaded_by.startswith(f"{role}:"):
+                return cls(role, account=uploaded_by.removeprefix(f"{role}:"))
+        return cls("other", account=uploaded_by)
+
+
+@dataclass(frozen=True)
 class CommitOutcome:
     submission_id: int
     already_received: bool
@@ -102,16 +130,19 @@ def commit_submission(
         if existing is not None:
             return CommitOutcome(existing, True, 0, 0)
         now = utc_now()
+        uploader = Uploader.parse(meta.uploaded_by)
         submission_id = cur.execute(
             """
             INSERT INTO submissions (org_code, file_name, content_sha256, file_format, encoding, uploaded_by,
+                                     uploader_kind, uploader_org, uploader_account,
                                      uploaded_at, status, row_count, framework_hash, report, raw_path)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)
             RETURNING id
             """,
             [
                 meta.org_code, meta.file_name, meta.content_sha256, meta.file_format, meta.encoding,
-                meta.uploaded_by, meta.uploaded_at or now, rows.height, meta.framework_hash,
+                meta.uploaded_by, uploader.kind, uploader.org, uploader.account,
+                meta.uploaded_at or now, rows.height, meta.framework_hash,
                 json.dumps(meta.report, ensure_ascii=False), str(raw_path),
             ],
         ).fetchall()[0][0]

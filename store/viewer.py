@@ -1,4 +1,4 @@
-"""Who is looking: the scope every read in ``store.views`` applies in SQL.
+"""Who is looking: the scope every read of ``store.reads`` applies (predicates in ``store.scope``) in SQL.
 
 A ``Viewer`` is built once per session and passed to every read, so no query can forget it:
 - ``steering``: the whole network, the framework and the administration pages;
@@ -117,7 +117,7 @@ class Viewer:
     @property
     def uploader(self) -> str:
         """How uploads by this viewer are recorded (``submissions.uploaded_by``)."""
-        if self.role == "member":  # store.views reads the organisation back from this form
+        if self.role == "member":  # the commit path types it (store.submissions.Uploader)
             return f"member:{self.org_code}"
         return f"{self.role}:{(self.name or self.role).removeprefix('account:')}"
 

@@ -1,4 +1,4 @@
-"""The test oracle of anonymised peer comparison (methodology §8): ``store.views.peer_groups`` runs it in SQL.
+"""The test oracle of anonymised peer comparison (methodology §8): ``store.reads.profile.peer_groups`` runs it in SQL.
 
 This Polars version states the rule plainly; the store's SQL, the one pages use, is checked against it.
 

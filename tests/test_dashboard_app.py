@@ -234,7 +234,8 @@ def test_a_member_never_learns_who_else_uploaded_for_it(demo_db_fresh, monkeypat
     store = open_store(demo_db_fresh)
     store.write(
         lambda con: con.execute(
-            "UPDATE submissions SET uploaded_by = 'member:ENT-CAS-006' WHERE id = "
+            "UPDATE submissions SET uploaded_by = 'member:ENT-CAS-006', uploader_kind = 'member', "
+            "uploader_org = 'ENT-CAS-006', uploader_account = NULL WHERE id = "
             "(SELECT max(id) FROM submissions WHERE org_code = ?)",
             [MEMBER],
         )

@@ -16,8 +16,8 @@ from framework.model import FrameworkError, load_framework
 from i18n import formatting as fmt
 from metrics.run import score_store
 from metrics.weights import effective_weights
-from store import views
 from store.db import open_store
+from store.reads import common as common_reads
 from store.registry import adopt_framework
 from store.viewer import Viewer
 
@@ -108,11 +108,11 @@ def test_adopting_an_edit_keeps_the_old_version_and_rescoring_uses_the_new(demo_
     principles.loc[principles["code"] == "P1", "weight"] = 3.0
     new = framework_edit.draft(framework, principles, framework_edit.indicator_table(framework))
     assert adopt_framework(store, new, actor="cli:test", source="test")
-    versions = views.framework_versions(store, Viewer.steering())
+    versions = common_reads.framework_versions(store, Viewer.steering())
     assert versions.height == 2 and versions["hash"][0] == new.content_hash
-    assert views.framework_in_use(store, Viewer.steering())["hash"] == new.content_hash
+    assert common_reads.framework_in_use(store, Viewer.steering())["hash"] == new.content_hash
     run_id, _ = score_store(store, new, actor="cli:test")
-    assert views.latest_run(store, Viewer.steering())["framework_hash"] == new.content_hash
+    assert common_reads.latest_run(store, Viewer.steering())["framework_hash"] == new.content_hash
     assert run_id == 2
 
 
@@ -160,7 +160,7 @@ def test_framework_page_adopts_a_checked_draft_as_a_new_version(
     assert not at.exception
     assert any(new.content_hash[:12] in s.value for s in at.success)
     assert store.scalar("SELECT count(*) FROM framework_versions") == 2
-    assert views.framework_in_use(store, Viewer.steering())["hash"] == new.content_hash
+    assert common_reads.framework_in_use(store, Viewer.steering())["hash"] == new.content_hash
     assert store.scalar("SELECT count(*) FROM score_runs") == 1  # adopting does not rescore
 
 

@@ -1,4 +1,4 @@
-"""store.views: every dashboard read applies the viewer's scope in SQL (demo database)."""
+"""store.reads: every dashboard read applies the viewer's scope in SQL (demo database)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import polars as pl
 import pytest
 from peer_oracle import peer_comparison
 
-from store import views
+from framework.groups import GROUPS
 from store.db import open_store
+from store.reads import common as common_reads
+from store.reads import compare as compare_reads
+from store.reads import every_read
+from store.reads import method as method_reads
+from store.reads import overview as overview_reads
+from store.reads import profile as profile_reads
+from store.reads import quality as quality_reads
+from store.reads import uploads as uploads_reads
 from store.viewer import MIN_GROUP, LinkScope, Viewer
 
 MEMBER = "ASS-CAS-001"
@@ -36,9 +44,7 @@ FUNDER = Viewer.funder(
 
 
 def test_every_read_takes_the_store_then_the_viewer() -> None:
-    for name, function in inspect.getmembers(views, inspect.isfunction):
-        if function.__module__ != views.__name__ or name.startswith("_"):
-            continue
+    for name, function in every_read().items():
         parameters = list(inspect.signature(function).parameters)
         assert parameters[:2] == ["store", "viewer"], name
 
@@ -52,47 +58,47 @@ def test_viewer_needs_its_scope() -> None:
 
 
 def test_member_sees_only_its_own_organisation(store, run_id) -> None:
-    assert views.organisations(store, MEMBER_VIEW, "fr")["org_code"].to_list() == [MEMBER]
-    assert views.org_scores(store, MEMBER_VIEW, run_id, OTHER).is_empty()
-    assert not views.org_scores(store, MEMBER_VIEW, run_id, MEMBER).is_empty()
-    assert set(views.period_scores(store, MEMBER_VIEW, run_id, "2025", "fr")["org_code"]) == {MEMBER}
-    assert set(views.quality_table(store, MEMBER_VIEW, run_id, "fr")["org_code"]) == {MEMBER}
-    assert set(views.submissions(store, MEMBER_VIEW, "fr")["org_code"]) == {MEMBER}
-    assert views.org_changes(store, MEMBER_VIEW, run_id, "2025", "2024", "fr")["org_code"].to_list() == [
+    assert common_reads.organisations(store, MEMBER_VIEW, "fr")["org_code"].to_list() == [MEMBER]
+    assert profile_reads.org_scores(store, MEMBER_VIEW, run_id, OTHER).is_empty()
+    assert not profile_reads.org_scores(store, MEMBER_VIEW, run_id, MEMBER).is_empty()
+    assert set(compare_reads.period_scores(store, MEMBER_VIEW, run_id, "2025", "fr")["org_code"]) == {MEMBER}
+    assert set(quality_reads.quality_table(store, MEMBER_VIEW, run_id, "fr")["org_code"]) == {MEMBER}
+    assert set(uploads_reads.submissions(store, MEMBER_VIEW, "fr")["org_code"]) == {MEMBER}
+    assert overview_reads.org_changes(store, MEMBER_VIEW, run_id, "2025", "2024", "fr")["org_code"].to_list() == [
         MEMBER
     ]
-    assert views.indicator_values(store, MEMBER_VIEW, run_id, "2025", (MEMBER, OTHER))[
+    assert compare_reads.indicator_values(store, MEMBER_VIEW, run_id, "2025", (MEMBER, OTHER))[
         "org_code"
     ].unique().to_list() == [MEMBER]
     other_submission = store.scalar("SELECT min(id) FROM submissions WHERE org_code = ?", [OTHER])
-    assert views.submission_report(store, MEMBER_VIEW, other_submission) is None
-    assert views.method_card(store, MEMBER_VIEW, run_id, OTHER, "2025", None, "fr") is None
-    assert views.method_card(store, MEMBER_VIEW, run_id, MEMBER, "2025", None, "fr") is not None
-    assert not views.can_see_org(store, MEMBER_VIEW, OTHER)
+    assert uploads_reads.submission_report(store, MEMBER_VIEW, other_submission) is None
+    assert method_reads.card_reads(store, MEMBER_VIEW, run_id, OTHER, "2025", None, "fr") is None
+    assert method_reads.card_reads(store, MEMBER_VIEW, run_id, MEMBER, "2025", None, "fr") is not None
+    assert not common_reads.can_see_org(store, MEMBER_VIEW, OTHER)
 
 
 def test_member_aggregates_cover_groups_of_five_and_never_an_extreme(store, run_id) -> None:
-    distribution = views.score_distribution(store, MEMBER_VIEW, run_id, "2025")
+    distribution = overview_reads.score_distribution(store, MEMBER_VIEW, run_id, "2025")
     assert distribution["min"].is_null().all() and distribution["max"].is_null().all()
     assert (distribution["n"] >= MIN_GROUP).all()
-    for by in views.GROUPS:
-        assert (views.group_scores(store, MEMBER_VIEW, run_id, "2025", by)["n"] >= MIN_GROUP).all()
-        assert (views.group_indicators(store, MEMBER_VIEW, run_id, "2025", by)["n"] >= MIN_GROUP).all()
-    assert (views.region_scores(store, MEMBER_VIEW, run_id, "2025", None)["n"] >= MIN_GROUP).all()
-    assert (views.region_indicator(store, MEMBER_VIEW, run_id, "2025", "R01", "sum")["n"] >= MIN_GROUP).all()
-    steering_regions = views.region_scores(store, STEERING, run_id, "2025", None)
+    for by in GROUPS:
+        assert (compare_reads.group_scores(store, MEMBER_VIEW, run_id, "2025", by)["n"] >= MIN_GROUP).all()
+        assert (compare_reads.group_indicators(store, MEMBER_VIEW, run_id, "2025", by)["n"] >= MIN_GROUP).all()
+    assert (overview_reads.region_scores(store, MEMBER_VIEW, run_id, "2025", None)["n"] >= MIN_GROUP).all()
+    assert (overview_reads.region_indicator(store, MEMBER_VIEW, run_id, "2025", "R01", "sum")["n"] >= MIN_GROUP).all()
+    steering_regions = overview_reads.region_scores(store, STEERING, run_id, "2025", None)
     assert steering_regions.height == 12 and (steering_regions["n"] < MIN_GROUP).any()
 
 
 def test_funder_sees_its_link_only(store, run_id) -> None:
-    assert set(views.organisations(store, FUNDER, "fr")["org_code"]) == {MEMBER, "FON-RBT-003"}
-    assert views.run_periods(store, FUNDER, run_id) == ["2024"]
-    scores = views.period_scores(store, FUNDER, run_id, "2024", "fr")
+    assert set(common_reads.organisations(store, FUNDER, "fr")["org_code"]) == {MEMBER, "FON-RBT-003"}
+    assert common_reads.run_periods(store, FUNDER, run_id) == ["2024"]
+    scores = compare_reads.period_scores(store, FUNDER, run_id, "2024", "fr")
     assert set(scores["principle"].to_list()) == {"P1", "P2"}  # no composite: not every principle is in scope
-    assert views.period_scores(store, FUNDER, run_id, "2025", "fr").is_empty()
-    assert views.score_distribution(store, FUNDER, run_id, "2025").is_empty()
-    assert views.network_summary(store, FUNDER, run_id, "2024", "R01")["organisations"] == 2
-    assert views.submissions(store, FUNDER, "fr").is_empty()
+    assert compare_reads.period_scores(store, FUNDER, run_id, "2025", "fr").is_empty()
+    assert overview_reads.score_distribution(store, FUNDER, run_id, "2025").is_empty()
+    assert overview_reads.network_summary(store, FUNDER, run_id, "2024", "R01")["organisations"] == 2
+    assert uploads_reads.submissions(store, FUNDER, "fr").is_empty()
 
 
 def test_peer_groups_match_metrics_peers(store, run_id) -> None:
@@ -105,7 +111,7 @@ def test_peer_groups_match_metrics_peers(store, run_id) -> None:
     )
     expected = peer_comparison(scores, orgs, MEMBER).sort("group", "group_value")
     got = (
-        views.peer_groups(store, MEMBER_VIEW, run_id, "2025", MEMBER)
+        profile_reads.peer_groups(store, MEMBER_VIEW, run_id, "2025", MEMBER)
         .filter(pl.col("principle").is_null())
         .drop("principle")
         .sort("group", "group_value")
@@ -118,18 +124,18 @@ def test_peer_groups_match_metrics_peers(store, run_id) -> None:
 
 
 def test_network_summary_matches_an_independent_query(store, run_id) -> None:
-    summary = views.network_summary(store, STEERING, run_id, "2025", "R01")
+    summary = overview_reads.network_summary(store, STEERING, run_id, "2025", "R01")
     reached = store.scalar(
         "SELECT sum(value) FROM score_indicators WHERE run_id = ? AND period = '2025' AND indicator_code = 'R01'",
         [run_id],
     )
     assert summary["beneficiaries"] == pytest.approx(reached)
     assert summary["organisations"] == store.scalar("SELECT count(*) FROM organizations WHERE active") == 40
-    assert views.network_summary(store, MEMBER_VIEW, run_id, "2025", "R01") == summary  # an aggregate over 40
+    assert overview_reads.network_summary(store, MEMBER_VIEW, run_id, "2025", "R01") == summary  # an aggregate over 40
 
 
 def test_submission_status_counts_every_active_organisation(store, run_id) -> None:
-    counts = views.submission_status_counts(store, STEERING, run_id, "2025", 90.0)
+    counts = overview_reads.submission_status_counts(store, STEERING, run_id, "2025", 90.0)
     assert sum(counts.values()) == 40
     missing = store.query(
         "SELECT code FROM organizations WHERE active AND code NOT IN "
@@ -142,32 +148,32 @@ def test_submission_status_counts_every_active_organisation(store, run_id) -> No
 def test_current_values_for_upload_keys_are_scoped(store) -> None:
     keys = pl.DataFrame(
         {"org_code": [MEMBER, OTHER], "indicator_code": ["J01", "J01"], "period": ["2025-Q4", "2025-Q4"]}
-    ).with_columns([pl.lit(None, pl.String).alias(k) for k in views.BREAKDOWN_KEYS])
-    assert set(views.current_values(store, STEERING, keys)["org_code"]) == {MEMBER, OTHER}
-    assert views.current_values(store, MEMBER_VIEW, keys)["org_code"].to_list() == [MEMBER]
+    ).with_columns([pl.lit(None, pl.String).alias(k) for k in common_reads.BREAKDOWN_KEYS])
+    assert set(uploads_reads.current_values(store, STEERING, keys)["org_code"]) == {MEMBER, OTHER}
+    assert uploads_reads.current_values(store, MEMBER_VIEW, keys)["org_code"].to_list() == [MEMBER]
 
 
 def test_observation_history_is_scoped_and_long_enough(store) -> None:
     """Series as submitted (quarterly: twelve periods), only those long enough to check."""
-    steering = views.observation_history(store, STEERING, 4)
+    steering = quality_reads.observation_history(store, STEERING, 4)
     assert (
-        steering.group_by(["org_code", "indicator_code", "granularity", *views.BREAKDOWN_KEYS]).len()["len"]
+        steering.group_by(["org_code", "indicator_code", "granularity", *common_reads.BREAKDOWN_KEYS]).len()["len"]
         >= 4
     ).all()
     assert steering.filter(pl.col("granularity") == "quarter").height > 0
-    assert set(views.observation_history(store, MEMBER_VIEW, 4)["org_code"]) == {MEMBER}
-    funder = views.observation_history(store, FUNDER, 1)
+    assert set(quality_reads.observation_history(store, MEMBER_VIEW, 4)["org_code"]) == {MEMBER}
+    funder = quality_reads.observation_history(store, FUNDER, 1)
     assert funder.is_empty()  # a link restricted to some principles sees no raw values
-    assert not views.observation_history(store, STEERING, 13).height  # three years: twelve quarters at most
+    assert not quality_reads.observation_history(store, STEERING, 13).height  # three years: twelve quarters at most
 
 
 def test_submissions_name_an_uploading_member_only_when_visible(store) -> None:
-    log = views.submissions(store, STEERING, "fr")
+    log = uploads_reads.submissions(store, STEERING, "fr")
     assert "uploaded_by" not in log.columns  # identifiers such as member:ASS-CAS-001 stay in the database
     assert set(log["uploader_kind"].drop_nulls()) <= {"member", "steering", "funder", "other"}
     members = log.filter(pl.col("uploader_kind") == "member")
     assert members["uploader_name"].null_count() == 0
-    own = views.submissions(store, MEMBER_VIEW, "fr").filter(pl.col("uploader_kind") == "member")
+    own = uploads_reads.submissions(store, MEMBER_VIEW, "fr").filter(pl.col("uploader_kind") == "member")
     assert set(own["uploader_org"]) == {MEMBER}
 
 
@@ -177,10 +183,10 @@ def test_the_run_stores_the_unusual_values_the_page_used_to_compute(store, run_i
     from framework.model import framework_from_dict
     from metrics.outliers import unusual_values
 
-    settings = framework_from_dict(views.latest_run(store, STEERING)["framework"]).meta.quality
-    history = views.observation_history(store, STEERING, settings.min_history)
+    settings = framework_from_dict(common_reads.latest_run(store, STEERING)["framework"]).meta.quality
+    history = quality_reads.observation_history(store, STEERING, settings.min_history)
     expected = unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
-    stored = views.unusual_values(store, STEERING, run_id, "fr")
+    stored = quality_reads.unusual_values(store, STEERING, run_id, "fr")
     assert expected.height >= 3  # the planted outliers (data/demo/generator OUTLIERS)
     columns = [c for c in expected.columns if c != "n_periods"]
     assert stored.select(columns).to_dicts() == expected.select(columns).to_dicts()
@@ -189,14 +195,14 @@ def test_the_run_stores_the_unusual_values_the_page_used_to_compute(store, run_i
 
 
 def test_unusual_values_are_scoped_like_the_raw_values(store, run_id) -> None:
-    everyone = views.unusual_values(store, STEERING, run_id, "fr")
-    mine = views.unusual_values(store, MEMBER_VIEW, run_id, "fr")
+    everyone = quality_reads.unusual_values(store, STEERING, run_id, "fr")
+    mine = quality_reads.unusual_values(store, MEMBER_VIEW, run_id, "fr")
     assert (
         set(mine["org_code"]) <= {MEMBER}
         and mine.height == everyone.filter(pl.col("org_code") == MEMBER).height
     )
-    assert views.unusual_values(store, FUNDER, run_id, "fr").is_empty()  # some principles, some periods
+    assert quality_reads.unusual_values(store, FUNDER, run_id, "fr").is_empty()  # some principles, some periods
     whole = Viewer.funder(LinkScope(frozenset(everyone["org_code"]), periods=frozenset({"2024"})))
-    assert views.unusual_values(store, whole, run_id, "fr").is_empty()  # a series statistic spans periods
+    assert quality_reads.unusual_values(store, whole, run_id, "fr").is_empty()  # a series statistic spans periods
     unnarrowed = Viewer.funder(LinkScope(frozenset(everyone["org_code"])))
-    assert views.unusual_values(store, unnarrowed, run_id, "fr").height == everyone.height
+    assert quality_reads.unusual_values(store, unnarrowed, run_id, "fr").height == everyone.height

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from i18n import LANGUAGES
 from ingest.orgs import read_org_file
 from ingest.pipeline import load_file
 from metrics.cli import main
-from metrics.method_card import load_card, render
-from metrics.run import score_store
+from metrics.method_card import build_card, render
+from metrics.run import card_reads, score_store
 from store.db import open_store
 from store.registry import upsert_organizations
 from store.scores import latest_run_id, peer_scores, run_info, run_scores, run_sensitivity, run_trends
@@ -162,15 +163,54 @@ def test_peer_scores_feed_anonymised_distributions(scored) -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_method_card_in_each_language(scored, lang: str) -> None:
     store, _, run_id, _, _ = scored
-    card = load_card(store, run_id, "FON-CAS-104", "2024", "P3", lang)
+    card = build_card(card_reads(store, run_id, "FON-CAS-104", "2024", "P3", lang))
     text = render(card, lang)
     framework = load_framework()
     assert framework.principle_by_code["P3"].name.get(lang) in text
     for code in ("P01", "P02", "P03"):
         assert framework.indicator_by_code[code].name.get(lang) in text
     assert card.parts.filter(pl.col("indicator_code") == "P04").get_column("weight").item() == 0.5
-    composite = render(load_card(store, run_id, "FON-CAS-104", "2024", None, lang), lang)
+    composite = render(build_card(card_reads(store, run_id, "FON-CAS-104", "2024", None, lang)), lang)
     assert all(framework.principle_by_code[p].name.get(lang) in composite for p in ("P1", "P5"))
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """Scoped reads as ``store.reads.method.card_reads`` returns them, made by hand."""
+
+    run: dict
+    scores: pl.DataFrame
+    indicators: pl.DataFrame
+    trends: pl.DataFrame
+    org_code: str = "ASS-CAS-101"
+    period: str = "2024"
+    principle: str | None = "P1"
+    org_name: str | None = None
+    shown: frozenset[str] | None = None
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_the_method_card_writes_a_number_as_the_page_does_in_french_and_arabic(lang: str) -> None:
+    """The card once wrote ``1 250.5`` in Arabic where the page around it wrote ``1.250,50``."""
+    from dashboard.ui import _display
+
+    from dashboard.context import PageContext
+
+    framework = load_framework()
+    code = next(i.code for i in framework.indicators if "P1" in i.weights and not i.derived)
+    reads = _Reads(
+        run={"id": 1, "created_at": datetime(2025, 3, 1, 9, 30), "framework_hash": framework.content_hash,
+             "framework": framework.model_dump(mode="json"), "granularity": "year"},
+        scores=pl.DataFrame({"principle": ["P1"], "score": [62.25], "coverage": [0.875]}),
+        indicators=pl.DataFrame({"indicator_code": [code], "value": [1250.5], "n_values": [1],
+                                 "normalised": [0.625], "robust_z": [None], "flagged": [False]}),
+        trends=pl.DataFrame(schema={"org_code": pl.String, "principle": pl.String, "indicator_code": pl.String}),
+    )
+    text = render(build_card(reads), lang)
+    page = PageContext(store=None, viewer=None, lang=lang, version=(), run=None)
+    for value, kind in ((1250.5, "num2"), (62.25, "score"), (0.875, "pct")):
+        assert _display(value, kind, page) in text, (value, kind, text)
+    assert {"fr": "1\u202f250,50", "ar": "1.250,50"}[lang] in text
 
 
 def test_cli_score_json_and_explain(scored, capsys) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -58,6 +59,38 @@ def test_database_created_by_an_older_version_upgrades_itself(db_path: Path) -> 
     assert corrected.superseded == 1
     assert upgraded.query("SELECT action, target FROM audit_log").rows() == [("upload", f"submission:{corrected.submission_id}")]
     upgraded.close()
+
+
+def test_an_upgraded_database_types_the_uploader_of_its_old_submissions(db_path: Path) -> None:
+    """``member:CODE`` / ``steering:NAME`` / free text written before migration 6 become typed columns."""
+    old = Store(db_path, upto=5)
+    for n, who in enumerate(["member:ASS-CAS-001", "steering:comite", "funder", "Amina (script)", None], start=1):
+        old.write(lambda cur, n=n, who=who: cur.execute(
+            "INSERT INTO submissions (org_code, file_name, content_sha256, file_format, encoding, uploaded_by,"
+            " uploaded_at, status, row_count, framework_hash, report, raw_path) VALUES ('ASS-CAS-001', 'a.csv', ?,"
+            " 'csv', 'utf-8', ?, now()::TIMESTAMP, 'accepted', 1, 'f', '[]', '/dev/null')", [str(n) * 64, who]))
+    old.close()
+    upgraded = Store(db_path)
+    typed = upgraded.query("SELECT uploader_kind, uploader_org, uploader_account FROM submissions ORDER BY id")
+    assert typed.rows() == [
+        ("member", "ASS-CAS-001", None),
+        ("steering", None, "comite"),
+        ("funder", None, None),
+        ("other", None, "Amina (script)"),
+        (None, None, None),
+    ]
+    upgraded.close()
+
+
+@pytest.mark.parametrize(
+    ("uploaded_by", "typed"),
+    [("member:FON-RBT-003", ("member", "FON-RBT-003", None)), ("steering:demo", ("steering", None, "demo")),
+     ("cli-import", ("other", None, "cli-import"))],
+)
+def test_a_commit_writes_the_uploader_as_typed_columns(store: Store, uploaded_by: str, typed: tuple) -> None:
+    commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 1.0)),
+                      replace(meta("c" * 64), uploaded_by=uploaded_by), Path("/dev/null"))
+    assert store.query("SELECT uploader_kind, uploader_org, uploader_account FROM submissions").row(0) == typed
 
 
 def test_correction_supersedes_earlier_value_and_keeps_history(store: Store) -> None:

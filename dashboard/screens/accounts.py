@@ -12,8 +12,9 @@ from dashboard import tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from i18n import t
-from store import accounts, views
+from store import accounts
 from store.accounts import AccountError
+from store.reads import common as common_reads
 
 SECRET_KEY = "_accounts_new_secret"
 
@@ -32,7 +33,7 @@ def _show_secret(ctx: PageContext) -> None:
 
 def _create(ctx: PageContext) -> None:
     st.subheader(ctx.t("accounts.create_title"))
-    orgs = ctx.q(views.organisations, ctx.lang)
+    orgs = ctx.q(common_reads.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
     with st.form("account_create", border=True):
         left, right = st.columns(2)

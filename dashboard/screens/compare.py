@@ -14,7 +14,8 @@ import streamlit as st
 from dashboard import charts, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from store import views
+from store.reads import compare as compare_reads
+from store.reads import profile as profile_reads
 
 FILTERS = ("region", "kind", "size_band", "thematic_area")
 GROUPINGS = ("region", "kind", "size_band", "thematic_area")
@@ -163,7 +164,7 @@ def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, 
     if not chosen:
         widgets.empty(ctx, "compare.pick_orgs_hint")
         return
-    values = ctx.q(views.indicator_values, ctx.run_id, period, tuple(sorted(chosen)))
+    values = ctx.q(compare_reads.indicator_values, ctx.run_id, period, tuple(sorted(chosen)))
     if values.is_empty():
         widgets.empty(ctx, "compare.no_indicator_values", period=period)
         return
@@ -185,7 +186,7 @@ def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, 
 def _group_view(ctx: PageContext, period: str) -> None:
     """Peer groups side by side (medians and quartiles; groups below the minimum size left out)."""
     by = _group_options(ctx)
-    groups = ctx.q(views.group_scores, ctx.run_id, period, by)
+    groups = ctx.q(compare_reads.group_scores, ctx.run_id, period, by)
     if groups.is_empty():
         widgets.empty(ctx, "common.group_too_small")
         return
@@ -241,7 +242,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
         ctx.lang,
     )
     charts.show(figure, key="compare_groups_heatmap")
-    indicators = ctx.q(views.group_indicators, ctx.run_id, period, by)
+    indicators = ctx.q(compare_reads.group_indicators, ctx.run_id, period, by)
     if indicators.height:
         wide = (
             indicators.with_columns(
@@ -274,7 +275,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
 def _member_view(ctx: PageContext, period: str) -> None:
     """Own organisation against its anonymised peer groups."""
     org = ctx.viewer.org_code
-    own = ctx.q(views.org_scores, ctx.run_id, org).filter(pl.col("period") == period)
+    own = ctx.q(profile_reads.org_scores, ctx.run_id, org).filter(pl.col("period") == period)
     composite = own.filter(pl.col("principle").is_null())
     st.subheader(ctx.t("compare.member_rank_title"))
     if composite.height and composite["rank_p05"][0] is not None:
@@ -293,7 +294,7 @@ def _member_view(ctx: PageContext, period: str) -> None:
     else:
         widgets.empty(ctx, "compare.no_own_rank", period=period)
     st.subheader(ctx.t("compare.member_peers_title"))
-    peers = ctx.q(views.peer_groups, ctx.run_id, period, org)
+    peers = ctx.q(profile_reads.peer_groups, ctx.run_id, period, org)
     if peers.is_empty():
         widgets.empty(ctx, "profile.no_peer_group")
     else:
@@ -355,7 +356,7 @@ def render(ctx: PageContext) -> None:
     if mode == "groups":
         _group_view(ctx, period)
         return
-    scores = ctx.q(views.period_scores, ctx.run_id, period, ctx.lang)
+    scores = ctx.q(compare_reads.period_scores, ctx.run_id, period, ctx.lang)
     if scores.is_empty():
         widgets.empty(ctx, "overview.no_scores", period=period)
         return

@@ -21,7 +21,7 @@ from framework import edit as framework_edit
 from framework.model import FrameworkError
 from metrics.run import NothingToScore, score_store
 from metrics.weights import effective_weights
-from store import views
+from store.reads import common as common_reads
 from store.registry import adopt_framework
 
 _log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _tree(ctx: PageContext) -> None:
 
 def _versions(ctx: PageContext) -> None:
     st.subheader(ctx.t("framework.versions_title"))
-    versions = ctx.q(views.framework_versions).with_columns(short=pl.col("hash").str.slice(0, 12))
+    versions = ctx.q(common_reads.framework_versions).with_columns(short=pl.col("hash").str.slice(0, 12))
     in_use = ctx.framework_in_use.content_hash
     if ctx.run is not None and ctx.run["framework_hash"] != in_use:
         st.warning(ctx.t("framework.run_outdated", run=ctx.run["framework_hash"][:12], version=in_use[:12]))

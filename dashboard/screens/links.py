@@ -16,9 +16,10 @@ from dashboard import tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from i18n import t
-from store import links, views
+from store import links
 from store.db import utc_now
 from store.links import FUNDER_PAGES, LinkError
+from store.reads import common as common_reads
 from store.settings import AccessSettings
 
 NEW_LINK_KEY = "_links_new_url"
@@ -43,7 +44,7 @@ def _error(ctx: PageContext, error: LinkError) -> None:
 
 def _create(ctx: PageContext, cfg: AccessSettings) -> None:
     st.subheader(ctx.t("links.create_title"))
-    orgs = ctx.q(views.organisations, ctx.lang)
+    orgs = ctx.q(common_reads.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
     with st.form("link_create", border=True):
         label = st.text_input(ctx.t("links.label"), max_chars=120, key="link_label")

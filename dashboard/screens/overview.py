@@ -14,7 +14,8 @@ from dashboard import charts, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from framework.model import TimeAggregation, UnitKind
-from store import views
+from store.reads import overview as overview_reads
+from store.reads import profile as profile_reads
 
 GEOJSON_URL = STATIC_URL + GEOJSON_FILE.name
 
@@ -26,11 +27,11 @@ def deadline_days(ctx: PageContext) -> float:
 
 def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
     reach = ctx.roles.beneficiaries
-    summary = ctx.q(views.network_summary, ctx.run_id, period, reach)
-    before = ctx.q(views.network_summary, ctx.run_id, previous, reach) if previous else None
-    dist = ctx.q(views.score_distribution, ctx.run_id, period)
+    summary = ctx.q(overview_reads.network_summary, ctx.run_id, period, reach)
+    before = ctx.q(overview_reads.network_summary, ctx.run_id, previous, reach) if previous else None
+    dist = ctx.q(overview_reads.score_distribution, ctx.run_id, period)
     composite = dist.filter(pl.col("principle").is_null())
-    dist_before = ctx.q(views.score_distribution, ctx.run_id, previous) if previous else None
+    dist_before = ctx.q(overview_reads.score_distribution, ctx.run_id, previous) if previous else None
     composite_before = dist_before.filter(pl.col("principle").is_null()) if dist_before is not None else None
     a, b, c, d = st.columns(4)
     with a:
@@ -83,7 +84,7 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
 def _submissions(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.submissions_title", period=period))
     days = deadline_days(ctx)
-    counts = ctx.q(views.submission_status_counts, ctx.run_id, period, days)
+    counts = ctx.q(overview_reads.submission_status_counts, ctx.run_id, period, days)
     if counts is None:
         widgets.empty(ctx, "common.group_too_small")
         return
@@ -93,7 +94,7 @@ def _submissions(ctx: PageContext, period: str) -> None:
         with col:
             widgets.metric(ctx, labels[status], ctx.num(counts[status]))
     st.caption(ctx.t("overview.on_time_rule", days=ctx.num(days)))
-    rows = ctx.q(views.submission_status, ctx.run_id, period, days, ctx.lang)
+    rows = ctx.q(overview_reads.submission_status, ctx.run_id, period, days, ctx.lang)
     if ctx.viewer.role == "member":
         mine = rows.filter(pl.col("org_code") == ctx.viewer.org_code)
         if mine.height:
@@ -122,14 +123,14 @@ def _submissions(ctx: PageContext, period: str) -> None:
 
 def _scores(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.scores_title"))
-    dist = ctx.q(views.score_distribution, ctx.run_id, period)
+    dist = ctx.q(overview_reads.score_distribution, ctx.run_id, period)
     if dist.is_empty():
         widgets.empty(ctx, "overview.no_scores", period=period)
         return
     dist = dist.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     own = None
     if ctx.viewer.role == "member":
-        mine = ctx.q(views.org_scores, ctx.run_id, ctx.viewer.org_code).filter(pl.col("period") == period)
+        mine = ctx.q(profile_reads.org_scores, ctx.run_id, ctx.viewer.org_code).filter(pl.col("period") == period)
         own_by = {p: s for p, s in zip(mine["principle"].to_list(), mine["score"].to_list(), strict=True)}
         own = [own_by.get(p) for p in dist["principle"].to_list()]
     members = ctx.viewer.role == "member"
@@ -164,7 +165,7 @@ def _scores(ctx: PageContext, period: str) -> None:
             ),
         )
     with right:
-        bins = ctx.q(views.score_histogram, ctx.run_id, period, None, 10)
+        bins = ctx.q(overview_reads.score_histogram, ctx.run_id, period, None, 10)
         if bins.is_empty():
             widgets.empty(ctx, "common.group_too_small")
         else:
@@ -225,13 +226,13 @@ def _map(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.map_title"))
     kind, code = _map_measure(ctx)
     if kind == "principle":
-        frame = ctx.q(views.region_scores, ctx.run_id, period, code)
+        frame = ctx.q(overview_reads.region_scores, ctx.run_id, period, code)
         colour_title = ctx.t("common.median_score")
         title = ctx.t("overview.map_chart_principle", name=ctx.principle_label(code), period=period)
         value_text = [ctx.score(v) for v in frame["value"].to_list()]
     else:
         how = _indicator_how(ctx, code)
-        frame = ctx.q(views.region_indicator, ctx.run_id, period, code, how)
+        frame = ctx.q(overview_reads.region_indicator, ctx.run_id, period, code, how)
         unit = ctx.unit_name(code)
         colour_title = unit
         title = ctx.t(
@@ -283,7 +284,7 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
         widgets.empty(ctx, "overview.no_previous")
         return
     band = ctx.framework.meta.sustainability.stable_band
-    changes = ctx.q(views.principle_changes, ctx.run_id, period, previous, band)
+    changes = ctx.q(overview_reads.principle_changes, ctx.run_id, period, previous, band)
     if changes.is_empty():
         widgets.empty(ctx, "common.group_too_small")
         return
@@ -313,7 +314,7 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
         download=f"athar_changes_{previous}_{period}.csv",
     )
     if ctx.viewer.role != "member":
-        movers = ctx.q(views.org_changes, ctx.run_id, period, previous, ctx.lang, 10)
+        movers = ctx.q(overview_reads.org_changes, ctx.run_id, period, previous, ctx.lang, 10)
         if movers.height:
             st.markdown(f"**{ctx.t('overview.movers_title')}**")
             tables.table(

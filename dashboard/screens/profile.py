@@ -13,12 +13,16 @@ import streamlit as st
 from dashboard import charts, exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from metrics.method_card import card_or_none
 from metrics.method_card import render as render_card
-from store import views
+from store.reads import common as common_reads
+from store.reads import method as method_reads
+from store.reads import profile as profile_reads
+from store.reads import uploads as uploads_reads
 
 
 def _header(ctx: PageContext, org_code: str, period: str) -> pl.DataFrame:
-    orgs = ctx.q(views.organisations, ctx.lang).filter(pl.col("org_code") == org_code)
+    orgs = ctx.q(common_reads.organisations, ctx.lang).filter(pl.col("org_code") == org_code)
     row = orgs.row(0, named=True)
     themes = ", ".join(ctx.group_label("thematic_area", t) for t in (row["thematic_areas"] or []))
     st.header(f"{row['name']}")
@@ -35,7 +39,7 @@ def _header(ctx: PageContext, org_code: str, period: str) -> pl.DataFrame:
             if part
         )
     )
-    scores = ctx.q(views.org_scores, ctx.run_id, org_code)
+    scores = ctx.q(profile_reads.org_scores, ctx.run_id, org_code)
     return scores
 
 
@@ -105,7 +109,7 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
 
 def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -> None:
     st.subheader(ctx.t("profile.radar_title"))
-    peers = ctx.q(views.peer_groups, ctx.run_id, period, org_code)
+    peers = ctx.q(profile_reads.peer_groups, ctx.run_id, period, org_code)
     own = scores.filter((pl.col("period") == period) & pl.col("principle").is_not_null())
     codes = ctx.principle_codes
     own_by = dict(zip(own["principle"].to_list(), own["score"].to_list(), strict=True))
@@ -177,7 +181,7 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
 
 def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
     st.subheader(ctx.t("profile.indicators_title", period=period))
-    values = ctx.q(views.org_indicators, ctx.run_id, org_code, period)
+    values = ctx.q(profile_reads.org_indicators, ctx.run_id, org_code, period)
     fw = ctx.framework
     reported = set(values["indicator_code"].to_list())
     in_scope = set(ctx.indicator_codes)
@@ -238,7 +242,7 @@ def _quality(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:
 
 def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
     st.subheader(ctx.t("profile.trends_title"))
-    trends = ctx.q(views.org_trends, ctx.run_id, org_code).filter(pl.col("indicator_code").is_null())
+    trends = ctx.q(profile_reads.org_trends, ctx.run_id, org_code).filter(pl.col("indicator_code").is_null())
     series = ctx.series_codes
     cols = st.columns(len(series))
     for col, code in zip(cols, series, strict=True):
@@ -267,7 +271,8 @@ def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
 def _method_card(ctx: PageContext, org_code: str, period: str) -> None:
     st.subheader(ctx.t("profile.method_card_title"))
     principle = pickers.principle_select(ctx, key="profile_card_principle")
-    card = views.method_card(ctx.store, ctx.viewer, ctx.run_id, org_code, period, principle, ctx.lang)
+    reads = method_reads.card_reads(ctx.store, ctx.viewer, ctx.run_id, org_code, period, principle, ctx.lang)
+    card = card_or_none(reads)  # built from the viewer's scoped reads only
     if card is None:
         widgets.empty(ctx, "profile.no_card")
         return
@@ -286,7 +291,7 @@ def _method_card(ctx: PageContext, org_code: str, period: str) -> None:
 
 def _history(ctx: PageContext, org_code: str) -> None:
     st.subheader(ctx.t("profile.history_title"))
-    log = ctx.q(views.submissions, ctx.lang, org_code, 500)
+    log = ctx.q(uploads_reads.submissions, ctx.lang, org_code, 500)
     if log.is_empty():
         widgets.empty(ctx, "profile.no_history")
         return

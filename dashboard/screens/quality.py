@@ -16,7 +16,8 @@ from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from ingest.issues import ISSUE_SCHEMA
-from store import views
+from store.reads import quality as quality_reads
+from store.reads import uploads as uploads_reads
 
 GRADES = ("A", "B", "C", "D")
 HEATMAP_ORGS = 40
@@ -28,7 +29,7 @@ def _deadline(ctx: PageContext) -> float:
 
 def _by_period(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_period_title"))
-    frame = ctx.q(views.quality_by_period, ctx.run_id, _deadline(ctx))
+    frame = ctx.q(quality_reads.quality_by_period, ctx.run_id, _deadline(ctx))
     if frame.is_empty():
         widgets.empty(ctx, "common.group_too_small")
         return
@@ -63,7 +64,7 @@ def _by_period(ctx: PageContext) -> None:
 
 def _by_org(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_org_title"))
-    frame = ctx.q(views.quality_table, ctx.run_id, ctx.lang)
+    frame = ctx.q(quality_reads.quality_table, ctx.run_id, ctx.lang)
     if frame.is_empty():
         widgets.empty(ctx, "quality.no_quality")
         return
@@ -115,7 +116,7 @@ def _flagged(ctx: PageContext) -> None:
     """Values far from the organisation's usual level, as the run flagged them (``metrics.outliers``)."""
     st.subheader(ctx.t("quality.flagged_title"))
     settings = ctx.framework.meta.quality
-    frame = ctx.q(views.unusual_values, ctx.run_id, ctx.lang)
+    frame = ctx.q(quality_reads.unusual_values, ctx.run_id, ctx.lang)
     if frame.is_empty():
         widgets.empty(
             ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1)
@@ -152,7 +153,7 @@ def _flagged(ctx: PageContext) -> None:
 
 def _submissions(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.log_title"))
-    log = ctx.q(views.submissions, ctx.lang, None, 500)
+    log = ctx.q(uploads_reads.submissions, ctx.lang, None, 500)
     if log.is_empty():
         widgets.empty(ctx, "quality.no_submissions")
         return
@@ -166,7 +167,7 @@ def _submissions(ctx: PageContext) -> None:
             "quality.submission_option", id=i, file=log.filter(pl.col("id") == i)["file_name"][0]
         ),
     )
-    report = ctx.q(views.submission_report, chosen)
+    report = ctx.q(uploads_reads.submission_report, chosen)
     if not report:
         st.success(ctx.t("quality.report_clean", id=chosen))
         return

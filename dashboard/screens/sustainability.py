@@ -12,7 +12,8 @@ import streamlit as st
 from dashboard import charts, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from store import views
+from store.reads import profile as profile_reads
+from store.reads import sustainability as sustainability_reads
 
 TRENDS = ("improving", "stable", "declining", "insufficient_data")
 
@@ -33,7 +34,7 @@ def _who(ctx: PageContext) -> str | None:
 
 def _trend_counts(ctx: PageContext) -> None:
     st.subheader(ctx.t("sustainability.counts_title"))
-    summary = ctx.q(views.trend_summary, ctx.run_id)
+    summary = ctx.q(sustainability_reads.trend_summary, ctx.run_id)
     if summary.is_empty():
         widgets.empty(ctx, "common.group_too_small")
         return
@@ -76,7 +77,7 @@ def _trend_counts(ctx: PageContext) -> None:
 
 def _principle_series(ctx: PageContext, org: str | None) -> None:
     st.subheader(ctx.t("sustainability.series_title"))
-    frame = ctx.q(views.score_series, ctx.run_id, org)
+    frame = ctx.q(sustainability_reads.score_series, ctx.run_id, org)
     if frame.is_empty():
         widgets.empty(ctx, "sustainability.no_series")
         return
@@ -104,7 +105,7 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
 
 def _badges(ctx: PageContext, org: str) -> None:
     st.subheader(ctx.t("sustainability.badges_title"))
-    trends = ctx.q(views.org_trends, ctx.run_id, org).filter(pl.col("indicator_code").is_null())
+    trends = ctx.q(profile_reads.org_trends, ctx.run_id, org).filter(pl.col("indicator_code").is_null())
     if trends.is_empty():
         widgets.empty(ctx, "sustainability.no_series")
         return
@@ -134,8 +135,8 @@ def _indicator_series(
     ctx: PageContext, org: str | None, code: str, *, key: str, title: str | None = None
 ) -> None:
     unit = ctx.unit_name(code)
-    network = ctx.q(views.indicator_series, ctx.run_id, code)
-    own = ctx.q(views.indicator_series, ctx.run_id, code, org) if org else None
+    network = ctx.q(sustainability_reads.indicator_series, ctx.run_id, code)
+    own = ctx.q(sustainability_reads.indicator_series, ctx.run_id, code, org) if org else None
     if network.is_empty() and (own is None or own.is_empty()):
         widgets.empty(ctx, "sustainability.no_indicator", code=code, name=ctx.indicator_name(code))
         return
@@ -214,7 +215,7 @@ def _progress(ctx: PageContext, org: str | None) -> None:
     if not with_target:
         widgets.empty(ctx, "sustainability.no_targets")
         return
-    rows = ctx.q(views.target_progress, ctx.run_id, ctx.lang, org)
+    rows = ctx.q(sustainability_reads.target_progress, ctx.run_id, ctx.lang, org)
     if rows.is_empty():
         widgets.empty(ctx, "sustainability.no_progress")
         return

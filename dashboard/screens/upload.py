@@ -21,8 +21,9 @@ from dashboard.reports import report_table
 from framework.periods import reportable_periods
 from i18n import t
 from ingest.pipeline import check_file, load_file
-from store import views
 from store.audit import record
+from store.reads import common as common_reads
+from store.reads import uploads as uploads_reads
 from store.registry import adopt_first_framework
 
 _log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _target(ctx: PageContext) -> str | None:
     if ctx.viewer.role == "member":
         st.caption(ctx.t("upload.for_own", org=pickers.org_title(ctx, ctx.viewer.org_code)))
         return ctx.viewer.org_code
-    orgs = ctx.q(views.organisations, ctx.lang)
+    orgs = ctx.q(common_reads.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
     options = [*names, NETWORK_FILE]
     pickers.remember("upload_org", options)
@@ -55,7 +56,7 @@ def _template(ctx: PageContext, org: str | None) -> None:
         st.caption(ctx.t("upload.template_needs_org"))
         return
     today = date.today()
-    reported = ctx.q(views.reported_periods, org)
+    reported = ctx.q(uploads_reads.reported_periods, org)
     this_year = str(today.year)
     if not any(p.startswith(this_year) for p in reported["period"].to_list()):
         widgets.empty(ctx, "upload.nothing_yet", year=this_year)
@@ -126,7 +127,7 @@ def _rejected(ctx: PageContext, result, data: bytes, name: str) -> None:
 
 
 def _preview(ctx: PageContext, rows: pl.DataFrame) -> None:
-    current = views.current_values(ctx.store, ctx.viewer, rows)
+    current = uploads_reads.current_values(ctx.store, ctx.viewer, rows)
     frame = upload.preview(rows, current).with_columns(
         change_label=pl.col("change").map_elements(
             lambda c: ctx.t(f"upload.change_{c}"), return_dtype=pl.String

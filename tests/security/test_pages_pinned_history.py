@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 
 from dashboard.testing import open_page, start
-from store import links, views
+from store import links
 from store.db import open_store
+from store.reads import common as common_reads
+from store.reads import quality as quality_reads
+from store.reads import uploads as uploads_reads
 from store.registry import framework_in_use
 
 from .pages_harness import digits_text, everything, load_rows, score
@@ -72,19 +75,19 @@ def test_a_pinned_link_history_holds_exactly_the_submissions_its_run_scored(pinn
     pinned, latest = _viewer(store, tokens["pinned"]), _viewer(store, tokens["latest"])
     run1 = set(store.scalar("SELECT submission_ids FROM score_runs WHERE id = 1"))
     org_submissions = set(store.query("SELECT id FROM submissions WHERE org_code = ?", [ORG])["id"])
-    history = views.submissions(store, pinned, "fr", ORG)
+    history = uploads_reads.submissions(store, pinned, "fr", ORG)
     assert set(history["id"]) == run1 & org_submissions
     assert LATER_FILE not in history["file_name"].to_list()
     assert ORIGINAL_FILE in history["file_name"].to_list()
     # As it stood for run 1: the original file was accepted (its correction came later).
     assert set(history["status"]) == {"accepted"}
     later = store.scalar("SELECT id FROM submissions WHERE file_name = ?", [LATER_FILE])
-    assert views.submission_report(store, pinned, later) is None
+    assert uploads_reads.submission_report(store, pinned, later) is None
     # Positive control: the unpinned link sees the correction and the superseded original.
-    log = views.submissions(store, latest, "fr", ORG)
+    log = uploads_reads.submissions(store, latest, "fr", ORG)
     assert LATER_FILE in log["file_name"].to_list()
     assert "superseded" in log["status"].to_list()
-    assert views.submission_report(store, latest, later) is not None
+    assert uploads_reads.submission_report(store, latest, later) is not None
 
 
 def test_a_pinned_link_reads_the_values_its_run_used_not_a_later_correction(pinned_db, tokens) -> None:
@@ -92,7 +95,7 @@ def test_a_pinned_link_reads_the_values_its_run_used_not_a_later_correction(pinn
     pinned, latest = _viewer(store, tokens["pinned"]), _viewer(store, tokens["latest"])
 
     def budget(viewer) -> list[float]:
-        history = views.observation_history(store, viewer, 1)
+        history = quality_reads.observation_history(store, viewer, 1)
         return history.filter(
             (history["org_code"] == ORG)
             & (history["indicator_code"] == "S02")
@@ -106,13 +109,13 @@ def test_a_pinned_link_reads_the_values_its_run_used_not_a_later_correction(pinn
     )
     assert budget(pinned) == [original] != [LATER_BUDGET]
     assert budget(latest) == [LATER_BUDGET]
-    assert views.framework_in_use(store, pinned)["hash"] == views.latest_run(store, pinned)["framework_hash"]
+    assert common_reads.framework_in_use(store, pinned)["hash"] == common_reads.latest_run(store, pinned)["framework_hash"]
 
 
 def test_a_file_loaded_after_its_run_does_not_change_what_a_pinned_link_reads(pinned_db, tokens) -> None:
     store = open_store(pinned_db)
     pinned, latest = _viewer(store, tokens["pinned"]), _viewer(store, tokens["latest"])
-    before = views.data_version(store, pinned), views.data_version(store, latest)
+    before = common_reads.data_version(store, pinned), common_reads.data_version(store, latest)
     load_rows(
         store,
         framework_in_use(store),
@@ -121,9 +124,9 @@ def test_a_file_loaded_after_its_run_does_not_change_what_a_pinned_link_reads(pi
         member_org=ORG,
         uploaded_by=f"member:{ORG}",
     )
-    assert views.data_version(store, pinned) == before[0]
-    assert views.data_version(store, latest) != before[1]
-    assert UNSCORED_FILE not in views.submissions(store, pinned, "fr", ORG)["file_name"].to_list()
+    assert common_reads.data_version(store, pinned) == before[0]
+    assert common_reads.data_version(store, latest) != before[1]
+    assert UNSCORED_FILE not in uploads_reads.submissions(store, pinned, "fr", ORG)["file_name"].to_list()
 
 
 def test_the_profile_page_of_a_pinned_link_shows_no_file_loaded_after_its_run(pinned_db, tokens) -> None:

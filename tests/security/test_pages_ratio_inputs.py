@@ -3,7 +3,7 @@
 S01 (cost per beneficiary) is the ratio S02 (annual budget) / R01 (beneficiaries). S02 serves no
 principle; S01 serves P5 only; R01 serves P2 and P5. A link limited to P5 therefore shows S01 —
 and, if it also showed R01, S02 = S01 × R01 for each organisation and period. The rule: a ratio
-with an input outside the link shows alone, none of its inputs (store.views ``_indicators_in_scope``).
+with an input outside the link shows alone, none of its inputs (``store.scope.shown_indicators``).
 
 Checked on one organisation (a sum over the link's organisations is then that organisation's own
 value) through the store's reads, the method card in three languages, and the rendered pages and
@@ -18,10 +18,17 @@ from pathlib import Path
 import pytest
 
 from dashboard.testing import open_page, start
+from framework.groups import GROUPS
 from i18n import t
-from metrics.method_card import render
-from store import links, views
+from metrics.method_card import card_or_none, render
+from store import links
 from store.db import open_store
+from store.reads import common as common_reads
+from store.reads import compare as compare_reads
+from store.reads import method as method_reads
+from store.reads import overview as overview_reads
+from store.reads import profile as profile_reads
+from store.reads import sustainability as sustainability_reads
 from store.viewer import Viewer
 
 from .pages_harness import digits_text, everything, walk
@@ -70,23 +77,23 @@ def test_through_a_p5_link_the_store_keeps_the_cost_per_beneficiary_and_drops_bo
     store = open_store(page_db)
     viewer = links.check_token(store, token).viewer()
     for period in PERIODS:
-        own = views.org_indicators(store, viewer, 1, ORG, period)["indicator_code"].to_list()
+        own = profile_reads.org_indicators(store, viewer, 1, ORG, period)["indicator_code"].to_list()
         assert "S01" in own and not set(HIDDEN) & set(own), period
-        side = views.indicator_values(store, viewer, 1, period, (ORG,))["indicator_code"].to_list()
+        side = compare_reads.indicator_values(store, viewer, 1, period, (ORG,))["indicator_code"].to_list()
         assert "S01" in side and not set(HIDDEN) & set(side), period
-        for by in views.GROUPS:
+        for by in GROUPS:
             assert not set(HIDDEN) & set(
-                views.group_indicators(store, viewer, 1, period, by)["indicator_code"]
+                compare_reads.group_indicators(store, viewer, 1, period, by)["indicator_code"]
             )
-        assert views.network_summary(store, viewer, 1, period)["beneficiaries"] is None
+        assert overview_reads.network_summary(store, viewer, 1, period, "R01")["beneficiaries"] is None
         for code in HIDDEN:
-            assert views.region_indicator(store, viewer, 1, period, code, "sum").is_empty()
+            assert overview_reads.region_indicator(store, viewer, 1, period, code, "sum").is_empty()
     for code in HIDDEN:
-        assert views.indicator_series(store, viewer, 1, code, ORG).is_empty()
-        assert views.indicator_series(store, viewer, 1, code).is_empty()
-    assert not set(HIDDEN) & set(views.org_trends(store, viewer, 1, ORG)["indicator_code"].drop_nulls())
-    assert not set(HIDDEN) & set(views.target_progress(store, viewer, 1, "fr", ORG)["indicator_code"])
-    scope = views.indicators_in_scope(store, viewer, 1)  # what pickers offer
+        assert sustainability_reads.indicator_series(store, viewer, 1, code, ORG).is_empty()
+        assert sustainability_reads.indicator_series(store, viewer, 1, code).is_empty()
+    assert not set(HIDDEN) & set(profile_reads.org_trends(store, viewer, 1, ORG)["indicator_code"].drop_nulls())
+    assert not set(HIDDEN) & set(sustainability_reads.target_progress(store, viewer, 1, "fr", ORG)["indicator_code"])
+    scope = common_reads.indicators_in_scope(store, viewer, 1)  # what pickers offer
     assert "S01" in scope and not set(HIDDEN) & set(scope)
 
 
@@ -97,13 +104,13 @@ def test_the_method_card_through_the_link_says_the_input_is_outside_its_scope(
     store = open_store(page_db)
     viewer = links.check_token(store, token).viewer()
     for period in PERIODS:
-        card = views.method_card(store, viewer, 1, ORG, period, "P5", lang)
+        card = card_or_none(method_reads.card_reads(store, viewer, 1, ORG, period, "P5", lang))
         text = render(card, lang)
         assert "S02" not in text
         assert t("method.input_out_of_scope", lang) in text
         assert "S01" in text and "R01" in text  # the ratio shows; R01 is named, never valued
         assert not shown_numbers(text, secrets["S02"] + secrets["R01"]), (period, text)
-    steering = views.method_card(store, Viewer.steering(), 1, ORG, "2025", "P5", lang)
+    steering = card_or_none(method_reads.card_reads(store, Viewer.steering(), 1, ORG, "2025", "P5", lang))
     assert "S02" in render(steering, lang)  # without a link, the card names the ratio's inputs
 
 

@@ -10,6 +10,7 @@ that scope only; what each session shows is checked on the rendered page and its
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from collections import Counter
 from pathlib import Path
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from dashboard.testing import open_page, start
-from store import links, views
+from store import links
 from store.db import open_store
+from store.reads import MODULES
 
 from .pages_harness import everything, find_widget, org_words
 
@@ -26,7 +28,7 @@ MEMBER_A, MEMBER_B = "ASS-CAS-001", "FON-RBT-003"
 LINK_X = ["ASS-CAS-001", "FON-RBT-003"]
 LINK_Y = ["ENT-CAS-006", "COO-TRD-004"]
 PAGES = ["overview", "profile", "compare", "sustainability"]
-UNCACHED = {"data_version", "method_card"}
+UNCACHED = {"data_version", "card_reads", "run_header"}
 
 
 pytestmark = pytest.mark.usefixtures("page_downloads")
@@ -44,17 +46,18 @@ def words(db) -> dict[str, list[str]]:
 
 @pytest.fixture
 def reads(monkeypatch) -> Counter:
-    """(read name, scope key) → number of times ``store.views`` actually ran it (cache misses)."""
+    """(read name, scope key) → number of times ``store.reads`` actually ran it (cache misses)."""
     counted: Counter = Counter()
-    for name, function in inspect.getmembers(views, inspect.isfunction):
-        if function.__module__ != views.__name__ or name.startswith("_"):
-            continue
+    for module in (importlib.import_module(f"store.reads.{m}") for m in MODULES):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name.startswith("_"):
+                continue
 
-        def counting(store, viewer, *args, _function=function, **kwargs):
-            counted[(_function.__name__, viewer.scope_key)] += 1
-            return _function(store, viewer, *args, **kwargs)
+            def counting(store, viewer, *args, _function=function, **kwargs):
+                counted[(_function.__name__, viewer.scope_key)] += 1
+                return _function(store, viewer, *args, **kwargs)
 
-        monkeypatch.setattr(views, name, functools.wraps(function)(counting))
+            monkeypatch.setattr(module, name, functools.wraps(function)(counting))
     return counted
 
 

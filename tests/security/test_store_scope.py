@@ -1,4 +1,4 @@
-"""Scope in the data layer: every public read of ``store.views``, called as a member and as a funder,
+"""Scope in the data layer: every public read of ``store.reads``, called as a member and as a funder,
 returns nothing outside what that viewer may see; a pinned link reads only its run.
 
 The functions are enumerated from the module, so a read added later is checked too: a parameter
@@ -23,8 +23,14 @@ from conftest import REPO
 from polars.testing import assert_frame_equal
 from pydantic import BaseModel
 
-from store import accounts, audit, links, views
+from framework.groups import GROUPS
+from store import accounts, audit, links
 from store.db import Store
+from store.reads import common as common_reads
+from store.reads import compare as compare_reads
+from store.reads import every_read
+from store.reads import overview as overview_reads
+from store.reads import profile as profile_reads
 from store.viewer import LinkScope, Viewer
 
 MEMBER_ORG = "ASS-CAS-001"
@@ -45,13 +51,9 @@ RATIO_FUNDER = Viewer.funder(LinkScope(frozenset({MEMBER_ORG}), principles=froze
 #: What would give S02 back: S02 itself and, with S01 shown, R01 (S02 = S01 × R01).
 RATIO_HIDDEN = frozenset({"S02", "R01"})
 
-READS: dict[str, Callable] = {
-    name: function
-    for name, function in inspect.getmembers(views, inspect.isfunction)
-    if function.__module__ == views.__name__ and not name.startswith("_")
-}
+READS: dict[str, Callable] = every_read()
 RUN_READS = sorted(name for name, f in READS.items() if "run_id" in inspect.signature(f).parameters)
-#: Known gaps in store/views.py, each a bug to fix there. Strict: the fix turns the test red until
+#: Known gaps in store/reads/, each a bug to fix there. Strict: the fix turns the test red until
 #: its entry here is removed.
 FUNDER_SCOPE_GAPS: dict[str, str] = {}  # reads known to leak outside a link (none left)
 
@@ -114,9 +116,10 @@ def _values(parameter: inspect.Parameter, facts: dict[str, Any], run_id: int) ->
         "org_code": [MEMBER_ORG, OTHER_ORG] + ([None] if optional else []),
         "org_codes": [facts["codes"]],
         "principle": [None, "P1", "P2"],
-        "by": list(views.GROUPS),
+        "by": list(GROUPS),
         "indicator_code": ["R01", "E03", "S02"],
         "how": ["sum", "median"],
+        "beneficiaries": ["R01"],
         "band": [5.0],
         "deadline_days": [90.0],
         "width": [10],
@@ -253,10 +256,10 @@ def test_a_p5_link_reads_no_input_that_gives_back_the_budget(store, facts, name)
 
 def test_the_p5_link_check_means_something(store, facts) -> None:
     """S01 is there for the P5 link, and R01 for a P2 link (no ratio of P2 has a hidden input)."""
-    own = views.org_indicators(store, RATIO_FUNDER, facts["run"], MEMBER_ORG, "2024")["indicator_code"]
+    own = profile_reads.org_indicators(store, RATIO_FUNDER, facts["run"], MEMBER_ORG, "2024")["indicator_code"]
     assert "S01" in own.to_list()
-    assert "R01" in views.org_indicators(store, FUNDER, facts["run"], MEMBER_ORG, "2024")["indicator_code"]
-    assert _ratio_inputs_shown(views.org_indicators(store, WIDE_FUNDER, facts["run"], MEMBER_ORG, "2024"))
+    assert "R01" in profile_reads.org_indicators(store, FUNDER, facts["run"], MEMBER_ORG, "2024")["indicator_code"]
+    assert _ratio_inputs_shown(profile_reads.org_indicators(store, WIDE_FUNDER, facts["run"], MEMBER_ORG, "2024"))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -286,24 +289,24 @@ def test_pinned_link_reads_its_run_whatever_run_is_asked_for(store, facts, name)
 
 
 def test_the_two_runs_differ_so_the_pin_test_means_something(store, facts) -> None:
-    assert views.latest_run(store, PINNED_FUNDER)["id"] == 1
-    assert views.latest_run(store, WIDE_FUNDER)["id"] == 2
-    assert views.latest_run(store, MEMBER)["id"] == 2
-    for read in (views.org_scores, views.org_trends):
+    assert common_reads.latest_run(store, PINNED_FUNDER)["id"] == 1
+    assert common_reads.latest_run(store, WIDE_FUNDER)["id"] == 2
+    assert common_reads.latest_run(store, MEMBER)["id"] == 2
+    for read in (profile_reads.org_scores, profile_reads.org_trends):
         first = read(store, WIDE_FUNDER, 1, MEMBER_ORG)
         assert not first.is_empty() and not _same(first, read(store, WIDE_FUNDER, 2, MEMBER_ORG))
-    assert not _same(views.org_indicators(store, WIDE_FUNDER, 1, MEMBER_ORG, "2024"),
-                     views.org_indicators(store, WIDE_FUNDER, 2, MEMBER_ORG, "2024"))
+    assert not _same(profile_reads.org_indicators(store, WIDE_FUNDER, 1, MEMBER_ORG, "2024"),
+                     profile_reads.org_indicators(store, WIDE_FUNDER, 2, MEMBER_ORG, "2024"))
 
 
 def test_the_reads_were_not_all_empty(store, facts) -> None:
     """A scope test passes trivially on empty results: both viewers do get their own data."""
-    assert views.organisations(store, MEMBER, "fr")["org_code"].to_list() == [MEMBER_ORG]
-    assert set(views.organisations(store, FUNDER, "fr")["org_code"]) == FUNDER_ORGS
-    funder_scores = views.period_scores(store, FUNDER, facts["run"], "2024", "fr")
+    assert common_reads.organisations(store, MEMBER, "fr")["org_code"].to_list() == [MEMBER_ORG]
+    assert set(common_reads.organisations(store, FUNDER, "fr")["org_code"]) == FUNDER_ORGS
+    funder_scores = compare_reads.period_scores(store, FUNDER, facts["run"], "2024", "fr")
     assert set(funder_scores["org_code"]) == FUNDER_ORGS and set(funder_scores["principle"]) == FUNDER_PRINCIPLES
-    assert not views.org_scores(store, MEMBER, facts["run"], MEMBER_ORG).is_empty()
-    assert not views.score_distribution(store, MEMBER, facts["run"], "2024").is_empty()
+    assert not profile_reads.org_scores(store, MEMBER, facts["run"], MEMBER_ORG).is_empty()
+    assert not overview_reads.score_distribution(store, MEMBER, facts["run"], "2024").is_empty()
 
 
 @pytest.mark.parametrize("viewer", [MEMBER, FUNDER, PINNED_FUNDER], ids=["member", "funder", "pinned"])

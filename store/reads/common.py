@@ -1,0 +1,122 @@
+"""Reads every page shares: the data version, the run, the framework in use, organisations, groups."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from framework.model import BREAKDOWN_COLUMNS
+from store.db import Store
+from store.reads.fragments import name_sql
+from store.scope import period_ok, query, shown_indicators, visible
+from store.viewer import Viewer
+
+BREAKDOWN_KEYS = BREAKDOWN_COLUMNS  # the framework's breakdown columns, one definition
+
+
+def data_version(store: Store, viewer: Viewer) -> tuple:
+    """Changes whenever anything a page shows may have changed (part of every cache key).
+
+    A pinned link's pages change with its run and the registry only: a later file is no part of it.
+    """
+    row = query(
+        store,
+        viewer,
+        """
+        SELECT (SELECT coalesce(max(id), 0) FROM submissions WHERE $v_run IS NULL) AS submission,
+               (SELECT count(*) FROM submissions WHERE $v_run IS NULL) AS submissions,
+               (SELECT coalesce(max(id), 0) FROM score_runs WHERE $v_run IS NULL OR id = $v_run) AS run,
+               (SELECT coalesce(max(created_at)::VARCHAR, '') FROM framework_versions WHERE $v_run IS NULL) AS framework,
+               (SELECT coalesce(max(updated_at)::VARCHAR, '') FROM organizations) AS orgs
+        """,
+    ).row(0)
+    return tuple(row)
+
+
+def latest_run(store: Store, viewer: Viewer) -> dict[str, Any] | None:
+    """The run every page reads: id, time, framework (content and hash), granularity, method."""
+    frame = query(
+        store,
+        viewer,
+        "SELECT id, created_at, framework_hash, framework, granularity, method, org_count, period_count "
+        "FROM score_runs WHERE $v_run IS NULL OR id = $v_run ORDER BY id DESC LIMIT 1",
+    )
+    if frame.is_empty():
+        return None
+    row = frame.row(0, named=True)
+    row["framework"] = json.loads(row["framework"])
+    row["method"] = json.loads(row["method"])
+    return row
+
+
+def framework_in_use(store: Store, viewer: Viewer) -> dict[str, Any] | None:
+    """The latest recorded framework version (what uploads are checked against); a pinned link's run's."""
+    frame = query(
+        store,
+        viewer,
+        """
+        SELECT hash, created_at, source, content FROM (
+            SELECT hash, created_at, source, content FROM framework_versions WHERE $v_run IS NULL
+            UNION ALL
+            SELECT framework_hash, created_at, 'score_runs:' || id, framework FROM score_runs WHERE id = $v_run
+        ) ORDER BY created_at DESC, hash LIMIT 1
+        """,
+    )
+    if frame.is_empty():
+        return None
+    row = frame.row(0, named=True)
+    row["content"] = json.loads(row["content"])
+    return row
+
+
+def framework_versions(store: Store, viewer: Viewer) -> pl.DataFrame:
+    """Every recorded framework version, newest first (steering only)."""
+    return query(
+        store,
+        viewer,
+        "SELECT hash, created_at, source FROM framework_versions WHERE $v_all ORDER BY created_at DESC, hash",
+    )
+
+
+def run_periods(store: Store, viewer: Viewer, run_id: int) -> list[str]:
+    frame = query(
+        store,
+        viewer,
+        f"SELECT DISTINCT period FROM scores WHERE run_id = $run AND {period_ok('period')} ORDER BY period",
+        run=run_id,
+    )
+    return frame.get_column("period").to_list()
+
+
+def organisations(store: Store, viewer: Viewer, lang: str) -> pl.DataFrame:
+    """The active organisations this viewer may see: code, name, kind, region, size band, themes."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT code AS org_code, {name_sql(lang)} AS name, kind, region, size_band, thematic_areas
+        FROM organizations WHERE active AND {visible("code")} ORDER BY code
+        """,
+    )
+
+
+def can_see_org(store: Store, viewer: Viewer, org_code: str) -> bool:
+    return bool(
+        query(
+            store,
+            viewer,
+            f"SELECT count(*) AS n FROM organizations WHERE code = $org AND {visible('code')}",
+            org=org_code,
+        ).item()
+    )
+
+
+
+
+def indicators_in_scope(store: Store, viewer: Viewer, run_id: int) -> list[str] | None:
+    """The indicators of the run this viewer may see (``None``: every one), as every read applies it."""
+    if viewer.principles is None:
+        return None
+    return shown_indicators(store, viewer, viewer.pinned_run or run_id)

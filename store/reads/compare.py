@@ -1,0 +1,89 @@
+"""Reads of the Compare page: scores of a period, groups, indicator values side by side."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from framework.groups import GroupBy
+from store.db import Store
+from store.reads.fragments import memberships_sql, name_sql
+from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, visible
+from store.viewer import Viewer
+
+
+def period_scores(store: Store, viewer: Viewer, run_id: int, period: str, lang: str) -> pl.DataFrame:
+    """Every score of the visible organisations in ``period``, with their peer-group attributes."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT s.org_code, {name_sql(lang)} AS name, g.kind, g.region, g.size_band, g.thematic_areas,
+               s.principle, s.score, s.coverage, s.status, s.grade, s.nominal_rank, s.median_rank,
+               s.rank_p05, s.rank_p95, s.ranked_count
+        FROM scores s JOIN organizations g ON g.code = s.org_code
+        WHERE s.run_id = $run AND s.period = $period AND {visible("s.org_code")}
+          AND {principle_ok("s.principle")} AND {period_ok("s.period")}
+        ORDER BY s.org_code, s.principle NULLS LAST
+        """,
+        run=run_id,
+        period=period,
+    )
+
+
+def group_scores(store: Store, viewer: Viewer, run_id: int, period: str, by: GroupBy) -> pl.DataFrame:
+    """Per group of one grouping and per principle: n, quartiles (groups below the minimum left out)."""
+    return query(
+        store,
+        viewer,
+        f"""
+        WITH m AS ({memberships_sql(by, aggregable("code"))})
+        SELECT m.group_value, s.principle, count(s.score) AS n, quantile_cont(s.score, 0.25) AS q1,
+               median(s.score) AS median, quantile_cont(s.score, 0.75) AS q3
+        FROM m JOIN scores s ON s.org_code = m.org_code
+        WHERE s.run_id = $run AND s.period = $period AND s.score IS NOT NULL AND {principle_ok("s.principle")}
+          AND {period_ok("s.period")}
+        GROUP BY m.group_value, s.principle HAVING count(s.score) >= $v_min
+        ORDER BY m.group_value, s.principle NULLS LAST
+        """,
+        run=run_id,
+        period=period,
+    )
+
+
+def indicator_values(
+    store: Store, viewer: Viewer, run_id: int, period: str, org_codes: tuple[str, ...]
+) -> pl.DataFrame:
+    """Indicator values of some visible organisations in ``period`` (for side-by-side tables)."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT org_code, indicator_code, value, normalised, flagged FROM score_indicators
+        WHERE run_id = $run AND period = $period AND list_contains($orgs::VARCHAR[], org_code)
+          AND {visible("org_code")} AND {period_ok("period")} AND {indicator_ok("indicator_code")}
+        ORDER BY indicator_code, org_code
+        """,
+        run=run_id,
+        period=period,
+        orgs=list(org_codes),
+    )
+
+
+def group_indicators(store: Store, viewer: Viewer, run_id: int, period: str, by: GroupBy) -> pl.DataFrame:
+    """Per group and indicator: how many organisations report it and their median value."""
+    return query(
+        store,
+        viewer,
+        f"""
+        WITH m AS ({memberships_sql(by, aggregable("code"))})
+        SELECT m.group_value, v.indicator_code, count(*) AS n, median(v.value) AS median,
+               median(v.normalised) AS median_normalised
+        FROM m JOIN score_indicators v ON v.org_code = m.org_code
+        WHERE v.run_id = $run AND v.period = $period AND {period_ok("v.period")}
+          AND {indicator_ok("v.indicator_code")}
+        GROUP BY m.group_value, v.indicator_code HAVING count(*) >= $v_min
+        ORDER BY v.indicator_code, m.group_value
+        """,
+        run=run_id,
+        period=period,
+    )

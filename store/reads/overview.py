@@ -1,0 +1,250 @@
+"""Reads of the Overview page: the network summary, submission status, distributions, regions, changes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import polars as pl
+
+from store.db import Store
+from store.reads.fragments import name_sql
+from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, visible
+from store.viewer import Viewer
+
+
+def network_summary(
+    store: Store, viewer: Viewer, run_id: int, period: str, beneficiaries: str | None
+) -> dict[str, Any]:
+    """Organisations, those scored in ``period``, people reached (the ``beneficiaries`` indicator) and regions."""
+    row = query(
+        store,
+        viewer,
+        f"""
+        WITH orgs AS (SELECT code, region FROM organizations WHERE active AND {aggregable("code")}),
+        scored AS (SELECT org_code, score FROM scores
+                   WHERE run_id = $run AND period = $period AND principle IS NULL AND {aggregable("org_code")}
+                     AND {period_ok("period")}),
+        reached AS (SELECT org_code, value FROM score_indicators
+                    WHERE run_id = $run AND period = $period AND indicator_code = $beneficiaries
+                      AND {aggregable("org_code")} AND {period_ok("period")} AND {indicator_ok("indicator_code")})
+        SELECT (SELECT count(*) FROM orgs) AS organisations,
+               (SELECT count(*) FROM scored) AS reporting,
+               (SELECT count(score) FROM scored) AS scored,
+               (SELECT sum(value) FROM reached) AS beneficiaries,
+               (SELECT count(*) FROM reached) AS beneficiaries_orgs,
+               (SELECT count(DISTINCT region) FROM orgs JOIN scored ON scored.org_code = orgs.code) AS regions
+        """,
+        run=run_id,
+        period=period,
+        beneficiaries=beneficiaries,
+    ).row(0, named=True)
+    if row["organisations"] < viewer.min_group:
+        return {key: None for key in row}
+    if (row["beneficiaries_orgs"] or 0) < viewer.min_group:
+        row["beneficiaries"] = None
+    return row
+
+
+def _status_sql(viewer_filter: str, lang: str) -> str:
+    return f"""
+        WITH o AS (SELECT code, {name_sql(lang)} AS name FROM organizations WHERE active AND {viewer_filter}),
+        c AS (SELECT org_code, timeliness_days FROM scores
+              WHERE run_id = $run AND period = $period AND principle IS NULL AND {period_ok("period")})
+        SELECT o.code AS org_code, o.name, c.timeliness_days,
+               CASE WHEN c.org_code IS NULL THEN 'missing'
+                    WHEN c.timeliness_days IS NULL OR c.timeliness_days <= $deadline THEN 'on_time'
+                    ELSE 'late' END AS status
+        FROM o LEFT JOIN c ON c.org_code = o.code
+    """
+
+
+def submission_status(
+    store: Store, viewer: Viewer, run_id: int, period: str, deadline_days: float, lang: str = "fr"
+) -> pl.DataFrame:
+    """Per visible organisation: on time / late / missing for ``period`` (median days after its end)."""
+    return query(
+        store,
+        viewer,
+        _status_sql(visible("code"), lang) + " ORDER BY status DESC, o.code",
+        run=run_id,
+        period=period,
+        deadline=deadline_days,
+    )
+
+
+def submission_status_counts(
+    store: Store, viewer: Viewer, run_id: int, period: str, deadline_days: float
+) -> dict[str, int] | None:
+    """How many organisations are on time, late and missing (``None`` when the group is too small)."""
+    frame = query(
+        store,
+        viewer,
+        f"SELECT status, count(*) AS n FROM ({_status_sql(aggregable('code'), 'fr')}) GROUP BY status",
+        run=run_id,
+        period=period,
+        deadline=deadline_days,
+    )
+    counts = {"on_time": 0, "late": 0, "missing": 0, **dict(frame.iter_rows())}
+    return counts if sum(counts.values()) >= viewer.min_group else None
+
+
+def score_distribution(store: Store, viewer: Viewer, run_id: int, period: str) -> pl.DataFrame:
+    """Per principle (NULL = composite): n, quartiles, mean; min and max only for non-members."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT principle, count(score) AS n, quantile_cont(score, 0.25) AS q1, median(score) AS median,
+               quantile_cont(score, 0.75) AS q3, avg(score) AS mean,
+               CASE WHEN $v_min <= 1 THEN min(score) END AS min,
+               CASE WHEN $v_min <= 1 THEN max(score) END AS max,
+               count(*) FILTER (WHERE status = 'insufficient_data') AS insufficient
+        FROM scores
+        WHERE run_id = $run AND period = $period AND {aggregable("org_code")} AND {principle_ok("principle")}
+          AND {period_ok("period")}
+        GROUP BY principle HAVING count(score) >= $v_min
+        ORDER BY principle NULLS LAST
+        """,
+        run=run_id,
+        period=period,
+    )
+
+
+def score_histogram(
+    store: Store, viewer: Viewer, run_id: int, period: str, principle: str | None, width: int = 10
+) -> pl.DataFrame:
+    """Organisations per score band of ``width`` points (counts only, never who)."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT bin, n FROM (
+            SELECT least(floor(score / $width) * $width, 100 - $width) AS bin, count(*) AS n,
+                   sum(count(*)) OVER () AS total
+            FROM scores
+            WHERE run_id = $run AND period = $period AND score IS NOT NULL
+              AND principle IS NOT DISTINCT FROM $principle
+              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")}
+            GROUP BY bin
+        ) WHERE total >= $v_min ORDER BY bin
+        """,
+        run=run_id,
+        period=period,
+        principle=principle,
+        width=width,
+    )
+
+
+def region_scores(
+    store: Store, viewer: Viewer, run_id: int, period: str, principle: str | None
+) -> pl.DataFrame:
+    """Median score per region (regions with fewer organisations than the viewer's minimum are left out)."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT g.region, count(s.score) AS n, median(s.score) AS value
+        FROM scores s JOIN organizations g ON g.code = s.org_code
+        WHERE s.run_id = $run AND s.period = $period AND s.principle IS NOT DISTINCT FROM $principle
+          AND s.score IS NOT NULL AND g.region IS NOT NULL
+          AND {aggregable("s.org_code")} AND {principle_ok("s.principle")} AND {period_ok("s.period")}
+        GROUP BY g.region HAVING count(s.score) >= $v_min ORDER BY g.region
+        """,
+        run=run_id,
+        period=period,
+        principle=principle,
+    )
+
+
+def region_indicator(
+    store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str, how: Literal["sum", "median"]
+) -> pl.DataFrame:
+    """An indicator per region: the sum over organisations (counts) or their median (rates)."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT g.region, count(*) AS n,
+               CASE WHEN $how = 'sum' THEN sum(v.value) ELSE median(v.value) END AS value
+        FROM score_indicators v JOIN organizations g ON g.code = v.org_code
+        WHERE v.run_id = $run AND v.period = $period AND v.indicator_code = $indicator
+          AND g.region IS NOT NULL AND {aggregable("v.org_code")} AND {period_ok("v.period")}
+          AND {indicator_ok("v.indicator_code")}
+        GROUP BY g.region HAVING count(*) >= $v_min ORDER BY g.region
+        """,
+        run=run_id,
+        period=period,
+        indicator=indicator_code,
+        how=how,
+    )
+
+
+def principle_changes(
+    store: Store, viewer: Viewer, run_id: int, period: str, previous: str, band: float
+) -> pl.DataFrame:
+    """Per principle: median now and before, and how many organisations moved by more than ``band``."""
+    return query(
+        store,
+        viewer,
+        f"""
+        WITH s AS (
+            SELECT org_code, period, principle, score FROM scores
+            WHERE run_id = $run AND period IN ($period, $previous) AND score IS NOT NULL
+              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")}
+        ),
+        a AS (
+            SELECT principle,
+                   median(score) FILTER (WHERE period = $period) AS median_now,
+                   count(*) FILTER (WHERE period = $period) AS n_now,
+                   median(score) FILTER (WHERE period = $previous) AS median_before,
+                   count(*) FILTER (WHERE period = $previous) AS n_before
+            FROM s GROUP BY principle
+        ),
+        d AS (
+            SELECT n.principle, n.score - b.score AS delta
+            FROM s n JOIN s b ON b.org_code = n.org_code AND b.principle IS NOT DISTINCT FROM n.principle
+            WHERE n.period = $period AND b.period = $previous
+        ),
+        c AS (
+            SELECT principle, count(*) AS paired,
+                   count(*) FILTER (WHERE delta > $band) AS improved,
+                   count(*) FILTER (WHERE delta < -$band) AS declined
+            FROM d GROUP BY principle
+        )
+        SELECT a.principle, a.median_now, a.median_before, a.median_now - a.median_before AS change,
+               a.n_now, a.n_before, coalesce(c.paired, 0) AS paired,
+               coalesce(c.improved, 0) AS improved, coalesce(c.declined, 0) AS declined
+        FROM a LEFT JOIN c ON c.principle IS NOT DISTINCT FROM a.principle
+        WHERE a.n_now >= $v_min AND a.n_before >= $v_min
+        ORDER BY a.principle NULLS LAST
+        """,
+        run=run_id,
+        period=period,
+        previous=previous,
+        band=band,
+    )
+
+
+def org_changes(
+    store: Store, viewer: Viewer, run_id: int, period: str, previous: str, lang: str, limit: int = 10
+) -> pl.DataFrame:
+    """Visible organisations whose composite moved most between two periods."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT n.org_code, {name_sql(lang)} AS name, b.score AS before, n.score AS now, n.score - b.score AS change
+        FROM scores n
+        JOIN scores b ON b.run_id = n.run_id AND b.org_code = n.org_code AND b.principle IS NULL
+                     AND b.period = $previous AND b.score IS NOT NULL
+        JOIN organizations g ON g.code = n.org_code
+        WHERE n.run_id = $run AND n.period = $period AND n.principle IS NULL AND n.score IS NOT NULL
+          AND {visible("n.org_code")} AND $v_all_principles AND {period_ok("n.period")}
+          AND {period_ok("b.period")}
+        ORDER BY abs(n.score - b.score) DESC, n.org_code LIMIT $limit
+        """,
+        run=run_id,
+        period=period,
+        previous=previous,
+        limit=limit,
+    )

@@ -1,0 +1,107 @@
+"""Reads of the Profile page: one organisation's scores, peer groups, indicator values and trends."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from framework.groups import GROUPS, MIN_GROUP
+from store.db import Store
+from store.reads.fragments import memberships_sql
+from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, trends_ok, visible
+from store.viewer import Viewer
+
+
+def org_scores(store: Store, viewer: Viewer, run_id: int, org_code: str) -> pl.DataFrame:
+    """Every score row of one visible organisation in the run (all periods and principles)."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT period, principle, score, coverage, status, completeness, timeliness_days, consistency,
+               consistency_flags, evidence, grade_completeness, grade_timeliness, grade_consistency,
+               grade_evidence, grade, nominal_rank, median_rank, rank_p05, rank_p95, ranked_count
+        FROM scores
+        WHERE run_id = $run AND org_code = $org AND {visible("org_code")}
+          AND {principle_ok("principle")} AND {period_ok("period")}
+        ORDER BY period, principle NULLS LAST
+        """,
+        run=run_id,
+        org=org_code,
+    )
+
+
+def peer_groups(store: Store, viewer: Viewer, run_id: int, period: str, org_code: str) -> pl.DataFrame:
+    """The organisation's peer groups of at least five scored organisations, per principle.
+
+    Quartiles, median and the organisation's percentile (share scoring below it, ties half) —
+    the SQL twin of the Polars oracle ``tests/peer_oracle.py`` it is tested against, so a member never receives a peer's score.
+    """
+    memberships = " UNION ALL ".join(
+        f"SELECT '{by}' AS grp, org_code, group_value FROM ({memberships_sql(by, aggregable('code'))})"
+        for by in GROUPS
+    )
+    return query(
+        store,
+        viewer,
+        f"""
+        WITH m AS ({memberships}),
+        s AS (SELECT org_code, principle, score FROM scores
+              WHERE run_id = $run AND period = $period AND score IS NOT NULL AND {principle_ok("principle")}
+                AND {period_ok("period")}),
+        mine AS (SELECT grp, group_value FROM m WHERE org_code = $org),
+        own AS (SELECT principle, score AS own FROM s WHERE org_code = $org AND {visible("org_code")})
+        SELECT s.principle, m.grp AS "group", m.group_value, count(*) AS n,
+               quantile_cont(s.score, 0.25) AS q1, median(s.score) AS median,
+               quantile_cont(s.score, 0.75) AS q3,
+               100.0 * (count(*) FILTER (WHERE s.score < own.own)
+                        + 0.5 * count(*) FILTER (WHERE s.score = own.own)) / count(*) AS percentile
+        FROM m
+        JOIN mine ON mine.grp = m.grp AND mine.group_value = m.group_value
+        JOIN s ON s.org_code = m.org_code
+        JOIN own ON own.principle IS NOT DISTINCT FROM s.principle
+        GROUP BY s.principle, m.grp, m.group_value
+        HAVING count(*) >= $peer_min
+        ORDER BY s.principle NULLS LAST, m.grp, m.group_value
+        """,
+        run=run_id,
+        period=period,
+        org=org_code,
+        peer_min=max(MIN_GROUP, viewer.min_group),
+    )
+
+
+def org_indicators(store: Store, viewer: Viewer, run_id: int, org_code: str, period: str) -> pl.DataFrame:
+    """What entered the organisation's scores in ``period``: raw, normalised, flagged."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT indicator_code, value, n_values, method, transformed, normalised, robust_z, flagged
+        FROM score_indicators
+        WHERE run_id = $run AND org_code = $org AND period = $period AND {visible("org_code")}
+          AND {period_ok("period")} AND {indicator_ok("indicator_code")}
+        ORDER BY indicator_code
+        """,
+        run=run_id,
+        org=org_code,
+        period=period,
+    )
+
+
+def org_trends(store: Store, viewer: Viewer, run_id: int, org_code: str) -> pl.DataFrame:
+    """Trend, persistence, sustained and progress of each series of one organisation."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT principle, indicator_code, last_period, n_periods, slope, trend, persistence, current_run,
+               sustained, progress
+        FROM score_trends
+        WHERE run_id = $run AND org_code = $org AND {visible("org_code")} AND {trends_ok()}
+          AND CASE WHEN indicator_code IS NULL THEN {principle_ok("principle")}
+                   ELSE {indicator_ok("indicator_code")} END
+        ORDER BY indicator_code NULLS FIRST, principle NULLS LAST
+        """,
+        run=run_id,
+        org=org_code,
+    )
