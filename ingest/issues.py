@@ -35,6 +35,7 @@ ISSUE_CODES: dict[str, Severity] = {
     "no_data_rows": Severity.ERROR,
     "too_many_rows": Severity.ERROR,
     "xlsx_invalid": Severity.ERROR,
+    "damaged_workbook": Severity.ERROR,
     "xlsx_no_sheet": Severity.ERROR,
     "xlsx_several_sheets": Severity.ERROR,
     "text_question_marks": Severity.WARNING,
