@@ -194,7 +194,10 @@ def _assemble(
     if counts is not None:
         found += _wrong_cell_counts(frame, counts, width, [f"c{j}" for j in range(len(header), len(cells))])
     kept = [f"c{i}" for i in range(width)]
-    table = frame.select(*kept, "__line")
+    # One chunk per column, copied here: the parser hands over one per block of the file, every
+    # kernel would run per chunk, and validation needs them joined anyway (``python -m ingest``
+    # reads the file in a thread while it imports, so the copy is made off the critical path).
+    table = frame.select(*kept, "__line").rechunk()
     if crlf_in_cells:
         table = table.with_columns(pl.col(kept).str.replace_all("\r\n", "\n", literal=True))
     names = [h.strip() for h in headers]
