@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
+from polars.exceptions import PanicException, PolarsError
 
 from ingest import encoding as enc
 from ingest.bytescan import find_bytes
@@ -109,9 +110,7 @@ def polars_cells(buf: bytes, delimiter: str, width: int) -> pl.DataFrame | None:
             raise_if_empty=False,
             row_index_name="__row",
         )
-    except BaseException as error:  # Polars raises ComputeError, and a PanicException on some inputs
-        if isinstance(error, (KeyboardInterrupt, SystemExit)):
-            raise
+    except (PolarsError, PanicException):  # bytes Polars refuses (or panics on): the csv module reads them
         return None
 
 
