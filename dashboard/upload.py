@@ -11,13 +11,13 @@ from pathlib import Path
 
 import polars as pl
 from openpyxl.styles import Font
-from store.views import BREAKDOWN_KEYS
 
 from framework.model import Framework
 from ingest import safe_write
 from ingest.pipeline import Limits
 from ingest.read import read_table
 from ingest.template import TemplateFormat, write_template
+from store.reads.common import BREAKDOWN_KEYS
 
 _log = logging.getLogger(__name__)
 

@@ -8,7 +8,9 @@ as an audited first adoption; ``demo`` and ``rebuild`` adopt theirs before loadi
 
 Exit status: 0 when every file was accepted (or already received), 1 when any was rejected,
 2 for usage errors (bad arguments, a file that is missing or a directory, a ``--db`` database that
-``check`` or ``load`` would read but that does not exist, invalid framework).
+``check`` or ``load`` would read but that does not exist, invalid framework), 3 for a bug of ours
+(an unexpected exception, reported in one translated line; the tests call the functions below
+``main`` and see the exception itself).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from store.submissions import current_value_count
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "data" / "demo"
 MAX_PRINTED_ISSUES = 200
+#: Exit status of a bug of ours (an unexpected exception): said in one line, never as a traceback.
+INTERNAL_ERROR = 3
 
 
 CHECK_AGAINST = (
@@ -127,6 +131,9 @@ def main(argv: list[str]) -> int:
     except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
         print(t("cli.database_busy", args.lang, db=args.db, error=exc), file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 — a bug of ours: one clear line for the person, not a traceback
+        print(t("cli.internal_error", args.lang, error=type(exc).__name__), file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 def _require_existing_db(args: argparse.Namespace) -> None:

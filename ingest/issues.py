@@ -60,6 +60,7 @@ class IssueCode(StrEnum):
     NO_DATA_ROWS = "no_data_rows", Level.FILE, Severity.ERROR, ()
     TOO_MANY_ROWS = "too_many_rows", Level.FILE, Severity.ERROR, ("value", "expected")
     XLSX_INVALID = "xlsx_invalid", Level.FILE, Severity.ERROR, ("value",)
+    DAMAGED_WORKBOOK = "damaged_workbook", Level.FILE, Severity.ERROR, ("value",)
     XLSX_NO_SHEET = "xlsx_no_sheet", Level.FILE, Severity.ERROR, ()
     XLSX_SEVERAL_SHEETS = "xlsx_several_sheets", Level.FILE, Severity.ERROR, ("value", "expected")
     TEXT_QUESTION_MARKS = "text_question_marks", Level.FILE, Severity.WARNING, ("value",)

@@ -67,17 +67,20 @@ from __future__ import annotations
 import io
 import math
 import re
+import struct
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from framework.vocabulary import fold
 from ingest.columns import column_letter, match_header
 from ingest.dialect import TITLE_ROWS_SCANNED, header_position, is_recognised
-from ingest.issues import Issue
+from ingest.issues import Issue, IssueCode
 
 DATA_SHEET_NAMES: tuple[str, ...] = ("Données", "Data", "البيانات")
 #: Total uncompressed size allowed, as a multiple of the upload limit.
@@ -95,6 +98,9 @@ _DATA_SHEET_KEYS = frozenset(fold(name) for name in DATA_SHEET_NAMES)
 #: Excel's 1900 date system: serial 1 is 1900-01-01 (and 1900-02-29, which never was, is 60).
 _EPOCH_1900 = datetime(1899, 12, 30)
 _STRICT_NAMESPACE = b"purl.oclc.org/ooxml/spreadsheetml/main"
+#: General-purpose flag bit of a zip member encrypted by the zip format itself (never by Excel,
+#: whose password-protected workbooks are OLE2 files: ``encrypted_workbook``).
+_ENCRYPTED_MEMBER = 0x1
 
 
 
@@ -115,6 +121,30 @@ class WorkbookProblem(Exception):
         self.issue = issue
 
 
+#: What reading a damaged workbook raises: a deflate stream that does not inflate (``zlib.error``),
+#: a bad CRC or member header (``BadZipFile``), a member cut short (``EOFError``), a header field that
+#: does not unpack (``struct.error``), XML that does not parse (``ParseError``, or a ``LookupError``
+#: for an XML declaration naming an encoding that does not exist) → ``damaged_workbook``.
+DAMAGE_ERRORS: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ParseError)
+#: What openpyxl raises on a workbook it can read but refuses (no workbook part: ``OSError``; a part
+#: missing, an attribute of the wrong type or value, an entity defusedxml refuses:
+#: ``DefusedXmlException`` is a ValueError) → ``xlsx_invalid``. Any other exception is a bug and
+#: propagates.
+REFUSAL_ERRORS: tuple[type[Exception], ...] = (
+    OSError, KeyError, TypeError, ValueError, IndexError, NotImplementedError, LookupError,
+)
+
+
+def workbook_problem(error: Exception) -> WorkbookProblem:
+    """The issue for an exception of ``DAMAGE_ERRORS`` (its value: the layer that is damaged, ``XML``
+    or ``ZIP``) or ``REFUSAL_ERRORS`` (its value: the exception's name, as before)."""
+    if isinstance(error, ParseError) or type(error) is LookupError:  # LookupError: an unknown XML encoding
+        return WorkbookProblem(Issue(IssueCode.DAMAGED_WORKBOOK, value="XML"))
+    if isinstance(error, DAMAGE_ERRORS):
+        return WorkbookProblem(Issue(IssueCode.DAMAGED_WORKBOOK, value="ZIP"))
+    return WorkbookProblem(Issue(IssueCode.XLSX_INVALID, value=type(error).__name__))
+
+
 def zip_kind(data: bytes) -> str:
     """What a zip archive holds: xlsx, xlsb, docx, pptx, ods, odt, zip; ``corrupt`` if it cannot be listed."""
     try:
@@ -122,10 +152,9 @@ def zip_kind(data: bytes) -> str:
             names = set(archive.namelist())
             mimetype = archive.read("mimetype")[:80] if "mimetype" in names else b""
     except (
-        zipfile.BadZipFile,
+        *DAMAGE_ERRORS,
         zipfile.LargeZipFile,
         OSError,
-        EOFError,
         ValueError,
         KeyError,
         RuntimeError,
@@ -148,20 +177,22 @@ def zip_kind(data: bytes) -> str:
 
 
 def check_archive(data: bytes, max_bytes: int) -> Issue | None:
-    """Zip-bomb guard, run before any XML is parsed."""
+    """Zip-bomb guard (and members no workbook has), run before any XML is parsed."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError):
-        return Issue("xlsx_invalid", value="ZIP")
+    except (*DAMAGE_ERRORS, zipfile.LargeZipFile, OSError, ValueError, RuntimeError):
+        return Issue(IssueCode.XLSX_INVALID, value="ZIP")
+    if any(member.flag_bits & _ENCRYPTED_MEMBER for member in members):
+        return Issue(IssueCode.DAMAGED_WORKBOOK, value="ZIP")  # Excel never encrypts members: a damaged header
     total = sum(m.file_size for m in members)
     if total > MAX_UNCOMPRESSED_FACTOR * max_bytes:
-        return Issue("xlsx_invalid", value=f"ZIP {total / 2**20:.0f} MB")
+        return Issue(IssueCode.XLSX_INVALID, value=f"ZIP {total / 2**20:.0f} MB")
     for member in members:
         if member.file_size >= RATIO_CHECK_MIN_BYTES:
             ratio = member.file_size / max(member.compress_size, 1)
             if ratio > MAX_COMPRESSION_RATIO:
-                return Issue("xlsx_invalid", value=f"ZIP {ratio:.0f}:1")
+                return Issue(IssueCode.XLSX_INVALID, value=f"ZIP {ratio:.0f}:1")
     return None
 
 
@@ -359,8 +390,8 @@ def _is_strict(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("xl/workbook.xml") as part:
             head = part.read(4096)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
-        return False
+    except (*DAMAGE_ERRORS, KeyError, OSError, ValueError, RuntimeError, NotImplementedError):
+        return False  # openpyxl meets the damage again, and it is reported then
     return _STRICT_NAMESPACE in head
 
 
@@ -423,7 +454,7 @@ def _sheet_head(worksheet) -> bytes:
                 if not chunk:
                     break
                 head += chunk
-    except Exception:  # openpyxl reads the part again and reports what is wrong with it
+    except (*DAMAGE_ERRORS, *REFUSAL_ERRORS, OSError):  # openpyxl reads the part again and reports it
         return b""
     return head.split(b"sheetData", 1)[0]
 
@@ -493,7 +524,7 @@ def _look(worksheet, epoch: datetime) -> _Look | None:
 
 def _several(looks: list[_Look]) -> WorkbookProblem:
     return WorkbookProblem(
-        Issue("xlsx_several_sheets", value=", ".join(look.sheet.title for look in looks), expected=DATA_SHEET_NAMES[0])
+        Issue(IssueCode.XLSX_SEVERAL_SHEETS, value=", ".join(look.sheet.title for look in looks), expected=DATA_SHEET_NAMES[0])
     )
 
 
@@ -507,7 +538,7 @@ def _choose_sheet(workbook) -> Any:
     epoch = getattr(workbook, "epoch", _EPOCH_1900)
     looks = [look for ws in visible if (look := _look(ws, epoch)) is not None]
     if not looks:
-        raise WorkbookProblem(Issue("xlsx_no_sheet"))
+        raise WorkbookProblem(Issue(IssueCode.XLSX_NO_SHEET))
     with_data = [look for look in looks if look.data_header and look.has_rows]
     named = next((look for look in looks if fold(look.sheet.title) in _DATA_SHEET_KEYS), None)
     if named is not None:
@@ -595,7 +626,7 @@ def _read_sheet(
             continue  # blank rows are dropped; their line numbers are simply absent
         rows.append((number, texts))
         if len(rows) - 1 > max_rows:
-            raise WorkbookProblem(Issue("too_many_rows", value=f"> {max_rows}", expected=str(max_rows)))
+            raise WorkbookProblem(Issue(IssueCode.TOO_MANY_ROWS, value=f"> {max_rows}", expected=str(max_rows)))
     return rows, formulas, typed
 
 
@@ -628,7 +659,7 @@ def _hidden_column_issues(rows: list[tuple[int, list[str]]], hidden: _HiddenCell
             continue  # only above the header: a title block, not a column of the table
         letter = column_letter(column)
         name = hidden.top.get((header_line, column), "").strip() or letter
-        issues.append(Issue("hidden_column", line=1, column=name, value=letter))
+        issues.append(Issue(IssueCode.HIDDEN_COLUMN, line=1, column=name, value=letter))
     return issues
 
 
@@ -672,13 +703,13 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
     if problem is not None:
         raise WorkbookProblem(problem)
     if _is_strict(data):
-        raise WorkbookProblem(Issue("unsupported_format", value="XLSX Strict Open XML"))
+        raise WorkbookProblem(Issue(IssueCode.UNSUPPORTED_FORMAT, value="XLSX Strict Open XML"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             workbook = _load(data, data_only=False)
-        except Exception as error:  # openpyxl raises many types for damaged parts
-            raise WorkbookProblem(Issue("xlsx_invalid", value=type(error).__name__)) from error
+        except (*DAMAGE_ERRORS, *REFUSAL_ERRORS) as error:
+            raise workbook_problem(error) from error
         try:
             sheet = _choose_sheet(workbook)
             head = _sheet_head(sheet)
@@ -689,10 +720,8 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
             epoch = getattr(workbook, "epoch", _EPOCH_1900)
             rows, formulas, typed = _read_sheet(sheet, max_rows, epoch, hide_zeros, hidden)
             title = sheet.title
-        except WorkbookProblem:
-            raise
-        except Exception as error:
-            raise WorkbookProblem(Issue("xlsx_invalid", value=type(error).__name__)) from error
+        except (*DAMAGE_ERRORS, *REFUSAL_ERRORS) as error:
+            raise workbook_problem(error) from error
         finally:
             workbook.close()
         result = SheetCells(sheet=title, rows=rows)
@@ -700,8 +729,8 @@ def read_workbook(data: bytes, *, max_bytes: int, max_rows: int) -> SheetCells:
         if formulas:
             try:
                 cached, typed_results = _cached_values(data, title, formulas, hide_zeros)
-            except Exception as error:
-                raise WorkbookProblem(Issue("xlsx_invalid", value=type(error).__name__)) from error
+            except (*DAMAGE_ERRORS, *REFUSAL_ERRORS) as error:
+                raise workbook_problem(error) from error
             typed.update(typed_results)
         _finish(result, formulas, cached, typed)
         result.issues.extend(_hidden_column_issues(result.rows, hidden))
@@ -749,10 +778,10 @@ def _finish(
         return (header[column].strip() if column < len(header) else "") or None
 
     for number, column, formula_text in missing:
-        result.issues.append(Issue("formula_without_value", line=number, column=name(column), value=formula_text))
+        result.issues.append(Issue(IssueCode.FORMULA_WITHOUT_VALUE, line=number, column=name(column), value=formula_text))
     for (number, column), (shown, serial) in sorted(typed.items()):
         if number > header_line and number in position:
             if match_header(name(column)) in ("notes", "source"):  # free text: the date is what it says
                 result.rows[position[number]][1][column] = shown
                 continue
-            result.issues.append(Issue("number_as_date", line=number, column=name(column), value=shown, expected=serial))
+            result.issues.append(Issue(IssueCode.NUMBER_AS_DATE, line=number, column=name(column), value=shown, expected=serial))

@@ -10,7 +10,11 @@ import pytest
 from framework.model import Framework, load_framework
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO.parent / "shared" / "samples"
+#: ``../shared/samples`` beside the checkout (in CI), or beside a folder holding it (a git worktree).
+SAMPLES = next(
+    (folder / "shared" / "samples" for folder in REPO.parents if (folder / "shared" / "samples").is_dir()),
+    REPO.parent / "shared" / "samples",
+)
 
 
 @pytest.fixture(scope="session")

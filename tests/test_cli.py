@@ -147,6 +147,20 @@ def test_database_held_by_another_process_gives_a_message_not_a_traceback(tmp_pa
         holder.wait()
 
 
+def test_a_bug_while_reading_is_one_translated_line_and_status_3_not_a_traceback(monkeypatch, capsys) -> None:
+    import ingest.csv_parser
+    from ingest.cli import INTERNAL_ERROR, main
+
+    def bug(*args):
+        raise ZeroDivisionError("a bug of ours")
+
+    monkeypatch.setattr(ingest.csv_parser, "parse_text", bug)
+    status = main(["check", str(SAMPLES / "01_utf8_comma_lf.csv"), "--lang", "en"])
+    err = capsys.readouterr().err
+    assert status == INTERNAL_ERROR == 3
+    assert err.startswith("Internal error in Athar (ZeroDivisionError)") and "Traceback" not in err
+
+
 def fresh_prefetch():
     """``ingest.prefetch`` keeps its state in the module (one command per process): start anew."""
     import importlib

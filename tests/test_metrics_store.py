@@ -192,8 +192,7 @@ class _Reads:
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_the_method_card_writes_a_number_as_the_page_does_in_french_and_arabic(lang: str) -> None:
     """The card once wrote ``1 250.5`` in Arabic where the page around it wrote ``1.250,50``."""
-    from dashboard.ui import _display
-
+    from dashboard.cells import display as _display
     from dashboard.context import PageContext
 
     framework = load_framework()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-import ingest.read as read_module
+import ingest.csv_parser as parser_module
 from ingest.dialect import detect_dialect
 from ingest.read import MAX_CELL_CHARS, RawTable, read_table
 
@@ -153,7 +153,7 @@ def test_arabic_list_separator_reads_the_same_on_both_paths(monkeypatch: pytest.
     ]
     data = csv_bytes(rows)
     fast = read_table(data, "f.csv")
-    monkeypatch.setattr(read_module, "_STAND_INS", ())  # no free byte: the csv module reads it as it is
+    monkeypatch.setattr(parser_module, "_STAND_INS", ())  # no free byte: the csv module reads it as it is
     exact = read_table(data, "f.csv")
     assert fast.frame.equals(exact.frame)
     assert fast.issues.equals(exact.issues)
@@ -213,7 +213,7 @@ def test_fast_and_exact_readers_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     data = csv_bytes(rows)
     fast = read_table(data, "f.csv")
-    monkeypatch.setattr(read_module, "_polars_cells", lambda *args: None)
+    monkeypatch.setattr(parser_module, "polars_cells", lambda *args: None)
     exact = read_table(data, "f.csv")
     assert fast.frame.equals(exact.frame)
     assert fast.headers == exact.headers

@@ -192,10 +192,10 @@ def test_zip_that_is_not_a_workbook_is_refused() -> None:
     assert read_table(docx, "note.docx").issues["value"][0] == "DOCX"
 
 
-def test_damaged_zip_is_an_invalid_workbook() -> None:
+def test_damaged_zip_named_as_a_workbook_is_a_damaged_workbook() -> None:
     data = zip_bytes({"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<x/>"})
     table = read_table(data[: len(data) // 2], "book.xlsx")
-    assert codes(table) == ["xlsx_invalid"]
+    assert codes(table) == ["damaged_workbook"]
     assert table.file_format == "xlsx"
 
 

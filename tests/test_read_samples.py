@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from conftest import SAMPLES
 
-import ingest.read as read_module
+import ingest.csv_parser as parser_module
 from ingest.columns import match_header
 from ingest.read import RawTable, read_table
 
@@ -156,14 +156,14 @@ def test_hostile_strings_are_kept_verbatim() -> None:
 
 
 def test_samples_take_the_vectorised_path(samples_index: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    exact = read_module._parse_exact
+    exact = parser_module.parse_exact
     used: list[str] = []
 
     def spy(buf: bytes, dialect):
         used.append(dialect.delimiter)
         return exact(buf, dialect)
 
-    monkeypatch.setattr(read_module, "_parse_exact", spy)
+    monkeypatch.setattr(parser_module, "parse_exact", spy)
     for name in samples_index["files"]:
         assert read_sample(name).frame.height > 0, name
     assert used == []
