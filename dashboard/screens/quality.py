@@ -11,11 +11,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ui, upload
+from dashboard import charts, ui
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from dashboard.ui import Col
 from ingest.issues import ISSUE_SCHEMA
+from ingest.preview import breakdown_text
 from metrics import outliers
 from store import views
 
@@ -126,7 +127,7 @@ def _flagged(ctx: PageContext) -> None:
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
         ),
-        breakdown=upload.breakdown_text(frame),
+        breakdown=breakdown_text(frame),
         unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
     ui.table(
