@@ -15,14 +15,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from framework.model import Framework, FrameworkError
 from i18n import LANGUAGES, catalogue, normalise_language, t
 from ingest import prefetch
 from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
 from store.db import Store, open_store
+from store.errors import DatabaseBusy
 from store.registry import framework_in_use, org_codes, upsert_organizations
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,8 +102,8 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
-        print(t("cli.database_busy", args.lang, db=args.db, error=exc), file=sys.stderr)
+    except DatabaseBusy as busy:  # another process holds the file (DuckDB allows one writer process)
+        print(busy.message(args.lang), file=sys.stderr)
         return 1
 
 

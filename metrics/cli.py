@@ -27,6 +27,7 @@ from i18n import LANGUAGES, normalise_language, t
 from metrics.method_card import CardNotFound, load_card, render
 from metrics.run import NothingToScore, RunFrames, score_store
 from store.db import open_store
+from store.errors import DatabaseBusy
 from store.registry import framework_in_use
 from store.scores import latest_run_id, run_info
 
@@ -79,6 +80,9 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except DatabaseBusy as busy:
+        print(busy.message(args.lang), file=sys.stderr)
+        return 1
     except duckdb.Error as exc:
         print(t("metrics.run_failed", args.lang, error=exc), file=sys.stderr)
         return 1

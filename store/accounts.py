@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from store.audit import record, record_in
 from store.clients import ClientInfo
 from store.db import Store, utc_now
+from store.errors import StoreError
 from store.settings import AccessSettings, demo_mode
 from store.viewer import Viewer
 
@@ -37,13 +38,10 @@ DEMO_PASSWORD = "athar-demo-2026"  # published in the README; accepted in demo m
 DEMO_STEERING = "comite"
 
 
-class AccountError(ValueError):
+class AccountError(StoreError):
     """A refused account operation; ``code`` is a catalogue key under ``access.errors``."""
 
-    def __init__(self, code: str, **params: object):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    catalogue = "access.errors"
 
 
 @dataclass(frozen=True)

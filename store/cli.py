@@ -18,14 +18,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from i18n import LANGUAGES, normalise_language, t
 from store import accounts, audit, links
 from store.accounts import ACCOUNT_ROLES, AccountError
 from store.db import Store, open_store, utc_now
-from store.links import FUNDER_PAGES, LinkError
+from store.errors import StoreError
+from store.links import FUNDER_PAGES
 from store.viewer import Viewer
 
 DEFAULT_BASE_URL = "http://localhost:8501"
@@ -114,15 +114,12 @@ def main(argv: list[str]) -> int:
         store = open_store(args.db)
         command = args.command if args.command in ("init", "audit") else f"{args.command} {args.action}"
         return COMMANDS[command](store, args)
-    except (AccountError, LinkError) as exc:
-        print(t(f"access.errors.{exc.code}", lang, **exc.params), file=sys.stderr)
+    except StoreError as exc:  # an account or link rule, or the database busy in another process
+        print(exc.message(lang), file=sys.stderr)
         return 1
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
-        print(t("store_cli.database_busy", lang, db=args.db, error=exc), file=sys.stderr)
-        return 1
 
 
 # -- init and accounts -----------------------------------------------------------------------

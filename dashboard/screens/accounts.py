@@ -11,7 +11,6 @@ import streamlit as st
 from dashboard import ui
 from dashboard.context import PageContext, page_context
 from dashboard.ui import Col
-from i18n import t
 from store import accounts, views
 from store.accounts import AccountError
 
@@ -19,7 +18,7 @@ SECRET_KEY = "_accounts_new_secret"
 
 
 def _error(ctx: PageContext, error: AccountError) -> None:
-    st.error(t(f"access.errors.{error.code}", ctx.lang, **error.params))
+    st.error(error.message(ctx.lang))
 
 
 def _show_secret(ctx: PageContext) -> None:

@@ -15,7 +15,6 @@ import streamlit as st
 from dashboard import ui
 from dashboard.context import PageContext, page_context
 from dashboard.ui import Col
-from i18n import t
 from store import links, views
 from store.db import utc_now
 from store.links import FUNDER_PAGES, LinkError
@@ -38,7 +37,7 @@ def _base_url() -> str:
 
 
 def _error(ctx: PageContext, error: LinkError) -> None:
-    st.error(t(f"access.errors.{error.code}", ctx.lang, **error.params))
+    st.error(error.message(ctx.lang))
 
 
 def _create(ctx: PageContext, cfg: AccessSettings) -> None:
