@@ -20,8 +20,8 @@ from dashboard.navigation import pages_for
 from dashboard.testing import _nodes, open_page, start
 from i18n import t
 from store import links
-from store.errors import DatabaseBusy
 from store.db import open_store
+from store.errors import DatabaseBusy
 from store.viewer import Viewer
 
 from .pages_harness import copy_db, page_text
