@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
+import settings
 from framework.model import Framework, FrameworkError
 from i18n import LANGUAGES, catalogue, normalise_language, t
 from ingest import prefetch
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(os.environ.get("ATHAR_LANG")))
+        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(settings.get("ATHAR_LANG")))
         p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
         p.add_argument("--framework", type=Path, default=None,
                        help="framework directory (default: the version recorded in the database, else data/framework)")

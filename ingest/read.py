@@ -38,7 +38,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -47,6 +46,7 @@ from pathlib import Path, PurePath
 import numpy as np
 import polars as pl
 
+import settings
 from ingest import encoding as enc
 from ingest.dialect import QUOTE, Dialect, detect_dialect, header_position
 from ingest.issues import Issue, cell_issues, empty_issues, issues_frame, sort_issues
@@ -155,19 +155,12 @@ class RawTable:
     header_line: int = 1  # Excel row of the header (xlsx: title rows above it are skipped)
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 @dataclass(frozen=True)
 class Limits:
     """Upload limits; set ATHAR_MAX_UPLOAD_MB / ATHAR_MAX_ROWS to change them."""
 
-    max_bytes: int = field(default_factory=lambda: _env_int("ATHAR_MAX_UPLOAD_MB", 100) * 2**20)
-    max_rows: int = field(default_factory=lambda: _env_int("ATHAR_MAX_ROWS", 2_000_000))
+    max_bytes: int = field(default_factory=lambda: settings.get("ATHAR_MAX_UPLOAD_MB") * 2**20)
+    max_rows: int = field(default_factory=lambda: settings.get("ATHAR_MAX_ROWS"))
 
 
 def read_table(

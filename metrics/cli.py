@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+import settings
 from framework.model import FrameworkError
 from framework.periods import Granularity
 from i18n import LANGUAGES, normalise_language, t
@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--db", type=Path, required=True, help="the DuckDB file")
-        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(os.environ.get("ATHAR_LANG")))
+        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(settings.get("ATHAR_LANG")))
 
     score = sub.add_parser("score", help="compute and record a scoring run")
     common(score)

@@ -7,7 +7,6 @@ whose passwords the README publishes, exist only in demo mode and are refused ou
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+import settings
 from store.audit import record, record_in
 from store.clients import ClientInfo
 from store.db import Store, utc_now
@@ -531,8 +531,8 @@ def ensure_first_steering(store: Store, *, created_by: str = "system:first-start
     """
     if steering_count(store):
         return None
-    username = normalise_username(os.environ.get("ATHAR_ADMIN_USER") or "admin")
-    password = os.environ.get("ATHAR_ADMIN_PASSWORD") or None
+    username = normalise_username(settings.get("ATHAR_ADMIN_USER"))
+    password = settings.get("ATHAR_ADMIN_PASSWORD")
     existing = find_by_username(store, username)
     if existing is not None:  # the name is taken (by a deactivated or demo account): pick another
         username = f"{username}-{secrets.token_hex(2)}"

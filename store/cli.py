@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+import settings
 from i18n import LANGUAGES, normalise_language, t
 from store import accounts, audit, links
 from store.accounts import ACCOUNT_ROLES, AccountError
@@ -28,7 +28,6 @@ from store.errors import StoreError
 from store.links import FUNDER_PAGES
 from store.viewer import Viewer
 
-DEFAULT_BASE_URL = "http://localhost:8501"
 NONE = "—"
 
 
@@ -48,8 +47,8 @@ def actor() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m store", description="Athar: accounts, funder links, audit log")
     sub = parser.add_subparsers(dest="command", required=True)
-    lang = normalise_language(os.environ.get("ATHAR_LANG"))
-    base_url = os.environ.get("ATHAR_BASE_URL") or DEFAULT_BASE_URL
+    lang = normalise_language(settings.get("ATHAR_LANG"))
+    base_url = settings.get("ATHAR_BASE_URL")
 
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--db", type=Path, required=True, help="the DuckDB file")
@@ -130,7 +129,7 @@ def _init(store: Store, args: argparse.Namespace) -> int:
         return 0
     username, password = created
     print(t("store_cli.init_created", args.lang, username=username))
-    if os.environ.get("ATHAR_ADMIN_PASSWORD"):
+    if settings.get("ATHAR_ADMIN_PASSWORD"):
         print(t("store_cli.init_password_env", args.lang))
     else:
         _print_once(password, args.lang)

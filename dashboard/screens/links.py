@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 import streamlit as st
 
+import settings
 from dashboard import ui
 from dashboard.context import PageContext, page_context
 from dashboard.ui import Col
@@ -25,9 +26,7 @@ NEW_LINK_KEY = "_links_new_url"
 
 def _base_url() -> str:
     """Where the app is served, for the address to send (ATHAR_BASE_URL behind a proxy)."""
-    import os
-
-    configured = os.environ.get("ATHAR_BASE_URL")
+    configured = settings.configured("ATHAR_BASE_URL")
     if configured:
         return configured
     try:
