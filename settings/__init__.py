@@ -89,8 +89,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in _DECLARED}
 def get(name: str) -> object:
     """The value of a declared setting: the environment's when set (and valid), else its default."""
     setting = SETTINGS[name]
-    text = os.environ.get(name, "").strip()
-    return setting.parse(text) if text else setting.default
+    text = os.environ.get(name, "")
+    return setting.parse(text) if text.strip() else setting.default  # exact text: " 1" is not "1"
 
 
 def configured(name: str) -> object | None:
