@@ -7,13 +7,13 @@ those commands would get, and no handle on the file stays open in this process.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+import settings
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = "data/athar.duckdb"
 
 
 class BootstrapError(RuntimeError):
@@ -43,7 +43,7 @@ def ensure_demo_database(path: Path | str) -> bool:
 
 def database_path() -> Path:
     """``ATHAR_DB`` (default ``data/athar.duckdb``); a relative path is taken from the checkout."""
-    path = Path(os.environ.get("ATHAR_DB", DEFAULT_DB))
+    path = Path(settings.get("ATHAR_DB"))
     return path if path.is_absolute() else ROOT / path
 
 

@@ -23,7 +23,6 @@ No text here is shown to users: the caller passes its translated labels.
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +30,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+import settings
 from store import accounts, audit
 from store.accounts import SignIn
 from store.clients import ClientInfo
@@ -84,7 +84,7 @@ def _provider(section: Mapping[str, Any]) -> str | None:
         for name, value in section.items()
         if isinstance(value, Mapping) and "_" not in name and _complete(value)  # Streamlit refuses "_"
     ]
-    wanted = os.environ.get(PROVIDER_ENV, "").strip()
+    wanted = (settings.get(PROVIDER_ENV) or "").strip()
     if wanted:
         if wanted == DEFAULT:
             return DEFAULT if _complete(section) else None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import duckdb
 import streamlit as st
 
 from dashboard import style
@@ -18,6 +17,7 @@ from dashboard.bootstrap import database_path, ensure_demo_database
 from dashboard.context import PageContext, get_store, set_context
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
 from store import accounts
+from store.errors import DatabaseBusy
 from store.reads import common as common_reads
 from store.settings import demo_mode
 
@@ -121,8 +121,8 @@ def start_session() -> PageContext:
             ensure_demo_database(path)
     try:
         store = get_store(str(path))
-    except duckdb.Error:  # another process holds the file (a command-line import, a second app)
-        st.error(t("dashboard.app.database_busy", lang, path=str(path)))
+    except DatabaseBusy as busy:  # another process holds the file (a command-line import, a second app)
+        st.error(busy.message(lang))
         st.stop()
     _access_ready(str(path))
     identity = identify(store, lang, lambda key, **p: t(f"dashboard.{key}", lang, **p))

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from datetime import date, datetime
 from functools import cache
 
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern
+
+import settings
 
 DASH = "–"
 #: The CLDR locale of each language of the catalogues.
@@ -29,7 +30,7 @@ LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}
 
 def arabic_digits() -> bool:
     """Arabic-Indic digits in Arabic (``ATHAR_ARABIC_DIGITS=1``); Moroccan usage is Latin digits."""
-    return os.environ.get("ATHAR_ARABIC_DIGITS", "0") == "1"
+    return settings.get("ATHAR_ARABIC_DIGITS")
 
 
 def _missing(value: object) -> bool:

@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
+import settings
 from framework.model import Framework, FrameworkError
 from i18n import LANGUAGES, catalogue, normalise_language, t
 from ingest import prefetch
@@ -32,6 +30,7 @@ from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
 from store.audit import cli_actor
 from store.db import Store, open_store
+from store.errors import DatabaseBusy
 from store.registry import (
     adopt_first_framework,
     adopt_framework,
@@ -63,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser, framework_help: str = CHECK_AGAINST) -> None:
-        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(os.environ.get("ATHAR_LANG")))
+        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(settings.get("ATHAR_LANG")))
         p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
         p.add_argument("--framework", type=Path, default=None, help=framework_help)
 
@@ -128,8 +127,8 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
-        print(t("cli.database_busy", args.lang, db=args.db, error=exc), file=sys.stderr)
+    except DatabaseBusy as busy:  # another process holds the file (DuckDB allows one writer process)
+        print(busy.message(args.lang), file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 — a bug of ours: one clear line for the person, not a traceback
         print(t("cli.internal_error", args.lang, error=type(exc).__name__), file=sys.stderr)

@@ -1,7 +1,11 @@
-"""One file from bytes to stored rows: read → validate → commit, with one result per file.
+"""One file from bytes to stored rows: check → preview → commit, with one result per file.
 
 This is the single path every upload takes (command line, dashboard, demo loader, tests), so
-what the demo shows is what members get.
+what the demo shows is what members get. :func:`check` reads and validates the bytes once and
+returns a :class:`CheckedFile`; the preview (:func:`preview`), the annotated copy
+(``ingest.annotate``) and the commit (:func:`commit`, or ``load_file(..., checked=...)``) all take
+it, so the confirm path never reads the file again. A rejected load is audited here, in its own
+write, like an accepted one is audited in the commit's transaction: the same entry from every door.
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
+from store.views import current_values
 
 from framework.model import Framework
 from i18n import plural_form, t, tn
+from ingest import preview as diffing
+from ingest import read as reading
 from ingest.issues import empty_issues, render_report
-from ingest.read import Limits, RawTable, read_table
+from ingest.read import Limits, RawTable
 from ingest.validate import Validation, ValidationContext, validate_table
+from store.audit import record
 from store.db import Store
 from store.registry import org_codes, organisation_registry, upsert_organizations
 from store.submissions import (
@@ -29,6 +37,7 @@ from store.submissions import (
     raw_path,
     submissions_to_replay,
 )
+from store.viewer import Viewer
 
 
 @dataclass(frozen=True)
@@ -126,13 +135,30 @@ def validate_bytes(
     """Read and validate without touching any database (``raw``: ``data`` already read with ``limits``)."""
     if raw is None:
         limits = limits or Limits()
-        raw = read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+        raw = reading.read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
     ctx = ValidationContext(framework=framework, known_orgs=known_orgs, member_org=member_org, today=today,
                             delimiter=raw.delimiter)
     return raw, validate_table(raw.frame, raw.headers, raw.issues, ctx)
 
 
-def check_file(
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file read and validated once, handed from the check to the preview, the copy and the commit."""
+
+    data: bytes
+    file_name: str
+    member_org: str | None
+    framework_hash: str
+    raw: RawTable
+    validation: Validation
+    result: FileResult
+
+    @property
+    def content_sha256(self) -> str:
+        return self.result.content_sha256
+
+
+def check(
     data: bytes,
     file_name: str,
     *,
@@ -143,8 +169,8 @@ def check_file(
     limits: Limits | None = None,
     content_sha256: str | None = None,
     raw: RawTable | None = None,
-) -> tuple[FileResult, Validation]:
-    """Validate only. With a store, organisations are checked against its registry."""
+) -> CheckedFile:
+    """Read and validate ``data`` once. With a store, organisations are checked against its registry."""
     known = org_codes(store) if store is not None else None
     raw, validation = validate_bytes(
         data, file_name, framework=framework, known_orgs=known, member_org=member_org, today=today, limits=limits,
@@ -164,7 +190,25 @@ def check_file(
         delimiter=raw.delimiter,
         sheet=raw.sheet,
     )
-    return result, validation
+    return CheckedFile(data, file_name, member_org, framework.content_hash, raw, validation, result)
+
+
+def check_file(data: bytes, file_name: str, **options) -> tuple[FileResult, Validation]:
+    """:func:`check`, as the result and the validation (what the command line's ``check`` prints)."""
+    checked = check(data, file_name, **options)
+    return checked.result, checked.validation
+
+
+def preview(store: Store, viewer: Viewer, checked: CheckedFile) -> pl.DataFrame:
+    """What committing ``checked`` would change, as ``viewer`` may see it: new, changed or unchanged rows."""
+    rows = checked.validation.rows
+    return diffing.diff(rows, current_values(store, viewer, rows))
+
+
+def commit(store: Store, checked: CheckedFile, *, framework: Framework, **options) -> FileResult:
+    """Commit a file :func:`check` has read and validated, without reading it again."""
+    return load_file(store, checked.data, checked.file_name, framework=framework, member_org=checked.member_org,
+                     checked=checked, **options)
 
 
 def load_file(
@@ -182,23 +226,32 @@ def load_file(
     content_sha256: str | None = None,
     raw: RawTable | None = None,
     audit_actor: str | None = None,
+    checked: CheckedFile | None = None,
 ) -> FileResult:
     """Validate and, when there is no error, commit in one transaction. Never half-writes.
 
-    A caller that has already hashed ``data`` passes ``content_sha256``, and one that has already
-    read it (with ``limits``) passes the table as ``raw``. An accepted file is recorded in the
-    audit log, in the same transaction, under ``audit_actor`` (default: ``uploaded_by``)."""
-    digest = content_sha256 or sha256_hex(data)
+    A caller that has already hashed ``data`` passes ``content_sha256``, one that has already
+    read it (with ``limits``) passes the table as ``raw``, and one that has already checked it
+    passes the :class:`CheckedFile` as ``checked`` (then nothing is read or validated again). The
+    file is recorded in the audit log under ``audit_actor`` (default: ``uploaded_by``): accepted in
+    the commit's transaction, rejected in a write of its own; a dry run or a repeat writes nothing."""
+    digest = content_sha256 or (checked.content_sha256 if checked is not None else sha256_hex(data))
+    actor = audit_actor or uploaded_by or "command-line"
     if not dry_run:
         received = find_received(store, digest, member_org)
         if received is not None:
             return _already_received(file_name, digest, received)
-    checked, validation = check_file(
-        data, file_name, framework=framework, store=store, member_org=member_org, today=today, limits=limits,
-        content_sha256=digest, raw=raw,
-    )
-    if checked.status == "rejected" or dry_run:
-        return FileResult(**{**checked.__dict__, "dry_run": dry_run})
+    if checked is None:
+        checked = check(data, file_name, framework=framework, store=store, member_org=member_org, today=today,
+                        limits=limits, content_sha256=digest, raw=raw)
+    elif (checked.content_sha256, checked.member_org, checked.framework_hash) != (
+            digest, member_org, framework.content_hash):
+        raise ValueError("the file was checked for other bytes, another organisation or another framework")
+    validation, checked_result = checked.validation, checked.result
+    if checked_result.status == "rejected" and not dry_run:
+        _audit_rejection(store, actor, checked_result, member_org)
+    if checked_result.status == "rejected" or dry_run:
+        return FileResult(**{**checked_result.__dict__, "dry_run": dry_run})
     rows = validation.rows
     orgs = (list(validation.org_codes) if validation.org_codes is not None
             else rows.get_column("org_code").unique().drop_nulls().to_list())
@@ -211,14 +264,14 @@ def load_file(
     meta = SubmissionMeta(
         file_name=file_name,
         content_sha256=digest,
-        file_format=checked.file_format or "csv",
-        encoding=checked.encoding,
+        file_format=checked_result.file_format or "csv",
+        encoding=checked_result.encoding,
         org_code=submission_org,
         uploaded_by=uploaded_by,
         uploaded_at=uploaded_at,
         framework_hash=framework.content_hash,
         report=validation.issues.to_dicts(),
-        audit_actor=audit_actor,
+        audit_actor=actor,
     )
     # The raw bytes are written while the rows are inserted, and before the transaction commits.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -229,9 +282,16 @@ def load_file(
     if outcome.already_received:
         return _already_received(file_name, digest, outcome.submission_id)
     return FileResult(
-        **{**checked.__dict__, "status": "accepted", "submission_id": outcome.submission_id,
+        **{**checked_result.__dict__, "status": "accepted", "submission_id": outcome.submission_id,
            "superseded": outcome.superseded}
     )
+
+
+def _audit_rejection(store: Store, actor: str, result: FileResult, org: str | None) -> None:
+    """The refused file in the audit log (nothing else was written: there is no change to join)."""
+    record(store, actor, "upload_rejected", outcome="refused",
+           detail={"file": result.file_name, "org": org, "status": "rejected", "errors": result.error_count,
+                   "sha256": result.content_sha256})
 
 
 def _already_received(file_name: str, digest: str, submission_id: int) -> FileResult:

@@ -20,10 +20,10 @@ of any other type is a bug, which propagates to the caller (the command line rep
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+import settings
 from ingest import csv_parser
 from ingest import encoding as enc
 from ingest.assemble import MAX_CELL_CHARS, RawTable, assemble_sheet, assemble_text, refused
@@ -49,19 +49,12 @@ SAMPLE_BYTES = enc.HEAD_BYTES
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm")
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 @dataclass(frozen=True)
 class Limits:
     """Upload limits; set ATHAR_MAX_UPLOAD_MB / ATHAR_MAX_ROWS to change them."""
 
-    max_bytes: int = field(default_factory=lambda: _env_int("ATHAR_MAX_UPLOAD_MB", 100) * 2**20)
-    max_rows: int = field(default_factory=lambda: _env_int("ATHAR_MAX_ROWS", 2_000_000))
+    max_bytes: int = field(default_factory=lambda: settings.get("ATHAR_MAX_UPLOAD_MB") * 2**20)
+    max_rows: int = field(default_factory=lambda: settings.get("ATHAR_MAX_ROWS"))
 
 
 def read_table(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -53,6 +54,12 @@ COLUMN_WIDTHS: dict[str, int] = {
 EXTRA_ROWS = 100
 #: French and Arabic Excel split CSV on ';' (the list separator of their locales).
 CSV_DELIMITERS: dict[str, str] = {"fr": ";", "ar": ";", "en": ","}
+#: MIME type of each file Athar hands back (template, annotated copy).
+MIME: dict[str, str] = {
+    "csv": "text/csv",
+    "txt": "text/plain",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 ORG_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 _INPUT_MESSAGE_LIMIT = 255  # Excel's limit for a data-validation input message
 
@@ -101,6 +108,12 @@ def write_template(
     else:
         raise ValueError(f"unknown template format {fmt!r}; expected 'csv' or 'xlsx'")
     return path
+
+
+def template_bytes(framework: Framework, org_code: str, period: str, lang: str, fmt: TemplateFormat) -> bytes:
+    """The ready-to-fill template as bytes (what the upload page offers for download)."""
+    with tempfile.TemporaryDirectory(prefix="athar-template-") as tmp:
+        return write_template(framework, org_code, period, lang, fmt, Path(tmp) / f"template.{fmt}").read_bytes()
 
 
 # -- CSV -------------------------------------------------------------------------------------

@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+import settings
 from framework.model import FrameworkError
 from framework.periods import Granularity
 from i18n import LANGUAGES, normalise_language, t
 from metrics.method_card import CardNotFound, build_card, render
 from metrics.run import (
+    DatabaseBusy,
     NothingToScore,
     RunFrames,
     card_reads,
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--db", type=Path, required=True, help="the DuckDB file")
-        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(os.environ.get("ATHAR_LANG")))
+        p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(settings.get("ATHAR_LANG")))
 
     score = sub.add_parser("score", help="compute and record a scoring run")
     common(score)
@@ -90,6 +91,9 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except DatabaseBusy as busy:
+        print(busy.message(args.lang), file=sys.stderr)
+        return 1
     except duckdb.Error as exc:
         print(t("metrics.run_failed", args.lang, error=exc), file=sys.stderr)
         return 1
@@ -99,15 +103,15 @@ def _score(args: argparse.Namespace) -> int:
     framework = framework_for_scoring(open_database(args.db), args.framework)
     if args.draws is not None and args.draws < 0:
         raise UsageError("--draws must be 0 or more")
-    settings = framework.meta.robustness
+    robustness = framework.meta.robustness
     if args.draws is not None or args.seed is not None:
-        settings = settings.model_copy(
+        robustness = robustness.model_copy(
             update={k: v for k, v in (("draws", args.draws), ("seed", args.seed)) if v is not None}
         )
     store = open_database(args.db)
     try:
         run_id, frames = score_store(
-            store, framework, Granularity(args.granularity), robustness_settings=settings, actor=cli_actor()
+            store, framework, Granularity(args.granularity), robustness_settings=robustness, actor=cli_actor()
         )
     except NothingToScore:
         print(t("metrics.nothing_to_score", args.lang), file=sys.stderr)

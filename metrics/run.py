@@ -30,6 +30,7 @@ from metrics.sustainability import trends
 from store import Store
 from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
 from store.db import open_store
+from store.errors import DatabaseBusy  # noqa: F401 — the command line's busy-database error
 from store.reads import method as method_reads
 from store.registry import framework_in_use as recorded_framework
 from store.scores import RunRecord, latest_run_id, record_run, scoring_inputs

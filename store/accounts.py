@@ -7,7 +7,6 @@ whose passwords the README publishes, exist only in demo mode and are refused ou
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,9 +18,11 @@ import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+import settings
 from store.audit import record, record_in
 from store.clients import ClientInfo
 from store.db import Store, utc_now
+from store.errors import StoreError
 from store.settings import AccessSettings, demo_mode
 from store.viewer import Viewer
 
@@ -37,13 +38,10 @@ DEMO_PASSWORD = "athar-demo-2026"  # published in the README; accepted in demo m
 DEMO_STEERING = "comite"
 
 
-class AccountError(ValueError):
+class AccountError(StoreError):
     """A refused account operation; ``code`` is a catalogue key under ``access.errors``."""
 
-    def __init__(self, code: str, **params: object):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    catalogue = "access.errors"
 
 
 @dataclass(frozen=True)
@@ -533,8 +531,8 @@ def ensure_first_steering(store: Store, *, created_by: str = "system:first-start
     """
     if steering_count(store):
         return None
-    username = normalise_username(os.environ.get("ATHAR_ADMIN_USER") or "admin")
-    password = os.environ.get("ATHAR_ADMIN_PASSWORD") or None
+    username = normalise_username(settings.get("ATHAR_ADMIN_USER"))
+    password = settings.get("ATHAR_ADMIN_PASSWORD")
     existing = find_by_username(store, username)
     if existing is not None:  # the name is taken (by a deactivated or demo account): pick another
         username = f"{username}-{secrets.token_hex(2)}"

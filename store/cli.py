@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
+import settings
 from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
 from i18n import LANGUAGES, normalise_language, t
 from store import accounts, audit, links, registry
 from store.accounts import ACCOUNT_ROLES, AccountError
 from store.audit import cli_actor as actor
 from store.db import Store, open_store, utc_now
-from store.links import FUNDER_PAGES, LinkError
+from store.errors import StoreError
+from store.links import FUNDER_PAGES
 from store.viewer import Viewer
 
-DEFAULT_BASE_URL = "http://localhost:8501"
 NONE = "—"
 
 
@@ -41,8 +40,8 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m store", description="Athar: accounts, funder links, audit log")
     sub = parser.add_subparsers(dest="command", required=True)
-    lang = normalise_language(os.environ.get("ATHAR_LANG"))
-    base_url = os.environ.get("ATHAR_BASE_URL") or DEFAULT_BASE_URL
+    lang = normalise_language(settings.get("ATHAR_LANG"))
+    base_url = settings.get("ATHAR_BASE_URL")
 
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--db", type=Path, required=True, help="the DuckDB file")
@@ -114,8 +113,8 @@ def main(argv: list[str]) -> int:
         store = open_store(args.db)
         command = args.command if args.command in ("init", "audit") else f"{args.command} {args.action}"
         return COMMANDS[command](store, args)
-    except (AccountError, LinkError) as exc:
-        print(t(f"access.errors.{exc.code}", lang, **exc.params), file=sys.stderr)
+    except StoreError as exc:  # an account or link rule, or the database busy in another process
+        print(exc.message(lang), file=sys.stderr)
         return 1
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
@@ -123,9 +122,6 @@ def main(argv: list[str]) -> int:
     except FrameworkError as exc:
         print(exc.report(lang), file=sys.stderr)
         return 2
-    except duckdb.IOException as exc:  # another process holds the file (DuckDB allows one writer process)
-        print(t("store_cli.database_busy", lang, db=args.db, error=exc), file=sys.stderr)
-        return 1
 
 
 # -- init and accounts -----------------------------------------------------------------------
@@ -136,7 +132,7 @@ def _init(store: Store, args: argparse.Namespace) -> int:
         return 0
     username, password = created
     print(t("store_cli.init_created", args.lang, username=username))
-    if os.environ.get("ATHAR_ADMIN_PASSWORD"):
+    if settings.get("ATHAR_ADMIN_PASSWORD"):
         print(t("store_cli.init_password_env", args.lang))
     else:
         _print_once(password, args.lang)

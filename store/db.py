@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
+from store.errors import DatabaseBusy
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 T = TypeVar("T")
@@ -47,10 +49,14 @@ class Store:
     """One DuckDB file. Create with :func:`open_store` so each process holds one handle per file."""
 
     def __init__(self, path: Path | str, *, upto: int | None = None):
+        """Open (and migrate) the file; :class:`DatabaseBusy` when another process holds it."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.raw_dir = self.path.parent / "raw"
-        self._con = duckdb.connect(str(self.path))
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:  # DuckDB: one read-write process per file, no reader beside it
+            raise DatabaseBusy(self.path) from exc
         self._write_lock = threading.RLock()
         self.migrate(upto=upto)
 
@@ -133,7 +139,9 @@ _registry_lock = threading.Lock()
 
 
 def open_store(path: Path | str) -> Store:
-    """The process-wide handle for ``path`` (DuckDB allows one read-write holder per file)."""
+    """The process-wide handle for ``path`` (DuckDB allows one read-write holder per file).
+
+    Raises :class:`store.errors.DatabaseBusy` when another process holds the file."""
     key = Path(path).resolve()
     with _registry_lock:
         store = _open_stores.get(key)

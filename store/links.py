@@ -24,6 +24,7 @@ from framework.periods import is_label
 from store.audit import record_in
 from store.clients import ClientInfo
 from store.db import Store, utc_now
+from store.errors import StoreError
 from store.settings import AccessSettings
 from store.viewer import LinkScope, Viewer
 
@@ -34,13 +35,10 @@ TOKEN_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")
 Status = Literal["ok", "unknown", "expired", "revoked", "malformed"]
 
 
-class LinkError(ValueError):
+class LinkError(StoreError):
     """A refused link operation; ``code`` is a catalogue key under ``access.errors``."""
 
-    def __init__(self, code: str, **params: object):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    catalogue = "access.errors"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+import settings
 from framework.model import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import Store, utc_now
@@ -205,10 +206,10 @@ def commit_submission(
 
 
 def _pause_for_crash_test(store: Store) -> None:
-    seconds = os.environ.get(PAUSE_ENV)
+    seconds = settings.get(PAUSE_ENV)  # a test hook (see settings.SETTINGS)
     if seconds:
         Path(f"{store.path}.in-commit").touch()
-        time.sleep(float(seconds))
+        time.sleep(seconds)
 
 
 def current_value_count(store: Store) -> int:

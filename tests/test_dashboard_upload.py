@@ -12,13 +12,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import cells, exports, upload
+from dashboard import cells, exports
 from dashboard.testing import open_page, start, visible_text
 from framework.model import load_framework
 from framework.periods import reportable_periods
 from i18n import t
+from ingest import annotate, preview
+from ingest import read as reading
 from ingest.issues import ISSUE_SCHEMA
 from ingest.safe_write import neutralise
+from ingest.template import template_bytes
 from store.db import open_store
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
@@ -180,7 +183,7 @@ def test_annotated_copy_keeps_lines_and_neutralises_formulas() -> None:
         [{"line": 2, "column": "value", "message": "« =1+1 » n'est pas un nombre.", "hint": "Un nombre."}],
         schema={"line": pl.Int64, "column": pl.String, "message": pl.String, "hint": pl.String},
     )
-    copy = upload.annotated_copy(data, "f.csv", report, "Erreurs Athar")
+    copy = annotate.annotated_copy(data, "f.csv", report, "Erreurs Athar")
     rows = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"))))
     assert rows[0] == ["org_code", "indicator_code", "period", "value", "Erreurs Athar"]
     assert rows[1][3] == "'=1+1" and "n'est pas un nombre" in rows[1][4]
@@ -221,9 +224,9 @@ def test_annotated_copy_of_an_xlsx_upload_is_the_workbook_with_an_error_column()
         ],
         schema=_REPORT_SCHEMA,
     )
-    copy = upload.annotated_copy(out.getvalue(), "rapport.xlsx", report, "=Erreurs")
-    assert upload.annotated_name("rapport.xlsx", "erreurs") == "rapport_erreurs.xlsx"
-    assert upload.annotated_mime("rapport.xlsx") == exports.XLSX_MIME
+    copy = annotate.annotated_copy(out.getvalue(), "rapport.xlsx", report, "=Erreurs")
+    assert annotate.annotated_name("rapport.xlsx", "erreurs") == "rapport_erreurs.xlsx"
+    assert annotate.annotated_mime("rapport.xlsx") == exports.XLSX_MIME
     sheet = load_workbook(io.BytesIO(copy))["Données"]
     assert sheet["A1"].value == "Rapport annuel 2024" and sheet["D3"].value == "=1+1"
     header, error, fine = sheet["E2"], sheet["E3"], sheet["E4"]
@@ -248,8 +251,8 @@ def test_annotated_copy_of_a_text_upload_keeps_its_delimiter_and_quotes_every_ce
         [{"line": 2, "column": "value", "message": "« =1+1 » n'est pas un nombre.", "hint": "Un nombre."}],
         schema=_REPORT_SCHEMA,
     )
-    copy = upload.annotated_copy(data, name, report, "Erreurs Athar")
-    assert upload.annotated_name(name, "erreurs").endswith(name[-4:])
+    copy = annotate.annotated_copy(data, name, report, "Erreurs Athar")
+    assert annotate.annotated_name(name, "erreurs").endswith(name[-4:])
     parsed = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"), newline=""), delimiter=delimiter))
     quoted = [delimiter.join('"' + c.replace('"', '""') + '"' if c else "" for c in row) for row in parsed]
     assert copy.decode("utf-8-sig") == "".join(line + "\r\n" for line in quoted)  # every cell quoted
@@ -275,14 +278,14 @@ def test_preview_marks_new_changed_and_unchanged() -> None:
         },
         schema_overrides={k: pl.String for k in breakdown},
     )
-    assert upload.preview(rows, current)["change"].to_list() == ["new", "unchanged", "changed"]
+    assert preview.diff(rows, current)["change"].to_list() == ["new", "unchanged", "changed"]
 
 
 def test_template_is_the_ingest_template_and_periods_have_started() -> None:
     framework = load_framework()
-    data = upload.template_bytes(framework, MEMBER, "2024", "fr", "csv")
+    data = template_bytes(framework, MEMBER, "2024", "fr", "csv")
     assert data.startswith("\ufeff".encode()) and MEMBER.encode() in data
-    assert upload.template_bytes(framework, MEMBER, "2024", "ar", "xlsx")[:2] == b"PK"
+    assert template_bytes(framework, MEMBER, "2024", "ar", "xlsx")[:2] == b"PK"
     periods = reportable_periods(date(2026, 5, 10))
     assert periods[:4] == ["2026", "2026-S1", "2026-Q2", "2026-Q1"] and "2026-Q3" not in periods
     assert "2025-Q4" in periods
@@ -294,3 +297,38 @@ def test_stored_reports_render_in_the_quality_page(demo_db, monkeypatch) -> None
     at = open_page(start(demo_db), "quality")
     assert "aucun problème signalé" in visible_text(at)
     assert json.loads("[]") == [] and set(ISSUE_SCHEMA) >= {"line", "column", "code"}
+
+
+def counting_reads(monkeypatch) -> list[str]:
+    """Every call of ``ingest.read.read_table`` from now on, by file name."""
+    calls: list[str] = []
+    real = reading.read_table
+    monkeypatch.setattr(reading, "read_table", lambda data, name, **o: calls.append(name) or real(data, name, **o))
+    return calls
+
+
+def test_the_page_reads_an_upload_once_from_check_to_confirm(demo_db_fresh, monkeypatch) -> None:
+    """The page hands its check (bytes, validation, table) to the commit: one read, reruns included."""
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    reads = counting_reads(monkeypatch)
+    at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER), "upload"), "mes_valeurs.csv", GOOD_FILE)
+    at.button(key="upload_confirm").click().run()
+    assert any("accepté — 3 valeurs enregistrées" in s.value for s in at.success)
+    at.run()
+    assert reads == ["mes_valeurs.csv"]
+
+
+def test_the_page_reads_a_refused_upload_once_and_audits_nothing_itself(demo_db_fresh, monkeypatch) -> None:
+    """Report and annotated copy come from the one check; the page writes no audit entry of its own."""
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    audited = store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'upload%'")
+    reads = counting_reads(monkeypatch)
+    data = (SAMPLES / "14_row_errors.csv").read_bytes()
+    at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER), "upload"), "14_row_errors.csv", data)
+    at.run()
+    assert "refusé — rien n'a été enregistré" in at.error[0].value
+    assert any(b.label.startswith("Télécharger le fichier avec une colonne d'erreurs")
+               for b in at.get("download_button"))
+    assert reads == ["14_row_errors.csv"]
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'upload%'") == audited

@@ -19,6 +19,7 @@ from conftest import REPO, SAMPLES
 from ingest.pipeline import load_file, load_path
 from store.db import Store
 from store.submissions import PAUSE_ENV, observation_history
+from store.viewer import Viewer
 
 
 def csv_bytes(rows: list[tuple[str, str, str, str]], header: str = "org_code,indicator_code,period,value") -> bytes:
@@ -113,7 +114,7 @@ def test_process_killed_during_commit_leaves_no_partial_submission(tmp_path: Pat
 
 def test_accepted_upload_is_audited_in_its_own_commit(sample_orgs_store, framework) -> None:
     """One audit entry per stored submission, written by the commit itself (whatever the channel);
-    a rejected file and the same bytes again write nothing."""
+    the same bytes again write nothing, a rejected file its own ``upload_rejected`` entry."""
     store = sample_orgs_store
     first = load_file(store, csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1250")]), "a.csv", framework=framework,
                       uploaded_by="member:ASS-CAS-001", audit_actor="Amina")
@@ -126,9 +127,10 @@ def test_accepted_upload_is_audited_in_its_own_commit(sample_orgs_store, framewo
     )
     assert entries.select("actor", "action", "target", "outcome").rows() == [
         ("Amina", "upload", f"submission:{first.submission_id}", "ok"),
+        ("command-line", "upload_rejected", None, "refused"),
         ("member:ASS-CAS-001", "upload", f"submission:{second.submission_id}", "ok"),
     ]
-    detail = json.loads(entries["detail"][1])
+    detail = json.loads(entries["detail"][2])
     assert detail == {"file": "b.csv", "org": "ASS-CAS-001", "status": "accepted", "rows": 1, "superseded": 1,
                       "sha256": second.content_sha256, "uploaded_by": "member:ASS-CAS-001"}
 
@@ -244,3 +246,81 @@ def test_a_file_hashed_and_read_beforehand_loads_as_it_would_have(sample_orgs_st
                        limits=limits)
     assert result.status == "accepted" and result.content_sha256 == digest
     assert sample_orgs_store.scalar("SELECT count(*) FROM observations_current") == result.rows > 0
+
+
+def counting_reads(monkeypatch) -> list[str]:
+    """Every call of ``ingest.read.read_table`` (the bytes → table step) from now on, by file name."""
+    from ingest import read as reading
+
+    calls: list[str] = []
+    real = reading.read_table
+
+    def counted(data, file_name, **options):
+        calls.append(file_name)
+        return real(data, file_name, **options)
+
+    monkeypatch.setattr(reading, "read_table", counted)
+    return calls
+
+
+def test_check_then_commit_reads_and_validates_the_bytes_once(sample_orgs_store, framework, monkeypatch) -> None:
+    from ingest import pipeline, validate
+
+    reads = counting_reads(monkeypatch)
+    validations: list[int] = []
+    real_validate = validate.validate_table
+    monkeypatch.setattr(pipeline, "validate_table", lambda *a, **k: validations.append(1) or real_validate(*a, **k))
+    checked = pipeline.check(csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1250")]), "a.csv", framework=framework,
+                             store=sample_orgs_store, member_org="ASS-CAS-001")
+    assert pipeline.preview(sample_orgs_store, Viewer.steering(), checked)["change"].to_list() == ["new"]
+    result = pipeline.commit(sample_orgs_store, checked, framework=framework, uploaded_by="member:ASS-CAS-001")
+    assert result.status == "accepted" and result.rows == 1
+    assert (reads, len(validations)) == (["a.csv"], 1)
+
+
+def test_a_check_made_for_another_organisation_cannot_be_committed(sample_orgs_store, framework) -> None:
+    from ingest import pipeline
+
+    checked = pipeline.check(csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "1250")]), "a.csv", framework=framework,
+                             store=sample_orgs_store, member_org="ASS-CAS-001")
+    with pytest.raises(ValueError, match="another organisation"):
+        load_file(sample_orgs_store, checked.data, "a.csv", framework=framework, member_org="FON-FES-007",
+                  checked=checked)
+    assert sample_orgs_store.scalar("SELECT count(*) FROM submissions") == 0
+
+
+def test_a_rejected_file_is_read_once_and_audited_by_the_pipeline(sample_orgs_store, framework, monkeypatch) -> None:
+    from ingest import annotate, pipeline
+
+    reads = counting_reads(monkeypatch)
+    bad = csv_bytes([("ASS-CAS-001", "R01", "2024-Q1", "N/A")])
+    checked = pipeline.check(bad, "bad.csv", framework=framework, store=sample_orgs_store, member_org="ASS-CAS-001")
+    copy = annotate.annotated_copy(bad, "bad.csv", checked.result.report("fr"), "Erreurs", raw=checked.raw)
+    result = pipeline.commit(sample_orgs_store, checked, framework=framework, uploaded_by="member:ASS-CAS-001",
+                             audit_actor="account:amina")
+    assert result.status == "rejected" and b"N/A" in copy and reads == ["bad.csv"]
+    entry = sample_orgs_store.query("SELECT actor, action, target, outcome, detail FROM audit_log")
+    assert entry.select("actor", "action", "target", "outcome").rows() == [
+        ("account:amina", "upload_rejected", None, "refused")]
+    assert json.loads(entry["detail"][0]) == {"file": "bad.csv", "org": "ASS-CAS-001", "status": "rejected",
+                                              "errors": 1, "sha256": checked.content_sha256}
+
+
+def test_command_line_rejected_load_writes_the_same_audit_entry(tmp_path: Path, sample_orgs_store, framework) -> None:
+    """The command line's refused load is audited by the pipeline, as the dashboard's is."""
+    db_path = sample_orgs_store.path
+    sample_orgs_store.close()
+    data = tmp_path / "bad.csv"
+    data.write_bytes(csv_bytes([("FON-FES-007", "R01", "2024", "N/A")]))
+    run = subprocess.run([sys.executable, "-m", "ingest", "load", str(data), "--db", str(db_path), "--org",
+                          "FON-FES-007", "--uploaded-by", "ops:batch"], cwd=REPO, capture_output=True)
+    assert run.returncode == 1
+    reopened = Store(db_path)
+    try:
+        entry = reopened.query("SELECT actor, action, target, outcome, detail FROM audit_log")
+        assert entry.select("actor", "action", "target", "outcome").rows() == [
+            ("ops:batch", "upload_rejected", None, "refused")]
+        assert set(json.loads(entry["detail"][0])) == {"file", "org", "status", "errors", "sha256"}
+        assert reopened.scalar("SELECT count(*) FROM submissions") == 0
+    finally:
+        reopened.close()

@@ -25,6 +25,7 @@ import i18n
 from store import accounts, links
 from store.clients import ClientInfo
 from store.db import Store, utc_now
+from store.errors import DatabaseBusy
 from store.settings import AccessSettings
 
 ORG = "ASS-CAS-001"
@@ -418,7 +419,7 @@ def test_database_held_by_another_process_is_a_translated_refusal(db: Path) -> N
     with opened(db):
         done = store_cli("accounts", "list", db=db, lang="ar")
     assert done.returncode == 1
-    assert i18n.catalogue("ar")["store_cli.database_busy"].split("{error}")[0].format(db=db) in done.stderr
+    assert DatabaseBusy(db).message("ar") in done.stderr
 
 
 # -- every message has a translation, every setting and command is documented ----------------

@@ -11,7 +11,6 @@ import streamlit as st
 from dashboard import tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from i18n import t
 from store import accounts
 from store.accounts import AccountError
 from store.reads import common as common_reads
@@ -20,7 +19,7 @@ SECRET_KEY = "_accounts_new_secret"
 
 
 def _error(ctx: PageContext, error: AccountError) -> None:
-    st.error(t(f"access.errors.{error.code}", ctx.lang, **error.params))
+    st.error(error.message(ctx.lang))
 
 
 def _show_secret(ctx: PageContext) -> None:

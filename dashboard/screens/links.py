@@ -12,10 +12,10 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 import streamlit as st
 
+import settings
 from dashboard import tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
-from i18n import t
 from store import links
 from store.db import utc_now
 from store.links import FUNDER_PAGES, LinkError
@@ -27,9 +27,7 @@ NEW_LINK_KEY = "_links_new_url"
 
 def _base_url() -> str:
     """Where the app is served, for the address to send (ATHAR_BASE_URL behind a proxy)."""
-    import os
-
-    configured = os.environ.get("ATHAR_BASE_URL")
+    configured = settings.configured("ATHAR_BASE_URL")
     if configured:
         return configured
     try:
@@ -39,7 +37,7 @@ def _base_url() -> str:
 
 
 def _error(ctx: PageContext, error: LinkError) -> None:
-    st.error(t(f"access.errors.{error.code}", ctx.lang, **error.params))
+    st.error(error.message(ctx.lang))
 
 
 def _create(ctx: PageContext, cfg: AccessSettings) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, tables, upload, widgets
+from dashboard import charts, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from ingest.issues import ISSUE_SCHEMA
+from ingest.preview import breakdown_text
 from store.reads import quality as quality_reads
 from store.reads import uploads as uploads_reads
 
@@ -126,7 +127,7 @@ def _flagged(ctx: PageContext) -> None:
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
         ),
-        breakdown=upload.breakdown_text(frame),
+        breakdown=breakdown_text(frame),
         unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
     tables.table(

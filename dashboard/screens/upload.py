@@ -1,9 +1,9 @@
 """Upload: template, live validation, report in the reader's language, preview, then commit.
 
 Members upload for their own organisation; the steering committee uploads on behalf of one
-(or a network file naming organisations in ``org_code``). Validation and commit go through
-``ingest.pipeline`` — the same path as the command line — so nothing is stored from a file
-with an error, and the same bytes twice are recognised.
+(or a network file naming organisations in ``org_code``). Check, preview, annotated copy, commit
+and their audit all belong to ``ingest`` (the same path as the command line); this page lays them
+out and hands the check it keeps to the commit, so the file is read once.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, pickers, tables, upload, widgets
+from dashboard import exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from framework.periods import reportable_periods
 from i18n import t
-from ingest.pipeline import check_file, load_file
-from store.audit import record
+from ingest import annotate, pipeline
+from ingest.template import MIME, template_bytes
 from store.reads import common as common_reads
 from store.reads import uploads as uploads_reads
 from store.registry import adopt_first_framework
@@ -77,9 +77,9 @@ def _template(ctx: PageContext, org: str | None) -> None:
         exports.download(
             ctx,
             ctx.t("upload.download_template"),
-            lambda: upload.template_bytes(framework, org, period, ctx.lang, kind),
+            lambda: template_bytes(framework, org, period, ctx.lang, kind),
             f"athar_{org}_{period}_{ctx.lang}.{kind}",
-            upload.MIME[kind],
+            MIME[kind],
             key="upload_template_download",
             icon=":material/download:",
             type="primary",
@@ -95,40 +95,39 @@ def _check(ctx: PageContext, data: bytes, name: str, org: str | None) -> dict | 
     if cached and cached["key"] == key:
         return cached
     try:
-        result, validation = check_file(
-            data, name, framework=ctx.framework_in_use, store=ctx.store, member_org=org
-        )
+        checked = pipeline.check(data, name, framework=ctx.framework_in_use, store=ctx.store, member_org=org,
+                                 content_sha256=key[0])
     except Exception:  # noqa: BLE001 — the person gets a translated message, the log gets the trace
         _log.exception("checking %r failed", name)
         st.error(ctx.t("upload.check_failed"))
         return None
-    checked = {"key": key, "result": result, "rows": validation.rows if result.status != "rejected" else None}
-    st.session_state[CHECK_KEY] = checked
-    return checked
+    kept = {"key": key, "result": checked.result, "checked": checked}
+    st.session_state[CHECK_KEY] = kept
+    return kept
 
 
-def _rejected(ctx: PageContext, result, data: bytes, name: str) -> None:
+def _rejected(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
+    result, name = checked.result, checked.file_name
     st.error(result.summary(ctx.lang), icon=":material/block:")  # "rejected — nothing was stored · …"
     st.markdown(f"**{ctx.t('upload.what_to_fix')}**")
     report = result.report(ctx.lang)
     report_table(ctx, result.issues, key="upload_report")
-    copy = upload.annotated_copy(data, name, report, ctx.t("upload.errors_column"))
+    copy = annotate.annotated_copy(checked.data, name, report, ctx.t("upload.errors_column"), raw=checked.raw)
     if copy is not None:
         exports.download(
             ctx,
             ctx.t("upload.download_annotated"),
             lambda: copy,
-            upload.annotated_name(name, ctx.t("upload.errors_suffix")),
-            upload.annotated_mime(name),
+            annotate.annotated_name(name, ctx.t("upload.errors_suffix")),
+            annotate.annotated_mime(name),
             key="upload_annotated",
             icon=":material/download:",
         )
         st.caption(ctx.t("upload.annotated_caption"))
 
 
-def _preview(ctx: PageContext, rows: pl.DataFrame) -> None:
-    current = uploads_reads.current_values(ctx.store, ctx.viewer, rows)
-    frame = upload.preview(rows, current).with_columns(
+def _preview(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
+    frame = pipeline.preview(ctx.store, ctx.viewer, checked).with_columns(
         change_label=pl.col("change").map_elements(
             lambda c: ctx.t(f"upload.change_{c}"), return_dtype=pl.String
         ),
@@ -163,34 +162,24 @@ def _preview(ctx: PageContext, rows: pl.DataFrame) -> None:
         st.caption(ctx.t("upload.changed_caption"))
 
 
-def _commit(ctx: PageContext, data: bytes, name: str, org: str | None, checked: dict) -> None:
+def _commit(ctx: PageContext, kept: dict) -> None:
     if st.button(ctx.t("upload.confirm"), type="primary", key="upload_confirm", icon=":material/save:"):
-        try:
-            result = load_file(
+        checked = kept["checked"]
+        try:  # the pipeline audits the outcome (accepted or rejected) in its own write
+            result = pipeline.commit(
                 ctx.store,
-                data,
-                name,
+                checked,
                 framework=ctx.framework_in_use,
-                member_org=org,
                 uploaded_by=ctx.viewer.uploader,
                 audit_actor=ctx.actor,
             )
-            if result.status == "accepted":  # a database with no version records the one checked against
-                adopt_first_framework(ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)")
         except Exception:  # noqa: BLE001 — never a traceback on screen; nothing half-written (one transaction)
-            _log.exception("loading %r failed", name)
+            _log.exception("loading %r failed", checked.file_name)
             st.error(ctx.t("upload.load_failed"))
             return
-        if result.status != "accepted":  # an accepted file is audited inside its own commit
-            record(
-                ctx.store,
-                ctx.actor,
-                "upload_rejected" if result.status == "rejected" else "upload",
-                target=f"submission:{result.submission_id}" if result.submission_id else None,
-                outcome="refused" if result.status == "rejected" else "ok",
-                detail={"file": name, "org": org, "status": result.status, "rows": result.rows},
-            )
-        st.session_state[DONE_KEY] = {"key": checked["key"], "result": result}
+        if result.status == "accepted":  # a database with no version records the one checked against
+            adopt_first_framework(ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)")
+        st.session_state[DONE_KEY] = {"key": kept["key"], "result": result}
         _show_outcome(ctx, result)
 
 
@@ -218,7 +207,7 @@ def render(ctx: PageContext) -> None:
         return
     result = checked["result"]
     if result.status == "rejected":
-        _rejected(ctx, result, data, file.name)
+        _rejected(ctx, checked["checked"])
         return
     done = st.session_state.get(DONE_KEY)
     if done and done["key"] == checked["key"]:
@@ -228,8 +217,8 @@ def render(ctx: PageContext) -> None:
     if result.warning_count:
         st.warning(ctx.tn("upload.warnings_title", result.warning_count))
         report_table(ctx, result.issues, key="upload_warnings")
-    _preview(ctx, checked["rows"])
-    _commit(ctx, data, file.name, org, checked)
+    _preview(ctx, checked["checked"])
+    _commit(ctx, checked)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ database fails under a session (a table gone, the file held by another program) 
 in the viewer's language — the trace goes to the server's log only.
 
 ``dashboard/app.py`` catches what a page raises and shows ``dashboard.app.unexpected_error``;
-``dashboard/session.py`` shows ``dashboard.app.database_busy`` when the file is locked at start.
+``dashboard/session.py`` shows ``DatabaseBusy``'s message (``store.errors.database_busy``) when the file is locked at start.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dashboard.testing import _nodes, open_page, start
 from i18n import t
 from store import links
 from store.db import open_store
+from store.errors import DatabaseBusy
 from store.viewer import Viewer
 
 from .pages_harness import copy_db, page_text
@@ -139,7 +140,7 @@ def test_a_database_held_by_another_program_says_so(demo_db_pristine, tmp_path, 
         assert holder.stdout.readline().strip() == "held"
         at = start(db, identity=None, lang=lang)
         assert not no_trace(at), no_trace(at)[:3]
-        assert [e.value for e in at.error] == [t("dashboard.app.database_busy", lang, path=str(db))]
+        assert [e.value for e in at.error] == [DatabaseBusy(db).message(lang)]
         assert not at.get("text_input")  # no sign-in form either: nothing runs on a database it cannot open
     finally:
         holder.stdin.close()
