@@ -17,7 +17,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
-from store.views import current_values
 
 from framework.model import Framework
 from i18n import plural_form, t, tn
@@ -28,6 +27,7 @@ from ingest.read import Limits, RawTable
 from ingest.validate import Validation, ValidationContext, validate_table
 from store.audit import record
 from store.db import Store
+from store.reads.uploads import current_values
 from store.registry import org_codes, organisation_registry, upsert_organizations
 from store.submissions import (
     SubmissionMeta,

@@ -299,7 +299,7 @@ def test_a_rejected_file_is_read_once_and_audited_by_the_pipeline(sample_orgs_st
     result = pipeline.commit(sample_orgs_store, checked, framework=framework, uploaded_by="member:ASS-CAS-001",
                              audit_actor="account:amina")
     assert result.status == "rejected" and b"N/A" in copy and reads == ["bad.csv"]
-    entry = sample_orgs_store.query("SELECT actor, action, target, outcome, detail FROM audit_log")
+    entry = sample_orgs_store.query("SELECT actor, action, target, outcome, detail FROM audit_log WHERE action LIKE 'upload%'")
     assert entry.select("actor", "action", "target", "outcome").rows() == [
         ("account:amina", "upload_rejected", None, "refused")]
     assert json.loads(entry["detail"][0]) == {"file": "bad.csv", "org": "ASS-CAS-001", "status": "rejected",
@@ -317,9 +317,12 @@ def test_command_line_rejected_load_writes_the_same_audit_entry(tmp_path: Path, 
     assert run.returncode == 1
     reopened = Store(db_path)
     try:
-        entry = reopened.query("SELECT actor, action, target, outcome, detail FROM audit_log")
+        entry = reopened.query(
+            "SELECT actor, action, target, outcome, detail FROM audit_log WHERE action LIKE 'upload%'"
+        )
+        # The audit actor is who ran the command; --uploaded-by only labels the submission.
         assert entry.select("actor", "action", "target", "outcome").rows() == [
-            ("ops:batch", "upload_rejected", None, "refused")]
+            (f"cli:{getpass.getuser()}", "upload_rejected", None, "refused")]
         assert set(json.loads(entry["detail"][0])) == {"file", "org", "status", "errors", "sha256"}
         assert reopened.scalar("SELECT count(*) FROM submissions") == 0
     finally:

@@ -2,7 +2,7 @@
 disjoint data — with Streamlit's caches warm and shared between them, as in the real server.
 
 ``st.cache_data`` is shared by every session of a process; ``dashboard.context`` keys each cached
-read by the viewer's scope. Every ``store.views`` read is counted here (per scope key) to show the
+read by the viewer's scope. Every ``store.reads`` read is counted here (per scope key) to show the
 cache is really warm (a second identical run reads nothing) and that each scope's reads run for
 that scope only; what each session shows is checked on the rendered page and its downloads.
 """
