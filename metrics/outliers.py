@@ -12,11 +12,14 @@ a reviewer needs.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS, QualitySettings
 from metrics.quality import robust_z
+from metrics.stats import nan_median
 
 SERIES = ("org_code", "indicator_code", "granularity", *BREAKDOWN_COLUMNS)
 #: What the check reads of each observation (and keeps on a flagged row).
@@ -41,26 +44,40 @@ def unusual_values(history: pl.DataFrame, *, outlier_z: float, min_history: int)
         return history.with_columns(*(pl.lit(None, dtype).alias(name) for name, dtype in CONTEXT.items()))
     keys = [k for k in SERIES if k in history.columns]
     ordered = history.sort(*keys, "period_start", nulls_last=True)
-    ids = ordered.select(keys).unique(maintain_order=True).with_row_index("_series")
-    frame = ordered.join(ids, on=keys, how="left", nulls_equal=True, maintain_order="left").with_columns(
-        _pos=pl.int_range(pl.len()).over("_series")
-    )
-    rows = frame.get_column("_series").to_numpy()
-    cols = frame.get_column("_pos").to_numpy()
-    values = np.full((ids.height, int(cols.max()) + 1), np.nan)
-    values[rows, cols] = frame.get_column("value").cast(pl.Float64).to_numpy()
-    z = robust_z(values, min_history)[rows, cols]
+    series, position, lengths = _series_layout(ordered, keys)
+    values = ordered.get_column("value").cast(pl.Float64).to_numpy()
+    matrix = np.full((lengths.size, int(lengths.max())), np.nan)
+    matrix[series, position] = values
+    z = robust_z(matrix, min_history)[series, position]
+    hit = np.flatnonzero(np.abs(np.nan_to_num(z, nan=0.0)) > outlier_z)
+    # Context only for the flagged values: the series' median, the value before, the series' length.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a series of nulls has no median
+        usual = nan_median(matrix[series[hit]], axis=1).ravel() if hit.size else np.empty(0)
+    previous = np.where(position[hit] > 0, values[np.maximum(hit - 1, 0)], np.nan)
     return (
-        frame.with_columns(
-            robust_z=pl.Series(z).fill_nan(None),
-            usual_level=pl.col("value").median().over("_series"),
-            previous_value=pl.col("value").shift(1).over("_series"),
-            n_periods=pl.len().over("_series"),
+        ordered[hit]
+        .with_columns(
+            robust_z=pl.Series(z[hit], dtype=pl.Float64).fill_nan(None),
+            usual_level=pl.Series(usual, dtype=pl.Float64).fill_nan(None),
+            previous_value=pl.Series(previous, dtype=pl.Float64).fill_nan(None),
+            n_periods=pl.Series(lengths[series[hit]], dtype=pl.UInt32),
         )
-        .filter(pl.col("robust_z").abs() > outlier_z)
         .sort(pl.col("robust_z").abs(), *keys, "period_start", descending=[True] + [False] * (len(keys) + 1))
-        .drop("_series", "_pos")
     )
+
+
+def _series_layout(ordered: pl.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For rows sorted by series: each row's series number and position in it, and each series' length."""
+    changed = ordered.select(
+        pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]).fill_null(True)
+    ).to_series().to_numpy().copy()
+    changed[0] = True
+    starts = np.flatnonzero(changed)
+    lengths = np.diff(np.append(starts, ordered.height))
+    series = np.cumsum(changed) - 1
+    position = np.arange(ordered.height) - starts[series]
+    return series, position, lengths
 
 
 def flagged_values(observations: pl.DataFrame, settings: QualitySettings) -> pl.DataFrame:

@@ -117,3 +117,33 @@ def test_quality_per_principle_and_composite() -> None:
         "A",
     ]
     assert composite["grade"] == "C"
+
+
+def test_unusual_values_carry_their_own_series_context_whatever_the_row_order() -> None:
+    """Series told apart by every key (a null breakdown is a key too), context from the value's own series."""
+    from datetime import date
+
+    from metrics.outliers import unusual_values
+
+    def series(org: str, sex: str | None, values: list[float | None]) -> list[dict]:
+        return [
+            {"org_code": org, "indicator_code": "R01", "granularity": "year", "sex": sex,
+             "period_start": date(2015 + i, 1, 1), "value": None if v is None else float(v)}
+            for i, v in enumerate(values)
+        ]
+
+    rows = series("A", None, [10, 11, 9, 10, 12, 100]) + series("A", "F", [5, 5, 6, 5, None, 5]) + series(
+        "B", None, [100, 102, 98, 101, 1000, 99]
+    )
+    history = pl.DataFrame(rows[::-1])  # any order: the function sorts by series and period
+    flagged = unusual_values(history, outlier_z=3.5, min_history=4)
+    # The constant female series (MAD 0) flags its one 6 through the mean absolute deviation.
+    got = sorted(flagged.select("org_code", "sex", "value", "usual_level", "previous_value", "n_periods").rows(), key=str)
+    expected = [
+        ("A", None, 100.0, 10.5, 12.0, 6),
+        ("A", "F", 6.0, 5.0, 5.0, 6),
+        ("B", None, 1000.0, 100.5, 101.0, 6),
+    ]
+    assert got == sorted(expected, key=str)
+    assert flagged.get_column("robust_z").abs().min() > 3.5
+    assert unusual_values(history.head(0), outlier_z=3.5, min_history=4).is_empty()
