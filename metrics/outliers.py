@@ -42,7 +42,8 @@ def unusual_values(history: pl.DataFrame, *, outlier_z: float, min_history: int)
     """
     if history.is_empty():
         return history.with_columns(*(pl.lit(None, dtype).alias(name) for name, dtype in CONTEXT.items()))
-    keys = [k for k in SERIES if k in history.columns]
+    # A key column that is null throughout tells no series apart (most breakdowns): not sorted on.
+    keys = [k for k in SERIES if k in history.columns and history.get_column(k).null_count() < history.height]
     ordered = history.sort(*keys, "period_start", nulls_last=True)
     series, position, lengths = _series_layout(ordered, keys)
     values = ordered.get_column("value").cast(pl.Float64).to_numpy()
