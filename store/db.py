@@ -45,6 +45,21 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+class ArrowStream:
+    """A Polars frame to ``register`` with DuckDB, as an Arrow stream (the Arrow PyCapsule interface).
+
+    DuckDB scans it in place; registering the frame itself would convert it through pyarrow
+    (imported for that alone, a few hundredths of a second, then a copy of every column). Each
+    scan asks for a fresh stream, so one registration can be read by several statements.
+    """
+
+    def __init__(self, frame: pl.DataFrame):
+        self._frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self._frame.__arrow_c_stream__(requested_schema)
+
+
 class Store:
     """One DuckDB file. Create with :func:`open_store` so each process holds one handle per file."""
 
@@ -109,6 +124,12 @@ class Store:
         """Run a read and return it fully materialised as a Polars frame."""
         with self.cursor() as cur:
             return cur.sql(sql, params=params).pl()
+
+    def column(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[Any]:
+        """The first column of a read, as a list (no frame: a read on the load path then needs no pyarrow,
+        which ``query`` imports to build its frame)."""
+        with self.cursor() as cur:
+            return [row[0] for row in cur.execute(sql, params or []).fetchall()]
 
     def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
         with self.cursor() as cur:

@@ -10,13 +10,13 @@ import polars as pl
 
 from framework.model import DEFAULT_FRAMEWORK_DIR, Framework, framework_from_dict, load_framework
 from store.audit import record_in
-from store.db import Store, utc_now
+from store.db import ArrowStream, Store, utc_now
 
 ORG_COLUMNS = ("code", "name_fr", "name_ar", "name_en", "kind", "region", "thematic_areas", "size_band")
 
 
 def org_codes(store: Store) -> frozenset[str]:
-    return frozenset(store.query("SELECT code FROM organizations")["code"].to_list())
+    return frozenset(store.column("SELECT code FROM organizations"))
 
 
 def organisation_registry(store: Store) -> pl.DataFrame:
@@ -80,10 +80,10 @@ def framework_in_use(store: Store | None, directory: Path | None = None) -> Fram
     """
     if directory is not None or store is None:
         return load_framework(directory or DEFAULT_FRAMEWORK_DIR)
-    rows = store.query("SELECT content FROM framework_versions ORDER BY created_at DESC, hash LIMIT 1")
-    if rows.is_empty():
+    content = store.scalar("SELECT content FROM framework_versions ORDER BY created_at DESC, hash LIMIT 1")
+    if content is None:
         return load_framework()
-    return framework_from_dict(json.loads(rows["content"][0]), source=f"{store.path} (recorded version)")
+    return framework_from_dict(json.loads(content), source=f"{store.path} (recorded version)")
 
 
 def recorded_framework_hash(store: Store) -> str | None:
@@ -112,14 +112,14 @@ def adopt_first_framework(store: Store, framework: Framework, *, actor: str, sou
 _CURRENT_VERSION = "SELECT hash FROM framework_versions ORDER BY created_at DESC, hash LIMIT 1"
 
 
-def _framework_tables(framework: Framework) -> dict[str, object]:
+def _framework_tables(framework: Framework) -> dict[str, ArrowStream]:
     """The rows of the principles, indicators and indicator_principles tables for ``framework``."""
     principles = pl.DataFrame(
         [
             {"code": p.code, "name_fr": p.name.fr, "name_ar": p.name.ar, "name_en": p.name.en, "weight": p.weight}
             for p in framework.principles
         ]
-    ).to_arrow()
+    )
     indicators = pl.DataFrame(
         [
             {
@@ -133,7 +133,7 @@ def _framework_tables(framework: Framework) -> dict[str, object]:
         ],
         schema_overrides={"goalpost_min": pl.Float64, "goalpost_max": pl.Float64, "iris": pl.String,
                           "sdg": pl.List(pl.String)},
-    ).to_arrow()
+    )
     links = pl.DataFrame(
         [
             {"indicator_code": i.code, "principle_code": p, "weight": w}
@@ -141,8 +141,9 @@ def _framework_tables(framework: Framework) -> dict[str, object]:
             for p, w in i.weights.items()
         ],
         schema={"indicator_code": pl.String, "principle_code": pl.String, "weight": pl.Float64},
-    ).to_arrow()
-    return {"principles": principles, "indicators": indicators, "indicator_principles": links}
+    )
+    return {"principles": ArrowStream(principles), "indicators": ArrowStream(indicators),
+            "indicator_principles": ArrowStream(links)}
 
 
 def _adopt(cur: duckdb.DuckDBPyConnection, framework: Framework, *, actor: str, source: str, first_only: bool) -> bool:

@@ -21,9 +21,13 @@ import polars as pl
 import settings
 from framework.model import BREAKDOWN_COLUMNS
 from store.audit import record_in
-from store.db import Store, utc_now
+from store.db import ArrowStream, Store, utc_now
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
+#: The columns of ``observations`` a submission's rows give, in the table's order (the others are
+#: the same for every row: the submission, when it was stored, and no correction yet).
+_STORED_FROM_FILE = ("line", "org_code", "indicator_code", "period", "granularity", "period_start", "period_end",
+                     "value", "unit", *BREAKDOWN_COLUMNS, "source", "notes")
 #: Crash tests set this to a number of seconds: the commit then pauses inside its transaction
 #: (after writing, before COMMIT) and touches ``<db>.in-commit`` so the test knows when to kill.
 PAUSE_ENV = "ATHAR_TEST_PAUSE_IN_COMMIT"
@@ -104,6 +108,13 @@ def keep_raw_bytes(store: Store, data: bytes, content_sha256: str) -> Path:
     return target
 
 
+def _incoming_rows(rows: pl.DataFrame) -> tuple[ArrowStream, frozenset[str]]:
+    """The rows to scan, and the columns left out because no row has a value there (empty breakdowns,
+    sources, notes): the insert writes NULL for those without reading a million empty cells."""
+    empty = frozenset(c for c in _STORED_FROM_FILE if rows.height and rows.get_column(c).null_count() == rows.height)
+    return ArrowStream(rows.select(c for c in _STORED_FROM_FILE if c not in empty)), empty
+
+
 def commit_submission(
     store: Store,
     rows: pl.DataFrame,
@@ -119,7 +130,7 @@ def commit_submission(
     ``before_commit`` runs inside the transaction, after the rows are written and before COMMIT
     (the raw bytes can be written meanwhile, and a failure there still stores nothing).
     """
-    arrow_rows = rows.to_arrow(compat_level=pl.CompatLevel.newest())  # string views: no copy
+    incoming, empty = _incoming_rows(rows)
     if org_codes is None:
         org_codes = rows.get_column("org_code").unique().drop_nulls().to_list()
 
@@ -154,13 +165,12 @@ def commit_submission(
             "AND org_code IN (SELECT unnest(?::VARCHAR[])) LIMIT 1",
             [org_codes],
         ).fetchall()[0][0]
-        cur.register("incoming_rows", arrow_rows)
+        cur.register("incoming_rows", incoming)
         try:
             cur.execute(
                 f"""
                 INSERT INTO observations
-                SELECT ? AS submission_id, line, org_code, indicator_code, period, granularity, period_start,
-                       period_end, value, unit, {", ".join(BREAKDOWN_COLUMNS)}, source, notes,
+                SELECT ? AS submission_id, {", ".join("NULL" if c in empty else c for c in _STORED_FROM_FILE)},
                        ? AS valid_from, NULL AS valid_to, NULL AS superseded_by
                 FROM incoming_rows
                 """,
@@ -169,7 +179,8 @@ def commit_submission(
             # Rows of a validated file have unique keys, so they join as they are.
             superseded = 0
             if has_current:
-                key_match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in _KEY)
+                key_match = " AND ".join(f"o.{k} IS NULL" if k in empty else f"o.{k} IS NOT DISTINCT FROM n.{k}"
+                                         for k in _KEY)
                 superseded = cur.execute(
                     f"""
                     UPDATE observations AS o SET valid_to = ?, superseded_by = ?

@@ -89,6 +89,18 @@ def test_orgs_then_load_then_already_received(tmp_path: Path) -> None:
     assert again.returncode == 0 and f"déjà reçu (dépôt n° {first['submission_id']})" in again.stdout
 
 
+def test_loading_a_file_never_imports_pyarrow(tmp_path: Path) -> None:
+    """pyarrow costs a load a few hundredths of a second to import and a copy of every column;
+    the rows reach DuckDB as an Arrow stream and the reads before the commit build no frame."""
+    db = tmp_path / "a.duckdb"
+    assert ingest("orgs", SAMPLES / "organizations.csv", "--db", db).returncode == 0
+    loaded = subprocess.run([sys.executable, "-X", "importtime", "-m", "ingest", "load", str(SAMPLES / "01_utf8_comma_lf.csv"),
+                             "--db", str(db)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0 and "enregistrée" in loaded.stdout, loaded.stdout + loaded.stderr
+    imported = {line.rsplit("|", 1)[1].strip() for line in loaded.stderr.splitlines() if line.startswith("import time:")}
+    assert "ingest.cli" in imported and "pyarrow" not in imported
+
+
 def test_dry_run_stores_nothing(tmp_path: Path) -> None:
     db = tmp_path / "a.duckdb"
     ingest("orgs", SAMPLES / "organizations.csv", "--db", db)

@@ -111,6 +111,24 @@ def test_correction_supersedes_earlier_value_and_keeps_history(store: Store) -> 
     assert store.scalar("SELECT status FROM submissions WHERE id = ?", [first.submission_id]) == "superseded"
 
 
+def test_correction_without_a_breakdown_supersedes_only_the_values_stored_without_it(store: Store) -> None:
+    by_sex = rows(("ASS-CAS-001", "R01", "2024", 4.0), ("ASS-CAS-001", "R01", "2024", 6.0),
+                  ("ASS-CAS-001", "R01", "2024", 10.0)).with_columns(
+        sex=pl.Series(["F", "M", None]), notes=pl.Series(["vérifié", None, None]))
+    first = commit_submission(store, by_sex, meta("a" * 64), Path("/dev/null"))
+    # The correction has no breakdown and no note at all: those columns are empty in every row.
+    second = commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 11.0)), meta("b" * 64), Path("/dev/null"))
+    assert second.superseded == 1
+    stored = store.query("SELECT submission_id, line, sex, notes, value, unit, period_start, valid_to IS NULL AS current"
+                         " FROM observations ORDER BY submission_id, line")
+    assert stored.rows() == [
+        (first.submission_id, 2, "F", "vérifié", 4.0, "persons", date(2024, 1, 1), True),
+        (first.submission_id, 3, "M", None, 6.0, "persons", date(2024, 1, 1), True),
+        (first.submission_id, 4, None, None, 10.0, "persons", date(2024, 1, 1), False),
+        (second.submission_id, 2, None, None, 11.0, "persons", date(2024, 1, 1), True),
+    ]
+
+
 def test_same_bytes_for_same_organisation_are_received_once(store: Store) -> None:
     first = commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 10.0)), meta("a" * 64), Path("/dev/null"))
     again = commit_submission(store, rows(("ASS-CAS-001", "R01", "2024", 10.0)), meta("a" * 64), Path("/dev/null"))

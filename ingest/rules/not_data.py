@@ -76,9 +76,15 @@ def drop_rows_that_are_not_data(
         header_texts[name] = codes[name].where(lambda i, n=name: match_header(codes[n].texts[i]) == n)
         if not header_texts[name]:
             break
+    totals: dict[str, tuple[bool, str | None]] = {}  # each text is folded once for both questions below
+
     def is_total(name: str, text: str, *, bare: bool) -> bool:
-        total, rest = read_total(fold(text))
-        if strip_invisible(text).upper() in registered.get(name, ()) or not total:
+        if strip_invisible(text).upper() in registered.get(name, ()):
+            return False  # a registered code is data (and is not folded at all)
+        if text not in totals:
+            totals[text] = read_total(fold(text))
+        total, rest = totals[text]
+        if not total:
             return False
         # "Total R01": the total of a code, as bare a total line as "Total"
         return (rest is None or rest.upper() in registered.get(name, ())) == bare
