@@ -101,12 +101,6 @@ def scoring_inputs(store: Store) -> pl.DataFrame:
     )
 
 
-def organisations(store: Store) -> pl.DataFrame:
-    """org_code and the peer-group attributes of every active organisation."""
-    return store.query(
-        "SELECT code AS org_code, kind, region, size_band, thematic_areas FROM organizations "
-        "WHERE active ORDER BY code"
-    )
 
 
 @dataclass(frozen=True)
@@ -182,77 +176,14 @@ def latest_run_id(store: Store) -> int | None:
     return store.scalar("SELECT max(id) FROM score_runs")
 
 
-def run_info(store: Store, run_id: int) -> dict[str, Any] | None:
-    """The run's header: framework (content and hash), method choices, granularity, inputs, time."""
-    frame = store.query(
-        "SELECT id, created_at, framework_hash, framework, granularity, method, submission_ids, org_count, "
-        "period_count "
-        "FROM score_runs WHERE id = ?",
-        [run_id],
-    )
-    if frame.is_empty():
-        return None
-    row = frame.row(0, named=True)
-    row["framework"] = json.loads(row["framework"])
-    row["method"] = json.loads(row["method"])
-    return row
 
 
-def run_scores(
-    store: Store, run_id: int, org_code: str | None = None, period: str | None = None
-) -> pl.DataFrame:
-    """Scores of a run, optionally for one organisation and/or period (composite rows have principle NULL)."""
-    return store.query(
-        f"""
-        SELECT {", ".join(SCORE_COLUMNS)} FROM scores
-        WHERE run_id = $run AND ($org IS NULL OR org_code = $org) AND ($period IS NULL OR period = $period)
-        ORDER BY org_code, period, principle NULLS LAST
-        """,
-        {"run": run_id, "org": org_code, "period": period},
-    )
 
 
-def run_indicator_values(store: Store, run_id: int, org_code: str, period: str) -> pl.DataFrame:
-    return store.query(
-        f"""
-        SELECT {", ".join(INDICATOR_COLUMNS)} FROM score_indicators
-        WHERE run_id = ? AND org_code = ? AND period = ? ORDER BY indicator_code
-        """,
-        [run_id, org_code, period],
-    )
 
 
-def run_trends(store: Store, run_id: int, org_code: str | None = None) -> pl.DataFrame:
-    return store.query(
-        f"""
-        SELECT {", ".join(TREND_COLUMNS)} FROM score_trends
-        WHERE run_id = $run AND ($org IS NULL OR org_code = $org)
-        ORDER BY org_code, indicator_code NULLS FIRST, principle NULLS LAST
-        """,
-        {"run": run_id, "org": org_code},
-    )
 
 
-def run_sensitivity(store: Store, run_id: int) -> pl.DataFrame:
-    return store.query(
-        f"SELECT {', '.join(SENSITIVITY_COLUMNS)} FROM score_sensitivity "
-        "WHERE run_id = ? ORDER BY period, choice",
-        [run_id],
-    )
 
 
-def organisation_name(store: Store, org_code: str, lang: str) -> str | None:
-    """The organisation's name in ``lang`` (French when that one is missing)."""
-    column = {"fr": "name_fr", "ar": "name_ar", "en": "name_en"}.get(lang, "name_fr")
-    return store.scalar(f"SELECT coalesce({column}, name_fr) FROM organizations WHERE code = ?", [org_code])
 
-
-def peer_scores(store: Store, run_id: int, period: str, principle: str | None = None) -> pl.DataFrame:
-    """org_code, score for one period and principle (NULL = composite), for peer distributions."""
-    return store.query(
-        """
-        SELECT org_code, score FROM scores
-        WHERE run_id = $run AND period = $period AND principle IS NOT DISTINCT FROM $principle
-        """,
-        {"run": run_id, "period": period, "principle": principle},
-    )

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from run_tables import peer_scores, run_info, run_scores, run_sensitivity, run_trends
 
 from framework.model import RobustnessSettings, load_framework
 from i18n import LANGUAGES
@@ -20,7 +21,7 @@ from metrics.method_card import build_card, render
 from metrics.run import card_reads, score_store
 from store.db import open_store
 from store.registry import upsert_organizations
-from store.scores import latest_run_id, peer_scores, run_info, run_scores, run_sensitivity, run_trends
+from store.scores import latest_run_id
 
 ORGS = """code,name_fr,name_ar,name_en,kind,region,size_band,thematic_areas
 ASS-CAS-101,Association Alpha,جمعية ألفا,Alpha Association,association,MA-06,small,education
@@ -152,8 +153,7 @@ def test_scores_coverage_quality_and_ranks_are_stored(scored) -> None:
 
 def test_peer_scores_feed_anonymised_distributions(scored) -> None:
     from peer_oracle import peer_comparison
-
-    from store.scores import organisations
+    from run_tables import organisations
 
     store, _, run_id, _, _ = scored
     view = peer_comparison(peer_scores(store, run_id, "2024"), organisations(store), "ASS-CAS-101")

@@ -9,7 +9,7 @@ import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS
 from store.db import Store
-from store.reads.fragments import name_sql
+from store.reads.fragments import RUN_COLUMNS, name_sql, run_row
 from store.scope import period_ok, query, shown_indicators, visible
 from store.viewer import Viewer
 
@@ -37,18 +37,13 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
 
 def latest_run(store: Store, viewer: Viewer) -> dict[str, Any] | None:
     """The run every page reads: id, time, framework (content and hash), granularity, method."""
-    frame = query(
-        store,
-        viewer,
-        "SELECT id, created_at, framework_hash, framework, granularity, method, org_count, period_count "
-        "FROM score_runs WHERE $v_run IS NULL OR id = $v_run ORDER BY id DESC LIMIT 1",
+    return run_row(
+        query(
+            store,
+            viewer,
+            f"SELECT {RUN_COLUMNS} FROM score_runs WHERE $v_run IS NULL OR id = $v_run ORDER BY id DESC LIMIT 1",
+        )
     )
-    if frame.is_empty():
-        return None
-    row = frame.row(0, named=True)
-    row["framework"] = json.loads(row["framework"])
-    row["method"] = json.loads(row["method"])
-    return row
 
 
 def framework_in_use(store: Store, viewer: Viewer) -> dict[str, Any] | None:

@@ -1,6 +1,12 @@
-"""SQL fragments the reads share: an organisation's name in the reader's language, group memberships."""
+"""What the reads share: SQL fragments (an organisation's name in the reader's language, group
+memberships, a run's header columns) and the decoding of a run's header."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
 
 from framework.groups import GroupBy
 
@@ -30,3 +36,17 @@ def memberships_sql(by: GroupBy, where: str) -> str:
         f"SELECT code AS org_code, {by} AS group_value FROM organizations "
         f"WHERE active AND {where} AND {by} IS NOT NULL AND trim({by}) <> ''"
     )
+
+
+#: The header of a recorded run, as pages and the method card read it.
+RUN_COLUMNS = "id, created_at, framework_hash, framework, granularity, method, org_count, period_count"
+
+
+def run_row(frame: pl.DataFrame) -> dict[str, Any] | None:
+    """The first run of ``frame`` (``RUN_COLUMNS``) with its framework and method decoded, or None."""
+    if frame.is_empty():
+        return None
+    row = frame.row(0, named=True)
+    row["framework"] = json.loads(row["framework"])
+    row["method"] = json.loads(row["method"])
+    return row

@@ -9,7 +9,6 @@ link reads its own run whatever run is asked for.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ import polars as pl
 
 from store.db import Store
 from store.reads.common import indicators_in_scope
-from store.reads.fragments import name_sql
+from store.reads.fragments import RUN_COLUMNS, name_sql, run_row
 from store.scope import indicator_ok, period_ok, principle_ok, query, trends_ok, visible
 from store.scores import INDICATOR_COLUMNS, SCORE_COLUMNS, TREND_COLUMNS
 from store.viewer import Viewer
@@ -46,19 +45,7 @@ class CardReads:
 
 def run_header(store: Store, viewer: Viewer, run_id: int) -> dict[str, Any] | None:
     """One recorded run (the pinned one for a pinned link): id, time, framework, granularity, method."""
-    frame = query(
-        store,
-        viewer,
-        "SELECT id, created_at, framework_hash, framework, granularity, method, org_count, period_count "
-        "FROM score_runs WHERE id = $run",
-        run=run_id,
-    )
-    if frame.is_empty():
-        return None
-    row = frame.row(0, named=True)
-    row["framework"] = json.loads(row["framework"])
-    row["method"] = json.loads(row["method"])
-    return row
+    return run_row(query(store, viewer, f"SELECT {RUN_COLUMNS} FROM score_runs WHERE id = $run", run=run_id))
 
 
 def card_reads(
