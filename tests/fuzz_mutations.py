@@ -135,8 +135,9 @@ def damaged_xml(data: bytes, rng: random.Random) -> bytes:
     parts[index] = (name, damage(text, rng) if text else text)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for part_name, content in parts:
-            archive.writestr(part_name, content)
+        for part_name, content in parts:  # a fixed date: the same seed gives the same bytes at any time
+            entry = zipfile.ZipInfo(part_name, date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(entry, content, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
