@@ -60,6 +60,25 @@ class TimeAggregation(StrEnum):
     RATIO = "ratio"
 
 
+class Counting(StrEnum):
+    """How a count adds up over time (methodology §1): the rule members count by."""
+
+    #: New in the period (people trained, hours given, money spent): sums over sub-periods.
+    FLOW = "flow"
+    #: A level at a date (staff, active volunteers, partnerships): the last value of the period.
+    STOCK = "stock"
+    #: Distinct people reached since the start of the year: the latest value, never a sum of periods.
+    UNIQUE_TO_DATE = "unique_to_date"
+
+
+#: The one time aggregation each counting rule allows.
+COUNTING_AGGREGATION: dict[Counting, TimeAggregation] = {
+    Counting.FLOW: TimeAggregation.SUM,
+    Counting.STOCK: TimeAggregation.LAST,
+    Counting.UNIQUE_TO_DATE: TimeAggregation.LAST,
+}
+
+
 class Transform(StrEnum):
     NONE = "none"
     LOG = "log"
@@ -119,6 +138,8 @@ class Indicator(BaseModel):
     unit: str
     direction: Direction = Direction.UP
     aggregation: TimeAggregation = TimeAggregation.SUM
+    #: How a count adds up over time; None = not declared (the aggregation alone says it).
+    counting: Counting | None = None
     weight_by: str | None = None
     numerator: str | None = None
     denominator: str | None = None
@@ -132,8 +153,21 @@ class Indicator(BaseModel):
     iris: str | None = None
     sdg: tuple[str, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _aggregation_from_counting(cls, data: object) -> object:
+        """An indicator that declares only its counting rule gets the aggregation the rule implies."""
+        if isinstance(data, dict) and "aggregation" not in data and data.get("counting") in COUNTING_AGGREGATION:
+            return {**data, "aggregation": COUNTING_AGGREGATION[Counting(data["counting"])].value}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
+        if self.counting is not None and COUNTING_AGGREGATION[self.counting] is not self.aggregation:
+            raise Inconsistent(Problem(
+                "counting_contradicts_aggregation", indicator=self.code, counting=self.counting.value,
+                aggregation=self.aggregation.value, expected=COUNTING_AGGREGATION[self.counting].value,
+            ))
         if self.goalposts is not None and self.goalposts[0] >= self.goalposts[1]:
             raise Inconsistent(Problem("goalposts_order", indicator=self.code, min=self.goalposts[0], max=self.goalposts[1]))
         if self.aggregation is TimeAggregation.RATIO and not (self.numerator and self.denominator):
@@ -296,6 +330,7 @@ class Framework(BaseModel):
                 seen.add(item.code.casefold())
         principles = {p.code for p in self.principles}
         units = {u.code for u in self.units}
+        unit_kinds = {u.code: u.kind for u in self.units}
         indicators = {i.code for i in self.indicators}
         if not self.principles:
             problems.append(Problem("no_principle"))
@@ -305,6 +340,8 @@ class Framework(BaseModel):
             for principle in ind.weights:
                 if principle not in principles:
                     problems.append(Problem("unknown_principle", indicator=ind.code, principle=principle))
+            if ind.counting is not None and unit_kinds.get(ind.unit) in (UnitKind.PERCENT, UnitKind.BOOLEAN):
+                problems.append(Problem("counting_needs_amount", indicator=ind.code, unit=ind.unit))
             for ref_name in ("weight_by", "numerator", "denominator"):
                 ref = getattr(ind, ref_name)
                 if ref is not None and ref not in indicators:
@@ -433,6 +470,9 @@ class Framework(BaseModel):
         data = self.model_dump(mode="json")
         if self.meta.roles == Roles():  # added later: a version without roles keeps its hash
             del data["meta"]["roles"]
+        for indicator in data["indicators"]:  # added later too: undeclared counting rules leave no trace
+            if indicator.get("counting") is None:
+                indicator.pop("counting", None)
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

@@ -20,7 +20,7 @@ from typing import Literal
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from framework.model import DEFAULT_FRAMEWORK_DIR, Framework, FrameworkError, UnitKind, load_framework
+from framework.model import DEFAULT_FRAMEWORK_DIR, Counting, Framework, FrameworkError, UnitKind, load_framework
 from framework.periods import parse_label
 from i18n import LANGUAGES, RTL_LANGUAGES, t
 from ingest import safe_write
@@ -308,6 +308,9 @@ def _value_validation(framework: Framework, row: TemplateRow, lang: str) -> dict
     low, high = framework.value_range(indicator)
     whole = unit.kind in (UnitKind.INTEGER, UnitKind.BOOLEAN)
     hint = _value_hint(unit.kind, row.unit, low, high, lang)
+    if indicator.counting is not None:
+        rule_name = t(f"counting.name_{indicator.counting.value}", lang)
+        hint = f"{t('counting.rule_hint', lang, rule=rule_name)} {hint}"
     rule: dict = {
         "validate": "integer" if whole else "decimal",
         "input_title": t("template.value_title", lang)[:32],
@@ -372,6 +375,28 @@ def _fill_instructions(
         r += 1
         fmt.text.write_row(sheet, r, 0, [name, t(f"template.label_{name}", lang)])
         write(sheet, r, 2, t(f"template.help_{name}", lang), fmt.wrap)
+    _fill_counting(sheet, framework, r + 2, lang, fmt)
+
+
+def _fill_counting(sheet: Worksheet, framework: Framework, r: int, lang: str, fmt: _Formats) -> None:
+    """How to count, rule by rule, with the indicators each rule covers, then how to declare overlap."""
+    write = fmt.text.write
+    write(sheet, r, 0, t("counting.instructions_heading", lang), fmt.bold)
+    r += 1
+    headings = [t("counting.instructions_rule", lang), t("counting.instructions_indicators", lang), ""]
+    fmt.text.write_row(sheet, r, 0, headings, fmt.bold)
+    for rule in Counting:
+        codes = [i.code for i in framework.indicators if i.counting is rule and not i.derived]
+        if not codes:
+            continue
+        r += 1
+        fmt.text.write_row(sheet, r, 0, [t(f"counting.name_{rule.value}", lang), ", ".join(codes)])
+        write(sheet, r, 2, t(f"counting.how_{rule.value}", lang), fmt.wrap)
+        sheet.set_row(r, 48)
+    r += 2
+    sheet.merge_range(r, 0, r, 2, "", fmt.text.plain(fmt.wrap))
+    write(sheet, r, 0, t("counting.instructions_overlap", lang), fmt.wrap)
+    sheet.set_row(r, 48)
 
 
 # -- command line ----------------------------------------------------------------------------

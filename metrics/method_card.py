@@ -182,7 +182,10 @@ def _aggregation_text(
         return t("method.agg_ratio_hidden", lang, input=t("method.input_out_of_scope", lang))
     if ind.derived:
         return t("method.agg_ratio", lang, numerator=ind.numerator, denominator=ind.denominator)
-    text = t(f"method.agg_{ind.aggregation.value}", lang)
+    if ind.counting is not None:  # the rule in words: how this count adds up over time
+        text = t(f"counting.card_{ind.counting.value}", lang)
+    else:
+        text = t(f"method.agg_{ind.aggregation.value}", lang)
     if n_values and n_values > 1:
         return t("method.values_count", lang, aggregation=text, n=_count(n_values, lang))
     return text

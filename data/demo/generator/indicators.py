@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from framework.model import Framework
+from framework.model import Counting, Framework
 
 from .orgs import Org
 
@@ -59,5 +59,9 @@ def indicator_set(org: Org, rng: random.Random, framework: Framework) -> list[st
 
 
 def is_annual(framework: Framework, code: str) -> bool:
-    """Stocks (aggregation last) and the budget are reported once a year, the rest by quarter."""
-    return code == "S02" or framework.indicator_by_code[code].aggregation.value == "last"
+    """Stocks (aggregation last) and the budget are reported once a year, the rest by quarter
+    (unique-to-date counts too, as running totals since 1 January)."""
+    indicator = framework.indicator_by_code[code]
+    if indicator.counting is Counting.UNIQUE_TO_DATE:
+        return False
+    return code == "S02" or indicator.aggregation.value == "last"

@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from framework.model import Framework
+from framework.model import Counting, Framework
 
 from .indicators import is_annual
 from .orgs import Org
@@ -138,9 +138,8 @@ def year_rows(
     season = [s * rng.uniform(0.8, 1.2) for s in SEASON]
     r01_q = split(r01_year, season)
     drift = {"improving": 3.0, "declining": -3.0, "stable": 0.0}[org.spec.trend] * t
-    rows: list[Row] = []
+    quarters: list[tuple[dict[str, float | int], int, int]] = []
     for q, r01 in zip(QUARTERS, r01_q, strict=True):
-        period = f"{year}-Q{q}"
         female = round(r01 * min(0.97, max(0.03, rng.gauss(profile.share["F"], 0.03))))
         rural = round(r01 * min(0.98, max(0.02, rng.gauss(profile.share["rural"], 0.03))))
         j01 = round(r01 * profile.share["J01"] * rng.uniform(0.85, 1.15))
@@ -176,12 +175,34 @@ def year_rows(
         for code, base in profile.rate.items():
             sign = -1 if code == "E02" else 1
             values[code] = clip_rate(base + sign * drift + rng.gauss(0, 2.5)) if code != "S03" else base
+        quarters.append((values, female, rural))
+    rows: list[Row] = []
+    for q, (values, female, rural) in zip(QUARTERS, _to_date(quarters, framework), strict=True):
         for code in indicators:
-            if is_annual(framework, code):
-                continue
-            rows.extend(_maybe_breakdown(org, number, code, period, values[code], r01, female, rural))
+            if not is_annual(framework, code):
+                rows.extend(_maybe_breakdown(org, number, code, f"{year}-Q{q}", values[code], values["R01"], female, rural))
     rows.extend(_annual_rows(org, year, indicators, profile, r01_year, t, rng))
     return rows
+
+
+def _to_date(
+    quarters: list[tuple[dict[str, float | int], int, int]], framework: Framework
+) -> list[tuple[dict[str, float | int], int, int]]:
+    """Unique-to-date counts as members report them: distinct people since 1 January, so each quarter
+    gives the running total (it never falls within a year, and Q4 is the year's figure)."""
+    cumulative = {i.code for i in framework.indicators if i.counting is Counting.UNIQUE_TO_DATE}
+    totals: dict[str, float] = {}
+    female_to_date = rural_to_date = 0
+    out = []
+    for values, female, rural in quarters:
+        female_to_date += female
+        rural_to_date += rural
+        running = dict(values)
+        for code in cumulative & values.keys():
+            totals[code] = totals.get(code, 0) + values[code]
+            running[code] = totals[code]
+        out.append((running, female_to_date, rural_to_date))
+    return out
 
 
 def _maybe_breakdown(
