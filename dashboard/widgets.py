@@ -24,16 +24,19 @@ def metric(
     digits: int = 1,
     help: str | None = None,
     chart_data: Sequence[float] | None = None,
+    change_label: str | None = None,
 ) -> None:
-    """``st.metric`` with a locale-formatted change (arrow from the number, not the text)."""
+    """``st.metric`` with a locale-formatted change (arrow from the number, not the text); ``change_label``
+    says what the change compares (``somme vs 2024``)."""
     if change is None:
         st.metric(label, value, help=help, chart_data=chart_data, border=True)
         return
     rounded = round(change, digits)
+    delta = ctx.signed(change, digits)
     st.metric(
         label,
         value,
-        delta=ctx.signed(change, digits),
+        delta=f"{delta} ({change_label})" if change_label else delta,
         delta_arrow="up" if rounded > 0 else "down" if rounded < 0 else "off",
         help=help,
         chart_data=chart_data,

@@ -12,7 +12,9 @@ import re
 from framework.vocabulary import BREAKDOWN_COLUMNS, fold
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS)
+#: Declared overlap: how many of a line's people another member counts too (network reach).
+OVERLAP_COLUMNS: tuple[str, ...] = ("shared_with", "shared_count")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS, *OVERLAP_COLUMNS)
 #: Read for people, ignored by the importer (the template's indicator names).
 INFORMATIONAL_COLUMNS: tuple[str, ...] = ("indicator_name", "row_number")
 
@@ -62,6 +64,14 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "lieu de résidence", "type de milieu", "الوسط", "المجال", "وسط الإقامة",
     ),
     "region": ("région", "region", "الجهة", "الإقليم"),
+    "shared_with": (
+        "partagé avec", "bénéficiaires partagés avec", "en commun avec", "shared with", "overlap with",
+        "مشترك مع", "مستفيدون مشتركون مع",
+    ),
+    "shared_count": (
+        "nombre partagé", "bénéficiaires partagés", "nombre en commun", "shared count", "shared beneficiaries",
+        "عدد المشتركين", "المستفيدون المشتركون",
+    ),
     "indicator_name": (
         "nom de l'indicateur", "libellé", "libelle", "intitulé", "indicator name", "label", "اسم المؤشر",
     ),

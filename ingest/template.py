@@ -20,7 +20,14 @@ from typing import Literal
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from framework.model import DEFAULT_FRAMEWORK_DIR, Counting, Framework, FrameworkError, UnitKind, load_framework
+from framework.model import (
+    DEFAULT_FRAMEWORK_DIR,
+    Counting,
+    Framework,
+    FrameworkError,
+    UnitKind,
+    load_framework,
+)
 from framework.periods import parse_label
 from i18n import LANGUAGES, RTL_LANGUAGES, t
 from ingest import safe_write

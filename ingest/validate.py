@@ -25,6 +25,7 @@ from ingest.rules.indicators import check_indicators
 from ingest.rules.layout import Layout, canonical_table, map_headers, second_header_line
 from ingest.rules.not_data import drop_rows_that_are_not_data, drop_rows_without_observation
 from ingest.rules.organisations import check_organisations, organisations_of, store_registered_spelling
+from ingest.rules.overlaps import check_overlaps
 from ingest.rules.periods import check_periods
 from ingest.rules.shape import (
     columns_outside_the_layout,
@@ -47,6 +48,8 @@ CLEAN_SCHEMA: dict[str, pl.DataType] = {
     **{name: pl.String() for name in BREAKDOWN_COLUMNS},
     "source": pl.String(),
     "notes": pl.String(),
+    "shared_with": pl.String(),
+    "shared_count": pl.Float64(),
 }
 
 
@@ -142,6 +145,8 @@ def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
         *BREAKDOWN_COLUMNS,
         "source",
         "notes",
+        "shared_with",
+        "shared_count",
     ).cast(CLEAN_SCHEMA)
 
 
@@ -166,6 +171,7 @@ def _check_rows(
     indicators = check_indicators(check, fw)
     period_ids = check_periods(check, layout, today)
     check_values(check, layout, fw, indicators)
+    check_overlaps(check, known)
     key_parts = [orgs.key_part(), indicators.key_part(), KeyPart(codes["period"], period_ids)]
     key_parts += check_breakdowns(check, fw, breakdowns)
     # Organisation codes take their registered spelling once every rule has read them.

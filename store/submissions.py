@@ -191,6 +191,7 @@ def commit_submission(
                 ).fetchall()[0][0]
         finally:
             cur.unregister("incoming_rows")
+        _record_overlaps(cur, rows, submission_id, now)
         if superseded:
             cur.execute(
                 """
@@ -214,6 +215,36 @@ def commit_submission(
         return CommitOutcome(submission_id, False, rows.height, int(superseded))
 
     return store.write(work)
+
+
+_OVERLAP_COLUMNS = ("line", "org_code", "indicator_code", "period", "period_start", "period_end",
+                    "shared_with", "shared_count")
+
+
+def _record_overlaps(cur: duckdb.DuckDBPyConnection, rows: pl.DataFrame, submission_id: int, now: datetime) -> None:
+    """The file's shared-beneficiary declarations, in the submission's transaction; each closes the
+    current declaration for the same organisation, indicator, period and partner."""
+    if "shared_with" not in rows.columns or rows.get_column("shared_with").null_count() == rows.height:
+        return
+    declared = rows.filter(pl.col("shared_with").is_not_null()).select(_OVERLAP_COLUMNS)
+    cur.register("incoming_overlaps", ArrowStream(declared))
+    try:
+        cur.execute(
+            """
+            UPDATE shared_beneficiaries AS o SET valid_to = ?
+            FROM incoming_overlaps AS n
+            WHERE o.valid_to IS NULL AND o.org_code = n.org_code AND o.indicator_code = n.indicator_code
+              AND o.period = n.period AND o.shared_with = n.shared_with
+            """,
+            [now],
+        )
+        cur.execute(
+            f"INSERT INTO shared_beneficiaries SELECT ? AS submission_id, {', '.join(_OVERLAP_COLUMNS)}, ? AS valid_from, "
+            "NULL AS valid_to FROM incoming_overlaps",
+            [submission_id, now],
+        )
+    finally:
+        cur.unregister("incoming_overlaps")
 
 
 def _pause_for_crash_test(store: Store) -> None:

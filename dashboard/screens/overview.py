@@ -14,6 +14,9 @@ from dashboard import charts, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from framework.model import TimeAggregation, UnitKind
+from i18n import formatting as fmt
+from i18n import t
+from metrics.reach import Reach, reach_range, with_low_bound
 from store.reads import overview as overview_reads
 from store.reads import profile as profile_reads
 
@@ -53,18 +56,7 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
             help=ctx.t("overview.reporting_help", period=period),
         )
     with c:
-        reached = summary["beneficiaries"]
-        change = None
-        if before and before["beneficiaries"] and reached is not None:
-            change = reached - before["beneficiaries"]
-        widgets.metric(
-            ctx,
-            ctx.t("overview.beneficiaries"),
-            ctx.num(reached),
-            change,
-            digits=0,
-            help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name(reach) if reach else "–"),
-        )
+        _reach(ctx, summary, before, previous)
     with d:
         median = composite["median"][0] if composite.height else None
         median_before = (
@@ -79,6 +71,41 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
             None if median is None or median_before is None else median - median_before,
             help=ctx.t("overview.composite_median_help"),
         )
+
+
+def _reach_of(summary: dict | None) -> Reach | None:
+    if not summary:
+        return None
+    return reach_range(summary["beneficiaries"], summary.get("beneficiaries_largest"), summary.get("beneficiaries_shared"))
+
+
+def _reach(ctx: PageContext, summary: dict, before: dict | None, previous: str | None) -> None:
+    """People reached as a range (largest organisation or deduplicated estimate – plain sum), with the
+    sentence saying which bound is which; the change compares the sums, and says so."""
+    code = ctx.roles.beneficiaries
+    reach, reach_before = _reach_of(summary), _reach_of(before)
+    change = None if reach is None or reach_before is None else reach.high - reach_before.high
+    widgets.metric(
+        ctx,
+        ctx.t("overview.beneficiaries"),
+        fmt.DASH if reach is None else fmt.number_range(reach.low, reach.high, ctx.lang),
+        change,
+        digits=0,
+        change_label=ctx.t("counting.reach_change_label", previous=previous) if previous else None,
+        help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name(code) if code else "–"),
+    )
+    if reach is not None:
+        st.caption(reach_sentence(reach, ctx.lang))
+
+
+def reach_sentence(reach: Reach, lang: str) -> str:
+    """Which bound is which, in words (fr/ar/en)."""
+    low, high = fmt.isolate(fmt.number(reach.low, lang), lang), fmt.isolate(fmt.number(reach.high, lang), lang)
+    if reach.deduplicated:
+        return t("counting.reach_sentence_overlap", lang, low=low, high=high,
+                 shared=fmt.isolate(fmt.number(reach.shared, lang), lang),
+                 largest=fmt.isolate(fmt.number(reach.largest, lang), lang))
+    return t("counting.reach_sentence", lang, low=low, high=high)
 
 
 def _submissions(ctx: PageContext, period: str) -> None:
@@ -222,6 +249,13 @@ def _indicator_how(ctx: PageContext, code: str) -> str:
     return "sum" if summable and unit.kind in (UnitKind.INTEGER, UnitKind.DECIMAL) else "median"
 
 
+def _counts_people(ctx: PageContext, code: str) -> bool:
+    """Whole-number counts with a counting rule (people, households, partnerships): two members may count
+    the same ones, so their sum is only an upper bound."""
+    indicator = ctx.framework.indicator_by_code[code]
+    return indicator.counting is not None and ctx.framework.unit_of(code).kind is UnitKind.INTEGER
+
+
 def _map(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.map_title"))
     kind, code = _map_measure(ctx)
@@ -239,6 +273,10 @@ def _map(ctx: PageContext, period: str) -> None:
             f"overview.map_chart_indicator_{how}", name=ctx.indicator_name(code), period=period, unit=unit
         )
         value_text = [f"{ctx.num(v, 1)} {unit}" for v in frame["value"].to_list()]
+        if how == "sum" and _counts_people(ctx, code):
+            frame = with_low_bound(frame)
+            value_text = [f"{fmt.number_range(lo, hi, ctx.lang)} {unit}"
+                          for lo, hi in zip(frame["low"].to_list(), frame["value"].to_list(), strict=True)]
     names = region_names()
     all_codes = sorted(names)
     frame = frame.with_columns(
@@ -265,7 +303,8 @@ def _map(ctx: PageContext, period: str) -> None:
             "region": Col(ctx.t("common.code")),
             "region_name": Col(ctx.t("common.region")),
             "n": Col(ctx.t("common.organisations_n"), "int"),
-            "value": Col(colour_title, "num1"),
+            **({"low": Col(ctx.t("counting.map_low"), "int")} if "low" in frame.columns else {}),
+            "value": Col(ctx.t("counting.map_high") if "low" in frame.columns else colour_title, "num1"),
         },
         key="overview_map",
         file_name=f"athar_regions_{period}.csv",
@@ -273,6 +312,8 @@ def _map(ctx: PageContext, period: str) -> None:
             "overview.map_caption_member" if ctx.viewer.role == "member" else "overview.map_caption"
         ),
     )
+    if "low" in frame.columns:
+        st.caption(ctx.t("counting.map_range_caption"))
     st.markdown(
         f'<div class="athar-attribution">{ctx.t("common.osm_attribution")}</div>', unsafe_allow_html=True
     )

@@ -21,6 +21,7 @@ from framework.model import BREAKDOWN_COLUMNS, Framework, fold
 from ingest.columns import (
     INFORMATIONAL_COLUMNS,
     OPTIONAL_COLUMNS,
+    OVERLAP_COLUMNS,
     REQUIRED_COLUMNS,
     accepted_names,
     header_precision,
@@ -187,7 +188,7 @@ def canonical_table(frame: pl.DataFrame, layout: Layout, ctx: ValidationContext)
                                            layout.period_part[1]).alias("period")
     absent = [
         pl.lit(None, pl.String).alias(name)
-        for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS)
+        for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS, *OVERLAP_COLUMNS)
         if name not in present
     ]
     if not layout.wide:

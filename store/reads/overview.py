@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from framework.periods import period_bounds
 from store.db import Store
 from store.reads.fragments import name_sql
 from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, visible
@@ -39,10 +40,63 @@ def network_summary(
         beneficiaries=beneficiaries,
     ).row(0, named=True)
     if row["organisations"] < viewer.min_group:
-        return {key: None for key in row}
+        return {key: None for key in row} | {"beneficiaries_largest": None, "beneficiaries_shared": None}
+    row |= reach_parts(store, viewer, run_id, period, beneficiaries) if beneficiaries else {}
     if (row["beneficiaries_orgs"] or 0) < viewer.min_group:
-        row["beneficiaries"] = None
+        row |= {"beneficiaries": None, "beneficiaries_largest": None, "beneficiaries_shared": None}
     return row
+
+
+def _shared_pairs(by_region: bool = False) -> str:
+    """CTEs ``declared`` and ``pairs`` (after a ``reached`` CTE of org_code, value[, region]): per pair of
+    reporting organisations (of one region), the people both count — the larger of what either declared
+    for the run period (its latest declaration within it), never more than the smaller of their values."""
+    region = ", r1.region" if by_region else ""
+    same_region = " AND r2.region = r1.region" if by_region else ""
+    return f"""
+    declared AS (
+        SELECT org_code, shared_with, arg_max(shared_count, period_end) AS shared
+        FROM shared_beneficiaries
+        WHERE valid_to IS NULL AND indicator_code = $indicator AND period_start >= $start AND period_end <= $end
+        GROUP BY org_code, shared_with
+    ),
+    pairs AS (
+        SELECT least(d.org_code, d.shared_with) AS a, greatest(d.org_code, d.shared_with) AS b{region},
+               least(max(d.shared), min(least(r1.value, r2.value))) AS shared
+        FROM declared d JOIN reached r1 ON r1.org_code = d.org_code
+        JOIN reached r2 ON r2.org_code = d.shared_with{same_region}
+        GROUP BY a, b{region}
+    )"""
+
+
+def reach_parts(
+    store: Store, viewer: Viewer, run_id: int, period: str, indicator: str, region: str | None = None
+) -> dict[str, Any]:
+    """What a people count's range is made of in ``period``: the plain sum over organisations, the
+    largest single organisation and the shared beneficiaries declared between them (optionally in
+    one ``region``). ``metrics.reach.reach_range`` turns them into the bounds."""
+    _, start, end = period_bounds(period)
+    return query(
+        store,
+        viewer,
+        f"""
+        WITH reached AS (
+            SELECT v.org_code, v.value FROM score_indicators v JOIN organizations g ON g.code = v.org_code
+            WHERE v.run_id = $run AND v.period = $period AND v.indicator_code = $indicator
+              AND ($region IS NULL OR g.region = $region)
+              AND {aggregable("v.org_code")} AND {period_ok("v.period")} AND {indicator_ok("v.indicator_code")}
+        ),
+        {_shared_pairs()}
+        SELECT (SELECT max(value) FROM reached) AS beneficiaries_largest,
+               (SELECT coalesce(sum(shared), 0) FROM pairs) AS beneficiaries_shared
+        """,
+        run=run_id,
+        period=period,
+        indicator=indicator,
+        region=region,
+        start=start,
+        end=end,
+    ).row(0, named=True)
 
 
 def _status_sql(viewer_filter: str, lang: str) -> str:
@@ -159,23 +213,34 @@ def region_scores(
 def region_indicator(
     store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str, how: Literal["sum", "median"]
 ) -> pl.DataFrame:
-    """An indicator per region: the sum over organisations (counts) or their median (rates)."""
+    """An indicator per region: the sum over organisations (counts) or their median (rates). Counts also
+    give their largest organisation and the shared beneficiaries declared between organisations of the
+    region (``metrics.reach``: the range's lower bound)."""
+    _, start, end = period_bounds(period)
     return query(
         store,
         viewer,
         f"""
-        SELECT g.region, count(*) AS n,
-               CASE WHEN $how = 'sum' THEN sum(v.value) ELSE median(v.value) END AS value
-        FROM score_indicators v JOIN organizations g ON g.code = v.org_code
-        WHERE v.run_id = $run AND v.period = $period AND v.indicator_code = $indicator
-          AND g.region IS NOT NULL AND {aggregable("v.org_code")} AND {period_ok("v.period")}
-          AND {indicator_ok("v.indicator_code")}
-        GROUP BY g.region HAVING count(*) >= $v_min ORDER BY g.region
+        WITH reached AS (
+            SELECT v.org_code, v.value, g.region FROM score_indicators v JOIN organizations g ON g.code = v.org_code
+            WHERE v.run_id = $run AND v.period = $period AND v.indicator_code = $indicator
+              AND g.region IS NOT NULL AND {aggregable("v.org_code")} AND {period_ok("v.period")}
+              AND {indicator_ok("v.indicator_code")}
+        ),
+        {_shared_pairs(by_region=True)},
+        regional AS (SELECT region, sum(shared) AS shared FROM pairs GROUP BY region)
+        SELECT r.region, count(*) AS n,
+               CASE WHEN $how = 'sum' THEN sum(r.value) ELSE median(r.value) END AS value,
+               max(r.value) AS largest, coalesce(any_value(p.shared), 0) AS shared
+        FROM reached r LEFT JOIN regional p ON p.region = r.region
+        GROUP BY r.region HAVING count(*) >= $v_min ORDER BY r.region
         """,
         run=run_id,
         period=period,
         indicator=indicator_code,
         how=how,
+        start=start,
+        end=end,
     )
 
 

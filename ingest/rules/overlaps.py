@@ -1,0 +1,59 @@
+"""Shared beneficiaries: the optional ``shared_with`` / ``shared_count`` cells of a line.
+
+A member may say that ``shared_count`` of the people on a line are also counted by another member
+(``shared_with``, its registered code). The network's reach uses these declarations for its
+deduplicated lower bound. Emits ``shared_with_unknown`` (not a registered member),
+``shared_with_itself`` and ``shared_count_invalid`` (missing, not a whole number, negative, more
+than the line's value, or a count without a partner). The rows get ``shared_with`` in its registered
+spelling and ``shared_count`` as a number.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from framework.vocabulary import strip_invisible
+from ingest.issues import IssueCode
+from ingest.normalise import parse_numbers
+from ingest.rules.codes import RowCheck
+
+
+def check_overlaps(check: RowCheck, known: dict[str, str] | None) -> None:
+    """The overlap rules, vectorised; ``known``: registered codes by their upper-case form (None: the
+    registry is not checked). Runs after the value rules (the rows have ``number``)."""
+    table = check.table
+    if "shared_with" not in table.columns or "shared_count" not in table.columns:
+        check.table = table.with_columns(
+            pl.lit(None, pl.String).alias("shared_with") if "shared_with" not in table.columns else pl.col("shared_with"),
+            pl.lit(None, pl.String).alias("shared_count") if "shared_count" not in table.columns
+            else pl.col("shared_count"),
+        )
+        table = check.table
+    partner_col, count_col = check.header("shared_with"), check.header("shared_count")
+    texts = table.get_column("shared_with").drop_nulls().unique().to_list()
+    spelling = {text: _registered(text, known) for text in texts}  # once per distinct text
+    partner = pl.col("shared_with").replace_strict(spelling, default=None, return_dtype=pl.String)
+    written = pl.col("shared_with").is_not_null() & (pl.col("shared_with").str.strip_chars() != "")
+    parsed = parse_numbers(table.get_column("shared_count"))
+    check.table = table.with_columns(_partner=partner, _shared=parsed.get_column("number"))
+    shared = pl.col("_shared")
+    check.add(written & pl.col("_partner").is_null(), IssueCode.SHARED_WITH_UNKNOWN, partner_col, pl.col("shared_with"))
+    itself = written & (pl.col("_partner").str.to_uppercase() == pl.col("org_code").str.strip_chars().str.to_uppercase())
+    check.add(itself, IssueCode.SHARED_WITH_ITSELF, partner_col, pl.col("shared_with"))
+    bad_count = (
+        shared.is_null() | (shared < 0) | (shared != shared.round(0))
+        | (pl.col("number").is_not_null() & (shared > pl.col("number")))
+    )
+    count_text = pl.coalesce(pl.col("shared_count"), pl.lit(""))
+    check.add((written & bad_count) | (~written & pl.col("shared_count").is_not_null()),
+              IssueCode.SHARED_COUNT_INVALID, count_col, count_text, pl.col("number").cast(pl.String))
+    check.table = check.table.with_columns(
+        shared_with=pl.when(written).then(pl.col("_partner")), shared_count=pl.when(written).then(shared)
+    ).drop("_partner", "_shared")
+
+
+def _registered(text: str, known: dict[str, str] | None) -> str | None:
+    bare = strip_invisible(text).strip()
+    if known is None:
+        return bare or None
+    return known.get(bare.upper())
