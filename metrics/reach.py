@@ -2,9 +2,11 @@
 
 Adding organisations' counts of people counts twice everyone two members serve. What is certain:
 there are at least as many distinct people as the largest single organisation reports, and at most
-the plain sum. Where members declared shared beneficiaries pair by pair, the union is at least the
-sum minus those overlaps (Bonferroni's inequality: |A ∪ B ∪ …| ≥ Σ|A| − Σ|A ∩ B|), so the lower
-bound rises to that, never below the largest organisation and never above the sum.
+the plain sum. Undeclared overlap is unknown, not zero, so without declarations the lower bound is
+the largest organisation. Where members declared shared beneficiaries pair by pair, the lower bound
+becomes the deduplicated estimate, the sum minus those overlaps (if the declarations are complete,
+Bonferroni's inequality |A ∪ B ∪ …| ≥ Σ|A| − Σ|A ∩ B| makes it a true minimum even for people
+served by three members), never below the largest organisation and never above the sum.
 """
 
 from __future__ import annotations
@@ -34,11 +36,14 @@ def reach_range(total: float | None, largest: float | None, shared: float | None
     if total is None or largest is None:
         return None
     shared = max(0.0, float(shared or 0.0))
-    low = min(float(total), max(float(largest), float(total) - shared))
+    deduplicated = float(total) - shared if shared > 0 else float(largest)
+    low = min(float(total), max(float(largest), deduplicated))
     return Reach(low=low, high=float(total), largest=float(largest), shared=shared)
 
 
 def with_low_bound(frame: pl.DataFrame) -> pl.DataFrame:
     """``low`` per row of a frame with ``value`` (the plain sum), ``largest`` and ``shared`` (vectorised)."""
-    low = pl.max_horizontal(pl.col("largest"), pl.col("value") - pl.col("shared").fill_null(0).clip(lower_bound=0))
+    shared = pl.col("shared").fill_null(0)
+    deduplicated = pl.when(shared > 0).then(pl.col("value") - shared).otherwise(pl.col("largest"))
+    low = pl.max_horizontal(pl.col("largest"), deduplicated)
     return frame.with_columns(low=pl.min_horizontal(pl.col("value"), low))
