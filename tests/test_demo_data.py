@@ -327,13 +327,34 @@ def test_keys_unique_within_a_file_and_breakdowns_never_mixed_with_totals(
         assert all(len(s) == 1 for s in shapes.values()), name
 
 
-def test_quarters_for_flows_and_rates_years_for_stocks_and_budget(parsed: dict[str, list[dict]]) -> None:
+def test_quarters_for_flows_rates_and_unique_counts_years_for_stocks_and_budget(
+    parsed: dict[str, list[dict]],
+) -> None:
     for records in parsed.values():
         for r in records:
             indicator = FRAMEWORK.indicator_by_code.get(r["indicator"])
             if indicator is not None:
-                annual = indicator.aggregation.value == "last" or indicator.code == "S02"
+                unique = indicator.counting is not None and indicator.counting.value == "unique_to_date"
+                annual = not unique and (indicator.aggregation.value == "last" or indicator.code == "S02")
                 assert ("-Q" not in r["period"]) == annual, r
+
+
+def test_unique_to_date_counts_never_fall_within_a_year(network) -> None:
+    """Members report distinct people since 1 January: each quarter's total holds the earlier ones."""
+    from framework.model import Counting
+
+    unique = {i.code for i in FRAMEWORK.indicators if i.counting is Counting.UNIQUE_TO_DATE}
+    series: dict[tuple[str, str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in generate.effective_rows(network[1]).values():
+        if row.indicator in unique and "-Q" in row.period:
+            series[(row.org, row.indicator, row.period[:4])][row.period] += float(row.value)
+    rising = 0
+    for key, by_quarter in series.items():
+        values = [by_quarter[p] for p in sorted(by_quarter)]
+        falls = [(a, b) for a, b in zip(values, values[1:], strict=False) if b < a]
+        assert len(falls) <= 1, (key, values)  # one planted outlier at most
+        rising += not falls and len(values) == 4 and values[-1] > values[0]
+    assert rising > 100
 
 
 def test_years_2023_to_2025_covered(parsed: dict[str, list[dict]]) -> None:
@@ -380,19 +401,18 @@ def test_regeneration_is_deterministic(tmp_path: Path) -> None:
 
 # -- plausible magnitudes and trends ---------------------------------------------------------
 def _r01_by_year(network) -> dict[str, dict[int, float]]:
-    """Annual R01 from the values in force after corrections (all four quarters reported)."""
+    """Annual R01 from the values in force after corrections (all four quarters reported): R01 counts
+    distinct people to date, so the year's figure is its fourth quarter, breakdown rows added up."""
     _, files = network
-    totals: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    quarters: dict[tuple[str, int], set[str]] = defaultdict(set)
+    by_period: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in generate.effective_rows(files).values():
         if row.indicator == "R01":
-            year = int(row.period[:4])
-            totals[row.org][year] += row.value
-            quarters[(row.org, year)].add(row.period)
-    return {
-        org: {y: v for y, v in by_year.items() if len(quarters[(org, y)]) == 4}
-        for org, by_year in totals.items()
-    }
+            by_period[(row.org, int(row.period[:4]))][row.period] += row.value
+    totals: dict[str, dict[int, float]] = defaultdict(dict)
+    for (org, year), periods in by_period.items():
+        if len(periods) == 4:
+            totals[org][year] = periods[max(periods)]
+    return totals
 
 
 def test_some_organisations_improve_and_some_decline_on_r01(network) -> None:
