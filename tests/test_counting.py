@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from framework.model import DEFAULT_FRAMEWORK_DIR, Counting, FrameworkError, TimeAggregation, load_framework
@@ -91,3 +92,134 @@ def test_a_framework_file_without_counting_rules_keeps_its_hash(tmp_path: Path) 
     before = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     assert framework.content_hash == before
     assert load_framework().content_hash != before  # declaring counting rules is a change of version
+
+
+# -- a small network, loaded and scored for real ------------------------------------------------
+CAS, RBT = "ASS-CAS-001", "ASS-RBT-014"
+#: Distinct people since 1 January, quarter by quarter (running totals, as the template asks).
+R01_TO_DATE = {CAS: (100, 180, 250, 300), RBT: (50, 90, 120, 200)}
+
+
+def _csv(rows: list[tuple], header: str = "org_code,indicator_code,period,value") -> bytes:
+    return ("\n".join([header, *(",".join(str(c) for c in r) for r in rows)]) + "\n").encode()
+
+
+def _load(store, framework, data: bytes, name: str):
+    from ingest.pipeline import load_file
+
+    result = load_file(store, data, name, framework=framework)
+    assert result.status == "accepted", result.summary("en")
+    return result
+
+
+def _score(store, framework) -> int:
+    from metrics.run import score_store
+
+    return score_store(store, framework, actor="cli:test")[0]
+
+
+@pytest.fixture
+def two_orgs_quarterly(sample_orgs_store, framework):
+    rows = [(org, "R01", f"2024-Q{q + 1}", v) for org, values in R01_TO_DATE.items() for q, v in enumerate(values)]
+    rows += [(org, "R02", f"2024-Q{q + 1}", 55) for org in R01_TO_DATE for q in range(4)]
+    _load(sample_orgs_store, framework, _csv(rows), "r01.csv")
+    return sample_orgs_store
+
+
+def test_unique_beneficiaries_reported_quarterly_score_their_latest_value_not_the_sum_of_quarters(
+    two_orgs_quarterly, framework
+) -> None:
+    run_id = _score(two_orgs_quarterly, framework)
+    values = dict(two_orgs_quarterly.query(
+        "SELECT org_code, value FROM score_indicators WHERE run_id = ? AND indicator_code = 'R01' AND period = '2024'",
+        [run_id],
+    ).rows())
+    assert values == {CAS: 300.0, RBT: 200.0}  # not 830 and 460, the sums of the quarters
+
+
+def test_network_reach_ranges_from_the_largest_organisation_to_the_sum_of_their_latest_values(
+    two_orgs_quarterly, framework
+) -> None:
+    from metrics.reach import reach_range
+    from store.reads.overview import network_summary
+    from store.viewer import Viewer
+
+    run_id = _score(two_orgs_quarterly, framework)
+    summary = network_summary(two_orgs_quarterly, Viewer.steering(), run_id, "2024", "R01")
+    reach = reach_range(summary["beneficiaries"], summary["beneficiaries_largest"], summary["beneficiaries_shared"])
+    assert (reach.low, reach.high) == (300.0, 500.0)
+    assert not reach.deduplicated
+
+
+def test_a_declared_overlap_narrows_the_reach_range(two_orgs_quarterly, framework) -> None:
+    from dashboard.screens.overview import reach_sentence
+    from metrics.reach import reach_range
+    from store.reads.overview import network_summary
+    from store.viewer import Viewer
+
+    header = "org_code,indicator_code,period,value,shared_with,shared_count"
+    _load(two_orgs_quarterly, framework, _csv([(CAS, "R01", "2024-Q4", 300, RBT, 80)], header), "shared.csv")
+    run_id = _score(two_orgs_quarterly, framework)
+    summary = network_summary(two_orgs_quarterly, Viewer.steering(), run_id, "2024", "R01")
+    reach = reach_range(summary["beneficiaries"], summary["beneficiaries_largest"], summary["beneficiaries_shared"])
+    assert (reach.low, reach.high) == (420.0, 500.0)  # 500 people counted, 80 of them by both
+    assert reach_sentence(reach, "fr").startswith("Entre 420 et 500 personnes distinctes")
+    assert "80" in reach_sentence(reach, "en") and "shared beneficiaries" in reach_sentence(reach, "en")
+    # A later file restating the overlap replaces it; the lower bound never passes the larger organisation.
+    _load(two_orgs_quarterly, framework, _csv([(CAS, "R01", "2024-Q4", 300, RBT, 290)], header), "shared2.csv")
+    run_id = _score(two_orgs_quarterly, framework)
+    summary = network_summary(two_orgs_quarterly, Viewer.steering(), run_id, "2024", "R01")
+    assert summary["beneficiaries_shared"] == 200.0  # capped at the smaller organisation's 200 people
+    low = reach_range(summary["beneficiaries"], summary["beneficiaries_largest"], summary["beneficiaries_shared"]).low
+    assert low == 300.0
+
+
+def test_an_overlap_with_an_unknown_organisation_is_refused_naming_line_and_column(
+    sample_orgs_store, framework
+) -> None:
+    from ingest.issues import render_report
+    from ingest.pipeline import load_file
+
+    data = _csv([(CAS, "R01", "2024-Q1", 100, "ASS-XXX-999", 30), (CAS, "R03", "2024-Q1", 10, "", "")],
+                "org_code,indicator_code,period,value,partagé avec,nombre partagé")
+    result = load_file(sample_orgs_store, data, "overlap.csv", framework=framework)
+    assert result.status == "rejected"
+    report = render_report(result.issues, "fr").filter(pl.col("code") == "shared_with_unknown")
+    assert report.select("line", "column", "value").rows() == [(2, "partagé avec", "ASS-XXX-999")]
+    assert "ASS-XXX-999" in report["message"][0] and "n'est pas une organisation membre" in report["message"][0]
+    assert sample_orgs_store.scalar("SELECT count(*) FROM shared_beneficiaries") == 0
+
+
+def test_the_method_card_says_in_words_how_each_indicator_is_counted(two_orgs_quarterly, framework) -> None:
+    from metrics.method_card import build_card, render
+    from metrics.run import card_reads
+
+    run_id = _score(two_orgs_quarterly, framework)
+    cards = {lang: render(build_card(card_reads(two_orgs_quarterly, run_id, CAS, "2024", "P2", lang)), lang)
+             for lang in ("fr", "ar", "en")}
+    r01 = {lang: next(line for line in card.splitlines() if "R01" in line) for lang, card in cards.items()}
+    assert "uniques à date" in r01["fr"] and "jamais la somme des trimestres" in r01["fr"]
+    assert "unique to date" in r01["en"] and "never the sum of quarters" in r01["en"]
+    assert "فريدون حتى تاريخه" in r01["ar"]
+    assert "somme sur la période" not in r01["fr"]
+
+
+# -- the template -------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["fr", "ar", "en"])
+def test_the_template_tells_members_how_to_count_each_indicator(tmp_path: Path, lang: str) -> None:
+    import openpyxl
+
+    from i18n import t
+    from ingest.template import write_template
+
+    path = write_template(load_framework(), CAS, "2025", lang, "xlsx", tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(path)
+    instructions = book[t("template.instructions_sheet", lang)]
+    cells = [str(c.value) for row in instructions.iter_rows() for c in row if c.value is not None]
+    assert t("counting.how_unique_to_date", lang) in cells and t("counting.how_flow", lang) in cells
+    unique_row = cells.index(t("counting.name_unique_to_date", lang))
+    assert "R01" in cells[unique_row + 1].split(", ") and "J01" not in cells[unique_row + 1].split(", ")
+    data = book[t("template.data_sheet", lang)]
+    messages = {str(v.sqref): v.prompt or "" for v in data.data_validations.dataValidation}
+    rule = t("counting.rule_hint", lang, rule=t("counting.name_unique_to_date", lang))
+    assert any(rule in message for message in messages.values())

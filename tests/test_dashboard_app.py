@@ -94,16 +94,21 @@ def test_member_cannot_reach_the_framework_page(app_db) -> None:
 
 def test_overview_shows_the_network_figures(app_db, store, run_id) -> None:
     at = start(app_db)  # the overview is the default page
-    reached = store.scalar(
-        "SELECT sum(value) FROM score_indicators WHERE run_id = ? AND period = '2025' AND indicator_code = 'R01'",
+    largest, reached = store.query(
+        "SELECT max(value), sum(value) FROM score_indicators WHERE run_id = ? AND period = '2025' "
+        "AND indicator_code = 'R01'",
         [run_id],
-    )
+    ).row(0)
     median = store.scalar(
         "SELECT median(score) FROM scores WHERE run_id = ? AND period = '2025' AND principle IS NULL",
         [run_id],
     )
     assert metric(at, "Organisations membres") == "40"
-    assert metric(at, "Bénéficiaires atteints") == fmt.number(reached, "fr")
+    # Distinct people: from the largest organisation to the plain sum, each bound said in words.
+    assert metric(at, "Bénéficiaires atteints") == fmt.number_range(largest, reached, "fr")
+    assert largest < reached
+    assert f"{fmt.number(reached, 'fr')} est la somme des organisations" in visible_text(at)
+    assert f"{fmt.number(largest, 'fr')} est le plus grand nombre déclaré par une seule organisation" in visible_text(at)
     assert metric(at, "Indice composite médian") == fmt.score(median, "fr")
     status = store.query(
         "SELECT o.code, s.org_code IS NOT NULL AS reported, s.timeliness_days FROM organizations o "
@@ -315,7 +320,7 @@ def test_the_url_cannot_choose_an_identity(app_db) -> None:
 
 
 def test_numbers_follow_the_language(app_db) -> None:
-    assert metric(start(app_db, lang="fr"), "Bénéficiaires atteints").count("\u202f") == 1
+    assert metric(start(app_db, lang="fr"), "Bénéficiaires atteints").count("\u202f") == 2  # both bounds
     assert "," in metric(start(app_db, lang="en"), "Beneficiaries reached")
 
 
