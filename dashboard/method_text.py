@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from framework.model import Aggregation, Framework, Normalisation
+from framework.model import Aggregation, Counting, Framework, Normalisation
 from i18n import formatting as fmt
 from i18n import t
 
@@ -59,6 +59,7 @@ def sections(framework: Framework, lang: str, granularity: str, run_id: int | No
             ),
         ),
         Section(_t("s_period", lang), _t("period", lang, granularity=_t(f"granularity_{granularity}", lang))),
+        *_counting(framework, lang),
         Section(_t("s_normalise", lang), _t("normalise", lang) + "\n\n" + _normalisations(framework, lang)),
         Section(
             _t("s_principle", lang),
@@ -130,6 +131,19 @@ def sections(framework: Framework, lang: str, granularity: str, run_id: int | No
             Section(_t("s_trace", lang), _t("trace", lang, run=run_id, version=framework.content_hash[:12]))
         )
     return out
+
+
+def _counting(framework: Framework, lang: str) -> list[Section]:
+    """How each count adds up over time (flow, stock, unique to date), and why reach is a range."""
+    lines = []
+    for rule in Counting:
+        codes = [i.code for i in framework.indicators if i.counting is rule]
+        if codes:
+            lines.append(f"- {t(f'counting.card_{rule.value}', lang)} ({_join(codes, lang)})")
+    if not lines:  # a framework that declares no counting rule: the aggregation section says it all
+        return []
+    body = "\n".join([t("dashboard.counting.method_intro", lang), "", *lines, "", t("dashboard.counting.method_reach", lang)])
+    return [Section(t("dashboard.counting.method_title", lang), body)]
 
 
 def _normalisations(framework: Framework, lang: str) -> str:

@@ -223,3 +223,16 @@ def test_the_template_tells_members_how_to_count_each_indicator(tmp_path: Path, 
     messages = {str(v.sqref): v.prompt or "" for v in data.data_validations.dataValidation}
     rule = t("counting.rule_hint", lang, rule=t("counting.name_unique_to_date", lang))
     assert any(rule in message for message in messages.values())
+
+
+def test_the_method_page_lists_the_counting_rules_and_why_reach_is_a_range() -> None:
+    from dashboard.method_text import sections
+    from i18n import t
+
+    for lang in ("fr", "ar", "en"):
+        found = [s for s in sections(load_framework(), lang, "year") if s.title == t("dashboard.counting.method_title", lang)]
+        assert len(found) == 1, lang
+        body = found[0].body
+        unique_line = next(line for line in body.splitlines() if t("counting.card_unique_to_date", lang) in line)
+        assert "R01" in unique_line and "J01" not in unique_line
+        assert t("dashboard.counting.method_reach", lang) in body
