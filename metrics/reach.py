@@ -24,6 +24,9 @@ class Reach:
     high: float
     largest: float
     shared: float
+    #: What ``largest`` is: the largest organisation, or (for viewers who see only aggregates) the mean
+    #: per organisation, a weaker minimum that reveals no single organisation's figure.
+    basis: str = "largest"
 
     @property
     def deduplicated(self) -> bool:
@@ -31,14 +34,16 @@ class Reach:
         return self.shared > 0 and self.low > self.largest
 
 
-def reach_range(total: float | None, largest: float | None, shared: float | None = 0.0) -> Reach | None:
+def reach_range(
+    total: float | None, largest: float | None, shared: float | None = 0.0, basis: str = "largest"
+) -> Reach | None:
     """The range from the plain sum, the largest organisation and the declared shared beneficiaries."""
     if total is None or largest is None:
         return None
     shared = max(0.0, float(shared or 0.0))
     deduplicated = float(total) - shared if shared > 0 else float(largest)
     low = min(float(total), max(float(largest), deduplicated))
-    return Reach(low=low, high=float(total), largest=float(largest), shared=shared)
+    return Reach(low=low, high=float(total), largest=float(largest), shared=shared, basis=basis)
 
 
 def with_low_bound(frame: pl.DataFrame) -> pl.DataFrame:

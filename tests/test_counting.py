@@ -236,3 +236,25 @@ def test_the_method_page_lists_the_counting_rules_and_why_reach_is_a_range() -> 
         unique_line = next(line for line in body.splitlines() if t("counting.card_unique_to_date", lang) in line)
         assert "R01" in unique_line and "J01" not in unique_line
         assert t("dashboard.counting.method_reach", lang) in body
+
+
+def test_members_get_the_mean_per_organisation_as_the_minimum_never_one_organisations_figure(
+    sample_orgs_store, framework
+) -> None:
+    from dashboard.screens.overview import reach_sentence
+    from metrics.reach import reach_range
+    from store.reads.overview import network_summary
+    from store.viewer import Viewer
+
+    orgs = sample_orgs_store.query("SELECT code FROM organizations ORDER BY code")["code"].to_list()
+    assert len(orgs) == 5  # a group just large enough for a member to see its aggregate
+    reached = dict(zip(orgs, (100, 200, 300, 400, 1000), strict=True))
+    _load(sample_orgs_store, framework, _csv([(o, "R01", "2024-Q4", v) for o, v in reached.items()]), "five.csv")
+    run_id = _score(sample_orgs_store, framework)
+    steering = network_summary(sample_orgs_store, Viewer.steering(), run_id, "2024", "R01")
+    member = network_summary(sample_orgs_store, Viewer.member(orgs[0]), run_id, "2024", "R01")
+    assert steering["beneficiaries_largest"] == 1000.0  # the committee sees organisations one by one
+    assert member["beneficiaries"] == 2000.0 and member["beneficiaries_largest"] == 400.0  # never the 1000
+    reach = reach_range(member["beneficiaries"], member["beneficiaries_largest"], 0, "mean")
+    assert (reach.low, reach.high) == (400.0, 2000.0)
+    assert "moyenne par organisation" in reach_sentence(reach, "fr")

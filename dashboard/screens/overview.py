@@ -73,17 +73,20 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
         )
 
 
-def _reach_of(summary: dict | None) -> Reach | None:
+def _reach_of(ctx: PageContext, summary: dict | None) -> Reach | None:
     if not summary:
         return None
-    return reach_range(summary["beneficiaries"], summary.get("beneficiaries_largest"), summary.get("beneficiaries_shared"))
+    basis = "largest" if ctx.viewer.min_group <= 1 else "mean"  # as the read gives it (store.reads.overview)
+    return reach_range(
+        summary["beneficiaries"], summary.get("beneficiaries_largest"), summary.get("beneficiaries_shared"), basis
+    )
 
 
 def _reach(ctx: PageContext, summary: dict, before: dict | None, previous: str | None) -> None:
     """People reached as a range (largest organisation or deduplicated estimate – plain sum), with the
     sentence saying which bound is which; the change compares the sums, and says so."""
     code = ctx.roles.beneficiaries
-    reach, reach_before = _reach_of(summary), _reach_of(before)
+    reach, reach_before = _reach_of(ctx, summary), _reach_of(ctx, before)
     change = None if reach is None or reach_before is None else reach.high - reach_before.high
     widgets.metric(
         ctx,
@@ -92,7 +95,8 @@ def _reach(ctx: PageContext, summary: dict, before: dict | None, previous: str |
         change,
         digits=0,
         change_label=ctx.t("counting.reach_change_label", previous=previous) if previous else None,
-        help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name(code) if code else "–"),
+        help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name(code) if code else "–")
+        + (" " + t("counting.reach_change", ctx.lang, previous=previous) if previous else ""),
     )
     if reach is not None:
         st.caption(reach_sentence(reach, ctx.lang))
@@ -101,11 +105,12 @@ def _reach(ctx: PageContext, summary: dict, before: dict | None, previous: str |
 def reach_sentence(reach: Reach, lang: str) -> str:
     """Which bound is which, in words (fr/ar/en)."""
     low, high = fmt.isolate(fmt.number(reach.low, lang), lang), fmt.isolate(fmt.number(reach.high, lang), lang)
+    suffix = "" if reach.basis == "largest" else "_mean"
     if reach.deduplicated:
-        return t("counting.reach_sentence_overlap", lang, low=low, high=high,
+        return t(f"counting.reach_sentence_overlap{suffix}", lang, low=low, high=high,
                  shared=fmt.isolate(fmt.number(reach.shared, lang), lang),
                  largest=fmt.isolate(fmt.number(reach.largest, lang), lang))
-    return t("counting.reach_sentence", lang, low=low, high=high)
+    return t(f"counting.reach_sentence{suffix}", lang, low=low, high=high)
 
 
 def _submissions(ctx: PageContext, period: str) -> None:

@@ -47,6 +47,13 @@ def network_summary(
     return row
 
 
+#: The range's certain minimum: the largest organisation's count — one organisation's figure, so only
+#: for viewers who see organisations one by one; others get the mean per organisation, a weaker but
+#: still certain minimum that the sum and the count shown beside it already give away.
+def _largest(column: str = "value") -> str:
+    return f"CASE WHEN $v_min <= 1 THEN max({column}) ELSE avg({column}) END"
+
+
 def _shared_pairs(by_region: bool = False) -> str:
     """CTEs ``declared`` and ``pairs`` (after a ``reached`` CTE of org_code, value[, region]): per pair of
     reporting organisations (of one region), the people both count — the larger of what either declared
@@ -87,7 +94,7 @@ def reach_parts(
               AND {aggregable("v.org_code")} AND {period_ok("v.period")} AND {indicator_ok("v.indicator_code")}
         ),
         {_shared_pairs()}
-        SELECT (SELECT max(value) FROM reached) AS beneficiaries_largest,
+        SELECT (SELECT {_largest()} FROM reached) AS beneficiaries_largest,
                (SELECT coalesce(sum(shared), 0) FROM pairs) AS beneficiaries_shared
         """,
         run=run_id,
@@ -231,7 +238,7 @@ def region_indicator(
         regional AS (SELECT region, sum(shared) AS shared FROM pairs GROUP BY region)
         SELECT r.region, count(*) AS n,
                CASE WHEN $how = 'sum' THEN sum(r.value) ELSE median(r.value) END AS value,
-               max(r.value) AS largest, coalesce(any_value(p.shared), 0) AS shared
+               {_largest("r.value")} AS largest, coalesce(any_value(p.shared), 0) AS shared
         FROM reached r LEFT JOIN regional p ON p.region = r.region
         GROUP BY r.region HAVING count(*) >= $v_min ORDER BY r.region
         """,
