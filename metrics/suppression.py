@@ -82,7 +82,7 @@ def suppress_cells(
         if not frame.get_column("_more").any():
             break
         frame = frame.with_columns(suppressed=pl.col("suppressed") | pl.col("_more"))
-    return frame.drop("_rank", "_more").with_columns(
+    return frame.drop("_rank", "_more", strict=False).with_columns(
         pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(value)).alias(value),
         reason=pl.when(pl.col("suppressed")).then(pl.col("reason").fill_null("secondary")),
     )
