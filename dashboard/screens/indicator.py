@@ -37,6 +37,11 @@ def _choose(ctx: PageContext) -> Indicator | None:
     return ctx.framework.indicator_by_code.get(code)
 
 
+def _list(ctx: PageContext, items: list[str]) -> str:
+    """Period labels as a list in the reader's language (Arabic comma, each label kept left to right)."""
+    return ("، " if ctx.rtl else ", ").join(fmt.isolate(item, ctx.lang) for item in items)
+
+
 def _described(ctx: PageContext, key: str, code: str) -> str:
     """``code — plain description`` from the catalogue (the code alone for a mapping it lacks)."""
     try:
@@ -52,13 +57,13 @@ def _frameworks(ctx: PageContext, indicator: Indicator) -> None:
         if not indicator.sdg:
             st.caption(ctx.t("indicator.no_sdg"))
         for target in indicator.sdg:
-            st.markdown(f"**{ctx.t('indicator.sdg', code=ctx.bdi(target))}**")
+            st.markdown(f"**{ctx.t('indicator.sdg', code=fmt.isolate(target, ctx.lang))}**")
             st.caption(_described(ctx, "sdg_targets", target))
     with right:
         if indicator.iris is None:
             st.caption(ctx.t("indicator.no_iris"))
         else:
-            st.markdown(f"**{ctx.t('indicator.iris', code=ctx.bdi(indicator.iris))}**")
+            st.markdown(f"**{ctx.t('indicator.iris', code=fmt.isolate(indicator.iris, ctx.lang))}**")
             st.caption(_described(ctx, "iris_metrics", indicator.iris))
 
 
@@ -105,7 +110,7 @@ def _series(ctx: PageContext, indicator: Indicator) -> None:
     caption = ctx.t("indicator.people_caption") if counts_people(indicator) else None
     hidden = frame.filter(pl.col("suppressed"))["period"].to_list()
     if hidden:
-        extra = ctx.t("indicator.hidden_series", periods=("، " if ctx.rtl else ", ").join(ctx.bdi(p) for p in hidden), min=MIN_GROUP)
+        extra = ctx.t("indicator.hidden_series", periods=_list(ctx, hidden), min=MIN_GROUP)
         caption = f"{caption} {extra}" if caption else extra
     charts.with_data(
         ctx, figure, frame, columns, key="ind_series", file_name="athar_indicator_series.csv", caption=caption
@@ -222,7 +227,8 @@ def render(ctx: PageContext) -> None:
     indicator = _choose(ctx)
     if indicator is None:
         return
-    st.caption(ctx.t("indicator.unit", unit=ctx.unit_name(indicator.code)))
+    periods = _list(ctx, ctx.periods) or fmt.DASH
+    st.caption(ctx.t("indicator.unit", unit=ctx.unit_name(indicator.code), periods=periods))
     _frameworks(ctx, indicator)
     _series(ctx, indicator)
     _breakdowns(ctx, indicator)

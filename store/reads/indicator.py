@@ -18,7 +18,7 @@ from store.viewer import Viewer
 
 #: The rule each read's result goes through for a non-committee viewer (``metrics.suppression.protect``).
 SUPPRESSION: dict[str, str] = {
-    "network_series": "aggregates:q1,median,q3,low,high,total,mean,weighted,ratio",
+    "network_series": "aggregates:q1,median,q3,total,mean,weighted,ratio",
     "breakdown_cells": "cells",
 }
 
@@ -41,7 +41,7 @@ def network_series(
     numerator: str | None = None,
     denominator: str | None = None,
 ) -> pl.DataFrame:
-    """Per period of the run: organisations reporting (``n``), quartiles, range, and the network
+    """Per period of the run: organisations reporting (``n``), quartiles, and the network
     aggregates of each rule (sum, mean, mean weighted by ``weight_by``, Σ numerator / Σ denominator);
     the page shows the one the indicator's aggregation calls for."""
     return query(
@@ -62,8 +62,7 @@ def network_series(
             WHERE a.indicator_code = $indicator
         )
         SELECT period, count(*) AS n, quantile_cont(value, 0.25) AS q1, median(value) AS median,
-               quantile_cont(value, 0.75) AS q3, quantile_cont(value, 0.1) AS low,
-               quantile_cont(value, 0.9) AS high, sum(value) AS total, avg(value) AS mean,
+               quantile_cont(value, 0.75) AS q3, sum(value) AS total, avg(value) AS mean,
                sum(value * weight) / nullif(sum(weight) FILTER (WHERE value IS NOT NULL), 0) AS weighted,
                sum(num) / nullif(sum(den), 0) AS ratio
         FROM x GROUP BY period ORDER BY period
