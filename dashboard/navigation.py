@@ -32,6 +32,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("profile", "screens/profile.py", ":material/badge:", _ALL),
     PageSpec("compare", "screens/compare.py", ":material/compare_arrows:", _ALL),
     PageSpec("sustainability", "screens/sustainability.py", ":material/trending_up:", _ALL),
+    PageSpec("indicator", "screens/indicator.py", ":material/insights:", _ALL),
     PageSpec("quality", "screens/quality.py", ":material/fact_check:", _INSIDE),
     PageSpec("upload", "screens/upload.py", ":material/upload_file:", _INSIDE),
     PageSpec("framework", "screens/framework.py", ":material/account_tree:", frozenset({"steering"})),

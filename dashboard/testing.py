@@ -21,6 +21,7 @@ PAGE_FILES = {
     "profile": "screens/profile.py",
     "compare": "screens/compare.py",
     "sustainability": "screens/sustainability.py",
+    "indicator": "screens/indicator.py",
     "quality": "screens/quality.py",
     "upload": "screens/upload.py",
     "framework": "screens/framework.py",

@@ -29,7 +29,7 @@ from store.settings import AccessSettings
 from store.viewer import LinkScope, Viewer
 
 #: Pages a funder's link may open (no upload, quality, framework or administration page).
-FUNDER_PAGES: tuple[str, ...] = ("overview", "profile", "compare", "sustainability", "method")
+FUNDER_PAGES: tuple[str, ...] = ("overview", "profile", "compare", "sustainability", "indicator", "method")
 TOKEN_BYTES = 32
 TOKEN_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")
 Status = Literal["ok", "unknown", "expired", "revoked", "malformed"]

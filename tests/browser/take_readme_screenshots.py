@@ -18,7 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser_harness as harness
 
-SHOTS = (("overview", "fr", "overview-fr.png"), ("overview", "ar", "overview-ar.png"))
+SHOTS = (
+    ("overview", "fr", "overview-fr.png"),
+    ("overview", "ar", "overview-ar.png"),
+    ("indicator", "fr", "indicator-fr.png"),
+    ("indicator", "ar", "indicator-ar.png"),
+)
 # README images: the whole overview (headline, submissions, scores, map, changes) at a width people read on.
 README_VIEWPORT = {"width": 1400, "height": 1000}
 

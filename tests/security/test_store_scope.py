@@ -127,6 +127,11 @@ def _values(parameter: inspect.Parameter, facts: dict[str, Any], run_id: int) ->
         "limit": [500],
         "submission_id": list(facts["submissions"].values()),
         "keys": [facts["keys"]],
+        "weight_by": [None, "R01"],
+        "numerator": [None, "S02"],
+        "denominator": [None, "R01"],
+        "granularity": ["year", "quarter"],
+        "time_rule": ["sum", "last"],
     }
     if parameter.name not in choices:
         raise AssertionError(f"give tests/security/test_store_scope.py a plausible value for {parameter.name!r}")
