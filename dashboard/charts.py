@@ -22,6 +22,7 @@ from dashboard.cells import Col
 from dashboard.context import STATIC_URL, PageContext
 from dashboard.tables import table
 from i18n import RTL_LANGUAGES
+from i18n import formatting as fmt
 
 FONT = "Source Sans, Noto Sans, Noto Sans Arabic, Noto Naskh Arabic, sans-serif"
 #: Plotly's ``layout.separators``: decimal mark then thousands separator.
@@ -310,7 +311,7 @@ def heatmap(
 ) -> go.Figure:
     rows = [_clean(r) for r in z]
     text = [
-        ["" if v is None else f"{v:.{text_digits}f}".replace(".", "," if lang != "en" else ".") for v in r]
+        ["" if v is None else fmt.number(v, lang, text_digits) for v in r]
         for r in rows
     ]
     fig = go.Figure(

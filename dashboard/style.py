@@ -31,7 +31,7 @@ h1, h2, h3, h4, h5, h6, p, li, label {
   text-align: right;
 }
 [data-testid="stMetricValue"], [data-testid="stMetricDelta"] {
-  direction: ltr; unicode-bidi: isolate; justify-content: flex-end;
+  direction: ltr; unicode-bidi: plaintext; justify-content: flex-end;
 }
 [data-testid="stMetricDelta"] { flex-direction: row-reverse; }
 [data-testid="stMarkdownContainer"] ul, [data-testid="stMarkdownContainer"] ol {
@@ -42,6 +42,16 @@ h1, h2, h3, h4, h5, h6, p, li, label {
 }
 [data-testid="stSidebarNav"] a { flex-direction: row; text-align: right; }
 bdi { unicode-bidi: isolate; }
+/* The sidebar sits on the right in Arabic, but Streamlit collapses it by sliding it left (a negative
+   translateX written for a left-hand sidebar): in a right-to-left row that leaves its content as a
+   narrow strip over the page, one letter per line. A collapsed sidebar is hidden outright instead. */
+[data-testid="stSidebar"][data-collapsed="true"], [data-testid="stSidebar"][aria-expanded="false"] {
+  visibility: hidden; transform: none !important; min-width: 0 !important; max-width: 0 !important;
+  overflow: hidden;
+}
+/* A metric value may be a number ("+1,3") or a sentence ("11 من أصل 35"): plaintext gives each its
+   own direction from its first strong letter, numbers left to right and Arabic sentences right to left. */
+[data-testid="stMetricValue"] > div, [data-testid="stMetricDelta"] > div { unicode-bidi: plaintext; }
 """
 
 
