@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from i18n import RTL_LANGUAGES
+from i18n import RTL_LANGUAGES, t
+from i18n import formatting as fmt
 
 RTL_MARKER = "athar-rtl"
 BASE_CSS = """
@@ -55,9 +56,36 @@ bdi { unicode-bidi: isolate; }
 """
 
 
+def _css_text(text: str) -> str:
+    """``text`` as a CSS string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def widget_text_css(lang: str) -> str:
+    """Streamlit's own English in the file uploader ("Upload", "50MB per file", "Drag and drop…")
+    replaced by the catalogue's text: Streamlit 1.67 has no option to translate them.
+
+    The English is hidden with ``visibility: hidden`` (so it is neither seen nor part of the page's
+    text) and the translation drawn by a pseudo-element of the same box.
+    """
+    limit = t("reading.uploader_limit", lang, size=fmt.number(st.get_option("server.maxUploadSize"), lang))
+    return f"""
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzone"] > div > span {{
+  visibility: hidden; font-size: 0;
+}}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p::after {{
+  content: {_css_text(t("reading.uploader_button", lang))}; visibility: visible; font-size: 0.875rem;
+}}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: {_css_text(limit)}; font-size: 0.875rem; opacity: 0.7;
+}}
+"""
+
+
 def css_for(lang: str) -> str:
     """The CSS of one language (tests check the RTL rules are there for Arabic only)."""
-    return BASE_CSS + (RTL_CSS if lang in RTL_LANGUAGES else "")
+    return BASE_CSS + widget_text_css(lang) + (RTL_CSS if lang in RTL_LANGUAGES else "")
 
 
 def inject(lang: str) -> None:
