@@ -52,7 +52,7 @@ bdi { unicode-bidi: isolate; }
 }
 /* A metric value may be a number ("+1,3") or a sentence ("11 من أصل 35"): plaintext gives each its
    own direction from its first strong letter, numbers left to right and Arabic sentences right to left. */
-[data-testid="stMetricValue"] > div, [data-testid="stMetricDelta"] > div { unicode-bidi: plaintext; }
+[data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] * { unicode-bidi: plaintext; }
 """
 
 

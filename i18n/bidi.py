@@ -17,11 +17,21 @@ import re
 LRI = "\u2066"  # left-to-right isolate
 FSI = "\u2068"  # first-strong isolate
 PDI = "\u2069"  # pop directional isolate
-_ISOLATES = ("\u2066", "\u2067", "\u2068")
+_ISOLATES = ("\u2066", "\u2067", "\u2068")  # LRI, RLI, FSI
 #: Arabic letters (strong right-to-left): a parameter holding one is laid out by the sentence itself.
 _ARABIC = re.compile(r"[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
 #: What reorders inside Arabic text: digits (Latin or Arabic-Indic) and Latin letters.
 _LEFT_TO_RIGHT = re.compile(r"[0-9A-Za-z\u00C0-\u024F\u0660-\u0669\u06F0-\u06F9]")
+
+
+RLI = "\u2067"  # right-to-left isolate
+
+
+def right_to_left(text: str, lang: str) -> str:
+    """An Arabic sentence as a right-to-left island where the surroundings are left to right (a Plotly
+    title or axis title: charts are drawn left to right), so ``النقطة حسب الجهة، 2025`` does not end
+    up as ``2025 ،النقطة حسب الجهة``. Unchanged in other languages and for empty text."""
+    return f"{RLI}{text}{PDI}" if lang == "ar" and text and not text.startswith(_ISOLATES) else text
 
 
 def isolate(text: str, lang: str) -> str:
