@@ -50,6 +50,9 @@ bdi { unicode-bidi: isolate; }
   visibility: hidden; transform: none !important; min-width: 0 !important; max-width: 0 !important;
   overflow: hidden;
 }
+/* The sidebar opens from the right: its open and close chevrons point the other way. */
+[data-testid="stSidebarCollapseButton"] [data-testid="stIconMaterial"],
+[data-testid="stExpandSidebarButton"] [data-testid="stIconMaterial"] { display: inline-block; transform: scaleX(-1); }
 /* A metric value may be a number ("+1,3") or a sentence ("11 من أصل 35"): plaintext gives each its
    own direction from its first strong letter, numbers left to right and Arabic sentences right to left. */
 [data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] * { unicode-bidi: plaintext; }
