@@ -28,6 +28,10 @@ class Col:
     width: Literal["small", "medium", "large"] | None = None
 
 
+LRM = "\u200e"
+_NUMERIC = frozenset({"int", "num1", "num2", "score", "pct", "pct1"})
+
+
 def display(value: object, kind: Kind, ctx: PageContext) -> str:
     if value is None:
         return MISSING
@@ -52,7 +56,7 @@ def display(value: object, kind: Kind, ctx: PageContext) -> str:
     if kind == "code":  # a code or a value as typed: kept in its own direction inside Arabic text
         return fmt.isolate(str(value), ctx.lang)
     if kind == "list":
-        return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+        return fmt.join_list([str(v) for v in value], ctx.lang) if isinstance(value, list | tuple) else str(value)
     return str(value)
 
 
@@ -67,6 +71,9 @@ def formatter(kind: Kind, ctx: PageContext) -> Callable[[object], str]:
                 return MISSING
         except (TypeError, ValueError):
             pass
-        return display(value, kind, ctx)
+        text = display(value, kind, ctx)
+        # The grid draws Arabic on a right-to-left canvas, which shows "-5,9" as "5,9-" and ignores
+        # isolates: a left-to-right mark in front makes the sign and digits one left-to-right run.
+        return LRM + text if ctx.rtl and kind in _NUMERIC and text != MISSING else text
 
     return format_value

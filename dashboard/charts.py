@@ -22,6 +22,8 @@ from dashboard.cells import Col
 from dashboard.context import STATIC_URL, PageContext
 from dashboard.tables import table
 from i18n import RTL_LANGUAGES
+from i18n import formatting as fmt
+from i18n.bidi import right_to_left
 
 FONT = "Source Sans, Noto Sans, Noto Sans Arabic, Noto Naskh Arabic, sans-serif"
 #: Plotly's ``layout.separators``: decimal mark then thousands separator.
@@ -74,7 +76,7 @@ def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x
         # The title at the top edge and the legend resting on the plot, both in pixels: a legend
         # placed a fraction of the plot's height above it climbs into the title on tall charts.
         title={
-            "text": title,
+            "text": right_to_left(title, lang),
             "x": 0.99 if rtl else 0.01,
             "xanchor": "right" if rtl else "left",
             "y": 1,
@@ -94,6 +96,10 @@ def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x
             "xanchor": "right" if rtl else "left",
         },
     )
+    if rtl:  # axis and colour-bar titles are Arabic sentences inside a left-to-right drawing
+        for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+            if axis.title.text:
+                axis.title.text = right_to_left(axis.title.text, lang)
     if mirror_x:
         mirror(fig, lang)
     return fig
@@ -310,7 +316,7 @@ def heatmap(
 ) -> go.Figure:
     rows = [_clean(r) for r in z]
     text = [
-        ["" if v is None else f"{v:.{text_digits}f}".replace(".", "," if lang != "en" else ".") for v in r]
+        ["" if v is None else fmt.number(v, lang, text_digits) for v in r]
         for r in rows
     ]
     fig = go.Figure(

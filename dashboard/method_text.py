@@ -24,9 +24,8 @@ def _t(key: str, lang: str, **params: object) -> str:
 
 
 def _join(items: list[str], lang: str) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + _t("and", lang) + items[-1]
+    """``A, B et C`` / ``A، B وC``: the language's list pattern (i18n.formatting.join_list)."""
+    return fmt.join_list(items, lang)
 
 
 def sections(framework: Framework, lang: str, granularity: str, run_id: int | None = None) -> list[Section]:

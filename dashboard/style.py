@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from i18n import RTL_LANGUAGES
+from i18n import RTL_LANGUAGES, t
+from i18n import formatting as fmt
 
 RTL_MARKER = "athar-rtl"
 BASE_CSS = """
@@ -31,7 +32,7 @@ h1, h2, h3, h4, h5, h6, p, li, label {
   text-align: right;
 }
 [data-testid="stMetricValue"], [data-testid="stMetricDelta"] {
-  direction: ltr; unicode-bidi: isolate; justify-content: flex-end;
+  direction: ltr; unicode-bidi: plaintext; justify-content: flex-end;
 }
 [data-testid="stMetricDelta"] { flex-direction: row-reverse; }
 [data-testid="stMarkdownContainer"] ul, [data-testid="stMarkdownContainer"] ol {
@@ -42,12 +43,52 @@ h1, h2, h3, h4, h5, h6, p, li, label {
 }
 [data-testid="stSidebarNav"] a { flex-direction: row; text-align: right; }
 bdi { unicode-bidi: isolate; }
+/* The sidebar sits on the right in Arabic, but Streamlit collapses it by sliding it left (a negative
+   translateX written for a left-hand sidebar): in a right-to-left row that leaves its content as a
+   narrow strip over the page, one letter per line. A collapsed sidebar is hidden outright instead. */
+[data-testid="stSidebar"][data-collapsed="true"], [data-testid="stSidebar"][aria-expanded="false"] {
+  visibility: hidden; transform: none !important; min-width: 0 !important; max-width: 0 !important;
+  overflow: hidden;
+}
+/* The sidebar opens from the right: its open and close chevrons point the other way. */
+[data-testid="stSidebarCollapseButton"] [data-testid="stIconMaterial"],
+[data-testid="stExpandSidebarButton"] [data-testid="stIconMaterial"] { display: inline-block; transform: scaleX(-1); }
+/* A metric value may be a number ("+1,3") or a sentence ("11 من أصل 35"): plaintext gives each its
+   own direction from its first strong letter, numbers left to right and Arabic sentences right to left. */
+[data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] * { unicode-bidi: plaintext; }
+"""
+
+
+def _css_text(text: str) -> str:
+    """``text`` as a CSS string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def widget_text_css(lang: str) -> str:
+    """Streamlit's own English in the file uploader ("Upload", "50MB per file", "Drag and drop…")
+    replaced by the catalogue's text: Streamlit 1.67 has no option to translate them.
+
+    The English is hidden with ``visibility: hidden`` (so it is neither seen nor part of the page's
+    text) and the translation drawn by a pseudo-element of the same box.
+    """
+    limit = t("reading.uploader_limit", lang, size=fmt.number(st.get_option("server.maxUploadSize"), lang))
+    return f"""
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzone"] > div > span {{
+  visibility: hidden; font-size: 0;
+}}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p::after {{
+  content: {_css_text(t("reading.uploader_button", lang))}; visibility: visible; font-size: 0.875rem;
+}}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
+  content: {_css_text(limit)}; font-size: 0.875rem; opacity: 0.7;
+}}
 """
 
 
 def css_for(lang: str) -> str:
     """The CSS of one language (tests check the RTL rules are there for Arabic only)."""
-    return BASE_CSS + (RTL_CSS if lang in RTL_LANGUAGES else "")
+    return BASE_CSS + widget_text_css(lang) + (RTL_CSS if lang in RTL_LANGUAGES else "")
 
 
 def inject(lang: str) -> None:

@@ -8,6 +8,11 @@ from collections.abc import Sequence
 import streamlit as st
 
 from dashboard.context import PageContext
+from i18n import t
+
+#: ``st.date_input`` shows dates as day/month/year, as fr, ar (Morocco) and en_GB write them
+#: (Streamlit's default ``YYYY/MM/DD`` is no locale's); the formats it accepts are fixed patterns.
+DATE_FORMAT = "DD/MM/YYYY"
 
 
 def empty(ctx: PageContext, key: str, **params: object) -> None:
@@ -46,3 +51,10 @@ def metric(
 
 def badge(text: str) -> str:
     return f'<span class="athar-badge">{text}</span>'
+
+
+def multiselect(ctx: PageContext, label: str, options: Sequence[object], **kwargs: object) -> list:
+    """``st.multiselect`` without Streamlit's English: the placeholder from the catalogue, and no
+    "Select all" / "Select N matches" entry (Streamlit 1.67 writes those in English only)."""
+    kwargs.setdefault("placeholder", t("reading.choose", ctx.lang))
+    return st.multiselect(label, options, select_all=False, **kwargs)

@@ -8,10 +8,13 @@ so concurrent sessions in different languages never see each other's strings.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from functools import cache
 from pathlib import Path
+
+from i18n.bidi import isolate_param
 
 LANGUAGES: tuple[str, ...] = ("fr", "ar", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -59,11 +62,21 @@ def normalise_language(lang: str | None) -> str:
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """Translate ``key`` into ``lang`` and fill its ``{placeholders}``.
 
+    A catalogue never writes a percentage by hand: ``{pct_90}`` is 90 % formatted for ``lang`` by
+    CLDR (``90 %``, ``90%``), filled here without the caller passing it.
+    In Arabic each parameter that is a number, code, range or Latin name is bidi-isolated
+    (:func:`i18n.bidi.isolate_param`), so ``{rank} من أصل {count}`` reads ``11 من أصل 35``.
+
     A missing key is a programming error caught by the catalogue tests, so it raises rather
     than showing a raw key to a user.
     """
-    template = catalogue(normalise_language(lang))[key]
-    return template.format_map(_Defaulting(params)) if params else template
+    lang = normalise_language(lang)
+    template = catalogue(lang)[key]
+    if not params and "{pct_" not in template:
+        return template
+    if lang in RTL_LANGUAGES:  # numbers, codes and Latin names stay whole inside Arabic sentences
+        params = {name: isolate_param(value, lang) for name, value in params.items()}
+    return template.format_map(_Defaulting(params, lang))
 
 
 def plural_form(count: int, lang: str) -> str:
@@ -84,9 +97,12 @@ def plural_key(key: str, count: float, lang: str) -> str:
 
 
 def tn(key: str, count: int, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
-    """Translate a counted message (see :func:`plural_key`) with ``{count}`` filled."""
+    """Translate a counted message (see :func:`plural_key`) with ``{count}`` filled, written for the
+    language (``1 250`` in French)."""
+    from i18n.formatting import number  # Babel loads only when a counted message is shown
+
     lang = normalise_language(lang)
-    return t(plural_key(key, count, lang), lang, count=count, **params)
+    return t(plural_key(key, count, lang), lang, count=number(count, lang), **params)
 
 
 def placeholders(template: str) -> set[str]:
@@ -94,8 +110,36 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def builtin_placeholder(name: str) -> bool:
+    """A placeholder :func:`t` fills itself (``{pct_90}``): callers never pass it."""
+    return _FIXED_PERCENT.fullmatch(name) is not None
+
+
+#: The CLDR plural categories beyond ``one`` / ``other`` a language's catalogue may add (Arabic: six).
+EXTRA_PLURAL_FORMS: dict[str, frozenset[str]] = {"ar": frozenset({"zero", "two", "few", "many"})}
+
+
+def is_extra_plural_form(key: str, lang: str) -> bool:
+    """``key`` is ``<base>.<zero|two|few|many>`` of a counted message (``<base>.other`` exists) in a
+    language whose plural rules have that category: only that language's catalogue needs it."""
+    base, _, form = key.rpartition(".")
+    return form in EXTRA_PLURAL_FORMS.get(lang, frozenset()) and f"{base}.other" in catalogue(lang)
+
+
+_FIXED_PERCENT = re.compile(r"pct_(\d{1,3})")
+
+
 class _Defaulting(dict):
-    """Leave unknown placeholders visible instead of raising mid-report."""
+    """Fill ``{pct_N}`` (N %, formatted for the language); leave unknown placeholders visible
+    instead of raising mid-report."""
+
+    def __init__(self, params: dict[str, object], lang: str = DEFAULT_LANGUAGE):
+        super().__init__(params)
+        self.lang = lang
 
     def __missing__(self, key: str) -> str:
+        if fixed := _FIXED_PERCENT.fullmatch(key):
+            from i18n.formatting import percent  # Babel loads only when a percentage is shown
+
+            return str(isolate_param(percent(int(fixed.group(1)) / 100, self.lang), self.lang))
         return "{" + key + "}"

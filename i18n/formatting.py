@@ -19,9 +19,13 @@ from functools import cache
 
 from babel import Locale
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import NumberPattern
 
 import settings
+from i18n.bidi import isolate, needs_isolation
+
+__all__ = ["isolate"]  # one bidi helper (i18n.bidi), re-exported for the formatter's callers
 
 DASH = "–"
 #: The CLDR locale of each language of the catalogues.
@@ -126,10 +130,16 @@ def _digits(text: str, numbering: str) -> str:
     return text.translate(_ARABIC_INDIC) if numbering == "arab" else text
 
 
-def isolate(text: str, lang: str) -> str:
-    """Keep a number or code left-to-right inside Arabic text (left-to-right isolate … pop), Arabic only.
+def join_list(items: list[str], lang: str) -> str:
+    """``A, B et C`` / ``A, B and C`` (CLDR lists); Arabic ``A، B وC`` with the Arabic comma.
 
-    Not the first-strong isolate: browsers lay out a run without strong letters (``-15``,
-    ``≥ 0``) in the surrounding direction, which turns ``-15`` into ``15-``.
+    CLDR's Arabic pattern joins every item with « و »; Arabic prose separates all but the last with
+    « ، » and attaches « و » to the last. Items that are codes or numbers are bidi-isolated.
     """
-    return f"\u2066{text}\u2069" if lang == "ar" else text
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return isolate(items[0], lang) if items and needs_isolation(items[0]) else "".join(items)
+    if lang == "ar":
+        items = [isolate(i, lang) if needs_isolation(i) else i for i in items]
+        return "، ".join(items[:-1]) + " و" + items[-1]
+    return format_list(items, locale=_locale(lang)[0])

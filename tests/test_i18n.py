@@ -5,20 +5,38 @@ from __future__ import annotations
 import pytest
 
 import i18n
+from i18n.bidi import strip_isolates
 from ingest.issues import IssueCode
 
 
 def test_every_key_exists_in_every_language() -> None:
-    keys = {lang: set(i18n.catalogue(lang)) for lang in i18n.LANGUAGES}
+    """Same keys everywhere, except the extra CLDR plural forms only Arabic has (zero, two, few, many)."""
+    keys = {
+        lang: {k for k in i18n.catalogue(lang) if not i18n.is_extra_plural_form(k, lang)} for lang in i18n.LANGUAGES
+    }
     reference = keys["fr"]
     for lang, lang_keys in keys.items():
         assert lang_keys == reference, f"{lang}: missing {sorted(reference - lang_keys)}, extra {sorted(lang_keys - reference)}"
 
 
 def test_placeholders_agree_across_languages() -> None:
-    for key, french in i18n.catalogue("fr").items():
+    """Same placeholders everywhere; a counted message's form may leave ``{count}`` out ("خطآن": two errors)."""
+    fr = i18n.catalogue("fr")
+    for key, french in fr.items():
+        counted = key.rpartition(".")[0] + ".other" in fr
         for lang in ("ar", "en"):
-            assert i18n.placeholders(i18n.catalogue(lang)[key]) == i18n.placeholders(french), f"{lang}:{key}"
+            theirs = i18n.placeholders(i18n.catalogue(lang)[key])
+            expected = i18n.placeholders(french)
+            assert theirs - {"count"} == expected - {"count"} if counted else theirs == expected, f"{lang}:{key}"
+
+
+def test_extra_arabic_plural_forms_use_no_placeholder_the_other_form_lacks() -> None:
+    ar = i18n.catalogue("ar")
+    extra = [k for k in ar if i18n.is_extra_plural_form(k, "ar")]
+    assert extra, "the Arabic catalogue writes its dual, few and many forms"
+    for key in extra:
+        other = ar[key.rpartition(".")[0] + ".other"]
+        assert i18n.placeholders(ar[key]) <= i18n.placeholders(other), key
 
 
 @pytest.mark.parametrize("code", sorted(IssueCode))
@@ -33,10 +51,10 @@ def test_every_issue_code_templates_use_exactly_its_declared_parameters(code: Is
     for lang in i18n.LANGUAGES:
         texts = {suffix: i18n.catalogue(lang).get(f"ingest.{code}.{suffix}") for suffix in ("message", "hint")}
         assert all(texts.values()), f"{lang}: ingest.{code} lacks {[s for s, t in texts.items() if not t]}"
+        own = lambda text: {p for p in i18n.placeholders(text) if not i18n.builtin_placeholder(p)}  # noqa: E731
         for suffix, text in texts.items():
-            assert set(i18n.placeholders(text)) <= set(code.params), f"{lang}:ingest.{code}.{suffix}"
-        used = set().union(*(i18n.placeholders(t) for k, t in i18n.catalogue(lang).items()
-                             if k.startswith(f"ingest.{code}.")))
+            assert own(text) <= set(code.params), f"{lang}:ingest.{code}.{suffix}"
+        used = set().union(*(own(t) for k, t in i18n.catalogue(lang).items() if k.startswith(f"ingest.{code}.")))
         assert used == set(code.params), f"{lang}: ingest.{code} uses {sorted(used)}, declares {sorted(code.params)}"
 
 
@@ -58,16 +76,17 @@ def test_arabic_catalogue_is_arabic_and_french_is_default() -> None:
 @pytest.mark.parametrize(
     ("lang", "count", "expected"),
     [("fr", 1, "1 avertissement"), ("fr", 0, "0 avertissement"), ("fr", 2, "2 avertissements"),
-     ("en", 1, "1 warning"), ("en", 0, "0 warnings"), ("ar", 3, "3 تنبيهات")],
+     ("en", 1, "1 warning"), ("en", 0, "0 warnings"), ("ar", 3, "3 تنبيهات"), ("ar", 2, "تنبيهان"),
+     ("ar", 12, "12 تنبيهًا"), ("ar", 100, "100 تنبيه"), ("ar", 0, "لا تنبيهات"), ("fr", 1250, "1\u202f250 avertissements")],
 )
 def test_counted_messages_agree_with_their_number(lang: str, count: int, expected: str) -> None:
-    assert i18n.tn("report.warnings", count, lang) == expected
+    assert strip_isolates(i18n.tn("report.warnings", count, lang)) == expected
 
 
 def test_plural_categories_follow_cldr_and_fall_back_to_one_or_other() -> None:
     assert [i18n.plural_form(n, "ar") for n in (0, 1, 2, 3, 11, 100)] == ["zero", "one", "two", "few", "many", "other"]
     assert [i18n.plural_form(n, "fr") for n in (0, 1, 2)] == ["one", "one", "other"]
     assert [i18n.plural_form(n, "en") for n in (0, 1, 2)] == ["other", "one", "other"]
-    # The Arabic catalogue writes one and other today: three falls back to other, one stays one.
-    assert i18n.tn("report.warnings", 3, "ar") == i18n.t("report.warnings.other", "ar", count=3)
-    assert i18n.tn("report.warnings", 1, "ar") == i18n.t("report.warnings.one", "ar", count=1)
+    # A category the catalogue leaves out falls back to other (one stays one).
+    assert i18n.tn("dashboard.compare.selection", 3, "ar") == i18n.t("dashboard.compare.selection.other", "ar", count=3)
+    assert i18n.tn("dashboard.compare.selection", 1, "ar") == i18n.t("dashboard.compare.selection.one", "ar", count=1)

@@ -21,7 +21,8 @@ def render(ctx: PageContext) -> None:
     if ctx.viewer.role != "steering":  # never routed here for others; a second lock all the same
         st.stop()
     st.caption(ctx.t("audit.subtitle"))
-    chosen = st.multiselect(
+    chosen = widgets.multiselect(
+        ctx,
         ctx.t("audit.actions"),
         list(audit.ACTIONS),
         key="audit_actions",

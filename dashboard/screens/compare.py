@@ -43,7 +43,8 @@ def _filtered_orgs(ctx: PageContext, scores: pl.DataFrame) -> pl.DataFrame:
         else:
             values = sorted(v for v in orgs[by].unique().to_list() if v)
         with col:
-            chosen = st.multiselect(
+            chosen = widgets.multiselect(
+                ctx,
                 ctx.t(f"groups.{by}"),
                 values,
                 key=f"compare_filter_{by}",
@@ -152,7 +153,8 @@ def _heatmap(ctx: PageContext, scores: pl.DataFrame, orgs: list[str], period: st
 def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, default: list[str]) -> None:
     st.subheader(ctx.t("compare.indicators_title"))
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
-    chosen = st.multiselect(
+    chosen = widgets.multiselect(
+        ctx,
         ctx.t("compare.pick_orgs"),
         list(names),
         default=[c for c in default if c in names][:4],

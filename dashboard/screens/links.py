@@ -46,7 +46,8 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
     with st.form("link_create", border=True):
         label = st.text_input(ctx.t("links.label"), max_chars=120, key="link_label")
-        chosen = st.multiselect(
+        chosen = widgets.multiselect(
+            ctx,
             ctx.t("links.organisations"),
             list(names),
             key="link_orgs",
@@ -54,14 +55,16 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
         )
         left, right = st.columns(2)
         with left:
-            principles = st.multiselect(
+            principles = widgets.multiselect(
+                ctx,
                 ctx.t("links.principles"),
                 [p.code for p in ctx.framework.principles],
                 key="link_principles",
                 format_func=ctx.principle_label,
                 help=ctx.t("links.empty_means_all"),
             )
-            pages = st.multiselect(
+            pages = widgets.multiselect(
+                ctx,
                 ctx.t("links.pages"),
                 list(FUNDER_PAGES),
                 key="link_pages",
@@ -69,12 +72,17 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
                 help=ctx.t("links.empty_means_all"),
             )
         with right:
-            periods = st.multiselect(
-                ctx.t("links.periods"), ctx.periods, key="link_periods", help=ctx.t("links.empty_means_all")
+            periods = widgets.multiselect(
+                ctx,
+                ctx.t("links.periods"),
+                ctx.periods,
+                key="link_periods",
+                help=ctx.t("links.empty_means_all"),
             )
             today = date.today()
             expiry = st.date_input(
                 ctx.t("links.expires"),
+                format=widgets.DATE_FORMAT,
                 value=today + timedelta(days=cfg.link_default_days),
                 min_value=today + timedelta(days=1),
                 max_value=today + timedelta(days=cfg.link_max_days),
