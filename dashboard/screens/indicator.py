@@ -43,9 +43,9 @@ def _list(ctx: PageContext, items: list[str]) -> str:
 
 
 def _described(ctx: PageContext, key: str, code: str) -> str:
-    """``code — plain description`` from the catalogue (the code alone for a mapping it lacks)."""
+    """A target's or metric's plain description from the catalogue (its code for a mapping it lacks)."""
     try:
-        return f"{fmt.isolate(code, ctx.lang)} — {ctx.t(f'indicator.{key}.{code}')}"
+        return ctx.t(f"indicator.{key}.{code}")
     except KeyError:
         return fmt.isolate(code, ctx.lang)
 
