@@ -339,16 +339,30 @@ def render(ctx: PageContext) -> None:
     head, pick = st.columns([3, 1])
     with pick:
         period = pickers.period_select(ctx)
-    previous = pickers.previous_period(ctx, period)
+    previous, withheld = pickers.comparable_previous(ctx, period)
     with head:
         st.caption(
-            ctx.t("overview.subtitle", period=period, run=ctx.run_id, date=ctx.date(ctx.run["created_at"]))
+            ctx.t(
+                "overview.subtitle",
+                period=ctx.period_label(period),
+                run=ctx.run_id,
+                date=ctx.date(ctx.run["created_at"]),
+            )
         )
     _headline(ctx, period, previous)
     _submissions(ctx, period)
     _scores(ctx, period)
     _map(ctx, period)
-    _changes(ctx, period, previous)
+    if withheld is None:
+        _changes(ctx, period, previous)
+    else:
+        _changes_withheld(ctx, period, withheld)
+
+
+def _changes_withheld(ctx: PageContext, period: str, note: str) -> None:
+    """No changes between a partial period and another one: say why instead of showing a fall."""
+    st.subheader(ctx.t("overview.changes_title", period=period, previous=pickers.previous_period(ctx, period)))
+    st.info(note, icon=":material/schedule:")
 
 
 if __name__ == "__main__":
