@@ -190,3 +190,16 @@ def test_the_template_command_defaults_to_the_period_due_on_the_given_day(tmp_pa
     assert "modèle pour 2025" in capsys.readouterr().out
     assert template_main(["--org", MEMBER, "--granularity", "quarter", "-o", str(out)], today=date(2026, 11, 15)) == 0
     assert openpyxl.load_workbook(out).worksheets[0]["D2"].value == "2026-Q3"
+
+
+def test_the_funder_link_form_labels_the_partial_period(app) -> None:
+    at = open_page(start(app), "links")
+    assert at.multiselect(key="link_periods").format_func("2026") == "2026 — en cours, 1 organisation sur 40"
+
+
+def test_the_period_tables_of_quality_and_sustainability_name_the_partial_period(app) -> None:
+    partial = "2026 — en cours, 1 organisation sur 40"
+    quality = open_page(start(app), "quality")
+    assert partial in visible_text(quality)
+    sustainability = open_page(start(app), "sustainability")
+    assert partial in visible_text(sustainability)

@@ -70,7 +70,11 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
             )
         with right:
             periods = st.multiselect(
-                ctx.t("links.periods"), ctx.periods, key="link_periods", help=ctx.t("links.empty_means_all")
+                ctx.t("links.periods"),
+                ctx.periods,
+                key="link_periods",
+                help=ctx.t("links.empty_means_all"),
+                format_func=ctx.period_label,
             )
             today = date.today()
             expiry = st.date_input(
