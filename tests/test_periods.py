@@ -203,3 +203,10 @@ def test_the_period_tables_of_quality_and_sustainability_name_the_partial_period
     assert partial in visible_text(quality)
     sustainability = open_page(start(app), "sustainability")
     assert partial in visible_text(sustainability)
+
+
+def test_before_its_deadline_an_organisation_that_has_not_reported_is_not_called_missing(app) -> None:
+    at = _period_box(start(app)).select("2026").run()
+    labels = [m.label for m in at.metric]
+    assert "Pas encore déclaré (échéance le 31 mars 2027)" in labels and "Manquant" not in labels
+    assert "Manquant" in [m.label for m in start(app).metric]  # 2025: its deadline has passed

@@ -81,6 +81,15 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
         )
 
 
+def _status_labels(ctx: PageContext, period: str) -> dict[str, str]:
+    """On time / late / missing; before a period's deadline, not reported yet is not "missing"."""
+    labels = {status: ctx.t(f"status.{status}") for status in ("on_time", "late", "missing")}
+    state = ctx.period_state(period)
+    if state is not None and state["deadline"] >= ctx.today:
+        labels["missing"] = ctx.t("periods.not_yet", deadline=ctx.date(state["deadline"]))
+    return labels
+
+
 def _submissions(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.submissions_title", period=period))
     days = deadline_days(ctx)
@@ -88,7 +97,7 @@ def _submissions(ctx: PageContext, period: str) -> None:
     if counts is None:
         widgets.empty(ctx, "common.group_too_small")
         return
-    labels = {status: ctx.t(f"status.{status}") for status in ("on_time", "late", "missing")}
+    labels = _status_labels(ctx, period)
     cols = st.columns(3)
     for col, status in zip(cols, ("on_time", "late", "missing"), strict=True):
         with col:
