@@ -127,7 +127,7 @@ def test_the_partial_label_follows_the_language(app) -> None:
     assert _period_box(english).format_func("2026") == "2026 — in progress, 1 organisation of 40"
 
 
-def test_the_choice_follows_to_the_profile_which_opens_on_the_complete_period_too(app) -> None:
+def test_the_profile_opens_on_the_complete_period_and_shows_no_change_on_a_partial_one(app) -> None:
     at = open_page(start(app, identity=MEMBER), "profile")
     assert _period_box(at).value == "2025"
     at = _period_box(at).select("2026").run()
