@@ -17,8 +17,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import streamlit as st
 
+import settings
+from framework import periods as period_rules
 from framework.model import Framework, Roles, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_key, t
 from i18n import formatting as fmt
@@ -69,6 +72,12 @@ def _disclosed(read: Callable[..., Any], viewer: Viewer, result: Any) -> Any:
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _framework(db: str, key: str, _content: dict | None) -> Framework:
     return framework_from_dict(_content) if _content is not None else load_framework()
+
+
+def today() -> date:
+    """Today as the dashboard takes it: the calendar's, or the test suite's ``ATHAR_TEST_TODAY``."""
+    fixed = settings.get("ATHAR_TEST_TODAY")
+    return date.fromisoformat(str(fixed)) if fixed else date.today()
 
 
 @st.cache_resource(show_spinner=False)
@@ -183,6 +192,52 @@ class PageContext:
     @cached_property
     def periods(self) -> list[str]:
         return [] if self.run_id is None else self.q(common_reads.run_periods, self.run_id)
+
+    # -- complete and partial periods (the rule: framework.periods.period_states) ------------
+    @property
+    def today(self) -> date:
+        """The date periods are judged at; a link pinned to a run sees them as they stood at that run."""
+        now = today()
+        if self.viewer.pinned_run is not None and self.run is not None:
+            made = self.run["created_at"]
+            return min(now, made.date() if isinstance(made, datetime) else made)
+        return now
+
+    @property
+    def deadline_days(self) -> float:
+        """Reporting deadline after a period's end: the framework's grade-A timeliness threshold."""
+        return float(self.framework_in_use.meta.quality.timeliness_days[0])
+
+    @cached_property
+    def period_states(self) -> pl.DataFrame:
+        """Per run period: reporting, expected, deadline, complete (oldest first)."""
+        if self.run_id is None:
+            return pl.DataFrame(schema={"period": pl.String, "complete": pl.Boolean})
+        counts = self.q(common_reads.period_reporting, self.run_id)
+        return period_rules.period_states(
+            counts, today=self.today, deadline_days=self.deadline_days,
+            share=float(settings.get("ATHAR_COMPLETE_SHARE")),
+        )
+
+    @property
+    def default_period(self) -> str | None:
+        """The period pages open on: the latest complete one."""
+        return period_rules.default_period(self.period_states)
+
+    def period_state(self, period: str | None) -> dict[str, Any] | None:
+        rows = self.period_states.filter(pl.col("period") == period)
+        return rows.row(0, named=True) if rows.height else None
+
+    def is_partial(self, period: str | None) -> bool:
+        state = self.period_state(period)
+        return state is not None and not state["complete"]
+
+    def period_label(self, period: str) -> str:
+        """``2026 — en cours, 1 organisation sur 40`` for a partial period; the label alone otherwise."""
+        state = self.period_state(period)
+        if state is None or state["complete"]:
+            return period
+        return self.tn("periods.partial", state["reporting"], period=period, expected=self.num(state["expected"]))
 
     @property
     def principle_codes(self) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
+import settings
 from dashboard.context import PageContext
 
 #: Selectbox values standing for "no organisation" and "no principle" (Streamlit shows None as unset).
@@ -15,22 +16,40 @@ COMPOSITE = "__composite__"
 
 
 def period_select(ctx: PageContext, *, key: str = "period", label_key: str = "common.period") -> str | None:
-    """The scored periods, latest first; the choice is shared by the pages of a session."""
+    """The scored periods, latest first, opening on the latest *complete* one; a partial period stays
+    selectable, labelled with how many members reported. The choice is shared by the pages."""
     periods = list(reversed(ctx.periods))
     if not periods:
         return None
-    remember(key, periods)
-    return st.selectbox(ctx.t(label_key), periods, key=key)
+    remember(key, periods, default=ctx.default_period)
+    period = st.selectbox(ctx.t(label_key), periods, key=key, format_func=ctx.period_label)
+    partial_note(ctx, period)
+    return period
 
 
-def remember(key: str, options: Sequence[object]) -> None:
-    """Keep a picker's choice across pages (Streamlit drops the state of widgets not shown)."""
+def partial_note(ctx: PageContext, period: str | None) -> None:
+    """Under the picker: a partial period's figures only cover who reported, and when it completes."""
+    state = ctx.period_state(period)
+    if state is None or state["complete"]:
+        return
+    st.caption(
+        ctx.t(
+            "periods.partial_note",
+            deadline=ctx.date(state["deadline"]),
+            share=ctx.pct(float(settings.get("ATHAR_COMPLETE_SHARE"))),
+        )
+    )
+
+
+def remember(key: str, options: Sequence[object], default: object = None) -> None:
+    """Keep a picker's choice across pages (Streamlit drops the state of widgets not shown);
+    the first time, ``default`` (when it is an option) or the first option."""
     keep = f"_keep_{key}"
     current = st.session_state.get(key)
     if current in options:
         st.session_state[keep] = current
     elif st.session_state.get(keep) not in options:
-        st.session_state[keep] = options[0]
+        st.session_state[keep] = default if default in options else options[0]
     st.session_state[key] = st.session_state[keep]
 
 
@@ -38,6 +57,20 @@ def previous_period(ctx: PageContext, period: str) -> str | None:
     periods = ctx.periods
     index = periods.index(period) if period in periods else -1
     return periods[index - 1] if index > 0 else None
+
+
+def comparable_previous(ctx: PageContext, period: str) -> tuple[str | None, str | None]:
+    """(previous period to compute changes against, or None; a note saying why there is none).
+
+    Changes are shown only between two complete periods: a partial period set against a complete one
+    (or another partial one) would read as a fall (``Bénéficiaires 1 480 (−135 302)``)."""
+    previous = previous_period(ctx, period)
+    if previous is None:
+        return None, None
+    partial = next((p for p in (period, previous) if ctx.is_partial(p)), None)
+    if partial is None:
+        return previous, None
+    return None, ctx.t("periods.no_comparison", period=period, previous=previous, partial=ctx.period_label(partial))
 
 
 def org_select(ctx: PageContext, *, key: str = "org", allow_network: bool = False) -> str | None:

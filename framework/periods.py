@@ -156,3 +156,75 @@ def reportable_periods(today: date, years: int = 2) -> list[str]:
         semesters = [f"{year}-S{s}" for s in (2, 1) if date(year, 6 * s - 5, 1) <= today]
         periods += [str(year), *semesters, *quarters]
     return periods
+
+
+# -- complete and partial periods ---------------------------------------------------------------
+def deadline(label: str, deadline_days: float) -> date:
+    """The last day a period may be reported on time: its last day plus the deadline in days."""
+    return period_bounds(label)[2] + timedelta(days=int(deadline_days))
+
+
+def deadline_expr(period: pl.Expr, deadline_days: float) -> pl.Expr:
+    """:func:`deadline` of each canonical label, vectorised."""
+    short = period.str.len_chars() == 4
+    granularity = (
+        pl.when(short).then(pl.lit("year"))
+        .when(period.str.contains("-S")).then(pl.lit("semester"))
+        .when(period.str.contains("-Q")).then(pl.lit("quarter"))
+        .otherwise(pl.lit("month"))
+    )
+    sub = pl.when(short).then(pl.lit(1)).otherwise(period.str.extract(r"-[SQ]?(\d+)$", 1).cast(pl.Int32))
+    _, last_day = bounds_expr(granularity, period.str.slice(0, 4).cast(pl.Int32), sub)
+    return last_day.dt.offset_by(f"{int(deadline_days)}d")
+
+
+def period_states(counts: pl.DataFrame, *, today: date, deadline_days: float, share: float) -> pl.DataFrame:
+    """``counts`` (period, reporting, expected) with ``deadline`` and ``complete`` added, oldest first.
+
+    The one rule: a period is *complete* when its deadline has passed (``deadline < today``), or
+    when at least ``share`` of the members expected to report did; a period nobody in view is
+    expected to report is complete by its deadline only. Every page and comparison asks it here.
+    """
+    enough = (pl.col("expected") > 0) & (pl.col("reporting") >= pl.lit(share) * pl.col("expected"))
+    return (
+        counts.sort("period")
+        .with_columns(deadline=deadline_expr(pl.col("period"), deadline_days))
+        .with_columns(complete=(pl.col("deadline") < pl.lit(today)) | enough)
+    )
+
+
+def default_period(states: pl.DataFrame) -> str | None:
+    """The period a page opens on: the latest complete one, else (nothing complete yet) the latest."""
+    if states.is_empty():
+        return None
+    complete = states.filter(pl.col("complete"))
+    return (complete if complete.height else states).sort("period")["period"][-1]
+
+
+def due_period(today: date, granularity: str = "year") -> str:
+    """The period a member has to report now: the latest of ``granularity`` that has ended by ``today``
+    (its deadline is open, or it is the most recent one due); never the period still running."""
+    months = MONTHS_PER[granularity]
+    index = (today.year * 12 + today.month - 1) // months - 1  # the period before the running one
+    year, first_month = divmod(index * months, 12)
+    start = date(year, first_month + 1, 1)
+    if granularity == "year":
+        return str(year)
+    if granularity == "month":
+        return f"{year}-{start.month:02d}"
+    return f"{year}-{_SUFFIX[Granularity(granularity)]}{first_month // months + 1}"
+
+
+def is_running(label: str, today: date) -> bool:
+    """Whether a period has not ended by ``today`` (it cannot be reported in full yet)."""
+    return period_bounds(label)[2] >= today
+
+
+def usual_granularity(granularities: pl.Series, fallback: str = "year") -> str:
+    """The granularity a member reports at most often (its stored periods), else ``fallback``."""
+    known = granularities.drop_nulls()
+    known = known.filter(known.is_in(list(MONTHS_PER)))
+    if known.is_empty():
+        return fallback
+    counts = known.value_counts(sort=True, name="n")
+    return str(counts.sort(["n", known.name], descending=[True, False])[known.name][0])

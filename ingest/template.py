@@ -14,6 +14,7 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -28,8 +29,9 @@ from framework.model import (
     UnitKind,
     load_framework,
 )
-from framework.periods import parse_label
+from framework.periods import MONTHS_PER, due_period, parse_label
 from i18n import LANGUAGES, RTL_LANGUAGES, t
+from i18n.formatting import date_text
 from ingest import safe_write
 
 TemplateFormat = Literal["csv", "xlsx"]
@@ -413,7 +415,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Write a ready-to-fill submission template (CSV or XLSX) for an organisation and period.",
     )
     parser.add_argument("--org", required=True, help="organisation code, e.g. ASS-CAS-001")
-    parser.add_argument("--period", required=True, help="2024, 2024-S1, 2024-Q1 (or 2024-T1), 2024-03")
+    parser.add_argument(
+        "--period",
+        help="2024, 2024-S1, 2024-Q1 (or 2024-T1), 2024-03 (default: the period to report now, see --granularity)",
+    )
+    parser.add_argument(
+        "--granularity",
+        default="year",
+        choices=tuple(MONTHS_PER),
+        help="without --period: the latest year, semester, quarter or month that has ended (default: year)",
+    )
     parser.add_argument("--lang", default="fr", choices=LANGUAGES, help="language of names and instructions")
     parser.add_argument(
         "--format",
@@ -426,13 +437,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def template_main(argv: list[str]) -> int:
-    """``python -m ingest template ...``: 0 when written, 2 for a usage or framework error."""
+def template_main(argv: list[str], *, today: date | None = None) -> int:
+    """``python -m ingest template ...``: 0 when written, 2 for a usage or framework error.
+
+    Without ``--period``, the template is for the period a member has to report on ``today``
+    (default: the calendar's): the latest one of ``--granularity`` that has ended, never the running one."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage message
         return int(exc.code or 0)
+    if args.period is None:
+        today = today or date.today()
+        args.period = due_period(today, args.granularity)
+        print(t("template.default_period", args.lang, period=args.period, today=date_text(today, args.lang)))
     period = args.period.strip().upper()  # pre-filled as the member wrote it (2024-T1 stays T1)
     if parse_label(period) is None:
         parser.print_usage(sys.stderr)

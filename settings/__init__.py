@@ -80,6 +80,12 @@ _DECLARED = (
             shown_default="random, printed once"),
     Setting("ATHAR_OIDC_PROVIDER", None, "which `[auth]` provider `st.login` uses when several are configured",
             shown_default="the first complete one"),
+    Setting("ATHAR_COMPLETE_SHARE", 0.8,
+            "share of the expected members who must have reported for a period to count as complete before its "
+            "deadline (`0` = every period is complete; `1` = only the deadline, or every member, completes it)",
+            float, 0, 1),
+    Setting("ATHAR_TEST_TODAY", None, "the date the dashboard takes for today (ISO, e.g. `2026-11-15`)",
+            test_hook=True),
     Setting("ATHAR_TEST_PAUSE_IN_COMMIT", None, "seconds to wait inside a commit (the crash test kills it there)",
             float, 0, 3600, test_hook=True),
 )

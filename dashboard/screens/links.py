@@ -78,6 +78,7 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
                 ctx.periods,
                 key="link_periods",
                 help=ctx.t("links.empty_means_all"),
+                format_func=ctx.period_label,
             )
             today = date.today()
             expiry = st.date_input(

@@ -113,6 +113,15 @@ def reach_sentence(reach: Reach, lang: str) -> str:
     return t(f"counting.reach_sentence{suffix}", lang, low=low, high=high)
 
 
+def _status_labels(ctx: PageContext, period: str) -> dict[str, str]:
+    """On time / late / missing; before a period's deadline, not reported yet is not "missing"."""
+    labels = {status: ctx.t(f"status.{status}") for status in ("on_time", "late", "missing")}
+    state = ctx.period_state(period)
+    if state is not None and state["deadline"] >= ctx.today:
+        labels["missing"] = ctx.t("periods.not_yet", deadline=ctx.date(state["deadline"]))
+    return labels
+
+
 def _submissions(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.submissions_title", period=period))
     days = deadline_days(ctx)
@@ -120,7 +129,7 @@ def _submissions(ctx: PageContext, period: str) -> None:
     if counts is None:
         widgets.empty(ctx, "common.group_too_small")
         return
-    labels = {status: ctx.t(f"status.{status}") for status in ("on_time", "late", "missing")}
+    labels = _status_labels(ctx, period)
     cols = st.columns(3)
     for col, status in zip(cols, ("on_time", "late", "missing"), strict=True):
         with col:
@@ -385,16 +394,30 @@ def render(ctx: PageContext) -> None:
     head, pick = st.columns([3, 1])
     with pick:
         period = pickers.period_select(ctx)
-    previous = pickers.previous_period(ctx, period)
+    previous, withheld = pickers.comparable_previous(ctx, period)
     with head:
         st.caption(
-            ctx.t("overview.subtitle", period=period, run=ctx.run_id, date=ctx.date(ctx.run["created_at"]))
+            ctx.t(
+                "overview.subtitle",
+                period=ctx.period_label(period),
+                run=ctx.run_id,
+                date=ctx.date(ctx.run["created_at"]),
+            )
         )
     _headline(ctx, period, previous)
     _submissions(ctx, period)
     _scores(ctx, period)
     _map(ctx, period)
-    _changes(ctx, period, previous)
+    if withheld is None:
+        _changes(ctx, period, previous)
+    else:
+        _changes_withheld(ctx, period, withheld)
+
+
+def _changes_withheld(ctx: PageContext, period: str, note: str) -> None:
+    """No changes between a partial period and another one: say why instead of showing a fall."""
+    st.subheader(ctx.t("overview.changes_title", period=period, previous=pickers.previous_period(ctx, period)))
+    st.info(note, icon=":material/schedule:")
 
 
 if __name__ == "__main__":

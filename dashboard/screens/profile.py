@@ -318,7 +318,7 @@ def render(ctx: PageContext) -> None:
         widgets.empty(ctx, "profile.no_scores", period=period)
         _history(ctx, org_code)
         return
-    _composite(ctx, scores, period, pickers.previous_period(ctx, period))
+    _composite(ctx, scores, period, pickers.comparable_previous(ctx, period)[0])
     _radar(ctx, scores, org_code, period)
     _indicators(ctx, org_code, period)
     _quality(ctx, scores, period)

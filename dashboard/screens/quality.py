@@ -48,7 +48,7 @@ def _by_period(ctx: PageContext) -> None:
     charts.with_data(
         ctx,
         figure,
-        frame,
+        frame.with_columns(period=tables.labels(ctx.period_label, pl.col("period"))),
         {
             "period": Col(ctx.t("common.period")),
             "n": Col(ctx.t("common.organisations_n"), "int"),

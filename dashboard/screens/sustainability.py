@@ -100,6 +100,7 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
             **tables.quartile_columns(ctx),
         }
     )
+    frame = frame.with_columns(period=tables.labels(ctx.period_label, pl.col("period")))
     charts.with_data(ctx, figure, frame, columns, key="sust_series", file_name="athar_principle_series.csv")
 
 
@@ -182,6 +183,7 @@ def _indicator_series(
     }
     if "own_value" in table.columns:
         columns["own_value"] = Col(ctx.t("sustainability.own_value", unit=unit), "num1")
+    table = table.with_columns(period=tables.labels(ctx.period_label, pl.col("period")))
     charts.with_data(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
 
 

@@ -9,7 +9,6 @@ out and hands the check it keeps to the commit, so the file is read once.
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 import polars as pl
 import streamlit as st
@@ -18,7 +17,7 @@ from dashboard import exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
-from framework.periods import reportable_periods
+from framework import periods as period_rules
 from i18n import t
 from ingest import annotate, pipeline
 from ingest.template import MIME, template_bytes
@@ -50,20 +49,51 @@ def _target(ctx: PageContext) -> str | None:
     return None if choice == NETWORK_FILE else choice
 
 
+def _due_period(ctx: PageContext, reported: pl.DataFrame) -> str:
+    """The period this organisation has to report now, at the granularity it usually reports at."""
+    fallback = ctx.run["granularity"] if ctx.run else "year"
+    return period_rules.due_period(ctx.today, period_rules.usual_granularity(reported["granularity"], fallback))
+
+
+def _due_banner(ctx: PageContext, due: str, reported: pl.DataFrame) -> None:
+    """What to report now: the due period, open or late, or that it is done."""
+    if due in reported["period"].to_list():
+        st.caption(ctx.t("periods.due_done", period=due))
+        return
+    deadline = period_rules.deadline(due, ctx.deadline_days)
+    if deadline < ctx.today:
+        st.warning(ctx.t("periods.due_late", period=due, deadline=ctx.date(deadline)), icon=":material/schedule:")
+    else:
+        widgets.empty(ctx, "periods.due_open", period=due, deadline=ctx.date(deadline))
+
+
+def _period_option(ctx: PageContext, period: str, due: str) -> str:
+    if period == due:
+        return ctx.t("periods.due_option", period=period)
+    if period_rules.is_running(period, ctx.today):
+        return ctx.t("periods.running_option", period=period)
+    return period
+
+
 def _template(ctx: PageContext, org: str | None) -> None:
     st.subheader(ctx.t("upload.template_title"))
     if org is None:
         st.caption(ctx.t("upload.template_needs_org"))
         return
-    today = date.today()
     reported = ctx.q(uploads_reads.reported_periods, org)
-    this_year = str(today.year)
-    if not any(p.startswith(this_year) for p in reported["period"].to_list()):
-        widgets.empty(ctx, "upload.nothing_yet", year=this_year)
-    periods = reportable_periods(today)
+    due = _due_period(ctx, reported)
+    _due_banner(ctx, due, reported)
+    periods = period_rules.reportable_periods(ctx.today)
+    periods = periods if due in periods else [due, *periods]
     left, middle, right = st.columns([2, 1, 2])
     with left:
-        period = st.selectbox(ctx.t("common.period"), periods, key="upload_template_period")
+        period = st.selectbox(
+            ctx.t("common.period"),
+            periods,
+            index=periods.index(due),
+            key="upload_template_period",
+            format_func=lambda p: _period_option(ctx, p, due),
+        )
     with middle:
         kind = st.radio(
             ctx.t("upload.format"),

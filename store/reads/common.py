@@ -10,7 +10,7 @@ import polars as pl
 from framework.model import BREAKDOWN_COLUMNS
 from store.db import Store
 from store.reads.fragments import RUN_COLUMNS, name_sql, run_row
-from store.scope import period_ok, query, shown_indicators, visible
+from store.scope import aggregable, period_ok, query, shown_indicators, visible
 from store.viewer import Viewer
 
 BREAKDOWN_KEYS = BREAKDOWN_COLUMNS  # the framework's breakdown columns, one definition
@@ -83,6 +83,29 @@ def run_periods(store: Store, viewer: Viewer, run_id: int) -> list[str]:
         run=run_id,
     )
     return frame.get_column("period").to_list()
+
+
+def period_reporting(store: Store, viewer: Viewer, run_id: int) -> pl.DataFrame:
+    """Per period of the run: members who reported (an organisation with a score row) and members
+    expected to (the active ones), both among the organisations this viewer's aggregates cover —
+    the counts that decide whether a period is complete (``framework.periods.period_states``)."""
+    return query(
+        store,
+        viewer,
+        f"""
+        WITH expected AS (SELECT code FROM organizations WHERE active AND {aggregable("code")}),
+        reported AS (SELECT period, count(DISTINCT org_code) AS reporting FROM scores
+                     WHERE run_id = $run AND {aggregable("org_code")} AND {period_ok("period")}
+                       AND org_code IN (SELECT code FROM expected)
+                     GROUP BY period)
+        SELECT p.period, coalesce(r.reporting, 0)::BIGINT AS reporting,
+               (SELECT count(*) FROM expected)::BIGINT AS expected
+        FROM (SELECT DISTINCT period FROM scores WHERE run_id = $run AND {period_ok("period")}) p
+        LEFT JOIN reported r USING (period)
+        ORDER BY p.period
+        """,
+        run=run_id,
+    )
 
 
 def organisations(store: Store, viewer: Viewer, lang: str) -> pl.DataFrame:
