@@ -95,3 +95,28 @@ def current_values(store: Store, viewer: Viewer, keys: pl.DataFrame) -> pl.DataF
             return cur.sql(sql, params=used).pl()
         finally:
             cur.unregister("upload_keys")
+
+
+def stored_values(store: Store, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
+    """The current values of some indicators for the (``org_code``, ``period``) pairs of ``keys``,
+    with the line and the name of the file each came from: what an upload's parts and totals are
+    checked against (``ingest.rules.parts``).
+
+    Not scoped by a viewer: the keys are those of rows already checked for the uploader (a member
+    only reaches its own organisation), and only the values the problem names are shown.
+    """
+    incoming = keys.select("org_code", "period").unique().to_arrow()
+    sql = f"""
+        SELECT o.line, s.file_name AS file, o.org_code, o.indicator_code, o.period, o.value,
+               {", ".join(f"o.{k}" for k in BREAKDOWN_KEYS)}
+        FROM observations_current o JOIN stored_keys k ON o.org_code = k.org_code AND o.period = k.period
+        JOIN submissions s ON s.id = o.submission_id
+        WHERE list_contains($indicators::VARCHAR[], o.indicator_code)
+        ORDER BY o.org_code, o.period, o.indicator_code, o.line
+    """
+    with store.cursor() as cur:
+        cur.register("stored_keys", incoming)
+        try:
+            return cur.sql(sql, params={"indicators": list(indicators)}).pl()
+        finally:
+            cur.unregister("stored_keys")
