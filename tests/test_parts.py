@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SAMPLES
+
 from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
 
 ORG = "ASS-CAS-001"
