@@ -231,3 +231,38 @@ def test_the_shared_samples_hold_no_part_above_its_whole(framework) -> None:
         and codes & set(check_file(path.read_bytes(), path.name, framework=framework)[0].issues["code"])
     ]
     assert found == []
+
+
+# -- the upload page ----------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_the_upload_page_refuses_a_part_above_the_stored_whole_and_stores_nothing(
+    demo_db_fresh, monkeypatch, lang: str
+) -> None:
+    from dashboard.testing import open_page, start
+    from store.db import open_store
+
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    whole = store.scalar("SELECT value FROM observations_current WHERE org_code = ? AND indicator_code = 'R01' "
+                         "AND period = '2025-Q4' AND sex = 'F' AND age_band IS NULL AND area IS NULL "
+                         "AND region IS NULL AND disability IS NULL", [ORG])
+    before = (store.scalar("SELECT count(*) FROM submissions"), store.scalar("SELECT count(*) FROM observations"))
+    # The demo member reports R01 by sex only: its women with disabilities cannot outnumber its women.
+    data = f"org_code,indicator_code,period,value,unit,sexe\n{ORG},R03,2025-Q4,{int(whole) + 1},personnes,F\n".encode()
+    at = open_page(start(demo_db_fresh, identity=ORG, lang=lang), "upload")
+    at.file_uploader(key="upload_file").set_value(("handicap.csv", data, "text/csv"))
+    at.run()
+    assert not at.exception
+    assert at.error, "the file is refused"
+    table = at.table[0].value
+    [message] = [plain(str(m)).replace("\\", "") for m in table.iloc[:, list(table.columns).index(
+        "problème" if lang == "fr" else "المشكلة")]]
+    shown = f"{int(whole):,}".replace(",", " ")
+    if lang == "fr":
+        assert message.startswith(f"R03 « Bénéficiaires en situation de handicap » = {int(whole) + 1:,}".replace(",", " "))
+        assert f"R01 « Bénéficiaires directs uniques » = {shown}, déjà enregistré pour ASS-CAS-001, 2025-Q4 (ventilation sexe F)" in message
+    else:
+        assert "يتجاوز R01 «المستفيدون المباشرون الفريدون»" in message and "المسجّل سابقًا لـASS-CAS-001" in message
+    assert not any(b.key == "upload_confirm" for b in at.button)
+    assert (store.scalar("SELECT count(*) FROM submissions"),
+            store.scalar("SELECT count(*) FROM observations")) == before
