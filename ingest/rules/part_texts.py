@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-from i18n import formatting as fmt
 from i18n import t
 
 #: Issue codes whose ``expected`` is a JSON detail rendered here.
@@ -36,10 +35,14 @@ def detail_params(code: str, expected: str | None, lang: str) -> dict[str, str]:
 
 
 def _code(text: object, lang: str) -> str:
+    from i18n import formatting as fmt  # Babel loads only when such a problem is shown
+
     return "" if text is None else fmt.isolate(str(text), lang)
 
 
 def _number(value: float, lang: str) -> str:
+    from i18n import formatting as fmt
+
     return fmt.isolate(fmt.number(value, lang, 0 if float(value).is_integer() else 2), lang)
 
 

@@ -80,7 +80,8 @@ def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFra
     if not fw.part_relations:
         return empty_issues()
     pairs = pl.DataFrame(list(fw.part_relations), schema=["indicator_code", "whole_code"], orient="row")
-    wholes = compared.rename({c: f"whole_{c}" for c in ("indicator_code", "value", "line", "file", "stored")})
+    wholes = compared.filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
+        {c: f"whole_{c}" for c in ("indicator_code", "value", "line", "file", "stored")})
     over = (
         compared.join(pairs, on="indicator_code")
         .join(wholes, left_on=["whole_code", *PLACE], right_on=["whole_indicator_code", *PLACE], nulls_equal=True)
@@ -116,29 +117,30 @@ def _breakdowns_above_totals(compared: pl.DataFrame, fw: Framework, names: pl.Da
     counts = compared.filter(pl.col("indicator_code").is_in(additive_indicators(fw)))
     found = []
     for dimension in fw.complete_breakdowns:
+        if dimension not in counts.columns or counts[dimension].null_count() == counts.height:
+            continue  # no row broken down this way (the usual file)
         others = [c for c in BREAKDOWN_COLUMNS if c != dimension]
         group = ["org_code", "indicator_code", "period", *others]
-        sums = (
-            counts.filter(pl.col(dimension).is_not_null())
-            .sort("stored", "line")
-            .group_by(group)
-            .agg(
-                total_sum=pl.col("value").sum(),
-                in_file=(~pl.col("stored")).sum(),
-                first_line=pl.col("line").filter(~pl.col("stored")).min(),
-                cells=pl.struct(pl.col(dimension).alias("label"), "value", "line", "file", "stored"),
-            )
-        )
+        cells = counts.filter(pl.col(dimension).is_not_null())
+        sums = cells.group_by(group).agg(total_sum=pl.col("value").sum(), in_file=(~pl.col("stored")).sum(),
+                                         first_line=pl.col("line").filter(~pl.col("stored")).min())
         totals = counts.filter(pl.col(dimension).is_null()).select(
             *group, total=pl.struct("value", "line", "file", "stored"))
         over = (
             sums.join(totals, on=group, nulls_equal=True)
             .filter((pl.col("total_sum") > pl.col("total").struct.field("value") * (1 + TOLERANCE))
                     & ((pl.col("in_file") > 0) | ~pl.col("total").struct.field("stored")))
-            .join(names, left_on="indicator_code", right_on="code")
         )
         if over.is_empty():
             continue
+        # The cells of the groups found only: what the message lists, file lines first.
+        listed = (
+            cells.join(over.select(group), on=group, how="semi", nulls_equal=True).sort("stored", "line")
+            .group_by(group, maintain_order=True)
+            .agg(cells=pl.struct(pl.col(dimension).alias("label"), "value", "line", "file", "stored"))
+        )
+        over = (over.join(listed, on=group, nulls_equal=True)
+                .join(names, left_on="indicator_code", right_on="code"))
         total_stored = pl.col("total").struct.field("stored")
         found.append(over.select(
             line=pl.when(total_stored).then(pl.col("first_line")).otherwise(pl.col("total").struct.field("line")),
