@@ -43,6 +43,14 @@ UNIT_TEXT = {"persons": "personnes", "percent": "%", "households": "ménages", "
              "units": "unités", "hours": "heures", "MAD": "MAD", "yes_no": "oui/non", "FTE": "ETP"}
 
 
+def above_its_parts(framework, indicators, ind_idx: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """A whole (R01) far above any of its parts (R03, R05…), or the file would be refused
+    (``ingest.rules.parts``): the gamma draws stay below 10,000 but for one in about 10^14."""
+    wholes = {whole for _, whole in framework.part_relations}
+    is_whole = np.array([i.code in wholes for i in indicators])[ind_idx]
+    return np.where(is_whole, value + 10_000, value)
+
+
 def generate(path: Path, rows: int, seed: int = 7) -> int:
     """A long-format file as a network-wide export would hold it; returns the number of organisations."""
     framework = load_framework()
@@ -60,6 +68,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> int:
     value = np.where(kinds == "percent", np.round(rng.uniform(0, 100, rows), 1),
                      np.where(kinds == "boolean", rng.integers(0, 2, rows),
                               np.where(kinds == "decimal", np.round(raw, 2), np.round(raw))))
+    value = above_its_parts(framework, indicators, ind_idx, value)
     frame = pl.DataFrame({
         "org_code": pl.Series([f"BEN-{i:05d}" for i in range(orgs)])[org_idx],
         "indicator_code": pl.Series([i.code for i in indicators])[ind_idx],
@@ -89,6 +98,7 @@ def generate_sparse(path: Path, rows: int, seed: int = 11) -> int:
     value = np.where(kinds == "percent", np.round(rng.uniform(0, 100, rows), 1),
                      np.where(kinds == "boolean", rng.integers(0, 2, rows),
                               np.where(kinds == "decimal", np.round(raw, 2), np.round(raw))))
+    value = above_its_parts(framework, indicators, ind_idx, value)
     pl.DataFrame({
         "org_code": pl.Series([f"BEN-{i:05d}" for i in range(orgs)])[org_idx],
         "indicator_code": pl.Series([i.code for i in indicators])[ind_idx],

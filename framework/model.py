@@ -152,6 +152,9 @@ class Indicator(BaseModel):
     max: float | None = None
     iris: str | None = None
     sdg: tuple[str, ...] = ()
+    #: The indicator this one is a part of, by definition (R03 persons with disabilities ⊆ R01 persons
+    #: reached): in one organisation, period and breakdown cell, a part never exceeds its whole.
+    part_of: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -202,6 +205,9 @@ class Breakdown(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     values: tuple[str, ...]
     aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: The values are disjoint and together cover the whole (everyone is F or M, urban or rural):
+    #: a count's values over this breakdown add up to at most its total row (a breakdown may be partial).
+    complete: bool = False
 
 
 class SustainabilitySettings(BaseModel):
@@ -352,6 +358,7 @@ class Framework(BaseModel):
             if weight is not None and weight.derived:
                 problems.append(Problem("weight_by_derived", indicator=ind.code, reference=weight.code))
         problems += _derivation_cycles(self.indicators)
+        problems += _part_of_problems(self.indicators, {u.code: u for u in self.units})
         roles = self.meta.roles
         for role, code in [("beneficiaries", roles.beneficiaries), *(("follow_up", c) for c in roles.follow_up)]:
             if code is not None and code not in indicators:
@@ -436,6 +443,24 @@ class Framework(BaseModel):
         return low, high
 
     @cached_property
+    def part_relations(self) -> tuple[tuple[str, str], ...]:
+        """Every (part, whole) pair the ``part_of`` declarations imply, through chains too
+        (J ⊆ R03 ⊆ R01 gives J ⊆ R01): no part may exceed any of its wholes."""
+        pairs = []
+        for ind in self.indicators:
+            whole, seen = ind.part_of, {ind.code}
+            while whole is not None and whole in self.indicator_by_code and whole not in seen:
+                pairs.append((ind.code, whole))
+                seen.add(whole)
+                whole = self.indicator_by_code[whole].part_of
+        return tuple(pairs)
+
+    @cached_property
+    def complete_breakdowns(self) -> tuple[str, ...]:
+        """Breakdowns whose values are disjoint and cover the whole (their values add up to at most the total)."""
+        return tuple(name for name, breakdown in self.breakdowns.items() if breakdown.complete)
+
+    @cached_property
     def indicator_spellings(self) -> tuple[dict[str, str], dict[str, str]]:
         """(folded code → code, folded full name in fr/ar/en → code): how people name an indicator."""
         codes = {fold(i.code): i.code for i in self.indicators}
@@ -473,6 +498,12 @@ class Framework(BaseModel):
         for indicator in data["indicators"]:  # added later too: undeclared counting rules leave no trace
             if indicator.get("counting") is None:
                 indicator.pop("counting", None)
+        for indicator in data["indicators"]:  # so does a version declaring no part-of relation
+            if indicator.get("part_of") is None:
+                indicator.pop("part_of", None)
+        for breakdown in data["breakdowns"].values():  # or no complete breakdown
+            if not breakdown.get("complete"):
+                breakdown.pop("complete", None)
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -496,6 +527,38 @@ def _derivation_cycles(indicators: tuple[Indicator, ...]) -> list[Problem]:
 
     for code in edges:
         visit(code, [])
+    return problems
+
+
+#: Unit kinds whose values add up: a share or a yes/no is never a part of anything.
+ADDITIVE_KINDS = frozenset({UnitKind.INTEGER, UnitKind.DECIMAL})
+
+
+def _part_of_problems(indicators: tuple[Indicator, ...], units: dict[str, Unit]) -> list[Problem]:
+    """A ``part_of`` names a known, submitted indicator of the same unit, in a unit that adds up, without a cycle."""
+    by_code = {i.code: i for i in indicators}
+    problems: list[Problem] = []
+    for ind in (i for i in indicators if i.part_of is not None):
+        whole = by_code.get(ind.part_of)
+        if whole is None:
+            problems.append(Problem("unknown_reference", indicator=ind.code, field="part_of", reference=ind.part_of))
+        elif ind.derived or whole.derived:
+            problems.append(Problem("part_of_derived", indicator=ind.code, whole=whole.code))
+        elif ind.unit != whole.unit:
+            problems.append(Problem("part_of_unit", indicator=ind.code, unit=ind.unit, whole=whole.code,
+                                    whole_unit=whole.unit))
+        elif ind.unit in units and units[ind.unit].kind not in ADDITIVE_KINDS:
+            problems.append(Problem("part_of_kind", indicator=ind.code, unit=ind.unit))
+    for ind in indicators:
+        path = [ind.code]
+        while (step := by_code.get(path[-1])) is not None and step.part_of is not None and step.part_of in by_code:
+            if step.part_of in path:
+                if step.part_of == ind.code:  # reported once, from the cycle's first indicator in the file
+                    cycle = path[path.index(step.part_of):] + [step.part_of]
+                    if min(cycle[:-1], key=[i.code for i in indicators].index) == ind.code:
+                        problems.append(Problem("part_of_cycle", cycle=" ⊆ ".join(cycle)))
+                break
+            path.append(step.part_of)
     return problems
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 import polars as pl
 
 from i18n import catalogue, t
+from ingest.rules.part_texts import detail_params
 
 
 class Severity(StrEnum):
@@ -110,6 +111,17 @@ class IssueCode(StrEnum):
     DUPLICATE_KEY = "duplicate_key", Level.ROW, Severity.ERROR, ("expected",)
     REPEATED_HEADER = "repeated_header", Level.ROW, Severity.WARNING, ()
     TOTAL_ROW = "total_row", Level.ROW, Severity.WARNING, ("value",)
+    # parts within totals (ingest.rules.parts): ``expected`` holds both sides, see ingest.rules.part_texts
+    PART_ABOVE_WHOLE = "part_above_whole", Level.ROW, Severity.ERROR, (
+        "part", "part_value", "part_line", "whole", "whole_value", "whole_line", "cell")
+    PART_ABOVE_STORED_WHOLE = "part_above_stored_whole", Level.ROW, Severity.ERROR, (
+        "part", "part_value", "part_line", "whole", "whole_value", "whole_line", "whole_file", "org", "period",
+        "cell")
+    WHOLE_BELOW_STORED_PART = "whole_below_stored_part", Level.ROW, Severity.ERROR, (
+        "part", "part_value", "part_line", "part_file", "whole", "whole_value", "whole_line", "org", "period",
+        "cell")
+    BREAKDOWN_ABOVE_TOTAL = "breakdown_above_total", Level.ROW, Severity.ERROR, (
+        "indicator", "dimension", "cells", "sum", "total", "total_where", "cell")
     # organisation registry files
     INVALID_VALUE = "invalid_value", Level.CELL, Severity.ERROR, ("column", "value", "expected")
     DUPLICATE_ORG = "duplicate_org", Level.ROW, Severity.ERROR, ("value", "expected")
@@ -183,8 +195,15 @@ def sort_issues(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(["line", "severity", "column"], nulls_last=False)
 
 
+def _params(code: str, lang: str, value: str | None, expected: str | None, column: str | None) -> dict[str, str]:
+    """What a template may use: the issue's value, expected and column, and for the part-within-total
+    problems the words of both sides (``ingest.rules.part_texts``)."""
+    return {"value": value or "", "expected": expected or "", "column": column or "",
+            **detail_params(code, expected, lang)}
+
+
 def render_message(code: str, lang: str, value: str | None, expected: str | None, column: str | None) -> str:
-    return t(f"ingest.{code}.message", lang, value=value or "", expected=expected or "", column=column or "")
+    return t(f"ingest.{code}.message", lang, **_params(code, lang, value, expected, column))
 
 
 def render_hint(code: str, lang: str, value: str | None, expected: str | None, column: str | None) -> str:
@@ -193,7 +212,7 @@ def render_hint(code: str, lang: str, value: str | None, expected: str | None, c
     key = f"ingest.{code}.hint_suggestion"
     if not expected or key not in catalogue(lang):
         key = f"ingest.{code}.hint"
-    return t(key, lang, value=value or "", expected=expected or "", column=column or "")
+    return t(key, lang, **_params(code, lang, value, expected, column))
 
 
 def render_report(frame: pl.DataFrame, lang: str) -> pl.DataFrame:

@@ -11,9 +11,11 @@ write, like an accepted one is audited in the commit's transaction: the same ent
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -27,7 +29,7 @@ from ingest.read import Limits, RawTable
 from ingest.validate import Validation, ValidationContext, validate_table
 from store.audit import record
 from store.db import Store
-from store.reads.uploads import current_values
+from store.reads.uploads import current_values, stored_values
 from store.registry import org_codes, organisation_registry, upsert_organizations
 from store.submissions import (
     SubmissionMeta,
@@ -131,13 +133,15 @@ def validate_bytes(
     today: date | None = None,
     limits: Limits | None = None,
     raw: RawTable | None = None,
+    stored: Callable[[pl.DataFrame, tuple[str, ...]], pl.DataFrame] | None = None,
 ) -> tuple[RawTable, Validation]:
-    """Read and validate without touching any database (``raw``: ``data`` already read with ``limits``)."""
+    """Read and validate without touching any database (``raw``: ``data`` already read with ``limits``;
+    ``stored``: how to read the values already stored, see ``ValidationContext.stored_values``)."""
     if raw is None:
         limits = limits or Limits()
         raw = reading.read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
     ctx = ValidationContext(framework=framework, known_orgs=known_orgs, member_org=member_org, today=today,
-                            delimiter=raw.delimiter)
+                            delimiter=raw.delimiter, stored_values=stored)
     return raw, validate_table(raw.frame, raw.headers, raw.issues, ctx)
 
 
@@ -170,11 +174,12 @@ def check(
     content_sha256: str | None = None,
     raw: RawTable | None = None,
 ) -> CheckedFile:
-    """Read and validate ``data`` once. With a store, organisations are checked against its registry."""
+    """Read and validate ``data`` once. With a store, organisations are checked against its registry and
+    parts and totals against the values it holds for the file's organisations and periods."""
     known = org_codes(store) if store is not None else None
     raw, validation = validate_bytes(
         data, file_name, framework=framework, known_orgs=known, member_org=member_org, today=today, limits=limits,
-        raw=raw,
+        raw=raw, stored=partial(stored_values, store) if store is not None else None,
     )
     result = FileResult(
         file_name=file_name,

@@ -11,13 +11,14 @@ number of cells is reported only as such, since its cells may be shifted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS, Framework
-from ingest.issues import IssueCode
+from ingest.issues import IssueCode, empty_issues
 from ingest.rules.breakdowns import check_breakdowns
 from ingest.rules.codes import RowCheck, concat_issues, encode, excel_error_alone, excel_errors_in_codes
 from ingest.rules.duplicates import KeyPart, check_duplicates
@@ -26,6 +27,7 @@ from ingest.rules.layout import Layout, canonical_table, map_headers, second_hea
 from ingest.rules.not_data import drop_rows_that_are_not_data, drop_rows_without_observation
 from ingest.rules.organisations import check_organisations, organisations_of, store_registered_spelling
 from ingest.rules.overlaps import check_overlaps
+from ingest.rules.parts import check_parts, indicators_compared
 from ingest.rules.periods import check_periods
 from ingest.rules.shape import (
     columns_outside_the_layout,
@@ -62,6 +64,10 @@ class ValidationContext:
     member_org: str | None = None  # set when a member uploads for its own organisation
     today: date | None = None
     delimiter: str | None = None  # a text file's cell delimiter (None: a workbook)
+    #: The values already stored for some organisations and periods (``org_code``, ``period``) and
+    #: indicators, each with its ``line`` and ``file`` (None: nothing is stored, as ``check`` without a
+    #: database). The caller that holds the database passes the read (``store.reads.uploads.stored_values``).
+    stored_values: Callable[[pl.DataFrame, tuple[str, ...]], pl.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,22 @@ def validate_table(
         return _refused(issues, skipped)
     table, row_issues, org_codes = _check_rows(table, layout, ctx, today)
     issues.append(_formula_not_empty(row_issues, read_issues))
-    return Validation(_clean_rows(table), concat_issues(issues), skipped, org_codes)
+    rows = _clean_rows(table)
+    issues.append(_parts_within_totals(rows, issues, ctx))
+    return Validation(rows, concat_issues(issues), skipped, org_codes)
+
+
+def _parts_within_totals(rows: pl.DataFrame, issues: list[pl.DataFrame], ctx: ValidationContext) -> pl.DataFrame:
+    """Parts within totals (``ingest.rules.parts``), on the rows without an error, in the file and
+    against the stored values of their organisations and periods."""
+    errors = pl.concat([f.filter(pl.col("severity") == "error") for f in issues if f.height] or [empty_issues()])
+    if errors["line"].null_count():  # a problem with the whole file or its header: rows are not read
+        return empty_issues()
+    rows = rows.join(errors.select("line").unique(), on="line", how="anti")
+    stored = None
+    if ctx.stored_values is not None and rows.height and (wanted := indicators_compared(ctx.framework)):
+        stored = ctx.stored_values(rows.select("org_code", "period").unique(), wanted)
+    return check_parts(rows, stored, ctx.framework)
 
 
 def _formula_not_empty(row_issues: pl.DataFrame, read_issues: pl.DataFrame) -> pl.DataFrame:

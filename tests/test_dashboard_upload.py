@@ -148,7 +148,10 @@ def test_network_samples_show_units_in_words_and_gaps_as_dashes(demo_db_fresh, m
     register_sample_organisations(demo_db_fresh)
     at = open_page(start(demo_db_fresh, lang=lang), "upload")
     at.selectbox(key="upload_org").set_value("__network__").run()
-    at = uploaded(at, "01_utf8_comma_lf.csv", (SAMPLES / "01_utf8_comma_lf.csv").read_bytes())
+    # The sample's ASS-CAS-001 2024-Q1 (R01 = 1250) contradicts the demo's (R05 = 3346 stored, R01 F + M
+    # = 4581): refused as a whole below its stored parts. Sent for a quarter the demo lacks, it is new.
+    data = (SAMPLES / "01_utf8_comma_lf.csv").read_bytes().replace(b",2024-Q1,", b",2022-Q1,")
+    at = uploaded(at, "01_utf8_comma_lf.csv", data)
     assert not at.error, [e.value for e in at.error]
     grid = at.dataframe[0]
     framework = load_framework()

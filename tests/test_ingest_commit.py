@@ -77,7 +77,8 @@ def big_file(path: Path, org: str, rows: int) -> None:
     quarters = [f"{y}-Q{q}" for y in range(2000, 2025) for q in range(1, 5)]
     frame = pl.DataFrame({"org_code": org, "indicator_code": ["R01", "R03", "R05", "R06", "R07"] * (rows // 5),
                           "period": [quarters[i // 5 % len(quarters)] for i in range(rows)],
-                          "value": [str(i % 900) for i in range(rows)]})
+                          # R01 (every fifth row) above its parts R03, R05, R06
+                          "value": [str(i % 900 + (1000 if i % 5 == 0 else 0)) for i in range(rows)]})
     frame = frame.unique(subset=["indicator_code", "period"], maintain_order=True)
     frame.write_csv(path)
 

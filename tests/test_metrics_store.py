@@ -62,6 +62,7 @@ REPORTED = (
 def _submission(framework) -> bytes:
     rng = np.random.default_rng(11)
     lines = ["org_code,indicator_code,period,value,source"]
+    whole = 0
     for n, org in enumerate(("ASS-CAS-101", "ASS-RBT-102", "ASS-FES-103", "FON-CAS-104", "COO-TRD-105")):
         scale = 1 + n
         for year in (2021, 2022, 2023, 2024):
@@ -75,6 +76,9 @@ def _submission(framework) -> bytes:
                     value = str(200_000 * scale)
                 else:
                     value = str(int(10 * scale**2 + rng.integers(0, 5) + 2 * (year - 2021)))
+                    if framework.indicator_by_code[code].part_of == "R01":  # a part never exceeds R01
+                        value = str(min(int(value), whole))
+                    whole = int(value) if code == "R01" else whole
                 source = "rapport.pdf" if code != "S03" else ""
                 lines.append(f"{org},{code},{year},{value},{source}")
     lines.append("ASS-OUJ-106,R01,2024,15,")  # one lonely value: insufficient data everywhere

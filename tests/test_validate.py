@@ -508,7 +508,7 @@ def test_a_row_cut_before_a_required_cell_or_too_wide_is_still_refused(framework
 def test_a_wide_row_cut_short_leaves_its_last_indicators_unreported(framework) -> None:
     result = _from_bytes(framework, (
         "org_code,period,R01,R02,R03\n"
-        "ASS-CAS-001,2024,10,20,30\n"
+        "ASS-CAS-001,2024,10,20,3\n"
         "ASS-CAS-001,2023,11\n"
         "ASS-CAS-001\n"
     ))

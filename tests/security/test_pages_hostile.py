@@ -89,9 +89,10 @@ def hostile_db(page_db: Path) -> Path:
     store = open_store(db)
     framework = framework_in_use(store)
     register_sample_orgs(store, framework)
-    result = load_file(
-        store, SAMPLE.read_bytes(), SAMPLE.name, framework=framework, uploaded_by="steering:comite"
-    )
+    # The sample's ASS-CAS-001 2024-Q1 (R01 = 1250) contradicts the demo's stored parts for that quarter
+    # (R05 = 3346): sent for a quarter the demo lacks, it is new and consistent.
+    data = SAMPLE.read_bytes().replace(b",2024-Q1,", b",2022-Q1,")
+    result = load_file(store, data, SAMPLE.name, framework=framework, uploaded_by="steering:comite")
     assert result.status == "accepted" and result.rows == 8, result.report("en").to_dicts()
     # Organisations named with the payloads, registered from a file like any other.
     out = io.StringIO()

@@ -25,7 +25,7 @@ DROPPED = {(1, "P02"): 2025, (18, "C03"): 2024, (5, "H02"): 2025}
 #: (member, indicator) → the first year it is reported
 ADDED = {(7, "S03"): 2024, (16, "C04"): 2024}
 #: (member, indicator, period) typed with a zero too many (×10)
-OUTLIERS = {(6, "J01", "2024-Q2"), (25, "J01", "2023-Q3"), (13, "R03", "2025-Q4"), (17, "R01", "2024-Q4")}
+OUTLIERS = {(6, "J01", "2024-Q2"), (25, "J01", "2023-Q3"), (13, "C02", "2025-Q1"), (17, "R01", "2024-Q4")}
 
 
 def period_end(period: str) -> dt.date:
