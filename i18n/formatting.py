@@ -133,3 +133,12 @@ def isolate(text: str, lang: str) -> str:
     ``≥ 0``) in the surrounding direction, which turns ``-15`` into ``15-``.
     """
     return f"\u2066{text}\u2069" if lang == "ar" else text
+
+
+def currency_digits(code: str | None) -> int | None:
+    """CLDR's decimals for a currency unit code (``MAD`` → 2); None when ``code`` is no currency."""
+    from babel.numbers import get_currency_precision, is_currency
+
+    if not code or not is_currency(code):
+        return None
+    return get_currency_precision(code)
