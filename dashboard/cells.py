@@ -94,12 +94,17 @@ def unit_kind(ctx: PageContext, unit_code: str | None) -> Kind:
     return "currency" if fmt.currency_digits(unit.code) is not None else "num1"
 
 
-def indicator_kind(ctx: PageContext, indicator_code: str) -> Kind:
-    """The kind of one indicator's values (its unit's kind)."""
+def unit_code(ctx: PageContext, indicator_code: str | None) -> str | None:
+    """An indicator's unit code (None for a code no framework knows), for ``Col.unit`` columns."""
     fw = ctx.framework if indicator_code in ctx.framework.indicator_by_code else ctx.framework_in_use
     if indicator_code not in fw.indicator_by_code:
-        return "num1"
-    return unit_kind(ctx, fw.unit_of(indicator_code).code)
+        return None
+    return fw.unit_of(indicator_code).code
+
+
+def indicator_kind(ctx: PageContext, indicator_code: str) -> Kind:
+    """The kind of one indicator's values (its unit's kind)."""
+    return unit_kind(ctx, unit_code(ctx, indicator_code))
 
 
 def row_kinds(ctx: PageContext, frame: pl.DataFrame, name: str, col: Col) -> pl.Series:

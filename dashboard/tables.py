@@ -21,6 +21,7 @@ from dashboard.context import PageContext
 from dashboard.exports import csv_download
 from framework.model import BREAKDOWN_COLUMNS
 from i18n import catalogue
+from store.reads import common as common_reads
 
 MAX_ROWS_SHOWN = 2000
 STYLED_ROWS = 400
@@ -187,14 +188,14 @@ def submission_log(
         ctx,
         log,
         {
-            "id": Col(ctx.t("common.submission"), "int"),
-            **({"org_code": Col(ctx.t("common.code"))} if with_org else {}),
-            "file_name": Col(ctx.t("common.file")),
-            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime"),
-            "uploader": Col(ctx.t("common.uploaded_by")),
-            "status_label": Col(ctx.t("common.status")),
-            "row_count": Col(ctx.t("common.values_n"), "int"),
-            "issues": Col(ctx.t("common.warnings_n"), "int"),
+            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime", "medium"),
+            **({"org_code": Col(ctx.t("common.code"), width="small")} if with_org else {}),
+            "file_name": Col(ctx.t("common.file"), width="medium"),
+            "status_label": Col(ctx.t("common.status"), width="small"),
+            "issues": Col(ctx.t("common.warnings_n"), "int", "small"),
+            "row_count": Col(ctx.t("common.values_n"), "int", "small"),
+            "uploader": Col(ctx.t("common.uploaded_by"), width="medium"),
+            "id": Col(ctx.t("common.submission"), "int", "small"),
         },
         key=key,
         download=download,
@@ -247,3 +248,21 @@ def _breakdown_value(ctx: PageContext, column: str, code: str) -> str:
         return ctx.region_name(code)
     key = f"tables.breakdown.{column}.{code}"
     return ctx.t(key) if f"dashboard.{key}" in catalogue(ctx.lang) else code
+
+
+def numbered_versions(ctx: PageContext) -> pl.DataFrame:
+    """The recorded framework versions (steering only; empty for others), numbered from the first."""
+    versions = ctx.q(common_reads.framework_versions)
+    return versions.sort("created_at", "hash").with_columns(number=pl.int_range(1, pl.len() + 1)).sort(
+        "created_at", "hash", descending=True
+    )
+
+
+def version_label(ctx: PageContext, content_hash: str) -> str:
+    """A framework version as people read it ("n° 3 du 12 mars 2026"), not its hash; a short
+    code when the version is not recorded or the viewer may not list versions."""
+    versions = numbered_versions(ctx).filter(pl.col("hash") == content_hash)
+    if versions.is_empty():
+        return ctx.t("tables.version_code", code=content_hash[:7])
+    row = versions.row(0, named=True)
+    return ctx.t("tables.version", number=ctx.num(row["number"]), date=ctx.date(row["created_at"]))

@@ -50,7 +50,7 @@ def render(ctx: PageContext) -> None:
         download="athar_method_weights.csv",
     )
     if ctx.run is not None and ctx.run["framework_hash"] != ctx.framework_in_use.content_hash:
-        st.info(ctx.t("method.newer_version", version=ctx.framework_in_use.content_hash[:12]))
+        st.info(ctx.t("method.newer_version", version=tables.version_label(ctx, ctx.framework_in_use.content_hash)))
 
 
 if __name__ == "__main__":
