@@ -104,11 +104,9 @@ def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
             "rank_p05": Col(ctx.t("compare.rank_p05"), "int", "small"),
             "rank_p95": Col(ctx.t("compare.rank_p95"), "int", "small"),
             "ranked_count": Col(ctx.t("compare.ranked_count"), "int", "small"),
+            "org_code": Col(ctx.t("common.code"), width="small"),
         },
-        export_only={
-            "org_code": Col(ctx.t("common.code")),
-            "median_rank": Col(ctx.t("compare.median_rank"), "num1"),
-        },
+        export_only={"median_rank": Col(ctx.t("compare.median_rank"), "num1")},
         key="compare_ranking",
         file_name=f"athar_ranking_{period}.csv",
         caption=ctx.t("compare.ranking_caption"),

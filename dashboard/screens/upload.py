@@ -149,10 +149,10 @@ def _preview(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
         ctx,
         frame,
         {
-            "line": Col(t("report.line", ctx.lang), "int", "small"),
             "indicator": Col(ctx.t("common.indicator"), width="medium"),
             "value": Col(ctx.t("upload.new_value"), "measure", "small", unit="unit"),
             "current_value": Col(ctx.t("upload.current_value"), "measure", "small", unit="unit"),
+            "unit_label": Col(ctx.t("common.unit"), width="small"),
             "change_label": Col(ctx.t("upload.change"), width="small"),
             "period": Col(ctx.t("common.period"), width="small"),
             "breakdown": Col(ctx.t("upload.breakdown"), width="small"),
@@ -166,7 +166,6 @@ def _preview(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
             {
                 "line": Col(t("report.line", ctx.lang), "int", "small"),
                 "org_code": Col(ctx.t("common.code")),
-                "unit_label": Col(ctx.t("common.unit")),
                 "difference": Col(ctx.t("upload.difference"), "measure", unit="unit"),
             },
             key="upload_preview_details",
