@@ -44,8 +44,10 @@ def table(
     keeps a 2,000-organisation page as fast as a 40-organisation one. ``export_only``: secondary
     columns left off the screen (so the key ones fit) but kept in the downloads.
     """
-    units = [c.unit for c in columns.values() if c.kind == "measure" and c.unit and c.unit not in columns]
-    shown = frame.select(list(columns) + sorted(set(units))).head(MAX_ROWS_SHOWN)
+    # Units of "measure" columns and export-only columns travel with the grid, out of its column order.
+    hidden = [c.unit for c in columns.values() if c.kind == "measure" and c.unit] + list(export_only or {})
+    shown = frame.select(list(columns) + [c for c in dict.fromkeys(hidden) if c not in columns])
+    shown = shown.head(MAX_ROWS_SHOWN)
     data = shown.to_pandas()
     # Right to left: the first column goes to the right — unless the grid would scroll, which
     # starts at the left edge and would hide it (wide tables keep their order).
