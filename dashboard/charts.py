@@ -35,6 +35,8 @@ TREND_COLOURS = {
     "declining": "#c62828",
     "insufficient_data": "#cfd8dc",
 }
+#: Fill patterns of the trend statuses (the legend also carries ▲ ■ ▼ ○): not colour alone.
+TREND_PATTERNS = {"improving": "/", "stable": "", "declining": "\\", "insufficient_data": "."}
 GRADE_COLOURS = {"A": "#2e7d32", "B": "#7cb342", "C": "#f9a825", "D": "#c62828"}
 SCORE_SCALE = "Viridis"
 NO_DATA = "#e0e0e0"
@@ -56,13 +58,15 @@ def with_data(
     key: str,
     file_name: str,
     caption: str | None = None,
+    export_only: dict[str, Col] | None = None,
 ) -> None:
-    """A chart, then (folded) the table it was drawn from and its CSV and XLSX downloads."""
+    """A chart, then (folded) the table it was drawn from and its CSV and XLSX downloads
+    (``export_only``: secondary columns kept in the downloads, off the screen)."""
     show(figure, key=key)
     if caption:
         st.caption(caption)
     with st.expander(ctx.t("common.data_behind_chart")):
-        table(ctx, frame, columns, key=f"{key}_table", download=file_name)
+        table(ctx, frame, columns, key=f"{key}_table", download=file_name, export_only=export_only)
 
 
 def _clean(values: Sequence[float | None]) -> list[float | None]:
@@ -443,16 +447,19 @@ def stacked_bars(
     lang: str,
     *,
     horizontal: bool = True,
+    patterns: Sequence[str] | None = None,
 ) -> go.Figure:
-    """``stacks``: (name, values per category, colour)."""
+    """``stacks``: (name, values per category, colour); ``patterns``: a fill pattern per stack
+    (Plotly's ``pattern.shape``), so that stacks are told apart without colour too."""
     fig = go.Figure()
-    for name, values, colour in stacks:
+    for i, (name, values, colour) in enumerate(stacks):
+        marker = {"color": colour}
+        if patterns and patterns[i]:
+            marker["pattern"] = {"shape": patterns[i], "fgcolor": "#ffffff", "size": 6}
         if horizontal:
-            fig.add_trace(
-                go.Bar(y=list(categories), x=list(values), name=name, orientation="h", marker_color=colour)
-            )
+            fig.add_trace(go.Bar(y=list(categories), x=list(values), name=name, orientation="h", marker=marker))
         else:
-            fig.add_trace(go.Bar(x=list(categories), y=list(values), name=name, marker_color=colour))
+            fig.add_trace(go.Bar(x=list(categories), y=list(values), name=name, marker=marker))
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     if horizontal:
         fig.update_xaxes(title=value_title, rangemode="tozero")

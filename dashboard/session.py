@@ -139,7 +139,7 @@ def start_session() -> PageContext:
 
 
 def _run_caption(ctx: PageContext) -> None:
-    """Which scores the pages show: run number, date, framework version (a method card behind it)."""
+    """Which scores the pages show: run number and date (the framework version is on the method page)."""
     if ctx.run is None:
         st.sidebar.caption(ctx.t("app.no_run"))
         return
@@ -148,6 +148,5 @@ def _run_caption(ctx: PageContext) -> None:
             "app.run_caption",
             run=ctx.run["id"],
             date=ctx.date(ctx.run["created_at"]),
-            version=ctx.run["framework_hash"][:8],
         )
     )

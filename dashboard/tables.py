@@ -10,14 +10,18 @@ table (data grids, static tables); CSV exports leave the cell empty.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal
 
 import polars as pl
 import streamlit as st
 
-from dashboard.cells import MISSING, Col, formatter
+from dashboard.cells import MISSING, Col, column_texts, formatter, row_kinds
 from dashboard.context import PageContext
 from dashboard.exports import csv_download
+from framework.model import BREAKDOWN_COLUMNS
+from i18n import catalogue
+from store.reads import common as common_reads
 
 MAX_ROWS_SHOWN = 2000
 STYLED_ROWS = 400
@@ -31,30 +35,33 @@ def table(
     key: str,
     height: int | Literal["auto"] = "auto",
     download: str | None = None,
+    export_only: dict[str, Col] | None = None,
 ) -> None:
     """A sortable table with locale-formatted cells; ``download`` adds a CSV export of all rows.
 
     Up to ``STYLED_ROWS`` rows the cells are formatted on the server for the session's language
     (pandas Styler); longer tables let the browser format numbers (``column_config``), which
-    keeps a 2,000-organisation page as fast as a 40-organisation one.
+    keeps a 2,000-organisation page as fast as a 40-organisation one. ``export_only``: secondary
+    columns left off the screen (so the key ones fit) but kept in the downloads.
     """
-    shown = frame.select(list(columns)).head(MAX_ROWS_SHOWN)
+    # Units of "measure" columns and export-only columns travel with the grid, out of its column order.
+    hidden = [c.unit for c in columns.values() if c.kind == "measure" and c.unit] + list(export_only or {})
+    shown = frame.select(list(columns) + [c for c in dict.fromkeys(hidden) if c not in columns])
+    shown = shown.head(MAX_ROWS_SHOWN)
     data = shown.to_pandas()
     # Right to left: the first column goes to the right — unless the grid would scroll, which
     # starts at the left edge and would hide it (wide tables keep their order).
     narrow = len(columns) <= 7 and not any(col.width == "large" for col in columns.values())
     order = list(columns)[::-1] if ctx.rtl and narrow else list(columns)
     if shown.height <= STYLED_ROWS:
-        body = data.style.format(
-            {name: formatter(col.kind, ctx) for name, col in columns.items()}, na_rep=MISSING
-        )
+        body = _styled(ctx, data, shown, columns)
         config = {name: st.column_config.Column(col.label, width=col.width) for name, col in columns.items()}
     else:
         for name, col in columns.items():
             if col.kind in ("pct", "pct1"):
                 data[name] = data[name] * 100
         body = data
-        config = {name: _browser_column(col) for name, col in columns.items()}
+        config = {name: _browser_column(_one_kind(ctx, shown, name, col)) for name, col in columns.items()}
     st.dataframe(
         body,
         hide_index=True,
@@ -67,13 +74,43 @@ def table(
     if frame.height > MAX_ROWS_SHOWN:
         st.caption(ctx.t("common.rows_shown", shown=ctx.num(MAX_ROWS_SHOWN), total=ctx.num(frame.height)))
     if download:
-        csv_download(ctx, frame, columns, download, key=f"{key}_csv")
+        csv_download(ctx, frame, {**columns, **(export_only or {})}, download, key=f"{key}_csv")
+
+
+def _styled(ctx: PageContext, data, shown: pl.DataFrame, columns: dict[str, Col]):
+    """The Styler of a short table: each column by its kind, a ``measure`` column by each row's unit
+    (numbers stay numbers, so columns still sort numerically)."""
+    import pandas as pd
+
+    body = data.style.format(
+        {name: formatter(col.kind, ctx) for name, col in columns.items() if col.kind != "measure"}, na_rep=MISSING
+    )
+    for name, col in columns.items():
+        if col.kind != "measure":
+            continue
+        kinds = row_kinds(ctx, shown, name, col)
+        for kind in kinds.unique().to_list():
+            rows = (kinds == kind).arg_true().to_list()
+            body = body.format(formatter(kind, ctx), subset=pd.IndexSlice[rows, [name]], na_rep=MISSING)
+    return body
+
+
+def _one_kind(ctx: PageContext, shown: pl.DataFrame, name: str, col: Col) -> Col:
+    """A ``measure`` column formatted by the browser: its rows' kind when they share one."""
+    if col.kind != "measure":
+        return col
+    kinds = row_kinds(ctx, shown, name, col).unique().to_list()
+    return replace(col, kind=kinds[0] if len(kinds) == 1 else "num1")
 
 
 def _browser_column(col: Col):
     """Formatting done by the browser, for long tables (see :func:`table`)."""
     formats = {
         "int": "%d",
+        "count": "%d",
+        "share": "%.1f %%",
+        "currency": "%.2f",
+        "change": "%+.1f",
         "num1": "%.1f",
         "num2": "%.2f",
         "score": "%.1f",
@@ -109,12 +146,10 @@ def static_table(
     """A static table whose cells wrap (and follow the page direction): for reports people read."""
     import pandas as pd
 
-    shown = frame.select(list(columns)).head(max_rows)
+    shown = frame.head(max_rows)
     data = pd.DataFrame(
         {
-            col.label: [
-                formatter(col.kind, ctx)(v).translate(_MARKDOWN) for v in shown.get_column(name).to_list()
-            ]
+            col.label: [text.translate(_MARKDOWN) for text in column_texts(ctx, shown, name, col)]
             for name, col in columns.items()
         }
     )
@@ -155,14 +190,14 @@ def submission_log(
         ctx,
         log,
         {
-            "id": Col(ctx.t("common.submission"), "int"),
-            **({"org_code": Col(ctx.t("common.code"))} if with_org else {}),
-            "file_name": Col(ctx.t("common.file")),
-            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime"),
-            "uploader": Col(ctx.t("common.uploaded_by")),
-            "status_label": Col(ctx.t("common.status")),
-            "row_count": Col(ctx.t("common.values_n"), "int"),
-            "issues": Col(ctx.t("common.warnings_n"), "int"),
+            "uploaded_at": Col(ctx.t("common.uploaded_at"), "datetime", "medium"),
+            **({"org_code": Col(ctx.t("common.code"), width="small")} if with_org else {}),
+            "file_name": Col(ctx.t("common.file"), width="medium"),
+            "status_label": Col(ctx.t("common.status"), width="small"),
+            "issues": Col(ctx.t("common.warnings_n"), "int", "small"),
+            "row_count": Col(ctx.t("common.values_n"), "int", "small"),
+            "uploader": Col(ctx.t("common.uploaded_by"), width="medium"),
+            "id": Col(ctx.t("common.submission"), "int", "small"),
         },
         key=key,
         download=download,
@@ -192,3 +227,44 @@ def labels(name: Callable[[object], str], column: pl.Expr) -> pl.Expr:
     return column.map_batches(
         lambda values: pl.Series([name(v) for v in values.to_list()], dtype=pl.String), return_dtype=pl.String
     )
+
+
+def breakdown_label(ctx: PageContext, frame: pl.DataFrame) -> pl.Expr:
+    """A breakdown as people say it ("Femmes · 15–24 ans · Rural"; the total row "Ensemble"), from
+    the stored codes of the breakdown columns, never ``sex=F``. Regions by their names."""
+    parts = []
+    for column in BREAKDOWN_COLUMNS:
+        if column not in frame.columns:
+            continue
+        codes = [c for c in frame.get_column(column).unique().to_list() if c is not None]
+        names = {c: _breakdown_value(ctx, column, c) for c in codes}
+        parts.append(pl.col(column).replace_strict(names, default=pl.col(column), return_dtype=pl.String))
+    if not parts:
+        return pl.lit(ctx.t("tables.breakdown.total"))
+    joined = pl.concat_str(parts, separator=ctx.t("tables.breakdown.separator"), ignore_nulls=True)
+    return pl.when(joined == "").then(pl.lit(ctx.t("tables.breakdown.total"))).otherwise(joined)
+
+
+def _breakdown_value(ctx: PageContext, column: str, code: str) -> str:
+    if column == "region":
+        return ctx.region_name(code)
+    key = f"tables.breakdown.{column}.{code}"
+    return ctx.t(key) if f"dashboard.{key}" in catalogue(ctx.lang) else code
+
+
+def numbered_versions(ctx: PageContext) -> pl.DataFrame:
+    """The recorded framework versions (steering only; empty for others), numbered from the first."""
+    versions = ctx.q(common_reads.framework_versions)
+    return versions.sort("created_at", "hash").with_columns(number=pl.int_range(1, pl.len() + 1)).sort(
+        "created_at", "hash", descending=True
+    )
+
+
+def version_label(ctx: PageContext, content_hash: str) -> str:
+    """A framework version as people read it ("n° 3 du 12 mars 2026"), not its hash; a short
+    code when the version is not recorded or the viewer may not list versions."""
+    versions = numbered_versions(ctx).filter(pl.col("hash") == content_hash)
+    if versions.is_empty():
+        return ctx.t("tables.version_code", code=content_hash[:7])
+    row = versions.row(0, named=True)
+    return ctx.t("tables.version", number=ctx.num(row["number"]), date=ctx.date(row["created_at"]))

@@ -143,3 +143,12 @@ def join_list(items: list[str], lang: str) -> str:
         items = [isolate(i, lang) if needs_isolation(i) else i for i in items]
         return "، ".join(items[:-1]) + " و" + items[-1]
     return format_list(items, locale=_locale(lang)[0])
+
+
+def currency_digits(code: str | None) -> int | None:
+    """CLDR's decimals for a currency unit code (``MAD`` → 2); None when ``code`` is no currency."""
+    from babel.numbers import get_currency_precision, is_currency
+
+    if not code or not is_currency(code):
+        return None
+    return get_currency_precision(code)

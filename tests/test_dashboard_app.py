@@ -172,7 +172,7 @@ def test_quality_lists_every_submission(app_db, store) -> None:
 def test_compare_side_by_side_shows_gaps_as_a_dash(app_db) -> None:
     """Organisations side by side do not all report every indicator: the gaps are cells to fill."""
     at = open_page(start(app_db), "compare")
-    side = next(d for d in at.dataframe if "indicator_code" in d.value.columns and "unit" in d.value.columns)
+    side = next(d for d in at.dataframe if "unit_code" in d.value.columns and "unit" in d.value.columns)
     assert side.value.isna().any().any(), "the demo has indicators some of these organisations skip"
     grids_write_missing_values_as_a_dash(at)
 

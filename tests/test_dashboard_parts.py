@@ -158,7 +158,9 @@ def test_framework_page_adopts_a_checked_draft_as_a_new_version(
     assert any("Nouvelle version" in m.value for m in at.markdown)
     at.button(key="framework_adopt").click().run()
     assert not at.exception
-    assert any(new.content_hash[:12] in s.value for s in at.success)
+    # the new version by its number and date, never its hash (issue 12)
+    assert any(s.value.startswith("Version n° 2 du ") for s in at.success), [s.value for s in at.success]
+    assert not any(new.content_hash[:7] in s.value for s in at.success)
     assert store.scalar("SELECT count(*) FROM framework_versions") == 2
     assert common_reads.framework_in_use(store, Viewer.steering())["hash"] == new.content_hash
     assert store.scalar("SELECT count(*) FROM score_runs") == 1  # adopting does not rescore

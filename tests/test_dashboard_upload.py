@@ -58,14 +58,14 @@ def test_good_file_is_previewed_then_stored(demo_db_fresh, monkeypatch) -> None:
     assert at.success[0].value.startswith("valide — 3 valeurs")
     assert [m.value for m in at.metric] == ["1", "1", "1"]  # new, corrected, identical
     preview = at.dataframe[0].value
+    details = at.dataframe[1].value  # the secondary columns, in the "Détails" expander (issue 12)
     assert list(preview["change_label"]) == ["nouvelle", "corrigée", "identique"]
-    assert preview.loc[preview["indicator_code"] == "J01", "current_value"].item() == 1031
+    assert preview.loc[preview["indicator"].str.startswith("J01 · "), "current_value"].item() == 1031
     # Units in words of the reader's language, not the framework's codes (persons, percent…).
     assert list(preview["unit_label"]) == ["personnes"] * 3
     # A new value has no current value nor difference: those cells show a dash, not "None".
-    assert (
-        preview.loc[preview["indicator_code"] == "R01", ["current_value", "difference"]].isna().all(axis=None)
-    )
+    new = preview["indicator"].str.startswith("R01 · ")
+    assert preview.loc[new, "current_value"].isna().all() and details.loc[new, "difference"].isna().all()
     assert at.dataframe[0].proto.placeholder == cells.MISSING
     assert counts(store) == before  # nothing stored before confirming
     at.button(key="upload_confirm").click().run()

@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, pickers, tables, widgets
-from dashboard.cells import Col
+from dashboard.cells import Col, unit_code
 from dashboard.context import PageContext, page_context
 from store.reads import compare as compare_reads
 from store.reads import profile as profile_reads
@@ -99,15 +99,15 @@ def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
         figure,
         ranked,
         {
-            "org_code": Col(ctx.t("common.code")),
-            "name": Col(ctx.t("common.organisation")),
-            "score": Col(ctx.t("common.composite"), "score"),
-            "nominal_rank": Col(ctx.t("compare.nominal_rank"), "int"),
-            "median_rank": Col(ctx.t("compare.median_rank"), "num1"),
-            "rank_p05": Col(ctx.t("compare.rank_p05"), "int"),
-            "rank_p95": Col(ctx.t("compare.rank_p95"), "int"),
-            "ranked_count": Col(ctx.t("compare.ranked_count"), "int"),
+            "name": Col(ctx.t("common.organisation"), width="medium"),
+            "score": Col(ctx.t("common.composite"), "score", "small", full=True),
+            "nominal_rank": Col(ctx.t("compare.nominal_rank"), "int", "small"),
+            "rank_p05": Col(ctx.t("compare.rank_p05"), "int", "small"),
+            "rank_p95": Col(ctx.t("compare.rank_p95"), "int", "small"),
+            "ranked_count": Col(ctx.t("compare.ranked_count"), "int", "small"),
+            "org_code": Col(ctx.t("common.code"), width="small"),
         },
+        export_only={"median_rank": Col(ctx.t("compare.median_rank"), "num1")},
         key="compare_ranking",
         file_name=f"athar_ranking_{period}.csv",
         caption=ctx.t("compare.ranking_caption"),
@@ -172,17 +172,22 @@ def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, 
         return
     wide = values.pivot(
         "org_code", index="indicator_code", values="value", aggregate_function="first"
-    ).with_columns(
-        name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
-        unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
-    )
-    columns = {
-        "indicator_code": Col(ctx.t("common.code")),
-        "name": Col(ctx.t("common.indicator")),
-        "unit": Col(ctx.t("common.unit")),
-    }
-    columns |= {c: Col(c, "num1") for c in chosen if c in wide.columns}
+    ).with_columns(*_indicator_columns(ctx))
+    columns = {"name": Col(ctx.t("common.indicator"), width="medium")}
+    columns |= {c: Col(c, "measure", "small", unit="unit_code") for c in chosen if c in wide.columns}
+    columns |= {"unit": Col(ctx.t("common.unit"), width="small")}
     tables.table(ctx, wide, columns, key="compare_side_table", download=f"athar_indicators_{period}.csv")
+
+
+def _indicator_columns(ctx: PageContext) -> list[pl.Expr]:
+    """An indicator table's row labels: "R01 · name", the unit's name and its code (precision)."""
+    return [
+        pl.col("indicator_code")
+        .map_elements(lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String)
+        .alias("name"),
+        pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String).alias("unit"),
+        pl.col("indicator_code").map_elements(lambda c: unit_code(ctx, c), return_dtype=pl.String).alias("unit_code"),
+    ]
 
 
 def _group_view(ctx: PageContext, period: str) -> None:
@@ -253,21 +258,17 @@ def _group_view(ctx: PageContext, period: str) -> None:
                 )
             )
             .pivot("group_label", index="indicator_code", values="median", aggregate_function="first")
-            .with_columns(
-                name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
-                unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
-            )
+            .with_columns(*_indicator_columns(ctx))
         )
-        group_columns = [c for c in wide.columns if c not in ("indicator_code", "name", "unit")]
+        group_columns = [c for c in wide.columns if c not in ("indicator_code", "name", "unit", "unit_code")]
         st.markdown(f"**{ctx.t('compare.group_indicators_title')}**")
         tables.table(
             ctx,
             wide,
             {
-                "indicator_code": Col(ctx.t("common.code")),
-                "name": Col(ctx.t("common.indicator")),
-                "unit": Col(ctx.t("common.unit")),
-                **{c: Col(c, "num1") for c in group_columns},
+                "name": Col(ctx.t("common.indicator"), width="medium"),
+                **{c: Col(c, "measure", "small", unit="unit_code", full=True) for c in group_columns},
+                "unit": Col(ctx.t("common.unit"), width="small"),
             },
             key="compare_group_indicators",
             download=f"athar_group_indicators_{by}_{period}.csv",

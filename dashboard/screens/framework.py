@@ -21,7 +21,6 @@ from framework import edit as framework_edit
 from framework.model import FrameworkError
 from metrics.run import NothingToScore, score_store
 from metrics.weights import effective_weights
-from store.reads import common as common_reads
 from store.registry import adopt_framework
 
 _log = logging.getLogger(__name__)
@@ -106,19 +105,27 @@ def _tree(ctx: PageContext) -> None:
 
 def _versions(ctx: PageContext) -> None:
     st.subheader(ctx.t("framework.versions_title"))
-    versions = ctx.q(common_reads.framework_versions).with_columns(short=pl.col("hash").str.slice(0, 12))
+    versions = tables.numbered_versions(ctx).with_columns(short=pl.col("hash").str.slice(0, 12))
     in_use = ctx.framework_in_use.content_hash
     if ctx.run is not None and ctx.run["framework_hash"] != in_use:
-        st.warning(ctx.t("framework.run_outdated", run=ctx.run["framework_hash"][:12], version=in_use[:12]))
+        st.warning(
+            ctx.t(
+                "framework.run_outdated",
+                run=tables.version_label(ctx, ctx.run["framework_hash"]),
+                version=tables.version_label(ctx, in_use),
+            )
+        )
     tables.table(
         ctx,
         versions,
         {
-            "short": Col(ctx.t("framework.version")),
+            "number": Col(ctx.t("framework.version"), "int", "small"),
             "created_at": Col(ctx.t("framework.created"), "datetime"),
             "source": Col(ctx.t("framework.source")),
         },
         key="framework_versions",
+        download="athar_framework_versions.csv",
+        export_only={"short": Col(ctx.t("common.code"))},
     )
 
 
@@ -127,7 +134,7 @@ def _editor(ctx: PageContext) -> None:
     st.caption(ctx.t("framework.edit_caption"))
     adopted = st.session_state.pop(ADOPTED_KEY, None)
     if adopted:
-        st.success(ctx.t("framework.adopted", version=adopted[:12]))
+        st.success(ctx.t("framework.adopted", version=tables.version_label(ctx, adopted)))
     fw = ctx.framework_in_use
     principles = st.data_editor(
         framework_edit.principle_table(fw),
@@ -183,7 +190,7 @@ def _editor(ctx: PageContext) -> None:
     if changes.is_empty() or new.content_hash == fw.content_hash:
         st.info(ctx.t("framework.no_change"))
         return
-    st.markdown(ctx.tn("framework.draft_ready", changes.height, version=new.content_hash[:12]))
+    st.markdown(ctx.tn("framework.draft_ready", changes.height, version=ctx.t("tables.version_code", code=new.content_hash[:7])))
     tables.table(
         ctx,
         changes,
@@ -230,7 +237,7 @@ def render(ctx: PageContext) -> None:
         ctx.t(
             "framework.subtitle",
             name=ctx.framework_in_use.meta.name.get(ctx.lang),
-            version=ctx.framework_in_use.content_hash[:12],
+            version=tables.version_label(ctx, ctx.framework_in_use.content_hash),
         )
     )
     _tree(ctx)

@@ -149,6 +149,14 @@ def _table(ctx: PageContext) -> pl.DataFrame:
         pl.col("periods").fill_null([all_label]),
         pl.col("pages_label").fill_null(all_label),
     )
+    # What a link opens and whether it still works first; the rest of its scope in the details.
+    details = {
+        "principles": Col(ctx.t("links.principles"), "list"),
+        "periods": Col(ctx.t("links.periods"), "list"),
+        "run_id": Col(ctx.t("links.run"), "int", "small"),
+        "last_used_at": Col(ctx.t("links.last_used"), "datetime"),
+        "created_by": Col(ctx.t("links.created_by"), "code"),
+    }
     tables.table(
         ctx,
         shown,
@@ -157,18 +165,16 @@ def _table(ctx: PageContext) -> pl.DataFrame:
             "label": Col(ctx.t("links.label"), "text", "medium"),
             "status_label": Col(ctx.t("links.status"), "text", "small"),
             "org_codes": Col(ctx.t("links.organisations"), "list"),
-            "principles": Col(ctx.t("links.principles"), "list"),
-            "periods": Col(ctx.t("links.periods"), "list"),
             "pages_label": Col(ctx.t("links.pages")),
-            "run_id": Col(ctx.t("links.run"), "int", "small"),
             "expires_at": Col(ctx.t("links.expires"), "datetime"),
-            "last_used_at": Col(ctx.t("links.last_used"), "datetime"),
             "use_count": Col(ctx.t("links.uses"), "int", "small"),
-            "created_by": Col(ctx.t("links.created_by"), "code"),
         },
         key="links_table",
         download="athar_links.csv",
+        export_only=details,
     )
+    with st.expander(ctx.t("tables.details")):
+        tables.table(ctx, shown, {"id": Col("#", "int", "small"), **details}, key="links_details")
     return frame
 
 

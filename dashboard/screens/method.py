@@ -25,6 +25,9 @@ def render(ctx: PageContext) -> None:
     for section in sections(fw, ctx.lang, granularity, ctx.run_id):
         st.subheader(section.title)
         st.markdown(section.body)
+    # The technical terms behind the tables' plain words (robust z, Theil–Sen, version fingerprint).
+    st.subheader(ctx.t("tables.glossary_title"))
+    st.markdown(ctx.t("tables.glossary", z=ctx.num(fw.meta.quality.outlier_z, 1)))
     st.subheader(ctx.t("method.weights_title"))
     weights = (
         effective_weights(fw)
@@ -50,7 +53,7 @@ def render(ctx: PageContext) -> None:
         download="athar_method_weights.csv",
     )
     if ctx.run is not None and ctx.run["framework_hash"] != ctx.framework_in_use.content_hash:
-        st.info(ctx.t("method.newer_version", version=ctx.framework_in_use.content_hash[:12]))
+        st.info(ctx.t("method.newer_version", version=tables.version_label(ctx, ctx.framework_in_use.content_hash)))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, pickers, tables, widgets
-from dashboard.cells import Col
+from dashboard.cells import Col, display, indicator_kind
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from framework.model import TimeAggregation, UnitKind
 from i18n import formatting as fmt
@@ -278,6 +278,7 @@ def _map(ctx: PageContext, period: str) -> None:
         colour_title = ctx.t("common.median_score")
         title = ctx.t("overview.map_chart_principle", name=ctx.principle_label(code), period=period)
         value_text = [ctx.score(v) for v in frame["value"].to_list()]
+        value_col = Col(colour_title, "score")
     else:
         how = _indicator_how(ctx, code)
         frame = ctx.q(overview_reads.region_indicator, ctx.run_id, period, code, how)
@@ -286,11 +287,16 @@ def _map(ctx: PageContext, period: str) -> None:
         title = ctx.t(
             f"overview.map_chart_indicator_{how}", name=ctx.indicator_name(code), period=period, unit=unit
         )
-        value_text = [f"{ctx.num(v, 1)} {unit}" for v in frame["value"].to_list()]
-        if how == "sum" and _counts_people(ctx, code):
+        kind = indicator_kind(ctx, code)  # a count without decimals, a yes/no as the share of "yes"
+        value_text = [
+            display(v, kind, ctx) + ("" if kind in ("share", "yesno") else f" {unit}") for v in frame["value"].to_list()
+        ]
+        value_col = Col(colour_title, kind, full=True)
+        if how == "sum" and _counts_people(ctx, code):  # people may be counted by two members: a range
             frame = with_low_bound(frame)
             value_text = [f"{fmt.number_range(lo, hi, ctx.lang)} {unit}"
                           for lo, hi in zip(frame["low"].to_list(), frame["value"].to_list(), strict=True)]
+            value_col = Col(ctx.t("counting.map_high"), kind, full=True)
     names = region_names()
     all_codes = sorted(names)
     frame = frame.with_columns(
@@ -318,7 +324,7 @@ def _map(ctx: PageContext, period: str) -> None:
             "region_name": Col(ctx.t("common.region")),
             "n": Col(ctx.t("common.organisations_n"), "int"),
             **({"low": Col(ctx.t("counting.map_low"), "int")} if "low" in frame.columns else {}),
-            "value": Col(ctx.t("counting.map_high") if "low" in frame.columns else colour_title, "num1"),
+            "value": value_col,
         },
         key="overview_map",
         file_name=f"athar_regions_{period}.csv",
@@ -361,7 +367,7 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
             "label": Col(ctx.t("common.principle")),
             "median_before": Col(ctx.t("overview.median_in", period=previous), "score"),
             "median_now": Col(ctx.t("overview.median_in", period=period), "score"),
-            "change": Col(ctx.t("common.change_points"), "num1"),
+            "change": Col(ctx.t("common.change_points"), "change", full=True),
             "improved": Col(ctx.t("overview.improved_n", band=ctx.num(band, 1)), "int"),
             "declined": Col(ctx.t("overview.declined_n", band=ctx.num(band, 1)), "int"),
         },
@@ -376,11 +382,11 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
                 ctx,
                 movers,
                 {
-                    "org_code": Col(ctx.t("common.code")),
-                    "name": Col(ctx.t("common.organisation")),
-                    "before": Col(previous, "score"),
+                    "name": Col(ctx.t("common.organisation"), width="medium"),
                     "now": Col(period, "score"),
-                    "change": Col(ctx.t("common.change_points"), "num1"),
+                    "before": Col(previous, "score"),
+                    "change": Col(ctx.t("common.change_points"), "change"),
+                    "org_code": Col(ctx.t("common.code"), width="small"),
                 },
                 key="overview_movers",
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, exports, pickers, tables, widgets
+from dashboard import cells, charts, exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from metrics.method_card import card_or_none
@@ -190,8 +190,13 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
         widgets.empty(ctx, "profile.no_values", period=period)
     else:
         table = values.with_columns(
-            name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
+            name=pl.col("indicator_code").map_elements(
+                lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
+            ),
             unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
+            unit_code=pl.col("indicator_code").map_elements(
+                lambda c: cells.unit_code(ctx, c), return_dtype=pl.String
+            ),
             normalised_100=pl.col("normalised") * 100,
             weights=pl.col("indicator_code").map_elements(ctx.weights_text, return_dtype=pl.String),
         )
@@ -199,16 +204,16 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
             ctx,
             table,
             {
-                "indicator_code": Col(ctx.t("common.code")),
-                "name": Col(ctx.t("common.indicator")),
-                "value": Col(ctx.t("profile.raw_value"), "num2"),
-                "unit": Col(ctx.t("common.unit")),
-                "normalised_100": Col(ctx.t("profile.normalised"), "num1"),
+                "name": Col(ctx.t("common.indicator"), width="large"),
+                "value": Col(ctx.t("profile.raw_value"), "measure", "small", unit="unit_code", full=True),
+                "unit": Col(ctx.t("common.unit"), width="small"),
+                "normalised_100": Col(ctx.t("profile.normalised"), "num1", "small", full=True),
+                "flagged": Col(ctx.t("profile.flagged"), "bool", "small"),
                 "weights": Col(ctx.t("profile.weights")),
-                "flagged": Col(ctx.t("profile.flagged"), "bool"),
             },
             key="profile_indicators",
             download=f"athar_{org_code}_{period}_indicators.csv",
+            export_only={"indicator_code": Col(ctx.t("common.code"))},
         )
     if missing:
         st.markdown(ctx.tn("profile.missing_indicators", len(missing)), unsafe_allow_html=True)
@@ -225,17 +230,20 @@ def _quality(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:
         rows,
         {
             "label": Col(ctx.t("common.principle")),
-            "grade": Col(ctx.t("quality.grade")),
-            "completeness": Col(ctx.t("quality.completeness"), "pct"),
+            "grade": Col(ctx.t("quality.grade"), width="small"),
+            "completeness": Col(ctx.t("quality.completeness"), "pct", "small"),
+            "timeliness_days": Col(ctx.t("common.median_days"), "int", "small"),
+            "consistency_flags": Col(ctx.t("quality.flags"), "int", "small"),
+            "evidence": Col(ctx.t("quality.evidence"), "pct", "small"),
+        },
+        export_only={
             "grade_completeness": Col(ctx.t("quality.grade_completeness")),
-            "timeliness_days": Col(ctx.t("common.median_days"), "int"),
             "grade_timeliness": Col(ctx.t("quality.grade_timeliness")),
-            "consistency_flags": Col(ctx.t("quality.flags"), "int"),
             "grade_consistency": Col(ctx.t("quality.grade_consistency")),
-            "evidence": Col(ctx.t("quality.evidence"), "pct"),
             "grade_evidence": Col(ctx.t("quality.grade_evidence")),
         },
         key="profile_quality",
+        download=f"athar_quality_{period}.csv",
     )
     st.caption(ctx.t("profile.quality_caption"))
 

@@ -16,7 +16,6 @@ from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from ingest.issues import ISSUE_SCHEMA
-from ingest.preview import breakdown_text
 from store.reads import quality as quality_reads
 from store.reads import uploads as uploads_reads
 
@@ -127,29 +126,34 @@ def _flagged(ctx: PageContext) -> None:
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
         ),
-        breakdown=breakdown_text(frame),
+        breakdown=tables.breakdown_label(ctx, frame),
         unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
+    # Key columns first (who, what, the value and what it is compared with), all visible at
+    # 1280 px; the code, unit name and history length go to the downloads only.
     tables.table(
         ctx,
         frame,
         {
-            "org_code": Col(ctx.t("common.code")),
-            "name": Col(ctx.t("common.organisation")),
-            "indicator": Col(ctx.t("common.indicator")),
-            "period": Col(ctx.t("common.period")),
-            "breakdown": Col(ctx.t("upload.breakdown")),
-            "value": Col(ctx.t("quality.value"), "num1"),
-            "unit_label": Col(ctx.t("common.unit")),
-            "usual_level": Col(ctx.t("quality.usual_level"), "num1"),
-            "previous_value": Col(ctx.t("quality.previous_value"), "num1"),
-            "n_periods": Col(ctx.t("quality.history_periods"), "int"),
-            "robust_z": Col(ctx.t("quality.robust_z"), "num1"),
+            "name": Col(ctx.t("common.organisation"), width="medium"),
+            "indicator": Col(ctx.t("common.indicator"), width="medium"),
+            "value": Col(ctx.t("quality.value"), "measure", "small", unit="unit", full=True),
+            "usual_level": Col(ctx.t("quality.usual_level"), "measure", "small", unit="unit", full=True),
+            "previous_value": Col(ctx.t("quality.previous_value"), "measure", "small", unit="unit", full=True),
+            "period": Col(ctx.t("common.period"), width="small"),
+            "breakdown": Col(ctx.t("upload.breakdown"), width="small"),
         },
         key="quality_flagged",
         download="athar_flagged.csv",
+        export_only={
+            "org_code": Col(ctx.t("common.code")),
+            "unit_label": Col(ctx.t("common.unit")),
+            "n_periods": Col(ctx.t("quality.history_periods"), "int"),
+            "robust_z": Col(ctx.t("tables.quality.gap"), "num1", full=True),
+        },
     )
     st.caption(ctx.t("quality.flagged_caption", z=ctx.num(settings.outlier_z, 1)))
+    st.caption(ctx.t("tables.method_link", page=ctx.t("nav.method")))
 
 
 def _submissions(ctx: PageContext) -> None:

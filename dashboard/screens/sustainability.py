@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, pickers, tables, widgets
-from dashboard.cells import Col
+from dashboard.cells import Col, trend_text, unit_code
 from dashboard.context import PageContext, page_context
 from store.reads import profile as profile_reads
 from store.reads import sustainability as sustainability_reads
@@ -39,15 +39,14 @@ def _trend_counts(ctx: PageContext) -> None:
         widgets.empty(ctx, "common.group_too_small")
         return
     summary = summary.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
-    stacks = [
-        (ctx.t(f"trends.{name}"), summary[name].to_list(), charts.TREND_COLOURS[name]) for name in TRENDS
-    ]
+    stacks = [(trend_text(name, ctx), summary[name].to_list(), charts.TREND_COLOURS[name]) for name in TRENDS]
     figure = charts.stacked_bars(
         summary["label"].to_list(),
         stacks,
         ctx.t("sustainability.counts_chart"),
         ctx.t("common.organisations_axis"),
         ctx.lang,
+        patterns=[charts.TREND_PATTERNS[name] for name in TRENDS],
     )
     settings = ctx.framework.meta.sustainability
     charts.with_data(
@@ -56,10 +55,7 @@ def _trend_counts(ctx: PageContext) -> None:
         summary,
         {
             "label": Col(ctx.t("common.principle")),
-            "improving": Col(ctx.t("trends.improving"), "int"),
-            "stable": Col(ctx.t("trends.stable"), "int"),
-            "declining": Col(ctx.t("trends.declining"), "int"),
-            "insufficient_data": Col(ctx.t("trends.insufficient_data"), "int"),
+            **{name: Col(trend_text(name, ctx), "int") for name in TRENDS},
             "sustained": Col(ctx.t("trends.sustained_badge"), "int"),
             "median_persistence": Col(ctx.t("sustainability.median_persistence"), "pct"),
         },
@@ -71,7 +67,9 @@ def _trend_counts(ctx: PageContext) -> None:
             periods=settings.trend_periods,
             threshold=ctx.num(settings.persistence_threshold),
             sustained=settings.sustained_periods,
-        ),
+        )
+        + " "
+        + ctx.t("tables.trend_method", page=ctx.t("nav.method")),
     )
 
 
@@ -119,7 +117,7 @@ def _badges(ctx: PageContext, org: str) -> None:
                 st.caption(ctx.t("common.not_available"))
                 continue
             r = row.row(0, named=True)
-            st.markdown(ctx.t(f"trends.{r['trend']}"))
+            st.markdown(trend_text(r["trend"], ctx))
             st.caption(
                 ctx.tn(
                     "sustainability.persistence_value",
@@ -174,15 +172,17 @@ def _indicator_series(
         table = table.join(
             own.select("period", own_value="value"), on="period", how="full", coalesce=True
         ).sort("period")
-    columns = {
-        "period": Col(ctx.t("common.period")),
-        "n": Col(ctx.t("common.organisations_n"), "int"),
-        "q1": Col(ctx.t("common.q1"), "num1"),
-        "median": Col(ctx.t("common.median"), "num1"),
-        "q3": Col(ctx.t("common.q3"), "num1"),
-    }
+    table = table.with_columns(unit_code=pl.lit(unit_code(ctx, code), dtype=pl.String))
+    # The network's median of a count is a count, of a yes/no the share of "yes": read by the unit.
+    columns = {"period": Col(ctx.t("common.period"))}
     if "own_value" in table.columns:
-        columns["own_value"] = Col(ctx.t("sustainability.own_value", unit=unit), "num1")
+        columns["own_value"] = Col(ctx.t("sustainability.own_value", unit=unit), "measure", unit="unit_code")
+    columns |= {
+        "median": Col(ctx.t("common.median"), "measure", unit="unit_code", full=True),
+        "q1": Col(ctx.t("common.q1"), "measure", unit="unit_code", full=True),
+        "q3": Col(ctx.t("common.q3"), "measure", unit="unit_code", full=True),
+        "n": Col(ctx.t("common.organisations_n"), "int"),
+    }
     table = table.with_columns(period=tables.labels(ctx.period_label, pl.col("period")))
     charts.with_data(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
 
@@ -225,6 +225,7 @@ def _progress(ctx: PageContext, org: str | None) -> None:
         indicator=pl.col("indicator_code").map_elements(
             lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
         ),
+        unit_code=pl.col("indicator_code").map_elements(lambda c: unit_code(ctx, c), return_dtype=pl.String),
         target=pl.col("indicator_code").map_elements(
             lambda c: (
                 ctx.framework.indicator_by_code[c].target if c in ctx.framework.indicator_by_code else None
@@ -243,18 +244,16 @@ def _progress(ctx: PageContext, org: str | None) -> None:
         )
         charts.show(figure, key="sust_progress_chart")
     columns = {
-        "indicator": Col(ctx.t("common.indicator")),
-        "target": Col(ctx.t("sustainability.target"), "num1"),
-        "progress": Col(ctx.t("sustainability.progress"), "pct"),
-        "last_period": Col(ctx.t("common.period")),
+        "indicator": Col(ctx.t("common.indicator"), width="medium"),
+        "progress": Col(ctx.t("sustainability.progress"), "pct", "small", full=True),
+        "target": Col(ctx.t("sustainability.target"), "measure", "small", unit="unit_code"),
+        "last_period": Col(ctx.t("common.period"), width="small"),
     }
+    extra = None
     if org is None and ctx.viewer.role != "member":
-        columns = {
-            "org_code": Col(ctx.t("common.code")),
-            "name": Col(ctx.t("common.organisation")),
-            **columns,
-        }
-    tables.table(ctx, rows, columns, key="sust_progress", download="athar_targets.csv")
+        columns = {"name": Col(ctx.t("common.organisation"), width="medium"), **columns}
+        extra = {"org_code": Col(ctx.t("common.code"))}
+    tables.table(ctx, rows, columns, key="sust_progress", download="athar_targets.csv", export_only=extra)
 
 
 def render(ctx: PageContext) -> None:

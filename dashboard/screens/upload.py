@@ -170,24 +170,36 @@ def _preview(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
         with col:
             widgets.metric(ctx, ctx.t(f"upload.count_{change}"), ctx.num(counts[change]))
     st.markdown(f"**{ctx.t('upload.preview_title')}**")
+    frame = frame.with_columns(
+        indicator=pl.col("indicator_code") + pl.lit(" · ") + pl.col("name"),
+        breakdown=tables.breakdown_label(ctx, frame),
+    )
+    # Key columns first (what, the new value and the one it replaces); the rest in the details.
     tables.table(
         ctx,
         frame,
         {
-            "line": Col(t("report.line", ctx.lang), "int"),
-            "org_code": Col(ctx.t("common.code")),
-            "indicator_code": Col(ctx.t("common.indicator")),
-            "name": Col(ctx.t("upload.indicator_name")),
-            "period": Col(ctx.t("common.period")),
-            "breakdown": Col(ctx.t("upload.breakdown")),
-            "value": Col(ctx.t("upload.new_value"), "num2"),
-            "unit_label": Col(ctx.t("common.unit")),
-            "current_value": Col(ctx.t("upload.current_value"), "num2"),
-            "difference": Col(ctx.t("upload.difference"), "num2"),
-            "change_label": Col(ctx.t("upload.change")),
+            "indicator": Col(ctx.t("common.indicator"), width="medium"),
+            "value": Col(ctx.t("upload.new_value"), "measure", "small", unit="unit"),
+            "current_value": Col(ctx.t("upload.current_value"), "measure", "small", unit="unit"),
+            "unit_label": Col(ctx.t("common.unit"), width="small"),
+            "change_label": Col(ctx.t("upload.change"), width="small"),
+            "period": Col(ctx.t("common.period"), width="small"),
+            "breakdown": Col(ctx.t("upload.breakdown"), width="small"),
         },
         key="upload_preview",
     )
+    with st.expander(ctx.t("tables.details")):
+        tables.table(
+            ctx,
+            frame,
+            {
+                "line": Col(t("report.line", ctx.lang), "int", "small"),
+                "org_code": Col(ctx.t("common.code")),
+                "difference": Col(ctx.t("upload.difference"), "measure", unit="unit"),
+            },
+            key="upload_preview_details",
+        )
     if counts["changed"]:
         st.caption(ctx.t("upload.changed_caption"))
 

@@ -277,7 +277,8 @@ def test_a_pinned_link_keeps_the_numbers_of_its_run(funder_db, tokens) -> None:
             values = table[0].set_index("indicator_code")["value"].to_dict()
             assert values["C01"] == pytest.approx(run1)
             exported = [f for f in files if f.file_name.endswith("_indicators.csv")]
-            c01 = [row for row in csv_rows(exported[0].data) if row[0] == "C01"]
+            # the indicator ("C01 · name") first, then its value as shown and at full precision
+            c01 = [row for row in csv_rows(exported[0].data) if row[0].startswith("C01 · ")]
             assert float(c01[0][2].replace(",", ".")) == pytest.approx(run1)
             at.selectbox(key="period").set_value("2024").run()
             assert OUT_OF_PERIOD not in digits_text(everything(at)[0])
