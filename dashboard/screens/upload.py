@@ -14,9 +14,10 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, pickers, tables, widgets
+from dashboard import empty, exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from dashboard.reports import report_table
 from framework.periods import reportable_periods
 from i18n import t
@@ -59,7 +60,9 @@ def _template(ctx: PageContext, org: str | None) -> None:
     reported = ctx.q(uploads_reads.reported_periods, org)
     this_year = str(today.year)
     if not any(p.startswith(this_year) for p in reported["period"].to_list()):
-        widgets.empty(ctx, "upload.nothing_yet", year=this_year)
+        empty.show(
+            ctx, Why.NO_DATA, empty.subject(ctx, "declarations_year", year=this_year), step="template_below"
+        )
     periods = reportable_periods(today)
     left, middle, right = st.columns([2, 1, 2])
     with left:
@@ -95,8 +98,9 @@ def _check(ctx: PageContext, data: bytes, name: str, org: str | None) -> dict | 
     if cached and cached["key"] == key:
         return cached
     try:
-        checked = pipeline.check(data, name, framework=ctx.framework_in_use, store=ctx.store, member_org=org,
-                                 content_sha256=key[0])
+        checked = pipeline.check(
+            data, name, framework=ctx.framework_in_use, store=ctx.store, member_org=org, content_sha256=key[0]
+        )
     except Exception:  # noqa: BLE001 — the person gets a translated message, the log gets the trace
         _log.exception("checking %r failed", name)
         st.error(ctx.t("upload.check_failed"))
@@ -178,7 +182,9 @@ def _commit(ctx: PageContext, kept: dict) -> None:
             st.error(ctx.t("upload.load_failed"))
             return
         if result.status == "accepted":  # a database with no version records the one checked against
-            adopt_first_framework(ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)")
+            adopt_first_framework(
+                ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)"
+            )
         st.session_state[DONE_KEY] = {"key": kept["key"], "result": result}
         _show_outcome(ctx, result)
 
