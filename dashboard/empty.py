@@ -39,7 +39,13 @@ _ICONS = {
     Why.NOT_SCORED: ":material/info:",
 }
 #: Next steps: the page each one sends the viewer to (catalogue ``dashboard.states.step.<name>``).
-STEPS = {"upload": "upload", "score": "framework", "upload_or_score": "upload"}
+STEPS = {
+    "upload": "upload",
+    "score": "framework",
+    "upload_or_score": "upload",
+    "template_below": "upload",
+    "targets": "framework",
+}
 
 
 def can_act_on(ctx: PageContext, page: str) -> bool:

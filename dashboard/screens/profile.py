@@ -322,7 +322,9 @@ def _history(ctx: PageContext, org_code: str) -> None:
     st.subheader(ctx.t("profile.history_title"))
     log = ctx.q(uploads_reads.submissions, ctx.lang, org_code, 500)
     if log.is_empty():
-        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "history"), step="upload")
+        # a link limited to some periods shows no log (a file may cover periods outside it)
+        why = Why.OUT_OF_SCOPE if ctx.viewer.periods is not None else Why.NO_DATA
+        empty.show(ctx, why, empty.subject(ctx, "history"), step="upload")
         return
     tables.submission_log(
         ctx, log, key="profile_history", download=f"athar_{org_code}_submissions.csv", with_org=False
