@@ -205,6 +205,21 @@ def test_member_radar_has_every_principle_as_an_axis(member_profile) -> None:
     assert len(spec["data"][0]["theta"]) == 5 + 1  # closed polygon
 
 
+def test_an_insufficient_principle_is_not_drawn_on_the_member_radar(db: Path) -> None:
+    """ASS-DAK-011 has too little data on P3 and P4 in 2025 (demo data): gaps, not values."""
+    at = open_page(start(db, identity="ASS-DAK-011"), "profile")
+    assert latest(at) == "2025"
+    own = figure(at, "profile_radar")["data"][0]
+    assert own["r"][2] is None and own["r"][3] is None
+    assert own.get("connectgaps") is False and own.get("fill") in (None, "none")
+    assert own["theta"][2].endswith("— données insuffisantes") and own["theta"][3].endswith(
+        "— données insuffisantes"
+    )
+    assert all(v is not None for i, v in enumerate(own["r"]) if i not in (2, 3))
+    lines = "\n".join(m.value for m in at.markdown)
+    assert "données insuffisantes, pas de rang en 2025" in lines
+
+
 def test_a_principle_without_data_is_a_gap_with_a_label_never_a_value() -> None:
     axes = ["P1", "P2", "P3", "P4", "P5"]
     fig = charts.radar(
