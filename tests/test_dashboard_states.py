@@ -150,6 +150,9 @@ def test_a_one_period_link_says_the_submission_log_is_outside_its_scope(db: Path
     at = open_page(start(db, link=tokens["one_period"]), "profile")
     assert why("out_of_scope", "history") in infos(at)
     assert why("out_of_scope", "composite_period", period="2024") in infos(at)
+    for code in PRINCIPLES:  # trends span every period: outside a one-period link, not "n.d."
+        trend = [m for m in at.metric if m.label.startswith(f"{code} ·")]
+        assert trend and trend[0].value == fr("states.out_of_scope_short")
 
 
 def test_overview_through_a_one_period_link_says_there_is_no_earlier_period(db: Path, tokens) -> None:

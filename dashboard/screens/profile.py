@@ -277,8 +277,11 @@ def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
         values = [v for v in history["score"].to_list() if v is not None]
         trend = trends.filter(pl.col("principle").eq_missing(code))
         with col:
-            if trend.is_empty():
-                widgets.metric(ctx, ctx.principle_label(code), ctx.t("common.not_available"))
+            if trend.is_empty():  # a link limited to some periods shows no trend (it spans every period)
+                missing = (
+                    "states.out_of_scope_short" if ctx.viewer.periods is not None else "common.not_available"
+                )
+                widgets.metric(ctx, ctx.principle_label(code), ctx.t(missing))
                 continue
             row = trend.row(0, named=True)
             latest = history["score"][-1] if history.height else None
