@@ -231,22 +231,47 @@ def choropleth(
     return finish(fig, title, lang, height=480)
 
 
+#: Fewer principles than this in view: bars, not a radar (two axes make a line, one a point).
+RADAR_MIN_AXES = 3
+
+
+def _gap_labels(axes: Sequence[str], values: Sequence[float | None], gap_label: str) -> list[str]:
+    """Axis labels, with ``gap_label`` on each axis the first series has no value for."""
+    return [a if v is not None else f"{a} — {gap_label}" for a, v in zip(axes, _clean(values), strict=True)]
+
+
 def radar(
-    axes: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], title: str, lang: str
+    axes: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    title: str,
+    lang: str,
+    *,
+    gap_label: str = "",
+    value_title: str = "",
 ) -> go.Figure:
-    """Principle scores on a radar (0–100), one polygon per series (own, peer median…)."""
+    """Principle scores on a radar (0–100), one polygon per series (own, peer median…).
+
+    A principle without a value is a gap, never a point: the line breaks there (no
+    ``connectgaps``, no fill across it) and its axis says ``gap_label``. With fewer than
+    :data:`RADAR_MIN_AXES` axes, :func:`principle_bars` instead.
+    """
+    if len(axes) < RADAR_MIN_AXES:
+        return principle_bars(axes, series, title, lang, gap_label=gap_label, value_title=value_title)
+    labels = _gap_labels(axes, series[0][1], gap_label) if series else list(axes)
     fig = go.Figure()
-    closed_axes = [*axes, axes[0]] if axes else []
+    closed_axes = [*labels, labels[0]] if labels else []
     for n, (name, values) in enumerate(series):
         vals = _clean(values)
+        whole = all(v is not None for v in vals)
         fig.add_trace(
             go.Scatterpolar(
                 r=[*vals, vals[0]] if vals else [],
                 theta=closed_axes,
                 name=name,
-                fill="toself" if n == 0 else None,
+                mode="lines+markers",
+                fill="toself" if n == 0 and whole else None,
                 line={"color": PALETTE[n % len(PALETTE)], "dash": "solid" if n == 0 else "dash"},
-                connectgaps=True,
+                connectgaps=False,
             )
         )
     fig.update_polars(
@@ -254,6 +279,35 @@ def radar(
         angularaxis={"direction": "counterclockwise" if lang in RTL_LANGUAGES else "clockwise"},
     )
     return finish(fig, title, lang, height=420)
+
+
+def principle_bars(
+    axes: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    title: str,
+    lang: str,
+    *,
+    gap_label: str = "",
+    value_title: str = "",
+) -> go.Figure:
+    """The radar's data as grouped horizontal bars (0–100): a missing value is no bar, and says so."""
+    labels = _gap_labels(axes, series[0][1], gap_label) if series else list(axes)
+    fig = go.Figure()
+    for n, (name, values) in enumerate(series):
+        fig.add_trace(
+            go.Bar(
+                y=labels,
+                x=_clean(values),
+                name=name,
+                orientation="h",
+                marker_color=PALETTE[n % len(PALETTE)],
+                marker_pattern_shape="" if n == 0 else "/",
+            )
+        )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title=value_title, range=[100, 0] if lang in RTL_LANGUAGES else [0, 100])
+    fig.update_yaxes(autorange="reversed", type="category", side="right" if lang in RTL_LANGUAGES else "left")
+    return finish(fig, title, lang, height=max(260, 60 * len(axes) * max(1, len(series)) + 120))
 
 
 def rank_intervals(

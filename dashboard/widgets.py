@@ -1,5 +1,9 @@
-"""Small page pieces: empty states that say what to do next, metrics with a locale-formatted
-change, badges."""
+"""Small page pieces: metrics with a labelled change or trend, badges.
+
+Empty states live in ``dashboard.empty`` (typed reasons). A figure carries one delta definition,
+labelled with its unit: a change against the previous period (``-0,5 pt`` · ``vs 2024``, the
+arrow pill) or a trend slope (``▲ pente : +1,3 pt/an``, a shape beside the colour, no arrow).
+"""
 
 from __future__ import annotations
 
@@ -15,37 +19,94 @@ from i18n import t
 DATE_FORMAT = "DD/MM/YYYY"
 
 
-def empty(ctx: PageContext, key: str, **params: object) -> None:
-    """An empty state that says what to do next."""
-    st.info(ctx.t(key, **params), icon=":material/info:")
-
-
 def metric(
     ctx: PageContext,
     label: str,
     value: str,
-    change: float | None = None,
     *,
-    digits: int = 1,
     help: str | None = None,
     chart_data: Sequence[float] | None = None,
-    change_label: str | None = None,
 ) -> None:
-    """``st.metric`` with a locale-formatted change (arrow from the number, not the text); ``change_label``
-    says what the change compares (``somme vs 2024``)."""
-    if change is None:
-        st.metric(label, value, help=help, chart_data=chart_data, border=True)
+    """A figure without a delta (see :func:`change_metric` and :func:`trend_metric` for those)."""
+    st.metric(label, value, help=help, chart_data=chart_data, border=True)
+
+
+def change_metric(
+    ctx: PageContext,
+    label: str,
+    value: str,
+    change: float | None,
+    previous: str | None,
+    *,
+    unit: str | None = "points",
+    digits: int = 1,
+    help: str | None = None,
+) -> None:
+    """A figure and its change against ``previous`` (a period label): ``-0,5 pt`` · ``vs 2024``."""
+    if change is None or previous is None:
+        st.metric(label, value, help=help, border=True)
         return
+    amount = ctx.signed(change, digits)
     rounded = round(change, digits)
-    delta = ctx.signed(change, digits)
     st.metric(
         label,
         value,
-        delta=f"{delta} ({change_label})" if change_label else delta,
+        delta=ctx.t("states.delta.points", value=amount) if unit == "points" else amount,
         delta_arrow="up" if rounded > 0 else "down" if rounded < 0 else "off",
+        delta_description=ctx.t("states.delta.vs", period=previous),
+        help=help,
+        border=True,
+    )
+
+
+TREND_SHAPES = {"improving": ("▲", "green"), "declining": ("▼", "red"), "stable": ("►", "gray")}
+
+
+def slope_text(ctx: PageContext, slope: float, trend: str, granularity: str) -> str:
+    """``▲ pente : +1,3 pt/an``: the slope per period of the run's granularity, with its shape."""
+    shape, _ = TREND_SHAPES.get(trend, ("►", "gray"))
+    per = ctx.t(f"states.delta.per_{granularity}")
+    return ctx.t("states.delta.slope", shape=shape, value=ctx.signed(slope, 1), per=per)
+
+
+def trend_metric(
+    ctx: PageContext,
+    label: str,
+    value: str,
+    slope: float | None,
+    trend: str,
+    granularity: str,
+    *,
+    help: str | None = None,
+    chart_data: Sequence[float] | None = None,
+) -> None:
+    """A figure and its trend slope: a shape (▲ ▼ ►) and a plain label, never the change pill's arrow."""
+    if slope is None or trend not in TREND_SHAPES:
+        st.metric(label, value, help=help, chart_data=chart_data, border=True)
+        return
+    st.metric(
+        label,
+        value,
+        delta=slope_text(ctx, slope, trend, granularity),
+        delta_color=TREND_SHAPES[trend][1],
+        delta_arrow="off",
+        delta_description=ctx.t("states.delta.slope_description"),
         help=help,
         chart_data=chart_data,
         border=True,
+    )
+
+
+def composite_rank_sentence(ctx: PageContext, row: dict, period: str) -> str:
+    """``Rang 3 sur 38 organisations notées en 2024 sur l'indice composite…`` with its interval."""
+    return ctx.t(
+        "states.rank.composite_sentence",
+        rank=ctx.bdi(ctx.num(row["nominal_rank"])),
+        count=ctx.bdi(ctx.num(row["ranked_count"])),
+        period=ctx.bdi(period),
+        low=ctx.bdi(ctx.num(row["rank_p05"])),
+        high=ctx.bdi(ctx.num(row["rank_p95"])),
+        median=ctx.bdi(ctx.num(row["median_rank"], 1)),
     )
 
 

@@ -11,8 +11,10 @@ For each period, ``draws`` evaluations of the whole index, each with
 Composite ranks (1 = best; ties share the best rank) are taken among the organisations with a
 nominal composite in the period; a principle that is *insufficient data* nominally stays out of
 every draw. Each of them gets its nominal rank, median rank and 5–95 % interval (order
-statistics: lower bound rounded down, upper bound rounded up). Principle rows carry their
-nominal rank among the organisations scored on that principle.
+statistics: lower bound rounded down, upper bound rounded up). Principle ranks are taken the same
+way among the organisations nominally scored on that principle, from the principle scores of the
+same draws (weights within the principle, normalisation, principle aggregation rule): every
+principle row gets its median rank and interval too.
 
 First-order sensitivity uses the same evaluations, built as a pick-freeze design (Saltelli;
 estimator of Janon et al. 2014): a base draw A and, for each choice g, a draw that keeps g from A
@@ -171,8 +173,8 @@ def simulate(
     design: Design,
     settings: RobustnessSettings,
     floor: float,
-) -> np.ndarray:
-    """Composite scores (D, O) of every evaluation for one period's values (O, I).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Composite (D, O) and principle (D, O, K) scores of every evaluation for one period's values (O, I).
 
     Evaluations are sorted by (composite rule, normalisation, principle rule) so that each group
     is one contiguous block of matrix products, and processed in chunks to bound memory.
@@ -188,11 +190,14 @@ def simulate(
     group = (design.composite_rule * n_methods + design.method) * n_rules + design.principle_rule
     order = np.argsort(group, kind="stable")
     composite = np.empty((n_draws, n_orgs))
+    principle = np.empty((n_draws, n_orgs, principle_ok.shape[1]))
     chunk = max(1, _CHUNK_CELLS // max(1, n_orgs * principle_ok.shape[1]))
     for start in range(0, n_draws, chunk):
         idx = order[start : start + chunk]
-        composite[idx] = _evaluate(terms, present, principle_ok, design, idx, group[idx], settings, floor)
-    return composite
+        composite[idx], principle[idx] = _evaluate(
+            terms, present, principle_ok, design, idx, group[idx], settings, floor
+        )
+    return composite, principle
 
 
 def _evaluate(
@@ -204,8 +209,8 @@ def _evaluate(
     group: np.ndarray,
     settings: RobustnessSettings,
     floor: float,
-) -> np.ndarray:
-    """Composite (d, O) of the evaluations ``idx``, whose ``group`` keys are sorted."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Composite (d, O) and principle scores (d, O, K) of the evaluations ``idx`` (sorted ``group`` keys)."""
     n_methods, n_rules = len(settings.normalisations), len(settings.aggregations)
     weight, principle_weight = design.indicator_weights[idx], design.principle_weights[idx]
     n_draws, n_ind, n_pr = weight.shape
@@ -240,7 +245,87 @@ def _evaluate(
             else:
                 values = np.where(principle_ok, principle[start:stop], 0.0)
                 out[start:stop] = np.matmul(values, w)[..., 0] / total[start:stop]
-    return out
+    return out, principle
+
+
+def _period_frame(
+    orgs: pl.Series, key: int, principle: pl.Series, nominal: np.ndarray, interval: tuple, count: np.ndarray
+) -> pl.DataFrame:
+    median, low, high = interval
+    return pl.DataFrame(
+        {
+            "org_code": orgs,
+            "period_key": np.full(nominal.size, key, dtype=np.int64),
+            "principle": principle,
+            "nominal_rank": nominal,
+            "median_rank": median,
+            "rank_p05": low,
+            "rank_p95": high,
+            "ranked_count": count.astype(np.int64),
+        }
+    )
+
+
+def _principle_ranks(scores: np.ndarray) -> np.ndarray:
+    """Ranks per principle among the organisations scored on it: (..., O, K) → (..., O, K)."""
+    return np.swapaxes(competition_ranks(np.swapaxes(scores, -1, -2)), -1, -2)
+
+
+def _period_ranks(
+    result: ScoringResult, p: int, settings: RobustnessSettings, floor: float
+) -> tuple[list[pl.DataFrame], list[tuple[str, str, float]]]:
+    """Composite and principle rank rows of period ``p`` (nominal, median, 5–95 %) and its sensitivity."""
+    cube, key = result.cube, int(result.cube.period_keys[p])
+    in_period = np.union1d(
+        np.flatnonzero(cube.present()[:, p]), np.flatnonzero(~np.isnan(result.composite[:, p]))
+    )
+    if in_period.size == 0:
+        return [], []
+    composite_ok = ~np.isnan(result.composite[in_period, p])
+    principle_scores = result.principle[in_period, p, :]
+    principle_ok = ~np.isnan(principle_scores)
+    nominal = competition_ranks(result.composite[in_period, p][composite_ok])
+    nominal_principle = _principle_ranks(principle_scores)
+    interval, principle_interval, sensitivity = (nominal,) * 3, (nominal_principle,) * 3, []
+    if settings.draws > 0:
+        rng = np.random.default_rng([settings.seed, key % (2**32)])
+        design = draw_design(rng, result.weights, settings)
+        composite, principle = simulate(
+            cube.values[in_period, p, :], result, principle_ok, design, settings, floor
+        )
+        ranks = competition_ranks(composite[:, composite_ok])
+        interval = rank_interval(ranks)
+        principle_interval = rank_interval(_principle_ranks(np.where(principle_ok, principle, np.nan)))
+        label = period_label(key, cube.granularity)
+        sensitivity = [
+            (label, choice, first_order(ranks[design.base], ranks[frozen]))
+            for choice, frozen in design.frozen.items()
+        ]
+    orgs = pl.Series(cube.orgs, dtype=pl.String).gather(in_period)
+    frames = []
+    if composite_ok.any():
+        frames.append(
+            _period_frame(
+                orgs.filter(pl.Series(composite_ok)),
+                key,
+                pl.Series([None] * int(composite_ok.sum()), dtype=pl.String),
+                nominal,
+                interval,
+                np.full(nominal.size, nominal.size),
+            )
+        )
+    o, k = np.nonzero(principle_ok)  # principle rows: ranked among the organisations scored on it
+    frames.append(
+        _period_frame(
+            orgs.gather(o),
+            key,
+            pl.Series(result.weights.principles, dtype=pl.String).gather(k),
+            nominal_principle[o, k],
+            tuple(bound[o, k] for bound in principle_interval),
+            principle_ok.sum(axis=0)[k],
+        )
+    )
+    return frames, sensitivity
 
 
 def robustness(
@@ -249,67 +334,16 @@ def robustness(
     """Rank statistics per scored row and first-order sensitivity of the composite ranks per period.
 
     Returns (ranks: org_code, period_key, principle (null = composite), nominal_rank,
-    median_rank, rank_p05, rank_p95, ranked_count — the Monte Carlo columns on composite rows,
-    principle rows carry their nominal rank only; sensitivity: period, choice, first_order).
+    median_rank, rank_p05, rank_p95, ranked_count — on composite and principle rows alike;
+    sensitivity: period, choice, first_order of the composite ranks).
     """
     settings = settings or framework.meta.robustness
     floor = framework.meta.geometric_floor
-    cube = result.cube
-    principles = result.weights.principles
     frames, sensitivity_rows = [], []
-    for p, key in enumerate(cube.period_keys):  # periods are ranked apart; never a loop over organisations
-        ranked = np.flatnonzero(~np.isnan(result.composite[:, p]))
-        if ranked.size == 0:
-            continue
-        nominal = competition_ranks(result.composite[ranked, p])
-        median, low, high = nominal, nominal, nominal
-        principle_ok = ~np.isnan(result.principle[ranked, p, :])
-        if settings.draws > 0:
-            rng = np.random.default_rng([settings.seed, int(key) % (2**32)])
-            design = draw_design(rng, result.weights, settings)
-            ranks = competition_ranks(
-                simulate(cube.values[ranked, p, :], result, principle_ok, design, settings, floor)
-            )
-            median, low, high = rank_interval(ranks)
-            label = period_label(int(key), cube.granularity)
-            sensitivity_rows += [
-                (label, choice, first_order(ranks[design.base], ranks[frozen]))
-                for choice, frozen in design.frozen.items()
-            ]
-        orgs = pl.Series(cube.orgs, dtype=pl.String).gather(ranked)
-        frames.append(
-            pl.DataFrame(
-                {
-                    "org_code": orgs,
-                    "period_key": np.full(ranked.size, int(key), dtype=np.int64),
-                    "principle": pl.Series([None] * ranked.size, dtype=pl.String),
-                    "nominal_rank": nominal,
-                    "median_rank": median,
-                    "rank_p05": low,
-                    "rank_p95": high,
-                    "ranked_count": np.full(ranked.size, ranked.size, dtype=np.int64),
-                }
-            )
-        )
-        # principles: the nominal rank among the organisations scored on that principle
-        in_period = np.flatnonzero(cube.present()[:, p])
-        scores = result.principle[in_period, p, :]
-        principle_ranks = competition_ranks(scores.T).T
-        o, k = np.nonzero(~np.isnan(scores))
-        frames.append(
-            pl.DataFrame(
-                {
-                    "org_code": pl.Series(cube.orgs, dtype=pl.String).gather(in_period[o]),
-                    "period_key": np.full(o.size, int(key), dtype=np.int64),
-                    "principle": pl.Series(principles, dtype=pl.String).gather(k),
-                    "nominal_rank": principle_ranks[o, k],
-                    "median_rank": np.full(o.size, np.nan),
-                    "rank_p05": np.full(o.size, np.nan),
-                    "rank_p95": np.full(o.size, np.nan),
-                    "ranked_count": (~np.isnan(scores)).sum(axis=0)[k].astype(np.int64),
-                }
-            )
-        )
+    for p in range(len(result.cube.period_keys)):  # periods are ranked apart; never a loop over organisations
+        period_frames, period_sensitivity = _period_ranks(result, p, settings, floor)
+        frames += period_frames
+        sensitivity_rows += period_sensitivity
     schema = {
         "org_code": pl.String,
         "period_key": pl.Int64,

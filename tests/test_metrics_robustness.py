@@ -155,3 +155,41 @@ def test_settings_override_and_zero_draws() -> None:
     composite = ranks.filter(pl.col("principle").is_null())
     assert composite.get_column("median_rank").to_list() == composite.get_column("nominal_rank").to_list()
     assert sensitivity.is_empty()
+
+
+def principle_ranks(fw, obs=None) -> pl.DataFrame:
+    ranks, _ = robustness(score(obs if obs is not None else observations(), fw), fw)
+    return ranks.filter(pl.col("principle").is_not_null()).sort("principle", "org_code")
+
+
+def test_every_principle_rank_has_a_monte_carlo_interval_around_its_median() -> None:
+    ranks = principle_ranks(framework(draws=400))
+    assert ranks.height == 2 * 13 and ranks.get_column("principle").unique().sort().to_list() == ["A", "B"]
+    for column in ("median_rank", "rank_p05", "rank_p95"):
+        assert ranks.get_column(column).null_count() == 0
+    assert (ranks.get_column("rank_p05") <= ranks.get_column("median_rank")).all()
+    assert (ranks.get_column("median_rank") <= ranks.get_column("rank_p95")).all()
+    best = ranks.filter(pl.col("org_code") == "o99").select(
+        "nominal_rank", "median_rank", "rank_p05", "rank_p95"
+    )
+    assert best.rows() == [(1.0, 1.0, 1.0, 1.0)] * 2
+    # the intervals vary: some organisation's principle rank is not pinned by the method choices
+    assert (ranks.get_column("rank_p95") > ranks.get_column("rank_p05")).any()
+
+
+def test_principle_rank_interval_contains_the_rank_when_the_method_is_fixed() -> None:
+    fw = framework(draws=120, concentration=1e12, normalisations=["goalposts"], aggregations=["arithmetic"])
+    ranks = principle_ranks(fw)
+    assert ranks.get_column("rank_p05").to_list() == ranks.get_column("nominal_rank").to_list()
+    assert ranks.get_column("rank_p95").to_list() == ranks.get_column("nominal_rank").to_list()
+
+
+def test_principle_ranks_count_only_the_organisations_scored_on_that_principle() -> None:
+    obs = observations().filter(
+        ~((pl.col("org_code") == "o00") & pl.col("indicator_code").is_in(["b1", "b2"]))
+    )
+    ranks = principle_ranks(framework(draws=200), obs)
+    counts = dict(ranks.group_by("principle").agg(pl.col("ranked_count").first()).rows())
+    assert counts == {"A": 13, "B": 12}
+    assert ranks.filter((pl.col("principle") == "B") & (pl.col("org_code") == "o00")).is_empty()
+    assert ranks.filter(pl.col("principle") == "B").get_column("rank_p95").max() <= 12

@@ -8,9 +8,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import tables, widgets
+from dashboard import empty, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from store import audit
 
 SHOWN = 1000
@@ -31,7 +32,7 @@ def render(ctx: PageContext) -> None:
     )
     frame = audit.entries(ctx.store, ctx.viewer, actions=chosen or None, limit=SHOWN)
     if frame.is_empty():
-        widgets.empty(ctx, "audit.none")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "audit"))
         return
     shown = frame.with_columns(
         action_label=pl.col("action").map_elements(

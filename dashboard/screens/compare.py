@@ -11,9 +11,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, pickers, tables, widgets
+from dashboard import charts, empty, pickers, tables, widgets
 from dashboard.cells import Col, unit_code
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from store.reads import compare as compare_reads
 from store.reads import profile as profile_reads
 
@@ -65,7 +66,7 @@ def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
         "median_rank", "nominal_rank", "org_code"
     )
     if ranked.is_empty():
-        widgets.empty(ctx, "compare.no_ranks")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "ranks", period=period))
         return
     limit = (
         st.slider(
@@ -164,11 +165,11 @@ def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, 
         format_func=lambda c: f"{c} — {names[c]}",
     )
     if not chosen:
-        widgets.empty(ctx, "compare.pick_orgs_hint")
+        empty.hint(ctx, "compare.pick_orgs_hint")
         return
     values = ctx.q(compare_reads.indicator_values, ctx.run_id, period, tuple(sorted(chosen)))
     if values.is_empty():
-        widgets.empty(ctx, "compare.no_indicator_values", period=period)
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "values_period", period=period))
         return
     wide = values.pivot(
         "org_code", index="indicator_code", values="value", aggregate_function="first"
@@ -195,7 +196,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
     by = _group_options(ctx)
     groups = ctx.q(compare_reads.group_scores, ctx.run_id, period, by)
     if groups.is_empty():
-        widgets.empty(ctx, "common.group_too_small")
+        empty.group_too_small(ctx)
         return
     groups = groups.with_columns(
         group_label=pl.col("group_value").map_elements(
@@ -283,23 +284,13 @@ def _member_view(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("compare.member_rank_title"))
     if composite.height and composite["rank_p05"][0] is not None:
         row = composite.row(0, named=True)
-        st.markdown(
-            ctx.t(
-                "profile.rank_sentence",
-                rank=ctx.bdi(ctx.num(row["nominal_rank"])),
-                count=ctx.bdi(ctx.num(row["ranked_count"])),
-                low=ctx.bdi(ctx.num(row["rank_p05"])),
-                high=ctx.bdi(ctx.num(row["rank_p95"])),
-                median=ctx.bdi(ctx.num(row["median_rank"], 1)),
-            ),
-            unsafe_allow_html=True,
-        )
+        st.markdown(widgets.composite_rank_sentence(ctx, row, period), unsafe_allow_html=True)
     else:
-        widgets.empty(ctx, "compare.no_own_rank", period=period)
+        empty.show(ctx, Why.INSUFFICIENT_COVERAGE, empty.subject(ctx, "own_rank", period=period))
     st.subheader(ctx.t("compare.member_peers_title"))
     peers = ctx.q(profile_reads.peer_groups, ctx.run_id, period, org)
     if peers.is_empty():
-        widgets.empty(ctx, "profile.no_peer_group")
+        empty.group_too_small(ctx, "peer_group", period=period)
     else:
         principle = pickers.principle_select(ctx, key="compare_member_principle")
         rows = peers.filter(pl.col("principle").eq_missing(principle)).with_columns(
@@ -340,7 +331,7 @@ def _member_view(ctx: PageContext, period: str) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("compare.title"))
     if ctx.run_id is None or not ctx.periods:
-        widgets.empty(ctx, "common.no_run")
+        empty.show(ctx, Why.NOT_SCORED, empty.subject(ctx, "scores"), step="score")
         return
     head, pick = st.columns([3, 1])
     with pick:
@@ -361,7 +352,9 @@ def render(ctx: PageContext) -> None:
         return
     scores = ctx.q(compare_reads.period_scores, ctx.run_id, period, ctx.lang)
     if scores.is_empty():
-        widgets.empty(ctx, "overview.no_scores", period=period)
+        empty.show(
+            ctx, Why.NO_DATA, empty.subject(ctx, "scores_period", period=period), step="upload_or_score"
+        )
         return
     orgs = _filtered_orgs(ctx, scores)
     chosen = set(orgs["org_code"].to_list())

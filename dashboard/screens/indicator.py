@@ -12,9 +12,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, pickers, tables, widgets
+from dashboard import charts, empty, pickers, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from framework.groups import MIN_GROUP
 from framework.model import BREAKDOWN_COLUMNS, Indicator
 from i18n import formatting as fmt
@@ -25,7 +26,7 @@ from store.reads import indicator as indicator_reads
 def _choose(ctx: PageContext) -> Indicator | None:
     codes = ctx.indicator_codes
     if not codes:
-        widgets.empty(ctx, "indicator.no_indicator")
+        empty.note(ctx, Why.OUT_OF_SCOPE, "indicator.no_indicator")
         return None
     pickers.remember("ind_code", codes)
     code = st.selectbox(
@@ -79,7 +80,7 @@ def _series(ctx: PageContext, indicator: Indicator) -> None:
         indicator.denominator,
     )
     if frame.is_empty():
-        widgets.empty(ctx, "common.group_too_small")
+        empty.group_too_small(ctx)
         return
     statistic = network_statistic(indicator, unit)
     label = ctx.t(f"indicator.statistic_{statistic}")
@@ -156,7 +157,7 @@ def _breakdown_chart(ctx: PageContext, indicator: Indicator, part: pl.DataFrame,
     dimension = part["dimension"][0]
     cells = part.filter(pl.col("category").is_not_null())
     if cells["suppressed"].all():
-        widgets.empty(ctx, "indicator.all_hidden", min=MIN_GROUP)
+        empty.note(ctx, Why.BELOW_THRESHOLD, "indicator.all_hidden", min=MIN_GROUP)
         return
     labels = [
         f"{name} ({note})" if note else name for name, note in cells.select("category_label", "note").iter_rows()
@@ -187,7 +188,7 @@ def _breakdowns(ctx: PageContext, indicator: Indicator) -> None:
         indicator_reads.breakdown_cells, ctx.run_id, indicator.code, granularity, indicator.aggregation.value
     )
     if cells.is_empty():
-        widgets.empty(ctx, "indicator.breakdowns_none")
+        empty.note(ctx, Why.NO_DATA, "indicator.breakdowns_none")
         return
     cells = _labelled(ctx, cells)
     periods = sorted(cells["period"].unique().to_list(), reverse=True)
@@ -222,7 +223,7 @@ def render(ctx: PageContext) -> None:
     st.title(ctx.t("indicator.title"))
     st.caption(ctx.t("indicator.intro"))
     if ctx.run_id is None:
-        widgets.empty(ctx, "indicator.no_run")
+        empty.note(ctx, Why.NOT_SCORED, "indicator.no_run")
         return
     indicator = _choose(ctx)
     if indicator is None:

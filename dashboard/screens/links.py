@@ -13,9 +13,10 @@ import polars as pl
 import streamlit as st
 
 import settings
-from dashboard import tables, widgets
+from dashboard import empty, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from store import links
 from store.db import utc_now
 from store.links import FUNDER_PAGES, LinkError
@@ -133,7 +134,7 @@ def _table(ctx: PageContext) -> pl.DataFrame:
     st.subheader(ctx.t("links.list_title"))
     frame = links.list_links(ctx.store, ctx.viewer)
     if frame.is_empty():
-        widgets.empty(ctx, "links.none")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "links"))
         return frame
     shown = frame.with_columns(
         status_label=pl.col("status").map_elements(

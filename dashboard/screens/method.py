@@ -9,9 +9,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import tables, widgets
+from dashboard import empty, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from dashboard.method_text import sections
 from metrics.weights import effective_weights
 
@@ -21,7 +22,7 @@ def render(ctx: PageContext) -> None:
     fw = ctx.framework
     granularity = ctx.run["granularity"] if ctx.run else "year"
     if ctx.run is None:
-        widgets.empty(ctx, "method.no_run")
+        empty.note(ctx, Why.NOT_SCORED, "method.no_run")
     for section in sections(fw, ctx.lang, granularity, ctx.run_id):
         st.subheader(section.title)
         st.markdown(section.body)

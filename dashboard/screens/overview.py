@@ -10,9 +10,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, pickers, tables, widgets
+from dashboard import charts, empty, pickers, tables, widgets
 from dashboard.cells import Col, display, indicator_kind
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
+from dashboard.empty import Why
 from framework.model import TimeAggregation, UnitKind
 from i18n import formatting as fmt
 from i18n import t
@@ -38,39 +39,57 @@ def _headline(ctx: PageContext, period: str, previous: str | None) -> None:
     composite_before = dist_before.filter(pl.col("principle").is_null()) if dist_before is not None else None
     a, b, c, d = st.columns(4)
     with a:
-        widgets.metric(
-            ctx,
-            ctx.t("overview.organisations"),
-            ctx.num(summary["organisations"]),
-            help=ctx.t("overview.organisations_help"),
-        )
+        _organisations_count(ctx, summary["organisations"])
     with b:
-        widgets.metric(
+        widgets.change_metric(
             ctx,
             ctx.t("overview.reporting"),
             ctx.num(summary["reporting"]),
             None
             if not before or before["reporting"] is None or summary["reporting"] is None
             else summary["reporting"] - before["reporting"],
+            previous,
+            unit=None,
             digits=0,
             help=ctx.t("overview.reporting_help", period=period),
         )
     with c:
         _reach(ctx, summary, before, previous)
     with d:
-        median = composite["median"][0] if composite.height else None
-        median_before = (
-            composite_before["median"][0]
-            if composite_before is not None and composite_before.height
-            else None
-        )
+        _composite_median(ctx, composite, composite_before, previous)
+
+
+def _organisations_count(ctx: PageContext, count: int | None) -> None:
+    """What the count counts: the link's organisations for a funder, the whole network otherwise."""
+    key = "organisations_link" if ctx.viewer.role == "funder" else "organisations_network"
+    widgets.metric(ctx, ctx.t(f"states.count.{key}"), ctx.num(count), help=ctx.t(f"states.count.{key}_help"))
+
+
+def _composite_median(
+    ctx: PageContext, composite: pl.DataFrame, composite_before: pl.DataFrame | None, previous: str | None
+) -> None:
+    """The composite median, or why a link limited to some principles has none."""
+    label = ctx.t("overview.composite_median")
+    if ctx.viewer.principles is not None:
         widgets.metric(
             ctx,
-            ctx.t("overview.composite_median"),
-            ctx.score(median),
-            None if median is None or median_before is None else median - median_before,
-            help=ctx.t("overview.composite_median_help"),
+            label,
+            ctx.t("states.out_of_scope_short"),
+            help=ctx.t("states.count.composite_median_out_of_scope"),
         )
+        return
+    median = composite["median"][0] if composite.height else None
+    median_before = (
+        composite_before["median"][0] if composite_before is not None and composite_before.height else None
+    )
+    widgets.change_metric(
+        ctx,
+        label,
+        ctx.score(median),
+        None if median is None or median_before is None else median - median_before,
+        previous,
+        help=ctx.t("overview.composite_median_help"),
+    )
 
 
 def _reach_of(ctx: PageContext, summary: dict | None) -> Reach | None:
@@ -88,13 +107,14 @@ def _reach(ctx: PageContext, summary: dict, before: dict | None, previous: str |
     code = ctx.roles.beneficiaries
     reach, reach_before = _reach_of(ctx, summary), _reach_of(ctx, before)
     change = None if reach is None or reach_before is None else reach.high - reach_before.high
-    widgets.metric(
+    widgets.change_metric(
         ctx,
         ctx.t("overview.beneficiaries"),
         fmt.DASH if reach is None else fmt.number_range(reach.low, reach.high, ctx.lang),
         change,
+        previous,
+        unit=None,
         digits=0,
-        change_label=ctx.t("counting.reach_change_label", previous=previous) if previous else None,
         help=ctx.t("overview.beneficiaries_help", name=ctx.indicator_name(code) if code else "–")
         + (" " + t("counting.reach_change", ctx.lang, previous=previous) if previous else ""),
     )
@@ -127,7 +147,7 @@ def _submissions(ctx: PageContext, period: str) -> None:
     days = deadline_days(ctx)
     counts = ctx.q(overview_reads.submission_status_counts, ctx.run_id, period, days)
     if counts is None:
-        widgets.empty(ctx, "common.group_too_small")
+        empty.group_too_small(ctx, "submission_counts", period=period)
         return
     labels = _status_labels(ctx, period)
     cols = st.columns(3)
@@ -142,7 +162,9 @@ def _submissions(ctx: PageContext, period: str) -> None:
             status = mine["status"][0]
             st.markdown(ctx.t("overview.own_status", status=labels[status]))
             if status == "missing":
-                widgets.empty(ctx, "overview.own_missing", period=period)
+                empty.show(
+                    ctx, Why.NO_DATA, empty.subject(ctx, "own_declaration", period=period), step="upload"
+                )
         return
     late = rows.filter(pl.col("status") != "on_time").with_columns(
         status_label=pl.col("status").replace_strict(labels, default=None)
@@ -166,12 +188,16 @@ def _scores(ctx: PageContext, period: str) -> None:
     st.subheader(ctx.t("overview.scores_title"))
     dist = ctx.q(overview_reads.score_distribution, ctx.run_id, period)
     if dist.is_empty():
-        widgets.empty(ctx, "overview.no_scores", period=period)
+        empty.show(
+            ctx, Why.NO_DATA, empty.subject(ctx, "scores_period", period=period), step="upload_or_score"
+        )
         return
     dist = dist.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     own = None
     if ctx.viewer.role == "member":
-        mine = ctx.q(profile_reads.org_scores, ctx.run_id, ctx.viewer.org_code).filter(pl.col("period") == period)
+        mine = ctx.q(profile_reads.org_scores, ctx.run_id, ctx.viewer.org_code).filter(
+            pl.col("period") == period
+        )
         own_by = {p: s for p, s in zip(mine["principle"].to_list(), mine["score"].to_list(), strict=True)}
         own = [own_by.get(p) for p in dist["principle"].to_list()]
     members = ctx.viewer.role == "member"
@@ -208,7 +234,8 @@ def _scores(ctx: PageContext, period: str) -> None:
     with right:
         bins = ctx.q(overview_reads.score_histogram, ctx.run_id, period, None, 10)
         if bins.is_empty():
-            widgets.empty(ctx, "common.group_too_small")
+            why = Why.OUT_OF_SCOPE if ctx.viewer.principles is not None else Why.BELOW_THRESHOLD
+            empty.show(ctx, why, empty.subject(ctx, "composite_bands"))
         else:
             figure = charts.histogram_bars(
                 bins["bin"].to_list(),
@@ -340,24 +367,26 @@ def _map(ctx: PageContext, period: str) -> None:
 
 
 def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
-    st.subheader(ctx.t("overview.changes_title", period=period, previous=previous or "–"))
     if previous is None:
-        widgets.empty(ctx, "overview.no_previous")
+        st.subheader(ctx.t("states.changes.title_first", period=period))
+        empty.show(ctx, Why.NO_EARLIER_PERIOD, empty.subject(ctx, "changes"), period=period)
         return
+    st.subheader(ctx.t("states.changes.title", period=period, previous=previous))
     band = ctx.framework.meta.sustainability.stable_band
     changes = ctx.q(overview_reads.principle_changes, ctx.run_id, period, previous, band)
     if changes.is_empty():
-        widgets.empty(ctx, "common.group_too_small")
+        empty.group_too_small(ctx, "changes")
         return
     changes = changes.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     cols = st.columns(len(changes))
     for col, row in zip(cols, changes.iter_rows(named=True), strict=True):
         with col:
-            widgets.metric(
+            widgets.change_metric(
                 ctx,
                 row["label"],
                 ctx.score(row["median_now"]),
                 row["change"],
+                previous,
                 help=ctx.t("overview.change_help", previous=previous),
             )
     tables.table(
@@ -395,7 +424,7 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("overview.title"))
     if ctx.run_id is None or not ctx.periods:
-        widgets.empty(ctx, "common.no_run")
+        empty.show(ctx, Why.NOT_SCORED, empty.subject(ctx, "scores"), step="score")
         return
     head, pick = st.columns([3, 1])
     with pick:

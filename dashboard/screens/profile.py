@@ -10,9 +10,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import cells, charts, exports, pickers, tables, widgets
+from dashboard import cells, charts, empty, exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from metrics.method_card import card_or_none
 from metrics.method_card import render as render_card
 from store.reads import common as common_reads
@@ -46,7 +47,7 @@ def _header(ctx: PageContext, org_code: str, period: str) -> pl.DataFrame:
 def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: str | None) -> None:
     now = scores.filter((pl.col("period") == period) & pl.col("principle").is_null())
     if now.is_empty():
-        widgets.empty(ctx, "profile.no_scores_period", period=period)
+        empty.show(ctx, empty.scope_why(ctx), empty.subject(ctx, "composite_period", period=period))
         return
     row = now.row(0, named=True)
     before = (
@@ -57,11 +58,12 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
         change = row["score"] - before["score"][0]
     a, b, c, d = st.columns(4)
     with a:
-        widgets.metric(
+        widgets.change_metric(
             ctx,
             ctx.t("profile.composite"),
             ctx.score(row["score"]) if row["score"] is not None else ctx.t("common.insufficient"),
             change,
+            previous,
             help=ctx.t("profile.composite_help"),
         )
     with b:
@@ -70,7 +72,7 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
                 ctx,
                 ctx.t("profile.rank"),
                 ctx.t(
-                    "profile.rank_value",
+                    "states.rank.composite_value",
                     rank=ctx.num(row["nominal_rank"]),
                     count=ctx.num(row["ranked_count"]),
                 ),
@@ -94,17 +96,34 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
             help=ctx.t("profile.coverage_grade_help"),
         )
     if row["rank_p05"] is not None:
-        st.markdown(
-            ctx.t(
-                "profile.rank_sentence",
-                rank=ctx.bdi(ctx.num(row["nominal_rank"])),
-                count=ctx.bdi(ctx.num(row["ranked_count"])),
-                low=ctx.bdi(ctx.num(row["rank_p05"])),
-                high=ctx.bdi(ctx.num(row["rank_p95"])),
-                median=ctx.bdi(ctx.num(row["median_rank"], 1)),
-            ),
-            unsafe_allow_html=True,
-        )
+        st.markdown(widgets.composite_rank_sentence(ctx, row, period), unsafe_allow_html=True)
+
+
+def _principle_line(ctx: PageContext, code: str, row: dict | None, period: str) -> str:
+    """One principle's score and rank, saying what the rank counts and how far it may move."""
+    name = ctx.principle_label(code)
+    if row is None or row["score"] is None or row["nominal_rank"] is None:
+        return ctx.t("states.rank.principle_unranked", name=name, period=ctx.bdi(period))
+    params = {
+        "name": name,
+        "score": ctx.bdi(ctx.score(row["score"])),
+        "rank": ctx.bdi(ctx.num(row["nominal_rank"])),
+        "count": ctx.bdi(ctx.num(row["ranked_count"])),
+        "period": ctx.bdi(period),
+    }
+    if row["rank_p05"] is None:
+        return ctx.t("states.rank.principle_line_nominal", **params)
+    low, high = ctx.bdi(ctx.num(row["rank_p05"])), ctx.bdi(ctx.num(row["rank_p95"]))
+    return ctx.t("states.rank.principle_line", low=low, high=high, **params)
+
+
+def _principle_ranks(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:
+    """Each principle in view: its score and rank among the organisations scored on it, with the interval."""
+    rows = scores.filter((pl.col("period") == period) & pl.col("principle").is_not_null())
+    by_code = {r["principle"]: r for r in rows.iter_rows(named=True)}
+    st.markdown(f"**{ctx.t('states.rank.principles_title')}**")
+    lines = [_principle_line(ctx, code, by_code.get(code), period) for code in ctx.principle_codes]
+    st.markdown("\n".join(f"- {line}" for line in lines), unsafe_allow_html=True)
 
 
 def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -> None:
@@ -149,9 +168,17 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
             "n": Col(ctx.t("common.organisations_n"), "int"),
         }
     else:
-        widgets.empty(ctx, "profile.no_peer_group")
+        empty.group_too_small(ctx, "peer_group", period=period)
     figure = charts.radar(
-        [ctx.principle_name(c) for c in codes], series, ctx.t("profile.radar_chart", period=period), ctx.lang
+        [ctx.principle_name(c) for c in codes],
+        series,
+        ctx.t(
+            "profile.radar_chart" if len(codes) >= charts.RADAR_MIN_AXES else "states.radar.bars_title",
+            period=period,
+        ),
+        ctx.lang,
+        gap_label=ctx.t("states.radar.insufficient"),
+        value_title=ctx.t("common.score_axis"),
     )
     charts.with_data(
         ctx,
@@ -187,7 +214,7 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
     in_scope = set(ctx.indicator_codes)
     missing = [c for c in fw.required_indicators if c not in reported and c in in_scope]
     if values.is_empty():
-        widgets.empty(ctx, "profile.no_values", period=period)
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "values_period", period=period))
     else:
         table = values.with_columns(
             name=pl.col("indicator_code").map_elements(
@@ -258,16 +285,21 @@ def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
         values = [v for v in history["score"].to_list() if v is not None]
         trend = trends.filter(pl.col("principle").eq_missing(code))
         with col:
-            if trend.is_empty():
-                widgets.metric(ctx, ctx.principle_label(code), ctx.t("common.not_available"))
+            if trend.is_empty():  # a link limited to some periods shows no trend (it spans every period)
+                missing = (
+                    "states.out_of_scope_short" if ctx.viewer.periods is not None else "common.not_available"
+                )
+                widgets.metric(ctx, ctx.principle_label(code), ctx.t(missing))
                 continue
             row = trend.row(0, named=True)
             latest = history["score"][-1] if history.height else None
-            widgets.metric(
+            widgets.trend_metric(
                 ctx,
                 ctx.principle_label(code),
                 ctx.score(latest),
                 row["slope"] if row["trend"] != "insufficient_data" else None,
+                row["trend"],
+                ctx.run["granularity"],
                 help=ctx.t("profile.trend_help"),
                 chart_data=values or None,
             )
@@ -282,7 +314,7 @@ def _method_card(ctx: PageContext, org_code: str, period: str) -> None:
     reads = method_reads.card_reads(ctx.store, ctx.viewer, ctx.run_id, org_code, period, principle, ctx.lang)
     card = card_or_none(reads)  # built from the viewer's scoped reads only
     if card is None:
-        widgets.empty(ctx, "profile.no_card")
+        empty.show(ctx, empty.scope_why(ctx, principle), empty.subject(ctx, "card"))
         return
     text = render_card(card, ctx.lang)
     with st.container(border=True):
@@ -301,7 +333,9 @@ def _history(ctx: PageContext, org_code: str) -> None:
     st.subheader(ctx.t("profile.history_title"))
     log = ctx.q(uploads_reads.submissions, ctx.lang, org_code, 500)
     if log.is_empty():
-        widgets.empty(ctx, "profile.no_history")
+        # a link limited to some periods shows no log (a file may cover periods outside it)
+        why = Why.OUT_OF_SCOPE if ctx.viewer.periods is not None else Why.NO_DATA
+        empty.show(ctx, why, empty.subject(ctx, "history"), step="upload")
         return
     tables.submission_log(
         ctx, log, key="profile_history", download=f"athar_{org_code}_submissions.csv", with_org=False
@@ -311,7 +345,7 @@ def _history(ctx: PageContext, org_code: str) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("profile.title"))
     if ctx.run_id is None or not ctx.periods:
-        widgets.empty(ctx, "common.no_run")
+        empty.show(ctx, Why.NOT_SCORED, empty.subject(ctx, "scores"), step="score")
         return
     left, right = st.columns([3, 1])
     with left:
@@ -319,14 +353,15 @@ def render(ctx: PageContext) -> None:
     with right:
         period = pickers.period_select(ctx)
     if org_code is None:
-        widgets.empty(ctx, "common.no_organisation")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "organisations"))
         return
     scores = _header(ctx, org_code, period)
     if scores.is_empty():
-        widgets.empty(ctx, "profile.no_scores", period=period)
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "org_scores"), step="upload")
         _history(ctx, org_code)
         return
     _composite(ctx, scores, period, pickers.comparable_previous(ctx, period)[0])
+    _principle_ranks(ctx, scores, period)
     _radar(ctx, scores, org_code, period)
     _indicators(ctx, org_code, period)
     _quality(ctx, scores, period)

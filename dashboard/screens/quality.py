@@ -11,9 +11,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, tables, widgets
+from dashboard import charts, empty, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from dashboard.reports import report_table
 from ingest.issues import ISSUE_SCHEMA
 from store.reads import quality as quality_reads
@@ -31,7 +32,7 @@ def _by_period(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_period_title"))
     frame = ctx.q(quality_reads.quality_by_period, ctx.run_id, _deadline(ctx))
     if frame.is_empty():
-        widgets.empty(ctx, "common.group_too_small")
+        empty.group_too_small(ctx)
         return
     stacks = [
         (ctx.t("quality.grade_n", grade=g), frame[g].to_list(), charts.GRADE_COLOURS[g]) for g in GRADES
@@ -66,7 +67,7 @@ def _by_org(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.by_org_title"))
     frame = ctx.q(quality_reads.quality_table, ctx.run_id, ctx.lang)
     if frame.is_empty():
-        widgets.empty(ctx, "quality.no_quality")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "quality"))
         return
     if ctx.viewer.role != "member":
         worst = (
@@ -118,8 +119,12 @@ def _flagged(ctx: PageContext) -> None:
     settings = ctx.framework.meta.quality
     frame = ctx.q(quality_reads.unusual_values, ctx.run_id, ctx.lang)
     if frame.is_empty():
-        widgets.empty(
-            ctx, "quality.no_flagged", periods=settings.min_history, z=ctx.num(settings.outlier_z, 1)
+        empty.note(
+            ctx,
+            Why.NO_DATA,
+            "quality.no_flagged",
+            periods=settings.min_history,
+            z=ctx.num(settings.outlier_z, 1),
         )
         return
     frame = frame.with_columns(
@@ -160,7 +165,7 @@ def _submissions(ctx: PageContext) -> None:
     st.subheader(ctx.t("quality.log_title"))
     log = ctx.q(uploads_reads.submissions, ctx.lang, None, 500)
     if log.is_empty():
-        widgets.empty(ctx, "quality.no_submissions")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "submissions"), step="upload")
         return
     tables.submission_log(ctx, log, key="quality_log", download="athar_submissions.csv")
     ids = log["id"].to_list()
@@ -186,7 +191,7 @@ def render(ctx: PageContext) -> None:
         _by_org(ctx)
         _flagged(ctx)
     else:
-        widgets.empty(ctx, "common.no_run")
+        empty.show(ctx, Why.NOT_SCORED, empty.subject(ctx, "scores"), step="score")
     _submissions(ctx)
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, pickers, tables, widgets
+from dashboard import charts, empty, pickers, tables, widgets
 from dashboard.cells import Col, trend_text, unit_code
 from dashboard.context import PageContext, page_context
+from dashboard.empty import Why
 from store.reads import profile as profile_reads
 from store.reads import sustainability as sustainability_reads
 
@@ -36,7 +37,7 @@ def _trend_counts(ctx: PageContext) -> None:
     st.subheader(ctx.t("sustainability.counts_title"))
     summary = ctx.q(sustainability_reads.trend_summary, ctx.run_id)
     if summary.is_empty():
-        widgets.empty(ctx, "common.group_too_small")
+        empty.group_too_small(ctx)
         return
     summary = summary.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
     stacks = [(trend_text(name, ctx), summary[name].to_list(), charts.TREND_COLOURS[name]) for name in TRENDS]
@@ -77,7 +78,7 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
     st.subheader(ctx.t("sustainability.series_title"))
     frame = ctx.q(sustainability_reads.score_series, ctx.run_id, org)
     if frame.is_empty():
-        widgets.empty(ctx, "sustainability.no_series")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "series"))
         return
     value = "score" if org is not None else "median"
     frame = frame.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
@@ -106,7 +107,7 @@ def _badges(ctx: PageContext, org: str) -> None:
     st.subheader(ctx.t("sustainability.badges_title"))
     trends = ctx.q(profile_reads.org_trends, ctx.run_id, org).filter(pl.col("indicator_code").is_null())
     if trends.is_empty():
-        widgets.empty(ctx, "sustainability.no_series")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "series"))
         return
     cols = st.columns(len(ctx.series_codes))
     for col, code in zip(cols, ctx.series_codes, strict=True):
@@ -137,7 +138,9 @@ def _indicator_series(
     network = ctx.q(sustainability_reads.indicator_series, ctx.run_id, code)
     own = ctx.q(sustainability_reads.indicator_series, ctx.run_id, code, org) if org else None
     if network.is_empty() and (own is None or own.is_empty()):
-        widgets.empty(ctx, "sustainability.no_indicator", code=code, name=ctx.indicator_name(code))
+        empty.show(
+            ctx, Why.NO_DATA, empty.subject(ctx, "indicator_series", code=code, name=ctx.indicator_name(code))
+        )
         return
     series = []
     if own is not None and own.height:
@@ -200,7 +203,7 @@ def _follow_up(ctx: PageContext, org: str | None) -> None:
     for col, code in zip(cols, follow_up, strict=True):
         with col:
             if code not in ctx.framework.indicator_by_code:
-                widgets.empty(ctx, "sustainability.no_indicator", code=code, name=code)
+                empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "indicator_series", code=code, name=code))
                 continue
             _indicator_series(
                 ctx,
@@ -215,11 +218,11 @@ def _progress(ctx: PageContext, org: str | None) -> None:
     st.subheader(ctx.t("sustainability.targets_title"))
     with_target = [i for i in ctx.framework.indicators if i.target is not None]
     if not with_target:
-        widgets.empty(ctx, "sustainability.no_targets")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "targets"), step="targets")
         return
     rows = ctx.q(sustainability_reads.target_progress, ctx.run_id, ctx.lang, org)
     if rows.is_empty():
-        widgets.empty(ctx, "sustainability.no_progress")
+        empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "progress"))
         return
     rows = rows.with_columns(
         indicator=pl.col("indicator_code").map_elements(
@@ -259,7 +262,7 @@ def _progress(ctx: PageContext, org: str | None) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("sustainability.title"))
     if ctx.run_id is None or not ctx.periods:
-        widgets.empty(ctx, "common.no_run")
+        empty.show(ctx, Why.NOT_SCORED, empty.subject(ctx, "scores"), step="score")
         return
     org = _who(ctx)
     # Trends and persistence span every period of the run: a link limited to some periods gets none.
@@ -267,7 +270,7 @@ def render(ctx: PageContext) -> None:
     if trends:
         _trend_counts(ctx)
     else:
-        widgets.empty(ctx, "sustainability.trends_out_of_scope")
+        empty.note(ctx, Why.OUT_OF_SCOPE, "sustainability.trends_out_of_scope")
     _principle_series(ctx, org)
     if org is not None and trends:
         _badges(ctx, org)

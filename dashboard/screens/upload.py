@@ -64,7 +64,7 @@ def _due_banner(ctx: PageContext, due: str, reported: pl.DataFrame) -> None:
     if deadline < ctx.today:
         st.warning(ctx.t("periods.due_late", period=due, deadline=ctx.date(deadline)), icon=":material/schedule:")
     else:
-        widgets.empty(ctx, "periods.due_open", period=due, deadline=ctx.date(deadline))
+        st.info(ctx.t("periods.due_open", period=due, deadline=ctx.date(deadline)), icon=":material/event:")
 
 
 def _period_option(ctx: PageContext, period: str, due: str) -> str:
@@ -125,8 +125,9 @@ def _check(ctx: PageContext, data: bytes, name: str, org: str | None) -> dict | 
     if cached and cached["key"] == key:
         return cached
     try:
-        checked = pipeline.check(data, name, framework=ctx.framework_in_use, store=ctx.store, member_org=org,
-                                 content_sha256=key[0])
+        checked = pipeline.check(
+            data, name, framework=ctx.framework_in_use, store=ctx.store, member_org=org, content_sha256=key[0]
+        )
     except Exception:  # noqa: BLE001 — the person gets a translated message, the log gets the trace
         _log.exception("checking %r failed", name)
         st.error(ctx.t("upload.check_failed"))
@@ -220,7 +221,9 @@ def _commit(ctx: PageContext, kept: dict) -> None:
             st.error(ctx.t("upload.load_failed"))
             return
         if result.status == "accepted":  # a database with no version records the one checked against
-            adopt_first_framework(ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)")
+            adopt_first_framework(
+                ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)"
+            )
         st.session_state[DONE_KEY] = {"key": kept["key"], "result": result}
         _show_outcome(ctx, result)
 
