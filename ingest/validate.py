@@ -31,6 +31,7 @@ from ingest.rules.shape import (
     decimal_commas_taken_for_delimiters,
     short_rows_of_optional_cells,
 )
+from ingest.rules.targets import check_targets
 from ingest.rules.values import check_values
 
 #: Schema of the canonical rows handed to the commit step.
@@ -47,6 +48,8 @@ CLEAN_SCHEMA: dict[str, pl.DataType] = {
     **{name: pl.String() for name in BREAKDOWN_COLUMNS},
     "source": pl.String(),
     "notes": pl.String(),
+    "target": pl.Float64(),
+    "baseline": pl.Float64(),
 }
 
 
@@ -142,6 +145,8 @@ def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
         *BREAKDOWN_COLUMNS,
         "source",
         "notes",
+        "target",
+        "baseline",
     ).cast(CLEAN_SCHEMA)
 
 
@@ -166,6 +171,7 @@ def _check_rows(
     indicators = check_indicators(check, fw)
     period_ids = check_periods(check, layout, today)
     check_values(check, layout, fw, indicators)
+    check_targets(check, layout, indicators)
     key_parts = [orgs.key_part(), indicators.key_part(), KeyPart(codes["period"], period_ids)]
     key_parts += check_breakdowns(check, fw, breakdowns)
     # Organisation codes take their registered spelling once every rule has read them.
