@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 #: The reads modules: what every page shares, then one per page.
-MODULES = ("common", "overview", "profile", "compare", "sustainability", "quality", "uploads", "method")
+MODULES = ("common", "overview", "profile", "compare", "sustainability", "quality", "uploads", "method", "targets")
 
 
 def every_read() -> dict[str, Callable[..., Any]]:
