@@ -289,13 +289,6 @@ class Framework(BaseModel):
     expectations: tuple[Expectation, ...] = ()
 
     @model_validator(mode="after")
-    def _expected_indicators_known(self) -> Framework:
-        problems = unknown_indicators(self.expectations, {i.code for i in self.indicators})
-        if problems:
-            raise Inconsistent(*problems)
-        return self
-
-    @model_validator(mode="after")
     def _cross_references(self) -> Framework:
         problems: list[Problem] = []
         for kind, items in (("principle", self.principles), ("indicator", self.indicators), ("unit", self.units)):
@@ -345,6 +338,13 @@ class Framework(BaseModel):
         if problems:
             raise Inconsistent(*problems)
         return self
+
+    @model_validator(mode="after")
+    def _expected_indicators_known(self) -> Framework:
+        problems = unknown_indicators(self.expectations, {i.code for i in self.indicators})
+        if problems:
+            raise Inconsistent(*problems)
+        return self  # after the cross-references: their problems come first
 
     # -- lookups -------------------------------------------------------------------------
     @cached_property
