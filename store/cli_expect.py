@@ -33,9 +33,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
     target = common(tgt.add_parser("set", help="an organisation's baseline and target of one indicator (audited)"))
     target.add_argument("org")
     target.add_argument("indicator")
-    target.add_argument("--baseline", type=float)
+    target.add_argument("--baseline", help="a number (decimal point or comma)")
     target.add_argument("--baseline-period")
-    target.add_argument("--target", type=float)
+    target.add_argument("--target", help="a number (decimal point or comma)")
     target.add_argument("--target-period")
 
 
@@ -65,11 +65,16 @@ def _target_set(store: Store, args: argparse.Namespace) -> int:
                             baseline_period=args.baseline_period, target_period=args.target_period,
                             known_indicators=_indicators(store), actor=actor(), source=SOURCE)
 
-    def shown(value: float | None) -> str:
-        return "—" if value is None else fmt.number(value, args.lang, 0 if float(value).is_integer() else 2)
+    row = expectations.target_of(store, org, args.indicator)
 
-    print(t("expect.cli.target_set", args.lang, org=org, indicator=args.indicator, baseline=shown(args.baseline),
-            target=shown(args.target)))
+    def shown(value: float | None) -> str:
+        if value is None:
+            return "—"
+        digits = next((d for d in (0, 1) if round(value, d) == value), 2)  # as written, at most two decimals
+        return fmt.number(value, args.lang, digits)
+
+    print(t("expect.cli.target_set", args.lang, org=org, indicator=args.indicator, baseline=shown(row["baseline"]),
+            target=shown(row["target"])))
     return 0
 
 

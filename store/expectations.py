@@ -74,16 +74,26 @@ def overrides_of(store: Store, org_code: str) -> pl.DataFrame:
                        "ORDER BY indicator_code", [org_code])
 
 
-def _number(value: float | None, name: str) -> float | None:
+def _number(value: float | str | None, name: str) -> float | None:
+    """A baseline or target as a number: a number, or text written with a decimal point or comma."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ExpectationError("not_a_number", field=name, value=value)
-    return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip().replace("\u202f", "").replace(" ", "").replace(",", "."))
+        except ValueError:
+            raise ExpectationError(f"{name}_not_a_number", value=value) from None
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ExpectationError(f"{name}_not_a_number", value=value)
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        raise ExpectationError(f"{name}_not_a_number", value=value)
+    return number
 
 
 def set_target(
-    store: Store, org_code: str, indicator_code: str, *, baseline: float | None, target: float | None,
+    store: Store, org_code: str, indicator_code: str, *, baseline: float | str | None, target: float | str | None,
     baseline_period: str | None = None, target_period: str | None = None,
     known_indicators: set[str], actor: str, source: str,
 ) -> None:
@@ -117,11 +127,20 @@ def set_target(
     store.write(work)
 
 
+def target_of(store: Store, org_code: str, indicator_code: str) -> dict:
+    """The stored baseline and target of one organisation and indicator (the command line's echo)."""
+    frame = store.query("SELECT baseline, target FROM org_targets WHERE org_code = ? AND indicator_code = ?",
+                        [org_code, indicator_code])
+    return frame.row(0, named=True) if frame.height else {"baseline": None, "target": None}
+
+
 def store_file_targets(cur: duckdb.DuckDBPyConnection, rows: pl.DataFrame, submission_id: int, actor: str) -> int:
     """Inside an upload's transaction: the targets and baselines of the file's total rows (no
     breakdown), the latest period's per organisation and indicator; returns how many were written."""
-    if "target" not in rows.columns or not rows.select(pl.any_horizontal(pl.col("target", "baseline").is_not_null()).any()).item():
+    given = [c for c in ("target", "baseline") if c in rows.columns]
+    if not given or not rows.select(pl.any_horizontal(pl.col(given).is_not_null()).any()).item():
         return 0
+    rows = rows.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("target", "baseline") if c not in given)
     breakdowns = [c for c in ("sex", "age_band", "disability", "area", "region") if c in rows.columns]
     totals = rows.filter(pl.all_horizontal(pl.col(breakdowns).is_null()) if breakdowns else pl.lit(True))
     keys = ["org_code", "indicator_code"]

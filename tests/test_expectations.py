@@ -153,6 +153,23 @@ def test_bad_target_values_are_refused_with_the_row_and_column(framework) -> Non
     assert "« beaucoup » n'est pas un nombre" in " ".join(report["message"].to_list()).replace("“", "« ").replace("”", " »")
 
 
+def test_a_target_that_is_not_a_number_is_refused_by_the_command_line_and_nothing_is_written(
+        network: Store, db_path: Path) -> None:
+    network.close()
+    refused = run_cli("target", "set", HEALTH, "H01", "--baseline", "200", "--target", "mille", "--db", db_path,
+                      "--lang", "fr")
+    assert refused.returncode == 1 and refused.stderr.strip() == "La cible doit être un nombre, pas « mille »."
+    done = run_cli("target", "set", HEALTH, "H01", "--baseline", "200,5", "--target", "1000", "--db", db_path,
+                   "--lang", "en")
+    assert done.returncode == 0 and "baseline 200.5, target 1,000" in done.stdout
+    store = Store(db_path)
+    try:
+        assert store.query("SELECT baseline, target, origin FROM org_targets").rows() == [(200.5, 1000.0, "committee")]
+        assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'target_set'") == 1
+    finally:
+        store.close()
+
+
 def test_targets_from_a_file_column_are_stored_with_the_latest_period(network: Store, framework) -> None:
     data = ("org_code,indicator_code,period,value,objectif,valeur de référence\n"
             f"{HEALTH},H01,2024,300,\"1 000\",200\n").encode()
