@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from framework.expectations import Expectation, unknown_indicators
 from framework.problems import Inconsistent, Problem, from_pydantic
 from framework.vocabulary import BREAKDOWN_COLUMNS, fold  # noqa: F401 — re-exported
 from i18n import t
@@ -324,6 +325,8 @@ class Framework(BaseModel):
     breakdowns: dict[Literal["sex", "age_band", "disability", "area", "region"], Breakdown] = Field(
         default_factory=dict
     )
+    #: Who is expected to report what (``framework.expectations``); empty = everyone, everything.
+    expectations: tuple[Expectation, ...] = ()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:
@@ -380,6 +383,13 @@ class Framework(BaseModel):
             raise Inconsistent(*problems)
         return self
 
+    @model_validator(mode="after")
+    def _expected_indicators_known(self) -> Framework:
+        problems = unknown_indicators(self.expectations, {i.code for i in self.indicators})
+        if problems:
+            raise Inconsistent(*problems)
+        return self  # after the cross-references: their problems come first
+
     # -- lookups -------------------------------------------------------------------------
     @cached_property
     def unit_by_code(self) -> dict[str, Unit]:
@@ -431,6 +441,23 @@ class Framework(BaseModel):
             needed.add(ind.code)
             stack += [r for r in (ind.numerator, ind.denominator) if r]
         return tuple(sorted(c for c in needed if not self.indicator_by_code[c].derived))
+
+    @cached_property
+    def submitted_inputs(self) -> dict[str, tuple[str, ...]]:
+        """Indicator code → the required (submitted) indicators reporting it takes: itself, or a
+        derived indicator's inputs."""
+        required = set(self.required_indicators)
+        inputs: dict[str, tuple[str, ...]] = {}
+        for ind in self.indicators:
+            stack, found = [ind.code], set()
+            while stack:
+                current = self.indicator_by_code[stack.pop()]
+                if current.derived:
+                    stack += [r for r in (current.numerator, current.denominator) if r]
+                elif current.code in required:
+                    found.add(current.code)
+            inputs[ind.code] = tuple(sorted(found))
+        return inputs
 
     def unit_of(self, indicator_code: str) -> Unit:
         return self.unit_by_code[self.indicator_by_code[indicator_code].unit]
@@ -504,6 +531,8 @@ class Framework(BaseModel):
         for breakdown in data["breakdowns"].values():  # or no complete breakdown
             if not breakdown.get("complete"):
                 breakdown.pop("complete", None)
+        if not self.expectations:  # added later: a version without expectations keeps its hash
+            del data["expectations"]
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -610,4 +639,7 @@ def load_framework(directory: Path | str = DEFAULT_FRAMEWORK_DIR) -> Framework:
         "units": _read_toml(directory / "units.toml").get("unit", []),
         "breakdowns": _read_toml(directory / "breakdowns.toml"),
     }
+    expectations = _read_toml(directory / "expectations.toml").get("expectation")
+    if expectations is not None:
+        data["expectations"] = expectations
     return framework_from_dict(data, directory)

@@ -12,6 +12,11 @@ import unicodedata
 #: Disaggregation columns of an observation, in their stored order.
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("sex", "age_band", "disability", "area", "region")
 
+#: Legal kinds of organisation and thematic areas of the registry (``ingest.orgs``), named here so the
+#: framework's expectations (``framework.expectations``) can be checked against them.
+KINDS: tuple[str, ...] = ("association", "foundation", "cooperative", "company", "public_body", "other")
+THEMES: tuple[str, ...] = ("education", "employment", "health", "disability", "rural", "women", "youth")
+
 
 #: Characters that never change what a cell names: bidi marks (Arabic Excel puts them around codes
 #: and numbers), zero-width spaces and joiners, a BOM left in the middle of pasted files, soft hyphens.

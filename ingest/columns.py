@@ -14,7 +14,11 @@ from framework.vocabulary import BREAKDOWN_COLUMNS, fold
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
 #: Declared overlap: how many of a line's people another member counts too (network reach).
 OVERLAP_COLUMNS: tuple[str, ...] = ("shared_with", "shared_count")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("unit", "notes", "source", *BREAKDOWN_COLUMNS, *OVERLAP_COLUMNS)
+#: An organisation's target and baseline for the row's indicator (``ingest.rules.targets``).
+TARGET_COLUMNS: tuple[str, ...] = ("target", "baseline")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "unit", "notes", "source", *BREAKDOWN_COLUMNS, *OVERLAP_COLUMNS, *TARGET_COLUMNS
+)
 #: Read for people, ignored by the importer (the template's indicator names).
 INFORMATIONAL_COLUMNS: tuple[str, ...] = ("indicator_name", "row_number")
 
@@ -77,6 +81,19 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "row_number": ("n°", "no", "no.", "num", "numéro", "numero", "#", "row", "رقم", "الرقم", "ر.ت"),
 }
+
+# Targets and baselines (issue 12): what members write above them.
+COLUMN_ALIASES.update({
+    "target": (
+        "cible", "valeur cible", "objectif", "objectif chiffré", "objectif chiffre", "target value", "goal",
+        "الهدف", "القيمة المستهدفة", "الهدف المرقم",
+    ),
+    "baseline": (
+        "ligne de base", "situation de référence", "situation de reference", "valeur de référence",
+        "valeur de reference", "valeur initiale", "référence", "reference", "baseline value",
+        "القيمة المرجعية", "خط الأساس", "الوضعية المرجعية", "القيمة الأولية",
+    ),
+})
 
 _LOOKUP: dict[str, str] = {}
 for _canonical, _aliases in COLUMN_ALIASES.items():

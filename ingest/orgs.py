@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from framework.model import Framework, fold
+from framework.vocabulary import KINDS, THEMES
 from i18n import LANGUAGES, catalogue
 from ingest.issues import Issue, IssueCode, cell_issues, empty_issues, issues_frame
 from ingest.read import read_table
 from ingest.rules.codes import join_distinct, matching_key
 
-KINDS: tuple[str, ...] = ("association", "foundation", "cooperative", "company", "public_body", "other")
 KIND_ALIASES: dict[str, tuple[str, ...]] = {
     "association": ("association", "assoc", "جمعية"),
     "foundation": ("fondation", "foundation", "مؤسسة"),
@@ -28,7 +28,6 @@ KIND_ALIASES: dict[str, tuple[str, ...]] = {
 }
 #: Thematic areas (peer groups on Compare): each accepted as its code or its name in fr, ar or en
 #: (``dashboard.themes.<code>`` in the catalogues), several separated by ``|``.
-THEMES: tuple[str, ...] = ("education", "employment", "health", "disability", "rural", "women", "youth")
 SIZE_BANDS: tuple[str, ...] = ("small", "medium", "large")
 SIZE_ALIASES: dict[str, tuple[str, ...]] = {
     "small": ("petite", "petit", "small", "صغيرة"),

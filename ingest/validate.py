@@ -34,6 +34,7 @@ from ingest.rules.shape import (
     decimal_commas_taken_for_delimiters,
     short_rows_of_optional_cells,
 )
+from ingest.rules.targets import check_targets
 from ingest.rules.values import check_values
 
 #: Schema of the canonical rows handed to the commit step.
@@ -52,6 +53,8 @@ CLEAN_SCHEMA: dict[str, pl.DataType] = {
     "notes": pl.String(),
     "shared_with": pl.String(),
     "shared_count": pl.Float64(),
+    "target": pl.Float64(),
+    "baseline": pl.Float64(),
 }
 
 
@@ -168,6 +171,8 @@ def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
         "notes",
         "shared_with",
         "shared_count",
+        "target",
+        "baseline",
     ).cast(CLEAN_SCHEMA)
 
 
@@ -193,6 +198,7 @@ def _check_rows(
     period_ids = check_periods(check, layout, today)
     check_values(check, layout, fw, indicators)
     check_overlaps(check, known)
+    check_targets(check, layout, indicators)
     key_parts = [orgs.key_part(), indicators.key_part(), KeyPart(codes["period"], period_ids)]
     key_parts += check_breakdowns(check, fw, breakdowns)
     # Organisation codes take their registered spelling once every rule has read them.

@@ -7,13 +7,15 @@ for the composite (over all of them), then graded A (best) to D with the framewo
 ============  =====================================================  =====  =====  =====
 dimension     measure                                                A      B      C
 ============  =====================================================  =====  =====  =====
-completeness  share of required indicators reported                  ≥ .90  ≥ .75  ≥ .50
+completeness  share of expected indicators reported                  ≥ .90  ≥ .75  ≥ .50
 timeliness    median days from period end to submission upload       ≤ 90   ≤ 180  ≤ 365
 consistency   share of values with robust |z| > 3.5 (own history)    0      ≤ .10  ≤ .25
 evidence      share of submitted values citing a source              ≥ .90  ≥ .60  ≥ .30
 ============  =====================================================  =====  =====  =====
 
-Anything worse is D. The overall grade is the mean of the available grades (A = 4 … D = 1),
+Completeness counts the indicators the organisation is expected to report (``metrics.expectations``:
+the framework's rules by theme and kind, and the committee's overrides); without that list, every
+required indicator. Anything worse is D. The overall grade is the mean of the available grades (A = 4 … D = 1),
 rounded to the nearest grade with halves going to the worse one. Consistency compares a value
 with the median of the organisation's own history of that indicator, scaled by the median
 absolute deviation (the mean absolute deviation when the MAD is 0, as Iglewicz and Hoaglin
@@ -111,6 +113,19 @@ def _membership(framework: Framework, cube: Cube, principles: tuple[str, ...]) -
     return member
 
 
+def expected_matrix(cube: Cube, expected: pl.DataFrame | None) -> np.ndarray:
+    """(O, I) 0/1: organisation o is expected to report indicator i (all ones without a list)."""
+    n_orgs, _, n_ind = cube.shape
+    if expected is None:
+        return np.ones((n_orgs, n_ind))
+    placed = expected.filter(pl.col("org_code").is_in(cube.orgs) & pl.col("indicator_code").is_in(cube.indicators))
+    matrix = np.zeros((n_orgs, n_ind))
+    rows = placed.get_column("org_code").cast(pl.Enum(cube.orgs)).to_physical().to_numpy()
+    cols = placed.get_column("indicator_code").cast(pl.Enum(cube.indicators)).to_physical().to_numpy()
+    matrix[rows, cols] = 1.0
+    return matrix
+
+
 def _cell_index(observations: pl.DataFrame, cube: Cube) -> pl.DataFrame:
     """Observation rows placed in the cube: ``_cell`` (flat index) or dropped when outside it."""
     n_orgs, n_periods, n_ind = cube.shape
@@ -161,11 +176,14 @@ def indicator_quality(
     }
 
 
-def quality(observations: pl.DataFrame, result: ScoringResult, framework: Framework) -> pl.DataFrame:
+def quality(
+    observations: pl.DataFrame, result: ScoringResult, framework: Framework, expected: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """org_code, period_key, principle (null = composite), the four measures, their grades, the overall grade.
 
     ``observations`` are the run's input rows; ``source`` and ``uploaded_at`` (submission time)
-    are used when present.
+    are used when present. ``expected`` (org_code, indicator_code) lists what each organisation is
+    expected to report; completeness is measured against it (None: every required indicator).
     """
     settings = framework.meta.quality
     cube = result.cube
@@ -178,7 +196,8 @@ def quality(observations: pl.DataFrame, result: ScoringResult, framework: Framew
     reported = (~np.isnan(cube.values)).astype(np.float64)
     flagged = (np.abs(np.nan_to_num(cells["z"], nan=0.0)) > settings.outlier_z).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        completeness = (reported @ member) / member.sum(axis=0)
+        owed = expected_matrix(cube, expected)  # (O, I)
+        completeness = np.einsum("opi,oi,ik->opk", reported, owed, member) / (owed @ member)[:, None, :]
         n_reported = reported @ member
         consistency = (flagged @ member) / n_reported
         evidence = (cells["sourced"] @ member) / (cells["submitted"] @ member)

@@ -22,6 +22,7 @@ import polars as pl
 
 from framework.model import Framework, RobustnessSettings
 from framework.periods import Granularity
+from metrics.expectations import expected_indicators
 from metrics.outliers import flagged_values
 from metrics.quality import quality, robust_z
 from metrics.robustness import robustness
@@ -31,6 +32,7 @@ from store import Store
 from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
 from store.db import open_store
 from store.errors import DatabaseBusy  # noqa: F401 — the command line's busy-database error
+from store.expectations import expectation_inputs
 from store.reads import method as method_reads
 from store.registry import framework_in_use as recorded_framework
 from store.scores import RunRecord, latest_run_id, record_run, scoring_inputs
@@ -51,6 +53,7 @@ class RunFrames:
     method: dict
     submission_ids: list[int]
     unusual: pl.DataFrame
+    expected: pl.DataFrame | None = None  # org_code, indicator_code (``metrics.expectations``)
 
 
 class NothingToScore(Exception):
@@ -99,14 +102,16 @@ def compute_run(
     framework: Framework,
     granularity: Granularity = Granularity.YEAR,
     robustness_settings: RobustnessSettings | None = None,
+    expected: pl.DataFrame | None = None,
 ) -> RunFrames:
-    """Score, grade, rank under uncertainty and read trends (pure)."""
+    """Score, grade, rank under uncertainty and read trends (pure); ``expected`` (org_code,
+    indicator_code) is what completeness counts (None: every required indicator)."""
     granularity = Granularity(granularity)
     result = score(observations, framework, granularity)
     if not result.cube.present().any():
         raise NothingToScore()
     keys = ["org_code", "period_key", "principle"]
-    graded = quality(observations, result, framework)
+    graded = quality(observations, result, framework, expected)
     ranks, sensitivity = robustness(result, framework, robustness_settings)
     scores = (
         result.scores.join(graded, on=keys, how="left", nulls_equal=True)
@@ -135,6 +140,7 @@ def compute_run(
         method=method_choices(framework, granularity, robustness_settings),
         submission_ids=submission_ids,
         unusual=flagged_values(observations, framework.meta.quality),
+        expected=expected,
     )
 
 
@@ -159,7 +165,8 @@ def score_store(
     observations = observations.filter(pl.col("indicator_code").is_in(known))
     if observations.is_empty():
         raise NothingToScore()
-    frames = compute_run(observations, framework, granularity, robustness_settings)
+    expected = expected_indicators(framework, *expectation_inputs(store))
+    frames = compute_run(observations, framework, granularity, robustness_settings, expected)
     run_id = record_run(
         store,
         RunRecord(
@@ -173,6 +180,7 @@ def score_store(
             trends=frames.trends,
             sensitivity=frames.sensitivity,
             unusual=frames.unusual,
+            expected=frames.expected,
         ),
         actor=actor,
     )

@@ -117,6 +117,7 @@ class RunRecord:
     trends: pl.DataFrame
     sensitivity: pl.DataFrame
     unusual: pl.DataFrame | None = None  # values flagged as submitted (``metrics.run.flagged_values``)
+    expected: pl.DataFrame | None = None  # org_code, indicator_code: what completeness counted
     created_at: datetime | None = None
 
 
@@ -151,6 +152,7 @@ def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
             ("score_trends", run.trends, TREND_COLUMNS),
             ("score_sensitivity", run.sensitivity, SENSITIVITY_COLUMNS),
             ("score_unusual_values", run.unusual, UNUSUAL_COLUMNS),
+            ("score_expected", run.expected, ("org_code", "indicator_code")),
         ):
             if frame is None or frame.is_empty():
                 continue

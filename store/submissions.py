@@ -22,6 +22,7 @@ import settings
 from framework.model import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
+from store.expectations import store_file_targets
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 #: The columns of ``observations`` a submission's rows give, in the table's order (the others are
@@ -203,6 +204,7 @@ def commit_submission(
                 """,
                 [submission_id, submission_id],
             )
+        store_file_targets(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line")
         record_in(
             cur, meta.audit_actor or meta.uploaded_by or "command-line", "upload",
             target=f"submission:{submission_id}",

@@ -134,6 +134,8 @@ def test_commands_use_the_framework_version_recorded_in_the_database(tmp_path: P
     content["indicators"] = [i for i in content["indicators"] if i["code"] != "R03"]
     for indicator in content["indicators"]:  # nothing may refer to the dropped indicator
         assert "R03" not in (indicator.get("weight_by"), indicator.get("numerator"), indicator.get("denominator"))
+    content["expectations"] = [{**rule, "indicators": [c for c in rule["indicators"] if c != "R03"]}
+                               for rule in content["expectations"] if rule["indicators"] != ["R03"]]
     store = Store(db)
     adopt_framework(store, framework_from_dict(content), actor="account:test", source="dashboard edit")
     store.close()

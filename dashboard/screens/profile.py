@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import cells, charts, empty, exports, pickers, tables, widgets
+from dashboard import cells, charts, empty, expectations_view, exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -209,10 +209,6 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
 def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
     st.subheader(ctx.t("profile.indicators_title", period=period))
     values = ctx.q(profile_reads.org_indicators, ctx.run_id, org_code, period)
-    fw = ctx.framework
-    reported = set(values["indicator_code"].to_list())
-    in_scope = set(ctx.indicator_codes)
-    missing = [c for c in fw.required_indicators if c not in reported and c in in_scope]
     if values.is_empty():
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "values_period", period=period))
     else:
@@ -242,9 +238,7 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
             download=f"athar_{org_code}_{period}_indicators.csv",
             export_only={"indicator_code": Col(ctx.t("common.code"))},
         )
-    if missing:
-        st.markdown(ctx.tn("profile.missing_indicators", len(missing)), unsafe_allow_html=True)
-        st.caption(", ".join(f"{c} {ctx.indicator_name(c)}" for c in missing))
+    expectations_view.missing_expected(ctx, org_code, period)
 
 
 def _quality(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:
@@ -342,6 +336,12 @@ def _history(ctx: PageContext, org_code: str) -> None:
     )
 
 
+def _targets(ctx: PageContext, org_code: str) -> None:
+    st.subheader(expectations_view.text(ctx, "progress_heading"))
+    expectations_view.progress_table(ctx, org_code, key="profile_targets")
+    expectations_view.committee_editor(ctx, org_code)
+
+
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("profile.title"))
     if ctx.run_id is None or not ctx.periods:
@@ -366,6 +366,7 @@ def render(ctx: PageContext) -> None:
     _indicators(ctx, org_code, period)
     _quality(ctx, scores, period)
     _trends(ctx, org_code, scores)
+    _targets(ctx, org_code)
     _method_card(ctx, org_code, period)
     _history(ctx, org_code)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, empty, tables
+from dashboard import charts, empty, expectations_view, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -97,7 +97,7 @@ def _by_org(ctx: PageContext) -> None:
         charts.show(figure, key="quality_heatmap")
     tables.table(
         ctx,
-        frame,
+        expectations_view.with_missing(ctx, frame),
         {
             "org_code": Col(ctx.t("common.code")),
             "name": Col(ctx.t("common.organisation")),
@@ -107,6 +107,7 @@ def _by_org(ctx: PageContext) -> None:
             "timeliness_days": Col(ctx.t("common.median_days"), "int"),
             "consistency_flags": Col(ctx.t("quality.flags"), "int"),
             "evidence": Col(ctx.t("quality.evidence"), "pct"),
+            "missing": Col(expectations_view.text(ctx, "missing_column"), width="large"),
         },
         key="quality_orgs",
         download="athar_quality.csv",
@@ -138,7 +139,7 @@ def _flagged(ctx: PageContext) -> None:
     # 1280 px; the code, unit name and history length go to the downloads only.
     tables.table(
         ctx,
-        frame,
+        expectations_view.with_missing(ctx, frame),
         {
             "name": Col(ctx.t("common.organisation"), width="medium"),
             "indicator": Col(ctx.t("common.indicator"), width="medium"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, empty, pickers, tables, widgets
+from dashboard import charts, empty, expectations_view, pickers, tables, widgets
 from dashboard.cells import Col, trend_text, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -278,6 +278,7 @@ def render(ctx: PageContext) -> None:
     if not options:
         if trends:
             _progress(ctx, org)
+        _org_targets(ctx, org)
         return
     st.subheader(ctx.t("sustainability.indicator_title"))
     pickers.remember("sust_indicator", options)
@@ -291,6 +292,13 @@ def render(ctx: PageContext) -> None:
     _follow_up(ctx, org)
     if trends:
         _progress(ctx, org)
+    _org_targets(ctx, org)
+
+
+def _org_targets(ctx: PageContext, org: str | None) -> None:
+    """Each organisation's own targets and baselines (from its files or the committee), as progress."""
+    st.subheader(expectations_view.text(ctx, "sustainability_heading"))
+    expectations_view.progress_table(ctx, org, key="sust_org_targets")
 
 
 if __name__ == "__main__":

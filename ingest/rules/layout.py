@@ -23,6 +23,7 @@ from ingest.columns import (
     OPTIONAL_COLUMNS,
     OVERLAP_COLUMNS,
     REQUIRED_COLUMNS,
+    TARGET_COLUMNS,
     accepted_names,
     header_precision,
     is_planned,
@@ -188,7 +189,7 @@ def canonical_table(frame: pl.DataFrame, layout: Layout, ctx: ValidationContext)
                                            layout.period_part[1]).alias("period")
     absent = [
         pl.lit(None, pl.String).alias(name)
-        for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS, *OVERLAP_COLUMNS)
+        for name in (*REQUIRED_COLUMNS, "unit", "notes", "source", *BREAKDOWN_COLUMNS, *OVERLAP_COLUMNS, *TARGET_COLUMNS)
         if name not in present
     ]
     if not layout.wide:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 #: The reads modules: what every page shares, then one per page.
-MODULES = ("common", "overview", "profile", "compare", "sustainability", "quality", "uploads", "method", "indicator")
+MODULES = (
+    "common", "overview", "profile", "compare", "sustainability", "quality", "uploads", "method", "indicator", "targets"
+)
 
 
 def every_read() -> dict[str, Callable[..., Any]]:

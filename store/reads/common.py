@@ -29,7 +29,9 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
                (SELECT count(*) FROM submissions WHERE $v_run IS NULL) AS submissions,
                (SELECT coalesce(max(id), 0) FROM score_runs WHERE $v_run IS NULL OR id = $v_run) AS run,
                (SELECT coalesce(max(created_at)::VARCHAR, '') FROM framework_versions WHERE $v_run IS NULL) AS framework,
-               (SELECT coalesce(max(updated_at)::VARCHAR, '') FROM organizations) AS orgs
+               (SELECT coalesce(max(updated_at)::VARCHAR, '') FROM organizations) AS orgs,
+               (SELECT coalesce(max(set_at)::VARCHAR, '') FROM org_targets) AS targets,
+               (SELECT coalesce(max(set_at)::VARCHAR, '') || count(*) FROM org_expectations) AS expectations
         """,
     ).row(0)
     return tuple(row)
