@@ -30,7 +30,7 @@ GOOD_FILE = (
     "org_code,indicator_code,period,value,unit,notes\n"
     f"{MEMBER},R01,2022-Q1,120,personnes,nouvelle valeur\n"
     f"{MEMBER},J01,2025-Q4,1040,personnes,correction\n"
-    f"{MEMBER},R05,2025-Q4,4273,personnes,identique\n"
+    f"{MEMBER},R05,2025-Q4,11769,personnes,identique\n"
 ).encode()
 
 

@@ -76,21 +76,18 @@ def _shared_pairs(by_region: bool = False) -> str:
     )"""
 
 
-def reach_parts(
-    store: Store, viewer: Viewer, run_id: int, period: str, indicator: str, region: str | None = None
-) -> dict[str, Any]:
-    """What a people count's range is made of in ``period``: the plain sum over organisations, the
-    largest single organisation and the shared beneficiaries declared between them (optionally in
-    one ``region``). ``metrics.reach.reach_range`` turns them into the bounds."""
+def reach_parts(store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str) -> dict[str, Any]:
+    """What a people count's range is made of in ``period`` besides the plain sum: the largest single
+    organisation (the mean per organisation for viewers who see only aggregates) and the shared
+    beneficiaries declared between organisations. ``metrics.reach.reach_range`` makes the bounds."""
     _, start, end = period_bounds(period)
     return query(
         store,
         viewer,
         f"""
         WITH reached AS (
-            SELECT v.org_code, v.value FROM score_indicators v JOIN organizations g ON g.code = v.org_code
+            SELECT v.org_code, v.value FROM score_indicators v
             WHERE v.run_id = $run AND v.period = $period AND v.indicator_code = $indicator
-              AND ($region IS NULL OR g.region = $region)
               AND {aggregable("v.org_code")} AND {period_ok("v.period")} AND {indicator_ok("v.indicator_code")}
         ),
         {_shared_pairs()}
@@ -99,8 +96,7 @@ def reach_parts(
         """,
         run=run_id,
         period=period,
-        indicator=indicator,
-        region=region,
+        indicator=indicator_code,
         start=start,
         end=end,
     ).row(0, named=True)

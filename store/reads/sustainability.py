@@ -44,7 +44,9 @@ def score_series(store: Store, viewer: Viewer, run_id: int, org_code: str | None
 def indicator_series(
     store: Store, viewer: Viewer, run_id: int, indicator_code: str, org_code: str | None = None
 ) -> pl.DataFrame:
-    """One indicator by period: an organisation's values, or the network's quartiles and total."""
+    """One indicator by period: an organisation's values, or the network's quartiles (no plain total:
+    added over organisations, a count of people counts twice whoever two members serve; the overview
+    shows people reached as a range instead, ``metrics.reach``)."""
     if org_code is not None:
         return query(
             store,
@@ -64,7 +66,7 @@ def indicator_series(
         viewer,
         f"""
         SELECT period, count(*) AS n, quantile_cont(value, 0.25) AS q1, median(value) AS median,
-               quantile_cont(value, 0.75) AS q3, sum(value) AS total
+               quantile_cont(value, 0.75) AS q3
         FROM score_indicators
         WHERE run_id = $run AND indicator_code = $indicator AND {aggregable("org_code")}
           AND {period_ok("period")} AND {indicator_ok("indicator_code")}
