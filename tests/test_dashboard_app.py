@@ -14,6 +14,7 @@ from dashboard.navigation import PAGES, pages_for
 from dashboard.style import RTL_MARKER
 from dashboard.testing import open_page, start, visible_text
 from i18n import formatting as fmt
+from i18n import t
 from store.db import open_store
 from store.viewer import Viewer
 
@@ -128,7 +129,7 @@ def test_profile_shows_the_composite_and_its_rank_interval(app_db, store, run_id
     ).row(0, named=True)
     assert metric(at, "Indice composite") == fmt.score(row["score"], "fr")
     assert metric(at, "Rang") == f"{row['nominal_rank']:.0f} sur {row['ranked_count']}"
-    assert metric(at, "Rang plausible (5–95 %)") == f"entre {row['rank_p05']:.0f} et {row['rank_p95']:.0f}"
+    assert metric(at, t("dashboard.profile.rank_interval", "fr")) == f"entre {row['rank_p05']:.0f} et {row['rank_p95']:.0f}"
     text = visible_text(at)
     assert "Comment le score a été obtenu" in text  # the method card
     assert "Historique des dépôts" in text

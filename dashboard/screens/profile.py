@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import charts, exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from i18n import formatting as fmt
 from metrics.method_card import card_or_none
 from metrics.method_card import render as render_card
 from store.reads import common as common_reads
@@ -24,7 +25,7 @@ from store.reads import uploads as uploads_reads
 def _header(ctx: PageContext, org_code: str, period: str) -> pl.DataFrame:
     orgs = ctx.q(common_reads.organisations, ctx.lang).filter(pl.col("org_code") == org_code)
     row = orgs.row(0, named=True)
-    themes = ", ".join(ctx.group_label("thematic_area", t) for t in (row["thematic_areas"] or []))
+    themes = fmt.join_list([ctx.group_label("thematic_area", t) for t in (row["thematic_areas"] or [])], ctx.lang)
     st.header(f"{row['name']}")
     st.caption(
         " · ".join(
@@ -212,7 +213,7 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
         )
     if missing:
         st.markdown(ctx.tn("profile.missing_indicators", len(missing)), unsafe_allow_html=True)
-        st.caption(", ".join(f"{c} {ctx.indicator_name(c)}" for c in missing))
+        st.caption(fmt.join_list([f"{c} {ctx.indicator_name(c)}" for c in missing], ctx.lang))
 
 
 def _quality(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:
