@@ -56,7 +56,11 @@ def display(value: object, kind: Kind, ctx: PageContext) -> str:
     if kind == "code":  # a code or a value as typed: kept in its own direction inside Arabic text
         return fmt.isolate(str(value), ctx.lang)
     if kind == "list":
-        return fmt.join_list([str(v) for v in value], ctx.lang) if isinstance(value, list | tuple) else str(value)
+        return (
+            fmt.join_list([str(v) for v in value], ctx.lang)
+            if isinstance(value, list | tuple)
+            else str(value)
+        )
     return str(value)
 
 
