@@ -49,6 +49,8 @@ def competition_ranks(scores: np.ndarray) -> np.ndarray:
 
     One argsort per call, vectorised over the leading axes (draws).
     """
+    if scores.size == 0:  # nobody to rank (a period where no organisation has the score)
+        return np.full(scores.shape, np.nan)
     flat = scores.reshape(-1, scores.shape[-1])
     keyed = np.where(np.isnan(flat), np.inf, -flat)
     order = np.argsort(keyed, axis=1)  # the order among ties does not matter: they share the first rank
