@@ -259,3 +259,14 @@ def test_a_programme_cell_that_is_not_a_code_is_refused_naming_line_and_column(t
     report = render_report(result.issues, "fr").filter(pl.col("code") == "programme_invalid")
     assert report.select("line", "column", "value").rows() == [(3, "programme", "<b>?</b>")]
     assert three_orgs.scalar("SELECT count(*) FROM programme_members") == 0
+
+
+def test_the_method_page_says_programme_members_count_once_and_why_the_bound_is_cautious() -> None:
+    from dashboard.method_text import sections
+    from framework.model import load_framework
+    from i18n import t
+
+    for lang in ("fr", "ar", "en"):
+        body = next(s.body for s in sections(load_framework(), lang, "year")
+                    if s.title == t("dashboard.counting.method_title", lang))
+        assert t("overlap.method_programmes", lang) in body and "PROG-TIZNIT-2025" in body
