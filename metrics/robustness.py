@@ -60,17 +60,21 @@ def _ranks(scores: np.ndarray, ok: np.ndarray | None = None, draws_last: bool = 
     missing = np.isnan(scores)
     if ok is not None:
         missing |= ~ok
-    keyed = np.where(missing, np.inf, -scores).reshape(-1, n)
+    keyed = np.negative(scores)  # ascending keys: the highest score first
+    has_missing = bool(missing.any())
+    if has_missing:
+        np.copyto(keyed, np.inf, where=missing)
+    keyed = keyed.reshape(-1, n)
     rows = np.arange(keyed.shape[0])
     order = np.argsort(keyed, axis=1)  # the order among ties does not matter: they share the first rank
-    flat = order + (rows * n)[:, None]
+    flat = (rows * n)[:, None] + order
     ordered = keyed.reshape(-1)[flat]
     new_value = np.empty(ordered.shape, dtype=bool)
     new_value[:, :1] = True
     np.not_equal(ordered[:, 1:], ordered[:, :-1], out=new_value[:, 1:])
     first_of_tie = np.where(new_value, np.arange(1, n + 1, dtype=np.int32), np.int32(0))
     np.maximum.accumulate(first_of_tie, axis=1, out=first_of_tie)
-    if missing.any():
+    if has_missing:
         first_of_tie[ordered == np.inf] = _UNRANKED  # only missing scores are keyed +inf
     shape = scores.shape
     if draws_last:  # cell (d, l, j) of the scores goes to (l, j, d)
@@ -292,18 +296,28 @@ def _evaluate(
         total = principle_weight @ principle_ok.T.astype(np.float64)  # (d, O)
         rule = group // (n_methods * n_rules)
         out = np.empty((n_draws, n_orgs))
+        unscored = ~principle_ok
+        all_scored = not unscored.any()
         for start, stop in _runs(rule):
             w = principle_weight[start:stop, :, None]
+            values = principle[start:stop]  # read by nothing after this block: edited in place
             if settings.aggregations[rule[start]] is Aggregation.GEOMETRIC:
-                raised = np.where(principle_ok, np.maximum(principle[start:stop], floor), 1.0)
-                zero = (raised <= 0).any(axis=2)
-                mean = np.exp(
-                    np.matmul(np.log(np.where(raised <= 0, 1.0, raised)), w)[..., 0] / total[start:stop]
-                )
-                out[start:stop] = np.where(zero, 0.0, mean)
+                np.maximum(values, floor, out=values)
+                if not all_scored:
+                    np.copyto(values, 1.0, where=unscored)
+                zero = values <= 0
+                has_zero = bool(zero.any())
+                if has_zero:
+                    values[zero] = 1.0
+                mean = np.matmul(np.log(values), w)[..., 0]
+                mean /= total[start:stop]
+                np.exp(mean, out=out[start:stop])
+                if has_zero:  # a principle at zero gives a zero composite
+                    out[start:stop][zero.any(axis=2)] = 0.0
             else:
-                values = np.where(principle_ok, principle[start:stop], 0.0)
-                out[start:stop] = np.matmul(values, w)[..., 0] / total[start:stop]
+                if not all_scored:
+                    np.copyto(values, 0.0, where=unscored)
+                np.divide(np.matmul(values, w)[..., 0], total[start:stop], out=out[start:stop])
     return out
 
 
