@@ -64,7 +64,7 @@ def _ranks(scores: np.ndarray, ok: np.ndarray | None = None, draws_last: bool = 
     has_missing = bool(missing.any())
     if has_missing:
         np.copyto(keyed, np.inf, where=missing)
-    keyed = keyed.reshape(-1, n)
+    keyed = keyed.reshape(int(np.prod(scores.shape[:-1])), n)  # (rows, n), also when n = 0
     rows = np.arange(keyed.shape[0])
     order = np.argsort(keyed, axis=1)  # the order among ties does not matter: they share the first rank
     flat = (rows * n)[:, None] + order
