@@ -24,7 +24,11 @@ pooled over organisations; the largest S_g names the choice that moves ranks mos
 
 Vectorised with numpy: the draws' weights are laid side by side so each (normalisation, rule)
 group is one matrix product over all organisations and draws; Python loops run only over those
-few groups, chunks of draws and periods.
+few groups, chunks of draws and periods. The draws stay in group order (rank intervals do not
+depend on the order; the sensitivity pairs are looked up through it), the principle scores come
+out with the organisations last, and every draw × principle is ranked by one argsort; the ranks
+are int32, exact, written with the draws last so each cell's order statistics come from one
+contiguous sort.
 """
 
 from __future__ import annotations
