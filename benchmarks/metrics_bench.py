@@ -22,6 +22,8 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# As `python -m metrics` and the app run scoring: one OpenBLAS thread (see metrics/__main__.py).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402

@@ -24,7 +24,11 @@ pooled over organisations; the largest S_g names the choice that moves ranks mos
 
 Vectorised with numpy: the draws' weights are laid side by side so each (normalisation, rule)
 group is one matrix product over all organisations and draws; Python loops run only over those
-few groups, chunks of draws and periods.
+few groups, chunks of draws and periods. The draws stay in group order (rank intervals do not
+depend on the order; the sensitivity pairs are looked up through it), the principle scores come
+out with the organisations last, and every draw × principle is ranked by one argsort; the ranks
+are int32, exact, written with the draws last so each cell's order statistics come from one
+contiguous sort.
 """
 
 from __future__ import annotations
@@ -44,25 +48,64 @@ CHOICES: tuple[str, ...] = ("weights", "normalisation", "aggregation")
 _CHUNK_CELLS = 4_000_000
 
 
-def competition_ranks(scores: np.ndarray) -> np.ndarray:
-    """Ranks along the last axis, 1 = highest, ties share the best rank; NaN scores get NaN.
+#: The rank of a draw whose score is NaN: sorts after every real rank and reads back as NaN.
+_UNRANKED = np.iinfo(np.int32).max
 
-    One argsort per call, vectorised over the leading axes (draws). No organisation with a score
-    (a period where none has a composite yet): no ranks.
+
+def _ranks(scores: np.ndarray, ok: np.ndarray | None = None, draws_last: bool = False) -> np.ndarray:
+    """Competition ranks along the last axis (1 = highest, ties share the best rank) as int32;
+    NaN scores and those outside ``ok`` (broadcast) get ``_UNRANKED``.
+
+    One argsort over every leading axis at once (draws, principles); gathers and scatters go
+    through flat indices. ``draws_last``: scores (D, …, n) give ranks (…, n, D), each cell's draws
+    contiguous for the interval's sort.
     """
-    if scores.size == 0:  # nobody to rank (a period where no organisation has the score)
-        return np.full(scores.shape, np.nan)
-    flat = scores.reshape(-1, scores.shape[-1])
-    keyed = np.where(np.isnan(flat), np.inf, -flat)
+    n = scores.shape[-1]
+    missing = np.isnan(scores)
+    if ok is not None:
+        missing |= ~ok
+    keyed = np.negative(scores)  # ascending keys: the highest score first
+    has_missing = bool(missing.any())
+    if has_missing:
+        np.copyto(keyed, np.inf, where=missing)
+    keyed = keyed.reshape(int(np.prod(scores.shape[:-1])), n)  # (rows, n), also when n = 0
+    rows = np.arange(keyed.shape[0])
     order = np.argsort(keyed, axis=1)  # the order among ties does not matter: they share the first rank
-    ordered = np.take_along_axis(keyed, order, axis=1)
-    position = np.arange(flat.shape[1])
-    new_value = np.ones(ordered.shape, dtype=bool)
-    new_value[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    first_of_tie = np.maximum.accumulate(np.where(new_value, position, 0), axis=1)
-    ranks = np.empty(flat.shape)
-    np.put_along_axis(ranks, order, first_of_tie + 1.0, axis=1)
-    return np.where(np.isnan(flat), np.nan, ranks).reshape(scores.shape)
+    flat = (rows * n)[:, None] + order
+    ordered = keyed.reshape(-1)[flat]
+    new_value = np.empty(ordered.shape, dtype=bool)
+    new_value[:, :1] = True
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=new_value[:, 1:])
+    first_of_tie = np.where(new_value, np.arange(1, n + 1, dtype=np.int32), np.int32(0))
+    np.maximum.accumulate(first_of_tie, axis=1, out=first_of_tie)
+    if has_missing:
+        first_of_tie[ordered == np.inf] = _UNRANKED  # only missing scores are keyed +inf
+    shape = scores.shape
+    if draws_last:  # cell (d, l, j) of the scores goes to (l, j, d)
+        n_draws = shape[0]
+        width = keyed.shape[0] // max(n_draws, 1)
+        np.multiply(order, n_draws, out=flat)
+        flat += ((rows % width) * (n * n_draws) + rows // width)[:, None]
+        shape = shape[1:] + shape[:1]
+    ranks = np.empty(keyed.size, dtype=np.int32)
+    ranks[flat] = first_of_tie
+    return ranks.reshape(shape)
+
+
+def _as_float(ranks: np.ndarray) -> np.ndarray:
+    return np.where(ranks == _UNRANKED, np.nan, ranks.astype(np.float64))
+
+
+def competition_ranks(scores: np.ndarray) -> np.ndarray:
+    """Ranks along the last axis, 1 = highest, ties share the best rank; NaN scores get NaN."""
+    if scores.size == 0:
+        return np.empty(scores.shape)
+    return _as_float(_ranks(scores))
+
+
+def _order_statistics(n: int) -> tuple[int, int, int, int]:
+    """Positions in n sorted draws: the two middle ones, ⌊0.05 (n − 1)⌋ and ⌈0.95 (n − 1)⌉."""
+    return (n - 1) // 2, n // 2, int(np.floor(0.05 * (n - 1))), int(np.ceil(0.95 * (n - 1)))
 
 
 def rank_interval(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,9 +114,15 @@ def rank_interval(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     The percentiles are order statistics of the sorted draws: index ⌊0.05 (n − 1)⌋ and ⌈0.95 (n − 1)⌉.
     """
     ordered = np.sort(ranks, axis=0)
-    n = ordered.shape[0]
-    median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2.0
-    return median, ordered[int(np.floor(0.05 * (n - 1)))], ordered[int(np.ceil(0.95 * (n - 1)))]
+    middle, upper_middle, low, high = _order_statistics(ordered.shape[0])
+    return (ordered[middle] + ordered[upper_middle]) / 2.0, ordered[low], ordered[high]
+
+
+def _draw_interval(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rank_interval`` of int32 ranks whose last axis holds the draws (one contiguous sort per cell)."""
+    ordered = np.sort(ranks, axis=-1)
+    middle, upper_middle, low, high = (_as_float(ordered[..., i]) for i in _order_statistics(ranks.shape[-1]))
+    return (middle + upper_middle) / 2.0, low, high
 
 
 def first_order(base: np.ndarray, frozen: np.ndarray) -> float:
@@ -176,11 +225,14 @@ def simulate(
     design: Design,
     settings: RobustnessSettings,
     floor: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Composite (D, O) and principle (D, O, K) scores of every evaluation for one period's values (O, I).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Composite (D, O) and principle (D, K, O) scores of every evaluation for one period's values (O, I),
+    with ``order`` (D,): row j of both holds evaluation ``order[j]``.
 
     Evaluations are sorted by (composite rule, normalisation, principle rule) so that each group
-    is one contiguous block of matrix products, and processed in chunks to bound memory.
+    is one contiguous block of matrix products, and processed in chunks to bound memory. They stay
+    in that order (rank intervals do not depend on it), and the principle scores come out with the
+    organisations last, the layout the ranking reads.
     """
     n_draws, n_orgs = design.method.size, values.shape[0]
     n_methods, n_rules = len(settings.normalisations), len(settings.aggregations)
@@ -193,14 +245,22 @@ def simulate(
     group = (design.composite_rule * n_methods + design.method) * n_rules + design.principle_rule
     order = np.argsort(group, kind="stable")
     composite = np.empty((n_draws, n_orgs))
-    principle = np.empty((n_draws, n_orgs, principle_ok.shape[1]))
+    principle = np.empty((n_draws, principle_ok.shape[1], n_orgs))
     chunk = max(1, _CHUNK_CELLS // max(1, n_orgs * principle_ok.shape[1]))
     for start in range(0, n_draws, chunk):
-        idx = order[start : start + chunk]
-        composite[idx], principle[idx] = _evaluate(
-            terms, present, principle_ok, design, idx, group[idx], settings, floor
+        stop = min(start + chunk, n_draws)
+        composite[start:stop] = _evaluate(
+            terms,
+            present,
+            principle_ok,
+            design,
+            order[start:stop],
+            group[order[start:stop]],
+            settings,
+            floor,
+            principle[start:stop],
         )
-    return composite, principle
+    return composite, principle, order
 
 
 def _evaluate(
@@ -212,14 +272,16 @@ def _evaluate(
     group: np.ndarray,
     settings: RobustnessSettings,
     floor: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Composite (d, O) and principle scores (d, O, K) of the evaluations ``idx`` (sorted ``group`` keys)."""
+    principle_out: np.ndarray,
+) -> np.ndarray:
+    """Composite (d, O) of the evaluations ``idx`` (sorted ``group`` keys); their principle scores
+    go to ``principle_out`` (d, K, O)."""
     n_methods, n_rules = len(settings.normalisations), len(settings.aggregations)
     weight, principle_weight = design.indicator_weights[idx], design.principle_weights[idx]
     n_draws, n_ind, n_pr = weight.shape
     n_orgs = present.shape[0]
     stacked = weight.transpose(1, 0, 2).reshape(n_ind, n_draws * n_pr)  # the draws' weights side by side
-    principle = np.empty((n_draws, n_orgs, n_pr))
+    principle = np.empty((n_draws, n_orgs, n_pr))  # the composite's operand layout
     with np.errstate(divide="ignore", invalid="ignore"):
         for start, stop in _runs(group):  # one (composite rule, method, principle rule) block each
             columns = stacked[:, start * n_pr : stop * n_pr]
@@ -231,24 +293,36 @@ def _evaluate(
                     mean = np.where((zero @ columns) > 0, 0.0, mean)
             else:
                 mean = (filled @ columns) / reported
-            principle[start:stop] = mean.reshape(n_orgs, stop - start, n_pr).transpose(1, 0, 2)
+            block = mean.reshape(n_orgs, stop - start, n_pr)
+            principle[start:stop] = block.transpose(1, 0, 2)
+            principle_out[start:stop] = block.transpose(1, 2, 0)
         # the composite over the nominally scored principles (the same ones in every draw)
         total = principle_weight @ principle_ok.T.astype(np.float64)  # (d, O)
         rule = group // (n_methods * n_rules)
         out = np.empty((n_draws, n_orgs))
+        unscored = ~principle_ok
+        all_scored = not unscored.any()
         for start, stop in _runs(rule):
             w = principle_weight[start:stop, :, None]
+            values = principle[start:stop]  # read by nothing after this block: edited in place
             if settings.aggregations[rule[start]] is Aggregation.GEOMETRIC:
-                raised = np.where(principle_ok, np.maximum(principle[start:stop], floor), 1.0)
-                zero = (raised <= 0).any(axis=2)
-                mean = np.exp(
-                    np.matmul(np.log(np.where(raised <= 0, 1.0, raised)), w)[..., 0] / total[start:stop]
-                )
-                out[start:stop] = np.where(zero, 0.0, mean)
+                np.maximum(values, floor, out=values)
+                if not all_scored:
+                    np.copyto(values, 1.0, where=unscored)
+                zero = values <= 0
+                has_zero = bool(zero.any())
+                if has_zero:
+                    values[zero] = 1.0
+                mean = np.matmul(np.log(values), w)[..., 0]
+                mean /= total[start:stop]
+                np.exp(mean, out=out[start:stop])
+                if has_zero:  # a principle at zero gives a zero composite
+                    out[start:stop][zero.any(axis=2)] = 0.0
             else:
-                values = np.where(principle_ok, principle[start:stop], 0.0)
-                out[start:stop] = np.matmul(values, w)[..., 0] / total[start:stop]
-    return out, principle
+                if not all_scored:
+                    np.copyto(values, 0.0, where=unscored)
+                np.divide(np.matmul(values, w)[..., 0], total[start:stop], out=out[start:stop])
+    return out
 
 
 def _period_frame(
@@ -269,9 +343,15 @@ def _period_frame(
     )
 
 
-def _principle_ranks(scores: np.ndarray) -> np.ndarray:
-    """Ranks per principle among the organisations scored on it: (..., O, K) → (..., O, K)."""
-    return np.swapaxes(competition_ranks(np.swapaxes(scores, -1, -2)), -1, -2)
+def _draw_ranks(
+    composite: np.ndarray, principle: np.ndarray, composite_ok: np.ndarray, principle_ok: np.ndarray
+) -> tuple[np.ndarray, tuple, tuple]:
+    """Composite ranks of each draw (D, O_c) and the rank intervals of the composite (O_c,) and of
+    each principle (O, K), from the draws' composite (D, O) and principle scores (D, K, O)."""
+    ranks = _ranks(composite[:, composite_ok])
+    interval = _draw_interval(np.ascontiguousarray(ranks.T))
+    principle_interval = tuple(bound.T for bound in _draw_interval(_ranks(principle, principle_ok.T, True)))
+    return _as_float(ranks), interval, principle_interval
 
 
 def _period_ranks(
@@ -288,21 +368,22 @@ def _period_ranks(
     principle_scores = result.principle[in_period, p, :]
     principle_ok = ~np.isnan(principle_scores)
     nominal = competition_ranks(result.composite[in_period, p][composite_ok])
-    nominal_principle = _principle_ranks(principle_scores)
+    nominal_principle = competition_ranks(principle_scores.T).T  # among the organisations scored on it
     interval, principle_interval, sensitivity = (nominal,) * 3, (nominal_principle,) * 3, []
     if settings.draws > 0:
         rng = np.random.default_rng([settings.seed, key % (2**32)])
         design = draw_design(rng, result.weights, settings)
-        composite, principle = simulate(
+        composite, principle, order = simulate(
             cube.values[in_period, p, :], result, principle_ok, design, settings, floor
         )
-        ranks = competition_ranks(composite[:, composite_ok])
-        interval = rank_interval(ranks)
-        principle_interval = rank_interval(_principle_ranks(np.where(principle_ok, principle, np.nan)))
+        ranks, interval, principle_interval = _draw_ranks(composite, principle, composite_ok, principle_ok)
+        row = np.empty_like(order)
+        row[order] = np.arange(order.size)  # evaluation → its row in the draws' (group-sorted) order
         label = period_label(key, cube.granularity)
         sensitivity = [
-            (label, choice, first_order(ranks[design.base], ranks[frozen]))
+            (label, choice, first_order(ranks[row[design.base]], ranks[row[frozen]]))
             for choice, frozen in design.frozen.items()
+            if composite_ok.any()
         ]
     orgs = pl.Series(cube.orgs, dtype=pl.String).gather(in_period)
     frames = []

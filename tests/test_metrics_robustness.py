@@ -8,7 +8,15 @@ import pytest
 
 from framework.model import RobustnessSettings, framework_from_dict
 from framework.periods import period_bounds
-from metrics.robustness import CHOICES, competition_ranks, draw_design, first_order, rank_interval, robustness
+from metrics.robustness import (
+    CHOICES,
+    _draw_ranks,
+    competition_ranks,
+    draw_design,
+    first_order,
+    rank_interval,
+    robustness,
+)
 from metrics.scoring import score, weights
 
 NAMES = {"fr": "x", "ar": "س", "en": "x"}
@@ -193,3 +201,47 @@ def test_principle_ranks_count_only_the_organisations_scored_on_that_principle()
     assert counts == {"A": 13, "B": 12}
     assert ranks.filter((pl.col("principle") == "B") & (pl.col("org_code") == "o00")).is_empty()
     assert ranks.filter(pl.col("principle") == "B").get_column("rank_p95").max() <= 12
+
+
+def brute_force_ranks(scores: np.ndarray) -> np.ndarray:
+    """1 + the number of strictly higher scores in the same row (NaN is never higher)."""
+    return 1.0 + (scores[..., None, :] > scores[..., :, None]).sum(axis=-1)
+
+
+def brute_force_interval(ranks: np.ndarray) -> list[np.ndarray]:
+    """Median and 5–95 % order statistics over the draws; an unranked draw (NaN) counts as the worst."""
+    worst_last = np.nan_to_num(ranks, nan=np.inf)
+    low = np.percentile(worst_last, 5, axis=0, method="lower")
+    high = np.percentile(worst_last, 95, axis=0, method="higher")
+    return [np.where(np.isinf(s), np.nan, s) for s in (np.median(worst_last, axis=0), low, high)]
+
+
+def test_draw_rank_intervals_match_brute_force_ranks_with_ties_and_unscored_organisations() -> None:
+    rng = np.random.default_rng(5)
+    n_draws, n_orgs, n_principles = 43, 9, 3  # 5 % and 95 % of 42 fall between two draws
+    composite = rng.integers(0, 6, (n_draws, n_orgs)) / 5.0  # few distinct values: ties in every draw
+    principle = rng.integers(0, 6, (n_draws, n_principles, n_orgs)) / 5.0
+    principle[3, 1, 2] = np.nan  # a draw that cannot score one cell
+    composite_ok = np.ones(n_orgs, dtype=bool)
+    composite_ok[4] = False
+    principle_ok = rng.random((n_orgs, n_principles)) > 0.25
+    principle_ok[2, 1] = True  # the cell with a NaN draw is nominally scored
+    ranks, interval, principle_interval = _draw_ranks(composite, principle, composite_ok, principle_ok)
+    expected = brute_force_ranks(composite[:, composite_ok])
+    assert np.array_equal(ranks, expected)
+    assert all(np.array_equal(a, b) for a, b in zip(interval, brute_force_interval(expected), strict=True))
+    for k in range(n_principles):
+        scored = np.flatnonzero(principle_ok[:, k])
+        ranked = brute_force_ranks(principle[:, k, scored])
+        ranked[np.isnan(principle[:, k, scored])] = np.nan
+        for got, want in zip(principle_interval, brute_force_interval(ranked), strict=True):
+            np.testing.assert_array_equal(got[scored, k], want)
+
+
+def test_a_period_where_no_organisation_has_a_composite_still_ranks_its_principles() -> None:
+    fw = framework(draws=100)
+    only_a1 = observations().filter(pl.col("indicator_code") == "a1")  # B has no data: no composite
+    ranks, sensitivity = robustness(score(only_a1, fw), fw)
+    assert ranks.get_column("principle").to_list() == ["A"] * 13
+    assert ranks.get_column("median_rank").null_count() == 0
+    assert sensitivity.is_empty()
