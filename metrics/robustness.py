@@ -47,8 +47,11 @@ _CHUNK_CELLS = 4_000_000
 def competition_ranks(scores: np.ndarray) -> np.ndarray:
     """Ranks along the last axis, 1 = highest, ties share the best rank; NaN scores get NaN.
 
-    One argsort per call, vectorised over the leading axes (draws).
+    One argsort per call, vectorised over the leading axes (draws). No score (a period where no
+    organisation has a composite): no rank.
     """
+    if scores.size == 0:
+        return np.full(scores.shape, np.nan)
     flat = scores.reshape(-1, scores.shape[-1])
     keyed = np.where(np.isnan(flat), np.inf, -flat)
     order = np.argsort(keyed, axis=1)  # the order among ties does not matter: they share the first rank

@@ -13,6 +13,7 @@ from dashboard import charts, empty, expectations_view, pickers, tables, widgets
 from dashboard.cells import Col, trend_text, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from i18n import formatting as fmt
 from store.reads import profile as profile_reads
 from store.reads import sustainability as sustainability_reads
 
@@ -31,6 +32,18 @@ def _who(ctx: PageContext) -> str | None:
         )
         return ctx.viewer.org_code if own == "own" else None
     return pickers.org_select(ctx, key="sust_org", allow_network=True)
+
+
+def _partial(ctx: PageContext) -> tuple[list[str], str] | None:
+    """The run's partial periods and their label, for the series charts (None: every period is complete)."""
+    running = ctx.period_states.filter(~pl.col("complete"))["period"].to_list()
+    return (running, ctx.t("trends2.partial_point")) if running else None
+
+
+def _complete_only(ctx: PageContext) -> str:
+    """The sentence saying trends leave the partial periods out ('' when every period is complete)."""
+    partial = _partial(ctx)
+    return " " + ctx.t("trends2.complete_only", periods=fmt.join_list(partial[0], ctx.lang)) if partial else ""
 
 
 def _trend_counts(ctx: PageContext) -> None:
@@ -70,7 +83,8 @@ def _trend_counts(ctx: PageContext) -> None:
             sustained=settings.sustained_periods,
         )
         + " "
-        + ctx.t("tables.trend_method", page=ctx.t("nav.method")),
+        + ctx.t("tables.trend_method", page=ctx.t("nav.method"))
+        + _complete_only(ctx),
     )
 
 
@@ -89,7 +103,8 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
             series.append((ctx.principle_label(code), part["period"].to_list(), part[value].to_list()))
     title = ctx.t("sustainability.series_chart_org" if org else "sustainability.series_chart_network")
     figure = charts.lines(
-        series, title, ctx.t("common.period"), ctx.t("common.score_axis"), ctx.lang, y_range=(0, 100)
+        series, title, ctx.t("common.period"), ctx.t("common.score_axis"), ctx.lang, y_range=(0, 100),
+        partial=_partial(ctx),
     )
     columns = {"period": Col(ctx.t("common.period")), "label": Col(ctx.t("common.principle"))}
     columns |= (
@@ -169,6 +184,7 @@ def _indicator_series(
         f"{ctx.indicator_name(code)} ({unit})",
         ctx.lang,
         band=band,
+        partial=_partial(ctx),
     )
     table = network.select("period", "n", "q1", "median", "q3")
     if own is not None and own.height:
