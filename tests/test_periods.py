@@ -258,7 +258,7 @@ def test_the_sustainability_series_draws_the_partial_period_apart_and_labels_it(
     assert all(t["line"]["dash"] == "dot" and "2026" in t["x"] for t in traces)
     solid = [t for c in charts for t in c["data"] if t.get("legendgroup") == traces[0]["legendgroup"]
              and t is not traces[0]]
-    assert solid and all(y is None for x, y in zip(solid[0]["x"], solid[0]["y"]) if x == "2026")
+    assert solid and all(y is None for x, y in zip(solid[0]["x"], solid[0]["y"], strict=True) if x == "2026")
     text = visible_text(at)
     assert "ne comptent que les périodes complètes : 2026 (en cours)" in text
 

@@ -13,6 +13,7 @@ from dashboard import charts, empty, expectations_view, pickers, tables, widgets
 from dashboard.cells import Col, trend_text, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from framework.model import UnitKind
 from i18n import formatting as fmt
 from store.reads import profile as profile_reads
 from store.reads import sustainability as sustainability_reads
@@ -167,7 +168,11 @@ def _indicator_series(
             )
         )
     band = None
-    if network.height:
+    yes_no = code in ctx.framework.indicator_by_code and ctx.framework.unit_of(code).kind is UnitKind.BOOLEAN
+    if network.height and yes_no:  # the share of organisations answering yes, never a median of 0 and 1
+        shares = [None if v is None else v * 100 for v in network["share_yes"].to_list()]  # in % points
+        series = [(ctx.t("trends2.share_yes"), network["period"].to_list(), shares)]
+    elif network.height:
         series.append(
             (ctx.t("sustainability.network_median"), network["period"].to_list(), network["median"].to_list())
         )
@@ -181,27 +186,35 @@ def _indicator_series(
         series,
         title or f"{code} · {ctx.indicator_name(code)}",
         ctx.t("common.period"),
-        f"{ctx.indicator_name(code)} ({unit})",
+        f"{ctx.t('trends2.share_yes')} (%)" if yes_no else f"{ctx.indicator_name(code)} ({unit})",
         ctx.lang,
         band=band,
         partial=_partial(ctx),
     )
-    table = network.select("period", "n", "q1", "median", "q3")
+    table = network.select("period", "n", "q1", "median", "q3", "share_yes", "yes")
     if own is not None and own.height:
         table = table.join(
             own.select("period", own_value="value"), on="period", how="full", coalesce=True
         ).sort("period")
     table = table.with_columns(unit_code=pl.lit(unit_code(ctx, code), dtype=pl.String))
-    # The network's median of a count is a count, of a yes/no the share of "yes": read by the unit.
+    # The network's median of a count is a count; a yes/no's network figure is the share of "yes".
     columns = {"period": Col(ctx.t("common.period"))}
     if "own_value" in table.columns:
         columns["own_value"] = Col(ctx.t("sustainability.own_value", unit=unit), "measure", unit="unit_code")
-    columns |= {
-        "median": Col(ctx.t("common.median"), "measure", unit="unit_code", full=True),
-        "q1": Col(ctx.t("common.q1"), "measure", unit="unit_code", full=True),
-        "q3": Col(ctx.t("common.q3"), "measure", unit="unit_code", full=True),
-        "n": Col(ctx.t("common.organisations_n"), "int"),
-    }
+    columns |= (
+        {
+            "share_yes": Col(ctx.t("trends2.share_yes"), "pct", full=True),
+            "yes": Col(ctx.t("trends2.orgs_yes"), "int"),
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+        }
+        if yes_no
+        else {
+            "median": Col(ctx.t("common.median"), "measure", unit="unit_code", full=True),
+            "q1": Col(ctx.t("common.q1"), "measure", unit="unit_code", full=True),
+            "q3": Col(ctx.t("common.q3"), "measure", unit="unit_code", full=True),
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+        }
+    )
     table = table.with_columns(period=tables.labels(ctx.period_label, pl.col("period")))
     charts.with_data(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
 

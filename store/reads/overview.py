@@ -214,9 +214,10 @@ def region_scores(
 
 
 def region_indicator(
-    store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str, how: Literal["sum", "median"]
+    store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str, how: Literal["sum", "median", "share"]
 ) -> pl.DataFrame:
-    """An indicator per region: the sum over organisations (counts) or their median (rates). Counts also
+    """An indicator per region: the sum over organisations (counts), their median (rates) or the share
+    of them answering yes (``share``, yes/no indicators: never a median of 0 and 1). Counts also
     give their largest organisation and the shared beneficiaries declared between organisations of the
     region (``metrics.reach``: the range's lower bound)."""
     _, start, end = period_bounds(period)
@@ -233,7 +234,9 @@ def region_indicator(
         {_shared_pairs(by_region=True)},
         regional AS (SELECT region, sum(shared) AS shared FROM pairs GROUP BY region)
         SELECT r.region, count(*) AS n,
-               CASE WHEN $how = 'sum' THEN sum(r.value) ELSE median(r.value) END AS value,
+               CASE WHEN $how = 'sum' THEN sum(r.value) WHEN $how = 'share' THEN avg(r.value)
+                    ELSE median(r.value) END AS value,
+               count(*) FILTER (WHERE r.value = 1) AS yes,
                {_largest("r.value")} AS largest, coalesce(any_value(p.shared), 0) AS shared
         FROM reached r LEFT JOIN regional p ON p.region = r.region
         GROUP BY r.region HAVING count(*) >= $v_min ORDER BY r.region
