@@ -171,6 +171,7 @@ _BY_KIND: dict[str, Callable[[object, PageContext], str]] = {
 
 
 LRM = "\u200e"
+_SIGNS = frozenset("+-−%٪")
 _NUMERIC = frozenset({"int", "num1", "num2", "score", "pct", "pct1"})
 
 
@@ -194,7 +195,11 @@ def display(value: object, kind: Kind, ctx: PageContext) -> str:
     if kind == "code":  # a code or a value as typed: kept in its own direction inside Arabic text
         return fmt.isolate(str(value), ctx.lang)
     if kind == "list":
-        return fmt.join_list([str(v) for v in value], ctx.lang) if isinstance(value, list | tuple) else str(value)
+        return (
+            fmt.join_list([str(v) for v in value], ctx.lang)
+            if isinstance(value, list | tuple)
+            else str(value)
+        )
     return str(value)
 
 
@@ -210,9 +215,10 @@ def formatter(kind: Kind, ctx: PageContext) -> Callable[[object], str]:
         except (TypeError, ValueError):
             pass
         text = display(value, kind, ctx)
-        # The grid draws Arabic on a right-to-left canvas, which shows "-5,9" as "5,9-" and ignores
-        # isolates: a left-to-right mark in front makes the sign and digits one left-to-right run.
-        return LRM + text if ctx.rtl and kind in _NUMERIC and text != MISSING else text
+        # The grid draws Arabic on a right-to-left canvas, which shows "-5,9" as "5,9-" and "45%" as
+        # "%45" and ignores isolates: a left-to-right mark in front keeps sign, digits and % in order.
+        signed = kind in _NUMERIC and any(c in _SIGNS for c in text)
+        return LRM + text if ctx.rtl and signed else text
 
     return format_value
 

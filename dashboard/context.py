@@ -9,7 +9,6 @@ viewer's rows to another.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,7 +24,6 @@ from framework import periods as period_rules
 from framework.model import Framework, Roles, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_key, t
 from i18n import formatting as fmt
-from metrics import suppression
 from store.db import Store, open_store
 from store.reads import common as common_reads
 from store.viewer import Viewer
@@ -54,19 +52,7 @@ def _cached_read(
     _store: Store,
     _viewer: Viewer,
 ) -> Any:
-    return _disclosed(_read, _viewer, _read(_store, _viewer, *args, **dict(kwargs)))
-
-
-def _disclosed(read: Callable[..., Any], viewer: Viewer, result: Any) -> Any:
-    """Small-cell suppression (``metrics.suppression``) on the result of a read that declares it
-    (``SUPPRESSION`` of its module), for every viewer but the steering committee — inside the
-    cached read, so no page, chart or export of a non-committee viewer ever holds a hidden value."""
-    rule = getattr(sys.modules.get(read.__module__), "SUPPRESSION", {}).get(read.__name__)
-    if rule is None:
-        return result
-    if viewer.role == "steering":
-        return suppression.unsuppressed(rule, result)
-    return suppression.protect(rule, result)
+    return _read(_store, _viewer, *args, **dict(kwargs))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -45,10 +45,10 @@ h1, h2, h3, h4, h5, h6, p, li, label {
 bdi { unicode-bidi: isolate; }
 /* The sidebar sits on the right in Arabic, but Streamlit collapses it by sliding it left (a negative
    translateX written for a left-hand sidebar): in a right-to-left row that leaves its content as a
-   narrow strip over the page, one letter per line. A collapsed sidebar is hidden outright instead. */
+   narrow strip over the page, one letter per line. A collapsed sidebar is taken out of the page
+   instead (not merely made invisible: some of Streamlit's blocks set their own visibility). */
 [data-testid="stSidebar"][data-collapsed="true"], [data-testid="stSidebar"][aria-expanded="false"] {
-  visibility: hidden; transform: none !important; min-width: 0 !important; max-width: 0 !important;
-  overflow: hidden;
+  display: none !important;
 }
 /* The sidebar opens from the right: its open and close chevrons point the other way. */
 [data-testid="stSidebarCollapseButton"] [data-testid="stIconMaterial"],

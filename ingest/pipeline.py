@@ -29,7 +29,7 @@ from ingest.read import Limits, RawTable
 from ingest.validate import Validation, ValidationContext, validate_table
 from store.audit import record
 from store.db import Store
-from store.reads.uploads import current_values, stored_values
+from store.reads.uploads import current_values
 from store.registry import org_codes, organisation_registry, upsert_organizations
 from store.submissions import (
     SubmissionMeta,
@@ -37,6 +37,7 @@ from store.submissions import (
     find_received,
     keep_raw_bytes,
     raw_path,
+    stored_values,
     submissions_to_replay,
 )
 from store.viewer import Viewer

@@ -69,7 +69,7 @@ class ValidationContext:
     delimiter: str | None = None  # a text file's cell delimiter (None: a workbook)
     #: The values already stored for some organisations and periods (``org_code``, ``period``) and
     #: indicators, each with its ``line`` and ``file`` (None: nothing is stored, as ``check`` without a
-    #: database). The caller that holds the database passes the read (``store.reads.uploads.stored_values``).
+    #: database). The caller that holds the database passes the read (``store.submissions.stored_values``).
     stored_values: Callable[[pl.DataFrame, tuple[str, ...]], pl.DataFrame] | None = None
 
 

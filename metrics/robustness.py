@@ -47,10 +47,9 @@ _CHUNK_CELLS = 4_000_000
 def competition_ranks(scores: np.ndarray) -> np.ndarray:
     """Ranks along the last axis, 1 = highest, ties share the best rank; NaN scores get NaN.
 
-    One argsort per call, vectorised over the leading axes (draws). No score (a period where no
-    organisation has a composite): no rank.
+    One argsort per call, vectorised over the leading axes (draws).
     """
-    if scores.size == 0:
+    if scores.size == 0:  # nobody to rank (a period where no organisation has the score)
         return np.full(scores.shape, np.nan)
     flat = scores.reshape(-1, scores.shape[-1])
     keyed = np.where(np.isnan(flat), np.inf, -flat)

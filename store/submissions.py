@@ -278,3 +278,32 @@ def submissions_to_replay(store: Store) -> pl.DataFrame:
     return store.query(
         "SELECT id, org_code, file_name, raw_path, uploaded_by, uploaded_at FROM submissions ORDER BY id"
     )
+
+
+def stored_values(store: Store, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
+    """The current values of some indicators for the (``org_code``, ``period``) pairs of ``keys``,
+    with the line and the name of the file each came from: what an upload's parts and totals are
+    checked against (``ingest.rules.parts``).
+
+    Not scoped by a viewer: the keys are those of rows already checked for the uploader (a member
+    only reaches its own organisation), and only the values a problem names are shown. Read as
+    rows, not Arrow: a load imports no pyarrow before its commit.
+    """
+    columns = ["line", "file", "org_code", "indicator_code", "period", "value", *BREAKDOWN_COLUMNS]
+    schema = {c: pl.Int64 if c == "line" else pl.Float64 if c == "value" else pl.String for c in columns}
+    pairs = keys.select("org_code", "period").unique()
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"""
+            SELECT o.line, s.file_name, o.org_code, o.indicator_code, o.period, o.value,
+                   {", ".join(f"o.{k}" for k in BREAKDOWN_COLUMNS)}
+            FROM observations_current o JOIN submissions s ON s.id = o.submission_id
+            WHERE list_contains($orgs::VARCHAR[], o.org_code) AND list_contains($periods::VARCHAR[], o.period)
+              AND list_contains($indicators::VARCHAR[], o.indicator_code)
+            ORDER BY o.org_code, o.period, o.indicator_code, o.line
+            """,
+            {"orgs": pairs["org_code"].unique().to_list(), "periods": pairs["period"].unique().to_list(),
+             "indicators": list(indicators)},
+        ).fetchall()
+    found = pl.DataFrame(rows, schema=schema, orient="row")
+    return found.join(pairs, on=["org_code", "period"], how="semi")

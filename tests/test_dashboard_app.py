@@ -134,7 +134,7 @@ def test_profile_shows_the_composite_and_its_rank_interval(app_db, store, run_id
     ).row(0, named=True)
     assert metric(at, "Indice composite") == fmt.score(row["score"], "fr")
     assert metric(at, "Rang") == f"{row['nominal_rank']:.0f} sur {row['ranked_count']} notées"
-    assert metric(at, "Rang plausible (5–95 %)") == f"entre {row['rank_p05']:.0f} et {row['rank_p95']:.0f}"
+    assert metric(at, t("dashboard.profile.rank_interval", "fr")) == f"entre {row['rank_p05']:.0f} et {row['rank_p95']:.0f}"
     text = visible_text(at)
     assert "Comment le score a été obtenu" in text  # the method card
     assert "Historique des dépôts" in text

@@ -68,6 +68,8 @@ def test_chart_titles_and_axis_titles_are_right_to_left_islands_in_arabic() -> N
 def test_grid_numbers_keep_their_sign_in_front_in_arabic() -> None:
     """The data grid draws Arabic right to left on a canvas: "-5,9" would show as "5,9-"."""
     assert formatter("num1", _ctx("ar"))(-5.9) == f"{LRM}-5,9"
+    assert formatter("pct", _ctx("ar"))(0.45) == f"{LRM}45%"
+    assert formatter("int", _ctx("ar"))(3) == "3"  # nothing to reorder: left as it is
     assert formatter("num1", _ctx("fr"))(-5.9) == "-5,9"
     assert formatter("text", _ctx("ar"))("P2") == "P2"
 

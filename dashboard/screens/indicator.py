@@ -3,7 +3,7 @@
 The network's series over the run's periods (``metrics.network`` says which figure: never a sum
 of people across organisations), the SDG targets and IRIS+ metric the framework maps it to, and
 its breakdowns as charts with translated labels. Every value a non-committee viewer gets has
-been through small-cell suppression (``metrics.suppression``, applied by ``PageContext.q``):
+been through small-cell suppression (``framework.disclosure``, applied by the reads themselves):
 hidden cells read "< 5" or "masqué", never 0.
 """
 

@@ -17,6 +17,7 @@ from dashboard import empty, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from i18n import formatting as fmt
 from store import links
 from store.db import utc_now
 from store.links import FUNDER_PAGES, LinkError
@@ -141,7 +142,7 @@ def _table(ctx: PageContext) -> pl.DataFrame:
             lambda s: ctx.t(f"links.status_{s}"), return_dtype=pl.String
         ),
         pages_label=pl.col("pages").map_elements(
-            lambda p: ", ".join(ctx.t(f"nav.{k}") for k in p), return_dtype=pl.String
+            lambda p: fmt.join_list([ctx.t(f"nav.{k}") for k in p], ctx.lang), return_dtype=pl.String
         ),
     )
     all_label = ctx.t("links.all")

@@ -26,7 +26,9 @@ from store.reads import uploads as uploads_reads
 def _header(ctx: PageContext, org_code: str, period: str) -> pl.DataFrame:
     orgs = ctx.q(common_reads.organisations, ctx.lang).filter(pl.col("org_code") == org_code)
     row = orgs.row(0, named=True)
-    themes = ", ".join(ctx.group_label("thematic_area", t) for t in (row["thematic_areas"] or []))
+    themes = fmt.join_list(
+        [ctx.group_label("thematic_area", t) for t in (row["thematic_areas"] or [])], ctx.lang
+    )
     st.header(f"{row['name']}")
     st.caption(
         " · ".join(

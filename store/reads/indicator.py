@@ -1,22 +1,24 @@
 """Reads of the Indicator page: the network's series of one indicator and its breakdowns.
 
-Both reads declare the small-cell rule their result needs (``SUPPRESSION``, applied by the
-dashboard's one read door to every viewer but the steering committee before anything is shown or
-exported; the rule itself is ``metrics.suppression``). Neither returns an organisation's value:
-only counts of organisations, quartiles and sums over the organisations the viewer may aggregate.
+Both reads apply the small-cell rule their result needs (``SUPPRESSION``; the rule is
+``framework.disclosure``) for every viewer but the steering committee before the result leaves the
+store, so no page, export or other door of a member or funder ever holds a hidden value. Neither
+returns an organisation's value: only counts of organisations, quartiles and sums over the
+organisations the viewer may aggregate.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from framework.disclosure import disclosed
 from framework.periods import usable_granularities
 from framework.vocabulary import BREAKDOWN_COLUMNS
 from store.db import Store
 from store.scope import aggregable, indicator_ok, observations_sql, period_ok, query
 from store.viewer import Viewer
 
-#: The rule each read's result goes through for a non-committee viewer (``metrics.suppression.protect``).
+#: The rule each read's result goes through for a non-committee viewer (``framework.disclosure``).
 SUPPRESSION: dict[str, str] = {
     "network_series": "aggregates:q1,median,q3,total,mean,weighted,ratio,yes",
     "breakdown_cells": "cells",
@@ -45,7 +47,7 @@ def network_series(
     aggregates of each rule (sum, mean, mean weighted by ``weight_by``, Σ numerator / Σ denominator)
     and ``yes``, the organisations answering yes (of a yes/no indicator, whose ``mean`` is the share
     of yes); the page shows the one the indicator's aggregation calls for."""
-    return query(
+    series = query(
         store,
         viewer,
         f"""
@@ -74,6 +76,7 @@ def network_series(
         numerator=numerator,
         denominator=denominator,
     )
+    return disclosed(SUPPRESSION["network_series"], series, steering=viewer.role == "steering")
 
 
 def breakdown_cells(
@@ -96,7 +99,7 @@ def breakdown_cells(
         "last": "arg_max(v, period_end)",
         "max": "max(v)",
     }.get(time_rule, "avg(v)")
-    return query(
+    cells = query(
         store,
         viewer,
         f"""
@@ -132,3 +135,4 @@ def breakdown_cells(
         indicator=indicator_code,
         usable=usable_granularities(granularity),
     )
+    return disclosed(SUPPRESSION["breakdown_cells"], cells, steering=viewer.role == "steering")

@@ -175,3 +175,23 @@ def test_the_page_renders_for_every_role_with_translated_labels_in_arabic(setup)
         assert charts, "the series and breakdown charts"
         spec = "".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in charts)
         assert "65 سنة فأكثر" in spec and '"65+"' not in spec and "age_band" not in spec
+
+
+def test_the_store_reads_themselves_hide_small_cells_from_members_and_links(setup) -> None:
+    """Suppression is in the data layer: a read called directly (as an API or a PDF would) returns the
+    same protected cells as the page, and every cell to the steering committee only."""
+    from store.reads import indicator as indicator_reads
+    from store.viewer import Viewer
+
+    store = open_store(setup["db"])
+    run = store.scalar("SELECT max(id) FROM score_runs")
+    member = Viewer.member(MEMBER)
+    for viewer in (member, links.check_token(store, setup["token"]).viewer()):
+        cells = indicator_reads.breakdown_cells(store, viewer, run, "R01", "year", "last")
+        assert cells["suppressed"].any(), viewer.role
+        assert cells.filter(pl.col("suppressed"))["people"].is_null().all()
+        rows = [(p, d, c if c is not None else "Total", v) for p, d, c, v in
+                cells.select("period", "dimension", "category", "people").rows()]
+        assert recover(rows, "Total") == {}
+    everything = indicator_reads.breakdown_cells(store, Viewer.steering("comité"), run, "R01", "year", "last")
+    assert not everything["suppressed"].any() and everything["people"].is_not_null().all()

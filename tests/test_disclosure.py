@@ -1,4 +1,4 @@
-"""Small-cell suppression (metrics.suppression): primary and secondary, on frames of breakdowns."""
+"""Small-cell suppression (framework.disclosure): primary and secondary, on frames of breakdowns."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import polars as pl
 
-from metrics.suppression import MIN_PEOPLE, suppress_aggregates, suppress_cells
+from framework.disclosure import MIN_PEOPLE, suppress_aggregates, suppress_cells
 
 
 def breakdown(period: str, dimension: str, cells: dict[str, tuple[float, int]], orgs_total: int | None = None):

@@ -1,4 +1,8 @@
-"""Small-cell suppression: the one rule for every breakdown and aggregate a non-committee viewer reads.
+"""Small-cell suppression: the one disclosure rule for every breakdown and aggregate a non-committee
+viewer reads. It sits beside ``MIN_GROUP`` (``framework.groups``) because it is a rule of what may be
+shown, applied in the data layer: the reads in ``store/reads`` call :func:`disclosed` on their result
+before it leaves the store, so pages, exports and any later door (API, PDF) hold the same protected
+values.
 
 A breakdown (people by sex, age band, area, region or disability, for one period) is a set of
 cells and their total, with ``total = Σ cells``. A cell is hidden when it counts fewer than
@@ -107,6 +111,12 @@ def unsuppressed(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
     if kind == "cells":
         columns.append(pl.lit(None, pl.String).alias("reason"))
     return frame.with_columns(columns)
+
+
+def disclosed(kind: str, frame: pl.DataFrame, *, steering: bool) -> pl.DataFrame:
+    """A read's result as this viewer may see it: every value for the steering committee, else the
+    rule ``kind`` applied (``cells`` or ``aggregates:<col>,<col>``)."""
+    return unsuppressed(kind, frame) if steering else protect(kind, frame)
 
 
 def protect(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
