@@ -141,7 +141,8 @@ def _counting(framework: Framework, lang: str) -> list[Section]:
             lines.append(f"- {t(f'counting.card_{rule.value}', lang)} ({_join(codes, lang)})")
     if not lines:  # a framework that declares no counting rule: the aggregation section says it all
         return []
-    body = "\n".join([t("dashboard.counting.method_intro", lang), "", *lines, "", t("dashboard.counting.method_reach", lang)])
+    body = "\n".join([t("dashboard.counting.method_intro", lang), "", *lines, "", t("dashboard.counting.method_reach", lang),
+                      "", t("overlap.method_programmes", lang)])
     return [Section(t("dashboard.counting.method_title", lang), body)]
 
 

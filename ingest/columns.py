@@ -13,7 +13,7 @@ from framework.vocabulary import BREAKDOWN_COLUMNS, fold
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("org_code", "indicator_code", "period", "value")
 #: Declared overlap: how many of a line's people another member counts too (network reach).
-OVERLAP_COLUMNS: tuple[str, ...] = ("shared_with", "shared_count")
+OVERLAP_COLUMNS: tuple[str, ...] = ("shared_with", "shared_count", "programme")
 #: An organisation's target and baseline for the row's indicator (``ingest.rules.targets``).
 TARGET_COLUMNS: tuple[str, ...] = ("target", "baseline")
 OPTIONAL_COLUMNS: tuple[str, ...] = (
@@ -81,6 +81,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "row_number": ("n°", "no", "no.", "num", "numéro", "numero", "#", "row", "رقم", "الرقم", "ر.ت"),
 }
+
+# A programme umbrella (issue 12): the line's count belongs to a programme several members run.
+COLUMN_ALIASES["programme"] = (
+    "programme commun", "code programme", "code du programme", "program", "program code", "programme code",
+    "umbrella", "برنامج", "البرنامج", "رمز البرنامج",
+)
 
 # Targets and baselines (issue 12): what members write above them.
 COLUMN_ALIASES.update({

@@ -93,6 +93,7 @@ class IssueCode(StrEnum):
     SHARED_WITH_UNKNOWN = "shared_with_unknown", Level.CELL, Severity.ERROR, ("column", "value")
     SHARED_WITH_ITSELF = "shared_with_itself", Level.CELL, Severity.ERROR, ("column", "value")
     SHARED_COUNT_INVALID = "shared_count_invalid", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    PROGRAMME_INVALID = "programme_invalid", Level.CELL, Severity.ERROR, ("column", "value")
     UNKNOWN_INDICATOR = "unknown_indicator", Level.CELL, Severity.ERROR, ("value", "expected")
     DERIVED_INDICATOR = "derived_indicator", Level.CELL, Severity.ERROR, ("value", "expected")
     NOT_A_NUMBER = "not_a_number", Level.CELL, Severity.ERROR, ("value",)

@@ -438,6 +438,10 @@ def _fill_counting(sheet: Worksheet, framework: Framework, r: int, lang: str, fm
     sheet.merge_range(r, 0, r, 2, "", fmt.text.plain(fmt.wrap))
     write(sheet, r, 0, t("counting.instructions_overlap", lang), fmt.wrap)
     sheet.set_row(r, 48)
+    r += 1
+    sheet.merge_range(r, 0, r, 2, "", fmt.text.plain(fmt.wrap))
+    write(sheet, r, 0, t("overlap.instructions_programme", lang), fmt.wrap)
+    sheet.set_row(r, 48)
 
 
 # -- command line ----------------------------------------------------------------------------

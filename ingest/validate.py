@@ -53,6 +53,7 @@ CLEAN_SCHEMA: dict[str, pl.DataType] = {
     "notes": pl.String(),
     "shared_with": pl.String(),
     "shared_count": pl.Float64(),
+    "programme": pl.String(),
     "target": pl.Float64(),
     "baseline": pl.Float64(),
 }
@@ -171,6 +172,7 @@ def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
         "notes",
         "shared_with",
         "shared_count",
+        "programme",
         "target",
         "baseline",
     ).cast(CLEAN_SCHEMA)

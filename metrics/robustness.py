@@ -47,7 +47,8 @@ _CHUNK_CELLS = 4_000_000
 def competition_ranks(scores: np.ndarray) -> np.ndarray:
     """Ranks along the last axis, 1 = highest, ties share the best rank; NaN scores get NaN.
 
-    One argsort per call, vectorised over the leading axes (draws).
+    One argsort per call, vectorised over the leading axes (draws). No organisation with a score
+    (a period where none has a composite yet): no ranks.
     """
     if scores.size == 0:  # nobody to rank (a period where no organisation has the score)
         return np.full(scores.shape, np.nan)

@@ -23,6 +23,7 @@ from framework.model import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.expectations import store_file_targets
+from store.overlaps import record_file_programmes
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 #: The columns of ``observations`` a submission's rows give, in the table's order (the others are
@@ -193,6 +194,7 @@ def commit_submission(
         finally:
             cur.unregister("incoming_rows")
         _record_overlaps(cur, rows, submission_id, now)
+        record_file_programmes(cur, rows, submission_id, now, meta.audit_actor or meta.uploaded_by or "command-line")
         if superseded:
             cur.execute(
                 """
@@ -240,9 +242,10 @@ def _record_overlaps(cur: duckdb.DuckDBPyConnection, rows: pl.DataFrame, submiss
             """,
             [now],
         )
+        columns = ", ".join(_OVERLAP_COLUMNS)
         cur.execute(
-            f"INSERT INTO shared_beneficiaries SELECT ? AS submission_id, {', '.join(_OVERLAP_COLUMNS)}, ? AS valid_from, "
-            "NULL AS valid_to FROM incoming_overlaps",
+            f"INSERT INTO shared_beneficiaries (submission_id, {columns}, valid_from, valid_to, origin) "
+            f"SELECT ? AS submission_id, {columns}, ? AS valid_from, NULL AS valid_to, 'file' FROM incoming_overlaps",
             [submission_id, now],
         )
     finally:

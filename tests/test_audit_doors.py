@@ -193,6 +193,29 @@ def test_an_upload_is_audited_alike_from_the_command_line_and_the_upload_page(
     assert cli["detail"]["uploaded_by"] == f"member:{MEMBER}"
 
 
+# -- declared overlap ------------------------------------------------------------------------
+def test_a_declared_overlap_is_audited_alike_from_the_command_line_and_the_upload_page(
+    demo_db_pristine, tmp_path, monkeypatch
+) -> None:
+    partner = "ENT-CAS-006"
+    from_cli = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    done = run("store", "overlap", "set", MEMBER, "R01", "2025-Q4", partner, "700", "--db", from_cli)
+    assert done.returncode == 0, done.stderr
+    from_page = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
+    monkeypatch.setenv("ATHAR_DB", str(from_page))
+    at = open_page(start(from_page, identity=MEMBER), "upload")
+    at.selectbox(key="overlap_value").set_value("R01|2025-Q4")
+    at.selectbox(key="overlap_partner").set_value(partner)
+    at.number_input(key="overlap_shared").set_value(700)
+    at.button(key="overlap_declare").click().run()
+    assert not at.exception and not at.error
+    cli, page = last_entry(from_cli, "overlap_declared"), last_entry(from_page, "overlap_declared")
+    assert_same_entry(cli, page, rf"org:{MEMBER}", CLI, MEMBER_ACCOUNT)
+    assert cli["target"] == page["target"] == f"org:{MEMBER}"
+    assert {**cli["detail"], "origin": "page"} == page["detail"]  # the same declaration; only the door differs
+    assert page["detail"]["partner"] == partner and page["detail"]["shared"] == 700
+
+
 # -- loading never adopts --------------------------------------------------------------------
 def test_loading_against_other_framework_files_never_changes_the_version_in_use(demo_db_fresh, tmp_path) -> None:
     store = Store(demo_db_fresh)

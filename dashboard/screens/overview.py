@@ -97,7 +97,8 @@ def _reach_of(ctx: PageContext, summary: dict | None) -> Reach | None:
         return None
     basis = "largest" if ctx.viewer.min_group <= 1 else "mean"  # as the read gives it (store.reads.overview)
     return reach_range(
-        summary["beneficiaries"], summary.get("beneficiaries_largest"), summary.get("beneficiaries_shared"), basis
+        summary["beneficiaries"], summary.get("beneficiaries_largest"), summary.get("beneficiaries_shared"), basis,
+        summary.get("beneficiaries_programmes"),
     )
 
 
@@ -128,7 +129,7 @@ def reach_sentence(reach: Reach, lang: str) -> str:
     suffix = "" if reach.basis == "largest" else "_mean"
     if reach.deduplicated:
         return t(f"counting.reach_sentence_overlap{suffix}", lang, low=low, high=high,
-                 shared=fmt.isolate(fmt.number(reach.shared, lang), lang),
+                 shared=fmt.isolate(fmt.number(reach.deducted, lang), lang),
                  largest=fmt.isolate(fmt.number(reach.largest, lang), lang))
     return t(f"counting.reach_sentence{suffix}", lang, low=low, high=high)
 

@@ -1,7 +1,8 @@
 """Upload: template, live validation, report in the reader's language, preview, then commit.
 
 Members upload for their own organisation; the steering committee uploads on behalf of one
-(or a network file naming organisations in ``org_code``). Check, preview, annotated copy, commit
+(or a network file naming organisations in ``org_code``). Below the file, the organisation's
+declared overlap (``dashboard.overlap_form``). Check, preview, annotated copy, commit
 and their audit all belong to ``ingest`` (the same path as the command line); this page lays them
 out and hands the check it keeps to the commit, so the file is read once.
 """
@@ -13,7 +14,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, pickers, tables, widgets
+from dashboard import exports, overlap_form, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -241,6 +242,12 @@ def render(ctx: PageContext) -> None:
     st.title(ctx.t("upload.title"))
     org = _target(ctx)
     _template(ctx, org)
+    _file(ctx, org)
+    if org is not None:  # shared beneficiaries and programmes, declared for one organisation
+        overlap_form.section(ctx, org)
+
+
+def _file(ctx: PageContext, org: str | None) -> None:
     st.subheader(ctx.t("upload.file_title"))
     file = st.file_uploader(ctx.t("upload.file_label"), key="upload_file", help=ctx.t("upload.file_help"))
     if file is None:

@@ -6,12 +6,17 @@ deduplicated lower bound. Emits ``shared_with_unknown`` (not a registered member
 ``shared_with_itself`` and ``shared_count_invalid`` (missing, not a whole number, negative, more
 than the line's value, or a count without a partner). The rows get ``shared_with`` in its registered
 spelling and ``shared_count`` as a number.
+
+The optional ``programme`` cell says the line's count belongs to a programme umbrella several members
+run (``framework.programmes``); a text that is not a programme code is ``programme_invalid``, and the
+rows get the code in its stored spelling.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from framework.programmes import programme_code
 from framework.vocabulary import strip_invisible
 from ingest.issues import IssueCode
 from ingest.normalise import parse_numbers
@@ -50,6 +55,20 @@ def check_overlaps(check: RowCheck, known: dict[str, str] | None) -> None:
     check.table = check.table.with_columns(
         shared_with=pl.when(written).then(pl.col("_partner")), shared_count=pl.when(written).then(shared)
     ).drop("_partner", "_shared")
+    _check_programme(check)
+
+
+def _check_programme(check: RowCheck) -> None:
+    """``programme`` in its stored spelling; a text that is not a code is refused (once per distinct text)."""
+    if "programme" not in check.table.columns:
+        check.table = check.table.with_columns(programme=pl.lit(None, pl.String))
+        return
+    texts = check.table.get_column("programme").drop_nulls().unique().to_list()
+    spelling = {text: programme_code(text) for text in texts}
+    code = pl.col("programme").replace_strict(spelling, default=None, return_dtype=pl.String)
+    written = pl.col("programme").is_not_null() & (pl.col("programme").str.strip_chars() != "")
+    check.add(written & code.is_null(), IssueCode.PROGRAMME_INVALID, check.header("programme"), pl.col("programme"))
+    check.table = check.table.with_columns(programme=code)
 
 
 def _registered(text: str, known: dict[str, str] | None) -> str | None:

@@ -31,7 +31,11 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
                (SELECT coalesce(max(created_at)::VARCHAR, '') FROM framework_versions WHERE $v_run IS NULL) AS framework,
                (SELECT coalesce(max(updated_at)::VARCHAR, '') FROM organizations) AS orgs,
                (SELECT coalesce(max(set_at)::VARCHAR, '') FROM org_targets) AS targets,
-               (SELECT coalesce(max(set_at)::VARCHAR, '') || count(*) FROM org_expectations) AS expectations
+               (SELECT coalesce(max(set_at)::VARCHAR, '') || count(*) FROM org_expectations) AS expectations,
+               (SELECT coalesce(max(greatest(valid_from, coalesce(valid_to, valid_from)))::VARCHAR, '') || count(*)
+                FROM shared_beneficiaries) AS overlaps,
+               (SELECT coalesce(max(greatest(valid_from, coalesce(valid_to, valid_from)))::VARCHAR, '') || count(*)
+                FROM programme_members) AS programmes
         """,
     ).row(0)
     return tuple(row)

@@ -40,11 +40,14 @@ def network_summary(
         beneficiaries=beneficiaries,
     ).row(0, named=True)
     if row["organisations"] < viewer.min_group:
-        return {key: None for key in row} | {"beneficiaries_largest": None, "beneficiaries_shared": None}
+        return {key: None for key in row} | dict.fromkeys(_REACH_PARTS)
     row |= reach_parts(store, viewer, run_id, period, beneficiaries) if beneficiaries else {}
     if (row["beneficiaries_orgs"] or 0) < viewer.min_group:
-        row |= {"beneficiaries": None, "beneficiaries_largest": None, "beneficiaries_shared": None}
+        row |= {"beneficiaries": None} | dict.fromkeys(_REACH_PARTS)
     return row
+
+
+_REACH_PARTS = ("beneficiaries_largest", "beneficiaries_shared", "beneficiaries_programmes")
 
 
 #: The range's certain minimum: the largest organisation's count — one organisation's figure, so only
@@ -55,12 +58,29 @@ def _largest(column: str = "value") -> str:
 
 
 def _shared_pairs(by_region: bool = False) -> str:
-    """CTEs ``declared`` and ``pairs`` (after a ``reached`` CTE of org_code, value[, region]): per pair of
-    reporting organisations (of one region), the people both count — the larger of what either declared
-    for the run period (its latest declaration within it), never more than the smaller of their values."""
+    """CTEs ``programmes``, ``umbrellas``, ``declared`` and ``pairs`` (after a ``reached`` CTE of org_code,
+    value[, region]).
+
+    ``umbrellas``: per programme (of one region), what its members' counts add beyond the largest of
+    them (each organisation's programme for the run period is its latest declaration within it).
+    ``pairs``: per pair of reporting organisations (of one region) not under one programme, the people
+    both count — the larger of what either declared for the run period (its latest declaration within
+    it), never more than the smaller of their values."""
     region = ", r1.region" if by_region else ""
     same_region = " AND r2.region = r1.region" if by_region else ""
+    r_region = ", r.region" if by_region else ""
     return f"""
+    programmes AS (
+        SELECT org_code, arg_max(programme, period_end) AS programme
+        FROM programme_members
+        WHERE valid_to IS NULL AND indicator_code = $indicator AND period_start >= $start AND period_end <= $end
+        GROUP BY org_code
+    ),
+    umbrellas AS (
+        SELECT p.programme{r_region}, sum(r.value) - max(r.value) AS excess
+        FROM reached r JOIN programmes p ON p.org_code = r.org_code
+        GROUP BY p.programme{r_region}
+    ),
     declared AS (
         SELECT org_code, shared_with, arg_max(shared_count, period_end) AS shared
         FROM shared_beneficiaries
@@ -72,14 +92,17 @@ def _shared_pairs(by_region: bool = False) -> str:
                least(max(d.shared), min(least(r1.value, r2.value))) AS shared
         FROM declared d JOIN reached r1 ON r1.org_code = d.org_code
         JOIN reached r2 ON r2.org_code = d.shared_with{same_region}
+        LEFT JOIN programmes p1 ON p1.org_code = d.org_code LEFT JOIN programmes p2 ON p2.org_code = d.shared_with
+        WHERE p1.programme IS NULL OR p2.programme IS NULL OR p1.programme <> p2.programme
         GROUP BY a, b{region}
     )"""
 
 
 def reach_parts(store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str) -> dict[str, Any]:
     """What a people count's range is made of in ``period`` besides the plain sum: the largest single
-    organisation (the mean per organisation for viewers who see only aggregates) and the shared
-    beneficiaries declared between organisations. ``metrics.reach.reach_range`` makes the bounds."""
+    organisation (the mean per organisation for viewers who see only aggregates), the shared
+    beneficiaries declared between organisations and what programme umbrellas count more than once
+    (each programme's members beyond its largest). ``metrics.reach.reach_range`` makes the bounds."""
     _, start, end = period_bounds(period)
     return query(
         store,
@@ -92,7 +115,8 @@ def reach_parts(store: Store, viewer: Viewer, run_id: int, period: str, indicato
         ),
         {_shared_pairs()}
         SELECT (SELECT {_largest()} FROM reached) AS beneficiaries_largest,
-               (SELECT coalesce(sum(shared), 0) FROM pairs) AS beneficiaries_shared
+               (SELECT coalesce(sum(shared), 0) FROM pairs) AS beneficiaries_shared,
+               (SELECT coalesce(sum(excess), 0) FROM umbrellas) AS beneficiaries_programmes
         """,
         run=run_id,
         period=period,
@@ -218,8 +242,9 @@ def region_indicator(
 ) -> pl.DataFrame:
     """An indicator per region: the sum over organisations (counts), their median (rates) or the share
     of them answering yes (``share``, yes/no indicators: never a median of 0 and 1). Counts also
-    give their largest organisation and the shared beneficiaries declared between organisations of the
-    region (``metrics.reach``: the range's lower bound)."""
+    give their largest organisation, the shared beneficiaries declared between organisations of the
+    region and what its programme umbrellas count more than once (``metrics.reach``: the range's lower
+    bound)."""
     _, start, end = period_bounds(period)
     return query(
         store,
@@ -232,13 +257,16 @@ def region_indicator(
               AND {indicator_ok("v.indicator_code")}
         ),
         {_shared_pairs(by_region=True)},
-        regional AS (SELECT region, sum(shared) AS shared FROM pairs GROUP BY region)
+        regional AS (SELECT region, sum(shared) AS shared FROM pairs GROUP BY region),
+        regional_umbrellas AS (SELECT region, sum(excess) AS excess FROM umbrellas GROUP BY region)
         SELECT r.region, count(*) AS n,
                CASE WHEN $how = 'sum' THEN sum(r.value) WHEN $how = 'share' THEN avg(r.value)
                     ELSE median(r.value) END AS value,
                count(*) FILTER (WHERE r.value = 1) AS yes,
-               {_largest("r.value")} AS largest, coalesce(any_value(p.shared), 0) AS shared
+               {_largest("r.value")} AS largest, coalesce(any_value(p.shared), 0) AS shared,
+               coalesce(any_value(u.excess), 0) AS programmes
         FROM reached r LEFT JOIN regional p ON p.region = r.region
+        LEFT JOIN regional_umbrellas u ON u.region = r.region
         GROUP BY r.region HAVING count(*) >= $v_min ORDER BY r.region
         """,
         run=run_id,
