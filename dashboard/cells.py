@@ -38,6 +38,7 @@ Kind = Literal[
     "share",  # the percent unit, stored in points (0–100): one decimal and "%"
     "currency",  # an amount (MAD…): the currency's CLDR decimals
     "yesno",  # the yes/no unit: "oui"/"non", an aggregate as the share of "oui"
+    "yesshare",  # a network figure of a yes/no indicator: "part de oui : 60 %", never "oui"/"non"
     "trend",  # a trend status (improving…): a sign and words, never colour alone
     "change",  # a change in points: "▲ +1,3", "▼ −0,5", "■ 0,0"
     "measure",  # one of the above per row, from the unit code in ``Col.unit``
@@ -67,6 +68,7 @@ class Col:
 
     ``unit``: for kind ``measure``, the column of the same frame holding each row's unit code.
     ``full``: exports add the unrounded value beside the shown one ("… (précision complète)").
+    ``network``: a figure over organisations, so a yes/no row reads as the share of yes (``yesshare``).
     """
 
     label: str
@@ -74,6 +76,7 @@ class Col:
     width: Literal["small", "medium", "large"] | None = None
     unit: str | None = None
     full: bool = False
+    network: bool = False
 
 
 def unit_kind(ctx: PageContext, unit_code: str | None) -> Kind:
@@ -113,6 +116,8 @@ def row_kinds(ctx: PageContext, frame: pl.DataFrame, name: str, col: Col) -> pl.
         return pl.Series(name, [col.kind if col.kind != "measure" else "num1"] * frame.height, pl.String)
     units = frame.get_column(col.unit)
     table = {u: unit_kind(ctx, u) for u in units.unique().to_list() if u is not None}
+    if col.network:
+        table = {u: "yesshare" if k == "yesno" else k for u, k in table.items()}
     return units.replace_strict(table, default="num1", return_dtype=pl.String)
 
 
@@ -136,6 +141,11 @@ def yesno_text(value: float, ctx: PageContext) -> str:
     return ctx.t("tables.yes_share", share=ctx.pct(share))
 
 
+def yes_share_text(value: float, ctx: PageContext) -> str:
+    """A network's figure of a yes/no indicator: the share of organisations answering yes."""
+    return ctx.t("trends2.share_yes_value", share=ctx.pct(float(value)))
+
+
 def trend_text(status: str, ctx: PageContext) -> str:
     """``▲ En progrès``: a trend with its shape, for tables, legends and badges."""
     return f"{TREND_SIGNS.get(status, '')} {ctx.t(f'trends.{status}')}".strip()
@@ -154,6 +164,7 @@ _BY_KIND: dict[str, Callable[[object, PageContext], str]] = {
     "share": share_text,
     "currency": currency_text,
     "yesno": yesno_text,
+    "yesshare": yes_share_text,
     "trend": trend_text,
     "change": change_text,
 }

@@ -409,8 +409,11 @@ def lines(
     *,
     band: tuple[Sequence[str], Sequence[float | None], Sequence[float | None], str] | None = None,
     y_range: tuple[float, float] | None = None,
+    partial: tuple[Sequence[str], str] | None = None,
 ) -> go.Figure:
-    """Time series (x = period labels); ``band`` shades an interquartile range."""
+    """Time series (x = period labels); ``band`` shades an interquartile range; ``partial`` (periods,
+    label) draws those periods' points apart — open markers on a dotted line, named with the label —
+    so a period still running never reads as one more point of the trend."""
     fig = go.Figure()
     if band is not None:
         periods, low, high, band_name = band
@@ -436,22 +439,50 @@ def lines(
                 hoverinfo="skip",
             )
         )
+    running = set(partial[0]) if partial else set()
     for n, (name, periods, values) in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        points = list(zip(periods, _clean(values), strict=True))
+        done = [(x, None if x in running else y) for x, y in points]
         fig.add_trace(
             go.Scatter(
-                x=list(periods),
-                y=_clean(values),
+                x=[x for x, _ in done],
+                y=[y for _, y in done],
                 mode="lines+markers",
                 name=name,
-                line={"color": PALETTE[n % len(PALETTE)]},
+                legendgroup=name,
+                line={"color": colour},
                 connectgaps=False,
             )
         )
+        if running & set(periods):
+            _partial_points(fig, points, running, f"{name} ({partial[1]})", colour, name)
     fig.update_xaxes(title=x_title, type="category")
     fig.update_yaxes(title=y_title, range=list(y_range) if y_range else None, rangemode="tozero")
     fig = finish(fig, title, lang, mirror_x=True)
     side_legend(fig, lang)
     return fig
+
+
+def _partial_points(
+    fig: go.Figure, points: list[tuple[str, float | None]], running: set[str], name: str, colour: str, group: str
+) -> None:
+    """A series' partial periods, joined by a dotted line to its last complete point."""
+    first = next(n for n, (x, _) in enumerate(points) if x in running)
+    before = [p for p in points[:first] if p[1] is not None][-1:]
+    tail = before + [p for p in points[first:] if p[0] in running]
+    fig.add_trace(
+        go.Scatter(
+            x=[x for x, _ in tail],
+            y=[y for _, y in tail],
+            mode="lines+markers",
+            name=name,
+            legendgroup=group,
+            line={"color": colour, "dash": "dot"},
+            marker={"symbol": ["circle" if x not in running else "circle-open" for x, _ in tail], "size": 9},
+            connectgaps=False,
+        )
+    )
 
 
 def side_legend(fig: go.Figure, lang: str, *, width: int = 26) -> go.Figure:

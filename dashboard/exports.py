@@ -23,7 +23,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 _TEXT_KINDS = ("text", "code", "list", "date", "datetime")
-_WORD_KINDS = ("yesno", "trend", "bool")
+_WORD_KINDS = ("yesno", "yesshare", "trend", "bool")
 
 
 def _shown_number(value: float, kind: str) -> float | int:

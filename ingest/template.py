@@ -46,7 +46,12 @@ TEMPLATE_COLUMNS: tuple[str, ...] = (
     "unit",
     "notes",
     "source",
+    "baseline",
+    "target",
 )
+#: Optional columns of the organisation's baseline and target (``ingest.columns.TARGET_COLUMNS``):
+#: their labels and help live under ``trends2.template`` in the catalogue.
+TARGET_TEMPLATE_COLUMNS: tuple[str, ...] = ("baseline", "target")
 #: Columns prefilled from the framework and protected against accidental edits in XLSX.
 PREFILLED_COLUMNS: frozenset[str] = frozenset({"org_code", "indicator_code", "indicator_name", "period"})
 COLUMN_WIDTHS: dict[str, int] = {
@@ -58,6 +63,8 @@ COLUMN_WIDTHS: dict[str, int] = {
     "unit": 18,
     "notes": 40,
     "source": 30,
+    "baseline": 15,
+    "target": 15,
 }
 #: Blank, unlocked rows left under the listed indicators (extra periods, breakdown rows).
 EXTRA_ROWS = 100
@@ -84,7 +91,13 @@ class TemplateRow:
     unit: str
 
     def cells(self) -> list[str]:
-        return [self.org_code, self.indicator_code, self.indicator_name, self.period, "", self.unit, "", ""]
+        return [self.org_code, self.indicator_code, self.indicator_name, self.period, "", self.unit, "", "", "", ""]
+
+
+def column_text(kind: Literal["label", "help"], name: str, lang: str) -> str:
+    """A template column's label or help (``template.label_value``; ``trends2.template.label_target``)."""
+    part = "trends2.template" if name in TARGET_TEMPLATE_COLUMNS else "template"
+    return t(f"{part}.{kind}_{name}", lang)
 
 
 def template_rows(framework: Framework, org_code: str, period: str, lang: str) -> list[TemplateRow]:
@@ -222,7 +235,7 @@ def _fill_data(
     for name, index in col.items():
         sheet.set_column(index, index, COLUMN_WIDTHS[name], fmt.text.plain(fmt.free))
         fmt.text.write(sheet, 0, index, name, fmt.header)
-        comment = f"{t(f'template.label_{name}', lang)}\n{t(f'template.help_{name}', lang)}"
+        comment = f"{column_text('label', name, lang)}\n{column_text('help', name, lang)}"
         sheet.write_comment(0, index, comment, {"x_scale": 2.2, "y_scale": 1.6})
     value_formats: dict[str, object] = {}
     for r, row in enumerate(rows, start=1):
@@ -236,8 +249,10 @@ def _fill_data(
         num_format = _number_format(unit.kind)
         if num_format not in value_formats:
             value_formats[num_format] = workbook.add_format({"num_format": num_format, "locked": False})
-        sheet.write_blank(r, col["value"], None, value_formats[num_format])
-        sheet.data_validation(r, col["value"], r, col["value"], _value_validation(framework, row, lang))
+        rule = _value_validation(framework, row, lang)
+        for name in ("value", *TARGET_TEMPLATE_COLUMNS):  # a baseline and a target read like the value
+            sheet.write_blank(r, col[name], None, value_formats[num_format])
+            sheet.data_validation(r, col[name], r, col[name], rule)
     sheet.data_validation(
         1,
         col["indicator_code"],
@@ -382,9 +397,26 @@ def _fill_instructions(
     fmt.text.write_row(sheet, r, 0, headings, fmt.bold)
     for name in TEMPLATE_COLUMNS:
         r += 1
-        fmt.text.write_row(sheet, r, 0, [name, t(f"template.label_{name}", lang)])
-        write(sheet, r, 2, t(f"template.help_{name}", lang), fmt.wrap)
-    _fill_counting(sheet, framework, r + 2, lang, fmt)
+        fmt.text.write_row(sheet, r, 0, [name, column_text("label", name, lang)])
+        write(sheet, r, 2, column_text("help", name, lang), fmt.wrap)
+    r = _fill_targets(sheet, r + 2, lang, fmt)
+    _fill_counting(sheet, framework, r + 1, lang, fmt)
+
+
+#: The instruction lines on baselines and targets (``trends2.template.targets_<n>``).
+TARGET_INSTRUCTIONS = 4
+
+
+def _fill_targets(sheet: Worksheet, r: int, lang: str, fmt: _Formats) -> int:
+    """What a baseline and a target are, which rows set them and which period wins; the next free row."""
+    fmt.text.write(sheet, r, 0, t("trends2.template.targets_heading", lang), fmt.bold)
+    for n in range(1, TARGET_INSTRUCTIONS + 1):
+        r += 1
+        fmt.text.write(sheet, r, 0, f"{n}.", fmt.bold)
+        sheet.merge_range(r, 1, r, 2, "", fmt.text.plain(fmt.wrap))
+        fmt.text.write(sheet, r, 1, t(f"trends2.template.targets_{n}", lang), fmt.wrap)
+        sheet.set_row(r, 32)
+    return r + 1
 
 
 def _fill_counting(sheet: Worksheet, framework: Framework, r: int, lang: str, fmt: _Formats) -> None:

@@ -14,12 +14,14 @@ reads as the dashboard (``store.reads.method``), never an unscoped table read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+import settings
 from framework.model import Framework, RobustnessSettings
 from framework.periods import Granularity
 from metrics.expectations import expected_indicators
@@ -27,7 +29,7 @@ from metrics.outliers import flagged_values
 from metrics.quality import quality, robust_z
 from metrics.robustness import robustness
 from metrics.scoring import ScoringResult, score
-from metrics.sustainability import trends
+from metrics.sustainability import complete_periods, trends
 from store import Store
 from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
 from store.db import open_store
@@ -97,19 +99,42 @@ def method_choices(
     }
 
 
+@dataclass(frozen=True)
+class Completeness:
+    """What decides which periods are complete when a run is made (``framework.periods.period_states``):
+    the active members, the day the run is made and the share of members that completes a period."""
+
+    members: list[str]
+    today: date
+    share: float
+
+
 def compute_run(
     observations: pl.DataFrame,
     framework: Framework,
     granularity: Granularity = Granularity.YEAR,
     robustness_settings: RobustnessSettings | None = None,
     expected: pl.DataFrame | None = None,
+    completeness: Completeness | None = None,
 ) -> RunFrames:
     """Score, grade, rank under uncertainty and read trends (pure); ``expected`` (org_code,
-    indicator_code) is what completeness counts (None: every required indicator)."""
+    indicator_code) is what completeness counts (None: every required indicator); trends use the
+    complete periods only (``completeness`` None: every period counts as complete)."""
     granularity = Granularity(granularity)
     result = score(observations, framework, granularity)
     if not result.cube.present().any():
         raise NothingToScore()
+    complete = (
+        None
+        if completeness is None
+        else complete_periods(
+            result,
+            completeness.members,
+            today=completeness.today,
+            deadline_days=float(framework.meta.quality.timeliness_days[0]),
+            share=completeness.share,
+        )
+    )
     keys = ["org_code", "period_key", "principle"]
     graded = quality(observations, result, framework, expected)
     ranks, sensitivity = robustness(result, framework, robustness_settings)
@@ -135,7 +160,7 @@ def compute_run(
         result=result,
         scores=scores,
         indicators=indicators,
-        trends=trends(result, framework),
+        trends=trends(result, framework, complete),
         sensitivity=sensitivity,
         method=method_choices(framework, granularity, robustness_settings),
         submission_ids=submission_ids,
@@ -157,16 +182,24 @@ def score_store(
     robustness_settings: RobustnessSettings | None = None,
     *,
     actor: str,
+    today: date | None = None,
 ) -> tuple[int, RunFrames]:
     """Read the current observations, compute a run and record it with its audit entry (by ``actor``:
-    ``cli:<user>`` or the signed-in account) in the same transaction; returns (run id, frames)."""
+    ``cli:<user>`` or the signed-in account) in the same transaction; returns (run id, frames).
+    ``today`` (default: the clock) decides which periods are complete, hence what trends span."""
     observations = scoring_inputs(store)
     known = {i.code for i in framework.indicators}
     observations = observations.filter(pl.col("indicator_code").is_in(known))
     if observations.is_empty():
         raise NothingToScore()
-    expected = expected_indicators(framework, *expectation_inputs(store))
-    frames = compute_run(observations, framework, granularity, robustness_settings, expected)
+    orgs, overrides = expectation_inputs(store)
+    expected = expected_indicators(framework, orgs, overrides)
+    completeness = Completeness(
+        members=orgs["org_code"].to_list(),
+        today=today or date.today(),
+        share=float(settings.get("ATHAR_COMPLETE_SHARE")),
+    )
+    frames = compute_run(observations, framework, granularity, robustness_settings, expected, completeness)
     run_id = record_run(
         store,
         RunRecord(

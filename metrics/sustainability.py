@@ -12,15 +12,20 @@ band reads the same everywhere.
   *sustained* when the latest ``sustained_periods`` consecutive periods all are.
 - Progress (indicators with a target): share of the gap between the window's first value and
   the target closed by the latest value, capped at 1 (negative when moving away).
+- Complete periods only: a partial period (``framework.periods.period_states``: its deadline has not
+  passed and too few members reported) is left out of every series, so one member's early file
+  never pulls a slope or a *sustained* status; the pages draw it apart, labelled *en cours*.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from framework.model import Framework, SustainabilitySettings
-from framework.periods import period_label_expr
+from framework.periods import period_label_expr, period_states
 from metrics.scoring import ScoringResult
 from metrics.stats import nan_median
 
@@ -101,8 +106,31 @@ def progress_to_target(raw: np.ndarray, target: np.ndarray, last: np.ndarray, wi
     return np.where((last >= 0) & ~np.isnan(target), share, np.nan)
 
 
-def trends(result: ScoringResult, framework: Framework) -> pl.DataFrame:
-    """One row per organisation × (principle | composite | indicator) series with at least one value.
+def complete_periods(
+    result: ScoringResult, members: list[str], *, today: date, deadline_days: float, share: float
+) -> np.ndarray:
+    """Whether each period of the run is complete (one bool per cube period), by the one rule of
+    ``framework.periods.period_states``: reporting = ``members`` (the active organisations) with a
+    value in the period, expected = all of them."""
+    cube = result.cube
+    if not cube.period_keys.size:
+        return np.zeros(0, dtype=bool)
+    member = np.isin(np.asarray(cube.orgs, dtype=object), list(members))
+    counts = pl.DataFrame(
+        {
+            "period": cube.period_labels(),
+            "reporting": (cube.present() & member[:, None]).sum(axis=0).astype(np.int64),
+            "expected": np.full(cube.period_keys.size, len(members), dtype=np.int64),
+        }
+    )
+    states = period_states(counts, today=today, deadline_days=deadline_days, share=share)
+    by_period = dict(zip(states["period"].to_list(), states["complete"].to_list(), strict=True))
+    return np.array([by_period[p] for p in counts["period"].to_list()], dtype=bool)
+
+
+def trends(result: ScoringResult, framework: Framework, complete: np.ndarray | None = None) -> pl.DataFrame:
+    """One row per organisation × (principle | composite | indicator) series with at least one value
+    in a complete period (``complete``: one bool per cube period; None: every period is).
 
     Columns: org_code, principle (null for composite and indicator rows), indicator_code (null
     for principle and composite rows), last_period, n_periods, slope, trend, persistence,
@@ -119,6 +147,8 @@ def trends(result: ScoringResult, framework: Framework) -> pl.DataFrame:
     ind_raw = np.moveaxis(cube.values[..., scored], 1, 2)
     codes = [c for c, s in zip(cube.indicators, scored, strict=True) if s]
     targets = np.array([framework.indicator_by_code[c].target or np.nan for c in codes], dtype=np.float64)
+    if complete is not None and not complete.all():  # a partial period is no point of any series
+        level, ind_level, ind_raw = (np.where(complete, a, np.nan) for a in (level, ind_level, ind_raw))
 
     frames = []
     for series, names, is_indicator in ((level, [*principles, None], False), (ind_level, codes, True)):

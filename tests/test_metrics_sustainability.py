@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import polars as pl
 import pytest
@@ -9,7 +11,14 @@ import pytest
 from framework.model import SustainabilitySettings, framework_from_dict
 from framework.periods import period_bounds
 from metrics.scoring import score
-from metrics.sustainability import classify, persistence, progress_to_target, theil_sen, trends
+from metrics.sustainability import (
+    classify,
+    complete_periods,
+    persistence,
+    progress_to_target,
+    theil_sen,
+    trends,
+)
 
 NAN = np.nan
 SETTINGS = SustainabilitySettings(
@@ -58,7 +67,7 @@ def test_progress_toward_target() -> None:
     assert progress.tolist() == pytest.approx([0.5, 1.0, -2 / 3, 0.8])
 
 
-def test_trends_frame_covers_principles_composite_and_indicators() -> None:
+def _one_org(values: dict[int, float], orgs: tuple[str, ...] = ("o",)) -> tuple[pl.DataFrame, object]:
     names = {"fr": "x", "ar": "س", "en": "x"}
     fw = framework_from_dict(
         {
@@ -79,19 +88,25 @@ def test_trends_frame_covers_principles_composite_and_indicators() -> None:
         }
     )
     rows = []
-    for year, value in zip(range(2019, 2024), (40, 50, 60, 70, 75), strict=True):
-        _, start, end = period_bounds(str(year))
-        rows.append(
-            {
-                "org_code": "o",
-                "indicator_code": "i",
-                "granularity": "year",
-                "period_start": start,
-                "period_end": end,
-                "value": float(value),
-            }
-        )
-    frame = trends(score(pl.DataFrame(rows), fw), fw)
+    for org in orgs:
+        for year, value in values.items():
+            _, start, end = period_bounds(str(year))
+            rows.append(
+                {
+                    "org_code": org,
+                    "indicator_code": "i",
+                    "granularity": "year",
+                    "period_start": start,
+                    "period_end": end,
+                    "value": float(value),
+                }
+            )
+    return pl.DataFrame(rows), fw
+
+
+def test_trends_frame_covers_principles_composite_and_indicators() -> None:
+    rows, fw = _one_org(dict(zip(range(2019, 2024), (40, 50, 60, 70, 75), strict=True)))
+    frame = trends(score(rows, fw), fw)
     assert frame.height == 3
     principle = frame.filter(pl.col("principle") == "A").row(0, named=True)
     assert principle["trend"] == "improving" and principle["slope"] == pytest.approx(10.0)
@@ -99,3 +114,24 @@ def test_trends_frame_covers_principles_composite_and_indicators() -> None:
     assert principle["persistence"] == pytest.approx(0.8)
     indicator = frame.filter(pl.col("indicator_code") == "i").row(0, named=True)
     assert indicator["progress"] == pytest.approx((75 - 40) / (80 - 40))
+
+
+def test_a_partial_period_is_no_point_of_the_trend_and_cannot_pull_its_slope() -> None:
+    # 2024 has a collapse reported by one member of five before its deadline: the period is partial.
+    rows, fw = _one_org({2020: 40, 2021: 50, 2022: 60, 2023: 70, 2024: 5})
+    result = score(rows, fw)
+    complete = complete_periods(result, ["o", "b", "c", "d", "e"], today=date(2024, 11, 1), deadline_days=90,
+                                share=0.8)
+    assert complete.tolist() == [True, True, True, True, False]
+    principle = trends(result, fw, complete).filter(pl.col("principle") == "A").row(0, named=True)
+    assert principle["last_period"] == "2023" and principle["trend"] == "improving"
+    assert principle["slope"] == pytest.approx(10.0) and principle["sustained"]
+    pulled = trends(result, fw).filter(pl.col("principle") == "A").row(0, named=True)
+    assert pulled["last_period"] == "2024" and not pulled["sustained"]  # what the partial point did
+
+
+def test_once_enough_members_reported_the_period_is_complete_before_its_deadline() -> None:
+    rows, fw = _one_org({2023: 40, 2024: 60}, orgs=("o", "b", "c", "d"))
+    complete = complete_periods(score(rows, fw), ["o", "b", "c", "d", "e"], today=date(2025, 1, 15),
+                                deadline_days=90, share=0.8)
+    assert complete.tolist() == [True, True]  # 4 of 5 members reported 2024: 80 %

@@ -8,6 +8,7 @@ situation. Today is injected (``ATHAR_TEST_TODAY``); nothing here depends on the
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -51,7 +52,7 @@ def partial_db(demo_db_pristine, tmp_path_factory) -> Path:
         uploaded_by="test", today=date(2026, 11, 10),
     )
     assert result.status == "accepted", result.issues
-    run_id, _ = score_store(store, framework, actor="cli:test")
+    run_id, _ = score_store(store, framework, actor="cli:test", today=RUN_MADE.date())
     store.write(lambda cur: cur.execute("UPDATE score_runs SET created_at = ? WHERE id = ?", [RUN_MADE, run_id]))
     store.close()
     return path
@@ -211,3 +212,58 @@ def test_before_its_deadline_an_organisation_that_has_not_reported_is_not_called
     labels = [m.label for m in at.metric]
     assert "Pas encore déclaré (échéance le 31 mars 2027)" in labels and "Manquant" not in labels
     assert "Manquant" in [m.label for m in start(app).metric]  # 2025: its deadline has passed
+
+
+# -- trends count complete periods only -----------------------------------------------------------
+def _trends(path: Path, org: str) -> pl.DataFrame:
+    store = Store(path)
+    try:
+        return store.query(
+            "SELECT principle, indicator_code, last_period, n_periods, slope, trend, persistence, sustained "
+            "FROM score_trends WHERE run_id = (SELECT max(id) FROM score_runs) AND org_code = ? "
+            "ORDER BY principle NULLS LAST, indicator_code NULLS FIRST",
+            [org],
+        )
+    finally:
+        store.close()
+
+
+def test_a_partial_period_does_not_move_an_organisations_trend_or_sustained_status(
+    demo_db_pristine, partial_db
+) -> None:
+    before, after = _trends(demo_db_pristine, MEMBER), _trends(partial_db, MEMBER)
+    assert after.height == before.height and "2026" not in after["last_period"].to_list()
+    assert after.equals(before), "the member's 2026 file changed a slope, a status or a persistence"
+
+
+def test_once_its_deadline_has_passed_the_period_counts_in_the_trend(demo_db_pristine, tmp_path) -> None:
+    path = tmp_path / "later.duckdb"
+    shutil.copy(demo_db_pristine, path)
+    store = Store(path)
+    framework = load_framework()
+    pipeline.load_file(
+        store, PARTIAL_FILE, "2026-T3.csv", framework=framework, member_org=MEMBER,
+        uploaded_by="test", today=date(2026, 11, 10),
+    )
+    score_store(store, framework, actor="cli:test", today=date(2027, 6, 1))
+    store.close()
+    assert "2026" in _trends(path, MEMBER)["last_period"].to_list()
+
+
+def test_the_sustainability_series_draws_the_partial_period_apart_and_labels_it(app) -> None:
+    at = open_page(start(app), "sustainability")
+    at = at.selectbox(key="sust_org").select(MEMBER).run()
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    traces = [t for c in charts for t in c["data"] if "(en cours)" in str(t.get("name", ""))]
+    assert traces, "no series labels its partial point"
+    assert all(t["line"]["dash"] == "dot" and "2026" in t["x"] for t in traces)
+    solid = [t for c in charts for t in c["data"] if t.get("legendgroup") == traces[0]["legendgroup"]
+             and t is not traces[0]]
+    assert solid and all(y is None for x, y in zip(solid[0]["x"], solid[0]["y"], strict=True) if x == "2026")
+    text = visible_text(at)
+    assert "ne comptent que les périodes complètes : 2026 (en cours)" in text
+
+
+def test_the_profile_trend_card_says_the_partial_period_is_left_out(app) -> None:
+    at = open_page(start(app), "profile")
+    assert "ne comptent que les périodes complètes : 2026 (en cours)" in visible_text(at)

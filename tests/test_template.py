@@ -12,7 +12,14 @@ import pytest
 from framework.model import UnitKind, fold, load_framework
 from i18n import LANGUAGES, t
 from ingest.columns import match_header
-from ingest.template import CSV_DELIMITERS, TEMPLATE_COLUMNS, template_main, write_template
+from ingest.template import (
+    CSV_DELIMITERS,
+    TARGET_INSTRUCTIONS,
+    TEMPLATE_COLUMNS,
+    column_text,
+    template_main,
+    write_template,
+)
 
 ORG = "ASS-CAS-001"
 FRAMEWORK = load_framework()
@@ -196,7 +203,7 @@ def test_xlsx_instructions_come_from_the_catalogue(
     for n in range(1, 8):
         assert t(f"template.instr_{n}", lang) in texts
     for column in TEMPLATE_COLUMNS:
-        assert t(f"template.help_{column}", lang) in texts
+        assert column_text("help", column, lang) in texts
 
 
 # -- command line ----------------------------------------------------------------------------
@@ -289,3 +296,90 @@ def test_importer_skips_the_empty_template_and_accepts_it_filled(tmp_path: Path,
     filled, _ = check_file(path.read_bytes(), path.name, framework=FRAMEWORK, member_org=ORG)
     assert filled.status == "valid" and filled.issues.is_empty()
     assert filled.rows == len(SUBMITTABLE)
+
+
+# -- targets and baselines -------------------------------------------------------------------
+def test_both_templates_offer_empty_baseline_and_target_columns(
+    csv_files: dict[str, Path], workbooks: dict[str, openpyxl.Workbook]
+) -> None:
+    for lang in LANGUAGES:
+        header, *rows = _csv_rows(csv_files[lang], lang)
+        assert header[-2:] == ["baseline", "target"] and all(row[-2:] == ["", ""] for row in rows)
+        sheet = workbooks[lang].worksheets[0]
+        columns = [c.value for c in sheet[1]]
+        assert columns[-2:] == ["baseline", "target"]
+        for name in ("baseline", "target"):  # unlocked, with what it is in the header's comment
+            cell = sheet.cell(2, columns.index(name) + 1)
+            assert cell.value is None and not cell.protection.locked
+            assert column_text("help", name, lang) in sheet.cell(1, columns.index(name) + 1).comment.text
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("fr", ("ligne de base", "cible", "ligne de total", "la plus récente")),
+    ("ar", ("خط الأساس", "الهدف", "سطر المجموع", "أحدث فترة")),
+    ("en", ("baseline", "target", "total row", "latest period")),
+])
+def test_the_instructions_say_what_a_baseline_and_a_target_are_and_which_row_and_period_win(
+    workbooks: dict[str, openpyxl.Workbook], lang: str, words: tuple[str, ...]
+) -> None:
+    ws = workbooks[lang].worksheets[1]
+    texts = {v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)}
+    lines = [t(f"trends2.template.targets_{n}", lang) for n in range(1, TARGET_INSTRUCTIONS + 1)]
+    assert t("trends2.template.targets_heading", lang) in texts and set(lines) <= texts
+    said = " ".join(lines)
+    assert all(word in said for word in words), [w for w in words if w not in said]
+
+
+def _with_targets(path: Path, fmt: str, lang: str, code: str, baseline: str, target: str) -> None:
+    """Type a baseline and a target on ``code``'s row of a filled template."""
+    if fmt == "xlsx":
+        wb = openpyxl.load_workbook(path)
+        ws = wb.worksheets[0]
+        columns = [c.value for c in ws[1]]
+        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 2).value == code)
+        ws.cell(row, columns.index("baseline") + 1).value = float(baseline.replace(",", "."))
+        ws.cell(row, columns.index("target") + 1).value = float(target.replace(",", "."))
+        wb.save(path)
+        return
+    header, *rows = _csv_rows(path, lang)
+    for row in rows:
+        if row[1] == code:
+            row[header.index("baseline")], row[header.index("target")] = baseline, target
+    out = io.StringIO()
+    csv.writer(out, delimiter=CSV_DELIMITERS[lang], lineterminator="\r\n").writerows([header, *rows])
+    path.write_bytes(out.getvalue().encode("utf-8-sig"))
+
+
+@pytest.mark.parametrize(("lang", "fmt"), [("fr", "csv"), ("ar", "xlsx"), ("en", "csv")])
+def test_a_template_filled_with_a_baseline_and_a_target_loads_and_shows_on_the_profile(
+    demo_db_fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, fmt: str
+) -> None:
+    from dashboard.testing import open_page, start
+    from i18n.formatting import number as fmt_number
+    from ingest.pipeline import load_file
+    from metrics.run import score_store
+    from store.db import Store
+
+    path = write_template(FRAMEWORK, ORG, "2025", lang, fmt, tmp_path / f"modele.{fmt}")
+    _fill(path, fmt, lang)
+    _with_targets(path, fmt, lang, "R01", "8", "40")
+    store = Store(demo_db_fresh)
+    try:
+        result = load_file(store, path.read_bytes(), path.name, framework=FRAMEWORK, member_org=ORG,
+                           uploaded_by="test")
+        assert result.accepted, result.issues
+        assert store.query("SELECT indicator_code, baseline, target, origin FROM org_targets WHERE org_code = ?",
+                           [ORG]).rows() == [("R01", 8.0, 40.0, "file")]
+        score_store(store, FRAMEWORK, actor="cli:test")
+    finally:
+        store.close()
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    at = open_page(start(demo_db_fresh, lang=lang), "profile")
+    at.selectbox(key="org").set_value(ORG).run()
+    assert not at.exception
+    grid = next(f.value for f in at.dataframe if "progress" in getattr(f.value, "data", f.value).columns)
+    shown = getattr(grid, "data", grid).reset_index(drop=True)
+    assert len(shown) == 1 and shown["indicator"][0].startswith("R01")
+    digits = {lang: (fmt_number(8, lang), fmt_number(40, lang), fmt_number(12, lang))}
+    assert (shown["baseline_text"][0], shown["target_text"][0], shown["value_text"][0]) == digits[lang]
+    assert shown["progress"][0] == pytest.approx((12 - 8) / (40 - 8))

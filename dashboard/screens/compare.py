@@ -15,6 +15,7 @@ from dashboard import charts, empty, pickers, tables, widgets
 from dashboard.cells import Col, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from framework.model import UnitKind
 from store.reads import compare as compare_reads
 from store.reads import profile as profile_reads
 
@@ -250,7 +251,8 @@ def _group_view(ctx: PageContext, period: str) -> None:
         ctx.lang,
     )
     charts.show(figure, key="compare_groups_heatmap")
-    indicators = ctx.q(compare_reads.group_indicators, ctx.run_id, period, by)
+    yes_no = tuple(i.code for i in ctx.framework.indicators if ctx.framework.unit_of(i.code).kind is UnitKind.BOOLEAN)
+    indicators = ctx.q(compare_reads.group_indicators, ctx.run_id, period, by, yes_no)
     if indicators.height:
         wide = (
             indicators.with_columns(
@@ -268,7 +270,7 @@ def _group_view(ctx: PageContext, period: str) -> None:
             wide,
             {
                 "name": Col(ctx.t("common.indicator"), width="medium"),
-                **{c: Col(c, "measure", "small", unit="unit_code", full=True) for c in group_columns},
+                **{c: Col(c, "measure", "small", unit="unit_code", full=True, network=True) for c in group_columns},
                 "unit": Col(ctx.t("common.unit"), width="small"),
             },
             key="compare_group_indicators",

@@ -218,7 +218,7 @@ def _recompute(ctx: PageContext) -> None:
     if st.button(ctx.t("framework.recompute"), key="framework_recompute", icon=":material/calculate:"):
         with st.spinner(ctx.t("framework.recomputing")):
             try:
-                run_id, _ = score_store(ctx.store, ctx.framework_in_use, actor=ctx.actor)
+                run_id, _ = score_store(ctx.store, ctx.framework_in_use, actor=ctx.actor, today=ctx.today)
             except NothingToScore:
                 st.warning(ctx.t("framework.nothing_to_score"))
                 return

@@ -17,7 +17,7 @@ from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
 from framework.groups import MIN_GROUP
-from framework.model import BREAKDOWN_COLUMNS, Indicator
+from framework.model import BREAKDOWN_COLUMNS, Indicator, UnitKind
 from i18n import formatting as fmt
 from metrics.network import breakdowns_add_up, counts_people, network_statistic
 from store.reads import indicator as indicator_reads
@@ -83,6 +83,9 @@ def _series(ctx: PageContext, indicator: Indicator) -> None:
         empty.group_too_small(ctx)
         return
     statistic = network_statistic(indicator, unit)
+    if unit.kind is UnitKind.BOOLEAN:  # the share of organisations answering yes: no quartiles of 0 and 1
+        _yes_no_series(ctx, indicator, frame)
+        return
     label = ctx.t(f"indicator.statistic_{statistic}")
     periods = frame["period"].to_list()
     figure = charts.lines(
@@ -116,6 +119,30 @@ def _series(ctx: PageContext, indicator: Indicator) -> None:
     charts.with_data(
         ctx, figure, frame, columns, key="ind_series", file_name="athar_indicator_series.csv", caption=caption
     )
+
+
+def _yes_no_series(ctx: PageContext, indicator: Indicator, frame: pl.DataFrame) -> None:
+    """A yes/no indicator's network series: the share of organisations answering yes, and how many."""
+    label = ctx.t("trends2.share_yes")
+    figure = charts.lines(
+        [(label, frame["period"].to_list(), [None if v is None else v * 100 for v in frame["mean"].to_list()])],
+        ctx.t("indicator.series_chart", name=ctx.indicator_name(indicator.code)),
+        ctx.t("common.period"),
+        f"{label} (%)",
+        ctx.lang,
+        y_range=(0, 100),
+    )
+    frame = frame.with_columns(
+        status=pl.when(pl.col("suppressed")).then(pl.lit(ctx.t("indicator.hidden_other"))).otherwise(None)
+    )
+    columns = {
+        "period": Col(ctx.t("common.period")),
+        "mean": Col(label, "pct", full=True),
+        "yes": Col(ctx.t("trends2.orgs_yes"), "int"),
+        "n": Col(ctx.t("indicator.orgs"), "int"),
+        "status": Col(ctx.t("indicator.status")),
+    }
+    charts.with_data(ctx, figure, frame, columns, key="ind_series", file_name="athar_indicator_series.csv")
 
 
 def category_label(ctx: PageContext, dimension: str, category: str | None) -> str:

@@ -284,9 +284,12 @@ def _map_measure(ctx: PageContext) -> tuple[str, str | None]:
 
 
 def _indicator_how(ctx: PageContext, code: str) -> str:
-    """Counts add up across organisations; rates and ratios are summarised by their median."""
+    """Counts add up across organisations; rates and ratios are summarised by their median; a yes/no
+    by the share of organisations answering yes."""
     indicator = ctx.framework.indicator_by_code[code]
     unit = ctx.framework.unit_of(code)
+    if unit.kind is UnitKind.BOOLEAN:
+        return "share"
     summable = indicator.aggregation in (TimeAggregation.SUM, TimeAggregation.LAST, TimeAggregation.MAX)
     return "sum" if summable and unit.kind in (UnitKind.INTEGER, UnitKind.DECIMAL) else "median"
 
@@ -312,12 +315,13 @@ def _map(ctx: PageContext, period: str) -> None:
         frame = ctx.q(overview_reads.region_indicator, ctx.run_id, period, code, how)
         unit = ctx.unit_name(code)
         colour_title = unit
-        title = ctx.t(
-            f"overview.map_chart_indicator_{how}", name=ctx.indicator_name(code), period=period, unit=unit
-        )
+        key = "trends2.map_chart_share" if how == "share" else f"overview.map_chart_indicator_{how}"
+        title = ctx.t(key, name=ctx.indicator_name(code), period=period, unit=unit)
         kind = indicator_kind(ctx, code)  # a count without decimals, a yes/no as the share of "yes"
+        if how == "share":
+            kind, colour_title = "yesshare", ctx.t("trends2.share_yes")
         value_text = [
-            display(v, kind, ctx) + ("" if kind in ("share", "yesno") else f" {unit}") for v in frame["value"].to_list()
+            display(v, kind, ctx) + ("" if kind in ("share", "yesno", "yesshare") else f" {unit}") for v in frame["value"].to_list()
         ]
         value_col = Col(colour_title, kind, full=True)
         if how == "sum" and _counts_people(ctx, code):  # people may be counted by two members: a range

@@ -276,11 +276,19 @@ def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
     st.subheader(ctx.t("profile.trends_title"))
     trends = ctx.q(profile_reads.org_trends, ctx.run_id, org_code).filter(pl.col("indicator_code").is_null())
     series = ctx.series_codes
+    partial = ctx.period_states.filter(~pl.col("complete"))["period"].to_list()
+    if partial:
+        st.caption(ctx.t("trends2.complete_only", periods=fmt.join_list(partial, ctx.lang)))
     cols = st.columns(len(series))
     for col, code in zip(cols, series, strict=True):
-        history = scores.filter(pl.col("principle").eq_missing(code)).sort("period")
-        values = [v for v in history["score"].to_list() if v is not None]
         trend = trends.filter(pl.col("principle").eq_missing(code))
+        # The card reads the trend's own periods: complete ones, up to the trend's last period.
+        last = trend["last_period"][0] if trend.height else None
+        history = scores.filter(
+            pl.col("principle").eq_missing(code), pl.col("period") <= (last or ""),
+            ~pl.col("period").is_in(partial),
+        ).sort("period")
+        values = [v for v in history["score"].to_list() if v is not None]
         with col:
             if trend.is_empty():  # a link limited to some periods shows no trend (it spans every period)
                 missing = (

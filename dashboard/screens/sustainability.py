@@ -13,6 +13,8 @@ from dashboard import charts, empty, expectations_view, pickers, tables, widgets
 from dashboard.cells import Col, trend_text, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from framework.model import UnitKind
+from i18n import formatting as fmt
 from store.reads import profile as profile_reads
 from store.reads import sustainability as sustainability_reads
 
@@ -31,6 +33,18 @@ def _who(ctx: PageContext) -> str | None:
         )
         return ctx.viewer.org_code if own == "own" else None
     return pickers.org_select(ctx, key="sust_org", allow_network=True)
+
+
+def _partial(ctx: PageContext) -> tuple[list[str], str] | None:
+    """The run's partial periods and their label, for the series charts (None: every period is complete)."""
+    running = ctx.period_states.filter(~pl.col("complete"))["period"].to_list()
+    return (running, ctx.t("trends2.partial_point")) if running else None
+
+
+def _complete_only(ctx: PageContext) -> str:
+    """The sentence saying trends leave the partial periods out ('' when every period is complete)."""
+    partial = _partial(ctx)
+    return " " + ctx.t("trends2.complete_only", periods=fmt.join_list(partial[0], ctx.lang)) if partial else ""
 
 
 def _trend_counts(ctx: PageContext) -> None:
@@ -70,7 +84,8 @@ def _trend_counts(ctx: PageContext) -> None:
             sustained=settings.sustained_periods,
         )
         + " "
-        + ctx.t("tables.trend_method", page=ctx.t("nav.method")),
+        + ctx.t("tables.trend_method", page=ctx.t("nav.method"))
+        + _complete_only(ctx),
     )
 
 
@@ -89,7 +104,8 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
             series.append((ctx.principle_label(code), part["period"].to_list(), part[value].to_list()))
     title = ctx.t("sustainability.series_chart_org" if org else "sustainability.series_chart_network")
     figure = charts.lines(
-        series, title, ctx.t("common.period"), ctx.t("common.score_axis"), ctx.lang, y_range=(0, 100)
+        series, title, ctx.t("common.period"), ctx.t("common.score_axis"), ctx.lang, y_range=(0, 100),
+        partial=_partial(ctx),
     )
     columns = {"period": Col(ctx.t("common.period")), "label": Col(ctx.t("common.principle"))}
     columns |= (
@@ -152,7 +168,11 @@ def _indicator_series(
             )
         )
     band = None
-    if network.height:
+    yes_no = code in ctx.framework.indicator_by_code and ctx.framework.unit_of(code).kind is UnitKind.BOOLEAN
+    if network.height and yes_no:  # the share of organisations answering yes, never a median of 0 and 1
+        shares = [None if v is None else v * 100 for v in network["share_yes"].to_list()]  # in % points
+        series = [(ctx.t("trends2.share_yes"), network["period"].to_list(), shares)]
+    elif network.height:
         series.append(
             (ctx.t("sustainability.network_median"), network["period"].to_list(), network["median"].to_list())
         )
@@ -166,26 +186,35 @@ def _indicator_series(
         series,
         title or f"{code} · {ctx.indicator_name(code)}",
         ctx.t("common.period"),
-        f"{ctx.indicator_name(code)} ({unit})",
+        f"{ctx.t('trends2.share_yes')} (%)" if yes_no else f"{ctx.indicator_name(code)} ({unit})",
         ctx.lang,
         band=band,
+        partial=_partial(ctx),
     )
-    table = network.select("period", "n", "q1", "median", "q3")
+    table = network.select("period", "n", "q1", "median", "q3", "share_yes", "yes")
     if own is not None and own.height:
         table = table.join(
             own.select("period", own_value="value"), on="period", how="full", coalesce=True
         ).sort("period")
     table = table.with_columns(unit_code=pl.lit(unit_code(ctx, code), dtype=pl.String))
-    # The network's median of a count is a count, of a yes/no the share of "yes": read by the unit.
+    # The network's median of a count is a count; a yes/no's network figure is the share of "yes".
     columns = {"period": Col(ctx.t("common.period"))}
     if "own_value" in table.columns:
         columns["own_value"] = Col(ctx.t("sustainability.own_value", unit=unit), "measure", unit="unit_code")
-    columns |= {
-        "median": Col(ctx.t("common.median"), "measure", unit="unit_code", full=True),
-        "q1": Col(ctx.t("common.q1"), "measure", unit="unit_code", full=True),
-        "q3": Col(ctx.t("common.q3"), "measure", unit="unit_code", full=True),
-        "n": Col(ctx.t("common.organisations_n"), "int"),
-    }
+    columns |= (
+        {
+            "share_yes": Col(ctx.t("trends2.share_yes"), "pct", full=True),
+            "yes": Col(ctx.t("trends2.orgs_yes"), "int"),
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+        }
+        if yes_no
+        else {
+            "median": Col(ctx.t("common.median"), "measure", unit="unit_code", full=True),
+            "q1": Col(ctx.t("common.q1"), "measure", unit="unit_code", full=True),
+            "q3": Col(ctx.t("common.q3"), "measure", unit="unit_code", full=True),
+            "n": Col(ctx.t("common.organisations_n"), "int"),
+        }
+    )
     table = table.with_columns(period=tables.labels(ctx.period_label, pl.col("period")))
     charts.with_data(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
 

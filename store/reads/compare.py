@@ -69,14 +69,22 @@ def indicator_values(
     )
 
 
-def group_indicators(store: Store, viewer: Viewer, run_id: int, period: str, by: GroupBy) -> pl.DataFrame:
-    """Per group and indicator: how many organisations report it and their median value."""
+def group_indicators(
+    store: Store, viewer: Viewer, run_id: int, period: str, by: GroupBy, yes_no: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Per group and indicator: how many organisations report it and their median value — for the
+    yes/no indicators ``yes_no``, the share of them answering yes (``statistic`` says which)."""
     return query(
         store,
         viewer,
         f"""
         WITH m AS ({memberships_sql(by, aggregable("code"))})
-        SELECT m.group_value, v.indicator_code, count(*) AS n, median(v.value) AS median,
+        SELECT m.group_value, v.indicator_code, count(*) AS n,
+               CASE WHEN list_contains($yes_no::VARCHAR[], v.indicator_code) THEN avg(v.value)
+                    ELSE median(v.value) END AS median,
+               CASE WHEN list_contains($yes_no::VARCHAR[], v.indicator_code) THEN 'share_yes'
+                    ELSE 'median' END AS statistic,
+               count(*) FILTER (WHERE v.value = 1) AS yes,
                median(v.normalised) AS median_normalised
         FROM m JOIN score_indicators v ON v.org_code = m.org_code
         WHERE v.run_id = $run AND v.period = $period AND {period_ok("v.period")}
@@ -86,4 +94,5 @@ def group_indicators(store: Store, viewer: Viewer, run_id: int, period: str, by:
         """,
         run=run_id,
         period=period,
+        yes_no=list(yes_no),
     )

@@ -20,7 +20,7 @@ from store.viewer import Viewer
 
 #: The rule each read's result goes through for a non-committee viewer (``framework.disclosure``).
 SUPPRESSION: dict[str, str] = {
-    "network_series": "aggregates:q1,median,q3,total,mean,weighted,ratio",
+    "network_series": "aggregates:q1,median,q3,total,mean,weighted,ratio,yes",
     "breakdown_cells": "cells",
 }
 
@@ -44,8 +44,9 @@ def network_series(
     denominator: str | None = None,
 ) -> pl.DataFrame:
     """Per period of the run: organisations reporting (``n``), quartiles, and the network
-    aggregates of each rule (sum, mean, mean weighted by ``weight_by``, Σ numerator / Σ denominator);
-    the page shows the one the indicator's aggregation calls for."""
+    aggregates of each rule (sum, mean, mean weighted by ``weight_by``, Σ numerator / Σ denominator)
+    and ``yes``, the organisations answering yes (of a yes/no indicator, whose ``mean`` is the share
+    of yes); the page shows the one the indicator's aggregation calls for."""
     series = query(
         store,
         viewer,
@@ -66,7 +67,7 @@ def network_series(
         SELECT period, count(*) AS n, quantile_cont(value, 0.25) AS q1, median(value) AS median,
                quantile_cont(value, 0.75) AS q3, sum(value) AS total, avg(value) AS mean,
                sum(value * weight) / nullif(sum(weight) FILTER (WHERE value IS NOT NULL), 0) AS weighted,
-               sum(num) / nullif(sum(den), 0) AS ratio
+               sum(num) / nullif(sum(den), 0) AS ratio, count(*) FILTER (WHERE value = 1) AS yes
         FROM x GROUP BY period ORDER BY period
         """,
         run=run_id,

@@ -238,9 +238,10 @@ def region_scores(
 
 
 def region_indicator(
-    store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str, how: Literal["sum", "median"]
+    store: Store, viewer: Viewer, run_id: int, period: str, indicator_code: str, how: Literal["sum", "median", "share"]
 ) -> pl.DataFrame:
-    """An indicator per region: the sum over organisations (counts) or their median (rates). Counts also
+    """An indicator per region: the sum over organisations (counts), their median (rates) or the share
+    of them answering yes (``share``, yes/no indicators: never a median of 0 and 1). Counts also
     give their largest organisation, the shared beneficiaries declared between organisations of the
     region and what its programme umbrellas count more than once (``metrics.reach``: the range's lower
     bound)."""
@@ -259,7 +260,9 @@ def region_indicator(
         regional AS (SELECT region, sum(shared) AS shared FROM pairs GROUP BY region),
         regional_umbrellas AS (SELECT region, sum(excess) AS excess FROM umbrellas GROUP BY region)
         SELECT r.region, count(*) AS n,
-               CASE WHEN $how = 'sum' THEN sum(r.value) ELSE median(r.value) END AS value,
+               CASE WHEN $how = 'sum' THEN sum(r.value) WHEN $how = 'share' THEN avg(r.value)
+                    ELSE median(r.value) END AS value,
+               count(*) FILTER (WHERE r.value = 1) AS yes,
                {_largest("r.value")} AS largest, coalesce(any_value(p.shared), 0) AS shared,
                coalesce(any_value(u.excess), 0) AS programmes
         FROM reached r LEFT JOIN regional p ON p.region = r.region

@@ -46,7 +46,9 @@ def indicator_series(
 ) -> pl.DataFrame:
     """One indicator by period: an organisation's values, or the network's quartiles (no plain total:
     added over organisations, a count of people counts twice whoever two members serve; the overview
-    shows people reached as a range instead, ``metrics.reach``)."""
+    shows people reached as a range instead, ``metrics.reach``). For a yes/no indicator the network
+    figure is ``share_yes`` (the share of organisations answering yes, of ``n``; ``yes`` of them),
+    never a median of 0 and 1."""
     if org_code is not None:
         return query(
             store,
@@ -66,7 +68,8 @@ def indicator_series(
         viewer,
         f"""
         SELECT period, count(*) AS n, quantile_cont(value, 0.25) AS q1, median(value) AS median,
-               quantile_cont(value, 0.75) AS q3
+               quantile_cont(value, 0.75) AS q3, avg(value) AS share_yes,
+               count(*) FILTER (WHERE value = 1) AS yes
         FROM score_indicators
         WHERE run_id = $run AND indicator_code = $indicator AND {aggregable("org_code")}
           AND {period_ok("period")} AND {indicator_ok("indicator_code")}
