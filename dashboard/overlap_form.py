@@ -44,6 +44,19 @@ def section(ctx: PageContext, org: str) -> None:
     _current(ctx, org)
 
 
+def _partner(ctx: PageContext, names: dict[str, str]) -> str | None:
+    """The partner: the committee picks it from the registry; a member, who sees no other
+    organisation, types its code (checked when it declares)."""
+    if ctx.viewer.role != "steering":
+        typed = st.text_input(text(ctx, "partner_label"), key="overlap_partner_code", help=text(ctx, "partner_help"))
+        return typed.strip().upper() or None
+    return st.selectbox(
+        text(ctx, "partner_label"), [NONE, *names], key="overlap_partner", accept_new_options=True,
+        help=text(ctx, "partner_help"),
+        format_func=lambda c: text(ctx, "partner_none") if c == NONE else f"{c} — {names[c]}" if c in names else c,
+    )
+
+
 def _form(ctx: PageContext, org: str, values: pl.DataFrame, codes: list[str]) -> None:
     shown = {f"{r['indicator_code']}|{r['period']}": r for r in values.iter_rows(named=True)}
     partners = overlaps.partner_options(ctx.store, ctx.viewer, ctx.lang).filter(pl.col("org_code") != org)
@@ -56,11 +69,7 @@ def _form(ctx: PageContext, org: str, values: pl.DataFrame, codes: list[str]) ->
                                        f"{ctx.indicator_name(shown[k]['indicator_code'])}",
                                        period=shown[k]["period"], value=ctx.num(shown[k]["value"])),
         )
-        partner = st.selectbox(
-            text(ctx, "partner_label"), [NONE, *names], key="overlap_partner", accept_new_options=True,
-            help=text(ctx, "partner_help"),
-            format_func=lambda c: text(ctx, "partner_none") if c == NONE else f"{c} — {names[c]}" if c in names else c,
-        )
+        partner = _partner(ctx, names)
     with right:
         shared = st.number_input(text(ctx, "shared_label"), min_value=0, step=1, value=0, key="overlap_shared",
                                  help=text(ctx, "shared_help"))

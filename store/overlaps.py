@@ -262,9 +262,10 @@ def declarable_values(store: Store, viewer: Viewer, org_code: str, codes: list[s
 
 
 def partner_options(store: Store, viewer: Viewer, lang: str) -> pl.DataFrame:
-    """Registered organisations a member or the committee may name as a partner (code and name);
-    nothing for funder links."""
+    """Registered organisations the steering committee may pick as a partner (code and name). A member
+    sees no other organisation (it types its partner's code, checked when it declares); a funder
+    link, nothing."""
     return store.query(
         f"SELECT code AS org_code, {name_sql(lang)} AS name FROM organizations WHERE active AND $may ORDER BY code",
-        {"may": viewer.role in ("member", "steering")},
+        {"may": viewer.role == "steering"},
     )

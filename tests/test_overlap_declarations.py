@@ -49,7 +49,10 @@ def reach_of(db: Path | Store) -> tuple[float, float, dict]:
 
 def declare_on_page(at, partner: str, shared: int, programme: str = ""):
     at.selectbox(key="overlap_value").set_value(f"R01|{PERIOD}")
-    at.selectbox(key="overlap_partner").set_value(partner)
+    if any(w.key == "overlap_partner_code" for w in at.text_input):  # a member types the code
+        at.text_input(key="overlap_partner_code").set_value(partner)
+    else:  # the committee picks it from the registry
+        at.selectbox(key="overlap_partner").set_value(partner)
     at.number_input(key="overlap_shared").set_value(shared)
     at.text_input(key="overlap_programme").set_value(programme)
     return at.button(key="overlap_declare").click().run()
