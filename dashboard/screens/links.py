@@ -90,7 +90,7 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
                 min_value=today + timedelta(days=1),
                 max_value=today + timedelta(days=cfg.link_max_days),
                 key="link_expiry",
-                help=ctx.t("links.expiry_help", days=cfg.link_max_days),
+                help=ctx.tn("links.expiry_help", cfg.link_max_days),
             )
         pin = st.checkbox(
             ctx.t("links.pin", run=ctx.run_id or "—"),
