@@ -65,8 +65,10 @@ def _css_text(text: str) -> str:
 
 
 def widget_text_css(lang: str) -> str:
-    """Streamlit's own English in the file uploader ("Upload", "50MB per file", "Drag and drop…")
-    replaced by the catalogue's text: Streamlit 1.67 has no option to translate them.
+    """Streamlit's own English in the file uploader ("Upload", "50MB per file", "Drag and drop…") and
+    in an empty dropdown ("No results", when a typed filter matches nothing) replaced by the
+    catalogue's text: Streamlit 1.67 has no option to translate them (its select widgets hard-code
+    the ``en-US`` locale).
 
     The English is hidden with ``visibility: hidden`` (so it is neither seen nor part of the page's
     text) and the translation drawn by a pseudo-element of the same box.
@@ -82,6 +84,10 @@ def widget_text_css(lang: str) -> str:
 }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
   content: {_css_text(limit)}; font-size: 0.875rem; opacity: 0.7;
+}}
+[role="listbox"][data-empty="true"] [role="option"] > span {{ visibility: hidden; font-size: 0; }}
+[role="listbox"][data-empty="true"] [role="option"] > span::after {{
+  content: {_css_text(t("reading2.no_match", lang))}; visibility: visible; font-size: 0.875rem;
 }}
 """
 

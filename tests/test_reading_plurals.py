@@ -8,6 +8,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from streamlit.elements.lib.options_selector_utils import _SELECT_WIDGET_FILTER_MODE_PROTO_MAP
 
 import i18n
 from dashboard import method_text
@@ -116,3 +117,49 @@ def test_no_arabic_string_agrees_a_noun_with_a_number_it_cannot_know() -> None:
             offenders.append(f"{key}: {match.group(0)}")
     assert not offenders, offenders
     assert i18n.plural_form(MIN_GROUP, "ar") == "few", "the {min} منظمات strings assume 3 to 10 organisations"
+
+
+# -- Streamlit's own English: "No results" and the calendar's month names ------------------------
+def _date_app() -> None:
+    from datetime import date
+
+    import streamlit as st
+
+    from dashboard import widgets
+    from dashboard.context import PageContext
+
+    ctx = PageContext(store=None, viewer=None, lang=st.query_params.get("lang", "fr"), version=(), run=None)
+    widgets.date_select(ctx, "d", first=date(2026, 12, 7), last=date(2027, 3, 6), value=date(2027, 1, 5), key="d")
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("fr", "5 janvier 2027"), ("ar", "5 يناير 2027"), ("en", "5 January 2027")])
+def test_the_date_picker_lists_dates_written_in_the_readers_language_without_typing(lang: str, shown: str) -> None:
+    from datetime import date
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_date_app)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception and not at.date_input
+    box = at.selectbox(key="d")
+    assert box.value == date(2027, 1, 5) and len(box.options) == 90
+    assert strip_isolates(box.options[box.index]) == shown
+    assert box.proto.filter_mode == _SELECT_WIDGET_FILTER_MODE_PROTO_MAP[None]  # typing off: no "No results"
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_an_empty_dropdown_says_no_match_in_the_readers_language_not_no_results(lang: str) -> None:
+    from dashboard.style import css_for
+
+    css = css_for(lang)
+    assert '[role="listbox"][data-empty="true"] [role="option"] > span { visibility: hidden;' in css
+    assert f'content: "{t("reading2.no_match", lang)}"' in css
+
+
+@pytest.mark.parametrize(("lang", "first"), [("fr", "34"), ("ar", "\u200f")])
+def test_coverage_and_grade_read_in_the_languages_direction(lang: str, first: str) -> None:
+    """Under a right-to-left label, "34% · C" must put the coverage on the right: a right-to-left mark
+    starts the Arabic value (the metric takes its direction from its first strong letter)."""
+    text = t("reading2.coverage_grade_value", lang, coverage="34", grade="C")
+    assert text.startswith(first) and text.index("34") < text.index("C")
