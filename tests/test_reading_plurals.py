@@ -163,3 +163,15 @@ def test_coverage_and_grade_read_in_the_languages_direction(lang: str, first: st
     starts the Arabic value (the metric takes its direction from its first strong letter)."""
     text = t("reading2.coverage_grade_value", lang, coverage="34", grade="C")
     assert text.startswith(first) and text.index("34") < text.index("C")
+
+
+def test_radar_labels_are_wrapped_inside_side_margins_so_a_phone_does_not_clip_them() -> None:
+    from dashboard import charts
+
+    axes = ["P1 · Dignité et autonomisation", "P4 · Coopération, innovation et apprentissage collectif", "P3", "P5"]
+    fig = charts.radar(axes, [("org", [60.0, 70.0, 50.0, 80.0])], "t", "fr")
+    angular = fig.layout.polar.angularaxis
+    assert list(angular.tickvals) == axes  # the full names stay the categories (hover, tests)
+    assert all(max(len(line) for line in text.split("<br>")) <= charts.RADAR_LABEL_CHARS + 4 for text in angular.ticktext)
+    assert angular.ticktext[1] == "P4 ·<br>Coopération,<br>innovation et<br>apprentissage<br>collectif"
+    assert fig.layout.margin.l >= charts.RADAR_SIDE_MARGIN and fig.layout.margin.r >= charts.RADAR_SIDE_MARGIN
