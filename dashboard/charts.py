@@ -276,9 +276,24 @@ def radar(
         )
     fig.update_polars(
         radialaxis={"range": [0, 100]},
-        angularaxis={"direction": "counterclockwise" if lang in RTL_LANGUAGES else "clockwise"},
+        angularaxis={
+            "direction": "counterclockwise" if lang in RTL_LANGUAGES else "clockwise",
+            # Plotly clips angular labels at the figure's edge: on a phone (390 px) a principle's full
+            # name ran off both sides. Wrapped to short lines, inside side margins that hold them.
+            "tickmode": "array",
+            "tickvals": labels,
+            "ticktext": [wrap_label(label, RADAR_LABEL_CHARS) for label in labels],
+            "tickfont": {"size": 11},
+        },
     )
-    return finish(fig, title, lang, height=420)
+    fig = finish(fig, title, lang, height=460)
+    fig.update_layout(margin={"l": RADAR_SIDE_MARGIN, "r": RADAR_SIDE_MARGIN, "b": 40})
+    return fig
+
+
+#: Room each side of the radar for its wrapped labels (about 14 characters at 11 px).
+RADAR_SIDE_MARGIN = 80
+RADAR_LABEL_CHARS = 14
 
 
 def principle_bars(

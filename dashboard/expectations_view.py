@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import tables
+from dashboard import tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext
 from i18n import formatting as fmt
@@ -109,7 +109,7 @@ def _expected_form(ctx: PageContext, org_code: str) -> None:
     current = set(expected_indicators(fw, facts, overrides).get_column("indicator_code").to_list())
     options = list(fw.required_indicators)
     with st.form(f"expect_form_{org_code}"):
-        chosen = set(st.multiselect(text(ctx, "expected_label"), options, default=sorted(current & set(options)),
+        chosen = set(widgets.multiselect(ctx, text(ctx, "expected_label"), options, default=sorted(current & set(options)),
                                     format_func=lambda c: f"{c} {ctx.indicator_name(c)}",
                                     help=text(ctx, "expected_help"), key=f"expect_chosen_{org_code}"))
         if not st.form_submit_button(text(ctx, "save_expected")):

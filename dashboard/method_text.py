@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from framework.groups import MIN_GROUP
 from framework.model import Aggregation, Counting, Framework, Normalisation
 from i18n import formatting as fmt
-from i18n import t
+from i18n import t, tn
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def sections(framework: Framework, lang: str, granularity: str, run_id: int | No
                 sustained=n(sustain.sustained_periods),
             ),
         ),
-        Section(_t("s_peers", lang), _t("peers", lang, min=5)),
+        Section(_t("s_peers", lang), tn("dashboard.method.peers", MIN_GROUP, lang)),
     ]
     if run_id is not None:
         out.append(

@@ -16,6 +16,9 @@ from i18n import formatting as fmt
 RTL_MARKER = "athar-rtl"
 BASE_CSS = """
 .athar-attribution { font-size: 0.75rem; opacity: 0.75; }
+/* A long figure (the reach range "18 956 – 138 328" in a quarter of the page) wraps rather than
+   being cut to "18 956 – 13…" (in Arabic the cut even moved the ellipsis to the wrong end). */
+[data-testid="stMetricValue"] > div { white-space: normal; text-overflow: clip; overflow-wrap: anywhere; }
 .athar-badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.75rem;
   background: rgba(46, 125, 50, 0.12); color: #2e7d32; font-size: 0.85rem; margin-inline-end: 0.25rem; }
 """
@@ -42,6 +45,8 @@ h1, h2, h3, h4, h5, h6, p, li, label {
   direction: ltr;
 }
 [data-testid="stSidebarNav"] a { flex-direction: row; text-align: right; }
+/* Dropdowns open in a left-to-right layer outside the page: their options ("7 دجنبر 2026") read right to left. */
+[data-testid="stSelectboxVirtualDropdown"], [data-testid="stMultiSelectDropdown"] { direction: rtl; text-align: right; }
 bdi { unicode-bidi: isolate; }
 /* The sidebar sits on the right in Arabic, but Streamlit collapses it by sliding it left (a negative
    translateX written for a left-hand sidebar): in a right-to-left row that leaves its content as a
@@ -65,8 +70,10 @@ def _css_text(text: str) -> str:
 
 
 def widget_text_css(lang: str) -> str:
-    """Streamlit's own English in the file uploader ("Upload", "50MB per file", "Drag and drop…")
-    replaced by the catalogue's text: Streamlit 1.67 has no option to translate them.
+    """Streamlit's own English in the file uploader ("Upload", "50MB per file", "Drag and drop…") and
+    in an empty dropdown ("No results", when a typed filter matches nothing) replaced by the
+    catalogue's text: Streamlit 1.67 has no option to translate them (its select widgets hard-code
+    the ``en-US`` locale).
 
     The English is hidden with ``visibility: hidden`` (so it is neither seen nor part of the page's
     text) and the translation drawn by a pseudo-element of the same box.
@@ -82,6 +89,10 @@ def widget_text_css(lang: str) -> str:
 }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
   content: {_css_text(limit)}; font-size: 0.875rem; opacity: 0.7;
+}}
+[role="listbox"][data-empty="true"] [role="option"] > span {{ visibility: hidden; font-size: 0; }}
+[role="listbox"][data-empty="true"] [role="option"] > span::after {{
+  content: {_css_text(t("reading2.no_match", lang))}; visibility: visible; font-size: 0.875rem;
 }}
 """
 

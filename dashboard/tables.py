@@ -72,7 +72,7 @@ def table(
         placeholder=MISSING,
     )
     if frame.height > MAX_ROWS_SHOWN:
-        st.caption(ctx.t("common.rows_shown", shown=ctx.num(MAX_ROWS_SHOWN), total=ctx.num(frame.height)))
+        st.caption(ctx.tn("common.rows_shown", MAX_ROWS_SHOWN, total=ctx.num(frame.height)))
     if download:
         csv_download(ctx, frame, {**columns, **(export_only or {})}, download, key=f"{key}_csv")
 
@@ -155,7 +155,7 @@ def static_table(
     )
     st.table(data, hide_index=True)
     if frame.height > max_rows:
-        st.caption(ctx.t("common.rows_shown", shown=ctx.num(max_rows), total=ctx.num(frame.height)))
+        st.caption(ctx.tn("common.rows_shown", max_rows, total=ctx.num(frame.height)))
     if download:
         csv_download(ctx, frame, columns, download, key=f"{key}_csv")
 

@@ -8,14 +8,16 @@ arrow pill) or a trend slope (``▲ pente : +1,3 pt/an``, a shape beside the col
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 import streamlit as st
 
 from dashboard.context import PageContext
 from i18n import t
 
-#: ``st.date_input`` shows dates as day/month/year, as fr, ar (Morocco) and en_GB write them
-#: (Streamlit's default ``YYYY/MM/DD`` is no locale's); the formats it accepts are fixed patterns.
+#: Day/month/year, as fr, ar (Morocco) and en_GB write dates, should a page ever need ``st.date_input``
+#: (Streamlit's default ``YYYY/MM/DD`` is no locale's). The pages use :func:`date_select` instead: the
+#: date input's calendar names months and weekdays in English only (Streamlit 1.67 has no locale option).
 DATE_FORMAT = "DD/MM/YYYY"
 
 
@@ -116,6 +118,19 @@ def badge(text: str) -> str:
 
 def multiselect(ctx: PageContext, label: str, options: Sequence[object], **kwargs: object) -> list:
     """``st.multiselect`` without Streamlit's English: the placeholder from the catalogue, and no
-    "Select all" / "Select N matches" entry (Streamlit 1.67 writes those in English only)."""
+    "Select all" / "Select N matches" entry (Streamlit 1.67 writes those in English only).
+
+    A dropdown with nothing left to show (a typed filter that matches nothing, every option chosen)
+    says so in the reader's language: ``dashboard.style.widget_text_css`` hides Streamlit's "No
+    results" and draws ``reading2.no_match`` in its place."""
     kwargs.setdefault("placeholder", t("reading.choose", ctx.lang))
     return st.multiselect(label, options, select_all=False, **kwargs)
+
+
+def date_select(ctx: PageContext, label: str, first: date, last: date, value: date, **kwargs: object) -> date:
+    """A date picked from the days ``first`` … ``last``, each written in the reader's language
+    (``6 décembre 2026``, ``6 دجنبر 2026``): ``st.date_input``'s calendar writes its months and
+    weekdays in English only. Typing is off, so no English "No results" either."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    index = days.index(min(max(value, first), last))
+    return st.selectbox(label, days, index=index, format_func=ctx.date, filter_mode=None, **kwargs)

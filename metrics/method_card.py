@@ -23,7 +23,7 @@ import polars as pl
 
 from framework.model import Aggregation, Framework, Indicator, Normalisation, framework_from_dict
 from i18n import formatting as fmt
-from i18n import t
+from i18n import t, tn
 
 
 class CardNotFound(LookupError):
@@ -294,7 +294,7 @@ def _quality_lines(score: dict[str, Any], lang: str) -> list[str]:
         return []
     days = score["timeliness_days"]
     timeliness = (
-        t("method.not_available", lang) if days is None else t("method.days", lang, days=_count(days, lang))
+        t("method.not_available", lang) if days is None else tn("method.days", round(days), lang)
     )
     return [
         t(
@@ -340,12 +340,12 @@ def _trend_lines(card: MethodCard, lang: str) -> list[str]:
     if trend["trend"] == "insufficient_data":
         return [t("method.trend_too_short", lang, n=n, min=_count(sustainability.min_trend_periods, lang))]
     return [
-        t(
+        tn(
             "method.trend",
+            trend["n_periods"],
             lang,
             trend=t(f"method.trend_{trend['trend']}", lang),
             slope=fmt.number(trend["slope"], lang, 1),
-            n=n,
             persistence=fmt.percent(trend["persistence"], lang),
             threshold=_points(sustainability.persistence_threshold, lang),
             sustained=t("method.sustained", lang) if trend["sustained"] else "",

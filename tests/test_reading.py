@@ -114,7 +114,7 @@ def test_counts_are_grouped_as_the_language_writes_them() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lang", "expected"), [("fr", f"(5{NBSP}%–95{NBSP}%)"), ("en", "(5%–95%)"), ("ar", f"({LRI}5%{PDI}–{LRI}95%{PDI})")]
+    ("lang", "expected"), [("fr", f"(5{NBSP}%–95{NBSP}%)"), ("en", "(5%–95%)"), ("ar", f"(من {LRI}5%{PDI} إلى {LRI}95%{PDI})")]
 )
 def test_fixed_percentages_in_catalogue_strings_are_formatted_per_language(lang: str, expected: str) -> None:
     assert t("dashboard.profile.rank_interval", lang).endswith(expected)

@@ -56,7 +56,7 @@ def render(ctx: PageContext) -> None:
         key="audit_table",
         download="athar_audit.csv",
     )
-    st.caption(ctx.t("audit.utc_note", shown=ctx.num(frame.height)))
+    st.caption(ctx.tn("audit.utc_note", frame.height))
 
 
 if __name__ == "__main__":

@@ -83,14 +83,14 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
                 format_func=ctx.period_label,
             )
             today = date.today()
-            expiry = st.date_input(
+            expiry = widgets.date_select(
+                ctx,
                 ctx.t("links.expires"),
-                format=widgets.DATE_FORMAT,
+                first=today + timedelta(days=1),
+                last=today + timedelta(days=cfg.link_max_days),
                 value=today + timedelta(days=cfg.link_default_days),
-                min_value=today + timedelta(days=1),
-                max_value=today + timedelta(days=cfg.link_max_days),
                 key="link_expiry",
-                help=ctx.t("links.expiry_help", days=cfg.link_max_days),
+                help=ctx.tn("links.expiry_help", cfg.link_max_days),
             )
         pin = st.checkbox(
             ctx.t("links.pin", run=ctx.run_id or "—"),

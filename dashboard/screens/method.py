@@ -28,7 +28,7 @@ def render(ctx: PageContext) -> None:
         st.markdown(section.body)
     # The technical terms behind the tables' plain words (robust z, Theil–Sen, version fingerprint).
     st.subheader(ctx.t("tables.glossary_title"))
-    st.markdown(ctx.t("tables.glossary", z=ctx.num(fw.meta.quality.outlier_z, 1), mad_factor=ctx.num(1.4826, 4)))
+    st.markdown(ctx.t("tables.glossary", z=ctx.num(fw.meta.quality.outlier_z, 1), mad_scale=ctx.num(1.4826, 4)))
     st.subheader(ctx.t("method.weights_title"))
     weights = (
         effective_weights(fw)

@@ -155,7 +155,7 @@ def _submissions(ctx: PageContext, period: str) -> None:
     for col, status in zip(cols, ("on_time", "late", "missing"), strict=True):
         with col:
             widgets.metric(ctx, labels[status], ctx.num(counts[status]))
-    st.caption(ctx.t("overview.on_time_rule", days=ctx.num(days)))
+    st.caption(ctx.tn("overview.on_time_rule", days))
     rows = ctx.q(overview_reads.submission_status, ctx.run_id, period, days, ctx.lang)
     if ctx.viewer.role == "member":
         mine = rows.filter(pl.col("org_code") == ctx.viewer.org_code)

@@ -15,6 +15,7 @@ from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
 from i18n import formatting as fmt
+from i18n import t
 from metrics.method_card import card_or_none
 from metrics.method_card import render as render_card
 from store.reads import common as common_reads
@@ -95,7 +96,7 @@ def _composite(ctx: PageContext, scores: pl.DataFrame, period: str, previous: st
         widgets.metric(
             ctx,
             ctx.t("profile.coverage_grade"),
-            f"{ctx.pct(row['coverage'])} · {row['grade'] or '–'}",
+            t("reading2.coverage_grade_value", ctx.lang, coverage=ctx.pct(row["coverage"]), grade=row["grade"] or "–"),
             help=ctx.t("profile.coverage_grade_help"),
         )
     if row["rank_p05"] is not None:

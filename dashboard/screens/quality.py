@@ -59,7 +59,7 @@ def _by_period(ctx: PageContext) -> None:
         },
         key="quality_periods",
         file_name="athar_quality_by_period.csv",
-        caption=ctx.t("quality.grades_caption", days=ctx.num(_deadline(ctx))),
+        caption=ctx.tn("quality.grades_caption", _deadline(ctx)),
     )
 
 

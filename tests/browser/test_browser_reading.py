@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from babel.dates import get_month_names
 from browser_harness import exceptions_on, full_page_screenshot, wait_until_idle
 
 from dashboard.navigation import PAGES
+from i18n import formatting as fmt
+from i18n import t
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 1000}
@@ -117,10 +120,18 @@ def test_french_overview_at_phone_width_fits_too(open_page, screenshots):
     full_page_screenshot(page, screenshots / "reading-overview-fr-390.png")
 
 
+#: The text drawn in place of an empty dropdown's "No results" (a pseudo-element: not in innerText).
+EMPTY_DROPDOWN_JS = """() => [...document.querySelectorAll('[role="listbox"][data-empty="true"] [role="option"] > span')]
+    .map(el => getComputedStyle(el, '::after').content)"""
+ENGLISH_MONTHS = re.compile(r"January|February|March|April|May|June|July|August|September|October|November|December"
+                            r"|\b(Su|Mo|Tu|We|Th|Fr|Sa)\b")
+
+
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 @pytest.mark.parametrize("page_key", ["upload", "compare", "links", "audit"])
 def test_no_streamlit_english_on_pages_with_its_widgets(open_page, page_key, lang):
-    """The uploader, the multiselects and the date input speak the reader's language."""
+    """The uploader, the multiselects (a typed filter that matches nothing too) and the link's expiry
+    date speak the reader's language."""
     page = open_page(page_key, lang)
     text = page.locator("body").inner_text()
     assert STREAMLIT_ENGLISH.findall(text) == []
@@ -128,15 +139,20 @@ def test_no_streamlit_english_on_pages_with_its_widgets(open_page, page_key, lan
         select.click()
         page.wait_for_timeout(300)
         assert STREAMLIT_ENGLISH.findall(page.locator("body").inner_text()) == []
+        page.keyboard.type("zzqxw")  # matches no option
+        page.wait_for_timeout(400)
+        assert STREAMLIT_ENGLISH.findall(page.locator("body").inner_text()) == []
+        assert page.evaluate(EMPTY_DROPDOWN_JS) == [f'"{t("reading2.no_match", lang)}"']
         page.keyboard.press("Escape")
     if page_key == "links":
-        date = page.locator('[data-testid="stDateInput"] input').first
-        shown = date.input_value()
-        # Day first (DD/MM/YYYY), or a native date field the browser writes in the context's locale.
-        assert date.get_attribute("type") == "date" or re.fullmatch(r"\d{2}/\d{2}/\d{4}", shown), (
-            shown,
-            date.evaluate("e => e.outerHTML"),
-        )
+        assert page.locator('[data-testid="stDateInput"]').count() == 0  # its calendar writes English months
+        expiry = page.locator('[data-testid="stSelectbox"]').filter(has_text=t("dashboard.links.expires", lang))
+        expiry.click()
+        page.wait_for_timeout(400)
+        shown = page.locator('[data-testid="stSelectboxVirtualDropdown"]').inner_text()
+        months = get_month_names("wide", locale=fmt._locale(lang)[0]).values()
+        assert any(m in shown for m in months) and ENGLISH_MONTHS.findall(shown) == [] and "/" not in shown, shown
+        assert STREAMLIT_ENGLISH.findall(page.locator("body").inner_text()) == []
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
