@@ -205,7 +205,7 @@ def test_a_declared_overlap_is_audited_alike_from_the_command_line_and_the_uploa
     monkeypatch.setenv("ATHAR_DB", str(from_page))
     at = open_page(start(from_page, identity=MEMBER), "upload")
     at.selectbox(key="overlap_value").set_value("R01|2025-Q4")
-    at.selectbox(key="overlap_partner").set_value(partner)
+    at.text_input(key="overlap_partner_code").set_value(partner)  # a member types its partner's code
     at.number_input(key="overlap_shared").set_value(700)
     at.button(key="overlap_declare").click().run()
     assert not at.exception and not at.error

@@ -20,6 +20,15 @@ GOOD = SAMPLES / "01_utf8_comma_lf.csv"
 BAD = SAMPLES / "14_row_errors.csv"
 
 
+def outside_the_demo_years(sample, tmp_path):
+    """The sample with its 2024 periods moved to 2022: the demo database stores 2023–2025, and a whole
+    sent below the parts already stored for its period is refused (parts within totals), which is not
+    what these tests are about. Same name, same rows, same lines."""
+    copy = tmp_path / sample.name
+    copy.write_bytes(sample.read_bytes().replace(b",2024-", b",2022-").replace(b",2024,", b",2022,"))
+    return copy
+
+
 def choose_network_file(page, lang: str) -> None:
     """In the "on behalf of" box, pick the network file (rows name their organisation)."""
     box = (
@@ -52,10 +61,10 @@ def table_rows(page, index: int = 0) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
-def test_steering_uploads_a_network_file_and_it_is_stored(open_page, screenshots):
+def test_steering_uploads_a_network_file_and_it_is_stored(open_page, screenshots, tmp_path):
     page = open_page("upload", "fr", "steering")
     choose_network_file(page, "fr")
-    upload(page, GOOD)
+    upload(page, outside_the_demo_years(GOOD, tmp_path))
     assert exceptions_on(page) == []
     rows = json.loads((SAMPLES / "INDEX.json").read_text(encoding="utf-8"))["files"][GOOD.name]["rows"]
     checked = t("report.checked", "fr", rows=rows)
@@ -63,7 +72,8 @@ def test_steering_uploads_a_network_file_and_it_is_stored(open_page, screenshots
     # The preview of what will be stored lists every row of the file.
     expect(page.locator(MAIN).get_by_text(t("dashboard.upload.preview_title", "fr"))).to_be_visible()
     header, body = table_rows(page)
-    assert t("report.line", "fr").lower() in [h.lower() for h in header], header
+    key_columns = [t("dashboard.common.indicator", "fr"), t("dashboard.upload.new_value", "fr")]  # key columns first
+    assert [h.lower() for h in header[:2]] == [k.lower() for k in key_columns], header
     assert len(body) == rows
     page.locator(MAIN).get_by_role("button", name=t("dashboard.upload.confirm", "fr")).click()
     wait_until_idle(page)
@@ -73,10 +83,10 @@ def test_steering_uploads_a_network_file_and_it_is_stored(open_page, screenshots
     full_page_screenshot(page, screenshots / "upload-accepted-fr.png")
 
 
-def test_a_file_with_errors_shows_the_report_by_line(open_page, screenshots):
+def test_a_file_with_errors_shows_the_report_by_line(open_page, screenshots, tmp_path):
     page = open_page("upload", "fr", "steering")
     choose_network_file(page, "fr")
-    upload(page, BAD)
+    upload(page, outside_the_demo_years(BAD, tmp_path))
     assert exceptions_on(page) == []
     expected_lines = json.loads((SAMPLES / "INDEX.json").read_text(encoding="utf-8"))["files"][BAD.name][
         "error_lines"
