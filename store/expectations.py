@@ -12,8 +12,9 @@ import math
 import duckdb
 import polars as pl
 
+from framework.vocabulary import BREAKDOWN_COLUMNS
 from store.audit import record_in
-from store.db import Store, utc_now
+from store.db import ArrowStream, Store, utc_now
 from store.errors import StoreError
 
 
@@ -22,6 +23,14 @@ class ExpectationError(StoreError):
 
     catalogue = "expect.errors"
 
+
+#: On a conflict, a side (baseline or target) the new row does not give keeps its stored value and period.
+_KEEP_WHAT_IS_NOT_GIVEN = """baseline = coalesce(excluded.baseline, org_targets.baseline),
+                baseline_period = CASE WHEN excluded.baseline IS NULL THEN org_targets.baseline_period
+                                       ELSE excluded.baseline_period END,
+                target = coalesce(excluded.target, org_targets.target),
+                target_period = CASE WHEN excluded.target IS NULL THEN org_targets.target_period
+                                     ELSE excluded.target_period END"""
 
 def expectation_inputs(store: Store) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(active organisations with kind and thematic areas, the committee's overrides)."""
@@ -107,15 +116,10 @@ def set_target(
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         _known(cur, org_code)
         cur.execute(
-            """
+            f"""
             INSERT INTO org_targets VALUES (?, ?, ?, ?, ?, ?, 'committee', NULL, ?, ?)
             ON CONFLICT (org_code, indicator_code) DO UPDATE SET
-                baseline = coalesce(excluded.baseline, org_targets.baseline),
-                baseline_period = CASE WHEN excluded.baseline IS NULL THEN org_targets.baseline_period
-                                       ELSE excluded.baseline_period END,
-                target = coalesce(excluded.target, org_targets.target),
-                target_period = CASE WHEN excluded.target IS NULL THEN org_targets.target_period
-                                     ELSE excluded.target_period END,
+                {_KEEP_WHAT_IS_NOT_GIVEN},
                 origin = 'committee', submission_id = NULL, set_by = excluded.set_by, set_at = excluded.set_at
             """,
             [org_code, indicator_code, baseline, baseline_period, target, target_period, actor, utc_now()],
@@ -141,7 +145,7 @@ def store_file_targets(cur: duckdb.DuckDBPyConnection, rows: pl.DataFrame, submi
     if not given or not rows.select(pl.any_horizontal(pl.col(given).is_not_null()).any()).item():
         return 0
     rows = rows.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("target", "baseline") if c not in given)
-    breakdowns = [c for c in ("sex", "age_band", "disability", "area", "region") if c in rows.columns]
+    breakdowns = [c for c in BREAKDOWN_COLUMNS if c in rows.columns]
     totals = rows.filter(pl.all_horizontal(pl.col(breakdowns).is_null()) if breakdowns else pl.lit(True))
     keys = ["org_code", "indicator_code"]
 
@@ -152,20 +156,16 @@ def store_file_targets(cur: duckdb.DuckDBPyConnection, rows: pl.DataFrame, submi
     found = latest("target").join(latest("baseline"), on=keys, how="full", coalesce=True)
     if found.is_empty():
         return 0
-    cur.register("incoming_targets", found.select(*keys, "baseline", "baseline_period", "target", "target_period"))
+    cur.register("incoming_targets",  # as an Arrow stream: a load imports no pyarrow
+                 ArrowStream(found.select(*keys, "baseline", "baseline_period", "target", "target_period")))
     try:
         cur.execute(
-            """
+            f"""
             INSERT INTO org_targets
             SELECT org_code, indicator_code, baseline, baseline_period, target, target_period, 'file', ?, ?, ?
             FROM incoming_targets
             ON CONFLICT (org_code, indicator_code) DO UPDATE SET
-                baseline = coalesce(excluded.baseline, org_targets.baseline),
-                baseline_period = CASE WHEN excluded.baseline IS NULL THEN org_targets.baseline_period
-                                       ELSE excluded.baseline_period END,
-                target = coalesce(excluded.target, org_targets.target),
-                target_period = CASE WHEN excluded.target IS NULL THEN org_targets.target_period
-                                     ELSE excluded.target_period END,
+                {_KEEP_WHAT_IS_NOT_GIVEN},
                 origin = 'file', submission_id = excluded.submission_id, set_by = excluded.set_by,
                 set_at = excluded.set_at
             """,
