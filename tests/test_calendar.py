@@ -119,7 +119,8 @@ def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fre
     assert march[(GAP, "2025-Q4")] == "late"  # quarters: 30 days, passed on 30 January
     assert march[(GAP, "2025-Q3")] == "submitted"
     assert (REPORTER, "2025-Q4") not in march  # only the listed member reports quarters
-    assert not any(period.startswith("2026") for _, period in april)  # the running year is not due
+    assert (STOPPED, "2026") not in april and (GAP, "2026-Q2") not in april  # running periods are not due
+    assert april[(GAP, "2026-Q1")] == "due"  # ended 31 March, 30 days to send it
     assert (REPORTER, "2023") not in march  # before the calendar's first year
 
 
@@ -147,12 +148,12 @@ def test_a_reviewed_submission_reads_returned_or_approved_once_reviews_exist(dem
     assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
 
 
-def test_a_member_reads_only_its_own_statuses(demo_db_fresh) -> None:
+def test_a_member_reads_only_its_own_statuses_and_a_funder_link_none(demo_db_fresh) -> None:
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
     assert {org for org, _ in statuses_at(store, MARCH, Viewer.member(GAP))} == {GAP}
-    pinned = Viewer.funder(LinkScope(frozenset({GAP}), run_id=1))
-    assert statuses_at(store, MARCH, pinned) == {}  # a pinned link reads a frozen run, not the cycle
+    for link in (LinkScope(frozenset({GAP})), LinkScope(frozenset({GAP}), run_id=1)):
+        assert statuses_at(store, MARCH, Viewer.funder(link)) == {}  # the cycle is no funder's business
 
 
 # -- the member's home ------------------------------------------------------------------------

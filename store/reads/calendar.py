@@ -1,8 +1,9 @@
 """Reads of the reporting calendar: the calendar as set, and each organisation's status per period.
 
 A status per (organisation, period kind it reports, period ended by ``today``) — computed here in
-SQL, in the viewer's scope (organisations it may see one by one; nothing for a link pinned to a run,
-which reads a frozen picture, not the cycle):
+SQL, in the viewer's scope (organisations it may see one by one). The cycle is the network's inside
+business: the steering committee and members read it (``$v_agg_all`` holds for those two roles
+only), a funder link reads nothing here, pinned or not:
 
 - ``approved`` / ``returned``: the committee's review of the newest submission holding values for
   the period (``submissions.review_status``, when the review part's migration added it);
@@ -116,7 +117,7 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
         FROM reporters r JOIN ended e ON e.period_kind = r.period_kind
         JOIN organizations g ON g.code = r.org_code
         LEFT JOIN sent x ON x.org_code = r.org_code AND x.period = e.period
-        WHERE $v_run IS NULL AND {period_ok("e.period")}
+        WHERE $v_agg_all AND $v_run IS NULL AND {period_ok("e.period")}
         ORDER BY e.period_end DESC, e.period_kind, r.org_code
         """,
         today=today,
@@ -134,7 +135,7 @@ def rejected_uploads(store: Store, viewer: Viewer, org_code: str) -> pl.DataFram
         f"""
         SELECT a.logged_at, a.detail ->> 'file' AS file, (a.detail ->> 'errors')::INTEGER AS errors
         FROM audit_log a
-        WHERE a.action = 'upload_rejected' AND a.detail ->> 'org' = $org AND {visible("$org")} AND $v_run IS NULL
+        WHERE a.action = 'upload_rejected' AND a.detail ->> 'org' = $org AND {visible("$org")} AND $v_agg_all AND $v_run IS NULL
           AND a.logged_at > coalesce((SELECT max(uploaded_at) FROM submissions WHERE org_code = $org), TIMESTAMP '1970-01-01')
         ORDER BY a.id DESC LIMIT 5
         """,
