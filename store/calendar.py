@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from i18n import t
 from store.audit import record_in
 from store.db import Store, utc_now
 from store.errors import StoreError
@@ -28,9 +29,14 @@ YEARS = (2000, 2100)
 
 
 class CalendarError(StoreError):
-    """A refused calendar change (``calendar.errors.<code>``)."""
+    """A refused calendar change (``calendar.errors.<code>``); a period kind is named in the reader's language."""
 
     catalogue = "calendar.errors"
+
+    def message(self, lang: str) -> str:
+        kind = self.params.get("kind")
+        params = {**self.params, "kind": t(f"calendar.kind.{kind}", lang)} if kind in PERIOD_KINDS else self.params
+        return t(f"{self.catalogue}.{self.code}", lang, **params)
 
 
 def _checked(kind: str, deadline_days: int | None, from_year: int | None, orgs: Sequence[str]) -> None:

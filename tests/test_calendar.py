@@ -99,7 +99,7 @@ def test_calendar_show_and_status_answer_in_json(demo_db_pristine, tmp_path, mon
 def test_a_refused_calendar_change_stores_nothing_and_is_said_in_the_language(store) -> None:
     with pytest.raises(calendar.CalendarError) as refused:
         calendar.set_calendar(store, "semester", actor="test", source="test", default_year=2026)
-    assert refused.value.message("fr") == t("calendar.errors.deadline_needed", "fr", kind="semester")
+    assert refused.value.message("fr") == t("calendar.errors.deadline_needed", "fr", kind="semestre")  # the kind in words
     with pytest.raises(calendar.CalendarError) as unknown:
         calendar.set_calendar(store, "year", deadline_days=60, add=["NOPE-000"], actor="test", source="test",
                               default_year=2026)

@@ -84,7 +84,8 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
              org_code: str | None = None) -> pl.DataFrame:
     """org_code, name, period_kind, period, period_end, deadline, status, submission_id, sent_at,
     review_comment: one row per visible organisation and period it is asked to report, ended by
-    ``today`` (newest first). See the module docstring for the rule."""
+    ``today`` (newest first; on one day, the year before its semester and quarter). See the module
+    docstring for the rule."""
     columns = _review_columns(store)
     # Either design of the review part merges: a review_status column, or the status itself.
     review = "CASE WHEN s.status IN ('returned', 'approved') THEN s.status END"
@@ -118,7 +119,7 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
         JOIN organizations g ON g.code = r.org_code
         LEFT JOIN sent x ON x.org_code = r.org_code AND x.period = e.period
         WHERE $v_agg_all AND $v_run IS NULL AND {period_ok("e.period")}
-        ORDER BY e.period_end DESC, e.period_kind, r.org_code
+        ORDER BY e.period_end DESC, CASE e.period_kind WHEN 'year' THEN 0 WHEN 'semester' THEN 1 ELSE 2 END, r.org_code
         """,
         today=today,
         default_deadline=int(default_deadline),
