@@ -28,6 +28,8 @@ class PageSpec:
 _ALL: frozenset[Role] = frozenset({"steering", "member", "funder"})
 _INSIDE: frozenset[Role] = frozenset({"steering", "member"})
 PAGES: tuple[PageSpec, ...] = (
+    # The member's home comes first: it is the page a member opens on (what is due, the next step).
+    PageSpec("start", "screens/start.py", ":material/home:", frozenset({"member"})),
     PageSpec("overview", "screens/overview.py", ":material/dashboard:", _ALL),
     PageSpec("profile", "screens/profile.py", ":material/badge:", _ALL),
     PageSpec("compare", "screens/compare.py", ":material/compare_arrows:", _ALL),
@@ -37,6 +39,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("upload", "screens/upload.py", ":material/upload_file:", _INSIDE),
     PageSpec("framework", "screens/framework.py", ":material/account_tree:", frozenset({"steering"})),
     PageSpec("method", "screens/method.py", ":material/menu_book:", _ALL),
+    PageSpec("calendar", "screens/calendar.py", ":material/event:", frozenset({"steering"})),
     PageSpec("links", "screens/links.py", ":material/share:", frozenset({"steering"})),
     PageSpec("accounts", "screens/accounts.py", ":material/group:", frozenset({"steering"})),
     PageSpec("audit", "screens/audit.py", ":material/history:", frozenset({"steering"})),

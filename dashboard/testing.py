@@ -17,6 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 ENTRY = Path(__file__).resolve().parent / "app.py"
 PAGE_FILES = {
+    "start": "screens/start.py",
+    "calendar": "screens/calendar.py",
     "overview": "screens/overview.py",
     "profile": "screens/profile.py",
     "compare": "screens/compare.py",

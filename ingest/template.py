@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -100,8 +101,11 @@ def column_text(kind: Literal["label", "help"], name: str, lang: str) -> str:
     return t(f"{part}.{kind}_{name}", lang)
 
 
-def template_rows(framework: Framework, org_code: str, period: str, lang: str) -> list[TemplateRow]:
-    """One row per submittable indicator (derived ones are computed by Athar, never submitted)."""
+def template_rows(
+    framework: Framework, org_code: str, period: str, lang: str, indicators: Collection[str] | None = None
+) -> list[TemplateRow]:
+    """One row per submittable indicator (derived ones are computed by Athar, never submitted);
+    ``indicators``: only these (what the organisation is expected to report), in framework order."""
     return [
         TemplateRow(
             org_code=org_code,
@@ -111,18 +115,20 @@ def template_rows(framework: Framework, org_code: str, period: str, lang: str) -
             unit=framework.unit_of(ind.code).name.get(lang),
         )
         for ind in framework.indicators
-        if not ind.derived
+        if not ind.derived and (indicators is None or ind.code in indicators)
     ]
 
 
 def write_template(
-    framework: Framework, org_code: str, period: str, lang: str, fmt: TemplateFormat, path: Path
+    framework: Framework, org_code: str, period: str, lang: str, fmt: TemplateFormat, path: Path,
+    indicators: Collection[str] | None = None,
 ) -> Path:
-    """Write the template for ``org_code`` and ``period`` in ``lang`` as CSV or XLSX; return ``path``."""
+    """Write the template for ``org_code`` and ``period`` in ``lang`` as CSV or XLSX; return ``path``
+    (``indicators``: only these rows, see :func:`template_rows`)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
     path = Path(path)
-    rows = template_rows(framework, org_code, period, lang)
+    rows = template_rows(framework, org_code, period, lang, indicators)
     if fmt == "csv":
         _write_csv(rows, lang, path)
     elif fmt == "xlsx":
@@ -132,10 +138,14 @@ def write_template(
     return path
 
 
-def template_bytes(framework: Framework, org_code: str, period: str, lang: str, fmt: TemplateFormat) -> bytes:
-    """The ready-to-fill template as bytes (what the upload page offers for download)."""
+def template_bytes(
+    framework: Framework, org_code: str, period: str, lang: str, fmt: TemplateFormat,
+    indicators: Collection[str] | None = None,
+) -> bytes:
+    """The ready-to-fill template as bytes (what the upload page and the member's home offer)."""
     with tempfile.TemporaryDirectory(prefix="athar-template-") as tmp:
-        return write_template(framework, org_code, period, lang, fmt, Path(tmp) / f"template.{fmt}").read_bytes()
+        path = Path(tmp) / f"template.{fmt}"
+        return write_template(framework, org_code, period, lang, fmt, path, indicators).read_bytes()
 
 
 # -- CSV -------------------------------------------------------------------------------------

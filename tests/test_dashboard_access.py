@@ -76,7 +76,7 @@ def test_a_flood_of_wrong_passwords_does_not_lock_out_the_usual_browser(db, monk
 
 def test_sign_in_then_out(db) -> None:
     at = start(db, identity=MEMBER)
-    assert titles(at) == [t("dashboard.overview.title", "fr")]
+    assert titles(at) == [t("calendar.home.title", "fr")]  # a member opens on its home
     assert any(MEMBER.lower() in c.value for c in at.sidebar.caption)
     at.sidebar.button(key="sign_out").click().run()
     assert titles(at) == [t("dashboard.access.sign_in_title", "fr")]

@@ -14,7 +14,8 @@ from typing import Any
 
 #: The reads modules: what every page shares, then one per page.
 MODULES = (
-    "common", "overview", "profile", "compare", "sustainability", "quality", "uploads", "method", "indicator", "targets"
+    "common", "overview", "profile", "compare", "sustainability", "quality", "uploads", "method", "indicator", "targets",
+    "calendar",
 )
 
 

@@ -35,7 +35,12 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
                (SELECT coalesce(max(greatest(valid_from, coalesce(valid_to, valid_from)))::VARCHAR, '') || count(*)
                 FROM shared_beneficiaries) AS overlaps,
                (SELECT coalesce(max(greatest(valid_from, coalesce(valid_to, valid_from)))::VARCHAR, '') || count(*)
-                FROM programme_members) AS programmes
+                FROM programme_members) AS programmes,
+               (SELECT coalesce(max(set_at)::VARCHAR, '') || count(*) FROM reporting_calendar WHERE $v_run IS NULL) AS calendar,
+               (SELECT coalesce(max(set_at)::VARCHAR, '') || count(*) FROM org_calendar WHERE $v_run IS NULL)
+                   AS calendar_exceptions,
+               (SELECT coalesce(max(id), 0) FROM audit_log WHERE action = 'upload_rejected' AND $v_run IS NULL)
+                   AS rejected
         """,
     ).row(0)
     return tuple(row)

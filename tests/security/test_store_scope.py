@@ -133,6 +133,8 @@ def _values(parameter: inspect.Parameter, facts: dict[str, Any], run_id: int) ->
         "denominator": [None, "R01"],
         "granularity": ["year", "quarter"],
         "time_rule": ["sum", "last"],
+        "today": [date(2026, 3, 1)],
+        "default_deadline": [90],
     }
     if parameter.name not in choices:
         raise AssertionError(f"give tests/security/test_store_scope.py a plausible value for {parameter.name!r}")

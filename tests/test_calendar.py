@@ -1,0 +1,215 @@
+"""The reporting calendar (issue 13): the committee sets it through either door, with the same audit
+entry; every organisation then has a status per period (due, late, submitted; returned and approved
+once submissions are reviewed); a member opens on its home, which says what is due, by when, and
+offers the pre-filled template. Real DuckDB files (copies of the demo network), real sessions
+(AppTest), a fixed today.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import polars as pl
+import pytest
+from test_audit_doors import CLI, STEERING, assert_same_entry, copy_of, last_entry, run
+
+from dashboard.navigation import pages_for
+from dashboard.testing import open_page, start, visible_text
+from framework.model import load_framework
+from i18n import formatting as fmt
+from i18n import t
+from ingest.template import template_bytes
+from metrics.expectations import expected_indicators
+from store import calendar, links
+from store.db import Store, open_store
+from store.reads import calendar as calendar_reads
+from store.viewer import LinkScope, Viewer
+
+STOPPED = "COO-BJD-029"  # stops reporting in 2025 (data/demo/README.md)
+GAP = "ASS-MEK-025"  # misses 2025-Q4
+REPORTER = "ASS-CAS-001"
+MARCH = date(2026, 3, 1)  # 2025 ended, its 90-day deadline (31 March 2026) still ahead
+APRIL = date(2026, 4, 15)  # that deadline passed
+
+
+def set_demo_calendar(store: Store) -> None:
+    """The year for everyone within 90 days from 2024; quarters within 30 days from 2025 for one member."""
+    calendar.set_calendar(store, "year", deadline_days=90, from_year=2024, actor="test", source="test",
+                          default_year=2026)
+    calendar.set_calendar(store, "quarter", deadline_days=30, from_year=2025, everyone=False, add=[GAP],
+                          actor="test", source="test", default_year=2026)
+
+
+def statuses_at(store: Store, today: date, viewer: Viewer | None = None) -> dict[tuple[str, str], str]:
+    frame = calendar_reads.statuses(store, viewer or Viewer.steering(), today, 30, "fr")
+    return {(r["org_code"], r["period"]): r["status"] for r in frame.iter_rows(named=True)}
+
+
+# -- the committee sets the calendar: two doors, one audit entry ------------------------------
+def test_the_committee_sets_the_calendar_from_the_page_and_the_command_line_with_the_same_audit_entry(
+    demo_db_pristine, tmp_path, monkeypatch
+) -> None:
+    from_cli = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    done = run("store", "calendar", "set", "quarter", "--deadline-days", "30", "--from-year", "2025",
+               "--only-listed", "--add", GAP, "--db", from_cli)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from_page = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
+    monkeypatch.setenv("ATHAR_DB", str(from_page))
+    at = open_page(start(from_page), "calendar")
+    at.selectbox(key="calendar_kind").set_value("quarter").run()
+    at.number_input(key="calendar_deadline_quarter").set_value(30)
+    at.number_input(key="calendar_year_quarter").set_value(2025)
+    at.radio(key="calendar_everyone_quarter").set_value(False)
+    at.multiselect(key="calendar_add_quarter").set_value([GAP])
+    at.button(key="calendar_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value == t("calendar.page.saved", "fr", kind=t("calendar.kind.quarter", "fr"))
+    cli, page = last_entry(from_cli, "calendar_changed"), last_entry(from_page, "calendar_changed")
+    assert_same_entry(cli, page, r"calendar:quarter", CLI, STEERING)
+    assert {**cli["detail"], "source": "dashboard"} == page["detail"]  # the same change; only the door differs
+    assert page["detail"]["added"] == [GAP] and page["detail"]["deadline_days"] == 30
+    stored = []
+    for db in (from_cli, from_page):
+        store = open_store(db)
+        stored.append((calendar.calendar_table(store).drop("set_by", "set_at").to_dicts(),
+                       calendar.calendar_exceptions(store).drop("set_by", "set_at").to_dicts()))
+        store.close()
+    assert stored[0] == stored[1] == (
+        [{"period_kind": "quarter", "deadline_days": 30, "everyone": False, "from_year": 2025}],
+        [{"org_code": GAP, "period_kind": "quarter", "reports": True}],
+    )
+
+
+def test_calendar_show_and_status_answer_in_json(demo_db_pristine, tmp_path, monkeypatch) -> None:
+    db = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    assert run("store", "calendar", "set", "year", "--deadline-days", "90", "--from-year", "2024",
+               "--db", db).returncode == 0
+    shown = json.loads(run("store", "calendar", "show", "--json", "--db", db).stdout)
+    assert [(r["period_kind"], r["deadline_days"], r["everyone"]) for r in shown["calendar"]] == [("year", 90, True)]
+    assert shown["exceptions"] == []
+    late = json.loads(run("store", "calendar", "status", "--today", APRIL.isoformat(), "--status", "late",
+                          "--json", "--db", db).stdout)
+    assert {(r["org_code"], r["period"]) for r in late} >= {(STOPPED, "2025")}
+    assert {r["status"] for r in late} == {"late"}
+
+
+def test_a_refused_calendar_change_stores_nothing_and_is_said_in_the_language(store) -> None:
+    with pytest.raises(calendar.CalendarError) as refused:
+        calendar.set_calendar(store, "semester", actor="test", source="test", default_year=2026)
+    assert refused.value.message("fr") == t("calendar.errors.deadline_needed", "fr", kind="semestre")  # the kind in words
+    with pytest.raises(calendar.CalendarError) as unknown:
+        calendar.set_calendar(store, "year", deadline_days=60, add=["NOPE-000"], actor="test", source="test",
+                              default_year=2026)
+    assert unknown.value.code == "unknown_org"
+    assert store.scalar("SELECT count(*) FROM reporting_calendar") == 0
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'calendar_changed'") == 0
+
+
+# -- statuses -------------------------------------------------------------------------------
+def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
+    store = open_store(demo_db_fresh)
+    set_demo_calendar(store)
+    march, april = statuses_at(store, MARCH), statuses_at(store, APRIL)
+    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "submitted"
+    assert march[(REPORTER, "2024")] == "submitted"
+    assert march[(STOPPED, "2025")] == "due" and april[(STOPPED, "2025")] == "late"
+    assert march[(GAP, "2025-Q4")] == "late"  # quarters: 30 days, passed on 30 January
+    assert march[(GAP, "2025-Q3")] == "submitted"
+    assert (REPORTER, "2025-Q4") not in march  # only the listed member reports quarters
+    assert (STOPPED, "2026") not in april and (GAP, "2026-Q2") not in april  # running periods are not due
+    assert april[(GAP, "2026-Q1")] == "due"  # ended 31 March, 30 days to send it
+    assert (REPORTER, "2023") not in march  # before the calendar's first year
+
+
+def test_before_any_calendar_every_member_reports_last_year_within_the_framework_deadline(demo_db_fresh) -> None:
+    store = open_store(demo_db_fresh)
+    frame = calendar_reads.statuses(store, Viewer.steering(), MARCH, 120, "fr")
+    assert set(frame["period"]) == {"2025"}
+    row = frame.filter(pl.col("org_code") == STOPPED).row(0, named=True)
+    assert row["deadline"] == date(2026, 4, 30) and row["status"] == "due"
+
+
+def test_a_reviewed_submission_reads_returned_or_approved_once_reviews_exist(demo_db_fresh) -> None:
+    """The review part adds ``submissions.review_status`` (migration 012): the statuses follow it."""
+    store = open_store(demo_db_fresh)
+    set_demo_calendar(store)
+    latest = store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
+                          "WHERE o.org_code = ? AND o.period = '2025'", [REPORTER])
+    store.write(lambda cur: cur.execute(
+        "ALTER TABLE submissions ADD COLUMN review_status VARCHAR; ALTER TABLE submissions ADD COLUMN review_comment VARCHAR;"
+        f"UPDATE submissions SET review_status = 'returned', review_comment = 'R01 doublé ?' WHERE id = {int(latest)}"))
+    rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
+    returned = rows.filter(pl.col("period") == "2025").row(0, named=True)
+    assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ?")
+    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'approved' WHERE id = {int(latest)}"))
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
+
+
+def test_a_member_reads_only_its_own_statuses_and_a_funder_link_none(demo_db_fresh) -> None:
+    store = open_store(demo_db_fresh)
+    set_demo_calendar(store)
+    assert {org for org, _ in statuses_at(store, MARCH, Viewer.member(GAP))} == {GAP}
+    for link in (LinkScope(frozenset({GAP})), LinkScope(frozenset({GAP}), run_id=1)):
+        assert statuses_at(store, MARCH, Viewer.funder(link)) == {}  # the cycle is no funder's business
+
+
+# -- the member's home ------------------------------------------------------------------------
+def test_the_member_home_shows_the_due_period_its_deadline_and_the_template(demo_db_fresh, monkeypatch) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
+    set_demo_calendar(open_store(demo_db_fresh))
+    at = start(demo_db_fresh, identity=STOPPED)  # a member opens on its home
+    assert not at.exception and not at.error
+    assert at.title[0].value == t("calendar.home.title", "fr")
+    due = t("calendar.home.due", "fr", period="2025", kind=t("calendar.kind.year", "fr"),
+            deadline=fmt.date_text(date(2026, 3, 31), "fr"), when=t("calendar.home.days_left.other", "fr", count="30"))
+    assert [i.value for i in at.info] == [due]
+    labels = [b.label for b in at.get("download_button")]
+    assert t("calendar.home.download_template", "fr", period="2025") in labels
+
+
+def test_the_member_home_says_a_late_period_is_late(demo_db_fresh, monkeypatch) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
+    set_demo_calendar(open_store(demo_db_fresh))
+    at = start(demo_db_fresh, identity=GAP, lang="ar")
+    assert not at.exception and not at.error
+    late = [w.value for w in at.warning]
+    assert len(late) == 1 and "2025-Q4" in late[0] and any("\u0600" <= ch <= "\u06ff" for ch in late[0])
+    assert "2025-Q3" not in " ".join(late)
+
+
+def test_a_member_with_nothing_due_is_told_so(demo_db_fresh, monkeypatch) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
+    set_demo_calendar(open_store(demo_db_fresh))
+    at = start(demo_db_fresh, identity=REPORTER, lang="en")
+    assert [s.value for s in at.success] == [t("calendar.home.nothing_due", "en")]
+    assert not at.get("download_button")
+    assert "2025" in visible_text(at)  # the history lists the periods sent
+
+
+def test_the_home_template_lists_the_indicators_the_member_is_expected_to_report(demo_db_fresh) -> None:
+    store = open_store(demo_db_fresh)
+    framework = load_framework()
+    facts = store.query("SELECT code AS org_code, kind, thematic_areas FROM organizations WHERE code = ?", [STOPPED])
+    expected = expected_indicators(framework, facts)["indicator_code"].to_list()
+    assert 0 < len(expected) < len([i for i in framework.indicators if not i.derived])
+    data = template_bytes(framework, STOPPED, "2025", "fr", "csv", expected).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(data), delimiter=";"))
+    assert sorted(r["indicator_code"] for r in rows) == sorted(expected)
+    assert {(r["org_code"], r["period"]) for r in rows} == {(STOPPED, "2025")}
+
+
+def test_a_funder_link_never_sees_the_member_home(demo_db_fresh, monkeypatch) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    _, token = links.create_link(store, label="Bailleur", org_codes=[STOPPED], created_by="test", days=7)
+    assert "start" not in [p.key for p in pages_for(Viewer.funder(LinkScope(frozenset({STOPPED}))))]
+    at = start(demo_db_fresh, link=token)
+    assert at.title[0].value != t("calendar.home.title", "fr")
+    with pytest.raises(ValueError):
+        open_page(at, "start")
