@@ -80,6 +80,13 @@ def period_ok(column: str) -> str:
     )
 
 
+def approved_score(org_column: str, period_column: str) -> str:
+    """A score of run ``$run`` a funder may read: not resting on values unapproved when it ran
+    (``score_provisional``), unless its link allows provisional values (issue 13)."""
+    return (f"(NOT $v_approved_only OR NOT EXISTS (SELECT 1 FROM score_provisional sp WHERE sp.run_id = $run "
+            f"AND sp.org_code = {org_column} AND sp.period = {period_column}))")
+
+
 def trends_ok() -> str:
     """Trends span many periods (up to the run's last): only for viewers whose periods are not narrowed.
 

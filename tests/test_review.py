@@ -16,7 +16,7 @@ from i18n import t
 from ingest import pipeline
 from store import links, registry, review
 from store.db import Store, open_store
-from store.reads.uploads import current_values  # noqa: F401 — the page's read, imported as the pages do
+from store.reads.profile import org_scores
 from store.review import PeriodLocked, ReviewError, ValueComment
 from store.scope import observations_sql, query
 from store.viewer import LinkScope, Viewer
@@ -223,6 +223,12 @@ def test_a_run_records_the_approval_state_and_its_scores_on_unapproved_values_ar
     approved = store.scalar("SELECT len(approved_submission_ids) < len(submission_ids) FROM score_runs WHERE id = ?",
                             [run_id])
     assert approved is True
+    strict = Viewer.funder(LinkScope(frozenset({MEMBER}), link_id=1))
+    lenient = Viewer.funder(LinkScope(frozenset({MEMBER}), link_id=2, include_provisional=True))
+    periods = {name: set(org_scores(store, viewer, run_id, MEMBER).get_column("period").to_list())
+               for name, viewer in (("steering", Viewer.steering()), ("strict", strict), ("lenient", lenient))}
+    assert "2025" in periods["steering"] and periods["lenient"] == periods["steering"]
+    assert "2025" not in periods["strict"] and "2022" not in periods["strict"] and periods["strict"]
     member = start(demo_db_fresh, identity=MEMBER)
     assert t("review.label.provisional_own", "fr") in visible_text(member)
     other = start(demo_db_fresh, identity=OTHER)
