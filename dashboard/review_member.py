@@ -31,7 +31,8 @@ def section(ctx: PageContext, org: str) -> None:
 
 
 def _returned(ctx: PageContext, viewer: Viewer, org: str) -> None:
-    returned = review.submissions_for_review(ctx.store, viewer, status="returned").filter(pl.col("org_code") == org)
+    returned = review.submissions_for_review(ctx.store, viewer, status="returned").filter(
+        (pl.col("org_code") == org) & ~pl.col("followed"))  # answered by a later file: no longer shown
     if returned.is_empty():
         return
     notes = review.comments(ctx.store, viewer)

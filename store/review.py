@@ -264,11 +264,14 @@ _VISIBLE = "($v_all OR org_code = $v_org)"
 
 
 def submissions_for_review(store: Store, viewer: Viewer, *, status: str | None = None) -> pl.DataFrame:
-    """Submissions with their review state, newest first (steering: all; member: its own; funder: none)."""
+    """Submissions with their review state, newest first (steering: all; member: its own; funder: none);
+    ``followed``: the organisation has sent a later submission (a returned one is then answered)."""
     return store.query(
         f"""
         SELECT id, org_code, file_name, uploaded_at, uploaded_by, row_count, status, review_status,
-               reviewed_at, reviewed_by
+               reviewed_at, reviewed_by,
+               EXISTS (SELECT 1 FROM submissions l WHERE l.org_code IS NOT DISTINCT FROM submissions.org_code
+                       AND l.id > submissions.id) AS followed
         FROM submissions WHERE {_VISIBLE} AND ($status IS NULL OR review_status = $status)
         ORDER BY id DESC
         """,
@@ -405,7 +408,7 @@ def record_provisional(cur: duckdb.DuckDBPyConnection, run_id: int) -> int:
             WHERE list_contains(r.submission_ids, o.submission_id)
               AND NOT list_contains(coalesce(r.approved_submission_ids, []), o.submission_id)
               AND (o.valid_to IS NULL OR o.valid_to > r.created_at))
-        SELECT DISTINCT $run, b.org_code, b.period FROM b JOIN unapproved u
+        SELECT DISTINCT CAST($run AS BIGINT), b.org_code, b.period FROM b JOIN unapproved u
           ON u.org_code = b.org_code AND u.period_start >= b.first_day AND u.period_start < b.next_day
         """,
         {"run": run_id},

@@ -149,7 +149,7 @@ def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
         ).fetchall()[0][0]
         cur.execute(  # the approval state this run used: pages label scores resting on other values provisional
             "UPDATE score_runs SET approved_submission_ids = (SELECT coalesce(list(id ORDER BY id), []) "
-            "FROM submissions WHERE review_status = 'approved' AND list_contains(?, id)) WHERE id = ?",
+            "FROM submissions WHERE review_status = 'approved' AND list_contains(?::BIGINT[], id)) WHERE id = ?",
             [run.submission_ids, run_id],
         )
         for table, frame, columns in (

@@ -78,7 +78,7 @@ def _flagged(ctx: PageContext, submission_id: int) -> None:
 def _problems(ctx: PageContext, submission_id: int) -> None:
     st.subheader(_t(ctx, "page.problems_title"))
     stored = json.loads(review.submission_report(ctx.store, submission_id) or "[]")
-    issues = pl.DataFrame(stored, schema=ISSUE_SCHEMA, orient="row") if stored else pl.DataFrame(schema=ISSUE_SCHEMA)
+    issues = pl.from_dicts(stored, schema=ISSUE_SCHEMA) if stored else pl.DataFrame(schema=ISSUE_SCHEMA)
     if issues.is_empty():
         st.caption(_t(ctx, "page.problems_none"))
         return
