@@ -308,3 +308,31 @@ def test_a_locked_period_is_refused_by_the_command_line_load_with_the_message(de
     data.write_bytes(CORRECTION)
     done = run("ingest", "load", data, "--db", path, "--org", MEMBER, "--lang", "en")
     assert done.returncode == 1 and "locked" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- the migration ---------------------------------------------------------------------------
+def test_submissions_stored_before_the_review_cycle_count_as_approved_without_a_lock(tmp_path, framework) -> None:
+    from conftest import SAMPLES
+
+    from ingest.orgs import read_org_file
+    from store.registry import upsert_organizations
+
+    old = Store(tmp_path / "old.duckdb", upto=11)
+    try:
+        parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
+        upsert_organizations(old, parsed.rows, actor="cli:test")
+        old.write(lambda cur: cur.execute(
+            "INSERT INTO submissions (org_code, file_name, content_sha256, file_format, uploaded_at, status, "
+            "row_count, framework_hash, report, raw_path) VALUES (NULL, 'old.csv', 'x', 'csv', now(), 'accepted', 0, "
+            "'h', '[]', 'raw/x')"))
+    finally:
+        old.close()
+    upgraded = Store(tmp_path / "old.duckdb")
+    try:
+        assert upgraded.query("SELECT review_status FROM submissions").rows() == [("approved",)]
+        assert upgraded.scalar("SELECT count(*) FROM period_locks") == 0
+        fresh = upgraded.scalar("SELECT column_default FROM information_schema.columns "
+                                "WHERE table_name = 'submissions' AND column_name = 'review_status'")
+        assert "submitted" in fresh  # what a new submission gets
+    finally:
+        upgraded.close()
