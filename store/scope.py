@@ -82,7 +82,8 @@ def period_ok(column: str) -> str:
 
 def approved_score(org_column: str, period_column: str) -> str:
     """A score of run ``$run`` a funder may read: not resting on values unapproved when it ran
-    (``score_provisional``), unless its link allows provisional values (issue 13)."""
+    (``score_provisional``), unless its link allows provisional values (issue 13). Give the columns
+    qualified (``scores.org_code``, ``s.period``): bare names would bind to the subquery's own table."""
     return (f"(NOT $v_approved_only OR NOT EXISTS (SELECT 1 FROM score_provisional sp WHERE sp.run_id = $run "
             f"AND sp.org_code = {org_column} AND sp.period = {period_column}))")
 

@@ -71,7 +71,7 @@ def card_reads(
         f"""
         SELECT {", ".join(SCORE_COLUMNS)} FROM scores
         WHERE run_id = $run AND org_code = $org AND period = $period AND {visible("org_code")}
-          AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("org_code", "period")}
+          AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         ORDER BY principle NULLS LAST
         """,
         period=period,

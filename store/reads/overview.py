@@ -24,7 +24,7 @@ def network_summary(
         WITH orgs AS (SELECT code, region FROM organizations WHERE active AND {aggregable("code")}),
         scored AS (SELECT org_code, score FROM scores
                    WHERE run_id = $run AND period = $period AND principle IS NULL AND {aggregable("org_code")}
-                     AND {period_ok("period")} AND {approved_score("org_code", "period")}),
+                     AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}),
         reached AS (SELECT org_code, value FROM score_indicators
                     WHERE run_id = $run AND period = $period AND indicator_code = $beneficiaries
                       AND {aggregable("org_code")} AND {period_ok("period")} AND {indicator_ok("indicator_code")})
@@ -182,7 +182,7 @@ def score_distribution(store: Store, viewer: Viewer, run_id: int, period: str) -
                count(*) FILTER (WHERE status = 'insufficient_data') AS insufficient
         FROM scores
         WHERE run_id = $run AND period = $period AND {aggregable("org_code")} AND {principle_ok("principle")}
-          AND {period_ok("period")} AND {approved_score("org_code", "period")}
+          AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         GROUP BY principle HAVING count(score) >= $v_min
         ORDER BY principle NULLS LAST
         """,
@@ -205,7 +205,7 @@ def score_histogram(
             FROM scores
             WHERE run_id = $run AND period = $period AND score IS NOT NULL
               AND principle IS NOT DISTINCT FROM $principle
-              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("org_code", "period")}
+              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
             GROUP BY bin
         ) WHERE total >= $v_min ORDER BY bin
         """,
@@ -289,7 +289,7 @@ def principle_changes(
         WITH s AS (
             SELECT org_code, period, principle, score FROM scores
             WHERE run_id = $run AND period IN ($period, $previous) AND score IS NOT NULL
-              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("org_code", "period")}
+              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         ),
         a AS (
             SELECT principle,

@@ -31,7 +31,7 @@ def org_scores(store: Store, viewer: Viewer, run_id: int, org_code: str) -> pl.D
                grade_evidence, grade, nominal_rank, median_rank, rank_p05, rank_p95, ranked_count
         FROM scores
         WHERE run_id = $run AND org_code = $org AND {visible("org_code")}
-          AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("org_code", "period")}
+          AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         ORDER BY period, principle NULLS LAST
         """,
         run=run_id,
@@ -56,7 +56,7 @@ def peer_groups(store: Store, viewer: Viewer, run_id: int, period: str, org_code
         WITH m AS ({memberships}),
         s AS (SELECT org_code, principle, score FROM scores
               WHERE run_id = $run AND period = $period AND score IS NOT NULL AND {principle_ok("principle")}
-                AND {period_ok("period")} AND {approved_score("org_code", "period")}),
+                AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}),
         mine AS (SELECT grp, group_value FROM m WHERE org_code = $org),
         own AS (SELECT principle, score AS own FROM s WHERE org_code = $org AND {visible("org_code")})
         SELECT s.principle, m.grp AS "group", m.group_value, count(*) AS n,
