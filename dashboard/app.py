@@ -25,7 +25,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import logsafe
+from dashboard import logsafe, review_labels
 from dashboard.access import record_page_view, take_wanted_page
 from dashboard.navigation import HOME, build_navigation, pages_for
 from dashboard.session import start_session
@@ -39,6 +39,7 @@ st.set_page_config(
 try:
     context = start_session()
     page = build_navigation(context.viewer, lambda key: context.t(f"nav.{key}"))
+    review_labels.show(context)  # scores resting on values not yet approved are provisional
     wanted = take_wanted_page()  # the address opened before sign-in: go there now, if this viewer may
     if wanted and wanted != page.url_path:
         for spec in pages_for(context.viewer):

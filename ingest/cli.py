@@ -38,6 +38,7 @@ from store.registry import (
     org_codes,
     upsert_organizations,
 )
+from store.review import PeriodLocked, accept_history
 from store.submissions import current_value_count
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,8 +128,8 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except DatabaseBusy as busy:  # another process holds the file (DuckDB allows one writer process)
-        print(busy.message(args.lang), file=sys.stderr)
+    except (DatabaseBusy, PeriodLocked) as refused:  # another process holds the file; an approved period
+        print(refused.message(args.lang), file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 — a bug of ours: one clear line for the person, not a traceback
         print(t("cli.internal_error", args.lang, error=type(exc).__name__), file=sys.stderr)
@@ -300,6 +301,7 @@ def _demo(args: argparse.Namespace, framework: Framework) -> int:
             rejected += 1
         if not args.json and (result.status == "rejected") != (entry.get("expect") == "reject"):
             print_result(result, args.lang)
+    accept_history(store, actor=cli_actor(), source="ingest demo")  # the demo's files predate its review cycle
     values = current_value_count(store)
     summary = t("cli.demo_summary", args.lang, orgs=parsed.rows.height, files=len(manifest), accepted=accepted,
                 rejected=rejected, values=values)

@@ -31,6 +31,7 @@ from store.audit import record
 from store.db import Store
 from store.reads.uploads import current_values
 from store.registry import org_codes, organisation_registry, upsert_organizations
+from store.review import PeriodLocked, check_unlocked
 from store.submissions import (
     SubmissionMeta,
     commit_submission,
@@ -279,12 +280,17 @@ def load_file(
         report=validation.issues.to_dicts(),
         audit_actor=actor,
     )
-    # The raw bytes are written while the rows are inserted, and before the transaction commits.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        kept = pool.submit(keep_raw_bytes, store, data, digest)
-        outcome = commit_submission(store, rows, meta, raw_path(store, digest), org_codes=orgs,
-                                    before_commit=kept.result)
-    kept.result()
+    try:  # an approved (locked) organisation + period: refused, audited, nothing stored
+        check_unlocked(store, rows)
+        # The raw bytes are written while the rows are inserted, and before the transaction commits.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            kept = pool.submit(keep_raw_bytes, store, data, digest)
+            outcome = commit_submission(store, rows, meta, raw_path(store, digest), org_codes=orgs,
+                                        before_commit=kept.result)
+        kept.result()
+    except PeriodLocked as locked:
+        _audit_locked(store, actor, checked_result, member_org, locked)
+        raise
     if outcome.already_received:
         return _already_received(file_name, digest, outcome.submission_id)
     return FileResult(
@@ -298,6 +304,13 @@ def _audit_rejection(store: Store, actor: str, result: FileResult, org: str | No
     record(store, actor, "upload_rejected", outcome="refused",
            detail={"file": result.file_name, "org": org, "status": "rejected", "errors": result.error_count,
                    "sha256": result.content_sha256})
+
+
+def _audit_locked(store: Store, actor: str, result: FileResult, org: str | None, locked: PeriodLocked) -> None:
+    """A file refused because it touches an approved period, in the audit log (nothing else was written)."""
+    record(store, actor, "upload_rejected", outcome="refused",
+           detail={"file": result.file_name, "org": org, "status": "period_locked",
+                   "locked": [f"{o} {p}" for o, p in locked.locked], "sha256": result.content_sha256})
 
 
 def _already_received(file_name: str, digest: str, submission_id: int) -> FileResult:

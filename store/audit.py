@@ -49,6 +49,12 @@ ACTIONS = (
     "overlap_declared",
     "overlap_removed",
     "calendar_changed",
+    "review_approved",
+    "review_returned",
+    "review_history_accepted",
+    "reopen_requested",
+    "reopen_granted",
+    "reopen_refused",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")

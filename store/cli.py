@@ -1,4 +1,4 @@
-"""Command line for the steering committee: ``python -m store init|accounts|links|framework|expect|target|overlap|calendar|audit``.
+"""Command line for the steering committee: ``python -m store init|accounts|links|framework|expect|target|overlap|calendar|review|audit``.
 
 Accounts, funder links, the framework version in use and the audit log of one database file (the app must not be holding it:
 DuckDB lets one process open a file). A password or a link address is printed once, when it is
@@ -21,7 +21,7 @@ import polars as pl
 import settings
 from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
 from i18n import LANGUAGES, normalise_language, t
-from store import accounts, audit, cli_calendar, cli_expect, cli_overlap, links, registry
+from store import accounts, audit, cli_calendar, cli_expect, cli_overlap, cli_review, links, registry
 from store.accounts import ACCOUNT_ROLES, AccountError
 from store.audit import cli_actor as actor
 from store.db import Store, open_store, utc_now
@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     pin = create.add_mutually_exclusive_group()
     pin.add_argument("--pin-run", type=int, help="show this scoring run only")
     pin.add_argument("--pin-latest", action="store_true", help="show the latest scoring run only, even after new ones")
+    create.add_argument("--include-provisional", action="store_true",
+                        help="also show values not yet approved, labelled provisional (default: approved only)")
     rotate = common(lnk.add_parser("rotate", help="a new address, same scope and expiry; the old one stops"))
     rotate.add_argument("id", type=int)
     for p in (create, rotate):
@@ -99,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_expect.add_parsers(sub, common)
     cli_overlap.add_parsers(sub, common)
     cli_calendar.add_parsers(sub, common)
+    cli_review.add_parsers(sub, common)
 
     log = common(sub.add_parser("audit", help="the audit log, newest first"))
     log.add_argument("--action", action="append", choices=audit.ACTIONS)
@@ -262,6 +265,7 @@ def _links_create(store: Store, args: argparse.Namespace) -> int:
     link_id, token = links.create_link(
         store, label=args.label, org_codes=args.org, created_by=actor(), expires_at=expires_at, days=args.days,
         principles=args.principle, periods=args.period, pages=args.page, run_id=run_id,
+        include_provisional=args.include_provisional,
     )
     link = _link_row(store, link_id)
     print(t("store_cli.link_created", args.lang, id=link_id, label=link["label"], expires=_when(link["expires_at"])))
@@ -422,4 +426,5 @@ COMMANDS = {
     **cli_expect.COMMANDS,
     **cli_overlap.COMMANDS,
     **cli_calendar.COMMANDS,
+    **cli_review.COMMANDS,
 }

@@ -91,8 +91,12 @@ def create_link(
     pages: list[str] | None = None,
     run_id: int | None = None,
     settings: AccessSettings | None = None,
+    include_provisional: bool = False,
 ) -> tuple[int, str]:
-    """Create a link; returns (id, token). The token is not stored and cannot be shown again."""
+    """Create a link; returns (id, token). The token is not stored and cannot be shown again.
+
+    A link shows approved values only; ``include_provisional`` lets it show values not yet approved
+    too, labelled provisional on every page (issue 13)."""
     settings = settings or AccessSettings.from_env()
     now = utc_now()
     if days is not None and days > settings.link_max_days:  # before any date arithmetic: no overflow
@@ -144,8 +148,8 @@ def create_link(
         link_id = cur.execute(
             """
             INSERT INTO share_links (token_sha256, label, org_codes, principles, periods, pages, run_id,
-                                     created_at, created_by, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                                     created_at, created_by, expires_at, include_provisional)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
             [
                 token_digest(token),
@@ -158,6 +162,7 @@ def create_link(
                 now,
                 created_by,
                 expires_at,
+                bool(include_provisional),
             ],
         ).fetchall()[0][0]
         record_in(
@@ -173,6 +178,7 @@ def create_link(
                 "pages": pages,
                 "run_id": run_id,
                 "expires_at": expires_at.isoformat(timespec="seconds"),
+                "include_provisional": bool(include_provisional),
             },
         )
         return link_id
@@ -212,8 +218,9 @@ def rotate_link(store: Store, link_id: int, *, actor: str) -> tuple[int, str]:
         new_id = cur.execute(  # the same scope and expiry, a new token
             """
             INSERT INTO share_links (token_sha256, label, org_codes, principles, periods, pages, run_id,
-                                     created_at, created_by, expires_at, replaces)
-            SELECT ?, label, org_codes, principles, periods, pages, run_id, ?, ?, expires_at, id
+                                     created_at, created_by, expires_at, replaces, include_provisional)
+            SELECT ?, label, org_codes, principles, periods, pages, run_id, ?, ?, expires_at, id,
+                   include_provisional
             FROM share_links WHERE id = ? RETURNING id
             """,
             [token_digest(token), now, actor, link_id],
@@ -237,12 +244,12 @@ def check_token(store: Store, token: str | None, *, now: datetime | None = None)
     with store.cursor() as cur:
         rows = cur.execute(
             "SELECT id, token_sha256, org_codes, principles, periods, pages, run_id, expires_at, revoked_at, "
-            "label FROM share_links WHERE token_sha256 = ?",
+            "label, coalesce(include_provisional, FALSE) FROM share_links WHERE token_sha256 = ?",
             [digest],
         ).fetchall()
     if not rows or not hmac.compare_digest(rows[0][1], digest):
         return LinkCheck("unknown")
-    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at, label = rows[0]
+    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at, label, provisional = rows[0]
     if revoked_at is not None:
         return LinkCheck("revoked")
     if expires_at <= (now or utc_now()):
@@ -258,6 +265,7 @@ def check_token(store: Store, token: str | None, *, now: datetime | None = None)
             link_id=link_id,
             run_id=run_id,
             expires_at=expires_at,
+            include_provisional=bool(provisional),
         ),
         label,
     )
@@ -294,7 +302,8 @@ def list_links(store: Store, viewer: Viewer) -> pl.DataFrame:
     """Every link with its scope, status, expiry, last use and use count (steering only)."""
     return store.query(
         """
-        SELECT id, label, org_codes, principles, periods, pages, run_id, created_at, created_by, expires_at,
+        SELECT id, label, org_codes, principles, periods, pages, run_id, include_provisional, created_at,
+               created_by, expires_at,
                revoked_at, revoked_by, replaces, last_used_at, use_count,
                CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
                     WHEN expires_at <= $now THEN 'expired' ELSE 'active' END AS status

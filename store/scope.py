@@ -33,6 +33,7 @@ from typing import Any
 
 import polars as pl
 
+from framework.vocabulary import BREAKDOWN_COLUMNS
 from store.db import Store
 from store.viewer import Viewer
 
@@ -52,6 +53,7 @@ def scope_params(viewer: Viewer) -> dict[str, Any]:
         "v_all_periods": viewer.periods is None,
         "v_periods": list(viewer.periods or ()),
         "v_run": viewer.pinned_run,
+        "v_approved_only": viewer.approved_only,
     }
 
 
@@ -76,6 +78,14 @@ def period_ok(column: str) -> str:
         f"($v_all_periods OR list_contains($v_periods::VARCHAR[], {column}) "
         f"OR list_contains($v_periods::VARCHAR[], left({column}, 4)))"
     )
+
+
+def approved_score(org_column: str, period_column: str) -> str:
+    """A score of run ``$run`` a funder may read: not resting on values unapproved when it ran
+    (``score_provisional``), unless its link allows provisional values (issue 13). Give the columns
+    qualified (``scores.org_code``, ``s.period``): bare names would bind to the subquery's own table."""
+    return (f"(NOT $v_approved_only OR NOT EXISTS (SELECT 1 FROM score_provisional sp WHERE sp.run_id = $run "
+            f"AND sp.org_code = {org_column} AND sp.period = {period_column}))")
 
 
 def trends_ok() -> str:
@@ -110,13 +120,29 @@ def observations_sql(viewer: Viewer) -> str:
     those of the submissions it scored, as they stood when it ran (not yet closed by a correction
     at the run's time). A file loaded after the run, or a correction it brought, is not the pinned
     link's to see.
+
+    A funder reads approved values only (``Viewer.approved_only``, issue 13): unpinned, the latest
+    approved value of each key (a correction waiting for review leaves the approved value shown);
+    pinned, the values of the run's approved submissions. A link with ``include_provisional`` reads
+    what the others read, and its pages say so.
     """
     if viewer.pinned_run is None:
-        return "observations_current"
-    return """(
+        return _APPROVED_CURRENT if viewer.approved_only else "observations_current"
+    approved = "approved_submission_ids" if viewer.approved_only else "submission_ids"
+    return f"""(
         SELECT o.* EXCLUDE (valid_to, superseded_by) FROM observations o JOIN score_runs r ON r.id = $v_run
-        WHERE list_contains(r.submission_ids, o.submission_id) AND (o.valid_to IS NULL OR o.valid_to > r.created_at)
+        WHERE list_contains(coalesce(r.{approved}, r.submission_ids), o.submission_id)
+          AND (o.valid_to IS NULL OR o.valid_to > r.created_at)
     )"""
+
+
+#: The latest approved value of each key, with the columns of ``observations_current``.
+_APPROVED_CURRENT = f"""(
+    SELECT o.* EXCLUDE (valid_to, superseded_by) FROM observations o
+    WHERE o.submission_id IN (SELECT id FROM submissions WHERE review_status = 'approved')
+    QUALIFY row_number() OVER (PARTITION BY {", ".join(("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS))}
+                               ORDER BY o.valid_from DESC, o.submission_id DESC) = 1
+)"""
 
 
 def shown_indicators(store: Store, viewer: Viewer, run_id: int | None) -> list[str]:

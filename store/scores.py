@@ -15,6 +15,7 @@ import polars as pl
 
 from store.audit import record_in
 from store.db import Store, utc_now
+from store.review import record_provisional
 
 SCORE_COLUMNS = (
     "org_code",
@@ -146,6 +147,11 @@ def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
                 n_periods,
             ],
         ).fetchall()[0][0]
+        cur.execute(  # the approval state this run used: pages label scores resting on other values provisional
+            "UPDATE score_runs SET approved_submission_ids = (SELECT coalesce(list(id ORDER BY id), []) "
+            "FROM submissions WHERE review_status = 'approved' AND list_contains(?::BIGINT[], id)) WHERE id = ?",
+            [run.submission_ids, run_id],
+        )
         for table, frame, columns in (
             ("scores", run.scores, SCORE_COLUMNS),
             ("score_indicators", run.indicators, INDICATOR_COLUMNS),
@@ -164,6 +170,7 @@ def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
                 )
             finally:
                 cur.unregister("incoming_rows")
+        record_provisional(cur, run_id)
         record_in(
             cur, actor, "scores_recomputed", target=f"run:{run_id}",
             detail={"framework_hash": run.framework_hash, "granularity": run.granularity, "organisations": n_orgs,

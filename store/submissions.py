@@ -24,6 +24,7 @@ from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.expectations import store_file_targets
 from store.overlaps import record_file_programmes
+from store.review import refuse_locked
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 #: The columns of ``observations`` a submission's rows give, in the table's order (the others are
@@ -169,6 +170,7 @@ def commit_submission(
         ).fetchall()[0][0]
         cur.register("incoming_rows", incoming)
         try:
+            refuse_locked(cur, "incoming_rows", org_codes)  # an approved period: nothing is stored
             cur.execute(
                 f"""
                 INSERT INTO observations

@@ -36,6 +36,8 @@ class LinkScope:
     link_id: int | None = None
     run_id: int | None = None
     expires_at: datetime | None = field(default=None, compare=False)
+    #: Values not yet approved are shown too, labelled provisional (default: approved values only).
+    include_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,16 @@ class Viewer:
         """The one scoring run this viewer may read (a pinned link), else None (the latest)."""
         return self.link.run_id if self.link is not None else None
 
+    @property
+    def approved_only(self) -> bool:
+        """A funder reads approved values only, unless its link also allows provisional ones."""
+        return self.role == "funder" and not (self.link is not None and self.link.include_provisional)
+
+    @property
+    def shows_provisional_label(self) -> bool:
+        """A funder whose link allows values not yet approved: every page says so."""
+        return self.role == "funder" and self.link is not None and self.link.include_provisional
+
     def allows_page(self, page: str) -> bool:
         """The link may narrow the pages of its role further (never widen them)."""
         return self.link is None or self.link.pages is None or page in self.link.pages
@@ -133,4 +145,5 @@ class Viewer:
             tuple(sorted(link.periods)) if link and link.periods is not None else None,
             tuple(sorted(link.pages)) if link and link.pages is not None else None,
             link.run_id if link else None,
+            link.include_provisional if link else None,
         )

@@ -98,6 +98,8 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
             disabled=ctx.run_id is None,
             help=ctx.t("links.pin_help"),
         )
+        provisional = st.checkbox(ctx.t("review.links.include_provisional"), key="link_provisional",
+                                  help=ctx.t("review.links.include_provisional_help"))
         submitted = st.form_submit_button(ctx.t("links.create"), type="primary", icon=":material/add_link:")
     if submitted:
         try:
@@ -115,6 +117,7 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
                 pages=pages or None,
                 run_id=ctx.run_id if pin else None,
                 settings=cfg,
+                include_provisional=provisional,
             )
         except LinkError as error:
             _error(ctx, error)

@@ -14,7 +14,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, overlap_form, pickers, tables, widgets
+from dashboard import exports, overlap_form, pickers, review_member, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -25,6 +25,7 @@ from ingest.template import MIME, template_bytes
 from store.reads import common as common_reads
 from store.reads import uploads as uploads_reads
 from store.registry import adopt_first_framework
+from store.review import PeriodLocked
 
 _log = logging.getLogger(__name__)
 NETWORK_FILE = "__network__"
@@ -217,6 +218,9 @@ def _commit(ctx: PageContext, kept: dict) -> None:
                 uploaded_by=ctx.viewer.uploader,
                 audit_actor=ctx.actor,
             )
+        except PeriodLocked as locked:  # an approved period: refused, audited, nothing stored
+            st.error(locked.message(ctx.lang), icon=":material/lock:")
+            return
         except Exception:  # noqa: BLE001 — never a traceback on screen; nothing half-written (one transaction)
             _log.exception("loading %r failed", checked.file_name)
             st.error(ctx.t("upload.load_failed"))
@@ -241,6 +245,8 @@ def _show_outcome(ctx: PageContext, result) -> None:
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("upload.title"))
     org = _target(ctx)
+    if org is not None:  # what the committee returned and why; the approved (locked) periods
+        review_member.section(ctx, org)
     _template(ctx, org)
     _file(ctx, org)
     if org is not None:  # shared beneficiaries and programmes, declared for one organisation

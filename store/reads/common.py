@@ -40,7 +40,8 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
                (SELECT coalesce(max(set_at)::VARCHAR, '') || count(*) FROM org_calendar WHERE $v_run IS NULL)
                    AS calendar_exceptions,
                (SELECT coalesce(max(id), 0) FROM audit_log WHERE action = 'upload_rejected' AND $v_run IS NULL)
-                   AS rejected
+                   AS rejected,
+               (SELECT coalesce(max(reviewed_at)::VARCHAR, '') FROM submissions WHERE $v_run IS NULL) AS reviewed
         """,
     ).row(0)
     return tuple(row)

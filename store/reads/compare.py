@@ -7,7 +7,7 @@ import polars as pl
 from framework.groups import GroupBy
 from store.db import Store
 from store.reads.fragments import memberships_sql, name_sql
-from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, visible
+from store.scope import aggregable, approved_score, indicator_ok, period_ok, principle_ok, query, visible
 from store.viewer import Viewer
 
 
@@ -22,7 +22,7 @@ def period_scores(store: Store, viewer: Viewer, run_id: int, period: str, lang: 
                s.rank_p05, s.rank_p95, s.ranked_count
         FROM scores s JOIN organizations g ON g.code = s.org_code
         WHERE s.run_id = $run AND s.period = $period AND {visible("s.org_code")}
-          AND {principle_ok("s.principle")} AND {period_ok("s.period")}
+          AND {principle_ok("s.principle")} AND {period_ok("s.period")} AND {approved_score("s.org_code", "s.period")}
         ORDER BY s.org_code, s.principle NULLS LAST
         """,
         run=run_id,

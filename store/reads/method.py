@@ -17,7 +17,7 @@ import polars as pl
 from store.db import Store
 from store.reads.common import indicators_in_scope
 from store.reads.fragments import RUN_COLUMNS, name_sql, run_row
-from store.scope import indicator_ok, period_ok, principle_ok, query, trends_ok, visible
+from store.scope import approved_score, indicator_ok, period_ok, principle_ok, query, trends_ok, visible
 from store.scores import INDICATOR_COLUMNS, SCORE_COLUMNS, TREND_COLUMNS
 from store.viewer import Viewer
 
@@ -71,7 +71,7 @@ def card_reads(
         f"""
         SELECT {", ".join(SCORE_COLUMNS)} FROM scores
         WHERE run_id = $run AND org_code = $org AND period = $period AND {visible("org_code")}
-          AND {principle_ok("principle")} AND {period_ok("period")}
+          AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         ORDER BY principle NULLS LAST
         """,
         period=period,

@@ -9,7 +9,7 @@ import polars as pl
 from framework.periods import period_bounds
 from store.db import Store
 from store.reads.fragments import name_sql
-from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, visible
+from store.scope import aggregable, approved_score, indicator_ok, period_ok, principle_ok, query, visible
 from store.viewer import Viewer
 
 
@@ -24,7 +24,7 @@ def network_summary(
         WITH orgs AS (SELECT code, region FROM organizations WHERE active AND {aggregable("code")}),
         scored AS (SELECT org_code, score FROM scores
                    WHERE run_id = $run AND period = $period AND principle IS NULL AND {aggregable("org_code")}
-                     AND {period_ok("period")}),
+                     AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}),
         reached AS (SELECT org_code, value FROM score_indicators
                     WHERE run_id = $run AND period = $period AND indicator_code = $beneficiaries
                       AND {aggregable("org_code")} AND {period_ok("period")} AND {indicator_ok("indicator_code")})
@@ -182,7 +182,7 @@ def score_distribution(store: Store, viewer: Viewer, run_id: int, period: str) -
                count(*) FILTER (WHERE status = 'insufficient_data') AS insufficient
         FROM scores
         WHERE run_id = $run AND period = $period AND {aggregable("org_code")} AND {principle_ok("principle")}
-          AND {period_ok("period")}
+          AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         GROUP BY principle HAVING count(score) >= $v_min
         ORDER BY principle NULLS LAST
         """,
@@ -205,7 +205,7 @@ def score_histogram(
             FROM scores
             WHERE run_id = $run AND period = $period AND score IS NOT NULL
               AND principle IS NOT DISTINCT FROM $principle
-              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")}
+              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
             GROUP BY bin
         ) WHERE total >= $v_min ORDER BY bin
         """,
@@ -228,7 +228,7 @@ def region_scores(
         FROM scores s JOIN organizations g ON g.code = s.org_code
         WHERE s.run_id = $run AND s.period = $period AND s.principle IS NOT DISTINCT FROM $principle
           AND s.score IS NOT NULL AND g.region IS NOT NULL
-          AND {aggregable("s.org_code")} AND {principle_ok("s.principle")} AND {period_ok("s.period")}
+          AND {aggregable("s.org_code")} AND {principle_ok("s.principle")} AND {period_ok("s.period")} AND {approved_score("s.org_code", "s.period")}
         GROUP BY g.region HAVING count(s.score) >= $v_min ORDER BY g.region
         """,
         run=run_id,
@@ -289,7 +289,7 @@ def principle_changes(
         WITH s AS (
             SELECT org_code, period, principle, score FROM scores
             WHERE run_id = $run AND period IN ($period, $previous) AND score IS NOT NULL
-              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")}
+              AND {aggregable("org_code")} AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         ),
         a AS (
             SELECT principle,
@@ -338,7 +338,7 @@ def org_changes(
                      AND b.period = $previous AND b.score IS NOT NULL
         JOIN organizations g ON g.code = n.org_code
         WHERE n.run_id = $run AND n.period = $period AND n.principle IS NULL AND n.score IS NOT NULL
-          AND {visible("n.org_code")} AND $v_all_principles AND {period_ok("n.period")}
+          AND {visible("n.org_code")} AND $v_all_principles AND {period_ok("n.period")} AND {approved_score("n.org_code", "n.period")}
           AND {period_ok("b.period")}
         ORDER BY abs(n.score - b.score) DESC, n.org_code LIMIT $limit
         """,

@@ -7,7 +7,16 @@ import polars as pl
 from framework.groups import GROUPS, MIN_GROUP
 from store.db import Store
 from store.reads.fragments import memberships_sql
-from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, trends_ok, visible
+from store.scope import (
+    aggregable,
+    approved_score,
+    indicator_ok,
+    period_ok,
+    principle_ok,
+    query,
+    trends_ok,
+    visible,
+)
 from store.viewer import Viewer
 
 
@@ -22,7 +31,7 @@ def org_scores(store: Store, viewer: Viewer, run_id: int, org_code: str) -> pl.D
                grade_evidence, grade, nominal_rank, median_rank, rank_p05, rank_p95, ranked_count
         FROM scores
         WHERE run_id = $run AND org_code = $org AND {visible("org_code")}
-          AND {principle_ok("principle")} AND {period_ok("period")}
+          AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         ORDER BY period, principle NULLS LAST
         """,
         run=run_id,
@@ -47,7 +56,7 @@ def peer_groups(store: Store, viewer: Viewer, run_id: int, period: str, org_code
         WITH m AS ({memberships}),
         s AS (SELECT org_code, principle, score FROM scores
               WHERE run_id = $run AND period = $period AND score IS NOT NULL AND {principle_ok("principle")}
-                AND {period_ok("period")}),
+                AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}),
         mine AS (SELECT grp, group_value FROM m WHERE org_code = $org),
         own AS (SELECT principle, score AS own FROM s WHERE org_code = $org AND {visible("org_code")})
         SELECT s.principle, m.grp AS "group", m.group_value, count(*) AS n,

@@ -6,7 +6,16 @@ import polars as pl
 
 from store.db import Store
 from store.reads.fragments import name_sql
-from store.scope import aggregable, indicator_ok, period_ok, principle_ok, query, trends_ok, visible
+from store.scope import (
+    aggregable,
+    approved_score,
+    indicator_ok,
+    period_ok,
+    principle_ok,
+    query,
+    trends_ok,
+    visible,
+)
 from store.viewer import Viewer
 
 
@@ -19,7 +28,7 @@ def score_series(store: Store, viewer: Viewer, run_id: int, org_code: str | None
             f"""
             SELECT period, principle, score, coverage, status FROM scores
             WHERE run_id = $run AND org_code = $org AND {visible("org_code")}
-              AND {principle_ok("principle")} AND {period_ok("period")}
+              AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
             ORDER BY period, principle NULLS LAST
             """,
             run=run_id,
@@ -33,7 +42,7 @@ def score_series(store: Store, viewer: Viewer, run_id: int, org_code: str | None
                quantile_cont(score, 0.75) AS q3
         FROM scores
         WHERE run_id = $run AND score IS NOT NULL AND {aggregable("org_code")}
-          AND {principle_ok("principle")} AND {period_ok("period")}
+          AND {principle_ok("principle")} AND {period_ok("period")} AND {approved_score("scores.org_code", "scores.period")}
         GROUP BY period, principle HAVING count(score) >= $v_min
         ORDER BY period, principle NULLS LAST
         """,
