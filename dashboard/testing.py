@@ -24,6 +24,7 @@ PAGE_FILES = {
     "indicator": "screens/indicator.py",
     "quality": "screens/quality.py",
     "upload": "screens/upload.py",
+    "form": "screens/form.py",
     "framework": "screens/framework.py",
     "method": "screens/method.py",
     "links": "screens/links.py",
