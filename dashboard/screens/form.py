@@ -17,13 +17,13 @@ import streamlit as st
 
 from dashboard import pickers, widgets
 from dashboard.context import PageContext, page_context
+from dashboard.reports import report_texts
 from dashboard.tables import breakdown_label
 from framework import periods as period_rules
 from i18n import formatting as fmt
 from i18n import t
 from ingest import pipeline
 from ingest.form import ENTRY_COLUMNS, FORM_BREAKDOWN, form_file, form_file_name, form_lines, previous_period
-from ingest.issues import render_hint, render_message
 from metrics.expectations import expected_indicators
 from store.reads import common as common_reads
 from store.reads import targets as target_reads
@@ -121,31 +121,11 @@ def _entries(org: str, period: str, lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _messages(ctx: PageContext, issues: pl.DataFrame) -> pl.DataFrame:
-    """The report's message and hint for each issue, as the file report writes them (isolated in Arabic)."""
-
-    def side(value: str | None) -> str | None:
-        return fmt.isolate(value, ctx.lang) if ctx.rtl and value is not None else value
-
-    rows = issues.select("code", "value", "expected", "column").to_dicts()
-    texts = [
-        (
-            render_message(r["code"], ctx.lang, side(r["value"]), side(r["expected"]), side(r["column"])),
-            render_hint(r["code"], ctx.lang, side(r["value"]), side(r["expected"]), side(r["column"])),
-        )
-        for r in rows
-    ]
-    return issues.with_columns(
-        message=pl.Series([m for m, _ in texts], dtype=pl.String),
-        hint=pl.Series([h for _, h in texts], dtype=pl.String),
-    )
-
-
 def _field_problems(ctx: PageContext, kept: dict | None) -> tuple[dict[str, list[str]], pl.DataFrame]:
     """The last check's problems by field (message and hint), and those of no field (the file's)."""
     if kept is None:
         return {}, pl.DataFrame()
-    issues = _messages(ctx, kept["checked"].result.issues).join(kept["positions"], on="line", how="left")
+    issues = report_texts(kept["checked"].result.issues, ctx.lang).join(kept["positions"], on="line", how="left")
     placed = issues.filter(pl.col("field").is_not_null())
     by_field: dict[str, list[str]] = {}
     for field, message, hint in placed.select("field", "message", "hint").iter_rows():
