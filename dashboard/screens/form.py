@@ -18,7 +18,7 @@ import streamlit as st
 from dashboard import pickers, widgets
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_texts
-from dashboard.tables import breakdown_label
+from dashboard.tables import breakdown_label, markdown_text
 from framework import periods as period_rules
 from i18n import formatting as fmt
 from i18n import t
@@ -40,13 +40,15 @@ def text(ctx: PageContext, key: str, **params: object) -> str:
     return t(f"form.{key}", ctx.lang, **params)
 
 
-def _target(ctx: PageContext) -> str:
-    """The organisation the values are for: a member's own; the committee picks one."""
+def _target(ctx: PageContext) -> str | None:
+    """The organisation the values are for: a member's own; the committee picks one (None: none registered)."""
     if ctx.viewer.role == "member":
         st.caption(text(ctx, "for_own", org=pickers.org_title(ctx, ctx.viewer.org_code)))
         return ctx.viewer.org_code
     orgs = ctx.q(common_reads.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
+    if not names:
+        return None
     pickers.remember("form_org", list(names))
     return st.selectbox(
         text(ctx, "on_behalf"), list(names), key="form_org", format_func=lambda c: f"{c} — {names[c]}"
@@ -143,7 +145,7 @@ def _value_input(
     )
     st.text_input(label, key=key, placeholder=placeholder)
     for problem in problems:
-        st.error(problem, icon=":material/error:")
+        st.error(markdown_text(problem), icon=":material/error:")
 
 
 def _indicator(
@@ -266,7 +268,7 @@ def _outcome(
         st.error(checked.result.summary(ctx.lang), icon=":material/block:")
         st.caption(text(ctx, "fix_fields"))
         for message, hint in general.select("message", "hint").iter_rows():
-            st.error(f"{message} {hint}".strip())
+            st.error(markdown_text(f"{message} {hint}".strip()))
         return
     st.success(checked.result.summary(ctx.lang), icon=":material/task_alt:")
     data, _ = _file(ctx, org, period, lines)
