@@ -123,20 +123,32 @@ def _entries(org: str, period: str, lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _field_problems(ctx: PageContext, kept: dict | None) -> tuple[dict[str, list[str]], pl.DataFrame]:
-    """The last check's problems by field (message and hint), and those of no field (the file's)."""
+def _field_problems(
+    ctx: PageContext, kept: dict | None
+) -> tuple[dict[str, list[tuple[str, str]]], pl.DataFrame]:
+    """The last check's problems by field (severity, message and hint), and those of no field (the file's)."""
     if kept is None:
         return {}, pl.DataFrame()
-    issues = report_texts(kept["checked"].result.issues, ctx.lang).join(kept["positions"], on="line", how="left")
+    issues = report_texts(kept["checked"].result.issues, ctx.lang).join(
+        kept["positions"], on="line", how="left"
+    )
     placed = issues.filter(pl.col("field").is_not_null())
-    by_field: dict[str, list[str]] = {}
-    for field, message, hint in placed.select("field", "message", "hint").iter_rows():
-        by_field.setdefault(field, []).append(f"{message} {hint}".strip())
+    by_field: dict[str, list[tuple[str, str]]] = {}
+    for field, severity, message, hint in placed.select("field", "severity", "message", "hint").iter_rows():
+        by_field.setdefault(field, []).append((severity, f"{message} {hint}".strip()))
     return by_field, issues.filter(pl.col("field").is_null())
 
 
+def _problem(severity: str, problem: str) -> None:
+    """One problem as the file report words it: an error in red, a warning in amber."""
+    if severity == "error":
+        st.error(markdown_text(problem), icon=":material/error:")
+    else:
+        st.warning(markdown_text(problem), icon=":material/warning:")
+
+
 def _value_input(
-    ctx: PageContext, key: str, label: str, reference: float | None, problems: list[str]
+    ctx: PageContext, key: str, label: str, reference: float | None, problems: list[tuple[str, str]]
 ) -> None:
     placeholder = (
         fmt.number(reference, ctx.lang, 0 if float(reference).is_integer() else 2)
@@ -144,8 +156,8 @@ def _value_input(
         else None
     )
     st.text_input(label, key=key, placeholder=placeholder)
-    for problem in problems:
-        st.error(markdown_text(problem), icon=":material/error:")
+    for severity, problem in problems:
+        _problem(severity, problem)
 
 
 def _indicator(
@@ -267,10 +279,12 @@ def _outcome(
     if checked.result.status == "rejected":
         st.error(checked.result.summary(ctx.lang), icon=":material/block:")
         st.caption(text(ctx, "fix_fields"))
-        for message, hint in general.select("message", "hint").iter_rows():
-            st.error(markdown_text(f"{message} {hint}".strip()))
+        for severity, message, hint in general.select("severity", "message", "hint").iter_rows():
+            _problem(severity, f"{message} {hint}".strip())
         return
     st.success(checked.result.summary(ctx.lang), icon=":material/task_alt:")
+    for severity, message, hint in general.select("severity", "message", "hint").iter_rows():
+        _problem(severity, f"{message} {hint}".strip())
     data, _ = _file(ctx, org, period, lines)
     if hashlib.sha256(data).hexdigest() != checked.content_sha256:
         st.caption(text(ctx, "changed_since_check"))
