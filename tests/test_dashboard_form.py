@@ -152,9 +152,9 @@ def test_a_part_above_its_whole_gets_the_files_message_and_nothing_is_stored(for
 
 
 def test_the_forms_file_has_one_line_per_typed_field_in_the_templates_columns(framework) -> None:
-    lines = form_lines(framework, ["R01", "R06", "R02"])
+    lines = form_lines(framework, ["R01", "R06", "S01"])
     assert lines["field"].to_list()[:3] == ["R01__total", "R01__F", "R01__M"]
-    assert "R02__total" not in lines["field"].to_list()  # derived: Athar computes it
+    assert "S01__total" not in lines["field"].to_list()  # derived (cost per beneficiary): Athar computes it
     entries = pl.DataFrame({"field": ["R01__M", "R06__total"], "value": ["12", " "], "notes": [None, "vu"],
                             "source": [None, None]})
     data, positions = form_file(framework, lines, entries, MEMBER, PERIOD, "ar")
