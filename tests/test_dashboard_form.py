@@ -184,3 +184,11 @@ def test_in_arabic_the_form_and_the_upload_page_show_the_same_message_for_the_sa
     assert len(beside) == 1, shown
     message, hint = words[-2], words[-1]  # the report's last columns: message, hint
     assert beside[0] == f"{message} {hint}", (beside, words)
+
+
+def test_checking_an_empty_form_says_nothing_was_typed_and_stores_nothing(form_page, demo_db_fresh) -> None:
+    before = counts(demo_db_fresh)
+    at = form_page.button(key="form_check").click().run()
+    assert [w.value for w in at.warning] == ["Aucune valeur saisie : rien à vérifier."]
+    assert "form_confirm" not in [b.key for b in at.button]
+    assert counts(demo_db_fresh) == before
