@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("indicator", "screens/indicator.py", ":material/insights:", _ALL),
     PageSpec("quality", "screens/quality.py", ":material/fact_check:", _INSIDE),
     PageSpec("upload", "screens/upload.py", ":material/upload_file:", _INSIDE),
+    PageSpec("form", "screens/form.py", ":material/edit_note:", _INSIDE),
     PageSpec("review", "screens/review.py", ":material/rate_review:", frozenset({"steering"})),
     PageSpec("framework", "screens/framework.py", ":material/account_tree:", frozenset({"steering"})),
     PageSpec("method", "screens/method.py", ":material/menu_book:", _ALL),

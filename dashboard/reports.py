@@ -7,8 +7,8 @@ import polars as pl
 from dashboard import tables
 from dashboard.cells import Col
 from dashboard.context import PageContext
+from i18n import RTL_LANGUAGES, t
 from i18n import formatting as fmt
-from i18n import t
 from ingest.issues import render_hint, render_message, render_report
 
 SHOWN = 200
@@ -32,15 +32,21 @@ def _isolated_texts(rendered: pl.DataFrame, lang: str) -> pl.DataFrame:
     )
 
 
+def report_texts(issues: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """``issues`` with ``message`` and ``hint`` as a person reads them (the file report's and the form's)."""
+    rendered = render_report(issues, lang)
+    if lang in RTL_LANGUAGES:  # only the rows the table shows: a report may list a million problems
+        rendered = pl.concat([_isolated_texts(rendered.head(SHOWN), lang), rendered.slice(SHOWN)])
+    return rendered
+
+
 def report_table(ctx: PageContext, issues: pl.DataFrame, *, key: str) -> None:
     """A validation report (codes and positions) with message and hint in the reader's language."""
-    rendered = render_report(issues, ctx.lang).with_columns(
+    rendered = report_texts(issues, ctx.lang).with_columns(
         severity_label=pl.col("severity").map_elements(
             lambda s: t(f"report.{s}", ctx.lang), return_dtype=pl.String
         )
     )
-    if ctx.rtl:  # only the rows the table shows: a report may list a million problems
-        rendered = pl.concat([_isolated_texts(rendered.head(SHOWN), ctx.lang), rendered.slice(SHOWN)])
     kinds = {"line": "int", "column": "code", "value": "code"}
     tables.static_table(
         ctx,

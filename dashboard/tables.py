@@ -134,6 +134,11 @@ def _browser_column(col: Col):
 _MARKDOWN = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|~$:"})
 
 
+def markdown_text(text: str) -> str:
+    """``text`` shown as written where Streamlit reads Markdown (an alert, a table cell)."""
+    return text.translate(_MARKDOWN)
+
+
 def static_table(
     ctx: PageContext,
     frame: pl.DataFrame,

@@ -26,6 +26,7 @@ PAGE_FILES = {
     "indicator": "screens/indicator.py",
     "quality": "screens/quality.py",
     "upload": "screens/upload.py",
+    "form": "screens/form.py",
     "review": "screens/review.py",
     "framework": "screens/framework.py",
     "method": "screens/method.py",

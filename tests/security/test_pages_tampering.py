@@ -126,7 +126,7 @@ def test_a_member_cannot_widen_its_scope_through_the_url(db, words) -> None:
     assert at.query_params["lang"] == "fr"  # junk languages fall back to French, written back to the URL
 
 
-@pytest.mark.parametrize("page", ADMIN_PAGES + ["upload", "quality"])
+@pytest.mark.parametrize("page", ADMIN_PAGES + ["upload", "form", "quality"])
 def test_a_funder_cannot_switch_to_a_page_outside_its_link(db, store, page) -> None:
     _, token = new_link(store, LINK_A)
     at = start(db, link=token)
