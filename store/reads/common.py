@@ -35,7 +35,8 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
                (SELECT coalesce(max(greatest(valid_from, coalesce(valid_to, valid_from)))::VARCHAR, '') || count(*)
                 FROM shared_beneficiaries) AS overlaps,
                (SELECT coalesce(max(greatest(valid_from, coalesce(valid_to, valid_from)))::VARCHAR, '') || count(*)
-                FROM programme_members) AS programmes
+                FROM programme_members) AS programmes,
+               (SELECT coalesce(max(explained_at)::VARCHAR, '') || count(*) FROM value_explanations) AS explanations
         """,
     ).row(0)
     return tuple(row)
