@@ -56,7 +56,10 @@ def cleaned(explanations: pl.DataFrame) -> pl.DataFrame:
     if longest > MAX_LENGTH:
         raise ExplanationRefused("too_long", limit=MAX_LENGTH, length=longest)
     missing = [k for k in KEY if k not in frame.columns]
-    return frame.with_columns(pl.lit(None, pl.String).alias(k) for k in missing)
+    # One explanation per value: the last one given wins (a value is never explained twice at once).
+    return frame.with_columns(pl.lit(None, pl.String).alias(k) for k in missing).unique(
+        subset=list(KEY), keep="last", maintain_order=True
+    )
 
 
 def record_in(

@@ -34,7 +34,6 @@ WHY = "nouveau programme à Tiznit"
 FLAGGED_FILE = (
     "org_code,indicator_code,period,value,unit,source,notes\n"
     f"{MEMBER},J01,2025-Q4,20000,personnes,registre des inscriptions,campagne d'été à Tiznit\n"
-    f"{MEMBER},R05,2025-Q4,11769,personnes,liste de présence,identique\n"
 ).encode()
 SERIES = {"org_code": "o", "indicator_code": "x", "granularity": "quarter", "unit": "u"}
 
@@ -183,7 +182,7 @@ def test_upload_with_a_flagged_value_asks_for_an_explanation_stores_it_and_every
     at.file_uploader(key="upload_file").set_value(("j01.csv", FLAGGED_FILE, "text/csv")).run()
     assert not at.exception, at.exception
     boxes = _explain_boxes(at)
-    assert len(boxes) == 1 and "J01" in boxes[0].label and "2025-Q4" in boxes[0].label  # R05 is usual
+    assert len(boxes) == 1 and "J01" in boxes[0].label and "2025-Q4" in boxes[0].label
     assert any("1 valeur inhabituelle" in w.value for w in at.warning)
     boxes[0].input(WHY).run()
     at.button(key="upload_confirm").click().run()
@@ -272,5 +271,27 @@ def test_member_profile_shows_its_notes_and_sources(demo_db_fresh, framework, mo
     at = open_page(start(demo_db_fresh, identity=MEMBER), "profile")
     at.selectbox(key="period").set_value("2025").run()
     text = visible_text(at)
-    assert "liste de présence" in text and "campagne d'été à Tiznit" in text
+    assert "registre des inscriptions" in text and "campagne d'été à Tiznit" in text
     assert "Valeurs transmises" in text
+
+
+def test_member_explains_afterwards_on_the_quality_page_a_value_the_run_flagged(
+    demo_db_fresh, framework, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    result = pipeline.load_file(store, FLAGGED_FILE, "j01.csv", framework=framework, member_org=MEMBER,
+                                uploaded_by=f"member:{MEMBER}", audit_actor="cli:test")
+    score_store(store, framework, actor="cli:test", today=date(2026, 6, 1))
+    assert not any(b.key == "explain_after_save" for b in open_page(start(demo_db_fresh), "quality").button)
+    at = open_page(start(demo_db_fresh, identity=MEMBER), "quality")
+    choice = at.selectbox(key="explain_after_value")
+    j01 = next(n for n, label in enumerate(choice.options) if "J01" in label and "2025-Q4" in label)
+    choice.select_index(j01).run()
+    at.text_input(key="explain_after_text").input(WHY).run()
+    at.button(key="explain_after_save").click().run()
+    assert not at.exception
+    assert any("Explication enregistrée" in s.value for s in at.success)
+    stored = store.query("SELECT submission_id, author, origin FROM value_explanations WHERE explanation = ?", [WHY])
+    assert stored.rows() == [(result.submission_id, f"account:{MEMBER.lower()}", "page")]
+    assert WHY in visible_text(at)
