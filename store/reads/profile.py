@@ -11,10 +11,10 @@ from store.db import Store
 from store.explanations import CURRENT_SQL as EXPLANATIONS_SQL
 from store.explanations import match_sql
 from store.reads.fragments import memberships_sql
-from store.reads.quality import notes_shown
 from store.scope import (
     aggregable,
     indicator_ok,
+    notes_shown,
     observations_sql,
     period_ok,
     principle_ok,
@@ -124,7 +124,7 @@ def org_trends(store: Store, viewer: Viewer, run_id: int, org_code: str) -> pl.D
 def submitted_values(store: Store, viewer: Viewer, run_id: int, org_code: str, period: str) -> pl.DataFrame:
     """The values one visible organisation submitted within ``period`` (a run period: its quarters
     for a year), as submitted, with the ``source`` each cites, its ``notes`` (never to a funder's
-    link: ``store.reads.quality.notes_shown``) and the organisation's explanation in force
+    link: ``store.scope.notes_shown``) and the organisation's explanation in force
     (``explanation``, ``explained_at``: ``store.explanations``). Indicators in scope of ``run_id``'s
     framework only."""
     try:

@@ -9,7 +9,7 @@ from store.explanations import CURRENT_SQL as EXPLANATIONS_SQL
 from store.explanations import match_sql
 from store.reads.common import BREAKDOWN_KEYS
 from store.reads.fragments import name_sql
-from store.scope import aggregable, observations_sql, period_ok, query, trends_ok, visible
+from store.scope import aggregable, notes_shown, observations_sql, period_ok, query, trends_ok, visible
 from store.viewer import Viewer
 
 
@@ -41,7 +41,7 @@ def unusual_values(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.D
 
     Beside each value: the organisation's explanation of it when one is in force (``explanation``,
     ``explained_by``, ``explained_at``: ``store.explanations``), the ``source`` it cited and its
-    ``notes`` — the notes never to a funder's link (:func:`notes_shown`).
+    ``notes`` — the notes never to a funder's link (``store.scope.notes_shown``).
     """
     return query(
         store,
@@ -62,12 +62,6 @@ def unusual_values(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.D
         run=run_id,
         notes_ok=notes_shown(viewer),
     )
-
-
-def notes_shown(viewer: Viewer) -> bool:
-    """A member's free-text ``notes`` are for itself and the committee, never a funder's link (the
-    ``source`` it cites is evidence, shown to every viewer of the value)."""
-    return viewer.role != "funder"
 
 
 def stored_series(store: Store, viewer: Viewer, org_codes: list[str], indicator_codes: list[str]) -> pl.DataFrame:
