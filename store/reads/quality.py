@@ -74,8 +74,8 @@ def stored_series(store: Store, viewer: Viewer, org_codes: list[str], indicator_
         SELECT o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
                {", ".join(f"o.{k}" for k in BREAKDOWN_KEYS)}, o.submission_id
         FROM {observations_sql(viewer)} o
-        WHERE {visible("o.org_code")} AND list_contains($orgs::VARCHAR[], o.org_code)
-          AND list_contains($indicators::VARCHAR[], o.indicator_code)
+        WHERE {visible("o.org_code")} AND {period_ok("o.period")} AND $v_all_principles
+          AND list_contains($orgs::VARCHAR[], o.org_code) AND list_contains($indicators::VARCHAR[], o.indicator_code)
         ORDER BY o.org_code, o.indicator_code, o.period_start
         """,
         orgs=list(org_codes),
