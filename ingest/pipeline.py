@@ -234,6 +234,8 @@ def load_file(
     raw: RawTable | None = None,
     audit_actor: str | None = None,
     checked: CheckedFile | None = None,
+    explanations: pl.DataFrame | None = None,
+    explanation_origin: str = "upload",
 ) -> FileResult:
     """Validate and, when there is no error, commit in one transaction. Never half-writes.
 
@@ -241,7 +243,9 @@ def load_file(
     read it (with ``limits``) passes the table as ``raw``, and one that has already checked it
     passes the :class:`CheckedFile` as ``checked`` (then nothing is read or validated again). The
     file is recorded in the audit log under ``audit_actor`` (default: ``uploaded_by``): accepted in
-    the commit's transaction, rejected in a write of its own; a dry run or a repeat writes nothing."""
+    the commit's transaction, rejected in a write of its own; a dry run or a repeat writes nothing.
+    ``explanations`` (value key, ``value``, ``explanation``: the member's answers to the values
+    ``metrics.outliers.incoming_unusual`` flags) are stored with the rows, in the same transaction."""
     digest = content_sha256 or (checked.content_sha256 if checked is not None else sha256_hex(data))
     actor = audit_actor or uploaded_by or "command-line"
     if not dry_run:
@@ -286,7 +290,8 @@ def load_file(
         with ThreadPoolExecutor(max_workers=1) as pool:
             kept = pool.submit(keep_raw_bytes, store, data, digest)
             outcome = commit_submission(store, rows, meta, raw_path(store, digest), org_codes=orgs,
-                                        before_commit=kept.result)
+                                        before_commit=kept.result, explanations=explanations,
+                                        explanation_origin=explanation_origin)
         kept.result()
     except PeriodLocked as locked:
         _audit_locked(store, actor, checked_result, member_org, locked)

@@ -21,7 +21,14 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from framework.model import Aggregation, Framework, Indicator, Normalisation, framework_from_dict
+from framework.model import (
+    BREAKDOWN_COLUMNS,
+    Aggregation,
+    Framework,
+    Indicator,
+    Normalisation,
+    framework_from_dict,
+)
 from i18n import formatting as fmt
 from i18n import t, tn
 
@@ -45,6 +52,9 @@ class MethodCard:
     trend: dict[str, Any] | None
     #: Indicators the reader may not see (a funder's link): no value of theirs, no code of a hidden ratio input.
     hidden: frozenset[str] = frozenset()
+    #: The organisation's explanations of its values in the period (indicator_code, period, the
+    #: breakdown, value, explanation), each said under its indicator: "confirmé par l'organisation".
+    explanations: pl.DataFrame | None = None
 
 
 class CardInputs(Protocol):
@@ -109,6 +119,7 @@ def build_card(reads: CardInputs) -> MethodCard:
         score=row.row(0, named=True),
         parts=parts,
         trend=trend.row(0, named=True) if trend.height else None,
+        explanations=getattr(reads, "explanations", None),
     )
     return card if reads.shown is None else withhold_indicators(card, reads.shown)
 
@@ -137,7 +148,10 @@ def withhold_indicators(card: MethodCard, shown: frozenset[str]) -> MethodCard:
             for c in _VALUE_COLUMNS
             if c in parts.columns
         )
-    return dataclasses.replace(card, parts=parts, hidden=hidden)
+    explanations = card.explanations
+    if explanations is not None:
+        explanations = explanations.filter(~pl.col("indicator_code").is_in(sorted(hidden)))
+    return dataclasses.replace(card, parts=parts, hidden=hidden, explanations=explanations)
 
 
 
@@ -195,7 +209,10 @@ def _aggregation_text(
 def render(card: MethodCard, lang: str = "fr") -> str:
     """The card as plain text lines in ``lang`` (fr, ar or en)."""
     lines = [*_header(card, lang), *_score_lines(card, lang)]
-    lines += _composite_parts(card, lang) if card.principle is None else _indicator_parts(card, lang)
+    if card.principle is None:  # the composite: every explanation of the period, after the principles
+        lines += _composite_parts(card, lang) + _explanation_lines(card, None, lang)
+    else:  # a principle: each explanation under its indicator
+        lines += _indicator_parts(card, lang)
     lines += _quality_lines(card.score, lang) + _rank_lines(card.score, lang) + _trend_lines(card, lang)
     return "\n".join(lines)
 
@@ -286,6 +303,21 @@ def _indicator_lines(card: MethodCard, part: dict[str, Any], lang: str) -> list[
     ]
     if part.get("flagged"):
         lines.append(t("method.flagged", lang, z=fmt.number(part["robust_z"], lang, 1)))
+    return lines + _explanation_lines(card, ind.code, lang)
+
+
+def _explanation_lines(card: MethodCard, code: str | None, lang: str) -> list[str]:
+    """The organisation's word on its values of indicator ``code`` (``None``: of every indicator):
+    "confirmé par l'organisation : …"."""
+    if card.explanations is None or card.explanations.is_empty():
+        return []
+    said = card.explanations if code is None else card.explanations.filter(pl.col("indicator_code") == code)
+    lines = []
+    for row in said.iter_rows(named=True):
+        breakdown = ", ".join(f"{k}={row[k]}" for k in BREAKDOWN_COLUMNS if row.get(k) is not None)
+        lines.append(t("explain.card_confirmed", lang, indicator=row["indicator_code"], period=row["period"],
+                       breakdown=f" · {breakdown}" if breakdown else "",
+                       value=fmt.number(row["value"], lang, 2), text=row["explanation"]))
     return lines
 
 
@@ -310,7 +342,8 @@ def _quality_lines(score: dict[str, Any], lang: str) -> list[str]:
             evidence=_percent(score["evidence"], lang),
             grade_evidence=score["grade_evidence"] or fmt.DASH,
         )
-    ]
+    ] + ([tn("explain.card_explained", int(score["consistency_explained"]), lang)]
+         if score.get("consistency_explained") else [])
 
 
 def _rank_lines(score: dict[str, Any], lang: str) -> list[str]:

@@ -90,3 +90,30 @@ def flagged_values(observations: pl.DataFrame, settings: QualitySettings) -> pl.
     )
     flagged = unusual_values(history, outlier_z=settings.outlier_z, min_history=settings.min_history)
     return flagged.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int32))
+
+
+def incoming_unusual(incoming: pl.DataFrame, stored: pl.DataFrame, settings: QualitySettings) -> pl.DataFrame:
+    """The values of an upload (or a form) the consistency rule flags against the organisation's history.
+
+    The rule of the scoring run (:func:`unusual_values` with the framework's ``min_history`` and
+    ``outlier_z``), applied to each incoming value within its series as it will stand once stored:
+    the stored current values (``store.reads.quality.stored_series``) with the incoming ones in place
+    of those they correct. Only incoming values come back (with their columns, ``line`` included, and
+    the series' context), largest deviation first.
+    """
+    keep = [c for c in HISTORY_COLUMNS if c != "submission_id"]
+    extra = [c for c in ("line",) if c in incoming.columns]
+
+    def laid_out(frame: pl.DataFrame, mine: bool) -> pl.DataFrame:
+        return frame.select(
+            *(pl.col(c) if c in frame.columns else pl.lit(None, pl.String).alias(c) for c in keep),
+            *(pl.col(c) if c in frame.columns else pl.lit(None, pl.Int64).alias(c) for c in extra),
+            _incoming=pl.lit(mine),
+        ).with_columns(pl.col("value").cast(pl.Float64), pl.col("period_start").cast(pl.Date))
+
+    new = laid_out(incoming, True)
+    key = ["org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS]
+    kept = laid_out(stored, False).join(new.select(key), on=key, how="anti", nulls_equal=True)
+    together = pl.concat([kept, new], how="vertical_relaxed")
+    flagged = unusual_values(together, outlier_z=settings.outlier_z, min_history=settings.min_history)
+    return flagged.filter(pl.col("_incoming")).drop("_incoming")

@@ -20,6 +20,11 @@ rounded to the nearest grade with halves going to the worse one. Consistency com
 with the median of the organisation's own history of that indicator, scaled by the median
 absolute deviation (the mean absolute deviation when the MAD is 0, as Iglewicz and Hoaglin
 suggest); flagged values are kept and scored — the flag asks for a review, never a deletion.
+
+A flagged value the organisation explained (``store.explanations``: "nouveau programme à Tiznit")
+counts :data:`EXPLAINED_WEIGHT` (half) of a flag against consistency: the explanation answers the
+question the flag asks, but it is the organisation's word, not yet checked evidence.
+A cube cell (organisation, period, indicator) counts as explained when any value feeding it is.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from metrics.stats import nan_median
 GRADES = ("A", "B", "C", "D")
 _MAD_SCALE = 0.6745  # Φ⁻¹(0.75): makes the MAD comparable with a standard deviation
 _MEAN_AD_SCALE = 1.253314  # √(π/2), the same for the mean absolute deviation
+#: What an explained flagged value counts against consistency (an unexplained one counts 1).
+EXPLAINED_WEIGHT = 0.5
 
 
 def robust_z(values: np.ndarray, min_history: int) -> np.ndarray:
@@ -151,7 +158,8 @@ def _cell_index(observations: pl.DataFrame, cube: Cube) -> pl.DataFrame:
 def indicator_quality(
     observations: pl.DataFrame, cube: Cube, settings: QualitySettings
 ) -> dict[str, np.ndarray]:
-    """Per cell (O, P, I): submitted values, values citing a source, median days late, robust z."""
+    """Per cell (O, P, I): submitted values, values citing a source, values explained by the
+    organisation (``explained`` column, when present), median days late, robust z."""
     size = int(np.prod(cube.shape))
     placed = _cell_index(observations, cube)
     has_source = pl.col("source").is_not_null() & (pl.col("source").str.strip_chars() != "")
@@ -159,6 +167,12 @@ def indicator_quality(
     submitted = np.bincount(cell, minlength=size).astype(np.float64)
     sourced = np.bincount(
         cell, weights=placed.select(has_source.cast(pl.Float64)).to_series().to_numpy(), minlength=size
+    )
+    explained = (
+        np.bincount(cell, weights=placed.get_column("explained").fill_null(False).cast(pl.Float64).to_numpy(),
+                    minlength=size)
+        if "explained" in placed.columns
+        else np.zeros(size)
     )
     days = np.full(size, np.nan)
     if "uploaded_at" in placed.columns:
@@ -171,6 +185,7 @@ def indicator_quality(
     return {
         "submitted": submitted.reshape(cube.shape),
         "sourced": sourced.reshape(cube.shape),
+        "explained": explained.reshape(cube.shape),
         "days": days.reshape(cube.shape),
         "z": robust_z(cube.values, settings.min_history),
     }
@@ -195,11 +210,13 @@ def quality(
     member = _membership(framework, cube, principles)  # (I, K+1)
     reported = (~np.isnan(cube.values)).astype(np.float64)
     flagged = (np.abs(np.nan_to_num(cells["z"], nan=0.0)) > settings.outlier_z).astype(np.float64)
+    explained = flagged * (cells["explained"] > 0)
+    counted = flagged - (1.0 - EXPLAINED_WEIGHT) * explained  # an explained flag weighs EXPLAINED_WEIGHT
     with np.errstate(divide="ignore", invalid="ignore"):
         owed = expected_matrix(cube, expected)  # (O, I)
         completeness = np.einsum("opi,oi,ik->opk", reported, owed, member) / (owed @ member)[:, None, :]
         n_reported = reported @ member
-        consistency = (flagged @ member) / n_reported
+        consistency = (counted @ member) / n_reported
         evidence = (cells["sourced"] @ member) / (cells["submitted"] @ member)
     timeliness = np.full(completeness.shape, np.nan)
     for k in range(member.shape[1]):  # one principle at a time, never one organisation
@@ -225,6 +242,7 @@ def quality(
             "timeliness_days": column(timeliness),
             "consistency": column(consistency),
             "consistency_flags": column(flagged @ member).astype(np.int64),
+            "consistency_explained": column(explained @ member).astype(np.int64),
             "evidence": column(evidence),
         }
     ).with_columns(pl.col("completeness", "timeliness_days", "consistency", "evidence").fill_nan(None))

@@ -55,6 +55,7 @@ ACTIONS = (
     "reopen_requested",
     "reopen_granted",
     "reopen_refused",
+    "value_explained",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")

@@ -88,6 +88,12 @@ def approved_score(org_column: str, period_column: str) -> str:
             f"AND sp.org_code = {org_column} AND sp.period = {period_column}))")
 
 
+def notes_shown(viewer: Viewer) -> bool:
+    """A member's free-text ``notes`` are for itself and the committee, never a funder's link (the
+    ``source`` it cites is evidence, shown to every viewer of the value)."""
+    return viewer.role != "funder"
+
+
 def trends_ok() -> str:
     """Trends span many periods (up to the run's last): only for viewers whose periods are not narrowed.
 

@@ -16,6 +16,8 @@ import polars as pl
 from store.audit import record_in
 from store.db import Store, utc_now
 from store.review import record_provisional
+from store.explanations import CURRENT_SQL as EXPLANATIONS_SQL
+from store.explanations import match_sql
 
 SCORE_COLUMNS = (
     "org_code",
@@ -28,6 +30,7 @@ SCORE_COLUMNS = (
     "timeliness_days",
     "consistency",
     "consistency_flags",
+    "consistency_explained",
     "evidence",
     "grade_completeness",
     "grade_timeliness",
@@ -89,15 +92,18 @@ UNUSUAL_COLUMNS = (
 
 
 def scoring_inputs(store: Store) -> pl.DataFrame:
-    """Current observations of active organisations, with the upload time of their submission."""
+    """Current observations of active organisations, with the upload time of their submission and
+    whether the organisation explained the value (``explained``: an explanation in force for this
+    value of this submission, ``store.explanations``)."""
     return store.query(
-        """
+        f"""
         SELECT o.org_code, o.indicator_code, o.period, o.granularity, o.period_start, o.period_end, o.value,
                o.unit, o.sex, o.age_band, o.disability, o.area, o.region, o.source, o.submission_id,
-               s.uploaded_at
+               s.uploaded_at, e.submission_id IS NOT NULL AS explained
         FROM observations_current o
         JOIN organizations g ON g.code = o.org_code AND g.active
         LEFT JOIN submissions s ON s.id = o.submission_id
+        LEFT JOIN {EXPLANATIONS_SQL} e ON {match_sql("e", "o")}
         """
     )
 

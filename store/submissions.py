@@ -23,6 +23,8 @@ from framework.model import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.expectations import store_file_targets
+from store.explanations import cleaned as cleaned_explanations
+from store.explanations import record_in as record_explanations_in
 from store.overlaps import record_file_programmes
 from store.review import refuse_locked
 
@@ -126,12 +128,17 @@ def commit_submission(
     *,
     org_codes: list[str] | None = None,
     before_commit: Callable[[], object] | None = None,
+    explanations: pl.DataFrame | None = None,
+    explanation_origin: str = "upload",
 ) -> CommitOutcome:
     """Store one validated submission atomically; the same bytes twice change nothing.
 
     ``org_codes`` are the distinct organisations of ``rows`` when the caller knows them already.
     ``before_commit`` runs inside the transaction, after the rows are written and before COMMIT
     (the raw bytes can be written meanwhile, and a failure there still stores nothing).
+    ``explanations`` (the value key, ``value``, ``explanation``) are the member's explanations of
+    flagged values of ``rows``, stored with them and audited in the same transaction
+    (``store.explanations.record_in``; ``explanation_origin``: ``upload`` or ``form``).
     """
     incoming, empty = _incoming_rows(rows)
     if org_codes is None:
@@ -215,6 +222,11 @@ def commit_submission(
             detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
                     "superseded": int(superseded), "sha256": meta.content_sha256, "uploaded_by": meta.uploaded_by},
         )
+        if explanations is not None and explanations.height:
+            record_explanations_in(cur, cleaned_explanations(explanations).join(rows.select(_KEY), on=list(_KEY), how="semi",
+                                                          nulls_equal=True),
+                                   submission_id, author=meta.audit_actor or meta.uploaded_by or "command-line",
+                                   origin=explanation_origin, now=now)
         if before_commit is not None:
             before_commit()
         _pause_for_crash_test(store)

@@ -1,8 +1,9 @@
 """Organisation profile: where one organisation stands, and how each of its numbers was made.
 
 Radar of principle scores against a peer group's median, the composite with its rank interval,
-each indicator's raw and normalised value with its weights, data-quality grades, trends with a
-sparkline per principle, the method card and the submission history.
+each indicator's raw and normalised value with its weights, the values as submitted with the source,
+notes and explanation beside each, data-quality grades, trends with a sparkline per principle, the
+method card and the submission history.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import cells, charts, empty, expectations_view, exports, pickers, tables, widgets
+from dashboard import cells, charts, empty, expectations_view, explain_form, exports, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -243,6 +244,36 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
             export_only={"indicator_code": Col(ctx.t("common.code"))},
         )
     expectations_view.missing_expected(ctx, org_code, period)
+    _submitted(ctx, org_code, period)
+
+
+def _submitted(ctx: PageContext, org_code: str, period: str) -> None:
+    """The values as the organisation sent them in the period, with the source, notes (never to a
+    funder's link) and explanation of each (``store.reads.profile.submitted_values``)."""
+    values = ctx.q(profile_reads.submitted_values, ctx.run_id, org_code, period)
+    if values.is_empty():
+        return
+    st.markdown(f"**{explain_form.text(ctx, 'submitted_title')}**")
+    table = values.with_columns(
+        name=pl.col("indicator_code").map_elements(lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String),
+        breakdown=tables.breakdown_label(ctx, values),
+    )
+    columns = explain_form.value_columns(ctx)
+    if ctx.viewer.role == "funder":  # a member's notes are for itself and the committee
+        columns.pop("notes")
+    tables.table(
+        ctx,
+        table,
+        {
+            "name": Col(ctx.t("common.indicator"), width="medium"),
+            "period": Col(ctx.t("common.period"), width="small"),
+            "breakdown": Col(ctx.t("upload.breakdown"), width="small"),
+            "value": Col(ctx.t("profile.raw_value"), "measure", "small", unit="unit", full=True),
+            **columns,
+        },
+        key="profile_submitted",
+        download=f"athar_{org_code}_{period}_submitted.csv",
+    )
 
 
 def _quality(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:

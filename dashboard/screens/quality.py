@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, empty, expectations_view, tables
+from dashboard import charts, empty, expectations_view, explain_form, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -148,6 +148,7 @@ def _flagged(ctx: PageContext) -> None:
             "previous_value": Col(ctx.t("quality.previous_value"), "measure", "small", unit="unit", full=True),
             "period": Col(ctx.t("common.period"), width="small"),
             "breakdown": Col(ctx.t("upload.breakdown"), width="small"),
+            **explain_form.value_columns(ctx),
         },
         key="quality_flagged",
         download="athar_flagged.csv",
@@ -156,9 +157,13 @@ def _flagged(ctx: PageContext) -> None:
             "unit_label": Col(ctx.t("common.unit")),
             "n_periods": Col(ctx.t("quality.history_periods"), "int"),
             "robust_z": Col(ctx.t("tables.quality.gap"), "num1", full=True),
+            "explained_by": Col(explain_form.text(ctx, "explained_by")),
+            "explained_at": Col(explain_form.text(ctx, "explained_at"), "datetime"),
         },
     )
     st.caption(ctx.t("quality.flagged_caption", z=ctx.num(settings.outlier_z, 1)))
+    st.caption(explain_form.text(ctx, "grade_caption"))
+    explain_form.explain_stored(ctx, frame)
     st.caption(ctx.t("tables.method_link", page=ctx.t("nav.method")))
 
 

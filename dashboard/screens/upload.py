@@ -14,7 +14,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, overlap_form, pickers, review_member, tables, widgets
+from dashboard import explain_form, exports, overlap_form, pickers, review_member, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -207,16 +207,17 @@ def _preview(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
         st.caption(ctx.t("upload.changed_caption"))
 
 
-def _commit(ctx: PageContext, kept: dict) -> None:
+def _commit(ctx: PageContext, kept: dict, explanations: pl.DataFrame | None = None) -> None:
     if st.button(ctx.t("upload.confirm"), type="primary", key="upload_confirm", icon=":material/save:"):
         checked = kept["checked"]
-        try:  # the pipeline audits the outcome (accepted or rejected) in its own write
+        try:  # the pipeline audits the outcome (accepted or rejected) and the explanations in its own write
             result = pipeline.commit(
                 ctx.store,
                 checked,
                 framework=ctx.framework_in_use,
                 uploaded_by=ctx.viewer.uploader,
                 audit_actor=ctx.actor,
+                explanations=explanations,
             )
         except PeriodLocked as locked:  # an approved period: refused, audited, nothing stored
             st.error(locked.message(ctx.lang), icon=":material/lock:")
@@ -229,16 +230,19 @@ def _commit(ctx: PageContext, kept: dict) -> None:
             adopt_first_framework(
                 ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)"
             )
-        st.session_state[DONE_KEY] = {"key": kept["key"], "result": result}
-        _show_outcome(ctx, result)
+        explained = 0 if explanations is None or result.status != "accepted" else explanations.height
+        st.session_state[DONE_KEY] = {"key": kept["key"], "result": result, "explained": explained}
+        _show_outcome(ctx, result, explained)
 
 
-def _show_outcome(ctx: PageContext, result) -> None:
+def _show_outcome(ctx: PageContext, result, explained: int = 0) -> None:
     if result.status == "rejected":
         st.error(result.summary(ctx.lang), icon=":material/block:")
         report_table(ctx, result.issues, key="upload_commit_report")
         return
     st.success(result.summary(ctx.lang), icon=":material/check_circle:")
+    if explained:
+        st.caption(explain_form.ctx_tn(ctx, "stored", explained))
     st.caption(ctx.t("upload.scores_next_run"))
 
 
@@ -269,14 +273,17 @@ def _file(ctx: PageContext, org: str | None) -> None:
         return
     done = st.session_state.get(DONE_KEY)
     if done and done["key"] == checked["key"]:
-        _show_outcome(ctx, done["result"])
+        _show_outcome(ctx, done["result"], done.get("explained", 0))
         return
     st.success(result.summary(ctx.lang), icon=":material/task_alt:")
     if result.warning_count:
         st.warning(ctx.tn("upload.warnings_title", result.warning_count))
         report_table(ctx, result.issues, key="upload_warnings")
     _preview(ctx, checked["checked"])
-    _commit(ctx, checked)
+    # Each value the consistency rule flags asks for a short explanation (or a corrected file).
+    flagged = explain_form.flagged_incoming(ctx, checked["checked"].validation.rows)
+    answers = explain_form.ask(ctx, flagged, key="upload_explain")
+    _commit(ctx, checked, answers)
 
 
 if __name__ == "__main__":

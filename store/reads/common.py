@@ -41,7 +41,8 @@ def data_version(store: Store, viewer: Viewer) -> tuple:
                    AS calendar_exceptions,
                (SELECT coalesce(max(id), 0) FROM audit_log WHERE action = 'upload_rejected' AND $v_run IS NULL)
                    AS rejected,
-               (SELECT coalesce(max(reviewed_at)::VARCHAR, '') FROM submissions WHERE $v_run IS NULL) AS reviewed
+               (SELECT coalesce(max(reviewed_at)::VARCHAR, '') FROM submissions WHERE $v_run IS NULL) AS reviewed,
+               (SELECT coalesce(max(explained_at)::VARCHAR, '') || count(*) FROM value_explanations) AS explanations
         """,
     ).row(0)
     return tuple(row)

@@ -17,6 +17,7 @@ import polars as pl
 from store.db import Store
 from store.reads.common import indicators_in_scope
 from store.reads.fragments import RUN_COLUMNS, name_sql, run_row
+from store.reads.profile import submitted_values
 from store.scope import approved_score, indicator_ok, period_ok, principle_ok, query, trends_ok, visible
 from store.scores import INDICATOR_COLUMNS, SCORE_COLUMNS, TREND_COLUMNS
 from store.viewer import Viewer
@@ -41,6 +42,9 @@ class CardReads:
     trends: pl.DataFrame
     #: The indicators in scope (``None``: every one); the card withholds the others.
     shown: frozenset[str] | None
+    #: The organisation's explanations of its values within ``period`` (indicators in scope):
+    #: indicator_code, period, the breakdown, value, explanation (``store.explanations``).
+    explanations: pl.DataFrame | None = None
 
 
 def run_header(store: Store, viewer: Viewer, run_id: int) -> dict[str, Any] | None:
@@ -117,4 +121,12 @@ def card_reads(
         indicators=indicators,
         trends=trends,
         shown=None if shown is None else frozenset(shown),
+        explanations=_explained(store, viewer, run["id"], org_code, period),
     )
+
+
+def _explained(store: Store, viewer: Viewer, run_id: int, org_code: str, period: str) -> pl.DataFrame | None:
+    values = submitted_values(store, viewer, run_id, org_code, period)
+    if values.is_empty():
+        return None
+    return values.filter(pl.col("explanation").is_not_null()).drop("source", "notes")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import polars as pl
 
 from framework.groups import GROUPS, MIN_GROUP
+from framework.model import BREAKDOWN_COLUMNS
+from framework.periods import period_bounds
 from store.db import Store
+from store.explanations import CURRENT_SQL as EXPLANATIONS_SQL
+from store.explanations import match_sql
 from store.reads.fragments import memberships_sql
 from store.scope import (
     aggregable,
     approved_score,
     indicator_ok,
+    notes_shown,
+    observations_sql,
     period_ok,
     principle_ok,
     query,
@@ -113,4 +119,35 @@ def org_trends(store: Store, viewer: Viewer, run_id: int, org_code: str) -> pl.D
         """,
         run=run_id,
         org=org_code,
+    )
+
+
+def submitted_values(store: Store, viewer: Viewer, run_id: int, org_code: str, period: str) -> pl.DataFrame:
+    """The values one visible organisation submitted within ``period`` (a run period: its quarters
+    for a year), as submitted, with the ``source`` each cites, its ``notes`` (never to a funder's
+    link: ``store.scope.notes_shown``) and the organisation's explanation in force
+    (``explanation``, ``explained_at``: ``store.explanations``). Indicators in scope of ``run_id``'s
+    framework only."""
+    try:
+        _, start, end = period_bounds(period)
+    except ValueError:
+        return pl.DataFrame()
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT o.indicator_code, o.period, o.period_start, o.value, o.unit,
+               {", ".join(f"o.{k}" for k in BREAKDOWN_COLUMNS)}, o.submission_id, o.source,
+               CASE WHEN $notes_ok THEN o.notes END AS notes, e.explanation, e.explained_at
+        FROM {observations_sql(viewer)} o
+        LEFT JOIN {EXPLANATIONS_SQL} e ON {match_sql("e", "o")}
+        WHERE o.org_code = $org AND {visible("o.org_code")} AND {period_ok("o.period")}
+          AND {indicator_ok("o.indicator_code")} AND o.period_start >= $start AND o.period_end <= $end
+        ORDER BY o.indicator_code, o.period_start, {", ".join(f"o.{k} NULLS FIRST" for k in BREAKDOWN_COLUMNS)}
+        """,
+        org=org_code,
+        start=start,
+        end=end,
+        run=run_id,
+        notes_ok=notes_shown(viewer),
     )

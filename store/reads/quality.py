@@ -5,9 +5,11 @@ from __future__ import annotations
 import polars as pl
 
 from store.db import Store
+from store.explanations import CURRENT_SQL as EXPLANATIONS_SQL
+from store.explanations import match_sql
 from store.reads.common import BREAKDOWN_KEYS
 from store.reads.fragments import name_sql
-from store.scope import aggregable, observations_sql, period_ok, query, trends_ok, visible
+from store.scope import aggregable, notes_shown, observations_sql, period_ok, query, trends_ok, visible
 from store.viewer import Viewer
 
 
@@ -36,6 +38,10 @@ def unusual_values(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.D
     Like trends, a flag is a statistic of a whole series (its median, its spread, the period
     before): only for viewers whose periods are not narrowed, and raw values only for viewers who
     see every principle (as :func:`observation_history`).
+
+    Beside each value: the organisation's explanation of it when one is in force (``explanation``,
+    ``explained_by``, ``explained_at``: ``store.explanations``), the ``source`` it cited and its
+    ``notes`` — the notes never to a funder's link (``store.scope.notes_shown``).
     """
     return query(
         store,
@@ -43,13 +49,37 @@ def unusual_values(store: Store, viewer: Viewer, run_id: int, lang: str) -> pl.D
         f"""
         SELECT u.org_code, {name_sql(lang, "g")} AS name, u.indicator_code, u.granularity, u.period, u.period_start,
                u.value, u.unit, {", ".join(f"u.{k}" for k in BREAKDOWN_KEYS)}, u.submission_id,
-               u.usual_level, u.previous_value, u.n_periods, u.robust_z
+               u.usual_level, u.previous_value, u.n_periods, u.robust_z,
+               e.explanation, e.author AS explained_by, e.explained_at,
+               o.source, CASE WHEN $notes_ok THEN o.notes END AS notes
         FROM score_unusual_values u LEFT JOIN organizations g ON g.code = u.org_code
+        LEFT JOIN {EXPLANATIONS_SQL} e ON {match_sql("e", "u")}
+        LEFT JOIN observations o ON {match_sql("o", "u")}
         WHERE u.run_id = $run AND {visible("u.org_code")} AND {period_ok("u.period")}
           AND $v_all_principles AND {trends_ok()}
         ORDER BY u.rank
         """,
         run=run_id,
+        notes_ok=notes_shown(viewer),
+    )
+
+
+def stored_series(store: Store, viewer: Viewer, org_codes: list[str], indicator_codes: list[str]) -> pl.DataFrame:
+    """The current values of some visible organisations and indicators, as submitted: the history an
+    upload's values are checked against (``metrics.outliers.incoming_unusual``) before they are stored."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
+               {", ".join(f"o.{k}" for k in BREAKDOWN_KEYS)}, o.submission_id
+        FROM {observations_sql(viewer)} o
+        WHERE {visible("o.org_code")} AND {period_ok("o.period")} AND $v_all_principles
+          AND list_contains($orgs::VARCHAR[], o.org_code) AND list_contains($indicators::VARCHAR[], o.indicator_code)
+        ORDER BY o.org_code, o.indicator_code, o.period_start
+        """,
+        orgs=list(org_codes),
+        indicators=list(indicator_codes),
     )
 
 

@@ -118,6 +118,7 @@ def _values(parameter: inspect.Parameter, facts: dict[str, Any], run_id: int) ->
         "principle": [None, "P1", "P2"],
         "by": list(GROUPS),
         "indicator_code": ["R01", "E03", "S02"],
+        "indicator_codes": [("R01", "E03", "S02", "J01")],
         "how": ["sum", "median", "share"],
         "yes_no": [(), ("S04",)],
         "beneficiaries": ["R01"],
