@@ -233,6 +233,7 @@ def load_file(
     raw: RawTable | None = None,
     audit_actor: str | None = None,
     checked: CheckedFile | None = None,
+    request_scoring: bool = True,
 ) -> FileResult:
     """Validate and, when there is no error, commit in one transaction. Never half-writes.
 
@@ -240,7 +241,8 @@ def load_file(
     read it (with ``limits``) passes the table as ``raw``, and one that has already checked it
     passes the :class:`CheckedFile` as ``checked`` (then nothing is read or validated again). The
     file is recorded in the audit log under ``audit_actor`` (default: ``uploaded_by``): accepted in
-    the commit's transaction, rejected in a write of its own; a dry run or a repeat writes nothing."""
+    the commit's transaction, rejected in a write of its own; a dry run or a repeat writes nothing. An
+    accepted file records a scoring request in its transaction unless ``request_scoring`` is False."""
     digest = content_sha256 or (checked.content_sha256 if checked is not None else sha256_hex(data))
     actor = audit_actor or uploaded_by or "command-line"
     if not dry_run:
@@ -278,6 +280,7 @@ def load_file(
         framework_hash=framework.content_hash,
         report=validation.issues.to_dicts(),
         audit_actor=actor,
+        request_scoring=request_scoring,
     )
     # The raw bytes are written while the rows are inserted, and before the transaction commits.
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -40,8 +40,9 @@ def migrations() -> list[tuple[int, str, str]]:
             raise RuntimeError(f"badly named migration {path.name}")
         found.append((int(match.group(1)), path.stem, path.read_text(encoding="utf-8")))
     versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    if versions != sorted(set(versions)) or (versions and versions[0] != 1):
+        # Gaps are allowed: parallel branches reserve numbers and are merged in any order.
+        raise RuntimeError(f"migrations must be numbered from 1, each number once, found {versions}")
     return found
 
 
@@ -94,9 +95,10 @@ class Store:
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
                 )
-            current = self.schema_version()
+            with self.cursor() as cur:
+                done = {row[0] for row in cur.execute("SELECT version FROM schema_migrations").fetchall()}
             for version, name, sql in migrations():
-                if version <= current or (upto is not None and version > upto):
+                if version in done or (upto is not None and version > upto):
                     continue
                 with self.cursor() as cur:
                     cur.execute("BEGIN TRANSACTION")

@@ -24,6 +24,7 @@ from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.expectations import store_file_targets
 from store.overlaps import record_file_programmes
+from store.scoring_requests import request_in
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 #: The columns of ``observations`` a submission's rows give, in the table's order (the others are
@@ -48,6 +49,8 @@ class SubmissionMeta:
     report: list[dict]
     #: Who the audit log names for this upload (the signed-in person); ``uploaded_by`` by default.
     audit_actor: str | None = None
+    #: Record a scoring request with the submission (``store.scoring_requests``): scores follow the data.
+    request_scoring: bool = True
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,9 @@ def commit_submission(
             detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
                     "superseded": int(superseded), "sha256": meta.content_sha256, "uploaded_by": meta.uploaded_by},
         )
+        # Scores that follow: the run that will include this file is asked for with it.
+        if meta.request_scoring:
+            request_in(cur, "upload", meta.audit_actor or meta.uploaded_by or "command-line", submission_id)
         if before_commit is not None:
             before_commit()
         _pause_for_crash_test(store)

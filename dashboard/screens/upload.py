@@ -14,7 +14,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import exports, overlap_form, pickers, tables, widgets
+from dashboard import autoscore, exports, overlap_form, pickers, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -225,6 +225,7 @@ def _commit(ctx: PageContext, kept: dict) -> None:
             adopt_first_framework(
                 ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)"
             )
+            autoscore.wake(str(ctx.store.path), ctx.store)  # its scoring request was recorded with it
         st.session_state[DONE_KEY] = {"key": kept["key"], "result": result}
         _show_outcome(ctx, result)
 
@@ -235,7 +236,8 @@ def _show_outcome(ctx: PageContext, result) -> None:
         report_table(ctx, result.issues, key="upload_commit_report")
         return
     st.success(result.summary(ctx.lang), icon=":material/check_circle:")
-    st.caption(ctx.t("upload.scores_next_run"))
+    if result.submission_id is not None:
+        autoscore.follow_submission(ctx, result.submission_id)
 
 
 def render(ctx: PageContext) -> None:
