@@ -60,7 +60,8 @@ def _source_db(path: Path | None) -> Path:
 
 
 def _correction(store, n: int) -> tuple[str, bytes]:
-    """One organisation's current values of its latest year, each raised by ``n`` (a new file each time)."""
+    """One organisation's current values of its latest year, its reach (R01, a whole above its parts)
+    raised by ``n``: a new file each time, valid as the original was."""
     org = store.scalar("SELECT min(org_code) FROM observations_current")
     period = store.scalar("SELECT max(period) FROM observations_current WHERE org_code = ? AND granularity = 'year'",
                           [org])
@@ -69,7 +70,7 @@ def _correction(store, n: int) -> tuple[str, bytes]:
         "AND sex IS NULL AND age_band IS NULL AND disability IS NULL AND area IS NULL AND region IS NULL "
         "ORDER BY indicator_code", [org, period]).rows()
     lines = ["org_code,indicator_code,period,value"]
-    lines += [f"{org},{code},{period},{value + n if unit != 'percent' else value}" for code, value, unit in rows]
+    lines += [f"{org},{code},{period},{value + n if code == 'R01' else value}" for code, value, _ in rows]
     return org, ("\n".join(lines) + "\n").encode()
 
 
