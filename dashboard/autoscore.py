@@ -76,19 +76,24 @@ class ScoringWorker:
         return outcomes
 
 
-@st.cache_resource(show_spinner=False)
-def _worker(path: str, enabled: bool, _store: Store) -> ScoringWorker | None:
+def _alive(found: ScoringWorker | None) -> bool:
+    return found is None or found.thread.is_alive()
+
+
+@st.cache_resource(show_spinner=False, validate=_alive)
+def _worker(path: str, enabled: bool, handle: int, _store: Store) -> ScoringWorker | None:
     return ScoringWorker(_store) if enabled else None
 
 
-def worker(path: str, store: Store) -> ScoringWorker | None:
-    """The process's worker for the database at ``path`` (None when ``ATHAR_AUTO_SCORE`` is off)."""
-    return _worker(path, bool(settings.get("ATHAR_AUTO_SCORE")), store)
+def worker(store: Store) -> ScoringWorker | None:
+    """The process's worker for this database handle (None when ``ATHAR_AUTO_SCORE`` is off); a worker
+    whose handle was closed has stopped, and a new one starts with the new handle."""
+    return _worker(str(store.path), bool(settings.get("ATHAR_AUTO_SCORE")), id(store), store)
 
 
-def wake(path: str, store: Store) -> None:
+def wake(store: Store) -> None:
     """Tell the worker of this database that a request was made (nothing when it is off)."""
-    running = worker(path, store)
+    running = worker(store)
     if running is not None:
         running.wake()
 
@@ -123,7 +128,7 @@ def submission_line(ctx: PageContext, submission_id: int) -> tuple[bool, str]:
         return False, ctx.t("autoscore.failed", when=ctx.when(asked["finished_at"]))
     if asked["status"] == "done":  # nothing of the framework to score yet
         return False, ctx.t("autoscore.upload_nothing")
-    if worker(str(ctx.store.path), ctx.store) is None:
+    if worker(ctx.store) is None:
         return False, ctx.t("autoscore.upload_scheduled")
     return True, ctx.t("autoscore.upload_soon")
 

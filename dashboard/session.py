@@ -125,7 +125,7 @@ def start_session() -> PageContext:
         st.error(busy.message(lang))
         st.stop()
     _access_ready(str(path))
-    autoscore.worker(str(path), store)  # scores follow the data: started once per process and file
+    autoscore.worker(store)  # scores follow the data: started once per process and file
     identity = identify(store, lang, lambda key, **p: t(f"dashboard.{key}", lang, **p))
     viewer = identity.viewer
     _who(lambda key, **p: t(f"dashboard.{key}", lang, **p), identity, store)

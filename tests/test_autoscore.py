@@ -278,6 +278,6 @@ def test_member_upload_says_scores_follow_and_then_shows_the_new_run(demo_db_fre
                             [f"run:{newer}"]).row(0)
         assert entry[0] == AUTO_ACTOR and json.loads(entry[1])["origin"] == ["upload"]
     finally:
-        running = autoscore.worker(str(store.path), store)
+        running = autoscore.worker(store)
         if running is not None:
             running.stop()

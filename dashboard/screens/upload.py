@@ -225,7 +225,7 @@ def _commit(ctx: PageContext, kept: dict) -> None:
             adopt_first_framework(
                 ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)"
             )
-            autoscore.wake(str(ctx.store.path), ctx.store)  # its scoring request was recorded with it
+            autoscore.wake(ctx.store)  # its scoring request was recorded with it
         st.session_state[DONE_KEY] = {"key": kept["key"], "result": result}
         _show_outcome(ctx, result)
 
