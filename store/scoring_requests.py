@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from store.audit import record_in
+from store.audit import record_in, redact
 from store.db import Store, utc_now
 
 #: Attempts a request gets before it stays ``failed`` (a first try and one retry).
@@ -119,7 +119,7 @@ def fail(store: Store, claimed: Claim, error: str, *, actor: str) -> bool:
                 finished_at = ?, error = ?, worker = NULL
             WHERE list_contains(?::BIGINT[], id)
             """,
-            [MAX_ATTEMPTS, utc_now(), error[:2000], claimed.ids],
+            [MAX_ATTEMPTS, utc_now(), redact(error[:2000]), claimed.ids],
         )
         retried = cur.execute(
             "SELECT count(*) FROM scoring_requests WHERE status = 'pending' AND list_contains(?::BIGINT[], id)",
@@ -140,7 +140,7 @@ def release(store: Store, claimed: list[int], error: str) -> None:
         lambda cur: cur.execute(
             "UPDATE scoring_requests SET status = 'done', finished_at = ?, error = ?, worker = NULL "
             "WHERE list_contains(?::BIGINT[], id)",
-            [utc_now(), error[:2000], claimed],
+            [utc_now(), redact(error[:2000]), claimed],
         )
     )
 
