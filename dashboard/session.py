@@ -11,7 +11,7 @@ import sys
 
 import streamlit as st
 
-from dashboard import style
+from dashboard import autoscore, style
 from dashboard.access import Identity, identify, sign_out
 from dashboard.bootstrap import database_path, ensure_demo_database
 from dashboard.context import PageContext, get_store, set_context
@@ -125,6 +125,7 @@ def start_session() -> PageContext:
         st.error(busy.message(lang))
         st.stop()
     _access_ready(str(path))
+    autoscore.worker(store)  # scores follow the data: started once per process and file
     identity = identify(store, lang, lambda key, **p: t(f"dashboard.{key}", lang, **p))
     viewer = identity.viewer
     _who(lambda key, **p: t(f"dashboard.{key}", lang, **p), identity, store)
@@ -133,20 +134,6 @@ def start_session() -> PageContext:
         store=store, viewer=viewer, lang=lang, version=version, run=None, demo=demo_mode(), identity=identity
     )
     ctx.run = ctx.q(common_reads.latest_run)
-    _run_caption(ctx)
+    autoscore.sidebar_status(ctx)
     set_context(ctx)
     return ctx
-
-
-def _run_caption(ctx: PageContext) -> None:
-    """Which scores the pages show: run number and date (the framework version is on the method page)."""
-    if ctx.run is None:
-        st.sidebar.caption(ctx.t("app.no_run"))
-        return
-    st.sidebar.caption(
-        ctx.t(
-            "app.run_caption",
-            run=ctx.run["id"],
-            date=ctx.date(ctx.run["created_at"]),
-        )
-    )

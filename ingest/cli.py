@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--uploaded-by", default=None,
                       help="on whose behalf the files are submitted (e.g. member:CODE): a label kept with each "
                            "submission; the audit log names the operating-system user (cli:USER)")
+    load.add_argument("--score", action=argparse.BooleanOptionalAction, default=None,
+                      help="scores follow the data: by default an accepted file records a scoring request (run by "
+                           "the app, or by 'python -m metrics score --pending'); --score also runs it now, "
+                           "--no-score records none")
     common(load)
 
     orgs = sub.add_parser("orgs", help="register or update organisations from a CSV file")
@@ -197,14 +201,34 @@ def _load(args: argparse.Namespace, framework: Framework) -> int:
         results.append(
             load_file(store, ahead.data, path.name, framework=framework, member_org=args.org,
                       uploaded_by=args.uploaded_by, dry_run=args.dry_run, content_sha256=ahead.content_sha256,
-                      raw=ahead.table, limits=ahead.limits, audit_actor=cli_actor())
+                      raw=ahead.table, limits=ahead.limits, audit_actor=cli_actor(),
+                      request_scoring=args.score is not False)
         )
     if any(r.status == "accepted" for r in results) and adopt_first_framework(
         store, framework, actor=cli_actor(), source=f"first load ({_files(args)})"
     ):
         print(t("cli.framework_first_adopted", args.lang, version=framework.content_hash[:12], source=_files(args)),
               file=sys.stderr)
-    return _report(results, args)
+    status = _report(results, args)
+    if any(r.status == "accepted" for r in results) and args.score is not False:
+        scored = _score_now(store, args) if args.score else None
+        if scored is None and not args.json:
+            print(t("autoscore.ingest.requested", args.lang, db=args.db), file=sys.stderr)
+        status = status or (scored or 0)
+    return status
+
+
+def _score_now(store: Store, args: argparse.Namespace) -> int:
+    """``--score``: run the pending scoring requests now, as ``python -m metrics score --pending`` (the
+    metrics package sits beside ingest, not below it): the file is handed over to that process."""
+    import subprocess
+
+    store.close()
+    command = [sys.executable, "-m", "metrics", "score", "--pending", "--db", str(args.db), "--lang", args.lang]
+    if args.framework is not None:
+        command += ["--framework", str(args.framework)]
+    done = subprocess.run(command, stdout=sys.stderr if args.json else None, check=False)
+    return done.returncode
 
 
 def _report(results: list[FileResult], args: argparse.Namespace) -> int:

@@ -236,6 +236,7 @@ def load_file(
     checked: CheckedFile | None = None,
     explanations: pl.DataFrame | None = None,
     explanation_origin: str = "upload",
+    request_scoring: bool = True,
 ) -> FileResult:
     """Validate and, when there is no error, commit in one transaction. Never half-writes.
 
@@ -245,7 +246,8 @@ def load_file(
     file is recorded in the audit log under ``audit_actor`` (default: ``uploaded_by``): accepted in
     the commit's transaction, rejected in a write of its own; a dry run or a repeat writes nothing.
     ``explanations`` (value key, ``value``, ``explanation``: the member's answers to the values
-    ``metrics.outliers.incoming_unusual`` flags) are stored with the rows, in the same transaction."""
+    ``metrics.outliers.incoming_unusual`` flags) are stored with the rows, in the same transaction. An
+    accepted file records a scoring request in its transaction unless ``request_scoring`` is False."""
     digest = content_sha256 or (checked.content_sha256 if checked is not None else sha256_hex(data))
     actor = audit_actor or uploaded_by or "command-line"
     if not dry_run:
@@ -283,6 +285,7 @@ def load_file(
         framework_hash=framework.content_hash,
         report=validation.issues.to_dicts(),
         audit_actor=actor,
+        request_scoring=request_scoring,
     )
     try:  # an approved (locked) organisation + period: refused, audited, nothing stored
         check_unlocked(store, rows)

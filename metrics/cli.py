@@ -3,6 +3,9 @@
 - ``score --db PATH [--framework DIR] [--granularity year|semester|quarter] [--json]`` records a
   scoring run and prints a summary (``--json``: ``{"run_id": …, "scores": [{org_code, period,
   principle, score, coverage}, …]}``, principle null for the composite).
+- ``score --pending --db PATH [--framework DIR] [--json]`` runs only when scoring requests are pending
+  (accepted files ask for one): one run covers them all, audited as ``system:auto`` with their origin;
+  a failure is recorded on the requests (retried once by the next pass) and exits 1. For cron.
 - ``explain --db PATH --org CODE --period P [--principle CODE] [--run ID] [--lang fr|ar|en]``
   prints the method card of a recorded score (all principles and the composite by default). The
   command line reads as the steering committee (whoever holds the database file sees everything),
@@ -39,6 +42,7 @@ from metrics.run import (
     latest_run,
     open_database,
     recorded_run,
+    run_pending,
     score_store,
 )
 
@@ -67,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="run id and scores as JSON on stdout")
     score.add_argument("--draws", type=int, default=None, help="Monte Carlo draws (default: the framework's)")
     score.add_argument("--seed", type=int, default=None, help="Monte Carlo seed (default: the framework's)")
+    score.add_argument("--pending", action="store_true",
+                       help="run only if scoring requests are pending (accepted files), covering them all in one "
+                            "run audited as system:auto; nothing pending: nothing done (for cron)")
 
     explain = sub.add_parser("explain", help="print the method card of a score")
     common(explain)
@@ -82,6 +89,8 @@ def main(argv: list[str]) -> int:
     try:
         if not args.db.is_file():
             raise UsageError(t("metrics.db_not_found", args.lang, path=args.db))
+        if args.command == "score" and args.pending:
+            return _score_pending(args)
         if args.command == "score":
             return _score(args)
         return _explain(args)
@@ -132,6 +141,24 @@ def _score(args: argparse.Namespace) -> int:
     else:
         _summary(run_id, frames, framework.content_hash, args)
     return 0
+
+
+def _score_pending(args: argparse.Namespace) -> int:
+    """``score --pending``: one run for every pending request (``metrics.run.run_pending``); 1 when it failed."""
+    store = open_database(args.db)
+    directory = args.framework
+    outcome = run_pending(store, lambda s: framework_for_scoring(s, directory))
+    if args.json:
+        json.dump({"requests": outcome.claimed, "run_id": outcome.run_id, "error": outcome.error}, sys.stdout)
+        sys.stdout.write("\n")
+    elif not outcome.claimed:
+        print(t("autoscore.metrics.nothing_pending", args.lang))
+    elif outcome.run_id is not None:
+        print(t("autoscore.metrics.pending_done", args.lang, run=outcome.run_id,
+                requests=", ".join(map(str, outcome.claimed))))
+    else:
+        print(t("autoscore.metrics.pending_failed", args.lang, error=outcome.error), file=sys.stderr)
+    return 1 if outcome.claimed and outcome.run_id is None and outcome.error != "nothing to score" else 0
 
 
 def _summary(run_id: int, frames: RunFrames, version: str, args: argparse.Namespace) -> None:

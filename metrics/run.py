@@ -13,6 +13,8 @@ reads as the dashboard (``store.reads.method``), never an unscoped table read.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,12 +34,14 @@ from metrics.scoring import ScoringResult, score
 from metrics.sustainability import complete_periods, trends
 from store import Store
 from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
-from store.db import open_store
+from store.db import open_store, utc_now
 from store.errors import DatabaseBusy  # noqa: F401 — the command line's busy-database error
 from store.expectations import expectation_inputs
 from store.reads import method as method_reads
 from store.registry import framework_in_use as recorded_framework
-from store.scores import RunRecord, latest_run_id, record_run, scoring_inputs
+from store.scores import RunRecord, latest_granularity, latest_run_id, record_run, scoring_inputs
+from store.scoring_requests import Claim, claim, fail, release
+from store.scoring_requests import requests as all_requests
 from store.viewer import Viewer
 
 ENGINE_VERSION = 1
@@ -183,10 +187,39 @@ def score_store(
     *,
     actor: str,
     today: date | None = None,
+    claimed: Claim | None = None,
 ) -> tuple[int, RunFrames]:
     """Read the current observations, compute a run and record it with its audit entry (by ``actor``:
     ``cli:<user>`` or the signed-in account) in the same transaction; returns (run id, frames).
-    ``today`` (default: the clock) decides which periods are complete, hence what trends span."""
+    ``today`` (default: the clock) decides which periods are complete, hence what trends span.
+    The run covers the ``claimed`` scoring requests and every one pending before it read its inputs."""
+    with run_lock(store):
+        return _score_store(store, framework, granularity, robustness_settings, actor=actor, today=today,
+                            claimed=claimed)
+
+
+_run_locks: dict[Path, threading.RLock] = {}
+_run_locks_guard = threading.Lock()
+
+
+def run_lock(store: Store) -> threading.RLock:
+    """One run at a time per database: within a process this lock (the background worker, the
+    Framework page's button), across processes DuckDB's single read-write holder of the file."""
+    with _run_locks_guard:
+        return _run_locks.setdefault(store.path.resolve(), threading.RLock())
+
+
+def _score_store(
+    store: Store,
+    framework: Framework,
+    granularity: Granularity,
+    robustness_settings: RobustnessSettings | None,
+    *,
+    actor: str,
+    today: date | None,
+    claimed: Claim | None,
+) -> tuple[int, RunFrames]:
+    inputs_read_at = utc_now()
     observations = scoring_inputs(store)
     known = {i.code for i in framework.indicators}
     observations = observations.filter(pl.col("indicator_code").is_in(known))
@@ -216,8 +249,64 @@ def score_store(
             expected=frames.expected,
         ),
         actor=actor,
+        inputs_read_at=inputs_read_at,
+        claimed=claimed.ids if claimed else None,
+        origins=claimed.origins if claimed else None,
     )
     return run_id, frames
+
+
+# -- scores that follow: pending scoring requests ---------------------------------------------------
+#: Who the audit log names for a run made because data changed (the request's origin is in the detail).
+AUTO_ACTOR = "system:auto"
+
+
+@dataclass(frozen=True)
+class PendingOutcome:
+    """What one pass over the pending requests did: nothing (``claimed`` empty), a run, or a failure."""
+
+    claimed: list[int]
+    run_id: int | None = None
+    error: str | None = None
+
+
+def run_pending(
+    store: Store,
+    framework_source: Callable[[Store], Framework] = lambda store: recorded_framework(store, None),
+    *,
+    today: date | None = None,
+) -> PendingOutcome:
+    """Claim every pending scoring request and cover them with one run (``AUTO_ACTOR``), scoring with
+    the framework ``framework_source`` gives (default: the version recorded in the store), at the
+    granularity of the latest run (year before the first). A failure is
+    recorded on the requests (retried once, then failed) and returned, never raised: a background
+    worker must survive it. Nothing pending: nothing done; a run under way in this process is waited for
+    (it covers what was pending before it read its inputs)."""
+    with run_lock(store):
+        return _run_claimed(store, framework_source, today)
+
+
+def _run_claimed(store: Store, framework_source: Callable[[Store], Framework], today: date | None) -> PendingOutcome:
+    claimed = claim(store)
+    if claimed is None:
+        return PendingOutcome([])
+    try:
+        framework = framework_source(store)
+        granularity = Granularity(latest_granularity(store) or Granularity.YEAR.value)
+        run_id, _ = score_store(store, framework, granularity, actor=AUTO_ACTOR, today=today, claimed=claimed)
+    except NothingToScore:
+        release(store, claimed.ids, "nothing to score")
+        return PendingOutcome(claimed.ids, error="nothing to score")
+    except Exception as exc:  # noqa: BLE001 — recorded on the requests; the worker goes on
+        error = f"{type(exc).__name__}: {exc}"
+        fail(store, claimed, error, actor=AUTO_ACTOR)
+        return PendingOutcome(claimed.ids, error=error)
+    return PendingOutcome(claimed.ids, run_id=run_id)
+
+
+def scoring_requests(store: Store) -> list[dict[str, Any]]:
+    """Every scoring request, oldest first (``python -m metrics score --pending --json``)."""
+    return all_requests(store)
 
 
 # -- the store, for the command line ---------------------------------------------------------------

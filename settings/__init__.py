@@ -84,6 +84,9 @@ _DECLARED = (
             "share of the expected members who must have reported for a period to count as complete before its "
             "deadline (`0` = every period is complete; `1` = only the deadline, or every member, completes it)",
             float, 0, 1),
+    Setting("ATHAR_AUTO_SCORE", True,
+            "scores follow the data: the app scores in the background after an accepted file (`0` = off; then run "
+            "`python -m metrics score --pending` from cron)", bool),
     Setting("ATHAR_TEST_TODAY", None, "the date the dashboard takes for today (ISO, e.g. `2026-11-15`)",
             test_hook=True),
     Setting("ATHAR_TEST_PAUSE_IN_COMMIT", None, "seconds to wait inside a commit (the crash test kills it there)",

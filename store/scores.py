@@ -15,9 +15,10 @@ import polars as pl
 
 from store.audit import record_in
 from store.db import Store, utc_now
-from store.review import record_provisional
 from store.explanations import CURRENT_SQL as EXPLANATIONS_SQL
 from store.explanations import match_sql
+from store.review import record_provisional
+from store.scoring_requests import finish_in
 
 SCORE_COLUMNS = (
     "org_code",
@@ -128,9 +129,20 @@ class RunRecord:
     created_at: datetime | None = None
 
 
-def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
+def record_run(
+    store: Store,
+    run: RunRecord,
+    *,
+    actor: str,
+    inputs_read_at: datetime | None = None,
+    claimed: list[int] | None = None,
+    origins: list[str] | None = None,
+) -> int:
     """Write a run, all its rows and its ``scores_recomputed`` audit entry (by ``actor``) in one
-    transaction; returns the run id."""
+    transaction; returns the run id. The same transaction marks done the scoring requests the run
+    covers: those ``claimed`` for it (their ``origins`` are audited) and every request pending since
+    before ``inputs_read_at`` (default: now), whoever ran it (``store.scoring_requests``)."""
+    read_at = inputs_read_at or utc_now()
     n_orgs = run.scores.get_column("org_code").n_unique() if run.scores.height else 0
     n_periods = run.scores.get_column("period").n_unique() if run.scores.height else 0
 
@@ -180,8 +192,10 @@ def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
         record_in(
             cur, actor, "scores_recomputed", target=f"run:{run_id}",
             detail={"framework_hash": run.framework_hash, "granularity": run.granularity, "organisations": n_orgs,
-                    "periods": n_periods, "scores": run.scores.height, "submissions": len(run.submission_ids)},
+                    "periods": n_periods, "scores": run.scores.height, "submissions": len(run.submission_ids),
+                    **({"requests": len(claimed), "origin": origins} if claimed else {})},
         )
+        finish_in(cur, int(run_id), list(claimed or []), read_at)
         return int(run_id)
 
     return store.write(work)
@@ -189,6 +203,11 @@ def record_run(store: Store, run: RunRecord, *, actor: str) -> int:
 
 def latest_run_id(store: Store) -> int | None:
     return store.scalar("SELECT max(id) FROM score_runs")
+
+
+def latest_granularity(store: Store) -> str | None:
+    """The granularity of the latest run (an automatic run keeps the one the committee last chose)."""
+    return store.scalar("SELECT granularity FROM score_runs ORDER BY id DESC LIMIT 1")
 
 
 

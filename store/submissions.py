@@ -27,6 +27,7 @@ from store.explanations import cleaned as cleaned_explanations
 from store.explanations import record_in as record_explanations_in
 from store.overlaps import record_file_programmes
 from store.review import refuse_locked
+from store.scoring_requests import request_in
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 #: The columns of ``observations`` a submission's rows give, in the table's order (the others are
@@ -51,6 +52,8 @@ class SubmissionMeta:
     report: list[dict]
     #: Who the audit log names for this upload (the signed-in person); ``uploaded_by`` by default.
     audit_actor: str | None = None
+    #: Record a scoring request with the submission (``store.scoring_requests``): scores follow the data.
+    request_scoring: bool = True
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,9 @@ def commit_submission(
                                                           nulls_equal=True),
                                    submission_id, author=meta.audit_actor or meta.uploaded_by or "command-line",
                                    origin=explanation_origin, now=now)
+        # Scores that follow: the run that will include this file is asked for with it.
+        if meta.request_scoring:
+            request_in(cur, "upload", meta.audit_actor or meta.uploaded_by or "command-line", submission_id)
         if before_commit is not None:
             before_commit()
         _pause_for_crash_test(store)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+# Scores follow the data through a background thread in the app (dashboard.autoscore). In the test
+# process every AppTest session would start one per database and score behind other tests' backs:
+# off by default here; tests/test_autoscore.py turns it on where it is the subject.
+os.environ.setdefault("ATHAR_AUTO_SCORE", "0")
 
 from framework.model import Framework, load_framework
 

@@ -215,6 +215,7 @@ def _editor(ctx: PageContext) -> None:
 def _recompute(ctx: PageContext) -> None:
     st.subheader(ctx.t("framework.recompute_title"))
     st.caption(ctx.t("framework.recompute_caption"))
+    st.caption(ctx.t("autoscore.recompute_note"))
     if st.button(ctx.t("framework.recompute"), key="framework_recompute", icon=":material/calculate:"):
         with st.spinner(ctx.t("framework.recomputing")):
             try:

@@ -14,7 +14,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import explain_form, exports, overlap_form, pickers, review_member, tables, widgets
+from dashboard import autoscore, explain_form, exports, overlap_form, pickers, review_member, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -230,6 +230,7 @@ def _commit(ctx: PageContext, kept: dict, explanations: pl.DataFrame | None = No
             adopt_first_framework(
                 ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first upload (dashboard)"
             )
+            autoscore.wake(ctx.store)  # its scoring request was recorded with it
         explained = 0 if explanations is None or result.status != "accepted" else explanations.height
         st.session_state[DONE_KEY] = {"key": kept["key"], "result": result, "explained": explained}
         _show_outcome(ctx, result, explained)
@@ -243,7 +244,8 @@ def _show_outcome(ctx: PageContext, result, explained: int = 0) -> None:
     st.success(result.summary(ctx.lang), icon=":material/check_circle:")
     if explained:
         st.caption(explain_form.ctx_tn(ctx, "stored", explained))
-    st.caption(ctx.t("upload.scores_next_run"))
+    if result.submission_id is not None:
+        autoscore.follow_submission(ctx, result.submission_id)
 
 
 def render(ctx: PageContext) -> None:
