@@ -48,6 +48,9 @@ ACTIONS = (
     "target_set",
     "overlap_declared",
     "overlap_removed",
+    "message_sent",
+    "message_failed",
+    "reminder_schedule_changed",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
