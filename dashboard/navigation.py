@@ -39,6 +39,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("method", "screens/method.py", ":material/menu_book:", _ALL),
     PageSpec("links", "screens/links.py", ":material/share:", frozenset({"steering"})),
     PageSpec("accounts", "screens/accounts.py", ":material/group:", frozenset({"steering"})),
+    PageSpec("reminders", "screens/reminders.py", ":material/notifications:", frozenset({"steering"})),
     PageSpec("audit", "screens/audit.py", ":material/history:", frozenset({"steering"})),
 )
 

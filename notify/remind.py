@@ -131,6 +131,25 @@ def run(store: Store, framework: Framework, *, today: date, actor: str, dry_run:
     return outcomes
 
 
+def preview(store: Store, framework: Framework, today: date) -> pl.DataFrame:
+    """The reminders the page's button would send now, with their WhatsApp text, without building
+    any attachment (cheap enough for every page run): org_code, period, kind, deadline, recipients, whatsapp."""
+    plan = reminder_plan(store, framework, today, on_demand=True)
+    if plan.is_empty():
+        return pl.DataFrame(schema={"org_code": pl.String, "period": pl.String, "kind": pl.String,
+                                    "deadline": pl.Date, "recipients": pl.String, "whatsapp": pl.String})
+    rejected = dict(reminders.last_rejections(store).select("org_code", "file_name").iter_rows())
+    texts = []
+    for row in plan.iter_rows(named=True):
+        lang = normalise_language(row["lang"])
+        texts.append(compose.reminder_texts(compose.Reminder(
+            org_name=compose.org_name(row, lang), period=row["period"], deadline=row["deadline"], kind=row["kind"],
+            lang=lang, url=_url(), template_file=steps.template_file_name(row["org_code"], row["period"]),
+            annotated_file=rejected.get(row["org_code"]), rejected_file=rejected.get(row["org_code"])))[2])
+    return plan.select("org_code", "period", "kind", "deadline",
+                       recipients=pl.col("emails").list.join(", ")).with_columns(whatsapp=pl.Series(texts))
+
+
 def _url() -> str:
     return str(settings.get("ATHAR_BASE_URL")).rstrip("/")
 

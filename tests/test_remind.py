@@ -257,3 +257,34 @@ def test_the_command_line_sends_with_json(network: Store, db_path: Path, inbox: 
                             TODAY.isoformat(), "--dry-run", "--json"], cwd=REPO, capture_output=True, text=True,
                            timeout=300)
     assert json.loads(again.stdout) == []
+
+
+# -- the page ---------------------------------------------------------------------------------------
+def test_the_committee_sets_the_schedule_copies_whatsapp_texts_and_sends_from_the_page(
+        demo_db_fresh: Path, inbox: Inbox, monkeypatch) -> None:
+    from dashboard.testing import open_page, start
+    from i18n import t
+    from store.db import open_store
+    from store.registry import framework_in_use
+
+    monkeypatch.setenv("ATHAR_TEST_TODAY", TODAY.isoformat())
+    store = open_store(demo_db_fresh)  # the session below runs in this process and shares the handle
+    planned = remind.preview(store, framework_in_use(store), TODAY)
+    assert not planned.is_empty()
+    org, whatsapp = planned["org_code"][0], planned["whatsapp"][0]
+    accounts.create_account(store, "relance", "member", org_code=org, email="relance@assoc.test")
+    at = open_page(start(demo_db_fresh, identity="steering"), "reminders")
+    assert whatsapp in [c.value for c in at.code]  # ready to copy
+
+    at.text_input(key="reminders_offsets").input("-3, 21")
+    next(b for b in at.button if b.label == t("dashboard.reminders.save_schedule", "fr")).click().run()
+    assert reminders.schedule(store) == [-3, 21]
+    assert store.scalar("SELECT actor FROM audit_log WHERE action = 'reminder_schedule_changed'") == "account:comite"
+
+    at.button(key="reminders_send").click().run()
+    assert not at.exception and at.success
+    [message] = inbox.to("relance@assoc.test")
+    assert f"athar_{org}_{planned['period'][0]}.xlsx" in attachments(message)
+    sent = store.query("SELECT m.status, a.actor FROM messages m JOIN audit_log a ON a.target = 'message:' || m.id "
+                       "WHERE m.org_code = ?", [org])
+    assert sent.rows() == [("sent", "account:comite")]
