@@ -99,7 +99,7 @@ def _scheduled_day(plan: pl.DataFrame, offsets: list[int], today: date) -> pl.Da
     steps_frame = pl.DataFrame({"offset": offsets}, schema={"offset": pl.Int64})
     return (
         plan.join(steps_frame, how="cross")
-        .with_columns(day=pl.col("deadline") + pl.duration(days=pl.col("offset")))
+        .with_columns(day=pl.col("deadline").dt.offset_by(pl.format("{}d", pl.col("offset"))))
         .filter(pl.col("day") <= pl.lit(today))
         .group_by("org_code", maintain_order=True).agg(pl.all().sort_by("day").last())
         .drop("offset")

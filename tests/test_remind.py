@@ -286,5 +286,5 @@ def test_the_committee_sets_the_schedule_copies_whatsapp_texts_and_sends_from_th
     [message] = inbox.to("relance@assoc.test")
     assert f"athar_{org}_{planned['period'][0]}.xlsx" in attachments(message)
     sent = store.query("SELECT m.status, a.actor FROM messages m JOIN audit_log a ON a.target = 'message:' || m.id "
-                       "WHERE m.org_code = ?", [org])
+                       "WHERE m.org_code = ? AND m.audience = 'member'", [org])
     assert sent.rows() == [("sent", "account:comite")]

@@ -58,7 +58,7 @@ def _planned(ctx: PageContext) -> None:
         tables.table(ctx, planned.drop("whatsapp").with_columns(
             kind=planned["kind"].replace_strict({k: ctx.t(f"reminders.kind_{k}") for k in ("due", "late")})),
             {"org_code": Col(ctx.t("reminders.col_org"), "code"), "period": Col(ctx.t("reminders.col_period"), "code"),
-             "kind": Col(ctx.t("reminders.col_kind")), "deadline": Col(ctx.t("reminders.col_day"), "date"),
+             "kind": Col(ctx.t("reminders.col_kind")), "deadline": Col(ctx.t("reminders.col_deadline"), "date"),
              "recipients": Col(ctx.t("reminders.col_recipients"), "text", "large")},
             key="reminders_planned")
     if st.button(ctx.t("reminders.send_now"), key="reminders_send", type="primary"):
@@ -67,7 +67,7 @@ def _planned(ctx: PageContext) -> None:
         except mail.MailNotConfigured:
             st.warning(ctx.t("reminders.not_configured"))
         else:
-            st.success(ctx.t("reminders.sent", count=ctx.num(len(done))))
+            st.success(ctx.tn("reminders.sent", len(done)))
     if not planned.is_empty():
         st.subheader(ctx.t("reminders.whatsapp_heading"))
         for row in planned.iter_rows(named=True):
@@ -82,6 +82,7 @@ def _history(ctx: PageContext) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "messages"))
         return
     shown = sent.with_columns(recipients=sent["recipients"].list.join(", "),
+                              kind=sent["kind"].replace_strict({k: ctx.t(f"reminders.kind_{k}") for k in reminders.KINDS}),
                               status=sent["status"].replace_strict(
                                   {s: ctx.t(f"reminders.status_{s}") for s in ("sent", "failed", "no_address")}))
     tables.table(ctx, shown.select("sent_at", "org_code", "period", "kind", "recipients", "subject", "status"),
