@@ -55,13 +55,13 @@ def annotated_attachment(store: Store, framework: Framework, org_code: str, reje
         checked = pipeline.check(data, rejection.file_name, framework=framework, store=store, member_org=org_code,
                                  content_sha256=rejection.content_sha256)
         copy = annotate.annotated_copy(data, rejection.file_name, checked.result.report(lang),
-                                       t("upload.errors_column", lang), raw=checked.raw)
+                                       t("dashboard.upload.errors_column", lang), raw=checked.raw)
     except Exception:  # noqa: BLE001 — the reminder still goes, with the template, without the copy
         _log.exception("annotating the rejected file of %s failed", org_code)
         return None
     if copy is None:
         return None
-    name = annotate.annotated_name(rejection.file_name, t("upload.errors_suffix", lang))
+    name = annotate.annotated_name(rejection.file_name, t("dashboard.upload.errors_suffix", lang))
     return Attachment(name, annotate.annotated_mime(rejection.file_name), copy)
 
 
