@@ -288,3 +288,15 @@ def test_the_committee_sets_the_schedule_copies_whatsapp_texts_and_sends_from_th
     sent = store.query("SELECT m.status, a.actor FROM messages m JOIN audit_log a ON a.target = 'message:' || m.id "
                        "WHERE m.org_code = ? AND m.audience = 'member'", [org])
     assert sent.rows() == [("sent", "account:comite")]
+
+
+def test_the_reminders_page_reads_in_arabic(demo_db: Path, monkeypatch) -> None:
+    from dashboard.testing import open_page, start, visible_text
+
+    monkeypatch.setenv("ATHAR_TEST_TODAY", TODAY.isoformat())
+    at = open_page(start(demo_db, identity="steering", lang="ar"), "reminders")
+    assert not at.exception and at.title[0].value == "التذكيرات"
+    text = visible_text(at)
+    assert "الأيام نسبةً إلى آخر أجل" in text and "نصوص للصق في واتساب" in text
+    # the WhatsApp texts are in each member's language (French in the demo), whatever the committee reads
+    assert at.code and all(c.value.startswith("Bonjour") for c in at.code)
