@@ -300,3 +300,27 @@ def test_the_reminders_page_reads_in_arabic(demo_db: Path, monkeypatch) -> None:
     assert "الأيام نسبةً إلى آخر أجل" in text and "نصوص للصق في واتساب" in text
     # the WhatsApp texts are in each member's language (French in the demo), whatever the committee reads
     assert at.code and all(c.value.startswith("Bonjour") for c in at.code)
+
+
+def test_the_schedule_and_an_organisations_language_are_set_from_the_command_line_and_audited(
+        network: Store, db_path: Path) -> None:
+    network.close()  # the child processes open the file
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "store", "remind", *args, "--db", str(db_path)], cwd=REPO,
+                              capture_output=True, text=True, timeout=300)
+
+    assert cli("schedule", "set", "--offset", "-3", "--offset", "10").returncode == 0
+    assert json.loads(cli("schedule", "show", "--json").stdout) == {"offset_days": [-3, 10]}
+    assert cli("lang", ON_TIME, "en").returncode == 0
+    assert cli("schedule", "set", "--offset", "500").returncode == 1  # refused, translated, nothing written
+    reopened = Store(db_path)
+    try:
+        assert reopened.scalar("SELECT preferred_lang FROM organizations WHERE code = ?", [ON_TIME]) == "en"
+        actions = reopened.query("SELECT action, actor FROM audit_log WHERE action IN "
+                                 "('reminder_schedule_changed', 'registry_changed') AND actor LIKE 'cli:%' "
+                                 "AND actor <> 'cli:test' ORDER BY id")
+        assert actions["action"].to_list() == ["reminder_schedule_changed", "registry_changed"]
+        assert reminders.schedule(reopened) == [-3, 10]
+    finally:
+        reopened.close()
