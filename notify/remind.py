@@ -122,7 +122,8 @@ def run(store: Store, framework: Framework, *, today: date, actor: str, dry_run:
     Raises :class:`notify.mail.MailNotConfigured` before anything is sent when SMTP is not set."""
     config = None if dry_run else mail.smtp_config()
     with _RUN_LOCK:
-        outcomes = [_remind(store, framework, row, config, actor)
+        rejected = {org: steps.Rejection(name, sha) for org, name, sha, _ in reminders.last_rejections(store).rows()}
+        outcomes = [_remind(store, framework, row, rejected.get(row["org_code"]), config, actor)
                     for row in reminder_plan(store, framework, today, on_demand=on_demand).iter_rows(named=True)]
         committee = tuple(reminders.committee_emails(store))
         names = {r["org_code"]: r for r in reminders.member_contacts(store).iter_rows(named=True)}
@@ -154,12 +155,13 @@ def _url() -> str:
     return str(settings.get("ATHAR_BASE_URL")).rstrip("/")
 
 
-def _remind(store: Store, framework: Framework, row: dict, config: mail.SmtpConfig | None, actor: str) -> Outcome:
-    """One member's reminder: texts in the organisation's language and the next step attached."""
+def _remind(store: Store, framework: Framework, row: dict, rejection: steps.Rejection | None,
+            config: mail.SmtpConfig | None, actor: str) -> Outcome:
+    """One member's reminder: texts in the organisation's language and the next step attached
+    (``rejection``: the organisation's last file, when it was rejected and nothing accepted since)."""
     lang = normalise_language(row["lang"])
     org, period = row["org_code"], row["period"]
     attachments = [steps.template_attachment(framework, org, period, lang)]
-    rejection = _last_rejection(store, org)
     annotated = steps.annotated_attachment(store, framework, org, rejection, lang) if rejection else None
     if annotated is not None:
         attachments.append(annotated)
@@ -173,13 +175,6 @@ def _remind(store: Store, framework: Framework, row: dict, config: mail.SmtpConf
     message = Message(org, period, row["kind"], row["day"], "member", lang, tuple(row["emails"]), subject, body,
                       whatsapp, tuple(a.file_name for a in attachments))
     return _deliver(store, message, tuple(attachments), config, actor)
-
-
-def _last_rejection(store: Store, org_code: str) -> steps.Rejection | None:
-    found = reminders.last_rejections(store).filter(pl.col("org_code") == org_code)
-    if found.is_empty():
-        return None
-    return steps.Rejection(found["file_name"][0], found["content_sha256"][0])
 
 
 def _notify(store: Store, row: dict, org: dict, committee: tuple[str, ...], config: mail.SmtpConfig | None,
