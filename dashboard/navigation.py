@@ -44,6 +44,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("calendar", "screens/calendar.py", ":material/event:", frozenset({"steering"})),
     PageSpec("links", "screens/links.py", ":material/share:", frozenset({"steering"})),
     PageSpec("accounts", "screens/accounts.py", ":material/group:", frozenset({"steering"})),
+    PageSpec("reminders", "screens/reminders.py", ":material/notifications:", frozenset({"steering"})),
     PageSpec("audit", "screens/audit.py", ":material/history:", frozenset({"steering"})),
 )
 

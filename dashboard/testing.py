@@ -32,6 +32,7 @@ PAGE_FILES = {
     "method": "screens/method.py",
     "links": "screens/links.py",
     "accounts": "screens/accounts.py",
+    "reminders": "screens/reminders.py",
     "audit": "screens/audit.py",
 }
 TEXT_ELEMENTS = frozenset(

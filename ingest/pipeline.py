@@ -262,7 +262,7 @@ def load_file(
         raise ValueError("the file was checked for other bytes, another organisation or another framework")
     validation, checked_result = checked.validation, checked.result
     if checked_result.status == "rejected" and not dry_run:
-        _audit_rejection(store, actor, checked_result, member_org)
+        _audit_rejection(store, actor, checked_result, member_org, data)
     if checked_result.status == "rejected" or dry_run:
         return FileResult(**{**checked_result.__dict__, "dry_run": dry_run})
     rows = validation.rows
@@ -307,8 +307,12 @@ def load_file(
     )
 
 
-def _audit_rejection(store: Store, actor: str, result: FileResult, org: str | None) -> None:
-    """The refused file in the audit log (nothing else was written: there is no change to join)."""
+def _audit_rejection(store: Store, actor: str, result: FileResult, org: str | None, data: bytes) -> None:
+    """The refused file in the audit log (nothing else was written: there is no change to join).
+
+    Its bytes are kept under their hash, as an accepted file's are, so a reminder can carry the
+    annotated copy of the member's last rejected file (``notify.steps``)."""
+    keep_raw_bytes(store, data, result.content_sha256)
     record(store, actor, "upload_rejected", outcome="refused",
            detail={"file": result.file_name, "org": org, "status": "rejected", "errors": result.error_count,
                    "sha256": result.content_sha256})

@@ -87,6 +87,15 @@ _DECLARED = (
     Setting("ATHAR_AUTO_SCORE", True,
             "scores follow the data: the app scores in the background after an accepted file (`0` = off; then run "
             "`python -m metrics score --pending` from cron)", bool),
+    Setting("ATHAR_SMTP_HOST", None, "the SMTP server reminders and notifications are sent through; unset = no e-mail "
+            "is sent (a dry run still shows what would go)", shown_default="unset"),
+    _int("ATHAR_SMTP_PORT", 587, 1, 65535, "its port (`587` for STARTTLS, `465` for SSL, `25` for none)"),
+    Setting("ATHAR_SMTP_TLS", "starttls", "how the connection is protected: `starttls`, `ssl` or `none`"),
+    Setting("ATHAR_SMTP_USER", None, "the SMTP account, when the server asks for one", shown_default="unset"),
+    Setting("ATHAR_SMTP_PASSWORD", None, "its password (never written to the audit log or the messages table)",
+            shown_default="unset"),
+    Setting("ATHAR_SMTP_SENDER", None, "the From address of every message, e.g. `Athar <athar@network.ma>`",
+            shown_default="unset"),
     Setting("ATHAR_TEST_TODAY", None, "the date the dashboard takes for today (ISO, e.g. `2026-11-15`)",
             test_hook=True),
     Setting("ATHAR_TEST_PAUSE_IN_COMMIT", None, "seconds to wait inside a commit (the crash test kills it there)",

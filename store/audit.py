@@ -56,6 +56,9 @@ ACTIONS = (
     "reopen_granted",
     "reopen_refused",
     "value_explained",
+    "message_sent",
+    "message_failed",
+    "reminder_schedule_changed",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")

@@ -1,4 +1,4 @@
-"""Command line for the steering committee: ``python -m store init|accounts|links|framework|expect|target|overlap|calendar|review|audit``.
+"""Command line for the steering committee: ``python -m store init|accounts|links|framework|expect|target|overlap|calendar|review|remind|audit``.
 
 Accounts, funder links, the framework version in use and the audit log of one database file (the app must not be holding it:
 DuckDB lets one process open a file). A password or a link address is printed once, when it is
@@ -21,7 +21,7 @@ import polars as pl
 import settings
 from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
 from i18n import LANGUAGES, normalise_language, t
-from store import accounts, audit, cli_calendar, cli_expect, cli_overlap, cli_review, links, registry
+from store import accounts, audit, cli_calendar, cli_expect, cli_overlap, cli_remind, cli_review, links, registry
 from store.accounts import ACCOUNT_ROLES, AccountError
 from store.audit import cli_actor as actor
 from store.db import Store, open_store, utc_now
@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_overlap.add_parsers(sub, common)
     cli_calendar.add_parsers(sub, common)
     cli_review.add_parsers(sub, common)
+    cli_remind.add_parsers(sub, common)
 
     log = common(sub.add_parser("audit", help="the audit log, newest first"))
     log.add_argument("--action", action="append", choices=audit.ACTIONS)
@@ -427,4 +428,5 @@ COMMANDS = {
     **cli_overlap.COMMANDS,
     **cli_calendar.COMMANDS,
     **cli_review.COMMANDS,
+    **cli_remind.COMMANDS,
 }

@@ -40,9 +40,8 @@ def migrations() -> list[tuple[int, str, str]]:
             raise RuntimeError(f"badly named migration {path.name}")
         found.append((int(match.group(1)), path.stem, path.read_text(encoding="utf-8")))
     versions = [v for v, _, _ in found]
-    if versions != sorted(set(versions)) or (versions and versions[0] != 1):
-        # Gaps are allowed: parallel branches reserve numbers and are merged in any order.
-        raise RuntimeError(f"migrations must be numbered from 1, each number once, found {versions}")
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
     return found
 
 

@@ -12,7 +12,7 @@ from ingest.read import Limits
 from store.settings import AccessSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = ("i18n", "framework", "ingest", "store", "metrics", "dashboard")
+PRODUCTION = ("i18n", "framework", "ingest", "store", "metrics", "notify", "dashboard")
 _ROW = re.compile(r"^\| `(ATHAR_[A-Z_]+)` \|([^|]*)\|([^|]*)\|", re.M)
 
 
