@@ -28,6 +28,8 @@ PAGE_FILES = {
     "method": "screens/method.py",
     "links": "screens/links.py",
     "accounts": "screens/accounts.py",
+    "registry": "screens/registry.py",
+    "password": "screens/password.py",
     "audit": "screens/audit.py",
 }
 TEXT_ELEMENTS = frozenset(
