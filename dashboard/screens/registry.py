@@ -16,7 +16,6 @@ from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
 from framework.vocabulary import KINDS, THEMES
-from ingest.issues import render_report
 from ingest.orgs import SIZE_BANDS, OrgFile, check_organisation, read_org_file
 from store import registry
 from store.registry import RegistryError
@@ -45,9 +44,9 @@ def _load_choice(frame: pl.DataFrame) -> None:
 
 
 def _show_issues(ctx: PageContext, checked: OrgFile) -> None:
-    """Each problem as the registry file's report words it (message, then what to do)."""
-    for issue in render_report(checked.issues, ctx.lang).iter_rows(named=True):
-        st.error(f"{issue['message']}  \n{issue['hint']}", icon=":material/error:")
+    """The problems in the very table the registry file's report uses (same messages and hints)."""
+    st.error(ctx.t("registry.form_rejected"), icon=":material/block:")
+    report_table(ctx, checked.issues, key="registry_form_report")
 
 
 def _form(ctx: PageContext, frame: pl.DataFrame) -> None:
