@@ -289,10 +289,10 @@ def test_a_bad_region_from_the_command_line_gets_the_message_of_the_registry_fil
     from_file = render_report(read_org_file(csv.encode(), "registre.csv", framework).issues, "ar")
     assert answer["status"] == "rejected"
     assert sorted(i["message"] for i in answer["issues"]) == sorted(from_file["message"].to_list())
-    assert org(cli_db, NEW) is None
     taken = run("ingest", "org", "add", MEMBER, "--name-fr", "Doublon", "--kind", "association", "--db", cli_db,
                 "--json")
     assert taken.returncode == 1 and json.loads(taken.stdout)["refused"] == "code_taken"
+    assert org(cli_db, NEW) is None  # opened here last: the command lines above needed the file to themselves
 
 
 def test_an_edit_leaves_a_deactivated_organisation_deactivated_while_the_file_registers_it_again(
