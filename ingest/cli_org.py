@@ -70,7 +70,7 @@ def _fields(store: Store, args: argparse.Namespace) -> dict[str, str | None]:
     if args.action == "edit":
         known = registry.registry_with_status(store).filter(pl.col("code") == code)
         if known.is_empty():
-            raise RegistryError("unknown_org", code=code)
+            raise RegistryError("unknown_org", org=code)
         row = known.row(0, named=True)
         fields.update({c: " | ".join(v) if isinstance(v, list) else v for c, v in row.items() if c in FIELDS})
     fields.update({c: getattr(args, c) for c in FIELDS if getattr(args, c) is not None})

@@ -106,9 +106,9 @@ def _expected_codes(cur: duckdb.DuckDBPyConnection, expect: Expect) -> None:
         "FROM incoming_orgs i LEFT JOIN organizations o ON o.code = i.code"
     ).fetchall()[0]
     if expect == "new" and known:
-        raise RegistryError("code_taken", code=", ".join(known))
+        raise RegistryError("code_taken", org=", ".join(known))
     if expect == "known" and unknown:
-        raise RegistryError("unknown_org", code=", ".join(unknown))
+        raise RegistryError("unknown_org", org=", ".join(unknown))
 
 
 def set_organisation_active(store: Store, code: str, active: bool, *, actor: str, source: str) -> bool:
@@ -120,7 +120,7 @@ def set_organisation_active(store: Store, code: str, active: bool, *, actor: str
     def work(cur: duckdb.DuckDBPyConnection) -> bool:
         rows = cur.execute("SELECT active FROM organizations WHERE code = ?", [code]).fetchall()
         if not rows:
-            raise RegistryError("unknown_org", code=code)
+            raise RegistryError("unknown_org", org=code)
         if rows[0][0] == active:
             return False
         cur.execute("UPDATE organizations SET active = ?, updated_at = ? WHERE code = ?", [active, utc_now(), code])

@@ -156,7 +156,7 @@ def test_adding_a_code_already_registered_is_refused_and_stores_nothing(db) -> N
     at = open_page(start(db), "registry")
     before = org(db, MEMBER)
     at = submit(fill(at, code=MEMBER, name_fr="Doublon", kind="association"), "dashboard.registry.add")
-    assert [e.value for e in at.error] == [t("registry.errors.code_taken", "fr", code=MEMBER)]
+    assert [e.value for e in at.error] == [t("registry.errors.code_taken", "fr", org=MEMBER)]
     assert org(db, MEMBER) == before
 
 
