@@ -223,6 +223,15 @@ def test_changing_ones_password_ends_the_accounts_other_sessions_but_not_this_on
     assert t("dashboard.access.notice.password_changed", "fr") in [i.value for i in elsewhere.info]
 
 
+def test_a_password_reset_by_the_committee_ends_the_members_open_session(db) -> None:
+    member = start(db, identity=MEMBER)
+    assert [x.value for x in member.title] == [t("dashboard.overview.title", "fr")]
+    store = open_store(db)
+    accounts.reset_password(store, accounts.find_by_username(store, MEMBER.lower()).id, actor=STEERING)
+    member.run()
+    assert [x.value for x in member.title] == [t("dashboard.access.sign_in_title", "fr")]
+
+
 # -- who has never signed in -----------------------------------------------------------------
 def test_the_committee_sees_the_accounts_never_signed_in(db) -> None:
     start(db, identity=MEMBER)  # this member has signed in once
