@@ -68,7 +68,9 @@ class Identity:
             return None if check.ok else check.status
         if self.account is None:
             return "no_identity"
-        if self.session is not None and session_over(self.session, settings()):
+        if self.session is not None and (
+            session_over(self.session, settings()) or _password_changed_elsewhere(store, self.session)
+        ):
             return "session_ended"
         current = accounts.get_account(store, self.account.id)
         if current is None or not accounts.usable(current):
@@ -148,6 +150,11 @@ def _account_identity(store: Store, cfg: AccessSettings) -> Identity | str | Non
     idle = now - auth["last_seen"] > timedelta(minutes=cfg.session_idle_minutes)
     too_old = now - auth["signed_in_at"] > timedelta(hours=cfg.session_max_hours)
     account = accounts.get_account(store, auth["account_id"])
+    if not (idle or too_old) and account is not None and _password_changed_elsewhere(store, auth):
+        auth["ended"] = True
+        st.session_state.pop(AUTH_KEY, None)
+        record(store, account.actor, "session_expired", detail={"idle": False, "too_old": False, "password_changed": True})
+        return "password_changed"
     if idle or too_old or account is None or not accounts.usable(account):
         auth["ended"] = True  # downloads drawn during this session check it (Identity.still_valid)
         st.session_state.pop(AUTH_KEY, None)
@@ -156,6 +163,19 @@ def _account_identity(store: Store, cfg: AccessSettings) -> Identity | str | Non
         return "expired"
     auth["last_seen"] = now
     return Identity(viewer=account.viewer(), account=account, session=auth)
+
+
+def _password_changed_elsewhere(store: Store, auth: dict) -> bool:
+    """The account's password changed after this session signed in, and not from this session
+    (a change of one's own password, a reset by the committee): the session ends."""
+    changed = accounts.password_changed_at(store, auth["account_id"])
+    return changed is not None and changed > auth["signed_in_at"] and changed != auth.get("password_changed_at")
+
+
+def keep_session_after_password_change(identity: Identity, changed_at) -> None:
+    """The session that changed its own password carries on (the account's others end)."""
+    if identity.session is not None:
+        identity.session["password_changed_at"] = changed_at
 
 
 def _start_account_session(account: Account) -> None:
@@ -250,8 +270,8 @@ def identify(store: Store, lang: str, tr: Callable[..., str]) -> Identity:
     found = _account_identity(store, cfg)
     if isinstance(found, Identity):
         return found
-    if found == "expired":
-        st.session_state[NOTICE_KEY] = "expired"
+    if found in ("expired", "password_changed"):
+        st.session_state[NOTICE_KEY] = found
         oidc.expire()  # an identity-provider sign-in must not silently start a new session
 
     if found is None and oidc.configured():

@@ -45,7 +45,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("links", "screens/links.py", ":material/share:", frozenset({"steering"})),
     PageSpec("accounts", "screens/accounts.py", ":material/group:", frozenset({"steering"})),
     PageSpec("reminders", "screens/reminders.py", ":material/notifications:", frozenset({"steering"})),
+    PageSpec("registry", "screens/registry.py", ":material/domain:", frozenset({"steering"})),
     PageSpec("audit", "screens/audit.py", ":material/history:", frozenset({"steering"})),
+    PageSpec("password", "screens/password.py", ":material/password:", _INSIDE),
 )
 
 

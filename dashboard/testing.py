@@ -33,6 +33,8 @@ PAGE_FILES = {
     "links": "screens/links.py",
     "accounts": "screens/accounts.py",
     "reminders": "screens/reminders.py",
+    "registry": "screens/registry.py",
+    "password": "screens/password.py",
     "audit": "screens/audit.py",
 }
 TEXT_ELEMENTS = frozenset(

@@ -1,4 +1,4 @@
-"""Command line: ``python -m ingest check|load|orgs|template|demo``.
+"""Command line: ``python -m ingest check|load|orgs|org|template|demo``.
 
 Every write is audited as ``cli:<operating-system user>``. Loading never adopts a framework
 version: files are checked against the version in use recorded in the database (``--framework DIR``
@@ -25,7 +25,7 @@ from pathlib import Path
 import settings
 from framework.model import Framework, FrameworkError
 from i18n import LANGUAGES, catalogue, normalise_language, t
-from ingest import prefetch
+from ingest import cli_org, prefetch
 from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
 from store.audit import cli_actor
@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     orgs.add_argument("--db", type=Path, required=True)
     common(orgs)
 
+    cli_org.add_parsers(sub, common)
+
     sub.add_parser("template", help="write a ready-to-fill submission template", add_help=False)
 
     rebuild = sub.add_parser("rebuild", help="rebuild a database from its organisations and kept raw files")
@@ -123,6 +125,8 @@ def main(argv: list[str]) -> int:
             return _load(args, framework)
         if args.command == "orgs":
             return _orgs(args, framework)
+        if args.command == "org":
+            return cli_org.run(args, framework, store)
         if args.command == "rebuild":
             return _rebuild(args, framework)
         return _demo(args, framework)
@@ -143,8 +147,9 @@ def main(argv: list[str]) -> int:
 def _require_existing_db(args: argparse.Namespace) -> None:
     """``check`` and ``load`` read the registry of an existing database: opening a mistyped path
     would create an empty one, and every organisation would then be rejected as unknown. Only
-    ``orgs``, ``demo`` and ``rebuild --to`` create databases."""
-    if args.command in ("check", "load") and args.db is not None and not args.db.is_file():
+    ``orgs``, ``org add``, ``demo`` and ``rebuild --to`` create databases."""
+    reads = args.command in ("check", "load") or (args.command == "org" and args.action != "add")
+    if reads and args.db is not None and not args.db.is_file():
         raise UsageError(t("cli.db_not_found", args.lang, db=args.db))
 
 

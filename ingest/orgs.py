@@ -7,6 +7,7 @@ of an edit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -111,6 +112,30 @@ def read_org_file(data: bytes, file_name: str, framework: Framework) -> OrgFile:
         pl.col("__line"), *(cell(name) for name in ORG_HEADERS)
     )
     header = {name: raw.headers[p].strip() for name, p in positions.items()}
+    return _checked(table, header, framework, raw.issues)
+
+
+def check_organisation(fields: Mapping[str, str | None], framework: Framework) -> OrgFile:
+    """One organisation typed on the registry page or given on the command line, checked by the
+    very rules of the registry file (same codes, same messages): a row without a line number,
+    each column named as in the file (``code``, ``region``, ``thematic_areas``…)."""
+
+    def text(name: str) -> str | None:
+        value = (fields.get(name) or "").strip()
+        return value or None
+
+    table = pl.DataFrame(
+        {"__line": [1], **{name: [text(name)] for name in ORG_HEADERS}},
+        schema={"__line": pl.Int64, **{name: pl.String for name in ORG_HEADERS}},
+    )
+    checked = _checked(table, {name: name for name in ORG_HEADERS}, framework, empty_issues())
+    return OrgFile(checked.rows, checked.issues.with_columns(line=pl.lit(None, pl.Int64)))  # no file, no line
+
+
+def _checked(table: pl.DataFrame, header: dict[str, str], framework: Framework, read_issues: pl.DataFrame) -> OrgFile:
+    """Every rule on the rows of ``table`` (``__line`` and the raw text of each column); ``header``
+    names each column as the person wrote it (the messages quote it)."""
+    issues = [read_issues]
     found: list[pl.DataFrame] = []
     for name in ("code", "name_fr", "kind"):
         found.append(cell_issues(table.filter(pl.col(name).is_null()), IssueCode.EMPTY_REQUIRED, header[name]))

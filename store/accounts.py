@@ -131,15 +131,18 @@ def find_by_email(store: Store, email: str) -> Account | None:
     return _account(rows[0]) if rows else None
 
 
-def list_accounts(store: Store, viewer: Viewer) -> pl.DataFrame:
-    """Every account, never a hash (the steering committee only; anyone else gets no rows)."""
+def list_accounts(store: Store, viewer: Viewer, *, never_signed_in: bool = False) -> pl.DataFrame:
+    """Every account, never a hash (the steering committee only; anyone else gets no rows).
+
+    ``never_signed_in``: only the accounts nobody has ever signed in to (no ``last_sign_in``), the
+    people to call before a deadline."""
     return store.query(
         """
         SELECT id, username, display_name, email, role, org_code, active, demo, failed_count,
                locked_until, last_sign_in, created_at, created_by
-        FROM accounts WHERE $steering ORDER BY role DESC, username
+        FROM accounts WHERE $steering AND (NOT $never OR last_sign_in IS NULL) ORDER BY role DESC, username
         """,
-        {"steering": viewer.role == "steering"},
+        {"steering": viewer.role == "steering", "never": never_signed_in},
     )
 
 
@@ -274,6 +277,57 @@ def set_password(store: Store, account_id: int, password: str, *, actor: str) ->
         record_in(cur, actor, "password_changed", target=f"account:{username[0][0]}")
 
     store.write(work)
+
+
+def change_own_password(store: Store, account_id: int, current: str, new: str, *, client: ClientInfo | None = None
+                        ) -> datetime:
+    """A person changes its own password: the current one must be right and the new one meet the
+    policy (``ATHAR_PASSWORD_MIN_LENGTH``) and differ from it. Audited as ``password_changed``
+    (``self``) in the same transaction, a refusal as a refused ``password_changed`` (its reason,
+    never a password). Returns the change time: the account's other sessions end at their next
+    rerun (``password_changed_at``), the caller's own session is told to carry on.
+    """
+    fingerprint = (client or ClientInfo()).audit()
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT username, password_hash FROM accounts WHERE id = ?", [account_id]).fetchall()
+    if not rows:
+        raise AccountError("unknown_account")
+    username, digest = rows[0]
+    refusal = _self_change_refusal(digest, current, new)
+    if refusal is not None:
+        record(store, f"account:{username}", "password_changed", target=f"account:{username}", outcome="refused",
+               detail={"self": True, "reason": refusal.code, "client": fingerprint})
+        raise refusal
+    new_digest, now = HASHER.hash(new), utc_now()
+
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        cur.execute("UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+                    [new_digest, now, account_id])
+        record_in(cur, f"account:{username}", "password_changed", target=f"account:{username}",
+                  detail={"self": True, "reason": None, "client": fingerprint})
+
+    store.write(work)
+    return now
+
+
+def _self_change_refusal(digest: str | None, current: str, new: str) -> AccountError | None:
+    """Why a person may not change its own password this way, or None."""
+    if digest is None:  # an OpenID Connect-only account: its password lives at the provider
+        return AccountError("no_password")
+    if not _verify(digest, current):
+        return AccountError("wrong_current_password")
+    if new == current:
+        return AccountError("password_unchanged")
+    try:
+        check_password_policy(new)
+    except AccountError as error:
+        return error
+    return None
+
+
+def password_changed_at(store: Store, account_id: int) -> datetime | None:
+    """When the account's password last changed (its sessions opened before then end)."""
+    return store.scalar("SELECT password_changed_at FROM accounts WHERE id = ?", [account_id])
 
 
 def reset_password(store: Store, account_id: int, *, actor: str) -> str:

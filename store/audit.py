@@ -35,6 +35,8 @@ ACTIONS = (
     "framework_change",
     "scores_recomputed",
     "registry_changed",
+    "organisation_deactivated",
+    "organisation_reactivated",
     "link_created",
     "link_revoked",
     "link_rotated",

@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     secret = add.add_mutually_exclusive_group()
     secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     secret.add_argument("--oidc-only", action="store_true", help="no password: OpenID Connect sign-in only")
-    common(acc.add_parser("list", help="every account (never a password hash)")).add_argument("--json", action="store_true")
+    listed = common(acc.add_parser("list", help="every account (never a password hash)"))
+    listed.add_argument("--json", action="store_true")
+    listed.add_argument("--never-signed-in", action="store_true", help="only the accounts nobody has signed in to yet")
     reset = common(acc.add_parser("reset-password", help="a new random password, shown once"))
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
@@ -189,7 +191,7 @@ def _account(store: Store, username: str) -> accounts.Account:
 
 
 def _accounts_list(store: Store, args: argparse.Namespace) -> int:
-    frame = accounts.list_accounts(store, Viewer.steering(name=actor()))
+    frame = accounts.list_accounts(store, Viewer.steering(name=actor()), never_signed_in=args.never_signed_in)
     if args.json:
         return _print_json(frame)
     if frame.is_empty():

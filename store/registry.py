@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import polars as pl
@@ -11,6 +12,7 @@ import polars as pl
 from framework.model import DEFAULT_FRAMEWORK_DIR, Framework, framework_from_dict, load_framework
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
+from store.errors import StoreError
 
 ORG_COLUMNS = ("code", "name_fr", "name_ar", "name_en", "kind", "region", "thematic_areas", "size_band")
 
@@ -24,25 +26,48 @@ def organisation_registry(store: Store) -> pl.DataFrame:
     return store.query(f"SELECT {', '.join(ORG_COLUMNS)} FROM organizations ORDER BY code")
 
 
-def upsert_organizations(store: Store, orgs: pl.DataFrame, *, actor: str, source: str | None = None) -> int:
+class RegistryError(StoreError):
+    """A refused registry change; ``code`` is a catalogue key under ``registry.errors``."""
+
+    catalogue = "registry.errors"
+
+
+#: What a single-organisation change expects of its code: ``new`` (add), ``known`` (edit), or either (a file).
+Expect = Literal["new", "known"] | None
+
+
+def registry_with_status(store: Store) -> pl.DataFrame:
+    """Every registered organisation, active or not, with when it was registered and last changed."""
+    return store.query(f"SELECT {', '.join(ORG_COLUMNS)}, active, created_at, updated_at FROM organizations ORDER BY code")
+
+
+def upsert_organizations(
+    store: Store, orgs: pl.DataFrame, *, actor: str, source: str | None = None, expect: Expect = None
+) -> int:
     """Register new organisations and update known ones, with the ``registry_changed`` audit entry
     (by ``actor``; ``source`` names the file or screen the rows came from) in one transaction.
 
     The entry counts and names the organisations added and those whose registered details changed
-    (or that were inactive); returns the number of rows given."""
+    (or that were inactive: a file registers them again); returns the number of rows given.
+    ``expect="new"`` refuses a code already registered (``code_taken``); ``expect="known"`` one
+    that is not (``unknown_org``), and an edit leaves a deactivated organisation deactivated: the
+    registry page's *add* and *edit*, and ``python -m ingest org add|edit``."""
     incoming = orgs.select(ORG_COLUMNS).to_arrow()
     changed = " OR ".join(f"i.{c} IS DISTINCT FROM o.{c}" for c in ORG_COLUMNS[1:])
+    reactivate = expect != "known"
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         now = utc_now()
         cur.register("incoming_orgs", incoming)
         try:
+            _expected_codes(cur, expect)
             added, updated = cur.execute(
                 f"""
                 SELECT list(i.code ORDER BY i.code) FILTER (WHERE o.code IS NULL),
-                       list(i.code ORDER BY i.code) FILTER (WHERE o.code IS NOT NULL AND (NOT o.active OR {changed}))
+                       list(i.code ORDER BY i.code) FILTER (WHERE o.code IS NOT NULL AND ((? AND NOT o.active) OR {changed}))
                 FROM incoming_orgs i LEFT JOIN organizations o ON o.code = i.code
-                """
+                """,
+                [reactivate],
             ).fetchall()[0]
             cur.execute(
                 """
@@ -53,9 +78,10 @@ def upsert_organizations(store: Store, orgs: pl.DataFrame, *, actor: str, source
                 ON CONFLICT (code) DO UPDATE SET
                     name_fr = excluded.name_fr, name_ar = excluded.name_ar, name_en = excluded.name_en,
                     kind = excluded.kind, region = excluded.region, thematic_areas = excluded.thematic_areas,
-                    size_band = excluded.size_band, active = TRUE, updated_at = excluded.updated_at
+                    size_band = excluded.size_band, updated_at = excluded.updated_at,
+                    active = CASE WHEN ? THEN TRUE ELSE organizations.active END
                 """,
-                [now, now],
+                [now, now, reactivate],
             )
         finally:
             cur.unregister("incoming_orgs")
@@ -67,6 +93,40 @@ def upsert_organizations(store: Store, orgs: pl.DataFrame, *, actor: str, source
                     "updated_codes": updated},
         )
         return incoming.num_rows
+
+    return store.write(work)
+
+
+def _expected_codes(cur: duckdb.DuckDBPyConnection, expect: Expect) -> None:
+    if expect is None:
+        return
+    known, unknown = cur.execute(
+        "SELECT list(i.code ORDER BY i.code) FILTER (WHERE o.code IS NOT NULL), "
+        "list(i.code ORDER BY i.code) FILTER (WHERE o.code IS NULL) "
+        "FROM incoming_orgs i LEFT JOIN organizations o ON o.code = i.code"
+    ).fetchall()[0]
+    if expect == "new" and known:
+        raise RegistryError("code_taken", org=", ".join(known))
+    if expect == "known" and unknown:
+        raise RegistryError("unknown_org", org=", ".join(unknown))
+
+
+def set_organisation_active(store: Store, code: str, active: bool, *, actor: str, source: str) -> bool:
+    """Deactivate an organisation (it leaves the pages, the peer groups and the expected reports;
+    its data and accounts stay) or activate it again, audited as ``organisation_deactivated`` or
+    ``organisation_reactivated`` in the same transaction. False, writing nothing, when it already was."""
+    code = (code or "").strip().upper()
+
+    def work(cur: duckdb.DuckDBPyConnection) -> bool:
+        rows = cur.execute("SELECT active FROM organizations WHERE code = ?", [code]).fetchall()
+        if not rows:
+            raise RegistryError("unknown_org", org=code)
+        if rows[0][0] == active:
+            return False
+        cur.execute("UPDATE organizations SET active = ?, updated_at = ? WHERE code = ?", [active, utc_now(), code])
+        action = "organisation_reactivated" if active else "organisation_deactivated"
+        record_in(cur, actor, action, target=f"org:{code}", detail={"source": source, "code": code})
+        return True
 
     return store.write(work)
 

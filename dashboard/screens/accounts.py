@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import tables
+from dashboard.access import keep_session_after_password_change
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from store import accounts
@@ -88,6 +89,9 @@ def _manage(ctx: PageContext, frame: pl.DataFrame) -> None:
                 row["username"],
                 accounts.reset_password(ctx.store, chosen, actor=actor),
             )
+            if ctx.identity is not None and ctx.identity.account is not None and ctx.identity.account.id == chosen:
+                # one's own reset: this session carries on (the account's other sessions end)
+                keep_session_after_password_change(ctx.identity, accounts.password_changed_at(ctx.store, chosen))
             st.rerun()
         if row["active"]:
             if cols[1].button(ctx.t("accounts.disable"), key="accounts_disable", icon=":material/block:"):
@@ -105,6 +109,16 @@ def _manage(ctx: PageContext, frame: pl.DataFrame) -> None:
         _error(ctx, error)
 
 
+def _never_signed_in_filter(ctx: PageContext, frame: pl.DataFrame) -> pl.DataFrame:
+    """How many accounts nobody has ever signed in to (the people to call before a deadline), and
+    the filter that lists only them."""
+    never = int(frame["last_sign_in"].is_null().sum())
+    st.caption(ctx.tn("registry.never_signed_in_count", never))
+    if st.toggle(ctx.t("registry.never_signed_in_only"), key="accounts_never_signed_in"):
+        return accounts.list_accounts(ctx.store, ctx.viewer, never_signed_in=True)
+    return frame
+
+
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("accounts.title"))
     if ctx.viewer.role != "steering":  # never routed here for others; a second lock all the same
@@ -113,10 +127,10 @@ def render(ctx: PageContext) -> None:
     _show_secret(ctx)
     _create(ctx)
     frame = accounts.list_accounts(ctx.store, ctx.viewer)
-    shown = frame.with_columns(
+    st.subheader(ctx.t("accounts.list_title"))
+    shown = _never_signed_in_filter(ctx, frame).with_columns(
         role_label=pl.col("role").map_elements(lambda r: ctx.t(f"access.role_{r}"), return_dtype=pl.String)
     )
-    st.subheader(ctx.t("accounts.list_title"))
     tables.table(
         ctx,
         shown,

@@ -37,7 +37,7 @@ from store.db import Store
 SCOPE = ["ASS-CAS-001", "FON-RBT-003"]
 LINK_PAGES = ["overview", "profile", "compare"]
 MEMBER = "ASS-TIN-002"
-ADMIN_PAGES = ["framework", "calendar", "links", "accounts", "audit"]
+ADMIN_PAGES = ["framework", "calendar", "links", "accounts", "registry", "audit"]
 MAIN = '[data-testid="stMain"]'
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 

@@ -57,7 +57,8 @@ OTHER = "ASS-JDI-030"
 PRINCIPLE = "P2"
 PERIOD = "2025"
 SUBSET_PAGES = ["overview", "profile", "compare"]
-NEVER = ["start", "quality", "upload", "form", "review", "framework", "calendar", "links", "accounts", "reminders", "audit"]
+NEVER = ["start", "quality", "upload", "form", "review", "framework", "calendar", "links", "accounts", "reminders",
+         "registry", "audit", "password"]
 OUT_OF_ORG, OUT_OF_PRINCIPLE, OUT_OF_PERIOD = "987654", "876543", "765432"
 OTHER_PERIODS = ("2023", "2024")
 OTHER_PRINCIPLE_CODES = re.compile(r"(?<![\w-])P[1345](?![\w])")

@@ -114,7 +114,7 @@ def test_the_planted_values_are_found_where_they_may_be_seen(planted_db) -> None
 def test_the_member_pages_are_the_expected_ones() -> None:
     """No administration page; the walk below covers every page of this list, whatever it holds."""
     assert "profile" in MEMBER_PAGES and "overview" in MEMBER_PAGES
-    assert not {"framework", "links", "accounts", "reminders", "audit"} & set(MEMBER_PAGES)
+    assert not {"framework", "calendar", "review", "links", "accounts", "reminders", "registry", "audit"} & set(MEMBER_PAGES)
 
 
 @pytest.mark.parametrize("page", MEMBER_PAGES)
@@ -135,7 +135,7 @@ def test_member_sees_no_other_organisation_on_any_choice_or_export(planted_db, f
         assert not planted, (page, choice, planted)
     if page != "method":  # the method page is about the framework, not an organisation
         assert own_seen, f"{page}: the member's own code never appears (is this the member's session?)"
-    if page not in ("method", "upload", "form"):  # nothing to choose or download on a blank form
+    if page not in ("method", "upload", "form", "password"):  # nothing to choose or download on a blank form
         assert states > 1 and files_seen > 0, (page, states, files_seen)
 
 
