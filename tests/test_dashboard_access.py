@@ -58,7 +58,7 @@ def test_a_flood_of_wrong_passwords_does_not_lock_out_the_usual_browser(db, monk
     """Anyone's wrong passwords slow the account down, not its owner in the browser they used before."""
     monkeypatch.setattr("dashboard.access.FAILURE_DELAY_S", 0.0)
     at = start(db, identity=MEMBER)  # a first sign-in: this browser is now known to the account
-    assert titles(at) == [t("dashboard.overview.title", "fr")]
+    assert titles(at) == [t("calendar.home.title", "fr")]  # a member opens on its home
     store = open_store(db)
     flood = ClientInfo.of("203.0.113.66", "curl/8.5")
     for n in range(3 * AccessSettings().sign_in_delay_after):
@@ -71,7 +71,7 @@ def test_a_flood_of_wrong_passwords_does_not_lock_out_the_usual_browser(db, monk
     at = sign_in(at, "nobody-here", "whatever-long-enough")
     assert [e.value for e in at.error] == generic
     at = sign_in(at, MEMBER.lower(), DEMO_PASSWORD)
-    assert titles(at) == [t("dashboard.overview.title", "fr")]
+    assert titles(at) == [t("calendar.home.title", "fr")]
 
 
 def test_sign_in_then_out(db) -> None:
@@ -169,7 +169,7 @@ def test_accounts_page_creates_an_account_whose_password_works(db) -> None:
     assert len(at.code) == 1
     password = at.code[0].value
     member = start(db, identity="nadia.b", password=password)
-    assert titles(member) == [t("dashboard.overview.title", "fr")]
+    assert titles(member) == [t("calendar.home.title", "fr")]  # a member opens on its home
     hashed = open_store(db).scalar("SELECT password_hash FROM accounts WHERE username = 'nadia.b'")
     assert hashed.startswith("$argon2id$") and password not in hashed
 
@@ -197,4 +197,4 @@ def test_a_page_asked_for_before_sign_in_is_opened_after(db) -> None:
     at = start(db, identity=None)
     at.session_state[WANTED_KEY] = "framework"
     at = sign_in(at, MEMBER.lower(), DEMO_PASSWORD)
-    assert titles(at)[0] == t("dashboard.overview.title", "fr")
+    assert titles(at)[0] == t("calendar.home.title", "fr")  # a member opens on its home

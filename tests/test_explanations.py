@@ -19,7 +19,7 @@ from metrics.outliers import incoming_unusual
 from metrics.quality import quality
 from metrics.run import compute_run, score_store
 from metrics.scoring import score
-from store import explanations
+from store import explanations, review
 from store.db import open_store
 from store.explanations import ExplanationRefused
 from store.reads import method as method_reads
@@ -244,8 +244,9 @@ def test_notes_and_source_are_shown_to_the_member_and_the_committee_and_only_the
     demo_db_fresh, framework
 ) -> None:
     store = open_store(demo_db_fresh)
-    pipeline.load_file(store, FLAGGED_FILE, "j01.csv", framework=framework, member_org=MEMBER,
-                       uploaded_by=f"member:{MEMBER}", audit_actor="cli:test")
+    loaded = pipeline.load_file(store, FLAGGED_FILE, "j01.csv", framework=framework, member_org=MEMBER,
+                                uploaded_by=f"member:{MEMBER}", audit_actor="cli:test")
+    review.approve(store, loaded.submission_id, actor="cli:test")  # a funder's link reads approved values only
     run_id, _ = score_store(store, framework, actor="cli:test", today=date(2026, 6, 1))
     funder = Viewer.funder(LinkScope(org_codes=frozenset({MEMBER})))
     for viewer, notes in ((Viewer.member(MEMBER), "campagne d'été à Tiznit"),

@@ -225,7 +225,7 @@ def test_changing_ones_password_ends_the_accounts_other_sessions_but_not_this_on
 
 def test_a_password_reset_by_the_committee_ends_the_members_open_session(db) -> None:
     member = start(db, identity=MEMBER)
-    assert [x.value for x in member.title] == [t("dashboard.overview.title", "fr")]
+    assert [x.value for x in member.title] == [t("calendar.home.title", "fr")]
     store = open_store(db)
     accounts.reset_password(store, accounts.find_by_username(store, MEMBER.lower()).id, actor=STEERING)
     member.run()

@@ -18,6 +18,7 @@ from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
 from i18n import formatting as fmt
+from i18n import t
 from store import links
 from store.db import utc_now
 from store.links import FUNDER_PAGES, LinkError
@@ -98,8 +99,8 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
             disabled=ctx.run_id is None,
             help=ctx.t("links.pin_help"),
         )
-        provisional = st.checkbox(ctx.t("review.links.include_provisional"), key="link_provisional",
-                                  help=ctx.t("review.links.include_provisional_help"))
+        provisional = st.checkbox(t("review.links.include_provisional", ctx.lang), key="link_provisional",
+                                  help=t("review.links.include_provisional_help", ctx.lang))
         submitted = st.form_submit_button(ctx.t("links.create"), type="primary", icon=":material/add_link:")
     if submitted:
         try:
