@@ -307,6 +307,14 @@ def load_file(
     )
 
 
+def record_rejection(store: Store, checked: CheckedFile, *, actor: str) -> None:
+    """A file refused at its check by a door that stops there (the upload page shows the report and
+    never commits a refused file): audited as :func:`load_file` audits it, its bytes kept, so the
+    member's home and the reminders know the organisation's last file was refused."""
+    if checked.result.status == "rejected":
+        _audit_rejection(store, actor, checked.result, checked.member_org, checked.data)
+
+
 def _audit_rejection(store: Store, actor: str, result: FileResult, org: str | None, data: bytes) -> None:
     """The refused file in the audit log (nothing else was written: there is no change to join).
 
