@@ -317,34 +317,25 @@ def submission_report(store: Store, submission_id: int) -> str | None:
     return store.scalar("SELECT report::VARCHAR FROM submissions WHERE id = ?", [submission_id])
 
 
-def flagged_values(store: Store, submission_id: int) -> pl.DataFrame:
-    """The submission's values the latest scoring run flagged (robust z against the organisation's own
-    history), with the organisation's explanation when one is stored.
+def submission_series(store: Store, submission_id: int) -> pl.DataFrame:
+    """The values a submission brought, laid out as the consistency rule reads a series
+    (``metrics.outliers.incoming_unusual``), with the explanation the organisation gave of each
+    (``explanation``: the one in force for this submission's value, ``store.explanations``).
 
-    Hook: the explanations live in ``value_explanations`` (issue 13, explained outliers; another
-    part). When that table exists with ``org_code, indicator_code, period, explanation`` its text is
-    joined here; until then ``explanation`` is NULL.
-    """
-    has_explanations = store.scalar(
-        "SELECT count(DISTINCT column_name) FROM information_schema.columns WHERE table_name = 'value_explanations' "
-        "AND column_name IN ('org_code', 'indicator_code', 'period', 'explanation')"
-    ) == 4
-    explanation = ("(SELECT max(e.explanation) FROM value_explanations e WHERE e.org_code = f.org_code "
-                   "AND e.indicator_code = f.indicator_code AND e.period = f.period)") if has_explanations else "NULL"
+    The Review page flags them against the organisation's stored history as the upload and the form
+    did, so the committee sees the flags (and their explanations) before any scoring run."""
+    keys = ", ".join(f"o.{k}" for k in BREAKDOWN_COLUMNS)
+    match = " AND ".join(f"e.{k} IS NOT DISTINCT FROM o.{k}" for k in ("org_code", "indicator_code", "period",
+                                                                     *BREAKDOWN_COLUMNS))
     return store.query(
         f"""
-        WITH f AS (
-            SELECT DISTINCT i.org_code, i.indicator_code, i.period, i.value, i.robust_z
-            FROM score_indicators i
-            JOIN (SELECT DISTINCT org_code, indicator_code, period, period_start, period_end
-                  FROM observations WHERE submission_id = $id) o
-              ON o.org_code = i.org_code AND o.indicator_code = i.indicator_code
-             AND (o.period = i.period OR left(o.period, 4) = i.period)
-            WHERE i.run_id = (SELECT max(id) FROM score_runs) AND i.flagged
-        )
-        SELECT f.*, {explanation}::VARCHAR AS explanation FROM f ORDER BY org_code, indicator_code, period
+        SELECT o.line, o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
+               {keys}, o.submission_id, e.explanation
+        FROM observations o
+        LEFT JOIN value_explanations e ON {match} AND e.submission_id = o.submission_id AND e.valid_to IS NULL
+        WHERE o.submission_id = ? ORDER BY o.line
         """,
-        {"id": submission_id},
+        [submission_id],
     )
 
 

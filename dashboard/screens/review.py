@@ -2,7 +2,8 @@
 
 For the submission picked: what changed since the last approved version (``ingest.preview.diff``
 against ``store.review.last_approved_values``), its unusual values with the organisation's
-explanation when there is one, and the consistency problems found when it was checked. Approving
+explanation when there is one (flagged as the upload and the form flag them, before any scoring run),
+and the consistency problems found when it was checked. Approving
 locks the organisation's periods; the requests to reopen one are decided below. Every action goes
 through ``store.review``, which audits it in the transaction of the change.
 """
@@ -14,7 +15,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboard import tables
+from dashboard import explain_form, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -60,11 +61,14 @@ def _changes(ctx: PageContext, submission_id: int) -> pl.DataFrame:
 
 def _flagged(ctx: PageContext, submission_id: int) -> None:
     st.subheader(_t(ctx, "page.flagged_title"))
-    flagged = review.flagged_values(ctx.store, submission_id)
+    values = review.submission_series(ctx.store, submission_id)
+    flagged = explain_form.flagged_incoming(ctx, values.drop("explanation"))  # the upload's and the form's rule
     if flagged.is_empty():
         st.caption(_t(ctx, "page.flagged_none"))
         return
-    shown = flagged.with_columns(pl.col("explanation").fill_null(_t(ctx, "page.explanation_missing")))
+    explained = values.select("line", "explanation")
+    shown = flagged.join(explained, on="line", how="left").with_columns(
+        pl.col("explanation").fill_null(_t(ctx, "page.explanation_missing")))
     tables.static_table(ctx, shown, {
         "org_code": Col(_t(ctx, "page.col_org"), "code"),
         "indicator_code": Col(_t(ctx, "page.col_indicator"), "code"),
