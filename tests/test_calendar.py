@@ -109,15 +109,16 @@ def test_a_refused_calendar_change_stores_nothing_and_is_said_in_the_language(st
 
 
 # -- statuses -------------------------------------------------------------------------------
-def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
+def test_statuses_are_approved_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
+    """The demo's history was stored before the review cycle: it counts as approved (migration 012)."""
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
     march, april = statuses_at(store, MARCH), statuses_at(store, APRIL)
-    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "submitted"
-    assert march[(REPORTER, "2024")] == "submitted"
+    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "approved"
+    assert march[(REPORTER, "2024")] == "approved"
     assert march[(STOPPED, "2025")] == "due" and april[(STOPPED, "2025")] == "late"
     assert march[(GAP, "2025-Q4")] == "late"  # quarters: 30 days, passed on 30 January
-    assert march[(GAP, "2025-Q3")] == "submitted"
+    assert march[(GAP, "2025-Q3")] == "approved"
     assert (REPORTER, "2025-Q4") not in march  # only the listed member reports quarters
     assert (STOPPED, "2026") not in april and (GAP, "2026-Q2") not in april  # running periods are not due
     assert april[(GAP, "2026-Q1")] == "due"  # ended 31 March, 30 days to send it
@@ -132,19 +133,28 @@ def test_before_any_calendar_every_member_reports_last_year_within_the_framework
     assert row["deadline"] == date(2026, 4, 30) and row["status"] == "due"
 
 
-def test_a_reviewed_submission_reads_returned_or_approved_once_reviews_exist(demo_db_fresh) -> None:
-    """The review part adds ``submissions.review_status`` (migration 012): the statuses follow it."""
+def test_a_reviewed_submission_reads_returned_with_the_committees_comments_then_approved(demo_db_fresh) -> None:
+    """The review part (migration 012): ``submissions.review_status`` and ``review_comments``."""
+    from ingest import pipeline
+    from store import review
+    from store.registry import framework_in_use
+    from store.review import ValueComment
+
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
-    latest = store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
-                          "WHERE o.org_code = ? AND o.period = '2025'", [REPORTER])
-    store.write(lambda cur: cur.execute(
-        "ALTER TABLE submissions ADD COLUMN review_status VARCHAR; ALTER TABLE submissions ADD COLUMN review_comment VARCHAR;"
-        f"UPDATE submissions SET review_status = 'returned', review_comment = 'R01 doublé ?' WHERE id = {int(latest)}"))
+    data = f"org_code,indicator_code,period,value\n{REPORTER},R06,2025,9000\n".encode()
+    sent = pipeline.load_file(store, data, "r06.csv", framework=framework_in_use(store), member_org=REPORTER,
+                              uploaded_by=f"member:{REPORTER}").submission_id
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "submitted"
+    review.return_submission(store, sent, "R01 doublé ?", actor="test",
+                             values=[ValueComment("R06", "2025", "Plus que R01 ?", 2)])
     rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
     returned = rows.filter(pl.col("period") == "2025").row(0, named=True)
-    assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ?")
-    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'approved' WHERE id = {int(latest)}"))
+    assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ? · R06 2025 — Plus que R01 ?")
+    again = pipeline.load_file(store, data.replace(b"9000", b"8000"), "r06_bis.csv",
+                               framework=framework_in_use(store), member_org=REPORTER,
+                               uploaded_by=f"member:{REPORTER}").submission_id
+    review.approve(store, again, actor="test")
     assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
 
 

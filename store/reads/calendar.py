@@ -6,7 +6,8 @@ business: the steering committee and members read it (``$v_agg_all`` holds for t
 only), a funder link reads nothing here, pinned or not:
 
 - ``approved`` / ``returned``: the committee's review of the newest submission holding values for
-  the period (``submissions.review_status``, when the review part's migration added it);
+  the period (``submissions.review_status``); a returned one carries the committee's comments
+  (``review_comment``, from ``review_comments``);
 - ``submitted``: an accepted submission holds values for the period (awaiting review, if any);
   a submission whose ``status`` itself says ``returned`` or ``approved`` counts the same way, so
   either design of the review part merges without a change here;
@@ -31,7 +32,15 @@ from store.viewer import Viewer
 
 STATUSES: tuple[str, ...] = ("due", "late", "submitted", "returned", "approved")
 #: Columns the review part may add to ``submissions`` (migration 012); read when present.
-REVIEW_COLUMNS: tuple[str, ...] = ("review_status", "review_comment")
+REVIEW_COLUMNS: tuple[str, ...] = ("review_status",)
+#: The committee's comments on a returned submission (``review_comments``, migration 012) about the
+#: period: the comment on the whole first, then each value's, named by its indicator and period.
+RETURN_COMMENTS = """
+    SELECT string_agg(CASE WHEN c.indicator_code IS NULL THEN c.comment
+                           ELSE c.indicator_code || ' ' || c.period || ' — ' || c.comment END,
+                      ' · ' ORDER BY c.indicator_code NULLS FIRST, c.id)
+    FROM review_comments c WHERE c.submission_id = x.submission_id AND (c.period IS NULL OR c.period = e.period)
+"""
 
 
 def _review_columns(store: Store) -> set[str]:
@@ -90,7 +99,6 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
     # Either design of the review part merges: a review_status column, or the status itself.
     review = "CASE WHEN s.status IN ('returned', 'approved') THEN s.status END"
     review = f"coalesce(s.review_status, {review})" if "review_status" in columns else review
-    comment = "s.review_comment" if "review_comment" in columns else "NULL::VARCHAR"
     return query(
         store,
         viewer,
@@ -104,7 +112,7 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
         ),
         sent AS (
             SELECT o.org_code, o.period, max(s.id) AS submission_id, max(s.uploaded_at) AS sent_at,
-                   arg_max({review}, s.id) AS review, arg_max({comment}, s.id) AS review_comment
+                   arg_max({review}, s.id) AS review
             FROM observations o JOIN submissions s ON s.id = o.submission_id
             WHERE s.status IN ('accepted', 'returned', 'approved') AND {visible("o.org_code")}
               AND ($org IS NULL OR o.org_code = $org)
@@ -114,7 +122,8 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
                CASE WHEN x.review IN ('approved', 'returned') THEN x.review
                     WHEN x.submission_id IS NOT NULL THEN 'submitted'
                     WHEN e.deadline < $today::DATE THEN 'late' ELSE 'due' END AS status,
-               x.submission_id, x.sent_at, x.review_comment
+               x.submission_id, x.sent_at,
+               CASE WHEN x.review = 'returned' THEN ({RETURN_COMMENTS}) END AS review_comment
         FROM reporters r JOIN ended e ON e.period_kind = r.period_kind
         JOIN organizations g ON g.code = r.org_code
         LEFT JOIN sent x ON x.org_code = r.org_code AND x.period = e.period
