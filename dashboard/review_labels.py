@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from i18n import t
+from i18n import t, tn
 from store import review
 
 
@@ -24,4 +24,4 @@ def show(context) -> None:
         if pairs.filter(pl.col("org_code") == viewer.org_code).height:
             st.sidebar.caption(t("review.label.provisional_own", context.lang))
     elif pairs.height:
-        st.sidebar.caption(t("review.label.provisional_scores", context.lang, count=context.num(pairs.height)))
+        st.sidebar.caption(tn("review.label.provisional_scores", pairs.height, context.lang))
