@@ -153,6 +153,7 @@ def last_rejections(store: Store) -> pl.DataFrame:
                    logged_at AS rejected_at,
                    row_number() OVER (PARTITION BY detail->>'org' ORDER BY logged_at DESC, id DESC) AS n
             FROM audit_log WHERE action = 'upload_rejected' AND detail->>'org' IS NOT NULL
+              AND coalesce(detail->>'status', 'rejected') = 'rejected'  -- not a locked period's refusal
         )
         SELECT r.org_code, r.file_name, r.content_sha256, r.rejected_at
         FROM rejected r

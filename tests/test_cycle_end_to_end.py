@@ -172,6 +172,9 @@ def committee_approves_and_the_period_locks(db, store: Store, correction: int) -
     assert [e.value for e in at.error] == [PeriodLocked([(MEMBER, QUARTER)]).message("fr")]
     assert "verrouill" in at.error[0].value
     assert store.query(STORED).row(0) == before  # nothing stored
+    home = start(db, identity=MEMBER)
+    ok(home)  # nothing refused to correct: the period is approved, not a file with errors
+    assert [s.value for s in home.success] == [t("calendar.home.nothing_due", "fr")]
 
 
 def scores_follow_the_approval(db, store: Store, correction: int, shown_before: int) -> int:

@@ -146,6 +146,7 @@ def rejected_uploads(store: Store, viewer: Viewer, org_code: str) -> pl.DataFram
         SELECT a.logged_at, a.detail ->> 'file' AS file, (a.detail ->> 'errors')::INTEGER AS errors
         FROM audit_log a
         WHERE a.action = 'upload_rejected' AND a.detail ->> 'org' = $org AND {visible("$org")} AND $v_agg_all AND $v_run IS NULL
+          AND coalesce(a.detail ->> 'status', 'rejected') = 'rejected'  -- a locked period's refusal has no errors
           AND a.logged_at > coalesce((SELECT max(uploaded_at) FROM submissions WHERE org_code = $org), TIMESTAMP '1970-01-01')
         ORDER BY a.id DESC LIMIT 5
         """,
