@@ -5,11 +5,10 @@ SQL, in the viewer's scope (organisations it may see one by one). The cycle is t
 business: the steering committee and members read it (``$v_agg_all`` holds for those two roles
 only), a funder link reads nothing here, pinned or not:
 
-- ``approved`` / ``returned``: the committee's review of the newest submission holding values for
-  the period (``submissions.review_status``, when the review part's migration added it);
-- ``submitted``: an accepted submission holds values for the period (awaiting review, if any);
-  a submission whose ``status`` itself says ``returned`` or ``approved`` counts the same way, so
-  either design of the review part merges without a change here;
+- ``approved`` / ``returned``: the committee's review of the newest accepted submission holding
+  values for the period (``submissions.review_status``); a returned one carries the committee's
+  comment on the whole submission (``review_comments``, the value comments are read by the page);
+- ``submitted``: an accepted submission holds values for the period, awaiting review;
 - ``late``: nothing yet and the deadline (the period's last day + the kind's ``deadline_days``) has
   passed; ``due``: nothing yet, the deadline still ahead.
 
@@ -30,16 +29,6 @@ from store.scope import period_ok, query, visible
 from store.viewer import Viewer
 
 STATUSES: tuple[str, ...] = ("due", "late", "submitted", "returned", "approved")
-#: Columns the review part may add to ``submissions`` (migration 012); read when present.
-REVIEW_COLUMNS: tuple[str, ...] = ("review_status", "review_comment")
-
-
-def _review_columns(store: Store) -> set[str]:
-    return set(store.column(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'submissions' "
-        "AND list_contains(?::VARCHAR[], column_name)", [list(REVIEW_COLUMNS)]))
-
-
 def calendar_settings(store: Store, viewer: Viewer) -> pl.DataFrame:
     """period_kind, deadline_days, everyone, from_year, set_by, set_at (steering only)."""
     return query(store, viewer, """
@@ -86,11 +75,6 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
     review_comment: one row per visible organisation and period it is asked to report, ended by
     ``today`` (newest first; on one day, the year before its semester and quarter). See the module
     docstring for the rule."""
-    columns = _review_columns(store)
-    # Either design of the review part merges: a review_status column, or the status itself.
-    review = "CASE WHEN s.status IN ('returned', 'approved') THEN s.status END"
-    review = f"coalesce(s.review_status, {review})" if "review_status" in columns else review
-    comment = "s.review_comment" if "review_comment" in columns else "NULL::VARCHAR"
     return query(
         store,
         viewer,
@@ -104,9 +88,9 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
         ),
         sent AS (
             SELECT o.org_code, o.period, max(s.id) AS submission_id, max(s.uploaded_at) AS sent_at,
-                   arg_max({review}, s.id) AS review, arg_max({comment}, s.id) AS review_comment
+                   arg_max(s.review_status, s.id) AS review
             FROM observations o JOIN submissions s ON s.id = o.submission_id
-            WHERE s.status IN ('accepted', 'returned', 'approved') AND {visible("o.org_code")}
+            WHERE s.status = 'accepted' AND {visible("o.org_code")}
               AND ($org IS NULL OR o.org_code = $org)
             GROUP BY o.org_code, o.period
         )
@@ -114,7 +98,10 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
                CASE WHEN x.review IN ('approved', 'returned') THEN x.review
                     WHEN x.submission_id IS NOT NULL THEN 'submitted'
                     WHEN e.deadline < $today::DATE THEN 'late' ELSE 'due' END AS status,
-               x.submission_id, x.sent_at, x.review_comment
+               x.submission_id, x.sent_at,
+               CASE WHEN x.review = 'returned' THEN (
+                   SELECT arg_max(c.comment, c.id) FROM review_comments c
+                   WHERE c.submission_id = x.submission_id AND c.indicator_code IS NULL) END AS review_comment
         FROM reporters r JOIN ended e ON e.period_kind = r.period_kind
         JOIN organizations g ON g.code = r.org_code
         LEFT JOIN sent x ON x.org_code = r.org_code AND x.period = e.period
