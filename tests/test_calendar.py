@@ -23,7 +23,7 @@ from i18n import formatting as fmt
 from i18n import t
 from ingest.template import template_bytes
 from metrics.expectations import expected_indicators
-from store import calendar, links
+from store import calendar, links, review
 from store.db import Store, open_store
 from store.reads import calendar as calendar_reads
 from store.viewer import LinkScope, Viewer
@@ -113,11 +113,12 @@ def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fre
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
     march, april = statuses_at(store, MARCH), statuses_at(store, APRIL)
-    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "submitted"
-    assert march[(REPORTER, "2024")] == "submitted"
+    # the demo's history was accepted before the review cycle (store.review.accept_history): approved
+    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "approved"
+    assert march[(REPORTER, "2024")] == "approved"
     assert march[(STOPPED, "2025")] == "due" and april[(STOPPED, "2025")] == "late"
     assert march[(GAP, "2025-Q4")] == "late"  # quarters: 30 days, passed on 30 January
-    assert march[(GAP, "2025-Q3")] == "submitted"
+    assert march[(GAP, "2025-Q3")] == "approved"
     assert (REPORTER, "2025-Q4") not in march  # only the listed member reports quarters
     assert (STOPPED, "2026") not in april and (GAP, "2026-Q2") not in april  # running periods are not due
     assert april[(GAP, "2026-Q1")] == "due"  # ended 31 March, 30 days to send it
@@ -132,18 +133,23 @@ def test_before_any_calendar_every_member_reports_last_year_within_the_framework
     assert row["deadline"] == date(2026, 4, 30) and row["status"] == "due"
 
 
-def test_a_reviewed_submission_reads_returned_or_approved_once_reviews_exist(demo_db_fresh) -> None:
-    """The review part adds ``submissions.review_status`` (migration 012): the statuses follow it."""
+def test_a_returned_submission_reads_returned_with_the_committees_comment_then_submitted_once_resent(
+        demo_db_fresh) -> None:
+    """The statuses follow ``store.review``: returned with the comment on the whole submission
+    (``review_comments``), submitted when a new file comes, approved once approved."""
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
     latest = store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
                           "WHERE o.org_code = ? AND o.period = '2025'", [REPORTER])
-    store.write(lambda cur: cur.execute(
-        "ALTER TABLE submissions ADD COLUMN review_status VARCHAR; ALTER TABLE submissions ADD COLUMN review_comment VARCHAR;"
-        f"UPDATE submissions SET review_status = 'returned', review_comment = 'R01 doublé ?' WHERE id = {int(latest)}"))
+    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'submitted' WHERE id = {int(latest)}"))
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "submitted"
+    review.return_submission(store, latest, "R01 doublé ?", actor="account:comite",
+                             values=[review.ValueComment("R01", "2025", "Le double de 2024 ?")])
     rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
     returned = rows.filter(pl.col("period") == "2025").row(0, named=True)
     assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ?")
+    assert returned["reviewed_at"] is not None
+    assert rows.filter(pl.col("period") == "2024")["review_comment"].to_list() == [None]
     store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'approved' WHERE id = {int(latest)}"))
     assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
 
