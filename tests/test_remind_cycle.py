@@ -25,7 +25,7 @@ from i18n import formatting as fmt
 from i18n import t
 from i18n.bidi import strip_isolates
 from ingest.pipeline import load_file
-from notify import remind
+from notify import remind, steps
 from store import accounts, calendar, reminders, review
 from store.db import Store
 from store.registry import upsert_organizations
@@ -166,8 +166,8 @@ def test_the_whatsapp_text_names_the_same_next_steps_as_the_email_for_each_statu
     review.return_submission(cycle, sent, COMMENT, actor="account:comite")
     member_outcomes(cycle, framework, BEFORE, on_demand=True)  # due (FR, with its refused file), returned (AR)
     member_outcomes(cycle, framework, AFTER, on_demand=True)  # late (FR)
-    stored = cycle.query("SELECT org_code, kind, lang, body, whatsapp FROM messages WHERE audience = 'member' "
-                         "ORDER BY id")
+    stored = cycle.query("SELECT org_code, kind, lang, body, whatsapp, attachments FROM messages "
+                         "WHERE audience = 'member' ORDER BY id")
     assert set(zip(stored["org_code"], stored["kind"], strict=True)) == {(AR_ORG, "returned"), (FR_ORG, "due"),
                                                                          (FR_ORG, "late")}
     for row in stored.iter_rows(named=True):
@@ -177,6 +177,8 @@ def test_the_whatsapp_text_names_the_same_next_steps_as_the_email_for_each_statu
             assert (step in mail_text) == (step in whatsapp), (row["kind"], step)
         assert ("t2.csv" in whatsapp) == (row["org_code"] == FR_ORG)
         assert (COMMENT in whatsapp) == (row["kind"] == "returned")
+        copy = [steps.annotated_file_name("t2.csv", "fr")] if row["org_code"] == FR_ORG else []
+        assert row["attachments"] == [f"athar_{row['org_code']}_2026-Q2.xlsx", *copy]  # both still attached
 
 
 def test_the_command_line_dry_run_lists_the_plan_the_page_shows(cycle: Store, db_path: Path, monkeypatch) -> None:
