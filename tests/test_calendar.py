@@ -162,6 +162,27 @@ def test_a_reviewed_submission_reads_returned_with_its_comment_then_approved(dem
     assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
 
 
+def test_a_returned_submission_reads_returned_with_the_committees_comment_then_submitted_once_resent(
+        demo_db_fresh) -> None:
+    """The statuses follow ``store.review``: returned with the comment on the whole submission
+    (``review_comments``), submitted when a new file comes, approved once approved."""
+    store = open_store(demo_db_fresh)
+    set_demo_calendar(store)
+    latest = store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
+                          "WHERE o.org_code = ? AND o.period = '2025'", [REPORTER])
+    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'submitted' WHERE id = {int(latest)}"))
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "submitted"
+    review.return_submission(store, latest, "R01 doublé ?", actor="account:comite",
+                             values=[review.ValueComment("R01", "2025", "Le double de 2024 ?")])
+    rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
+    returned = rows.filter(pl.col("period") == "2025").row(0, named=True)
+    assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ?")
+    assert returned["reviewed_at"] is not None
+    assert rows.filter(pl.col("period") == "2024")["review_comment"].to_list() == [None]
+    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'approved' WHERE id = {int(latest)}"))
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
+
+
 def test_the_member_home_shows_a_returned_period_with_the_comment_and_the_value_comment(
     demo_db_fresh, monkeypatch
 ) -> None:

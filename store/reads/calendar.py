@@ -5,9 +5,9 @@ SQL, in the viewer's scope (organisations it may see one by one). The cycle is t
 business: the steering committee and members read it (``$v_agg_all`` holds for those two roles
 only), a funder link reads nothing here, pinned or not:
 
-- ``approved`` / ``returned``: the committee's review of the newest accepted submission holding
-  values for the period (``submissions.review_status``); a returned one carries the committee's
-  comment on the whole submission (``review_comments``, the value comments are read by the page);
+- ``approved`` / ``returned``: the committee's review of the newest submission holding values for
+  the period (``submissions.review_status``, ``store.review``); a returned one carries the
+  committee's comment on the whole submission (``review_comments``) and when it was returned;
 - ``submitted``: an accepted submission holds values for the period, awaiting review;
 - ``late``: nothing yet and the deadline (the period's last day + the kind's ``deadline_days``) has
   passed; ``due``: nothing yet, the deadline still ahead.
@@ -15,6 +15,9 @@ only), a funder link reads nothing here, pinned or not:
 A period counts as sent when a value carries exactly its label (a year is sent by the annual
 values, not by its quarters). Before the committee sets any kind, every active organisation
 reports the year, from last year, with the framework's timeliness deadline (``default_deadline``).
+
+The member home, the Calendar page, ``python -m store calendar status`` and the reminders
+(``notify.remind``) all read :func:`statuses`: one rule for what is due, late or returned.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from store.scope import period_ok, query, visible
 from store.viewer import Viewer
 
 STATUSES: tuple[str, ...] = ("due", "late", "submitted", "returned", "approved")
+
+
 def calendar_settings(store: Store, viewer: Viewer) -> pl.DataFrame:
     """period_kind, deadline_days, everyone, from_year, set_by, set_at (steering only)."""
     return query(store, viewer, """
@@ -72,9 +77,9 @@ _PERIODS = """
 def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, lang: str,
              org_code: str | None = None) -> pl.DataFrame:
     """org_code, name, period_kind, period, period_end, deadline, status, submission_id, sent_at,
-    review_comment: one row per visible organisation and period it is asked to report, ended by
-    ``today`` (newest first; on one day, the year before its semester and quarter). See the module
-    docstring for the rule."""
+    review_comment, reviewed_at: one row per visible organisation and period it is asked to report,
+    ended by ``today`` (newest first; on one day, the year before its semester and quarter). See the
+    module docstring for the rule."""
     return query(
         store,
         viewer,
@@ -88,23 +93,27 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
         ),
         sent AS (
             SELECT o.org_code, o.period, max(s.id) AS submission_id, max(s.uploaded_at) AS sent_at,
-                   arg_max(s.review_status, s.id) AS review
+                   arg_max(s.review_status, s.id) AS review, arg_max(s.reviewed_at, s.id) AS reviewed_at
             FROM observations o JOIN submissions s ON s.id = o.submission_id
             WHERE s.status = 'accepted' AND {visible("o.org_code")}
               AND ($org IS NULL OR o.org_code = $org)
             GROUP BY o.org_code, o.period
+        ),
+        said AS (
+            SELECT submission_id, string_agg(comment, ' ' ORDER BY id) AS review_comment FROM review_comments
+            WHERE indicator_code IS NULL GROUP BY submission_id
         )
         SELECT r.org_code, {name_sql(lang, "g")} AS name, e.period_kind, e.period, e.period_end, e.deadline,
                CASE WHEN x.review IN ('approved', 'returned') THEN x.review
                     WHEN x.submission_id IS NOT NULL THEN 'submitted'
                     WHEN e.deadline < $today::DATE THEN 'late' ELSE 'due' END AS status,
                x.submission_id, x.sent_at,
-               CASE WHEN x.review = 'returned' THEN (
-                   SELECT arg_max(c.comment, c.id) FROM review_comments c
-                   WHERE c.submission_id = x.submission_id AND c.indicator_code IS NULL) END AS review_comment
+               CASE WHEN x.review = 'returned' THEN c.review_comment END AS review_comment,
+               CASE WHEN x.review = 'returned' THEN x.reviewed_at END AS reviewed_at
         FROM reporters r JOIN ended e ON e.period_kind = r.period_kind
         JOIN organizations g ON g.code = r.org_code
         LEFT JOIN sent x ON x.org_code = r.org_code AND x.period = e.period
+        LEFT JOIN said c ON c.submission_id = x.submission_id
         WHERE $v_agg_all AND $v_run IS NULL AND {period_ok("e.period")}
         ORDER BY e.period_end DESC, CASE e.period_kind WHEN 'year' THEN 0 WHEN 'semester' THEN 1 ELSE 2 END, r.org_code
         """,
