@@ -353,6 +353,27 @@ def comments(store: Store, viewer: Viewer, *, submission_id: int | None = None) 
     )
 
 
+def returned_comments(store: Store, org_code: str, period: str) -> pl.DataFrame:
+    """indicator_code, line, comment: the committee's comments on the organisation's newest submission
+    holding values for ``period`` (the one ``store.reads.calendar`` judges), when it was returned —
+    the whole submission's first (indicator NULL), then those on its values of that period. For the
+    reminders, which run as the system and reach every organisation."""
+    return store.query(
+        """
+        WITH newest AS (
+            SELECT max(s.id) AS id FROM submissions s JOIN observations o ON o.submission_id = s.id
+            WHERE s.status = 'accepted' AND o.org_code = $org AND o.period = $period
+        )
+        SELECT c.indicator_code, c.line, c.comment
+        FROM review_comments c JOIN newest n ON n.id = c.submission_id
+        JOIN submissions s ON s.id = c.submission_id AND s.review_status = 'returned'
+        WHERE c.indicator_code IS NULL OR c.period IS NULL OR c.period = $period
+        ORDER BY c.indicator_code NULLS FIRST, c.line NULLS LAST, c.id
+        """,
+        {"org": org_code, "period": period},
+    )
+
+
 def locks(store: Store, viewer: Viewer) -> pl.DataFrame:
     """Periods locked now (a member: its own organisation's)."""
     return store.query(
