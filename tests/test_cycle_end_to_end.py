@@ -11,8 +11,8 @@ a funder's link shows approved values only; the reminders sent from the Reminder
 local SMTP server (aiosmtpd) for the two organisations late for 2025, each in its language, with
 the pre-filled template and, for the one whose last file was refused, the annotated copy.
 
-Steps waiting for a wire still in progress are marked ``# needs i13-scorewire`` (approval starts a
-run) and ``# needs i13-remindwire`` (reminders read the calendar's statuses).
+Step 7 waits for a wire still in progress, marked ``# needs i13-scorewire``: approving records a
+scoring request (the sidebar then says a newer run is under way, and the worker's pass makes it).
 """
 
 from __future__ import annotations
@@ -230,9 +230,9 @@ def late_members_get_their_reminders(db, store: Store, inbox) -> None:
         [message] = inbox.to(address)
         assert message["Content-Language"] == lang
         subject = t("remind.subject.late", lang, org=name, period="2025", deadline=fmt.date_text(deadline, lang))
-        # needs i13-remindwire: the reminder's period, kind and deadline are the calendar's (year 2025, late)
+        # the reminder's period, kind and deadline are the calendar's (year 2025, late)
         assert strip_isolates(message["Subject"]) == strip_isolates(subject), (message["Subject"], subject)
-        files = attachments(message)  # needs i13-remindwire: the calendar's period, 2025, in the file's name
+        files = attachments(message)
         book = load_workbook(io.BytesIO(files[f"athar_{org}_2025.xlsx"]))  # the pre-filled template
         assert all(row[0] == org and row[3] == "2025" for row in book.worksheets[0].iter_rows(min_row=2,
                                                                                             values_only=True))
