@@ -15,7 +15,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import pickers, widgets
+from dashboard import autoscore, pickers, widgets
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_texts
 from dashboard.tables import breakdown_label, markdown_text
@@ -255,6 +255,7 @@ def _commit(ctx: PageContext, kept: dict) -> None:
         adopt_first_framework(
             ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first form (dashboard)"
         )
+        autoscore.wake(ctx.store)  # its scoring request was recorded with it, as for a file
     st.session_state[DONE_KEY] = {"sha": checked.content_sha256, "result": result}
 
 
@@ -275,6 +276,8 @@ def _outcome(
     if done and done["sha"] == checked.content_sha256:
         result = done["result"]
         (st.error if result.status == "rejected" else st.success)(result.summary(ctx.lang))
+        if result.status == "accepted" and result.submission_id is not None:
+            autoscore.follow_submission(ctx, result.submission_id)
         return
     if checked.result.status == "rejected":
         st.error(checked.result.summary(ctx.lang), icon=":material/block:")

@@ -1,0 +1,194 @@
+"""Scores that follow review (issue 13): an approval asks for a scoring run in its own transaction, the
+app's worker (or ``python -m metrics score --pending``) makes it, and the new run no longer labels the
+approved organisation's scores provisional. Returning a submission or deciding a reopen request changes
+nothing the scores rest on, so it asks for no run. Real DuckDB files, the real ingestion path, the real
+worker, real Streamlit sessions (AppTest) and the real command line.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from test_audit_doors import STEERING, copy_of, run
+from test_dashboard_upload import GOOD_FILE, MEMBER
+from test_review import CORRECTION, load
+
+from dashboard import autoscore
+from dashboard.autoscore import ScoringWorker
+from dashboard.testing import open_page, start
+from metrics.run import AUTO_ACTOR, run_pending
+from store import review
+from store.db import Store, open_store
+from store.review import ReviewError
+from store.scoring_requests import requests, scoring_state
+
+
+@pytest.fixture
+def submitted(demo_db_fresh):
+    """The demo with MEMBER's file submitted and already scored: the latest run labels MEMBER provisional."""
+    store = open_store(demo_db_fresh)
+    submission = load(store, GOOD_FILE, "mes_valeurs.csv").submission_id
+    assert run_pending(store).run_id is not None
+    yield store, submission
+    store.close()
+
+
+def _approval_requests(store: Store) -> list[dict]:
+    """The requests approvals of one submission made (the demo's history acceptance made one for all)."""
+    return [r for r in requests(store) if r["origin"] == "approval" and r["submission_id"] is not None]
+
+
+def _provisional_orgs(store: Store, run_id: int) -> set[str]:
+    return set(review.provisional_pairs(store, run_id).get_column("org_code").to_list())
+
+
+def _wait_until_covered(store: Store, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while scoring_state(store).under_way and time.monotonic() < deadline:
+        time.sleep(0.3)
+
+
+# -- the store: the request travels with the approval ----------------------------------------
+def test_approving_records_a_pending_scoring_request_for_the_submission(submitted) -> None:
+    store, submission = submitted
+    assert MEMBER in _provisional_orgs(store, store.scalar("SELECT max(id) FROM score_runs"))
+    detail = review.approve(store, submission, actor=STEERING)
+    assert detail["scoring_requested"] is True
+    [asked] = _approval_requests(store)
+    assert (asked["status"], asked["submission_id"], asked["requested_by"]) == ("pending", submission, STEERING)
+    assert scoring_state(store).under_way
+
+
+def test_an_approval_that_fails_before_its_commit_leaves_no_request_no_lock_and_no_approval(
+    submitted, monkeypatch
+) -> None:
+    store, submission = submitted
+
+    def request_then_fail(cur, origin, actor, submission_id=None):
+        cur.execute("INSERT INTO scoring_requests (requested_at, origin, requested_by, submission_id) "
+                    "VALUES (now(), ?, ?, ?)", [origin, actor, submission_id])
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(review, "request_in", request_then_fail)
+    with pytest.raises(RuntimeError):
+        review.approve(store, submission, actor=STEERING)
+    assert _approval_requests(store) == []
+    assert review.review_status(store, submission) == "submitted"
+    assert store.scalar("SELECT count(*) FROM period_locks WHERE submission_id = ?", [submission]) == 0
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'review_approved'") == 0
+
+
+def test_a_refused_approval_records_no_request(submitted) -> None:
+    store, submission = submitted
+    review.approve(store, submission, actor=STEERING)
+    with pytest.raises(ReviewError):
+        review.approve(store, submission, actor=STEERING)  # already approved
+    with pytest.raises(ReviewError):
+        review.approve(store, 999_999, actor=STEERING)  # no such submission
+    assert len(_approval_requests(store)) == 1
+
+
+def test_returning_and_deciding_reopen_requests_ask_for_no_run_since_no_score_input_changes(submitted) -> None:
+    store, submission = submitted
+    before = len(requests(store))
+    review.return_submission(store, submission, "À revoir", actor=STEERING)
+    fresh = load(store, CORRECTION, "correction.csv").submission_id  # the answer: a file asks for its run
+    assert len(requests(store)) == before + 1
+    run_pending(store)
+    review.approve(store, fresh, actor=STEERING)
+    run_pending(store)
+    settled = len(requests(store))
+    for grant in (False, True):
+        asked = review.request_reopen(store, MEMBER, "2025-Q4", "Erreur de saisie", actor=f"account:{MEMBER.lower()}")
+        review.decide_reopen(store, asked, grant=grant, actor=STEERING)
+    assert len(requests(store)) == settled and not scoring_state(store).under_way
+
+
+# -- the worker covers the approval's request ------------------------------------------------
+def test_the_worker_covers_the_approval_and_the_new_run_drops_the_provisional_mark(submitted) -> None:
+    store, submission = submitted
+    shown = store.scalar("SELECT max(id) FROM score_runs")
+    review.approve(store, submission, actor=STEERING)
+    [outcome] = ScoringWorker(store, start=False).pass_once()
+    assert outcome.run_id is not None and outcome.run_id > shown
+    assert MEMBER in _provisional_orgs(store, shown)  # the earlier run keeps what it recorded
+    assert MEMBER not in _provisional_orgs(store, outcome.run_id)
+    [asked] = _approval_requests(store)
+    assert (asked["status"], asked["run_id"]) == ("done", outcome.run_id)
+    entry = store.query("SELECT actor, detail::VARCHAR FROM audit_log WHERE target = ?",
+                        [f"run:{outcome.run_id}"]).row(0)
+    assert entry[0] == AUTO_ACTOR and json.loads(entry[1])["origin"] == ["approval"]
+
+
+# -- the pages -------------------------------------------------------------------------------
+def test_approving_on_the_review_page_leads_to_a_recorded_run_without_pressing_recompute(
+    submitted, demo_db_fresh, monkeypatch
+) -> None:
+    store, submission = submitted
+    monkeypatch.setenv("ATHAR_AUTO_SCORE", "1")
+    shown = store.scalar("SELECT max(id) FROM score_runs")
+    at = open_page(start(demo_db_fresh), "review")
+    try:
+        at.button(key="review_approve").click().run()
+        assert not at.exception and at.success
+        said = " ".join(c.value for c in at.caption)
+        assert "Scores mis à jour dans quelques instants" in said or "Scores mis à jour : calcul n°" in said
+        _wait_until_covered(store)
+        newer = store.scalar("SELECT max(id) FROM score_runs")
+        assert newer > shown and MEMBER not in _provisional_orgs(store, newer)
+        made_by = store.scalar("SELECT actor FROM audit_log WHERE target = ?", [f"run:{newer}"])
+        assert made_by == AUTO_ACTOR  # the worker's run, not a manual recompute
+        at.run()
+        assert f"Scores mis à jour : calcul n° {newer} du " in " ".join(c.value for c in at.caption)
+    finally:
+        running = autoscore.worker(store)
+        if running is not None:
+            running.stop()
+
+
+def test_an_accepted_form_wakes_the_worker_and_its_page_follows_the_run(demo_db_fresh, monkeypatch) -> None:
+    from test_dashboard_form import TODAY, key
+
+    store = open_store(demo_db_fresh)
+    monkeypatch.setenv("ATHAR_TEST_TODAY", TODAY)
+    monkeypatch.setenv("ATHAR_AUTO_SCORE", "1")
+    shown = store.scalar("SELECT max(id) FROM score_runs")
+    at = open_page(start(demo_db_fresh, identity="ASS-CAS-001"), "form")
+    try:
+        for field, typed in {"R01__F": "5200", "R01__M": "6100", "R06__total": "7012"}.items():
+            at.text_input(key=key(field)).input(typed)
+        at = at.button(key="form_check").click().run()
+        at = at.button(key="form_confirm").click().run()
+        assert not at.exception and any("accepté" in s.value for s in at.success)
+        said = " ".join(c.value for c in at.caption)
+        assert "Scores mis à jour dans quelques instants" in said or "Scores mis à jour : calcul n°" in said
+        _wait_until_covered(store)
+        assert store.scalar("SELECT max(id) FROM score_runs") > shown
+    finally:
+        running = autoscore.worker(store)
+        if running is not None:
+            running.stop()
+
+
+# -- the command line ------------------------------------------------------------------------
+def test_the_command_line_approval_records_the_request_and_says_who_covers_it(demo_db_pristine, tmp_path) -> None:
+    path = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    store = Store(path)
+    try:
+        submission = load(store, GOOD_FILE, "mes_valeurs.csv").submission_id
+    finally:
+        store.close()
+    done = run("store", "review", "approve", str(submission), "--db", path, "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    assert f"python -m metrics score --pending --db {path}" in done.stdout
+    covered = run("metrics", "score", "--pending", "--db", path)
+    assert covered.returncode == 0, covered.stderr
+    store = Store(path)
+    try:
+        [asked] = _approval_requests(store)
+        assert asked["status"] == "done" and asked["run_id"] == store.scalar("SELECT max(id) FROM score_runs")
+        assert MEMBER not in _provisional_orgs(store, asked["run_id"])
+    finally:
+        store.close()
