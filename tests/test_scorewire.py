@@ -13,11 +13,12 @@ import time
 import pytest
 from test_audit_doors import STEERING, copy_of, run
 from test_dashboard_upload import GOOD_FILE, MEMBER
-from test_review import CORRECTION, load
+from test_review import CORRECTION, OTHER, load
 
 from dashboard import autoscore
 from dashboard.autoscore import ScoringWorker
 from dashboard.testing import open_page, start
+from i18n import t
 from metrics.run import AUTO_ACTOR, run_pending
 from store import review
 from store.db import Store, open_store
@@ -192,3 +193,36 @@ def test_the_command_line_approval_records_the_request_and_says_who_covers_it(de
         assert MEMBER not in _provisional_orgs(store, asked["run_id"])
     finally:
         store.close()
+
+
+# -- provisional scores are named where they are shown ---------------------------------------
+def _captions(at) -> str:
+    return " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+
+
+def _on_period(at, period: str = "2025"):
+    return at.selectbox(key="period").set_value(period).run()
+
+
+def test_pages_name_the_provisional_scores_and_the_run_after_the_approval_lifts_the_label(
+    submitted, demo_db_fresh
+) -> None:
+    store, submission = submitted
+    fr, card = "Scores provisoires pour 2025 :", t("scorewire.card_provisional", "fr")
+    for page in ("overview", "compare"):
+        at = _on_period(open_page(start(demo_db_fresh), page))
+        assert not at.exception and f"{fr} {MEMBER}" in _captions(at), page
+    own = _on_period(open_page(start(demo_db_fresh, identity=MEMBER), "profile"))
+    assert f"{fr} {MEMBER}" in _captions(own) and card in _captions(own)
+    arabic = _on_period(open_page(start(demo_db_fresh, identity=MEMBER, lang="ar"), "profile"))
+    assert "نقاط مؤقتة للفترة" in _captions(arabic) and t("scorewire.card_provisional", "ar") in _captions(arabic)
+    other = _on_period(open_page(start(demo_db_fresh, identity=OTHER), "profile"))
+    assert fr not in _captions(other) and card not in _captions(other)
+
+    review.approve(store, submission, actor=STEERING)
+    assert run_pending(store).run_id is not None
+    for page in ("overview", "compare"):
+        at = _on_period(open_page(start(demo_db_fresh), page))
+        assert fr not in _captions(at), page
+    own = _on_period(open_page(start(demo_db_fresh, identity=MEMBER), "profile"))
+    assert fr not in _captions(own) and card not in _captions(own)
