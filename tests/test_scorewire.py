@@ -226,3 +226,80 @@ def test_pages_name_the_provisional_scores_and_the_run_after_the_approval_lifts_
         assert fr not in _captions(at), page
     own = _on_period(open_page(start(demo_db_fresh, identity=MEMBER), "profile"))
     assert fr not in _captions(own) and card not in _captions(own)
+
+
+# -- a rebuild keeps what the committee decided -----------------------------------------------
+CYCLE_TABLES = {
+    "submissions": "SELECT id, file_name, review_status, reviewed_at, reviewed_by FROM submissions ORDER BY id",
+    "review_comments": "SELECT * FROM review_comments ORDER BY id",
+    "period_locks": "SELECT * FROM period_locks ORDER BY id",
+    "reopen_requests": "SELECT * FROM reopen_requests ORDER BY id",
+    "value_explanations": "SELECT * FROM value_explanations ORDER BY org_code, indicator_code, period, explained_at",
+    "reporting_calendar": "SELECT * FROM reporting_calendar ORDER BY period_kind",
+    "org_calendar": "SELECT * FROM org_calendar ORDER BY org_code, period_kind",
+    "reminder_schedule": "SELECT * FROM reminder_schedule ORDER BY offset_days",
+}
+
+
+@pytest.fixture
+def reviewed(tmp_path):
+    """Six organisations through a whole cycle: approved, returned with comments, a reopen granted and a
+    correction explained, a reopen pending, a calendar with an exception."""
+    from test_autoscore import CORRECTION as OWN_CORRECTION
+    from test_autoscore import SECOND_CORRECTION, _load
+    from test_metrics_store import ORGS, _submission
+
+    from framework.model import load_framework
+    from ingest.orgs import read_org_file
+    from store.calendar import set_calendar
+    from store.explanations import explain
+    from store.registry import adopt_framework, upsert_organizations
+
+    framework = load_framework()
+    store = open_store(tmp_path / "old.duckdb")
+    adopt_framework(store, framework, actor="cli:test", source="test")
+    upsert_organizations(store, read_org_file(ORGS.encode(), "orgs.csv", framework).rows, actor="cli:test")
+    first = _load(store, framework, _submission(framework), "values.csv")
+    second = _load(store, framework, SECOND_CORRECTION, "second.csv")
+    review.return_submission(store, second, "Chiffre à vérifier", actor=STEERING,
+                             values=[review.ValueComment("R01", "2024", "Trop bas ?", 2)])
+    review.approve(store, first, actor=STEERING)
+    granted = review.request_reopen(store, "ASS-CAS-101", "2024", "Erreur de saisie", actor="account:ass-cas-101")
+    review.decide_reopen(store, granted, grant=True, actor=STEERING)
+    _load(store, framework, OWN_CORRECTION, "correction.csv")
+    explain(store, "ASS-CAS-101", "R01", "2024", "Nouveau programme à Tiznit", actor="account:ass-cas-101",
+            origin="page")
+    review.request_reopen(store, "ASS-FES-103", "2023", "Doublon", actor="account:ass-fes-103")
+    set_calendar(store, "year", deadline_days=60, remove=["ASS-OUJ-106"], actor=STEERING, source="test",
+                 default_year=2024)
+    yield store, tmp_path / "new.duckdb"
+    store.close()
+
+
+def test_a_rebuild_carries_approvals_returns_locks_requests_explanations_and_calendar(reviewed, capsys) -> None:
+    from ingest.cli import main as ingest_main
+    from ingest.pipeline import load_file
+    from store.registry import framework_in_use
+    from store.scope import observations_sql, query
+    from store.viewer import LinkScope, Viewer
+
+    old, path = reviewed
+    assert ingest_main(["rebuild", "--db", str(old.path), "--to", str(path), "--lang", "en"]) == 0
+    said = capsys.readouterr().out
+    assert "approved submissions" in said and "python -m metrics score --pending" in said
+    new = open_store(path)
+    for table, sql in CYCLE_TABLES.items():
+        assert new.query(sql).equals(old.query(sql)), table
+    assert new.scalar("SELECT count(*) FROM period_locks WHERE released_at IS NULL") > 0
+    entry = new.query("SELECT actor, detail::VARCHAR FROM audit_log WHERE action = 'rebuild_cycle_carried'").row(0)
+    assert json.loads(entry[1])["approved"] == 1 and json.loads(entry[1])["dropped"] == 0
+    # what it means: a locked period stays locked, the ids go on, a funder still sees the approved values
+    refused = load_file(new, b"org_code,indicator_code,period,value\nASS-RBT-102,R01,2023,5\n", "late.csv",
+                        framework=framework_in_use(new), audit_actor="cli:test")
+    assert refused.status == "rejected"
+    asked = review.request_reopen(new, "ASS-RBT-102", "2023", "Correction", actor="account:ass-rbt-102")
+    assert asked == old.scalar("SELECT max(id) FROM reopen_requests") + 1
+    funder = Viewer.funder(LinkScope(frozenset({"ASS-FES-103"}), link_id=1))
+    seen = f"SELECT count(*) AS n FROM {observations_sql(funder)} WHERE org_code = 'ASS-FES-103'"
+    assert query(new, funder, seen).item() == query(old, funder, seen).item() > 0
+    new.close()
