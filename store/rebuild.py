@@ -9,7 +9,10 @@ the old database, in one transaction of the new one with its audit entry (``rebu
 - the committee's comments, the period locks (released ones too, with the reopen request that released
   them) and the reopen requests, under their old ids (the sequences are moved past them);
 - the members' explanations of flagged values (with the submission they explain);
-- the reporting calendar, its per-organisation exceptions and the reminder schedule.
+- the reporting calendar, its per-organisation exceptions and the reminder schedule;
+- which organisations are deactivated and the language each is written to (the registry's import
+  columns, which the replay registers, hold neither; both are set after the replay, so the files of
+  an organisation deactivated since are replayed all the same).
 
 A submission whose file was not replayed (rejected by the new database's framework) takes nothing with
 it: its comments, locks and explanations are counted as ``dropped``. The log of messages sent stays in
@@ -45,12 +48,13 @@ def carry_cycle_state(source: Store, target: Store, id_map: pl.DataFrame, *, act
     frames = {table: _read(source, table) for table in (*SETTINGS_TABLES, *(t for t, _ in NUMBERED),
                                                         "value_explanations")}
     review = source.query("SELECT id AS old_id, review_status, reviewed_at, reviewed_by FROM submissions")
+    registry = source.query("SELECT code, active, preferred_lang FROM organizations")
     mapping = id_map.select(pl.col("old_id").cast(pl.Int64), pl.col("new_id").cast(pl.Int64))
 
     def work(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         cur.register("carried_map", ArrowStream(mapping))
         try:
-            carried = {"approved": _review_state(cur, review)}
+            carried = {"approved": _review_state(cur, review), "inactive": _registry_state(cur, registry)}
             for table in SETTINGS_TABLES:
                 carried[table] = _settings(cur, table, frames[table])
             for table, sequence in NUMBERED:
@@ -81,6 +85,18 @@ def _review_state(cur: duckdb.DuckDBPyConnection, review: pl.DataFrame) -> int:
     finally:
         cur.unregister("carried_review")
     return cur.execute("SELECT count(*) FROM submissions WHERE review_status = 'approved'").fetchall()[0][0]
+
+
+def _registry_state(cur: duckdb.DuckDBPyConnection, registry: pl.DataFrame) -> int:
+    cur.register("carried_registry", ArrowStream(registry))
+    try:
+        cur.execute(
+            "UPDATE organizations AS o SET active = r.active, preferred_lang = r.preferred_lang "
+            "FROM carried_registry r WHERE o.code = r.code"
+        ).fetchall()
+    finally:
+        cur.unregister("carried_registry")
+    return cur.execute("SELECT count(*) FROM organizations WHERE NOT active").fetchall()[0][0]
 
 
 def _settings(cur: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:

@@ -238,6 +238,7 @@ CYCLE_TABLES = {
     "reporting_calendar": "SELECT * FROM reporting_calendar ORDER BY period_kind",
     "org_calendar": "SELECT * FROM org_calendar ORDER BY org_code, period_kind",
     "reminder_schedule": "SELECT * FROM reminder_schedule ORDER BY offset_days",
+    "organizations": "SELECT code, active, preferred_lang FROM organizations ORDER BY code",
 }
 
 
@@ -253,7 +254,8 @@ def reviewed(tmp_path):
     from ingest.orgs import read_org_file
     from store.calendar import set_calendar
     from store.explanations import explain
-    from store.registry import adopt_framework, upsert_organizations
+    from store.registry import adopt_framework, set_organisation_active, upsert_organizations
+    from store.reminders import set_preferred_language
 
     framework = load_framework()
     store = open_store(tmp_path / "old.duckdb")
@@ -272,6 +274,8 @@ def reviewed(tmp_path):
     review.request_reopen(store, "ASS-FES-103", "2023", "Doublon", actor="account:ass-fes-103")
     set_calendar(store, "year", deadline_days=60, remove=["ASS-OUJ-106"], actor=STEERING, source="test",
                  default_year=2024)
+    set_organisation_active(store, "COO-TRD-105", False, actor=STEERING, source="test")
+    set_preferred_language(store, "ASS-FES-103", "ar", actor=STEERING, source="test")
     yield store, tmp_path / "new.duckdb"
     store.close()
 
