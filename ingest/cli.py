@@ -98,8 +98,9 @@ def _parser() -> argparse.ArgumentParser:
 
     rebuild = sub.add_parser(
         "rebuild", help="rebuild a database from its organisations and kept raw files; the review state (approvals, "
-                        "returns, comments, locks, reopen requests), explanations, calendar and reminder schedule "
-                        "deactivations and languages are carried over from --db; scores are requested (python -m metrics score --pending)")
+                        "returns, comments, locks, reopen requests), explanations, calendar, reminder schedule, "
+                        "deactivations and languages are carried over from --db; scores are requested "
+                        "(python -m metrics score --pending)")
     rebuild.add_argument("--db", type=Path, required=True, help="the database to rebuild from")
     rebuild.add_argument("--to", type=Path, required=True, help="the new database file (must not exist)")
     common(rebuild, "framework directory the new database adopts (default: the version in use in --db)")
