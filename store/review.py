@@ -31,6 +31,7 @@ from framework.vocabulary import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.errors import StoreError
+from store.scoring_requests import request_in
 from store.viewer import Viewer
 
 REVIEW_STATUSES = ("submitted", "approved", "returned")
@@ -118,7 +119,9 @@ def _clean_text(text: str | None, code: str) -> str:
 
 
 def approve(store: Store, submission_id: int, *, actor: str, source: str = "page") -> dict[str, Any]:
-    """Approve a submitted submission and lock the organisation + periods its values cover."""
+    """Approve a submitted submission, lock the organisation + periods its values cover and request a
+    scoring run (``store.scoring_requests``), all in one transaction: the app's worker or
+    ``python -m metrics score --pending`` then records scores no longer provisional for it."""
 
     def work(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         org, status = _submission(cur, submission_id)
@@ -140,8 +143,11 @@ def approve(store: Store, submission_id: int, *, actor: str, source: str = "page
             [submission_id, now, actor, submission_id],
         ).fetchall()
         detail = {"submission": submission_id, "org": org, "source": source,
-                  "locked": sorted(f"{o} {p}" for o, p in locked)}
+                  "locked": sorted(f"{o} {p}" for o, p in locked), "scoring_requested": True}
         record_in(cur, actor, "review_approved", target=f"submission:{submission_id}", detail=detail)
+        # Scores that follow: a run records its provisional marks from the approval state it read, so
+        # the next run turns this submission's provisional scores into approved ones.
+        request_in(cur, "approval", actor, submission_id)
         return detail
 
     return store.write(work)
@@ -250,6 +256,7 @@ def accept_history(store: Store, *, actor: str, source: str) -> int:
         if ids:
             record_in(cur, actor, "review_history_accepted", target="submissions",
                       detail={"source": source, "submissions": len(ids)})
+            request_in(cur, "approval", actor)  # the provisional marks of the latest run are out of date
         return len(ids)
 
     return store.write(work)
