@@ -32,7 +32,6 @@ def show(context) -> None:
         st.sidebar.caption(tn("review.label.provisional_scores", pairs.height, context.lang))
 
 
-
 def scores_note(context, period: str, org_codes: list[str] | None = None) -> None:
     """A caption under a page's scores of ``period`` naming the organisations (among ``org_codes``,
     default every one the viewer sees) whose scores rest on values not yet approved: nothing when none."""
