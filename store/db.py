@@ -45,33 +45,19 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-#: Rows per batch of a registered frame: DuckDB's row group (each of its threads takes whole batches).
-BATCH_ROWS = 122_880
-
-
 class ArrowStream:
     """A Polars frame to ``register`` with DuckDB, as an Arrow stream (the Arrow PyCapsule interface).
 
     DuckDB scans it in place; registering the frame itself would convert it through pyarrow
     (imported for that alone, a few hundredths of a second, then a copy of every column). Each
     scan asks for a fresh stream, so one registration can be read by several statements.
-
-    DuckDB's threads take whole batches of a stream, and a frame's stream is one batch whatever its
-    chunks: an insert of a large frame would be scanned and compressed on one core. So a large frame
-    is handed over as row-group-sized slices (nothing is copied) through the stream of its rows as
-    one struct column, which gives a batch per chunk and reads as the same table; DuckDB inserts the
-    batches in order.
     """
 
     def __init__(self, frame: pl.DataFrame):
         self._frame = frame
-        self._stream: pl.DataFrame | pl.Series = frame
-        if frame.height > BATCH_ROWS and frame.width:
-            slices = [frame.slice(start, BATCH_ROWS) for start in range(0, frame.height, BATCH_ROWS)]
-            self._stream = pl.concat(slices, rechunk=False).to_struct("rows")
 
     def __arrow_c_stream__(self, requested_schema: object = None) -> object:
-        return self._stream.__arrow_c_stream__(requested_schema)
+        return self._frame.__arrow_c_stream__(requested_schema)
 
 
 class Store:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from ingest.validate import CLEAN_SCHEMA
-from store.db import BATCH_ROWS, ArrowStream, Store, migrations
+from store.db import Store, migrations
 from store.submissions import SubmissionMeta, commit_submission, observation_history
 
 
@@ -167,28 +167,3 @@ def test_reads_from_many_threads_each_get_full_results(store: Store) -> None:
     for thread in threads:
         thread.join()
     assert errors == [] and results == [50] * 160
-
-
-def test_a_large_frame_reaches_duckdb_in_row_group_batches_and_is_stored_in_order(store: Store) -> None:
-    """A validated file is one chunk per column: handed over as one batch, DuckDB would scan it and
-    compress the insert on one core. It gets row-group-sized batches, and the rows keep their order."""
-    import pyarrow as pa
-
-    count = 2 * BATCH_ROWS + 5
-    frame = pl.DataFrame({"line": pl.int_range(2, count + 2, eager=True), "value": pl.Series(range(count), dtype=pl.Float64)})
-    assert frame.n_chunks() == 1
-    batches = list(pa.RecordBatchReader.from_stream(ArrowStream(frame)))
-    assert [b.num_rows for b in batches] == [BATCH_ROWS, BATCH_ROWS, 5]
-
-    rows = frame.with_columns(org_code=pl.lit("ASS-CAS-001"), indicator_code=pl.lit("R01"),
-                              period=pl.format("L{}", pl.col("line")), granularity=pl.lit("year"),
-                              period_start=pl.lit(date(2024, 1, 1)), period_end=pl.lit(date(2024, 12, 31)),
-                              unit=pl.lit("persons"))
-    rows = rows.with_columns(*(pl.lit(None).alias(c) for c in CLEAN_SCHEMA if c not in rows.columns))
-    rows = rows.select(list(CLEAN_SCHEMA)).cast(CLEAN_SCHEMA).rechunk()
-    commit_submission(store, rows, meta("b" * 64), Path("/dev/null"))
-    assert store.column("SELECT line FROM observations ORDER BY rowid") == list(range(2, count + 2))
-    # The same keys again: every stored value is found through the batches and superseded.
-    again = commit_submission(store, rows.with_columns(value=pl.col("value") + 1), meta("c" * 64), Path("/dev/null"))
-    assert again.superseded == count
-    assert store.scalar("SELECT sum(value) FROM observations_current") == sum(range(count)) + count
