@@ -68,9 +68,10 @@ class ValidationContext:
     member_org: str | None = None  # set when a member uploads for its own organisation
     today: date | None = None
     delimiter: str | None = None  # a text file's cell delimiter (None: a workbook)
-    #: The values already stored for some organisations and periods (``org_code``, ``period``, pairs
-    #: that may repeat) and indicators, each with its ``line`` and ``file`` (None: nothing is stored, as ``check`` without a
-    #: database). The caller that holds the database passes the read (``store.submissions.stored_values``).
+    #: The values already stored for some organisations and periods (``org_code``, ``period``; a pair
+    #: may repeat) and indicators, each with its ``line`` and ``file`` (None: nothing is stored, as
+    #: ``check`` without a database). The caller that holds the database passes the read
+    #: (``store.submissions.stored_values``).
     stored_values: Callable[[pl.DataFrame, tuple[str, ...]], pl.DataFrame] | None = None
 
 
