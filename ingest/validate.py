@@ -68,9 +68,10 @@ class ValidationContext:
     member_org: str | None = None  # set when a member uploads for its own organisation
     today: date | None = None
     delimiter: str | None = None  # a text file's cell delimiter (None: a workbook)
-    #: The values already stored for some organisations and periods (``org_code``, ``period``) and
-    #: indicators, each with its ``line`` and ``file`` (None: nothing is stored, as ``check`` without a
-    #: database). The caller that holds the database passes the read (``store.submissions.stored_values``).
+    #: The values already stored for some organisations and periods (``org_code``, ``period``; a pair
+    #: may repeat) and indicators, each with its ``line`` and ``file`` (None: nothing is stored, as
+    #: ``check`` without a database). The caller that holds the database passes the read
+    #: (``store.submissions.stored_values``).
     stored_values: Callable[[pl.DataFrame, tuple[str, ...]], pl.DataFrame] | None = None
 
 
@@ -139,10 +140,11 @@ def _parts_within_totals(rows: pl.DataFrame, issues: list[pl.DataFrame], ctx: Va
     errors = pl.concat([f.filter(pl.col("severity") == "error") for f in issues if f.height] or [empty_issues()])
     if errors["line"].null_count():  # a problem with the whole file or its header: rows are not read
         return empty_issues()
-    rows = rows.join(errors.select("line").unique(), on="line", how="anti")
+    if errors.height:
+        rows = rows.join(errors.select("line").unique(), on="line", how="anti")
     stored = None
     if ctx.stored_values is not None and rows.height and (wanted := indicators_compared(ctx.framework)):
-        stored = ctx.stored_values(rows.select("org_code", "period").unique(), wanted)
+        stored = ctx.stored_values(rows.select("org_code", "period"), wanted)
     return check_parts(rows, stored, ctx.framework)
 
 

@@ -304,7 +304,8 @@ def submissions_to_replay(store: Store) -> pl.DataFrame:
 
 
 def stored_values(store: Store, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
-    """The current values of some indicators for the (``org_code``, ``period``) pairs of ``keys``,
+    """The current values of some indicators for the (``org_code``, ``period``) pairs of ``keys`` (rows
+    that may repeat a pair),
     with the line and the name of the file each came from: what an upload's parts and totals are
     checked against (``ingest.rules.parts``).
 
@@ -314,7 +315,9 @@ def stored_values(store: Store, keys: pl.DataFrame, indicators: tuple[str, ...])
     """
     columns = ["line", "file", "org_code", "indicator_code", "period", "value", *BREAKDOWN_COLUMNS]
     schema = {c: pl.Int64 if c == "line" else pl.Float64 if c == "value" else pl.String for c in columns}
-    pairs = keys.select("org_code", "period").unique()
+    # Each column's few distinct texts select the rows; the pairs are only worked out when some
+    # value is stored for them (a first load of these organisations finds none).
+    orgs, periods = (keys.get_column(c).unique().to_list() for c in ("org_code", "period"))
     with store.cursor() as cur:
         rows = cur.execute(
             f"""
@@ -325,8 +328,9 @@ def stored_values(store: Store, keys: pl.DataFrame, indicators: tuple[str, ...])
               AND list_contains($indicators::VARCHAR[], o.indicator_code)
             ORDER BY o.org_code, o.period, o.indicator_code, o.line
             """,
-            {"orgs": pairs["org_code"].unique().to_list(), "periods": pairs["period"].unique().to_list(),
-             "indicators": list(indicators)},
+            {"orgs": orgs, "periods": periods, "indicators": list(indicators)},
         ).fetchall()
     found = pl.DataFrame(rows, schema=schema, orient="row")
-    return found.join(pairs, on=["org_code", "period"], how="semi")
+    if found.is_empty():
+        return found
+    return found.join(keys.select("org_code", "period").unique(), on=["org_code", "period"], how="semi")

@@ -13,7 +13,7 @@ import pytest
 
 from ingest.validate import CLEAN_SCHEMA
 from store.db import Store, migrations
-from store.submissions import SubmissionMeta, commit_submission, observation_history
+from store.submissions import SubmissionMeta, commit_submission, observation_history, stored_values
 
 
 def rows(*values: tuple[str, str, str, float]) -> pl.DataFrame:
@@ -167,3 +167,15 @@ def test_reads_from_many_threads_each_get_full_results(store: Store) -> None:
     for thread in threads:
         thread.join()
     assert errors == [] and results == [50] * 160
+
+
+def test_stored_values_are_read_for_the_pairs_of_the_file_not_every_organisation_and_period(store: Store) -> None:
+    """The read selects by each column's distinct texts; a value of the file's organisation in another
+    of its periods (A in 2025 when the file has A in 2024 and B in 2025) is not one to compare with."""
+    commit_submission(store, rows(("ASS-A", "R01", "2024", 10.0), ("ASS-A", "R01", "2025", 11.0),
+                                  ("ASS-B", "R01", "2025", 12.0), ("ASS-B", "R03", "2025", 5.0)),
+                      meta("d" * 64, org=None), Path("/dev/null"))
+    keys = pl.DataFrame({"org_code": ["ASS-A", "ASS-B", "ASS-A"], "period": ["2024", "2025", "2024"]})
+    found = stored_values(store, keys, ("R01",))
+    assert sorted(found.select("org_code", "period", "value").rows()) == [("ASS-A", "2024", 10.0), ("ASS-B", "2025", 12.0)]
+    assert stored_values(store, keys.with_columns(org_code=pl.lit("ASS-C")), ("R01",)).is_empty()

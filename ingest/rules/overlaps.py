@@ -27,6 +27,13 @@ def check_overlaps(check: RowCheck, known: dict[str, str] | None) -> None:
     """The overlap rules, vectorised; ``known``: registered codes by their upper-case form (None: the
     registry is not checked). Runs after the value rules (the rows have ``number``)."""
     table = check.table
+    if all(c not in table.columns or table.get_column(c).null_count() == table.height
+           for c in ("shared_with", "shared_count")):
+        # The usual file declares nothing (null counts are known without a pass over the rows): no
+        # rule can hold, and the rows get no partner and no count.
+        check.table = table.with_columns(shared_with=pl.lit(None, pl.String), shared_count=pl.lit(None, pl.Float64))
+        _check_programme(check)
+        return
     if "shared_with" not in table.columns or "shared_count" not in table.columns:
         check.table = table.with_columns(
             pl.lit(None, pl.String).alias("shared_with") if "shared_with" not in table.columns else pl.col("shared_with"),
@@ -60,7 +67,7 @@ def check_overlaps(check: RowCheck, known: dict[str, str] | None) -> None:
 
 def _check_programme(check: RowCheck) -> None:
     """``programme`` in its stored spelling; a text that is not a code is refused (once per distinct text)."""
-    if "programme" not in check.table.columns:
+    if "programme" not in check.table.columns or check.table.get_column("programme").null_count() == check.table.height:
         check.table = check.table.with_columns(programme=pl.lit(None, pl.String))
         return
     texts = check.table.get_column("programme").drop_nulls().unique().to_list()

@@ -82,9 +82,11 @@ def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFra
     pairs = pl.DataFrame(list(fw.part_relations), schema=["indicator_code", "whole_code"], orient="row")
     wholes = compared.filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
         {c: f"whole_{c}" for c in ("indicator_code", "value", "line", "file", "stored")})
+    # A breakdown no row has is empty on both sides: equal everywhere, no key to hash.
+    place = [c for c in PLACE if compared.get_column(c).null_count() < compared.height]
     over = (
         compared.join(pairs, on="indicator_code")
-        .join(wholes, left_on=["whole_code", *PLACE], right_on=["whole_indicator_code", *PLACE], nulls_equal=True)
+        .join(wholes, left_on=["whole_code", *place], right_on=["whole_indicator_code", *place], nulls_equal=True)
         .filter((pl.col("value") > pl.col("whole_value") * (1 + TOLERANCE))
                 & ~(pl.col("stored") & pl.col("whole_stored")))
         .join(names.rename({"names": "part_names"}), left_on="indicator_code", right_on="code")
@@ -114,9 +116,13 @@ def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFra
 def _breakdowns_above_totals(compared: pl.DataFrame, fw: Framework, names: pl.DataFrame) -> list[pl.DataFrame]:
     """One issue per group of a complete breakdown's values (same organisation, indicator, period and
     other breakdown cells) adding up above the total row of that group."""
+    broken_down = [d for d in fw.complete_breakdowns
+                   if d in compared.columns and compared.get_column(d).null_count() < compared.height]
+    if not broken_down:  # no row broken down (the usual file): nothing to add up
+        return []
     counts = compared.filter(pl.col("indicator_code").is_in(additive_indicators(fw)))
     found = []
-    for dimension in fw.complete_breakdowns:
+    for dimension in broken_down:
         if dimension not in counts.columns or counts[dimension].null_count() == counts.height:
             continue  # no row broken down this way (the usual file)
         others = [c for c in BREAKDOWN_COLUMNS if c != dimension]
