@@ -6,7 +6,9 @@ business: the steering committee and members read it (``$v_agg_all`` holds for t
 only), a funder link reads nothing here, pinned or not:
 
 - ``approved`` / ``returned``: the committee's review of the newest submission holding values for
-  the period (``submissions.review_status``, when the review part's migration added it);
+  the period (``submissions.review_status``, when the review part's migration added it); a
+  returned period carries the committee's comment on that submission as a whole
+  (``review_comments``, the newest);
 - ``submitted``: an accepted submission holds values for the period (awaiting review, if any);
   a submission whose ``status`` itself says ``returned`` or ``approved`` counts the same way, so
   either design of the review part merges without a change here;
@@ -31,7 +33,11 @@ from store.viewer import Viewer
 
 STATUSES: tuple[str, ...] = ("due", "late", "submitted", "returned", "approved")
 #: Columns the review part may add to ``submissions`` (migration 012); read when present.
-REVIEW_COLUMNS: tuple[str, ...] = ("review_status", "review_comment")
+REVIEW_COLUMNS: tuple[str, ...] = ("review_status",)
+#: The committee's comment on a returned submission as a whole (not on one value), the newest.
+_COMMENT = """CASE WHEN x.review = 'returned' THEN (
+    SELECT c.comment FROM review_comments c WHERE c.submission_id = x.submission_id AND c.indicator_code IS NULL
+    ORDER BY c.id DESC LIMIT 1) END"""
 
 
 def _review_columns(store: Store) -> set[str]:
@@ -90,7 +96,6 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
     # Either design of the review part merges: a review_status column, or the status itself.
     review = "CASE WHEN s.status IN ('returned', 'approved') THEN s.status END"
     review = f"coalesce(s.review_status, {review})" if "review_status" in columns else review
-    comment = "s.review_comment" if "review_comment" in columns else "NULL::VARCHAR"
     return query(
         store,
         viewer,
@@ -104,7 +109,7 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
         ),
         sent AS (
             SELECT o.org_code, o.period, max(s.id) AS submission_id, max(s.uploaded_at) AS sent_at,
-                   arg_max({review}, s.id) AS review, arg_max({comment}, s.id) AS review_comment
+                   arg_max({review}, s.id) AS review
             FROM observations o JOIN submissions s ON s.id = o.submission_id
             WHERE s.status IN ('accepted', 'returned', 'approved') AND {visible("o.org_code")}
               AND ($org IS NULL OR o.org_code = $org)
@@ -114,7 +119,7 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
                CASE WHEN x.review IN ('approved', 'returned') THEN x.review
                     WHEN x.submission_id IS NOT NULL THEN 'submitted'
                     WHEN e.deadline < $today::DATE THEN 'late' ELSE 'due' END AS status,
-               x.submission_id, x.sent_at, x.review_comment
+               x.submission_id, x.sent_at, {_COMMENT} AS review_comment
         FROM reporters r JOIN ended e ON e.period_kind = r.period_kind
         JOIN organizations g ON g.code = r.org_code
         LEFT JOIN sent x ON x.org_code = r.org_code AND x.period = e.period
