@@ -8,7 +8,9 @@
   comments (``store.review.return_submission``) for the files listed under ``returned``;
 - after the last file: the history (values before ``review_from``) counts as approved without a
   lock (``store.review.accept_history``); every other file still submitted is approved
-  (``store.review.approve``, which locks its periods) except those listed under ``awaiting``.
+  (``store.review.approve``, which locks its periods) except those listed under ``awaiting``;
+  then the members' reopen requests (``store.review.request_reopen``, as ``member:CODE``) and the
+  committee's decisions on them (``store.review.decide_reopen``).
 
 Each of these writes its own audit entry in the transaction of the change.
 """
@@ -72,6 +74,15 @@ class Explained(_Strict):
     text: str = Field(min_length=1, max_length=500)
 
 
+class Reopened(_Strict):
+    """A member asks to correct an approved period; the committee grants it (or not yet)."""
+
+    org: str
+    period: str
+    reason: str = Field(min_length=1)
+    granted: bool | None = None  # None: still pending
+
+
 class DemoCycle(_Strict):
     review_from: int
     calendar: dict[str, CalendarKind]
@@ -79,6 +90,7 @@ class DemoCycle(_Strict):
     returned: tuple[Returned, ...] = ()
     awaiting: tuple[str, ...] = ()
     explained: tuple[Explained, ...] = ()
+    reopened: tuple[Reopened, ...] = ()
 
     @model_validator(mode="after")
     def _kinds_known(self) -> DemoCycle:
@@ -144,4 +156,9 @@ def review_all(store: Store, cycle: DemoCycle, submission_ids: dict[str, int], *
     for submission_id in review.submitted_ids(store):
         if submission_id not in waiting:
             review.approve(store, submission_id, actor=actor, source=SOURCE)
+    for row in cycle.reopened:
+        request = review.request_reopen(store, row.org, row.period, row.reason, actor=f"member:{row.org}",
+                                        source=SOURCE)
+        if row.granted is not None:
+            review.decide_reopen(store, request, grant=row.granted, actor=actor, source=SOURCE)
     return review.status_counts(store)
