@@ -23,7 +23,7 @@ from i18n import formatting as fmt
 from i18n import t
 from ingest.template import template_bytes
 from metrics.expectations import expected_indicators
-from store import calendar, links
+from store import calendar, links, review
 from store.db import Store, open_store
 from store.reads import calendar as calendar_reads
 from store.viewer import LinkScope, Viewer
@@ -31,6 +31,7 @@ from store.viewer import LinkScope, Viewer
 STOPPED = "COO-BJD-029"  # stops reporting in 2025 (data/demo/README.md)
 GAP = "ASS-MEK-025"  # misses 2025-Q4
 REPORTER = "ASS-CAS-001"
+AWAITING, OTHER_AWAITING = "PUB-TNT-034", "ASS-ERR-019"  # their 2025 files await review (data/demo/cycle.toml)
 MARCH = date(2026, 3, 1)  # 2025 ended, its 90-day deadline (31 March 2026) still ahead
 APRIL = date(2026, 4, 15)  # that deadline passed
 
@@ -77,9 +78,12 @@ def test_the_committee_sets_the_calendar_from_the_page_and_the_command_line_with
         stored.append((calendar.calendar_table(store).drop("set_by", "set_at").to_dicts(),
                        calendar.calendar_exceptions(store).drop("set_by", "set_at").to_dicts()))
         store.close()
-    assert stored[0] == stored[1] == (
-        [{"period_kind": "quarter", "deadline_days": 30, "everyone": False, "from_year": 2025}],
-        [{"org_code": GAP, "period_kind": "quarter", "reports": True}],
+    assert stored[0] == stored[1] == (  # with the demo's year and its two exceptions (data/demo/cycle.toml)
+        [{"period_kind": "year", "deadline_days": 90, "everyone": True, "from_year": 2025},
+         {"period_kind": "quarter", "deadline_days": 30, "everyone": False, "from_year": 2025}],
+        [{"org_code": "ASS-CHF-040", "period_kind": "quarter", "reports": False},
+         {"org_code": GAP, "period_kind": "quarter", "reports": True},
+         {"org_code": "ASS-SET-033", "period_kind": "quarter", "reports": False}],
     )
 
 
@@ -88,8 +92,9 @@ def test_calendar_show_and_status_answer_in_json(demo_db_pristine, tmp_path, mon
     assert run("store", "calendar", "set", "year", "--deadline-days", "90", "--from-year", "2024",
                "--db", db).returncode == 0
     shown = json.loads(run("store", "calendar", "show", "--json", "--db", db).stdout)
-    assert [(r["period_kind"], r["deadline_days"], r["everyone"]) for r in shown["calendar"]] == [("year", 90, True)]
-    assert shown["exceptions"] == []
+    assert [(r["period_kind"], r["from_year"]) for r in shown["calendar"]] == [("year", 2024), ("quarter", 2025)]
+    assert [(r["org_code"], r["reports"]) for r in shown["exceptions"]] == [("ASS-CHF-040", False),
+                                                                            ("ASS-SET-033", False)]
     late = json.loads(run("store", "calendar", "status", "--today", APRIL.isoformat(), "--status", "late",
                           "--json", "--db", db).stdout)
     assert {(r["org_code"], r["period"]) for r in late} >= {(STOPPED, "2025")}
@@ -109,15 +114,17 @@ def test_a_refused_calendar_change_stores_nothing_and_is_said_in_the_language(st
 
 
 # -- statuses -------------------------------------------------------------------------------
-def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
+def test_statuses_are_approved_submitted_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
     march, april = statuses_at(store, MARCH), statuses_at(store, APRIL)
-    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "submitted"
-    assert march[(REPORTER, "2024")] == "submitted"
+    # The demo's cycle (data/demo/cycle.toml): 2025 approved but for a few files left awaiting review.
+    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "approved"
+    assert march[(AWAITING, "2025")] == "submitted"
+    assert march[(REPORTER, "2024")] == "approved"  # the history counts as approved
     assert march[(STOPPED, "2025")] == "due" and april[(STOPPED, "2025")] == "late"
     assert march[(GAP, "2025-Q4")] == "late"  # quarters: 30 days, passed on 30 January
-    assert march[(GAP, "2025-Q3")] == "submitted"
+    assert march[(GAP, "2025-Q3")] == "approved"
     assert (REPORTER, "2025-Q4") not in march  # only the listed member reports quarters
     assert (STOPPED, "2026") not in april and (GAP, "2026-Q2") not in april  # running periods are not due
     assert april[(GAP, "2026-Q1")] == "due"  # ended 31 March, 30 days to send it
@@ -126,26 +133,30 @@ def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fre
 
 def test_before_any_calendar_every_member_reports_last_year_within_the_framework_deadline(demo_db_fresh) -> None:
     store = open_store(demo_db_fresh)
+    store.write(lambda cur: cur.execute("DELETE FROM reporting_calendar; DELETE FROM org_calendar"))  # the demo's
     frame = calendar_reads.statuses(store, Viewer.steering(), MARCH, 120, "fr")
     assert set(frame["period"]) == {"2025"}
     row = frame.filter(pl.col("org_code") == STOPPED).row(0, named=True)
     assert row["deadline"] == date(2026, 4, 30) and row["status"] == "due"
 
 
-def test_a_reviewed_submission_reads_returned_or_approved_once_reviews_exist(demo_db_fresh) -> None:
-    """The review part adds ``submissions.review_status`` (migration 012): the statuses follow it."""
+def test_a_reviewed_submission_reads_returned_with_the_committee_comment_or_approved(demo_db_fresh) -> None:
+    """The review part's actions (``store.review``) move the statuses; a returned period carries the
+    comment on the submission as a whole, not the one on a value."""
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
-    latest = store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
-                          "WHERE o.org_code = ? AND o.period = '2025'", [REPORTER])
-    store.write(lambda cur: cur.execute(
-        "ALTER TABLE submissions ADD COLUMN review_status VARCHAR; ALTER TABLE submissions ADD COLUMN review_comment VARCHAR;"
-        f"UPDATE submissions SET review_status = 'returned', review_comment = 'R01 doublé ?' WHERE id = {int(latest)}"))
-    rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
+    waiting = {org: store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
+                                 "WHERE o.org_code = ? AND o.period = '2025'", [org]) for org in (AWAITING, OTHER_AWAITING)}
+    assert statuses_at(store, MARCH)[(AWAITING, "2025")] == "submitted"
+    review.return_submission(store, waiting[AWAITING], "R01 doublé ?", actor="test",
+                             values=[review.ValueComment("R01", "2025-Q4", "compté deux fois ?")])
+    review.approve(store, waiting[OTHER_AWAITING], actor="test")
+    rows = calendar_reads.statuses(store, Viewer.member(AWAITING), MARCH, 30, "fr", AWAITING)
     returned = rows.filter(pl.col("period") == "2025").row(0, named=True)
     assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ?")
-    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'approved' WHERE id = {int(latest)}"))
-    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
+    assert statuses_at(store, MARCH)[(OTHER_AWAITING, "2025")] == "approved"
+    approved = calendar_reads.statuses(store, Viewer.steering(), MARCH, 30, "fr", OTHER_AWAITING)
+    assert approved["review_comment"].null_count() == approved.height
 
 
 def test_a_member_reads_only_its_own_statuses_and_a_funder_link_none(demo_db_fresh) -> None:

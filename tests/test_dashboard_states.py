@@ -168,7 +168,7 @@ def test_overview_counts_say_what_they_count_for_a_funder_and_a_member(db: Path,
     assert metric(funder, fr("states.count.organisations_link")).value == "1"
     assert metric(funder, fr("overview.composite_median")).value == fr("states.out_of_scope_short")
     assert fr("overview.organisations") not in [m.label for m in funder.metric]
-    member = start(db, identity=ORG)
+    member = open_page(start(db, identity=ORG), "overview")  # a member opens on its home
     count = metric(member, fr("states.count.organisations_network"))
     assert int(count.value.replace("\u202f", "")) > 5
 
