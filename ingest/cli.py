@@ -27,7 +27,7 @@ from framework.model import Framework, FrameworkError
 from i18n import LANGUAGES, catalogue, normalise_language, t
 from ingest import cli_org, prefetch
 from ingest.issues import render_report
-from ingest.pipeline import FileResult, check_file, load_file, replay_submissions
+from ingest.pipeline import FileResult, check_file, load_file, rebuild_from
 from store.audit import cli_actor
 from store.db import Store, open_store
 from store.errors import DatabaseBusy
@@ -96,7 +96,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("template", help="write a ready-to-fill submission template", add_help=False)
 
-    rebuild = sub.add_parser("rebuild", help="rebuild a database from its organisations and kept raw files")
+    rebuild = sub.add_parser(
+        "rebuild", help="rebuild a database from its organisations and kept raw files; the review state (approvals, "
+                        "returns, comments, locks, reopen requests), explanations, calendar, reminder schedule, "
+                        "deactivations and languages are carried over from --db; scores are requested "
+                        "(python -m metrics score --pending)")
     rebuild.add_argument("--db", type=Path, required=True, help="the database to rebuild from")
     rebuild.add_argument("--to", type=Path, required=True, help="the new database file (must not exist)")
     common(rebuild, "framework directory the new database adopts (default: the version in use in --db)")
@@ -290,17 +294,31 @@ def _orgs(args: argparse.Namespace, framework: Framework) -> int:
 
 
 def _rebuild(args: argparse.Namespace, framework: Framework) -> int:
-    """Replay every accepted submission, in order, from its kept bytes into a new database."""
+    """Replay every accepted submission, in order, from its kept bytes into a new database, and carry
+    over the cycle's state the files do not hold (review, locks, comments, explanations, calendar)."""
     if args.to.exists():
         raise UsageError(t("cli.rebuild_target_exists", args.lang, path=args.to))
     source = open_store(args.db)
     target = open_store(args.to)
     adopt_framework(target, framework, actor=cli_actor(), source=f"rebuild of {args.db}")
-    replayed = replay_submissions(source, target, framework, actor=cli_actor())
-    failed = [r for r in replayed if r.status == "rejected"]
+    rebuilt = rebuild_from(source, target, framework, actor=cli_actor())
+    failed = [r for r in rebuilt.results if r.status == "rejected"]
+    if args.json:
+        json.dump({"db": str(args.to), "replayed": len(rebuilt.results) - len(failed), "rejected": len(failed),
+                   "carried": rebuilt.carried}, sys.stdout, ensure_ascii=False, default=str)
+        print()
+        return 1 if failed else 0
     for result in failed:
         print_result(result, args.lang)
-    print(t("cli.rebuild_done", args.lang, count=len(replayed) - len(failed), db=args.to))
+    print(t("cli.rebuild_done", args.lang, count=len(rebuilt.results) - len(failed), db=args.to))
+    carried = rebuilt.carried
+    print(t("scorewire.rebuild_carried", args.lang, db=args.db, approved=carried["approved"],
+            locks=carried["period_locks"], comments=carried["review_comments"],
+            requests=carried["reopen_requests"], explanations=carried["value_explanations"],
+            calendar=carried["reporting_calendar"] + carried["org_calendar"]))
+    if carried["dropped"]:
+        print(t("scorewire.rebuild_dropped", args.lang, count=carried["dropped"]), file=sys.stderr)
+    print(t("autoscore.ingest.requested", args.lang, db=args.to))
     return 1 if failed else 0
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -30,6 +31,7 @@ from ingest.validate import Validation, ValidationContext, validate_table
 from store.audit import record
 from store.db import Store
 from store.reads.uploads import current_values
+from store.rebuild import carry_cycle_state
 from store.registry import org_codes, organisation_registry, upsert_organizations
 from store.review import PeriodLocked, check_unlocked
 from store.submissions import (
@@ -307,6 +309,14 @@ def load_file(
     )
 
 
+def record_rejection(store: Store, checked: CheckedFile, *, actor: str) -> None:
+    """A file refused at its check by a door that stops there (the upload page shows the report and
+    never commits a refused file): audited as :func:`load_file` audits it, its bytes kept, so the
+    member's home and the reminders know the organisation's last file was refused."""
+    if checked.result.status == "rejected":
+        _audit_rejection(store, actor, checked.result, checked.member_org, checked.data)
+
+
 def _audit_rejection(store: Store, actor: str, result: FileResult, org: str | None, data: bytes) -> None:
     """The refused file in the audit log (nothing else was written: there is no change to join).
 
@@ -343,20 +353,41 @@ def load_path(store: Store, path: Path | str, **options) -> FileResult:
     return load_file(store, path.read_bytes(), path.name, **options)
 
 
-def replay_submissions(source: Store, target: Store, framework: Framework, *, actor: str) -> list[FileResult]:
-    """Rebuild ``target`` from ``source``'s registry and the raw bytes kept for each submission.
+@dataclass(frozen=True)
+class Rebuilt:
+    """A rebuild: what each replayed file gave, and the cycle state carried over (``store.rebuild``)."""
+
+    results: list[FileResult]
+    carried: dict[str, Any]
+
+
+def rebuild_from(source: Store, target: Store, framework: Framework, *, actor: str) -> Rebuilt:
+    """Rebuild ``target`` from ``source``'s registry and the raw bytes kept for each submission, then
+    carry over what the files do not say: review state, comments, locks, reopen requests, explanations,
+    the calendar and the reminder schedule (``store.rebuild.carry_cycle_state``).
 
     Submissions are replayed in their original order, with their uploader and upload time, through
     the ordinary load path, so corrections supersede exactly as they did the first time. ``target``
     must already use ``framework`` (loading never adopts one); ``actor`` is audited for every write.
     """
     upsert_organizations(target, organisation_registry(source), actor=actor, source=str(source.path))
+    entries = submissions_to_replay(source)
     results = []
-    for entry in submissions_to_replay(source).iter_rows(named=True):
+    for entry in entries.iter_rows(named=True):
         data = Path(entry["raw_path"]).read_bytes()
         results.append(
             load_file(target, data, entry["file_name"], framework=framework, member_org=entry["org_code"],
                       uploaded_by=entry["uploaded_by"], uploaded_at=entry["uploaded_at"], today=date.today(),
                       audit_actor=actor)
         )
-    return results
+    id_map = pl.DataFrame(
+        {"old_id": entries.get_column("id"),
+         "new_id": [r.submission_id if r.status == "accepted" else None for r in results]},
+        schema={"old_id": pl.Int64, "new_id": pl.Int64},
+    ).drop_nulls()
+    return Rebuilt(results, carry_cycle_state(source, target, id_map, actor=actor))
+
+
+def replay_submissions(source: Store, target: Store, framework: Framework, *, actor: str) -> list[FileResult]:
+    """:func:`rebuild_from`, for callers that only look at the files."""
+    return rebuild_from(source, target, framework, actor=actor).results

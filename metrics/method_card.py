@@ -55,6 +55,8 @@ class MethodCard:
     #: The organisation's explanations of its values in the period (indicator_code, period, the
     #: breakdown, value, explanation), each said under its indicator: "confirmé par l'organisation".
     explanations: pl.DataFrame | None = None
+    #: The score rests on values not approved when the run was made: the card says so under its title.
+    provisional: bool = False
 
 
 class CardInputs(Protocol):
@@ -120,6 +122,7 @@ def build_card(reads: CardInputs) -> MethodCard:
         parts=parts,
         trend=trend.row(0, named=True) if trend.height else None,
         explanations=getattr(reads, "explanations", None),
+        provisional=bool(getattr(reads, "provisional", False)),
     )
     return card if reads.shown is None else withhold_indicators(card, reads.shown)
 
@@ -208,7 +211,8 @@ def _aggregation_text(
 # -- the card, section by section --------------------------------------------------------------
 def render(card: MethodCard, lang: str = "fr") -> str:
     """The card as plain text lines in ``lang`` (fr, ar or en)."""
-    lines = [*_header(card, lang), *_score_lines(card, lang)]
+    lines = [*_header(card, lang), *([t("scorewire.card_provisional", lang)] if card.provisional else []),
+             *_score_lines(card, lang)]
     if card.principle is None:  # the composite: every explanation of the period, after the principles
         lines += _composite_parts(card, lang) + _explanation_lines(card, None, lang)
     else:  # a principle: each explanation under its indicator

@@ -1,17 +1,21 @@
 """Who gets a reminder or a notification today, and sending them: on the committee's schedule
 (``python -m store remind send``, run daily) or on demand (``--now``, the page's button).
 
-A member organisation is *due* for the latest period of the granularity it usually reports at that
-has ended (``framework.periods.due_period``); its deadline is the period's end plus the framework's
-first timeliness threshold (as ``framework.periods.deadline``), until the reporting calendar sets
-it. It is *late* once the deadline has passed. An organisation holding any value inside the period
-has reported and gets nothing. On the schedule, the step that applies is the latest
-``deadline + offset`` not after today (a day the job did not run is caught up once, with the latest
-step only); on demand, the day is today. One message per (organisation, period, kind, day) is sent,
-however often either door runs: the ``messages`` table is the key's memory.
+What an organisation owes is the reporting calendar's: the statuses of
+``store.reads.calendar.statuses`` (the same read as the member home, the Calendar page and
+``python -m store calendar status``, with its default rule before the committee sets a calendar).
+A member organisation is reminded of each period whose status is *due* (before the calendar's
+deadline), *late* (after it) or *returned* (the committee's comments travel with it); never of one
+submitted or approved. On the schedule, the step that applies is the latest ``deadline + offset``
+not after today (a day the job did not run is caught up once, with the latest step only; a step
+before the deadline is not caught up once it has passed); a returned period is reminded on the
+first run after its return, then on the steps that follow it. On demand, the day is today. One
+message per (organisation, period, kind, day) is sent, however often either door runs: the
+``messages`` table is the key's memory.
 
 The committee is told of files accepted in the last :data:`ARRIVAL_WINDOW_DAYS` days, one message per
-organisation, period and upload day (``arrival``, or ``correction`` when the file replaced values).
+organisation, period and upload day: ``correction`` when the period had been approved (the values
+are corrected after approval), ``arrival`` when it is new or still under review.
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ import polars as pl
 
 import settings
 from framework.model import Framework
-from framework.periods import due_period, period_bounds
 from i18n import normalise_language
 from notify import compose, mail, steps
 from store import reminders
 from store.db import Store
+from store.reads import calendar as calendar_reads
 from store.reminders import Message
+from store.viewer import Viewer
 
 ARRIVAL_WINDOW_DAYS = 7
+#: Reminders are the network's business, whoever presses the button: the calendar is read whole.
+SYSTEM = Viewer.steering("system")
 #: One run at a time in this process (the page's button pressed twice, the button during a run).
 _RUN_LOCK = threading.Lock()
 
@@ -58,51 +65,51 @@ class Outcome:
 
 
 def deadline_days(framework: Framework) -> int:
-    """Days after a period's end it is due (the framework's first timeliness threshold)."""
+    """The calendar's default deadline before the committee sets one: days after a period's end
+    (the framework's first timeliness threshold, as the pages pass it)."""
     return int(framework.meta.quality.timeliness_days[0])
 
 
+def open_periods(store: Store, framework: Framework, today: date) -> pl.DataFrame:
+    """org_code, period, deadline, kind (due | late | returned), reviewed_at: the calendar's statuses
+    that call for a reminder, read as the system (every organisation)."""
+    frame = calendar_reads.statuses(store, SYSTEM, today, deadline_days(framework), "fr")
+    return frame.filter(pl.col("status").is_in(reminders.MEMBER_KINDS)).select(
+        "org_code", "period", "deadline", kind=pl.col("status"), reviewed_at=pl.col("reviewed_at").dt.date())
+
+
 def reminder_plan(store: Store, framework: Framework, today: date, *, on_demand: bool) -> pl.DataFrame:
-    """The member reminders to send today: one row per organisation (org_code, names, lang, emails,
-    period, deadline, kind, day), already-sent keys and organisations that reported left out."""
-    contacts = reminders.member_contacts(store)
-    if contacts.is_empty():
-        return contacts
-    due = {g: due_period(today, g) for g in ("year", "semester", "quarter")}
-    bounds = {label: period_bounds(label)[1:] for label in due.values()}
-    wanted = contacts.with_columns(period=pl.col("granularity").replace_strict(due, return_dtype=pl.String))
-    wanted = wanted.with_columns(
-        period_start=pl.col("period").replace_strict({k: v[0] for k, v in bounds.items()}, return_dtype=pl.Date),
-        period_end=pl.col("period").replace_strict({k: v[1] for k, v in bounds.items()}, return_dtype=pl.Date),
-    )
-    done = reminders.reported(store, wanted).filter(pl.col("reported")).select("org_code", "period")
-    plan = (wanted.join(done, on=["org_code", "period"], how="anti")
-            .with_columns(deadline=pl.col("period_end").dt.offset_by(f"{deadline_days(framework)}d")))
+    """The member reminders to send today: one row per organisation and open period (org_code,
+    names, lang, emails, period, deadline, kind, day), already-sent keys left out."""
+    plan = reminders.member_contacts(store).join(open_periods(store, framework, today), on="org_code")
     if on_demand:
         plan = plan.with_columns(day=pl.lit(today))
     else:
         plan = _scheduled_day(plan, reminders.schedule(store), today)
-    plan = plan.with_columns(kind=pl.when(pl.col("day") > pl.col("deadline")).then(pl.lit("late"))
-                             .otherwise(pl.lit("due")))
     # a step before the deadline caught up after it has passed would announce a date already gone
-    plan = plan.filter((pl.col("kind") == "late") | (pl.col("deadline") >= pl.lit(today)))
+    plan = plan.filter((pl.col("kind") != "late") | (pl.col("day") > pl.col("deadline")))
     if plan.is_empty():
         return plan
     sent = reminders.sent_keys(store, plan["day"].min())
-    return plan.join(sent, on=["org_code", "period", "kind", "day"], how="anti").sort("org_code")
+    return plan.join(sent, on=["org_code", "period", "kind", "day"], how="anti").sort("org_code", "period")
 
 
 def _scheduled_day(plan: pl.DataFrame, offsets: list[int], today: date) -> pl.DataFrame:
-    """Each row's latest schedule day (deadline + offset) not after ``today``; rows with none dropped."""
+    """Each row's latest schedule day (deadline + offset) not after ``today``; for a returned period,
+    its return day and the steps after it only. Rows with no such day are dropped."""
     if not offsets:
         return plan.with_columns(day=pl.lit(None, pl.Date)).clear()
+    returned = pl.col("kind") == "returned"
     steps_frame = pl.DataFrame({"offset": offsets}, schema={"offset": pl.Int64})
+    stepped = (plan.join(steps_frame, how="cross")
+               .with_columns(day=pl.col("deadline").dt.offset_by(pl.format("{}d", pl.col("offset"))))
+               .drop("offset")
+               .filter(~returned | (pl.col("day") >= pl.col("reviewed_at"))))
+    on_return = plan.filter(returned).with_columns(day=pl.col("reviewed_at"))
     return (
-        plan.join(steps_frame, how="cross")
-        .with_columns(day=pl.col("deadline").dt.offset_by(pl.format("{}d", pl.col("offset"))))
+        pl.concat([stepped, on_return])
         .filter(pl.col("day") <= pl.lit(today))
-        .group_by("org_code", maintain_order=True).agg(pl.all().sort_by("day").last())
-        .drop("offset")
+        .group_by("org_code", "period", maintain_order=True).agg(pl.all().sort_by("day").last())
     )
 
 
@@ -133,8 +140,9 @@ def run(store: Store, framework: Framework, *, today: date, actor: str, dry_run:
 
 
 def preview(store: Store, framework: Framework, today: date) -> pl.DataFrame:
-    """The reminders the page's button would send now, with their WhatsApp text, without building
-    any attachment (cheap enough for every page run): org_code, period, kind, deadline, recipients, whatsapp."""
+    """The reminders the page's button would send now, with their WhatsApp text (the same words as
+    the e-mail's, see :func:`_reminder`), without building any attachment (cheap enough for every page
+    run): org_code, period, kind, deadline, recipients, whatsapp."""
     plan = reminder_plan(store, framework, today, on_demand=True)
     if plan.is_empty():
         return pl.DataFrame(schema={"org_code": pl.String, "period": pl.String, "kind": pl.String,
@@ -143,12 +151,22 @@ def preview(store: Store, framework: Framework, today: date) -> pl.DataFrame:
     texts = []
     for row in plan.iter_rows(named=True):
         lang = normalise_language(row["lang"])
-        texts.append(compose.reminder_texts(compose.Reminder(
-            org_name=compose.org_name(row, lang), period=row["period"], deadline=row["deadline"], kind=row["kind"],
-            lang=lang, url=_url(), template_file=steps.template_file_name(row["org_code"], row["period"]),
-            annotated_file=rejected.get(row["org_code"]), rejected_file=rejected.get(row["org_code"])))[2])
+        name = rejected.get(row["org_code"])
+        texts.append(compose.reminder_texts(_reminder(
+            store, row, lang, steps.template_file_name(row["org_code"], row["period"]), name,
+            steps.annotated_file_name(name, lang) if name else None))[2])
     return plan.select("org_code", "period", "kind", "deadline",
                        recipients=pl.col("emails").list.join(", ")).with_columns(whatsapp=pl.Series(texts))
+
+
+def _reminder(store: Store, row: dict, lang: str, template_file: str, rejected_file: str | None,
+              annotated_file: str | None) -> compose.Reminder:
+    """What a reminder of the plan says, sent or previewed: a returned period carries the comments."""
+    comments = steps.return_comments(store, row["org_code"], row["period"], lang) if row["kind"] == "returned" else []
+    return compose.Reminder(
+        org_name=compose.org_name(row, lang), period=row["period"], deadline=row["deadline"], kind=row["kind"],
+        lang=lang, url=_url(), template_file=template_file, annotated_file=annotated_file,
+        rejected_file=rejected_file if annotated_file else None, comments=tuple(comments))
 
 
 def _url() -> str:
@@ -165,13 +183,9 @@ def _remind(store: Store, framework: Framework, row: dict, rejection: steps.Reje
     annotated = steps.annotated_attachment(store, framework, org, rejection, lang) if rejection else None
     if annotated is not None:
         attachments.append(annotated)
-    subject, body, whatsapp = compose.reminder_texts(compose.Reminder(
-        org_name=compose.org_name(row, lang), period=period, deadline=row["deadline"], kind=row["kind"], lang=lang,
-        url=_url(), template_file=attachments[0].file_name,
-        annotated_file=annotated.file_name if annotated else None,
-        rejected_file=rejection.file_name if annotated else None,
-        comments=tuple(steps.return_comments(store, org, period, lang)),
-    ))
+    subject, body, whatsapp = compose.reminder_texts(_reminder(
+        store, row, lang, attachments[0].file_name, rejection.file_name if rejection else None,
+        annotated.file_name if annotated else None))
     message = Message(org, period, row["kind"], row["day"], "member", lang, tuple(row["emails"]), subject, body,
                       whatsapp, tuple(a.file_name for a in attachments))
     return _deliver(store, message, tuple(attachments), config, actor)

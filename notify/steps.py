@@ -1,8 +1,9 @@
 """The next step a reminder carries: the pre-filled template for the missing period, the annotated
 copy of the organisation's last rejected file, and the committee's return comments.
 
-Return comments come from the review cycle (built elsewhere in issue 13): it registers a reader in
-:data:`RETURN_COMMENT_SOURCES`; until then a reminder has none.
+Return comments are read by the sources in :data:`RETURN_COMMENT_SOURCES`; the review cycle's
+(``store.review.returned_comments``: the comment on the whole returned submission, then those on its
+values of the period) is registered here.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from framework.model import Framework
 from i18n import t
 from ingest import annotate, pipeline, template
+from notify import compose
 from notify.mail import Attachment
-from store import submissions
+from store import review, submissions
 from store.db import Store
 
 _log = logging.getLogger(__name__)
@@ -61,8 +63,22 @@ def annotated_attachment(store: Store, framework: Framework, org_code: str, reje
         return None
     if copy is None:
         return None
-    name = annotate.annotated_name(rejection.file_name, t("dashboard.upload.errors_suffix", lang))
-    return Attachment(name, annotate.annotated_mime(rejection.file_name), copy)
+    return Attachment(annotated_file_name(rejection.file_name, lang), annotate.annotated_mime(rejection.file_name),
+                      copy)
+
+
+def annotated_file_name(rejected_file: str, lang: str) -> str:
+    """The name the annotated copy of ``rejected_file`` goes by, in ``lang`` (``donnees_2025_erreurs.csv``)."""
+    return annotate.annotated_name(rejected_file, t("dashboard.upload.errors_suffix", lang))
+
+
+def review_comments(store: Store, org_code: str, period: str, lang: str) -> list[str]:
+    """The committee's comments on the organisation's returned submission of ``period``, framed in ``lang``."""
+    found = review.returned_comments(store, org_code, period)
+    return [compose.value_comment(indicator, line, comment, lang) for indicator, line, comment in found.rows()]
+
+
+RETURN_COMMENT_SOURCES.append(review_comments)
 
 
 def return_comments(store: Store, org_code: str, period: str, lang: str) -> list[str]:

@@ -54,6 +54,7 @@ ACTIONS = (
     "review_approved",
     "review_returned",
     "review_history_accepted",
+    "rebuild_cycle_carried",
     "reopen_requested",
     "reopen_granted",
     "reopen_refused",

@@ -21,7 +21,17 @@ import polars as pl
 import settings
 from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
 from i18n import LANGUAGES, normalise_language, t
-from store import accounts, audit, cli_calendar, cli_expect, cli_overlap, cli_remind, cli_review, links, registry
+from store import (
+    accounts,
+    audit,
+    cli_calendar,
+    cli_expect,
+    cli_overlap,
+    cli_remind,
+    cli_review,
+    links,
+    registry,
+)
 from store.accounts import ACCOUNT_ROLES, AccountError
 from store.audit import cli_actor as actor
 from store.db import Store, open_store, utc_now

@@ -1,9 +1,10 @@
 """``python -m store remind send|schedule|lang``: reminders and notifications from the command line.
 
 ``remind send`` is what a daily cron job runs (the committee's schedule); ``--now`` sends to every
-organisation due or late today (the page's button); ``--dry-run`` composes without sending or
-writing. ``remind schedule set --offset -7 --offset 1 --offset 14`` sets the days before (negative)
-and after the deadline; ``remind lang ORG ar`` the language an organisation is written to in.
+organisation with a period due, late or returned today by the reporting calendar (the page's button,
+whose list ``--now --dry-run --json`` prints); ``--dry-run`` composes without sending or writing.
+``remind schedule set --offset -7 --offset 1 --offset 14`` sets the days before (negative) and after
+the deadline; ``remind lang ORG ar`` the language an organisation is written to in.
 Every message and change is audited as ``cli:<user>``.
 
 Composing a reminder attaches the importer's template and annotated copy, so this module reaches
@@ -33,7 +34,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
         dest="action", required=True)
     send = common(rem.add_parser("send", help="send today's reminders and notifications (audited)"))
     send.add_argument("--dry-run", action="store_true", help="compose and list, send and write nothing")
-    send.add_argument("--now", action="store_true", help="on demand: every organisation due or late today")
+    send.add_argument("--now", action="store_true", help="on demand: every period due, late or returned today")
     send.add_argument("--today", type=date.fromisoformat, help="the day to act as (YYYY-MM-DD; default: today)")
     send.add_argument("--json", action="store_true")
     sched = rem.add_parser("schedule", help="days before and after the deadline").add_subparsers(

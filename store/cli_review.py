@@ -1,7 +1,8 @@
 """``python -m store review``: the steering committee's review of submissions, scriptable.
 
 ``review list`` (submissions and their review state), ``review approve ID`` (approve, lock the
-organisation's periods), ``review return ID --comment TEXT [--value IND PERIOD TEXT]…`` (back to the
+organisation's periods and request a scoring run, which the app's worker or ``python -m metrics score
+--pending`` covers), ``review return ID --comment TEXT [--value IND PERIOD TEXT]…`` (back to the
 member with comments), ``review reopen ORG PERIOD --reason TEXT`` (ask to reopen an approved
 period), ``review grant ID`` / ``review refuse ID`` (decide a reopen request). Each change is
 written with its audit entry (``cli:<user>``) in one transaction, with the same detail as the page's;
@@ -31,7 +32,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
         dest="action", required=True)
     listing = common(rev.add_parser("list", help="submissions and their review state, newest first"))
     listing.add_argument("--status", choices=review.REVIEW_STATUSES)
-    approve = common(rev.add_parser("approve", help="approve a submission and lock its periods"))
+    approve = common(rev.add_parser(
+        "approve", help="approve a submission, lock its periods and request a scoring run (made by the app's "
+                        "worker, or by 'python -m metrics score --pending')"))
     approve.add_argument("id", type=int)
     back = common(rev.add_parser("return", help="return a submission to its organisation with a comment"))
     back.add_argument("id", type=int)
@@ -72,7 +75,10 @@ def _list(store: Store, args: argparse.Namespace) -> int:
 
 def _approve(store: Store, args: argparse.Namespace) -> int:
     detail = review.approve(store, args.id, actor=actor(), source=SOURCE)
-    return _out(args, detail, "approved", id=args.id, locked=", ".join(detail["locked"]) or "—")
+    status = _out(args, detail, "approved", id=args.id, locked=", ".join(detail["locked"]) or "—")
+    if not args.json:  # the scoring request was recorded with the approval: say who covers it
+        print(t("autoscore.ingest.requested", args.lang, db=args.db))
+    return status
 
 
 def _return(store: Store, args: argparse.Namespace) -> int:

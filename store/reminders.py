@@ -1,5 +1,6 @@
 """SQL of reminders and notifications: the committee's schedule, who to write to and in which
-language, what each organisation has reported, and the ``messages`` table.
+language, which files arrived (and whether they correct approved values), and the ``messages`` table.
+What each organisation owes is the calendar's (``store.reads.calendar.statuses``).
 
 Every message is written with its audit entry (``message_sent`` or ``message_failed``) in one
 transaction; the schedule and an organisation's language change with theirs. Composing and
@@ -16,11 +17,14 @@ import polars as pl
 
 from i18n import LANGUAGES
 from store.audit import record_in
-from store.db import ArrowStream, Store, utc_now
+from store.db import Store, utc_now
 from store.errors import StoreError
 from store.viewer import Viewer
 
-KINDS = ("due", "late", "arrival", "correction")
+#: Member reminders follow the calendar's statuses (due, late, returned); the committee's notifications
+#: say a file arrived or corrected approved values.
+MEMBER_KINDS = ("due", "late", "returned")
+KINDS = (*MEMBER_KINDS, "arrival", "correction")
 #: Statuses that settle a key: sent, or nobody to send it to (the committee copies the WhatsApp text).
 SETTLED = ("sent", "no_address")
 #: The furthest a schedule step may sit from the deadline (a year either side).
@@ -94,24 +98,18 @@ def set_preferred_language(store: Store, org_code: str, lang: str, *, actor: str
 
 
 def member_contacts(store: Store) -> pl.DataFrame:
-    """Active organisations: names, preferred language, the e-mails of their active member accounts
-    and the granularity they report at most often (``year`` when nothing is stored yet)."""
+    """Active organisations: names, preferred language and the e-mails of their active member accounts."""
     return store.query(
         """
-        WITH usual AS (
-            SELECT org_code, mode(granularity ORDER BY granularity) AS granularity
-            FROM observations_current WHERE granularity IN ('year', 'semester', 'quarter')
-            GROUP BY org_code
-        ), mail AS (
+        WITH mail AS (
             SELECT org_code, list(DISTINCT email ORDER BY email) AS emails
             FROM accounts WHERE active AND role = 'member' AND email IS NOT NULL AND email <> ''
             GROUP BY org_code
         )
         SELECT o.code AS org_code, o.name_fr, o.name_ar, o.name_en,
                coalesce(o.preferred_lang, 'fr') AS lang,
-               coalesce(m.emails, []::VARCHAR[]) AS emails,
-               coalesce(u.granularity, 'year') AS granularity
-        FROM organizations o LEFT JOIN mail m ON m.org_code = o.code LEFT JOIN usual u ON u.org_code = o.code
+               coalesce(m.emails, []::VARCHAR[]) AS emails
+        FROM organizations o LEFT JOIN mail m ON m.org_code = o.code
         WHERE o.active
         ORDER BY o.code
         """
@@ -124,25 +122,6 @@ def committee_emails(store: Store) -> list[str]:
                         "AND email IS NOT NULL AND email <> '' ORDER BY email")
 
 
-def reported(store: Store, wanted: pl.DataFrame) -> pl.DataFrame:
-    """``wanted`` (org_code, period, period_start, period_end) with ``reported``: whether the
-    organisation holds any current value inside the period (a quarter counts towards its year)."""
-    with store.cursor() as cur:
-        cur.register("wanted_periods", ArrowStream(wanted.select("org_code", "period", "period_start", "period_end")))
-        try:
-            return cur.sql(
-                """
-                SELECT w.org_code, w.period, w.period_start, w.period_end,
-                       EXISTS (SELECT 1 FROM observations_current o
-                               WHERE o.org_code = w.org_code AND o.period_start >= w.period_start
-                                 AND o.period_end <= w.period_end) AS reported
-                FROM wanted_periods w
-                """
-            ).pl()
-        finally:
-            cur.unregister("wanted_periods")
-
-
 def last_rejections(store: Store) -> pl.DataFrame:
     """Per organisation, its last rejected file when no file of it was accepted since:
     (org_code, file_name, content_sha256, rejected_at)."""
@@ -153,6 +132,7 @@ def last_rejections(store: Store) -> pl.DataFrame:
                    logged_at AS rejected_at,
                    row_number() OVER (PARTITION BY detail->>'org' ORDER BY logged_at DESC, id DESC) AS n
             FROM audit_log WHERE action = 'upload_rejected' AND detail->>'org' IS NOT NULL
+              AND coalesce(detail->>'status', 'rejected') = 'rejected'  -- not a locked period's refusal
         )
         SELECT r.org_code, r.file_name, r.content_sha256, r.rejected_at
         FROM rejected r
@@ -164,14 +144,20 @@ def last_rejections(store: Store) -> pl.DataFrame:
 
 def arrivals(store: Store, since: date) -> pl.DataFrame:
     """Files accepted on or after ``since``, per organisation, period and upload day:
-    (org_code, period, day, kind = arrival | correction, files, values). A file that replaced
-    values already stored is a correction."""
+    (org_code, period, day, kind = arrival | correction, files, values). A file for a period the
+    committee had approved (an earlier approved submission holds values for it, or it was locked and
+    reopened) is a correction; a file for a period still under review (submitted or returned) is an
+    arrival, whether or not it replaces values."""
     return store.query(
         """
         WITH per_submission AS (
             SELECT s.id, s.org_code, s.file_name, s.uploaded_at::DATE AS day, o.period,
                    count(*) AS n_values,
-                   EXISTS (SELECT 1 FROM observations c WHERE c.superseded_by = s.id) AS corrects
+                   EXISTS (SELECT 1 FROM observations c JOIN submissions a ON a.id = c.submission_id
+                           WHERE c.org_code = s.org_code AND c.period = o.period AND c.submission_id < s.id
+                             AND a.review_status = 'approved')
+                   OR EXISTS (SELECT 1 FROM period_locks l WHERE l.org_code = s.org_code AND l.period = o.period
+                              AND l.locked_at < s.uploaded_at) AS corrects
             FROM submissions s JOIN observations o ON o.submission_id = s.id
             WHERE s.uploaded_at::DATE >= ? AND o.org_code = s.org_code
             GROUP BY ALL

@@ -31,6 +31,7 @@ from framework.vocabulary import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.errors import StoreError
+from store.scoring_requests import request_in
 from store.viewer import Viewer
 
 REVIEW_STATUSES = ("submitted", "approved", "returned")
@@ -118,7 +119,9 @@ def _clean_text(text: str | None, code: str) -> str:
 
 
 def approve(store: Store, submission_id: int, *, actor: str, source: str = "page") -> dict[str, Any]:
-    """Approve a submitted submission and lock the organisation + periods its values cover."""
+    """Approve a submitted submission, lock the organisation + periods its values cover and request a
+    scoring run (``store.scoring_requests``), all in one transaction: the app's worker or
+    ``python -m metrics score --pending`` then records scores no longer provisional for it."""
 
     def work(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         org, status = _submission(cur, submission_id)
@@ -140,8 +143,11 @@ def approve(store: Store, submission_id: int, *, actor: str, source: str = "page
             [submission_id, now, actor, submission_id],
         ).fetchall()
         detail = {"submission": submission_id, "org": org, "source": source,
-                  "locked": sorted(f"{o} {p}" for o, p in locked)}
+                  "locked": sorted(f"{o} {p}" for o, p in locked), "scoring_requested": True}
         record_in(cur, actor, "review_approved", target=f"submission:{submission_id}", detail=detail)
+        # Scores that follow: a run records its provisional marks from the approval state it read, so
+        # the next run turns this submission's provisional scores into approved ones.
+        request_in(cur, "approval", actor, submission_id)
         return detail
 
     return store.write(work)
@@ -255,6 +261,7 @@ def accept_history(store: Store, *, actor: str, source: str, before: date | None
             if before is not None:
                 detail["before"] = before.isoformat()
             record_in(cur, actor, "review_history_accepted", target="submissions", detail=detail)
+            request_in(cur, "approval", actor)  # the provisional marks of the latest run are out of date
         return len(ids)
 
     return store.write(work)
@@ -333,34 +340,25 @@ def submission_report(store: Store, submission_id: int) -> str | None:
     return store.scalar("SELECT report::VARCHAR FROM submissions WHERE id = ?", [submission_id])
 
 
-def flagged_values(store: Store, submission_id: int) -> pl.DataFrame:
-    """The submission's values the latest scoring run flagged (robust z against the organisation's own
-    history), with the organisation's explanation when one is stored.
+def submission_series(store: Store, submission_id: int) -> pl.DataFrame:
+    """The values a submission brought, laid out as the consistency rule reads a series
+    (``metrics.outliers.incoming_unusual``), with the explanation the organisation gave of each
+    (``explanation``: the one in force for this submission's value, ``store.explanations``).
 
-    Hook: the explanations live in ``value_explanations`` (issue 13, explained outliers; another
-    part). When that table exists with ``org_code, indicator_code, period, explanation`` its text is
-    joined here; until then ``explanation`` is NULL.
-    """
-    has_explanations = store.scalar(
-        "SELECT count(DISTINCT column_name) FROM information_schema.columns WHERE table_name = 'value_explanations' "
-        "AND column_name IN ('org_code', 'indicator_code', 'period', 'explanation')"
-    ) == 4
-    explanation = ("(SELECT max(e.explanation) FROM value_explanations e WHERE e.org_code = f.org_code "
-                   "AND e.indicator_code = f.indicator_code AND e.period = f.period)") if has_explanations else "NULL"
+    The Review page flags them against the organisation's stored history as the upload and the form
+    did, so the committee sees the flags (and their explanations) before any scoring run."""
+    keys = ", ".join(f"o.{k}" for k in BREAKDOWN_COLUMNS)
+    match = " AND ".join(f"e.{k} IS NOT DISTINCT FROM o.{k}" for k in ("org_code", "indicator_code", "period",
+                                                                     *BREAKDOWN_COLUMNS))
     return store.query(
         f"""
-        WITH f AS (
-            SELECT DISTINCT i.org_code, i.indicator_code, i.period, i.value, i.robust_z
-            FROM score_indicators i
-            JOIN (SELECT DISTINCT org_code, indicator_code, period, period_start, period_end
-                  FROM observations WHERE submission_id = $id) o
-              ON o.org_code = i.org_code AND o.indicator_code = i.indicator_code
-             AND (o.period = i.period OR left(o.period, 4) = i.period)
-            WHERE i.run_id = (SELECT max(id) FROM score_runs) AND i.flagged
-        )
-        SELECT f.*, {explanation}::VARCHAR AS explanation FROM f ORDER BY org_code, indicator_code, period
+        SELECT o.line, o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
+               {keys}, o.submission_id, e.explanation
+        FROM observations o
+        LEFT JOIN value_explanations e ON {match} AND e.submission_id = o.submission_id AND e.valid_to IS NULL
+        WHERE o.submission_id = ? ORDER BY o.line
         """,
-        {"id": submission_id},
+        [submission_id],
     )
 
 
@@ -375,6 +373,27 @@ def comments(store: Store, viewer: Viewer, *, submission_id: int | None = None) 
         ORDER BY c.submission_id DESC, c.indicator_code NULLS FIRST, c.period, c.id
         """,
         {**_visible(viewer), "id": submission_id},
+    )
+
+
+def returned_comments(store: Store, org_code: str, period: str) -> pl.DataFrame:
+    """indicator_code, line, comment: the committee's comments on the organisation's newest submission
+    holding values for ``period`` (the one ``store.reads.calendar`` judges), when it was returned —
+    the whole submission's first (indicator NULL), then those on its values of that period. For the
+    reminders, which run as the system and reach every organisation."""
+    return store.query(
+        """
+        WITH newest AS (
+            SELECT max(s.id) AS id FROM submissions s JOIN observations o ON o.submission_id = s.id
+            WHERE s.status = 'accepted' AND o.org_code = $org AND o.period = $period
+        )
+        SELECT c.indicator_code, c.line, c.comment
+        FROM review_comments c JOIN newest n ON n.id = c.submission_id
+        JOIN submissions s ON s.id = c.submission_id AND s.review_status = 'returned'
+        WHERE c.indicator_code IS NULL OR c.period IS NULL OR c.period = $period
+        ORDER BY c.indicator_code NULLS FIRST, c.line NULLS LAST, c.id
+        """,
+        {"org": org_code, "period": period},
     )
 
 

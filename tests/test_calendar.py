@@ -31,7 +31,6 @@ from store.viewer import LinkScope, Viewer
 STOPPED = "COO-BJD-029"  # stops reporting in 2025 (data/demo/README.md)
 GAP = "ASS-MEK-025"  # misses 2025-Q4
 REPORTER = "ASS-CAS-001"
-AWAITING, OTHER_AWAITING = "PUB-TNT-034", "ASS-ERR-019"  # their 2025 files await review (data/demo/cycle.toml)
 MARCH = date(2026, 3, 1)  # 2025 ended, its 90-day deadline (31 March 2026) still ahead
 APRIL = date(2026, 4, 15)  # that deadline passed
 
@@ -114,14 +113,14 @@ def test_a_refused_calendar_change_stores_nothing_and_is_said_in_the_language(st
 
 
 # -- statuses -------------------------------------------------------------------------------
-def test_statuses_are_approved_submitted_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
+def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
+    latest = latest_2025_submission(store, REPORTER)  # the demo's files count as approved: one awaits review
+    store.write(lambda cur: cur.execute("UPDATE submissions SET review_status = 'submitted' WHERE id = ?", [latest]))
     march, april = statuses_at(store, MARCH), statuses_at(store, APRIL)
-    # The demo's cycle (data/demo/cycle.toml): 2025 approved but for a few files left awaiting review.
-    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "approved"
-    assert march[(AWAITING, "2025")] == "submitted"
-    assert march[(REPORTER, "2024")] == "approved"  # the history counts as approved
+    assert march[(REPORTER, "2025")] == april[(REPORTER, "2025")] == "submitted"
+    assert march[(REPORTER, "2024")] == "approved"
     assert march[(STOPPED, "2025")] == "due" and april[(STOPPED, "2025")] == "late"
     assert march[(GAP, "2025-Q4")] == "late"  # quarters: 30 days, passed on 30 January
     assert march[(GAP, "2025-Q3")] == "approved"
@@ -140,23 +139,69 @@ def test_before_any_calendar_every_member_reports_last_year_within_the_framework
     assert row["deadline"] == date(2026, 4, 30) and row["status"] == "due"
 
 
-def test_a_reviewed_submission_reads_returned_with_the_committee_comment_or_approved(demo_db_fresh) -> None:
-    """The review part's actions (``store.review``) move the statuses; a returned period carries the
-    comment on the submission as a whole, not the one on a value."""
+def latest_2025_submission(store: Store, org: str) -> int:
+    return int(store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
+                            "WHERE o.org_code = ? AND o.period = '2025'", [org]))
+
+
+def return_2025(store: Store, org: str) -> int:
+    """The committee returns the organisation's latest 2025 submission: a comment, and one on a value."""
+    latest = latest_2025_submission(store, org)
+    store.write(lambda cur: cur.execute("UPDATE submissions SET review_status = 'submitted' WHERE id = ?", [latest]))
+    review.return_submission(store, latest, "R01 doublé ?", actor="test",
+                             values=[review.ValueComment(indicator_code="R01", period="2025", comment="1 250 ou 125 ?")])
+    return latest
+
+
+def test_a_reviewed_submission_reads_returned_with_its_comment_then_approved(demo_db_fresh) -> None:
+    """The statuses follow the committee's review (``submissions.review_status``, ``review_comments``)."""
     store = open_store(demo_db_fresh)
     set_demo_calendar(store)
-    waiting = {org: store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
-                                 "WHERE o.org_code = ? AND o.period = '2025'", [org]) for org in (AWAITING, OTHER_AWAITING)}
-    assert statuses_at(store, MARCH)[(AWAITING, "2025")] == "submitted"
-    review.return_submission(store, waiting[AWAITING], "R01 doublé ?", actor="test",
-                             values=[review.ValueComment("R01", "2025-Q4", "compté deux fois ?")])
-    review.approve(store, waiting[OTHER_AWAITING], actor="test")
-    rows = calendar_reads.statuses(store, Viewer.member(AWAITING), MARCH, 30, "fr", AWAITING)
+    latest = return_2025(store, REPORTER)
+    rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
     returned = rows.filter(pl.col("period") == "2025").row(0, named=True)
     assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ?")
-    assert statuses_at(store, MARCH)[(OTHER_AWAITING, "2025")] == "approved"
-    approved = calendar_reads.statuses(store, Viewer.steering(), MARCH, 30, "fr", OTHER_AWAITING)
-    assert approved["review_comment"].null_count() == approved.height
+    store.write(lambda cur: cur.execute("UPDATE submissions SET review_status = 'submitted' WHERE id = ?", [latest]))
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "submitted"
+    review.approve(store, latest, actor="test")
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
+
+
+def test_a_returned_submission_reads_returned_with_the_committees_comment_then_submitted_once_resent(
+        demo_db_fresh) -> None:
+    """The statuses follow ``store.review``: returned with the comment on the whole submission
+    (``review_comments``), submitted when a new file comes, approved once approved."""
+    store = open_store(demo_db_fresh)
+    set_demo_calendar(store)
+    latest = store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
+                          "WHERE o.org_code = ? AND o.period = '2025'", [REPORTER])
+    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'submitted' WHERE id = {int(latest)}"))
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "submitted"
+    review.return_submission(store, latest, "R01 doublé ?", actor="account:comite",
+                             values=[review.ValueComment("R01", "2025", "Le double de 2024 ?")])
+    rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
+    returned = rows.filter(pl.col("period") == "2025").row(0, named=True)
+    assert (returned["status"], returned["review_comment"]) == ("returned", "R01 doublé ?")
+    assert returned["reviewed_at"] is not None
+    assert rows.filter(pl.col("period") == "2024")["review_comment"].to_list() == [None]
+    store.write(lambda cur: cur.execute(f"UPDATE submissions SET review_status = 'approved' WHERE id = {int(latest)}"))
+    assert statuses_at(store, MARCH)[(REPORTER, "2025")] == "approved"
+
+
+def test_the_member_home_shows_a_returned_period_with_the_comment_and_the_value_comment(
+    demo_db_fresh, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
+    store = open_store(demo_db_fresh)
+    set_demo_calendar(store)
+    return_2025(store, REPORTER)
+    at = start(demo_db_fresh, identity=REPORTER)
+    assert not at.exception and not at.error[1:]
+    assert at.error[0].value == t("calendar.home.returned", "fr", period="2025")
+    text = visible_text(at)
+    assert "R01 doublé ?" in text and "1 250 ou 125 ?" in text
+    assert t("calendar.home.download_template", "fr", period="2025") in [b.label for b in at.get("download_button")]
 
 
 def test_a_member_reads_only_its_own_statuses_and_a_funder_link_none(demo_db_fresh) -> None:

@@ -192,3 +192,48 @@ def test_checking_an_empty_form_says_nothing_was_typed_and_stores_nothing(form_p
     assert [w.value for w in at.warning] == ["Aucune valeur saisie : rien à vérifier."]
     assert "form_confirm" not in [b.key for b in at.button]
     assert counts(demo_db_fresh) == before
+
+
+def test_a_value_the_consistency_rule_flags_asks_for_an_explanation_stored_with_the_value(
+    form_page, demo_db_fresh
+) -> None:
+    """As on the upload page: one box per flagged value, the answer stored with it (origin ``form``)."""
+    at = submitted(form_page, {"E02__total": "90"})  # E02 stays between 11 and 17 here
+    assert not at.error, errors(at)
+    boxes = [box for box in at.text_input if str(box.key).startswith("form_explain_")]
+    assert len(boxes) == 1 and "E02" in boxes[0].label and PERIOD in boxes[0].label
+    boxes[0].input("Nouveau programme à Tiznit").run()
+    at = at.button(key="form_confirm").click().run()
+    assert not at.exception and not at.error, errors(at)
+    assert any("explication enregistrée" in c.value for c in at.caption), [c.value for c in at.caption]
+    store = open_store(demo_db_fresh)
+    sid = store.scalar("SELECT max(id) FROM submissions")
+    assert store.query("SELECT indicator_code, period, submission_id, explanation, author, origin "
+                       "FROM value_explanations").rows() == [
+        ("E02", PERIOD, sid, "Nouveau programme à Tiznit", f"account:{MEMBER.lower()}", "form")]
+
+
+def test_a_locked_period_refuses_the_form_with_the_upload_message_and_stores_nothing(
+    form_page, demo_db_fresh
+) -> None:
+    from store import review
+    from store.review import PeriodLocked
+
+    store = open_store(demo_db_fresh)
+    data = f"org_code,indicator_code,period,value\n{MEMBER},R06,{PERIOD},7000\n".encode()
+    approved = pipeline.load_file(store, data, "r06.csv", framework=load_framework(), member_org=MEMBER,
+                                  uploaded_by=f"member:{MEMBER}")
+    review.approve(store, approved.submission_id, actor="account:comite")
+    stored = ("SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM observations), "
+              "(SELECT count(*) FROM value_explanations)")
+    before = store.query(stored).row(0)
+    at = submitted(form_page, {"R06__total": "7012"})
+    at = at.button(key="form_confirm").click().run()
+    assert not at.exception
+    # the upload page's words: the period is approved, ask to reopen it
+    assert errors(at) == [re.sub(r"\\(.)", r"\1", PeriodLocked([(MEMBER, PERIOD)]).message("fr"))]
+    assert "verrouill" in errors(at)[0] and PERIOD in errors(at)[0]
+    assert store.query(stored).row(0) == before
+    refused = json.loads(store.scalar("SELECT detail FROM audit_log WHERE action = 'upload_rejected' "
+                                      "ORDER BY id DESC LIMIT 1"))
+    assert (refused["status"], refused["file"]) == ("period_locked", f"form_{MEMBER}_{PERIOD}.csv")

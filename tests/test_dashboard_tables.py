@@ -97,9 +97,7 @@ def test_flagged_values_table_puts_the_organisation_the_value_and_its_comparison
     assert not at.exception
     grid = _grid(at, "usual_level")
     assert list(grid.proto.column_order)[:5] == ["name", "indicator", "value", "usual_level", "previous_value"]
-    # Nothing pushed beyond the right edge at 1280 px: seven columns, and the organisation's words
-    # (explanation, source, notes) once one flagged value carries them (the demo explains six: data/demo/cycle.toml).
-    assert list(grid.proto.column_order)[7:] == ["explanation", "source", "notes"]
+    assert len(grid.proto.column_order) <= 7  # nothing pushed beyond the right edge at 1280 px
     assert "robust_z" not in grid.proto.column_order and "org_code" not in grid.proto.column_order
     shown = _shown(grid)
     counts = shown.filter(pl.col("unit") == "persons")["value"].to_list()

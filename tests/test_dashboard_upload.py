@@ -321,8 +321,11 @@ def test_the_page_reads_an_upload_once_from_check_to_confirm(demo_db_fresh, monk
     assert reads == ["mes_valeurs.csv"]
 
 
-def test_the_page_reads_a_refused_upload_once_and_audits_nothing_itself(demo_db_fresh, monkeypatch) -> None:
-    """Report and annotated copy come from the one check; the page writes no audit entry of its own."""
+def test_the_page_reads_a_refused_upload_once_and_audits_the_refusal_once_as_the_command_line_does(
+    demo_db_fresh, monkeypatch
+) -> None:
+    """Report and annotated copy come from the one check; the refusal is audited once, by the pipeline
+    (the entry ``ingest load`` writes), so the member's home and the reminders know of it."""
     monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
     store = open_store(demo_db_fresh)
     audited = store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'upload%'")
@@ -334,4 +337,10 @@ def test_the_page_reads_a_refused_upload_once_and_audits_nothing_itself(demo_db_
     assert any(b.label.startswith("Télécharger le fichier avec une colonne d'erreurs")
                for b in at.get("download_button"))
     assert reads == ["14_row_errors.csv"]
-    assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'upload%'") == audited
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'upload%'") == audited + 1
+    entry = store.query("SELECT actor, outcome, detail FROM audit_log WHERE action = 'upload_rejected' "
+                        "ORDER BY id DESC LIMIT 1").row(0, named=True)
+    detail = json.loads(entry["detail"])
+    assert (entry["actor"], entry["outcome"]) == (f"account:{MEMBER.lower()}", "refused")
+    assert (detail["file"], detail["org"], detail["status"]) == ("14_row_errors.csv", MEMBER, "rejected")
+    assert detail["errors"] > 0

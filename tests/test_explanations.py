@@ -303,3 +303,22 @@ def test_member_explains_afterwards_on_the_quality_page_a_value_the_run_flagged(
     stored = store.query("SELECT submission_id, author, origin FROM value_explanations WHERE explanation = ?", [WHY])
     assert stored.rows() == [(result.submission_id, f"account:{MEMBER.lower()}", "page")]
     assert WHY in visible_text(at)
+
+
+def test_the_review_page_shows_a_flagged_value_with_its_explanation_before_any_scoring_run(
+    demo_db_fresh, framework, monkeypatch
+) -> None:
+    """The reviewer reads the flag as the upload raised it (by quarter), with its explanation, without
+    waiting for a run (the latest run is the demo's: it never saw this value)."""
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    store = open_store(demo_db_fresh)
+    runs = store.scalar("SELECT count(*) FROM score_runs")
+    loaded = pipeline.load_file(store, FLAGGED_FILE, "j01.csv", framework=framework, member_org=MEMBER,
+                                uploaded_by=f"member:{MEMBER}", audit_actor="cli:test",
+                                explanations=_answers(20000, WHY))
+    at = open_page(start(demo_db_fresh), "review")
+    at.selectbox(key="review_submission").set_value(loaded.submission_id).run()
+    assert not at.exception
+    flagged = next(tbl.value for tbl in at.table if "z robuste" in tbl.value.columns)
+    assert flagged.iloc[:, [0, 1, 2, 5]].values.tolist() == [[MEMBER, "J01", "2025-Q4", WHY]]
+    assert store.scalar("SELECT count(*) FROM score_runs") == runs

@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 from i18n.bidi import strip_isolates
 from ingest.pipeline import load_file
 from notify import mail, remind
-from store import accounts, reminders
+from store import accounts, reminders, review
 from store.db import Store
 from store.registry import upsert_organizations
 
@@ -188,14 +188,34 @@ def test_the_committee_is_told_when_a_file_arrives(network: Store, framework, in
     assert f"{ON_TIME}.csv" in message.get_body(("plain",)).get_content()
 
 
-def test_the_committee_is_told_when_a_file_corrects_stored_values(network: Store, framework, inbox: Inbox) -> None:
+def test_a_file_replacing_values_of_a_period_still_under_review_is_told_as_an_arrival(
+        network: Store, framework, inbox: Inbox) -> None:
     data = f"org_code,indicator_code,period,value\n{ON_TIME},R01,2025,150\n".encode()
     assert load_file(network, data, "correction.csv", framework=framework, member_org=ON_TIME,
                      uploaded_by=f"member:{ON_TIME}", uploaded_at=datetime(2026, 12, 6, 9)).accepted
     send(network, framework)
     subjects = sorted(m["Subject"] for m in inbox.to("committee@network.test"))
-    assert subjects == ["Athar — Association Ponctuelle a corrigé ses indicateurs 2025",
-                        "Athar — Association Ponctuelle a envoyé ses indicateurs 2025"]
+    assert subjects == ["Athar — Association Ponctuelle a envoyé ses indicateurs 2025"] * 2
+
+
+def test_a_correction_of_an_approved_period_reopened_for_it_is_told_as_a_correction_after_approval(
+        network: Store, framework, inbox: Inbox) -> None:
+    first = network.scalar("SELECT max(id) FROM submissions WHERE org_code = ?", [ON_TIME])
+    review.approve(network, first, actor="account:comite")
+    data = f"org_code,indicator_code,period,value\n{ON_TIME},R01,2025,150\n".encode()
+    with pytest.raises(review.PeriodLocked):  # locked: the correction needs a reopened period
+        load_file(network, data, "correction.csv", framework=framework, member_org=ON_TIME,
+                  uploaded_by=f"member:{ON_TIME}", uploaded_at=datetime(2026, 12, 6, 9))
+    request = review.request_reopen(network, ON_TIME, "2025", "R01 mal compté", actor=f"member:{ON_TIME}")
+    review.decide_reopen(network, request, grant=True, actor="account:comite")
+    assert load_file(network, data, "correction.csv", framework=framework, member_org=ON_TIME,
+                     uploaded_by=f"member:{ON_TIME}", uploaded_at=datetime(2026, 12, 6, 9)).accepted
+    send(network, framework)
+    told = {m["Subject"]: m.get_body(("plain",)).get_content() for m in inbox.to("committee@network.test")}
+    assert sorted(told) == ["Athar — Association Ponctuelle a corrigé ses indicateurs 2025 déjà approuvés",
+                            "Athar — Association Ponctuelle a envoyé ses indicateurs 2025"]
+    body = told["Athar — Association Ponctuelle a corrigé ses indicateurs 2025 déjà approuvés"]
+    assert "que le comité avait approuvée" in body and "correction.csv" in body
 
 
 # -- audit, secrets, failures, dry run ----------------------------------------------------------------

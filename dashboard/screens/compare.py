@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, empty, pickers, tables, widgets
+from dashboard import charts, empty, pickers, review_labels, tables, widgets
 from dashboard.cells import Col, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -284,6 +284,7 @@ def _member_view(ctx: PageContext, period: str) -> None:
     own = ctx.q(profile_reads.org_scores, ctx.run_id, org).filter(pl.col("period") == period)
     composite = own.filter(pl.col("principle").is_null())
     st.subheader(ctx.t("compare.member_rank_title"))
+    review_labels.scores_note(ctx, period, [org])
     if composite.height and composite["rank_p05"][0] is not None:
         row = composite.row(0, named=True)
         st.markdown(widgets.composite_rank_sentence(ctx, row, period), unsafe_allow_html=True)
@@ -362,6 +363,7 @@ def render(ctx: PageContext) -> None:
     chosen = set(orgs["org_code"].to_list())
     composite = scores.filter(pl.col("principle").is_null() & pl.col("org_code").is_in(chosen))
     st.caption(ctx.tn("compare.selection", len(chosen)))
+    review_labels.scores_note(ctx, period, sorted(chosen))
     if ctx.viewer.principles is None:
         _ranking(ctx, composite, period)
     ordered = composite.sort("median_rank", "nominal_rank", "org_code", nulls_last=True)["org_code"].to_list()

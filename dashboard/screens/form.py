@@ -15,7 +15,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import pickers, widgets
+from dashboard import autoscore, explain_form, pickers, widgets
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_texts
 from dashboard.tables import breakdown_label, markdown_text
@@ -30,6 +30,7 @@ from store.reads import targets as target_reads
 from store.reads import uploads as uploads_reads
 from store.reads.common import BREAKDOWN_KEYS
 from store.registry import adopt_first_framework
+from store.review import PeriodLocked
 
 _log = logging.getLogger(__name__)
 CHECK_KEY = "_form_check"
@@ -64,10 +65,13 @@ def _period(ctx: PageContext, org: str) -> str:
     )
     periods = period_rules.reportable_periods(ctx.today)
     periods = periods if due in periods else [due, *periods]
+    asked = st.query_params.get("period")  # the member's home opens the form on the period it names
+    if asked and asked not in periods and period_rules.is_label(asked):
+        periods = [asked, *periods]
     period = st.selectbox(
         ctx.t("common.period"),
         periods,
-        index=periods.index(due),
+        index=periods.index(asked if asked in periods else due),
         key=f"form_period_{org}",
         format_func=lambda p: ctx.t("periods.due_option", period=p) if p == due else p,
     )
@@ -237,25 +241,51 @@ def _check(ctx: PageContext, org: str, period: str, lines: pl.DataFrame) -> None
     st.session_state[CHECK_KEY] = {"key": (org, period), "checked": checked, "positions": positions}
 
 
-def _commit(ctx: PageContext, kept: dict) -> None:
+def _commit(ctx: PageContext, kept: dict, answers: pl.DataFrame) -> None:
+    """Store the checked form with the member's explanations of its flagged values; the outcome (or
+    the refusal) is kept for the run that follows, which shows it."""
     checked = kept["checked"]
-    try:  # the pipeline audits the outcome in the commit's transaction, as for a file
+    done: dict = {"sha": checked.content_sha256}
+    try:  # the pipeline audits the outcome and the explanations in the commit's transaction, as for a file
         result = pipeline.commit(
             ctx.store,
             checked,
             framework=ctx.framework_in_use,
             uploaded_by=ctx.viewer.uploader,
             audit_actor=ctx.actor,
+            explanations=answers,
+            explanation_origin="form",
         )
+    except PeriodLocked as locked:  # an approved period: refused, audited, nothing stored
+        done["error"] = locked.message(ctx.lang)
     except Exception:  # noqa: BLE001 — never a traceback on screen; nothing half-written (one transaction)
         _log.exception("storing the form %r failed", checked.file_name)
-        st.error(ctx.t("upload.load_failed"))
+        done["error"] = ctx.t("upload.load_failed")
+    else:
+        if result.status == "accepted":
+            adopt_first_framework(
+                ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first form (dashboard)"
+            )
+            autoscore.wake(ctx.store)  # its scoring request was recorded with it
+        explained = answers.height if result.status == "accepted" else 0
+        done |= {"result": result, "explained": explained}
+    st.session_state[DONE_KEY] = done
+
+
+def _done(ctx: PageContext, done: dict) -> None:
+    """What became of the stored form: refused (a locked period), rejected or accepted, and the scores."""
+    if "error" in done:
+        st.error(done["error"], icon=":material/lock:")
         return
-    if result.status == "accepted":
-        adopt_first_framework(
-            ctx.store, ctx.framework_in_use, actor=ctx.actor, source="first form (dashboard)"
-        )
-    st.session_state[DONE_KEY] = {"sha": checked.content_sha256, "result": result}
+    result = done["result"]
+    if result.status == "rejected":
+        st.error(result.summary(ctx.lang))
+        return
+    st.success(result.summary(ctx.lang), icon=":material/check_circle:")
+    if done.get("explained"):
+        st.caption(explain_form.ctx_tn(ctx, "stored", done["explained"]))
+    if result.submission_id is not None:
+        autoscore.follow_submission(ctx, result.submission_id)
 
 
 def _outcome(
@@ -273,8 +303,7 @@ def _outcome(
     checked = kept["checked"]
     done = st.session_state.get(DONE_KEY)
     if done and done["sha"] == checked.content_sha256:
-        result = done["result"]
-        (st.error if result.status == "rejected" else st.success)(result.summary(ctx.lang))
+        _done(ctx, done)
         return
     if checked.result.status == "rejected":
         st.error(checked.result.summary(ctx.lang), icon=":material/block:")
@@ -292,10 +321,12 @@ def _outcome(
     frame = pipeline.preview(ctx.store, ctx.viewer, checked)
     for change in ("new", "changed", "unchanged"):
         widgets.metric(ctx, ctx.t(f"upload.count_{change}"), ctx.num(int((frame["change"] == change).sum())))
+    # Each value the consistency rule flags asks for a short explanation, as on the upload page.
+    answers = explain_form.ask(ctx, explain_form.flagged_incoming(ctx, checked.validation.rows), key="form_explain")
     if st.button(
         text(ctx, "confirm"), type="primary", key="form_confirm", icon=":material/save:", width="stretch"
     ):
-        _commit(ctx, kept)
+        _commit(ctx, kept, answers)
         st.rerun()
 
 

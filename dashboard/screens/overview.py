@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, empty, pickers, tables, widgets
+from dashboard import charts, empty, pickers, review_labels, tables, widgets
 from dashboard.cells import Col, display, indicator_kind
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from dashboard.empty import Why
@@ -444,6 +444,7 @@ def render(ctx: PageContext) -> None:
                 date=ctx.date(ctx.run["created_at"]),
             )
         )
+    review_labels.scores_note(ctx, period)
     _headline(ctx, period, previous)
     _submissions(ctx, period)
     _scores(ctx, period)

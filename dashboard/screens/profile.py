@@ -11,7 +11,18 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import cells, charts, empty, expectations_view, explain_form, exports, pickers, tables, widgets
+from dashboard import (
+    cells,
+    charts,
+    empty,
+    expectations_view,
+    explain_form,
+    exports,
+    pickers,
+    review_labels,
+    tables,
+    widgets,
+)
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -399,6 +410,7 @@ def render(ctx: PageContext) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "organisations"))
         return
     scores = _header(ctx, org_code, period)
+    review_labels.scores_note(ctx, period, [org_code])
     if scores.is_empty():
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "org_scores"), step="upload")
         _history(ctx, org_code)

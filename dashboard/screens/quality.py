@@ -135,8 +135,13 @@ def _flagged(ctx: PageContext) -> None:
         breakdown=tables.breakdown_label(ctx, frame),
         unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
     )
-    # Key columns first (who, what, the value and what it is compared with), all visible at
-    # 1280 px; the code, unit name and history length go to the downloads only.
+    total = ctx.t("tables.breakdown.total")
+    frame = frame.with_columns(  # "2025-Q4 · Femmes": a breakdown cell named with its period
+        period_cell=pl.when(pl.col("breakdown") == total).then(pl.col("period"))
+        .otherwise(pl.concat_str("period", "breakdown", separator=ctx.t("tables.breakdown.separator"))))
+    # Key columns first (who, what, the value, what it is compared with, and the organisation's
+    # explanation): seven, all visible at 1280 px; the code, unit name, history length, breakdown,
+    # source and notes go to the downloads (source and notes are beside each value on the profile).
     tables.table(
         ctx,
         expectations_view.with_missing(ctx, frame),
@@ -146,14 +151,16 @@ def _flagged(ctx: PageContext) -> None:
             "value": Col(ctx.t("quality.value"), "measure", "small", unit="unit", full=True),
             "usual_level": Col(ctx.t("quality.usual_level"), "measure", "small", unit="unit", full=True),
             "previous_value": Col(ctx.t("quality.previous_value"), "measure", "small", unit="unit", full=True),
-            "period": Col(ctx.t("common.period"), width="small"),
-            "breakdown": Col(ctx.t("upload.breakdown"), width="small"),
-            **explain_form.value_columns(ctx),
+            "period_cell": Col(ctx.t("common.period"), width="small"),
+            "explanation": explain_form.value_columns(ctx)["explanation"],
         },
         key="quality_flagged",
         download="athar_flagged.csv",
         export_only={
             "org_code": Col(ctx.t("common.code")),
+            "breakdown": Col(ctx.t("upload.breakdown")),
+            "source": explain_form.value_columns(ctx)["source"],
+            "notes": explain_form.value_columns(ctx)["notes"],
             "unit_label": Col(ctx.t("common.unit")),
             "n_periods": Col(ctx.t("quality.history_periods"), "int"),
             "robust_z": Col(ctx.t("tables.quality.gap"), "num1", full=True),

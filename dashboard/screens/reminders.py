@@ -56,7 +56,7 @@ def _planned(ctx: PageContext) -> None:
         st.info(ctx.t("reminders.nothing_planned"))
     else:
         tables.table(ctx, planned.drop("whatsapp").with_columns(
-            kind=planned["kind"].replace_strict({k: ctx.t(f"reminders.kind_{k}") for k in ("due", "late")})),
+            kind=planned["kind"].replace_strict({k: ctx.t(f"reminders.kind_{k}") for k in reminders.MEMBER_KINDS})),
             {"org_code": Col(ctx.t("reminders.col_org"), "code"), "period": Col(ctx.t("reminders.col_period"), "code"),
              "kind": Col(ctx.t("reminders.col_kind")), "deadline": Col(ctx.t("reminders.col_deadline"), "date"),
              "recipients": Col(ctx.t("reminders.col_recipients"), "text", "large")},

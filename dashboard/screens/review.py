@@ -2,7 +2,8 @@
 
 For the submission picked: what changed since the last approved version (``ingest.preview.diff``
 against ``store.review.last_approved_values``), its unusual values with the organisation's
-explanation when there is one, and the consistency problems found when it was checked. Approving
+explanation when there is one (flagged as the upload and the form flag them, before any scoring run),
+and the consistency problems found when it was checked. Approving
 locks the organisation's periods; the requests to reopen one are decided below. Every action goes
 through ``store.review``, which audits it in the transaction of the change.
 """
@@ -14,7 +15,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboard import tables
+from dashboard import autoscore, explain_form, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -24,6 +25,8 @@ from store import review
 from store.review import ReviewError, ValueComment
 
 DONE_KEY = "_review_done"
+#: The submission this session approved last: the page says when the scores that follow it are recorded.
+FOLLOW_KEY = "_review_follow"
 
 
 def _t(ctx: PageContext, key: str, **params: object) -> str:
@@ -60,11 +63,14 @@ def _changes(ctx: PageContext, submission_id: int) -> pl.DataFrame:
 
 def _flagged(ctx: PageContext, submission_id: int) -> None:
     st.subheader(_t(ctx, "page.flagged_title"))
-    flagged = review.flagged_values(ctx.store, submission_id)
+    values = review.submission_series(ctx.store, submission_id)
+    flagged = explain_form.flagged_incoming(ctx, values.drop("explanation"))  # the upload's and the form's rule
     if flagged.is_empty():
         st.caption(_t(ctx, "page.flagged_none"))
         return
-    shown = flagged.with_columns(pl.col("explanation").fill_null(_t(ctx, "page.explanation_missing")))
+    explained = values.select("line", "explanation")
+    shown = flagged.join(explained, on="line", how="left").with_columns(
+        pl.col("explanation").fill_null(_t(ctx, "page.explanation_missing")))
     tables.static_table(ctx, shown, {
         "org_code": Col(_t(ctx, "page.col_org"), "code"),
         "indicator_code": Col(_t(ctx, "page.col_indicator"), "code"),
@@ -87,8 +93,7 @@ def _problems(ctx: PageContext, submission_id: int) -> None:
 
 def _decide(ctx: PageContext, submission_id: int, changes: pl.DataFrame) -> None:
     if st.button(_t(ctx, "page.approve"), type="primary", key="review_approve", icon=":material/verified:"):
-        _act(ctx, lambda: _t(ctx, "page.approved_ok", locked=", ".join(
-            review.approve(ctx.store, submission_id, actor=ctx.actor)["locked"]) or "—"))
+        _act(ctx, lambda: _approved(ctx, submission_id))
     st.subheader(_t(ctx, "page.return_title"))
     comment = st.text_area(_t(ctx, "page.comment"), key="review_comment")
     values = {"": _t(ctx, "page.value_none")} | {
@@ -102,6 +107,14 @@ def _decide(ctx: PageContext, submission_id: int, changes: pl.DataFrame) -> None
             indicator, period, line = value.split("|")
             on_values.append(ValueComment(indicator, period, value_comment, int(line)))
         _act(ctx, lambda: _returned(ctx, submission_id, comment, on_values))
+
+
+def _approved(ctx: PageContext, submission_id: int) -> str:
+    """Approve; the scoring request recorded with the approval is handed to the app's worker now."""
+    locked = review.approve(ctx.store, submission_id, actor=ctx.actor)["locked"]
+    autoscore.wake(ctx.store)
+    st.session_state[FOLLOW_KEY] = submission_id
+    return _t(ctx, "page.approved_ok", locked=", ".join(locked) or "—")
 
 
 def _returned(ctx: PageContext, submission_id: int, comment: str, values: list[ValueComment]) -> str:
@@ -159,6 +172,8 @@ def render(ctx: PageContext) -> None:
     done = st.session_state.pop(DONE_KEY, None)
     if done:
         st.success(done, icon=":material/check_circle:")
+    if st.session_state.get(FOLLOW_KEY) is not None:  # the scores after the last approval: to come, or recorded
+        autoscore.follow_submission(ctx, st.session_state[FOLLOW_KEY])
     queue = review.submissions_for_review(ctx.store, ctx.viewer, status="submitted")
     if queue.is_empty():
         st.info(_t(ctx, "page.queue_empty"))

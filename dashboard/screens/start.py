@@ -24,6 +24,7 @@ from i18n import t, tn
 from ingest import annotate
 from ingest.template import MIME, template_bytes
 from metrics.expectations import expected_indicators
+from store import review
 from store.reads import calendar as calendar_reads
 from store.reads import targets as target_reads
 
@@ -95,8 +96,20 @@ def _returned(ctx: PageContext, org: str, rows: pl.DataFrame, expected: list[str
             st.error(text(ctx, "home.returned", period=row["period"]), icon=":material/undo:")
             if row["review_comment"]:
                 st.markdown(f"**{text(ctx, 'home.why')}** {row['review_comment']}")
+            _value_comments(ctx, row["submission_id"], row["period"])
             _template(ctx, org, row["period"], expected, key=f"home_returned_{row['period']}")
             _form_link(ctx, row["period"], key=f"home_returned_form_{row['period']}")
+
+
+def _value_comments(ctx: PageContext, submission_id: int | None, period: str) -> None:
+    """The committee's comments on single values of the returned submission, this period's first."""
+    if submission_id is None:
+        return
+    notes = ctx.q(review.comments, submission_id=int(submission_id)).filter(pl.col("indicator_code").is_not_null())
+    notes = notes.sort(pl.col("period") != period)
+    for note in notes.iter_rows(named=True):
+        st.markdown("- " + text(ctx, "home.on_value", indicator=ctx.bdi(note["indicator_code"]),
+                                period=ctx.bdi(note["period"] or ""), comment=note["comment"]))
 
 
 def _refused(ctx: PageContext, org: str) -> None:

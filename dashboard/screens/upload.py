@@ -136,6 +136,8 @@ def _check(ctx: PageContext, data: bytes, name: str, org: str | None) -> dict | 
         return None
     kept = {"key": key, "result": checked.result, "checked": checked}
     st.session_state[CHECK_KEY] = kept
+    if checked.result.status == "rejected":  # once per file: the same audit entry as the command line's
+        pipeline.record_rejection(ctx.store, checked, actor=ctx.actor)
     return kept
 
 

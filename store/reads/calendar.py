@@ -6,18 +6,18 @@ business: the steering committee and members read it (``$v_agg_all`` holds for t
 only), a funder link reads nothing here, pinned or not:
 
 - ``approved`` / ``returned``: the committee's review of the newest submission holding values for
-  the period (``submissions.review_status``, when the review part's migration added it); a
-  returned period carries the committee's comment on that submission as a whole
-  (``review_comments``, the newest);
-- ``submitted``: an accepted submission holds values for the period (awaiting review, if any);
-  a submission whose ``status`` itself says ``returned`` or ``approved`` counts the same way, so
-  either design of the review part merges without a change here;
+  the period (``submissions.review_status``, ``store.review``); a returned one carries the
+  committee's comment on the whole submission (``review_comments``) and when it was returned;
+- ``submitted``: an accepted submission holds values for the period, awaiting review;
 - ``late``: nothing yet and the deadline (the period's last day + the kind's ``deadline_days``) has
   passed; ``due``: nothing yet, the deadline still ahead.
 
 A period counts as sent when a value carries exactly its label (a year is sent by the annual
 values, not by its quarters). Before the committee sets any kind, every active organisation
 reports the year, from last year, with the framework's timeliness deadline (``default_deadline``).
+
+The member home, the Calendar page, ``python -m store calendar status`` and the reminders
+(``notify.remind``) all read :func:`statuses`: one rule for what is due, late or returned.
 """
 
 from __future__ import annotations
@@ -32,18 +32,6 @@ from store.scope import period_ok, query, visible
 from store.viewer import Viewer
 
 STATUSES: tuple[str, ...] = ("due", "late", "submitted", "returned", "approved")
-#: Columns the review part may add to ``submissions`` (migration 012); read when present.
-REVIEW_COLUMNS: tuple[str, ...] = ("review_status",)
-#: The committee's comment on a returned submission as a whole (not on one value), the newest.
-_COMMENT = """CASE WHEN x.review = 'returned' THEN (
-    SELECT c.comment FROM review_comments c WHERE c.submission_id = x.submission_id AND c.indicator_code IS NULL
-    ORDER BY c.id DESC LIMIT 1) END"""
-
-
-def _review_columns(store: Store) -> set[str]:
-    return set(store.column(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'submissions' "
-        "AND list_contains(?::VARCHAR[], column_name)", [list(REVIEW_COLUMNS)]))
 
 
 def calendar_settings(store: Store, viewer: Viewer) -> pl.DataFrame:
@@ -89,13 +77,9 @@ _PERIODS = """
 def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, lang: str,
              org_code: str | None = None) -> pl.DataFrame:
     """org_code, name, period_kind, period, period_end, deadline, status, submission_id, sent_at,
-    review_comment: one row per visible organisation and period it is asked to report, ended by
-    ``today`` (newest first; on one day, the year before its semester and quarter). See the module
-    docstring for the rule."""
-    columns = _review_columns(store)
-    # Either design of the review part merges: a review_status column, or the status itself.
-    review = "CASE WHEN s.status IN ('returned', 'approved') THEN s.status END"
-    review = f"coalesce(s.review_status, {review})" if "review_status" in columns else review
+    review_comment, reviewed_at: one row per visible organisation and period it is asked to report,
+    ended by ``today`` (newest first; on one day, the year before its semester and quarter). See the
+    module docstring for the rule."""
     return query(
         store,
         viewer,
@@ -109,20 +93,27 @@ def statuses(store: Store, viewer: Viewer, today: date, default_deadline: int, l
         ),
         sent AS (
             SELECT o.org_code, o.period, max(s.id) AS submission_id, max(s.uploaded_at) AS sent_at,
-                   arg_max({review}, s.id) AS review
+                   arg_max(s.review_status, s.id) AS review, arg_max(s.reviewed_at, s.id) AS reviewed_at
             FROM observations o JOIN submissions s ON s.id = o.submission_id
-            WHERE s.status IN ('accepted', 'returned', 'approved') AND {visible("o.org_code")}
+            WHERE s.status = 'accepted' AND {visible("o.org_code")}
               AND ($org IS NULL OR o.org_code = $org)
             GROUP BY o.org_code, o.period
+        ),
+        said AS (
+            SELECT submission_id, string_agg(comment, ' ' ORDER BY id) AS review_comment FROM review_comments
+            WHERE indicator_code IS NULL GROUP BY submission_id
         )
         SELECT r.org_code, {name_sql(lang, "g")} AS name, e.period_kind, e.period, e.period_end, e.deadline,
                CASE WHEN x.review IN ('approved', 'returned') THEN x.review
                     WHEN x.submission_id IS NOT NULL THEN 'submitted'
                     WHEN e.deadline < $today::DATE THEN 'late' ELSE 'due' END AS status,
-               x.submission_id, x.sent_at, {_COMMENT} AS review_comment
+               x.submission_id, x.sent_at,
+               CASE WHEN x.review = 'returned' THEN c.review_comment END AS review_comment,
+               CASE WHEN x.review = 'returned' THEN x.reviewed_at END AS reviewed_at
         FROM reporters r JOIN ended e ON e.period_kind = r.period_kind
         JOIN organizations g ON g.code = r.org_code
         LEFT JOIN sent x ON x.org_code = r.org_code AND x.period = e.period
+        LEFT JOIN said c ON c.submission_id = x.submission_id
         WHERE $v_agg_all AND $v_run IS NULL AND {period_ok("e.period")}
         ORDER BY e.period_end DESC, CASE e.period_kind WHEN 'year' THEN 0 WHEN 'semester' THEN 1 ELSE 2 END, r.org_code
         """,
@@ -142,6 +133,7 @@ def rejected_uploads(store: Store, viewer: Viewer, org_code: str) -> pl.DataFram
         SELECT a.logged_at, a.detail ->> 'file' AS file, (a.detail ->> 'errors')::INTEGER AS errors
         FROM audit_log a
         WHERE a.action = 'upload_rejected' AND a.detail ->> 'org' = $org AND {visible("$org")} AND $v_agg_all AND $v_run IS NULL
+          AND coalesce(a.detail ->> 'status', 'rejected') = 'rejected'  -- a locked period's refusal has no errors
           AND a.logged_at > coalesce((SELECT max(uploaded_at) FROM submissions WHERE org_code = $org), TIMESTAMP '1970-01-01')
         ORDER BY a.id DESC LIMIT 5
         """,

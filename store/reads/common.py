@@ -151,3 +151,20 @@ def indicators_in_scope(store: Store, viewer: Viewer, run_id: int) -> list[str] 
     if viewer.principles is None:
         return None
     return shown_indicators(store, viewer, viewer.pinned_run or run_id)
+
+
+def provisional_scores(store: Store, viewer: Viewer, run_id: int | None, period: str) -> pl.DataFrame:
+    """The organisations this viewer sees whose scores of ``period`` in run ``run_id`` rest on values
+    not approved when it ran (``score_provisional``); none for a link that shows approved scores only."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT DISTINCT org_code FROM score_provisional
+        WHERE run_id = $run AND period = $period AND NOT $v_approved_only
+          AND {visible("org_code")} AND {period_ok("period")}
+        ORDER BY org_code
+        """,
+        run=run_id,
+        period=period,
+    )

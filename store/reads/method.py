@@ -45,6 +45,8 @@ class CardReads:
     #: The organisation's explanations of its values within ``period`` (indicators in scope):
     #: indicator_code, period, the breakdown, value, explanation (``store.explanations``).
     explanations: pl.DataFrame | None = None
+    #: The score rests on values not approved when the run was made (``score_provisional``).
+    provisional: bool = False
 
 
 def run_header(store: Store, viewer: Viewer, run_id: int) -> dict[str, Any] | None:
@@ -122,6 +124,9 @@ def card_reads(
         trends=trends,
         shown=None if shown is None else frozenset(shown),
         explanations=_explained(store, viewer, run["id"], org_code, period),
+        provisional=bool(store.scalar(
+            "SELECT count(*) FROM score_provisional WHERE run_id = ? AND org_code = ? AND period = ?",
+            [run["id"], org_code, period])),
     )
 
 
