@@ -148,17 +148,20 @@ def test_the_history_is_approved_without_locks_and_2025_approvals_lock_their_per
     assert demo.scalar("SELECT count(*) FROM observations") == before
 
 
-def test_the_demo_reopens_one_approved_period_on_a_members_request_with_its_reason(demo) -> None:
-    request = demo.query("SELECT org_code, period, requested_by, status FROM reopen_requests").rows()
-    assert request == [("ASS-CAS-001", "2025-Q4", "member:ASS-CAS-001", "granted")]
+def test_the_demo_reopens_two_approved_periods_on_members_requests_with_their_reasons(demo) -> None:
+    requests = demo.query("SELECT org_code, period, requested_by, status FROM reopen_requests ORDER BY id").rows()
+    assert requests == [("ASS-CAS-001", "2025-Q4", "member:ASS-CAS-001", "granted"),
+                        ("ASS-MEK-025", "2025-Q4", "member:ASS-MEK-025", "granted")]
+    assert not demo.scalar("SELECT count(*) FROM period_locks WHERE org_code = 'ASS-MEK-025' AND released_at IS NULL "
+                           "AND period_end >= '2025-10-01'")  # its missing quarter can still be sent
     open_locks = demo.column("SELECT period FROM period_locks WHERE org_code = 'ASS-CAS-001' AND released_at IS NULL "
                              "ORDER BY period")
     assert open_locks == ["2025-Q1", "2025-Q2", "2025-Q3"]  # the quarter and the year are open again
 
 
 # -- explained outliers -----------------------------------------------------------------------
-def test_the_demo_explanations_are_on_values_the_run_flags_and_the_quality_page_shows_them(demo_db, cycle) -> None:
-    store = open_store(demo_db)
+def test_the_demo_explanations_are_on_values_the_run_flags_and_the_quality_page_shows_them(demo_db_fresh, cycle) -> None:
+    store = open_store(demo_db_fresh)
     try:
         flagged = store.query(
             "SELECT u.org_code, u.indicator_code, u.period, e.explanation FROM score_unusual_values u "
@@ -170,7 +173,7 @@ def test_the_demo_explanations_are_on_values_the_run_flags_and_the_quality_page_
         store.close()
     assert sorted(flagged.select("org_code", "indicator_code", "period").rows()) == sorted(
         (e.org, e.indicator, e.period) for e in cycle.explained)
-    text = visible_text(open_page(start(demo_db), "quality"))
+    text = visible_text(open_page(start(demo_db_fresh), "quality"))
     for explained in cycle.explained:
         assert explained.text in text
 
@@ -178,10 +181,10 @@ def test_the_demo_explanations_are_on_values_the_run_flags_and_the_quality_page_
 # -- the member's home ------------------------------------------------------------------------
 @pytest.mark.parametrize(("org", "lang", "period"), [(RETURNED_FR, "fr", "2025-Q1"), (RETURNED_AR, "ar", "2025")])
 def test_the_member_home_of_a_returned_organisation_shows_the_committee_comment(
-    demo_db, cycle, monkeypatch, org, lang, period
+    demo_db_fresh, cycle, monkeypatch, org, lang, period
 ) -> None:
     monkeypatch.setenv("ATHAR_TEST_TODAY", JULY.isoformat())
-    at = start(demo_db, identity=org, lang=lang)  # a member opens on its home
+    at = start(demo_db_fresh, identity=org, lang=lang)  # a member opens on its home
     assert not at.exception and at.title[0].value == t("calendar.home.title", lang)
     assert t("calendar.home.returned", lang, period=period) in [e.value for e in at.error]
     comment = next(r.comment for r in cycle.returned if org in r.file)

@@ -304,11 +304,11 @@ def test_the_committee_sets_the_schedule_copies_whatsapp_texts_and_sends_from_th
 
     at.button(key="reminders_send").click().run()
     assert not at.exception and at.success
-    [message] = inbox.to("relance@assoc.test")
-    assert f"athar_{org}_{planned['period'][0]}.xlsx" in attachments(message)
+    messages = inbox.to("relance@assoc.test")  # one per period due or late (the demo asks years and quarters)
+    assert any(f"athar_{org}_{planned['period'][0]}.xlsx" in attachments(m) for m in messages)
     sent = store.query("SELECT m.status, a.actor FROM messages m JOIN audit_log a ON a.target = 'message:' || m.id "
                        "WHERE m.org_code = ? AND m.audience = 'member'", [org])
-    assert sent.rows() == [("sent", "account:comite")]
+    assert sent.height and set(sent.rows()) == {("sent", "account:comite")}
 
 
 def test_the_reminders_page_reads_in_arabic(demo_db: Path, monkeypatch) -> None:
