@@ -38,7 +38,7 @@ from store.registry import (
     org_codes,
     upsert_organizations,
 )
-from store.review import PeriodLocked, accept_history
+from store.review import PeriodLocked
 from store.submissions import current_value_count
 
 REPO = Path(__file__).resolve().parent.parent
@@ -323,40 +323,48 @@ def _rebuild(args: argparse.Namespace, framework: Framework) -> int:
 
 
 def _demo(args: argparse.Namespace, framework: Framework) -> int:
-    """Register the demo organisations and load every demo file, in order, through ``load_file``."""
+    """Register the demo organisations and load every demo file, in order, through ``load_file``;
+    the reporting cycle of ``cycle.toml`` (calendar, returns, explanations, approvals) goes with it."""
+    from ingest import demo_cycle
     from ingest.orgs import read_org_file
 
     store = open_store(args.db)
     parsed = read_org_file((DEMO_DIR / "organizations.csv").read_bytes(), "organizations.csv", framework)
     if parsed.has_errors:
         raise UsageError(t("cli.orgs_invalid", args.lang, file="organizations.csv"))
-    adopt_framework(store, framework, actor=cli_actor(), source=f"ingest demo ({_files(args)})")
-    upsert_organizations(store, parsed.rows, actor=cli_actor(), source="demo organizations.csv")
-    accepted = rejected = 0
     with open(DEMO_DIR / "manifest.csv", encoding="utf-8", newline="") as fh:
         manifest = list(csv.DictReader(fh))
+    cycle = demo_cycle.load_cycle(DEMO_DIR / "cycle.toml", {entry["file"] for entry in manifest})
+    adopt_framework(store, framework, actor=cli_actor(), source=f"ingest demo ({_files(args)})")
+    upsert_organizations(store, parsed.rows, actor=cli_actor(), source="demo organizations.csv")
+    demo_cycle.set_up(store, cycle, actor=cli_actor())
+    accepted = rejected = 0
+    submission_ids: dict[str, int] = {}
     for entry in manifest:
         path = DEMO_DIR / "submissions" / entry["file"]
         uploaded_at = datetime.fromisoformat(entry["uploaded_at"].replace("Z", "+00:00")).replace(tzinfo=None)
         result = load_file(
             store, path.read_bytes(), path.name, framework=framework, member_org=entry["org_code"] or None,
             uploaded_by=entry.get("uploaded_by") or None, uploaded_at=uploaded_at, audit_actor=cli_actor(),
+            explanations=cycle.explanations_for(entry["file"]),
         )
         if result.accepted:
             accepted += 1
+            submission_ids[entry["file"]] = result.submission_id
+            demo_cycle.after_upload(store, cycle, entry["file"], result.submission_id, actor=cli_actor())
         else:
             rejected += 1
         if not args.json and (result.status == "rejected") != (entry.get("expect") == "reject"):
             print_result(result, args.lang)
-    accept_history(store, actor=cli_actor(), source="ingest demo")  # the demo's files predate its review cycle
+    reviewed = demo_cycle.review_all(store, cycle, submission_ids, actor=cli_actor())
     values = current_value_count(store)
-    summary = t("cli.demo_summary", args.lang, orgs=parsed.rows.height, files=len(manifest), accepted=accepted,
-                rejected=rejected, values=values)
     if args.json:
         json.dump({"db": str(args.db), "organisations": parsed.rows.height, "files": len(manifest),
-                   "accepted": accepted, "rejected": rejected, "values": values}, sys.stdout)
+                   "accepted": accepted, "rejected": rejected, "values": values, "review": reviewed}, sys.stdout)
         print()
     else:
         print(t("cli.demo_done", args.lang, db=args.db))
-        print(summary)
+        print(t("cli.demo_summary", args.lang, orgs=parsed.rows.height, files=len(manifest), accepted=accepted,
+                rejected=rejected, values=values))
+        print(t("demo.review_summary", args.lang, **reviewed))
     return 0

@@ -36,6 +36,9 @@ _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 DEMO_PASSWORD = "athar-demo-2026"  # published in the README; accepted in demo mode only
 DEMO_STEERING = "comite"
+#: The demo accounts' e-mail addresses (``<username>@demo.example.org``): a reserved domain, so the
+#: demo's reminders have somebody to write to and reach nobody real.
+DEMO_EMAIL_DOMAIN = "demo.example.org"
 
 
 class AccountError(StoreError):
@@ -595,7 +598,8 @@ def ensure_first_steering(store: Store, *, created_by: str = "system:first-start
 
 
 def ensure_demo_accounts(store: Store) -> int:
-    """The demo accounts (steering ``comite`` and one per organisation, named after its code).
+    """The demo accounts (steering ``comite`` and one per organisation, named after its code), each
+    with an address at :data:`DEMO_EMAIL_DOMAIN`.
 
     Created only in demo mode; they stay refused whenever demo mode is off.
     """
@@ -607,9 +611,10 @@ def ensure_demo_accounts(store: Store) -> int:
         # One statement for the whole registry; a name already taken (or not a valid user name) is skipped.
         created = cur.execute(
             """
-            INSERT INTO accounts (username, display_name, role, org_code, password_hash, demo,
+            INSERT INTO accounts (username, display_name, email, role, org_code, password_hash, demo,
                                   password_changed_at, created_at, created_by)
-            SELECT username, display_name, role, org_code, $hash, TRUE, $now, $now, 'system:demo'
+            SELECT username, display_name, username || '@' || $domain, role, org_code, $hash, TRUE, $now, $now,
+                   'system:demo'
             FROM (
                 SELECT $steering AS username, 'Comité de pilotage (démo)' AS display_name,
                        'steering' AS role, NULL::VARCHAR AS org_code
@@ -620,7 +625,8 @@ def ensure_demo_accounts(store: Store) -> int:
               AND username NOT IN (SELECT username FROM accounts)
             RETURNING id
             """,
-            {"hash": digest, "now": utc_now(), "steering": DEMO_STEERING, "pattern": USERNAME.pattern[1:-1]},
+            {"hash": digest, "now": utc_now(), "steering": DEMO_STEERING, "pattern": USERNAME.pattern[1:-1],
+             "domain": DEMO_EMAIL_DOMAIN},
         ).fetchall()
         return len(created)
 

@@ -245,21 +245,37 @@ def decide_reopen(store: Store, request_id: int, *, grant: bool, actor: str, sou
     return store.write(work)
 
 
-def accept_history(store: Store, *, actor: str, source: str) -> int:
+def accept_history(store: Store, *, actor: str, source: str, before: date | None = None) -> int:
     """Count every submission still waiting as approved, without locking anything: what a network
-    loaded before it reviewed (the demo's history, like the migration's rule for earlier files)."""
+    loaded before it reviewed (the demo's history, like the migration's rule for earlier files).
+    With ``before``, only the submissions whose every value ends before that day."""
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         ids = [r[0] for r in cur.execute(
             "UPDATE submissions SET review_status = 'approved', reviewed_at = ?, reviewed_by = ? "
-            "WHERE review_status = 'submitted' RETURNING id", [utc_now(), actor]).fetchall()]
+            "WHERE review_status = 'submitted' AND (?::DATE IS NULL OR NOT EXISTS ("
+            "SELECT 1 FROM observations o WHERE o.submission_id = submissions.id AND o.period_end >= ?::DATE)) "
+            "RETURNING id", [utc_now(), actor, before, before]).fetchall()]
         if ids:
-            record_in(cur, actor, "review_history_accepted", target="submissions",
-                      detail={"source": source, "submissions": len(ids)})
+            detail = {"source": source, "submissions": len(ids)}
+            if before is not None:
+                detail["before"] = before.isoformat()
+            record_in(cur, actor, "review_history_accepted", target="submissions", detail=detail)
             request_in(cur, "approval", actor)  # the provisional marks of the latest run are out of date
         return len(ids)
 
     return store.write(work)
+
+
+def submitted_ids(store: Store) -> list[int]:
+    """The submissions awaiting review, oldest first (the command line and the demo's cycle)."""
+    return [int(i) for i in store.column("SELECT id FROM submissions WHERE review_status = 'submitted' ORDER BY id")]
+
+
+def status_counts(store: Store) -> dict[str, int]:
+    """How many submissions are in each review status (every status named, zero included)."""
+    found = dict(store.query("SELECT review_status, count(*) FROM submissions GROUP BY 1").rows())
+    return {status: int(found.get(status, 0)) for status in REVIEW_STATUSES}
 
 
 # -- reads -----------------------------------------------------------------------------------

@@ -63,6 +63,25 @@ def sample_orgs_store(store, framework):
 
 
 # -- dashboard: the demo network, loaded and scored through the real command lines ------------
+def reopen_demo_periods(store, pairs, *, actor: str = "cli:test") -> int:
+    """Release the demo's locks on (organisation, period) pairs through the committee's door (a
+    reopen request with its reason, granted), for a test that loads values into an approved period
+    of the demo (data/demo/cycle.toml approves 2025). Returns how many requests were granted."""
+    from store import review
+
+    granted = 0
+    for org, period in sorted(set(pairs)):
+        try:
+            request = review.request_reopen(store, org, period, "test: new values", actor=actor)
+        except review.ReviewError as exc:
+            if exc.code == "not_locked":
+                continue
+            raise
+        review.decide_reopen(store, request, grant=True, actor=actor)
+        granted += 1
+    return granted
+
+
 @pytest.fixture(scope="session")
 def demo_db_pristine(tmp_path_factory) -> Path:
     """``python -m ingest demo`` + ``python -m metrics score`` once per session; never opened here."""

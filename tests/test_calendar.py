@@ -77,9 +77,12 @@ def test_the_committee_sets_the_calendar_from_the_page_and_the_command_line_with
         stored.append((calendar.calendar_table(store).drop("set_by", "set_at").to_dicts(),
                        calendar.calendar_exceptions(store).drop("set_by", "set_at").to_dicts()))
         store.close()
-    assert stored[0] == stored[1] == (
-        [{"period_kind": "quarter", "deadline_days": 30, "everyone": False, "from_year": 2025}],
-        [{"org_code": GAP, "period_kind": "quarter", "reports": True}],
+    assert stored[0] == stored[1] == (  # with the demo's year and its two exceptions (data/demo/cycle.toml)
+        [{"period_kind": "year", "deadline_days": 90, "everyone": True, "from_year": 2025},
+         {"period_kind": "quarter", "deadline_days": 30, "everyone": False, "from_year": 2025}],
+        [{"org_code": "ASS-CHF-040", "period_kind": "quarter", "reports": False},
+         {"org_code": GAP, "period_kind": "quarter", "reports": True},
+         {"org_code": "ASS-SET-033", "period_kind": "quarter", "reports": False}],
     )
 
 
@@ -88,8 +91,9 @@ def test_calendar_show_and_status_answer_in_json(demo_db_pristine, tmp_path, mon
     assert run("store", "calendar", "set", "year", "--deadline-days", "90", "--from-year", "2024",
                "--db", db).returncode == 0
     shown = json.loads(run("store", "calendar", "show", "--json", "--db", db).stdout)
-    assert [(r["period_kind"], r["deadline_days"], r["everyone"]) for r in shown["calendar"]] == [("year", 90, True)]
-    assert shown["exceptions"] == []
+    assert [(r["period_kind"], r["from_year"]) for r in shown["calendar"]] == [("year", 2024), ("quarter", 2025)]
+    assert [(r["org_code"], r["reports"]) for r in shown["exceptions"]] == [("ASS-CHF-040", False),
+                                                                            ("ASS-SET-033", False)]
     late = json.loads(run("store", "calendar", "status", "--today", APRIL.isoformat(), "--status", "late",
                           "--json", "--db", db).stdout)
     assert {(r["org_code"], r["period"]) for r in late} >= {(STOPPED, "2025")}
@@ -128,6 +132,7 @@ def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fre
 
 def test_before_any_calendar_every_member_reports_last_year_within_the_framework_deadline(demo_db_fresh) -> None:
     store = open_store(demo_db_fresh)
+    store.write(lambda cur: cur.execute("DELETE FROM reporting_calendar; DELETE FROM org_calendar"))  # the demo's
     frame = calendar_reads.statuses(store, Viewer.steering(), MARCH, 120, "fr")
     assert set(frame["period"]) == {"2025"}
     row = frame.filter(pl.col("org_code") == STOPPED).row(0, named=True)

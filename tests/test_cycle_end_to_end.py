@@ -21,6 +21,7 @@ import io
 from datetime import date
 
 import pytest
+from conftest import reopen_demo_periods
 from openpyxl import load_workbook
 from test_dashboard_upload import uploaded
 from test_remind import attachments
@@ -196,6 +197,7 @@ def scores_follow_the_approval(db, store: Store, correction: int, shown_before: 
 
 
 def funder_sees_approved_values_only(db, store: Store) -> None:
+    reopen_demo_periods(store, [(OTHER, QUARTER)], actor="account:comite")  # the demo approved (locked) it
     approved_other = j01(store, Viewer.steering(), OTHER)
     at = uploaded(open_page(start(db, identity=OTHER), "upload"), "t4.csv",
                   f"org_code,indicator_code,period,value,unit\n{OTHER},J01,{QUARTER},{OTHER_NEW},personnes\n".encode())
@@ -257,6 +259,7 @@ def test_the_reporting_cycle_closes_from_the_calendar_to_the_funder_and_the_remi
     for username, org in (("sanad", MEMBER), ("tiglit", LATE_FR), ("tidrarine", LATE_AR)):
         accounts.create_account(store, username, "member", org_code=org, email=f"{username}@assoc.test")
     reminders.set_preferred_language(store, LATE_AR, "ar", actor="cli:test", source="test")
+    reminders.set_preferred_language(store, LATE_FR, "fr", actor="cli:test", source="test")  # the demo's is Arabic
     refused = uploaded(open_page(start(db, identity=LATE_AR), "upload"), "donnees_2025.csv", REFUSED_FILE)
     assert refused.error and not refused.exception  # refused at the check, nothing stored
     shown_before = int(store.scalar("SELECT max(id) FROM score_runs"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import REPO
+from conftest import REPO, reopen_demo_periods
 
 from dashboard.testing import open_page, start
 from framework.model import FrameworkError, framework_from_dict, load_framework
@@ -269,6 +269,7 @@ def test_targets_from_a_file_show_as_progress_on_the_profile_and_the_sustainabil
     try:
         data = ("indicateur,organisation,période,valeur,cible,ligne de base\n"
                 f"R01,{DEMO_OTHER},2025,1500,3000,1000\n").encode()
+        reopen_demo_periods(store, [(DEMO_OTHER, "2025")])  # the demo approved (locked) its 2025
         assert load_file(store, data, "cibles.csv", framework=framework, uploaded_by="cli:test").accepted
         score_store(store, framework, actor="cli:test")
     finally:

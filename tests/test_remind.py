@@ -299,15 +299,16 @@ def test_the_committee_sets_the_schedule_copies_whatsapp_texts_and_sends_from_th
     at.text_input(key="reminders_offsets").input("-3, 21")
     next(b for b in at.button if b.label == t("dashboard.reminders.save_schedule", "fr")).click().run()
     assert reminders.schedule(store) == [-3, 21]
-    assert store.scalar("SELECT actor FROM audit_log WHERE action = 'reminder_schedule_changed'") == "account:comite"
+    assert store.scalar("SELECT actor FROM audit_log WHERE action = 'reminder_schedule_changed' "
+                        "ORDER BY id DESC LIMIT 1") == "account:comite"  # the demo set the first one
 
     at.button(key="reminders_send").click().run()
     assert not at.exception and at.success
-    [message] = inbox.to("relance@assoc.test")
-    assert f"athar_{org}_{planned['period'][0]}.xlsx" in attachments(message)
+    messages = inbox.to("relance@assoc.test")  # one per period due or late (the demo asks years and quarters)
+    assert any(f"athar_{org}_{planned['period'][0]}.xlsx" in attachments(m) for m in messages)
     sent = store.query("SELECT m.status, a.actor FROM messages m JOIN audit_log a ON a.target = 'message:' || m.id "
                        "WHERE m.org_code = ? AND m.audience = 'member'", [org])
-    assert sent.rows() == [("sent", "account:comite")]
+    assert sent.height and set(sent.rows()) == {("sent", "account:comite")}
 
 
 def test_the_reminders_page_reads_in_arabic(demo_db: Path, monkeypatch) -> None:
@@ -318,8 +319,10 @@ def test_the_reminders_page_reads_in_arabic(demo_db: Path, monkeypatch) -> None:
     assert not at.exception and at.title[0].value == "التذكيرات"
     text = visible_text(at)
     assert "الأيام نسبةً إلى آخر أجل" in text and "نصوص للصق في واتساب" in text
-    # the WhatsApp texts are in each member's language (French in the demo), whatever the committee reads
-    assert at.code and all(c.value.startswith("Bonjour") for c in at.code)
+    # the WhatsApp texts are in each member's language (French, Arabic for eleven demo members:
+    # data/demo/cycle.toml), whatever the committee reads
+    starts = {c.value.split("!")[0].strip() for c in at.code}
+    assert starts == {"Bonjour", "السلام عليكم"}
 
 
 def test_the_schedule_and_an_organisations_language_are_set_from_the_command_line_and_audited(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import reopen_demo_periods
 from test_audit_doors import CLI, STEERING, copy_of, last_entry, run
 from test_dashboard_upload import GOOD_FILE, MEMBER
 
@@ -52,10 +53,13 @@ def demo(demo_db_fresh):
 
 # -- approval locks --------------------------------------------------------------------------
 def test_an_upload_is_submitted_and_awaits_review_while_the_demo_history_counts_as_approved(demo) -> None:
-    assert demo.scalar("SELECT count(*) FROM submissions WHERE review_status <> 'approved'") == 0
+    assert demo.scalar("SELECT count(*) FROM submissions s WHERE review_status <> 'approved' AND NOT EXISTS ("
+                       "SELECT 1 FROM observations o WHERE o.submission_id = s.id AND o.period_end >= '2025-01-01')") == 0
+    waiting = set(review.submitted_ids(demo))  # the demo's cycle leaves three 2025 files awaiting review
     result = load(demo, GOOD_FILE, "mes_valeurs.csv")
     assert result.status == "accepted"
     assert review.review_status(demo, result.submission_id) == "submitted"
+    assert set(review.submitted_ids(demo)) == waiting | {result.submission_id} and len(waiting) == 3
 
 
 def test_approving_locks_the_period_and_a_later_upload_for_it_is_refused_with_nothing_stored(demo) -> None:
@@ -81,6 +85,7 @@ def test_a_yearly_value_overlapping_a_locked_quarter_is_refused_but_another_orga
     with pytest.raises(PeriodLocked):
         load(demo, yearly, "annuel.csv")
     other = f"org_code,indicator_code,period,value,unit\n{OTHER},J01,2025-Q4,90,personnes\n".encode()
+    reopen_demo_periods(demo, [(OTHER, "2025-Q4")])  # the demo approved (locked) OTHER's own 2025-Q4
     assert load(demo, other, "autre.csv", org=OTHER).status == "accepted"
 
 
@@ -219,7 +224,9 @@ def test_a_run_records_the_approval_state_and_its_scores_on_unapproved_values_ar
     run_id, _ = score_store(store, registry.framework_in_use(store), actor=STEERING)
     pairs = review.provisional_pairs(store, run_id).rows()
     assert (MEMBER, "2025") in pairs
-    assert all(org == MEMBER for org, _ in pairs)  # every other value was approved
+    # Every other value was approved, but for the demo's files returned or awaiting review (data/demo/cycle.toml).
+    unapproved = set(store.column("SELECT DISTINCT org_code FROM submissions WHERE review_status <> 'approved'"))
+    assert {org for org, _ in pairs} == unapproved and MEMBER in unapproved
     approved = store.scalar("SELECT len(approved_submission_ids) < len(submission_ids) FROM score_runs WHERE id = ?",
                             [run_id])
     assert approved is True
@@ -289,6 +296,7 @@ def test_returning_and_reopening_are_audited_alike_from_the_command_line_and_the
     granted = run("store", "review", "grant", str(request), "--db", from_cli, "--json")
     assert granted.returncode == 0, granted.stderr
     member = open_page(start(from_page, identity=MEMBER), "upload")
+    member.selectbox(key="reopen_period").set_value("2025-Q4")  # the demo locked MEMBER's other 2025 quarters
     member.text_area(key="reopen_reason").input("Erreur")
     member.button(key="reopen_request").click().run()
     committee = open_page(start(from_page), "review")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import reopen_demo_periods
 
 from framework.model import UnitKind, fold, load_framework
 from i18n import LANGUAGES, t
@@ -365,6 +366,7 @@ def test_a_template_filled_with_a_baseline_and_a_target_loads_and_shows_on_the_p
     _with_targets(path, fmt, lang, "R01", "8", "40")
     store = Store(demo_db_fresh)
     try:
+        reopen_demo_periods(store, [(ORG, "2025")])  # the demo approved (locked) its 2025
         result = load_file(store, path.read_bytes(), path.name, framework=FRAMEWORK, member_org=ORG,
                            uploaded_by="test")
         assert result.accepted, result.issues

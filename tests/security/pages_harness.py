@@ -305,6 +305,8 @@ def copy_db(source: Path, folder: Path, name: str = "athar.duckdb") -> Path:
 def load_rows(store, framework, rows: list[dict], file_name: str, *, approved: bool = True, **options):
     """A submission file made from ``rows`` (CSV, as Excel writes it), loaded through ``ingest``;
     ``approved``: counted as approved at once, without a lock (funder links read approved values only)."""
+    from conftest import reopen_demo_periods
+
     from ingest.pipeline import load_file
     from store.review import accept_history
 
@@ -312,6 +314,8 @@ def load_rows(store, framework, rows: list[dict], file_name: str, *, approved: b
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
+    # The demo approved (locked) its 2025 periods: the committee reopens the ones planted into.
+    reopen_demo_periods(store, [(r.get("org_code") or options.get("member_org"), r["period"]) for r in rows])
     result = load_file(store, out.getvalue().encode("utf-8"), file_name, framework=framework, **options)
     assert result.status == "accepted", (file_name, result.status, result.issues)
     if approved:
