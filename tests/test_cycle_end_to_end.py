@@ -138,7 +138,7 @@ def committee_returns_it_with_a_comment(db, submission: int) -> None:
     ok(at)
     flagged = next(tbl.value for tbl in at.table if "z robuste" in tbl.value.columns)
     # the reviewer reads the flagged value with the member's explanation, before any scoring run
-    assert flagged.iloc[:, [1, 2, 5]].values.tolist() == [["J01", QUARTER, WHY]]
+    assert flagged.iloc[:, [1, 2, 5]].values.tolist() == [["J01 · Personnes formées", QUARTER, WHY]]
     at.text_area(key="review_comment").input(COMMENT)
     at.button(key="review_return").click().run()
     ok(at)

@@ -320,5 +320,5 @@ def test_the_review_page_shows_a_flagged_value_with_its_explanation_before_any_s
     at.selectbox(key="review_submission").set_value(loaded.submission_id).run()
     assert not at.exception
     flagged = next(tbl.value for tbl in at.table if "z robuste" in tbl.value.columns)
-    assert flagged.iloc[:, [0, 1, 2, 5]].values.tolist() == [[MEMBER, "J01", "2025-Q4", WHY]]
+    assert flagged.iloc[:, [0, 1, 2, 5]].values.tolist() == [[MEMBER, "J01 · Personnes formées", "2025-Q4", WHY]]
     assert store.scalar("SELECT count(*) FROM score_runs") == runs

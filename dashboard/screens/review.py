@@ -48,15 +48,22 @@ def _changes(ctx: PageContext, submission_id: int) -> pl.DataFrame:
     st.subheader(_t(ctx, "page.changes_title"))
     counts = {k: int((changes["change"] == k).sum()) for k in ("new", "changed", "unchanged")}
     st.caption(_t(ctx, "page.changes_counts", **{k: ctx.num(v) for k, v in counts.items()}))
-    shown = changes.with_columns(change_label=pl.col("change").replace_strict(
-        {k: ctx.t(f"upload.change_{k}") for k in ("new", "changed", "unchanged")}, default=pl.col("change")))
-    tables.static_table(ctx, shown.filter(pl.col("change") != "unchanged"), {
-        "change_label": Col(_t(ctx, "page.col_change")),
-        "indicator_code": Col(_t(ctx, "page.col_indicator"), "code"),
+    shown = changes.filter(pl.col("change") != "unchanged")
+    shown = shown.with_columns(
+        change_label=pl.col("change").replace_strict(
+            {k: ctx.t(f"upload.change_{k}") for k in ("new", "changed", "unchanged")}, default=pl.col("change")),
+        indicator=pl.col("indicator_code") + pl.lit(" · ")
+        + pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
+        breakdown=tables.breakdown_label(ctx, shown),
+    )
+    # As the upload preview: what, the new value and the approved one it replaces, in the unit's words.
+    tables.static_table(ctx, shown, {
+        "indicator": Col(_t(ctx, "page.col_indicator"), width="medium"),
+        "value": Col(_t(ctx, "page.col_value"), "measure", "small", unit="unit"),
+        "current_value": Col(_t(ctx, "page.col_previous"), "measure", "small", unit="unit"),
+        "change_label": Col(_t(ctx, "page.col_change"), width="small"),
         "period": Col(_t(ctx, "page.col_period"), "code"),
         "breakdown": Col(_t(ctx, "page.col_breakdown")),
-        "value": Col(_t(ctx, "page.col_value"), "num2"),
-        "current_value": Col(_t(ctx, "page.col_previous"), "num2"),
     }, key="review_changes")
     return changes
 
@@ -68,14 +75,16 @@ def _flagged(ctx: PageContext, submission_id: int) -> None:
     if flagged.is_empty():
         st.caption(_t(ctx, "page.flagged_none"))
         return
-    explained = values.select("line", "explanation")
+    explained = values.select("line", "explanation", *(["unit"] if "unit" not in flagged.columns else []))
     shown = flagged.join(explained, on="line", how="left").with_columns(
-        pl.col("explanation").fill_null(_t(ctx, "page.explanation_missing")))
+        pl.col("explanation").fill_null(_t(ctx, "page.explanation_missing")),
+        indicator=pl.col("indicator_code") + pl.lit(" · ")
+        + pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String))
     tables.static_table(ctx, shown, {
         "org_code": Col(_t(ctx, "page.col_org"), "code"),
-        "indicator_code": Col(_t(ctx, "page.col_indicator"), "code"),
+        "indicator": Col(_t(ctx, "page.col_indicator")),
         "period": Col(_t(ctx, "page.col_period"), "code"),
-        "value": Col(_t(ctx, "page.col_value"), "num2"),
+        "value": Col(_t(ctx, "page.col_value"), "measure", unit="unit"),
         "robust_z": Col(_t(ctx, "page.col_robust_z"), "num1"),
         "explanation": Col(_t(ctx, "page.col_explanation")),
     }, key="review_flagged")
