@@ -117,15 +117,15 @@ def _member_signs_in_sees_member_pages_and_signs_out(browser, base: str, idp: Mo
         menu = [urlparse(link.get_attribute("href") or "").path for link in page.locator(NAV_LINK).all()]
         assert "/overview" in menu and "/upload" in menu, menu
         assert "/framework" not in menu, menu
-        assert urlparse(page.url).path == "/overview"
-        expect(page.locator(f"{MAIN} h1").first).to_have_text(tr("overview.title"))
+        assert urlparse(page.url).path == "/start"  # a member opens on its home
+        expect(page.locator(f"{MAIN} h1").first).to_have_text(t("calendar.home.title", "fr"))
         # A steering page is not reachable by its URL either (a new session: the cookie signs in again).
         page.goto(f"{base}/framework?lang=fr", wait_until="domcontentloaded")
         wait_until_idle(page)
         expect(page.locator(SIDEBAR)).to_contain_text("amina-sso")
         expect(page.locator('[role="dialog"]')).to_contain_text("Page not found")
-        assert urlparse(page.url).path == "/overview"
-        expect(page.locator(f"{MAIN} h1").first).to_have_text(tr("overview.title"))
+        assert urlparse(page.url).path == "/start"  # a member opens on its home
+        expect(page.locator(f"{MAIN} h1").first).to_have_text(t("calendar.home.title", "fr"))
         page.keyboard.press("Escape")
         expect(page.locator('[role="dialog"]')).to_have_count(0)
         # Sign out: Streamlit's /auth/logout, the provider's end-session endpoint, the sign-in screen.
