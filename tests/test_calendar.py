@@ -269,3 +269,21 @@ def test_a_funder_link_never_sees_the_member_home(demo_db_fresh, monkeypatch) ->
     assert at.title[0].value != t("calendar.home.title", "fr")
     with pytest.raises(ValueError):
         open_page(at, "start")
+
+
+def test_the_upload_template_and_the_form_open_on_the_calendars_open_period(demo_db_fresh, monkeypatch) -> None:
+    """One rule with the home: a yearly reporter that sent 2025 is asked by the demo's calendar for its
+    quarters too, so in May 2026 the template and the form open on 2026-Q1 (late), not on 2025 (sent)."""
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    monkeypatch.setenv("ATHAR_TEST_TODAY", "2026-05-15")
+    member = "ASS-TIN-002"  # small: files once a year (demo data/README.md)
+    rows = calendar_reads.statuses(open_store(demo_db_fresh), Viewer.member(member), date(2026, 5, 15), 90, "fr", member)
+    first_open = rows.filter(pl.col("status").is_in(["returned", "late", "due"])).row(0, named=True)
+    assert (first_open["period"], first_open["status"]) == ("2026-Q1", "late")
+    upload = open_page(start(demo_db_fresh, identity=member), "upload")
+    assert not upload.exception
+    assert upload.selectbox(key="upload_template_period").value == "2026-Q1"
+    late = t("dashboard.periods.due_late", "fr", period="2026-Q1", deadline=fmt.date_text(date(2026, 4, 30), "fr"))
+    assert late in [w.value for w in upload.warning]
+    form = open_page(start(demo_db_fresh, identity=member), "form")
+    assert form.selectbox(key=f"form_period_{member}").value == "2026-Q1"

@@ -24,7 +24,8 @@ from i18n.bidi import strip_isolates
 from ingest import pipeline
 from ingest.template import template_main
 from metrics.run import score_store
-from store.db import Store
+from store import calendar
+from store.db import Store, open_store
 from store.links import create_link
 
 MEMBER = "ASS-CAS-001"
@@ -175,14 +176,22 @@ def test_a_link_pinned_to_a_run_sees_the_periods_as_they_stood_at_that_run(app, 
 def test_the_upload_page_offers_the_period_due_not_the_running_year(app) -> None:
     at = open_page(start(app, identity="ENT-CAS-006"), "upload")
     box = at.selectbox(key="upload_template_period")
-    assert box.value == "2026-Q3"  # demo members report by quarter; 2026-Q3 ended, its deadline is open
+    assert box.value == "2026-Q3"  # the demo's calendar asks for quarters; 2026-Q3 ended, 2026 runs
     assert box.format_func("2026") == "2026 (pas encore terminée)"
-    assert "À déclarer maintenant : 2026-Q3, avant le 29 décembre 2026" in visible_text(at)
+    # the calendar's deadline (30 days after the quarter), passed on 15 November
+    assert "2026-Q3 n'est pas encore déclarée et l'échéance du 30 octobre 2026 est passée" in visible_text(at)
 
 
 def test_the_upload_page_says_when_the_due_period_is_done(app) -> None:
-    at = open_page(start(app, identity=MEMBER), "upload")
-    assert "2026-Q3 est déclarée." in visible_text(at)
+    """Nothing open in the calendar (the member reports the year only, 2025 sent): the period under
+    way at its usual granularity, 2026-Q3, is said to be sent."""
+    store = open_store(app)
+    calendar.set_calendar(store, "quarter", remove=[MEMBER], actor="test", source="test", default_year=2026)
+    try:
+        at = open_page(start(app, identity=MEMBER), "upload")
+        assert "2026-Q3 est déclarée." in visible_text(at)
+    finally:
+        calendar.set_calendar(store, "quarter", reset=[MEMBER], actor="test", source="test", default_year=2026)
 
 
 def test_the_template_command_defaults_to_the_period_due_on_the_given_day(tmp_path, capsys) -> None:

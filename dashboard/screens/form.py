@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard import autoscore, explain_form, pickers, widgets
 from dashboard.context import PageContext, page_context
+from dashboard.due import due_now
 from dashboard.reports import report_texts
 from dashboard.tables import breakdown_label, markdown_text
 from framework import periods as period_rules
@@ -57,12 +58,9 @@ def _target(ctx: PageContext) -> str | None:
 
 
 def _period(ctx: PageContext, org: str) -> str:
-    """The due period by default (the one the template offers), with its deadline."""
-    reported = ctx.q(uploads_reads.reported_periods, org)
-    fallback = ctx.run["granularity"] if ctx.run else "year"
-    due = period_rules.due_period(
-        ctx.today, period_rules.usual_granularity(reported["granularity"], fallback)
-    )
+    """The due period by default (the reporting calendar's open one, as the template offers), with its deadline."""
+    now = due_now(ctx, org)
+    due = now.period
     periods = period_rules.reportable_periods(ctx.today)
     periods = periods if due in periods else [due, *periods]
     asked = st.query_params.get("period")  # the member's home opens the form on the period it names
@@ -75,11 +73,10 @@ def _period(ctx: PageContext, org: str) -> str:
         key=f"form_period_{org}",
         format_func=lambda p: ctx.t("periods.due_option", period=p) if p == due else p,
     )
-    if period == due and due not in reported["period"].to_list():
-        deadline = period_rules.deadline(due, ctx.deadline_days)
-        late = deadline < ctx.today
+    if period == due and not now.sent:
+        late = now.deadline < ctx.today
         (st.warning if late else st.info)(
-            ctx.t("periods.due_late" if late else "periods.due_open", period=due, deadline=ctx.date(deadline))
+            ctx.t("periods.due_late" if late else "periods.due_open", period=due, deadline=ctx.date(now.deadline))
         )
     return period
 

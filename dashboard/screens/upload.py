@@ -17,13 +17,13 @@ import streamlit as st
 from dashboard import autoscore, explain_form, exports, overlap_form, pickers, review_member, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.due import Due, due_now
 from dashboard.reports import report_table
 from framework import periods as period_rules
 from i18n import t
 from ingest import annotate, pipeline
 from ingest.template import MIME, template_bytes
 from store.reads import common as common_reads
-from store.reads import uploads as uploads_reads
 from store.registry import adopt_first_framework
 from store.review import PeriodLocked
 
@@ -51,22 +51,16 @@ def _target(ctx: PageContext) -> str | None:
     return None if choice == NETWORK_FILE else choice
 
 
-def _due_period(ctx: PageContext, reported: pl.DataFrame) -> str:
-    """The period this organisation has to report now, at the granularity it usually reports at."""
-    fallback = ctx.run["granularity"] if ctx.run else "year"
-    return period_rules.due_period(ctx.today, period_rules.usual_granularity(reported["granularity"], fallback))
-
-
-def _due_banner(ctx: PageContext, due: str, reported: pl.DataFrame) -> None:
-    """What to report now: the due period, open or late, or that it is done."""
-    if due in reported["period"].to_list():
-        st.caption(ctx.t("periods.due_done", period=due))
+def _due_banner(ctx: PageContext, now: Due) -> None:
+    """What to report now (the reporting calendar's open period): open, late, or that it is done."""
+    if now.sent:
+        st.caption(ctx.t("periods.due_done", period=now.period))
         return
-    deadline = period_rules.deadline(due, ctx.deadline_days)
-    if deadline < ctx.today:
-        st.warning(ctx.t("periods.due_late", period=due, deadline=ctx.date(deadline)), icon=":material/schedule:")
+    if now.deadline < ctx.today:
+        st.warning(ctx.t("periods.due_late", period=now.period, deadline=ctx.date(now.deadline)),
+                   icon=":material/schedule:")
     else:
-        st.info(ctx.t("periods.due_open", period=due, deadline=ctx.date(deadline)), icon=":material/event:")
+        st.info(ctx.t("periods.due_open", period=now.period, deadline=ctx.date(now.deadline)), icon=":material/event:")
 
 
 def _period_option(ctx: PageContext, period: str, due: str) -> str:
@@ -82,9 +76,9 @@ def _template(ctx: PageContext, org: str | None) -> None:
     if org is None:
         st.caption(ctx.t("upload.template_needs_org"))
         return
-    reported = ctx.q(uploads_reads.reported_periods, org)
-    due = _due_period(ctx, reported)
-    _due_banner(ctx, due, reported)
+    now = due_now(ctx, org)
+    due = now.period
+    _due_banner(ctx, now)
     periods = period_rules.reportable_periods(ctx.today)
     periods = periods if due in periods else [due, *periods]
     left, middle, right = st.columns([2, 1, 2])
