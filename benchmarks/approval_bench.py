@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -34,24 +33,14 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from autoscore_bench import _copy, _source_db  # noqa: E402  (the same 2,000-organisation network)
+
 from ingest.pipeline import load_file  # noqa: E402
 from store import review  # noqa: E402
 from store.audit import record_in  # noqa: E402
 from store.db import open_store, utc_now  # noqa: E402
 from store.registry import framework_in_use  # noqa: E402
 from store.scoring_requests import requests  # noqa: E402
-
-DEFAULT_DB = REPO / "benchmarks" / "out" / "large-2000x8" / "athar.duckdb"
-
-
-def _source_db(path: Path | None) -> Path:
-    if path is not None:
-        return path
-    if DEFAULT_DB.exists():
-        return DEFAULT_DB
-    from dashboard_bench import build_large
-
-    return build_large(2000, rebuild=False)
 
 
 def _network_file(store, year: str, count: int) -> bytes:
@@ -92,15 +81,6 @@ def one_round(store, framework, year: str, count: int) -> dict:
     return {"year": year, "values": result.rows, "locks": len(detail["locked"]), "load_s": load_s,
             "plain_update_s": plain_s, "approve_s": approve_s, "approve_vs_load": approve_s / load_s,
             "approve_vs_plain": approve_s / plain_s}
-
-
-def _copy(source: Path, folder: Path) -> Path:
-    db = folder / "athar.duckdb"
-    shutil.copy(source, db)
-    wal = source.with_name(source.name + ".wal")
-    if wal.exists():  # a file closed without a checkpoint: its last writes are in the log
-        shutil.copy(wal, db.with_name(db.name + ".wal"))
-    return db
 
 
 def main() -> int:

@@ -49,6 +49,15 @@ from store.viewer import Viewer  # noqa: E402
 DEFAULT_DB = REPO / "benchmarks" / "out" / "large-2000x8" / "athar.duckdb"
 
 
+def _copy(source: Path, folder: Path) -> Path:
+    db = folder / "athar.duckdb"
+    shutil.copy(source, db)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():  # a file closed without a checkpoint: its last writes are in the log
+        shutil.copy(wal, db.with_name(db.name + ".wal"))
+    return db
+
+
 def _source_db(path: Path | None) -> Path:
     if path is not None:
         return path
@@ -134,9 +143,7 @@ def main() -> int:
     args = parser.parse_args()
     source = _source_db(args.db)
     with tempfile.TemporaryDirectory(prefix="autoscore-bench-") as folder:
-        db = Path(folder) / "athar.duckdb"
-        shutil.copy(source, db)
-        store = open_store(db)
+        store = open_store(_copy(source, Path(folder)))
         framework = framework_in_use(store, None)
         orgs = store.scalar("SELECT count(*) FROM organizations")
         values = store.scalar("SELECT count(*) FROM observations_current")

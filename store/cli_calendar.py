@@ -23,6 +23,7 @@ from i18n.formatting import date_text
 from store import calendar, registry
 from store.audit import cli_actor as actor
 from store.calendar import PERIOD_KINDS, CalendarError
+from store.cli_refusal import refused as _refused
 from store.db import Store
 from store.reads import calendar as calendar_reads
 from store.viewer import Viewer
@@ -51,15 +52,6 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
     status.add_argument("--status", action="append", choices=calendar_reads.STATUSES, help="only these (repeat)")
     for p in (change, cal.choices["show"], status):
         p.add_argument("--json", action="store_true")
-
-
-def _refused(exc: CalendarError, args: argparse.Namespace) -> int:
-    if args.json:
-        json.dump({"refused": exc.code, "message": exc.message(args.lang)}, sys.stdout, ensure_ascii=False)
-        print()
-    else:
-        print(exc.message(args.lang), file=sys.stderr)
-    return 1
 
 
 def _dump(value: object) -> int:

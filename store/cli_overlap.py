@@ -19,6 +19,7 @@ from i18n import formatting as fmt
 from i18n import t
 from store import overlaps, registry
 from store.audit import cli_actor as actor
+from store.cli_refusal import refused as _refused
 from store.db import Store
 from store.overlaps import OverlapRefused
 from store.viewer import Viewer
@@ -44,15 +45,6 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
     listed.add_argument("org")
     for p in (declared, programme, removed, listed):
         p.add_argument("--json", action="store_true")
-
-
-def _refused(exc: OverlapRefused, args: argparse.Namespace) -> int:
-    if args.json:
-        json.dump({"refused": exc.code, "message": exc.message(args.lang)}, sys.stdout, ensure_ascii=False)
-        print()
-    else:
-        print(exc.message(args.lang), file=sys.stderr)
-    return 1
 
 
 def _declare(store: Store, args: argparse.Namespace, **given: object) -> int:
