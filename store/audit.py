@@ -62,6 +62,10 @@ ACTIONS = (
     "message_sent",
     "message_failed",
     "reminder_schedule_changed",
+    "consultation_opened",
+    "consultation_closed",
+    "weights_proposed",
+    "weights_adopted",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
