@@ -136,3 +136,14 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def with_principle_weights(framework: Framework, shares: dict[str, float]) -> Framework:
+    """A new version of ``framework`` whose principle weights are ``shares`` (summing to 1), scaled to
+    the framework's total principle weight and rounded to 4 decimals; everything else unchanged.
+    Raises ``FrameworkError`` when a weight comes out invalid (a principle at zero)."""
+    data = framework.model_dump(mode="json")
+    total = sum(p.weight for p in framework.principles)
+    for item in data["principles"]:
+        item["weight"] = round(float(shares.get(item["code"], 0.0)) * total, 4)
+    return framework_from_dict(data, "consultation")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, empty, pickers, review_labels, tables, widgets
+from dashboard import charts, empty, pickers, review_labels, tables, whatif_view, widgets
 from dashboard.cells import Col, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -339,6 +339,7 @@ def render(ctx: PageContext) -> None:
     head, pick = st.columns([3, 1])
     with pick:
         period = pickers.period_select(ctx)
+    whatif_view.render(ctx, period)
     if ctx.viewer.role == "member":
         _member_view(ctx, period)
         return

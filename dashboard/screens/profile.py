@@ -21,6 +21,7 @@ from dashboard import (
     pickers,
     review_labels,
     tables,
+    whatif_view,
     widgets,
 )
 from dashboard.cells import Col
@@ -417,6 +418,7 @@ def render(ctx: PageContext) -> None:
         return
     _composite(ctx, scores, period, pickers.comparable_previous(ctx, period)[0])
     _principle_ranks(ctx, scores, period)
+    whatif_view.render(ctx, period, org_code)
     _radar(ctx, scores, org_code, period)
     _indicators(ctx, org_code, period)
     _quality(ctx, scores, period)
