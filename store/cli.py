@@ -25,6 +25,7 @@ from store import (
     accounts,
     audit,
     cli_calendar,
+    cli_consult,
     cli_expect,
     cli_overlap,
     cli_remind,
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_calendar.add_parsers(sub, common)
     cli_review.add_parsers(sub, common)
     cli_remind.add_parsers(sub, common)
+    cli_consult.add_parsers(sub, common)
 
     log = common(sub.add_parser("audit", help="the audit log, newest first"))
     log.add_argument("--action", action="append", choices=audit.ACTIONS)
@@ -441,4 +443,5 @@ COMMANDS = {
     **cli_calendar.COMMANDS,
     **cli_review.COMMANDS,
     **cli_remind.COMMANDS,
+    **cli_consult.COMMANDS,
 }

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from framework.model import Framework
+from i18n import t
 from store.audit import record_in
 from store.db import Store, utc_now
 from store.registry import _adopt
@@ -37,6 +38,9 @@ class ConsultationError(Exception):
         super().__init__(code)
         self.code = code
         self.params = params
+
+    def message(self, lang: str) -> str:
+        return t(f"dashboard.whatif.errors.{self.code}", lang)
 
 
 _OPEN = "SELECT id, framework_hash, opened_at, opened_by FROM weight_consultations WHERE closed_at IS NULL"
