@@ -118,14 +118,13 @@ def propose(store: Store, org_code: str, weights: Mapping[str, float], *, actor:
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         consultation = _open_in(cur)
         now = utc_now()
+        version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM weight_proposals "
+                              "WHERE consultation_id = ? AND org_code = ?", [consultation, org_code]).fetchall()[0][0]
         previous = cur.execute(
             "UPDATE weight_proposals SET replaced_at = ? WHERE consultation_id = ? AND org_code = ? "
-            "AND replaced_at IS NULL RETURNING version",
+            "AND replaced_at IS NULL RETURNING id",
             [now, consultation, org_code],
         ).fetchall()
-        version = (max(v for (v,) in previous) if previous else
-                   cur.execute("SELECT coalesce(max(version), 0) FROM weight_proposals WHERE consultation_id = ? "
-                               "AND org_code = ?", [consultation, org_code]).fetchall()[0][0]) + 1
         proposal = cur.execute(
             "INSERT INTO weight_proposals (consultation_id, org_code, version, proposed_by, proposed_at) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
