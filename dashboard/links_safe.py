@@ -54,7 +54,7 @@ def scope_rows(ctx: PageContext, names: Mapping[str, str], request: Mapping[str,
         (ctx.t("links.principles"), listed(request.get("principles"), ctx.principle_label)),
         (ctx.t("links.periods"), listed(request.get("periods"), str)),
         (ctx.t("links.pages"), listed(request.get("pages"), lambda k: ctx.t(f"nav.{k}"))),
-        (ctx.t("links.expires"), fmt.datetime_text(expires, ctx.lang) + " UTC"),
+        (f"{ctx.t('links.expires')} (UTC)", fmt.datetime_text(expires, ctx.lang)),
         (tr(ctx, "run"), tr(ctx, "run_pinned", run=run) if run is not None else tr(ctx, "run_latest")),
         (tr(ctx, "provisional"), tr(ctx, "yes") if request.get("include_provisional") else tr(ctx, "no")),
     ]
@@ -110,11 +110,12 @@ def confirm_create(ctx: PageContext, created_by: str, on_created) -> bool:
             st.info(tr(ctx, "nothing_to_confirm"))
             return True
         try:
-            _, token = links.create_link(ctx.store, created_by=created_by, **request["request"])
+            link_id, token = links.create_link(ctx.store, created_by=created_by, **request["request"])
         except LinkError as error:
             st.session_state[DRAFT_KEY] = request  # still there to correct: "Back" gives the form back
             st.error(error.message(ctx.lang))
             return True
+        st.session_state[KEEP_KEY] = link_id  # the new link is the one chosen below
         on_created(token)
     return True
 

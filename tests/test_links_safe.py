@@ -73,7 +73,8 @@ def test_back_gives_the_form_back_as_it_was_filled_and_creates_nothing(db) -> No
     assert t("linksafe.summary_title", "fr") not in visible_text(at)
 
 
-def test_confirm_and_create_makes_one_link_with_the_scope_shown(db) -> None:
+def test_confirm_and_create_makes_one_link_with_the_scope_shown_and_chooses_it(db) -> None:
+    _two_links(db)  # older links listed first in the session: the new one is chosen all the same
     store = open_store(db)
     at = _fill(open_page(start(db), "links"))
     at.button(key="linksafe_confirm_create").click().run()
@@ -81,8 +82,9 @@ def test_confirm_and_create_makes_one_link_with_the_scope_shown(db) -> None:
     assert len(codes) == 1 and "?link=" in codes[0]
     token = codes[0].split("link=")[1].split("&")[0]
     assert links.check_token(store, token).scope.org_codes == set(ORGS)
-    assert _count(store, "SELECT count(*) FROM share_links") == 1
-    assert _count(store, "SELECT count(*) FROM audit_log WHERE action = 'link_created'") == 1
+    assert _count(store, "SELECT count(*) FROM share_links") == 3
+    assert _count(store, "SELECT count(*) FROM audit_log WHERE action = 'link_created'") == 3
+    assert at.selectbox(key="links_choose").value == store.scalar("SELECT max(id) FROM share_links")
     with pytest.raises(KeyError):  # the confirmation is gone: nothing left to click twice
         at.button(key="linksafe_confirm_create")
 
