@@ -278,3 +278,32 @@ def _nodes(node):
     yield node
     for child in (getattr(node, "children", None) or {}).values():
         yield from _nodes(child)
+
+
+def test_a_download_during_a_preview_is_the_committee_s_not_a_use_of_the_link(db, monkeypatch) -> None:
+    from dashboard.access import Identity, guarded
+    from store.accounts import DEMO_STEERING, ensure_demo_accounts, find_by_username
+    from store.viewer import Viewer
+
+    monkeypatch.setenv("ATHAR_DEMO_MODE", "1")
+    store = open_store(db)
+    ensure_demo_accounts(store)
+    link_id, _ = links.create_link(store, label="Bailleur P", org_codes=["ASS-TIN-002"], created_by="test", days=9)
+    account = find_by_username(store, DEMO_STEERING)
+    preview = Identity(viewer=Viewer.funder(links.link_scope(store, link_id).scope, name=account.actor),
+                       account=account)
+    before = _usage(store, link_id)
+    assert guarded(store, preview, "profil.csv", lambda: "a;b\n", "refusé")() == b"a;b\n"
+    assert _usage(store, link_id) == before
+    assert _count(store, "SELECT count(*) FROM audit_log WHERE action = 'link_download'") == 0
+    assert _count(store, "SELECT count(*) FROM audit_log WHERE action = 'download' AND target = 'profil.csv'") == 1
+
+
+def test_link_scope_by_id_answers_as_the_token_does(db) -> None:
+    store = open_store(db)
+    link_id, token = links.create_link(store, label="Bailleur P", org_codes=["ASS-TIN-002"], created_by="test",
+                                       days=9, principles=["P1"], pages=["profile"])
+    assert links.link_scope(store, link_id) == links.check_token(store, token)
+    links.revoke_link(store, link_id, actor="test")
+    assert links.link_scope(store, link_id).status == "revoked"
+    assert links.link_scope(store, 999).status == "unknown"
