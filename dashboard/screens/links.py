@@ -53,7 +53,7 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
             list(names),
             key="link_orgs",
             format_func=lambda c: f"{c} — {names[c]}",
-            filter_mode="contains",
+            filter_mode="contains",  # "ASS-TIN" finds the codes and names holding it, not 24 fuzzy matches
         )
         left, right = st.columns(2)
         with left:
