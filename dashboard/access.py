@@ -303,7 +303,7 @@ def guarded(store: Store, identity: Identity, file_name: str, make: Callable[[],
             _record_refused_download(store, identity, file_name, reason, client)
             return refused.encode("utf-8")
         data = make()
-        if identity.viewer.link is not None:
+        if identity.link_token is not None and identity.viewer.link is not None:  # a committee preview is no use
             links.record_use(store, identity.viewer.link.link_id, download=file_name)
         else:
             record(store, identity.viewer.name or identity.viewer.role, "download", target=file_name)

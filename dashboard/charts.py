@@ -40,8 +40,15 @@ TREND_PATTERNS = {"improving": "/", "stable": "", "declining": "\\", "insufficie
 GRADE_COLOURS = {"A": "#2e7d32", "B": "#7cb342", "C": "#f9a825", "D": "#c62828"}
 SCORE_SCALE = "Viridis"
 NO_DATA = "#e0e0e0"
-#: ``st.plotly_chart`` config: base layers served by the app (no CDN), no Plotly logo.
-PLOTLY_CONFIG = {"displaylogo": False, "topojsonURL": STATIC_URL, "responsive": True}
+#: ``st.plotly_chart`` config: base layers served by the app (no CDN), no Plotly logo, and no
+#: client-side "download as PNG" (the modebar's camera): an image saved in the browser would skip the
+#: checked, audited export path; chart images come with the report card (PDF) instead.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "topojsonURL": STATIC_URL,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["toImage"],
+}
 
 
 def show(figure: go.Figure, *, key: str) -> None:

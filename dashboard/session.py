@@ -11,7 +11,7 @@ import sys
 
 import streamlit as st
 
-from dashboard import autoscore, style
+from dashboard import autoscore, link_preview, style
 from dashboard.access import Identity, identify, sign_out
 from dashboard.bootstrap import database_path, ensure_demo_database
 from dashboard.context import PageContext, get_store, set_context
@@ -127,6 +127,7 @@ def start_session() -> PageContext:
     _access_ready(str(path))
     autoscore.worker(store)  # scores follow the data: started once per process and file
     identity = identify(store, lang, lambda key, **p: t(f"dashboard.{key}", lang, **p))
+    identity = link_preview.apply(store, identity, lang)  # the committee previewing a funder link
     viewer = identity.viewer
     _who(lambda key, **p: t(f"dashboard.{key}", lang, **p), identity, store)
     version = common_reads.data_version(store, viewer)

@@ -90,6 +90,8 @@ def widget_text_css(lang: str) -> str:
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
   content: {_css_text(limit)}; font-size: 0.875rem; opacity: 0.7;
 }}
+/* "Press Enter to submit form" / "Press Enter to apply" under a focused text input: English only. */
+[data-testid="InputInstructions"] {{ visibility: hidden; }}
 [role="listbox"][data-empty="true"] [role="option"] > span {{ visibility: hidden; font-size: 0; }}
 [role="listbox"][data-empty="true"] [role="option"] > span::after {{
   content: {_css_text(t("reading2.no_match", lang))}; visibility: visible; font-size: 0.875rem;

@@ -40,6 +40,7 @@ ACTIONS = (
     "link_created",
     "link_revoked",
     "link_rotated",
+    "link_previewed",
     "link_used",
     "link_download",
     "link_refused",

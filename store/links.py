@@ -242,14 +242,29 @@ def check_token(store: Store, token: str | None, *, now: datetime | None = None)
         return LinkCheck("malformed")
     digest = token_digest(token)
     with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT id, token_sha256, org_codes, principles, periods, pages, run_id, expires_at, revoked_at, "
-            "label, coalesce(include_provisional, FALSE) FROM share_links WHERE token_sha256 = ?",
-            [digest],
-        ).fetchall()
+        rows = cur.execute(f"SELECT {_CHECK_COLUMNS} FROM share_links WHERE token_sha256 = ?", [digest]).fetchall()
     if not rows or not hmac.compare_digest(rows[0][1], digest):
         return LinkCheck("unknown")
-    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at, label, provisional = rows[0]
+    return _checked(rows[0], now)
+
+
+def link_scope(store: Store, link_id: int, *, now: datetime | None = None) -> LinkCheck:
+    """What link ``link_id`` opens, checked now, exactly as :func:`check_token` would answer for its
+    token: the committee's preview builds the funder's view from it, without the token."""
+    with store.cursor() as cur:
+        rows = cur.execute(f"SELECT {_CHECK_COLUMNS} FROM share_links WHERE id = ?", [int(link_id)]).fetchall()
+    return _checked(rows[0], now) if rows else LinkCheck("unknown")
+
+
+_CHECK_COLUMNS = (
+    "id, token_sha256, org_codes, principles, periods, pages, run_id, expires_at, revoked_at, "
+    "label, coalesce(include_provisional, FALSE)"
+)
+
+
+def _checked(row: tuple, now: datetime | None) -> LinkCheck:
+    """A ``share_links`` row (:data:`_CHECK_COLUMNS`) as a check: revoked, expired, or its scope."""
+    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at, label, provisional = row
     if revoked_at is not None:
         return LinkCheck("revoked")
     if expires_at <= (now or utc_now()):
@@ -269,6 +284,11 @@ def check_token(store: Store, token: str | None, *, now: datetime | None = None)
         ),
         label,
     )
+
+
+def record_preview(store: Store, link_id: int, *, actor: str) -> None:
+    """Audit the committee opening a link's view (not a use: no count, no last use, no token)."""
+    store.write(lambda cur: record_in(cur, actor, "link_previewed", target=f"link:{link_id}"))
 
 
 def record_use(store: Store, link_id: int, *, page: str | None = None, download: str | None = None) -> None:

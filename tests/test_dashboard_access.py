@@ -130,6 +130,7 @@ def test_links_page_creates_a_link_shown_once_that_opens_its_scope(db) -> None:
     at.text_input(key="link_label").input("Fondation Test")
     at.multiselect(key="link_orgs").set_value([MEMBER])
     at.button(key="FormSubmitter:link_create-" + t("dashboard.links.create", "fr")).click().run()
+    at.button(key="linksafe_confirm_create").click().run()  # the summary, then the confirmation
     codes = [c.value for c in at.code]
     assert len(codes) == 1 and "?link=" in codes[0]
     token = codes[0].split("link=")[1].split("&")[0]
@@ -154,6 +155,7 @@ def test_links_page_revokes(db) -> None:
     assert titles(funder) == [t("dashboard.overview.title", "fr")]
     at = open_page(start(db), "links")
     at.button(key="links_revoke").click().run()
+    at.button(key="linksafe_confirm_revoke").click().run()  # revoking asks first
     assert links.check_token(store, token).status == "revoked"
     funder.run()  # the same funder session, next interaction
     assert [e.value for e in funder.error] == [t("dashboard.access.link_revoked", "fr")]

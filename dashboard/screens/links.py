@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 import settings
-from dashboard import empty, tables, widgets
+from dashboard import empty, links_safe, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -21,7 +21,7 @@ from i18n import formatting as fmt
 from i18n import t
 from store import links
 from store.db import utc_now
-from store.links import FUNDER_PAGES, LinkError
+from store.links import FUNDER_PAGES
 from store.reads import common as common_reads
 from store.settings import AccessSettings
 
@@ -39,14 +39,12 @@ def _base_url() -> str:
         return "http://localhost:8501"
 
 
-def _error(ctx: PageContext, error: LinkError) -> None:
-    st.error(error.message(ctx.lang))
-
-
 def _create(ctx: PageContext, cfg: AccessSettings) -> None:
     st.subheader(ctx.t("links.create_title"))
     orgs = ctx.q(common_reads.organisations, ctx.lang)
     names = dict(zip(orgs["org_code"].to_list(), orgs["name"].to_list(), strict=True))
+    if links_safe.confirm_create(ctx, ctx.viewer.name or "steering", _created):  # the summary until confirmed
+        return
     with st.form("link_create", border=True):
         label = st.text_input(ctx.t("links.label"), max_chars=120, key="link_label")
         chosen = widgets.multiselect(
@@ -55,6 +53,7 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
             list(names),
             key="link_orgs",
             format_func=lambda c: f"{c} — {names[c]}",
+            filter_mode="contains",  # "ASS-TIN" finds the codes and names holding it, not 24 fuzzy matches
         )
         left, right = st.columns(2)
         with left:
@@ -103,28 +102,27 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
                                   help=t("review.links.include_provisional_help", ctx.lang))
         submitted = st.form_submit_button(ctx.t("links.create"), type="primary", icon=":material/add_link:")
     if submitted:
-        try:
-            expires_at = min(
-                datetime.combine(expiry, time(23, 59)), utc_now() + timedelta(days=cfg.link_max_days)
-            )
-            _, token = links.create_link(
-                ctx.store,
-                label=label,
-                org_codes=chosen,
-                created_by=ctx.viewer.name or "steering",
-                expires_at=expires_at,
-                principles=principles or None,
-                periods=periods or None,
-                pages=pages or None,
-                run_id=ctx.run_id if pin else None,
-                settings=cfg,
-                include_provisional=provisional,
-            )
-        except LinkError as error:
-            _error(ctx, error)
-            return
-        st.session_state[NEW_LINK_KEY] = links.link_url(_base_url(), token, ctx.lang)
-        st.rerun()
+        expires_at = min(datetime.combine(expiry, time(23, 59)), utc_now() + timedelta(days=cfg.link_max_days))
+        links_safe.ask_to_create(
+            ctx,
+            names,
+            {
+                "label": label,
+                "org_codes": chosen,
+                "expires_at": expires_at,
+                "principles": principles or None,
+                "periods": periods or None,
+                "pages": pages or None,
+                "run_id": ctx.run_id if pin else None,
+                "settings": cfg,
+                "include_provisional": provisional,
+            },
+        )
+
+
+def _created(token: str) -> None:
+    st.session_state[NEW_LINK_KEY] = links.link_url(_base_url(), token, page_context().lang)
+    st.rerun()
 
 
 def _show_new_link(ctx: PageContext) -> None:
@@ -184,30 +182,6 @@ def _table(ctx: PageContext) -> pl.DataFrame:
     return frame
 
 
-def _actions(ctx: PageContext, frame: pl.DataFrame) -> None:
-    active = frame.filter(pl.col("status") == "active")
-    if active.is_empty():
-        return
-    st.subheader(ctx.t("links.manage_title"))
-    labels = dict(zip(active["id"].to_list(), active["label"].to_list(), strict=True))
-    chosen = st.selectbox(
-        ctx.t("links.choose"), list(labels), key="links_choose", format_func=lambda i: f"#{i} — {labels[i]}"
-    )
-    left, right = st.columns(2)
-    actor = ctx.viewer.name or "steering"
-    if left.button(ctx.t("links.revoke"), key="links_revoke", icon=":material/link_off:"):
-        links.revoke_link(ctx.store, int(chosen), actor=actor)
-        st.rerun()
-    if right.button(ctx.t("links.rotate"), key="links_rotate", icon=":material/autorenew:"):
-        try:
-            _, token = links.rotate_link(ctx.store, int(chosen), actor=actor)
-        except LinkError as error:
-            _error(ctx, error)
-            return
-        st.session_state[NEW_LINK_KEY] = links.link_url(_base_url(), token, ctx.lang)
-        st.rerun()
-
-
 def render(ctx: PageContext) -> None:
     st.title(ctx.t("links.title"))
     if ctx.viewer.role != "steering":  # never routed here for others; a second lock all the same
@@ -218,7 +192,7 @@ def render(ctx: PageContext) -> None:
     _create(ctx, cfg)
     frame = _table(ctx)
     if not frame.is_empty():
-        _actions(ctx, frame)
+        links_safe.actions(ctx, frame, _created)
 
 
 if __name__ == "__main__":
