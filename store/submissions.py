@@ -25,6 +25,7 @@ from store.db import ArrowStream, Store, utc_now
 from store.expectations import store_file_targets
 from store.explanations import cleaned as cleaned_explanations
 from store.explanations import record_in as record_explanations_in
+from store.narratives import record_in as record_narratives_in
 from store.overlaps import record_file_programmes
 from store.review import refuse_locked
 from store.scoring_requests import request_in
@@ -133,6 +134,7 @@ def commit_submission(
     before_commit: Callable[[], object] | None = None,
     explanations: pl.DataFrame | None = None,
     explanation_origin: str = "upload",
+    narratives: pl.DataFrame | None = None,
 ) -> CommitOutcome:
     """Store one validated submission atomically; the same bytes twice change nothing.
 
@@ -142,6 +144,8 @@ def commit_submission(
     ``explanations`` (the value key, ``value``, ``explanation``) are the member's explanations of
     flagged values of ``rows``, stored with them and audited in the same transaction
     (``store.explanations.record_in``; ``explanation_origin``: ``upload`` or ``form``).
+    ``narratives`` (checked by ``ingest.narratives``) are stored and audited in the same transaction
+    (``store.narratives.record_in``, same origin as the explanations).
     """
     incoming, empty = _incoming_rows(rows)
     if org_codes is None:
@@ -230,6 +234,9 @@ def commit_submission(
                                                           nulls_equal=True),
                                    submission_id, author=meta.audit_actor or meta.uploaded_by or "command-line",
                                    origin=explanation_origin, now=now)
+        if narratives is not None and narratives.height:
+            record_narratives_in(cur, narratives, submission_id, author=meta.audit_actor or meta.uploaded_by
+                                 or "command-line", origin=explanation_origin, now=now)
         # Scores that follow: the run that will include this file is asked for with it.
         if meta.request_scoring:
             request_in(cur, "upload", meta.audit_actor or meta.uploaded_by or "command-line", submission_id)
