@@ -30,7 +30,8 @@ def fields(ctx: PageContext, org: str, period: str) -> None:
 
 
 def typed(ctx: PageContext, org: str, period: str) -> pl.DataFrame:
-    """What was typed, as found narratives of ``org`` and ``period`` (the pipeline checks them)."""
+    """What was typed, as found narratives of ``org`` for the year of ``period`` (narratives go beside
+    the scores, which are yearly; the pipeline checks them)."""
     state = st.session_state
     lang = state.get(_key(org, period, "all", "lang")) or ctx.lang
     codes = ctx.principle_codes
@@ -40,4 +41,4 @@ def typed(ctx: PageContext, org: str, period: str) -> pl.DataFrame:
         "text": [state.get(_key(org, period, p, "text")) or "" for p in codes],
         "evidence_url": [state.get(_key(org, period, p, "evidence")) or "" for p in codes],
     }, schema=dict.fromkeys(("principle", "lang", "text", "evidence_url"), pl.String))
-    return form_found(entries, org, period)[0]
+    return form_found(entries, org, period[:4])[0]

@@ -22,7 +22,7 @@ from dataclasses import replace
 import polars as pl
 
 from framework.model import Framework
-from framework.periods import parse_label, period_bounds
+from framework.periods import parse_label
 from framework.vocabulary import fold
 from ingest.assemble import RawTable
 from ingest.columns import match_header
@@ -235,14 +235,3 @@ def form_found(entries: pl.DataFrame, org_code: str, period: str) -> tuple[pl.Da
     ).cast(FOUND_SCHEMA)
     return found, {}
 
-
-def with_lock_keys(rows: pl.DataFrame, narratives: pl.DataFrame) -> pl.DataFrame:
-    """The (organisation, first day, last day) of the values and of the narratives: a narrative of an
-    approved (locked) period is refused with the file, as a value of it is (``store.review``)."""
-    keys = rows.select("org_code", "period_start", "period_end")
-    if narratives.is_empty():
-        return keys
-    periods = narratives.get_column("period").unique().to_list()
-    bounds = pl.DataFrame([(p, *period_bounds(p)[1:]) for p in periods], orient="row",
-                          schema={"period": pl.String, "period_start": pl.Date, "period_end": pl.Date})
-    return pl.concat([keys, narratives.join(bounds, on="period").select(keys.columns)])

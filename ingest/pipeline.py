@@ -327,7 +327,7 @@ def load_file(
         request_scoring=request_scoring,
     )
     try:  # an approved (locked) organisation + period: refused, audited, nothing stored
-        check_unlocked(store, narrative_input.with_lock_keys(rows, checked.narratives))
+        check_unlocked(store, rows)
         # The raw bytes are written while the rows are inserted, and before the transaction commits.
         with ThreadPoolExecutor(max_workers=1) as pool:
             kept = pool.submit(keep_raw_bytes, store, data, digest)

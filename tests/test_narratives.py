@@ -124,12 +124,14 @@ def test_bad_narratives_are_each_reported_precisely_and_nothing_is_stored(demo_d
     assert after == before
 
 
-def test_a_narrative_of_an_approved_period_is_refused_like_its_values(demo_db_fresh, framework):
+def test_a_narrative_of_an_approved_year_waits_for_review_beside_the_approved_one(demo_db_fresh, framework):
+    """Narratives are not locked with the values: a new one is a new version, provisional until approved."""
     store = open_store(demo_db_fresh)
-    data = workbook("Récit", [("Principe", "Langue", "Texte", "Période"), ("P1", "fr", "trop tard", "2025")])
-    with pytest.raises(review.PeriodLocked):
-        load(store, data, "late.xlsx", framework)
-    assert store.scalar("SELECT count(*) FROM narratives") == 0
+    data = workbook("Récit", [("Principe", "Langue", "Texte", "Période"), ("P1", "fr", "bilan 2025", "2025")])
+    result = load(store, data, "late.xlsx", framework)
+    assert result.status == "accepted"
+    assert _texts(narratives(store, Viewer.member(MEMBER), MEMBER, "2025")) == [("P1", "bilan 2025", True)]
+    assert narratives(store, Viewer.funder(LinkScope(frozenset({MEMBER}), link_id=9)), MEMBER, "2025").is_empty()
 
 
 def test_the_store_refuses_an_unchecked_narrative_with_a_javascript_link(demo_db_fresh):
