@@ -12,7 +12,6 @@ import polars as pl
 import streamlit as st
 
 from dashboard.context import PageContext
-from i18n import tn
 from store.narratives import is_evidence_url
 from store.reads import narratives as narrative_reads
 
@@ -67,7 +66,7 @@ def review_section(ctx: PageContext, submission_id: int, changes: pl.DataFrame) 
         with st.container(border=True, key=f"narr_review_{n}"):
             st.text(f"{ctx.principle_label(row['principle'])} · {row['period']}")
             _one(ctx, row, f"narr_review_{n}")
-    labels = [ctx.t("narr.view.review_option", principle="", language=ctx.t(f"narr.view.lang_{lang}"))
+    labels = [ctx.t("narr.view.review_option", language=ctx.t(f"narr.view.lang_{lang}"))
               for lang in found["lang"]]
     options = found.select(
         indicator_code=pl.col("principle"), period=pl.col("period"), line=pl.col("line").fill_null(0),
@@ -82,7 +81,7 @@ def preview(ctx: PageContext, narratives: pl.DataFrame) -> None:
     """The narratives a checked file carries, before it is stored (text only)."""
     if narratives.is_empty():
         return
-    st.subheader(tn("narr.view.preview_title", narratives.height, ctx.lang))
+    st.subheader(ctx.tn("narr.view.preview_title", narratives.height))
     for n, row in enumerate(_in_reading_order(ctx, narratives).iter_rows(named=True)):
         with st.container(border=True, key=f"narr_preview_{n}"):
             st.text(f"{ctx.principle_label(row['principle'])} · {row['period']}")
