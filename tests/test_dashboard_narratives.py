@@ -6,11 +6,11 @@ lists them; the form stores what is typed in its text areas."""
 from __future__ import annotations
 
 import pytest
+from test_narratives import MEMBER, workbook
 
 from dashboard.testing import open_page, start
 from ingest import pipeline
 from store.db import open_store
-from test_narratives import MEMBER, workbook
 
 HOSTILE = "<script>alert('x')</script> **gras** [clic](javascript:alert(1))"
 ARABIC = "شاركت النساء في تصميم الأنشطة منذ البداية."
