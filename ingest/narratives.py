@@ -96,7 +96,10 @@ def sheet_rows(data: bytes) -> tuple[pl.DataFrame, dict[str, str]]:
     for index, cell in enumerate(rows[header_at][1]):
         if (field := field_of(cell, sheet=True)) is not None:
             positions.setdefault(field, index)
-    body = [(n, cells) for n, cells in rows[header_at + 1:] if any(cells)]
+    texts = [positions.get(f) for f in ("text", "evidence_url")]
+    # A pre-listed principle left without text or link (the template's rows) holds nothing: skipped.
+    body = [(n, cells) for n, cells in rows[header_at + 1:]
+            if any(at is not None and at < len(cells) and cells[at] for at in texts)]
     columns = {"line": [n for n, _ in body], "sheet": [title] * len(body)}
     for field in FIELDS:
         at = positions.get(field)
@@ -235,3 +238,24 @@ def form_found(entries: pl.DataFrame, org_code: str, period: str) -> tuple[pl.Da
     ).cast(FOUND_SCHEMA)
     return found, {}
 
+
+
+#: The template's narrative sheet: its columns, in order (``narr.template.<name>`` headers).
+TEMPLATE_COLUMNS = ("principle", "principle_name", "language", "text", "evidence")
+
+
+def write_template_sheet(workbook, framework: Framework, lang: str, text_writer, header: dict, rtl: bool) -> None:
+    """The template's narrative sheet (named in the template's language), the framework's principles
+    pre-listed: a member writes a text beside each (rows left empty are skipped at upload)."""
+    from i18n import t
+
+    sheet = workbook.add_worksheet(t("narr.template.sheet", lang))
+    text_writer.write_row(sheet, 0, 0, [t(f"narr.template.{c}", lang) for c in TEMPLATE_COLUMNS], header)
+    for row, principle in enumerate(framework.principles, start=1):
+        text_writer.write_row(sheet, row, 0, [principle.code, principle.name.get(lang)])
+    for column, width in enumerate((10, 40, 10, 80, 40)):
+        sheet.set_column(column, column, width)
+    sheet.freeze_panes(1, 0)
+    sheet.data_validation(1, 2, len(framework.principles), 2, {"validate": "list", "source": list(LANGUAGES)})
+    if rtl:
+        sheet.right_to_left()

@@ -101,7 +101,7 @@ def test_bad_narratives_are_each_reported_precisely_and_nothing_is_stored(demo_d
     before = store.scalar("SELECT count(*) FROM submissions"), store.scalar("SELECT count(*) FROM narratives")
     data = workbook("Récit", [("Principe", "Langue", "Texte", "Preuve"),
                               ("P9", "fr", "texte", ""),
-                              ("P1", "fr", "", ""),
+                              ("P1", "fr", "", "https://exemple.org/sans-texte.pdf"),
                               ("P2", "fr", "x" * (MAX_LENGTH + 1), ""),
                               ("P3", "fr", "texte", "javascript:alert(1)"),
                               ("P4", "de", "Text", ""),
@@ -216,3 +216,31 @@ def test_a_returned_submission_keeps_its_narrative_from_funders_and_carries_the_
     assert _texts(narratives(store, Viewer.member(MEMBER), MEMBER, "2026"))[0] == ("P1", "version 2", True)
     on_narrative = review.comments(store, Viewer.member(MEMBER), submission_id=second)
     assert on_narrative.filter(pl.col("indicator_code") == "P1")["comment"].to_list() == [comment.comment]
+
+
+# -- the template -------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["fr", "ar", "en"])
+def test_the_template_lists_the_principles_in_its_narrative_sheet_and_reads_it_back_filled(
+    tmp_path, framework, lang
+):
+    import openpyxl
+
+    from i18n import t
+    from ingest.template import write_template
+
+    path = write_template(framework, MEMBER, QUARTER, lang, "xlsx", tmp_path / "modele.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book[t("narr.template.sheet", lang)]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == tuple(t(f"narr.template.{c}", lang) for c in
+                                ("principle", "principle_name", "language", "text", "evidence"))
+    assert [r[0] for r in rows[1:]] == [p.code for p in framework.principles]
+    assert rows[1][1] == framework.principles[0].name.get(lang)
+    untouched = pipeline.check(path.read_bytes(), path.name, framework=framework, member_org=MEMBER)
+    assert not any(c.startswith("narrative_") for c in untouched.result.issues["code"])  # rows left empty: skipped
+    data = book[t("template.data_sheet", lang)]
+    data.cell(2, 5, 12)  # the first value of the data sheet
+    sheet.cell(3, 4, ARABIC)
+    book.save(path)
+    filled = pipeline.check(path.read_bytes(), path.name, framework=framework, member_org=MEMBER)
+    assert filled.narratives.select("principle", "lang", "period", "line").rows() == [("P2", "ar", "2026", 3)]
