@@ -52,7 +52,7 @@ def test_the_profile_shows_the_narratives_as_written_beside_the_principles(with_
     assert texts.index(HOSTILE) < texts.index(ARABIC)  # French reader: the French text first
     assert "Preuve : https://exemple.org/preuve.pdf" in texts
     assert any("Provisoire" in t for t in texts)
-    assert [b.url for b in at.get("link_button")] == ["https://exemple.org/preuve.pdf"]
+    assert "https://exemple.org/preuve.pdf" in [b.url for b in at.get("link_button")]
 
 
 def test_an_arabic_reader_reads_the_arabic_narrative_first(with_narratives) -> None:
@@ -107,7 +107,7 @@ def test_the_form_stores_the_narrative_typed_for_a_principle(demo_db_fresh, monk
     at.button(key="form_confirm").click().run()
     assert not at.exception, at.exception
     stored = open_store(demo_db_fresh).query("SELECT org_code, period, principle, lang, text, evidence_url, origin "
-                                             "FROM narratives")
+                                             "FROM narratives WHERE origin = 'form'")
     assert stored.rows() == [(MEMBER, period[:4], "P2", "fr", "Deux antennes rurales ouvertes.",
                               "https://exemple.org/antennes", "form")]
 
@@ -124,4 +124,4 @@ def test_a_bad_link_on_the_form_is_refused_with_the_files_message(demo_db_fresh,
     assert not at.exception, at.exception
     shown = "\n".join(e.value for e in at.error) + "\n".join(str(w.value) for w in at.warning)
     assert "n'est pas un lien web" in shown.replace("\\", "")
-    assert open_store(demo_db_fresh).query("SELECT * FROM narratives").is_empty()
+    assert open_store(demo_db_fresh).query("SELECT * FROM narratives WHERE origin = 'form'").is_empty()
