@@ -220,12 +220,10 @@ def _with_narratives(
     framework: Framework, member_org: str | None, typed: pl.DataFrame | None,
 ) -> tuple[Validation, pl.DataFrame]:
     """The narratives of the file (``flat``: its narrative rows, taken out before its values were
-    validated; or its workbook's ``Récit`` sheet) and of the form (``typed``), checked, their
-    problems added to the validation."""
-    found, headers = flat
-    if raw.file_format == "xlsx" and raw.headers:
-        found, headers = narrative_input.sheet_rows(data)
-    sources = [(found, headers), (typed if typed is not None else narrative_input.empty_found(), {})]
+    validated, and its workbook's ``Récit`` sheet) and of the form (``typed``), checked, their
+    problems added to the validation. A key given in two of these (a sheet and the form) keeps the later."""
+    sheet = narrative_input.sheet_rows(data) if raw.file_format == "xlsx" and raw.headers else None
+    sources = [flat, *([sheet] if sheet else []), (typed if typed is not None else narrative_input.empty_found(), {})]
     if all(frame.is_empty() for frame, _ in sources):
         return validation, narrative_input.empty_found().select(narrative_input.CLEAN_COLUMNS)
     rows = validation.rows
@@ -234,7 +232,9 @@ def _with_narratives(
     checked = [narrative_input.check(frame.cast(narrative_input.FOUND_SCHEMA), names, framework, file_orgs=orgs,
                                      file_periods=periods) for frame, names in sources]
     issues = concat_issues([validation.issues, *(i for _, i in checked)])
-    return replace(validation, issues=issues), pl.concat([c for c, _ in checked])
+    clean = pl.concat([c for c, _ in checked]).unique(["org_code", "period", "principle", "lang"], keep="last",
+                                                       maintain_order=True)
+    return replace(validation, issues=issues), clean
 
 
 def check_file(data: bytes, file_name: str, **options) -> tuple[FileResult, Validation]:

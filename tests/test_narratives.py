@@ -249,3 +249,22 @@ def test_the_template_lists_the_principles_in_its_narrative_sheet_and_reads_it_b
     book.save(path)
     filled = pipeline.check(path.read_bytes(), path.name, framework=framework, member_org=MEMBER)
     assert filled.narratives.select("principle", "lang", "period", "line").rows() == [("P2", "ar", "2026", 3)]
+
+
+def test_a_rebuild_brings_back_the_files_narratives_and_carries_the_forms(sample_orgs_store, framework, tmp_path):
+    from store.db import Store
+
+    store = sample_orgs_store
+    values = [("org_code", "indicator_code", "period", "value"), (MEMBER, "R01", "2024", 120)]
+    load(store, workbook("Récit", [("Principe", "Texte"), ("P1", FRENCH)], values), "f.xlsx", framework)
+    typed = form_found(pl.DataFrame({"principle": ["P2"], "lang": ["ar"], "text": [ARABIC], "evidence_url": [""]}),
+                       MEMBER, "2023")[0]
+    csv = f"org_code,indicator_code,period,value\n{MEMBER},R01,2023,90\n".encode()
+    load(store, csv, "form.csv", framework, narratives=typed, explanation_origin="form")
+    rebuilt = Store(tmp_path / "rebuilt.duckdb")
+    try:
+        pipeline.rebuild_from(store, rebuilt, framework, actor="cli:test")
+        shown = "SELECT submission_id, line, period, principle, lang, text, origin FROM narratives ORDER BY submission_id"
+        assert rebuilt.query(shown).equals(store.query(shown)) and store.query(shown).height == 2
+    finally:
+        rebuilt.close()
