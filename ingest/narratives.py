@@ -111,16 +111,21 @@ def sheet_rows(data: bytes) -> tuple[pl.DataFrame, dict[str, str]]:
 def split_rows(raw: RawTable) -> tuple[RawTable, pl.DataFrame, dict[str, str]]:
     """A flat file's narrative rows taken out of ``raw`` (and its narrative-only columns), as found
     rows with the header written for each field. A file without them comes back unchanged."""
+    if raw.frame.is_empty() or not raw.headers:
+        return raw, empty_found(), {}
     fields = {i: f for i, h in enumerate(raw.headers) if (f := field_of(h, sheet=False)) is not None}
     common = {match_header(h): i for i, h in reversed(list(enumerate(raw.headers)))}
     indicator = common.get("indicator_code")
-    if not fields or raw.frame.is_empty():
-        return raw, empty_found(), {}
+    # The narrative words among the indicator cells, decided once per distinct text.
+    kinds = [] if indicator is None else [
+        v for v in raw.frame.get_column(f"c{indicator}").unique().drop_nulls().to_list() if fold(v) in ROW_KINDS]
+    if "principle" not in fields.values() and not kinds:
+        return raw, empty_found(), {}  # no narrative here: the file reads as it always did
     at = {f: i for i, f in reversed(list(fields.items()))}
     cell = {f: pl.col(f"c{i}").str.strip_chars().replace("", None) for f, i in at.items()}
-    kind = pl.col(f"c{indicator}").str.strip_chars().replace("", None) if indicator is not None else pl.lit(None)
-    folded = kind.map_elements(fold, return_dtype=pl.String)
-    is_narrative = folded.is_in(list(ROW_KINDS)) | (kind.is_null() & cell.get("principle", pl.lit(None)).is_not_null())
+    kind = pl.col(f"c{indicator}") if indicator is not None else pl.lit(None, pl.String)
+    empty_kind = kind.str.strip_chars().replace("", None).is_null()
+    is_narrative = kind.is_in(kinds) | (empty_kind & cell.get("principle", pl.lit(None, pl.String)).is_not_null())
     frame = raw.frame.with_columns(__narrative=is_narrative.fill_null(False))
     picked = frame.filter(pl.col("__narrative"))
     value_of = {"org_code": common.get("org_code"), "period": common.get("period"), "evidence_url": common.get("source")}

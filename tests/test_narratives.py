@@ -268,3 +268,19 @@ def test_a_rebuild_brings_back_the_files_narratives_and_carries_the_forms(sample
         assert rebuilt.query(shown).equals(store.query(shown)) and store.query(shown).height == 2
     finally:
         rebuilt.close()
+
+
+def test_a_file_without_narratives_reads_as_before_even_with_a_text_like_column(framework):
+    csv = f"org_code,indicator_code,period,value,lien\n{MEMBER},R01,{QUARTER},120,voir dossier\n".encode()
+    checked = pipeline.check(csv, "v.csv", framework=framework, member_org=MEMBER)
+    assert checked.narratives.is_empty() and checked.validation.rows.height == 1
+    assert checked.result.issues.select("code", "column").rows() == [("unknown_column", "lien")]
+
+
+def test_narrative_rows_in_a_workbooks_data_sheet_count_beside_its_recit_sheet(framework):
+    values = [("org_code", "indicator_code", "period", "value", "principle", "text"),
+              (MEMBER, "R01", QUARTER, 120, "", ""), (MEMBER, "récit", "2026", "", "P4", "Un réseau de partage.")]
+    data = workbook("Récit", [("Principe", "Texte"), ("P5", "Des comptes publiés chaque trimestre.")], values)
+    checked = pipeline.check(data, "both.xlsx", framework=framework, member_org=MEMBER)
+    assert checked.result.status == "valid", checked.result.report("en")
+    assert sorted(checked.narratives["principle"]) == ["P4", "P5"] and checked.validation.rows.height == 1
