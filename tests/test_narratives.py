@@ -284,3 +284,16 @@ def test_narrative_rows_in_a_workbooks_data_sheet_count_beside_its_recit_sheet(f
     checked = pipeline.check(data, "both.xlsx", framework=framework, member_org=MEMBER)
     assert checked.result.status == "valid", checked.result.report("en")
     assert sorted(checked.narratives["principle"]) == ["P4", "P5"] and checked.validation.rows.height == 1
+
+
+def test_a_pinned_link_reads_the_narratives_its_run_scored_as_they_were_approved_then(two_versions, framework):
+    from metrics.run import score_store
+
+    store, first, second = two_versions
+    run_id, _ = score_store(store, framework, actor="cli:test")
+    pinned = Viewer.funder(LinkScope(frozenset({MEMBER}), link_id=10, run_id=run_id))
+    assert _texts(narratives(store, pinned, MEMBER, "2026"))[0] == ("P1", "version 1", False)
+    review.approve(store, second, actor="cli:test")  # approved after the run: not the pinned link's
+    assert _texts(narratives(store, pinned, MEMBER, "2026"))[0] == ("P1", "version 1", False)
+    assert _texts(narratives(store, Viewer.funder(LinkScope(frozenset({MEMBER}), link_id=11)), MEMBER, "2026"))[0] == (
+        "P1", "version 2", False)

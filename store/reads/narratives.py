@@ -2,7 +2,8 @@
 
 The scope is in the SQL (``store.scope``): a member reads its own organisation, a funder the link's
 organisations, principles and periods, approved narratives only unless the link includes
-provisional ones (then labelled), a pinned link the submissions its run scored; the steering
+provisional ones (then labelled), a pinned link the submissions its run scored (approved when it
+ran, as its values: ``score_runs.approved_submission_ids``); the steering
 committee reads all. Of each (organisation, period, principle, language) the latest submission's
 narrative is the one in force; ``provisional`` is true while its submission is not approved.
 """
@@ -22,7 +23,9 @@ _SCOPED = f"""
     FROM narratives n JOIN submissions s ON s.id = n.submission_id
     WHERE {visible("n.org_code")} AND {principle_ok("n.principle")} AND {period_ok("n.period")}
       AND {run_submission("n.submission_id")}
-      AND (NOT $v_approved_only OR s.review_status = 'approved')
+      AND (NOT $v_approved_only OR CASE WHEN $v_run IS NULL THEN s.review_status = 'approved'
+           ELSE list_contains((SELECT coalesce(approved_submission_ids, submission_ids) FROM score_runs
+                               WHERE id = $v_run), n.submission_id) END)
 """
 
 
