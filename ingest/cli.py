@@ -346,7 +346,7 @@ def _demo(args: argparse.Namespace, framework: Framework) -> int:
         result = load_file(
             store, path.read_bytes(), path.name, framework=framework, member_org=entry["org_code"] or None,
             uploaded_by=entry.get("uploaded_by") or None, uploaded_at=uploaded_at, audit_actor=cli_actor(),
-            explanations=cycle.explanations_for(entry["file"]),
+            explanations=cycle.explanations_for(entry["file"]), narratives=cycle.narratives_for(entry["file"]),
         )
         if result.accepted:
             accepted += 1

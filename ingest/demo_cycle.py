@@ -4,7 +4,8 @@
 - before the first file: the calendar (``store.calendar.set_calendar``), the reminder schedule and
   the organisations written to in Arabic (``store.reminders``);
 - with a file: the member's explanations of its flagged values (``load_file(explanations=…)``,
-  as the upload preview stores them), and, right after it, the committee's return with its
+  as the upload preview stores them) and its narratives per principle (``load_file(narratives=…)``,
+  as the form sends them), and, right after it, the committee's return with its
   comments (``store.review.return_submission``) for the files listed under ``returned``;
 - after the last file: the history (values before ``review_from``) counts as approved without a
   lock (``store.review.accept_history``); every other file still submitted is approved
@@ -20,11 +21,13 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from framework.model import BREAKDOWN_COLUMNS
+from ingest.narratives import FOUND_SCHEMA
 from store import calendar, reminders, review
 from store.db import Store
 
@@ -74,6 +77,18 @@ class Explained(_Strict):
     text: str = Field(min_length=1, max_length=500)
 
 
+class Narrated(_Strict):
+    """A narrative per principle the member sent with ``file`` (as the form's text areas send them)."""
+
+    file: str
+    org: str
+    period: str
+    principle: str
+    lang: Literal["fr", "ar", "en"]
+    text: str = Field(min_length=1, max_length=1500)
+    evidence: str | None = None
+
+
 class Reopened(_Strict):
     """A member asks to correct an approved period; the committee grants it (or not yet)."""
 
@@ -91,6 +106,7 @@ class DemoCycle(_Strict):
     awaiting: tuple[str, ...] = ()
     explained: tuple[Explained, ...] = ()
     reopened: tuple[Reopened, ...] = ()
+    narratives: tuple[Narrated, ...] = ()
 
     @model_validator(mode="after")
     def _kinds_known(self) -> DemoCycle:
@@ -106,7 +122,8 @@ class DemoCycle(_Strict):
 
     def files(self) -> set[str]:
         """Every manifest file the cycle names."""
-        return {*self.returned_files, *self.awaiting, *(e.file for e in self.explained)}
+        return {*self.returned_files, *self.awaiting, *(e.file for e in self.explained),
+                *(n.file for n in self.narratives)}
 
     def explanations_for(self, file: str) -> pl.DataFrame | None:
         """The explanations sent with ``file`` (value key + ``explanation``), or None."""
@@ -117,6 +134,13 @@ class DemoCycle(_Strict):
         frame = pl.DataFrame(rows, schema=dict.fromkeys(("org_code", "indicator_code", "period", "explanation"),
                                                          pl.String))
         return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in BREAKDOWN_COLUMNS)
+
+
+    def narratives_for(self, file: str) -> pl.DataFrame | None:
+        """The narratives sent with ``file``, as ``ingest.narratives`` finds them, or None."""
+        rows = [{"line": None, "sheet": None, "org_code": n.org, "period": n.period, "principle": n.principle,
+                 "lang": n.lang, "text": n.text, "evidence_url": n.evidence} for n in self.narratives if n.file == file]
+        return pl.DataFrame(rows, schema=FOUND_SCHEMA) if rows else None
 
 
 def load_cycle(path: Path, manifest_files: set[str]) -> DemoCycle:

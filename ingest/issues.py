@@ -123,6 +123,16 @@ class IssueCode(StrEnum):
         "cell")
     BREAKDOWN_ABOVE_TOTAL = "breakdown_above_total", Level.ROW, Severity.ERROR, (
         "indicator", "dimension", "cells", "sum", "total", "total_where", "cell")
+    # narratives (ingest.narratives): a Récit sheet, narrative rows or the form's text areas
+    NARRATIVE_UNKNOWN_PRINCIPLE = "narrative_unknown_principle", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    NARRATIVE_EMPTY_TEXT = "narrative_empty_text", Level.CELL, Severity.ERROR, ("column",)
+    NARRATIVE_TOO_LONG = "narrative_too_long", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    NARRATIVE_BAD_URL = "narrative_bad_url", Level.CELL, Severity.ERROR, ("column", "value")
+    NARRATIVE_BAD_LANGUAGE = "narrative_bad_language", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    NARRATIVE_NO_LANGUAGE = "narrative_no_language", Level.CELL, Severity.ERROR, ("column", "expected")
+    NARRATIVE_DUPLICATE = "narrative_duplicate", Level.ROW, Severity.ERROR, ("column", "value", "expected")
+    NARRATIVE_OTHER_ORG = "narrative_other_org", Level.CELL, Severity.ERROR, ("column", "value", "expected")
+    NARRATIVE_BAD_PERIOD = "narrative_bad_period", Level.CELL, Severity.ERROR, ("column", "value", "expected")
     # organisation registry files
     INVALID_VALUE = "invalid_value", Level.CELL, Severity.ERROR, ("column", "value", "expected")
     DUPLICATE_ORG = "duplicate_org", Level.ROW, Severity.ERROR, ("value", "expected")

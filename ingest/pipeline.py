@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -23,10 +23,12 @@ import polars as pl
 
 from framework.model import Framework
 from i18n import plural_form, t, tn
+from ingest import narratives as narrative_input
 from ingest import preview as diffing
 from ingest import read as reading
 from ingest.issues import empty_issues, render_report
 from ingest.read import Limits, RawTable
+from ingest.rules.codes import concat_issues
 from ingest.validate import Validation, ValidationContext, validate_table
 from store.audit import record
 from store.db import Store
@@ -160,6 +162,8 @@ class CheckedFile:
     raw: RawTable
     validation: Validation
     result: FileResult
+    #: The narratives the file (or the form) carried, checked (``ingest.narratives.CLEAN_COLUMNS``).
+    narratives: pl.DataFrame = field(default_factory=narrative_input.empty_found)
 
     @property
     def content_sha256(self) -> str:
@@ -177,14 +181,23 @@ def check(
     limits: Limits | None = None,
     content_sha256: str | None = None,
     raw: RawTable | None = None,
+    narratives: pl.DataFrame | None = None,
 ) -> CheckedFile:
     """Read and validate ``data`` once. With a store, organisations are checked against its registry and
-    parts and totals against the values it holds for the file's organisations and periods."""
+    parts and totals against the values it holds for the file's organisations and periods. The file's
+    narratives (a ``Récit`` sheet, ``narrative`` rows) and ``narratives`` typed on the form
+    (``ingest.narratives.form_found``) are checked with it (``ingest.narratives.check``)."""
     known = org_codes(store) if store is not None else None
+    if raw is None:
+        limits = limits or Limits()
+        raw = reading.read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+    raw, flat, flat_headers = narrative_input.split_rows(raw)
     raw, validation = validate_bytes(
         data, file_name, framework=framework, known_orgs=known, member_org=member_org, today=today, limits=limits,
         raw=raw, stored=partial(stored_values, store) if store is not None else None,
     )
+    validation, stories = _with_narratives(data, raw, (flat, flat_headers), validation, framework, member_org,
+                                           narratives)
     result = FileResult(
         file_name=file_name,
         status="rejected" if validation.has_errors else "valid",
@@ -199,7 +212,29 @@ def check(
         delimiter=raw.delimiter,
         sheet=raw.sheet,
     )
-    return CheckedFile(data, file_name, member_org, framework.content_hash, raw, validation, result)
+    return CheckedFile(data, file_name, member_org, framework.content_hash, raw, validation, result, stories)
+
+
+def _with_narratives(
+    data: bytes, raw: RawTable, flat: tuple[pl.DataFrame, dict[str, str]], validation: Validation,
+    framework: Framework, member_org: str | None, typed: pl.DataFrame | None,
+) -> tuple[Validation, pl.DataFrame]:
+    """The narratives of the file (``flat``: its narrative rows, taken out before its values were
+    validated, and its workbook's ``Récit`` sheet) and of the form (``typed``), checked, their
+    problems added to the validation. A key given in two of these (a sheet and the form) keeps the later."""
+    sheet = narrative_input.sheet_rows(data) if raw.file_format == "xlsx" and raw.headers else None
+    sources = [flat, *([sheet] if sheet else []), (typed if typed is not None else narrative_input.empty_found(), {})]
+    if all(frame.is_empty() for frame, _ in sources):
+        return validation, narrative_input.empty_found().select(narrative_input.CLEAN_COLUMNS)
+    rows = validation.rows
+    orgs = [member_org] if member_org else rows.get_column("org_code").unique().drop_nulls().sort().to_list()
+    periods = rows.get_column("period").unique().drop_nulls().to_list()
+    checked = [narrative_input.check(frame.cast(narrative_input.FOUND_SCHEMA), names, framework, file_orgs=orgs,
+                                     file_periods=periods) for frame, names in sources]
+    issues = concat_issues([validation.issues, *(i for _, i in checked)])
+    clean = pl.concat([c for c, _ in checked]).unique(["org_code", "period", "principle", "lang"], keep="last",
+                                                       maintain_order=True)
+    return replace(validation, issues=issues), clean
 
 
 def check_file(data: bytes, file_name: str, **options) -> tuple[FileResult, Validation]:
@@ -239,6 +274,7 @@ def load_file(
     explanations: pl.DataFrame | None = None,
     explanation_origin: str = "upload",
     request_scoring: bool = True,
+    narratives: pl.DataFrame | None = None,
 ) -> FileResult:
     """Validate and, when there is no error, commit in one transaction. Never half-writes.
 
@@ -249,7 +285,8 @@ def load_file(
     the commit's transaction, rejected in a write of its own; a dry run or a repeat writes nothing.
     ``explanations`` (value key, ``value``, ``explanation``: the member's answers to the values
     ``metrics.outliers.incoming_unusual`` flags) are stored with the rows, in the same transaction. An
-    accepted file records a scoring request in its transaction unless ``request_scoring`` is False."""
+    accepted file records a scoring request in its transaction unless ``request_scoring`` is False.
+    ``narratives`` (``ingest.narratives.form_found``) are checked and stored with the file's own."""
     digest = content_sha256 or (checked.content_sha256 if checked is not None else sha256_hex(data))
     actor = audit_actor or uploaded_by or "command-line"
     if not dry_run:
@@ -258,7 +295,7 @@ def load_file(
             return _already_received(file_name, digest, received)
     if checked is None:
         checked = check(data, file_name, framework=framework, store=store, member_org=member_org, today=today,
-                        limits=limits, content_sha256=digest, raw=raw)
+                        limits=limits, content_sha256=digest, raw=raw, narratives=narratives)
     elif (checked.content_sha256, checked.member_org, checked.framework_hash) != (
             digest, member_org, framework.content_hash):
         raise ValueError("the file was checked for other bytes, another organisation or another framework")
@@ -296,7 +333,7 @@ def load_file(
             kept = pool.submit(keep_raw_bytes, store, data, digest)
             outcome = commit_submission(store, rows, meta, raw_path(store, digest), org_codes=orgs,
                                         before_commit=kept.result, explanations=explanations,
-                                        explanation_origin=explanation_origin)
+                                        explanation_origin=explanation_origin, narratives=checked.narratives)
         kept.result()
     except PeriodLocked as locked:
         _audit_locked(store, actor, checked_result, member_org, locked)

@@ -34,6 +34,7 @@ from framework.periods import MONTHS_PER, due_period, parse_label
 from i18n import LANGUAGES, RTL_LANGUAGES, t
 from i18n.formatting import date_text
 from ingest import safe_write
+from ingest.narratives import write_template_sheet
 
 TemplateFormat = Literal["csv", "xlsx"]
 
@@ -201,6 +202,7 @@ def _write_xlsx(
         fmt = _formats(workbook, rtl)
         data = workbook.add_worksheet(t("template.data_sheet", lang))
         instructions = workbook.add_worksheet(t("template.instructions_sheet", lang))
+        write_template_sheet(workbook, framework, lang, fmt.text, fmt.header, rtl)  # the Récit sheet
         lists_name = t("template.lists_sheet", lang)
         lists = workbook.add_worksheet(lists_name)
         list_refs = _fill_lists(lists, lists_name, rows, fmt)

@@ -81,6 +81,7 @@ from framework.vocabulary import fold
 from ingest.columns import column_letter, match_header
 from ingest.dialect import TITLE_ROWS_SCANNED, header_position, is_recognised
 from ingest.issues import Issue, IssueCode
+from ingest.narrative_sheet import SHEET_KEYS as NARRATIVE_SHEETS
 
 DATA_SHEET_NAMES: tuple[str, ...] = ("Données", "Data", "البيانات")
 #: Total uncompressed size allowed, as a multiple of the upload limit.
@@ -534,7 +535,8 @@ _EXAMPLE_SHEET = re.compile(r"^(exemple|exemples|example|examples|modele rempli|
 
 
 def _choose_sheet(workbook) -> Any:
-    visible = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    visible = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"
+               and fold(ws.title) not in NARRATIVE_SHEETS]  # read apart (ingest.narratives)
     epoch = getattr(workbook, "epoch", _EPOCH_1900)
     looks = [look for ws in visible if (look := _look(ws, epoch)) is not None]
     if not looks:

@@ -60,6 +60,7 @@ ACTIONS = (
     "reopen_granted",
     "reopen_refused",
     "value_explained",
+    "narratives_written",
     "message_sent",
     "message_failed",
     "reminder_schedule_changed",

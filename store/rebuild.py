@@ -9,6 +9,7 @@ the old database, in one transaction of the new one with its audit entry (``rebu
 - the committee's comments, the period locks (released ones too, with the reopen request that released
   them) and the reopen requests, under their old ids (the sequences are moved past them);
 - the members' explanations of flagged values (with the submission they explain);
+- the narratives typed on the form (those a file holds come back with its replay);
 - the reporting calendar, its per-organisation exceptions and the reminder schedule;
 - which organisations are deactivated and the language each is written to (the registry's import
   columns, which the replay registers, hold neither; both are set after the replay, so the files of
@@ -47,6 +48,8 @@ def carry_cycle_state(source: Store, target: Store, id_map: pl.DataFrame, *, act
     ``old_id`` with its ``new_id`` in ``target``. Returns (and audits) what was carried and dropped."""
     frames = {table: _read(source, table) for table in (*SETTINGS_TABLES, *(t for t, _ in NUMBERED),
                                                         "value_explanations")}
+    # Narratives a file holds come back with its replay; those typed on the form (no line) are carried.
+    frames["narratives"] = source.query("SELECT * FROM narratives WHERE line IS NULL")
     review = source.query("SELECT id AS old_id, review_status, reviewed_at, reviewed_by FROM submissions")
     registry = source.query("SELECT code, active, preferred_lang FROM organizations")
     mapping = id_map.select(pl.col("old_id").cast(pl.Int64), pl.col("new_id").cast(pl.Int64))
@@ -60,10 +63,11 @@ def carry_cycle_state(source: Store, target: Store, id_map: pl.DataFrame, *, act
             for table, sequence in NUMBERED:
                 carried[table] = _numbered(cur, table, sequence, frames[table])
             carried["value_explanations"] = _mapped_insert(cur, "value_explanations", frames["value_explanations"])
+            carried["narratives"] = _mapped_insert(cur, "narratives", frames["narratives"])
         finally:
             cur.unregister("carried_map")
-        carried["dropped"] = sum(frames[t].height for t in ("review_comments", "period_locks", "value_explanations")) - (
-            carried["review_comments"] + carried["period_locks"] + carried["value_explanations"])
+        kept = ("review_comments", "period_locks", "value_explanations", "narratives")
+        carried["dropped"] = sum(frames[t].height - carried[t] for t in kept)
         record_in(cur, actor, "rebuild_cycle_carried", target="database", detail={"source": str(source.path),
                                                                                    **carried})
         return carried

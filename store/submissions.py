@@ -25,6 +25,7 @@ from store.db import ArrowStream, Store, utc_now
 from store.expectations import store_file_targets
 from store.explanations import cleaned as cleaned_explanations
 from store.explanations import record_in as record_explanations_in
+from store.narratives import record_in as record_narratives_in
 from store.overlaps import record_file_programmes
 from store.review import refuse_locked
 from store.scoring_requests import request_in
@@ -133,6 +134,7 @@ def commit_submission(
     before_commit: Callable[[], object] | None = None,
     explanations: pl.DataFrame | None = None,
     explanation_origin: str = "upload",
+    narratives: pl.DataFrame | None = None,
 ) -> CommitOutcome:
     """Store one validated submission atomically; the same bytes twice change nothing.
 
@@ -142,6 +144,8 @@ def commit_submission(
     ``explanations`` (the value key, ``value``, ``explanation``) are the member's explanations of
     flagged values of ``rows``, stored with them and audited in the same transaction
     (``store.explanations.record_in``; ``explanation_origin``: ``upload`` or ``form``).
+    ``narratives`` (checked by ``ingest.narratives``) are stored and audited in the same transaction
+    (``store.narratives.record_in``, same origin as the explanations).
     """
     incoming, empty = _incoming_rows(rows)
     if org_codes is None:
@@ -225,11 +229,8 @@ def commit_submission(
             detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
                     "superseded": int(superseded), "sha256": meta.content_sha256, "uploaded_by": meta.uploaded_by},
         )
-        if explanations is not None and explanations.height:
-            record_explanations_in(cur, cleaned_explanations(explanations).join(rows.select(_KEY), on=list(_KEY), how="semi",
-                                                          nulls_equal=True),
-                                   submission_id, author=meta.audit_actor or meta.uploaded_by or "command-line",
-                                   origin=explanation_origin, now=now)
+        _record_texts(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line",
+                      explanations, narratives, explanation_origin, now)
         # Scores that follow: the run that will include this file is asked for with it.
         if meta.request_scoring:
             request_in(cur, "upload", meta.audit_actor or meta.uploaded_by or "command-line", submission_id)
@@ -239,6 +240,20 @@ def commit_submission(
         return CommitOutcome(submission_id, False, rows.height, int(superseded))
 
     return store.write(work)
+
+
+def _record_texts(
+    cur: duckdb.DuckDBPyConnection, rows: pl.DataFrame, submission_id: int, author: str,
+    explanations: pl.DataFrame | None, narratives: pl.DataFrame | None, origin: str, now: datetime,
+) -> None:
+    """The member's words sent with the values, in the submission's transaction: explanations of its
+    flagged values (only of values in ``rows``) and narratives per principle."""
+    if explanations is not None and explanations.height:
+        record_explanations_in(cur, cleaned_explanations(explanations).join(rows.select(_KEY), on=list(_KEY), how="semi",
+                                                          nulls_equal=True),
+                               submission_id, author=author, origin=origin, now=now)
+    if narratives is not None and narratives.height:
+        record_narratives_in(cur, narratives, submission_id, author=author, origin=origin, now=now)
 
 
 _OVERLAP_COLUMNS = ("line", "org_code", "indicator_code", "period", "period_start", "period_end",

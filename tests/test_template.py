@@ -114,10 +114,11 @@ def test_xlsx_sheets_data_first_instructions_visible_lists_hidden(
     expected = [
         t("template.data_sheet", lang),
         t("template.instructions_sheet", lang),
+        t("narr.template.sheet", lang),
         t("template.lists_sheet", lang),
     ]
     assert wb.sheetnames == expected
-    assert [ws.sheet_state for ws in wb.worksheets] == ["visible", "visible", "hidden"]
+    assert [ws.sheet_state for ws in wb.worksheets] == ["visible", "visible", "visible", "hidden"]
     assert wb.active.title == expected[0]
     assert expected[0] in {"Données", "Data", "البيانات"}
 
@@ -155,7 +156,7 @@ def test_xlsx_dropdowns_for_indicator_and_unit_come_from_lists_sheet(
     workbooks: dict[str, openpyxl.Workbook], lang: str
 ) -> None:
     wb = workbooks[lang]
-    ws, lists = wb.worksheets[0], wb.worksheets[2]
+    ws, lists = wb.worksheets[0], wb[t("template.lists_sheet", lang)]
     by_range = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
     codes_dv = next(dv for ref, dv in by_range.items() if ref.startswith("B2:"))
     units_dv = next(dv for ref, dv in by_range.items() if ref.startswith("F2:"))

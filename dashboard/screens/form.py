@@ -15,7 +15,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import autoscore, explain_form, pickers, widgets
+from dashboard import autoscore, explain_form, narrative_form, pickers, widgets
 from dashboard.context import PageContext, page_context
 from dashboard.due import due_now
 from dashboard.reports import report_texts
@@ -229,7 +229,8 @@ def _check(ctx: PageContext, org: str, period: str, lines: pl.DataFrame) -> None
         return
     try:
         checked = pipeline.check(
-            data, form_file_name(org, period), framework=ctx.framework_in_use, store=ctx.store, member_org=org
+            data, form_file_name(org, period), framework=ctx.framework_in_use, store=ctx.store, member_org=org,
+            narratives=narrative_form.typed(ctx, org, period),
         )
     except Exception:  # noqa: BLE001 — the person gets a translated message, the log gets the trace
         _log.exception("checking the form of %s for %s failed", org, period)
@@ -345,6 +346,7 @@ def render(ctx: PageContext) -> None:
     with st.form(f"form_values_{org}_{period}", border=False, enter_to_submit=False):
         for group in lines.partition_by("indicator_code", maintain_order=True):
             _indicator(ctx, org, period, group, refs, problems)
+        narrative_form.fields(ctx, org, period)
         checked = st.form_submit_button(
             text(ctx, "check"),
             type="primary",

@@ -18,6 +18,7 @@ from dashboard import (
     expectations_view,
     explain_form,
     exports,
+    narrative_view,
     pickers,
     review_labels,
     tables,
@@ -418,6 +419,7 @@ def render(ctx: PageContext) -> None:
         return
     _composite(ctx, scores, period, pickers.comparable_previous(ctx, period)[0])
     _principle_ranks(ctx, scores, period)
+    narrative_view.profile_section(ctx, org_code, period)
     whatif_view.render(ctx, period, org_code)
     _radar(ctx, scores, org_code, period)
     _indicators(ctx, org_code, period)

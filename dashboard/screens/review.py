@@ -15,7 +15,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboard import autoscore, explain_form, tables
+from dashboard import autoscore, explain_form, narrative_view, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.reports import report_table
@@ -191,6 +191,7 @@ def render(ctx: PageContext) -> None:
         changes = _changes(ctx, submission_id)
         _flagged(ctx, submission_id)
         _problems(ctx, submission_id)
+        changes = narrative_view.review_section(ctx, submission_id, changes)
         _decide(ctx, submission_id, changes)
     _requests(ctx)
     _locks(ctx)

@@ -18,6 +18,7 @@ from dashboard import autoscore, explain_form, exports, overlap_form, pickers, r
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.due import Due, due_now
+from dashboard.narrative_view import preview as narrative_preview
 from dashboard.reports import report_table
 from framework import periods as period_rules
 from i18n import t
@@ -168,6 +169,7 @@ def _preview(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
     for col, change in zip(cols, ("new", "changed", "unchanged"), strict=True):
         with col:
             widgets.metric(ctx, ctx.t(f"upload.count_{change}"), ctx.num(counts[change]))
+    narrative_preview(ctx, checked.narratives)
     st.markdown(f"**{ctx.t('upload.preview_title')}**")
     frame = frame.with_columns(
         indicator=pl.col("indicator_code") + pl.lit(" · ") + pl.col("name"),
