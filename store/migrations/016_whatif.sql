@@ -2,8 +2,6 @@
 -- weights of one framework version; each member proposes weights (one live proposal per member: a
 -- new one closes the earlier, replaced_at, and takes the next version number, so the history stays);
 -- the committee may adopt the median proposal as a new framework version (adopted_hash).
--- (Integrator: this file is 020 in issue 14's numbering; numbered 016 on its branch because the
--- loader refuses gaps.)
 CREATE SEQUENCE weight_consultation_id_seq START 1;
 CREATE TABLE weight_consultations (
     id              BIGINT PRIMARY KEY DEFAULT nextval('weight_consultation_id_seq'),
