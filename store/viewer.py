@@ -38,6 +38,8 @@ class LinkScope:
     expires_at: datetime | None = field(default=None, compare=False)
     #: Values not yet approved are shown too, labelled provisional (default: approved values only).
     include_provisional: bool = False
+    #: How indicators are named besides Athar's codes: ``athar``, ``iris`` or ``sdg`` (issue 14).
+    vocabulary: str = "athar"
 
 
 @dataclass(frozen=True)
@@ -146,4 +148,5 @@ class Viewer:
             tuple(sorted(link.pages)) if link and link.pages is not None else None,
             link.run_id if link else None,
             link.include_provisional if link else None,
+            link.vocabulary if link else None,
         )

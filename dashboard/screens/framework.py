@@ -14,7 +14,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import cells, charts, tables
+from dashboard import cells, charts, tables, vocabulary_edit
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from framework import edit as framework_edit
@@ -244,6 +244,7 @@ def render(ctx: PageContext) -> None:
     _tree(ctx)
     _versions(ctx)
     _editor(ctx)
+    vocabulary_edit.mapping_editor(ctx)
     _recompute(ctx)
 
 
