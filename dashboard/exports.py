@@ -91,7 +91,10 @@ def _with_vocabulary(
 ) -> tuple[pl.DataFrame, dict[str, Col]]:
     """A table of indicators exported in a funder's vocabulary (the link's, or the committee's
     choice) carries the indicators' ``iris_metric`` or ``sdg_targets`` too (issue 14)."""
-    frame, column = with_export_column(frame, ctx.framework, vocabulary or ctx.vocabulary)
+    vocabulary = vocabulary or ctx.vocabulary
+    if vocabulary == "athar" or "indicator_code" not in frame.columns:  # nothing to add: no framework read
+        return frame, columns
+    frame, column = with_export_column(frame, ctx.framework, vocabulary)
     return frame, columns if column is None else {**columns, column: Col(column, "code")}
 
 
