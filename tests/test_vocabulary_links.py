@@ -236,3 +236,18 @@ def test_the_framework_page_adopts_checked_mappings_as_an_audited_version(demo_d
     assert framework_in_use(store).indicator_by_code["R02"].iris == "PI1234"
     changes = audit.entries(store, Viewer.steering(), actions=["framework_change"])
     assert changes.height >= 1 and changes["actor"][0] == "account:comite"
+
+
+def test_the_links_page_creates_a_link_in_a_vocabulary_and_lists_it(vocab_db) -> None:
+    from i18n import t
+
+    at = open_page(start(vocab_db), "links")
+    at.text_input(key="link_label").input("Fondation ODD")
+    at.multiselect(key="link_orgs").set_value([ORGS[0]])
+    at.selectbox(key="link_vocabulary").set_value("sdg")
+    at.button(key="FormSubmitter:link_create-" + t("dashboard.links.create", "fr")).click().run()
+    assert not at.exception
+    token = at.code[0].value.split("link=")[1].split("&")[0]
+    assert links.check_token(open_store(vocab_db), token).scope.vocabulary == "sdg"
+    table = next(f.value for f in at.dataframe if "vocabulary_label" in f.value.columns)
+    assert t("dashboard.vocab.name_sdg", "fr") in set(table["vocabulary_label"])
