@@ -39,7 +39,7 @@ class LinkScope:
     #: Values not yet approved are shown too, labelled provisional (default: approved values only).
     include_provisional: bool = False
     #: How indicators are named besides Athar's codes: ``athar``, ``iris`` or ``sdg`` (issue 14).
-    vocabulary: str = "athar"
+    vocabulary: str = field(default="athar", compare=False)  # naming only: no read depends on it
 
 
 @dataclass(frozen=True)
@@ -148,5 +148,4 @@ class Viewer:
             tuple(sorted(link.pages)) if link and link.pages is not None else None,
             link.run_id if link else None,
             link.include_provisional if link else None,
-            link.vocabulary if link else None,
         )
