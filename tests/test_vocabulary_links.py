@@ -221,21 +221,34 @@ def test_unchanged_mappings_keep_the_hash_and_good_ones_make_a_new_version(frame
     assert set(mappings.mapping_differences(framework, new)["field"]) == {"iris", "sdg"}
 
 
-def test_the_framework_page_adopts_checked_mappings_as_an_audited_version(demo_db_fresh, framework) -> None:
+def _edit_mappings(at, row: int, **cells: str):
+    """What typing into the mapping table's cells sends (the data editor's edited rows)."""
+    at.session_state["vocab_edit_table"] = {"edited_rows": {row: cells}, "added_rows": [], "deleted_rows": []}
+    return at.button(key="vocab_validate").click().run()
+
+
+def test_the_framework_page_refuses_bad_mappings_then_adopts_good_ones_as_an_audited_version(
+    demo_db_fresh, framework
+) -> None:
     store = open_store(demo_db_fresh)
-    table = mappings.mapping_table(framework)
-    table.loc[table["code"] == "R02", "iris"] = "PI1234"
-    new = framework_from_dict(mappings.apply_mappings(framework, table))
-    at = open_page(start(demo_db_fresh), "framework")
-    assert not at.exception and any(s.value == "Correspondances IRIS+ et ODD" for s in at.subheader)
-    at.session_state["_vocab_draft"] = new  # what "Vérifier les correspondances" leaves
-    at.run()
-    assert any("correspondance change" in m.value for m in at.markdown)
+    versions = store.scalar("SELECT count(*) FROM framework_versions")
+    at = open_page(start(demo_db_fresh, lang="en"), "framework")
+    assert not at.exception and any(s.value == "IRIS+ and SDG mappings" for s in at.subheader)
+    r02 = [i.code for i in framework.indicators].index("R02")
+    _edit_mappings(at, r02, iris="PX12", sdg="18.1")
+    assert [e.value for e in at.error] == ["These mappings are not valid; nothing was saved:"]
+    problems = " ".join(m.value for m in at.markdown)
+    assert "PX12" in problems and "is not an IRIS+ metric ID" in problems and "is not an SDG target" in problems
+    assert not any(b.key == "vocab_adopt" for b in at.button)
+    _edit_mappings(at, r02, iris="pi1234", sdg="5.5, 4.a")
+    assert any("2 mappings change" in m.value for m in at.markdown)
     at.button(key="vocab_adopt").click().run()
     assert not at.exception
-    assert framework_in_use(store).indicator_by_code["R02"].iris == "PI1234"
-    changes = audit.entries(store, Viewer.steering(), actions=["framework_change"])
-    assert changes.height >= 1 and changes["actor"][0] == "account:comite"
+    in_use = framework_in_use(store)
+    assert in_use.indicator_by_code["R02"].iris == "PI1234" and in_use.indicator_by_code["R02"].sdg == ("5.5", "4.a")
+    assert store.scalar("SELECT count(*) FROM framework_versions") == versions + 1
+    change = audit.entries(store, Viewer.steering(), actions=["framework_change"]).row(0, named=True)
+    assert change["actor"] == "account:comite" and in_use.content_hash in change["detail"]
 
 
 def test_the_links_page_creates_a_link_in_a_vocabulary_and_lists_it(vocab_db) -> None:
@@ -251,3 +264,12 @@ def test_the_links_page_creates_a_link_in_a_vocabulary_and_lists_it(vocab_db) ->
     assert links.check_token(open_store(vocab_db), token).scope.vocabulary == "sdg"
     table = next(f.value for f in at.dataframe if "vocabulary_label" in f.value.columns)
     assert t("dashboard.vocab.name_sdg", "fr") in set(table["vocabulary_label"])
+
+
+@pytest.mark.parametrize(("lang", "title", "goal"), [("ar", "المساهمة في أهداف التنمية المستدامة", "هدف التنمية المستدامة"),
+                                                     ("en", "SDG contribution", "SDG 1")])
+def test_the_sdg_panel_reads_in_arabic_and_english(vocab_db, tokens, lang, title, goal) -> None:
+    at = start(vocab_db, link=tokens["sdg"], lang=lang)
+    assert not at.exception
+    assert any(h.value.startswith(title) for h in at.subheader)
+    assert any(goal in f.value.to_csv() for f in at.dataframe)
