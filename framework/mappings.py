@@ -3,7 +3,7 @@
 Members of the network report to many funders, each with its own taxonomy. The framework carries,
 per indicator, ``iris`` (an IRIS+ metric ID: two capital letters and four digits, ``PI4060``,
 ``OI1166``) and ``sdg`` (SDG targets ``goal.target``: goal 1–17, target a number or a letter,
-``1.2``, ``4.a``). A funder link (and an export) can name indicators by one of them beside Athar's
+``1.2``, ``4.a``; or a goal alone, ``3``). A funder link (and an export) can name indicators by one of them beside Athar's
 own code, so the same checked value carries each funder's label instead of being re-keyed.
 
 Pure functions over the Pydantic framework: the checks the model runs (typed problems, rendered
@@ -24,8 +24,9 @@ from framework.problems import Problem
 VOCABULARIES: tuple[str, ...] = ("athar", "iris", "sdg")
 #: An IRIS+ metric ID: the section's two letters (PI, OI, OD, PD, FP…) and four digits.
 IRIS_ID = re.compile(r"[A-Z]{2}[0-9]{4}")
-#: An SDG target: the goal (1–17), a dot, the target (a number, or a letter for means of implementation).
-SDG_TARGET = re.compile(r"([0-9]{1,2})\.([0-9]{1,2}|[a-z])")
+#: An SDG target: the goal (1–17), a dot, the target (a number, or a letter for means of implementation);
+#: or a goal alone (``3``), for an indicator that serves the goal as a whole.
+SDG_TARGET = re.compile(r"([0-9]{1,2})(?:\.([0-9]{1,2}|[a-z]))?")
 SDG_GOALS = range(1, 18)
 #: The export columns a vocabulary adds (stable names that funders' systems match on).
 EXPORT_COLUMNS = {"iris": "iris_metric", "sdg": "sdg_targets"}

@@ -65,6 +65,10 @@ def contributions(figures: pl.DataFrame, pairs: pl.DataFrame, reporting: pl.Data
 
 
 def _target_order() -> pl.Expr:
-    """``4.2`` before ``4.10``, numbered targets before lettered ones (``4.a``)."""
-    part = pl.col("target").str.split(".").list.get(1)
-    return pl.when(part.str.contains(r"^[0-9]+$")).then(part.str.zfill(3)).otherwise("z" + part)
+    """A goal alone first, then ``4.2`` before ``4.10``, numbered targets before lettered ones (``4.a``)."""
+    part = pl.col("target").str.split(".").list.get(1, null_on_oob=True)
+    return (
+        pl.when(part.is_null()).then(pl.lit(""))
+        .when(part.str.contains(r"^[0-9]+$")).then(part.str.zfill(3))
+        .otherwise("z" + part)
+    )
