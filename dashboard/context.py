@@ -20,6 +20,7 @@ import polars as pl
 import streamlit as st
 
 import settings
+from dashboard import vocabulary_labels
 from framework import periods as period_rules
 from framework.model import Framework, Roles, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_key, t
@@ -268,6 +269,18 @@ class PageContext:
             code
         )
         return indicator.name.get(self.lang) if indicator else code
+
+    @property
+    def vocabulary(self) -> str:
+        """How this viewer names indicators besides Athar's codes: its link's vocabulary (issue 14)."""
+        return self.viewer.link.vocabulary if self.viewer.link is not None else "athar"
+
+    def indicator_label(self, code: str) -> str:
+        """``R01 · name``; through a link with a vocabulary, the funder's identifier first
+        (``PI4060 · R01 — name``, ``dashboard.vocabulary_labels``)."""
+        indicator = self.framework.indicator_by_code.get(code) or self.framework_in_use.indicator_by_code.get(code)
+        iris, sdg = (indicator.iris, indicator.sdg) if indicator is not None else (None, ())
+        return vocabulary_labels.indicator_label(code, self.indicator_name(code), iris, sdg, self.vocabulary, self.lang)
 
     def unit_name(self, indicator_code: str) -> str:
         """The unit of an indicator, in the session's language."""

@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard.cells import DIGITS, Col, display, row_kinds
 from dashboard.context import PageContext
+from dashboard.vocabulary_labels import with_export_column
 from ingest import safe_write
 from ingest.template import CSV_DELIMITERS
 
@@ -85,10 +86,25 @@ def _export_rows(
     return header, rows()
 
 
-def to_csv(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> bytes:
+def _with_vocabulary(
+    ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col], vocabulary: str | None
+) -> tuple[pl.DataFrame, dict[str, Col]]:
+    """A table of indicators exported in a funder's vocabulary (the link's, or the committee's
+    choice) carries the indicators' ``iris_metric`` or ``sdg_targets`` too (issue 14)."""
+    vocabulary = vocabulary or ctx.vocabulary
+    if vocabulary == "athar" or "indicator_code" not in frame.columns:  # nothing to add: no framework read
+        return frame, columns
+    frame, column = with_export_column(frame, ctx.framework, vocabulary)
+    return frame, columns if column is None else {**columns, column: Col(column, "code")}
+
+
+def to_csv(
+    ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col], vocabulary: str | None = None
+) -> bytes:
     """CSV as the user's Excel opens it: BOM, ``;`` and decimal comma in fr/ar; every text cell,
     header included, quoted and neutralised by ``ingest.safe_write``. Numbers are rounded as the
     table shows them (percentages in points); a ``Col.full`` column is followed by its unrounded value."""
+    frame, columns = _with_vocabulary(ctx, frame, columns, vocabulary)
     header, rows = _export_rows(ctx, frame, columns)
     cells = (
         [_iso(_full_cell(v, kind) if full else _export_cell(v, kind, ctx)) for v, kind, full in row] for row in rows
@@ -97,7 +113,9 @@ def to_csv(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> by
     return safe_write.csv_bytes(chain([header], cells), CSV_DELIMITERS.get(ctx.lang, ","), decimal=decimal)
 
 
-def to_xlsx(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> bytes:
+def to_xlsx(
+    ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col], vocabulary: str | None = None
+) -> bytes:
     """XLSX of the same rows: numbers stay numbers, rounded and formatted as shown (percentages as
     percentages), the full value beside where ``Col.full``; text (header included) is written as
     text by ``ingest.safe_write``, never a formula, quote-prefixed when a spreadsheet could run it."""
@@ -111,6 +129,7 @@ def to_xlsx(ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col]) -> b
     stamped = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     fixed = {d: book.add_format({"num_format": "0" if d == 0 else "0." + "0" * d}) for d in (0, 1, 2)}
     percent = {d: book.add_format({"num_format": "0%" if d == 0 else "0." + "0" * d + "%"}) for d in (0, 1)}
+    frame, columns = _with_vocabulary(ctx, frame, columns, vocabulary)
     header, rows = _export_rows(ctx, frame, columns)
     text.write_row(sheet, 0, 0, header, {"bold": True})
     for i, row in enumerate(rows, start=1):
@@ -154,15 +173,27 @@ def download(
     st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore", **kwargs)
 
 
+def export_vocabulary(ctx: PageContext, frame: pl.DataFrame, *, key: str) -> str | None:
+    """The committee's vocabulary for an export of indicators (None: the viewer's own, see ``to_csv``)."""
+    if ctx.viewer.role != "steering" or "indicator_code" not in frame.columns:
+        return None
+    from dashboard.vocabulary_edit import vocabulary_choice
+
+    return vocabulary_choice(ctx, key=key, compact=True)
+
+
 def csv_download(
     ctx: PageContext, frame: pl.DataFrame, columns: dict[str, Col], file_name: str, *, key: str
 ) -> None:
-    """CSV and XLSX exports of ``frame`` (all its rows; the viewer's scope was applied by the read)."""
+    """CSV and XLSX exports of ``frame`` (all its rows; the viewer's scope was applied by the read).
+
+    The committee may export a table of indicators in a funder's vocabulary (a choice beside the buttons)."""
     with st.container(horizontal=True, gap="small"):
+        vocabulary = export_vocabulary(ctx, frame, key=f"{key}_vocab")
         download(
             ctx,
             ctx.t("common.download_csv"),
-            lambda: to_csv(ctx, frame, columns),
+            lambda: to_csv(ctx, frame, columns, vocabulary),
             file_name,
             "text/csv",
             key=key,
@@ -171,7 +202,7 @@ def csv_download(
         download(
             ctx,
             ctx.t("common.download_xlsx"),
-            lambda: to_xlsx(ctx, frame, columns),
+            lambda: to_xlsx(ctx, frame, columns, vocabulary),
             file_name.removesuffix(".csv") + ".xlsx",
             XLSX_MIME,
             key=f"{key}_xlsx",

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from framework.expectations import Expectation, unknown_indicators
+from framework.mappings import mapping_problems
 from framework.problems import Inconsistent, Problem, from_pydantic
 from framework.vocabulary import BREAKDOWN_COLUMNS, fold  # noqa: F401 — re-exported
 from i18n import t
@@ -194,6 +195,8 @@ class Indicator(BaseModel):
             raise Inconsistent(Problem("log_needs_positive_goalposts", indicator=self.code, min=self.goalposts[0]))
         if self.weights and self.direction is Direction.NONE:
             raise Inconsistent(Problem("weighted_needs_direction", indicator=self.code))
+        if problems := mapping_problems(self.code, self.iris, self.sdg):  # IRIS+ / SDG identifiers
+            raise Inconsistent(*problems)
         return self
 
     @property

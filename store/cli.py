@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 import settings
+from framework.mappings import VOCABULARIES
 from framework.model import DEFAULT_FRAMEWORK_DIR, FrameworkError, load_framework
 from i18n import LANGUAGES, normalise_language, t
 from store import (
@@ -96,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     pin.add_argument("--pin-latest", action="store_true", help="show the latest scoring run only, even after new ones")
     create.add_argument("--include-provisional", action="store_true",
                         help="also show values not yet approved, labelled provisional (default: approved only)")
+    create.add_argument("--vocabulary", choices=VOCABULARIES, default="athar",
+                        help="also name indicators by IRIS+ metric ID or SDG target (default: Athar codes only)")
     rotate = common(lnk.add_parser("rotate", help="a new address, same scope and expiry; the old one stops"))
     rotate.add_argument("id", type=int)
     for p in (create, rotate):
@@ -280,7 +283,7 @@ def _links_create(store: Store, args: argparse.Namespace) -> int:
     link_id, token = links.create_link(
         store, label=args.label, org_codes=args.org, created_by=actor(), expires_at=expires_at, days=args.days,
         principles=args.principle, periods=args.period, pages=args.page, run_id=run_id,
-        include_provisional=args.include_provisional,
+        include_provisional=args.include_provisional, vocabulary=args.vocabulary,
     )
     link = _link_row(store, link_id)
     print(t("store_cli.link_created", args.lang, id=link_id, label=link["label"], expires=_when(link["expires_at"])))

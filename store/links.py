@@ -20,6 +20,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from framework.mappings import VOCABULARIES
 from framework.periods import is_label
 from store.audit import record_in
 from store.clients import ClientInfo
@@ -92,11 +93,13 @@ def create_link(
     run_id: int | None = None,
     settings: AccessSettings | None = None,
     include_provisional: bool = False,
+    vocabulary: str = "athar",
 ) -> tuple[int, str]:
     """Create a link; returns (id, token). The token is not stored and cannot be shown again.
 
     A link shows approved values only; ``include_provisional`` lets it show values not yet approved
-    too, labelled provisional on every page (issue 13)."""
+    too, labelled provisional on every page (issue 13). ``vocabulary`` (``framework.mappings.VOCABULARIES``)
+    names indicators by the funder's identifiers too: IRIS+ metric IDs or SDG targets (issue 14)."""
     settings = settings or AccessSettings.from_env()
     now = utc_now()
     if days is not None and days > settings.link_max_days:  # before any date arithmetic: no overflow
@@ -111,6 +114,8 @@ def create_link(
         raise LinkError("expiry_past")
     if expires_at > now + timedelta(days=settings.link_max_days, minutes=1):
         raise LinkError("expiry_too_far", days=settings.link_max_days)
+    if vocabulary not in VOCABULARIES:
+        raise LinkError("vocab_unknown", vocabulary=str(vocabulary)[:40], known=", ".join(VOCABULARIES))
     label = (label or "").strip()
     if not label:
         raise LinkError("label_missing")
@@ -148,8 +153,8 @@ def create_link(
         link_id = cur.execute(
             """
             INSERT INTO share_links (token_sha256, label, org_codes, principles, periods, pages, run_id,
-                                     created_at, created_by, expires_at, include_provisional)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                                     created_at, created_by, expires_at, include_provisional, vocabulary)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
             [
                 token_digest(token),
@@ -163,6 +168,7 @@ def create_link(
                 created_by,
                 expires_at,
                 bool(include_provisional),
+                vocabulary,
             ],
         ).fetchall()[0][0]
         record_in(
@@ -179,6 +185,7 @@ def create_link(
                 "run_id": run_id,
                 "expires_at": expires_at.isoformat(timespec="seconds"),
                 "include_provisional": bool(include_provisional),
+                "vocabulary": vocabulary,
             },
         )
         return link_id
@@ -218,9 +225,10 @@ def rotate_link(store: Store, link_id: int, *, actor: str) -> tuple[int, str]:
         new_id = cur.execute(  # the same scope and expiry, a new token
             """
             INSERT INTO share_links (token_sha256, label, org_codes, principles, periods, pages, run_id,
-                                     created_at, created_by, expires_at, replaces, include_provisional)
+                                     created_at, created_by, expires_at, replaces, include_provisional,
+                                     vocabulary)
             SELECT ?, label, org_codes, principles, periods, pages, run_id, ?, ?, expires_at, id,
-                   include_provisional
+                   include_provisional, vocabulary
             FROM share_links WHERE id = ? RETURNING id
             """,
             [token_digest(token), now, actor, link_id],
@@ -258,13 +266,13 @@ def link_scope(store: Store, link_id: int, *, now: datetime | None = None) -> Li
 
 _CHECK_COLUMNS = (
     "id, token_sha256, org_codes, principles, periods, pages, run_id, expires_at, revoked_at, "
-    "label, coalesce(include_provisional, FALSE)"
+    "label, coalesce(include_provisional, FALSE), coalesce(vocabulary, 'athar')"
 )
 
 
 def _checked(row: tuple, now: datetime | None) -> LinkCheck:
     """A ``share_links`` row (:data:`_CHECK_COLUMNS`) as a check: revoked, expired, or its scope."""
-    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at, label, provisional = row
+    link_id, _, orgs, principles, periods, pages, run_id, expires_at, revoked_at, label, provisional, vocabulary = row
     if revoked_at is not None:
         return LinkCheck("revoked")
     if expires_at <= (now or utc_now()):
@@ -281,6 +289,7 @@ def _checked(row: tuple, now: datetime | None) -> LinkCheck:
             run_id=run_id,
             expires_at=expires_at,
             include_provisional=bool(provisional),
+            vocabulary=vocabulary if vocabulary in VOCABULARIES else "athar",
         ),
         label,
     )
@@ -322,7 +331,8 @@ def list_links(store: Store, viewer: Viewer) -> pl.DataFrame:
     """Every link with its scope, status, expiry, last use and use count (steering only)."""
     return store.query(
         """
-        SELECT id, label, org_codes, principles, periods, pages, run_id, include_provisional, created_at,
+        SELECT id, label, org_codes, principles, periods, pages, run_id, include_provisional,
+               coalesce(vocabulary, 'athar') AS vocabulary, created_at,
                created_by, expires_at,
                revoked_at, revoked_by, replaces, last_used_at, use_count,
                CASE WHEN revoked_at IS NOT NULL THEN 'revoked'

@@ -38,6 +38,8 @@ class LinkScope:
     expires_at: datetime | None = field(default=None, compare=False)
     #: Values not yet approved are shown too, labelled provisional (default: approved values only).
     include_provisional: bool = False
+    #: How indicators are named besides Athar's codes: ``athar``, ``iris`` or ``sdg`` (issue 14).
+    vocabulary: str = field(default="athar", compare=False)  # naming only: no read depends on it
 
 
 @dataclass(frozen=True)

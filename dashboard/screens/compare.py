@@ -185,7 +185,7 @@ def _indicator_columns(ctx: PageContext) -> list[pl.Expr]:
     """An indicator table's row labels: "R01 · name", the unit's name and its code (precision)."""
     return [
         pl.col("indicator_code")
-        .map_elements(lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String)
+        .map_elements(ctx.indicator_label, return_dtype=pl.String)
         .alias("name"),
         pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String).alias("unit"),
         pl.col("indicator_code").map_elements(lambda c: unit_code(ctx, c), return_dtype=pl.String).alias("unit_code"),

@@ -14,7 +14,7 @@ import logging
 import polars as pl
 import streamlit as st
 
-from dashboard import cells, charts, consultation_view, tables
+from dashboard import cells, charts, consultation_view, tables, vocabulary_edit
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from framework import edit as framework_edit
@@ -245,6 +245,7 @@ def render(ctx: PageContext) -> None:
     _versions(ctx)
     _editor(ctx)
     consultation_view.render(ctx)
+    vocabulary_edit.mapping_editor(ctx)
     _recompute(ctx)
 
 

@@ -33,7 +33,7 @@ def _choose(ctx: PageContext) -> Indicator | None:
         ctx.t("indicator.choose"),
         codes,
         key="ind_code",
-        format_func=lambda c: f"{c} · {ctx.indicator_name(c)}",
+        format_func=ctx.indicator_label,
     )
     return ctx.framework.indicator_by_code.get(code)
 

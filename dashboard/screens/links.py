@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 import settings
-from dashboard import empty, links_safe, tables, widgets
+from dashboard import empty, links_safe, tables, vocabulary_edit, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -100,6 +100,7 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
         )
         provisional = st.checkbox(t("review.links.include_provisional", ctx.lang), key="link_provisional",
                                   help=t("review.links.include_provisional_help", ctx.lang))
+        vocabulary = vocabulary_edit.vocabulary_choice(ctx)
         submitted = st.form_submit_button(ctx.t("links.create"), type="primary", icon=":material/add_link:")
     if submitted:
         expires_at = min(datetime.combine(expiry, time(23, 59)), utc_now() + timedelta(days=cfg.link_max_days))
@@ -116,7 +117,9 @@ def _create(ctx: PageContext, cfg: AccessSettings) -> None:
                 "run_id": ctx.run_id if pin else None,
                 "settings": cfg,
                 "include_provisional": provisional,
+                "vocabulary": vocabulary,
             },
+            extra_rows=[(ctx.t("vocab.link_choice"), vocabulary_edit.vocabulary_name(ctx, vocabulary))],
         )
 
 
@@ -146,6 +149,7 @@ def _table(ctx: PageContext) -> pl.DataFrame:
         pages_label=pl.col("pages").map_elements(
             lambda p: fmt.join_list([ctx.t(f"nav.{k}") for k in p], ctx.lang), return_dtype=pl.String
         ),
+        vocabulary_label=vocabulary_edit.vocabulary_labels(ctx, frame["vocabulary"]),
     )
     all_label = ctx.t("links.all")
     shown = shown.with_columns(
@@ -170,6 +174,7 @@ def _table(ctx: PageContext) -> pl.DataFrame:
             "status_label": Col(ctx.t("links.status"), "text", "small"),
             "org_codes": Col(ctx.t("links.organisations"), "list"),
             "pages_label": Col(ctx.t("links.pages")),
+            "vocabulary_label": Col(ctx.t("vocab.column"), "text", "small"),
             "expires_at": Col(ctx.t("links.expires"), "datetime"),
             "use_count": Col(ctx.t("links.uses"), "int", "small"),
         },

@@ -36,7 +36,7 @@ def render(ctx: PageContext) -> None:
         .with_columns(
             principle_label=tables.labels(ctx.principle_label, pl.col("principle")),
             indicator=pl.col("indicator_code").map_elements(
-                lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
+                ctx.indicator_label, return_dtype=pl.String
             ),
         )
     )

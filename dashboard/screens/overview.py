@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, empty, pickers, review_labels, tables, widgets
+from dashboard import charts, empty, pickers, review_labels, sdg_panel, tables, widgets
 from dashboard.cells import Col, display, indicator_kind
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from dashboard.empty import Why
@@ -279,7 +279,7 @@ def _map_measure(ctx: PageContext) -> tuple[str, str | None]:
         ctx.t("common.indicator"),
         options,
         key="map_indicator",
-        format_func=lambda c: f"{c} · {ctx.indicator_name(c)}",
+        format_func=ctx.indicator_label,
     )
 
 
@@ -449,6 +449,7 @@ def render(ctx: PageContext) -> None:
     _submissions(ctx, period)
     _scores(ctx, period)
     _map(ctx, period)
+    sdg_panel.overview_panel(ctx, period)
     if withheld is None:
         _changes(ctx, period, previous)
     else:

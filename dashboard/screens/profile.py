@@ -232,7 +232,7 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
     else:
         table = values.with_columns(
             name=pl.col("indicator_code").map_elements(
-                lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
+                ctx.indicator_label, return_dtype=pl.String
             ),
             unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
             unit_code=pl.col("indicator_code").map_elements(
@@ -268,7 +268,7 @@ def _submitted(ctx: PageContext, org_code: str, period: str) -> None:
         return
     st.markdown(f"**{explain_form.text(ctx, 'submitted_title')}**")
     table = values.with_columns(
-        name=pl.col("indicator_code").map_elements(lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String),
+        name=pl.col("indicator_code").map_elements(ctx.indicator_label, return_dtype=pl.String),
         breakdown=tables.breakdown_label(ctx, values),
     )
     columns = explain_form.value_columns(ctx)

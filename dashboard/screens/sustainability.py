@@ -255,7 +255,7 @@ def _progress(ctx: PageContext, org: str | None) -> None:
         return
     rows = rows.with_columns(
         indicator=pl.col("indicator_code").map_elements(
-            lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
+            ctx.indicator_label, return_dtype=pl.String
         ),
         unit_code=pl.col("indicator_code").map_elements(lambda c: unit_code(ctx, c), return_dtype=pl.String),
         target=pl.col("indicator_code").map_elements(
@@ -315,7 +315,7 @@ def render(ctx: PageContext) -> None:
         ctx.t("common.indicator"),
         options,
         key="sust_indicator",
-        format_func=lambda c: f"{c} · {ctx.indicator_name(c)}",
+        format_func=ctx.indicator_label,
     )
     _indicator_series(ctx, org, code, key="sust_indicator_chart")
     _follow_up(ctx, org)

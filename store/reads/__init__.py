@@ -15,7 +15,7 @@ from typing import Any
 #: The reads modules: what every page shares, then one per page.
 MODULES = (
     "common", "overview", "profile", "compare", "sustainability", "quality", "uploads", "method", "indicator", "targets",
-    "calendar", "whatif", "narratives",
+    "calendar", "whatif", "narratives", "sdg",
 )
 
 
