@@ -260,6 +260,10 @@ def test_the_links_page_creates_a_link_in_a_vocabulary_and_lists_it(vocab_db) ->
     at.selectbox(key="link_vocabulary").set_value("sdg")
     at.button(key="FormSubmitter:link_create-" + t("dashboard.links.create", "fr")).click().run()
     assert not at.exception
+    summary = " ".join(m.value for m in at.markdown) + " ".join(str(f.value) for f in at.dataframe)
+    assert t("dashboard.vocab.name_sdg", "fr") in summary  # the summary names the vocabulary before creating
+    at.button(key="linksafe_confirm_create").click().run()
+    assert not at.exception
     token = at.code[0].value.split("link=")[1].split("&")[0]
     assert links.check_token(open_store(vocab_db), token).scope.vocabulary == "sdg"
     table = next(f.value for f in at.dataframe if "vocabulary_label" in f.value.columns)
