@@ -9,8 +9,8 @@ inherits it. An organisation or period outside the viewer's scope is refused wit
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any

@@ -10,8 +10,8 @@ from typing import Any
 import polars as pl
 
 from framework.model import Framework, framework_from_dict
-from i18n import t
 from i18n import formatting as fmt
+from i18n import t
 from report import render
 from report.card_data import check_period, region_names, run_for
 from report.render import DASH, esc, tr
