@@ -104,7 +104,7 @@ def _verify(args: argparse.Namespace) -> int:
                 actor=entry.actor,
                 org=d.get("org") or "—",
                 period=d.get("period"),
-                lang=d.get("lang"),
+                language=d.get("lang"),
                 run=d.get("run"),
                 link=d.get("link") if d.get("link") is not None else "—",
             )
