@@ -70,9 +70,9 @@ def _organisations(data: NetworkData) -> str:
         for r in data.organisations.iter_rows(named=True)
     ]
     headers = [(tr("organisation", lang), False), (tr("region", lang), False), (tr("composite", lang), True),
-               (tr("rank", lang), True), (tr("rank_interval", lang), True), (tr("coverage", lang), True),
+               (tr("rank", lang), False), (tr("rank_interval", lang), True), (tr("coverage", lang), True),
                (tr("grade", lang), True)]
-    return f"<h2>{tr('network_orgs_heading', lang)}</h2>{render.table(headers, rows)}"
+    return f"<h2>{tr('network_orgs_heading', lang)}</h2>{render.table(headers, rows, lang)}"
 
 
 def _principles(data: NetworkData) -> str:
@@ -92,7 +92,7 @@ def _principles(data: NetworkData) -> str:
     ]
     headers = [(tr("principle", lang), False), (tr("organisations_n", lang), True), (tr("q1", lang), True),
                (tr("median", lang), True), (tr("q3", lang), True)]
-    return f"<h2>{tr('network_principles_heading', lang)}</h2>{render.table(headers, rows)}"
+    return f"<h2>{tr('network_principles_heading', lang)}</h2>{render.table(headers, rows, lang)}"
 
 
 def _regions(data: NetworkData) -> str:
@@ -103,7 +103,7 @@ def _regions(data: NetworkData) -> str:
         for r in data.regions.iter_rows(named=True)
     ]
     headers = [(tr("region", lang), False), (tr("organisations_n", lang), True), (tr("median", lang), True)]
-    return f"<h2>{tr('network_regions_heading', lang)}</h2>{render.table(headers, rows)}"
+    return f"<h2>{tr('network_regions_heading', lang)}</h2>{render.table(headers, rows, lang)}"
 
 
 def html(data: NetworkData, generated_at: datetime) -> str:

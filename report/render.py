@@ -51,11 +51,22 @@ def page(lang: str, title: str, verification: str, body: str) -> str:
     )
 
 
-def table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]]) -> str:
+#: Left-to-right mark: a number, sign or range in an Arabic cell starts with a strong left-to-right
+#: character, so ``-2,4`` and ``2 – 24`` are not turned into ``2,4-`` and ``24 – 2`` (WeasyPrint
+#: takes a paragraph's direction from its first strong character and ignores ``unicode-bidi``).
+LRM = "&lrm;"
+
+
+def table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], lang: str = "fr") -> str:
     """A table from escaped cells; ``headers`` are (escaped label, numeric column)."""
+    mark = LRM if lang in RTL_LANGUAGES else ""
     head = "".join(f'<th class="{"num" if num else ""}">{label}</th>' for label, num in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"num" if h[1] else ""}">{cell}</td>' for h, cell in zip(headers, row, strict=True))
+        "<tr>"
+        + "".join(
+            f'<td class="num">{mark}{cell}</td>' if h[1] else f"<td>{cell}</td>"
+            for h, cell in zip(headers, row, strict=True)
+        )
         + "</tr>"
         for row in rows
     )
@@ -72,7 +83,9 @@ def measure(value: float | None, lang: str) -> str:
 def interval(row: dict, lang: str) -> str:
     if row.get("rank_p05") is None:
         return DASH
-    return esc(fmt.number_range(row["rank_p05"], row["rank_p95"], lang))
+    # not fmt.number_range: inside its isolates WeasyPrint lays the range out right to left; the
+    # cell's left-to-right mark (LRM) keeps it ``2 – 24`` in Arabic
+    return esc(f"{fmt.number(row['rank_p05'], lang)} – {fmt.number(row['rank_p95'], lang)}")
 
 
 def rank(row: dict, lang: str) -> str:
@@ -116,8 +129,9 @@ def _header(data: CardData) -> str:
     )
 
 
-def _tile(label: str, value: str) -> str:
-    return f'<div class="tile"><div class="label">{label}</div><div class="value">{value}</div></div>'
+def _tile(label: str, value: str, lang: str = "fr", number: bool = False) -> str:
+    mark = LRM if number and lang in RTL_LANGUAGES else ""
+    return f'<div class="tile"><div class="label">{label}</div><div class="value">{mark}{value}</div></div>'
 
 
 def _composite(data: CardData) -> str:
@@ -127,10 +141,10 @@ def _composite(data: CardData) -> str:
     score = esc(fmt.score(row["score"], lang)) if row["score"] is not None else tr("insufficient", lang)
     return '<div class="tiles">' + "".join(
         (
-            _tile(tr("composite", lang), score),
+            _tile(tr("composite", lang), score, lang, number=row["score"] is not None),
             _tile(tr("rank", lang), rank(row, lang)),
-            _tile(tr("rank_interval", lang), interval(row, lang)),
-            _tile(tr("coverage", lang), esc(fmt.percent(row["coverage"], lang))),
+            _tile(tr("rank_interval", lang), interval(row, lang), lang, number=True),
+            _tile(tr("coverage", lang), esc(fmt.percent(row["coverage"], lang)), lang, number=True),
             _tile(tr("grade", lang), esc(row["grade"] or DASH)),
         )
     ) + "</div>"
@@ -149,7 +163,7 @@ def _principles(data: CardData, with_charts: bool) -> str:
         )
         for r in data.principles.iter_rows(named=True)
     ]
-    headers = [(tr("principle", lang), False), (tr("score", lang), True), (tr("rank", lang), True),
+    headers = [(tr("principle", lang), False), (tr("score", lang), True), (tr("rank", lang), False),
                (tr("rank_interval", lang), True), (tr("coverage", lang), True), (tr("grade", lang), True)]
     chart = ""
     scored = data.principles.filter(pl.col("score").is_not_null())
@@ -158,7 +172,7 @@ def _principles(data: CardData, with_charts: bool) -> str:
         titles = (t("card.chart_scores", lang), t("card.chart_ranks", lang))
         figure = charts.scores_and_ranks(scored, titles, lang in RTL_LANGUAGES, labels)
         chart = f'<img class="chart" alt="" src="{charts.png_data_uri(figure, int(figure.layout.height))}">'
-    return f"<h2>{tr('principles_heading', lang)}</h2>{table(headers, rows)}{chart}"
+    return f"<h2>{tr('principles_heading', lang)}</h2>{table(headers, rows, lang)}{chart}"
 
 
 def _narratives(data: CardData) -> str:
@@ -197,7 +211,7 @@ def _indicators(data: CardData) -> str:
     ]
     headers = [(tr("indicator", lang), False), (tr("value", lang), True), (tr("unit", lang), False),
                (tr("normalised", lang), True), (tr("flagged", lang), False)]
-    return f"<h2>{tr('indicators_heading', lang)}</h2>{table(headers, rows)}"
+    return f"<h2>{tr('indicators_heading', lang)}</h2>{table(headers, rows, lang)}"
 
 
 def _targets(data: CardData) -> str:
@@ -217,7 +231,7 @@ def _targets(data: CardData) -> str:
     ]
     headers = [(tr("indicator", lang), False), (tr("baseline", lang), True), (tr("target", lang), True),
                (tr("latest", lang), True), (tr("unit", lang), False), (tr("progress", lang), True)]
-    return f"<h2>{tr('targets_heading', lang)}</h2>{table(headers, rows)}"
+    return f"<h2>{tr('targets_heading', lang)}</h2>{table(headers, rows, lang)}"
 
 
 def _trends(data: CardData, with_charts: bool) -> str:
@@ -237,7 +251,7 @@ def _trends(data: CardData, with_charts: bool) -> str:
     if with_charts and data.history["period"].n_unique() > 1:
         figure = charts.trend(data.history, names, t("card.chart_trend", lang), lang in RTL_LANGUAGES)
         chart = f'<img class="chart" alt="" src="{charts.png_data_uri(figure, 300)}">'
-    return f"<h2>{tr('trends_heading', lang)}</h2>{table(headers, rows)}{chart}"
+    return f"<h2>{tr('trends_heading', lang)}</h2>{table(headers, rows, lang)}{chart}"
 
 
 def _quality(data: CardData) -> str:
@@ -256,7 +270,7 @@ def _quality(data: CardData) -> str:
     ]
     headers = [(tr("principle", lang), False), (tr("grade", lang), True), (tr("completeness", lang), True),
                (tr("timeliness", lang), True), (tr("flags", lang), True), (tr("evidence", lang), True)]
-    return f"<h2>{tr('quality_heading', lang)}</h2>{table(headers, rows)}"
+    return f"<h2>{tr('quality_heading', lang)}</h2>{table(headers, rows, lang)}"
 
 
 def method_box(run: dict, lang: str) -> str:
