@@ -8,6 +8,8 @@ SHA-256 to the audit log), in French and in Arabic:
 - **time per card**: median and p95, per language;
 - **baseline**, measured in the same run: the same card as HTML only (the same scoped reads and
   layout, no chart image and no PDF) — the ratio says what the images and the PDF cost;
+- **CPU time a card** of this process (``time.process_time``; Kaleido's Chromium not counted): what
+  the card costs when the machine is not shared, since wall time grows with the load average;
 - **peak memory**: ``ru_maxrss`` of this process (Kaleido's Chromium is a separate process, not
   counted), and ``tracemalloc``'s peak of Python allocations over one card.
 
@@ -19,6 +21,7 @@ Target: median under 2 s a card with a warm exporter. Exit status 0 when met, 1 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -61,18 +64,21 @@ def _cold_start() -> float:
     return time.perf_counter() - started
 
 
-def _per_card(store, viewer, codes: list[str], period: str, lang: str) -> tuple[list[float], list[float]]:
+def _per_card(
+    store, viewer, codes: list[str], period: str, lang: str
+) -> tuple[list[float], list[float], list[float]]:
     from report import card_data, make, render
 
-    cards, baseline = [], []
+    cards, baseline, cpu = [], [], []
     for code in codes:
         started = time.perf_counter()
         render.card_html(card_data.gather(store, viewer, code, period, lang), datetime.now(UTC), with_charts=False)
         baseline.append(time.perf_counter() - started)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         make.card(store, viewer, code, period, lang, actor="bench")
         cards.append(time.perf_counter() - started)
-    return cards, baseline
+        cpu.append(time.process_time() - cpu_started)
+    return cards, baseline, cpu
 
 
 def main() -> int:
@@ -99,13 +105,15 @@ def main() -> int:
         print(f"organisations: {len(codes)}, period {args.period}; cold exporter start {cold:.2f} s")
         ok = True
         for lang in args.langs.split(","):
-            cards, baseline = _per_card(store, viewer, codes, args.period, lang)
+            cards, baseline, cpu = _per_card(store, viewer, codes, args.period, lang)
             median, base = statistics.median(cards), statistics.median(baseline)
             ok &= median < TARGET_SECONDS
             print(
                 f"[{lang}] card: median {median:.3f} s, p95 {_p95(cards):.3f} s, total {sum(cards):.1f} s; "
-                f"baseline (HTML only, no charts, no PDF): median {base:.3f} s; ratio {median / base:.1f}x"
+                f"baseline (HTML only, no charts, no PDF): median {base:.3f} s; ratio {median / base:.1f}x; "
+                f"this process's CPU a card: median {statistics.median(cpu):.3f} s"
             )
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         tracemalloc.start()
         make.card(store, viewer, codes[0], args.period, "ar", actor="bench")
         peak = tracemalloc.get_traced_memory()[1]
