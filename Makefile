@@ -38,6 +38,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/dashboard_bench.py
 	$(PY) benchmarks/access_bench.py
 	$(PY) benchmarks/autoscore_bench.py
+	$(PY) benchmarks/report_bench.py
 
 ## lint: ruff check (the rules are in pyproject.toml)
 lint: $(VENV)/.installed

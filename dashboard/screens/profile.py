@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import (
+    card_download,
     cells,
     charts,
     empty,
@@ -412,6 +413,7 @@ def render(ctx: PageContext) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "organisations"))
         return
     scores = _header(ctx, org_code, period)
+    card_download.button(ctx, org_code, period)
     review_labels.scores_note(ctx, period, [org_code])
     if scores.is_empty():
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "org_scores"), step="upload")

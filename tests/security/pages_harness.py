@@ -25,6 +25,7 @@ import csv
 import io
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +73,16 @@ class Download:
         return self.data[:2] == b"PK"
 
     @property
+    def is_pdf(self) -> bool:
+        return self.data[:5] == b"%PDF-"
+
+    @property
     def text(self) -> str:
-        """Everything a person reads in the file (every cell of a workbook)."""
+        """Everything a person reads in the file (every cell of a workbook, a PDF's text)."""
+        if self.is_pdf:  # the report card: its text as poppler extracts it, not its compressed bytes
+            return subprocess.run(
+                ["pdftotext", "-", "-"], input=self.data, capture_output=True, check=True
+            ).stdout.decode("utf-8")
         if self.is_xlsx:
             return "\n".join(
                 "\t".join("" if v is None else str(v) for v in row) for row in xlsx_rows(self.data)
