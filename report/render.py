@@ -179,7 +179,7 @@ def _narratives(data: CardData) -> str:
     lang = data.lang
     if data.narratives.is_empty():
         return f"<h2>{tr('narratives_heading', lang)}</h2><p class=\"muted\">{tr('no_narrative', lang)}</p>"
-    preferred = data.narratives.with_columns(mine=pl.col("lang") == lang).sort("mine", descending=True)
+    preferred = data.narratives.with_columns(mine=pl.col("lang") == lang).sort(["principle", "mine", "lang"], descending=[False, True, False], nulls_last=False)
     parts = []
     for r in preferred.iter_rows(named=True):
         label = data.principle_name(r["principle"]) if r["principle"] else t("card.composite", lang)
@@ -188,9 +188,14 @@ def _narratives(data: CardData) -> str:
             if r["evidence_url"] else ""
         )
         flag = f' <span class="muted">({tr("provisional_narrative", lang)})</span>' if r["provisional"] else ""
+        if r["lang"] != lang:  # a text in another language says which, as on the profile page
+            language = t("dashboard.narr.view.lang_" + r["lang"], lang)
+            flag += f' <span class="muted">({esc(t("dashboard.narr.view.language", lang, language=language))})</span>'
+        direction = "rtl" if r["lang"] == "ar" else "ltr"  # the text's own direction, whatever the card's
         parts.append(
-            f'<div class="narrative"><span class="who">{esc(label)}</span>{flag}<br>'
-            f'<span dir="auto">{esc(r["text"])}</span>{evidence}</div>'
+            f'<div class="narrative"><span class="who">{esc(label)}</span>{flag}'
+            f'<div class="narrative-text" dir="{direction}" lang="{esc(r["lang"])}">{esc(r["text"])}</div>'
+            f'{evidence}</div>'
         )
     return f"<h2>{tr('narratives_heading', lang)}</h2>" + "".join(parts)
 
