@@ -9,19 +9,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from framework.mappings import EXPORT_COLUMNS, VOCABULARIES, identifiers, mapping_frame
+from framework.mappings import EXPORT_COLUMNS, VOCABULARIES, funder_prefix, mapping_frame
 from i18n import t
 
-
-def prefix(iris: str | None, sdg: tuple[str, ...], vocabulary: str, lang: str) -> str | None:
-    """``PI4060`` / ``ODD 1.2, 10.2`` (``SDG 1.2`` in en, ``هدف التنمية المستدامة 1.2`` in ar);
-    None when the indicator has no equivalent in ``vocabulary``."""
-    found = identifiers(iris, sdg, vocabulary)
-    if not found:
-        return None
-    if vocabulary == "sdg":
-        return t("vocab.sdg_prefix", lang, targets=t("vocab.separator", lang).join(found))
-    return found[0]
+#: The funder's identifiers as shown (one function for pages and report cards).
+prefix = funder_prefix
 
 
 def indicator_label(

@@ -19,6 +19,7 @@ import pandas as pd
 import polars as pl
 
 from framework.problems import Problem
+from i18n import t
 
 #: How a link or an export names indicators: Athar's codes only, or IRIS+ / SDG beside them.
 VOCABULARIES: tuple[str, ...] = ("athar", "iris", "sdg")
@@ -60,6 +61,17 @@ def identifiers(iris: str | None, sdg: tuple[str, ...], vocabulary: str) -> tupl
     if vocabulary == "sdg":
         return tuple(sdg)
     return ()
+
+
+def funder_prefix(iris: str | None, sdg: tuple[str, ...], vocabulary: str, lang: str) -> str | None:
+    """``PI4060`` / ``ODD 1.2, 10.2`` (``SDG 1.2`` in en, ``هدف التنمية المستدامة 1.2`` in ar);
+    None when the indicator has no equivalent in ``vocabulary`` (pages and report cards share it)."""
+    found = identifiers(iris, sdg, vocabulary)
+    if not found:
+        return None
+    if vocabulary == "sdg":
+        return t("vocab.sdg_prefix", lang, targets=t("vocab.separator", lang).join(found))
+    return found[0]
 
 
 def mapping_frame(framework: Any) -> pl.DataFrame:

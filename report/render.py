@@ -15,6 +15,7 @@ from string import Template
 
 import polars as pl
 
+from framework.mappings import VOCABULARIES, funder_prefix
 from i18n import RTL_LANGUAGES, t
 from i18n import formatting as fmt
 from report import charts
@@ -200,13 +201,27 @@ def _narratives(data: CardData) -> str:
     return f"<h2>{tr('narratives_heading', lang)}</h2>" + "".join(parts)
 
 
+def indicator_cell(data: CardData, code: str, name: str) -> str:
+    """``R01 · name``; through a link in a funder's vocabulary, its IRIS+ metric or SDG targets first
+    (``PI4060 · R01 · name``), or that it has none — as the link's pages name it."""
+    athar = f'<span class="code">{esc(code)}</span> · {esc(name)}'
+    vocabulary = data.viewer.link.vocabulary if data.viewer.link is not None else "athar"
+    if vocabulary not in VOCABULARIES or vocabulary == "athar":
+        return athar
+    found = next((i for i in data.framework.indicators if i.code == code), None)
+    shown = funder_prefix(found.iris, found.sdg, vocabulary, data.lang) if found is not None else None
+    if shown is None:
+        return f'{athar} <span class="muted">({esc(t(f"vocab.none_{vocabulary}", data.lang))})</span>'
+    return f'<span class="code">{esc(shown)}</span> · {athar}'
+
+
 def _indicators(data: CardData) -> str:
     lang = data.lang
     if data.indicators.is_empty():
         return ""
     rows = [
         (
-            f'<span class="code">{esc(r["indicator_code"])}</span> · {esc(r["name"])}',
+            indicator_cell(data, r["indicator_code"], r["name"]),
             esc(measure(r["value"], lang)),
             esc(r["unit"]),
             esc(fmt.number(None if r["normalised"] is None else r["normalised"] * 100, lang, 1)),
@@ -225,7 +240,7 @@ def _targets(data: CardData) -> str:
         return ""
     rows = [
         (
-            f'<span class="code">{esc(r["indicator_code"])}</span> · {esc(r["name"])}',
+            indicator_cell(data, r["indicator_code"], r["name"]),
             esc(f"{measure(r['baseline'], lang)} ({r['baseline_period'] or DASH})"),
             esc(f"{measure(r['target'], lang)} ({r['target_period'] or DASH})"),
             esc(f"{measure(r['value'], lang)} ({r['period'] or DASH})"),

@@ -16,10 +16,10 @@ from typing import Any
 import duckdb
 
 from store.audit import record_in
-from store.db import Store, utc_now
+from store.db import Store
 from store.errors import StoreError
-from store.links import FUNDER_PAGES
-from store.viewer import LinkScope, Viewer
+from store.links import link_scope
+from store.viewer import Viewer
 
 ACTIONS = ("report_card_made", "network_report_made")
 _HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -75,28 +75,8 @@ def find_card(store: Store, viewer: Viewer, sha256: str) -> list[MadeCard]:
 
 def link_viewer(store: Store, link_id: int, *, now: datetime | None = None) -> Viewer:
     """The viewer a funder link's holder is, from the link's number; :class:`CardRefused` when the
-    link is unknown, revoked or expired (the same rules as :func:`store.links.check_token`)."""
-    with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT id, org_codes, principles, periods, pages, run_id, expires_at, revoked_at, "
-            "coalesce(include_provisional, FALSE) FROM share_links WHERE id = ?",
-            [int(link_id)],
-        ).fetchall()
-    if not rows:
-        raise CardRefused("link_unknown", link=link_id)
-    found, orgs, principles, periods, pages, run_id, expires_at, revoked_at, provisional = rows[0]
-    if revoked_at is not None:
-        raise CardRefused("link_revoked", link=link_id)
-    if expires_at <= (now or utc_now()):
-        raise CardRefused("link_expired", link=link_id)
-    scope = LinkScope(
-        org_codes=frozenset(orgs),
-        principles=None if principles is None else frozenset(principles),
-        periods=None if periods is None else frozenset(periods),
-        pages=frozenset(p for p in (pages or FUNDER_PAGES) if p in FUNDER_PAGES),
-        link_id=found,
-        run_id=run_id,
-        expires_at=expires_at,
-        include_provisional=bool(provisional),
-    )
-    return Viewer.funder(scope, name=f"link:{found}")
+    link is unknown, revoked or expired (:func:`store.links.link_scope`: the rules of ``check_token``)."""
+    check = link_scope(store, link_id, now=now)
+    if not check.ok:
+        raise CardRefused(f"link_{check.status}", link=link_id)
+    return check.viewer()

@@ -126,6 +126,27 @@ def test_a_card_through_a_funder_link_shows_nothing_outside_the_link(store, fund
     assert find_card(store, Viewer.steering(), made.sha256)[0].detail["link"] == link_id
 
 
+def test_a_card_through_an_iris_link_names_indicators_as_the_funder_does(store, tmp_path) -> None:
+    link_id, _ = links.create_link(store, label="Bailleur IRIS+", org_codes=[ORG], created_by="test", vocabulary="iris")
+    viewer = link_viewer(store, link_id)
+    assert viewer.link.vocabulary == "iris"
+    data = card_data.gather(store, viewer, ORG, PERIOD, "fr")
+    made = make.card(store, viewer, ORG, PERIOD, "fr", actor=f"link:{link_id}")
+    path = tmp_path / "iris.pdf"
+    path.write_bytes(made.pdf)
+    text = pdf_text(path)
+    iris = {i.code: i.iris for i in data.framework.indicators}
+    shown = data.indicators["indicator_code"].to_list()
+    mapped = [c for c in shown if iris.get(c)]
+    assert mapped and all(f"{iris[c]} · {c}" in text for c in mapped)
+    if len(mapped) < len(shown):
+        assert normalised(t("vocab.none_iris", "fr")) in text
+    committee_path = tmp_path / "committee.pdf"
+    committee_path.write_bytes(make.card(store, Viewer.steering("cli:test"), ORG, PERIOD, "fr", actor="cli:test").pdf)
+    committee_text = pdf_text(committee_path)
+    assert not [c for c in mapped if iris[c] in committee_text]  # Athar's own codes for the committee
+
+
 def test_a_card_outside_the_funder_link_is_refused_not_empty(store, funder_link) -> None:
     link_id, orgs = funder_link
     outsider = store.column("SELECT code FROM organizations WHERE NOT list_contains($o, code) LIMIT 1", {"o": orgs})[0]
