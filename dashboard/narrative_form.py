@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.context import PageContext
+from i18n import formatting as fmt
 from ingest.narratives import form_found
 from store.narratives import LANGUAGES, MAX_LENGTH
 
@@ -19,7 +20,7 @@ def _key(org: str, period: str, principle: str, what: str) -> str:
 def fields(ctx: PageContext, org: str, period: str) -> None:
     """Inside the form: the language of the narratives, then a text area and a link per principle."""
     st.subheader(ctx.t("narr.form.title"))
-    st.text(ctx.t("narr.form.intro"))
+    st.text(ctx.t("narr.form.intro", limit=fmt.number(MAX_LENGTH, ctx.lang)))
     st.selectbox(ctx.t("narr.form.language"), LANGUAGES, index=LANGUAGES.index(ctx.lang),
                  format_func=lambda code: ctx.t(f"narr.view.lang_{code}"), key=_key(org, period, "all", "lang"))
     for principle in ctx.principle_codes:

@@ -13,13 +13,15 @@ in fr/ar/en), the mapping as a frame, and the committee's table editor (a new fr
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import polars as pl
 
 from framework.problems import Problem
 from i18n import t
+
+if TYPE_CHECKING:  # pandas only for the editor's table: importing a file never loads it (nor pyarrow)
+    import pandas as pd
 
 #: How a link or an export names indicators: Athar's codes only, or IRIS+ / SDG beside them.
 VOCABULARIES: tuple[str, ...] = ("athar", "iris", "sdg")
@@ -100,6 +102,8 @@ _SPLIT = re.compile(r"[\s,;،]+")
 
 def mapping_table(framework: Any) -> pd.DataFrame:
     """What the editor shows: code (fixed), IRIS+ ID, SDG targets as text (``1.2, 10.2``)."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "code": [i.code for i in framework.indicators],

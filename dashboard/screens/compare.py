@@ -339,7 +339,11 @@ def render(ctx: PageContext) -> None:
     head, pick = st.columns([3, 1])
     with pick:
         period = pickers.period_select(ctx)
-    whatif_view.render(ctx, period)
+    _views(ctx, head, period)
+    whatif_view.render(ctx, period)  # after the published figures: a simulation, never the page's subject
+
+
+def _views(ctx: PageContext, head, period: str) -> None:
     if ctx.viewer.role == "member":
         _member_view(ctx, period)
         return
