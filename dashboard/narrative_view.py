@@ -28,12 +28,14 @@ def _in_reading_order(ctx: PageContext, frame: pl.DataFrame) -> pl.DataFrame:
 def _one(ctx: PageContext, row: dict, key: str) -> None:
     """One narrative: its language, its text as written, its evidence link, the provisional label."""
     st.text(ctx.t("narr.view.language", language=ctx.t(f"narr.view.lang_{row['lang']}")))
-    st.text(row["text"])
+    direction = "rtl" if row["lang"] == "ar" else "ltr"
+    with st.container(key=f"narrtext-{direction}-{key}"):  # its own direction (dashboard.style)
+        st.text(row["text"])
     url = row.get("evidence_url")
     if url:
         st.text(ctx.t("narr.view.evidence", url=url))
         if is_evidence_url(url):
-            st.link_button(ctx.t("narr.view.evidence", url=""), url, key=f"{key}_link", icon=":material/open_in_new:")
+            st.link_button(ctx.t("narr.view.open_evidence"), url, key=f"{key}_link", icon=":material/open_in_new:")
     if row.get("provisional"):
         st.text(ctx.t("narr.view.provisional"))
 

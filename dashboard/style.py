@@ -21,6 +21,10 @@ BASE_CSS = """
 [data-testid="stMetricValue"] > div { white-space: normal; text-overflow: clip; overflow-wrap: anywhere; }
 .athar-badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.75rem;
   background: rgba(46, 125, 50, 0.12); color: #2e7d32; font-size: 0.85rem; margin-inline-end: 0.25rem; }
+/* A member's narrative reads in its own language's direction, whatever the page's: a French text on an
+   Arabic page ends with its full stop on the right, an Arabic text on a French page starts on the right. */
+[class*="st-key-narrtext-ltr"] [data-testid="stText"] { direction: ltr; text-align: left; }
+[class*="st-key-narrtext-rtl"] [data-testid="stText"] { direction: rtl; text-align: right; }
 """
 RTL_CSS = """
 /* athar-rtl: Arabic reads right to left */
