@@ -100,10 +100,11 @@ def _copy_raw(source: Path, dest: Path) -> list[dict[str, Any]]:
     if source.is_dir():
         for path in sorted(p for p in source.rglob("*") if p.is_file()):
             relative = path.relative_to(source).as_posix()
+            data = path.read_bytes()  # one read for the copy and its hash (raw files are uploads: small)
             target = dest / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-            listed.append({"path": relative, "bytes": target.stat().st_size, "sha256": sha256_file(target)})
+            target.write_bytes(data)
+            listed.append({"path": relative, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
     return listed
 
 
