@@ -94,6 +94,16 @@ def athar_version() -> dict[str, str | None]:
 
 
 # -- backup ----------------------------------------------------------------------------------
+def backups_root(store: Store) -> Path:
+    """Where the app's own backups go: ``backups/`` beside the database file (like ``raw/``)."""
+    return store.path.parent / "backups"
+
+
+def backup_dir(store: Store) -> Path:
+    """A new folder under :func:`backups_root`, named by the UTC time (sortable, one per second)."""
+    return backups_root(store) / utc_now().strftime("%Y%m%dT%H%M%SZ")
+
+
 def _copy_raw(source: Path, dest: Path) -> list[dict[str, Any]]:
     """Copy the raw uploaded files (content-addressed, never rewritten) with their hashes."""
     listed = []

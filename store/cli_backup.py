@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from i18n import formatting as fmt
 from i18n import t
 from store import backup
 from store.audit import cli_actor
@@ -48,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
                 print(t("store_cli.db_not_found", args.lang, db=args.db), file=sys.stderr)
                 return 2
             done = backup.back_up(open_store(args.db), args.out, cli_actor())
-            return _done(args, done, "backup.done", out=done["out"], tables=len(done["tables"]),
-                         rows=sum(e["rows"] for e in done["tables"].values()), raw=len(done["raw_files"]),
-                         digest=done["manifest_sha256"])
+            rows = sum(e["rows"] for e in done["tables"].values())
+            return _done(args, done, "backup.done", out=done["out"], tables=len(done["tables"]), rows=rows,
+                         raw=len(done["raw_files"]), digest=done["manifest_sha256"])
         done = backup.restore(args.source, args.db, cli_actor())
         return _done(args, done, "backup.restored", db=done["db"], tables=len(done["rows"]),
                      rows=sum(done["rows"].values()), raw=done["raw_files"], version=done["schema_version"])
@@ -64,6 +65,7 @@ def _done(args: argparse.Namespace, done: dict[str, Any], key: str, **params: An
     if args.json:
         json.dump(done, sys.stdout, ensure_ascii=False, default=str)
         print()
-    else:
-        print(t(key, args.lang, **params))
+    else:  # counts written for the language (CLDR), the rest as it is
+        shown = {k: fmt.number(v, args.lang) if isinstance(v, int) else v for k, v in params.items()}
+        print(t(key, args.lang, **shown))
     return 0

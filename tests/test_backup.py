@@ -232,3 +232,26 @@ def test_backup_while_the_app_holds_the_file_says_it_is_in_use_and_how_to_back_u
     assert "On DuckDB, back up with the app stopped, or from the app's own process." in result.stderr
     assert arabic.returncode == 1 and json.loads(arabic.stdout)["refused"] == "database_busy"
     assert "يستعملها برنامج آخر" in json.loads(arabic.stdout)["message"]
+
+
+def test_the_committee_backs_up_from_the_audit_page_inside_the_app_and_it_restores(
+    demo_db_fresh: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from dashboard.testing import open_page, start
+    from i18n import t
+    from store.db import open_store
+
+    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+    at = open_page(start(demo_db_fresh), "audit")
+    assert t("dashboard.backup.title", "fr") in [e.label for e in at.expander]
+    at.button(key="backup_now").click().run()
+    assert not at.exception and not at.error
+    [made] = list((demo_db_fresh.parent / "backups").iterdir())
+    assert at.success[0].value.startswith(t("dashboard.backup.done", "fr", out=made, tables="x", raw="y")[:20])
+    assert at.code[0].value == digest(made / backup.MANIFEST)
+    entry = open_store(demo_db_fresh).query(
+        "SELECT actor, detail::VARCHAR AS detail FROM audit_log WHERE action = 'database_backed_up'")
+    assert entry["actor"].to_list() == ["account:comite"]
+    assert json.loads(entry["detail"][0])["manifest_sha256"] == at.code[0].value
+    restored = backup.restore(made, tmp_path / "restored" / "athar.duckdb", "cli:test")
+    assert restored["rows"]["submissions"] > 0
