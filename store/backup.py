@@ -140,6 +140,7 @@ def back_up(store: Store, out: Path, actor: str, backend: Backend | None = None)
         "backend": backend.name,
         "schema_version": snapshot.schema_version,
         "tables": tables,
+        "raw_dir": str(store.raw_dir.resolve()),
         "raw_files": _copy_raw(store.raw_dir, out / RAW_DIR),
     }
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -198,10 +199,12 @@ def restore(source: Path, target: Path, actor: str, backend: Backend | None = No
         raise BackupError("target_not_empty", path=str(target))
     tables = {name: source / entry["file"] for name, entry in manifest["tables"].items()}
     record = {"source": str(source), "manifest_sha256": digest, "schema_version": manifest["schema_version"],
-              "created_at": manifest["created_at"]}
+              "created_at": manifest["created_at"],
+              "raw_dir": {"from": manifest["raw_dir"], "to": str((target.parent / "raw").resolve())}}
+    kept = [entry["path"] for entry in manifest["raw_files"]]
     try:
         _restore_raw(source, target.parent / "raw", manifest["raw_files"])
-        rows = backend.load(tables, int(manifest["schema_version"]), {"actor": actor, "detail": record})
+        rows = backend.load(tables, int(manifest["schema_version"]), {"actor": actor, "detail": record, "kept": kept})
     except duckdb.Error as exc:
         _remove_new(target, existed)
         raise BackupError("load_failed", error=str(exc).splitlines()[0]) from exc
@@ -348,6 +351,17 @@ def _set_sequences(cur: duckdb.DuckDBPyConnection) -> None:
             cur.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [int(top - last)]).fetchall()
 
 
+def _repoint_raw_files(cur: duckdb.DuckDBPyConnection, raw_dir: dict[str, Any]) -> None:
+    """``submissions.raw_path`` holds where each upload's bytes were kept (``…/raw/ab/abcd…``): point it at
+    the restored copy beside the new database when the backup holds that file, so a rebuild there reads
+    it (the only column a restore changes; a path to a file the backup did not hold is left as it was)."""
+    cur.execute(
+        "UPDATE submissions SET raw_path = $to || '/' || regexp_extract(raw_path, '([^/]+/[^/]+)$', 1) "
+        "WHERE list_contains($kept::VARCHAR[], regexp_extract(raw_path, '([^/]+/[^/]+)$', 1))",
+        {"to": raw_dir["to"].rstrip("/"), "kept": raw_dir["kept"]},
+    )
+
+
 def _load(cur: duckdb.DuckDBPyConnection, tables: dict[str, Path], record: dict[str, Any]) -> dict[str, int]:
     present = {t for (t,) in cur.execute(_TABLES).fetchall()}
     missing = sorted(set(tables) - present)
@@ -365,6 +379,7 @@ def _load(cur: duckdb.DuckDBPyConnection, tables: dict[str, Path], record: dict[
         if rows[table] != expected:
             raise BackupError("rows_differ", table=table, expected=expected, found=rows[table])
     _set_sequences(cur)
+    _repoint_raw_files(cur, {**record["detail"]["raw_dir"], "kept": record["kept"]})
     audit.record_in(cur, record["actor"], "database_restored", target=record["detail"]["source"],
                     detail={**record["detail"], "rows": sum(rows.values())})
     return rows

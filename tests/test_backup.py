@@ -58,11 +58,15 @@ def test_restored_database_holds_every_table_row_for_row_as_backed_up(cycle: dic
     tables = [t for (t,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' ORDER BY table_name").fetchall()]
     assert len(tables) == len(cycle["made"]["tables"]) > 30
+    moved = {"to": str(cycle["restored"].parent.resolve() / "raw") + "/"}
     compared = 0
     for table in tables:
         # the two audit entries the backup and the restore wrote are the only rows that differ
         skip = "WHERE action NOT IN ('database_backed_up', 'database_restored')" if table == "audit_log" else ""
-        before = con.execute(f'SELECT * FROM src."{table}" {skip} ORDER BY ALL').fetchall()
+        # where each upload's bytes are kept follows the database: the one column a restore rewrites
+        columns = "* REPLACE ($to || regexp_extract(raw_path, '[^/]+/[^/]+$') AS raw_path)" if table == "submissions" else "*"
+        before = con.execute(f'SELECT {columns} FROM src."{table}" {skip} ORDER BY ALL',
+                             moved if table == "submissions" else None).fetchall()
         after = con.execute(f'SELECT * FROM dst."{table}" {skip} ORDER BY ALL').fetchall()
         assert after == before, table
         assert len(after) == cycle["made"]["tables"][table]["rows"]
@@ -99,6 +103,13 @@ def test_raw_files_are_restored_byte_identical(cycle: dict) -> None:
     assert len(originals) == len(cycle["made"]["raw_files"]) > 0
     for relative in originals:
         assert (restored_raw / relative).read_bytes() == (source_raw / relative).read_bytes(), relative
+
+
+def test_restored_submissions_point_at_the_restored_raw_files(cycle: dict) -> None:
+    con = both(cycle)
+    kept = [Path(p) for (p,) in con.execute("SELECT raw_path FROM dst.submissions").fetchall()]
+    assert kept and all(p.parent.parent == cycle["restored"].parent.resolve() / "raw" for p in kept)
+    assert all(digest(p) == p.name for p in kept)  # the bytes under their hash, readable where they now are
 
 
 def test_backup_and_restore_are_audited_with_the_manifest_hash(cycle: dict) -> None:
