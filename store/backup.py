@@ -193,7 +193,7 @@ def restore(source: Path, target: Path, actor: str, backend: Backend | None = No
     is removed again. The raw files go beside the target (``<target dir>/raw``)."""
     source, target = Path(source), Path(target)
     manifest, digest = read_manifest(source)
-    existed = target.exists()
+    existed, raw_existed = target.exists(), (target.parent / "raw").exists()
     backend = backend or DuckDBBackend(target)
     if existed and backend.has_data():
         raise BackupError("target_not_empty", path=str(target))
@@ -206,10 +206,10 @@ def restore(source: Path, target: Path, actor: str, backend: Backend | None = No
         _restore_raw(source, target.parent / "raw", manifest["raw_files"])
         rows = backend.load(tables, int(manifest["schema_version"]), {"actor": actor, "detail": record, "kept": kept})
     except duckdb.Error as exc:
-        _remove_new(target, existed)
+        _remove_new(target, existed, raw_existed)
         raise BackupError("load_failed", error=str(exc).splitlines()[0]) from exc
     except BaseException:
-        _remove_new(target, existed)
+        _remove_new(target, existed, raw_existed)
         raise
 
     for name, entry in manifest["tables"].items():
@@ -219,11 +219,13 @@ def restore(source: Path, target: Path, actor: str, backend: Backend | None = No
             "schema_version": manifest["schema_version"], "rows": rows, "raw_files": len(manifest["raw_files"])}
 
 
-def _remove_new(target: Path, existed: bool) -> None:
-    """A failed restore leaves no half-made database behind (an existing empty one stays as it was)."""
+def _remove_new(target: Path, existed: bool, raw_existed: bool) -> None:
+    """A failed restore leaves no half-made database nor raw folder behind (what existed stays)."""
     if not existed:
         for leftover in (target, target.with_name(target.name + ".wal")):
             leftover.unlink(missing_ok=True)
+    if not raw_existed:
+        shutil.rmtree(target.parent / "raw", ignore_errors=True)
 
 
 def _restore_raw(source: Path, raw_dir: Path, files: list[dict[str, Any]]) -> None:

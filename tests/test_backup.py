@@ -266,3 +266,19 @@ def test_the_committee_backs_up_from_the_audit_page_inside_the_app_and_it_restor
     assert json.loads(entry["detail"][0])["manifest_sha256"] == at.code[0].value
     restored = backup.restore(made, tmp_path / "restored" / "athar.duckdb", "cli:test")
     assert restored["rows"]["submissions"] > 0
+
+
+def test_a_load_that_fails_leaves_no_database_and_no_raw_folder_behind(cycle: dict, tmp_path: Path) -> None:
+    """Hashes all match, but the backup names a table this code does not have: refused at the load."""
+    copy = tmp_path / "ghost"
+    shutil.copytree(cycle["out"], copy)
+    manifest = json.loads((copy / backup.MANIFEST).read_text())
+    shutil.copy(copy / manifest["tables"]["accounts"]["file"], copy / "tables" / "ghost.parquet")
+    manifest["tables"]["ghost"] = {**manifest["tables"]["accounts"], "file": "tables/ghost.parquet"}
+    (copy / backup.MANIFEST).write_text(json.dumps(manifest))
+    (copy / backup.MANIFEST_HASH).write_text(f"{digest(copy / backup.MANIFEST)}  {backup.MANIFEST}\n")
+    target = tmp_path / "new" / "restored.duckdb"
+    result = store_cli("restore", copy, "--db", target, "--json")
+    assert result.returncode == 1 and json.loads(result.stdout)["refused"] == "unknown_table"
+    assert "ghost" in json.loads(result.stdout)["message"]
+    assert not target.exists() and not (target.parent / "raw").exists()
