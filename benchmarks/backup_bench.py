@@ -133,7 +133,7 @@ def report(name: str, r: dict) -> None:
     if r["copy_all_s"] is not None:
         print(f"  baseline: copy of the file and raw/            {r['copy_all_s']:7.3f} s")
     print(f"  backup (COPY per table + raw + hashes + audit) {r['backup_s']:7.3f} s  "
-          f"x{r['backup_s'] / r['copy_s']:.1f} the file copy   size {_mb(r['backup_bytes'])} "
+          f"x{r['backup_s'] / (r['copy_all_s'] or r['copy_s']):.1f} the copy   size {_mb(r['backup_bytes'])} "
           f"(tables {_mb(r['tables_bytes'])})")
     print(f"  of which the tables: COPY per table, one txn   {r['tables_s']:7.3f} s")
     print(f"  EXPORT DATABASE to Parquet (tables only)       {r['export_s']:7.3f} s")

@@ -108,11 +108,14 @@ def _copy_raw(source: Path, dest: Path) -> list[dict[str, Any]]:
     """Copy the raw uploaded files (content-addressed, never rewritten) with their hashes."""
     listed = []
     if source.is_dir():
+        made: set[Path] = set()
         for path in sorted(p for p in source.rglob("*") if p.is_file()):
             relative = path.relative_to(source).as_posix()
             data = path.read_bytes()  # one read for the copy and its hash (raw files are uploads: small)
             target = dest / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             target.write_bytes(data)
             listed.append({"path": relative, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
     return listed
@@ -229,10 +232,10 @@ def _remove_new(target: Path, existed: bool, raw_existed: bool) -> None:
 
 
 def _restore_raw(source: Path, raw_dir: Path, files: list[dict[str, Any]]) -> None:
+    for folder in sorted({(raw_dir / entry["path"]).parent for entry in files}):  # 256 folders, not one per file
+        folder.mkdir(parents=True, exist_ok=True)
     for entry in files:
-        dest = raw_dir / entry["path"]
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source / RAW_DIR / entry["path"], dest)
+        shutil.copyfile(source / RAW_DIR / entry["path"], raw_dir / entry["path"])
 
 
 # -- DuckDB ----------------------------------------------------------------------------------
