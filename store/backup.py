@@ -68,8 +68,9 @@ class Backend(Protocol):
         ...
 
     def load(self, tables: dict[str, Path], schema_version: int, record: dict[str, Any]) -> dict[str, int]:
-        """Create the schema up to ``schema_version``, load the tables, set the sequences past the ids,
-        write the ``database_restored`` entry ``record`` — one transaction — and return the rows loaded."""
+        """Create the schema up to ``schema_version``, load the tables, set the sequences past the ids, point
+        ``submissions.raw_path`` at the restored raw files (``record["kept"]``), write the ``database_restored``
+        entry (``record["actor"]``, ``record["detail"]``) — one transaction — and return the rows loaded."""
         ...
 
 
