@@ -39,6 +39,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/access_bench.py
 	$(PY) benchmarks/autoscore_bench.py
 	$(PY) benchmarks/report_bench.py
+	$(PY) benchmarks/backup_bench.py
 
 ## lint: ruff check (the rules are in pyproject.toml)
 lint: $(VENV)/.installed

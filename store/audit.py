@@ -70,6 +70,8 @@ ACTIONS = (
     "weights_adopted",
     "report_card_made",
     "network_report_made",
+    "database_backed_up",
+    "database_restored",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")

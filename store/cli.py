@@ -1,4 +1,4 @@
-"""Command line for the steering committee: ``python -m store init|accounts|links|framework|expect|target|overlap|calendar|review|remind|audit``.
+"""Command line for the steering committee: ``python -m store init|accounts|links|framework|expect|target|overlap|calendar|review|remind|audit|backup|restore``.
 
 Accounts, funder links, the framework version in use and the audit log of one database file (the app must not be holding it:
 DuckDB lets one process open a file). A password or a link address is printed once, when it is
@@ -25,6 +25,7 @@ from i18n import LANGUAGES, normalise_language, t
 from store import (
     accounts,
     audit,
+    cli_backup,
     cli_calendar,
     cli_consult,
     cli_expect,
@@ -120,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_review.add_parsers(sub, common)
     cli_remind.add_parsers(sub, common)
     cli_consult.add_parsers(sub, common)
+    cli_backup.add_parsers(sub, common)
 
     log = common(sub.add_parser("audit", help="the audit log, newest first"))
     log.add_argument("--action", action="append", choices=audit.ACTIONS)
@@ -132,6 +134,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     lang = args.lang
+    if args.command in ("backup", "restore"):
+        return cli_backup.run(args)
     try:
         if args.command != "init" and not args.db.exists():
             raise UsageError(t("store_cli.db_not_found", lang, db=args.db))

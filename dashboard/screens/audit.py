@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import empty, tables, widgets
+from dashboard import backup_button, empty, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
@@ -22,6 +22,7 @@ def render(ctx: PageContext) -> None:
     if ctx.viewer.role != "steering":  # never routed here for others; a second lock all the same
         st.stop()
     st.caption(ctx.t("audit.subtitle"))
+    backup_button.show(ctx)
     chosen = widgets.multiselect(
         ctx,
         ctx.t("audit.actions"),
