@@ -162,3 +162,18 @@ def test_a_share_address_carries_the_view_and_never_a_token() -> None:
     url = url_state.share_url("http://127.0.0.1:8501/profile", params)
     assert url == f"http://127.0.0.1:8501/profile?org={OTHER}&period=2024&lang=fr"
     assert "secret-token" not in url and "link" not in url and "as=" not in url
+
+
+def test_only_a_signed_in_accounts_own_view_is_offered_as_a_share_address() -> None:
+    from dashboard.access import Identity
+    from dashboard.share_link import offered
+    from store.accounts import Account
+    from store.viewer import LinkScope, Viewer
+
+    committee = Account(1, "comite", "steering", None, None, True, True)
+    link = LinkScope(org_codes=frozenset(LINK_ORGS), link_id=7)
+    assert offered(Identity(viewer=committee.viewer(), account=committee), committee.viewer())
+    funder = Viewer.funder(link)
+    assert not offered(Identity(viewer=funder, link_token="secret-token"), funder)  # a link's session
+    assert not offered(Identity(viewer=funder, account=committee), funder)  # the committee's preview of a link
+    assert not offered(None, committee.viewer())

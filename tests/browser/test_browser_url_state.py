@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from i18n import t
 
 MAIN = '[data-testid="stMain"]'
+SIDEBAR = '[data-testid="stSidebar"]'
 OTHER = "FON-RBT-003"
 MEMBER = "ASS-CAS-001"
 
@@ -47,6 +48,11 @@ def test_a_shared_profile_address_opens_on_its_organisation_and_period(browser, 
         page.wait_for_url(re.compile(r"period=2024"))
         wait_until_idle(page)
         assert f"org={OTHER}" in page.url and "lang=fr" in page.url
+        # The sidebar's link to this view says the same, and nothing else.
+        sidebar = page.locator(SIDEBAR)
+        sidebar.get_by_text(t("dashboard.urlstate.share_title", "fr")).click()
+        shared = sidebar.locator('[data-testid="stCode"]').inner_text().strip()
+        assert shared == f"{app_url}/profile?org={OTHER}&period=2024&principle=composite&lang=fr"
         assert exceptions_on(page) == []
     finally:
         page.context.close()
