@@ -177,3 +177,31 @@ def test_only_a_signed_in_accounts_own_view_is_offered_as_a_share_address() -> N
     assert not offered(Identity(viewer=funder, link_token="secret-token"), funder)  # a link's session
     assert not offered(Identity(viewer=funder, account=committee), funder)  # the committee's preview of a link
     assert not offered(None, committee.viewer())
+
+
+def test_a_link_limited_to_some_periods_and_principles_ignores_others_named_in_the_address(db, store, periods) -> None:
+    _, token = links.create_link(
+        store,
+        label="Bailleur",
+        org_codes=LINK_ORGS,
+        created_by="test:urlstate",
+        days=7,
+        periods=[periods[-1]],
+        principles=["P1"],
+    )
+    at = open_page(opened(db, {"period": periods[0], "principle": "P2"}, link=token), "profile")
+    assert at.selectbox(key="period").options == [periods[-1]] or periods[0] not in at.selectbox(key="period").options
+    assert at.selectbox(key="period").value != periods[0]
+    assert "P2" not in at.selectbox(key="profile_card_principle").options
+    assert at.query_params["principle"] != "P2" and at.query_params["period"] != periods[0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["<script>alert(1)</script>", "x" * 5000, "' OR 1=1 --", "network", "composite", "", "ASS-CAS-001\nFON-RBT-003"],
+)
+def test_hostile_values_in_the_address_never_fail_and_never_widen(db, value) -> None:
+    at = open_page(opened(db, {"org": value, "period": value, "principle": value}, identity=MEMBER), "profile")
+    assert not at.exception
+    assert at.query_params["org"] == MEMBER  # a member sees its own, whatever the address names
+    assert "<script>" not in visible_text(at)
