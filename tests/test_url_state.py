@@ -205,3 +205,22 @@ def test_hostile_values_in_the_address_never_fail_and_never_widen(db, value) -> 
     assert not at.exception
     assert at.query_params["org"] == MEMBER  # a member sees its own, whatever the address names
     assert "<script>" not in visible_text(at)
+
+
+def test_a_page_change_writes_the_sessions_choice_back_to_the_address(db, periods) -> None:
+    at = open_page(start(db), "profile")
+    at.selectbox(key="period").set_value(periods[0]).run()
+    at.query_params.clear()  # what a browser does when the menu changes page
+    at = open_page(at, "overview")
+    assert at.selectbox(key="period").value == periods[0]
+    assert at.query_params["period"] == periods[0] and at.query_params["lang"] == "fr"
+
+
+def test_an_address_changed_during_the_session_is_followed(db, periods) -> None:
+    """The browser's back button, or an address typed into the same tab: the address wins."""
+    at = open_page(start(db), "profile")
+    at.selectbox(key="period").set_value(periods[0]).run()
+    at.query_params["period"] = periods[1]
+    at.run()
+    assert at.selectbox(key="period").value == periods[1]
+    assert not infos(at) or all("adresse" not in text for text in infos(at))
