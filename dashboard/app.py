@@ -25,7 +25,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import logsafe, review_labels
+from dashboard import logsafe, review_labels, share_link
 from dashboard.access import record_page_view, take_wanted_page
 from dashboard.navigation import HOME, build_navigation, pages_for
 from dashboard.session import start_session
@@ -48,6 +48,7 @@ try:
     if page.url_path not in ("", HOME):  # the hidden root only switches to the first page: not a view
         record_page_view(context.store, context.identity, page.url_path)
     page.run()
+    share_link.show(context)  # the address of what was just shown, never a token
 except Exception:  # noqa: BLE001 — never a traceback on screen (st.stop and st.rerun are not Exceptions)
     logging.getLogger("dashboard.app").exception("the page failed")
     lang = normalise_language(st.session_state.get("_keep_lang") or st.query_params.get("lang"))
