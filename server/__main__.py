@@ -1,0 +1,43 @@
+"""``python -m server [--db PATH] [--host 127.0.0.1] [--port 8501]``: serve the dashboard and the API.
+
+One process, uvicorn, every log record redacted (``server.logs``); behind a TLS proxy, set ``ATHAR_TRUST_PROXY=1``
+so ``X-Forwarded-Proto`` (HSTS) and the client address are taken from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import uvicorn
+
+import settings
+from server.logs import redact_every_record
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m server")
+    parser.add_argument("--db", help="the database file (default: ATHAR_DB)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8501)
+    args = parser.parse_args(argv)
+    if args.db:
+        os.environ["ATHAR_DB"] = args.db  # the pages read the database from the setting
+    from server.app import create_app  # after ATHAR_DB is set
+
+    redact_every_record()
+    app = create_app()
+    trust_proxy = bool(settings.get("ATHAR_TRUST_PROXY"))
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,  # Streamlit's handlers print uvicorn's records (once)
+        proxy_headers=trust_proxy,
+        forwarded_allow_ips="*" if trust_proxy else "127.0.0.1",
+        ws="auto",
+    )
+
+
+if __name__ == "__main__":
+    main()
