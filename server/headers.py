@@ -7,7 +7,7 @@
   ``X-Forwarded-Proto: https`` when ``ATHAR_TRUST_PROXY`` says a proxy in front sets it (a client
   could send the header itself, so it is ignored otherwise);
 - a Content-Security-Policy that Streamlit's pages pass (checked in Chromium, tests/test_server.py):
-  scripts from the server only, plus the one inline script of Streamlit's ``index.html`` by its hash;
+  scripts from the server only (and WebAssembly compilation), plus the one inline script of Streamlit's ``index.html`` by its hash;
   inline styles (Streamlit's CSS-in-JS and the dashboard's ``<style>`` blocks); images, fonts and
   workers also from ``data:`` and ``blob:``; websockets to the same host; nothing from elsewhere.
 """
@@ -43,7 +43,9 @@ def streamlit_index() -> Path:
 def content_security_policy(script_hashes: list[str]) -> str:
     directives = {
         "default-src": "'self'",
-        "script-src": " ".join(["'self'", *script_hashes]),
+        # 'wasm-unsafe-eval' lets the page compile WebAssembly (Streamlit's frontend does; Chromium
+        # reports "script-src wasm-eval" without it); it allows no JavaScript eval.
+        "script-src": " ".join(["'self'", "'wasm-unsafe-eval'", *script_hashes]),
         "style-src": "'self' 'unsafe-inline'",
         "img-src": "'self' data: blob:",
         "font-src": "'self' data:",
