@@ -1,4 +1,5 @@
-"""Who calls the API: a funder link's token as ``Authorization: Bearer …`` → the link's Viewer.
+"""Who calls the API: ``Authorization: Bearer …`` with a funder link's token → the link's Viewer, or
+with a personal API token (``store.api_tokens``, ``athar_pat_…``) → its account's Viewer.
 
 The same check as the pages (``store.links.check_token``): scope, pinned run, approved values only.
 Every accepted request is counted and audited like a page view (``page="api:<endpoint>"``); every
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from store import links
+from store import api_tokens, links
 from store.clients import ClientInfo
 from store.db import Store
 from store.viewer import Viewer
@@ -45,6 +46,8 @@ def authenticate(store: Store, request: Request, endpoint: str) -> Viewer | Refu
     token = bearer(request)
     if token is None:
         return Refusal(401, "unauthenticated")
+    if api_tokens.is_personal(token):
+        return _personal(store, request, token, page)
     check = links.check_token(store, token)
     if not check.ok:
         links.record_refusal(store, check.status, page=page, client=client_of(request))
@@ -52,3 +55,13 @@ def authenticate(store: Store, request: Request, endpoint: str) -> Viewer | Refu
     viewer = check.viewer()
     links.record_use(store, viewer.link.link_id, page=page)
     return viewer
+
+
+def _personal(store: Store, request: Request, token: str, page: str) -> Viewer | Refusal:
+    """A personal token: its account's scope (steering or member), counted and audited."""
+    check = api_tokens.check_token(store, token)
+    if not check.ok:
+        api_tokens.record_refusal(store, check, page=page, client=client_of(request))
+        return Refusal(401, "unknown" if check.status == "account_unusable" else check.status)
+    api_tokens.record_use(store, check, page=page)
+    return check.account.viewer()

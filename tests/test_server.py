@@ -88,6 +88,8 @@ def test_the_policy_allows_streamlits_inline_script_by_its_hash_only() -> None:
 
 def test_no_token_is_written_to_the_servers_log(served: Served) -> None:
     token, random_token = served.prepared, secrets.token_urlsafe(32)
+    personal = "athar_pat_" + secrets.token_urlsafe(32)
+    call(served.url, f"/api/v1/runs?x={personal}", token=personal)
     call(served.url, f"/?link={token}&lang=fr")
     call(served.url, f"/overview?link={random_token}")
     call(served.url, "/api/v1/scores", token=token)
@@ -95,4 +97,4 @@ def test_no_token_is_written_to_the_servers_log(served: Served) -> None:
     call(served.url, f"/api/v1/organisations?link={random_token}")
     log = served.log.read_text(encoding="utf-8", errors="replace")
     assert "/api/v1/organisations" in log  # the access log is on: the requests are there, redacted
-    assert token not in log and random_token not in log and "Bearer" not in log
+    assert token not in log and random_token not in log and personal not in log and "Bearer" not in log

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from server_harness import Served, call, prepared_copy, serving
 
-from store import links
+from store import accounts, api_tokens, links
 from store.db import Store, utc_now
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +45,13 @@ def _prepare(store: Store) -> dict[str, object]:
     store.write(lambda cur: cur.execute("UPDATE share_links SET expires_at = ? WHERE id = ?",
                                         [utc_now() - timedelta(days=1), made["expired"][0]]))
     made["orgs"] = orgs
+    member_id, _ = accounts.create_account(store, "membre-api", "member", org_code="FON-RBT-003", created_by="test")
+    steering_id, _ = accounts.create_account(store, "comite-api", "steering", created_by="test")
+    made["member"] = api_tokens.create_token(store, member_id, "site", actor="test")[1]
+    made["steering"] = api_tokens.create_token(store, steering_id, "entrepôt", actor="test")[1]
+    old_id, made["member_revoked"] = api_tokens.create_token(store, member_id, "ancien", actor="test")
+    api_tokens.revoke_token(store, old_id, account_id=member_id, actor="test")
+    made["active_orgs"] = store.scalar("SELECT count(*) FROM organizations WHERE active")
     return made
 
 
@@ -118,7 +125,23 @@ def test_the_quality_endpoint_is_refused_to_a_funder_link_as_its_page_is(served:
     assert reply.status == 403 and reply.json()["error"]["code"] == "outside_scope"
 
 
-@pytest.mark.parametrize("which", ["none", "random", "malformed", "revoked", "expired"])
+def test_a_members_personal_token_reads_its_own_organisation_only(served: Served) -> None:
+    token = served.prepared["member"]
+    orgs = call(served.url, "/api/v1/organisations", token=token).json()["data"]
+    scores = call(served.url, "/api/v1/scores", token=token).json()
+    assert [o["org_code"] for o in orgs] == ["FON-RBT-003"]
+    assert scores["run_id"] == 2 and {r["org_code"] for r in scores["data"]} == {"FON-RBT-003"}
+    assert call(served.url, "/api/v1/scores?org=ASS-CAS-001", token=token).json()["data"] == []
+
+
+def test_a_steering_accounts_personal_token_reads_the_whole_network(served: Served) -> None:
+    orgs = call(served.url, "/api/v1/organisations", token=served.prepared["steering"]).json()["data"]
+    assert len(orgs) == served.prepared["active_orgs"] > len(served.prepared["orgs"])
+    assert call(served.url, "/api/v1/quality", token=served.prepared["steering"]).json()["data"]
+
+
+@pytest.mark.parametrize("which", ["none", "random", "malformed", "revoked", "expired", "personal_revoked",
+                                   "personal_random"])
 def test_no_wrong_expired_or_revoked_token_gets_anything_but_a_401_json_error(served: Served, which: str) -> None:
     token = {
         "none": None,
@@ -126,6 +149,8 @@ def test_no_wrong_expired_or_revoked_token_gets_anything_but_a_401_json_error(se
         "malformed": "not a token",
         "revoked": served.prepared["revoked"][1],
         "expired": served.prepared["expired"][1],
+        "personal_revoked": served.prepared["member_revoked"],
+        "personal_random": api_tokens.PREFIX + secrets.token_urlsafe(32),
     }[which]
     for endpoint in ("scores", "organisations", "runs"):
         reply = call(served.url, f"/api/v1/{endpoint}", token=token)
