@@ -1,7 +1,8 @@
 """``python -m server [--db PATH] [--host 127.0.0.1] [--port 8501]``: serve the dashboard and the API.
 
-One process, uvicorn, every log record redacted (``server.logs``); behind a TLS proxy, set ``ATHAR_TRUST_PROXY=1``
-so ``X-Forwarded-Proto`` (HSTS) and the client address are taken from it.
+One process, uvicorn, every log record redacted (``server.logs``). A TLS proxy on the same host is
+believed for ``X-Forwarded-Proto`` (HSTS) and the client address; one on another host needs
+``ATHAR_TRUST_PROXY=1``.
 """
 
 from __future__ import annotations
@@ -27,17 +28,19 @@ def main(argv: list[str] | None = None) -> None:
 
     redact_every_record()
     app = create_app()
-    trust_proxy = bool(settings.get("ATHAR_TRUST_PROXY"))
+    # As under ``streamlit run``: X-Forwarded-For/-Proto are believed from a proxy on this host
+    # (uvicorn's FORWARDED_ALLOW_IPS, default 127.0.0.1); ATHAR_TRUST_PROXY=1 believes any address
+    # (a proxy on another host, the app port reachable by it alone).
+    trust_any = bool(settings.get("ATHAR_TRUST_PROXY"))
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_config=None,  # Streamlit's handlers print uvicorn's records (once)
-        proxy_headers=trust_proxy,
-        forwarded_allow_ips="*" if trust_proxy else "127.0.0.1",
+        proxy_headers=True,
+        forwarded_allow_ips="*" if trust_any else None,
         ws="auto",
     )
-
 
 if __name__ == "__main__":
     main()

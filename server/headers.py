@@ -3,9 +3,9 @@
 - ``Referrer-Policy: no-referrer``: a funder link's token in the address never leaves in a Referer;
 - ``X-Content-Type-Options: nosniff``; frame denial twice (``X-Frame-Options: DENY`` for old browsers,
   CSP ``frame-ancestors 'none'`` for the rest);
-- ``Strict-Transport-Security`` only when the request came over HTTPS: its own scheme, or
-  ``X-Forwarded-Proto: https`` when ``ATHAR_TRUST_PROXY`` says a proxy in front sets it (a client
-  could send the header itself, so it is ignored otherwise);
+- ``Strict-Transport-Security`` only when the request came over HTTPS: its own scheme (uvicorn sets
+  it from a trusted proxy's ``X-Forwarded-Proto``: one on this host, or any with ``ATHAR_TRUST_PROXY``),
+  or ``X-Forwarded-Proto: https`` itself when ``trust_proxy`` is on;
 - a Content-Security-Policy that Streamlit's pages pass (checked in Chromium, tests/test_server.py):
   scripts from the server only (and WebAssembly compilation), plus the one inline script of Streamlit's ``index.html`` by its hash;
   inline styles (Streamlit's CSS-in-JS and the dashboard's ``<style>`` blocks); images, fonts and

@@ -31,6 +31,10 @@ def redact_every_record() -> None:
         except Exception:  # a malformed record: keep its raw text, redacted
             message = str(record.msg)
         record.msg, record.args = redact(message), ()
+        if record.exc_info and not record.exc_text:  # a traceback may quote a URL: format it now, redacted
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return record
 
     logging.setLogRecordFactory(redacted)
