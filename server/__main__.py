@@ -13,7 +13,6 @@ import os
 import uvicorn
 
 import settings
-from server.logs import redact_every_record
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,7 +25,6 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["ATHAR_DB"] = args.db  # the pages read the database from the setting
     from server.app import create_app  # after ATHAR_DB is set
 
-    redact_every_record()
     app = create_app()
     # As under ``streamlit run``: X-Forwarded-For/-Proto are believed from a proxy on this host
     # (uvicorn's FORWARDED_ALLOW_IPS, default 127.0.0.1); ATHAR_TRUST_PROXY=1 believes any address

@@ -18,6 +18,7 @@ from starlette.routing import Route
 import settings
 from server import api
 from server.headers import SecurityHeaders
+from server.logs import redact_every_record
 from store.db import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,9 @@ def healthz(_request: Request) -> JSONResponse:
 
 
 def create_app() -> st.App:
-    """The one server: dashboard, ``/healthz`` and ``/api/v1/…``, every response with security headers."""
+    """The one server: dashboard, ``/healthz`` and ``/api/v1/…``, every response with security headers,
+    every log record of the process redacted (also when uvicorn's own command line calls this factory)."""
+    redact_every_record()
     trust_proxy = bool(settings.get("ATHAR_TRUST_PROXY"))
     routes = [Route("/healthz", healthz, methods=["GET"]), *api.routes(database_path)]
     return st.App(SCRIPT, routes=routes, middleware=[Middleware(SecurityHeaders, trust_proxy=trust_proxy)])

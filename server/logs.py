@@ -11,10 +11,15 @@ headers, so ``Authorization`` is never written either.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from store.audit import redact
 
 _installed = False
+
+
+def _clean(value: object) -> object:
+    return redact(value) if isinstance(value, str) else value
 
 
 def redact_every_record() -> None:
@@ -26,11 +31,12 @@ def redact_every_record() -> None:
 
     def redacted(*args: object, **kwargs: object) -> logging.LogRecord:
         record = make(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: keep its raw text, redacted
-            message = str(record.msg)
-        record.msg, record.args = redact(message), ()
+        record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
+        # Arguments keep their shape (uvicorn's access formatter unpacks them), each text redacted.
+        if isinstance(record.args, tuple):
+            record.args = tuple(_clean(a) for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {k: _clean(v) for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:  # a traceback may quote a URL: format it now, redacted
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         if record.stack_info:
