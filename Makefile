@@ -18,8 +18,7 @@ PORT ?= 8501
 ## path and scored) unless it exists, and the demo accounts, then serve the dashboard on http://localhost:$(PORT)
 run: $(VENV)/.installed
 	ATHAR_DEMO_MODE=1 $(PY) -m dashboard.bootstrap $(DB)
-	OPENBLAS_NUM_THREADS=1 ATHAR_DEMO_MODE=1 ATHAR_DB=$(DB) $(PY) -m streamlit run dashboard/app.py --server.headless=true --server.port=$(PORT) \
-		--server.address=127.0.0.1 --browser.gatherUsageStats=false
+	OPENBLAS_NUM_THREADS=1 ATHAR_DEMO_MODE=1 $(PY) -m server --db $(DB) --host 127.0.0.1 --port $(PORT)
 
 ## demo: rebuild the demo database from scratch (load + score), without serving
 demo: $(VENV)/.installed

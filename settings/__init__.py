@@ -96,6 +96,10 @@ _DECLARED = (
             shown_default="unset"),
     Setting("ATHAR_SMTP_SENDER", None, "the From address of every message, e.g. `Athar <athar@network.ma>`",
             shown_default="unset"),
+    Setting("ATHAR_TRUST_PROXY", False,
+            "believe `X-Forwarded-Proto` and `X-Forwarded-For` from any address (a TLS proxy on another host); "
+            "by default only from a proxy on this host (`127.0.0.1`); `1` = on", bool),
+    _int("ATHAR_API_RATE_PER_MINUTE", 120, 1, 100_000, "API requests one token may make per minute (then 429)"),
     Setting("ATHAR_TEST_TODAY", None, "the date the dashboard takes for today (ISO, e.g. `2026-11-15`)",
             test_hook=True),
     Setting("ATHAR_TEST_PAUSE_IN_COMMIT", None, "seconds to wait inside a commit (the crash test kills it there)",

@@ -72,14 +72,25 @@ ACTIONS = (
     "network_report_made",
     "database_backed_up",
     "database_restored",
+    "api_token_created",
+    "api_token_revoked",
+    "api_token_used",
+    "api_token_refused",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
 _TOKEN_PARAM = re.compile(r"((?:link|token)=)[^&\s\"']+", re.IGNORECASE)
 
 
+#: A personal API token (``store.api_tokens``: ``athar_pat_`` and 43 characters) and a Bearer credential.
+_PERSONAL = re.compile(r"athar_pat_[A-Za-z0-9_-]*")
+_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """``text`` with anything that looks like a share token replaced (logs must not leak links)."""
+    """``text`` with anything that looks like a share token, a personal API token or a Bearer
+    credential replaced (logs must not leak links or keys)."""
+    text = _BEARER.sub(r"\1[redacted]", _PERSONAL.sub("[redacted]", text))
     return _TOKEN.sub("[redacted]", _TOKEN_PARAM.sub(r"\1[redacted]", text))
 
 

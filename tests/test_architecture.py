@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"settings", "i18n", "framework", "store", "metrics"},
     "notify": {"settings", "i18n", "framework", "ingest", "store"},
     "dashboard": {"settings", "i18n", "framework", "ingest", "store", "metrics", "report", "notify"},
+    "server": {"settings", "i18n", "framework", "ingest", "store", "metrics"},
 }
 #: ``store/cli_remind.py`` composes reminders (template, annotated copy) for ``python -m store remind``.
 EXCEPTIONS = {("metrics/run.py", "store"), ("store/cli_remind.py", "notify")}

@@ -11,6 +11,7 @@ import time
 
 import streamlit as st
 
+from dashboard import api_tokens_view
 from dashboard.access import client_info, keep_session_after_password_change
 from dashboard.context import PageContext, page_context
 from store import accounts
@@ -61,6 +62,7 @@ def render(ctx: PageContext) -> None:
     if st.session_state.pop(DONE_KEY, False):
         st.success(ctx.t("registry.password_done"))
     _change(ctx, account)
+    api_tokens_view.render(ctx, account)
 
 
 if __name__ == "__main__":

@@ -130,6 +130,42 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _healthy_server(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def _serving(cmd: list[str], url: str, healthy, log_path: Path, env: dict[str, str]) -> Iterator[str]:
+    """Start ``cmd`` from the checkout, output to ``log_path``; yield ``url`` once ``healthy(url)``."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the app did not become healthy at {url} "
+                    f"(exit code {proc.poll()}):\n{log_path.read_text(errors='replace')[-4000:]}"
+                )
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def _child_env(db: Path, env: dict[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "ATHAR_DB": str(db), "ATHAR_DEMO_MODE": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
+
+
 @contextlib.contextmanager
 def running_app(db: Path, log_dir: Path | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
     """Start ``streamlit run dashboard/app.py`` on a free port with ``ATHAR_DB=db``; yield its base URL.
@@ -138,10 +174,8 @@ def running_app(db: Path, log_dir: Path | None = None, env: dict[str, str] | Non
     The server's output goes to ``log_dir/streamlit.log`` (shown when it fails to start).
     """
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="athar-app-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / "streamlit.log"
     cmd = [
         _python(),
         "-m",
@@ -154,26 +188,20 @@ def running_app(db: Path, log_dir: Path | None = None, env: dict[str, str] | Non
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
     ]
-    child_env = {**os.environ, "ATHAR_DB": str(db), "ATHAR_DEMO_MODE": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=child_env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the app did not become healthy at {url}/_stcore/health "
-                    f"(exit code {proc.poll()}):\n{log_path.read_text(errors='replace')[-4000:]}"
-                )
-            time.sleep(0.25)
+    with _serving(cmd, f"http://127.0.0.1:{port}", _healthy, log_dir / "streamlit.log", _child_env(db, env)) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def running_server(db: Path, log_dir: Path | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start Athar's one ASGI server (``python -m server``: dashboard, API, security headers) on a free
+    port with ``ATHAR_DB=db``; yield its base URL. Its output goes to ``log_dir/server.log``."""
+    port = free_port()
+    log_dir = Path(log_dir or tempfile.mkdtemp(prefix="athar-server-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [_python(), "-m", "server", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
+    with _serving(cmd, f"http://127.0.0.1:{port}", _healthy_server, log_dir / "server.log", _child_env(db, env)) as url:
+        yield url
 
 
 @contextlib.contextmanager

@@ -1,0 +1,49 @@
+"""The ASGI application: ``st.App("dashboard/app.py")`` with Athar's routes and middleware.
+
+``create_app()`` is the factory uvicorn calls (``uvicorn --factory server.app:create_app``); it reads
+``ATHAR_DB`` like the dashboard does, so the pages and the API share one handle per database file
+(``store.db.open_store``: DuckDB lets one process hold a file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+import settings
+from server import api
+from server.headers import SecurityHeaders
+from server.logs import redact_every_record
+from store.db import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "dashboard" / "app.py"
+
+
+def database_path() -> Path:
+    """``ATHAR_DB``; a relative path is taken from the checkout (as ``dashboard.bootstrap`` does)."""
+    path = Path(str(settings.get("ATHAR_DB")))
+    return path if path.is_absolute() else ROOT / path
+
+
+def healthz(_request: Request) -> JSONResponse:
+    """``ok`` when the server answers and the database opens and reads (503 otherwise)."""
+    try:
+        version = open_store(database_path()).schema_version()
+    except Exception:  # any failure to reach the database is the answer, not a crash
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "schema_version": version})
+
+
+def create_app() -> st.App:
+    """The one server: dashboard, ``/healthz`` and ``/api/v1/…``, every response with security headers,
+    every log record of the process redacted (also when uvicorn's own command line calls this factory)."""
+    redact_every_record()
+    trust_proxy = bool(settings.get("ATHAR_TRUST_PROXY"))
+    routes = [Route("/healthz", healthz, methods=["GET"]), *api.routes(database_path)]
+    return st.App(SCRIPT, routes=routes, middleware=[Middleware(SecurityHeaders, trust_proxy=trust_proxy)])

@@ -1,0 +1,104 @@
+"""The one ASGI server (``python -m server``): health, security headers on every response, no token
+in its log, and Streamlit's pages rendering in Chromium under its Content-Security-Policy.
+
+The REAL server in a subprocess on a copy of the demo database, once for the module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from server_harness import Served, call, serving
+
+from server.headers import SecurityHeaders, content_security_policy, inline_script_hashes, streamlit_index
+from store import links
+from store.db import Store
+
+SECURITY = ("referrer-policy", "x-content-type-options", "x-frame-options", "content-security-policy")
+
+
+def _prepare(store: Store) -> str:
+    return links.create_link(store, label="Journal", org_codes=["ASS-CAS-001"], created_by="test")[1]
+
+
+@pytest.fixture(scope="module")
+def served(demo_db_pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serving(demo_db_pristine, tmp_path_factory.mktemp("server"), _prepare) as live:
+        yield live
+
+
+def test_health_says_ok_when_the_server_and_its_database_answer(served: Served) -> None:
+    reply = call(served.url, "/healthz")
+    assert reply.status == 200 and reply.json()["status"] == "ok" and reply.json()["database"] == "ok"
+
+
+@pytest.mark.parametrize("path", ["/", "/overview?lang=ar", "/_stcore/health", "/healthz", "/api/v1/openapi.json",
+                                  "/api/v1/scores", "/no-such-page"])
+def test_every_response_carries_the_security_headers(served: Served, path: str) -> None:
+    headers = call(served.url, path).headers
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "'unsafe-eval'" not in headers["content-security-policy"]
+
+
+def test_hsts_only_when_the_request_came_over_https_through_the_proxy(served: Served) -> None:
+    assert "strict-transport-security" not in call(served.url, "/").headers
+    # The test client is 127.0.0.1: a proxy on this host, whose X-Forwarded-Proto uvicorn believes.
+    proxied = call(served.url, "/", headers={"X-Forwarded-Proto": "https"}).headers
+    assert proxied["strict-transport-security"].startswith("max-age=")
+
+
+def _headers_of(middleware: SecurityHeaders, scope: dict) -> dict[bytes, bytes]:
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    asyncio.run(middleware({"type": "http", "headers": [], **scope}, receive, send))
+    return dict(sent[0]["headers"])
+
+
+async def _ok_app(scope: dict, receive: object, send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-frame-options", b"SAMEORIGIN")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_hsts_over_https_and_behind_a_trusted_proxy_only() -> None:
+    trusting, wary = SecurityHeaders(_ok_app, trust_proxy=True), SecurityHeaders(_ok_app, trust_proxy=False)
+    proxied = {"scheme": "http", "headers": [(b"x-forwarded-proto", b"https")]}
+    assert b"strict-transport-security" in _headers_of(wary, {"scheme": "https"})
+    assert b"strict-transport-security" in _headers_of(trusting, proxied)
+    assert b"strict-transport-security" not in _headers_of(wary, proxied)
+    assert _headers_of(wary, {"scheme": "http"})[b"x-frame-options"] == b"DENY"  # replaces the app's own
+
+
+def test_the_policy_allows_streamlits_inline_script_by_its_hash_only() -> None:
+    hashes = inline_script_hashes(streamlit_index())
+    directives = dict(d.strip().split(" ", 1) for d in content_security_policy(hashes).split(";"))
+    scripts = directives["script-src"].split()
+    assert hashes and set(hashes) <= set(scripts)
+    assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts
+    assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+
+
+def test_no_token_is_written_to_the_servers_log(served: Served) -> None:
+    token, random_token = served.prepared, secrets.token_urlsafe(32)
+    personal = "athar_pat_" + secrets.token_urlsafe(32)
+    call(served.url, f"/api/v1/runs?x={personal}", token=personal)
+    call(served.url, f"/?link={token}&lang=fr")
+    call(served.url, f"/overview?link={random_token}")
+    call(served.url, "/api/v1/scores", token=token)
+    call(served.url, f"/api/v1/scores?token={token}")
+    call(served.url, f"/api/v1/organisations?link={random_token}")
+    log = served.log.read_text(encoding="utf-8", errors="replace")
+    assert "/api/v1/organisations" in log  # the access log is on: the requests are there, redacted
+    assert token not in log and random_token not in log and personal not in log and "Bearer" not in log
