@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,9 @@ def _headers_of(middleware: SecurityHeaders, scope: dict) -> dict[bytes, bytes]:
     async def receive() -> dict:
         return {"type": "http.request", "body": b""}
 
-    asyncio.run(middleware({"type": "http", "headers": [], **scope}, receive, send))
+    # a thread of its own: an earlier test in this process may have left an event loop running in this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, middleware({"type": "http", "headers": [], **scope}, receive, send)).result()
     return dict(sent[0]["headers"])
 
 
