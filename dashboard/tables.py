@@ -273,3 +273,19 @@ def version_label(ctx: PageContext, content_hash: str) -> str:
         return ctx.t("tables.version_code", code=content_hash[:7])
     row = versions.row(0, named=True)
     return ctx.t("tables.version", number=ctx.num(row["number"]), date=ctx.date(row["created_at"]))
+
+
+def framework_changes(ctx: PageContext, changes: pl.DataFrame, *, key: str) -> None:
+    """A draft framework version against the one in use (item, field, before, after): the framework
+    page's editor and the IRIS+/SDG mapping editor show their drafts the same way."""
+    table(
+        ctx,
+        changes,
+        {
+            "item": Col(ctx.t("common.code")),
+            "field": Col(ctx.t("framework.field")),
+            "before": Col(ctx.t("framework.before")),
+            "after": Col(ctx.t("framework.after")),
+        },
+        key=key,
+    )

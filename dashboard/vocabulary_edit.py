@@ -13,7 +13,6 @@ import polars as pl
 import streamlit as st
 
 from dashboard import cells, tables
-from dashboard.cells import Col
 from dashboard.context import PageContext
 from framework import mappings
 from framework.model import FrameworkError, framework_from_dict
@@ -91,17 +90,7 @@ def mapping_editor(ctx: PageContext) -> None:
         st.info(ctx.t("vocab.no_change"))
         return
     st.markdown(ctx.tn("vocab.draft_ready", changes.height, version=ctx.t("tables.version_code", code=new.content_hash[:7])))
-    tables.table(
-        ctx,
-        changes,
-        {
-            "item": Col(ctx.t("common.code")),
-            "field": Col(ctx.t("framework.field")),
-            "before": Col(ctx.t("framework.before")),
-            "after": Col(ctx.t("framework.after")),
-        },
-        key="vocab_changes",
-    )
+    tables.framework_changes(ctx, changes, key="vocab_changes")
     if st.button(ctx.t("vocab.adopt"), type="primary", key="vocab_adopt", icon=":material/new_releases:"):
         adopt_framework(ctx.store, new, actor=ctx.actor, source=f"dashboard mappings ({ctx.viewer.uploader})")
         for key in (DRAFT_KEY, TABLE_KEY):

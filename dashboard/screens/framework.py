@@ -191,17 +191,7 @@ def _editor(ctx: PageContext) -> None:
         st.info(ctx.t("framework.no_change"))
         return
     st.markdown(ctx.tn("framework.draft_ready", changes.height, version=ctx.t("tables.version_code", code=new.content_hash[:7])))
-    tables.table(
-        ctx,
-        changes,
-        {
-            "item": Col(ctx.t("common.code")),
-            "field": Col(ctx.t("framework.field")),
-            "before": Col(ctx.t("framework.before")),
-            "after": Col(ctx.t("framework.after")),
-        },
-        key="framework_changes",
-    )
+    tables.framework_changes(ctx, changes, key="framework_changes")
     if st.button(
         ctx.t("framework.adopt"), type="primary", key="framework_adopt", icon=":material/new_releases:"
     ):
