@@ -4,7 +4,10 @@ Nothing here trusts the browser beyond what it proves on each run:
 - a funder link's token (``?link=…``) is checked against the store on every rerun and again
   inside every download, so a revoked or expired link stops working mid-session;
 - an account session lives in ``st.session_state`` (server side, one per browser tab) and ends
-  after ``session_idle_minutes`` without interaction or ``session_max_hours`` in all;
+  after ``session_idle_minutes`` without interaction or ``session_max_hours`` in all; it is also a
+  row of ``store.sessions``, checked on every rerun, so sign-out, "sign out everywhere" and a
+  password change end it in every tab; under the server (``python -m server``) a cookie names that
+  row and a reload or a new tab restores it (``dashboard.cookie_session``);
 - the account itself (active? still the same role and organisation?) is re-read on every run.
 
 The URL can never widen a scope: ``?as=``, ``?org=`` and the like are not read here at all, and
@@ -21,8 +24,9 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dashboard import oidc
-from store import accounts, links
+from dashboard import cookie_session, oidc
+from i18n import t
+from store import accounts, links, sessions
 from store.accounts import DEMO_PASSWORD, DEMO_STEERING, Account
 from store.audit import record
 from store.clients import ClientInfo
@@ -69,7 +73,9 @@ class Identity:
         if self.account is None:
             return "no_identity"
         if self.session is not None and (
-            session_over(self.session, settings()) or _password_changed_elsewhere(store, self.session)
+            session_over(self.session, settings())
+            or _password_changed_elsewhere(store, self.session)
+            or not _server_session_open(store, self.session)
         ):
             return "session_ended"
         current = accounts.get_account(store, self.account.id)
@@ -161,13 +167,56 @@ def _account_identity(store: Store, cfg: AccessSettings) -> Identity | str | Non
         actor = account.actor if account else f"account:{auth['account_id']}"
         record(store, actor, "session_expired", detail={"idle": idle, "too_old": too_old})
         return "expired"
+    ended = _server_session_ended(store, auth, account)
+    if ended is not None:
+        return ended
     auth["last_seen"] = now
+    return Identity(viewer=account.viewer(), account=account, session=auth)
+
+
+def _server_session_open(store: Store, auth: dict) -> bool:
+    return auth.get("session_id") is None or sessions.check(store, auth["session_id"]).ok
+
+
+def _server_session_ended(store: Store, auth: dict, account: Account) -> str | None:
+    """Why the tab's server-side session ended elsewhere (another tab's sign-out, "sign out
+    everywhere", a password change, its idle or absolute expiry), or None while it holds."""
+    if auth.get("session_id") is None:
+        return None
+    check = sessions.check(store, auth["session_id"])
+    if check.ok:
+        return None
+    auth["ended"] = True
+    st.session_state.pop(AUTH_KEY, None)
+    if check.status == "revoked":
+        if check.reason == "password_changed":
+            record(store, account.actor, "session_expired", detail={"password_changed": True})
+            return "password_changed"
+        return "signed_out"
+    record(store, account.actor, "session_expired",
+           detail={"idle": check.status == "idle", "too_old": check.status == "expired", "server": True})
+    return "expired"
+
+
+def _from_cookie(store: Store) -> Identity | None:
+    """A new tab or a reload: the account of the session its cookie names, while that holds."""
+    check = sessions.resolve(store, cookie_session.cookie_token())
+    if not check.ok:
+        return None
+    account = accounts.get_account(store, check.account_id)
+    if account is None or not accounts.usable(account):
+        return None
+    auth = {"account_id": account.id, "signed_in_at": check.created_at, "last_seen": utc_now(),
+            "session_id": check.session_id}
+    st.session_state[AUTH_KEY] = auth
     return Identity(viewer=account.viewer(), account=account, session=auth)
 
 
 def _password_changed_elsewhere(store: Store, auth: dict) -> bool:
     """The account's password changed after this session signed in, and not from this session
     (a change of one's own password, a reset by the committee): the session ends."""
+    if auth.get("session_id") is not None:  # revoked with the change, in its transaction (but its own)
+        return False
     changed = accounts.password_changed_at(store, auth["account_id"])
     return changed is not None and changed > auth["signed_in_at"] and changed != auth.get("password_changed_at")
 
@@ -178,19 +227,42 @@ def keep_session_after_password_change(identity: Identity, changed_at) -> None:
         identity.session["password_changed_at"] = changed_at
 
 
-def _start_account_session(account: Account) -> None:
+def _start_account_session(store: Store, account: Account) -> None:
+    """The tab's session, and its server-side row; under the server, the browser is then sent for
+    the cookie (this run stops there) and comes back to this page."""
+    cookie = cookie_session.available()
+    session_id, code = sessions.create(store, account.id, actor=account.actor, client=client_info(),
+                                       handoff_next=cookie_session.here() if cookie else None)
     now = utc_now()
-    st.session_state[AUTH_KEY] = {"account_id": account.id, "signed_in_at": now, "last_seen": now}
+    st.session_state[AUTH_KEY] = {"account_id": account.id, "signed_in_at": now, "last_seen": now,
+                                  "session_id": session_id}
     st.session_state.pop(FAILURES_KEY, None)
+    if code is not None:
+        st.session_state.pop("sign_in_password", None)
+        cookie_session.go_get_cookie(code)
+
+
+def session_id(identity: Identity | None) -> int | None:
+    """The server-side session of this tab's account, if any."""
+    return None if identity is None or identity.session is None else identity.session.get("session_id")
+
+
+def end_tab(lang: str | None = None) -> None:
+    """This tab forgets its account and, under the server, the browser its cookie (the run stops)."""
+    st.session_state.pop(AUTH_KEY, None)
+    oidc.logout()
+    if cookie_session.available():
+        cookie_session.go_clear_cookie(lang or st.query_params.get("lang") or "fr")
 
 
 def sign_out(store: Store, identity: Identity) -> None:
     if identity.account is not None:
-        record(store, identity.account.actor, "sign_out")
+        sid = session_id(identity)
+        if sid is None or not sessions.revoke(store, sid, actor=identity.account.actor, reason="sign_out"):
+            record(store, identity.account.actor, "sign_out")
     if identity.session is not None:
         identity.session["ended"] = True
-    st.session_state.pop(AUTH_KEY, None)
-    oidc.logout()
+    end_tab()
 
 
 def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSettings) -> None:
@@ -200,7 +272,7 @@ def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSe
     st.title(tr("access.sign_in_title"))
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.info(tr(f"access.notice.{notice}"))
+        st.info(t("session.notice_signed_out", lang) if notice == "signed_out" else tr(f"access.notice.{notice}"))
     with st.form("sign_in", clear_on_submit=False, border=True):
         username = st.text_input(tr("access.username"), key="sign_in_username", max_chars=64)
         password = st.text_input(
@@ -210,7 +282,7 @@ def _sign_in_form(store: Store, lang: str, tr: Callable[..., str], cfg: AccessSe
     if submitted:
         result = accounts.authenticate(store, username, password, settings=cfg, client=client_info())
         if result.ok:
-            _start_account_session(result.account)
+            _start_account_session(store, result.account)
             st.session_state.pop("sign_in_password", None)
             st.rerun()
         failures = st.session_state.get(FAILURES_KEY, 0) + 1
@@ -270,14 +342,18 @@ def identify(store: Store, lang: str, tr: Callable[..., str]) -> Identity:
     found = _account_identity(store, cfg)
     if isinstance(found, Identity):
         return found
-    if found in ("expired", "password_changed"):
+    if found in (None, "expired"):  # a new tab, a reload, or this tab idle while another kept the session
+        restored = _from_cookie(store)
+        if restored is not None:
+            return restored
+    if found in ("expired", "password_changed", "signed_out"):
         st.session_state[NOTICE_KEY] = found
         oidc.expire()  # an identity-provider sign-in must not silently start a new session
 
     if found is None and oidc.configured():
         signed = oidc.current_account(store, client_info())
         if signed is not None and signed.ok:
-            _start_account_session(signed.account)
+            _start_account_session(store, signed.account)
             return Identity(
                 viewer=signed.account.viewer(), account=signed.account, session=st.session_state.get(AUTH_KEY)
             )

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import settings
-from server import api
+from server import api, session_routes
 from server.headers import SecurityHeaders
 from server.logs import redact_every_record
 from store.db import open_store
@@ -41,9 +41,14 @@ def healthz(_request: Request) -> JSONResponse:
 
 
 def create_app() -> st.App:
-    """The one server: dashboard, ``/healthz`` and ``/api/v1/…``, every response with security headers,
-    every log record of the process redacted (also when uvicorn's own command line calls this factory)."""
+    """The one server: dashboard, ``/healthz``, ``/api/v1/…`` and the session cookie's ``/session/…``,
+    every response with security headers, every log record of the process redacted (also when
+    uvicorn's own command line calls this factory)."""
     redact_every_record()
     trust_proxy = bool(settings.get("ATHAR_TRUST_PROXY"))
-    routes = [Route("/healthz", healthz, methods=["GET"]), *api.routes(database_path)]
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *api.routes(database_path),
+        *session_routes.routes(database_path, trust_proxy=trust_proxy),
+    ]
     return st.App(SCRIPT, routes=routes, middleware=[Middleware(SecurityHeaders, trust_proxy=trust_proxy)])

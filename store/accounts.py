@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 import settings
+from store import sessions
 from store.audit import record, record_in
 from store.clients import ClientInfo
 from store.db import Store, utc_now
@@ -264,7 +265,9 @@ def create_account(
     return store.write(work), generated
 
 
-def set_password(store: Store, account_id: int, password: str, *, actor: str) -> None:
+def set_password(store: Store, account_id: int, password: str, *, actor: str, keep_session: int | None = None) -> None:
+    """A password set by the committee or the command line: the account's sessions end (all but
+    ``keep_session``, the caller's own when one resets its own password), in the same transaction."""
     check_password_policy(password)
     digest = HASHER.hash(password)
 
@@ -278,17 +281,19 @@ def set_password(store: Store, account_id: int, password: str, *, actor: str) ->
         if not username:
             raise AccountError("unknown_account")
         record_in(cur, actor, "password_changed", target=f"account:{username[0][0]}")
+        sessions.revoke_all_in(cur, account_id, actor=actor, reason="password_changed", keep=keep_session)
 
     store.write(work)
 
 
-def change_own_password(store: Store, account_id: int, current: str, new: str, *, client: ClientInfo | None = None
-                        ) -> datetime:
+def change_own_password(store: Store, account_id: int, current: str, new: str, *, client: ClientInfo | None = None,
+                        keep_session: int | None = None) -> datetime:
     """A person changes its own password: the current one must be right and the new one meet the
     policy (``ATHAR_PASSWORD_MIN_LENGTH``) and differ from it. Audited as ``password_changed``
     (``self``) in the same transaction, a refusal as a refused ``password_changed`` (its reason,
     never a password). Returns the change time: the account's other sessions end at their next
-    rerun (``password_changed_at``), the caller's own session is told to carry on.
+    rerun (``password_changed_at``) and their server-side sessions are revoked in the same
+    transaction, all but ``keep_session`` (the caller's own, told to carry on).
     """
     fingerprint = (client or ClientInfo()).audit()
     with store.cursor() as cur:
@@ -308,6 +313,8 @@ def change_own_password(store: Store, account_id: int, current: str, new: str, *
                     [new_digest, now, account_id])
         record_in(cur, f"account:{username}", "password_changed", target=f"account:{username}",
                   detail={"self": True, "reason": None, "client": fingerprint})
+        sessions.revoke_all_in(cur, account_id, actor=f"account:{username}", reason="password_changed",
+                               keep=keep_session)
 
     store.write(work)
     return now
@@ -333,10 +340,10 @@ def password_changed_at(store: Store, account_id: int) -> datetime | None:
     return store.scalar("SELECT password_changed_at FROM accounts WHERE id = ?", [account_id])
 
 
-def reset_password(store: Store, account_id: int, *, actor: str) -> str:
+def reset_password(store: Store, account_id: int, *, actor: str, keep_session: int | None = None) -> str:
     """A new random password, returned once."""
     password = random_password()
-    set_password(store, account_id, password, actor=actor)
+    set_password(store, account_id, password, actor=actor, keep_session=keep_session)
     return password
 
 

@@ -76,6 +76,11 @@ ACTIONS = (
     "api_token_revoked",
     "api_token_used",
     "api_token_refused",
+    "session_created",
+    "session_cookie_issued",
+    "session_handoff_refused",
+    "session_revoked",
+    "sessions_revoked",
 )
 #: A share token as it travels (URL, text pasted in a field): 43 URL-safe base64 characters.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")

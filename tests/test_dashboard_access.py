@@ -81,7 +81,7 @@ def test_sign_in_then_out(db) -> None:
     at.sidebar.button(key="sign_out").click().run()
     assert titles(at) == [t("dashboard.access.sign_in_title", "fr")]
     actions = open_store(db).query("SELECT action FROM audit_log ORDER BY id")["action"].to_list()
-    assert actions[-2:] == ["sign_in", "sign_out"]
+    assert actions[-3:] == ["sign_in", "session_created", "sign_out"]  # the server-side session made, then ended
 
 
 def test_an_idle_session_ends(db) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import tables
-from dashboard.access import keep_session_after_password_change
+from dashboard import sessions_view, tables
+from dashboard.access import keep_session_after_password_change, session_id
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from store import accounts
@@ -85,11 +85,13 @@ def _manage(ctx: PageContext, frame: pl.DataFrame) -> None:
     cols = st.columns(3)
     try:
         if cols[0].button(ctx.t("accounts.reset"), key="accounts_reset", icon=":material/key:"):
+            own = ctx.identity is not None and ctx.identity.account is not None and ctx.identity.account.id == chosen
             st.session_state[SECRET_KEY] = (
                 row["username"],
-                accounts.reset_password(ctx.store, chosen, actor=actor),
+                accounts.reset_password(ctx.store, chosen, actor=actor,
+                                        keep_session=session_id(ctx.identity) if own else None),
             )
-            if ctx.identity is not None and ctx.identity.account is not None and ctx.identity.account.id == chosen:
+            if own:
                 # one's own reset: this session carries on (the account's other sessions end)
                 keep_session_after_password_change(ctx.identity, accounts.password_changed_at(ctx.store, chosen))
             st.rerun()
@@ -107,6 +109,7 @@ def _manage(ctx: PageContext, frame: pl.DataFrame) -> None:
             st.rerun()
     except AccountError as error:
         _error(ctx, error)
+    sessions_view.render_committee(ctx, chosen, row["username"])
 
 
 def _never_signed_in_filter(ctx: PageContext, frame: pl.DataFrame) -> pl.DataFrame:

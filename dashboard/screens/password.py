@@ -11,8 +11,8 @@ import time
 
 import streamlit as st
 
-from dashboard import api_tokens_view
-from dashboard.access import client_info, keep_session_after_password_change
+from dashboard import api_tokens_view, sessions_view
+from dashboard.access import client_info, keep_session_after_password_change, session_id
 from dashboard.context import PageContext, page_context
 from store import accounts
 from store.accounts import AccountError
@@ -39,7 +39,8 @@ def _change(ctx: PageContext, account: accounts.Account) -> None:
         st.error(ctx.t("registry.password_mismatch"))
         return
     try:
-        changed_at = accounts.change_own_password(ctx.store, account.id, current, new, client=client_info())
+        changed_at = accounts.change_own_password(ctx.store, account.id, current, new, client=client_info(),
+                                                  keep_session=session_id(ctx.identity))
     except AccountError as error:
         failures = st.session_state.get(FAILURES_KEY, 0) + 1
         st.session_state[FAILURES_KEY] = failures
@@ -63,6 +64,7 @@ def render(ctx: PageContext) -> None:
         st.success(ctx.t("registry.password_done"))
     _change(ctx, account)
     api_tokens_view.render(ctx, account)
+    sessions_view.render_own(ctx, account)
 
 
 if __name__ == "__main__":
