@@ -1,4 +1,4 @@
-"""Command line for the steering committee: ``python -m store init|accounts|links|tokens|framework|expect|target|overlap|calendar|review|remind|consult|audit|backup|restore``.
+"""Command line for the steering committee: ``python -m store init|accounts|links|tokens|sessions|framework|expect|target|overlap|calendar|review|remind|consult|audit|backup|restore``.
 
 Accounts, funder links, the framework version in use and the audit log of one database file (the app must not be holding it:
 DuckDB lets one process open a file). A password or a link address is printed once, when it is
@@ -32,6 +32,7 @@ from store import (
     cli_overlap,
     cli_remind,
     cli_review,
+    cli_sessions,
     cli_tokens,
     links,
     registry,
@@ -124,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_consult.add_parsers(sub, common)
     cli_backup.add_parsers(sub, common)
     cli_tokens.add_parsers(sub, common)
+    cli_sessions.add_parsers(sub, common)
 
     log = common(sub.add_parser("audit", help="the audit log, newest first"))
     log.add_argument("--action", action="append", choices=audit.ACTIONS)
@@ -454,4 +456,5 @@ COMMANDS = {
     **cli_remind.COMMANDS,
     **cli_consult.COMMANDS,
     **cli_tokens.COMMANDS,
+    **cli_sessions.COMMANDS,
 }

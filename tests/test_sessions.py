@@ -277,3 +277,29 @@ def test_a_password_change_ends_the_other_tabs_but_not_this_one(db: Path) -> Non
     other.run()
     assert _titles(other) == [SIGN_IN]
     assert t("dashboard.access.notice.password_changed", "fr") in [i.value for i in other.info]
+
+
+# -- the command line --------------------------------------------------------------------------
+def test_the_command_line_signs_an_account_out_everywhere_audited_as_cli(db_path: Path) -> None:
+    from test_audit_doors import run
+
+    from store.audit import cli_actor
+
+    store = Store(db_path)
+    try:
+        alice = accounts.create_account(store, "alice", "steering", password=PASSWORD, created_by="test")[0]
+        tokens = [_cookie_of(store, alice)[1] for _ in range(2)]
+    finally:
+        store.close()
+    done = run("store", "sessions", "revoke", "--account", "Alice", "--db", db_path, "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == t("session.cli_revoked", "en", username="alice", count=2)
+    unknown = run("store", "sessions", "revoke", "--account", "nobody", "--db", db_path)
+    assert unknown.returncode == 1 and unknown.stderr.strip() == t("access.errors.unknown_account", "fr")
+    store = Store(db_path)
+    try:
+        assert {sessions.resolve(store, tk).status for tk in tokens} == {"revoked"}
+        [(actor, target, _, detail)] = _audit(store, "sessions_revoked")
+        assert (actor, target, json.loads(detail)["reason"]) == (cli_actor(), "account:alice", "cli")
+    finally:
+        store.close()
