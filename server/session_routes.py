@@ -66,9 +66,12 @@ def _script(_request: Request) -> Response:
 
 
 def _same_origin(request: Request) -> bool:
-    """The form came from a page of this server (the browser says so: ``Origin``, ``Sec-Fetch-Site``)."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return False
+    """The form came from a page of this server, as the browser says: ``Sec-Fetch-Site: same-origin``
+    (under ``Referrer-Policy: no-referrer`` a form's ``Origin`` is ``null``), else an ``Origin`` naming
+    this host. A client that sends neither is no browser another site could drive."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
     origin = request.headers.get("origin")
     return origin is None or urlparse(origin).netloc == request.headers.get("host", "")
 
