@@ -23,17 +23,16 @@ def _t(ctx: PageContext, key: str, **params: object) -> str:
 
 def render_own(ctx: PageContext, account: Account) -> None:
     """The account's own open sessions, and the button that closes them all (this one too)."""
-    with st.container(border=True):
-        st.subheader(_t(ctx, "everywhere_title"))
-        count = sessions.open_count(ctx.store, account.id)
-        st.caption(_t(ctx, "everywhere_intro", count=fmt.number(count, ctx.lang)))
-        if st.button(_t(ctx, "everywhere_button"), key="sessions_everywhere", icon=":material/logout:",
-                     help=_t(ctx, "everywhere_help")):
-            sessions.revoke_all(ctx.store, account.id, actor=account.actor, reason="sign_out_everywhere")
-            if ctx.identity is not None and ctx.identity.session is not None:
-                ctx.identity.session["ended"] = True
-            end_tab(ctx.lang)
-            st.rerun()
+    st.subheader(_t(ctx, "everywhere_title"))
+    count = sessions.open_count(ctx.store, account.id)
+    st.caption(_t(ctx, "everywhere_intro", count=fmt.number(count, ctx.lang)))
+    if st.button(_t(ctx, "everywhere_button"), key="sessions_everywhere", icon=":material/logout:",
+                 help=_t(ctx, "everywhere_help")):
+        sessions.revoke_all(ctx.store, account.id, actor=account.actor, reason="sign_out_everywhere")
+        if ctx.identity is not None and ctx.identity.session is not None:
+            ctx.identity.session["ended"] = True
+        end_tab(ctx.lang)
+        st.rerun()
 
 
 def render_committee(ctx: PageContext, account_id: int, username: str) -> None:

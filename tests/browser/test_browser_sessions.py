@@ -152,10 +152,31 @@ def test_the_open_sessions_section_reads_well(browser, server_url: str, screensh
     try:
         page.goto(page_url(server_url, "password", lang), wait_until="domcontentloaded")
         wait_until_idle(page)
-        heading = page.get_by_role("heading", name=t("session.everywhere_title", lang))
-        heading.scroll_into_view_if_needed()
-        expect(page.get_by_role("button", name=t("session.everywhere_button", lang))).to_be_visible()
+        button = page.get_by_role("button", name=t("session.everywhere_button", lang))
+        button.scroll_into_view_if_needed()
+        expect(page.get_by_role("heading", name=t("session.everywhere_title", lang))).to_be_visible()
+        expect(button).to_be_in_viewport()
         page.screenshot(path=str(screenshots / f"sessions-section-{lang}-{name}.png"), full_page=False)
+        assert exceptions_on(page) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("lang", "viewport", "name"), [
+    ("fr", VIEWPORT, "desktop"), ("ar", VIEWPORT, "desktop"), ("fr", PHONE, "390"), ("ar", PHONE, "390"),
+])
+def test_the_committees_sign_out_everywhere_button_reads_well(browser, server_url: str, screenshots, lang, viewport,
+                                                              name):
+    context = browser.new_context(viewport=viewport, locale="fr-FR")
+    try:
+        page = _open(context, page_url(server_url, "accounts", lang))
+        sign_in(page, demo_username("steering"), lang=lang)
+        page.wait_for_url(re.compile(r"/accounts\?"), timeout=PAGE_TIMEOUT_MS)
+        wait_until_idle(page)
+        button = page.get_by_role("button", name=t("session.committee_button", lang))
+        button.scroll_into_view_if_needed()
+        expect(button).to_be_in_viewport()
+        page.screenshot(path=str(screenshots / f"sessions-accounts-{lang}-{name}.png"), full_page=False)
         assert exceptions_on(page) == []
     finally:
         context.close()
