@@ -180,3 +180,23 @@ def test_the_committees_sign_out_everywhere_button_reads_well(browser, server_ur
         assert exceptions_on(page) == []
     finally:
         context.close()
+
+
+def test_an_idle_session_cookie_signs_nobody_in(browser, demo_db: Path, tmp_path: Path):
+    """ATHAR_SESSION_IDLE_MINUTES=1 (its least): a reload after 70 s without interaction finds the
+    cookie's session idle, on the server, and shows the sign-in form."""
+    db = tmp_path / "athar.duckdb"
+    shutil.copy(demo_db, db)
+    with running_server(db, tmp_path, {"ATHAR_SESSION_IDLE_MINUTES": "1"}) as url:
+        who = demo_username(MEMBER)
+        context, page = _signed_in_context(browser, page_url(url, "profile", "fr"), who)
+        try:
+            page.reload(wait_until="domcontentloaded")
+            wait_until_idle(page)
+            assert _signed_in(page, who)  # a reload within the minute keeps it
+            page.wait_for_timeout(70_000)
+            page.reload(wait_until="domcontentloaded")
+            wait_until_idle(page)
+            assert _session_cookie(context) is not None and _sign_in_shown(page) and not _signed_in(page, who)
+        finally:
+            context.close()
