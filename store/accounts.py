@@ -362,6 +362,8 @@ def set_active(store: Store, account_id: int, active: bool, *, actor: str) -> No
                 raise AccountError("last_steering")
         cur.execute("UPDATE accounts SET active = ? WHERE id = ?", [active, account_id])
         record_in(cur, actor, "account_changed", target=f"account:{username}", detail={"active": active})
+        if not active and was_active:  # enabling it again must not bring its old sessions back
+            sessions.revoke_all_in(cur, account_id, actor=actor, reason="account_disabled")
 
     store.write(work)
 

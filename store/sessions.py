@@ -37,7 +37,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
 Status = Literal["ok", "unknown", "malformed", "revoked", "idle", "expired"]
 #: Why sessions were revoked (``revoked_reason``): the audit detail says the same.
-REASONS = ("sign_out", "sign_out_everywhere", "password_changed", "committee", "cli")
+REASONS = ("sign_out", "sign_out_everywhere", "password_changed", "account_disabled", "committee", "cli")
 
 
 class CookieDoor:

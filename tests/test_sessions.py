@@ -156,6 +156,16 @@ def test_a_password_change_ends_the_accounts_other_sessions_in_its_transaction(s
     assert sessions.check(store, kept).reason == "password_changed"
 
 
+def test_disabling_an_account_ends_its_sessions_for_good(store: Store, alice: int) -> None:
+    bob = accounts.create_account(store, "bob", "steering", password=PASSWORD, created_by="test")[0]
+    _, token = _cookie_of(store, bob)
+    accounts.set_active(store, bob, False, actor="account:alice")
+    accounts.set_active(store, bob, True, actor="account:alice")
+    assert sessions.resolve(store, token).status == "revoked"
+    [(actor, target, _, detail)] = _audit(store, "sessions_revoked")
+    assert (actor, target, json.loads(detail)["reason"]) == ("account:alice", "account:bob", "account_disabled")
+
+
 # -- the routes --------------------------------------------------------------------------------
 @pytest.fixture
 def client(store: Store, monkeypatch: pytest.MonkeyPatch) -> TestClient:
