@@ -25,7 +25,7 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import cookie_session, oidc
-from i18n import t
+from i18n import DEFAULT_LANGUAGE, t
 from store import accounts, links, sessions
 from store.accounts import DEMO_PASSWORD, DEMO_STEERING, Account
 from store.audit import record
@@ -239,7 +239,7 @@ def _start_account_session(store: Store, account: Account) -> None:
     st.session_state.pop(FAILURES_KEY, None)
     if code is not None:
         st.session_state.pop("sign_in_password", None)
-        cookie_session.go_get_cookie(code)
+        cookie_session.go_get_cookie(code, st.query_params.get("lang") or DEFAULT_LANGUAGE)
 
 
 def session_id(identity: Identity | None) -> int | None:
@@ -252,7 +252,7 @@ def end_tab(lang: str | None = None) -> None:
     st.session_state.pop(AUTH_KEY, None)
     oidc.logout()
     if cookie_session.available():
-        cookie_session.go_clear_cookie(lang or st.query_params.get("lang") or "fr")
+        cookie_session.go_clear_cookie(lang or st.query_params.get("lang") or DEFAULT_LANGUAGE)
 
 
 def sign_out(store: Store, identity: Identity) -> None:

@@ -69,9 +69,9 @@ def _redirect(url: str) -> None:
     st.stop()
 
 
-def go_get_cookie(code: str) -> None:
+def go_get_cookie(code: str, lang: str) -> None:
     """To ``/session/start`` with the handoff code in the fragment."""
-    _redirect(f"{_server_path(START_PATH)}#{code}")
+    _redirect(f"{_server_path(START_PATH)}?{urlencode({'lang': lang})}#{code}")
 
 
 def go_clear_cookie(lang: str) -> None:

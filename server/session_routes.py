@@ -54,7 +54,7 @@ def _page(request: Request) -> HTMLResponse:
     body = (
         f'<!doctype html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>Athar</title></head>'
-        f'<body><form id="start" method="post" action="{request.url.path}">'
+        f'<body><form id="start" method="post" action="{request.url.path}?{urlencode({"lang": lang})}">'
         f'<input type="hidden" name="code" id="code"><p>{text}</p></form>'
         f'<script src="{request.url.path}.js"></script></body></html>'
     )

@@ -178,6 +178,11 @@ def _post(client: TestClient, code: str, **headers: str):
     return client.post("/session/start", data={"code": code}, headers={"origin": "http://athar.test", **headers})
 
 
+def test_a_refused_code_returns_to_the_sign_in_page_in_its_language(client) -> None:
+    reply = client.post("/session/start?lang=ar", data={"code": "x" * 43})
+    assert reply.status_code == 303 and reply.headers["location"] == "/?lang=ar" and "set-cookie" not in reply.headers
+
+
 def test_the_start_route_swaps_a_code_for_an_httponly_samesite_cookie_once(store: Store, alice: int, client) -> None:
     _, code = sessions.create(store, alice, actor="account:alice", handoff_next="/profile?org=X&lang=ar")
     reply = _post(client, code)
@@ -216,7 +221,8 @@ def test_a_forged_code_or_a_post_from_another_site_gets_no_cookie(store: Store, 
 def test_the_start_page_keeps_the_code_out_of_the_address(client) -> None:
     page = client.get("/session/start?lang=ar")
     assert page.status_code == 200 and 'dir="rtl"' in page.text and t("session.start_waiting", "ar") in page.text
-    assert '<form id="start" method="post"' in page.text and '<script src="/session/start.js">' in page.text
+    assert '<form id="start" method="post" action="/session/start?lang=ar">' in page.text
+    assert '<script src="/session/start.js">' in page.text
     script = client.get("/session/start.js")
     assert "location.hash" in script.text and "history.replaceState" in script.text
     assert client.post("/session/start", data={"code": "x"}).status_code == 303  # no Origin: a same-site form
