@@ -249,6 +249,6 @@ def open_count(store: Store, account_id: int, *, now: datetime | None = None) ->
     """How many of the account's sessions are still open (not revoked, not expired)."""
     return int(store.scalar(
         "SELECT count(*) FROM sessions WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ? "
-        "AND last_seen_at + to_minutes(idle_minutes) > ?",
+        "AND last_seen_at + idle_minutes * INTERVAL '1 minute' > ?",
         [int(account_id), now or utc_now(), now or utc_now()],
     ))

@@ -94,6 +94,7 @@ def test_an_idle_or_too_old_session_opens_nothing(store: Store, alice: int, late
     assert sessions.resolve(store, token).ok
     assert sessions.resolve(store, token, now=utc_now() + later).status == status
     assert sessions.check(store, session_id, now=utc_now() + later).status == status
+    assert sessions.open_count(store, alice) == 1 and sessions.open_count(store, alice, now=utc_now() + later) == 0
 
 
 def test_an_active_session_outlives_the_idle_limit(store: Store, alice: int) -> None:
