@@ -66,6 +66,7 @@ OUT = REPO / "benchmarks" / "out" / "load"
 PAGES = ("overview", "profile", "compare", "sustainability", "indicator", "quality")
 ENDPOINTS = ("scores", "organisations", "runs", "indicators", "trends", "quality")
 STABLE_MS = 300
+TIMEOUT_MS = 300_000
 POLL_MS = 25
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 PARTS = ("(server answered)", "(browser drawing)")  # every switch split at the server's last message
@@ -222,7 +223,7 @@ def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Pa
 async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float]:
     """Milliseconds from ``mark`` to the settled page, and to the server's last message before it."""
     args = {"runs": runs_before, "mark": mark, "stable": STABLE_MS, "path": path}
-    handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=180_000)
+    handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
     settled, last_message = await handle.json_value()
     return float(settled), float(last_message)
 
@@ -231,12 +232,18 @@ async def mark(page) -> tuple[int, float]:
     return tuple(await page.evaluate("() => [window.__lb.runs, performance.now()]"))
 
 
-async def one_session(browser, base: str, pages: list[str], rounds: int, times: dict[str, list[float]]) -> None:
-    """Open, sign in, then click through ``pages`` ``rounds`` times; append each settle time (ms)."""
+async def one_session(
+    browser, base: str, pages: list[str], rounds: int, times: dict[str, list[float]], keep: bool = False
+):
+    """Open, sign in, then click through ``pages`` ``rounds`` times; append each settle time (ms).
+
+    ``keep``: leave the context open and return it (a session that stays connected)."""
     from i18n import t
     from store.accounts import DEMO_PASSWORD, DEMO_STEERING
 
     context = await browser.new_context(viewport=harness.VIEWPORT, locale="fr-FR")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
     await context.add_init_script(TRACK_RUNS_JS)
     page = await context.new_page()
     try:
@@ -260,30 +267,49 @@ async def one_session(browser, base: str, pages: list[str], rounds: int, times: 
                 times["(server answered)"].append(answered)  # the click to the server's last message
                 times["(browser drawing)"].append(settled - answered)  # that message to the settled page
                 current = key
-    finally:
-        await context.close()
+    except Exception as exc:  # noqa: BLE001 - counted in the report; the other sessions go on
+        times["(failed sessions)"].append(1.0)
+        print(f"  a session failed: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
+        keep = False
+    if keep:
+        return context
+    await context.close()
+    return None
 
 
-async def browser_run(urls: list[str], sessions: int, pages: list[str], rounds: int) -> dict[str, list[float]]:
+def new_times(pages: list[str]) -> dict[str, list[float]]:
+    return {k: [] for k in ("open", "sign_in", *pages, *PARTS, "(failed sessions)")}
+
+
+async def browser_part(urls: list[str], counts: list[int], pages: list[str], rounds: int, warmup: bool, timing):
+    """One Chromium: a warm-up session that stays connected (Streamlit empties its script cache
+    when the last session leaves), then for each N, N sessions at once. Yields (N, report, server)."""
     from playwright.async_api import async_playwright
 
-    times: dict[str, list[float]] = {k: [] for k in ("open", "sign_in", *pages, *PARTS)}
+    found = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=str(harness.CHROMIUM), args=harness.CHROMIUM_ARGS, headless=True
         )
         try:
-            await asyncio.gather(
-                *(one_session(browser, urls[i % len(urls)], pages, rounds, times) for i in range(sessions))
-            )
+            if warmup:  # Streamlit's caches and DuckDB's warm, as for a server already in use
+                await one_session(browser, urls[0], pages, 1, new_times(pages), keep=True)
+            for n in counts:
+                times = new_times(pages)
+                started, since, load = time.perf_counter(), time.time(), os.getloadavg()[0]
+                await asyncio.gather(
+                    *(one_session(browser, urls[i % len(urls)], pages, rounds, times) for i in range(n))
+                )
+                load = f"{time.perf_counter() - started:.0f} s, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+                found.append((n, browser_report(times), load, timing_report(timing, since) if timing else None))
         finally:
             await browser.close()
-    return times
+    return found
 
 
 def browser_report(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     found = {key: summary(values) for key, values in times.items()}
-    found["all switches"] = summary([v for k, vs in times.items() if k not in ("open", "sign_in", *PARTS) for v in vs])
+    found["all switches"] = summary([v for k, vs in times.items() if k not in ("open", "sign_in", *PARTS, "(failed sessions)") for v in vs])
     return found
 
 
@@ -405,7 +431,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", help="ATHAR_DATABASE_URL (postgresql://…) for --replicas > 1")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     parser.add_argument("--server-timing", action="store_true", help="time each script run in the server(s)")
-    parser.add_argument("--warmup", type=int, default=1, help="unmeasured sessions (one round) before the browser runs")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
+                        help="no warm-up session (one round, kept connected) before the measured ones")
     args = parser.parse_args(argv)
     if args.replicas > 1 and not args.url:
         parser.error("--replicas > 1 needs --url postgresql://… (one process holds a DuckDB file)")
@@ -429,17 +456,14 @@ def main(argv: list[str] | None = None) -> int:
     with servers(db, args.replicas, args.rate, OUT, timing) as urls:
         print(f"{backend}, {args.replicas} process(es): {', '.join(urls)}")
         if args.part in ("browser", "all"):
-            if args.warmup:  # Streamlit's caches and DuckDB's warm, as for a server already in use
-                asyncio.run(browser_run(urls, args.warmup, pages, 1))
-            for n in (int(x) for x in args.sessions.split(",")):
-                started, since, load = time.perf_counter(), time.time(), os.getloadavg()[0]
-                rows = browser_report(asyncio.run(browser_run(urls, n, pages, args.rounds)))
+            counts = [int(x) for x in args.sessions.split(",")]
+            for n, rows, load, server in asyncio.run(
+                browser_part(urls, counts, pages, args.rounds, bool(args.warmup), timing)
+            ):
                 results[f"browser, {n} session(s)"] = rows
-                load = f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
                 results[f"machine during {n} session(s)"] = load
-                print_table(f"browser, {n} session(s) at once ({time.perf_counter() - started:.0f} s, {load})", rows)
-                if timing is not None:
-                    server = timing_report(timing, since)
+                print_table(f"browser, {n} session(s) at once ({load})", rows)
+                if server is not None:
                     results[f"server script runs, {n} session(s)"] = server
                     print_timing(f"server script runs during {n} session(s), ms", server)
         if args.part in ("api", "all"):
