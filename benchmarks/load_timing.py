@@ -100,6 +100,10 @@ def install(out: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # ``kill -USR1 PID``: every thread's stack
     install(Path(argv[0]))
     from server.__main__ import main as serve
 
