@@ -69,7 +69,8 @@ STABLE_MS = 300
 TIMEOUT_MS = 300_000
 POLL_MS = 25
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
-PARTS = ("(server answered)", "(browser drawing)")  # every switch split at the server's last message
+PARTS = ("(server answered)", "(browser drawing)")
+COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)  # every switch split at the server's last message
 TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", "bytecode")
 
 # In every page, before Streamlit's own scripts: count script runs as they start (the attribute
@@ -108,9 +109,12 @@ SETTLED_JS = """(a) => {
                                   + '[data-testid="stSkeleton"], [data-stale="true"]')
         && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')
         && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
-        && (!a.path || location.pathname.endsWith('/' + a.path));
+        ;
+    const there = !a.path || location.pathname.endsWith('/' + a.path);
     const ran = lb.runs > a.runs || now - start > 5000;  // 5 s without a run: a switch with none
-    if (!idle || !ran) { lb.idleSince = null; return false; }
+    // Idle for 20 s on another page: the click was lost (e.g. overridden by a rerun in flight).
+    if (idle && !there && now - start > 20000) return ['lost', 0];
+    if (!idle || !ran || !there) { lb.idleSince = null; return false; }
     if (lb.idleSince === null || lb.lastRun > lb.idleSince) lb.idleSince = now;
     if (now - lb.idleSince < a.stable) return false;
     return [lb.idleSince - start, Math.min(lb.lastMessage, lb.idleSince) - start];
@@ -220,11 +224,14 @@ def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Pa
 # --------------------------------------------------------------------------------------------
 
 
-async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float]:
-    """Milliseconds from ``mark`` to the settled page, and to the server's last message before it."""
+async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float] | None:
+    """Milliseconds from ``mark`` to the settled page, and to the server's last message before it;
+    None when the page settled elsewhere than ``path`` (the click was lost)."""
     args = {"runs": runs_before, "mark": mark, "stable": STABLE_MS, "path": path}
     handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
     settled, last_message = await handle.json_value()
+    if settled == "lost":
+        return None
     return float(settled), float(last_message)
 
 
@@ -260,9 +267,16 @@ async def one_session(
             for key in pages:
                 if key == current:
                     continue
-                runs, at = await mark(page)
-                await page.locator(f'{NAV_LINK}[href$="/{key}"]').first.click()
-                settled, answered = await settle(page, key, runs, at)
+                for _ in range(3):  # a click lost to a rerun in flight is clicked again (and counted)
+                    runs, at = await mark(page)
+                    await page.locator(f'{NAV_LINK}[href$="/{key}"]').first.click()
+                    found = await settle(page, key, runs, at)
+                    if found is not None:
+                        break
+                    times["(lost clicks)"].append(1.0)
+                else:
+                    raise TimeoutError(f"three clicks on {key} went nowhere")
+                settled, answered = found
                 times[key].append(settled)
                 times["(server answered)"].append(answered)  # the click to the server's last message
                 times["(browser drawing)"].append(settled - answered)  # that message to the settled page
@@ -278,7 +292,7 @@ async def one_session(
 
 
 def new_times(pages: list[str]) -> dict[str, list[float]]:
-    return {k: [] for k in ("open", "sign_in", *pages, *PARTS, "(failed sessions)")}
+    return {k: [] for k in ("open", "sign_in", *pages, *PARTS, *COUNTS)}
 
 
 async def browser_part(urls: list[str], counts: list[int], pages: list[str], rounds: int, warmup: bool, timing):
@@ -309,7 +323,7 @@ async def browser_part(urls: list[str], counts: list[int], pages: list[str], rou
 
 def browser_report(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     found = {key: summary(values) for key, values in times.items()}
-    found["all switches"] = summary([v for k, vs in times.items() if k not in ("open", "sign_in", *PARTS, "(failed sessions)") for v in vs])
+    found["all switches"] = summary([v for k, vs in times.items() if k not in ("open", "sign_in", *PARTS, *COUNTS) for v in vs])
     return found
 
 
