@@ -48,7 +48,7 @@ def table(
     hidden = [c.unit for c in columns.values() if c.kind == "measure" and c.unit] + list(export_only or {})
     shown = frame.select(list(columns) + [c for c in dict.fromkeys(hidden) if c not in columns])
     shown = shown.head(MAX_ROWS_SHOWN)
-    data = shown.to_pandas()
+    data = to_pandas(shown)
     # Right to left: the first column goes to the right — unless the grid would scroll, which
     # starts at the left edge and would hide it (wide tables keep their order).
     narrow = len(columns) <= 7 and not any(col.width == "large" for col in columns.values())
@@ -75,6 +75,17 @@ def table(
         st.caption(ctx.tn("common.rows_shown", MAX_ROWS_SHOWN, total=ctx.num(frame.height)))
     if download:
         csv_download(ctx, frame, {**columns, **(export_only or {})}, download, key=f"{key}_csv")
+
+
+def to_pandas(frame: pl.DataFrame):
+    """``frame`` as a pandas DataFrame, through Arrow (the same frame as ``frame.to_pandas()``).
+
+    Not ``frame.to_pandas()``: in Polars 2.1 it rechunks a multi-chunk frame holding the GIL, and
+    deadlocks the whole server when another session's ``map_elements`` is running in Polars' thread
+    pool at that moment (found by ``benchmarks/load_bench.py``: ten sessions opening the overview at
+    once froze ``python -m server`` for good).
+    """
+    return frame.to_arrow().to_pandas(date_as_object=False)
 
 
 def _styled(ctx: PageContext, data, shown: pl.DataFrame, columns: dict[str, Col]):

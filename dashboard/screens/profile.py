@@ -362,7 +362,7 @@ def _trends(ctx: PageContext, org_code: str, scores: pl.DataFrame) -> None:
 def _method_card(ctx: PageContext, org_code: str, period: str) -> None:
     st.subheader(ctx.t("profile.method_card_title"))
     principle = pickers.principle_select(ctx, key="profile_card_principle")
-    reads = method_reads.card_reads(ctx.store, ctx.viewer, ctx.run_id, org_code, period, principle, ctx.lang)
+    reads = ctx.q(method_reads.card_reads, ctx.run_id, org_code, period, principle, ctx.lang)  # cached, as every read
     card = card_or_none(reads)  # built from the viewer's scoped reads only
     if card is None:
         empty.show(ctx, empty.scope_why(ctx, principle), empty.subject(ctx, "card"))

@@ -1,0 +1,494 @@
+"""Load benchmark (not part of the test suite): ``.venv/bin/python benchmarks/load_bench.py``.
+
+Issue 15's load figures, against the REAL server (``python -m server``, uvicorn, one process per port):
+
+- **browser**: one Debian Chromium (Playwright, ``/usr/bin/chromium``), N browser contexts at once
+  (``--sessions 1,20``: first one alone, then twenty together). Each opens ``/overview``, signs in
+  through the form as the steering committee (demo account ``comite``), then clicks through the
+  menu (``--pages``) ``--rounds`` times. A switch is timed from the click to the **settled page**:
+  a script run seen after the click, Streamlit's script state back to ``notRunning``, no running
+  icon, no skeleton, no stale (``data-stale="true"``) element left from the previous page, the main
+  area holding content, every Plotly chart drawn (``.main-svg``), all of it still true 300 ms later
+  (a rerun started by the page itself, e.g. writing the URL, counts in the switch). The settle time
+  is taken in the page (``performance.now()``, polled every 25 ms), so the 300 ms check adds nothing.
+  Reported: p50/p95/max per page and overall, for each N, and N / 1.
+- **api**: a personal API token of ``comite`` and a funder link's token (created through the store
+  functions before the server starts); each endpoint alone, one request at a time (``--alone``
+  requests each), then ``--requests`` requests released together by a barrier from as many threads
+  (``/api/v1/scores`` only, then a mix of every endpoint), each on its own HTTP connection
+  (``http.client``). Reported: p50/p95/max and the status counts (429 = the per-token rate limit).
+  The benchmark raises ``ATHAR_API_RATE_PER_MINUTE`` to ``--rate`` (default 100000) so the limit
+  does not hide the server's own time; ``--rate 120`` measures the shipped limit instead.
+
+Databases: the demo network (``python -m dashboard.bootstrap``, the ``make run`` path, cached under
+``benchmarks/out/load/``), or ``--db FILE`` (e.g. ``benchmarks/out/large-2000x8/athar.duckdb``), which
+is COPIED with its ``.wal`` next to it and never modified.
+
+Replicas: ``--replicas N --url postgresql://…`` starts N ``python -m server`` processes on N ports,
+all with ``ATHAR_DATABASE_URL=URL``, and spreads the sessions and requests round-robin over them.
+The database at URL must already hold a scored network (``python -m ingest demo`` then
+``python -m metrics score`` with the same ``ATHAR_DATABASE_URL``); accounts and tokens are added
+through the store functions as for DuckDB. On DuckDB (no ``--url``) only ``--replicas 1`` is
+possible: one process holds the file.
+
+    .venv/bin/python benchmarks/load_bench.py [--part browser|api|all] [--sessions 1,20] [--rounds 2]
+        [--requests 200] [--db FILE] [--replicas 1 --url postgresql://…] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "browser"))
+
+import browser_harness as harness  # noqa: E402  (Chromium flags, free ports, health polling)
+
+OUT = REPO / "benchmarks" / "out" / "load"
+PAGES = ("overview", "profile", "compare", "sustainability", "indicator", "quality")
+ENDPOINTS = ("scores", "organisations", "runs", "indicators", "trends", "quality")
+STABLE_MS = 300
+TIMEOUT_MS = 300_000
+POLL_MS = 25
+NAV_LINK = '[data-testid="stSidebarNavLink"]'
+PARTS = ("(server answered)", "(browser drawing)")
+COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)  # every switch split at the server's last message
+TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", "bytecode")
+
+# In every page, before Streamlit's own scripts: count script runs as they start (the attribute
+# ``data-test-script-state`` of stApp turning to ``running``), so a switch waits for ITS rerun.
+TRACK_RUNS_JS = """
+window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, clickAt: -1};
+// The click as the page receives it (Playwright's own checks before it are not the user's wait).
+document.addEventListener('click', () => { window.__lb.clickAt = performance.now(); }, true);
+const NativeWebSocket = window.WebSocket;  // the time of the last message from the server
+window.WebSocket = function (...args) {
+    const ws = new NativeWebSocket(...args);
+    ws.addEventListener('message', () => { window.__lb.lastMessage = performance.now(); });
+    return ws;
+};
+Object.assign(window.WebSocket, NativeWebSocket);
+window.WebSocket.prototype = NativeWebSocket.prototype;
+new MutationObserver(records => {
+    for (const r of records) {
+        if (r.target.getAttribute('data-test-script-state') === 'running') {
+            window.__lb.runs += 1; window.__lb.lastRun = performance.now();
+        }
+    }
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+"""
+
+# Polled after a click: [ms from the click to the settled page, ms from the click to the last
+# message from the server before it], or false.
+SETTLED_JS = """(a) => {
+    const lb = window.__lb, now = performance.now();
+    const start = lb.clickAt >= a.mark ? lb.clickAt : a.mark;
+    const app = document.querySelector('[data-testid="stApp"]');
+    const idle = app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"], '
+                                  + '[data-testid="stStatusWidgetRunningManIcon"], '
+                                  + '[data-testid="stSkeleton"], [data-stale="true"]')
+        && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')
+        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
+        ;
+    const there = !a.path || location.pathname.endsWith('/' + a.path);
+    const ran = lb.runs > a.runs || now - start > 5000;  // 5 s without a run: a switch with none
+    // Idle for 20 s on another page: the click was lost (e.g. overridden by a rerun in flight).
+    if (idle && !there && now - start > 20000) return ['lost', 0];
+    if (!idle || !ran || !there) { lb.idleSince = null; return false; }
+    if (lb.idleSince === null || lb.lastRun > lb.idleSince) lb.idleSince = now;
+    if (now - lb.idleSince < a.stable) return false;
+    return [lb.idleSince - start, Math.min(lb.lastMessage, lb.idleSince) - start];
+}"""
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50": round(pct(values, 0.5), 1),
+        "p95": round(pct(values, 0.95), 1),
+        "max": round(max(values), 1) if values else float("nan"),
+        "mean": round(statistics.fmean(values), 1) if values else float("nan"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Database and servers
+# --------------------------------------------------------------------------------------------
+
+
+def demo_database() -> Path:
+    """The demo network as ``make run`` builds it (load, score, demo accounts), cached."""
+    db = OUT / "demo.duckdb"
+    if not db.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "ATHAR_DEMO_MODE": "1"}
+        subprocess.run([sys.executable, "-m", "dashboard.bootstrap", str(db)], cwd=REPO, env=env, check=True)
+    return db
+
+
+def working_copy(source: Path) -> Path:
+    """A copy of ``source`` (and its ``.wal``) under ``benchmarks/out/load/run/``: the source is never opened."""
+    folder = OUT / "run"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    target = folder / "athar.duckdb"
+    shutil.copy(source, target)
+    wal = Path(f"{source}.wal")
+    if wal.exists():
+        shutil.copy(wal, Path(f"{target}.wal"))
+    return target
+
+
+def prepare(db: Path | None) -> dict[str, str]:
+    """Demo accounts, a personal API token of the committee and a funder link over every organisation.
+
+    On DuckDB ``db`` is the working copy (before any server holds it); on PostgreSQL (``db`` None)
+    the store functions reach ``ATHAR_DATABASE_URL``.
+    """
+    os.environ["ATHAR_DEMO_MODE"] = "1"
+    from store import accounts, api_tokens, links, registry
+    from store.accounts import DEMO_STEERING
+    from store.db import close_all, open_store
+
+    store = open_store(db if db is not None else "postgres")
+    try:
+        accounts.ensure_demo_accounts(store)
+        steering = accounts.find_by_username(store, DEMO_STEERING)
+        codes = sorted(registry.org_codes(store))
+        personal = api_tokens.create_token(store, steering.id, "load bench", actor="benchmark")[1]
+        link = links.create_link(store, label="load bench", org_codes=codes, created_by="benchmark")[1]
+        return {"personal": personal, "link": link}
+    finally:
+        close_all()
+
+
+@contextlib.contextmanager
+def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Path | None) -> Iterator[list[str]]:
+    """``replicas`` × ``python -m server`` on free ports; yields their base URLs once all are healthy.
+
+    ``timing``: start them through ``load_timing.py``, each script run written to that file."""
+    env = {
+        **os.environ,
+        "ATHAR_DEMO_MODE": "1",
+        "ATHAR_API_RATE_PER_MINUTE": str(rate),
+        "OPENBLAS_NUM_THREADS": "1",  # as ``make run``
+        "PYTHONUNBUFFERED": "1",
+    }
+    with contextlib.ExitStack() as stack:
+        urls = []
+        for i in range(replicas):
+            port = harness.free_port()
+            launcher = ["-m", "server"] if timing is None else [str(REPO / "benchmarks" / "load_timing.py"), str(timing)]
+            cmd = [sys.executable, *launcher, "--host", "127.0.0.1", "--port", str(port)]
+            if db is not None:
+                cmd += ["--db", str(db)]
+                env["ATHAR_DB"] = str(db)
+            url = f"http://127.0.0.1:{port}"
+            stack.enter_context(harness._serving(cmd, url, harness._healthy_server, log_dir / f"server-{i}.log", env))
+            urls.append(url)
+        yield urls
+
+
+# --------------------------------------------------------------------------------------------
+# Browser sessions
+# --------------------------------------------------------------------------------------------
+
+
+async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float] | None:
+    """Milliseconds from ``mark`` to the settled page, and to the server's last message before it;
+    None when the page settled elsewhere than ``path`` (the click was lost)."""
+    args = {"runs": runs_before, "mark": mark, "stable": STABLE_MS, "path": path}
+    handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
+    settled, last_message = await handle.json_value()
+    if settled == "lost":
+        return None
+    return float(settled), float(last_message)
+
+
+async def mark(page) -> tuple[int, float]:
+    return tuple(await page.evaluate("() => [window.__lb.runs, performance.now()]"))
+
+
+async def one_session(
+    browser, base: str, pages: list[str], rounds: int, times: dict[str, list[float]], keep: bool = False
+):
+    """Open, sign in, then click through ``pages`` ``rounds`` times; append each settle time (ms).
+
+    ``keep``: leave the context open and return it (a session that stays connected)."""
+    from i18n import t
+    from store.accounts import DEMO_PASSWORD, DEMO_STEERING
+
+    context = await browser.new_context(viewport=harness.VIEWPORT, locale="fr-FR")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    await context.add_init_script(TRACK_RUNS_JS)
+    page = await context.new_page()
+    try:
+        await page.goto(f"{base}/overview?lang=fr", wait_until="domcontentloaded")
+        times["open"].append((await settle(page, None, 0, 0.0))[0])  # from the navigation's start
+        form = page.locator('[data-testid="stForm"]')
+        await form.locator("input[type=text], input:not([type])").first.fill(DEMO_STEERING)
+        await form.locator("input[type=password]").fill(DEMO_PASSWORD)
+        runs, at = await mark(page)
+        await form.get_by_role("button", name=t("dashboard.access.sign_in", "fr")).click()
+        times["sign_in"].append((await settle(page, None, runs, at))[0])
+        current = "overview"
+        for _ in range(rounds):
+            for key in pages:
+                if key == current:
+                    continue
+                for _ in range(3):  # a click lost to a rerun in flight is clicked again (and counted)
+                    runs, at = await mark(page)
+                    await page.locator(f'{NAV_LINK}[href$="/{key}"]').first.click()
+                    found = await settle(page, key, runs, at)
+                    if found is not None:
+                        break
+                    times["(lost clicks)"].append(1.0)
+                else:
+                    raise TimeoutError(f"three clicks on {key} went nowhere")
+                settled, answered = found
+                times[key].append(settled)
+                times["(server answered)"].append(answered)  # the click to the server's last message
+                times["(browser drawing)"].append(settled - answered)  # that message to the settled page
+                current = key
+    except Exception as exc:  # noqa: BLE001 - counted in the report; the other sessions go on
+        times["(failed sessions)"].append(1.0)
+        print(f"  a session failed: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
+        keep = False
+    if keep:
+        return context
+    await context.close()
+    return None
+
+
+def new_times(pages: list[str]) -> dict[str, list[float]]:
+    return {k: [] for k in ("open", "sign_in", *pages, *PARTS, *COUNTS)}
+
+
+async def browser_part(urls: list[str], counts: list[int], pages: list[str], rounds: int, warmup: bool, timing):
+    """One Chromium: a warm-up session that stays connected (Streamlit empties its script cache
+    when the last session leaves), then for each N, N sessions at once. Yields (N, report, server)."""
+    from playwright.async_api import async_playwright
+
+    found = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(harness.CHROMIUM), args=harness.CHROMIUM_ARGS, headless=True
+        )
+        try:
+            if warmup:  # Streamlit's caches and DuckDB's warm, as for a server already in use
+                await one_session(browser, urls[0], pages, 1, new_times(pages), keep=True)
+            for n in counts:
+                times = new_times(pages)
+                started, since, load = time.perf_counter(), time.time(), os.getloadavg()[0]
+                await asyncio.gather(
+                    *(one_session(browser, urls[i % len(urls)], pages, rounds, times) for i in range(n))
+                )
+                load = f"{time.perf_counter() - started:.0f} s, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+                found.append((n, browser_report(times), load, timing_report(timing, since) if timing else None))
+        finally:
+            await browser.close()
+    return found
+
+
+def browser_report(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    found = {key: summary(values) for key, values in times.items()}
+    found["all switches"] = summary([v for k, vs in times.items() if k not in ("open", "sign_in", *PARTS, *COUNTS) for v in vs])
+    return found
+
+
+def timing_report(path: Path, since: float) -> dict[str, dict[str, float]]:
+    """Per page, the server's script runs recorded after ``since``: medians of each part (ms)."""
+    if not path.exists():
+        return {}
+    runs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    by_page: dict[str, list[dict]] = {}
+    for run in runs:
+        if run["at"] >= since:
+            by_page.setdefault(run["page"], []).append(run)
+    found = {}
+    for page, rows in sorted(by_page.items()):
+        found[page] = {"n": len(rows)}
+        for part in TIMING_PARTS:
+            values = [1000 * r.get(part, 0.0) for r in rows]
+            found[page][f"{part} p50"] = round(pct(values, 0.5), 1)
+        found[page]["wall p95"] = round(pct([1000 * r["wall"] for r in rows], 0.95), 1)
+    return found
+
+
+def print_timing(title: str, rows: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}")
+    print(f"  {'page':16} {'n':>4} " + " ".join(f"{p:>9}" for p in TIMING_PARTS) + f" {'wall p95':>9}")
+    for page, r in rows.items():
+        cells = " ".join(f"{r[f'{p} p50']:>9}" for p in TIMING_PARTS)
+        print(f"  {page:16} {r['n']:>4} {cells} {r['wall p95']:>9}")
+
+
+# --------------------------------------------------------------------------------------------
+# API requests
+# --------------------------------------------------------------------------------------------
+
+
+def get(url: str, path: str, token: str) -> tuple[int, float, int]:
+    """One GET on a fresh connection: (status, milliseconds, body bytes)."""
+    parts = urlsplit(url)
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp.status, (time.perf_counter() - started) * 1000, len(body)
+    finally:
+        conn.close()
+
+
+def api_calls(tokens: dict[str, str], mix: bool, count: int) -> list[tuple[str, str]]:
+    """``count`` (path, token): /scores with the personal token, or every endpoint with both tokens."""
+    if not mix:
+        return [("/api/v1/scores", tokens["personal"])] * count
+    kinds = [(f"/api/v1/{e}", tokens["personal"]) for e in ENDPOINTS]
+    kinds += [(f"/api/v1/{e}", tokens["link"]) for e in ENDPOINTS if e != "quality"]  # quality: not for links
+    return [kinds[i % len(kinds)] for i in range(count)]
+
+
+def concurrent(urls: list[str], calls: list[tuple[str, str]]) -> list[tuple[str, int, float, int]]:
+    """Every call at once: one thread each, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+
+    def go(i: int) -> tuple[str, int, float, int]:
+        path, token = calls[i]
+        barrier.wait()
+        return (path, *get(urls[i % len(urls)], path, token))
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(go, range(len(calls))))
+
+
+def api_run(urls: list[str], tokens: dict[str, str], requests: int, alone: int) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for path, token in api_calls(tokens, True, 2 * len(ENDPOINTS) - 1):  # warm every read once
+        get(urls[0], path, token)
+    solo: dict[str, list[float]] = {}
+    for path, token in api_calls(tokens, True, alone * (2 * len(ENDPOINTS) - 1)):
+        status, ms, _ = get(urls[0], path, token)
+        solo.setdefault(path, []).append(ms)
+    found["alone"] = {path: summary(v) for path, v in solo.items()}
+    found["alone"]["all"] = summary([v for vs in solo.values() for v in vs])
+    for name, mix in (("scores", False), ("mix", True)):
+        started = time.perf_counter()
+        replies = concurrent(urls, api_calls(tokens, mix, requests))
+        wall = (time.perf_counter() - started) * 1000
+        found[f"{requests} at once: {name}"] = {
+            **summary([r[2] for r in replies]),
+            "wall_ms": round(wall, 1),
+            "statuses": dict(Counter(r[1] for r in replies)),
+            "bytes": sum(r[3] for r in replies),
+        }
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def print_table(title: str, rows: dict[str, dict]) -> None:
+    print(f"\n{title}")
+    print(f"  {'':34} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}")
+    for key, s in rows.items():
+        extra = f"  wall {s['wall_ms']} ms, statuses {s['statuses']}" if "wall_ms" in s else ""
+        print(f"  {key:34} {s['n']:>4} {s['p50']:>9} {s['p95']:>9} {s['max']:>9}{extra}")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="benchmarks/load_bench.py")
+    parser.add_argument("--part", choices=("browser", "api", "all"), default="all")
+    parser.add_argument("--sessions", default="1,20", help="comma-separated numbers of concurrent browser sessions")
+    parser.add_argument("--rounds", type=int, default=2, help="passes through the pages per session")
+    parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--requests", type=int, default=200, help="concurrent API requests")
+    parser.add_argument("--alone", type=int, default=5, help="requests per endpoint and token, one at a time")
+    parser.add_argument("--rate", type=int, default=100_000, help="ATHAR_API_RATE_PER_MINUTE for the servers")
+    parser.add_argument("--db", type=Path, help="a DuckDB file to copy (default: the demo network)")
+    parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--url", help="ATHAR_DATABASE_URL (postgresql://…) for --replicas > 1")
+    parser.add_argument("--json", type=Path, help="write every figure here too")
+    parser.add_argument("--server-timing", action="store_true", help="time each script run in the server(s)")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
+                        help="no warm-up session (one round, kept connected) before the measured ones")
+    args = parser.parse_args(argv)
+    if args.replicas > 1 and not args.url:
+        parser.error("--replicas > 1 needs --url postgresql://… (one process holds a DuckDB file)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.url:
+        os.environ["ATHAR_DATABASE_URL"] = args.url
+        db = None
+    else:
+        db = working_copy(args.db or demo_database())
+    tokens = prepare(db)
+    backend = "postgresql" if args.url else "duckdb"
+    results: dict[str, object] = {"backend": backend, "replicas": args.replicas, "rate_per_minute": args.rate}
+    pages = [p for p in args.pages.split(",") if p]
+    timing = OUT / "server-timing.jsonl" if args.server_timing else None
+    if timing is not None:
+        timing.unlink(missing_ok=True)
+    with servers(db, args.replicas, args.rate, OUT, timing) as urls:
+        print(f"{backend}, {args.replicas} process(es): {', '.join(urls)}")
+        if args.part in ("browser", "all"):
+            counts = [int(x) for x in args.sessions.split(",")]
+            for n, rows, load, server in asyncio.run(
+                browser_part(urls, counts, pages, args.rounds, bool(args.warmup), timing)
+            ):
+                results[f"browser, {n} session(s)"] = rows
+                results[f"machine during {n} session(s)"] = load
+                print_table(f"browser, {n} session(s) at once ({load})", rows)
+                if server is not None:
+                    results[f"server script runs, {n} session(s)"] = server
+                    print_timing(f"server script runs during {n} session(s), ms", server)
+        if args.part in ("api", "all"):
+            found = api_run(urls, tokens, args.requests, args.alone)
+            results["api"] = found
+            print_table("api, one request at a time", found["alone"])
+            print_table(f"api, {args.requests} requests at once", {k: v for k, v in found.items() if k != "alone"})
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
