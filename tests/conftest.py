@@ -41,13 +41,75 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "athar.duckdb"
 
 
+# -- backends: DuckDB always; PostgreSQL for the modules marked ``backends("duckdb", "postgres")`` -----
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backends(*names): run the module's store tests on each backend named "
+                                       "(duckdb, postgres); unmarked tests run on DuckDB alone")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", marker.args, indirect=True)
+
+
 @pytest.fixture
-def store(db_path: Path):
+def backend(request: pytest.FixtureRequest) -> str:
+    """``duckdb`` or ``postgres``: the store's backend for this test (DuckDB unless the module asks for both)."""
+    return getattr(request, "param", "duckdb")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the session (tests/pg_cluster.py), started on first use only.
+
+    Skipped when PostgreSQL's binaries are absent, unless ``ATHAR_REQUIRE_PG=1`` (CI) makes that an error."""
+    from pg_cluster import REQUIRE_ENV, Cluster, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        reason = "PostgreSQL binaries not found (Debian: apt-get install postgresql)"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{reason}; {REQUIRE_ENV}=1 requires them", pytrace=False)
+        pytest.skip(reason)
+    cluster = Cluster(bindir).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """What ``Store(...)`` opens for this test: the DuckDB file, or an empty PostgreSQL database (not migrated)
+    whose raw files go beside ``db_path`` (``ATHAR_DB``'s folder, as in a deployment)."""
+    if backend == "duckdb":
+        yield db_path
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    monkeypatch.setenv("ATHAR_DB", str(db_path))
+    url = cluster.fresh_database(migrated=False)
+    yield url
+    from store.db import close_all
+
+    close_all()
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def store(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     from store.db import Store
 
-    handle = Store(db_path)
+    if backend == "duckdb":
+        handle = Store(db_path)
+        yield handle
+        handle.close()
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    monkeypatch.setenv("ATHAR_DB", str(db_path))
+    url = cluster.fresh_database()  # a copy of the migrated template
+    handle = Store(url)
     yield handle
     handle.close()
+    cluster.drop_database(url)
 
 
 @pytest.fixture
