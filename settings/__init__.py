@@ -56,6 +56,10 @@ def _int(name: str, default: int, ge: int, le: int, meaning: str) -> Setting:
 
 _DECLARED = (
     Setting("ATHAR_DB", "data/athar.duckdb", "the database file (a relative path is taken from the checkout)"),
+    Setting("ATHAR_DATABASE_URL", None,
+            "a PostgreSQL database instead of the file, e.g. `postgresql://athar:PASSWORD@db-host/athar` (several "
+            "app processes and the command lines share it); uploaded files are kept in `raw/` beside `ATHAR_DB`",
+            shown_default="unset (the DuckDB file)"),
     Setting("ATHAR_DEMO_MODE", False, "demo data and demo accounts (below); `1` = on", bool),
     Setting("ATHAR_LANG", "fr", "language of the command lines' messages (`fr`, `ar` or `en`)"),
     Setting("ATHAR_ARABIC_DIGITS", False, "Arabic-Indic digits in Arabic (Moroccan usage is Latin digits); `1` = on",

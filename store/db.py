@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import duckdb
 import polars as pl
@@ -64,6 +65,11 @@ class ArrowStream:
     def __init__(self, frame: pl.DataFrame):
         self._frame = frame
 
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The frame itself (PostgreSQL copies it into a temporary table: ``store.postgres``)."""
+        return self._frame
+
     def __arrow_c_stream__(self, requested_schema: object = None) -> object:
         return self._frame.__arrow_c_stream__(requested_schema)
 
@@ -71,6 +77,41 @@ class ArrowStream:
 def is_database_url(target: object) -> bool:
     """Whether ``target`` names a PostgreSQL database (``postgresql://…``) rather than a DuckDB file."""
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+class DatabaseUrl(str):
+    """A ``postgresql://`` URL where a DuckDB path is taken (``--db``). It stands in for the path's
+    ``exists()`` / ``is_file()`` (the server answers for the database) and formats without its password,
+    so a message naming the database never prints it (``str()`` keeps the whole URL, for a child process)."""
+
+    def exists(self) -> bool:
+        return True
+
+    is_file = exists
+
+    @property
+    def name(self) -> str:
+        return urlsplit(self).path.strip("/")
+
+    def __format__(self, spec: str) -> str:
+        parts = urlsplit(self)
+        netloc = parts.netloc.rsplit("@", 1)
+        if len(netloc) == 2 and ":" in netloc[0]:
+            parts = parts._replace(netloc=f"{netloc[0].split(':', 1)[0]}:***@{netloc[1]}")
+        return format(parts.geturl(), spec)
+
+
+def database_arg(text: str) -> Path | DatabaseUrl:
+    """The ``--db`` of the command lines: a DuckDB file, or a PostgreSQL database's URL."""
+    return DatabaseUrl(text) if is_database_url(text) else Path(text)
+
+
+def configured_database(path: Path) -> Path | DatabaseUrl:
+    """The database a deployment runs on: ``ATHAR_DATABASE_URL`` when set (PostgreSQL), else the file ``path``."""
+    import settings
+
+    url = settings.configured("ATHAR_DATABASE_URL")
+    return DatabaseUrl(url) if url else path
 
 
 class Store:

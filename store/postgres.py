@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ import psycopg
 from psycopg.adapt import Loader
 
 import settings
-from store.db import Store
+from store.db import ArrowStream, Store
 from store.dialect import POSTGRES, to_postgres
 
 T = TypeVar("T")
@@ -46,12 +45,13 @@ _POLARS_TYPES: dict[int, pl.DataType] = {
     1009: pl.List(pl.String()), 1015: pl.List(pl.String()), 1016: pl.List(pl.Int64()),
     1007: pl.List(pl.Int32()), 1022: pl.List(pl.Float64()), 1000: pl.List(pl.Boolean()),
 }
-# Polars types → PostgreSQL column types of a registered frame's temporary table.
+# Polars types → PostgreSQL column types of a registered frame's temporary table (VARCHAR as DuckDB's:
+# ``text[]`` and ``varchar[]`` do not compare).
 _SQL_TYPES: dict[type, str] = {
     pl.Boolean: "BOOLEAN", pl.Int8: "SMALLINT", pl.Int16: "SMALLINT", pl.Int32: "INTEGER", pl.Int64: "BIGINT",
     pl.UInt8: "SMALLINT", pl.UInt16: "INTEGER", pl.UInt32: "BIGINT", pl.UInt64: "NUMERIC",
-    pl.Float32: "REAL", pl.Float64: "DOUBLE PRECISION", pl.String: "TEXT", pl.Categorical: "TEXT",
-    pl.Enum: "TEXT", pl.Date: "DATE", pl.Datetime: "TIMESTAMP", pl.Time: "TIME", pl.Null: "TEXT",
+    pl.Float32: "REAL", pl.Float64: "DOUBLE PRECISION", pl.String: "VARCHAR", pl.Categorical: "VARCHAR",
+    pl.Enum: "VARCHAR", pl.Date: "DATE", pl.Datetime: "TIMESTAMP", pl.Time: "TIME", pl.Null: "VARCHAR",
     pl.Decimal: "NUMERIC",
 }
 
@@ -111,7 +111,7 @@ def _csv_buffer(frame: pl.DataFrame) -> bytes:
 def _column_type(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.List):
         return f"{_column_type(dtype.inner)}[]"
-    return _SQL_TYPES.get(type(dtype), "TEXT")
+    return _SQL_TYPES.get(type(dtype), "VARCHAR")
 
 
 class _Result:
@@ -175,7 +175,7 @@ class PgCursor:
 
     def register(self, name: str, frame: Any) -> PgCursor:
         """A temporary table ``name`` holding ``frame`` (a Polars frame, or a ``store.db.ArrowStream`` of one)."""
-        frame = getattr(frame, "_frame", frame)
+        frame = frame.frame if isinstance(frame, ArrowStream) else frame
         if not isinstance(frame, pl.DataFrame):
             frame = pl.from_arrow(frame)
         columns = ", ".join(f'"{n}" {_column_type(t)}' for n, t in frame.schema.items())
@@ -188,6 +188,8 @@ class PgCursor:
         return self
 
     def unregister(self, name: str) -> PgCursor:
+        if self._con.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            return self  # the failed transaction's rollback drops the table (and the error is the one to see)
         self._cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
         return self
 

@@ -59,6 +59,11 @@ def backend(request: pytest.FixtureRequest) -> str:
     return getattr(request, "param", "duckdb")
 
 
+def database_of(store) -> Path | str:
+    """What a command line's ``--db`` names for ``store``: its DuckDB file or its PostgreSQL URL."""
+    return getattr(store, "url", store.path)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL cluster for the session (tests/pg_cluster.py), started on first use only.
