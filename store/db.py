@@ -190,6 +190,10 @@ class Store:
             rows = cur.execute(sql, params or []).fetchall()  # read fully: DuckDB 2 wants finished results
             return rows[0][0] if rows else None
 
+    def query_bulk(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """``query`` for a large read (scoring inputs): the backend's fastest path to a Polars frame."""
+        return self.query(sql, params)
+
     # -- writes ----------------------------------------------------------------------------
     def write(self, work: Callable[[Any], T]) -> T:
         """Run ``work(cursor)`` in one transaction, serialised with every other write."""

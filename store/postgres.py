@@ -9,8 +9,12 @@
 - **Cursors** speak DuckDB's SQL and calls (see :class:`PgCursor`), so the store's modules run unchanged.
 - **Registered frames:** ``cur.register(name, frame)`` copies a Polars frame into a temporary table of
   that name by one ``COPY … FROM STDIN`` of a CSV buffer Polars writes (vectorised, no per-row Python).
-- **Reads into Polars** from the rows and the description's types (:func:`frame_from_cursor`);
-  measured against ADBC in ``tests/test_postgres_store.py`` (see the note there).
+- **Reads into Polars** from the rows and the description's types (:func:`frame_from_cursor`): every
+  parameter type the store binds works, and the frame's types are DuckDB's. ``query_bulk`` reads through
+  ADBC (Arrow, columnar) instead, for the large reads (scoring inputs): measured on this machine, a read of
+  1,000,000 rows × 6 columns took 1.4–1.7 s through ADBC against 3.5–6.6 s through the cursor (busy machine,
+  three runs each); a small read is no slower on a kept ADBC connection. Its parameters are bound by
+  psycopg on the client (``ClientCursor.mogrify``), then the text runs on ADBC.
 """
 
 from __future__ import annotations
@@ -213,6 +217,8 @@ class PostgresStore(Store):
         self.path = base / f"postgresql-{database}"
         self._idle: list[psycopg.Connection] = []
         self._pool_lock = threading.Lock()
+        self._adbc_idle: list[Any] = []
+        self._adbc_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
         self.migrate(upto=upto)
@@ -251,6 +257,32 @@ class PostgresStore(Store):
             finally:
                 cur.close()
 
+    def query_bulk(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """A large read as a Polars frame through ADBC (columnar Arrow, no Python object per value)."""
+        import adbc_driver_postgresql.dbapi as adbc
+
+        with self._connection() as con:
+            text = to_postgres(sql, params if params else None)
+            if params:
+                text = psycopg.ClientCursor(con).mogrify(text, params)
+        with self._adbc_lock:
+            adbc_con = self._adbc_idle.pop() if self._adbc_idle else None
+        if adbc_con is None:
+            adbc_con = adbc.connect(self.url, autocommit=True)
+        try:
+            with adbc_con.cursor() as cur:
+                cur.execute(text)
+                frame = pl.from_arrow(cur.fetch_arrow_table())
+        except BaseException:
+            adbc_con.close()
+            raise
+        with self._adbc_lock:
+            if self._closed or len(self._adbc_idle) >= _POOL_SIZE:
+                adbc_con.close()
+            else:
+                self._adbc_idle.append(adbc_con)
+        return frame
+
     # -- writes ----------------------------------------------------------------------------
     def write(self, work: Callable[[PgCursor], T]) -> T:
         """Run ``work(cursor)`` in one transaction, serialised with every other write of every process."""
@@ -267,8 +299,9 @@ class PostgresStore(Store):
 
         with _registry_lock:
             _open_stores.pop(self.url, None)
-        with self._pool_lock:
+        with self._pool_lock, self._adbc_lock:
             self._closed = True
             idle, self._idle = self._idle, []
-        for con in idle:
+            idle_adbc, self._adbc_idle = self._adbc_idle, []
+        for con in [*idle, *idle_adbc]:
             con.close()

@@ -71,10 +71,12 @@ def pg_cluster():
     Skipped when PostgreSQL's binaries are absent, unless ``ATHAR_REQUIRE_PG=1`` (CI) makes that an error."""
     from pg_cluster import REQUIRE_ENV, Cluster, binaries
 
+    import settings
+
     bindir = binaries()
     if bindir is None:
         reason = "PostgreSQL binaries not found (Debian: apt-get install postgresql)"
-        if os.environ.get(REQUIRE_ENV) == "1":
+        if settings.get(REQUIRE_ENV):
             pytest.fail(f"{reason}; {REQUIRE_ENV}=1 requires them", pytrace=False)
         pytest.skip(reason)
     cluster = Cluster(bindir).start()
