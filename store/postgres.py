@@ -101,11 +101,12 @@ def frame_from_cursor(cur: psycopg.Cursor) -> pl.DataFrame:
 def _csv_buffer(frame: pl.DataFrame) -> bytes:
     """The frame as CSV for ``COPY`` (nulls unquoted and empty, text always quoted: '' stays '')."""
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
-    if lists:  # PostgreSQL array literals: {"a","b"}
+    if lists:  # PostgreSQL array literals: {"a","b",NULL}
         frame = frame.with_columns(
             pl.when(pl.col(n).is_null()).then(None).otherwise(
                 pl.lit("{") + pl.col(n).cast(pl.List(pl.String)).list.eval(
-                    pl.lit('"') + pl.element().str.replace_all(r"([\\\"])", r"\$1") + pl.lit('"')
+                    pl.when(pl.element().is_null()).then(pl.lit("NULL")).otherwise(
+                        pl.lit('"') + pl.element().str.replace_all(r"([\\\"])", r"\$1") + pl.lit('"'))
                 ).list.join(",") + pl.lit("}")).alias(n)
             for n in lists)
     return frame.write_csv(include_header=False, quote_style="non_numeric", null_value="",
