@@ -10,6 +10,7 @@ DuckDB (as written in ``store/``)           PostgreSQL
 ``DOUBLE``                                  ``DOUBLE PRECISION``
 ``HUGEINT``                                 ``NUMERIC``
 ``list_contains(list, x)``                  ``(x = ANY(list))``
+``contains(text, part)``                    ``(strpos(text, part) > 0)``
 ``list_position(list, x)``                  ``array_position(list, x)``
 ``len(list)``                               ``cardinality(list)``
 ``list(x …)`` (aggregate)                   ``array_agg(x …)``
@@ -76,6 +77,12 @@ def _split_args(text: str, start: int) -> tuple[list[str], int]:
     raise ValueError(f"unbalanced parentheses in SQL: {text[start:start + 80]!r}")
 
 
+def _literal(literals: list[str], text: str) -> str:
+    """A literal a rewrite adds, masked like the statement's own (so ``?`` or ``%`` in it is never a parameter)."""
+    literals.append(text)
+    return _MASK.format(len(literals) - 1)
+
+
 def _arg_extreme(descending: bool) -> Callable[[list[str], list[str]], str]:
     order = "DESC" if descending else "ASC"
     return lambda a, _: f"(array_agg({a[0]} ORDER BY {a[1]} {order}) FILTER (WHERE {a[1]} IS NOT NULL))[1]"
@@ -88,8 +95,19 @@ def _strftime(args: list[str], literals: list[str]) -> str:
     literal = literals[int(match.group(1))]
     for duck, pg in _STRFTIME.items():
         literal = literal.replace(duck, pg)
-    literals.append(literal)
-    return f"to_char({args[0]}, {_MASK.format(len(literals) - 1)})"
+    return f"to_char({args[0]}, {_literal(literals, literal)})"
+
+
+_ANCHORS = ("'^(?:'", "')$'")
+
+
+def _full_match(args: list[str], literals: list[str]) -> str:
+    start, end = (_literal(literals, anchor) for anchor in _ANCHORS)
+    return f"({args[0]} ~ ({start} || {args[1]} || {end}))"
+
+
+def _quoted(key: str) -> str:
+    return "'" + key.replace("'", "''") + "'"
 
 
 def _json_path(args: list[str], literals: list[str]) -> str:
@@ -97,12 +115,12 @@ def _json_path(args: list[str], literals: list[str]) -> str:
     path = literals[int(match.group(1))] if match else ""
     if not path.startswith("'$.") or "." in path[3:-1] or "[" in path:
         raise ValueError("json_extract_string on PostgreSQL takes a literal '$.key' path")
-    literals.append(f"'{path[3:-1]}'")
-    return f"({args[0]}::json ->> {_MASK.format(len(literals) - 1)})"
+    return f"({args[0]}::json ->> {_literal(literals, _quoted(path[3:-1]))})"
 
 
 _FUNCTIONS: dict[str, Callable[[list[str], list[str]], str]] = {
     "list_contains": lambda a, _: f"({a[1]} = ANY({a[0]}))",
+    "contains": lambda a, _: f"(strpos({a[0]}, {a[1]}) > 0)",
     "list_position": lambda a, _: f"array_position({a[0]}, {a[1]})",
     "len": lambda a, _: f"cardinality({a[0]})",
     "list": lambda a, _: f"array_agg({', '.join(a)})",
@@ -114,7 +132,7 @@ _FUNCTIONS: dict[str, Callable[[list[str], list[str]], str]] = {
     "min_by": _arg_extreme(False),
     "any_value": lambda a, _: f"(array_agg({a[0]}) FILTER (WHERE {a[0]} IS NOT NULL))[1]",
     "json_extract_string": _json_path,
-    "regexp_full_match": lambda a, _: f"({a[0]} ~ ('^(?:' || {a[1]} || ')$'))",
+    "regexp_full_match": _full_match,
     "regexp_extract": lambda a, _: f"(regexp_match({a[0]}, {a[1]}))[{a[2] if len(a) > 2 else 1}]",
     "strftime": _strftime,
     "month": lambda a, _: f"extract(month FROM {a[0]})::INTEGER",

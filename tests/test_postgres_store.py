@@ -206,3 +206,9 @@ def test_a_database_url_on_the_command_line_is_printed_without_its_password() ->
     assert isinstance(url, DatabaseUrl) and url.exists() and url.is_file()
     assert f"{url}" == "postgresql://athar:***@db-host:5432/athar" and "s3cret" in str(url)
     assert database_arg("data/athar.duckdb") == Path("data/athar.duckdb")
+
+
+def test_a_literal_a_rewrite_adds_is_never_read_as_a_parameter(pg_store) -> None:
+    sql = "SELECT regexp_full_match($name, $pattern) AS ok"
+    assert pg_store.query(sql, {"name": "alice", "pattern": "[a-z]+"}).rows() == [(True,)]
+    assert "'^(?:'" in to_postgres(sql, {"name": "x", "pattern": "y"})
