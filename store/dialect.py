@@ -9,6 +9,7 @@ DuckDB (as written in ``store/``)           PostgreSQL
 ``?`` / ``$name`` parameters                ``%s`` / ``%(name)s`` (a literal ``%`` becomes ``%%``)
 ``DOUBLE``                                  ``DOUBLE PRECISION``
 ``HUGEINT``                                 ``NUMERIC``
+``[a, b]`` (a list literal)                 ``ARRAY[a, b]``
 ``list_contains(list, x)``                  ``(x = ANY(list))``
 ``contains(text, part)``                    ``(strpos(text, part) > 0)``
 ``list_position(list, x)``                  ``array_position(list, x)``
@@ -46,6 +47,10 @@ _MASKED = re.compile("\x00(\\d+)\x00")
 _PARAM = re.compile(r"\?|\$([A-Za-z_][A-Za-z0-9_]*)")
 _TYPES = ((re.compile(r"\bDOUBLE\b(?!\s+PRECISION)", re.I), "DOUBLE PRECISION"),
           (re.compile(r"\bHUGEINT\b", re.I), "NUMERIC"))
+# The word before a ``[``: a subscript follows a name, ``)`` or ``]``; a list literal follows anything else,
+# these keywords included.
+_BEFORE_BRACKET = re.compile(r"([\w)\]]*)\s*$")
+_KEYWORDS = frozenset({"select", "then", "else", "in", "values", "and", "or", "when", "return"})
 _STRFTIME = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH24", "%M": "MI", "%S": "SS"}
 
 
@@ -155,6 +160,20 @@ def _rewrite_calls(code: str, literals: list[str]) -> str:
     return "".join(out)
 
 
+def _list_literals(code: str) -> str:
+    """``[a, b]`` (DuckDB's list literal) → ``ARRAY[a, b]``; subscripts ``x[1]`` stay as they are."""
+    out, pos = [], 0
+    for index in (i for i, char in enumerate(code) if char == "["):
+        word = _BEFORE_BRACKET.search(code, 0, index).group(1)
+        if word and word.lower() not in _KEYWORDS:
+            continue
+        out.append(code[pos:index])
+        out.append("ARRAY[")
+        pos = index + 1
+    out.append(code[pos:])
+    return "".join(out)
+
+
 def to_postgres(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> str:
     """The PostgreSQL text of a DuckDB statement, with psycopg placeholders when ``params`` is given.
 
@@ -171,7 +190,7 @@ def to_postgres(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) 
         return _MASK.format(len(literals) - 1)
 
     code = _OPAQUE.sub(mask, sql)
-    code = _rewrite_calls(code, literals)
+    code = _list_literals(_rewrite_calls(code, literals))
     for pattern, replacement in _TYPES:
         code = pattern.sub(replacement, code)
     if params is not None:

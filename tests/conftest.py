@@ -53,10 +53,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", marker.args, indirect=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> str:
-    """``duckdb`` or ``postgres``: the store's backend for this test (DuckDB unless the module asks for both)."""
+    """``duckdb`` or ``postgres``: the store's backend for this test (DuckDB unless the module asks for both).
+    Session-scoped so module fixtures may ask for it: the tests of a module run grouped by backend."""
     return getattr(request, "param", "duckdb")
+
+
+def new_database(request: pytest.FixtureRequest, backend: str, path: Path) -> Path | str:
+    """A database for ``Store(...)`` that the requesting fixture owns: the DuckDB file ``path``, or a new
+    empty PostgreSQL database (dropped when the fixture ends)."""
+    if backend == "duckdb":
+        return path
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.fresh_database(migrated=False)
+
+    def drop() -> None:
+        from store.db import close_all
+
+        close_all()
+        cluster.drop_database(url)
+
+    request.addfinalizer(drop)
+    return url
 
 
 def database_of(store) -> Path | str:
@@ -88,17 +107,9 @@ def pg_cluster():
 def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     """What ``Store(...)`` opens for this test: the DuckDB file, or an empty PostgreSQL database (not migrated)
     whose raw files go beside ``db_path`` (``ATHAR_DB``'s folder, as in a deployment)."""
-    if backend == "duckdb":
-        yield db_path
-        return
-    cluster = request.getfixturevalue("pg_cluster")
-    monkeypatch.setenv("ATHAR_DB", str(db_path))
-    url = cluster.fresh_database(migrated=False)
-    yield url
-    from store.db import close_all
-
-    close_all()
-    cluster.drop_database(url)
+    if backend != "duckdb":
+        monkeypatch.setenv("ATHAR_DB", str(db_path))
+    return new_database(request, backend, db_path)
 
 
 @pytest.fixture

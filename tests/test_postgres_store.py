@@ -212,3 +212,9 @@ def test_a_literal_a_rewrite_adds_is_never_read_as_a_parameter(pg_store) -> None
     sql = "SELECT regexp_full_match($name, $pattern) AS ok"
     assert pg_store.query(sql, {"name": "alice", "pattern": "[a-z]+"}).rows() == [(True,)]
     assert "'^(?:'" in to_postgres(sql, {"name": "x", "pattern": "y"})
+
+
+def test_a_list_literal_becomes_an_array_and_a_subscript_stays() -> None:
+    sql = "UPDATE s SET pages = ['a', 'b'] WHERE tags[1] = 'x' AND (regexp_match(a, b))[2] = ARRAY['y'][1]"
+    assert to_postgres(sql, None) == (
+        "UPDATE s SET pages = ARRAY['a', 'b'] WHERE tags[1] = 'x' AND (regexp_match(a, b))[2] = ARRAY['y'][1]")
