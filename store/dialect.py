@@ -9,7 +9,7 @@ DuckDB (as written in ``store/``)           PostgreSQL
 ``?`` / ``$name`` parameters                ``%s`` / ``%(name)s`` (a literal ``%`` becomes ``%%``)
 ``DOUBLE``                                  ``DOUBLE PRECISION``
 ``HUGEINT``                                 ``NUMERIC``
-``[a, b]`` (a list literal)                 ``ARRAY[a, b]``
+``[a, b]`` / ``[]`` (list literals)         ``ARRAY[a, b]`` / ``'{}'``
 ``list_contains(list, x)``                  ``(x = ANY(list))``
 ``contains(text, part)``                    ``(strpos(text, part) > 0)``
 ``list_position(list, x)``                  ``array_position(list, x)``
@@ -25,6 +25,8 @@ DuckDB (as written in ``store/``)           PostgreSQL
 ``regexp_extract(s, p, g)``                 ``(regexp_match(s, p))[g]``
 ``strftime(d, '%Y-%m')``                    ``to_char(d, 'YYYY-MM')`` (a literal format only)
 ``month(d)`` / ``quarter(d)`` / ``year(d)``  ``extract(month FROM d)::INTEGER`` …
+``to_months(n)`` / ``to_days(n)``            ``make_interval(months => n)`` / ``make_interval(days => n)``
+``INTERVAL 1 DAY``                          ``INTERVAL '1 DAY'``
 ==========================================  ===================================================================
 
 What no rewrite can carry (``QUALIFY``, ``SELECT * EXCLUDE``, ``UNPIVOT``, ``from_json``, ``TRY_CAST``)
@@ -46,7 +48,8 @@ _MASK = "\x00{}\x00"
 _MASKED = re.compile("\x00(\\d+)\x00")
 _PARAM = re.compile(r"\?|\$([A-Za-z_][A-Za-z0-9_]*)")
 _TYPES = ((re.compile(r"\bDOUBLE\b(?!\s+PRECISION)", re.I), "DOUBLE PRECISION"),
-          (re.compile(r"\bHUGEINT\b", re.I), "NUMERIC"))
+          (re.compile(r"\bHUGEINT\b", re.I), "NUMERIC"),
+          (re.compile(r"\bINTERVAL\s+(\d+)\s+(DAY|MONTH|YEAR)S?\b", re.I), r"INTERVAL '\1 \2'"))
 # The word before a ``[``: a subscript follows a name, ``)`` or ``]``; a list literal follows anything else,
 # these keywords included.
 _BEFORE_BRACKET = re.compile(r"([\w)\]]*)\s*$")
@@ -140,6 +143,8 @@ _FUNCTIONS: dict[str, Callable[[list[str], list[str]], str]] = {
     "regexp_full_match": _full_match,
     "regexp_extract": lambda a, _: f"(regexp_match({a[0]}, {a[1]}))[{a[2] if len(a) > 2 else 1}]",
     "strftime": _strftime,
+    "to_months": lambda a, _: f"make_interval(months => {a[0]})",
+    "to_days": lambda a, _: f"make_interval(days => {a[0]})",
     "month": lambda a, _: f"extract(month FROM {a[0]})::INTEGER",
     "quarter": lambda a, _: f"extract(quarter FROM {a[0]})::INTEGER",
     "year": lambda a, _: f"extract(year FROM {a[0]})::INTEGER",
@@ -168,8 +173,9 @@ def _list_literals(code: str) -> str:
         if word and word.lower() not in _KEYWORDS:
             continue
         out.append(code[pos:index])
-        out.append("ARRAY[")
-        pos = index + 1
+        empty = re.match(r"\[\s*\]", code[index:])
+        out.append("'{}'" if empty else "ARRAY[")  # an empty list takes its type from where it is used
+        pos = index + (empty.end() if empty else 1)
     out.append(code[pos:])
     return "".join(out)
 
