@@ -1,4 +1,4 @@
-"""The two SQL dialects of the store: the store writes DuckDB's, this module turns it into PostgreSQL's.
+r"""The two SQL dialects of the store: the store writes DuckDB's, this module turns it into PostgreSQL's.
 
 One SQL text serves both backends where the dialects agree; :func:`to_postgres` rewrites the few
 spellings that differ, token by token (string literals, quoted names and comments are never touched):
@@ -24,7 +24,12 @@ DuckDB (as written in ``store/``)           PostgreSQL
 ``regexp_full_match(s, p)``                 ``(s ~ ('^(?:' || p || ')$'))``
 ``regexp_extract(s, p, g)``                 ``(regexp_match(s, p))[g]``
 ``strftime(d, '%Y-%m')``                    ``to_char(d, 'YYYY-MM')`` (a literal format only)
+``FROM (SELECT …)`` (no alias)              ``FROM (SELECT …) AS _subquery_1``
 ``month(d)`` / ``quarter(d)`` / ``year(d)``  ``extract(month FROM d)::INTEGER`` …
+``range(a, b)`` (a list)                    ``ARRAY(SELECT generate_series(a, (b) - 1))``
+``from_json(j, '["VARCHAR"]')``              ``ARRAY(SELECT json_array_elements_text((j)::json))`` (``JSON``: …_elements)
+``TRY_CAST(x AS INTEGER)``                  ``(CASE WHEN (x) ~ '^\s*[-+]?[0-9]+\s*$' THEN (x)::INTEGER END)``
+``a // b`` (integers)                       ``a / b``
 ``to_months(n)`` / ``to_days(n)``            ``make_interval(months => n)`` / ``make_interval(days => n)``
 ``INTERVAL 1 DAY``                          ``INTERVAL '1 DAY'``
 ==========================================  ===================================================================
@@ -49,6 +54,7 @@ _MASKED = re.compile("\x00(\\d+)\x00")
 _PARAM = re.compile(r"\?|\$([A-Za-z_][A-Za-z0-9_]*)")
 _TYPES = ((re.compile(r"\bDOUBLE\b(?!\s+PRECISION)", re.I), "DOUBLE PRECISION"),
           (re.compile(r"\bHUGEINT\b", re.I), "NUMERIC"),
+          (re.compile(r"//"), "/"),  # DuckDB's integer division; PostgreSQL's / of integers is one
           (re.compile(r"\bINTERVAL\s+(\d+)\s+(DAY|MONTH|YEAR)S?\b", re.I), r"INTERVAL '\1 \2'"))
 # The word before a ``[``: a subscript follows a name, ``)`` or ``]``; a list literal follows anything else,
 # these keywords included.
@@ -85,6 +91,11 @@ def _split_args(text: str, start: int) -> tuple[list[str], int]:
     raise ValueError(f"unbalanced parentheses in SQL: {text[start:start + 80]!r}")
 
 
+def _array_value(arg: str) -> str:
+    """A list argument as an array value: ``ANY((SELECT list …))`` would compare with each row, not each element."""
+    return f"coalesce({arg})" if arg.startswith("(") else arg
+
+
 def _literal(literals: list[str], text: str) -> str:
     """A literal a rewrite adds, masked like the statement's own (so ``?`` or ``%`` in it is never a parameter)."""
     literals.append(text)
@@ -107,11 +118,28 @@ def _strftime(args: list[str], literals: list[str]) -> str:
 
 
 _ANCHORS = ("'^(?:'", "')$'")
+_DIGITS = "'^\\s*[-+]?[0-9]+\\s*$'"
 
 
 def _full_match(args: list[str], literals: list[str]) -> str:
     start, end = (_literal(literals, anchor) for anchor in _ANCHORS)
     return f"({args[0]} ~ ({start} || {args[1]} || {end}))"
+
+
+def _from_json(args: list[str], literals: list[str]) -> str:
+    match = _MASKED.fullmatch(args[1])
+    shape = literals[int(match.group(1))] if match else ""
+    if shape not in ("""'["VARCHAR"]'""", """'["JSON"]'"""):
+        raise ValueError("from_json on PostgreSQL takes a list of VARCHAR or of JSON")
+    elements = "json_array_elements_text" if "VARCHAR" in shape else "json_array_elements"
+    return f"ARRAY(SELECT {elements}(({args[0]})::json))"
+
+
+def _try_cast(args: list[str], literals: list[str]) -> str:
+    value, _as, kind = args[0].rpartition(" AS ")
+    if kind.strip().upper() not in ("INTEGER", "BIGINT"):
+        raise ValueError("TRY_CAST on PostgreSQL: to INTEGER or BIGINT only")
+    return f"(CASE WHEN ({value}) ~ {_literal(literals, _DIGITS)} THEN ({value})::{kind.strip()} END)"
 
 
 def _quoted(key: str) -> str:
@@ -127,7 +155,7 @@ def _json_path(args: list[str], literals: list[str]) -> str:
 
 
 _FUNCTIONS: dict[str, Callable[[list[str], list[str]], str]] = {
-    "list_contains": lambda a, _: f"({a[1]} = ANY({a[0]}))",
+    "list_contains": lambda a, _: f"({a[1]} = ANY({_array_value(a[0])}))",
     "contains": lambda a, _: f"(strpos({a[0]}, {a[1]}) > 0)",
     "list_position": lambda a, _: f"array_position({a[0]}, {a[1]})",
     "len": lambda a, _: f"cardinality({a[0]})",
@@ -143,6 +171,9 @@ _FUNCTIONS: dict[str, Callable[[list[str], list[str]], str]] = {
     "regexp_full_match": _full_match,
     "regexp_extract": lambda a, _: f"(regexp_match({a[0]}, {a[1]}))[{a[2] if len(a) > 2 else 1}]",
     "strftime": _strftime,
+    "range": lambda a, _: f"ARRAY(SELECT generate_series({a[0]}, ({a[1]}) - 1))",
+    "from_json": _from_json,
+    "try_cast": _try_cast,
     "to_months": lambda a, _: f"make_interval(months => {a[0]})",
     "to_days": lambda a, _: f"make_interval(days => {a[0]})",
     "month": lambda a, _: f"extract(month FROM {a[0]})::INTEGER",
@@ -180,6 +211,23 @@ def _list_literals(code: str) -> str:
     return "".join(out)
 
 
+_SUBQUERY = re.compile(r"\b(FROM|JOIN)\s*\(\s*(SELECT|WITH|VALUES)\b", re.I)
+_ALIASED = re.compile(r"\s*(AS\b|(?!(WHERE|GROUP|ORDER|JOIN|LEFT|RIGHT|INNER|FULL|CROSS|ON|USING|UNION|EXCEPT|"
+                      r"INTERSECT|LIMIT|OFFSET|HAVING|WINDOW|QUALIFY|NATURAL|POSITIONAL)\b)[A-Za-z_])", re.I)
+
+
+def _alias_subqueries(code: str) -> str:
+    """``FROM (SELECT …)`` without a name gets one: PostgreSQL 15 requires it, DuckDB does not."""
+    ends = []
+    for match in _SUBQUERY.finditer(code):
+        _, end = _split_args(code, code.index("(", match.start()))
+        if not _ALIASED.match(code, end):
+            ends.append(end)
+    for count, end in enumerate(sorted(ends, reverse=True), start=1):  # from the right: positions stay valid
+        code = f"{code[:end]} AS _subquery_{count}{code[end:]}"
+    return code
+
+
 def to_postgres(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> str:
     """The PostgreSQL text of a DuckDB statement, with psycopg placeholders when ``params`` is given.
 
@@ -196,7 +244,7 @@ def to_postgres(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) 
         return _MASK.format(len(literals) - 1)
 
     code = _OPAQUE.sub(mask, sql)
-    code = _list_literals(_rewrite_calls(code, literals))
+    code = _alias_subqueries(_list_literals(_rewrite_calls(code, literals)))
     for pattern, replacement in _TYPES:
         code = pattern.sub(replacement, code)
     if params is not None:

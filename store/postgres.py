@@ -144,7 +144,9 @@ class PgCursor:
 
     def __init__(self, con: psycopg.Connection):
         self._con = con
-        self._cur = con.cursor()
+        # Parameters are bound on the client (as literals, quoted by libpq): DuckDB's SQL writes
+        # ``$org IS NULL OR o.org_code = $org``, where a server-side parameter has no type to infer.
+        self._cur = psycopg.ClientCursor(con)
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> PgCursor:
         has_params = bool(params)

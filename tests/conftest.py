@@ -103,6 +103,22 @@ def pg_cluster():
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def demo_pg_template(pg_cluster, tmp_path_factory) -> str:
+    """``python -m ingest demo`` + ``python -m metrics score`` into a PostgreSQL database, once per session:
+    the name of a template to copy (``pg_cluster.fresh_database(template=…)``); never opened here."""
+    import subprocess
+    import sys
+
+    pg_cluster.execute("CREATE DATABASE athar_demo")
+    url = pg_cluster.url("athar_demo")
+    env = {**os.environ, "ATHAR_DB": str(tmp_path_factory.mktemp("demo-pg") / "demo.duckdb")}  # raw/ beside it
+    for command in (["ingest", "demo", "--db", url], ["metrics", "score", "--db", url]):
+        done = subprocess.run([sys.executable, "-m", *command], cwd=REPO, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return "athar_demo"
+
+
 @pytest.fixture
 def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     """What ``Store(...)`` opens for this test: the DuckDB file, or an empty PostgreSQL database (not migrated)

@@ -104,10 +104,10 @@ class Cluster:
             self.template = "athar_template"
         return self.template
 
-    def fresh_database(self, *, migrated: bool = True) -> str:
-        """The URL of a new database: a copy of the migrated template, or empty."""
+    def fresh_database(self, *, migrated: bool = True, template: str | None = None) -> str:
+        """The URL of a new database: a copy of ``template``, of the migrated template, or empty."""
         name = f"athar_test_{next(self._counter)}"
-        template = self.make_template() if migrated else "template0"
+        template = template or (self.make_template() if migrated else "template0")
         self.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url(name)
 

@@ -68,6 +68,14 @@ _SAME_ANSWER = [
                             "regexp_full_match('abc', 'a.c') AS full, regexp_full_match('abcd', 'a.c') AS part", None),
     ("a JSON field", "SELECT json_extract_string('{\"sha256\": \"f00\"}', '$.sha256') AS sha", None),
     ("a list's length", "SELECT len(?::VARCHAR[]) AS n", [["a", "b", "c"]]),
+    ("a range unnested, integer division", "SELECT unnest(range(1, 12 // 5 + 1)) AS sub ORDER BY sub", None),
+    ("try_cast", "SELECT TRY_CAST(split_part('3.1', '.', 1) AS INTEGER) AS goal, "
+                 "TRY_CAST(split_part('x.1', '.', 1) AS INTEGER) AS none", None),
+    ("a JSON list unnested", "SELECT unnest(from_json('{\"sdg\": [\"1.2\", \"4.1\"]}'::JSON -> 'sdg', "
+                             "'[\"VARCHAR\"]')) AS target ORDER BY target", None),
+    ("subqueries without a name", "SELECT count(*) AS n FROM (SELECT DISTINCT k FROM (SELECT 1 AS k UNION ALL "
+                                  "SELECT 1) WHERE k > 0)", None),
+    ("an interval of months", "SELECT (make_date(2024, 4, 1) + to_months(3) - INTERVAL 1 DAY)::DATE AS last", None),
 ]
 
 
