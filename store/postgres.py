@@ -75,7 +75,8 @@ class _NumericAsNumber(Loader):
         return int(value) if value == value.to_integral_value() and value.is_finite() else float(value)
 
 
-def _configure(con: psycopg.Connection) -> psycopg.Connection:
+def configure(con: psycopg.Connection) -> psycopg.Connection:
+    """JSON as text and NUMERIC as numbers, as DuckDB reads them (every connection of the store)."""
     for name in ("json", "jsonb"):
         con.adapters.register_loader(name, _JsonAsText)
     con.adapters.register_loader("numeric", _NumericAsNumber)
@@ -229,7 +230,7 @@ class PostgresStore(Store):
     # -- connections -----------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
         con = psycopg.connect(self.url, autocommit=True, options="-c TimeZone=UTC")
-        return _configure(con)
+        return configure(con)
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:

@@ -103,6 +103,11 @@ def pg_cluster():
     cluster.stop()
 
 
+def demo_pg_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the PostgreSQL demo's uploaded files are kept (its copies point ``ATHAR_DB`` beside it)."""
+    return tmp_path_factory.getbasetemp() / "demo-pg" / "raw"
+
+
 @pytest.fixture(scope="session")
 def demo_pg_template(pg_cluster, tmp_path_factory) -> str:
     """``python -m ingest demo`` + ``python -m metrics score`` into a PostgreSQL database, once per session:
@@ -112,7 +117,7 @@ def demo_pg_template(pg_cluster, tmp_path_factory) -> str:
 
     pg_cluster.execute("CREATE DATABASE athar_demo")
     url = pg_cluster.url("athar_demo")
-    env = {**os.environ, "ATHAR_DB": str(tmp_path_factory.mktemp("demo-pg") / "demo.duckdb")}  # raw/ beside it
+    env = {**os.environ, "ATHAR_DB": str(demo_pg_raw_dir(tmp_path_factory).parent / "demo.duckdb")}  # raw/ beside it
     for command in (["ingest", "demo", "--db", url], ["metrics", "score", "--db", url]):
         done = subprocess.run([sys.executable, "-m", *command], cwd=REPO, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
