@@ -226,3 +226,33 @@ def test_a_list_literal_becomes_an_array_and_a_subscript_stays() -> None:
     sql = "UPDATE s SET pages = ['a', 'b'] WHERE tags[1] = 'x' AND (regexp_match(a, b))[2] = ARRAY['y'][1]"
     assert to_postgres(sql, None) == (
         "UPDATE s SET pages = ARRAY['a', 'b'] WHERE tags[1] = 'x' AND (regexp_match(a, b))[2] = ARRAY['y'][1]")
+
+
+def test_four_command_line_loads_at_once_on_one_database_lose_nothing(pg_store, framework, tmp_path, monkeypatch) -> None:
+    """Four processes write to one PostgreSQL database at the same time (DuckDB would refuse all but one)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO, SAMPLES
+
+    from ingest.orgs import read_org_file
+    from store.registry import upsert_organizations
+
+    parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
+    upsert_organizations(pg_store, parsed.rows, actor="cli:test")
+    monkeypatch.setenv("ATHAR_DB", str(tmp_path / "athar.duckdb"))  # the processes' shared raw/ folder
+    orgs = ["ASS-CAS-001", "ASS-RBT-014", "FON-FES-007", "COO-AGD-021"]
+    files = []
+    for n, org in enumerate(orgs):
+        path = tmp_path / f"load{n}.csv"
+        lines = [f"{org},{ind},{2015 + n}-Q{q},{10 * n + q}" for ind in ("R01", "R03") for q in range(1, 5)]
+        path.write_text("org_code,indicator_code,period,value\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        files.append(path)
+    loads = [subprocess.Popen([sys.executable, "-m", "ingest", "load", str(f), "--db", pg_store.url], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for f in files]
+    outcomes = [(p.wait(timeout=300), p.stderr.read().decode()) for p in loads]
+    assert [code for code, _ in outcomes] == [0] * 4, outcomes
+    assert pg_store.scalar("SELECT count(*) FROM submissions") == 4
+    assert pg_store.scalar("SELECT count(*) FROM observations_current") == 4 * 8
+    assert pg_store.scalar("SELECT count(*) FROM audit_log WHERE action = 'upload'") == 4
+    assert sorted(pg_store.column("SELECT DISTINCT org_code FROM observations")) == sorted(orgs)
