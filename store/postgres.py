@@ -34,6 +34,7 @@ from psycopg.adapt import Loader
 import settings
 from store.db import ArrowStream, Store
 from store.dialect import POSTGRES, to_postgres
+from store.errors import StoreClosed
 
 T = TypeVar("T")
 #: The advisory lock every write transaction takes first (an arbitrary constant: "athar" in ASCII).
@@ -235,7 +236,7 @@ class PostgresStore(Store):
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
         if self._closed:
-            raise psycopg.OperationalError("the store is closed")
+            raise StoreClosed(self.url)
         with self._pool_lock:
             con = self._idle.pop() if self._idle else None
         if con is None or con.closed:
