@@ -47,8 +47,9 @@ def ensure_demo_database(path: Path | str) -> bool:
 
 def _ensure_demo_postgres(url: str) -> bool:
     from store.db import open_store
+    from store.registry import org_codes
 
-    if open_store(url).scalar("SELECT count(*) FROM organizations"):
+    if org_codes(open_store(url)):  # organisations registered: the database is in use, demo or not
         return False
     for command in (["ingest", "demo", "--db", url], ["metrics", "score", "--db", url]):
         done = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False)

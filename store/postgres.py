@@ -96,8 +96,7 @@ def frame_from_cursor(cur: psycopg.Cursor) -> pl.DataFrame:
     if any(t is None for t in schema.values()):
         inferred = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
         schema = {n: t or inferred.schema[n] for n, t in schema.items()}
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
-    return frame
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _csv_buffer(frame: pl.DataFrame) -> bytes:
