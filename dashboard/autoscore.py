@@ -20,6 +20,7 @@ import settings
 from dashboard.context import PageContext
 from metrics.run import PendingOutcome, run_pending
 from store.db import Store
+from store.errors import StoreClosed
 from store.scoring_requests import ScoringState, scoring_state, submission_request
 
 _log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class ScoringWorker:
                 return
             try:
                 self.pass_once()
-            except duckdb.ConnectionException:  # the store was closed (a test's end, the app's shutdown)
+            except (duckdb.ConnectionException, StoreClosed):  # the store was closed (a test's end, the app's shutdown)
                 return
             except Exception:  # noqa: BLE001 — logged; the next pass tries again
                 _log.exception("background scoring failed")

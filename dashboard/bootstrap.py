@@ -26,6 +26,10 @@ def ensure_demo_database(path: Path | str) -> bool:
     Returns True when it was created. A failed attempt removes the partial file so the next
     start tries again instead of opening a half-built database.
     """
+    from store.db import is_database_url
+
+    if is_database_url(path):  # PostgreSQL: the database exists; the demo goes into it while it is empty
+        return _ensure_demo_postgres(str(path))
     path = Path(path)
     if path.exists():
         return False
@@ -41,10 +45,26 @@ def ensure_demo_database(path: Path | str) -> bool:
     return True
 
 
+def _ensure_demo_postgres(url: str) -> bool:
+    from store.db import open_store
+    from store.registry import org_codes
+
+    if org_codes(open_store(url)):  # organisations registered: the database is in use, demo or not
+        return False
+    for command in (["ingest", "demo", "--db", url], ["metrics", "score", "--db", url]):
+        done = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BootstrapError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return True
+
+
 def database_path() -> Path:
-    """``ATHAR_DB`` (default ``data/athar.duckdb``); a relative path is taken from the checkout."""
+    """``ATHAR_DATABASE_URL`` when set (PostgreSQL, as a ``store.db.DatabaseUrl``), else ``ATHAR_DB`` (default
+    ``data/athar.duckdb``); a relative path is taken from the checkout."""
+    from store.db import configured_database
+
     path = Path(settings.get("ATHAR_DB"))
-    return path if path.is_absolute() else ROOT / path
+    return configured_database(path if path.is_absolute() else ROOT / path)
 
 
 def ensure_accounts(path: Path | str) -> tuple[str, str] | None:
@@ -63,9 +83,10 @@ def ensure_accounts(path: Path | str) -> tuple[str, str] | None:
 def main(argv: list[str]) -> int:
     """``python -m dashboard.bootstrap [PATH]`` (default: ``ATHAR_DB``)."""
     from i18n import t
+    from store.db import database_arg
     from store.settings import demo_mode
 
-    target = Path(argv[0]) if argv else database_path()
+    target = database_arg(argv[0]) if argv else database_path()
     created = ensure_demo_database(target) if demo_mode() else False
     if not target.exists():
         print(t("dashboard.access.no_database", path=str(target)), file=sys.stderr)

@@ -29,7 +29,7 @@ from ingest import cli_org, prefetch
 from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, rebuild_from
 from store.audit import cli_actor
-from store.db import Store, open_store
+from store.db import Store, database_arg, open_store
 from store.errors import DatabaseBusy
 from store.registry import (
     adopt_first_framework,
@@ -69,13 +69,13 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate files, store nothing")
     check.add_argument("files", nargs="+", type=Path)
-    check.add_argument("--db", type=Path, help="check organisations against this database's registry")
+    check.add_argument("--db", type=database_arg, help="check organisations against this database's registry")
     check.add_argument("--org", help="the uploading member organisation")
     common(check)
 
     load = sub.add_parser("load", help="validate and store files (one transaction per file)")
     load.add_argument("files", nargs="+", type=Path)
-    load.add_argument("--db", type=Path, required=True)
+    load.add_argument("--db", type=database_arg, required=True)
     load.add_argument("--org", help="the uploading member organisation (org_code may then be omitted)")
     load.add_argument("--dry-run", action="store_true", help="validate against the database, store nothing")
     load.add_argument("--uploaded-by", default=None,
@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
     orgs = sub.add_parser("orgs", help="register or update organisations from a CSV file")
     orgs.add_argument("file", type=Path)
-    orgs.add_argument("--db", type=Path, required=True)
+    orgs.add_argument("--db", type=database_arg, required=True)
     common(orgs)
 
     cli_org.add_parsers(sub, common)
@@ -101,12 +101,12 @@ def _parser() -> argparse.ArgumentParser:
                         "returns, comments, locks, reopen requests), explanations, calendar, reminder schedule, "
                         "deactivations and languages are carried over from --db; scores are requested "
                         "(python -m metrics score --pending)")
-    rebuild.add_argument("--db", type=Path, required=True, help="the database to rebuild from")
+    rebuild.add_argument("--db", type=database_arg, required=True, help="the database to rebuild from")
     rebuild.add_argument("--to", type=Path, required=True, help="the new database file (must not exist)")
     common(rebuild, "framework directory the new database adopts (default: the version in use in --db)")
 
     demo = sub.add_parser("demo", help="create the database and load the demo network through ingestion")
-    demo.add_argument("--db", type=Path, required=True)
+    demo.add_argument("--db", type=database_arg, required=True)
     common(demo, "framework directory the demo database adopts (default: data/framework)")
     return parser
 

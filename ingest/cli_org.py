@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import polars as pl
 
@@ -24,7 +23,7 @@ from ingest.issues import render_report
 from ingest.orgs import check_organisation
 from store import registry
 from store.audit import cli_actor
-from store.db import Store
+from store.db import Store, database_arg
 from store.registry import RegistryError
 
 #: Option → registry column (the column names of the registry file).
@@ -41,7 +40,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
         p = actions.add_parser(name, help=text)
         if name != "list":
             p.add_argument("code")
-        p.add_argument("--db", type=Path, required=True)
+        p.add_argument("--db", type=database_arg, required=True)
         common(p)
         if name in ("add", "edit"):
             for column, option in FIELDS.items():

@@ -38,6 +38,7 @@ from metrics.run import (
     RunFrames,
     card_reads,
     cli_actor,
+    database_arg,
     framework_for_scoring,
     latest_run,
     open_database,
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", type=Path, required=True, help="the DuckDB file")
+        p.add_argument("--db", type=database_arg, required=True, help="the DuckDB file, or a postgresql:// URL")
         p.add_argument("--lang", choices=LANGUAGES, default=normalise_language(settings.get("ATHAR_LANG")))
 
     score = sub.add_parser("score", help="compute and record a scoring run")

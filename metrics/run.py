@@ -34,6 +34,7 @@ from metrics.scoring import ScoringResult, score
 from metrics.sustainability import complete_periods, trends
 from store import Store
 from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
+from store.db import database_arg as database_arg  # the command line's --db type, for metrics.cli
 from store.db import open_store, utc_now
 from store.errors import DatabaseBusy  # noqa: F401 — the command line's busy-database error
 from store.expectations import expectation_inputs
@@ -315,7 +316,8 @@ COMMAND_LINE_VIEWER = Viewer.steering("cli")
 
 
 def open_database(path: Path) -> Store:
-    """The process's handle on the DuckDB file at ``path`` (migrated to the current schema)."""
+    """The process's handle on the DuckDB file at ``path``, or the PostgreSQL database a URL names
+    (``store.db.database_arg``, the ``--db`` of the command line), migrated to the current schema."""
     return open_store(path)
 
 

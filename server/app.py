@@ -19,16 +19,17 @@ import settings
 from server import api, session_routes
 from server.headers import SecurityHeaders
 from server.logs import redact_every_record
-from store.db import open_store
+from store.db import configured_database, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "dashboard" / "app.py"
 
 
 def database_path() -> Path:
-    """``ATHAR_DB``; a relative path is taken from the checkout (as ``dashboard.bootstrap`` does)."""
+    """``ATHAR_DATABASE_URL`` when set (PostgreSQL), else ``ATHAR_DB``; a relative path is taken from the
+    checkout (as ``dashboard.bootstrap`` does)."""
     path = Path(str(settings.get("ATHAR_DB")))
-    return path if path.is_absolute() else ROOT / path
+    return configured_database(path if path.is_absolute() else ROOT / path)
 
 
 def healthz(_request: Request) -> JSONResponse:

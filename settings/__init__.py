@@ -56,6 +56,10 @@ def _int(name: str, default: int, ge: int, le: int, meaning: str) -> Setting:
 
 _DECLARED = (
     Setting("ATHAR_DB", "data/athar.duckdb", "the database file (a relative path is taken from the checkout)"),
+    Setting("ATHAR_DATABASE_URL", None,
+            "a PostgreSQL database instead of the file, e.g. `postgresql://athar:PASSWORD@db-host/athar` (several "
+            "app processes and the command lines share it); uploaded files are kept in `raw/` beside `ATHAR_DB`",
+            shown_default="unset (the DuckDB file)"),
     Setting("ATHAR_DEMO_MODE", False, "demo data and demo accounts (below); `1` = on", bool),
     Setting("ATHAR_LANG", "fr", "language of the command lines' messages (`fr`, `ar` or `en`)"),
     Setting("ATHAR_ARABIC_DIGITS", False, "Arabic-Indic digits in Arabic (Moroccan usage is Latin digits); `1` = on",
@@ -100,6 +104,8 @@ _DECLARED = (
             "believe `X-Forwarded-Proto` and `X-Forwarded-For` from any address (a TLS proxy on another host); "
             "by default only from a proxy on this host (`127.0.0.1`); `1` = on", bool),
     _int("ATHAR_API_RATE_PER_MINUTE", 120, 1, 100_000, "API requests one token may make per minute (then 429)"),
+    Setting("ATHAR_REQUIRE_PG", False, "the PostgreSQL tests fail instead of skipping when PostgreSQL is absent "
+            "(`.ci/run` sets it)", bool, test_hook=True),
     Setting("ATHAR_TEST_TODAY", None, "the date the dashboard takes for today (ISO, e.g. `2026-11-15`)",
             test_hook=True),
     Setting("ATHAR_TEST_PAUSE_IN_COMMIT", None, "seconds to wait inside a commit (the crash test kills it there)",

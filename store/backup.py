@@ -2,8 +2,8 @@
 the raw uploaded files) with a manifest of SHA-256 hashes, and its restore into a fresh database.
 
 The engine-specific part is a small :class:`Backend` (snapshot, emptiness, load); :class:`DuckDBBackend`
-is the embedded one. A second backend (PostgreSQL) implements the same three methods and reuses the
-manifest, the hash checks and the command line unchanged.
+is the embedded one, ``store.backup_postgres.PostgresBackend`` the second (a snapshot taken while the app
+runs); both reuse the manifest, the hash checks and the command line unchanged.
 
 A backup writes nothing in the database but its audit entry (``database_backed_up``, with the
 manifest's SHA-256), in its own transaction after the snapshot has succeeded: the snapshot is one read
@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import duckdb
 
 from store import audit
-from store.db import Store, migrations, utc_now
+from store.db import DatabaseUrl, Store, is_database_url, migrations, utc_now
 from store.errors import DatabaseBusy, StoreError
 
 FORMAT = 1
@@ -129,7 +129,7 @@ def back_up(store: Store, out: Path, actor: str, backend: Backend | None = None)
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BackupError("out_not_empty", path=str(out))
-    backend = backend or DuckDBBackend(store)
+    backend = backend or _backend_of(store)
     (out / TABLES_DIR).mkdir(parents=True, exist_ok=True)
     snapshot = backend.snapshot(out / TABLES_DIR)
     tables = {
@@ -195,41 +195,58 @@ def restore(source: Path, target: Path, actor: str, backend: Backend | None = No
 
     Every hash is checked before the target is touched; on a failed load a target that did not exist
     is removed again. The raw files go beside the target (``<target dir>/raw``)."""
-    source, target = Path(source), Path(target)
+    source = Path(source)
     manifest, digest = read_manifest(source)
-    existed, raw_existed = target.exists(), (target.parent / "raw").exists()
-    backend = backend or DuckDBBackend(target)
+    if is_database_url(target):  # PostgreSQL: the database exists (made by its administrator), maybe empty
+        from store.backup_postgres import PostgresBackend
+
+        target = DatabaseUrl(target)  # named in messages without its password
+        backend = backend or PostgresBackend(str(target))
+        existed, raw_dir = True, backend.raw_dir
+    else:
+        target = Path(target)
+        existed, raw_dir = target.exists(), target.parent / "raw"
+        backend = backend or DuckDBBackend(target)
+    raw_existed = raw_dir.exists()
     if existed and backend.has_data():
-        raise BackupError("target_not_empty", path=str(target))
+        raise BackupError("target_not_empty", path=f"{target}")
     tables = {name: source / entry["file"] for name, entry in manifest["tables"].items()}
     record = {"source": str(source), "manifest_sha256": digest, "schema_version": manifest["schema_version"],
               "created_at": manifest["created_at"],
-              "raw_dir": {"from": manifest["raw_dir"], "to": str((target.parent / "raw").resolve())}}
+              "raw_dir": {"from": manifest["raw_dir"], "to": str(raw_dir.resolve())}}
     kept = [entry["path"] for entry in manifest["raw_files"]]
     try:
-        _restore_raw(source, target.parent / "raw", manifest["raw_files"])
+        _restore_raw(source, raw_dir, manifest["raw_files"])
         rows = backend.load(tables, int(manifest["schema_version"]), {"actor": actor, "detail": record, "kept": kept})
     except duckdb.Error as exc:
-        _remove_new(target, existed, raw_existed)
+        _remove_new(target, existed, raw_dir, raw_existed)
         raise BackupError("load_failed", error=str(exc).splitlines()[0]) from exc
     except BaseException:
-        _remove_new(target, existed, raw_existed)
+        _remove_new(target, existed, raw_dir, raw_existed)
         raise
 
     for name, entry in manifest["tables"].items():
         if rows.get(name) != entry["rows"]:  # the backend checks inside its transaction; a second look
             raise BackupError("rows_differ", table=name, expected=entry["rows"], found=rows.get(name))
-    return {"db": str(target), "source": str(source), "manifest_sha256": digest,
+    return {"db": f"{target}", "source": str(source), "manifest_sha256": digest,
             "schema_version": manifest["schema_version"], "rows": rows, "raw_files": len(manifest["raw_files"])}
 
 
-def _remove_new(target: Path, existed: bool, raw_existed: bool) -> None:
+def _remove_new(target: Path, existed: bool, raw_dir: Path, raw_existed: bool) -> None:
     """A failed restore leaves no half-made database nor raw folder behind (what existed stays)."""
     if not existed:
         for leftover in (target, target.with_name(target.name + ".wal")):
             leftover.unlink(missing_ok=True)
     if not raw_existed:
-        shutil.rmtree(target.parent / "raw", ignore_errors=True)
+        shutil.rmtree(raw_dir, ignore_errors=True)
+
+
+def _backend_of(store: Store) -> Backend:
+    if store.dialect == "postgres":
+        from store.backup_postgres import PostgresBackend
+
+        return PostgresBackend(store)
+    return DuckDBBackend(store)
 
 
 def _restore_raw(source: Path, raw_dir: Path, files: list[dict[str, Any]]) -> None:

@@ -39,7 +39,7 @@ from store import (
 )
 from store.accounts import ACCOUNT_ROLES, AccountError
 from store.audit import cli_actor as actor
-from store.db import Store, open_store, utc_now
+from store.db import Store, database_arg, open_store, utc_now
 from store.errors import StoreError
 from store.links import FUNDER_PAGES
 from store.viewer import Viewer
@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     base_url = settings.get("ATHAR_BASE_URL")
 
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", type=Path, required=True, help="the DuckDB file")
+        p.add_argument("--db", type=database_arg, required=True, help="the DuckDB file, or a postgresql:// URL")
         p.add_argument("--lang", choices=LANGUAGES, default=lang, help="language of the messages")
         return p
 

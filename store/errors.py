@@ -33,3 +33,7 @@ class DatabaseBusy(StoreError):
     def __init__(self, path: Path | str):
         super().__init__("database_busy", path=str(path))
         self.path = Path(path)
+
+
+class StoreClosed(RuntimeError):
+    """A read or write on a PostgreSQL store after ``close()`` (DuckDB raises its ``ConnectionException``)."""

@@ -222,7 +222,8 @@ def _adopt(cur: duckdb.DuckDBPyConnection, framework: Framework, *, actor: str, 
         cur.register("incoming_table", data)
         try:
             cur.execute(f"DELETE FROM {table}")
-            cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_table")
+            columns = ", ".join(data.frame.columns)  # by name (one text for both backends: no BY NAME)
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_table")
         finally:
             cur.unregister("incoming_table")
     record_in(

@@ -119,6 +119,13 @@ def run_submission(column: str) -> str:
     return f"($v_run IS NULL OR list_contains({_RUN_SUBMISSIONS}, {column}))"
 
 
+#: The columns of ``observations`` but its validity (``valid_to``, ``superseded_by``), named one by one:
+#: one SQL text for DuckDB and PostgreSQL (DuckDB's ``o.* EXCLUDE (…)`` is not PostgreSQL's).
+_OBSERVED = ", ".join(f"o.{c}" for c in (
+    "submission_id", "line", "org_code", "indicator_code", "period", "granularity", "period_start", "period_end",
+    "value", "unit", *BREAKDOWN_COLUMNS, "source", "notes", "valid_from"))
+
+
 def observations_sql(viewer: Viewer) -> str:
     """The stored values a viewer reads, with the columns of ``observations_current``.
 
@@ -136,7 +143,7 @@ def observations_sql(viewer: Viewer) -> str:
         return _APPROVED_CURRENT if viewer.approved_only else "observations_current"
     approved = "approved_submission_ids" if viewer.approved_only else "submission_ids"
     return f"""(
-        SELECT o.* EXCLUDE (valid_to, superseded_by) FROM observations o JOIN score_runs r ON r.id = $v_run
+        SELECT {_OBSERVED} FROM observations o JOIN score_runs r ON r.id = $v_run
         WHERE list_contains(coalesce(r.{approved}, r.submission_ids), o.submission_id)
           AND (o.valid_to IS NULL OR o.valid_to > r.created_at)
     )"""
@@ -144,10 +151,13 @@ def observations_sql(viewer: Viewer) -> str:
 
 #: The latest approved value of each key, with the columns of ``observations_current``.
 _APPROVED_CURRENT = f"""(
-    SELECT o.* EXCLUDE (valid_to, superseded_by) FROM observations o
-    WHERE o.submission_id IN (SELECT id FROM submissions WHERE review_status = 'approved')
-    QUALIFY row_number() OVER (PARTITION BY {", ".join(("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS))}
-                               ORDER BY o.valid_from DESC, o.submission_id DESC) = 1
+    SELECT {_OBSERVED} FROM (
+        SELECT o.*, row_number() OVER (
+            PARTITION BY {", ".join(("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS))}
+            ORDER BY o.valid_from DESC, o.submission_id DESC) AS latest
+        FROM observations o
+        WHERE o.submission_id IN (SELECT id FROM submissions WHERE review_status = 'approved')
+    ) AS o WHERE o.latest = 1
 )"""
 
 

@@ -41,13 +41,114 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "athar.duckdb"
 
 
+# -- backends: DuckDB always; PostgreSQL for the modules marked ``backends("duckdb", "postgres")`` -----
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backends(*names): run the module's store tests on each backend named "
+                                       "(duckdb, postgres); unmarked tests run on DuckDB alone")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", marker.args, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """``duckdb`` or ``postgres``: the store's backend for this test (DuckDB unless the module asks for both).
+    Session-scoped so module fixtures may ask for it: the tests of a module run grouped by backend."""
+    return getattr(request, "param", "duckdb")
+
+
+def new_database(request: pytest.FixtureRequest, backend: str, path: Path) -> Path | str:
+    """A database for ``Store(...)`` that the requesting fixture owns: the DuckDB file ``path``, or a new
+    empty PostgreSQL database (dropped when the fixture ends)."""
+    if backend == "duckdb":
+        return path
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.fresh_database(migrated=False)
+
+    def drop() -> None:
+        from store.db import close_all
+
+        close_all()
+        cluster.drop_database(url)
+
+    request.addfinalizer(drop)
+    return url
+
+
+def database_of(store) -> Path | str:
+    """What a command line's ``--db`` names for ``store``: its DuckDB file or its PostgreSQL URL."""
+    return getattr(store, "url", store.path)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the session (tests/pg_cluster.py), started on first use only.
+
+    Skipped when PostgreSQL's binaries are absent, unless ``ATHAR_REQUIRE_PG=1`` (CI) makes that an error."""
+    from pg_cluster import REQUIRE_ENV, Cluster, binaries
+
+    import settings
+
+    bindir = binaries()
+    if bindir is None:
+        reason = "PostgreSQL binaries not found (Debian: apt-get install postgresql)"
+        if settings.get(REQUIRE_ENV):
+            pytest.fail(f"{reason}; {REQUIRE_ENV}=1 requires them", pytrace=False)
+        pytest.skip(reason)
+    cluster = Cluster(bindir).start()
+    yield cluster
+    cluster.stop()
+
+
+def demo_pg_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the PostgreSQL demo's uploaded files are kept (its copies point ``ATHAR_DB`` beside it)."""
+    return tmp_path_factory.getbasetemp() / "demo-pg" / "raw"
+
+
+@pytest.fixture(scope="session")
+def demo_pg_template(pg_cluster, tmp_path_factory) -> str:
+    """``python -m ingest demo`` + ``python -m metrics score`` into a PostgreSQL database, once per session:
+    the name of a template to copy (``pg_cluster.fresh_database(template=…)``); never opened here."""
+    import subprocess
+    import sys
+
+    pg_cluster.execute("CREATE DATABASE athar_demo")
+    url = pg_cluster.url("athar_demo")
+    env = {**os.environ, "ATHAR_DB": str(demo_pg_raw_dir(tmp_path_factory).parent / "demo.duckdb")}  # raw/ beside it
+    for command in (["ingest", "demo", "--db", url], ["metrics", "score", "--db", url]):
+        done = subprocess.run([sys.executable, "-m", *command], cwd=REPO, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return "athar_demo"
+
+
 @pytest.fixture
-def store(db_path: Path):
+def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """What ``Store(...)`` opens for this test: the DuckDB file, or an empty PostgreSQL database (not migrated)
+    whose raw files go beside ``db_path`` (``ATHAR_DB``'s folder, as in a deployment)."""
+    if backend != "duckdb":
+        monkeypatch.setenv("ATHAR_DB", str(db_path))
+    return new_database(request, backend, db_path)
+
+
+@pytest.fixture
+def store(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     from store.db import Store
 
-    handle = Store(db_path)
+    if backend == "duckdb":
+        handle = Store(db_path)
+        yield handle
+        handle.close()
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    monkeypatch.setenv("ATHAR_DB", str(db_path))
+    url = cluster.fresh_database()  # a copy of the migrated template
+    handle = Store(url)
     yield handle
     handle.close()
+    cluster.drop_database(url)
 
 
 @pytest.fixture

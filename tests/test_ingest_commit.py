@@ -14,12 +14,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import REPO, SAMPLES
+from conftest import REPO, SAMPLES, database_of
 
 from ingest.pipeline import load_file, load_path
 from store.db import Store
 from store.submissions import PAUSE_ENV, observation_history
 from store.viewer import Viewer
+
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def csv_bytes(rows: list[tuple[str, str, str, str]], header: str = "org_code,indicator_code,period,value") -> bytes:
@@ -87,11 +89,10 @@ def test_process_killed_during_commit_leaves_no_partial_submission(tmp_path: Pat
     store = sample_orgs_store
     load_path(store, SAMPLES / "01_utf8_comma_lf.csv", framework=framework)
     before = store.query("SELECT * FROM observations ORDER BY submission_id, line")
-    db_path = store.path
+    db_path, marker = database_of(store), Path(f"{store.path}.in-commit")
     store.close()  # DuckDB allows one process to hold the file
     data = tmp_path / "big.csv"
     big_file(data, "ASS-RBT-014", 500)
-    marker = Path(f"{db_path}.in-commit")
     child = subprocess.Popen([sys.executable, "-m", "ingest", "load", str(data), "--db", str(db_path)], cwd=REPO,
                              env={**os.environ, PAUSE_ENV: "60"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -141,7 +142,7 @@ def test_command_line_load_is_audited_as_the_os_user_never_as_the_uploaded_by_la
 ) -> None:
     """``--uploaded-by`` labels the submission (kept in ``uploaded_by`` and in the entry's detail);
     the audit actor is the operating-system user who ran the command."""
-    db_path = sample_orgs_store.path
+    db_path = database_of(sample_orgs_store)
     sample_orgs_store.close()
     data = tmp_path / "mine.csv"
     data.write_bytes(csv_bytes([("FON-FES-007", "R01", "2024", "40")]))
@@ -204,7 +205,8 @@ def test_database_is_rebuilt_from_the_kept_raw_bytes(sample_orgs_store, framewor
         history = ("SELECT submission_id, org_code, indicator_code, period, value, valid_to IS NULL AS current, "
                    "superseded_by FROM observations ORDER BY submission_id, line")
         assert rebuilt.query(history).equals(store.query(history))
-        log = "SELECT id, org_code, file_name, content_sha256, uploaded_by, uploaded_at, status, row_count FROM submissions"
+        log = ("SELECT id, org_code, file_name, content_sha256, uploaded_by, uploaded_at, status, row_count FROM submissions"
+               " ORDER BY id")
         assert rebuilt.query(log).equals(store.query(log))
     finally:
         rebuilt.close()
@@ -309,7 +311,7 @@ def test_a_rejected_file_is_read_once_and_audited_by_the_pipeline(sample_orgs_st
 
 def test_command_line_rejected_load_writes_the_same_audit_entry(tmp_path: Path, sample_orgs_store, framework) -> None:
     """The command line's refused load is audited by the pipeline, as the dashboard's is."""
-    db_path = sample_orgs_store.path
+    db_path = database_of(sample_orgs_store)
     sample_orgs_store.close()
     data = tmp_path / "bad.csv"
     data.write_bytes(csv_bytes([("FON-FES-007", "R01", "2024", "N/A")]))

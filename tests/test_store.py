@@ -15,6 +15,8 @@ from ingest.validate import CLEAN_SCHEMA
 from store.db import Store, migrations
 from store.submissions import SubmissionMeta, commit_submission, observation_history, stored_values
 
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 def rows(*values: tuple[str, str, str, float]) -> pl.DataFrame:
     return pl.DataFrame(
@@ -39,8 +41,8 @@ def test_migrations_are_numbered_and_applied_once(store: Store) -> None:
     assert store.migrate() == []
 
 
-def test_database_created_by_an_older_version_upgrades_itself(db_path: Path) -> None:
-    old = Store(db_path, upto=1)
+def test_database_created_by_an_older_version_upgrades_itself(db_target: Path | str) -> None:
+    old = Store(db_target, upto=1)
     assert old.schema_version() == 1
     # What the first version wrote (with SQL: today's commit also writes tables of later versions).
     old.write(lambda cur: cur.execute(
@@ -51,7 +53,7 @@ def test_database_created_by_an_older_version_upgrades_itself(db_path: Path) -> 
         " period_end, value, unit, valid_from) VALUES (1, 2, 'ASS-CAS-001', 'R01', '2024', 'year', DATE '2024-01-01',"
         " DATE '2024-12-31', 10.0, 'persons', now()::TIMESTAMP)"))
     old.close()
-    upgraded = Store(db_path)
+    upgraded = Store(db_target)
     assert upgraded.schema_version() == migrations()[-1][0] > 1
     current = upgraded.query("SELECT org_code, indicator_code, period, value FROM observations_current")
     assert current.rows() == [("ASS-CAS-001", "R01", "2024", 10.0)]
@@ -61,16 +63,16 @@ def test_database_created_by_an_older_version_upgrades_itself(db_path: Path) -> 
     upgraded.close()
 
 
-def test_an_upgraded_database_types_the_uploader_of_its_old_submissions(db_path: Path) -> None:
+def test_an_upgraded_database_types_the_uploader_of_its_old_submissions(db_target: Path | str) -> None:
     """``member:CODE`` / ``steering:NAME`` / free text written before migration 6 become typed columns."""
-    old = Store(db_path, upto=5)
+    old = Store(db_target, upto=5)
     for n, who in enumerate(["member:ASS-CAS-001", "steering:comite", "funder", "Amina (script)", None], start=1):
         old.write(lambda cur, n=n, who=who: cur.execute(
             "INSERT INTO submissions (org_code, file_name, content_sha256, file_format, encoding, uploaded_by,"
             " uploaded_at, status, row_count, framework_hash, report, raw_path) VALUES ('ASS-CAS-001', 'a.csv', ?,"
             " 'csv', 'utf-8', ?, now()::TIMESTAMP, 'accepted', 1, 'f', '[]', '/dev/null')", [str(n) * 64, who]))
     old.close()
-    upgraded = Store(db_path)
+    upgraded = Store(db_target)
     typed = upgraded.query("SELECT uploader_kind, uploader_org, uploader_account FROM submissions ORDER BY id")
     assert typed.rows() == [
         ("member", "ASS-CAS-001", None),

@@ -99,6 +99,10 @@ def breakdown_cells(
         "last": "arg_max(v, period_end)",
         "max": "max(v)",
     }.get(time_rule, "avg(v)")
+    # One row per breakdown value given (DuckDB's UNPIVOT, spelt out: one SQL text for both backends).
+    long = " UNION ALL ".join(
+        f"SELECT org_code, rp, granularity, period_end, value, depth, g_rank, '{c}' AS dimension, {c} AS category "
+        f"FROM o WHERE depth > 0 AND {c} IS NOT NULL" for c in BREAKDOWN_COLUMNS)
     cells = query(
         store,
         viewer,
@@ -110,9 +114,7 @@ def breakdown_cells(
             WHERE indicator_code = $indicator AND list_contains($usable::VARCHAR[], granularity)
               AND {aggregable("org_code")} AND {period_ok("src.period")} AND {indicator_ok("indicator_code")}
         ),
-        long AS (
-            UNPIVOT (SELECT * FROM o WHERE depth > 0) ON {dims} INTO NAME dimension VALUE category
-        ),
+        long AS ({long}),
         simplest AS (
             SELECT *, min(depth) OVER w AS min_depth, min(g_rank) OVER w AS min_rank FROM long
             WINDOW w AS (PARTITION BY org_code, rp, dimension)

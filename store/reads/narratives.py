@@ -39,11 +39,10 @@ def narratives(store: Store, viewer: Viewer, org_code: str, period: str) -> pl.D
         SELECT principle, lang, text, evidence_url, provisional FROM (
             SELECT n.principle, n.lang, n.text, n.evidence_url,
                    coalesce(s.review_status, 'submitted') <> 'approved' AS provisional,
-                   n.written_at, n.submission_id
+                   row_number() OVER (PARTITION BY n.principle, n.lang
+                                      ORDER BY n.written_at DESC, n.submission_id DESC) AS latest
             {_SCOPED} AND n.org_code = $org AND n.period = $period
-            QUALIFY row_number() OVER (PARTITION BY n.principle, n.lang
-                                       ORDER BY n.written_at DESC, n.submission_id DESC) = 1
-        ) ORDER BY principle, lang
+        ) AS written WHERE latest = 1 ORDER BY principle, lang
         """,
         org=org_code,
         period=period,

@@ -112,15 +112,17 @@ def observation_history(store: Store, viewer: Viewer, min_history: int) -> pl.Da
     (``metrics.quality.robust_z``). Sorted by series, then period.
     """
     series = ", ".join(f"o.{k}" for k in ("org_code", "indicator_code", "granularity", *BREAKDOWN_KEYS))
+    columns = ", ".join(f"o.{c}" for c in ("org_code", "indicator_code", "granularity", "period", "period_start",
+                                           "value", "unit", *BREAKDOWN_KEYS, "submission_id"))
     return query(
         store,
         viewer,
         f"""
-        SELECT o.org_code, o.indicator_code, o.granularity, o.period, o.period_start, o.value, o.unit,
-               {", ".join(f"o.{k}" for k in BREAKDOWN_KEYS)}, o.submission_id
-        FROM {observations_sql(viewer)} o
-        WHERE {visible("o.org_code")} AND {period_ok("o.period")} AND $v_all_principles
-        QUALIFY count(*) OVER (PARTITION BY {series}) >= $min_history
+        SELECT {columns} FROM (
+            SELECT {columns}, count(*) OVER (PARTITION BY {series}) AS n_values
+            FROM {observations_sql(viewer)} o
+            WHERE {visible("o.org_code")} AND {period_ok("o.period")} AND $v_all_principles
+        ) AS o WHERE o.n_values >= $min_history
         ORDER BY {series}, o.period_start, o.period
         """,
         min_history=min_history,

@@ -31,9 +31,13 @@ ATTACKER = ClientInfo.of("203.0.113.66", "curl/8.5")
 NEW_DEVICE = ClientInfo.of("192.0.2.44", "Mozilla/5.0 (Android 14) Chrome/139.0")
 
 
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "accounts.duckdb"
+def db(db_target: Path | str) -> Path | str:
+    """The DuckDB file, or the (empty) PostgreSQL database, of the test."""
+    return db_target
 
 
 @pytest.fixture

@@ -51,6 +51,8 @@ RATIO_FUNDER = Viewer.funder(LinkScope(frozenset({MEMBER_ORG}), principles=froze
 #: What would give S02 back: S02 itself and, with S01 shown, R01 (S02 = S01 × R01).
 RATIO_HIDDEN = frozenset({"S02", "R01"})
 
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 READS: dict[str, Callable] = every_read()
 RUN_READS = sorted(name for name, f in READS.items() if "run_id" in inspect.signature(f).parameters)
 #: Known gaps in store/reads/, each a bug to fix there. Strict: the fix turns the test red until
@@ -63,11 +65,16 @@ def _with_gaps(names: list[str], gaps: dict[str, str]) -> list:
 
 
 @pytest.fixture(scope="module")
-def store(demo_db_pristine, tmp_path_factory) -> Iterator[Store]:
+def store(backend, tmp_path_factory, request) -> Iterator[Store]:
     """The demo network with two scoring runs (the second altered so they differ), plus a link,
     accounts and audit entries."""
-    path = tmp_path_factory.mktemp("scope") / "demo.duckdb"
-    shutil.copy(demo_db_pristine, path)
+    if backend == "postgres":
+        cluster = request.getfixturevalue("pg_cluster")
+        path = cluster.fresh_database(template=request.getfixturevalue("demo_pg_template"))
+        request.addfinalizer(lambda: cluster.drop_database(path))
+    else:
+        path = tmp_path_factory.mktemp("scope") / "demo.duckdb"
+        shutil.copy(request.getfixturevalue("demo_db_pristine"), path)
     done = subprocess.run([sys.executable, "-m", "metrics", "score", "--db", str(path)], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

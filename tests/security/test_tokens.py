@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, new_database
 
 from ingest.orgs import read_org_file
 from store import audit, links
@@ -24,11 +24,13 @@ from store.registry import upsert_organizations
 
 from .dbscan import columns_holding, file_holds
 
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 ORGS = ["ASS-CAS-001", "ASS-RBT-014", "FON-FES-007"]
 ACTOR = "cli:test"
 
 
-def _store_with_orgs(path: Path, framework) -> Store:
+def _store_with_orgs(path: Path | str, framework) -> Store:
     store = Store(path)
     parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
     upsert_organizations(store, parsed.rows, actor="cli:test")
@@ -41,9 +43,10 @@ def _link(store: Store, **scope) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def linked(tmp_path_factory, framework):
+def linked(tmp_path_factory, framework, backend, request):
     """A store holding a few real links of different scopes, and their tokens."""
-    store = _store_with_orgs(tmp_path_factory.mktemp("tokens") / "links.duckdb", framework)
+    store = _store_with_orgs(new_database(request, backend, tmp_path_factory.mktemp("tokens") / "links.duckdb"),
+                             framework)
     tokens = [
         _link(store)[1],
         _link(store, org_codes=ORGS, periods=["2024"], days=1)[1],
@@ -54,8 +57,8 @@ def linked(tmp_path_factory, framework):
 
 
 @pytest.fixture
-def fresh(tmp_path, framework):
-    store = _store_with_orgs(tmp_path / "links.duckdb", framework)
+def fresh(tmp_path, framework, backend, request):
+    store = _store_with_orgs(new_database(request, backend, tmp_path / "links.duckdb"), framework)
     yield store
     store.close()
 
@@ -194,8 +197,8 @@ def test_a_tampered_row_cannot_open_a_page_a_funder_may_not_see(fresh) -> None:
 
 
 # -- only digests are stored; nothing leaks into the audit log -------------------------------
-def test_only_the_sha256_of_each_token_is_stored(tmp_path, framework) -> None:
-    path = tmp_path / "digests.duckdb"
+def test_only_the_sha256_of_each_token_is_stored(tmp_path, framework, backend, request) -> None:
+    path = new_database(request, backend, tmp_path / "digests.duckdb")
     store = _store_with_orgs(path, framework)
     made = [_link(store, label=f"bailleur-{n}-controle") for n in range(3)]
     new_id, rotated = links.rotate_link(store, made[0][0], actor=ACTOR)

@@ -1,0 +1,311 @@
+"""PostgreSQL behind the store's one interface (``store.db.Store``), selected by a ``postgresql://`` URL.
+
+- **Connections:** a small pool per database in each process; a cursor takes a connection for its use
+  alone and gives it back (reads run in autocommit, so a read never holds a transaction open).
+- **Writes:** ``write(work)`` runs ``work(cursor)`` in one transaction that first takes a transaction-level
+  advisory lock (:data:`WRITE_LOCK`). Writes of every process on the database are so serialised by the
+  database itself, as DuckDB's single writer serialises them in one process; reads are never blocked.
+  The store's writes (check, then insert) were written for one writer at a time and stay correct.
+- **Cursors** speak DuckDB's SQL and calls (see :class:`PgCursor`), so the store's modules run unchanged.
+- **Registered frames:** ``cur.register(name, frame)`` copies a Polars frame into a temporary table of
+  that name by one ``COPY … FROM STDIN`` of a CSV buffer Polars writes (vectorised, no per-row Python).
+- **Reads into Polars** from the rows and the description's types (:func:`frame_from_cursor`): every
+  parameter type the store binds works, and the frame's types are DuckDB's. ``query_bulk`` reads through
+  ADBC (Arrow, columnar) instead, for the large reads (scoring inputs): measured on this machine, a read of
+  1,000,000 rows × 6 columns took 1.4–1.7 s through ADBC against 3.5–6.6 s through the cursor (busy machine,
+  three runs each); a small read is no slower on a kept ADBC connection. Its parameters are bound by
+  psycopg on the client (``ClientCursor.mogrify``), then the text runs on ADBC.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import polars as pl
+import psycopg
+from psycopg.adapt import Loader
+
+import settings
+from store.db import ArrowStream, Store
+from store.dialect import POSTGRES, to_postgres
+from store.errors import StoreClosed
+
+T = TypeVar("T")
+#: The advisory lock every write transaction takes first (an arbitrary constant: "athar" in ASCII).
+WRITE_LOCK = 0x6174686172
+_POOL_SIZE = 8
+
+# PostgreSQL type OIDs → the Polars type DuckDB gives the same column.
+_POLARS_TYPES: dict[int, pl.DataType] = {
+    16: pl.Boolean(), 20: pl.Int64(), 21: pl.Int16(), 23: pl.Int32(), 25: pl.String(), 1043: pl.String(),
+    1042: pl.String(), 114: pl.String(), 3802: pl.String(), 700: pl.Float32(), 701: pl.Float64(),
+    1700: pl.Float64(), 1082: pl.Date(), 1114: pl.Datetime("us"), 1184: pl.Datetime("us", "UTC"),
+    1083: pl.Time(), 19: pl.String(), 26: pl.Int64(),
+    1009: pl.List(pl.String()), 1015: pl.List(pl.String()), 1016: pl.List(pl.Int64()),
+    1007: pl.List(pl.Int32()), 1022: pl.List(pl.Float64()), 1000: pl.List(pl.Boolean()),
+}
+# Polars types → PostgreSQL column types of a registered frame's temporary table (VARCHAR as DuckDB's:
+# ``text[]`` and ``varchar[]`` do not compare).
+_SQL_TYPES: dict[type, str] = {
+    pl.Boolean: "BOOLEAN", pl.Int8: "SMALLINT", pl.Int16: "SMALLINT", pl.Int32: "INTEGER", pl.Int64: "BIGINT",
+    pl.UInt8: "SMALLINT", pl.UInt16: "INTEGER", pl.UInt32: "BIGINT", pl.UInt64: "NUMERIC",
+    pl.Float32: "REAL", pl.Float64: "DOUBLE PRECISION", pl.String: "VARCHAR", pl.Categorical: "VARCHAR",
+    pl.Enum: "VARCHAR", pl.Date: "DATE", pl.Datetime: "TIMESTAMP", pl.Time: "TIME", pl.Null: "VARCHAR",
+    pl.Decimal: "NUMERIC",
+}
+
+
+class _JsonAsText(Loader):
+    """JSON columns come back as their text, as DuckDB gives them (callers ``json.loads`` them)."""
+
+    def load(self, data: bytes | bytearray | memoryview) -> str:
+        return bytes(data).decode("utf-8")
+
+
+class _NumericAsNumber(Loader):
+    """NUMERIC (``sum`` of integers, ``avg``) as an int when whole, else a float: DuckDB's HUGEINT / DOUBLE."""
+
+    def load(self, data: bytes | bytearray | memoryview) -> int | float:
+        value = Decimal(bytes(data).decode("ascii"))
+        return int(value) if value == value.to_integral_value() and value.is_finite() else float(value)
+
+
+def configure(con: psycopg.Connection) -> psycopg.Connection:
+    """JSON as text and NUMERIC as numbers, as DuckDB reads them (every connection of the store)."""
+    for name in ("json", "jsonb"):
+        con.adapters.register_loader(name, _JsonAsText)
+    con.adapters.register_loader("numeric", _NumericAsNumber)
+    return con
+
+
+def polars_type(oid: int) -> pl.DataType | None:
+    return _POLARS_TYPES.get(oid)
+
+
+def frame_from_cursor(cur: psycopg.Cursor) -> pl.DataFrame:
+    """The rows of a finished read as a Polars frame, typed from the cursor's description."""
+    columns = cur.description or []
+    schema = {c.name: polars_type(c.type_code) for c in columns}
+    rows = cur.fetchall()
+    if any(t is None for t in schema.values()):
+        inferred = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+        schema = {n: t or inferred.schema[n] for n, t in schema.items()}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _csv_buffer(frame: pl.DataFrame) -> bytes:
+    """The frame as CSV for ``COPY`` (nulls unquoted and empty, text always quoted: '' stays '')."""
+    lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
+    if lists:  # PostgreSQL array literals: {"a","b",NULL}
+        frame = frame.with_columns(
+            pl.when(pl.col(n).is_null()).then(None).otherwise(
+                pl.lit("{") + pl.col(n).cast(pl.List(pl.String)).list.eval(
+                    pl.when(pl.element().is_null()).then(pl.lit("NULL")).otherwise(
+                        pl.lit('"') + pl.element().str.replace_all(r"([\\\"])", r"\$1") + pl.lit('"'))
+                ).list.join(",") + pl.lit("}")).alias(n)
+            for n in lists)
+    return frame.write_csv(include_header=False, quote_style="non_numeric", null_value="",
+                           datetime_format="%Y-%m-%d %H:%M:%S%.f").encode("utf-8")
+
+
+def _column_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.List):
+        return f"{_column_type(dtype.inner)}[]"
+    return _SQL_TYPES.get(type(dtype), "VARCHAR")
+
+
+class _Result:
+    """What ``cursor.sql(...)`` returns: ``.pl()`` gives the read as a Polars frame."""
+
+    def __init__(self, cur: psycopg.Cursor):
+        self._cur = cur
+
+    def pl(self) -> pl.DataFrame:
+        return frame_from_cursor(self._cur)
+
+    def fetchall(self) -> list[tuple]:
+        return self._cur.fetchall()
+
+
+class PgCursor:
+    """A psycopg cursor with the DuckDB calls the store makes.
+
+    ``execute`` translates the DuckDB SQL (``store.dialect``) and returns the cursor; ``fetchall`` of a
+    statement without rows gives ``[(rowcount,)]`` as DuckDB's ``UPDATE``/``INSERT``/``DELETE`` do;
+    ``register(name, frame)`` makes a temporary table ``name`` holding the frame, ``unregister`` drops it.
+    """
+
+    dialect = POSTGRES
+
+    def __init__(self, con: psycopg.Connection):
+        self._con = con
+        # Parameters are bound on the client (as literals, quoted by libpq): DuckDB's SQL writes
+        # ``$org IS NULL OR o.org_code = $org``, where a server-side parameter has no type to infer.
+        self._cur = psycopg.ClientCursor(con)
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> PgCursor:
+        has_params = bool(params)
+        self._cur.execute(to_postgres(sql, params if has_params else None), params if has_params else None)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> PgCursor:
+        rows = list(rows)
+        if rows:
+            self._cur.executemany(to_postgres(sql, rows[0]), rows)
+        return self
+
+    def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> _Result:
+        self.execute(sql, params)
+        return _Result(self._cur)
+
+    def fetchall(self) -> list[tuple]:
+        if self._cur.description is None:
+            return [(self._cur.rowcount,)]
+        return self._cur.fetchall()
+
+    def fetchone(self) -> tuple | None:
+        if self._cur.description is None:
+            return (self._cur.rowcount,)
+        return self._cur.fetchone()
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
+
+    def pl(self) -> pl.DataFrame:
+        return frame_from_cursor(self._cur)
+
+    def register(self, name: str, frame: Any) -> PgCursor:
+        """A temporary table ``name`` holding ``frame`` (a Polars frame, or a ``store.db.ArrowStream`` of one)."""
+        frame = frame.frame if isinstance(frame, ArrowStream) else frame
+        if not isinstance(frame, pl.DataFrame):
+            frame = pl.from_arrow(frame)
+        columns = ", ".join(f'"{n}" {_column_type(t)}' for n, t in frame.schema.items())
+        self._cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+        self._cur.execute(f'CREATE TEMP TABLE "{name}" ({columns})')
+        if frame.height:
+            with self._cur.copy(f'COPY "{name}" FROM STDIN (FORMAT csv)') as copy:
+                copy.write(_csv_buffer(frame))
+        self._cur.execute(f'ANALYZE "{name}"')
+        return self
+
+    def unregister(self, name: str) -> PgCursor:
+        if self._con.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            return self  # the failed transaction's rollback drops the table (and the error is the one to see)
+        self._cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+        return self
+
+    def close(self) -> None:
+        self._cur.close()
+
+
+class PostgresStore(Store):
+    """One PostgreSQL database; several processes may hold it at once (writes serialised by the database)."""
+
+    dialect = POSTGRES
+
+    def __init__(self, url: str, *, upto: int | None = None, raw_dir: Path | str | None = None):
+        """Connect (and migrate). ``raw_dir``: where uploaded files are kept (default: ``raw`` beside
+        ``ATHAR_DB``, a folder every process of the deployment must share)."""
+        self.url = url
+        database = urlsplit(url).path.strip("/") or "postgres"
+        base = Path(raw_dir).parent if raw_dir else Path(str(settings.get("ATHAR_DB"))).resolve().parent
+        self.raw_dir = Path(raw_dir) if raw_dir else base / "raw"
+        #: A local name for this database (locks keyed by path, thread names); no file is there.
+        self.path = base / f"postgresql-{database}"
+        self._idle: list[psycopg.Connection] = []
+        self._pool_lock = threading.Lock()
+        self._adbc_idle: list[Any] = []
+        self._adbc_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._closed = False
+        self.migrate(upto=upto)
+
+    # -- connections -----------------------------------------------------------------------
+    def _connect(self) -> psycopg.Connection:
+        con = psycopg.connect(self.url, autocommit=True, options="-c TimeZone=UTC")
+        return configure(con)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        if self._closed:
+            raise StoreClosed(self.url)
+        with self._pool_lock:
+            con = self._idle.pop() if self._idle else None
+        if con is None or con.closed:
+            con = self._connect()
+        try:
+            yield con
+        finally:
+            healthy = not con.closed and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            with self._pool_lock:
+                if healthy and not self._closed and len(self._idle) < _POOL_SIZE:
+                    self._idle.append(con)
+                    con = None
+            if con is not None:
+                con.close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[PgCursor]:
+        """A cursor on a pooled connection, for this thread and this use only (autocommit reads)."""
+        with self._connection() as con:
+            cur = PgCursor(con)
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    def query_bulk(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """A large read as a Polars frame through ADBC (columnar Arrow, no Python object per value)."""
+        import adbc_driver_postgresql.dbapi as adbc
+
+        with self._connection() as con:
+            text = to_postgres(sql, params if params else None)
+            if params:
+                text = psycopg.ClientCursor(con).mogrify(text, params)
+        with self._adbc_lock:
+            adbc_con = self._adbc_idle.pop() if self._adbc_idle else None
+        if adbc_con is None:
+            adbc_con = adbc.connect(self.url, autocommit=True)
+        try:
+            with adbc_con.cursor() as cur:
+                cur.execute(text)
+                frame = pl.from_arrow(cur.fetch_arrow_table())
+        except BaseException:
+            adbc_con.close()
+            raise
+        with self._adbc_lock:
+            if self._closed or len(self._adbc_idle) >= _POOL_SIZE:
+                adbc_con.close()
+            else:
+                self._adbc_idle.append(adbc_con)
+        return frame
+
+    # -- writes ----------------------------------------------------------------------------
+    def write(self, work: Callable[[PgCursor], T]) -> T:
+        """Run ``work(cursor)`` in one transaction, serialised with every other write of every process."""
+        with self._write_lock, self._connection() as con, con.transaction():
+            cur = PgCursor(con)
+            try:
+                cur.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                return work(cur)
+            finally:
+                cur.close()
+
+    def close(self) -> None:
+        from store.db import _open_stores, _registry_lock
+
+        with _registry_lock:
+            _open_stores.pop(self.url, None)
+        with self._pool_lock, self._adbc_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            idle_adbc, self._adbc_idle = self._adbc_idle, []
+        for con in [*idle, *idle_adbc]:
+            con.close()
