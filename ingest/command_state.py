@@ -1,0 +1,68 @@
+"""What a command loading many files reads once and keeps up to date, instead of reading it per file.
+
+``python -m ingest load`` with thousands of small files spent a fifth of each file's time asking
+the database the same questions: the registry, whether these bytes were already received, whether
+any period of the organisation is locked, which values it already holds. :class:`CommandState`
+answers them from one read each at the start of the command, and learns from every file it
+commits. Nothing is decided on it alone: the commit's transaction still checks the bytes and the
+locks itself (``store.submissions.commit_submission``), so a file received or a period locked by
+another process meanwhile is still recognised, as it was with a read per file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from store.batch_reads import orgs_with_current_values, orgs_with_open_locks, received_among
+from store.db import Store
+from store.registry import org_codes
+from store.review import check_unlocked
+from store.submissions import find_received, stored_values, stored_values_schema
+
+
+@dataclass
+class CommandState:
+    """One command's view of the database, read once (``load``) and updated as files are committed."""
+
+    store: Store
+    known_orgs: frozenset[str]
+    received: dict[tuple[str, str | None], int]
+    orgs_with_values: set[str]
+    locked_orgs: frozenset[str]
+    _upper_with_values: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, store: Store, digests: list[str]) -> CommandState:
+        """The registry, the submissions among ``digests``, the organisations holding values or locks."""
+        with_values = orgs_with_current_values(store)
+        return cls(store, org_codes(store), received_among(store, digests), with_values,
+                   orgs_with_open_locks(store), {o.upper() for o in with_values})
+
+    def find_received(self, digest: str, org: str | None) -> int | None:
+        """:func:`store.submissions.find_received`, answered from the command's view."""
+        return self.received.get((digest, org))
+
+    def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
+        """:func:`store.submissions.stored_values`, without a read when no organisation of ``keys`` holds values."""
+        orgs = keys.get_column("org_code").drop_nulls().unique().to_list()
+        if any(o.upper() in self._upper_with_values for o in orgs):
+            return stored_values(self.store, keys, indicators)
+        return pl.DataFrame(schema=stored_values_schema())
+
+    def check_unlocked(self, rows: pl.DataFrame) -> None:
+        """:func:`store.review.check_unlocked`, without a read when none of the file's organisations has a lock."""
+        if not self.locked_orgs.isdisjoint(rows.get_column("org_code").drop_nulls().unique().to_list()):
+            check_unlocked(self.store, rows)
+
+    def committed(self, digest: str, org: str | None, submission_id: int, orgs: list[str]) -> None:
+        """A file was accepted: its bytes are received, its organisations hold values."""
+        self.received.setdefault((digest, org), submission_id)
+        self.orgs_with_values.update(orgs)
+        self._upper_with_values.update(o.upper() for o in orgs)
+
+
+def find_received_in(store: Store, state: CommandState | None, digest: str, org: str | None) -> int | None:
+    """The submission already holding these bytes for ``org``: from the command's view when there is one."""
+    return state.find_received(digest, org) if state is not None else find_received(store, digest, org)
