@@ -81,6 +81,7 @@ def baseline_duckdb(files: list[Path], work: Path) -> float:
         "import duckdb, json, sys\n"
         "names = json.load(sys.stdin)\n"
         f"con = duckdb.connect({str(db)!r})\n"
+        "con.execute('SET enable_progress_bar = false')\n"
         "con.execute('CREATE TABLE t AS SELECT * FROM read_csv($names, header=true, all_varchar=true, "
         "union_by_name=true)', {'names': names})\n"
         "print(con.execute('SELECT count(*) FROM t').fetchall()[0][0])\n"
@@ -131,11 +132,11 @@ def stored_counts(db: Path | None, url: str | None) -> tuple[int, int, int]:
         con.close()
 
 
-def measure(registry: Path, files: list[Path], work: Path, url: str | None) -> dict:
-    """One paired run: the baseline, then registry + one load command; returns the figures."""
+def measure(registry: Path, files: list[Path], work: Path, url: str | None, code: Path) -> dict:
+    """One paired run: the baseline, then registry + one load command of ``code``; returns the figures."""
     base = baseline_postgres(files, url) if url else baseline_duckdb(files, work)
     db = work / "athar.duckdb"
-    env = {"PYTHONPATH": str(REPO)}
+    env = {"PYTHONPATH": str(code)}
     run_child([sys.executable, "-m", "ingest", "orgs", str(registry), "--db", str(db)], REPO, env)
     root = registry.parent  # relative paths keep the command line short (15,000 arguments)
     names = [str(p.relative_to(root)) for p in files]
@@ -159,22 +160,24 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="load only the first N files (quick runs)")
     parser.add_argument("--repeat", type=int, default=1, help="paired runs (medians reported)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the last run's database in this directory")
+    parser.add_argument("--code", type=Path, default=REPO,
+                        help="the checkout whose 'python -m ingest' is measured (default: this one), to compare two")
     args = parser.parse_args()
-    for package in sorted(p.parent for p in REPO.glob("*/__init__.py")):  # as an installation compiles them
+    for package in sorted(p.parent for p in args.code.glob("*/__init__.py")):  # as an installation compiles them
         compileall.compile_dir(package, quiet=1)
     url = os.environ.get("ATHAR_DATABASE_URL") or None
     registry, files = network()
     files = files[: args.limit] if args.limit else files
-    print(f"{len(files)} files, backend {'PostgreSQL' if url else 'DuckDB'}", flush=True)
+    print(f"{len(files)} files, backend {'PostgreSQL' if url else 'DuckDB'}, code {args.code}", flush=True)
     runs = []
     for number in range(args.repeat):
         print(f"run {number + 1}/{args.repeat}", flush=True)
         if args.keep and number == args.repeat - 1:
             args.keep.mkdir(parents=True, exist_ok=True)
-            runs.append(measure(registry, files, args.keep, url))
+            runs.append(measure(registry, files, args.keep, url, args.code))
         else:
             with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp:
-                runs.append(measure(registry, files, Path(tmp), url))
+                runs.append(measure(registry, files, Path(tmp), url, args.code))
     load = statistics.median(r["load"] for r in runs)
     base = statistics.median(r["baseline"] for r in runs)
     rate = len(files) / load

@@ -11,11 +11,11 @@ another process meanwhile is still recognised, as it was with a read per file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
-from store.batch_reads import orgs_with_current_values, orgs_with_open_locks, received_among
+from store.batch_reads import orgs_with_open_locks, periods_with_current_values, received_among
 from store.db import Store
 from store.registry import org_codes
 from store.review import check_unlocked
@@ -29,25 +29,24 @@ class CommandState:
     store: Store
     known_orgs: frozenset[str]
     received: dict[tuple[str, str | None], int]
-    orgs_with_values: set[str]
+    #: The (organisation, period) pairs holding values in force: only their stored values are read.
+    held: set[tuple[str, str]]
     locked_orgs: frozenset[str]
-    _upper_with_values: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, store: Store, digests: list[str]) -> CommandState:
-        """The registry, the submissions among ``digests``, the organisations holding values or locks."""
-        with_values = orgs_with_current_values(store)
-        return cls(store, org_codes(store), received_among(store, digests), with_values,
-                   orgs_with_open_locks(store), {o.upper() for o in with_values})
+        """The registry, the submissions among ``digests``, the periods holding values, the locks."""
+        return cls(store, org_codes(store), received_among(store, digests), periods_with_current_values(store),
+                   orgs_with_open_locks(store))
 
     def find_received(self, digest: str, org: str | None) -> int | None:
         """:func:`store.submissions.find_received`, answered from the command's view."""
         return self.received.get((digest, org))
 
     def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
-        """:func:`store.submissions.stored_values`, without a read when no organisation of ``keys`` holds values."""
-        orgs = keys.get_column("org_code").drop_nulls().unique().to_list()
-        if any(o.upper() in self._upper_with_values for o in orgs):
+        """:func:`store.submissions.stored_values`, without a read when no (organisation, period) of ``keys``
+        holds a value (each year of a history arrives once: its first file finds nothing stored)."""
+        if not self.held.isdisjoint(keys.select("org_code", "period").unique().iter_rows()):
             return stored_values(self.store, keys, indicators)
         return pl.DataFrame(schema=stored_values_schema())
 
@@ -56,11 +55,10 @@ class CommandState:
         if not self.locked_orgs.isdisjoint(rows.get_column("org_code").drop_nulls().unique().to_list()):
             check_unlocked(self.store, rows)
 
-    def committed(self, digest: str, org: str | None, submission_id: int, orgs: list[str]) -> None:
-        """A file was accepted: its bytes are received, its organisations hold values."""
+    def committed(self, digest: str, org: str | None, submission_id: int, rows: pl.DataFrame) -> None:
+        """A file was accepted: its bytes are received, its organisations and periods hold values."""
         self.received.setdefault((digest, org), submission_id)
-        self.orgs_with_values.update(orgs)
-        self._upper_with_values.update(o.upper() for o in orgs)
+        self.held.update(rows.select("org_code", "period").unique().iter_rows())
 
 
 def find_received_in(store: Store, state: CommandState | None, digest: str, org: str | None) -> int | None:

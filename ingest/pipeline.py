@@ -351,7 +351,7 @@ def load_file(
         _audit_locked(store, actor, checked_result, member_org, locked)
         raise
     if state is not None:
-        state.committed(digest, submission_org, outcome.submission_id, orgs)
+        state.committed(digest, submission_org, outcome.submission_id, rows)
     if outcome.already_received:
         return _already_received(file_name, digest, outcome.submission_id)
     return FileResult(

@@ -24,9 +24,11 @@ def received_among(store: Store, digests: list[str]) -> dict[tuple[str, str | No
     return {(sha, org): int(first) for sha, org, first in rows}
 
 
-def orgs_with_current_values(store: Store) -> set[str]:
-    """The organisations that hold at least one value in force."""
-    return set(store.column("SELECT DISTINCT org_code FROM observations WHERE valid_to IS NULL"))
+def periods_with_current_values(store: Store) -> set[tuple[str, str]]:
+    """The (organisation, period) pairs that hold at least one value in force."""
+    with store.cursor() as cur:
+        rows = cur.execute("SELECT DISTINCT org_code, period FROM observations WHERE valid_to IS NULL").fetchall()
+    return {(org, period) for org, period in rows}
 
 
 def orgs_with_open_locks(store: Store) -> frozenset[str]:
