@@ -46,7 +46,7 @@ class CommandState:
     def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
         """:func:`store.submissions.stored_values`, without a read when no (organisation, period) of ``keys``
         holds a value (each year of a history arrives once: its first file finds nothing stored)."""
-        if not self.held.isdisjoint(keys.select("org_code", "period").unique().iter_rows()):
+        if not self.held.isdisjoint(_pairs(keys)):
             return stored_values(self.store, keys, indicators)
         return pl.DataFrame(schema=stored_values_schema())
 
@@ -58,7 +58,12 @@ class CommandState:
     def committed(self, digest: str, org: str | None, submission_id: int, rows: pl.DataFrame) -> None:
         """A file was accepted: its bytes are received, its organisations and periods hold values."""
         self.received.setdefault((digest, org), submission_id)
-        self.held.update(rows.select("org_code", "period").unique().iter_rows())
+        self.held.update(_pairs(rows))
+
+
+def _pairs(rows: pl.DataFrame) -> set[tuple[str, str]]:
+    """The (organisation, period) pairs of a few rows (a set in Python: the frames are small)."""
+    return set(zip(rows.get_column("org_code").to_list(), rows.get_column("period").to_list(), strict=True))
 
 
 def find_received_in(store: Store, state: CommandState | None, digest: str, org: str | None) -> int | None:
