@@ -66,10 +66,18 @@ def check_parts(rows: pl.DataFrame, stored: pl.DataFrame | None, fw: Framework) 
     return pl.concat(found).select(list(ISSUE_SCHEMA)) if found else empty_issues()
 
 
+#: The indicators' names per framework version (built once: every file of a load needs the same).
+_NAMES: dict[str, pl.DataFrame] = {}
+
+
 def _names(fw: Framework) -> pl.DataFrame:
-    return pl.DataFrame(
-        [{"code": i.code, "names": {"fr": i.name.fr, "ar": i.name.ar, "en": i.name.en}} for i in fw.indicators]
-    )
+    if (names := _NAMES.get(fw.content_hash)) is None:
+        names = pl.DataFrame(
+            [{"code": i.code, "names": {"fr": i.name.fr, "ar": i.name.ar, "en": i.name.en}} for i in fw.indicators]
+        )
+        _NAMES.clear()
+        _NAMES[fw.content_hash] = names
+    return names
 
 
 def _side(prefix: str, code: str) -> list[pl.Expr]:
@@ -77,8 +85,9 @@ def _side(prefix: str, code: str) -> list[pl.Expr]:
 
 
 def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFrame) -> pl.DataFrame:
-    if not fw.part_relations:
-        return empty_issues()
+    present = set(compared.get_column("indicator_code").unique().to_list())
+    if not any(part in present and whole in present for part, whole in fw.part_relations):
+        return empty_issues()  # no part beside its whole (nor stored beside it): nothing to compare
     pairs = pl.DataFrame(list(fw.part_relations), schema=["indicator_code", "whole_code"], orient="row")
     wholes = compared.filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
         {c: f"whole_{c}" for c in ("indicator_code", "value", "line", "file", "stored")})
