@@ -89,20 +89,21 @@ def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFra
     if not any(part in present and whole in present for part, whole in fw.part_relations):
         return empty_issues()  # no part beside its whole (nor stored beside it): nothing to compare
     pairs = pl.DataFrame(list(fw.part_relations), schema=["indicator_code", "whole_code"], orient="row")
-    wholes = compared.filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
+    wholes = compared.lazy().filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
         {c: f"whole_{c}" for c in ("indicator_code", "value", "line", "file", "stored")})
     # A breakdown no row has is empty on both sides: equal everywhere, no key to hash.
     place = [c for c in PLACE if compared.get_column(c).null_count() < compared.height]
-    over = (
-        compared.join(pairs, on="indicator_code")
+    over = (  # one query (a few rows: the cost is per query, not per row); names only for what is found
+        compared.lazy().join(pairs.lazy(), on="indicator_code")
         .join(wholes, left_on=["whole_code", *place], right_on=["whole_indicator_code", *place], nulls_equal=True)
         .filter((pl.col("value") > pl.col("whole_value") * (1 + TOLERANCE))
                 & ~(pl.col("stored") & pl.col("whole_stored")))
-        .join(names.rename({"names": "part_names"}), left_on="indicator_code", right_on="code")
-        .join(names.rename({"names": "whole_names"}), left_on="whole_code", right_on="code")
+        .collect()
     )
     if over.is_empty():
         return empty_issues()
+    over = (over.join(names.rename({"names": "part_names"}), left_on="indicator_code", right_on="code")
+            .join(names.rename({"names": "whole_names"}), left_on="whole_code", right_on="code"))
     whole_in_file = ~pl.col("whole_stored")
     code = (pl.when(~pl.col("stored") & whole_in_file).then(pl.lit(IssueCode.PART_ABOVE_WHOLE.value))
             .when(~pl.col("stored")).then(pl.lit(IssueCode.PART_ABOVE_STORED_WHOLE.value))
