@@ -175,15 +175,16 @@ def commit_submission(
                 json.dumps(meta.report, ensure_ascii=False), str(raw_path),
             ],
         ).fetchall()[0][0]
-        # Current values of these organisations, before this submission's rows are added: when
-        # there are none (a first submission) there is nothing to supersede.
-        has_current = cur.execute(
-            "SELECT count(*) FROM observations WHERE valid_to IS NULL "
-            "AND org_code IN (SELECT unnest(?::VARCHAR[])) LIMIT 1",
-            [org_codes],
-        ).fetchall()[0][0]
         cur.register("incoming_rows", incoming)
         try:
+            # Current values of these organisations and periods, before this submission's rows are
+            # added: when there are none (a first submission, or a new year) there is nothing to supersede.
+            has_current = cur.execute(
+                "SELECT count(*) FROM observations o WHERE o.valid_to IS NULL "
+                "AND o.org_code IN (SELECT unnest(?::VARCHAR[])) "
+                "AND EXISTS (SELECT 1 FROM incoming_rows n WHERE n.org_code = o.org_code AND n.period = o.period)",
+                [org_codes],
+            ).fetchall()[0][0]
             refuse_locked(cur, "incoming_rows", org_codes)  # an approved period: nothing is stored
             cur.execute(
                 f"""
