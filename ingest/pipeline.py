@@ -11,6 +11,7 @@ write, like an accepted one is audited in the commit's transaction: the same ent
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -360,17 +361,19 @@ def load_file(
     )
 
 
-_RAW_WRITER: list[ThreadPoolExecutor] = []
+_RAW_WRITER: dict[int, ThreadPoolExecutor] = {}
 _RAW_WRITER_LOCK = Lock()
 
 
 def _raw_writer() -> ThreadPoolExecutor:
     """The thread that keeps uploaded bytes while their rows are inserted: one for the process, not
-    one started per file (a thread start costs about a millisecond, on a path that takes a few)."""
+    one started per file (a thread start costs about a millisecond, on a path that takes a few).
+    Keyed by process id: a forked child has the executor but not its thread, and starts its own."""
     with _RAW_WRITER_LOCK:
-        if not _RAW_WRITER:
-            _RAW_WRITER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-raw-bytes"))
-        return _RAW_WRITER[0]
+        if (writer := _RAW_WRITER.get(os.getpid())) is None:
+            _RAW_WRITER.clear()
+            writer = _RAW_WRITER[os.getpid()] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-raw-bytes")
+        return writer
 
 
 def record_rejection(store: Store, checked: CheckedFile, *, actor: str) -> None:
