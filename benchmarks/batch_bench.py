@@ -165,6 +165,8 @@ def main() -> int:
     args = parser.parse_args()
     for package in sorted(p.parent for p in args.code.glob("*/__init__.py")):  # as an installation compiles them
         compileall.compile_dir(package, quiet=1)
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        parser.error(f"--keep {args.keep}: the directory must be new or empty (a loaded database would recognise every file)")
     url = os.environ.get("ATHAR_DATABASE_URL") or None
     registry, files = network()
     files = files[: args.limit] if args.limit else files
