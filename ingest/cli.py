@@ -26,6 +26,7 @@ import settings
 from framework.model import Framework, FrameworkError
 from i18n import LANGUAGES, catalogue, normalise_language, t
 from ingest import cli_org, prefetch
+from ingest.batch import load_files
 from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, rebuild_from
 from store.audit import cli_actor
@@ -204,15 +205,9 @@ def _load(args: argparse.Namespace, framework: Framework) -> int:
     store = open_store(args.db)
     if _unregistered_member(store, args.org, args.lang):
         return 2
-    results = []
-    while payloads:  # each file's table is let go once it is loaded
-        path, ahead = payloads.pop(0)
-        results.append(
-            load_file(store, ahead.data, path.name, framework=framework, member_org=args.org,
-                      uploaded_by=args.uploaded_by, dry_run=args.dry_run, content_sha256=ahead.content_sha256,
-                      raw=ahead.table, limits=ahead.limits, audit_actor=cli_actor(),
-                      request_scoring=args.score is not False)
-        )
+    # each file in its own transaction, in order; the database's state is read once (ingest.batch)
+    results = load_files(store, payloads, framework=framework, member_org=args.org, uploaded_by=args.uploaded_by,
+                         dry_run=args.dry_run, audit_actor=cli_actor(), request_scoring=args.score is not False)
     if any(r.status == "accepted" for r in results) and adopt_first_framework(
         store, framework, actor=cli_actor(), source=f"first load ({_files(args)})"
     ):

@@ -370,12 +370,34 @@ def _excel_month(text: str) -> str | None:
     return _worded_period(" ".join(folded.split()))
 
 
+#: Each period text as parsed (the parse depends on nothing else): a command loading thousands of
+#: files reads the same few period texts in each, and parsing them is a few dozen expressions.
+_PARSED_PERIODS: dict[tuple[str | None, int], tuple] = {}
+_PARSED_PERIODS_KEPT = 4096
+_PERIOD_SCHEMA = {"text": pl.String, "period": pl.String, "granularity": pl.String, "period_start": pl.Date,
+                  "period_end": pl.Date}
+
+
 def parse_periods(texts: pl.Series, *, min_year: int = 1900) -> pl.DataFrame:
     """Parse distinct period texts.
 
     Returns one row per distinct input text: ``text``, ``period`` (canonical label), ``granularity``,
-    ``period_start``, ``period_end`` — nulls when the text is not a valid period.
+    ``period_start``, ``period_end`` — nulls when the text is not a valid period. Texts seen before
+    in this process are not parsed again.
     """
+    distinct = texts.cast(pl.String).unique().to_list()
+    found = {text: row for text in distinct if (row := _PARSED_PERIODS.get((text, min_year))) is not None}
+    if missing := [text for text in distinct if text not in found]:
+        fresh = _parse_periods(pl.Series(missing, dtype=pl.String), min_year)
+        if len(_PARSED_PERIODS) + fresh.height > _PARSED_PERIODS_KEPT:
+            _PARSED_PERIODS.clear()
+        for row in fresh.iter_rows():
+            found[row[0]] = _PARSED_PERIODS[(row[0], min_year)] = row
+    return pl.DataFrame([found[text] for text in distinct], schema=_PERIOD_SCHEMA, orient="row")
+
+
+def _parse_periods(texts: pl.Series, min_year: int) -> pl.DataFrame:
+    """:func:`parse_periods` without its memory."""
     distinct = pl.DataFrame({"text": texts.cast(pl.String)}).unique()
     clean = translate_digits(
         pl.col("text").str.replace_many(_BIDI_MARKS, [""] * len(_BIDI_MARKS)).str.strip_chars()

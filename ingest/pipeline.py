@@ -11,12 +11,14 @@ write, like an accepted one is audited in the commit's transaction: the same ent
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 import polars as pl
@@ -26,6 +28,7 @@ from i18n import plural_form, t, tn
 from ingest import narratives as narrative_input
 from ingest import preview as diffing
 from ingest import read as reading
+from ingest.command_state import CommandState, find_received_in
 from ingest.issues import empty_issues, render_report
 from ingest.read import Limits, RawTable
 from ingest.rules.codes import concat_issues
@@ -39,7 +42,6 @@ from store.review import PeriodLocked, check_unlocked
 from store.submissions import (
     SubmissionMeta,
     commit_submission,
-    find_received,
     keep_raw_bytes,
     raw_path,
     stored_values,
@@ -182,19 +184,25 @@ def check(
     content_sha256: str | None = None,
     raw: RawTable | None = None,
     narratives: pl.DataFrame | None = None,
+    state: CommandState | None = None,
 ) -> CheckedFile:
     """Read and validate ``data`` once. With a store, organisations are checked against its registry and
     parts and totals against the values it holds for the file's organisations and periods. The file's
     narratives (a ``Récit`` sheet, ``narrative`` rows) and ``narratives`` typed on the form
-    (``ingest.narratives.form_found``) are checked with it (``ingest.narratives.check``)."""
-    known = org_codes(store) if store is not None else None
+    (``ingest.narratives.form_found``) are checked with it (``ingest.narratives.check``). ``state``: the
+    registry and stored values as a command loading many files keeps them (``ingest.command_state``)."""
+    known, stored = None, None
+    if state is not None:
+        known, stored = state.known_orgs, state.stored_values
+    elif store is not None:
+        known, stored = org_codes(store), partial(stored_values, store)
     if raw is None:
         limits = limits or Limits()
         raw = reading.read_table(data, file_name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
     raw, flat, flat_headers = narrative_input.split_rows(raw)
     raw, validation = validate_bytes(
         data, file_name, framework=framework, known_orgs=known, member_org=member_org, today=today, limits=limits,
-        raw=raw, stored=partial(stored_values, store) if store is not None else None,
+        raw=raw, stored=stored,
     )
     validation, stories = _with_narratives(data, raw, (flat, flat_headers), validation, framework, member_org,
                                            narratives)
@@ -275,6 +283,7 @@ def load_file(
     explanation_origin: str = "upload",
     request_scoring: bool = True,
     narratives: pl.DataFrame | None = None,
+    state: CommandState | None = None,
 ) -> FileResult:
     """Validate and, when there is no error, commit in one transaction. Never half-writes.
 
@@ -286,16 +295,18 @@ def load_file(
     ``explanations`` (value key, ``value``, ``explanation``: the member's answers to the values
     ``metrics.outliers.incoming_unusual`` flags) are stored with the rows, in the same transaction. An
     accepted file records a scoring request in its transaction unless ``request_scoring`` is False.
-    ``narratives`` (``ingest.narratives.form_found``) are checked and stored with the file's own."""
+    ``narratives`` (``ingest.narratives.form_found``) are checked and stored with the file's own.
+    ``state`` (``ingest.command_state``): what a command loading many files read once, and learns from
+    each file it commits; without it, each question is a read."""
     digest = content_sha256 or (checked.content_sha256 if checked is not None else sha256_hex(data))
     actor = audit_actor or uploaded_by or "command-line"
     if not dry_run:
-        received = find_received(store, digest, member_org)
+        received = find_received_in(store, state, digest, member_org)
         if received is not None:
             return _already_received(file_name, digest, received)
     if checked is None:
         checked = check(data, file_name, framework=framework, store=store, member_org=member_org, today=today,
-                        limits=limits, content_sha256=digest, raw=raw, narratives=narratives)
+                        limits=limits, content_sha256=digest, raw=raw, narratives=narratives, state=state)
     elif (checked.content_sha256, checked.member_org, checked.framework_hash) != (
             digest, member_org, framework.content_hash):
         raise ValueError("the file was checked for other bytes, another organisation or another framework")
@@ -310,7 +321,7 @@ def load_file(
     submission_org = member_org
     if submission_org is None:
         submission_org = orgs[0] if len(orgs) == 1 else None
-        received = find_received(store, digest, submission_org)
+        received = find_received_in(store, state, digest, submission_org)
         if received is not None:
             return _already_received(file_name, digest, received)
     meta = SubmissionMeta(
@@ -327,23 +338,42 @@ def load_file(
         request_scoring=request_scoring,
     )
     try:  # an approved (locked) organisation + period: refused, audited, nothing stored
-        check_unlocked(store, rows)
+        if state is not None:
+            state.check_unlocked(rows)
+        else:
+            check_unlocked(store, rows)
         # The raw bytes are written while the rows are inserted, and before the transaction commits.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            kept = pool.submit(keep_raw_bytes, store, data, digest)
-            outcome = commit_submission(store, rows, meta, raw_path(store, digest), org_codes=orgs,
-                                        before_commit=kept.result, explanations=explanations,
-                                        explanation_origin=explanation_origin, narratives=checked.narratives)
+        kept = _raw_writer().submit(keep_raw_bytes, store, data, digest)
+        outcome = commit_submission(store, rows, meta, raw_path(store, digest), org_codes=orgs,
+                                    before_commit=kept.result, explanations=explanations,
+                                    explanation_origin=explanation_origin, narratives=checked.narratives)
         kept.result()
     except PeriodLocked as locked:
         _audit_locked(store, actor, checked_result, member_org, locked)
         raise
+    if state is not None:
+        state.committed(digest, submission_org, outcome.submission_id, rows)
     if outcome.already_received:
         return _already_received(file_name, digest, outcome.submission_id)
     return FileResult(
         **{**checked_result.__dict__, "status": "accepted", "submission_id": outcome.submission_id,
            "superseded": outcome.superseded}
     )
+
+
+_RAW_WRITER: dict[int, ThreadPoolExecutor] = {}
+_RAW_WRITER_LOCK = Lock()
+
+
+def _raw_writer() -> ThreadPoolExecutor:
+    """The thread that keeps uploaded bytes while their rows are inserted: one for the process, not
+    one started per file (a thread start costs about a millisecond, on a path that takes a few).
+    Keyed by process id: a forked child has the executor but not its thread, and starts its own."""
+    with _RAW_WRITER_LOCK:
+        if (writer := _RAW_WRITER.get(os.getpid())) is None:
+            _RAW_WRITER.clear()
+            writer = _RAW_WRITER[os.getpid()] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-raw-bytes")
+        return writer
 
 
 def record_rejection(store: Store, checked: CheckedFile, *, actor: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import polars as pl
 
@@ -180,6 +181,13 @@ def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
     ).cast(CLEAN_SCHEMA)
 
 
+@lru_cache(maxsize=4)
+def _registry_lookups(known_orgs: frozenset[str]) -> tuple[list[str], dict[str, str]]:
+    """The registered codes sorted, and by their upper case: worked out once per registry, not per
+    file (a command loading thousands of files passes the same registry to each)."""
+    return sorted(known_orgs), {o.upper(): o for o in known_orgs}
+
+
 def _check_rows(
     table: pl.DataFrame, layout: Layout, ctx: ValidationContext, today: date
 ) -> tuple[pl.DataFrame, pl.DataFrame, tuple[str, ...]]:
@@ -189,10 +197,10 @@ def _check_rows(
     fw = ctx.framework
     breakdowns = [b for b in BREAKDOWN_COLUMNS if b in layout.columns]
     expected = {"indicator_code": [i.code for i in fw.indicators]}
+    known = None
     if ctx.known_orgs is not None:
-        expected["org_code"] = sorted(ctx.known_orgs)
+        expected["org_code"], known = _registry_lookups(ctx.known_orgs)
     table, codes = encode(table, ["org_code", "indicator_code", "period", "unit", *breakdowns], expected)
-    known = {o.upper(): o for o in ctx.known_orgs} if ctx.known_orgs is not None else None
     registered = {"org_code": set(known or ()), "indicator_code": {i.code.upper() for i in fw.indicators}}
     table, not_data = drop_rows_that_are_not_data(table, layout, codes, registered)
     check = RowCheck(table, layout.headers, codes, list(not_data))

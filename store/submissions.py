@@ -175,15 +175,16 @@ def commit_submission(
                 json.dumps(meta.report, ensure_ascii=False), str(raw_path),
             ],
         ).fetchall()[0][0]
-        # Current values of these organisations, before this submission's rows are added: when
-        # there are none (a first submission) there is nothing to supersede.
-        has_current = cur.execute(
-            "SELECT count(*) FROM observations WHERE valid_to IS NULL "
-            "AND org_code IN (SELECT unnest(?::VARCHAR[])) LIMIT 1",
-            [org_codes],
-        ).fetchall()[0][0]
         cur.register("incoming_rows", incoming)
         try:
+            # Current values of these organisations and periods, before this submission's rows are
+            # added: when there are none (a first submission, or a new year) there is nothing to supersede.
+            has_current = cur.execute(
+                "SELECT count(*) FROM observations o WHERE o.valid_to IS NULL "
+                "AND o.org_code IN (SELECT unnest(?::VARCHAR[])) "
+                "AND EXISTS (SELECT 1 FROM incoming_rows n WHERE n.org_code = o.org_code AND n.period = o.period)",
+                [org_codes],
+            ).fetchall()[0][0]
             refuse_locked(cur, "incoming_rows", org_codes)  # an approved period: nothing is stored
             cur.execute(
                 f"""
@@ -318,6 +319,12 @@ def submissions_to_replay(store: Store) -> pl.DataFrame:
     )
 
 
+def stored_values_schema() -> dict[str, type[pl.DataType]]:
+    """The columns of :func:`stored_values` (an empty frame of these when nothing is stored)."""
+    columns = ["line", "file", "org_code", "indicator_code", "period", "value", *BREAKDOWN_COLUMNS]
+    return {c: pl.Int64 if c == "line" else pl.Float64 if c == "value" else pl.String for c in columns}
+
+
 def stored_values(store: Store, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
     """The current values of some indicators for the (``org_code``, ``period``) pairs of ``keys`` (rows
     that may repeat a pair),
@@ -328,8 +335,7 @@ def stored_values(store: Store, keys: pl.DataFrame, indicators: tuple[str, ...])
     only reaches its own organisation), and only the values a problem names are shown. Read as
     rows, not Arrow: a load imports no pyarrow before its commit.
     """
-    columns = ["line", "file", "org_code", "indicator_code", "period", "value", *BREAKDOWN_COLUMNS]
-    schema = {c: pl.Int64 if c == "line" else pl.Float64 if c == "value" else pl.String for c in columns}
+    schema = stored_values_schema()
     # Each column's few distinct texts select the rows; the pairs are only worked out when some
     # value is stored for them (a first load of these organisations finds none).
     orgs, periods = (keys.get_column(c).unique().to_list() for c in ("org_code", "period"))

@@ -66,10 +66,18 @@ def check_parts(rows: pl.DataFrame, stored: pl.DataFrame | None, fw: Framework) 
     return pl.concat(found).select(list(ISSUE_SCHEMA)) if found else empty_issues()
 
 
+#: The indicators' names per framework version (built once: every file of a load needs the same).
+_NAMES: dict[str, pl.DataFrame] = {}
+
+
 def _names(fw: Framework) -> pl.DataFrame:
-    return pl.DataFrame(
-        [{"code": i.code, "names": {"fr": i.name.fr, "ar": i.name.ar, "en": i.name.en}} for i in fw.indicators]
-    )
+    if (names := _NAMES.get(fw.content_hash)) is None:
+        names = pl.DataFrame(
+            [{"code": i.code, "names": {"fr": i.name.fr, "ar": i.name.ar, "en": i.name.en}} for i in fw.indicators]
+        )
+        _NAMES.clear()
+        _NAMES[fw.content_hash] = names
+    return names
 
 
 def _side(prefix: str, code: str) -> list[pl.Expr]:
@@ -77,23 +85,25 @@ def _side(prefix: str, code: str) -> list[pl.Expr]:
 
 
 def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFrame) -> pl.DataFrame:
-    if not fw.part_relations:
-        return empty_issues()
+    present = set(compared.get_column("indicator_code").unique().to_list())
+    if not any(part in present and whole in present for part, whole in fw.part_relations):
+        return empty_issues()  # no part beside its whole (nor stored beside it): nothing to compare
     pairs = pl.DataFrame(list(fw.part_relations), schema=["indicator_code", "whole_code"], orient="row")
-    wholes = compared.filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
+    wholes = compared.lazy().filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
         {c: f"whole_{c}" for c in ("indicator_code", "value", "line", "file", "stored")})
     # A breakdown no row has is empty on both sides: equal everywhere, no key to hash.
     place = [c for c in PLACE if compared.get_column(c).null_count() < compared.height]
-    over = (
-        compared.join(pairs, on="indicator_code")
+    over = (  # one query (a few rows: the cost is per query, not per row); names only for what is found
+        compared.lazy().join(pairs.lazy(), on="indicator_code")
         .join(wholes, left_on=["whole_code", *place], right_on=["whole_indicator_code", *place], nulls_equal=True)
         .filter((pl.col("value") > pl.col("whole_value") * (1 + TOLERANCE))
                 & ~(pl.col("stored") & pl.col("whole_stored")))
-        .join(names.rename({"names": "part_names"}), left_on="indicator_code", right_on="code")
-        .join(names.rename({"names": "whole_names"}), left_on="whole_code", right_on="code")
+        .collect()
     )
     if over.is_empty():
         return empty_issues()
+    over = (over.join(names.rename({"names": "part_names"}), left_on="indicator_code", right_on="code")
+            .join(names.rename({"names": "whole_names"}), left_on="whole_code", right_on="code"))
     whole_in_file = ~pl.col("whole_stored")
     code = (pl.when(~pl.col("stored") & whole_in_file).then(pl.lit(IssueCode.PART_ABOVE_WHOLE.value))
             .when(~pl.col("stored")).then(pl.lit(IssueCode.PART_ABOVE_STORED_WHOLE.value))

@@ -1,0 +1,192 @@
+"""Batch-load benchmark: the 2,000-organisation history as it arrives, ~15,000 small files in ONE command.
+
+Run on demand (not in CI):
+  .venv/bin/python benchmarks/batch_bench.py [--limit N] [--repeat 1] [--keep]
+
+The files are those of ``benchmarks/dashboard_bench.py``'s generator (2,000 organisations × 2018–2025,
+one long CSV of ~10 rows per organisation and year: 14,896 files, ~150,000 rows), written once under
+``benchmarks/out/batch-2000x8/files`` (git-ignored) and reused. ``--limit N`` takes the first N files
+in the order they arrive (year by year), for quick runs and profiling.
+
+Each run, in the same run and on the same files (these machines are noisy: the ratio is what counts):
+  baseline  DuckDB reading every file in one ``read_csv([...])`` into a table of a fresh file: the floor
+            for the rows (no checking, no history, no audit);
+  athar     ``python -m ingest orgs`` into a fresh database, then ONE
+            ``python -m ingest load FILE... --db DB --uploaded-by steering:bench``: every file checked,
+            committed in its own transaction, audited, its bytes kept.
+Reported: files per second, total time, peak RSS of the load, the ratio to the baseline, and whether
+the database holds one submission per file and every row. Target: ≥ 200 files/s.
+
+Backends: with ``ATHAR_DATABASE_URL`` set (PostgreSQL), the load runs against that database (it must be
+empty but migrated: the benchmark does not drop anything) and the baseline is PostgreSQL's own COPY of
+the same files into a table, in one transaction. Without it, DuckDB files in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+OUT = REPO / "benchmarks" / "out" / "batch-2000x8"
+TARGET_FILES_PER_S = 200.0
+N_ORGS = 2000
+
+
+def network(n_orgs: int = N_ORGS) -> tuple[Path, list[Path]]:
+    """The generated registry and files, in arrival order (year, then organisation); generated once."""
+    folder = OUT / "files"
+    registry = folder / "organizations.csv"
+    stamp = OUT / "complete"
+    if not stamp.exists():
+        from benchmarks.dashboard_bench import generate_network
+
+        started = time.perf_counter()
+        generate_network(folder, n_orgs)
+        stamp.write_text("ok")
+        print(f"generated the network in {time.perf_counter() - started:.1f} s", flush=True)
+    files = sorted(folder.glob("*/*.csv"), key=lambda p: (p.parent.name, p.name))
+    return registry, files
+
+
+def run_child(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall time (s), peak RSS (MB) and stdout of one child process; stops the benchmark if it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode()
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"{command[:4]}… failed:\n{text[-2000:]}\n{err.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024, text
+
+
+def baseline_duckdb(files: list[Path], work: Path) -> float:
+    """DuckDB's own read of the same files, in a fresh process: one ``read_csv([...])`` into a table."""
+    db = work / "baseline.duckdb"
+    names = [str(p) for p in files]
+    script = (
+        "import duckdb, json, sys\n"
+        "names = json.load(sys.stdin)\n"
+        f"con = duckdb.connect({str(db)!r})\n"
+        "con.execute('SET enable_progress_bar = false')\n"
+        "con.execute('CREATE TABLE t AS SELECT * FROM read_csv($names, header=true, all_varchar=true, "
+        "union_by_name=true)', {'names': names})\n"
+        "print(con.execute('SELECT count(*) FROM t').fetchall()[0][0])\n"
+        "con.close()\n"
+    )
+    import json
+
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(names).encode(), capture_output=True,
+                          check=True)
+    elapsed = time.perf_counter() - started
+    print(f"  baseline rows: {done.stdout.decode().strip()}", flush=True)
+    return elapsed
+
+
+def baseline_postgres(files: list[Path], url: str) -> float:
+    """PostgreSQL's own COPY of the same files into an unlogged table, in one transaction."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(url) as con, con.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE batch_bench_baseline (org_code text, indicator_code text, period text, "
+                    "value text, unit text)")
+        for path in files:
+            with cur.copy("COPY batch_bench_baseline FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                copy.write(path.read_bytes())
+        cur.execute("SELECT count(*) FROM batch_bench_baseline")
+        print(f"  baseline rows: {cur.fetchone()[0]}", flush=True)
+        con.rollback()
+    return time.perf_counter() - started
+
+
+def stored_counts(db: Path | None, url: str | None) -> tuple[int, int, int]:
+    """(submissions, current values, audit entries) in the loaded database."""
+    sql = ("SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM observations_current), "
+           "(SELECT count(*) FROM audit_log)")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as con:
+            return tuple(con.execute(sql).fetchone())
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return tuple(con.execute(sql).fetchall()[0])
+    finally:
+        con.close()
+
+
+def measure(registry: Path, files: list[Path], work: Path, url: str | None, code: Path) -> dict:
+    """One paired run: the baseline, then registry + one load command of ``code``; returns the figures."""
+    base = baseline_postgres(files, url) if url else baseline_duckdb(files, work)
+    db = work / "athar.duckdb"
+    env = {"PYTHONPATH": str(code)}
+    run_child([sys.executable, "-m", "ingest", "orgs", str(registry), "--db", str(db)], REPO, env)
+    root = registry.parent  # relative paths keep the command line short (15,000 arguments)
+    names = [str(p.relative_to(root)) for p in files]
+    elapsed, peak, out = run_child(
+        [sys.executable, "-m", "ingest", "load", *names, "--db", str(db), "--uploaded-by", "steering:bench"],
+        root, env)
+    submissions, values, audit = stored_counts(db, url)
+    rate = len(files) / elapsed
+    print(f"  baseline {'COPY' if url else 'read_csv([...])'}: {base:7.2f} s", flush=True)
+    print(f"  ingest load (one command): {elapsed:7.2f} s  {rate:6.1f} files/s  peak RSS {peak:.0f} MB  "
+          f"ratio {elapsed / base:.1f}", flush=True)
+    print(f"  stored: {submissions} submissions for {len(files)} files, {values} values, {audit} audit entries",
+          flush=True)
+    if submissions != len(files):
+        print("  !! not one submission per file:\n" + "\n".join(out.splitlines()[:20]), flush=True)
+    return {"baseline": base, "load": elapsed, "rate": rate, "peak": peak}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="load only the first N files (quick runs)")
+    parser.add_argument("--repeat", type=int, default=1, help="paired runs (medians reported)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the last run's database in this directory")
+    parser.add_argument("--code", type=Path, default=REPO,
+                        help="the checkout whose 'python -m ingest' is measured (default: this one), to compare two")
+    args = parser.parse_args()
+    for package in sorted(p.parent for p in args.code.glob("*/__init__.py")):  # as an installation compiles them
+        compileall.compile_dir(package, quiet=1)
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        parser.error(f"--keep {args.keep}: the directory must be new or empty (a loaded database would recognise every file)")
+    url = os.environ.get("ATHAR_DATABASE_URL") or None
+    registry, files = network()
+    files = files[: args.limit] if args.limit else files
+    print(f"{len(files)} files, backend {'PostgreSQL' if url else 'DuckDB'}, code {args.code}", flush=True)
+    runs = []
+    for number in range(args.repeat):
+        print(f"run {number + 1}/{args.repeat}", flush=True)
+        if args.keep and number == args.repeat - 1:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            runs.append(measure(registry, files, args.keep, url, args.code))
+        else:
+            with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp:
+                runs.append(measure(registry, files, Path(tmp), url, args.code))
+    load = statistics.median(r["load"] for r in runs)
+    base = statistics.median(r["baseline"] for r in runs)
+    rate = len(files) / load
+    print(f"median: load {load:.2f} s, {rate:.1f} files/s (target ≥ {TARGET_FILES_PER_S:.0f}), "
+          f"baseline {base:.2f} s, ratio {load / base:.1f}, peak RSS {max(r['peak'] for r in runs):.0f} MB")
+    return 0 if rate >= TARGET_FILES_PER_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Many files in one command (``python -m ingest load FILE...``): each file as ``load_file`` takes it.
+
+Every file is still checked, then committed in its own transaction with its audit entry, in the
+order given, and gets the result it would get alone. What one command shares between its files:
+the database's state read once (``ingest.command_state``), and a thread that reads the next files'
+tables while the current one is checked and committed (reading bytes into text cells depends on
+nothing stored, so it may run ahead; the check, which reads the store, stays in order).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from framework.model import Framework
+from ingest.command_state import CommandState
+from ingest.pipeline import FileResult, load_file, sha256_hex
+from ingest.prefetch import ReadAhead
+from ingest.read import Limits, RawTable, read_table
+from store.db import Store
+
+#: Files whose tables are read ahead of the one being loaded (a few: memory stays that of a few files).
+READ_AHEAD = 4
+
+
+def _read(data: bytes, name: str, limits: Limits) -> RawTable:
+    return read_table(data, name, max_bytes=limits.max_bytes, max_rows=limits.max_rows)
+
+
+def _tables(payloads: list[tuple[Path, ReadAhead]], limits: Limits) -> Iterator[ReadAhead]:
+    """Each payload with its table, read up to :data:`READ_AHEAD` files ahead in a thread; payloads
+    are let go as they are handed out."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-read-ahead") as reader:
+        pending: deque[tuple[ReadAhead, Future[RawTable] | None]] = deque()
+        while payloads or pending:
+            while payloads and len(pending) < READ_AHEAD:
+                path, ahead = payloads.pop(0)
+                job = None if ahead.table is not None else reader.submit(_read, ahead.data, path.name, limits)
+                pending.append((ahead, job))
+            ahead, job = pending.popleft()
+            if job is None:
+                yield ahead
+            else:  # a reading failure is a bug of ours: it propagates here, in the file's turn
+                yield ReadAhead(ahead.data, ahead.content_sha256, job.result(), limits)
+
+
+def load_files(
+    store: Store, payloads: list[tuple[Path, ReadAhead]], *, framework: Framework, **options
+) -> list[FileResult]:
+    """``load_file`` for each (path, bytes read) of ``payloads``, in order, sharing one
+    :class:`~ingest.command_state.CommandState`; ``options`` are those of ``load_file``."""
+    hashed = [(path, ahead if ahead.content_sha256 else ReadAhead(ahead.data, sha256_hex(ahead.data), ahead.table,
+                                                                   ahead.limits)) for path, ahead in payloads]
+    payloads.clear()
+    names = [path.name for path, _ in hashed]
+    state = CommandState.load(store, [ahead.content_sha256 for _, ahead in hashed])
+    results = []
+    for name, ahead in zip(names, _tables(hashed, Limits()), strict=True):
+        results.append(load_file(store, ahead.data, name, framework=framework, content_sha256=ahead.content_sha256,
+                                 raw=ahead.table, limits=ahead.limits, state=state, **options))
+    return results
