@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_harness import REPO, exceptions_on, open_page, running_server, wait_until_idle
+from browser_harness import (
+    PAGE_TIMEOUT_MS,
+    REPO,
+    VIEWPORT,
+    demo_username,
+    exceptions_on,
+    open_page,
+    page_url,
+    running_server,
+    wait_until_idle,
+)
 from playwright.sync_api import expect
 from server_harness import call
 
@@ -171,6 +181,29 @@ def eight_files(folder: Path) -> dict[str, dict[str, float]]:
             for i, org in enumerate(orgs)}
 
 
+def upload_pages(browser, members: dict[str, str]) -> dict[str, object]:
+    """The Upload page of ``base`` for each ``member: base``, each in its own context, signed in as the member.
+    Opened and signed in side by side (each step sent to every page before any is waited for)."""
+    from store.accounts import DEMO_PASSWORD
+
+    pages = {}
+    for org, base in members.items():
+        page = browser.new_context(viewport=VIEWPORT, locale="fr-FR").new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(page_url(base, "upload", "fr"), wait_until="commit")
+        pages[org] = page
+    for org, page in pages.items():
+        wait_until_idle(page)
+        form = page.locator('[data-testid="stForm"]')
+        form.locator("input[type=text], input:not([type])").first.fill(demo_username(org))
+        form.locator("input[type=password]").fill(DEMO_PASSWORD)
+        form.get_by_role("button", name=t("dashboard.access.sign_in", "fr")).click()
+    for page in pages.values():
+        page.wait_for_timeout(300)
+        wait_until_idle(page)
+    return pages
+
+
 def steering_token(store: Store) -> str:
     """A personal API token of the demo committee account (made by the servers in demo mode)."""
     committee = accounts.find_by_username(store, accounts.DEMO_STEERING)
@@ -182,8 +215,7 @@ def test_eight_uploads_at_once_over_both_servers_and_the_command_line_are_all_st
 ) -> None:
     files = eight_files(tmp_path)
     paths = {org: annual_file(tmp_path, org, values) for org, values in files.items()}
-    pages = {org: open_page(browser, base, "upload", "fr", act_as=org)
-             for base, orgs in ((replicas.first, ON_FIRST), (replicas.second, ON_SECOND)) for org in orgs}
+    pages = upload_pages(browser, dict.fromkeys(ON_FIRST, replicas.first) | dict.fromkeys(ON_SECOND, replicas.second))
     try:
         for org, page in pages.items():
             choose_file(page, paths[org])
