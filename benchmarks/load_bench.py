@@ -180,7 +180,7 @@ def prepare(db: Path | None) -> dict[str, str]:
     from store.accounts import DEMO_STEERING
     from store.db import close_all, open_store
 
-    store = open_store(db if db is not None else "postgres")
+    store = open_store(db if db is not None else os.environ["ATHAR_DATABASE_URL"])
     try:
         accounts.ensure_demo_accounts(store)
         steering = accounts.find_by_username(store, DEMO_STEERING)
@@ -204,6 +204,7 @@ def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Pa
         "OPENBLAS_NUM_THREADS": "1",  # as ``make run``
         "PYTHONUNBUFFERED": "1",
     }
+    log_dir.mkdir(parents=True, exist_ok=True)  # on PostgreSQL no demo file was built there first
     with contextlib.ExitStack() as stack:
         urls = []
         for i in range(replicas):
