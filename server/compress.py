@@ -17,8 +17,8 @@ client that accepts gzip and asked for no byte range; everything else (websocket
 from __future__ import annotations
 
 import gzip
-import threading
 
+import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,7 +60,7 @@ class StaticGzip:
         self.cache_bytes = cache_bytes
         self._cache: dict[tuple[str, bytes, bytes, bytes], bytes] = {}
         self._cached = 0
-        self._lock = threading.Lock()
+        self._locks: dict[tuple[str, bytes, bytes, bytes], anyio.Lock] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _wanted(scope):
@@ -101,13 +101,16 @@ class StaticGzip:
     async def _packed(self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
         key = (str(scope["path"]), _header(headers, b"etag"), _header(headers, b"last-modified"),
                str(len(body)).encode("ascii"))
-        with self._lock:
-            hit = self._cache.get(key)
+        hit = self._cache.get(key)
         if hit is not None:
             return hit
-        packed = await anyio.to_thread.run_sync(lambda: gzip.compress(body, compresslevel=6, mtime=0))
-        with self._lock:
-            if key not in self._cache and self._cached + len(packed) <= self.cache_bytes:
+        # One compression per asset even when twenty first page loads ask for it at once.
+        async with self._locks.setdefault(key, anyio.Lock()):
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+            packed = await anyio.to_thread.run_sync(lambda: gzip.compress(body, compresslevel=6, mtime=0))
+            if self._cached + len(packed) <= self.cache_bytes:
                 self._cache[key] = packed
                 self._cached += len(packed)
         return packed
