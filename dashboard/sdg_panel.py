@@ -15,6 +15,7 @@ from dashboard import empty, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from framework.mappings import sdg_pairs
 from i18n import t
 from metrics import sdg
@@ -46,8 +47,8 @@ def _goals(ctx: PageContext, reporting: pl.DataFrame) -> None:
     goals = (
         reporting.filter(pl.col("target").is_null())
         .join(targets, on="goal", how="left", maintain_order="left")
-        .with_columns(goal_label=tables.labels(lambda g: _goal(ctx, g), pl.col("goal")))
     )
+    goals = goals.with_columns(goal_label=labelled(goals, "goal", lambda g: _goal(ctx, g), nulls=True))
     tables.table(
         ctx,
         goals,
@@ -61,10 +62,13 @@ def _goals(ctx: PageContext, reporting: pl.DataFrame) -> None:
 
 
 def _targets(ctx: PageContext, rows: pl.DataFrame, period: str) -> None:
+    figure = ["indicator_code", "figure", "low", "high"]
     shown = rows.with_columns(
-        goal_label=tables.labels(lambda g: _goal(ctx, g), pl.col("goal")),
-        indicator=pl.col("indicator_code").map_elements(ctx.indicator_label, return_dtype=pl.String),
-        figure_text=pl.struct(rows.columns).map_elements(lambda r: _figure_text(ctx, r), return_dtype=pl.String),
+        goal_label=labelled(rows, "goal", lambda g: _goal(ctx, g), nulls=True),
+        indicator=labelled(rows, "indicator_code", ctx.indicator_label),
+        figure_text=labelled(
+            rows, figure, lambda *row: _figure_text(ctx, dict(zip(figure, row, strict=True))), nulls=True
+        ),
     )
     tables.table(
         ctx,

@@ -19,6 +19,7 @@ import streamlit as st
 from dashboard.cells import MISSING, Col, column_texts, formatter, row_kinds
 from dashboard.context import PageContext
 from dashboard.exports import csv_download
+from dashboard.lookup import labelled
 from framework.model import BREAKDOWN_COLUMNS
 from i18n import catalogue
 from store.reads import common as common_reads
@@ -230,11 +231,11 @@ def quartile_columns(ctx: PageContext) -> dict[str, Col]:
     }
 
 
-def peer_group_label(ctx: PageContext) -> pl.Expr:
-    """A peer row's group in words ("Région : Casablanca-Settat"), from ``group`` and ``group_value``."""
-    return pl.struct("group", "group_value").map_elements(
-        lambda s: f"{ctx.t('groups.' + s['group'])}: {ctx.group_label(s['group'], s['group_value'])}",
-        return_dtype=pl.String,
+def peer_group_label(ctx: PageContext, peers: pl.DataFrame) -> pl.Series:
+    """Each peer row's group in words ("Région : Casablanca-Settat"), from ``group`` and ``group_value``
+    (a lookup built once per group, no Python inside Polars: ``dashboard.lookup``)."""
+    return labelled(
+        peers, ["group", "group_value"], lambda g, v: f"{ctx.t('groups.' + g)}: {ctx.group_label(g, v)}", nulls=True
     )
 
 

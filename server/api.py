@@ -9,6 +9,7 @@ neutralising writer (``ingest.safe_write``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,17 +67,6 @@ def _narrowed(frame: pl.DataFrame, q: Query) -> pl.DataFrame:
     return frame
 
 
-def _periods(store: Store, viewer: Viewer, run_id: int, q: Query) -> list[str]:
-    periods = common.run_periods(store, viewer, run_id)
-    return [p for p in periods if q.period in (None, p)]
-
-
-def _per_period(read: Callable[[str], pl.DataFrame], periods: list[str]) -> pl.DataFrame:
-    frames = [read(p).with_columns(pl.lit(p).alias("period")) for p in periods]
-    frames = [f for f in frames if not f.is_empty()]
-    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-
-
 def _organisations(store: Store, viewer: Viewer, run_id: int | None, q: Query) -> pl.DataFrame:
     return common.organisations(store, viewer, q.lang)
 
@@ -91,15 +81,13 @@ def _runs(store: Store, viewer: Viewer, run_id: int | None, q: Query) -> pl.Data
 
 
 def _scores(store: Store, viewer: Viewer, run_id: int, q: Query) -> pl.DataFrame:
-    return _per_period(lambda p: compare.period_scores(store, viewer, run_id, p, q.lang),
-                       _periods(store, viewer, run_id, q))
+    return compare.run_scores(store, viewer, run_id, q.period, q.lang)
 
 
 def _indicators(store: Store, viewer: Viewer, run_id: int, q: Query) -> pl.DataFrame:
     orgs = tuple(common.organisations(store, viewer, q.lang).get_column("org_code").to_list())
     orgs = tuple(o for o in orgs if q.org in (None, o))
-    return _per_period(lambda p: compare.indicator_values(store, viewer, run_id, p, orgs),
-                       _periods(store, viewer, run_id, q))
+    return compare.run_indicator_values(store, viewer, run_id, q.period, orgs)
 
 
 def _trends(store: Store, viewer: Viewer, run_id: int, q: Query) -> pl.DataFrame:
@@ -144,12 +132,17 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
     return Response(body, media_type="text/csv; charset=utf-8")
 
 
+@functools.cache
+def _adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    """One ``TypeAdapter`` per response model, built once (building one costs more than using it)."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 def respond(request: Request, endpoint: str, run_id: int | None, frame: pl.DataFrame) -> Response:
     models = ENDPOINTS[endpoint][0]
     model = models[-1] if (endpoint == "trends" and "org_code" in frame.columns) else models[0]
-    rows = TypeAdapter(list[model]).dump_python(
-        TypeAdapter(list[model]).validate_python(frame.to_dicts()), mode="json"
-    )
+    adapter = _adapter(model)
+    rows = adapter.dump_python(adapter.validate_python(frame.to_dicts()), mode="json")
     if wants_csv(request):
         return _csv(rows, list(model.model_fields))
     return JSONResponse({"run_id": run_id, "data": rows})

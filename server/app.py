@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 import settings
 from server import api, session_routes
+from server.compress import StaticGzip
 from server.headers import SecurityHeaders
 from server.logs import redact_every_record
 from store.db import configured_database, open_store
@@ -43,7 +44,7 @@ def healthz(_request: Request) -> JSONResponse:
 
 def create_app() -> st.App:
     """The one server: dashboard, ``/healthz``, ``/api/v1/…`` and the session cookie's ``/session/…``,
-    every response with security headers, every log record of the process redacted (also when
+    every response with security headers, the frontend bundles gzipped once and kept (``server.compress``), every log record of the process redacted (also when
     uvicorn's own command line calls this factory)."""
     redact_every_record()
     trust_proxy = bool(settings.get("ATHAR_TRUST_PROXY"))
@@ -52,4 +53,5 @@ def create_app() -> st.App:
         *api.routes(database_path),
         *session_routes.routes(database_path, trust_proxy=trust_proxy),
     ]
-    return st.App(SCRIPT, routes=routes, middleware=[Middleware(SecurityHeaders, trust_proxy=trust_proxy)])
+    middleware = [Middleware(SecurityHeaders, trust_proxy=trust_proxy), Middleware(StaticGzip)]
+    return st.App(SCRIPT, routes=routes, middleware=middleware)

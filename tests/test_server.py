@@ -105,3 +105,30 @@ def test_no_token_is_written_to_the_servers_log(served: Served) -> None:
     log = served.log.read_text(encoding="utf-8", errors="replace")
     assert "/api/v1/organisations" in log  # the access log is on: the requests are there, redacted
     assert token not in log and random_token not in log and personal not in log and "Bearer" not in log
+
+
+def _plotly_bundle() -> str:
+    """The URL of Streamlit's Plotly chart bundle (the 4.7 MB script the first chart page loads)."""
+    folder = streamlit_index().parent / "static" / "js"
+    return "/static/js/" + next(p.name for p in sorted(folder.glob("PlotlyChart.*.js")))
+
+
+def test_a_static_script_comes_back_gzipped_and_smaller_with_the_security_headers(served: Served) -> None:
+    import gzip
+
+    plain = call(served.url, _plotly_bundle())
+    packed = call(served.url, _plotly_bundle(), headers={"Accept-Encoding": "gzip"})
+    again = call(served.url, _plotly_bundle(), headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    assert plain.status == packed.status == again.status == 200
+    assert packed.headers["content-encoding"] == "gzip" and "accept-encoding" in packed.headers["vary"].lower()
+    assert len(packed.body) < len(plain.body) / 2 and gzip.decompress(packed.body) == plain.body
+    assert again.body == packed.body and int(packed.headers["content-length"]) == len(packed.body)
+    assert all(name in packed.headers for name in SECURITY)
+    assert "frame-ancestors 'none'" in packed.headers["content-security-policy"]
+
+
+def test_a_static_script_stays_plain_without_accept_encoding_or_when_gzip_is_refused(served: Served) -> None:
+    for headers in ({}, {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip;q=0"}):
+        reply = call(served.url, _plotly_bundle(), headers=headers)
+        assert reply.status == 200 and "content-encoding" not in reply.headers
+        assert reply.body.lstrip()[:1] not in (b"\x1f",) and all(name in reply.headers for name in SECURITY)

@@ -15,6 +15,7 @@ from dashboard import charts, empty, pickers, review_labels, tables, whatif_view
 from dashboard.cells import Col, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from framework.model import UnitKind
 from store.reads import compare as compare_reads
 from store.reads import profile as profile_reads
@@ -172,23 +173,20 @@ def _indicators_side_by_side(ctx: PageContext, orgs: pl.DataFrame, period: str, 
     if values.is_empty():
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "values_period", period=period))
         return
-    wide = values.pivot(
-        "org_code", index="indicator_code", values="value", aggregate_function="first"
-    ).with_columns(*_indicator_columns(ctx))
+    wide = values.pivot("org_code", index="indicator_code", values="value", aggregate_function="first")
+    wide = wide.with_columns(*_indicator_columns(ctx, wide))
     columns = {"name": Col(ctx.t("common.indicator"), width="medium")}
     columns |= {c: Col(c, "measure", "small", unit="unit_code") for c in chosen if c in wide.columns}
     columns |= {"unit": Col(ctx.t("common.unit"), width="small")}
     tables.table(ctx, wide, columns, key="compare_side_table", download=f"athar_indicators_{period}.csv")
 
 
-def _indicator_columns(ctx: PageContext) -> list[pl.Expr]:
+def _indicator_columns(ctx: PageContext, frame: pl.DataFrame) -> list[pl.Series]:
     """An indicator table's row labels: "R01 · name", the unit's name and its code (precision)."""
     return [
-        pl.col("indicator_code")
-        .map_elements(ctx.indicator_label, return_dtype=pl.String)
-        .alias("name"),
-        pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String).alias("unit"),
-        pl.col("indicator_code").map_elements(lambda c: unit_code(ctx, c), return_dtype=pl.String).alias("unit_code"),
+        labelled(frame, "indicator_code", ctx.indicator_label).alias("name"),
+        labelled(frame, "indicator_code", ctx.unit_name).alias("unit"),
+        labelled(frame, "indicator_code", lambda c: unit_code(ctx, c)).alias("unit_code"),
     ]
 
 
@@ -200,10 +198,8 @@ def _group_view(ctx: PageContext, period: str) -> None:
         empty.group_too_small(ctx)
         return
     groups = groups.with_columns(
-        group_label=pl.col("group_value").map_elements(
-            lambda v: ctx.group_label(by, v), return_dtype=pl.String
-        ),
-        label=tables.labels(ctx.principle_label, pl.col("principle")),
+        group_label=labelled(groups, "group_value", lambda v: ctx.group_label(by, v)),
+        label=labelled(groups, "principle", ctx.principle_label, nulls=True),
     )
     composite = (
         groups.filter(pl.col("principle").is_null())
@@ -254,15 +250,11 @@ def _group_view(ctx: PageContext, period: str) -> None:
     yes_no = tuple(i.code for i in ctx.framework.indicators if ctx.framework.unit_of(i.code).kind is UnitKind.BOOLEAN)
     indicators = ctx.q(compare_reads.group_indicators, ctx.run_id, period, by, yes_no)
     if indicators.height:
-        wide = (
-            indicators.with_columns(
-                group_label=pl.col("group_value").map_elements(
-                    lambda v: ctx.group_label(by, v), return_dtype=pl.String
-                )
-            )
-            .pivot("group_label", index="indicator_code", values="median", aggregate_function="first")
-            .with_columns(*_indicator_columns(ctx))
+        indicators = indicators.with_columns(
+            group_label=labelled(indicators, "group_value", lambda v: ctx.group_label(by, v))
         )
+        wide = indicators.pivot("group_label", index="indicator_code", values="median", aggregate_function="first")
+        wide = wide.with_columns(*_indicator_columns(ctx, wide))
         group_columns = [c for c in wide.columns if c not in ("indicator_code", "name", "unit", "unit_code")]
         st.markdown(f"**{ctx.t('compare.group_indicators_title')}**")
         tables.table(
@@ -296,9 +288,8 @@ def _member_view(ctx: PageContext, period: str) -> None:
         empty.group_too_small(ctx, "peer_group", period=period)
     else:
         principle = pickers.principle_select(ctx, key="compare_member_principle")
-        rows = peers.filter(pl.col("principle").eq_missing(principle)).with_columns(
-            group_label=tables.peer_group_label(ctx)
-        )
+        rows = peers.filter(pl.col("principle").eq_missing(principle))
+        rows = rows.with_columns(group_label=tables.peer_group_label(ctx, rows))
         own_score = own.filter(pl.col("principle").eq_missing(principle))
         mine = own_score["score"][0] if own_score.height else None
         figure = charts.quartile_boxes(

@@ -14,6 +14,7 @@ from dashboard import charts, empty, pickers, review_labels, sdg_panel, tables, 
 from dashboard.cells import Col, display, indicator_kind
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from framework.model import TimeAggregation, UnitKind
 from i18n import formatting as fmt
 from i18n import t
@@ -193,7 +194,7 @@ def _scores(ctx: PageContext, period: str) -> None:
             ctx, Why.NO_DATA, empty.subject(ctx, "scores_period", period=period), step="upload_or_score"
         )
         return
-    dist = dist.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
+    dist = dist.with_columns(label=labelled(dist, "principle", ctx.principle_label, nulls=True))
     own = None
     if ctx.viewer.role == "member":
         mine = ctx.q(profile_reads.org_scores, ctx.run_id, ctx.viewer.org_code).filter(
@@ -331,9 +332,7 @@ def _map(ctx: PageContext, period: str) -> None:
             value_col = Col(ctx.t("counting.map_high"), kind, full=True)
     names = region_names()
     all_codes = sorted(names)
-    frame = frame.with_columns(
-        region_name=pl.col("region").map_elements(ctx.region_name, return_dtype=pl.String),
-    )
+    frame = frame.with_columns(region_name=labelled(frame, "region", ctx.region_name))
     figure = charts.choropleth(
         GEOJSON_URL,
         frame["region"].to_list(),
@@ -382,7 +381,7 @@ def _changes(ctx: PageContext, period: str, previous: str | None) -> None:
     if changes.is_empty():
         empty.group_too_small(ctx, "changes")
         return
-    changes = changes.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
+    changes = changes.with_columns(label=labelled(changes, "principle", ctx.principle_label, nulls=True))
     cols = st.columns(len(changes))
     for col, row in zip(cols, changes.iter_rows(named=True), strict=True):
         with col:

@@ -29,6 +29,7 @@ from dashboard import (
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from i18n import formatting as fmt
 from i18n import t
 from metrics.method_card import card_or_none
@@ -209,9 +210,8 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
         caption=ctx.t("profile.radar_caption"),
     )
     if peers.height:
-        composite = peers.filter(pl.col("principle").is_null()).with_columns(
-            group_label=tables.peer_group_label(ctx)
-        )
+        composite = peers.filter(pl.col("principle").is_null())
+        composite = composite.with_columns(group_label=tables.peer_group_label(ctx, composite))
         with st.expander(ctx.t("profile.peer_table_title")):
             tables.table(
                 ctx,
@@ -232,15 +232,11 @@ def _indicators(ctx: PageContext, org_code: str, period: str) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "values_period", period=period))
     else:
         table = values.with_columns(
-            name=pl.col("indicator_code").map_elements(
-                ctx.indicator_label, return_dtype=pl.String
-            ),
-            unit=pl.col("indicator_code").map_elements(ctx.unit_name, return_dtype=pl.String),
-            unit_code=pl.col("indicator_code").map_elements(
-                lambda c: cells.unit_code(ctx, c), return_dtype=pl.String
-            ),
+            name=labelled(values, "indicator_code", ctx.indicator_label),
+            unit=labelled(values, "indicator_code", ctx.unit_name),
+            unit_code=labelled(values, "indicator_code", lambda c: cells.unit_code(ctx, c)),
             normalised_100=pl.col("normalised") * 100,
-            weights=pl.col("indicator_code").map_elements(ctx.weights_text, return_dtype=pl.String),
+            weights=labelled(values, "indicator_code", ctx.weights_text),
         )
         tables.table(
             ctx,
@@ -269,7 +265,7 @@ def _submitted(ctx: PageContext, org_code: str, period: str) -> None:
         return
     st.markdown(f"**{explain_form.text(ctx, 'submitted_title')}**")
     table = values.with_columns(
-        name=pl.col("indicator_code").map_elements(ctx.indicator_label, return_dtype=pl.String),
+        name=labelled(values, "indicator_code", ctx.indicator_label),
         breakdown=tables.breakdown_label(ctx, values),
     )
     columns = explain_form.value_columns(ctx)
@@ -292,9 +288,8 @@ def _submitted(ctx: PageContext, org_code: str, period: str) -> None:
 
 def _quality(ctx: PageContext, scores: pl.DataFrame, period: str) -> None:
     st.subheader(ctx.t("profile.quality_title"))
-    rows = scores.filter(pl.col("period") == period).with_columns(
-        label=tables.labels(ctx.principle_label, pl.col("principle"))
-    )
+    rows = scores.filter(pl.col("period") == period)
+    rows = rows.with_columns(label=labelled(rows, "principle", ctx.principle_label, nulls=True))
     tables.table(
         ctx,
         rows,

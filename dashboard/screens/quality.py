@@ -15,6 +15,7 @@ from dashboard import charts, empty, expectations_view, explain_form, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from dashboard.reports import report_table
 from ingest.issues import ISSUE_SCHEMA
 from store.reads import quality as quality_reads
@@ -48,7 +49,7 @@ def _by_period(ctx: PageContext) -> None:
     charts.with_data(
         ctx,
         figure,
-        frame.with_columns(period=tables.labels(ctx.period_label, pl.col("period"))),
+        frame.with_columns(period=labelled(frame, "period", ctx.period_label, nulls=True)),
         {
             "period": Col(ctx.t("common.period")),
             "n": Col(ctx.t("common.organisations_n"), "int"),
@@ -129,11 +130,9 @@ def _flagged(ctx: PageContext) -> None:
         )
         return
     frame = frame.with_columns(
-        indicator=pl.col("indicator_code").map_elements(
-            lambda c: f"{c} · {ctx.indicator_name(c)}", return_dtype=pl.String
-        ),
+        indicator=labelled(frame, "indicator_code", lambda c: f"{c} · {ctx.indicator_name(c)}"),
         breakdown=tables.breakdown_label(ctx, frame),
-        unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
+        unit_label=labelled(frame, "unit", ctx.unit_label),
     )
     total = ctx.t("tables.breakdown.total")
     frame = frame.with_columns(  # "2025-Q4 · Femmes": a breakdown cell named with its period

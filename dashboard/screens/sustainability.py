@@ -13,6 +13,7 @@ from dashboard import charts, empty, expectations_view, pickers, tables, widgets
 from dashboard.cells import Col, trend_text, unit_code
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from framework.model import UnitKind
 from i18n import formatting as fmt
 from store.reads import profile as profile_reads
@@ -53,7 +54,7 @@ def _trend_counts(ctx: PageContext) -> None:
     if summary.is_empty():
         empty.group_too_small(ctx)
         return
-    summary = summary.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
+    summary = summary.with_columns(label=labelled(summary, "principle", ctx.principle_label, nulls=True))
     stacks = [(trend_text(name, ctx), summary[name].to_list(), charts.TREND_COLOURS[name]) for name in TRENDS]
     figure = charts.stacked_bars(
         summary["label"].to_list(),
@@ -96,7 +97,7 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "series"))
         return
     value = "score" if org is not None else "median"
-    frame = frame.with_columns(label=tables.labels(ctx.principle_label, pl.col("principle")))
+    frame = frame.with_columns(label=labelled(frame, "principle", ctx.principle_label, nulls=True))
     series = []
     for code in ctx.series_codes:
         part = frame.filter(pl.col("principle").eq_missing(code)).sort("period")
@@ -115,7 +116,7 @@ def _principle_series(ctx: PageContext, org: str | None) -> None:
             **tables.quartile_columns(ctx),
         }
     )
-    frame = frame.with_columns(period=tables.labels(ctx.period_label, pl.col("period")))
+    frame = frame.with_columns(period=labelled(frame, "period", ctx.period_label, nulls=True))
     charts.with_data(ctx, figure, frame, columns, key="sust_series", file_name="athar_principle_series.csv")
 
 
@@ -215,7 +216,7 @@ def _indicator_series(
             "n": Col(ctx.t("common.organisations_n"), "int"),
         }
     )
-    table = table.with_columns(period=tables.labels(ctx.period_label, pl.col("period")))
+    table = table.with_columns(period=labelled(table, "period", ctx.period_label, nulls=True))
     charts.with_data(ctx, figure, table, columns, key=key, file_name=f"athar_{code}_series.csv")
 
 
@@ -254,16 +255,11 @@ def _progress(ctx: PageContext, org: str | None) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "progress"))
         return
     rows = rows.with_columns(
-        indicator=pl.col("indicator_code").map_elements(
-            ctx.indicator_label, return_dtype=pl.String
-        ),
-        unit_code=pl.col("indicator_code").map_elements(lambda c: unit_code(ctx, c), return_dtype=pl.String),
-        target=pl.col("indicator_code").map_elements(
-            lambda c: (
-                ctx.framework.indicator_by_code[c].target if c in ctx.framework.indicator_by_code else None
-            ),
-            return_dtype=pl.Float64,
-        ),
+        indicator=labelled(rows, "indicator_code", ctx.indicator_label),
+        unit_code=labelled(rows, "indicator_code", lambda c: unit_code(ctx, c)),
+        target=labelled(rows, "indicator_code", lambda c: (
+            ctx.framework.indicator_by_code[c].target if c in ctx.framework.indicator_by_code else None
+        ), dtype=pl.Float64),
     )
     if org is not None:
         figure = charts.bars(

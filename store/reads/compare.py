@@ -30,6 +30,47 @@ def period_scores(store: Store, viewer: Viewer, run_id: int, period: str, lang: 
     )
 
 
+def run_scores(store: Store, viewer: Viewer, run_id: int, period: str | None, lang: str) -> pl.DataFrame:
+    """``period_scores`` of every period of the run at once (or of ``period``), with a ``period`` column
+    last, ordered by period: one query where the API asked one per period."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT s.org_code, {name_sql(lang)} AS name, g.kind, g.region, g.size_band, g.thematic_areas,
+               s.principle, s.score, s.coverage, s.status, s.grade, s.nominal_rank, s.median_rank,
+               s.rank_p05, s.rank_p95, s.ranked_count, s.period
+        FROM scores s JOIN organizations g ON g.code = s.org_code
+        WHERE s.run_id = $run AND ($period::VARCHAR IS NULL OR s.period = $period::VARCHAR)
+          AND {visible("s.org_code")} AND {principle_ok("s.principle")} AND {period_ok("s.period")}
+          AND {approved_score("s.org_code", "s.period")}
+        ORDER BY s.period, s.org_code, s.principle NULLS LAST
+        """,
+        run=run_id,
+        period=period,
+    )
+
+
+def run_indicator_values(
+    store: Store, viewer: Viewer, run_id: int, period: str | None, org_codes: tuple[str, ...]
+) -> pl.DataFrame:
+    """``indicator_values`` of every period of the run at once (or of ``period``), ``period`` last."""
+    return query(
+        store,
+        viewer,
+        f"""
+        SELECT org_code, indicator_code, value, normalised, flagged, period FROM score_indicators
+        WHERE run_id = $run AND ($period::VARCHAR IS NULL OR period = $period::VARCHAR)
+          AND list_contains($orgs::VARCHAR[], org_code)
+          AND {visible("org_code")} AND {period_ok("period")} AND {indicator_ok("indicator_code")}
+        ORDER BY period, indicator_code, org_code
+        """,
+        run=run_id,
+        period=period,
+        orgs=list(org_codes),
+    )
+
+
 def group_scores(store: Store, viewer: Viewer, run_id: int, period: str, by: GroupBy) -> pl.DataFrame:
     """Per group of one grouping and per principle: n, quartiles (groups below the minimum left out)."""
     return query(
