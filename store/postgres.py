@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,13 @@ T = TypeVar("T")
 #: The advisory lock every write transaction takes first (an arbitrary constant: "athar" in ASCII).
 WRITE_LOCK = 0x6174686172
 _POOL_SIZE = 8
+#: Every session of the store: UTC, and room for a registered frame in memory. A temporary table lives
+#: in the session's own buffers (``temp_buffers``, 8 MB by default, taken only as used): a million-row
+#: upload registered beyond them spilled to disk, its COPY 8.6 s against 5.8 s, its ANALYZE 2.0 s
+#: against 0.4 s and the insert reading it 2.9 s against 1.3 s with 512 MB (one run each, busy machine).
+SESSION_OPTIONS = "-c TimeZone=UTC -c temp_buffers=256MB"
+#: Rows of a frame per CSV slice sent to COPY.
+_COPY_SLICE = 100_000
 
 # PostgreSQL type OIDs → the Polars type DuckDB gives the same column.
 _POLARS_TYPES: dict[int, pl.DataType] = {
@@ -100,7 +108,7 @@ def frame_from_cursor(cur: psycopg.Cursor) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _csv_buffer(frame: pl.DataFrame) -> bytes:
+def _csv_buffer(frame: pl.DataFrame) -> memoryview:
     """The frame as CSV for ``COPY`` (nulls unquoted and empty, text always quoted: '' stays '')."""
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
     if lists:  # PostgreSQL array literals: {"a","b",NULL}
@@ -111,8 +119,10 @@ def _csv_buffer(frame: pl.DataFrame) -> bytes:
                         pl.lit('"') + pl.element().str.replace_all(r"([\\\"])", r"\$1") + pl.lit('"'))
                 ).list.join(",") + pl.lit("}")).alias(n)
             for n in lists)
-    return frame.write_csv(include_header=False, quote_style="non_numeric", null_value="",
-                           datetime_format="%Y-%m-%d %H:%M:%S%.f").encode("utf-8")
+    buffer = io.BytesIO()  # written as bytes: no text of the whole frame to encode again
+    frame.write_csv(buffer, include_header=False, quote_style="non_numeric", null_value="",
+                    datetime_format="%Y-%m-%d %H:%M:%S%.f")
+    return buffer.getbuffer()
 
 
 def _column_type(dtype: pl.DataType) -> str:
@@ -190,10 +200,24 @@ class PgCursor:
         columns = ", ".join(f'"{n}" {_column_type(t)}' for n, t in frame.schema.items())
         self._cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
         self._cur.execute(f'CREATE TEMP TABLE "{name}" ({columns})')
-        if frame.height:
-            with self._cur.copy(f'COPY "{name}" FROM STDIN (FORMAT csv)') as copy:
-                copy.write(_csv_buffer(frame))
+        self._copy(f'COPY "{name}" FROM STDIN (FORMAT csv)', frame)
         self._cur.execute(f'ANALYZE "{name}"')
+        return self
+
+    def _copy(self, statement: str, frame: pl.DataFrame) -> None:
+        """``frame`` through ``statement`` (a ``COPY … FROM STDIN``), written in slices of CSV: never the
+        text of a million rows in memory at once (the load's peak: 508–528 MB against 572 MB)."""
+        if not frame.height:
+            return
+        with self._cur.copy(statement) as copy:
+            for part in frame.iter_slices(_COPY_SLICE):
+                copy.write(_csv_buffer(part))
+
+    def copy_rows(self, table: str, frame: pl.DataFrame) -> PgCursor:
+        """Append ``frame`` to ``table`` by one ``COPY`` (its columns by name; the others take their default).
+        PostgreSQL alone: where nothing else reads the rows, this saves a registered frame's staging table."""
+        columns = ", ".join(f'"{n}"' for n in frame.columns)
+        self._copy(f'COPY "{table}" ({columns}) FROM STDIN (FORMAT csv)', frame)
         return self
 
     def unregister(self, name: str) -> PgCursor:
@@ -231,7 +255,7 @@ class PostgresStore(Store):
 
     # -- connections -----------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
-        con = psycopg.connect(self.url, autocommit=True, options="-c TimeZone=UTC")
+        con = psycopg.connect(self.url, autocommit=True, options=SESSION_OPTIONS)
         return configure(con)
 
     @contextmanager

@@ -66,13 +66,18 @@ class ValueComment:
 
 
 # -- the commit path -------------------------------------------------------------------------
+def any_lock(cur: duckdb.DuckDBPyConnection, org_codes: list[str]) -> bool:
+    """Whether any of these organisations has a locked period now."""
+    return bool(cur.execute(
+        "SELECT count(*) FROM period_locks WHERE released_at IS NULL AND list_contains(?::VARCHAR[], org_code)",
+        [org_codes],
+    ).fetchall()[0][0])
+
+
 def refuse_locked(cur: duckdb.DuckDBPyConnection, rows_table: str, org_codes: list[str]) -> None:
     """Raise :class:`PeriodLocked` when a row of ``rows_table`` (registered in the caller's transaction,
     with ``org_code``, ``period_start``, ``period_end``) falls in a locked period of its organisation."""
-    if not cur.execute(
-        "SELECT count(*) FROM period_locks WHERE released_at IS NULL AND list_contains(?::VARCHAR[], org_code)",
-        [org_codes],
-    ).fetchall()[0][0]:
+    if not any_lock(cur, org_codes):
         return
     locked = cur.execute(
         f"""
