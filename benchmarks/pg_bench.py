@@ -21,6 +21,17 @@ ingest  Ingesting the 1,000,000-row file (``benchmarks/ingest_bench.py``'s shape
 Times are wall-clock medians of the child processes; peak memory is the child's maximum resident set
 size (the client: PostgreSQL's own server processes are not counted on either side). These machines
 are shared and noisy, so only the ratio means something; the load average is printed with the figures.
+
+Measured 2026-12-06 on 2 shared cores (load average 9–18):
+  score   DuckDB 9.97 s (8.20–10.46), PostgreSQL 9.93 s (8.64–10.35): ratio 1.00 (--repeat 3, load ≈ 9).
+          Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
+          run's array of 2,970 submission ids once per observation (3.0 s; 0.04 s joined on the
+          unnested lists), and the scoring inputs are now read through ADBC without pyarrow.
+  ingest  COPY 2.88 s (2.79–2.97), ``ingest load`` 16.2 s (15.6–16.8): ratio 5.6, peak 519 MB
+          (--repeat 2, load ≈ 9). **Misses the target of 2.** Profiled in-process: commit 11.9 s of
+          17.8, nearly all the COPY of the million rows into ``observations`` (20 columns, as CSV Polars
+          writes: 2.7 s of it); validation and reading as on DuckDB (≈ 5 s at that load). Before:
+          ratio 5.8, peak 704 MB (a staging table, its ANALYZE and an INSERT … SELECT from it).
 """
 
 from __future__ import annotations

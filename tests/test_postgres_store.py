@@ -144,6 +144,29 @@ def test_a_registered_frame_keeps_nulls_empty_texts_quotes_arabic_dates_and_list
     assert pg_store.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'incoming'") == 0
 
 
+def test_rows_copied_into_a_table_in_slices_keep_nulls_empty_texts_and_arabic_and_roll_back_with_the_write(
+    pg_store, monkeypatch
+) -> None:
+    import store.postgres
+
+    monkeypatch.setattr(store.postgres, "_COPY_SLICE", 2)  # five rows in three slices
+    frame = pl.DataFrame({"text": ["", None, 'il a dit "oui"', "جمعية الأمل", "a\nb;c"], "n": [1, None, 3, 4, 5],
+                          "day": [date(2024, 2, 29), None, date(1999, 12, 31), date(2024, 1, 1), None]})
+    pg_store.write(lambda cur: cur.execute("CREATE TABLE copied (n BIGINT, text VARCHAR, day DATE, extra VARCHAR)"))
+    pg_store.write(lambda cur: cur.copy_rows("copied", frame))
+    back = pg_store.query("SELECT text, n, day, extra FROM copied ORDER BY n NULLS FIRST")
+    assert back.drop("extra").sort("n", nulls_last=False).equals(frame.sort("n", nulls_last=False))
+    assert back["extra"].null_count() == 5
+
+    def fails(cur) -> None:
+        cur.copy_rows("copied", frame)
+        raise RuntimeError("after the copy")
+
+    with pytest.raises(RuntimeError):
+        pg_store.write(fails)
+    assert pg_store.scalar("SELECT count(*) FROM copied") == 5
+
+
 def test_a_frame_registered_in_a_failed_write_leaves_nothing_behind(pg_store) -> None:
     def fails(cur) -> None:
         cur.register("incoming_rows", pl.DataFrame({"code": ["A"]}))
