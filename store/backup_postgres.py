@@ -70,6 +70,7 @@ class PostgresBackend:
         try:
             rows = store.write(lambda cur: _load(cur, tables, record))
             store.migrate()  # then any later migration, as an upgrade would run it
+            store.write(lambda cur: cur.execute("ANALYZE"))  # the planner's statistics of the loaded rows
         except psycopg.Error as exc:
             raise BackupError("load_failed", error=str(exc).splitlines()[0]) from exc
         finally:
@@ -86,6 +87,12 @@ class PostgresBackend:
             store.close()
 
 
+def _json_as_text(frame: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
+    """DuckDB writes its JSON columns to Parquet as binary (UTF-8 bytes): read back as the text they hold."""
+    binary = [c for c, t in frame.schema.items() if t == pl.Binary and types.get(c) != "bytea"]
+    return frame.with_columns(pl.col(c).cast(pl.String) for c in binary) if binary else frame
+
+
 def _load(cur: PgCursor, tables: dict[str, Path], record: dict[str, Any]) -> dict[str, int]:
     from store.backup import _repoint_raw_files
 
@@ -97,10 +104,10 @@ def _load(cur: PgCursor, tables: dict[str, Path], record: dict[str, Any]) -> dic
         cur.execute(f"DELETE FROM {_ident(table)}")
     rows = {}
     for table, path in sorted(tables.items()):
-        frame = pl.read_parquet(path)
         types = dict(cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                                  "WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped",
                                  [table]).fetchall())
+        frame = _json_as_text(pl.read_parquet(path), types)
         columns = ", ".join(_ident(c) for c in frame.columns)
         # Each column cast to its table's type: JSON was read as text, as DuckDB gives it.
         values = ", ".join(f"CAST({_ident(c)} AS {types[c]})" for c in frame.columns)

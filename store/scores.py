@@ -95,8 +95,9 @@ UNUSUAL_COLUMNS = (
 def scoring_inputs(store: Store) -> pl.DataFrame:
     """Current observations of active organisations, with the upload time of their submission and
     whether the organisation explained the value (``explained``: an explanation in force for this
-    value of this submission, ``store.explanations``)."""
-    return store.query(
+    value of this submission, ``store.explanations``). The run's largest read: the backend's bulk
+    path (ADBC on PostgreSQL)."""
+    return store.query_bulk(
         f"""
         SELECT o.org_code, o.indicator_code, o.period, o.granularity, o.period_start, o.period_end, o.value,
                o.unit, o.sex, o.age_band, o.disability, o.area, o.region, o.source, o.submission_id,

@@ -27,7 +27,7 @@ from store.explanations import cleaned as cleaned_explanations
 from store.explanations import record_in as record_explanations_in
 from store.narratives import record_in as record_narratives_in
 from store.overlaps import record_file_programmes
-from store.review import refuse_locked
+from store.review import any_lock, refuse_locked
 from store.scoring_requests import request_in
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
@@ -175,41 +175,22 @@ def commit_submission(
                 json.dumps(meta.report, ensure_ascii=False), str(raw_path),
             ],
         ).fetchall()[0][0]
-        cur.register("incoming_rows", incoming)
-        try:
-            # Current values of these organisations and periods, before this submission's rows are
-            # added: when there are none (a first submission, or a new year) there is nothing to supersede.
-            has_current = cur.execute(
-                "SELECT count(*) FROM observations o WHERE o.valid_to IS NULL "
-                "AND o.org_code IN (SELECT unnest(?::VARCHAR[])) "
-                "AND EXISTS (SELECT 1 FROM incoming_rows n WHERE n.org_code = o.org_code AND n.period = o.period)",
-                [org_codes],
-            ).fetchall()[0][0]
-            refuse_locked(cur, "incoming_rows", org_codes)  # an approved period: nothing is stored
-            cur.execute(
-                f"""
-                INSERT INTO observations
-                SELECT ? AS submission_id, {", ".join("NULL" if c in empty else c for c in _STORED_FROM_FILE)},
-                       ? AS valid_from, NULL AS valid_to, NULL AS superseded_by
-                FROM incoming_rows
-                """,
-                [submission_id, now],
-            )
-            # Rows of a validated file have unique keys, so they join as they are.
+        # Current values of these organisations, before this submission's rows are added: when
+        # there are none (a first submission) there is nothing to supersede.
+        has_current = cur.execute(
+            "SELECT count(*) FROM observations WHERE valid_to IS NULL "
+            "AND org_code IN (SELECT unnest(?::VARCHAR[])) LIMIT 1",
+            [org_codes],
+        ).fetchall()[0][0]
+        copy_rows = getattr(cur, "copy_rows", None)  # PostgreSQL: COPY straight into the table
+        if copy_rows is not None and not has_current and not any_lock(cur, org_codes):
+            # Nothing to supersede and no lock to check the rows against: no staging table to fill,
+            # analyse and read again (on PostgreSQL, most of a large first load's commit).
+            copy_rows("observations", incoming.frame.with_columns(
+                pl.lit(submission_id, pl.Int64).alias("submission_id"), pl.lit(now).alias("valid_from")))
             superseded = 0
-            if has_current:
-                key_match = " AND ".join(f"o.{k} IS NULL" if k in empty else f"o.{k} IS NOT DISTINCT FROM n.{k}"
-                                         for k in _KEY)
-                superseded = cur.execute(
-                    f"""
-                    UPDATE observations AS o SET valid_to = ?, superseded_by = ?
-                    FROM incoming_rows AS n
-                    WHERE o.valid_to IS NULL AND o.submission_id <> ? AND {key_match}
-                    """,
-                    [now, submission_id, submission_id],
-                ).fetchall()[0][0]
-        finally:
-            cur.unregister("incoming_rows")
+        else:
+            superseded = _insert_and_supersede(cur, incoming, empty, org_codes, has_current, submission_id, now)
         _record_overlaps(cur, rows, submission_id, now)
         record_file_programmes(cur, rows, submission_id, now, meta.audit_actor or meta.uploaded_by or "command-line")
         if superseded:
@@ -241,6 +222,51 @@ def commit_submission(
         return CommitOutcome(submission_id, False, rows.height, int(superseded))
 
     return store.write(work)
+
+
+def _insert_and_supersede(
+    cur: duckdb.DuckDBPyConnection, incoming: ArrowStream, empty: frozenset[str], org_codes: list[str],
+    has_current: int, submission_id: int, now: datetime,
+) -> int:
+    """Insert the rows through a registered frame, refused when one falls in a locked period, and close
+    the current values they replace; returns how many were superseded."""
+    cur.register("incoming_rows", incoming)
+    try:
+        if has_current:
+            # Current values of these organisations *and periods*, before this submission's rows are
+            # added: when there are none (a new year) there is nothing to supersede and no update runs.
+            has_current = cur.execute(
+                "SELECT count(*) FROM observations o WHERE o.valid_to IS NULL "
+                "AND o.org_code IN (SELECT unnest(?::VARCHAR[])) "
+                "AND EXISTS (SELECT 1 FROM incoming_rows n WHERE n.org_code = o.org_code AND n.period = o.period)",
+                [org_codes],
+            ).fetchall()[0][0]
+        refuse_locked(cur, "incoming_rows", org_codes)  # an approved period: nothing is stored
+        cur.execute(
+            f"""
+            INSERT INTO observations
+            SELECT ? AS submission_id, {", ".join("NULL" if c in empty else c for c in _STORED_FROM_FILE)},
+                   ? AS valid_from, NULL AS valid_to, NULL AS superseded_by
+            FROM incoming_rows
+            """,
+            [submission_id, now],
+        )
+        # Rows of a validated file have unique keys, so they join as they are.
+        superseded = 0
+        if has_current:
+            key_match = " AND ".join(f"o.{k} IS NULL" if k in empty else f"o.{k} IS NOT DISTINCT FROM n.{k}"
+                                     for k in _KEY)
+            superseded = cur.execute(
+                f"""
+                UPDATE observations AS o SET valid_to = ?, superseded_by = ?
+                FROM incoming_rows AS n
+                WHERE o.valid_to IS NULL AND o.submission_id <> ? AND {key_match}
+                """,
+                [now, submission_id, submission_id],
+            ).fetchall()[0][0]
+    finally:
+        cur.unregister("incoming_rows")
+    return superseded
 
 
 def _record_texts(

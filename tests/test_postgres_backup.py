@@ -65,3 +65,29 @@ def test_a_postgres_backup_restores_into_a_fresh_postgres_database_table_for_tab
     finally:
         again.close()
         pg_cluster.drop_database(target)
+
+
+def test_a_duckdb_backup_restores_into_postgres_with_its_json_columns_as_text(
+    demo_db_fresh, pg_cluster, tmp_path: Path, monkeypatch
+) -> None:
+    """DuckDB writes its JSON columns to Parquet as binary; PostgreSQL restores the text they hold."""
+    source = Store(demo_db_fresh)
+    try:
+        before = _every_table(source)
+        backup.back_up(source, tmp_path / "backup", "cli:test")
+    finally:
+        source.close()
+    target = pg_cluster.fresh_database(migrated=False)
+    monkeypatch.setenv("ATHAR_DB", str(tmp_path / "target" / "athar.duckdb"))
+    backup.restore(tmp_path / "backup", target, "cli:test")
+    again = Store(target)
+    try:
+        content = again.scalar("SELECT content->'meta'->>'name' FROM framework_versions")
+        assert content and "Charte" in content  # JSON, not bytes
+        after = _every_table(again)
+        after["audit_log"] = [row for row in after["audit_log"] if row[3] != "database_restored"]
+        for table in ("framework_versions", "submissions", "audit_log", "observations"):
+            assert after[table] == before[table], table
+    finally:
+        again.close()
+        pg_cluster.drop_database(target)
