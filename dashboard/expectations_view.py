@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext
+from dashboard.lookup import labelled
 from i18n import formatting as fmt
 from i18n import t
 from metrics.expectations import expected_indicators
@@ -53,13 +54,10 @@ def with_missing(ctx: PageContext, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.join(gaps, on=["org_code", "period"], how="left")
 
 
-def _value_text(ctx: PageContext, column: str) -> pl.Expr:
-    """A number as the language writes it, whole numbers without decimals."""
-    return pl.col(column).map_batches(
-        lambda values: pl.Series(
-            [fmt.number(v, ctx.lang, 0 if v is None or float(v).is_integer() else 1) for v in values.to_list()],
-            dtype=pl.String),
-        return_dtype=pl.String,
+def _value_text(ctx: PageContext, frame: pl.DataFrame, column: str) -> pl.Series:
+    """A number as the language writes it, whole numbers without decimals (once per distinct value)."""
+    return labelled(
+        frame, column, lambda v: fmt.number(v, ctx.lang, 0 if v is None or float(v).is_integer() else 1), nulls=True
     )
 
 
@@ -70,12 +68,13 @@ def progress_table(ctx: PageContext, org_code: str | None, *, key: str) -> None:
         st.info(text(ctx, "progress_empty"))
         return
     directions = {i.code: i.direction.value for i in ctx.framework.indicators}
-    shown = progress(rows, directions).with_columns(
-        indicator=tables.labels(lambda c: f"{c} {ctx.indicator_name(c)}", pl.col("indicator_code")),
-        value_text=_value_text(ctx, "value"),
-        baseline_text=_value_text(ctx, "baseline"),
-        target_text=_value_text(ctx, "target"),
-        origin_text=tables.labels(lambda o: text(ctx, f"origin_{o}"), pl.col("origin")),
+    shown = progress(rows, directions)
+    shown = shown.with_columns(
+        indicator=labelled(shown, "indicator_code", lambda c: f"{c} {ctx.indicator_name(c)}", nulls=True),
+        value_text=_value_text(ctx, shown, "value"),
+        baseline_text=_value_text(ctx, shown, "baseline"),
+        target_text=_value_text(ctx, shown, "target"),
+        origin_text=labelled(shown, "origin", lambda o: text(ctx, f"origin_{o}"), nulls=True),
     )
     columns = {"name": Col(text(ctx, "organisation"), width="medium")} if org_code is None else {}
     columns |= {

@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import tables
 from dashboard.cells import Col
 from dashboard.context import PageContext
+from dashboard.lookup import labelled
 from i18n import t
 from store import overlaps
 from store.overlaps import OverlapRefused
@@ -95,7 +96,7 @@ def _current(ctx: PageContext, org: str) -> None:
         st.caption(text(ctx, "current_empty"))
         return
     frame = frame.with_columns(
-        origin_text=tables.labels(lambda o: text(ctx, f"origin_{o}"), pl.col("origin")),
+        origin_text=labelled(frame, "origin", lambda o: text(ctx, f"origin_{o}"), nulls=True),
         key=pl.concat_str([pl.col("indicator_code"), pl.col("period"), pl.col("partner").fill_null("")],
                           separator="|"),
     )

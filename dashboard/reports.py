@@ -7,6 +7,7 @@ import polars as pl
 from dashboard import tables
 from dashboard.cells import Col
 from dashboard.context import PageContext
+from dashboard.lookup import labelled
 from i18n import RTL_LANGUAGES, t
 from i18n import formatting as fmt
 from ingest.issues import render_hint, render_message, render_report
@@ -42,10 +43,9 @@ def report_texts(issues: pl.DataFrame, lang: str) -> pl.DataFrame:
 
 def report_table(ctx: PageContext, issues: pl.DataFrame, *, key: str) -> None:
     """A validation report (codes and positions) with message and hint in the reader's language."""
-    rendered = report_texts(issues, ctx.lang).with_columns(
-        severity_label=pl.col("severity").map_elements(
-            lambda s: t(f"report.{s}", ctx.lang), return_dtype=pl.String
-        )
+    rendered = report_texts(issues, ctx.lang)
+    rendered = rendered.with_columns(
+        severity_label=labelled(rendered, "severity", lambda s: t(f"report.{s}", ctx.lang))
     )
     kinds = {"line": "int", "column": "code", "value": "code"}
     tables.static_table(

@@ -9,7 +9,6 @@ table (data grids, static tables); CSV exports leave the cell empty.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
 
@@ -195,12 +194,10 @@ def submission_log(
 ) -> None:
     """The submissions log (``store.uploads_reads.submissions``): status and uploader in the reader's words."""
     log = log.with_columns(
-        status_label=pl.col("status").map_elements(
-            lambda s: ctx.t(f"submission_status.{s}"), return_dtype=pl.String
-        ),
-        uploader=pl.struct("uploader_kind", "uploader_name", "uploader_text").map_elements(
-            lambda r: uploader_text(ctx, r["uploader_kind"], r["uploader_name"], r["uploader_text"]),
-            return_dtype=pl.String,
+        status_label=labelled(log, "status", lambda s: ctx.t(f"submission_status.{s}")),
+        uploader=labelled(
+            log, ["uploader_kind", "uploader_name", "uploader_text"],
+            lambda kind, name, text: uploader_text(ctx, kind, name, text), nulls=True,
         ),
     )
     table(
@@ -236,13 +233,6 @@ def peer_group_label(ctx: PageContext, peers: pl.DataFrame) -> pl.Series:
     (a lookup built once per group, no Python inside Polars: ``dashboard.lookup``)."""
     return labelled(
         peers, ["group", "group_value"], lambda g, v: f"{ctx.t('groups.' + g)}: {ctx.group_label(g, v)}", nulls=True
-    )
-
-
-def labels(name: Callable[[object], str], column: pl.Expr) -> pl.Expr:
-    """Translate every value of ``column`` with ``name`` — nulls included (None = the composite)."""
-    return column.map_batches(
-        lambda values: pl.Series([name(v) for v in values.to_list()], dtype=pl.String), return_dtype=pl.String
     )
 
 

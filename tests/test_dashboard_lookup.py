@@ -51,3 +51,29 @@ def test_the_most_visited_pages_and_the_sdg_panel_run_no_python_inside_polars() 
     for page in pages:
         source = (ROOT / page).read_text(encoding="utf-8")
         assert not re.search(r"map_elements|map_batches|tables\.labels\(", source), page
+
+
+def test_no_module_of_the_dashboard_runs_python_inside_polars() -> None:
+    from dashboard import tables
+
+    modules = sorted((ROOT / "dashboard").rglob("*.py"))
+    assert len(modules) > 40
+    calling = [str(m.relative_to(ROOT)) for m in modules
+               if re.search(r"\.map_(elements|batches)\b|tables\.labels\(", m.read_text(encoding="utf-8"))]
+    assert calling == []
+    assert not hasattr(tables, "labels")
+
+
+def test_a_list_column_is_labelled_as_map_elements_labelled_it() -> None:
+    pages = pl.DataFrame({"pages": [["overview", "profile"], None, [], ["overview", "profile"], ["compare"]]})
+    expected = pages.select(pl.col("pages").map_elements(lambda p: "+".join(p), return_dtype=pl.String))["pages"]
+    got = labelled(pages, "pages", lambda p: "+".join(p))
+    assert got.to_list() == expected.to_list() == ["overview+profile", None, "", "overview+profile", "compare"]
+
+
+def test_numbers_with_nulls_are_labelled_as_map_batches_labelled_them() -> None:
+    values = pl.DataFrame({"value": [1.0, 2.5, None, 1.0]})
+    name = lambda v: "–" if v is None else f"{v:g}"  # noqa: E731
+    expected = values.select(pl.col("value").map_batches(
+        lambda s: pl.Series([name(v) for v in s.to_list()], dtype=pl.String), return_dtype=pl.String))["value"]
+    assert labelled(values, "value", name, nulls=True).to_list() == expected.to_list() == ["1", "2.5", "–", "1"]

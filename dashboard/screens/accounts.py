@@ -12,6 +12,7 @@ from dashboard import sessions_view, tables
 from dashboard.access import keep_session_after_password_change, session_id
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.lookup import labelled
 from store import accounts
 from store.accounts import AccountError
 from store.reads import common as common_reads
@@ -131,9 +132,8 @@ def render(ctx: PageContext) -> None:
     _create(ctx)
     frame = accounts.list_accounts(ctx.store, ctx.viewer)
     st.subheader(ctx.t("accounts.list_title"))
-    shown = _never_signed_in_filter(ctx, frame).with_columns(
-        role_label=pl.col("role").map_elements(lambda r: ctx.t(f"access.role_{r}"), return_dtype=pl.String)
-    )
+    shown = _never_signed_in_filter(ctx, frame)
+    shown = shown.with_columns(role_label=labelled(shown, "role", lambda r: ctx.t(f"access.role_{r}")))
     tables.table(
         ctx,
         shown,

@@ -5,13 +5,13 @@ Read through ``store.audit.entries``, which returns nothing to anyone but the st
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from dashboard import backup_button, empty, tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from store import audit
 
 SHOWN = 1000
@@ -36,12 +36,8 @@ def render(ctx: PageContext) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "audit"))
         return
     shown = frame.with_columns(
-        action_label=pl.col("action").map_elements(
-            lambda a: ctx.t(f"audit.action.{a}"), return_dtype=pl.String
-        ),
-        outcome_label=pl.col("outcome").map_elements(
-            lambda o: ctx.t(f"audit.outcome_{o}"), return_dtype=pl.String
-        ),
+        action_label=labelled(frame, "action", lambda a: ctx.t(f"audit.action.{a}")),
+        outcome_label=labelled(frame, "outcome", lambda o: ctx.t(f"audit.outcome_{o}")),
     )
     tables.table(
         ctx,

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.lookup import labelled
 from i18n import t
 from store import calendar as calendar_store
 from store.reads import calendar as calendar_reads
@@ -32,8 +33,8 @@ def _settings_table(ctx: PageContext, settings: pl.DataFrame) -> None:
         st.info(text(ctx, "page.not_set", days=ctx.num(int(ctx.deadline_days))))
         return
     shown = settings.with_columns(
-        kind=tables.labels(lambda k: text(ctx, f"kind.{k}"), pl.col("period_kind")),
-        who=tables.labels(lambda e: text(ctx, "page.everyone" if e else "page.only_listed"), pl.col("everyone")),
+        kind=labelled(settings, "period_kind", lambda k: text(ctx, f"kind.{k}"), nulls=True),
+        who=labelled(settings, "everyone", lambda e: text(ctx, "page.everyone" if e else "page.only_listed"), nulls=True),
     )
     tables.table(ctx, shown, {
         "kind": Col(text(ctx, "page.kind")),
@@ -85,8 +86,9 @@ def _editor(ctx: PageContext, settings: pl.DataFrame, exceptions: pl.DataFrame) 
     st.rerun()
 
 
-def status_label(ctx: PageContext) -> pl.Expr:
-    return tables.labels(lambda s: text(ctx, f"status.{s}"), pl.col("status"))
+def status_label(ctx: PageContext, frame: pl.DataFrame) -> pl.Series:
+    """Each row's ``status`` in words (a lookup over the distinct statuses: ``dashboard.lookup``)."""
+    return labelled(frame, "status", lambda s: text(ctx, f"status.{s}"), nulls=True)
 
 
 def _statuses(ctx: PageContext) -> None:
@@ -98,7 +100,8 @@ def _statuses(ctx: PageContext) -> None:
         return
     periods = rows.unique("period", maintain_order=True)["period"].to_list()
     period = st.selectbox(text(ctx, "page.period"), periods, key="calendar_period")
-    shown = rows.filter(pl.col("period") == period).with_columns(status_text=status_label(ctx))
+    shown = rows.filter(pl.col("period") == period)
+    shown = shown.with_columns(status_text=status_label(ctx, shown))
     with st.container(horizontal=True, gap="small"):
         for status in calendar_reads.STATUSES:
             widgets.metric(ctx, text(ctx, f"status.{status}"), ctx.num(int((shown["status"] == status).sum())))

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import cells, charts, consultation_view, tables, vocabulary_edit
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.lookup import labelled
 from framework import edit as framework_edit
 from framework.model import FrameworkError
 from metrics.run import NothingToScore, score_store
@@ -30,28 +31,23 @@ ADOPTED_KEY = "_framework_adopted"
 
 def _tree(ctx: PageContext) -> None:
     fw = ctx.framework_in_use
-    weights = effective_weights(fw).with_columns(
-        principle_label=pl.col("principle").map_elements(
-            lambda c: f"{c} · {fw.principle_by_code[c].name.get(ctx.lang)}", return_dtype=pl.String
-        ),
-        indicator=pl.col("indicator_code").map_elements(
-            lambda c: f"{c} · {fw.indicator_by_code[c].name.get(ctx.lang)}", return_dtype=pl.String
-        ),
-        goalposts=pl.col("indicator_code").map_elements(
+    weights = effective_weights(fw)
+    weights = weights.with_columns(
+        principle_label=labelled(weights, "principle", lambda c: f"{c} · {fw.principle_by_code[c].name.get(ctx.lang)}"),
+        indicator=labelled(weights, "indicator_code", lambda c: f"{c} · {fw.indicator_by_code[c].name.get(ctx.lang)}"),
+        goalposts=labelled(
+            weights,
+            "indicator_code",
             lambda c: (
                 " – ".join(ctx.num(v, 2) for v in fw.indicator_by_code[c].goalposts)
                 if fw.indicator_by_code[c].goalposts
                 else "–"
             ),
-            return_dtype=pl.String,
         ),
-        direction=pl.col("indicator_code").map_elements(
-            lambda c: ctx.t(f"framework.direction_{fw.indicator_by_code[c].direction.value}"),
-            return_dtype=pl.String,
+        direction=labelled(
+            weights, "indicator_code", lambda c: ctx.t(f"framework.direction_{fw.indicator_by_code[c].direction.value}")
         ),
-        unit=pl.col("indicator_code").map_elements(
-            lambda c: fw.unit_of(c).name.get(ctx.lang), return_dtype=pl.String
-        ),
+        unit=labelled(weights, "indicator_code", lambda c: fw.unit_of(c).name.get(ctx.lang)),
     )
     principles = weights.unique("principle", maintain_order=True)
     labels = (

@@ -17,6 +17,7 @@ from dashboard import empty, links_safe, tables, vocabulary_edit, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from i18n import formatting as fmt
 from i18n import t
 from store import links
@@ -143,12 +144,8 @@ def _table(ctx: PageContext) -> pl.DataFrame:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "links"))
         return frame
     shown = frame.with_columns(
-        status_label=pl.col("status").map_elements(
-            lambda s: ctx.t(f"links.status_{s}"), return_dtype=pl.String
-        ),
-        pages_label=pl.col("pages").map_elements(
-            lambda p: fmt.join_list([ctx.t(f"nav.{k}") for k in p], ctx.lang), return_dtype=pl.String
-        ),
+        status_label=labelled(frame, "status", lambda s: ctx.t(f"links.status_{s}")),
+        pages_label=labelled(frame, "pages", lambda p: fmt.join_list([ctx.t(f"nav.{k}") for k in p], ctx.lang)),
         vocabulary_label=vocabulary_edit.vocabulary_labels(ctx, frame["vocabulary"]),
     )
     all_label = ctx.t("links.all")

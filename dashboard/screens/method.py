@@ -13,6 +13,7 @@ from dashboard import empty, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.lookup import labelled
 from dashboard.method_text import sections
 from metrics.weights import effective_weights
 
@@ -30,15 +31,10 @@ def render(ctx: PageContext) -> None:
     st.subheader(ctx.t("tables.glossary_title"))
     st.markdown(ctx.t("tables.glossary", z=ctx.num(fw.meta.quality.outlier_z, 1), mad_scale=ctx.num(1.4826, 4)))
     st.subheader(ctx.t("method.weights_title"))
-    weights = (
-        effective_weights(fw)
-        .filter(pl.col("principle").is_in(ctx.principle_codes))
-        .with_columns(
-            principle_label=tables.labels(ctx.principle_label, pl.col("principle")),
-            indicator=pl.col("indicator_code").map_elements(
-                ctx.indicator_label, return_dtype=pl.String
-            ),
-        )
+    weights = effective_weights(fw).filter(pl.col("principle").is_in(ctx.principle_codes))
+    weights = weights.with_columns(
+        principle_label=labelled(weights, "principle", ctx.principle_label, nulls=True),
+        indicator=labelled(weights, "indicator_code", ctx.indicator_label),
     )
     tables.table(
         ctx,

@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import autoscore, explain_form, narrative_view, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.lookup import labelled
 from dashboard.reports import report_table
 from ingest import preview as diffing
 from ingest.issues import ISSUE_SCHEMA
@@ -52,8 +53,7 @@ def _changes(ctx: PageContext, submission_id: int) -> pl.DataFrame:
     shown = shown.with_columns(
         change_label=pl.col("change").replace_strict(
             {k: ctx.t(f"upload.change_{k}") for k in ("new", "changed", "unchanged")}, default=pl.col("change")),
-        indicator=pl.col("indicator_code") + pl.lit(" · ")
-        + pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
+        indicator=pl.col("indicator_code") + pl.lit(" · ") + labelled(shown, "indicator_code", ctx.indicator_name),
         breakdown=tables.breakdown_label(ctx, shown),
     )
     # As the upload preview: what, the new value and the approved one it replaces, in the unit's words.
@@ -76,10 +76,10 @@ def _flagged(ctx: PageContext, submission_id: int) -> None:
         st.caption(_t(ctx, "page.flagged_none"))
         return
     explained = values.select("line", "explanation", *(["unit"] if "unit" not in flagged.columns else []))
-    shown = flagged.join(explained, on="line", how="left").with_columns(
+    shown = flagged.join(explained, on="line", how="left")
+    shown = shown.with_columns(
         pl.col("explanation").fill_null(_t(ctx, "page.explanation_missing")),
-        indicator=pl.col("indicator_code") + pl.lit(" · ")
-        + pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String))
+        indicator=pl.col("indicator_code") + pl.lit(" · ") + labelled(shown, "indicator_code", ctx.indicator_name))
     tables.static_table(ctx, shown, {
         "org_code": Col(_t(ctx, "page.col_org"), "code"),
         "indicator": Col(_t(ctx, "page.col_indicator")),

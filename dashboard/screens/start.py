@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import exports, pickers, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
+from dashboard.lookup import labelled
 from dashboard.navigation import pages_for
 from dashboard.screens.upload import CHECK_KEY
 from i18n import t, tn
@@ -136,8 +137,8 @@ def _refused(ctx: PageContext, org: str) -> None:
 def _history(ctx: PageContext, rows: pl.DataFrame) -> None:
     st.subheader(text(ctx, "home.history"))
     shown = rows.with_columns(
-        kind=tables.labels(lambda k: text(ctx, f"kind.{k}"), pl.col("period_kind")),
-        status_text=tables.labels(lambda s: text(ctx, f"status.{s}"), pl.col("status")),
+        kind=labelled(rows, "period_kind", lambda k: text(ctx, f"kind.{k}"), nulls=True),
+        status_text=labelled(rows, "status", lambda s: text(ctx, f"status.{s}"), nulls=True),
     )
     tables.table(ctx, shown, {
         "period": Col(text(ctx, "page.period"), "code"),

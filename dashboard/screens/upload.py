@@ -18,6 +18,7 @@ from dashboard import autoscore, explain_form, exports, overlap_form, pickers, r
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.due import Due, due_now
+from dashboard.lookup import labelled
 from dashboard.narrative_view import preview as narrative_preview
 from dashboard.reports import report_table
 from framework import periods as period_rules
@@ -157,12 +158,11 @@ def _rejected(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
 
 
 def _preview(ctx: PageContext, checked: pipeline.CheckedFile) -> None:
-    frame = pipeline.preview(ctx.store, ctx.viewer, checked).with_columns(
-        change_label=pl.col("change").map_elements(
-            lambda c: ctx.t(f"upload.change_{c}"), return_dtype=pl.String
-        ),
-        name=pl.col("indicator_code").map_elements(ctx.indicator_name, return_dtype=pl.String),
-        unit_label=pl.col("unit").map_elements(ctx.unit_label, return_dtype=pl.String),
+    frame = pipeline.preview(ctx.store, ctx.viewer, checked)
+    frame = frame.with_columns(
+        change_label=labelled(frame, "change", lambda c: ctx.t(f"upload.change_{c}")),
+        name=labelled(frame, "indicator_code", ctx.indicator_name),
+        unit_label=labelled(frame, "unit", ctx.unit_label),
     )
     counts = {c: int((frame["change"] == c).sum()) for c in ("new", "changed", "unchanged")}
     cols = st.columns(3)
