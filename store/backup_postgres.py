@@ -97,8 +97,7 @@ def _load(cur: PgCursor, tables: dict[str, Path], record: dict[str, Any]) -> dic
         cur.execute(f"DELETE FROM {_ident(table)}")
     rows = {}
     for table, path in sorted(tables.items()):
-        # DuckDB writes its JSON columns to Parquet as untyped bytes: UTF-8 text (the store has no BLOB column).
-        frame = pl.read_parquet(path).with_columns(pl.col(pl.Binary).cast(pl.String))
+        frame = pl.read_parquet(path)
         types = dict(cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                                  "WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped",
                                  [table]).fetchall())
