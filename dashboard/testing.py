@@ -77,11 +77,17 @@ def start(
 
     ``identity``: ``steering`` (the demo account ``comite``), a member's organisation code (its
     demo account), or any username with ``password``; ``None`` stays on the sign-in screen.
-    ``link``: open the session with a funder link's token instead.
+    ``link``: open the session with a funder link's token instead. ``db``: a DuckDB file (``ATHAR_DB``) or
+    a PostgreSQL database's URL (``ATHAR_DATABASE_URL``).
     """
     from store.accounts import DEMO_PASSWORD, DEMO_STEERING
+    from store.db import is_database_url
 
-    os.environ["ATHAR_DB"] = str(db)
+    if is_database_url(db):  # PostgreSQL: uploaded files stay beside ``ATHAR_DB``, as the caller set it
+        os.environ["ATHAR_DATABASE_URL"] = str(db)
+    else:
+        os.environ["ATHAR_DB"] = str(db)
+        os.environ.pop("ATHAR_DATABASE_URL", None)
     os.environ["ATHAR_DEMO_MODE"] = "1"
     at = AppTest.from_file(str(ENTRY), default_timeout=timeout)
     at.query_params["lang"] = lang

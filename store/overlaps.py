@@ -41,7 +41,7 @@ def _values_sql(where: str) -> str:
         SELECT indicator_code, period, any_value(period_end) AS period_end,
                coalesce(max(total) FILTER (WHERE pattern = '{"1" * len(_BREAKDOWNS)}'), max(total)) AS value
         FROM (SELECT indicator_code, period, {pattern} AS pattern, max(period_end) AS period_end, sum(value) AS total
-              FROM observations_current WHERE {where} GROUP BY ALL)
+              FROM observations_current WHERE {where} GROUP BY indicator_code, period, pattern)
         GROUP BY indicator_code, period
     """
 

@@ -97,10 +97,26 @@ def polars_type(oid: int) -> pl.DataType | None:
     return _POLARS_TYPES.get(oid)
 
 
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique as DuckDB makes them (``a``, ``a_1``, ``a_2``): PostgreSQL names every
+    unaliased ``(SELECT count(*) …)`` ``count``, and a frame cannot hold two columns of one name."""
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, suffix = name, 0
+        while candidate in seen:
+            suffix += 1
+            candidate = f"{name}_{suffix}"
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
 def frame_from_cursor(cur: psycopg.Cursor) -> pl.DataFrame:
     """The rows of a finished read as a Polars frame, typed from the cursor's description."""
     columns = cur.description or []
-    schema = {c.name: polars_type(c.type_code) for c in columns}
+    names = unique_names([c.name for c in columns])
+    schema = {name: polars_type(c.type_code) for name, c in zip(names, columns, strict=True)}
     rows = cur.fetchall()
     if any(t is None for t in schema.values()):
         inferred = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)

@@ -160,7 +160,7 @@ def arrivals(store: Store, since: date) -> pl.DataFrame:
                               AND l.locked_at < s.uploaded_at) AS corrects
             FROM submissions s JOIN observations o ON o.submission_id = s.id
             WHERE s.uploaded_at::DATE >= ? AND o.org_code = s.org_code
-            GROUP BY ALL
+            GROUP BY s.id, s.org_code, s.file_name, s.uploaded_at, o.period
         )
         SELECT org_code, period, day,
                CASE WHEN bool_or(corrects) THEN 'correction' ELSE 'arrival' END AS kind,

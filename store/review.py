@@ -326,15 +326,20 @@ def last_approved_values(store: Store, submission_id: int) -> pl.DataFrame:
     ``current_value`` / ``current_submission`` (what ``ingest.preview.diff`` compares against)."""
     keys = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
     match = " AND ".join(f"o.{k} IS NOT DISTINCT FROM n.{k}" for k in keys)
+    # A ranked subquery rather than QUALIFY: one text for DuckDB and PostgreSQL.
     return store.query(
         f"""
-        WITH n AS (SELECT * FROM observations WHERE submission_id = $id)
-        SELECT {", ".join(f"o.{k}" for k in keys)}, o.value AS current_value, o.submission_id AS current_submission
-        FROM observations o JOIN n ON {match}
-        JOIN submissions s ON s.id = o.submission_id AND s.review_status = 'approved'
-        WHERE o.submission_id < $id
-        QUALIFY row_number() OVER (PARTITION BY {", ".join(f"o.{k}" for k in keys)}
-                                   ORDER BY o.valid_from DESC, o.submission_id DESC) = 1
+        WITH n AS (SELECT * FROM observations WHERE submission_id = $id),
+        ranked AS (
+            SELECT {", ".join(f"o.{k}" for k in keys)}, o.value AS current_value,
+                   o.submission_id AS current_submission,
+                   row_number() OVER (PARTITION BY {", ".join(f"o.{k}" for k in keys)}
+                                      ORDER BY o.valid_from DESC, o.submission_id DESC) AS version_rank
+            FROM observations o JOIN n ON {match}
+            JOIN submissions s ON s.id = o.submission_id AND s.review_status = 'approved'
+            WHERE o.submission_id < $id
+        )
+        SELECT {", ".join(keys)}, current_value, current_submission FROM ranked WHERE version_rank = 1
         """,
         {"id": submission_id},
     )

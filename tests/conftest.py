@@ -124,6 +124,45 @@ def demo_pg_template(pg_cluster, tmp_path_factory) -> str:
     return "athar_demo"
 
 
+def pg_demo_copy(request: pytest.FixtureRequest, folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A private PostgreSQL copy of the scored demo (``CREATE DATABASE … TEMPLATE`` of ``demo_pg_template``),
+    its uploaded files copied into ``folder/raw`` and ``ATHAR_DB`` pointed beside them; dropped (its handle
+    in this process closed) when the requesting fixture ends. ``ATHAR_DATABASE_URL`` names it meanwhile,
+    so the dashboard (``dashboard.testing.start``) and the command lines open it."""
+    import shutil
+
+    cluster = request.getfixturevalue("pg_cluster")
+    template = request.getfixturevalue("demo_pg_template")
+    shutil.copytree(demo_pg_raw_dir(request.getfixturevalue("tmp_path_factory")), folder / "raw")
+    url = cluster.fresh_database(template=template)
+    monkeypatch.setenv("ATHAR_DB", str(folder / "demo.duckdb"))
+    monkeypatch.setenv("ATHAR_DATABASE_URL", url)
+
+    def drop() -> None:
+        from store.db import _open_stores, _registry_lock
+
+        with _registry_lock:
+            handle = _open_stores.get(url)
+        if handle is not None:
+            handle.close()
+        cluster.drop_database(url)
+
+    request.addfinalizer(drop)
+    return url
+
+
+@pytest.fixture
+def demo_copy(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+              monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    """A private copy of the scored demo on this test's backend, for a test that writes: the DuckDB file
+    (``demo_db_fresh``, ``ATHAR_DB`` naming it) or a PostgreSQL database's URL (:func:`pg_demo_copy`)."""
+    if backend == "duckdb":
+        path = request.getfixturevalue("demo_db_fresh")
+        monkeypatch.setenv("ATHAR_DB", str(path))
+        return path
+    return pg_demo_copy(request, tmp_path, monkeypatch)
+
+
 @pytest.fixture
 def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     """What ``Store(...)`` opens for this test: the DuckDB file, or an empty PostgreSQL database (not migrated)

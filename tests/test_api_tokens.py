@@ -3,7 +3,8 @@ page and through ``python -m store tokens``; the token is shown once and stored 
 each change is audited with the account (or ``cli:<user>``) as actor; a revoked or expired token,
 or one whose account is disabled, opens nothing.
 
-Real AppTest sessions and child processes on private copies of the demo database.
+Real AppTest sessions and child processes on private copies of the demo database, on DuckDB and on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_audit_doors import copy_of, run
+from test_audit_doors import run
 
 from dashboard.testing import open_page, start
 from i18n import t
@@ -23,12 +24,12 @@ from store.audit import cli_actor
 from store.db import Store, open_store, utc_now
 
 MEMBER = "ASS-CAS-001"
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 @pytest.fixture
-def db(demo_db_fresh: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
-    return demo_db_fresh
+def db(demo_copy: Path | str) -> Path | str:
+    return demo_copy
 
 
 def _audit(store: Store, action: str) -> list[tuple]:
@@ -82,8 +83,7 @@ def test_an_expired_token_or_a_disabled_accounts_token_opens_nothing(db: Path) -
         api_tokens.create_token(store, owner.id, "   ", actor=owner.actor)
 
 
-def test_the_command_line_creates_lists_and_revokes_an_accounts_tokens(demo_db_pristine: Path, tmp_path: Path) -> None:
-    db = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+def test_the_command_line_creates_lists_and_revokes_an_accounts_tokens(db: Path | str) -> None:
     assert run("store", "accounts", "add", "bob", "--role", "member", "--org", MEMBER, "--db", db).returncode == 0
     made = run("store", "tokens", "create", "bob", "--label", "Entrepôt", "--days", "30", "--db", db, "--lang", "en")
     assert made.returncode == 0, made.stderr

@@ -1,11 +1,16 @@
 """Backups: ``python -m store backup`` then ``restore`` gives back every table row for row, the raw files
 byte for byte and sequences past the ids; an altered, truncated or newer backup, or a target holding
-data, is refused naming the file; both are audited."""
+data, is refused naming the file; both are audited.
+
+The backup is of the DuckDB demo; the refusals and the restore into an empty database run on both backends
+(a DuckDB file, or an empty PostgreSQL database: a backup of either restores into either). The PostgreSQL
+snapshot itself is tests/test_postgres_backup.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,11 +18,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO
+from conftest import REPO, new_database
 from test_database_busy import held_by_another_process
 
 from store import audit, backup
 from store.db import Store, migrations
+
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def store_cli(*args: str | Path, lang: str = "en") -> subprocess.CompletedProcess[str]:
@@ -137,6 +144,24 @@ def test_manifest_names_versions_tables_and_raw_files_with_their_hashes(cycle: d
         assert digest(cycle["out"] / "raw" / entry["path"]) == entry["sha256"]
 
 
+@pytest.fixture
+def empty_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch) -> Path | str:
+    """Where a restore goes: a new DuckDB file in ``new/``, or an empty PostgreSQL database whose raw files
+    go to ``new/raw`` (beside ``ATHAR_DB``, as in a deployment)."""
+    if backend == "postgres":
+        monkeypatch.setenv("ATHAR_DB", str(tmp_path / "new" / "athar.duckdb"))
+    return new_database(request, backend, tmp_path / "new" / "restored.duckdb")
+
+
+def made_nothing(target: Path | str) -> bool:
+    """No database file (DuckDB) or no row in the database (PostgreSQL), and no raw folder, is left behind."""
+    if isinstance(target, Path):
+        return not target.exists() and not (target.parent / "raw").exists()
+    from store.backup_postgres import PostgresBackend
+
+    return not PostgresBackend(target).has_data() and not (Path(os.environ["ATHAR_DB"]).parent / "raw").exists()
+
+
 def altered(cycle: dict, tmp_path: Path, how: str) -> tuple[Path, Path]:
     """A copy of the backup with one file altered the way ``how`` says; returns it and the file."""
     copy = tmp_path / "altered"
@@ -165,14 +190,13 @@ def altered(cycle: dict, tmp_path: Path, how: str) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize("how", ["parquet_flipped", "parquet_truncated", "parquet_missing", "raw_altered", "manifest"])
 def test_an_altered_backup_is_refused_naming_the_file_and_no_database_is_made(
-    cycle: dict, tmp_path: Path, how: str
+    cycle: dict, tmp_path: Path, how: str, empty_target: Path | str
 ) -> None:
     source, culprit = altered(cycle, tmp_path, how)
-    target = tmp_path / "new" / "restored.duckdb"
-    result = store_cli("restore", source, "--db", target)
+    result = store_cli("restore", source, "--db", empty_target)
     assert result.returncode == 1, result.stderr
     assert str(culprit) in result.stderr and "Traceback" not in result.stderr
-    assert not target.exists() and not (target.parent / "raw").exists()
+    assert made_nothing(empty_target)
 
 
 def test_restore_into_a_database_holding_data_is_refused_and_leaves_it_unchanged(cycle: dict, tmp_path: Path) -> None:
@@ -186,25 +210,24 @@ def test_restore_into_a_database_holding_data_is_refused_and_leaves_it_unchanged
     assert digest(target) == before
 
 
-def test_restore_into_a_freshly_made_empty_database_is_accepted(cycle: dict, tmp_path: Path) -> None:
+def test_restore_into_a_freshly_made_empty_database_is_accepted(cycle: dict, empty_target: Path | str) -> None:
     """The rows the migrations seed (default schedules) are not data: an empty database takes the backup."""
-    target = tmp_path / "empty.duckdb"
-    Store(target).close()
-    done = backup.restore(cycle["out"], target, "cli:test")
+    Store(empty_target).close()
+    done = backup.restore(cycle["out"], empty_target, "cli:test")
     assert done["rows"]["audit_log"] == cycle["made"]["tables"]["audit_log"]["rows"]
+    assert done["rows"] == {t: e["rows"] for t, e in cycle["made"]["tables"].items()}
 
 
-def test_a_backup_from_a_newer_schema_is_refused(cycle: dict, tmp_path: Path) -> None:
+def test_a_backup_from_a_newer_schema_is_refused(cycle: dict, tmp_path: Path, empty_target: Path | str) -> None:
     copy = tmp_path / "newer"
     shutil.copytree(cycle["out"], copy)
     manifest = json.loads((copy / backup.MANIFEST).read_text())
     manifest["schema_version"] = len(migrations()) + 1
     (copy / backup.MANIFEST).write_text(json.dumps(manifest))
     (copy / backup.MANIFEST_HASH).write_text(f"{digest(copy / backup.MANIFEST)}  {backup.MANIFEST}\n")
-    target = tmp_path / "restored.duckdb"
-    result = store_cli("restore", copy, "--db", target, "--json")
+    result = store_cli("restore", copy, "--db", empty_target, "--json")
     assert result.returncode == 1 and json.loads(result.stdout)["refused"] == "schema_newer"
-    assert not target.exists()
+    assert made_nothing(empty_target)
 
 
 def test_an_older_backup_is_restored_then_brought_to_the_current_schema(tmp_path: Path) -> None:
@@ -268,7 +291,9 @@ def test_the_committee_backs_up_from_the_audit_page_inside_the_app_and_it_restor
     assert restored["rows"]["submissions"] > 0
 
 
-def test_a_load_that_fails_leaves_no_database_and_no_raw_folder_behind(cycle: dict, tmp_path: Path) -> None:
+def test_a_load_that_fails_leaves_no_database_and_no_raw_folder_behind(
+    cycle: dict, tmp_path: Path, empty_target: Path | str
+) -> None:
     """Hashes all match, but the backup names a table this code does not have: refused at the load."""
     copy = tmp_path / "ghost"
     shutil.copytree(cycle["out"], copy)
@@ -277,8 +302,7 @@ def test_a_load_that_fails_leaves_no_database_and_no_raw_folder_behind(cycle: di
     manifest["tables"]["ghost"] = {**manifest["tables"]["accounts"], "file": "tables/ghost.parquet"}
     (copy / backup.MANIFEST).write_text(json.dumps(manifest))
     (copy / backup.MANIFEST_HASH).write_text(f"{digest(copy / backup.MANIFEST)}  {backup.MANIFEST}\n")
-    target = tmp_path / "new" / "restored.duckdb"
-    result = store_cli("restore", copy, "--db", target, "--json")
+    result = store_cli("restore", copy, "--db", empty_target, "--json")
     assert result.returncode == 1 and json.loads(result.stdout)["refused"] == "unknown_table"
     assert "ghost" in json.loads(result.stdout)["message"]
-    assert not target.exists() and not (target.parent / "raw").exists()
+    assert made_nothing(empty_target)

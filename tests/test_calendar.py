@@ -33,6 +33,8 @@ GAP = "ASS-MEK-025"  # misses 2025-Q4
 REPORTER = "ASS-CAS-001"
 MARCH = date(2026, 3, 1)  # 2025 ended, its 90-day deadline (31 March 2026) still ahead
 APRIL = date(2026, 4, 15)  # that deadline passed
+#: The store and the pages on both backends (a private copy of the demo each: ``demo_copy``).
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def set_demo_calendar(store: Store) -> None:
@@ -113,8 +115,8 @@ def test_a_refused_calendar_change_stores_nothing_and_is_said_in_the_language(st
 
 
 # -- statuses -------------------------------------------------------------------------------
-def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_copy) -> None:
+    store = open_store(demo_copy)
     set_demo_calendar(store)
     latest = latest_2025_submission(store, REPORTER)  # the demo's files count as approved: one awaits review
     store.write(lambda cur: cur.execute("UPDATE submissions SET review_status = 'submitted' WHERE id = ?", [latest]))
@@ -130,8 +132,8 @@ def test_statuses_are_submitted_due_then_late_as_the_deadline_passes(demo_db_fre
     assert (REPORTER, "2023") not in march  # before the calendar's first year
 
 
-def test_before_any_calendar_every_member_reports_last_year_within_the_framework_deadline(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_before_any_calendar_every_member_reports_last_year_within_the_framework_deadline(demo_copy) -> None:
+    store = open_store(demo_copy)
     store.write(lambda cur: cur.execute("DELETE FROM reporting_calendar; DELETE FROM org_calendar"))  # the demo's
     frame = calendar_reads.statuses(store, Viewer.steering(), MARCH, 120, "fr")
     assert set(frame["period"]) == {"2025"}
@@ -153,9 +155,9 @@ def return_2025(store: Store, org: str) -> int:
     return latest
 
 
-def test_a_reviewed_submission_reads_returned_with_its_comment_then_approved(demo_db_fresh) -> None:
+def test_a_reviewed_submission_reads_returned_with_its_comment_then_approved(demo_copy) -> None:
     """The statuses follow the committee's review (``submissions.review_status``, ``review_comments``)."""
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     set_demo_calendar(store)
     latest = return_2025(store, REPORTER)
     rows = calendar_reads.statuses(store, Viewer.member(REPORTER), MARCH, 30, "fr", REPORTER)
@@ -168,10 +170,10 @@ def test_a_reviewed_submission_reads_returned_with_its_comment_then_approved(dem
 
 
 def test_a_returned_submission_reads_returned_with_the_committees_comment_then_submitted_once_resent(
-        demo_db_fresh) -> None:
+        demo_copy) -> None:
     """The statuses follow ``store.review``: returned with the comment on the whole submission
     (``review_comments``), submitted when a new file comes, approved once approved."""
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     set_demo_calendar(store)
     latest = store.scalar("SELECT max(s.id) FROM submissions s JOIN observations o ON o.submission_id = s.id "
                           "WHERE o.org_code = ? AND o.period = '2025'", [REPORTER])
@@ -189,14 +191,13 @@ def test_a_returned_submission_reads_returned_with_the_committees_comment_then_s
 
 
 def test_the_member_home_shows_a_returned_period_with_the_comment_and_the_value_comment(
-    demo_db_fresh, monkeypatch
+    demo_copy, monkeypatch
 ) -> None:
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
     monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     set_demo_calendar(store)
     return_2025(store, REPORTER)
-    at = start(demo_db_fresh, identity=REPORTER)
+    at = start(demo_copy, identity=REPORTER)
     assert not at.exception and not at.error[1:]
     assert at.error[0].value == t("calendar.home.returned", "fr", period="2025")
     text = visible_text(at)
@@ -204,8 +205,8 @@ def test_the_member_home_shows_a_returned_period_with_the_comment_and_the_value_
     assert t("calendar.home.download_template", "fr", period="2025") in [b.label for b in at.get("download_button")]
 
 
-def test_a_member_reads_only_its_own_statuses_and_a_funder_link_none(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_a_member_reads_only_its_own_statuses_and_a_funder_link_none(demo_copy) -> None:
+    store = open_store(demo_copy)
     set_demo_calendar(store)
     assert {org for org, _ in statuses_at(store, MARCH, Viewer.member(GAP))} == {GAP}
     for link in (LinkScope(frozenset({GAP})), LinkScope(frozenset({GAP}), run_id=1)):
@@ -213,11 +214,10 @@ def test_a_member_reads_only_its_own_statuses_and_a_funder_link_none(demo_db_fre
 
 
 # -- the member's home ------------------------------------------------------------------------
-def test_the_member_home_shows_the_due_period_its_deadline_and_the_template(demo_db_fresh, monkeypatch) -> None:
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+def test_the_member_home_shows_the_due_period_its_deadline_and_the_template(demo_copy, monkeypatch) -> None:
     monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
-    set_demo_calendar(open_store(demo_db_fresh))
-    at = start(demo_db_fresh, identity=STOPPED)  # a member opens on its home
+    set_demo_calendar(open_store(demo_copy))
+    at = start(demo_copy, identity=STOPPED)  # a member opens on its home
     assert not at.exception and not at.error
     assert at.title[0].value == t("calendar.home.title", "fr")
     due = t("calendar.home.due", "fr", period="2025", kind=t("calendar.kind.year", "fr"),
@@ -227,29 +227,27 @@ def test_the_member_home_shows_the_due_period_its_deadline_and_the_template(demo
     assert t("calendar.home.download_template", "fr", period="2025") in labels
 
 
-def test_the_member_home_says_a_late_period_is_late(demo_db_fresh, monkeypatch) -> None:
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+def test_the_member_home_says_a_late_period_is_late(demo_copy, monkeypatch) -> None:
     monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
-    set_demo_calendar(open_store(demo_db_fresh))
-    at = start(demo_db_fresh, identity=GAP, lang="ar")
+    set_demo_calendar(open_store(demo_copy))
+    at = start(demo_copy, identity=GAP, lang="ar")
     assert not at.exception and not at.error
     late = [w.value for w in at.warning]
     assert len(late) == 1 and "2025-Q4" in late[0] and any("\u0600" <= ch <= "\u06ff" for ch in late[0])
     assert "2025-Q3" not in " ".join(late)
 
 
-def test_a_member_with_nothing_due_is_told_so(demo_db_fresh, monkeypatch) -> None:
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+def test_a_member_with_nothing_due_is_told_so(demo_copy, monkeypatch) -> None:
     monkeypatch.setenv("ATHAR_TEST_TODAY", MARCH.isoformat())
-    set_demo_calendar(open_store(demo_db_fresh))
-    at = start(demo_db_fresh, identity=REPORTER, lang="en")
+    set_demo_calendar(open_store(demo_copy))
+    at = start(demo_copy, identity=REPORTER, lang="en")
     assert [s.value for s in at.success] == [t("calendar.home.nothing_due", "en")]
     assert not at.get("download_button")
     assert "2025" in visible_text(at)  # the history lists the periods sent
 
 
-def test_the_home_template_lists_the_indicators_the_member_is_expected_to_report(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_the_home_template_lists_the_indicators_the_member_is_expected_to_report(demo_copy) -> None:
+    store = open_store(demo_copy)
     framework = load_framework()
     facts = store.query("SELECT code AS org_code, kind, thematic_areas FROM organizations WHERE code = ?", [STOPPED])
     expected = expected_indicators(framework, facts)["indicator_code"].to_list()
@@ -260,30 +258,28 @@ def test_the_home_template_lists_the_indicators_the_member_is_expected_to_report
     assert {(r["org_code"], r["period"]) for r in rows} == {(STOPPED, "2025")}
 
 
-def test_a_funder_link_never_sees_the_member_home(demo_db_fresh, monkeypatch) -> None:
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
-    store = open_store(demo_db_fresh)
+def test_a_funder_link_never_sees_the_member_home(demo_copy, monkeypatch) -> None:
+    store = open_store(demo_copy)
     _, token = links.create_link(store, label="Bailleur", org_codes=[STOPPED], created_by="test", days=7)
     assert "start" not in [p.key for p in pages_for(Viewer.funder(LinkScope(frozenset({STOPPED}))))]
-    at = start(demo_db_fresh, link=token)
+    at = start(demo_copy, link=token)
     assert at.title[0].value != t("calendar.home.title", "fr")
     with pytest.raises(ValueError):
         open_page(at, "start")
 
 
-def test_the_upload_template_and_the_form_open_on_the_calendars_open_period(demo_db_fresh, monkeypatch) -> None:
+def test_the_upload_template_and_the_form_open_on_the_calendars_open_period(demo_copy, monkeypatch) -> None:
     """One rule with the home: a yearly reporter that sent 2025 is asked by the demo's calendar for its
     quarters too, so in May 2026 the template and the form open on 2026-Q1 (late), not on 2025 (sent)."""
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
     monkeypatch.setenv("ATHAR_TEST_TODAY", "2026-05-15")
     member = "ASS-TIN-002"  # small: files once a year (demo data/README.md)
-    rows = calendar_reads.statuses(open_store(demo_db_fresh), Viewer.member(member), date(2026, 5, 15), 90, "fr", member)
+    rows = calendar_reads.statuses(open_store(demo_copy), Viewer.member(member), date(2026, 5, 15), 90, "fr", member)
     first_open = rows.filter(pl.col("status").is_in(["returned", "late", "due"])).row(0, named=True)
     assert (first_open["period"], first_open["status"]) == ("2026-Q1", "late")
-    upload = open_page(start(demo_db_fresh, identity=member), "upload")
+    upload = open_page(start(demo_copy, identity=member), "upload")
     assert not upload.exception
     assert upload.selectbox(key="upload_template_period").value == "2026-Q1"
     late = t("dashboard.periods.due_late", "fr", period="2026-Q1", deadline=fmt.date_text(date(2026, 4, 30), "fr"))
     assert late in [w.value for w in upload.warning]
-    form = open_page(start(demo_db_fresh, identity=member), "form")
+    form = open_page(start(demo_copy, identity=member), "form")
     assert form.selectbox(key=f"form_period_{member}").value == "2026-Q1"

@@ -29,6 +29,8 @@ QUARTER = "2026-Q1"
 VALUES = [("org_code", "indicator_code", "period", "value"), (MEMBER, "R01", QUARTER, 120)]
 FRENCH = "Les ateliers de Tiznit ont réuni 40 femmes : <script>alert(1)</script> **gras**"
 ARABIC = "شاركت النساء في تصميم الأنشطة منذ البداية."
+#: The store and the pages on both backends (a private copy of the demo each: ``demo_copy``).
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def workbook(narrative_sheet: str, rows: list[tuple], values: list[tuple] = VALUES) -> bytes:
@@ -57,8 +59,8 @@ def stored(store) -> pl.DataFrame:
 
 
 # -- a file's narratives ------------------------------------------------------------------------
-def test_a_recit_sheet_with_french_headers_is_stored_with_its_submission_and_audited(demo_db_fresh, framework):
-    store = open_store(demo_db_fresh)
+def test_a_recit_sheet_with_french_headers_is_stored_with_its_submission_and_audited(demo_copy, framework):
+    store = open_store(demo_copy)
     data = workbook("Récit", [("Principe", "Langue", "Texte", "Preuve"),
                               ("P1", "fr", FRENCH, "https://exemple.org/ateliers.pdf"),
                               ("Inclusion et équité territoriale", "", "Nous avons ouvert deux antennes rurales.", "")])
@@ -75,8 +77,8 @@ def test_a_recit_sheet_with_french_headers_is_stored_with_its_submission_and_aud
     assert json.loads(audited.item())["count"] == 2
 
 
-def test_a_narrative_sheet_with_arabic_headers_and_principle_names_is_read(demo_db_fresh, framework):
-    store = open_store(demo_db_fresh)
+def test_a_narrative_sheet_with_arabic_headers_and_principle_names_is_read(demo_copy, framework):
+    store = open_store(demo_copy)
     data = workbook("السرد", [("المبدأ", "اللغة", "النص", "رابط الدليل"),
                               ("الكرامة والتمكين", "العربية", ARABIC, "https://example.org/ar.pdf")])
     result = load(store, data, "ar.xlsx", framework)
@@ -84,8 +86,8 @@ def test_a_narrative_sheet_with_arabic_headers_and_principle_names_is_read(demo_
     assert stored(store).select("principle", "lang", "text", "sheet").rows() == [("P1", "ar", ARABIC, "السرد")]
 
 
-def test_narrative_rows_of_a_csv_are_taken_out_of_the_values_and_stored(demo_db_fresh, framework):
-    store = open_store(demo_db_fresh)
+def test_narrative_rows_of_a_csv_are_taken_out_of_the_values_and_stored(demo_copy, framework):
+    store = open_store(demo_copy)
     csv = ("org_code,indicator_code,period,value,source,principe,langue,texte\n"
            f"{MEMBER},R01,{QUARTER},120,registre,,,\n"
            f"{MEMBER},récit,2026,,https://exemple.org/p3.pdf,P3,fr,Les habitants ont choisi les priorités.\n"
@@ -97,8 +99,8 @@ def test_narrative_rows_of_a_csv_are_taken_out_of_the_values_and_stored(demo_db_
     assert store.scalar("SELECT count(*) FROM observations WHERE submission_id = ?", [result.submission_id]) == 1
 
 
-def test_bad_narratives_are_each_reported_precisely_and_nothing_is_stored(demo_db_fresh, framework):
-    store = open_store(demo_db_fresh)
+def test_bad_narratives_are_each_reported_precisely_and_nothing_is_stored(demo_copy, framework):
+    store = open_store(demo_copy)
     before = store.scalar("SELECT count(*) FROM submissions"), store.scalar("SELECT count(*) FROM narratives")
     assert before[1] > 0  # the demo's own narratives
     data = workbook("Récit", [("Principe", "Langue", "Texte", "Preuve"),
@@ -126,9 +128,9 @@ def test_bad_narratives_are_each_reported_precisely_and_nothing_is_stored(demo_d
     assert after == before
 
 
-def test_a_narrative_of_an_approved_year_waits_for_review_beside_the_approved_one(demo_db_fresh, framework):
+def test_a_narrative_of_an_approved_year_waits_for_review_beside_the_approved_one(demo_copy, framework):
     """Narratives are not locked with the values: a new one is a new version, provisional until approved."""
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     data = workbook("Récit", [("Principe", "Langue", "Texte", "Période"), ("P1", "fr", "bilan 2025", "2025")])
     result = load(store, data, "late.xlsx", framework)
     assert result.status == "accepted"
@@ -139,8 +141,8 @@ def test_a_narrative_of_an_approved_year_waits_for_review_beside_the_approved_on
     assert approved_p1["text"].to_list() != ["bilan 2025"] and approved_p1["provisional"].to_list() == [False]
 
 
-def test_the_store_refuses_an_unchecked_narrative_with_a_javascript_link(demo_db_fresh):
-    store = open_store(demo_db_fresh)
+def test_the_store_refuses_an_unchecked_narrative_with_a_javascript_link(demo_copy):
+    store = open_store(demo_copy)
     bad = pl.DataFrame([{"org_code": MEMBER, "period": "2026", "principle": "P1", "lang": "fr", "text": "t",
                          "evidence_url": "javascript:alert(1)"}])
     with pytest.raises(NarrativeRefused) as refused:
@@ -149,8 +151,8 @@ def test_the_store_refuses_an_unchecked_narrative_with_a_javascript_link(demo_db
 
 
 # -- the form -----------------------------------------------------------------------------------
-def test_narratives_typed_on_the_form_go_through_the_same_check_and_commit(demo_db_fresh, framework):
-    store = open_store(demo_db_fresh)
+def test_narratives_typed_on_the_form_go_through_the_same_check_and_commit(demo_copy, framework):
+    store = open_store(demo_copy)
     csv = f"org_code,indicator_code,period,value\n{MEMBER},R01,{QUARTER},120\n".encode()
     typed = pl.DataFrame({"principle": ["P1", "P2"], "lang": ["ar", "ar"], "text": [ARABIC, ""],
                           "evidence_url": ["", ""]})
@@ -168,9 +170,9 @@ def test_narratives_typed_on_the_form_go_through_the_same_check_and_commit(demo_
 
 # -- scope and review ---------------------------------------------------------------------------
 @pytest.fixture
-def two_versions(demo_db_fresh, framework):
+def two_versions(demo_copy, framework):
     """MEMBER's 2026 narratives: P1 and P2 in French approved, then P1 rewritten and awaiting review."""
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     first = load(store, workbook("Récit", [("Principe", "Langue", "Texte"), ("P1", "fr", "version 1"),
                                            ("P2", "fr", "inclusion")]), "v1.xlsx", framework)
     review.approve(store, first.submission_id, actor="cli:test")

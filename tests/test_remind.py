@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import REPO
+from conftest import REPO, database_of
 from openpyxl import load_workbook
 
 from i18n.bidi import strip_isolates
@@ -55,6 +55,10 @@ class Inbox:
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
         return [m for m in self.messages if address in m["To"]]
+
+
+#: The store, the command line and the reminders page on both backends.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def free_port() -> int:
@@ -263,7 +267,8 @@ def test_without_smtp_settings_nothing_is_sent_and_the_reason_is_given(network: 
     assert network.scalar("SELECT count(*) FROM messages") == 0
 
 
-def test_the_command_line_sends_with_json(network: Store, db_path: Path, inbox: Inbox) -> None:
+def test_the_command_line_sends_with_json(network: Store, inbox: Inbox) -> None:
+    db_path = database_of(network)
     network.close()  # the child process opens the file
     result = subprocess.run([sys.executable, "-m", "store", "remind", "send", "--db", str(db_path), "--today",
                              TODAY.isoformat(), "--json"], cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -281,19 +286,19 @@ def test_the_command_line_sends_with_json(network: Store, db_path: Path, inbox: 
 
 # -- the page ---------------------------------------------------------------------------------------
 def test_the_committee_sets_the_schedule_copies_whatsapp_texts_and_sends_from_the_page(
-        demo_db_fresh: Path, inbox: Inbox, monkeypatch) -> None:
+        demo_copy: Path, inbox: Inbox, monkeypatch) -> None:
     from dashboard.testing import open_page, start
     from i18n import t
     from store.db import open_store
     from store.registry import framework_in_use
 
     monkeypatch.setenv("ATHAR_TEST_TODAY", TODAY.isoformat())
-    store = open_store(demo_db_fresh)  # the session below runs in this process and shares the handle
+    store = open_store(demo_copy)  # the session below runs in this process and shares the handle
     planned = remind.preview(store, framework_in_use(store), TODAY)
     assert not planned.is_empty()
     org, whatsapp = planned["org_code"][0], planned["whatsapp"][0]
     accounts.create_account(store, "relance", "member", org_code=org, email="relance@assoc.test")
-    at = open_page(start(demo_db_fresh, identity="steering"), "reminders")
+    at = open_page(start(demo_copy, identity="steering"), "reminders")
     assert whatsapp in [c.value for c in at.code]  # ready to copy
 
     at.text_input(key="reminders_offsets").input("-3, 21")
@@ -326,7 +331,8 @@ def test_the_reminders_page_reads_in_arabic(demo_db: Path, monkeypatch) -> None:
 
 
 def test_the_schedule_and_an_organisations_language_are_set_from_the_command_line_and_audited(
-        network: Store, db_path: Path) -> None:
+        network: Store) -> None:
+    db_path = database_of(network)
     network.close()  # the child processes open the file
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -28,6 +28,8 @@ MEMBER_ACCOUNT = f"account:{MEMBER.lower()}"
 CORRECTION = f"org_code,indicator_code,period,value,unit\n{MEMBER},J01,2025-Q4,1100,personnes\n".encode()
 COUNTS = ("SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM observations), "
           "(SELECT count(*) FROM observations_current)")
+#: The store and the pages on both backends (a private copy of the demo each: ``demo_copy``).
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def load(store: Store, data: bytes, name: str, org: str = MEMBER) -> pipeline.FileResult:
@@ -45,8 +47,8 @@ def j01(store: Store, viewer: Viewer) -> list[float]:
 
 
 @pytest.fixture
-def demo(demo_db_fresh):
-    store = open_store(demo_db_fresh)
+def demo(demo_copy):
+    store = open_store(demo_copy)
     yield store
     store.close()
 
@@ -112,13 +114,13 @@ def test_only_a_submitted_submission_can_be_approved_or_returned(demo) -> None:
         review.approve(demo, 999_999, actor=STEERING)
 
 
-def test_the_locked_upload_is_refused_on_the_upload_page_with_the_typed_message(demo_db_fresh, monkeypatch) -> None:
+def test_the_locked_upload_is_refused_on_the_upload_page_with_the_typed_message(demo_copy, monkeypatch) -> None:
     from test_dashboard_upload import uploaded
 
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     review.approve(store, load(store, GOOD_FILE, "mes_valeurs.csv").submission_id, actor=STEERING)
     before = store.query(COUNTS).row(0)
-    at = uploaded(open_page(start(demo_db_fresh, identity=MEMBER), "upload"), "correction.csv", CORRECTION)
+    at = uploaded(open_page(start(demo_copy, identity=MEMBER), "upload"), "correction.csv", CORRECTION)
     at.button(key="upload_confirm").click().run()
     assert not at.exception
     assert any("2025-Q4" in e.value and "verrouill" in e.value for e in at.error)
@@ -126,24 +128,24 @@ def test_the_locked_upload_is_refused_on_the_upload_page_with_the_typed_message(
 
 
 # -- returned with comments ------------------------------------------------------------------
-def test_a_returned_submission_shows_the_committee_comments_to_the_member(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_a_returned_submission_shows_the_committee_comments_to_the_member(demo_copy) -> None:
+    store = open_store(demo_copy)
     submission = load(store, GOOD_FILE, "mes_valeurs.csv").submission_id
     review.return_submission(store, submission, "Le total du T4 semble double", actor=STEERING,
                              values=[ValueComment("J01", "2025-Q4", "Vérifiez ce chiffre", 3)])
     assert review.review_status(store, submission) == "returned"
-    at = open_page(start(demo_db_fresh, identity=MEMBER), "upload")
+    at = open_page(start(demo_copy, identity=MEMBER), "upload")
     assert not at.exception
     text = visible_text(at)
     assert "Le total du T4 semble double" in text and "Vérifiez ce chiffre" in text
-    other = open_page(start(demo_db_fresh, identity=OTHER), "upload")
+    other = open_page(start(demo_copy, identity=OTHER), "upload")
     assert "Le total du T4 semble double" not in visible_text(other)  # another member never reads it
 
 
-def test_the_committee_returns_a_submission_from_the_review_page_with_a_comment_on_one_value(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_the_committee_returns_a_submission_from_the_review_page_with_a_comment_on_one_value(demo_copy) -> None:
+    store = open_store(demo_copy)
     submission = load(store, GOOD_FILE, "mes_valeurs.csv").submission_id
-    at = open_page(start(demo_db_fresh), "review")
+    at = open_page(start(demo_copy), "review")
     assert not at.exception
     assert at.selectbox(key="review_submission").value == submission
     at.text_area(key="review_comment").input("Merci de vérifier J01")
@@ -175,16 +177,16 @@ def test_a_reopen_request_needs_a_reason_and_once_granted_the_correction_is_acce
         review.decide_reopen(demo, request, grant=False, actor=STEERING)
 
 
-def test_the_member_asks_and_the_committee_grants_a_reopening_through_the_pages(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_the_member_asks_and_the_committee_grants_a_reopening_through_the_pages(demo_copy) -> None:
+    store = open_store(demo_copy)
     review.approve(store, load(store, GOOD_FILE, "mes_valeurs.csv").submission_id, actor=STEERING)
-    member = open_page(start(demo_db_fresh, identity=MEMBER), "upload")
+    member = open_page(start(demo_copy, identity=MEMBER), "upload")
     member.selectbox(key="reopen_period").set_value("2025-Q4")
     member.text_area(key="reopen_reason").input("Erreur de saisie sur J01")
     member.button(key="reopen_request").click().run()
     assert not member.exception and member.success
     request = int(store.scalar("SELECT max(id) FROM reopen_requests"))
-    committee = open_page(start(demo_db_fresh), "review")
+    committee = open_page(start(demo_copy), "review")
     assert "Erreur de saisie sur J01" in visible_text(committee)
     committee.button(key=f"review_grant_{request}").click().run()
     assert not committee.exception and committee.success
@@ -204,22 +206,22 @@ def test_a_funder_link_reads_approved_values_only_unless_it_allows_provisional_o
     assert j01(demo, strict) == [1040.0]
 
 
-def test_a_link_created_with_the_option_is_labelled_provisional_on_its_pages(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_a_link_created_with_the_option_is_labelled_provisional_on_its_pages(demo_copy) -> None:
+    store = open_store(demo_copy)
     _, strict = links.create_link(store, label="Bailleur", org_codes=[MEMBER], created_by=STEERING, days=5)
     _, lenient = links.create_link(store, label="Bailleur (provisoire)", org_codes=[MEMBER], created_by=STEERING,
                                    days=5, include_provisional=True)
     assert links.check_token(store, lenient).scope.include_provisional is True
     label = t("review.label.provisional_link", "fr")
-    assert label in visible_text(start(demo_db_fresh, link=lenient))
-    assert label not in visible_text(start(demo_db_fresh, link=strict))
+    assert label in visible_text(start(demo_copy, link=lenient))
+    assert label not in visible_text(start(demo_copy, link=strict))
 
 
 # -- provisional scores ----------------------------------------------------------------------
-def test_a_run_records_the_approval_state_and_its_scores_on_unapproved_values_are_provisional(demo_db_fresh) -> None:
+def test_a_run_records_the_approval_state_and_its_scores_on_unapproved_values_are_provisional(demo_copy) -> None:
     from metrics.run import score_store
 
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     load(store, GOOD_FILE, "mes_valeurs.csv")
     run_id, _ = score_store(store, registry.framework_in_use(store), actor=STEERING)
     pairs = review.provisional_pairs(store, run_id).rows()
@@ -236,9 +238,9 @@ def test_a_run_records_the_approval_state_and_its_scores_on_unapproved_values_ar
                for name, viewer in (("steering", Viewer.steering()), ("strict", strict), ("lenient", lenient))}
     assert "2025" in periods["steering"] and periods["lenient"] == periods["steering"]
     assert "2025" not in periods["strict"] and periods["strict"]  # its approved years stay
-    member = start(demo_db_fresh, identity=MEMBER)
+    member = start(demo_copy, identity=MEMBER)
     assert t("review.label.provisional_own", "fr") in visible_text(member)
-    other = start(demo_db_fresh, identity=OTHER)
+    other = start(demo_copy, identity=OTHER)
     assert t("review.label.provisional_own", "fr") not in visible_text(other)
 
 

@@ -1,6 +1,6 @@
 """Sessions that survive a reload (``store.sessions``, ``server.session_routes``, ``dashboard.access``).
 
-The store part on a real DuckDB file; the routes through Starlette's TestClient on the real route
+The store part on a real DuckDB file and on a real PostgreSQL database; the routes through Starlette's TestClient on the real route
 functions; the dashboard part in real AppTest sessions on private copies of the demo database (two
 sessions of one account stand for two tabs: AppTest has no cookies, so there each session is one
 tab's, still revocable from elsewhere). The browser part (reload, new tab, the cookie's flags) is
@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import database_of
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -28,6 +29,9 @@ from store.db import Store, open_store, utc_now
 MEMBER = "ASS-CAS-001"
 PASSWORD = "Correct-horse-battery-9"
 SIGN_IN = t("dashboard.access.sign_in_title", "fr")
+
+#: The store, the routes and the command line on both backends; the dashboard part on the DuckDB demo.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 @pytest.fixture
@@ -171,7 +175,7 @@ def test_disabling_an_account_ends_its_sessions_for_good(store: Store, alice: in
 @pytest.fixture
 def client(store: Store, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     monkeypatch.setattr(sessions.CookieDoor, "open", False)  # restored after the test
-    app = Starlette(routes=session_routes.routes(lambda: store.path, trust_proxy=False))
+    app = Starlette(routes=session_routes.routes(lambda: database_of(store), trust_proxy=False))
     return TestClient(app, base_url="http://athar.test", follow_redirects=False)
 
 
@@ -199,7 +203,7 @@ def test_the_start_route_swaps_a_code_for_an_httponly_samesite_cookie_once(store
 
 def test_the_cookie_is_secure_when_served_over_https(store: Store, alice: int, monkeypatch) -> None:
     monkeypatch.setattr(sessions.CookieDoor, "open", False)
-    app = Starlette(routes=session_routes.routes(lambda: store.path, trust_proxy=True))
+    app = Starlette(routes=session_routes.routes(lambda: database_of(store), trust_proxy=True))
     https = TestClient(app, base_url="https://athar.test", follow_redirects=False)
     _, code = sessions.create(store, alice, actor="account:alice", handoff_next="/")
     reply = https.post("/session/start", data={"code": code}, headers={"origin": "https://athar.test"})
@@ -301,11 +305,12 @@ def test_a_password_change_ends_the_other_tabs_but_not_this_one(db: Path) -> Non
 
 
 # -- the command line --------------------------------------------------------------------------
-def test_the_command_line_signs_an_account_out_everywhere_audited_as_cli(db_path: Path) -> None:
+def test_the_command_line_signs_an_account_out_everywhere_audited_as_cli(db_target: Path | str) -> None:
     from test_audit_doors import run
 
     from store.audit import cli_actor
 
+    db_path = db_target
     store = Store(db_path)
     try:
         alice = accounts.create_account(store, "alice", "steering", password=PASSWORD, created_by="test")[0]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import pg_demo_copy
 
 from .pages_harness import capturing_downloads, copy_db
 
@@ -18,6 +19,13 @@ def page_downloads() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def page_db(demo_db_pristine: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    """A copy of the demo database for one module: its pages write (audit log, links, accounts)."""
-    return copy_db(demo_db_pristine, tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
+def page_db(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path | str:
+    """A copy of the demo database for one module: its pages write (audit log, links, accounts). On DuckDB a
+    file; on PostgreSQL (a module marked ``backends("duckdb", "postgres")``) a database copied from the demo
+    template, ``ATHAR_DATABASE_URL`` naming it while the module runs."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    if backend == "duckdb":
+        return copy_db(request.getfixturevalue("demo_db_pristine"), folder)
+    patch = pytest.MonkeyPatch()
+    request.addfinalizer(patch.undo)  # runs after the database is dropped (finalizers run last-in first-out)
+    return pg_demo_copy(request, folder, patch)

@@ -64,7 +64,8 @@ OTHER_PERIODS = ("2023", "2024")
 OTHER_PRINCIPLE_CODES = re.compile(r"(?<![\w-])P[1345](?![\w])")
 
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 
 @pytest.fixture(scope="module")

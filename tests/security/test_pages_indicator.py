@@ -17,7 +17,8 @@ from store.registry import framework_in_use
 
 from .pages_harness import csv_rows, downloads, load_rows, score
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 MEMBER = "ASS-CAS-001"
 PERIOD = "2024"

@@ -61,7 +61,8 @@ NEEDLES = ("987654", "24681357", "210951")  # P05, S02, and S01 = S02 / R01 (246
 MEMBER_PAGES = [spec.key for spec in pages_for(Viewer.member(MEMBER))]
 
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 
 @pytest.fixture(scope="module")

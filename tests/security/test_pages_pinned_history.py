@@ -30,7 +30,8 @@ LATER_FILE = "cas001_2025_corrige_apres_calcul_1.csv"
 UNSCORED_FILE = "cas001_2025_encore_plus_tard.csv"
 LATER_BUDGET = 73829461.0
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,8 @@ ORG = "ASS-CAS-001"
 HIDDEN = ("S02", "R01")
 PERIODS = ("2023", "2024", "2025")
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 
 @pytest.fixture(scope="module")

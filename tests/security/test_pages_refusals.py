@@ -29,7 +29,8 @@ REFUSED_DOWNLOAD = t("dashboard.access.download_refused", "fr").encode("utf-8")
 ADDRESS = "203.0.113.9"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 
 @pytest.fixture(scope="module")

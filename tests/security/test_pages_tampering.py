@@ -43,7 +43,8 @@ LINK_TITLE = t("dashboard.access.link_title", "fr")
 REFUSED_DOWNLOAD = t("dashboard.access.download_refused", "fr").encode("utf-8")
 
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 
 @pytest.fixture(scope="module")

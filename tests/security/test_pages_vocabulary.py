@@ -27,7 +27,8 @@ OTHER = "ASS-JDI-030"
 OUT_OF_ORG, PINNED_AWAY, OUT_OF_PERIOD = "987654", "876543", "765432"
 OTHER_PRINCIPLE_CODES = re.compile(r"(?<![\w-])P[1345](?![\w])")
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: On both backends: the same pages over a DuckDB file and over a PostgreSQL copy of the demo (``page_db``).
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 
 @pytest.fixture(scope="module")
