@@ -35,9 +35,14 @@ GEOJSON_FILE = STATIC_DIR / "morocco-regions.geojson"
 _CONTEXT_KEY = "_athar_context"
 
 
-@st.cache_resource(show_spinner=False)
+def _open(store: Store) -> bool:
+    return not store.closed
+
+
+@st.cache_resource(show_spinner=False, validate=_open)
 def get_store(path: str) -> Store:
-    """One DuckDB handle per file and process; every read takes its own cursor (store.Store)."""
+    """One handle per database and process; every read takes its own cursor (store.Store). A handle
+    closed meanwhile (a command run in this process, a test) is replaced by a new one."""
     return open_store(path)
 
 

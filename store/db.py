@@ -127,6 +127,12 @@ class Store:
     dialect = "duckdb"
     path: Path
     raw_dir: Path
+    _closed: bool = False
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran: a holder of the handle (the dashboard's cache) opens a new one."""
+        return self._closed
 
     def __new__(cls, target: Path | str, **options: Any) -> Store:
         if cls is Store:
@@ -242,6 +248,7 @@ class DuckDBStore(Store):
     def close(self) -> None:
         with _registry_lock:
             _open_stores.pop(self.path.resolve(), None)
+        self._closed = True
         self._con.close()
 
 

@@ -181,3 +181,15 @@ def test_stored_values_are_read_for_the_pairs_of_the_file_not_every_organisation
     found = stored_values(store, keys, ("R01",))
     assert sorted(found.select("org_code", "period", "value").rows()) == [("ASS-A", "2024", 10.0), ("ASS-B", "2025", 12.0)]
     assert stored_values(store, keys.with_columns(org_code=pl.lit("ASS-C")), ("R01",)).is_empty()
+
+
+def test_the_dashboards_handle_closed_meanwhile_is_replaced_by_an_open_one(tmp_path: Path) -> None:
+    from dashboard.context import get_store
+
+    path = str(tmp_path / "athar.duckdb")
+    first = get_store(path)
+    first.close()
+    second = get_store(path)
+    assert first.closed and not second.closed and second is not first
+    assert second.scalar("SELECT 1") == 1
+    second.close()
