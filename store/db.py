@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -114,7 +115,7 @@ def configured_database(path: Path) -> Path | DatabaseUrl:
     return DatabaseUrl(url) if url else path
 
 
-class Store:
+class Store(ABC):
     """The store's one interface: ``query`` / ``column`` / ``scalar`` / ``cursor`` reads, ``write(work)``
     in one transaction, ``register`` of Polars frames on a cursor, ``migrate``, ``close``, ``raw_dir``.
 
@@ -176,9 +177,9 @@ class Store:
         return applied
 
     # -- reads -----------------------------------------------------------------------------
+    @abstractmethod
     def cursor(self) -> AbstractContextManager[Any]:
         """A fresh cursor for this thread and this use only."""
-        raise NotImplementedError
 
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a read and return it fully materialised as a Polars frame."""
@@ -201,12 +202,13 @@ class Store:
         return self.query(sql, params)
 
     # -- writes ----------------------------------------------------------------------------
+    @abstractmethod
     def write(self, work: Callable[[Any], T]) -> T:
         """Run ``work(cursor)`` in one transaction, serialised with every other write."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the handle (and forget it in this process's registry)."""
 
 
 class DuckDBStore(Store):

@@ -13,21 +13,7 @@ from store.viewer import Viewer
 
 def period_scores(store: Store, viewer: Viewer, run_id: int, period: str, lang: str) -> pl.DataFrame:
     """Every score of the visible organisations in ``period``, with their peer-group attributes."""
-    return query(
-        store,
-        viewer,
-        f"""
-        SELECT s.org_code, {name_sql(lang)} AS name, g.kind, g.region, g.size_band, g.thematic_areas,
-               s.principle, s.score, s.coverage, s.status, s.grade, s.nominal_rank, s.median_rank,
-               s.rank_p05, s.rank_p95, s.ranked_count
-        FROM scores s JOIN organizations g ON g.code = s.org_code
-        WHERE s.run_id = $run AND s.period = $period AND {visible("s.org_code")}
-          AND {principle_ok("s.principle")} AND {period_ok("s.period")} AND {approved_score("s.org_code", "s.period")}
-        ORDER BY s.org_code, s.principle NULLS LAST
-        """,
-        run=run_id,
-        period=period,
-    )
+    return run_scores(store, viewer, run_id, period, lang).drop("period")
 
 
 def run_scores(store: Store, viewer: Viewer, run_id: int, period: str | None, lang: str) -> pl.DataFrame:
@@ -95,19 +81,7 @@ def indicator_values(
     store: Store, viewer: Viewer, run_id: int, period: str, org_codes: tuple[str, ...]
 ) -> pl.DataFrame:
     """Indicator values of some visible organisations in ``period`` (for side-by-side tables)."""
-    return query(
-        store,
-        viewer,
-        f"""
-        SELECT org_code, indicator_code, value, normalised, flagged FROM score_indicators
-        WHERE run_id = $run AND period = $period AND list_contains($orgs::VARCHAR[], org_code)
-          AND {visible("org_code")} AND {period_ok("period")} AND {indicator_ok("indicator_code")}
-        ORDER BY indicator_code, org_code
-        """,
-        run=run_id,
-        period=period,
-        orgs=list(org_codes),
-    )
+    return run_indicator_values(store, viewer, run_id, period, org_codes).drop("period")
 
 
 def group_indicators(
