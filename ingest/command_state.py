@@ -46,7 +46,7 @@ class CommandState:
     def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
         """:func:`store.submissions.stored_values`, without a read when no (organisation, period) of ``keys``
         holds a value (each year of a history arrives once: its first file finds nothing stored)."""
-        if not self.held.isdisjoint(_pairs(keys)):
+        if self.held and not self.held.isdisjoint(_pairs(keys)):
             return stored_values(self.store, keys, indicators)
         return pl.DataFrame(schema=stored_values_schema())
 
@@ -62,8 +62,10 @@ class CommandState:
 
 
 def _pairs(rows: pl.DataFrame) -> set[tuple[str, str]]:
-    """The (organisation, period) pairs of a few rows (a set in Python: the frames are small)."""
-    return set(zip(rows.get_column("org_code").to_list(), rows.get_column("period").to_list(), strict=True))
+    """The distinct (organisation, period) pairs of the rows, made distinct by Polars: a set in Python of
+    the pairs alone (a million-row file holds a few tens of thousands; its million tuples took 0.9 s)."""
+    pairs = rows.select("org_code", "period").unique()
+    return set(zip(pairs.get_column("org_code").to_list(), pairs.get_column("period").to_list(), strict=True))
 
 
 def find_received_in(store: Store, state: CommandState | None, digest: str, org: str | None) -> int | None:
