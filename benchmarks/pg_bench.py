@@ -27,11 +27,26 @@ Measured 2026-12-06 on 2 shared cores (load average 9–18):
           Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
           run's array of 2,970 submission ids once per observation (3.0 s; 0.04 s joined on the
           unnested lists), and the scoring inputs are now read through ADBC without pyarrow.
-  ingest  COPY 2.88 s (2.79–2.97), ``ingest load`` 16.2 s (15.6–16.8): ratio 5.6, peak 519 MB
-          (--repeat 2, load ≈ 9). **Misses the target of 2.** Profiled in-process: commit 11.9 s of
-          17.8, nearly all the COPY of the million rows into ``observations`` (20 columns, as CSV Polars
-          writes: 2.7 s of it); validation and reading as on DuckDB (≈ 5 s at that load). Before:
-          ratio 5.8, peak 704 MB (a staging table, its ANALYZE and an INSERT … SELECT from it).
+  ingest  COPY 1.79 s (1.49–2.08), ``ingest load`` 10.5 s (10.35–10.66): ratio 5.9, peak 522 MB
+          (--repeat 2, load ≈ 10–11). **Misses the target of 2**, and cannot meet it on this machine
+          by the commit alone: ``python -m ingest check`` of the same file (reading and validation,
+          nothing stored) is already 1.5× the COPY's wall time and 1.9× its CPU time.
+          Breakdown, same session, one database each, load 11–13 (wall s; CPU s of client + server):
+            psql \\copy                    3.10, 3.36    CPU 0.07 + 0.71
+            ingest check (no store)       4.54, 5.05    CPU 1.42 + 0.04  (0.7 of it importing modules)
+            ingest load, before           16.8, 17.5    CPU 2.9 + 2.0    ratio 5.2–5.4
+            ingest load, now              12.2, 9.1     CPU 2.4 + 1.0    ratio 2.7–3.9
+          Where the load's time went before (in-process, load ≈ 3): commit 8.4 of 14.4 s — the COPY of
+          the million rows into ``observations`` (12 columns sent; the server parsing the CSV 6.3 s,
+          Polars writing it 2.0 s); ``_pairs`` of the batch state 1.9 s (a Python set of a million
+          tuples, twice); reading 1.6 s, validation 2.5 s. Nothing else in the commit counts: no index
+          on ``observations``, no staging table (a first load COPYs straight into the table), no
+          superseding. Now: the COPY is in PostgreSQL's binary format (``store.pg_binary``: the
+          server's COPY of those rows 3.0 s against 4.8 s as CSV, the bytes built in 0.75 s of CPU
+          against 0.5 s for the CSV), sent by psycopg's writer thread while the next slice is built;
+          the pairs are made distinct by Polars first (0.06 s).
+          Before (2026-12-06, load ≈ 9): COPY 2.88 s, load 16.2 s, ratio 5.6, peak 519 MB; before
+          that 5.8, peak 704 MB (a staging table, its ANALYZE and an INSERT … SELECT from it).
 """
 
 from __future__ import annotations

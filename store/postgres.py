@@ -8,7 +8,9 @@
   The store's writes (check, then insert) were written for one writer at a time and stay correct.
 - **Cursors** speak DuckDB's SQL and calls (see :class:`PgCursor`), so the store's modules run unchanged.
 - **Registered frames:** ``cur.register(name, frame)`` copies a Polars frame into a temporary table of
-  that name by one ``COPY … FROM STDIN`` of a CSV buffer Polars writes (vectorised, no per-row Python).
+  that name by one ``COPY … FROM STDIN``, and ``cur.copy_rows(table, frame)`` into a table: in COPY's
+  binary format built by whole columns (``store.pg_binary``), or as CSV Polars writes when a column
+  cannot be sent as binary (lists…); vectorised either way, no per-row Python.
 - **Reads into Polars** from the rows and the description's types (:func:`frame_from_cursor`): every
   parameter type the store binds works, and the frame's types are DuckDB's. ``query_bulk`` reads through
   ADBC (Arrow, columnar) instead, for the large reads (scoring inputs): measured on this machine, a read of
@@ -49,7 +51,7 @@ _POOL_SIZE = 8
 #: upload registered beyond them spilled to disk, its COPY 8.6 s against 5.8 s, its ANALYZE 2.0 s
 #: against 0.4 s and the insert reading it 2.9 s against 1.3 s with 512 MB (one run each, busy machine).
 SESSION_OPTIONS = "-c TimeZone=UTC -c temp_buffers=256MB"
-#: Rows of a frame per CSV slice sent to COPY.
+#: Rows of a frame per slice (binary or CSV) sent to COPY.
 _COPY_SLICE = 100_000
 
 # PostgreSQL type OIDs → the Polars type DuckDB gives the same column.
