@@ -158,3 +158,26 @@ def test_a_file_with_nan_or_infinite_values_is_refused_and_stores_nothing(sample
     assert result.status == "rejected"
     assert sample_orgs_store.scalar("SELECT count(*) FROM observations") == 0
     assert sample_orgs_store.scalar("SELECT count(*) FROM submissions") == 0
+
+
+@pytest.mark.backends("postgres")
+def test_a_registered_frame_of_categories_small_and_unsigned_integers_and_milliseconds_goes_as_binary(
+    pg_store, no_csv
+) -> None:
+    frame = pl.DataFrame({
+        "c": pl.Series(["a", None, "ب"], dtype=pl.Categorical), "e": pl.Series(["x", "y", None], dtype=pl.Enum(["x", "y"])),
+        "u": pl.Series([1, None, 2**32 - 1], dtype=pl.UInt32), "i8": pl.Series([-128, 0, None], dtype=pl.Int8),
+        "ms": pl.Series([datetime(2024, 1, 1, 1, 2, 3, 4000), None, datetime(1999, 1, 1)], dtype=pl.Datetime("ms")),
+    })
+
+    def round_trip(cur) -> pl.DataFrame:
+        cur.register("incoming", frame)
+        try:
+            return cur.sql("SELECT * FROM incoming").pl()
+        finally:
+            cur.unregister("incoming")
+
+    back = pg_store.write(round_trip)
+    assert back.rows() == frame.rows()
+    assert back.schema == pl.Schema({"c": pl.String(), "e": pl.String(), "u": pl.Int64(), "i8": pl.Int16(),
+                                     "ms": pl.Datetime("us")})
