@@ -27,16 +27,19 @@ Measured 2026-12-06 on 2 shared cores (load average 9–18):
           Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
           run's array of 2,970 submission ids once per observation (3.0 s; 0.04 s joined on the
           unnested lists), and the scoring inputs are now read through ADBC without pyarrow.
-  ingest  COPY 1.79 s (1.49–2.08), ``ingest load`` 10.5 s (10.35–10.66): ratio 5.9, peak 522 MB
-          (--repeat 2, load ≈ 10–11). **Misses the target of 2**, and cannot meet it on this machine
-          by the commit alone: ``python -m ingest check`` of the same file (reading and validation,
-          nothing stored) is already 1.5× the COPY's wall time and 1.9× its CPU time.
+  ingest  COPY 3.12 s (2.67–3.57), ``ingest load`` 9.01 s (8.70–9.33): ratio 2.9, peak 576 MB
+          (--repeat 2, load 11.2–11.8); an earlier run of the same code: COPY 1.79 s (1.49–2.08),
+          load 10.5 s (10.35–10.66), ratio 5.9, peak 522 MB (load 9.7–10.7) — at these loads the
+          ratio follows how much CPU each side gets; the CPU times below are steadier.
+          **Misses the target of 2**, and cannot meet it on this machine by the commit alone:
+          ``python -m ingest check`` of the same file (reading and validation, nothing stored) is
+          already 1.5× the COPY's wall time and 1.9× its CPU time (0.7 s of CPU importing modules).
           Breakdown, same session, one database each, load 11–13 (wall s; CPU s of client + server):
             psql \\copy                    3.10, 3.36    CPU 0.07 + 0.71
-            ingest check (no store)       4.54, 5.05    CPU 1.42 + 0.04  (0.7 of it importing modules)
-            ingest load, before           16.8, 17.5    CPU 2.9 + 2.0    ratio 5.2–5.4
-            ingest load, now              12.2, 9.1     CPU 2.4 + 1.0    ratio 2.7–3.9
-          Where the load's time went before (in-process, load ≈ 3): commit 8.4 of 14.4 s — the COPY of
+            ingest check (no store)       4.54, 5.05    CPU 1.42 + 0.04
+            ingest load, before           16.8, 17.5    CPU 2.9 + 2.0    ratio 5.2–5.4 (CPU 6.0–6.7)
+            ingest load, now              12.2, 9.1     CPU 2.4 + 1.0    ratio 2.7–3.9 (CPU 4.3–4.6)
+          Where the load's time went before (in-process under cProfile, load ≈ 3): commit 8.4 of 14.4 s — the COPY of
           the million rows into ``observations`` (12 columns sent; the server parsing the CSV 6.3 s,
           Polars writing it 2.0 s); ``_pairs`` of the batch state 1.9 s (a Python set of a million
           tuples, twice); reading 1.6 s, validation 2.5 s. Nothing else in the commit counts: no index
