@@ -19,8 +19,7 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
-from conftest import pg_demo_copy
-from server_harness import Served, call, prepared_copy, running_server, serving
+from server_harness import Served, call, module_postgres_copy, prepared_copy, serving, serving_postgres
 
 from store import accounts, api_tokens, links
 from store.db import Store, utc_now
@@ -75,26 +74,14 @@ def _plain_rows(database: Path | str, duckdb_sql: str, postgres_sql: str, params
         con.close()
 
 
-def _served_on_postgres(request: pytest.FixtureRequest, folder: Path) -> Iterator[Served]:
-    """A PostgreSQL copy of the scored demo, scored again and prepared, served by the real server."""
-    patch = pytest.MonkeyPatch()
-    request.addfinalizer(patch.undo)  # after the database is dropped (finalizers run last-in first-out)
-    url = pg_demo_copy(request, folder, patch)
-    _second_run(url)
-    store = Store(url)
-    try:
-        prepared = _prepare(store)
-    finally:
-        store.close()
-    with running_server(folder / "demo.duckdb", folder / "live", {"ATHAR_DATABASE_URL": url}) as live:
-        yield Served(live, url, folder / "live" / "server.log", prepared)
-
-
 @pytest.fixture(scope="module")
 def served(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp(f"api-scope-{backend}")
-    if backend == "postgres":
-        yield from _served_on_postgres(request, folder)
+    if backend == "postgres":  # a PostgreSQL copy of the demo, scored again, prepared, then served
+        url = module_postgres_copy(request, folder)
+        _second_run(url)
+        with serving_postgres(url, folder, folder / "live", _prepare) as live:
+            yield live
         return
     db, _ = prepared_copy(request.getfixturevalue("demo_db_pristine"), folder / "base", None)
     _second_run(db)
@@ -212,14 +199,8 @@ def _counting_server(backend: str, tmp_path: Path, request: pytest.FixtureReques
         with serving(request.getfixturevalue("demo_db_pristine"), tmp_path, prepare) as live:
             yield live
         return
-    url = request.getfixturevalue("demo_copy")
-    store = Store(url)
-    try:
-        prepared = prepare(store)
-    finally:
-        store.close()
-    with running_server(tmp_path / "demo.duckdb", tmp_path, {"ATHAR_DATABASE_URL": url}) as live:
-        yield Served(live, url, tmp_path / "server.log", prepared)
+    with serving_postgres(request.getfixturevalue("demo_copy"), tmp_path, tmp_path, prepare) as live:
+        yield live
 
 
 def test_every_api_use_is_counted_and_audited_like_a_page_view(
