@@ -22,9 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 
-import pytest  # noqa: E402
 from browser_harness import running_server  # noqa: E402
-from conftest import pg_demo_copy  # noqa: E402
 
 from store.db import Store  # noqa: E402
 
@@ -81,14 +79,6 @@ def serving(
     db, prepared = prepared_copy(pristine, folder, prepare)
     with running_server(db, folder, env) as url:
         yield Served(url, db, folder / "server.log", prepared)
-
-
-def module_postgres_copy(request: pytest.FixtureRequest, folder: Path) -> str:
-    """For a module-scoped fixture: a private PostgreSQL copy of the scored demo (``conftest.pg_demo_copy``),
-    its uploaded files under ``folder/raw``; ``ATHAR_DB`` and ``ATHAR_DATABASE_URL`` set until the module ends."""
-    patch = pytest.MonkeyPatch()
-    request.addfinalizer(patch.undo)  # after the database is dropped (finalizers run last-in first-out)
-    return pg_demo_copy(request, folder, patch)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from server_harness import Served, call, module_postgres_copy, serving, serving_postgres
+from conftest import pg_module_copy
+from server_harness import Served, call, serving, serving_postgres
 
 from server.models import ENDPOINTS
 from store import links
@@ -39,7 +40,7 @@ def served(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pyte
     env = {"ATHAR_API_RATE_PER_MINUTE": str(RATE)}
     folder = tmp_path_factory.mktemp(f"api-{backend}")
     if backend == "postgres":
-        with serving_postgres(module_postgres_copy(request, folder), folder, folder / "live", _prepare, env) as live:
+        with serving_postgres(pg_module_copy(request, folder), folder, folder / "live", _prepare, env) as live:
             yield live
         return
     with serving(request.getfixturevalue("demo_db_pristine"), folder, _prepare, env) as live:

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from server_harness import Served, call, module_postgres_copy, serving, serving_postgres
+from conftest import pg_module_copy
+from server_harness import Served, call, serving, serving_postgres
 
 from server.headers import SecurityHeaders, content_security_policy, inline_script_hashes, streamlit_index
 from store import links
@@ -33,7 +34,7 @@ def _prepare(store: Store) -> str:
 def served(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp(f"server-{backend}")
     if backend == "postgres":
-        with serving_postgres(module_postgres_copy(request, folder), folder, folder / "live", _prepare) as live:
+        with serving_postgres(pg_module_copy(request, folder), folder, folder / "live", _prepare) as live:
             yield live
         return
     with serving(request.getfixturevalue("demo_db_pristine"), folder, _prepare) as live:

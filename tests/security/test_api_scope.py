@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
-from server_harness import Served, call, module_postgres_copy, prepared_copy, serving, serving_postgres
+from conftest import pg_module_copy
+from server_harness import Served, call, prepared_copy, serving, serving_postgres
 
 from store import accounts, api_tokens, links
 from store.db import Store, utc_now
@@ -78,7 +79,7 @@ def _plain_rows(database: Path | str, duckdb_sql: str, postgres_sql: str, params
 def served(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp(f"api-scope-{backend}")
     if backend == "postgres":  # a PostgreSQL copy of the demo, scored again, prepared, then served
-        url = module_postgres_copy(request, folder)
+        url = pg_module_copy(request, folder)
         _second_run(url)
         with serving_postgres(url, folder, folder / "live", _prepare) as live:
             yield live
