@@ -229,18 +229,9 @@ def render_hint(code: str, lang: str, value: str | None, expected: str | None, c
 def render_report(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
     """Add ``message`` and ``hint`` in ``lang``. Runs once per distinct issue, not per row."""
     keys = frame.select("code", "value", "expected", "column").unique()
+    rows = keys.rows()  # rendered here, in this thread: never Python inside Polars (see dashboard/lookup.py)
     texts = keys.with_columns(
-        pl.struct(keys.columns)
-        .map_elements(
-            lambda s: render_message(s["code"], lang, s["value"], s["expected"], s["column"]),
-            return_dtype=pl.String,
-        )
-        .alias("message"),
-        pl.struct(keys.columns)
-        .map_elements(
-            lambda s: render_hint(s["code"], lang, s["value"], s["expected"], s["column"]),
-            return_dtype=pl.String,
-        )
-        .alias("hint"),
+        pl.Series("message", [render_message(c, lang, v, e, col) for c, v, e, col in rows], dtype=pl.String),
+        pl.Series("hint", [render_hint(c, lang, v, e, col) for c, v, e, col in rows], dtype=pl.String),
     )
     return frame.join(texts, on=["code", "value", "expected", "column"], how="left", nulls_equal=True)

@@ -17,6 +17,7 @@ over all narratives at once.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import replace
 
 import polars as pl
@@ -156,9 +157,26 @@ _FRENCH = r"(?i)[éèêàçùôî]|\b(le|la|les|des|du|et|est|une|pour|avec|nous
 _ENGLISH = r"(?i)\b(the|and|of|is|with|for|we|our|were|this)\b"
 
 
-def _language() -> pl.Expr:
+def _per_value(values: pl.Series, name: Callable[[str], str | None]) -> pl.Expr:
+    """``name`` of each row's value of ``values``' column, called once per distinct value in this thread and
+    joined by Polars (never Python inside Polars: ``map_elements`` deadlocks the server, see
+    ``dashboard/lookup.py``); a null stays null."""
+    table = {value: name(value) for value in values.drop_nulls().unique().to_list()}
+    return pl.col(values.name).replace_strict(table, default=None, return_dtype=pl.String)
+
+
+def _principle(principles: dict[str, str]) -> Callable[[str], str | None]:
+    """A principle's code from its code or name as written (or the cell's first word: ``P2 Gouvernance``)."""
+    def code(cell: str) -> str | None:
+        words = cell.split()
+        return principles.get(fold(cell)) or (principles.get(fold(words[0])) if words else None)
+
+    return code
+
+
+def _language(found: pl.DataFrame) -> pl.Expr:
     """The language written (``fr``/``ar``/``en``), told from the text when the cell is empty."""
-    given = pl.col("lang").map_elements(lambda s: _LANGUAGE.get(fold(s), "?"), return_dtype=pl.String)
+    given = _per_value(found["lang"], lambda s: _LANGUAGE.get(fold(s), "?"))
     guessed = (pl.when(pl.col("text").str.contains(_ARABIC)).then(pl.lit("ar"))
                .when(pl.col("text").str.contains(_FRENCH)).then(pl.lit("fr"))
                .when(pl.col("text").str.contains(_ENGLISH)).then(pl.lit("en")))
@@ -190,10 +208,9 @@ def check(
         org=pl.col("org_code").str.to_uppercase().replace_strict(orgs, default=None)
         if found["org_code"].null_count() < found.height else pl.lit(None, pl.String),
         default_org=pl.lit(file_orgs[0] if len(file_orgs) == 1 else None, pl.String),
-        code=pl.col("principle").map_elements(
-            lambda s: principles.get(fold(s)) or principles.get(fold(s.split()[0])), return_dtype=pl.String),
-        language=_language(),
-        label=pl.col("period").map_elements(parse_label, return_dtype=pl.String),
+        code=_per_value(found["principle"], _principle(principles)),
+        language=_language(found),
+        label=_per_value(found["period"], parse_label),
     ).with_columns(
         org_code=pl.when(pl.col("org_code").is_null()).then("default_org").otherwise("org"),
         period=pl.when(pl.col("period").is_null()).then(pl.lit(years[0] if len(years) == 1 else None))

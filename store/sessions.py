@@ -12,6 +12,12 @@ at ``expires_at`` (``ATHAR_SESSION_MAX_HOURS`` after sign-in), or when revoked: 
 "sign out everywhere" and a password change (all of an account's). Every creation, cookie, refused
 handoff and revocation is audited in the transaction that records it; ``last_seen_at`` is touched at
 most once a minute, so a rerun costs one indexed read and, now and then, one small write.
+
+Ended sessions are pruned at sign-in, in the transaction that creates the new one (``create``): a row
+expired or revoked more than ``PRUNE_AFTER`` ago is deleted, so the table holds about a day's and a
+``ATHAR_SESSION_MAX_HOURS``' worth of sessions, not every sign-in ever. The audit log keeps their history
+(each creation and revocation has its entry); the deletion adds none, only its count to the new
+session's ``session_created`` entry (``pruned``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ from store.settings import AccessSettings
 COOKIE_NAME = "athar_session"
 HANDOFF_SECONDS = 60
 TOUCH_EVERY = timedelta(minutes=1)
+#: How long an ended row is kept: a tab rerun within a day after its session was revoked or expired still
+#: reads why (``password_changed`` rather than a plain expiry); after that the idle limit (a day at most,
+#: ``ATHAR_SESSION_IDLE_MINUTES``) has ended the tab's session whatever the row says.
+PRUNE_AFTER = timedelta(days=1)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
 Status = Literal["ok", "unknown", "malformed", "revoked", "idle", "expired"]
 #: Why sessions were revoked (``revoked_reason``): the audit detail says the same.
@@ -103,6 +113,7 @@ def create(
     agent = (client or ClientInfo()).user_agent
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
+        pruned = prune_in(cur, now)
         new_id = cur.execute(
             "INSERT INTO sessions (account_id, created_at, last_seen_at, idle_minutes, expires_at, user_agent, "
             "handoff_sha256, handoff_expires_at, handoff_next) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -115,10 +126,18 @@ def create(
         ).fetchall()[0][0]
         record_in(cur, actor, "session_created", target=f"session:{new_id}",
                   detail={"account_id": int(account_id), "cookie": code is not None,
-                          "client": (client or ClientInfo()).audit()})
+                          "client": (client or ClientInfo()).audit(), "pruned": pruned})
         return new_id
 
     return store.write(work), code
+
+
+def prune_in(cur: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Inside the caller's transaction: delete the sessions that expired or were revoked more than
+    ``PRUNE_AFTER`` before ``now`` (every account's); how many."""
+    cutoff = now - PRUNE_AFTER
+    return len(cur.execute("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ? RETURNING id",
+                           [cutoff, cutoff]).fetchall())
 
 
 def issue_cookie(store: Store, code: str | None, *, client: ClientInfo | None = None) -> Issued | None:

@@ -151,6 +151,14 @@ def pg_demo_copy(request: pytest.FixtureRequest, folder: Path, monkeypatch: pyte
     return url
 
 
+def pg_module_copy(request: pytest.FixtureRequest, folder: Path) -> str:
+    """:func:`pg_demo_copy` for a module-scoped fixture: ``ATHAR_DB`` and ``ATHAR_DATABASE_URL`` set until the
+    module ends (the variables put back after the database is dropped: finalizers run last-in first-out)."""
+    patch = pytest.MonkeyPatch()
+    request.addfinalizer(patch.undo)
+    return pg_demo_copy(request, folder, patch)
+
+
 @pytest.fixture
 def demo_copy(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
               monkeypatch: pytest.MonkeyPatch) -> Path | str:

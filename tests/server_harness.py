@@ -4,6 +4,7 @@ HTTP requests to it with ``urllib`` (no client library between the test and the 
 
 DuckDB lets one process hold a file: everything a test needs in the database (links, a second run,
 a hostile name) is written before the server starts; what the server wrote is read after it stops.
+On PostgreSQL (:func:`serving_postgres`) the same order is kept, though the database could be read meanwhile.
 """
 
 from __future__ import annotations
@@ -78,3 +79,20 @@ def serving(
     db, prepared = prepared_copy(pristine, folder, prepare)
     with running_server(db, folder, env) as url:
         yield Served(url, db, folder / "server.log", prepared)
+
+
+@contextlib.contextmanager
+def serving_postgres(
+    url: str, folder: Path, log_dir: Path, prepare: Callable[[Store], Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """The real server on the PostgreSQL database ``url`` after ``prepare(store)``; its uploaded files are those
+    of ``folder/raw`` (``ATHAR_DB`` = ``folder/demo.duckdb``, as ``pg_demo_copy`` left them). ``Served.db`` is
+    the URL, for the test's own reads afterwards."""
+    store = Store(url)
+    try:
+        prepared = prepare(store) if prepare is not None else None
+    finally:
+        store.close()
+    with running_server(folder / "demo.duckdb", log_dir, {"ATHAR_DATABASE_URL": url, **(env or {})}) as live:
+        yield Served(live, url, log_dir / "server.log", prepared)

@@ -10,10 +10,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from server_harness import Served, call, serving
+from conftest import pg_module_copy
+from server_harness import Served, call, serving, serving_postgres
 
 from server.models import ENDPOINTS
 from store import links
@@ -21,6 +21,9 @@ from store.db import Store
 
 HOSTILE = '=HYPERLINK("http://evil.example","x")'
 RATE = 20
+
+#: On both backends: the same server over a DuckDB file and a PostgreSQL copy of the demo.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def _prepare(store: Store) -> dict[str, str]:
@@ -33,9 +36,14 @@ def _prepare(store: Store) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def served(demo_db_pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
     env = {"ATHAR_API_RATE_PER_MINUTE": str(RATE)}
-    with serving(demo_db_pristine, tmp_path_factory.mktemp("api"), _prepare, env) as live:
+    folder = tmp_path_factory.mktemp(f"api-{backend}")
+    if backend == "postgres":
+        with serving_postgres(pg_module_copy(request, folder), folder, folder / "live", _prepare, env) as live:
+            yield live
+        return
+    with serving(request.getfixturevalue("demo_db_pristine"), folder, _prepare, env) as live:
         yield live
 
 

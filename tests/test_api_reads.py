@@ -15,6 +15,9 @@ from store.viewer import Viewer
 
 VIEWERS = [Viewer.steering(), Viewer(role="member", org_code="ASS-CAS-001")]
 
+#: On both backends: the same reads over the DuckDB demo and a PostgreSQL copy of it (``demo_copy``).
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 def _period_by_period(read, periods: list[str]) -> pl.DataFrame:
     frames = [read(p).with_columns(pl.lit(p).alias("period")) for p in periods]
@@ -22,8 +25,8 @@ def _period_by_period(read, periods: list[str]) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("viewer", VIEWERS, ids=lambda v: v.role)
-def test_a_whole_run_read_equals_the_period_reads_put_together(demo_db: Path, viewer: Viewer) -> None:
-    store = open_store(demo_db)
+def test_a_whole_run_read_equals_the_period_reads_put_together(demo_copy: Path | str, viewer: Viewer) -> None:
+    store = open_store(demo_copy)
     run_id = common.latest_run(store, viewer)["id"]
     periods = common.run_periods(store, viewer, run_id)
     orgs = tuple(common.organisations(store, viewer, "ar")["org_code"])
@@ -36,8 +39,8 @@ def test_a_whole_run_read_equals_the_period_reads_put_together(demo_db: Path, vi
         lambda p: compare.indicator_values(store, viewer, run_id, p, orgs), periods))
 
 
-def test_a_whole_run_read_narrowed_to_a_period_keeps_that_period_only(demo_db: Path) -> None:
-    store, viewer = open_store(demo_db), Viewer.steering()
+def test_a_whole_run_read_narrowed_to_a_period_keeps_that_period_only(demo_copy: Path | str) -> None:
+    store, viewer = open_store(demo_copy), Viewer.steering()
     run_id = common.latest_run(store, viewer)["id"]
     first = common.run_periods(store, viewer, run_id)[0]
     scores = compare.run_scores(store, viewer, run_id, first, "fr")

@@ -18,11 +18,14 @@ from store.settings import AccessSettings
 
 MEMBER = "ASS-CAS-001"
 
+#: On both backends: the same sessions over a DuckDB file and a PostgreSQL copy of the demo (``demo_copy``).
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 @pytest.fixture
-def db(demo_db_fresh, monkeypatch):
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
-    return demo_db_fresh
+def db(demo_copy):
+    """A private copy of the scored demo on the test's backend (``ATHAR_DB`` / ``ATHAR_DATABASE_URL`` naming it)."""
+    return demo_copy
 
 
 def titles(at) -> list[str]:

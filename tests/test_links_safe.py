@@ -21,11 +21,15 @@ ORGS = ["ASS-CAS-001", "ASS-TIN-002"]
 CREATE = "FormSubmitter:link_create-" + t("dashboard.links.create", "fr")
 ROOT = Path(__file__).resolve().parent.parent
 
+#: On both backends: the link pages and reads over a DuckDB file and a PostgreSQL copy of the demo (``demo_copy``);
+#: the chart-configuration checks, which read the shared DuckDB demo, run once.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 @pytest.fixture
-def db(demo_db_fresh, monkeypatch):
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
-    return demo_db_fresh
+def db(demo_copy):
+    """A private copy of the scored demo on the test's backend (``ATHAR_DB`` / ``ATHAR_DATABASE_URL`` naming it)."""
+    return demo_copy
 
 
 def _count(store, sql: str, params: list | None = None) -> int:

@@ -288,6 +288,17 @@ def test_narrative_rows_in_a_workbooks_data_sheet_count_beside_its_recit_sheet(f
     assert sorted(checked.narratives["principle"]) == ["P4", "P5"] and checked.validation.rows.height == 1
 
 
+def test_principles_languages_and_periods_are_read_once_per_value_and_a_blank_principle_is_reported(framework):
+    rows = [("Principe", "Langue", "Période", "Texte"),
+            ("P2 Gouvernance", "Français", "2026", "Un texte."), ("P2 Gouvernance", "العربية", "2026", ARABIC),
+            ("   ", "fr", "2026", "Un autre texte."), ("P3", "", "2026", "Les comptes et les ateliers."),
+            ("P4", "fr", "2026-13", "Une période fausse.")]
+    checked = pipeline.check(workbook("Récit", rows), "mix.xlsx", framework=framework, member_org=MEMBER)
+    report = checked.result.issues.filter(pl.col("code").str.starts_with("narrative_"))
+    assert sorted(report.select("line", "code").rows()) == [(4, "narrative_unknown_principle"),
+                                                            (6, "narrative_bad_period")]
+
+
 def test_a_pinned_link_reads_the_narratives_its_run_scored_as_they_were_approved_then(two_versions, framework):
     from metrics.run import score_store
 

@@ -10,10 +10,10 @@ import asyncio
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from server_harness import Served, call, serving
+from conftest import pg_module_copy
+from server_harness import Served, call, serving, serving_postgres
 
 from server.headers import SecurityHeaders, content_security_policy, inline_script_hashes, streamlit_index
 from store import links
@@ -21,14 +21,23 @@ from store.db import Store
 
 SECURITY = ("referrer-policy", "x-content-type-options", "x-frame-options", "content-security-policy")
 
+#: On both backends: the server over a DuckDB file and over a PostgreSQL copy of the demo (its health reads
+#: the database; no token reaches its log, whichever driver runs under it).
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 def _prepare(store: Store) -> str:
     return links.create_link(store, label="Journal", org_codes=["ASS-CAS-001"], created_by="test")[1]
 
 
 @pytest.fixture(scope="module")
-def served(demo_db_pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with serving(demo_db_pristine, tmp_path_factory.mktemp("server"), _prepare) as live:
+def served(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp(f"server-{backend}")
+    if backend == "postgres":
+        with serving_postgres(pg_module_copy(request, folder), folder, folder / "live", _prepare) as live:
+            yield live
+        return
+    with serving(request.getfixturevalue("demo_db_pristine"), folder, _prepare) as live:
         yield live
 
 

@@ -171,6 +171,29 @@ def test_disabling_an_account_ends_its_sessions_for_good(store: Store, alice: in
     assert (actor, target, json.loads(detail)["reason"]) == ("account:alice", "account:bob", "account_disabled")
 
 
+def test_a_sign_in_deletes_the_sessions_ended_over_a_day_ago_and_keeps_the_rest(store: Store, alice: int) -> None:
+    bob = accounts.create_account(store, "bob", "steering", password=PASSWORD, created_by="test")[0]
+    now = utc_now()
+    made = {name: sessions.create(store, who, actor="test")[0] for name, who in (
+        ("expired_long_ago", bob), ("revoked_long_ago", alice), ("expired_an_hour_ago", alice),
+        ("revoked_an_hour_ago", bob), ("open", alice))}
+    moves = {"expired_long_ago": ("expires_at", now - timedelta(days=2)),
+             "revoked_long_ago": ("revoked_at", now - timedelta(days=1, minutes=1)),
+             "expired_an_hour_ago": ("expires_at", now - timedelta(hours=1)),
+             "revoked_an_hour_ago": ("revoked_at", now - timedelta(hours=1))}
+    for name, (column, when) in moves.items():
+        store.write(lambda cur, c=column, w=when, n=name: cur.execute(
+            f"UPDATE sessions SET {c} = ? WHERE id = ?", [w, made[n]]))
+    new_id, _ = sessions.create(store, alice, actor="account:alice")
+    kept = set(store.query("SELECT id FROM sessions")["id"])
+    assert kept == {made["expired_an_hour_ago"], made["revoked_an_hour_ago"], made["open"], new_id}
+    assert sessions.check(store, made["revoked_an_hour_ago"]).status == "revoked"  # the reason still there
+    detail = json.loads(_audit(store, "session_created")[-1][3])
+    assert detail["pruned"] == 2 and detail["account_id"] == alice
+    sessions.create(store, bob, actor="account:bob")
+    assert json.loads(_audit(store, "session_created")[-1][3])["pruned"] == 0  # nothing more to prune
+
+
 # -- the routes --------------------------------------------------------------------------------
 @pytest.fixture
 def client(store: Store, monkeypatch: pytest.MonkeyPatch) -> TestClient:

@@ -1,7 +1,7 @@
 """``python -m store``: accounts, funder links and the audit log from the command line.
 
-Every command runs as a real process on a real DuckDB file; what it printed once (a password, a
-link address) is then checked against the store itself.
+Every command runs as a real process on a real DuckDB file, and again on a real PostgreSQL database; what it
+printed once (a password, a link address) is then checked against the store itself.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import REPO, SAMPLES
@@ -33,8 +34,11 @@ OTHER_ORG = "FON-FES-007"
 URL = re.compile(r"^(?P<base>\S+)/\?link=(?P<token>[A-Za-z0-9_-]+)&lang=(?P<lang>[a-z]{2})$", re.MULTILINE)
 ACTOR = f"cli:{getpass.getuser()}"
 
+#: On both backends: the same commands on a DuckDB file and on a PostgreSQL database (``--db`` taking its URL).
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
-def store_cli(*args: str | Path, db: Path | None = None, lang: str | None = None, stdin: str | None = None,
+
+def store_cli(*args: str | Path, db: Path | str | None = None, lang: str | None = None, stdin: str | None = None,
               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "store", *map(str, args)]
     if db is not None:
@@ -47,7 +51,7 @@ def store_cli(*args: str | Path, db: Path | None = None, lang: str | None = None
 
 
 @contextmanager
-def opened(db: Path) -> Iterator[Store]:
+def opened(db: Path | str) -> Iterator[Store]:
     """The file in this process, closed again before the next command needs it."""
     store = Store(db)
     try:
@@ -68,18 +72,29 @@ def printed_token(output: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def orgs_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The five organisations of the shared samples, registered once (``python -m ingest orgs``)."""
-    path = tmp_path_factory.mktemp("store-cli") / "orgs.duckdb"
-    done = subprocess.run([sys.executable, "-m", "ingest", "orgs", str(SAMPLES / "organizations.csv"), "--db", str(path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+def orgs_db(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path | str:
+    """The five organisations of the shared samples, registered once (``python -m ingest orgs``): a DuckDB
+    file, or a PostgreSQL database that each test copies (``CREATE DATABASE … TEMPLATE``)."""
+    path = tmp_path_factory.mktemp(f"store-cli-{backend}") / "orgs.duckdb"
+    target: Path | str = path
+    if backend == "postgres":
+        cluster = request.getfixturevalue("pg_cluster")
+        target = cluster.fresh_database(migrated=False)
+        request.addfinalizer(lambda: cluster.drop_database(target))
+    done = subprocess.run([sys.executable, "-m", "ingest", "orgs", str(SAMPLES / "organizations.csv"), "--db",
+                           str(target)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    return path
+    return target
 
 
 @pytest.fixture
-def db(orgs_db: Path, tmp_path: Path) -> Path:
+def db(orgs_db: Path | str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
     """A private copy of that database for one test."""
+    if isinstance(orgs_db, str):
+        cluster = request.getfixturevalue("pg_cluster")
+        url = cluster.fresh_database(template=urlsplit(orgs_db).path.strip("/"))
+        request.addfinalizer(lambda: cluster.drop_database(url))
+        return url
     path = tmp_path / "athar.duckdb"
     shutil.copy(orgs_db, path)
     return path
@@ -309,17 +324,17 @@ def test_blank_label_is_refused(db: Path) -> None:
     assert done.returncode == 1 and i18n.t("access.errors.label_missing", "fr") in done.stderr
 
 
-def test_pinned_links_on_a_scored_database(demo_db_fresh: Path) -> None:
-    latest = store_cli("links", "create", "--label", "figé", "--org", ORG, "--pin-latest", db=demo_db_fresh)
+def test_pinned_links_on_a_scored_database(demo_copy: Path | str) -> None:
+    latest = store_cli("links", "create", "--label", "figé", "--org", ORG, "--pin-latest", db=demo_copy)
     assert latest.returncode == 0, latest.stderr
     assert i18n.t("store_cli.pinned_run", "fr", run=1) in latest.stdout
     chosen = store_cli("links", "create", "--label", "P1", "--org", ORG, "--principle", "P1", "--pin-run", "1",
-                       db=demo_db_fresh)
+                       db=demo_copy)
     assert chosen.returncode == 0, chosen.stderr
-    unknown = store_cli("links", "create", "--label", "P9", "--org", ORG, "--principle", "P9", db=demo_db_fresh)
+    unknown = store_cli("links", "create", "--label", "P9", "--org", ORG, "--principle", "P9", db=demo_copy)
     assert unknown.returncode == 1
     assert i18n.t("access.errors.unknown_principle", "fr", principle="P9") in unknown.stderr
-    with opened(demo_db_fresh) as store:
+    with opened(demo_copy) as store:
         assert links.check_token(store, printed_token(latest.stdout)).scope.run_id == 1
         scope = links.check_token(store, printed_token(chosen.stdout)).scope
         assert scope.run_id == 1 and scope.principles == {"P1"}
@@ -415,9 +430,16 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert store_cli("links", "revoke", "one", db=tmp_path / "x.duckdb").returncode == 2
 
 
-def test_database_held_by_another_process_is_a_translated_refusal(db: Path) -> None:
-    with opened(db):
-        done = store_cli("accounts", "list", db=db, lang="ar")
+def test_database_held_by_another_process_is_a_translated_refusal_on_duckdb_and_shared_on_postgresql(
+    backend: str, db: Path | str
+) -> None:
+    """DuckDB lets one process hold the file: the command says so. PostgreSQL serves both at once."""
+    with opened(db) as store:
+        done = store_cli("accounts", "add", "alice", "--role", "member", "--org", ORG, db=db, lang="ar")
+        if backend == "postgres":
+            assert done.returncode == 0, done.stderr
+            assert accounts.find_by_username(store, "alice") is not None  # seen by the holder at once
+            return
     assert done.returncode == 1
     assert DatabaseBusy(db).message("ar") in done.stderr
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import pg_module_copy
 from streamlit.testing.v1 import AppTest
 
 from dashboard import url_state
@@ -17,20 +18,26 @@ from dashboard.testing import ENTRY, open_page, sign_in, start, visible_text
 from i18n import t
 from store import links
 from store.accounts import DEMO_PASSWORD, DEMO_STEERING
-from store.db import open_store
+from store.db import is_database_url, open_store
 
 MEMBER = "ASS-CAS-001"
 OTHER = "FON-RBT-003"
 LINK_ORGS = ["ASS-CAS-001", "FON-RBT-003"]
 OUTSIDE_LINK = "ENT-CAS-006"
 
+#: On both backends: the same addresses over a DuckDB file and a PostgreSQL copy of the demo.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 @pytest.fixture(scope="module")
-def db(demo_db_pristine: Path, tmp_path_factory) -> Path:
+def db(backend: str, tmp_path_factory, request: pytest.FixtureRequest) -> Path | str:
     import shutil
 
-    path = tmp_path_factory.mktemp("urlstate") / "demo.duckdb"
-    shutil.copy(demo_db_pristine, path)
+    folder = tmp_path_factory.mktemp(f"urlstate-{backend}")
+    if backend == "postgres":
+        return pg_module_copy(request, folder)
+    path = folder / "demo.duckdb"
+    shutil.copy(request.getfixturevalue("demo_db_pristine"), path)
     return path
 
 
@@ -47,9 +54,14 @@ def periods(store) -> list[str]:
     return frame["period"].to_list()
 
 
-def opened(db: Path, params: dict[str, str], *, identity: str | None = "steering", link: str | None = None) -> AppTest:
+def opened(db: Path | str, params: dict[str, str], *, identity: str | None = "steering",
+           link: str | None = None) -> AppTest:
     """A browser opening an address with ``params``, then signing in (unless ``identity`` is None)."""
-    os.environ["ATHAR_DB"] = str(db)
+    if is_database_url(db):  # PostgreSQL: uploaded files stay beside ``ATHAR_DB``, as the fixture set it
+        os.environ["ATHAR_DATABASE_URL"] = str(db)
+    else:
+        os.environ["ATHAR_DB"] = str(db)
+        os.environ.pop("ATHAR_DATABASE_URL", None)
     os.environ["ATHAR_DEMO_MODE"] = "1"
     at = AppTest.from_file(str(ENTRY), default_timeout=30)
     at.query_params.update({"lang": "fr", **params})

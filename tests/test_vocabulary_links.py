@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import pg_module_copy
 from security.pages_harness import capturing_downloads, csv_rows, downloads, find_widget, load_rows, score
 
 from dashboard.testing import open_page, start
@@ -29,11 +30,18 @@ from store.viewer import LinkScope, Viewer
 ORGS = ["ASS-CAS-001", "FON-RBT-003"]
 OTHER = "ASS-JDI-030"
 
+#: On both backends: links, pages, SDG reads and the mapping editor over a DuckDB file and a PostgreSQL copy of
+#: the demo (``demo_copy``, or one per module); the framework's own checks, which open no database, run once.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 @pytest.fixture(scope="module")
-def vocab_db(demo_db_pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("vocab") / "athar.duckdb"
-    shutil.copy(demo_db_pristine, path)
+def vocab_db(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path | str:
+    folder = tmp_path_factory.mktemp(f"vocab-{backend}")
+    if backend == "postgres":
+        return pg_module_copy(request, folder)
+    path = folder / "athar.duckdb"
+    shutil.copy(request.getfixturevalue("demo_db_pristine"), path)
     return path
 
 
@@ -154,8 +162,8 @@ def test_the_sdg_panel_shows_on_an_sdg_links_overview_only(vocab_db, tokens) -> 
     assert not any(h.value.startswith("Contribution aux ODD") for h in iris.subheader)
 
 
-def test_the_sdg_panel_counts_only_the_links_organisations_in_its_pinned_run(demo_db_fresh) -> None:
-    store = open_store(demo_db_fresh)
+def test_the_sdg_panel_counts_only_the_links_organisations_in_its_pinned_run(demo_copy) -> None:
+    store = open_store(demo_copy)
     framework = framework_in_use(store)
     scope = LinkScope(frozenset(ORGS), principles=frozenset({"P2"}), periods=frozenset({"2025"}), run_id=1)
     pinned = Viewer.funder(scope)
@@ -176,8 +184,8 @@ def test_the_sdg_panel_counts_only_the_links_organisations_in_its_pinned_run(dem
     assert latest["orgs"].item() == 2
 
 
-def test_people_counts_are_a_reach_range_never_a_sum_across_indicators(demo_db, framework) -> None:
-    store = open_store(demo_db)
+def test_people_counts_are_a_reach_range_never_a_sum_across_indicators(demo_copy, framework) -> None:
+    store = open_store(demo_copy)
     steering = Viewer.steering()
     totals = sdg_reads.indicator_totals(store, steering, 1, "2025")
     figures = sdg_metrics.indicator_figures(totals, framework)
@@ -228,11 +236,11 @@ def _edit_mappings(at, row: int, **cells: str):
 
 
 def test_the_framework_page_refuses_bad_mappings_then_adopts_good_ones_as_an_audited_version(
-    demo_db_fresh, framework
+    demo_copy, framework
 ) -> None:
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     versions = store.scalar("SELECT count(*) FROM framework_versions")
-    at = open_page(start(demo_db_fresh, lang="en"), "framework")
+    at = open_page(start(demo_copy, lang="en"), "framework")
     assert not at.exception and any(s.value == "IRIS+ and SDG mappings" for s in at.subheader)
     r02 = [i.code for i in framework.indicators].index("R02")
     _edit_mappings(at, r02, iris="PX12", sdg="18.1")

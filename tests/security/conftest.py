@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import pg_demo_copy
+from conftest import pg_module_copy
 
 from .pages_harness import capturing_downloads, copy_db
 
@@ -26,6 +26,4 @@ def page_db(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pyt
     folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     if backend == "duckdb":
         return copy_db(request.getfixturevalue("demo_db_pristine"), folder)
-    patch = pytest.MonkeyPatch()
-    request.addfinalizer(patch.undo)  # runs after the database is dropped (finalizers run last-in first-out)
-    return pg_demo_copy(request, folder, patch)
+    return pg_module_copy(request, folder)

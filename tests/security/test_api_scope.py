@@ -1,12 +1,14 @@
 """The API answers a funder link's token with exactly the link's scope, and nothing to anyone else.
 
-The REAL server (``python -m server``) on a copy of the demo database, once for the module; the
-expected rows come from the database itself (an oracle written here in plain SQL, not the reads the
-server calls), so a scope predicate the API forgot, or one it applied twice, fails a test.
+The REAL server (``python -m server``) on a copy of the demo database, once for the module and backend
+(a DuckDB file; a PostgreSQL copy of the demo template, ``ATHAR_DATABASE_URL`` naming it); the expected rows
+come from the database itself (an oracle written here in plain SQL for each dialect, through the driver, not
+the reads the server calls), so a scope predicate the API forgot, or one it applied twice, fails a test.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import subprocess
 import sys
@@ -15,8 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
-from server_harness import Served, call, prepared_copy, serving
+from conftest import pg_module_copy
+from server_harness import Served, call, prepared_copy, serving, serving_postgres
 
 from store import accounts, api_tokens, links
 from store.db import Store, utc_now
@@ -26,8 +30,11 @@ ORGS = ["ASS-AGD-038", "ASS-CAS-001", "FON-RBT-003"]
 PRINCIPLES = ["P1", "P2"]
 PERIODS = ["2024"]
 
+#: On both backends: the same server, tokens and oracle over a DuckDB file and a PostgreSQL database.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
-def _second_run(db: Path) -> None:
+
+def _second_run(db: Path | str) -> None:
     """Score again, so the pinned run (1) is no longer the latest (2)."""
     done = subprocess.run([sys.executable, "-m", "metrics", "score", "--db", str(db)], cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=False)
@@ -55,36 +62,53 @@ def _prepare(store: Store) -> dict[str, object]:
     return made
 
 
+def _plain_rows(database: Path | str, duckdb_sql: str, postgres_sql: str, params: list) -> list[tuple]:
+    """Rows read with the driver alone (no store between the test and the data): a DuckDB file read-only,
+    or a PostgreSQL database (which the running server may hold meanwhile)."""
+    if isinstance(database, str):
+        with psycopg.connect(database) as con:
+            return con.execute(postgres_sql, params).fetchall()
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(duckdb_sql, params).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
-def served(demo_db_pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("api-scope")
-    db, _ = prepared_copy(demo_db_pristine, folder / "base", None)
+def served(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp(f"api-scope-{backend}")
+    if backend == "postgres":  # a PostgreSQL copy of the demo, scored again, prepared, then served
+        url = pg_module_copy(request, folder)
+        _second_run(url)
+        with serving_postgres(url, folder, folder / "live", _prepare) as live:
+            yield live
+        return
+    db, _ = prepared_copy(request.getfixturevalue("demo_db_pristine"), folder / "base", None)
     _second_run(db)
     with serving(db, folder / "live", _prepare) as live:
         yield live
 
 
-def _oracle_scores(db: Path, orgs: list[str]) -> set[tuple]:
+def _oracle_scores(database: Path | str, orgs: list[str]) -> set[tuple]:
     """Run 1's approved scores of the link's organisations, principles and periods (plain SQL)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        rows = con.execute(
-            """SELECT org_code, period, principle FROM scores s
-               WHERE run_id = 1 AND list_contains(?, org_code) AND list_contains(?, principle)
-                 AND list_contains(?, period)
-                 AND NOT EXISTS (SELECT 1 FROM score_provisional p
-                                 WHERE p.run_id = 1 AND p.org_code = s.org_code AND p.period = s.period)""",
-            [orgs, PRINCIPLES, PERIODS],
-        ).fetchall()
-    finally:
-        con.close()
-    return set(rows)
+    where = """run_id = 1 AND {org} AND {principle} AND {period}
+               AND NOT EXISTS (SELECT 1 FROM score_provisional p
+                               WHERE p.run_id = 1 AND p.org_code = s.org_code AND p.period = s.period)"""
+    select = "SELECT org_code, period, principle FROM scores s WHERE "
+    duckdb_sql = select + where.format(org="list_contains(?, org_code)", principle="list_contains(?, principle)",
+                                       period="list_contains(?, period)")
+    postgres_sql = select + where.format(org="org_code = ANY(%s)", principle="principle = ANY(%s)",
+                                         period="period = ANY(%s)")
+    return set(_plain_rows(database, duckdb_sql, postgres_sql, [orgs, PRINCIPLES, PERIODS]))
 
 
 @pytest.fixture(scope="module")
 def oracle(served: Served) -> set[tuple]:
-    # Read from the base copy: same rows as the live file, which the server holds.
-    return _oracle_scores(served.db.parent.parent / "base" / "demo.duckdb", served.prepared["orgs"])
+    # DuckDB: read from the base copy (same rows as the live file, which the server holds);
+    # PostgreSQL: the served database itself.
+    database = served.db if isinstance(served.db, str) else served.db.parent.parent / "base" / "demo.duckdb"
+    return _oracle_scores(database, served.prepared["orgs"])
 
 
 def test_scores_with_a_link_token_are_exactly_the_links_orgs_principles_periods_and_pinned_run(
@@ -168,26 +192,37 @@ def test_a_valid_token_in_the_query_string_is_refused(served: Served) -> None:
         assert reply.json()["error"]["code"] == "token_in_query"
 
 
+@contextlib.contextmanager
+def _counting_server(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+                     prepare) -> Iterator[Served]:
+    """A fresh demo copy with ``prepare`` applied, served; ``Served.db`` is what to read afterwards."""
+    if backend == "duckdb":
+        with serving(request.getfixturevalue("demo_db_pristine"), tmp_path, prepare) as live:
+            yield live
+        return
+    with serving_postgres(request.getfixturevalue("demo_copy"), tmp_path, tmp_path, prepare) as live:
+        yield live
+
+
 def test_every_api_use_is_counted_and_audited_like_a_page_view(
-    demo_db_pristine: Path, tmp_path: Path
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     def prepare(store: Store) -> tuple[int, str]:
         return links.create_link(store, label="Compté", org_codes=["ASS-CAS-001"], created_by="test")
 
-    with serving(demo_db_pristine, tmp_path, prepare) as live:
+    with _counting_server(backend, tmp_path, request, prepare) as live:
         link_id, token = live.prepared
         for endpoint in ("scores", "organisations"):
             assert call(live.url, f"/api/v1/{endpoint}", token=token).status == 200
         assert call(live.url, f"/api/v1/scores?token={token}").status == 400
-    con = duckdb.connect(str(live.db), read_only=True)
-    try:
-        count = con.execute("SELECT use_count FROM share_links WHERE id = ?", [link_id]).fetchone()[0]
-        used = con.execute("SELECT detail FROM audit_log WHERE action = 'link_used' AND actor = ?",
-                           [f"link:{link_id}"]).fetchall()
-        refused = con.execute("SELECT detail FROM audit_log WHERE action = 'link_refused'").fetchall()
-    finally:
-        con.close()
+    [(count,)] = _plain_rows(live.db, "SELECT use_count FROM share_links WHERE id = ?",
+                             "SELECT use_count FROM share_links WHERE id = %s", [link_id])
+    # JSON as its text on both (psycopg alone would parse PostgreSQL's into a dict).
+    used = _plain_rows(live.db, "SELECT detail FROM audit_log WHERE action = 'link_used' AND actor = ?",
+                       "SELECT detail::text FROM audit_log WHERE action = 'link_used' AND actor = %s",
+                       [f"link:{link_id}"])
+    refused = _plain_rows(live.db, "SELECT detail FROM audit_log WHERE action = 'link_refused'",
+                          "SELECT detail::text FROM audit_log WHERE action = 'link_refused'", [])
     assert count == 2
     assert sorted('"api:scores"' in d or '"api:organisations"' in d for (d,) in used) == [True, True]
     assert any('"token_in_query"' in d and token not in d for (d,) in refused)
-

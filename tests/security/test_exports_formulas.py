@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from openpyxl import load_workbook
@@ -23,11 +22,14 @@ from dashboard.context import PageContext
 from dashboard.exports import to_csv, to_xlsx
 from dashboard.testing import open_page, start
 from ingest.safe_write import csv_bytes, csv_text, formula_like, neutralise
+from store.db import open_store
 from store.viewer import Viewer
 
 from .pages_harness import Download, csv_cells_split_by, csv_formula_cells, downloads, export_problems
 
-pytestmark = pytest.mark.usefixtures("page_downloads")
+#: The page over a hostile registry runs on both backends (a DuckDB file, a PostgreSQL copy of the demo);
+#: the writers' tests, which open no database, run once.
+pytestmark = [pytest.mark.usefixtures("page_downloads"), pytest.mark.backends("duckdb", "postgres")]
 
 LABELS = ("=1+1", "@SUM(1,1)", "+cmd|' /C calc'!A0", "-2+3", " =1+1", "\uff1d1+1")
 TEXTS = ("x,=1+1", "x;=1+1", '=HYPERLINK("http://attacker.invalid")', "@SUM(1,1)", "-15", "ok")
@@ -86,19 +88,19 @@ def test_one_writer_quotes_every_text_cell_and_leaves_numbers_bare() -> None:
 
 
 @pytest.fixture(scope="module")
-def formula_theme_db(page_db: Path) -> Path:
+def formula_theme_db(page_db: Path | str) -> Path | str:
     """Every active organisation's thematic area is a formula (``=1+1``, or ``@SUM(1,1)`` and disability),
     as a registry written before the vocabulary check could hold."""
-    with duckdb.connect(str(page_db)) as con:
-        codes = [
-            r[0] for r in con.execute("SELECT code FROM organizations WHERE active ORDER BY code").fetchall()
-        ]
-        half = len(codes) // 2
-        con.execute("UPDATE organizations SET thematic_areas = ['=1+1'] WHERE code IN ?", [codes[:half]])
-        con.execute(
-            "UPDATE organizations SET thematic_areas = ['@SUM(1,1)', 'disability'] WHERE code IN ?",
-            [codes[half:]],
-        )
+    store = open_store(page_db)
+    codes = store.query("SELECT code FROM organizations WHERE active ORDER BY code")["code"].to_list()
+    half = len(codes) // 2
+
+    def plant(cur) -> None:
+        cur.execute("UPDATE organizations SET thematic_areas = ['=1+1'] WHERE list_contains(?, code)", [codes[:half]])
+        cur.execute("UPDATE organizations SET thematic_areas = ['@SUM(1,1)', 'disability'] "
+                    "WHERE list_contains(?, code)", [codes[half:]])
+
+    store.write(plant)
     return page_db
 
 

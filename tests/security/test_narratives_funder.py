@@ -32,6 +32,9 @@ MEMBER, OTHER = "ASS-CAS-001", "ASS-JDI-030"
 INSIDE = "INSIDE-P2-APPROVED"
 OUTSIDE = ("NEWER-AWAITING-REVIEW", "OTHER-PRINCIPLE-P1", "OTHER-PERIOD-2024", "OTHER-ORG")
 
+#: On both backends: the same load path, page and read over a DuckDB file and a PostgreSQL copy of the demo.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
+
 
 def _rows(org: str, quarter: str, narratives_: list[tuple[str, str, str]]) -> list[dict]:
     """One value (R01 of ``quarter``, never locked by the demo) and narrative rows (principle, period, text)."""
@@ -43,7 +46,7 @@ def _rows(org: str, quarter: str, narratives_: list[tuple[str, str, str]]) -> li
 
 
 @pytest.fixture(scope="module")
-def narrative_db(page_db: Path) -> tuple[Path, str]:
+def narrative_db(page_db: Path | str) -> tuple[Path | str, str]:
     store = open_store(page_db)
     framework = framework_in_use(store)
     load_rows(store, framework, _rows(MEMBER, "2026-Q1", [("P2", "2025", INSIDE), ("P1", "2025", OUTSIDE[1]),

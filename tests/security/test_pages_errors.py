@@ -27,12 +27,17 @@ from store.viewer import Viewer
 from .pages_harness import copy_db, page_text
 
 MEMBER = "ASS-CAS-001"
-TRACE_MARKS = ("Traceback", 'File "', "Exception", "Catalog Error", "Binder Error", "_duckdb", "SELECT ")
+TRACE_MARKS = ("Traceback", 'File "', "Exception", "Catalog Error", "Binder Error", "_duckdb", "SELECT ",
+               "psycopg", "UndefinedTable", "does not exist")
+
+#: On both backends: every page, and a table gone under a running session, over a DuckDB file and over a
+#: PostgreSQL copy of the demo (``page_db``). A file held by another program is DuckDB's alone.
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 @pytest.fixture(scope="module")
-def db(demo_db_pristine, tmp_path_factory) -> Path:
-    return copy_db(demo_db_pristine, tmp_path_factory.mktemp("security-errors"))
+def db(page_db: Path | str) -> Path | str:
+    return page_db
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +150,20 @@ def test_a_database_held_by_another_program_says_so(demo_db_pristine, tmp_path, 
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_postgresql_database_that_cannot_be_reached_shows_a_translated_message_and_no_trace(
+    pg_cluster, tmp_path, monkeypatch, caplog, lang
+) -> None:
+    """PostgreSQL's counterpart of a held file: the database named by the URL refuses the session
+    (gone, renamed, or the server down). The viewer reads the translated message; the trace is logged."""
+    url = pg_cluster.url("athar_gone")
+    monkeypatch.setenv("ATHAR_DB", str(tmp_path / "athar.duckdb"))
+    monkeypatch.setenv("ATHAR_DATABASE_URL", url)
+    with caplog.at_level(logging.ERROR, logger="dashboard.app"):
+        at = start(url, identity=None, lang=lang)
+    assert not no_trace(at), no_trace(at)[:3]
+    assert [e.value for e in at.error] == [t("dashboard.app.unexpected_error", lang)]
+    assert not at.get("text_input")  # no sign-in form on a database it cannot open
+    assert any(r.exc_info for r in caplog.records if r.name == "dashboard.app"), "the trace is in the log"
