@@ -16,6 +16,7 @@ from pathlib import Path
 
 from framework.model import Framework
 from ingest.command_state import CommandState
+from ingest.group_load import grouped, load_in_groups
 from ingest.pipeline import FileResult, load_file, sha256_hex
 from ingest.prefetch import ReadAhead
 from ingest.read import Limits, RawTable, read_table
@@ -50,14 +51,17 @@ def load_files(
     store: Store, payloads: list[tuple[Path, ReadAhead]], *, framework: Framework, **options
 ) -> list[FileResult]:
     """``load_file`` for each (path, bytes read) of ``payloads``, in order, sharing one
-    :class:`~ingest.command_state.CommandState`; ``options`` are those of ``load_file``."""
+    :class:`~ingest.command_state.CommandState`; ``options`` are those of ``load_file``. The files that
+    pass their checks are committed in groups (``ingest.group_load``), each file whole or absent and
+    with the result it would get alone; a dry run, or options a group does not carry (explanations,
+    narratives typed on a form), take ``load_file`` file by file."""
     hashed = [(path, ahead if ahead.content_sha256 else ReadAhead(ahead.data, sha256_hex(ahead.data), ahead.table,
                                                                    ahead.limits)) for path, ahead in payloads]
     payloads.clear()
     names = [path.name for path, _ in hashed]
     state = CommandState.load(store, [ahead.content_sha256 for _, ahead in hashed])
-    results = []
-    for name, ahead in zip(names, _tables(hashed, Limits()), strict=True):
-        results.append(load_file(store, ahead.data, name, framework=framework, content_sha256=ahead.content_sha256,
-                                 raw=ahead.table, limits=ahead.limits, state=state, **options))
-    return results
+    tables = zip(names, _tables(hashed, Limits()), strict=True)
+    if not grouped(options):
+        return [load_file(store, ahead.data, name, framework=framework, content_sha256=ahead.content_sha256,
+                          raw=ahead.table, limits=ahead.limits, state=state, **options) for name, ahead in tables]
+    return load_in_groups(store, tables, state, framework=framework, **options)
