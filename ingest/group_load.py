@@ -15,7 +15,8 @@ What each file gets is what ``load_file`` would give it, in the order given:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -35,7 +36,7 @@ from ingest.pipeline import (
 )
 from ingest.prefetch import ReadAhead
 from store.db import Store
-from store.group_commit import GroupItem, commit_group
+from store.group_commit import GroupItem, GroupRefused, commit_group
 from store.review import PeriodLocked
 from store.submissions import SubmissionMeta, keep_raw_bytes, raw_path
 
@@ -101,15 +102,20 @@ class _Group:
         waiting, self.waiting = self.waiting, []
         self.state.pending_received.clear()
         self.state.pending_pairs.clear()
-        # The raw bytes are written while the rows are inserted, and before the transaction commits.
-        kept = _raw_writer().submit(_keep_all, self.store, [w.ahead for w in waiting])
+        kept: list[Future] = []
+
+        def keep() -> Callable[[], object]:
+            """The raw bytes, written while the rows are inserted, and before the transaction commits."""
+            kept.append(_raw_writer().submit(_keep_all, self.store, [w.ahead for w in waiting]))
+            return kept[0].result
+
         try:
-            outcomes = commit_group(self.store, [w.item for w in waiting], before_commit=kept.result)
-        except Exception:  # nothing of the group is stored: each file alone, as load_file does it
-            kept.result()
+            outcomes = commit_group(self.store, [w.item for w in waiting], while_writing=keep)
+        except GroupRefused:  # nothing of the group is stored: each file alone, as load_file does it
+            for job in kept:
+                job.result()
             self._one_by_one(waiting)
             return
-        kept.result()
         for w, outcome in zip(waiting, outcomes, strict=True):
             meta = w.item.meta
             self.state.committed(meta.content_sha256, meta.org_code, outcome.submission_id, w.item.rows)

@@ -167,7 +167,7 @@ def record_all_in(cur: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]])
     cur.register("incoming_audit", ArrowStream(frame))
     try:
         cur.execute("INSERT INTO audit_log (logged_at, actor, action, target, outcome, detail) "
-                    "SELECT logged_at, actor, action, target, outcome, detail FROM incoming_audit ORDER BY ord")
+                    "SELECT logged_at, actor, action, target, outcome, detail::JSON FROM incoming_audit ORDER BY ord")
     finally:
         cur.unregister("incoming_audit")
 

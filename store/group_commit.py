@@ -14,7 +14,9 @@ Two ways through a group, decided inside its transaction:
     beside the values, so every table takes the whole group in one insert;
   * otherwise, file after file (``store.submissions.commit_in``), exactly as each would be alone.
 A failure (a period locked meanwhile, a constraint) rolls the whole group back; the caller then
-commits its files one by one, so each gets the result it would get alone.
+commits its files one by one, so each gets the result it would get alone. A row in a locked period
+is looked for before anything is inserted, so that refusal consumes no submission id; another failure
+may leave a gap in the ids (a sequence is not rolled back), as a failed single commit does.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import polars as pl
 
 from store.audit import record_all_in
 from store.db import ArrowStream, Store, utc_now
-from store.review import any_lock
+from store.review import PeriodLocked, any_lock, refuse_locked
 from store.submissions import (
     _STORED_FROM_FILE,
     CommitOutcome,
@@ -70,11 +72,15 @@ class GroupItem:
 
 
 def commit_group(store: Store, items: list[GroupItem], *,
-                 before_commit: Callable[[], object] | None = None) -> list[CommitOutcome]:
+                 while_writing: Callable[[], Callable[[], object]] | None = None) -> list[CommitOutcome]:
     """Commit ``items`` in one transaction, in order; one outcome per item, as ``commit_submission``
-    would give it. ``before_commit`` runs inside the transaction, before COMMIT, when a file is stored."""
+    would give it. ``while_writing`` is called inside the transaction once no row falls in a locked
+    period, before the rows are written (the raw bytes are kept meanwhile); what it returns is called
+    before COMMIT, when a file is stored (a failure there still stores nothing)."""
 
     def work(cur: duckdb.DuckDBPyConnection) -> list[CommitOutcome]:
+        _refuse_locked(cur, items)
+        before_commit = while_writing() if while_writing is not None else None
         if _set_based(cur, items):
             outcomes = _insert_group(cur, items)
         else:
@@ -86,7 +92,40 @@ def commit_group(store: Store, items: list[GroupItem], *,
             _pause_for_crash_test(store)
         return outcomes
 
-    return store.write(work)
+    try:
+        return store.write(work)
+    except (PeriodLocked, *_constraint_errors()) as refused:
+        raise GroupRefused(str(refused)) from refused
+
+
+class GroupRefused(Exception):
+    """The group's transaction was refused for one of its files (a period locked since the command read
+    the locks, a constraint): nothing of the group is stored; commit its files one by one."""
+
+
+def _constraint_errors() -> tuple[type[Exception], ...]:
+    """What the backends raise when a row breaks a constraint (psycopg only when it is installed)."""
+    errors: tuple[type[Exception], ...] = (duckdb.ConstraintException,)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - PostgreSQL's driver is an optional dependency
+        return errors
+    return (*errors, psycopg.errors.IntegrityError)
+
+
+def _refuse_locked(cur: duckdb.DuckDBPyConnection, items: list[GroupItem]) -> None:
+    """:class:`~store.review.PeriodLocked` when a row of the group falls in a locked period (a lock taken
+    since the command read the locks), before anything is inserted: the files are then committed one
+    by one, and take the submission ids they would have taken alone."""
+    orgs = sorted({o for i in items for o in i.org_codes})
+    if not any_lock(cur, orgs):
+        return
+    spans = pl.concat([i.rows.select("org_code", "period_start", "period_end") for i in items], how="vertical_relaxed")
+    cur.register("incoming_spans", ArrowStream(spans))
+    try:
+        refuse_locked(cur, "incoming_spans", orgs)
+    finally:
+        cur.unregister("incoming_spans")
 
 
 def _pairs(items: list[GroupItem]) -> list[pl.DataFrame]:
