@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from framework.model import Framework
+from ingest import check_pool
 from ingest.command_state import CommandState
 from ingest.group_load import grouped, load_in_groups
 from ingest.pipeline import FileResult, load_file, sha256_hex
@@ -60,8 +61,13 @@ def load_files(
     payloads.clear()
     names = [path.name for path, _ in hashed]
     state = CommandState.load(store, [ahead.content_sha256 for _, ahead in hashed])
-    tables = zip(names, _tables(hashed, Limits()), strict=True)
     if not grouped(options):
+        tables = zip(names, _tables(hashed, Limits()), strict=True)
         return [load_file(store, ahead.data, name, framework=framework, content_sha256=ahead.content_sha256,
                           raw=ahead.table, limits=ahead.limits, state=state, **options) for name, ahead in tables]
-    return load_in_groups(store, tables, state, framework=framework, **options)
+    if len(hashed) >= check_pool.MIN_FILES and (count := check_pool.workers()):
+        # the workers read and check the files: no thread reads them here
+        return load_in_groups(store, zip(names, (ahead for _, ahead in hashed), strict=True), state,
+                              framework=framework, workers=count, **options)
+    return load_in_groups(store, zip(names, _tables(hashed, Limits()), strict=True), state, framework=framework,
+                          **options)

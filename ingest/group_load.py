@@ -23,6 +23,7 @@ from datetime import date, datetime
 import polars as pl
 
 from framework.model import Framework
+from ingest.check_pool import Checked, checked_ahead
 from ingest.command_state import CommandState
 from ingest.pipeline import (
     CheckedFile,
@@ -145,16 +146,20 @@ def _pairs(rows: pl.DataFrame) -> set[tuple[str, str]]:
 
 
 def load_in_groups(store: Store, tables: Iterable[tuple[str, ReadAhead]], state: CommandState, *,
-                   framework: Framework, **options) -> list[FileResult]:
-    """Each (name, file read) of ``tables`` checked in order and committed in groups; one result per file."""
+                   framework: Framework, workers: int = 0, **options) -> list[FileResult]:
+    """Each (name, file read) of ``tables`` checked in order and committed in groups; one result per file.
+    ``workers``: processes reading and checking the files ahead of the command (``ingest.check_pool``)."""
     options.pop("dry_run", None)  # False here (see ``grouped``)
     o = _Options(framework, **options)
     results: list[FileResult | None] = []
     group = _Group(store, state, o, results)
+    files: Iterable[tuple[str, ReadAhead, Future[Checked] | None]] = (
+        checked_ahead(tables, state, framework=framework, member_org=o.member_org, today=o.today, count=workers)
+        if workers else ((name, ahead, None) for name, ahead in tables))
     try:
-        for name, ahead in tables:
+        for name, ahead, ahead_check in files:
             results.append(None)
-            done = _stage(store, state, group, len(results) - 1, name, ahead, o)
+            done = _stage(store, state, group, len(results) - 1, name, ahead, o, ahead_check)
             if done is not None:
                 results[-1] = done
         group.flush()
@@ -163,16 +168,25 @@ def load_in_groups(store: Store, tables: Iterable[tuple[str, ReadAhead]], state:
     return results  # type: ignore[return-value]  (every entry is filled in by now)
 
 
+def _checked(store: Store, state: CommandState, name: str, ahead: ReadAhead, o: _Options,
+             ahead_check: Future[Checked] | None) -> CheckedFile:
+    """The file's check: a worker's when the command's own would be the same (``Checked.still_true``),
+    the command's own otherwise."""
+    if ahead_check is not None and (done := ahead_check.result()).still_true(state):
+        return done.checked
+    return check(ahead.data, name, framework=o.framework, store=store, member_org=o.member_org, today=o.today,
+                 limits=ahead.limits, content_sha256=ahead.content_sha256, raw=ahead.table, state=state)
+
+
 def _stage(store: Store, state: CommandState, group: _Group, index: int, name: str, ahead: ReadAhead,
-           o: _Options) -> FileResult | None:
+           o: _Options, ahead_check: Future[Checked] | None) -> FileResult | None:
     """``load_file``'s steps before its commit for one file: its result when it ends there (received
     before, refused), or None when it waits in ``group``."""
     digest = ahead.content_sha256
     received = state.find_received(digest, o.member_org)
     if received is not None:
         return _already_received(name, digest, received)
-    checked = check(ahead.data, name, framework=o.framework, store=store, member_org=o.member_org, today=o.today,
-                    limits=ahead.limits, content_sha256=digest, raw=ahead.table, state=state)
+    checked = _checked(store, state, name, ahead, o, ahead_check)
     result = checked.result
     if result.status == "rejected":
         group.flush()

@@ -16,12 +16,12 @@ import polars as pl
 import pytest
 from conftest import SAMPLES
 
-from ingest import group_load
+from ingest import check_pool, group_load
 from ingest.batch import load_files
 from ingest.command_state import CommandState
 from ingest.group_load import load_in_groups
 from ingest.orgs import read_org_file
-from ingest.pipeline import FileResult, load_file, sha256_hex
+from ingest.pipeline import FileResult, check, load_file, sha256_hex
 from ingest.prefetch import ReadAhead
 from store.db import Store
 from store.registry import upsert_organizations
@@ -116,10 +116,13 @@ def assert_same(a: Store, b: Store) -> None:
         assert left[table].equals(right[table]), f"{table}:\n{left[table].to_dicts()}\n{right[table].to_dicts()}"
 
 
-@pytest.mark.parametrize("group_files", [3, 100])
+@pytest.mark.parametrize(("group_files", "workers"), [(3, 0), (100, 0), (4, 2)],
+                         ids=["groups of 3", "groups of 100", "checked by 2 workers"])
 def test_files_committed_in_groups_store_what_loading_them_one_by_one_stores(
-        two, framework, monkeypatch, group_files) -> None:
+        two, framework, monkeypatch, group_files, workers) -> None:
     monkeypatch.setattr(group_load, "GROUP_FILES", group_files)
+    monkeypatch.setattr(check_pool, "MIN_FILES", 1 if workers else 10**9)
+    monkeypatch.setattr(check_pool, "workers", lambda: workers)
     grouped, single = two
     batch = files()
     results = in_groups(grouped, batch, framework)
@@ -128,7 +131,9 @@ def test_files_committed_in_groups_store_what_loading_them_one_by_one_stores(
     by_file = {r.file_name: r for r in results}
     assert by_file["g_cas_2022_fix.csv"].superseded == 2
     assert by_file["g_rbt_2022_again.csv"].status == "already_received"
-    assert by_file["g_fes_2022_psh.csv"].status == "rejected"
+    # checked against the R01 an earlier file of the command stored (a worker, told "nothing stored", is
+    # not believed: the file is checked again in the command)
+    assert [i["code"] for i in by_file["g_fes_2022_psh.csv"].to_json("fr")["issues"]] == ["part_above_stored_whole"]
     assert by_file["g_bad.csv"].status == "rejected" and by_file["14_row_errors.csv"].status == "rejected"
     assert by_file["g_ouj_2021_b.csv"].superseded == 1
     assert_same(grouped, single)
@@ -211,3 +216,15 @@ def test_a_lock_taken_while_the_group_waits_rolls_it_back_and_each_file_gets_its
     assert refused == ["period_locked"]
     assert grouped.column("SELECT file_name FROM submissions ORDER BY id") == [
         "ouj_2020.csv", "g_cas_2021.csv", "g_agd_2021.csv"]
+
+
+def test_the_workers_checks_are_kept_unless_an_earlier_file_of_the_command_stored_what_they_asked_about(
+        two, framework, monkeypatch) -> None:
+    monkeypatch.setattr(check_pool, "MIN_FILES", 1)
+    monkeypatch.setattr(check_pool, "workers", lambda: 2)
+    again = []
+    monkeypatch.setattr(group_load, "check", lambda data, name, **kw: again.append(name) or check(data, name, **kw))
+    grouped, _ = two
+    in_groups(grouped, [(n, GENERATED[n].encode()) for n in ("g_fes_2022.csv", "g_cas_2021.csv", "g_fes_2022_psh.csv",
+                                                              "g_agd_2021.csv")], framework)
+    assert again == ["g_fes_2022_psh.csv"]  # it asked for FON-FES-007's 2022, which g_fes_2022.csv stored
