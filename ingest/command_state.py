@@ -64,7 +64,7 @@ class CommandState:
 
     def check_unlocked(self, rows: pl.DataFrame) -> None:
         """:func:`store.review.check_unlocked`, without a read when none of the file's organisations has a lock."""
-        if not self.locked_orgs.isdisjoint(rows.get_column("org_code").drop_nulls().unique().to_list()):
+        if self.locked_orgs and not self.locked_orgs.isdisjoint(rows.get_column("org_code").drop_nulls().to_list()):
             check_unlocked(self.store, rows)
 
     def _flush(self) -> None:

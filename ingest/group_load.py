@@ -87,13 +87,12 @@ class _Group:
         state.flush = self.flush
 
     def add(self, waiting: _Waiting) -> None:
-        meta = waiting.item.meta
-        if ((meta.content_sha256, meta.org_code) in self.state.pending_received
-                or not self.state.pending_pairs.isdisjoint(_pairs(waiting.item.rows))):
+        meta, pairs = waiting.item.meta, _pairs(waiting.item.rows)
+        if (meta.content_sha256, meta.org_code) in self.state.pending_received or not self.state.pending_pairs.isdisjoint(pairs):
             self.flush()
         self.waiting.append(waiting)
         self.state.pending_received.add((meta.content_sha256, meta.org_code))
-        self.state.pending_pairs.update(_pairs(waiting.item.rows))
+        self.state.pending_pairs.update(pairs)
         if len(self.waiting) >= GROUP_FILES:
             self.flush()
 

@@ -128,17 +128,19 @@ def _refuse_locked(cur: duckdb.DuckDBPyConnection, items: list[GroupItem]) -> No
         cur.unregister("incoming_spans")
 
 
-def _pairs(items: list[GroupItem]) -> list[pl.DataFrame]:
-    return [i.rows.select("org_code", "period").unique() for i in items]
+def _pairs(item: GroupItem) -> set[tuple[str, str]]:
+    """The (organisation, period) pairs of a file's rows (a set in Python: a file has a few rows)."""
+    return set(zip(item.rows.get_column("org_code").to_list(), item.rows.get_column("period").to_list(),
+                   strict=True))
 
 
 def _set_based(cur: duckdb.DuckDBPyConnection, items: list[GroupItem]) -> bool:
     """Whether the group only adds values (see the module's docstring); reads inside the transaction."""
     keys = [(i.meta.content_sha256, i.meta.org_code) for i in items]
-    pairs = _pairs(items)
-    every_pair = pl.concat(pairs)
+    pairs = [_pairs(i) for i in items]
+    every_pair = set().union(*pairs)
     if (not all(i.plain for i in items) or len(set(keys)) < len(keys)
-            or every_pair.height > every_pair.unique().height):
+            or len(every_pair) < sum(len(p) for p in pairs)):
         return False
     digests = sorted({sha for sha, _ in keys})
     received = cur.execute(
@@ -149,7 +151,10 @@ def _set_based(cur: duckdb.DuckDBPyConnection, items: list[GroupItem]) -> bool:
     orgs = sorted({o for i in items for o in i.org_codes})
     if any_lock(cur, orgs):
         return False
-    cur.register("incoming_pairs", ArrowStream(every_pair))
+    orgs_periods = sorted(every_pair)
+    cur.register("incoming_pairs", ArrowStream(pl.DataFrame(
+        {"org_code": [o for o, _ in orgs_periods], "period": [p for _, p in orgs_periods]},
+        schema={"org_code": pl.String, "period": pl.String})))
     try:
         held = cur.execute(
             "SELECT count(*) FROM observations o JOIN incoming_pairs p ON o.org_code = p.org_code "
@@ -215,9 +220,9 @@ def _insert_submissions(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], 
 
 def _insert_values(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], ids: list[int], now) -> None:
     """Every file's values, with their submission, in one insert (nothing to supersede: see ``_set_based``)."""
-    frame = pl.concat(
-        [i.rows.select(_STORED_FROM_FILE).with_columns(pl.lit(sid, pl.Int64).alias("submission_id"))
-         for i, sid in zip(items, ids, strict=True)], how="vertical_relaxed")
+    frame = pl.concat([i.rows.select(_STORED_FROM_FILE) for i in items], how="vertical_relaxed").with_columns(
+        pl.Series("submission_id", [sid for i, sid in zip(items, ids, strict=True) for _ in range(i.rows.height)],
+                  dtype=pl.Int64))
     if not frame.height:
         return
     copy_rows = getattr(cur, "copy_rows", None)  # PostgreSQL: COPY straight into the table
