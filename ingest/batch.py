@@ -1,10 +1,13 @@
 """Many files in one command (``python -m ingest load FILE...``): each file as ``load_file`` takes it.
 
-Every file is still checked, then committed in its own transaction with its audit entry, in the
-order given, and gets the result it would get alone. What one command shares between its files:
-the database's state read once (``ingest.command_state``), and a thread that reads the next files'
-tables while the current one is checked and committed (reading bytes into text cells depends on
-nothing stored, so it may run ahead; the check, which reads the store, stays in order).
+Every file is still checked in the order given and gets the result it would get alone; each is stored
+whole or not at all, its rows, submission, kept bytes and audit entry in one transaction. The files that
+pass their checks are committed in groups (``ingest.group_load``, ``store.group_commit``): one
+transaction for up to a hundred files, instead of one each. What one command shares between its files:
+the database's state read once (``ingest.command_state``), and either a thread that reads the next
+files' tables while the current one is checked (reading bytes into text cells depends on nothing
+stored, so it may run ahead), or, from 200 files, worker processes that read and check the next files
+(``ingest.check_pool``: a check that asked about values stored meanwhile is done again, in order).
 """
 
 from __future__ import annotations
