@@ -69,17 +69,28 @@ class _Detached:
         return pl.DataFrame(schema=stored_values_schema())
 
 
-_WORKER: dict[str, object] = {}
+@dataclass(frozen=True)
+class _Command:
+    """What every check of the command shares, given to each worker once."""
+
+    framework: Framework
+    known_orgs: frozenset[str]
+    member_org: str | None
+    today: date | None
 
 
-def _start(framework: Framework, known_orgs: frozenset[str], member_org: str | None, today: date | None) -> None:
-    _WORKER.update(framework=framework, known_orgs=known_orgs, member_org=member_org, today=today)
+_WORKER: list[_Command] = []
+
+
+def _start(command: _Command) -> None:
+    _WORKER.append(command)
 
 
 def _check(data: bytes, name: str, digest: str, limits: Limits) -> Checked:
-    detached = _Detached(_WORKER["known_orgs"])  # type: ignore[arg-type]
-    checked = check(data, name, framework=_WORKER["framework"], member_org=_WORKER["member_org"],  # type: ignore[arg-type]
-                    today=_WORKER["today"], limits=limits, content_sha256=digest, state=detached)  # type: ignore[arg-type]
+    command = _WORKER[0]
+    detached = _Detached(command.known_orgs)
+    checked = check(data, name, framework=command.framework, member_org=command.member_org, today=command.today,
+                    limits=limits, content_sha256=digest, state=detached)  # type: ignore[arg-type]  (duck-typed)
     return Checked(checked, frozenset(detached.asked))
 
 
@@ -92,7 +103,7 @@ def checked_ahead(files: Iterable[tuple[str, ReadAhead]], state: CommandState, *
     os.environ["POLARS_MAX_THREADS"] = "1"  # each worker is one core's worth of work
     try:
         with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_start,
-                                 initargs=(framework, state.known_orgs, member_org, today)) as pool:
+                                 initargs=(_Command(framework, state.known_orgs, member_org, today),)) as pool:
             pending: deque[tuple[str, ReadAhead, Future[Checked]]] = deque()
             files = iter(files)
             for name, ahead in files:

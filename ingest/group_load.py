@@ -88,10 +88,11 @@ class _Group:
 
     def add(self, waiting: _Waiting) -> None:
         meta, pairs = waiting.item.meta, _pairs(waiting.item.rows)
-        if (meta.content_sha256, meta.org_code) in self.state.pending_received or not self.state.pending_pairs.isdisjoint(pairs):
-            self.flush()
+        received = (meta.content_sha256, meta.org_code)
+        if received in self.state.pending_received or not self.state.pending_pairs.isdisjoint(pairs):
+            self.flush()  # it would supersede a file of the group, or be its bytes again: a new group
         self.waiting.append(waiting)
-        self.state.pending_received.add((meta.content_sha256, meta.org_code))
+        self.state.pending_received.add(received)
         self.state.pending_pairs.update(pairs)
         if len(self.waiting) >= GROUP_FILES:
             self.flush()
