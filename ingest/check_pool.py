@@ -32,15 +32,18 @@ from store.submissions import stored_values_schema
 
 #: Files a command must hold before its checks go to workers (starting one costs about a second).
 MIN_FILES = 200
+#: Workers at most (each starts by importing Polars and the framework: about a second).
+MAX_WORKERS = 8
 #: Files handed to the workers ahead of the one the command is committing, per worker.
 AHEAD_PER_WORKER = 8
 
 
 def workers() -> int:
-    """How many worker processes check files: one per core but one, left to the command (at least two,
-    or none: one worker beside the command gains nothing on one core)."""
+    """How many worker processes check files: one per core, at most :data:`MAX_WORKERS` (the command's
+    own work, a commit per group of files, is small beside theirs); none on one core, where a worker
+    would only take turns with the command."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cores if cores >= 2 else 0
+    return min(cores, MAX_WORKERS) if cores >= 2 else 0
 
 
 @dataclass(frozen=True)
