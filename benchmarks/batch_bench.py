@@ -136,12 +136,14 @@ def measure(registry: Path, files: list[Path], work: Path, url: str | None, code
     """One paired run: the baseline, then registry + one load command of ``code``; returns the figures."""
     base = baseline_postgres(files, url) if url else baseline_duckdb(files, work)
     db = work / "athar.duckdb"
-    env = {"PYTHONPATH": str(code)}
-    run_child([sys.executable, "-m", "ingest", "orgs", str(registry), "--db", str(db)], REPO, env)
+    # PostgreSQL: --db names the database (the uploaded bytes are kept in ``raw`` beside ATHAR_DB)
+    env = {"PYTHONPATH": str(code), **({"ATHAR_DB": str(db)} if url else {})}
+    target = url or str(db)
+    run_child([sys.executable, "-m", "ingest", "orgs", str(registry), "--db", target], REPO, env)
     root = registry.parent  # relative paths keep the command line short (15,000 arguments)
     names = [str(p.relative_to(root)) for p in files]
     elapsed, peak, out = run_child(
-        [sys.executable, "-m", "ingest", "load", *names, "--db", str(db), "--uploaded-by", "steering:bench"],
+        [sys.executable, "-m", "ingest", "load", *names, "--db", target, "--uploaded-by", "steering:bench"],
         root, env)
     submissions, values, audit = stored_counts(db, url)
     rate = len(files) / elapsed

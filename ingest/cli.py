@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--org", help="the uploading member organisation")
     common(check)
 
-    load = sub.add_parser("load", help="validate and store files (one transaction per file)")
+    load = sub.add_parser("load", help="validate and store files (each whole or absent, with its audit entry)")
     load.add_argument("files", nargs="+", type=Path)
     load.add_argument("--db", type=database_arg, required=True)
     load.add_argument("--org", help="the uploading member organisation (org_code may then be omitted)")
@@ -205,7 +205,7 @@ def _load(args: argparse.Namespace, framework: Framework) -> int:
     store = open_store(args.db)
     if _unregistered_member(store, args.org, args.lang):
         return 2
-    # each file in its own transaction, in order; the database's state is read once (ingest.batch)
+    # each file whole or absent, in order, committed in groups; the database's state is read once (ingest.batch)
     results = load_files(store, payloads, framework=framework, member_org=args.org, uploaded_by=args.uploaded_by,
                          dry_run=args.dry_run, audit_actor=cli_actor(), request_scoring=args.score is not False)
     if any(r.status == "accepted" for r in results) and adopt_first_framework(

@@ -8,6 +8,7 @@ and a test keeps the two in step.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from framework.vocabulary import BREAKDOWN_COLUMNS, fold
 
@@ -163,6 +164,7 @@ def is_scaled(precision: str | None) -> bool:
 _PLURAL_OK = frozenset({*REQUIRED_COLUMNS, "unit"})
 
 
+@lru_cache(maxsize=4096)  # a pure function of the text: a command's files repeat the same few headers
 def match_header(text: str | None, *, plural: bool = True) -> str | None:
     """The canonical column a header cell names, or None. A name followed by a precision in
     brackets (often on a second line of the cell) names the same column; so do a name marked

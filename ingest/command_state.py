@@ -11,7 +11,8 @@ another process meanwhile is still recognised, as it was with a read per file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -32,6 +33,11 @@ class CommandState:
     #: The (organisation, period) pairs holding values in force: only their stored values are read.
     held: set[tuple[str, str]]
     locked_orgs: frozenset[str]
+    #: Files checked but not committed yet (``ingest.batch`` commits them in groups): their bytes and
+    #: their (organisation, period) pairs, and how to commit them before a question about them is answered.
+    pending_received: set[tuple[str, str | None]] = field(default_factory=set)
+    pending_pairs: set[tuple[str, str]] = field(default_factory=set)
+    flush: Callable[[], None] | None = None
 
     @classmethod
     def load(cls, store: Store, digests: list[str]) -> CommandState:
@@ -40,20 +46,32 @@ class CommandState:
                    orgs_with_open_locks(store))
 
     def find_received(self, digest: str, org: str | None) -> int | None:
-        """:func:`store.submissions.find_received`, answered from the command's view."""
+        """:func:`store.submissions.find_received`, answered from the command's view (the files waiting
+        to be committed are committed first when one of them has these bytes)."""
+        if (digest, org) in self.pending_received:
+            self._flush()
         return self.received.get((digest, org))
 
     def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
         """:func:`store.submissions.stored_values`, without a read when no (organisation, period) of ``keys``
-        holds a value (each year of a history arrives once: its first file finds nothing stored)."""
-        if self.held and not self.held.isdisjoint(_pairs(keys)):
-            return stored_values(self.store, keys, indicators)
+        holds a value (each year of a history arrives once: its first file finds nothing stored). The files
+        waiting to be committed are committed first when one of them writes one of these pairs."""
+        if self.pending_pairs or self.held:
+            pairs = _pairs(keys)
+            if self.pending_pairs and not self.pending_pairs.isdisjoint(pairs):
+                self._flush()
+            if not self.held.isdisjoint(pairs):
+                return stored_values(self.store, keys, indicators)
         return pl.DataFrame(schema=stored_values_schema())
 
     def check_unlocked(self, rows: pl.DataFrame) -> None:
         """:func:`store.review.check_unlocked`, without a read when none of the file's organisations has a lock."""
-        if not self.locked_orgs.isdisjoint(rows.get_column("org_code").drop_nulls().unique().to_list()):
+        if self.locked_orgs and not self.locked_orgs.isdisjoint(rows.get_column("org_code").drop_nulls().to_list()):
             check_unlocked(self.store, rows)
+
+    def _flush(self) -> None:
+        if self.flush is not None:
+            self.flush()
 
     def committed(self, digest: str, org: str | None, submission_id: int, rows: pl.DataFrame) -> None:
         """A file was accepted: its bytes are received, its organisations and periods hold values."""

@@ -33,6 +33,9 @@ from ingest.dialect import QUOTE, Dialect
 
 #: One-byte stand-ins for a delimiter Polars cannot take (``؛`` is two bytes in UTF-8): the first
 #: that the file does not hold is used.
+#: Below this many bytes, a file's two byte scans run one after the other rather than in threads beside
+#: Polars' reading (a command loading thousands of small files started two threads for each).
+_SCANS_BESIDE = 256 * 1024
 _STAND_INS = tuple(bytes([b]) for b in (*range(0x1F, 0x1B, -1), *range(0x01, 0x09), *range(0x0E, 0x1A)))
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 #: A line break followed by more text: what a quoted cell that never closes has swallowed.
@@ -175,12 +178,16 @@ def _quotes_well_formed(a: np.ndarray, quotes: np.ndarray, delimiter: int, start
 def _parse_fast(buf: bytes, dialect: Dialect) -> tuple[Parsed | None, Hints]:
     """Polars for the cells, and two byte scans (record structure, text hints) side by side."""
     width = max(len(dialect.header), 1)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        scanning = pool.submit(_scan_records, buf, dialect.delimiter)
-        hinting = pool.submit(scan_hints, buf)
+    if len(buf) < _SCANS_BESIDE:  # a small file: its scans take less than starting two threads
         frame = polars_cells(buf, dialect.delimiter, width)
-        records = scanning.result()
-        hints = hinting.result()
+        records, hints = _scan_records(buf, dialect.delimiter), scan_hints(buf)
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            scanning = pool.submit(_scan_records, buf, dialect.delimiter)
+            hinting = pool.submit(scan_hints, buf)
+            frame = polars_cells(buf, dialect.delimiter, width)
+            records = scanning.result()
+            hints = hinting.result()
     if frame is None or records is None or hints.lone_cr or frame.height != records.ends.size:
         return None, hints
     for _ in range(2):

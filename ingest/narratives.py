@@ -70,7 +70,11 @@ def field_of(header: str | None, *, sheet: bool) -> str | None:
 
 
 def empty_found() -> pl.DataFrame:
-    return pl.DataFrame(schema=FOUND_SCHEMA)
+    """A new empty frame of narratives found (cleared from one made once, as ``ingest.issues.empty_issues``)."""
+    return _NONE_FOUND.clear()
+
+
+_NONE_FOUND = pl.DataFrame(schema=FOUND_SCHEMA)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from store.db import Store, utc_now
+from store.db import ArrowStream, Store, utc_now
 from store.viewer import Viewer
 
 ACTIONS = (
@@ -140,6 +140,36 @@ def record_in(
             None if detail is None else json.dumps(_clean(detail), ensure_ascii=False, default=str),
         ],
     )
+
+
+def record_all_in(cur: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]]) -> None:
+    """:func:`record_in` for several entries (each: ``actor``, ``action`` and its keyword arguments), in
+    one insert and in the order given (a group of files committed together: ``store.group_commit``)."""
+    if not entries:
+        return
+    if unknown := {e["action"] for e in entries} - set(ACTIONS):
+        raise ValueError(f"unknown audit action {sorted(unknown)!r}")
+    now = utc_now()
+    frame = pl.DataFrame(
+        {
+            "ord": range(len(entries)),
+            "logged_at": [now] * len(entries),
+            "actor": [redact(e["actor"]) for e in entries],
+            "action": [e["action"] for e in entries],
+            "target": [None if e.get("target") is None else redact(str(e["target"])) for e in entries],
+            "outcome": [e.get("outcome", "ok") for e in entries],
+            "detail": [None if e.get("detail") is None else json.dumps(_clean(e["detail"]), ensure_ascii=False,
+                                                                        default=str) for e in entries],
+        },
+        schema={"ord": pl.Int64, "logged_at": pl.Datetime("us"), "actor": pl.String, "action": pl.String,
+                "target": pl.String, "outcome": pl.String, "detail": pl.String},
+    )
+    cur.register("incoming_audit", ArrowStream(frame))
+    try:
+        cur.execute("INSERT INTO audit_log (logged_at, actor, action, target, outcome, detail) "
+                    "SELECT logged_at, actor, action, target, outcome, detail::JSON FROM incoming_audit ORDER BY ord")
+    finally:
+        cur.unregister("incoming_audit")
 
 
 def record(store: Store, actor: str, action: str, **kwargs: Any) -> None:

@@ -147,81 +147,100 @@ def commit_submission(
     ``narratives`` (checked by ``ingest.narratives``) are stored and audited in the same transaction
     (``store.narratives.record_in``, same origin as the explanations).
     """
+    def work(cur: duckdb.DuckDBPyConnection) -> CommitOutcome:
+        outcome = commit_in(cur, rows, meta, raw_path, org_codes=org_codes, explanations=explanations,
+                            explanation_origin=explanation_origin, narratives=narratives)
+        if not outcome.already_received:
+            if before_commit is not None:
+                before_commit()
+            _pause_for_crash_test(store)
+        return outcome
+
+    return store.write(work)
+
+
+def commit_in(
+    cur: duckdb.DuckDBPyConnection,
+    rows: pl.DataFrame,
+    meta: SubmissionMeta,
+    raw_path: Path,
+    *,
+    org_codes: list[str] | None = None,
+    explanations: pl.DataFrame | None = None,
+    explanation_origin: str = "upload",
+    narratives: pl.DataFrame | None = None,
+) -> CommitOutcome:
+    """:func:`commit_submission`'s writes, inside the caller's transaction (``store.group_commit`` runs
+    several files' in one)."""
     incoming, empty = _incoming_rows(rows)
     if org_codes is None:
         org_codes = rows.get_column("org_code").unique().drop_nulls().to_list()
 
-    def work(cur: duckdb.DuckDBPyConnection) -> CommitOutcome:
-        existing = cur.execute(
-            "SELECT min(id) FROM submissions WHERE content_sha256 = ? AND org_code IS NOT DISTINCT FROM ?",
-            [meta.content_sha256, meta.org_code],
-        ).fetchall()[0][0]
-        if existing is not None:
-            return CommitOutcome(existing, True, 0, 0)
-        now = utc_now()
-        uploader = Uploader.parse(meta.uploaded_by)
-        submission_id = cur.execute(
+    existing = cur.execute(
+        "SELECT min(id) FROM submissions WHERE content_sha256 = ? AND org_code IS NOT DISTINCT FROM ?",
+        [meta.content_sha256, meta.org_code],
+    ).fetchall()[0][0]
+    if existing is not None:
+        return CommitOutcome(existing, True, 0, 0)
+    now = utc_now()
+    uploader = Uploader.parse(meta.uploaded_by)
+    submission_id = cur.execute(
+        """
+        INSERT INTO submissions (org_code, file_name, content_sha256, file_format, encoding, uploaded_by,
+                                 uploader_kind, uploader_org, uploader_account,
+                                 uploaded_at, status, row_count, framework_hash, report, raw_path)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)
+        RETURNING id
+        """,
+        [
+            meta.org_code, meta.file_name, meta.content_sha256, meta.file_format, meta.encoding,
+            meta.uploaded_by, uploader.kind, uploader.org, uploader.account,
+            meta.uploaded_at or now, rows.height, meta.framework_hash,
+            json.dumps(meta.report, ensure_ascii=False), str(raw_path),
+        ],
+    ).fetchall()[0][0]
+    # Current values of these organisations, before this submission's rows are added: when
+    # there are none (a first submission) there is nothing to supersede.
+    has_current = cur.execute(
+        "SELECT count(*) FROM observations WHERE valid_to IS NULL "
+        "AND org_code IN (SELECT unnest(?::VARCHAR[])) LIMIT 1",
+        [org_codes],
+    ).fetchall()[0][0]
+    copy_rows = getattr(cur, "copy_rows", None)  # PostgreSQL: COPY straight into the table
+    if copy_rows is not None and not has_current and not any_lock(cur, org_codes):
+        # Nothing to supersede and no lock to check the rows against: no staging table to fill,
+        # analyse and read again (on PostgreSQL, most of a large first load's commit).
+        copy_rows("observations", incoming.frame.with_columns(
+            pl.lit(submission_id, pl.Int64).alias("submission_id"), pl.lit(now).alias("valid_from")))
+        superseded = 0
+    else:
+        superseded = _insert_and_supersede(cur, incoming, empty, org_codes, has_current, submission_id, now)
+    _record_overlaps(cur, rows, submission_id, now)
+    record_file_programmes(cur, rows, submission_id, now, meta.audit_actor or meta.uploaded_by or "command-line")
+    if superseded:
+        cur.execute(
             """
-            INSERT INTO submissions (org_code, file_name, content_sha256, file_format, encoding, uploaded_by,
-                                     uploader_kind, uploader_org, uploader_account,
-                                     uploaded_at, status, row_count, framework_hash, report, raw_path)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)
-            RETURNING id
+            UPDATE submissions SET status = 'superseded'
+            WHERE status = 'accepted' AND id <> ?
+              AND id IN (SELECT submission_id FROM observations WHERE superseded_by = ?)
+              AND NOT EXISTS (SELECT 1 FROM observations o
+                              WHERE o.submission_id = submissions.id AND o.valid_to IS NULL)
             """,
-            [
-                meta.org_code, meta.file_name, meta.content_sha256, meta.file_format, meta.encoding,
-                meta.uploaded_by, uploader.kind, uploader.org, uploader.account,
-                meta.uploaded_at or now, rows.height, meta.framework_hash,
-                json.dumps(meta.report, ensure_ascii=False), str(raw_path),
-            ],
-        ).fetchall()[0][0]
-        # Current values of these organisations, before this submission's rows are added: when
-        # there are none (a first submission) there is nothing to supersede.
-        has_current = cur.execute(
-            "SELECT count(*) FROM observations WHERE valid_to IS NULL "
-            "AND org_code IN (SELECT unnest(?::VARCHAR[])) LIMIT 1",
-            [org_codes],
-        ).fetchall()[0][0]
-        copy_rows = getattr(cur, "copy_rows", None)  # PostgreSQL: COPY straight into the table
-        if copy_rows is not None and not has_current and not any_lock(cur, org_codes):
-            # Nothing to supersede and no lock to check the rows against: no staging table to fill,
-            # analyse and read again (on PostgreSQL, most of a large first load's commit).
-            copy_rows("observations", incoming.frame.with_columns(
-                pl.lit(submission_id, pl.Int64).alias("submission_id"), pl.lit(now).alias("valid_from")))
-            superseded = 0
-        else:
-            superseded = _insert_and_supersede(cur, incoming, empty, org_codes, has_current, submission_id, now)
-        _record_overlaps(cur, rows, submission_id, now)
-        record_file_programmes(cur, rows, submission_id, now, meta.audit_actor or meta.uploaded_by or "command-line")
-        if superseded:
-            cur.execute(
-                """
-                UPDATE submissions SET status = 'superseded'
-                WHERE status = 'accepted' AND id <> ?
-                  AND id IN (SELECT submission_id FROM observations WHERE superseded_by = ?)
-                  AND NOT EXISTS (SELECT 1 FROM observations o
-                                  WHERE o.submission_id = submissions.id AND o.valid_to IS NULL)
-                """,
-                [submission_id, submission_id],
-            )
-        store_file_targets(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line")
-        record_in(
-            cur, meta.audit_actor or meta.uploaded_by or "command-line", "upload",
-            target=f"submission:{submission_id}",
-            detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
-                    "superseded": int(superseded), "sha256": meta.content_sha256, "uploaded_by": meta.uploaded_by},
+            [submission_id, submission_id],
         )
-        _record_texts(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line",
-                      explanations, narratives, explanation_origin, now)
-        # Scores that follow: the run that will include this file is asked for with it.
-        if meta.request_scoring:
-            request_in(cur, "upload", meta.audit_actor or meta.uploaded_by or "command-line", submission_id)
-        if before_commit is not None:
-            before_commit()
-        _pause_for_crash_test(store)
-        return CommitOutcome(submission_id, False, rows.height, int(superseded))
-
-    return store.write(work)
+    store_file_targets(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line")
+    record_in(
+        cur, meta.audit_actor or meta.uploaded_by or "command-line", "upload",
+        target=f"submission:{submission_id}",
+        detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
+                "superseded": int(superseded), "sha256": meta.content_sha256, "uploaded_by": meta.uploaded_by},
+    )
+    _record_texts(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line",
+                  explanations, narratives, explanation_origin, now)
+    # Scores that follow: the run that will include this file is asked for with it.
+    if meta.request_scoring:
+        request_in(cur, "upload", meta.audit_actor or meta.uploaded_by or "command-line", submission_id)
+    return CommitOutcome(submission_id, False, rows.height, int(superseded))
 
 
 def _insert_and_supersede(

@@ -1,0 +1,123 @@
+"""A command's files read and checked in worker processes, while the command commits the files before.
+
+Reading and checking a small file takes most of its load (a few dozen Polars queries: the per-file
+cost, not the rows); it reads nothing stored but the registry and, for the (organisation, period)
+pairs that already hold values, those values. A worker is given the registry once, and answers every
+question about stored values with "none", noting the pairs it asked about. The command takes the
+checks in the order of the files and keeps one only when none of those pairs holds a value, or waits
+to be committed, by then (``CommandState.held``, ``pending_pairs``): the check in the command would
+have been told "none" too, so it is the same check. Otherwise the file is checked again in the
+command, against the values as they are. Each year of a history arrives once: its files ask about
+pairs nothing holds yet, and every check done by a worker is kept.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from framework.model import Framework
+from ingest.command_state import CommandState
+from ingest.pipeline import CheckedFile, check
+from ingest.prefetch import ReadAhead
+from ingest.read import Limits
+from store.submissions import stored_values_schema
+
+#: Files a command must hold before its checks go to workers (starting one costs about a second).
+MIN_FILES = 200
+#: Workers at most (each starts by importing Polars and the framework: about a second).
+MAX_WORKERS = 8
+#: Files handed to the workers ahead of the one the command is committing, per worker.
+AHEAD_PER_WORKER = 8
+
+
+def workers() -> int:
+    """How many worker processes check files: one per core, at most :data:`MAX_WORKERS` (the command's
+    own work, a commit per group of files, is small beside theirs); none on one core, where a worker
+    would only take turns with the command."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_WORKERS) if cores >= 2 else 0
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file checked by a worker, and the (organisation, period) pairs its check asked stored values for."""
+
+    checked: CheckedFile
+    asked: frozenset[tuple[str, str]]
+
+    def still_true(self, state: CommandState) -> bool:
+        """Whether the command's own check would be this one: none of the pairs asked about holds a value
+        or waits to be committed."""
+        return state.held.isdisjoint(self.asked) and state.pending_pairs.isdisjoint(self.asked)
+
+
+class _Detached:
+    """What a worker's check knows of the command: the registry; no stored value (the pairs asked noted)."""
+
+    def __init__(self, known_orgs: frozenset[str]):
+        self.known_orgs = known_orgs
+        self.asked: set[tuple[str, str]] = set()
+
+    def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
+        self.asked.update(zip(keys.get_column("org_code").to_list(), keys.get_column("period").to_list(),
+                              strict=True))
+        return pl.DataFrame(schema=stored_values_schema())
+
+
+@dataclass(frozen=True)
+class _Command:
+    """What every check of the command shares, given to each worker once."""
+
+    framework: Framework
+    known_orgs: frozenset[str]
+    member_org: str | None
+    today: date | None
+
+
+_WORKER: list[_Command] = []
+
+
+def _start(command: _Command) -> None:
+    _WORKER.append(command)
+
+
+def _check(data: bytes, name: str, digest: str, limits: Limits) -> Checked:
+    command = _WORKER[0]
+    detached = _Detached(command.known_orgs)
+    checked = check(data, name, framework=command.framework, member_org=command.member_org, today=command.today,
+                    limits=limits, content_sha256=digest, state=detached)  # type: ignore[arg-type]  (duck-typed)
+    return Checked(checked, frozenset(detached.asked))
+
+
+def checked_ahead(files: Iterable[tuple[str, ReadAhead]], state: CommandState, *, framework: Framework,
+                  member_org: str | None, today: date | None, count: int
+                  ) -> Iterator[tuple[str, ReadAhead, Future[Checked]]]:
+    """Each (name, file read) with its check under way in a worker, in order; ``count`` workers."""
+    context = multiprocessing.get_context("spawn")  # never fork a process holding Polars' and DuckDB's threads
+    previous = os.environ.get("POLARS_MAX_THREADS")
+    os.environ["POLARS_MAX_THREADS"] = "1"  # each worker is one core's worth of work
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_start,
+                                 initargs=(_Command(framework, state.known_orgs, member_org, today),)) as pool:
+            pending: deque[tuple[str, ReadAhead, Future[Checked]]] = deque()
+            files = iter(files)
+            for name, ahead in files:
+                pending.append((name, ahead, pool.submit(_check, ahead.data, name, ahead.content_sha256,
+                                                         ahead.limits or Limits())))
+                if len(pending) >= count * AHEAD_PER_WORKER:
+                    yield pending.popleft()
+            while pending:
+                yield pending.popleft()
+    finally:
+        if previous is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+        else:
+            os.environ["POLARS_MAX_THREADS"] = previous
