@@ -9,6 +9,7 @@ table (data grids, static tables); CSV exports leave the cell empty.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
 
@@ -94,7 +95,8 @@ def _styled(ctx: PageContext, data, shown: pl.DataFrame, columns: dict[str, Col]
     import pandas as pd
 
     body = data.style.format(
-        {name: formatter(col.kind, ctx) for name, col in columns.items() if col.kind != "measure"}, na_rep=MISSING
+        {name: _remembered(formatter(col.kind, ctx)) for name, col in columns.items() if col.kind != "measure"},
+        na_rep=MISSING,
     )
     for name, col in columns.items():
         if col.kind != "measure":
@@ -102,8 +104,25 @@ def _styled(ctx: PageContext, data, shown: pl.DataFrame, columns: dict[str, Col]
         kinds = row_kinds(ctx, shown, name, col)
         for kind in kinds.unique().to_list():
             rows = (kinds == kind).arg_true().to_list()
-            body = body.format(formatter(kind, ctx), subset=pd.IndexSlice[rows, [name]], na_rep=MISSING)
+            body = body.format(_remembered(formatter(kind, ctx)), subset=pd.IndexSlice[rows, [name]], na_rep=MISSING)
     return body
+
+
+def _remembered(show: Callable[[object], str]) -> Callable[[object], str]:
+    """``show`` writing each distinct value once: a column repeats its values (counts, grades,
+    years), and every cell otherwise went through Babel again."""
+    written: dict[object, str] = {}
+
+    def text(value: object) -> str:
+        try:
+            return written[value]
+        except KeyError:
+            written[value] = found = show(value)
+            return found
+        except TypeError:  # unhashable (a list) or not comparable (pandas NA)
+            return show(value)
+
+    return text
 
 
 def _one_kind(ctx: PageContext, shown: pl.DataFrame, name: str, col: Col) -> Col:
