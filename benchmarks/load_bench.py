@@ -69,20 +69,26 @@ STABLE_MS = 300
 TIMEOUT_MS = 300_000
 POLL_MS = 25
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
-PARTS = ("(server answered)", "(browser drawing)")
+PARTS = ("(first message)", "(server answered)", "(browser drawing)")
 COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)  # every switch split at the server's last message
 TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", "bytecode")
 
 # In every page, before Streamlit's own scripts: count script runs as they start (the attribute
 # ``data-test-script-state`` of stApp turning to ``running``), so a switch waits for ITS rerun.
 TRACK_RUNS_JS = """
-window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, clickAt: -1};
+window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, firstMessage: 0, clickAt: -1};
 // The click as the page receives it (Playwright's own checks before it are not the user's wait).
-document.addEventListener('click', () => { window.__lb.clickAt = performance.now(); }, true);
+document.addEventListener('click', () => {
+    window.__lb.clickAt = performance.now(); window.__lb.firstMessage = -1;
+}, true);
 const NativeWebSocket = window.WebSocket;  // the time of the last message from the server
 window.WebSocket = function (...args) {
     const ws = new NativeWebSocket(...args);
-    ws.addEventListener('message', () => { window.__lb.lastMessage = performance.now(); });
+    ws.addEventListener('message', () => {  // and of the first one after the click
+        const now = performance.now();
+        window.__lb.lastMessage = now;
+        if (window.__lb.firstMessage < 0) window.__lb.firstMessage = now;
+    });
     return ws;
 };
 Object.assign(window.WebSocket, NativeWebSocket);
@@ -97,7 +103,7 @@ new MutationObserver(records => {
 """
 
 # Polled after a click: [ms from the click to the settled page, ms from the click to the last
-# message from the server before it], or false.
+# message from the server before it, ms from the click to the first message after it], or false.
 SETTLED_JS = """(a) => {
     const lb = window.__lb, now = performance.now();
     const start = lb.clickAt >= a.mark ? lb.clickAt : a.mark;
@@ -117,7 +123,8 @@ SETTLED_JS = """(a) => {
     if (!idle || !ran || !there) { lb.idleSince = null; return false; }
     if (lb.idleSince === null || lb.lastRun > lb.idleSince) lb.idleSince = now;
     if (now - lb.idleSince < a.stable) return false;
-    return [lb.idleSince - start, Math.min(lb.lastMessage, lb.idleSince) - start];
+    return [lb.idleSince - start, Math.min(lb.lastMessage, lb.idleSince) - start,
+            lb.firstMessage >= start ? lb.firstMessage - start : 0];
 }"""
 
 
@@ -225,15 +232,16 @@ def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Pa
 # --------------------------------------------------------------------------------------------
 
 
-async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float] | None:
-    """Milliseconds from ``mark`` to the settled page, and to the server's last message before it;
-    None when the page settled elsewhere than ``path`` (the click was lost)."""
+async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float, float] | None:
+    """Milliseconds from ``mark`` to the settled page, to the server's last message before it and to
+    its first message after the click; None when the page settled elsewhere than ``path`` (the click
+    was lost)."""
     args = {"runs": runs_before, "mark": mark, "stable": STABLE_MS, "path": path}
     handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
-    settled, last_message = await handle.json_value()
-    if settled == "lost":
+    found = await handle.json_value()
+    if found[0] == "lost":
         return None
-    return float(settled), float(last_message)
+    return float(found[0]), float(found[1]), float(found[2])
 
 
 async def mark(page) -> tuple[int, float]:
@@ -277,8 +285,9 @@ async def one_session(
                     times["(lost clicks)"].append(1.0)
                 else:
                     raise TimeoutError(f"three clicks on {key} went nowhere")
-                settled, answered = found
+                settled, answered, first = found
                 times[key].append(settled)
+                times["(first message)"].append(first)  # the click to the server's first answer
                 times["(server answered)"].append(answered)  # the click to the server's last message
                 times["(browser drawing)"].append(settled - answered)  # that message to the settled page
                 current = key
