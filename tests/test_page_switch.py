@@ -10,9 +10,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dashboard import charts, figure_memo, tables
+from dashboard import charts, figure_memo
 from dashboard.folds import PREFIX
 from dashboard.testing import open_folds, open_page, start
+from dashboard.written_grid import remembered
 from i18n import t
 from store.db import Store
 
@@ -99,8 +100,61 @@ def test_a_table_writes_each_distinct_value_once() -> None:
         written.append(value)
         return f"<{value}>"
 
-    text = tables._remembered(show)
+    text = remembered(show)
     assert [text(v) for v in (3, 3, 4, 3, 4)] == ["<3>", "<3>", "<4>", "<3>", "<4>"]
     assert written == [3, 4]
     assert text(["a", "b"]) == "<['a', 'b']>" and text(["a", "b"]) == "<['a', 'b']>"  # a list: not kept
     assert written.count(["a", "b"]) == 2
+
+
+def _display_values(styler) -> list[list[str]]:
+    import pyarrow as pa
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.Dataframe_pb2 import Dataframe
+
+    proto = Dataframe()
+    marshall_styler(proto.arrow_data, styler, "grid")
+    shown = pa.ipc.open_stream(proto.arrow_data.styler.display_values).read_pandas()
+    return [[str(v) for v in row] for row in shown.itertuples(index=False)]
+
+
+def test_written_texts_reach_the_grid_exactly_as_pandas_would_render_them() -> None:
+    from datetime import datetime
+
+    import pandas as pd
+
+    from dashboard.written_grid import written_styler
+
+    data = pl.DataFrame(
+        {
+            "name": ["Amal", None, "Noor"],
+            "count": [1050, None, 3],
+            "share": [0.453, 0.5, None],
+            "at": [datetime(2026, 3, 1, 9, 30), None, datetime(2026, 5, 2, 18, 5)],
+        }
+    ).to_arrow().to_pandas(date_as_object=False)
+    shows = {
+        "name": lambda v: "—" if v is None or v != v else f"«{v}»" if v == "Noor" else str(v),
+        "count": lambda v: "—" if pd.isna(v) else f"{int(v):,}".replace(",", "\u202f"),
+        "share": lambda v: "—" if pd.isna(v) else f"{100 * v:.1f} %",
+        "at": lambda v: "—" if pd.isna(v) else v.strftime("%d/%m/%Y %H:%M"),
+    }
+    rendered = data.style.format(shows, na_rep="—")
+    written = written_styler(data, {name: [show(v) for v in data[name]] for name, show in shows.items()})
+    expected = _display_values(rendered)
+    assert _display_values(written) == expected
+    assert expected[0][1] == "1\u202f050" and expected[2][0] == "«Noor»"
+
+
+def test_a_page_switch_sends_table_texts_without_pandas_rendering_each_cell(app_db, monkeypatch) -> None:
+    from pandas.io.formats.style_render import StylerRenderer
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("pandas rendered the cells of a table")
+
+    at = open_page(start(app_db), "overview", folds=False)
+    monkeypatch.setattr(StylerRenderer, "_translate", refuse)
+    open_page(at, "quality", folds=False)
+    assert not at.exception
+    log = next(d for d in at.dataframe if "file_name" in d.value.columns)
+    assert log.proto.arrow_data.styler.display_values  # the reader's texts travelled with the numbers
