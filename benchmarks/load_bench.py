@@ -11,7 +11,10 @@ Issue 15's load figures, against the REAL server (``python -m server``, uvicorn,
   area holding content, every Plotly chart drawn (``.main-svg``), all of it still true 300 ms later
   (a rerun started by the page itself, e.g. writing the URL, counts in the switch). The settle time
   is taken in the page (``performance.now()``, polled every 25 ms), so the 300 ms check adds nothing.
-  Reported: p50/p95/max per page and overall, for each N, and N / 1.
+  Reported: p50/p95/max per page and overall, for each N, and N / 1; every switch is also split at
+  the server's first message after the click ``(first message)``, its last one ``(server
+  answered)`` and what the browser took from there ``(browser drawing)``. With ``--server-timing``,
+  each page's script runs: wall and CPU (p50), and the parts (queries, Plotly, tables).
 - **api**: a personal API token of ``comite`` and a funder link's token (created through the store
   functions before the server starts); each endpoint alone, one request at a time (``--alone``
   requests each), then ``--requests`` requests released together by a barrier from as many threads
@@ -70,7 +73,7 @@ TIMEOUT_MS = 300_000
 POLL_MS = 25
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 PARTS = ("(first message)", "(server answered)", "(browser drawing)")
-COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)  # every switch split at the server's last message
+COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)
 TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", "bytecode")
 
 # In every page, before Streamlit's own scripts: count script runs as they start (the attribute
@@ -353,15 +356,16 @@ def timing_report(path: Path, since: float) -> dict[str, dict[str, float]]:
             values = [1000 * r.get(part, 0.0) for r in rows]
             found[page][f"{part} p50"] = round(pct(values, 0.5), 1)
         found[page]["wall p95"] = round(pct([1000 * r["wall"] for r in rows], 0.95), 1)
+        found[page]["cpu p95"] = round(pct([1000 * r["cpu"] for r in rows], 0.95), 1)  # CPU per switch
     return found
 
 
 def print_timing(title: str, rows: dict[str, dict[str, float]]) -> None:
     print(f"\n{title}")
-    print(f"  {'page':16} {'n':>4} " + " ".join(f"{p:>9}" for p in TIMING_PARTS) + f" {'wall p95':>9}")
+    print(f"  {'page':16} {'n':>4} " + " ".join(f"{p:>9}" for p in TIMING_PARTS) + f" {'wall p95':>9} {'cpu p95':>9}")
     for page, r in rows.items():
         cells = " ".join(f"{r[f'{p} p50']:>9}" for p in TIMING_PARTS)
-        print(f"  {page:16} {r['n']:>4} {cells} {r['wall p95']:>9}")
+        print(f"  {page:16} {r['n']:>4} {cells} {r['wall p95']:>9} {r['cpu p95']:>9}")
 
 
 # --------------------------------------------------------------------------------------------
