@@ -158,3 +158,14 @@ def test_a_page_switch_sends_table_texts_without_pandas_rendering_each_cell(app_
     assert not at.exception
     log = next(d for d in at.dataframe if "file_name" in d.value.columns)
     assert log.proto.arrow_data.styler.display_values  # the reader's texts travelled with the numbers
+
+
+def test_a_warmed_up_process_leaves_what_it_holds_out_of_the_collection_after_each_run(app_db) -> None:
+    import gc
+
+    at = open_page(start(app_db), "profile", folds=False)  # entry, sign-in, profile: three runs at least
+    assert not at.exception
+    assert gc.get_freeze_count() > 10_000  # modules, Plotly, pandas, Polars: frozen once
+    before = gc.get_freeze_count()
+    open_page(at, "compare", folds=False)
+    assert gc.get_freeze_count() == before  # frozen once per process, not at every run
