@@ -79,16 +79,20 @@ TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", 
 # In every page, before Streamlit's own scripts: count script runs as they start (the attribute
 # ``data-test-script-state`` of stApp turning to ``running``), so a switch waits for ITS rerun.
 TRACK_RUNS_JS = """
-window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, firstMessage: 0, clickAt: -1};
+// Times on the epoch clock (timeOrigin + now), so a wait that spans a navigation (the sign-in's
+// session-cookie handoff) compares times across the two documents.
+const clock = () => performance.timeOrigin + performance.now();
+window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, firstMessage: 0, clickAt: -1,
+               origin: performance.timeOrigin, clock};
 // The click as the page receives it (Playwright's own checks before it are not the user's wait).
 document.addEventListener('click', () => {
-    window.__lb.clickAt = performance.now(); window.__lb.firstMessage = -1;
+    window.__lb.clickAt = clock(); window.__lb.firstMessage = -1;
 }, true);
 const NativeWebSocket = window.WebSocket;  // the time of the last message from the server
 window.WebSocket = function (...args) {
     const ws = new NativeWebSocket(...args);
     ws.addEventListener('message', () => {  // and of the first one after the click
-        const now = performance.now();
+        const now = clock();
         window.__lb.lastMessage = now;
         if (window.__lb.firstMessage < 0) window.__lb.firstMessage = now;
     });
@@ -99,7 +103,7 @@ window.WebSocket.prototype = NativeWebSocket.prototype;
 new MutationObserver(records => {
     for (const r of records) {
         if (r.target.getAttribute('data-test-script-state') === 'running') {
-            window.__lb.runs += 1; window.__lb.lastRun = performance.now();
+            window.__lb.runs += 1; window.__lb.lastRun = clock();
         }
     }
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
@@ -108,8 +112,10 @@ new MutationObserver(records => {
 # Polled after a click: [ms from the click to the settled page, ms from the click to the last
 # message from the server before it, ms from the click to the first message after it], or false.
 SETTLED_JS = """(a) => {
-    const lb = window.__lb, now = performance.now();
-    const start = lb.clickAt >= a.mark ? lb.clickAt : a.mark;
+    const lb = window.__lb, now = lb.clock();
+    const mark = a.mark === null ? lb.origin : a.mark;  // null: from this document's navigation
+    const start = lb.clickAt >= mark ? lb.clickAt : mark;
+    const runsBefore = a.origin === lb.origin ? a.runs : 0;  // a new document counts from zero
     const app = document.querySelector('[data-testid="stApp"]');
     const idle = app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
         && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -120,7 +126,7 @@ SETTLED_JS = """(a) => {
         && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
         ;
     const there = !a.path || location.pathname.endsWith('/' + a.path);
-    const ran = lb.runs > a.runs || now - start > 5000;  // 5 s without a run: a switch with none
+    const ran = lb.runs > runsBefore || now - start > 5000;  // 5 s without a run: a switch with none
     // Idle for 20 s on another page: the click was lost (e.g. overridden by a rerun in flight).
     if (idle && !there && now - start > 20000) return ['lost', 0];
     if (!idle || !ran || !there) { lb.idleSince = null; return false; }
@@ -235,20 +241,31 @@ def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Pa
 # --------------------------------------------------------------------------------------------
 
 
-async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float, float] | None:
-    """Milliseconds from ``mark`` to the settled page, to the server's last message before it and to
-    its first message after the click; None when the page settled elsewhere than ``path`` (the click
-    was lost)."""
-    args = {"runs": runs_before, "mark": mark, "stable": STABLE_MS, "path": path}
-    handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
-    found = await handle.json_value()
+async def settle(
+    page, path: str | None, runs_before: int, mark: float | None, origin: float | None = None
+) -> tuple[float, float, float] | None:
+    """Milliseconds from ``mark`` (epoch ms; None: the document's navigation) to the settled page, to
+    the server's last message before it and to its first message after the click; None when the page
+    settled elsewhere than ``path`` (the click was lost). A navigation while waiting (the sign-in's
+    cookie handoff) is waited through: the times are on the epoch clock."""
+    args = {"runs": runs_before, "mark": mark, "origin": origin, "stable": STABLE_MS, "path": path}
+    for attempt in range(5):
+        try:
+            handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
+            found = await handle.json_value()
+            break
+        except Exception as exc:  # noqa: BLE001 - only a navigation under the wait is waited through
+            if "context was destroyed" not in str(exc) or attempt == 4:
+                raise
+            await page.wait_for_load_state("domcontentloaded")
     if found[0] == "lost":
         return None
     return float(found[0]), float(found[1]), float(found[2])
 
 
-async def mark(page) -> tuple[int, float]:
-    return tuple(await page.evaluate("() => [window.__lb.runs, performance.now()]"))
+async def mark(page) -> tuple[int, float, float]:
+    """(script runs so far, now on the epoch clock, this document's time origin)."""
+    return tuple(await page.evaluate("() => [window.__lb.runs, window.__lb.clock(), window.__lb.origin]"))
 
 
 async def one_session(
@@ -267,22 +284,22 @@ async def one_session(
     page = await context.new_page()
     try:
         await page.goto(f"{base}/overview?lang=fr", wait_until="domcontentloaded")
-        times["open"].append((await settle(page, None, 0, 0.0))[0])  # from the navigation's start
+        times["open"].append((await settle(page, None, 0, None))[0])  # from the navigation's start
         form = page.locator('[data-testid="stForm"]')
         await form.locator("input[type=text], input:not([type])").first.fill(DEMO_STEERING)
         await form.locator("input[type=password]").fill(DEMO_PASSWORD)
-        runs, at = await mark(page)
+        runs, at, origin = await mark(page)
         await form.get_by_role("button", name=t("dashboard.access.sign_in", "fr")).click()
-        times["sign_in"].append((await settle(page, None, runs, at))[0])
+        times["sign_in"].append((await settle(page, None, runs, at, origin))[0])
         current = "overview"
         for _ in range(rounds):
             for key in pages:
                 if key == current:
                     continue
                 for _ in range(3):  # a click lost to a rerun in flight is clicked again (and counted)
-                    runs, at = await mark(page)
+                    runs, at, origin = await mark(page)
                     await page.locator(f'{NAV_LINK}[href$="/{key}"]').first.click()
-                    found = await settle(page, key, runs, at)
+                    found = await settle(page, key, runs, at, origin)
                     if found is not None:
                         break
                     times["(lost clicks)"].append(1.0)
