@@ -265,7 +265,10 @@ async def settle(
 
 async def mark(page) -> tuple[int, float, float]:
     """(script runs so far, now on the epoch clock, this document's time origin)."""
-    return tuple(await page.evaluate("() => [window.__lb.runs, window.__lb.clock(), window.__lb.origin]"))
+    # A new wait starts with no idle time of its own (the previous switch's would settle it at once
+    # when the 5 s "no run" fallback fires under load, with a negative time).
+    js = "() => { window.__lb.idleSince = null; return [window.__lb.runs, window.__lb.clock(), window.__lb.origin]; }"
+    return tuple(await page.evaluate(js))
 
 
 async def one_session(
