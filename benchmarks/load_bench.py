@@ -11,7 +11,10 @@ Issue 15's load figures, against the REAL server (``python -m server``, uvicorn,
   area holding content, every Plotly chart drawn (``.main-svg``), all of it still true 300 ms later
   (a rerun started by the page itself, e.g. writing the URL, counts in the switch). The settle time
   is taken in the page (``performance.now()``, polled every 25 ms), so the 300 ms check adds nothing.
-  Reported: p50/p95/max per page and overall, for each N, and N / 1.
+  Reported: p50/p95/max per page and overall, for each N, and N / 1; every switch is also split at
+  the server's first message after the click ``(first message)``, its last one ``(server
+  answered)`` and what the browser took from there ``(browser drawing)``. With ``--server-timing``,
+  each page's script runs: wall and CPU (p50), and the parts (queries, Plotly, tables).
 - **api**: a personal API token of ``comite`` and a funder link's token (created through the store
   functions before the server starts); each endpoint alone, one request at a time (``--alone``
   requests each), then ``--requests`` requests released together by a barrier from as many threads
@@ -69,20 +72,30 @@ STABLE_MS = 300
 TIMEOUT_MS = 300_000
 POLL_MS = 25
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
-PARTS = ("(server answered)", "(browser drawing)")
-COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)  # every switch split at the server's last message
+PARTS = ("(first message)", "(server answered)", "(browser drawing)")
+COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)
 TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", "bytecode")
 
 # In every page, before Streamlit's own scripts: count script runs as they start (the attribute
 # ``data-test-script-state`` of stApp turning to ``running``), so a switch waits for ITS rerun.
 TRACK_RUNS_JS = """
-window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, clickAt: -1};
+// Times on the epoch clock (timeOrigin + now), so a wait that spans a navigation (the sign-in's
+// session-cookie handoff) compares times across the two documents.
+const clock = () => performance.timeOrigin + performance.now();
+window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, firstMessage: 0, clickAt: -1,
+               origin: performance.timeOrigin, clock};
 // The click as the page receives it (Playwright's own checks before it are not the user's wait).
-document.addEventListener('click', () => { window.__lb.clickAt = performance.now(); }, true);
+document.addEventListener('click', () => {
+    window.__lb.clickAt = clock(); window.__lb.firstMessage = -1;
+}, true);
 const NativeWebSocket = window.WebSocket;  // the time of the last message from the server
 window.WebSocket = function (...args) {
     const ws = new NativeWebSocket(...args);
-    ws.addEventListener('message', () => { window.__lb.lastMessage = performance.now(); });
+    ws.addEventListener('message', () => {  // and of the first one after the click
+        const now = clock();
+        window.__lb.lastMessage = now;
+        if (window.__lb.firstMessage < 0) window.__lb.firstMessage = now;
+    });
     return ws;
 };
 Object.assign(window.WebSocket, NativeWebSocket);
@@ -90,17 +103,19 @@ window.WebSocket.prototype = NativeWebSocket.prototype;
 new MutationObserver(records => {
     for (const r of records) {
         if (r.target.getAttribute('data-test-script-state') === 'running') {
-            window.__lb.runs += 1; window.__lb.lastRun = performance.now();
+            window.__lb.runs += 1; window.__lb.lastRun = clock();
         }
     }
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
 """
 
 # Polled after a click: [ms from the click to the settled page, ms from the click to the last
-# message from the server before it], or false.
+# message from the server before it, ms from the click to the first message after it], or false.
 SETTLED_JS = """(a) => {
-    const lb = window.__lb, now = performance.now();
-    const start = lb.clickAt >= a.mark ? lb.clickAt : a.mark;
+    const lb = window.__lb, now = lb.clock();
+    const mark = a.mark === null ? lb.origin : a.mark;  // null: from this document's navigation
+    const start = lb.clickAt >= mark ? lb.clickAt : mark;
+    const runsBefore = a.origin === lb.origin ? a.runs : 0;  // a new document counts from zero
     const app = document.querySelector('[data-testid="stApp"]');
     const idle = app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
         && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -111,13 +126,14 @@ SETTLED_JS = """(a) => {
         && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
         ;
     const there = !a.path || location.pathname.endsWith('/' + a.path);
-    const ran = lb.runs > a.runs || now - start > 5000;  // 5 s without a run: a switch with none
+    const ran = lb.runs > runsBefore || now - start > 5000;  // 5 s without a run: a switch with none
     // Idle for 20 s on another page: the click was lost (e.g. overridden by a rerun in flight).
     if (idle && !there && now - start > 20000) return ['lost', 0];
     if (!idle || !ran || !there) { lb.idleSince = null; return false; }
     if (lb.idleSince === null || lb.lastRun > lb.idleSince) lb.idleSince = now;
     if (now - lb.idleSince < a.stable) return false;
-    return [lb.idleSince - start, Math.min(lb.lastMessage, lb.idleSince) - start];
+    return [lb.idleSince - start, Math.min(lb.lastMessage, lb.idleSince) - start,
+            lb.firstMessage >= start ? lb.firstMessage - start : 0];
 }"""
 
 
@@ -225,19 +241,34 @@ def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Pa
 # --------------------------------------------------------------------------------------------
 
 
-async def settle(page, path: str | None, runs_before: int, mark: float) -> tuple[float, float] | None:
-    """Milliseconds from ``mark`` to the settled page, and to the server's last message before it;
-    None when the page settled elsewhere than ``path`` (the click was lost)."""
-    args = {"runs": runs_before, "mark": mark, "stable": STABLE_MS, "path": path}
-    handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
-    settled, last_message = await handle.json_value()
-    if settled == "lost":
+async def settle(
+    page, path: str | None, runs_before: int, mark: float | None, origin: float | None = None
+) -> tuple[float, float, float] | None:
+    """Milliseconds from ``mark`` (epoch ms; None: the document's navigation) to the settled page, to
+    the server's last message before it and to its first message after the click; None when the page
+    settled elsewhere than ``path`` (the click was lost). A navigation while waiting (the sign-in's
+    cookie handoff) is waited through: the times are on the epoch clock."""
+    args = {"runs": runs_before, "mark": mark, "origin": origin, "stable": STABLE_MS, "path": path}
+    for attempt in range(5):
+        try:
+            handle = await page.wait_for_function(SETTLED_JS, arg=args, polling=POLL_MS, timeout=TIMEOUT_MS)
+            found = await handle.json_value()
+            break
+        except Exception as exc:  # noqa: BLE001 - only a navigation under the wait is waited through
+            if "context was destroyed" not in str(exc) or attempt == 4:
+                raise
+            await page.wait_for_load_state("domcontentloaded")
+    if found[0] == "lost":
         return None
-    return float(settled), float(last_message)
+    return float(found[0]), float(found[1]), float(found[2])
 
 
-async def mark(page) -> tuple[int, float]:
-    return tuple(await page.evaluate("() => [window.__lb.runs, performance.now()]"))
+async def mark(page) -> tuple[int, float, float]:
+    """(script runs so far, now on the epoch clock, this document's time origin)."""
+    # A new wait starts with no idle time of its own (the previous switch's would settle it at once
+    # when the 5 s "no run" fallback fires under load, with a negative time).
+    js = "() => { window.__lb.idleSince = null; return [window.__lb.runs, window.__lb.clock(), window.__lb.origin]; }"
+    return tuple(await page.evaluate(js))
 
 
 async def one_session(
@@ -256,29 +287,30 @@ async def one_session(
     page = await context.new_page()
     try:
         await page.goto(f"{base}/overview?lang=fr", wait_until="domcontentloaded")
-        times["open"].append((await settle(page, None, 0, 0.0))[0])  # from the navigation's start
+        times["open"].append((await settle(page, None, 0, None))[0])  # from the navigation's start
         form = page.locator('[data-testid="stForm"]')
         await form.locator("input[type=text], input:not([type])").first.fill(DEMO_STEERING)
         await form.locator("input[type=password]").fill(DEMO_PASSWORD)
-        runs, at = await mark(page)
+        runs, at, origin = await mark(page)
         await form.get_by_role("button", name=t("dashboard.access.sign_in", "fr")).click()
-        times["sign_in"].append((await settle(page, None, runs, at))[0])
+        times["sign_in"].append((await settle(page, None, runs, at, origin))[0])
         current = "overview"
         for _ in range(rounds):
             for key in pages:
                 if key == current:
                     continue
                 for _ in range(3):  # a click lost to a rerun in flight is clicked again (and counted)
-                    runs, at = await mark(page)
+                    runs, at, origin = await mark(page)
                     await page.locator(f'{NAV_LINK}[href$="/{key}"]').first.click()
-                    found = await settle(page, key, runs, at)
+                    found = await settle(page, key, runs, at, origin)
                     if found is not None:
                         break
                     times["(lost clicks)"].append(1.0)
                 else:
                     raise TimeoutError(f"three clicks on {key} went nowhere")
-                settled, answered = found
+                settled, answered, first = found
                 times[key].append(settled)
+                times["(first message)"].append(first)  # the click to the server's first answer
                 times["(server answered)"].append(answered)  # the click to the server's last message
                 times["(browser drawing)"].append(settled - answered)  # that message to the settled page
                 current = key
@@ -344,15 +376,16 @@ def timing_report(path: Path, since: float) -> dict[str, dict[str, float]]:
             values = [1000 * r.get(part, 0.0) for r in rows]
             found[page][f"{part} p50"] = round(pct(values, 0.5), 1)
         found[page]["wall p95"] = round(pct([1000 * r["wall"] for r in rows], 0.95), 1)
+        found[page]["cpu p95"] = round(pct([1000 * r["cpu"] for r in rows], 0.95), 1)  # CPU per switch
     return found
 
 
 def print_timing(title: str, rows: dict[str, dict[str, float]]) -> None:
     print(f"\n{title}")
-    print(f"  {'page':16} {'n':>4} " + " ".join(f"{p:>9}" for p in TIMING_PARTS) + f" {'wall p95':>9}")
+    print(f"  {'page':16} {'n':>4} " + " ".join(f"{p:>9}" for p in TIMING_PARTS) + f" {'wall p95':>9} {'cpu p95':>9}")
     for page, r in rows.items():
         cells = " ".join(f"{r[f'{p} p50']:>9}" for p in TIMING_PARTS)
-        print(f"  {page:16} {r['n']:>4} {cells} {r['wall p95']:>9}")
+        print(f"  {page:16} {r['n']:>4} {cells} {r['wall p95']:>9} {r['cpu p95']:>9}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import logsafe, review_labels, share_link
+from dashboard import gc_freeze, logsafe, review_labels, share_link
 from dashboard.access import record_page_view, take_wanted_page
 from dashboard.navigation import HOME, build_navigation, pages_for
 from dashboard.session import start_session
@@ -36,6 +36,7 @@ logsafe.install()
 st.set_page_config(
     page_title="Athar — أثر", page_icon=str(ROOT / "dashboard" / "static" / "favicon.png"), layout="wide"
 )
+gc_freeze.after_warm_up()  # Streamlit's collection after each run walks only what runs create
 try:
     context = start_session()
     page = build_navigation(context.viewer, lambda key: context.t(f"nav.{key}"))

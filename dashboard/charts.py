@@ -6,7 +6,9 @@ naturally: time and value axes run right to left, category axes sit on the right
 legends are right-aligned (:func:`finish`, :func:`mirror`).
 
 Pages show a figure with :func:`show` (the app's Plotly config: offline base map, no logo) or
-:func:`with_data` (the chart, then the table it was drawn from and its exports).
+:func:`with_data` (the chart, then the table it was drawn from and its exports). The builders are
+pure and their figures are kept per process (``dashboard.figure_memo``): a figure returned here is
+shared and is never changed after it is built.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import streamlit as st
 
 from dashboard.cells import Col
 from dashboard.context import STATIC_URL, PageContext
+from dashboard.figure_memo import memoised
+from dashboard.folds import folded
 from dashboard.tables import table
 from i18n import RTL_LANGUAGES
 from i18n import formatting as fmt
@@ -68,12 +72,15 @@ def with_data(
     export_only: dict[str, Col] | None = None,
 ) -> None:
     """A chart, then (folded) the table it was drawn from and its CSV and XLSX downloads
-    (``export_only``: secondary columns kept in the downloads, off the screen)."""
+    (``export_only``: secondary columns kept in the downloads, off the screen). The table is
+    built only once the fold is opened (its state: ``fold_{key}``, :func:`dashboard.folds.folded`)."""
     show(figure, key=key)
     if caption:
         st.caption(caption)
-    with st.expander(ctx.t("common.data_behind_chart")):
-        table(ctx, frame, columns, key=f"{key}_table", download=file_name, export_only=export_only)
+    box = folded(ctx.t("common.data_behind_chart"), key=key)
+    with box:
+        if box.open:
+            table(ctx, frame, columns, key=f"{key}_table", download=file_name, export_only=export_only)
 
 
 def _clean(values: Sequence[float | None]) -> list[float | None]:
@@ -124,6 +131,7 @@ def mirror(fig: go.Figure, lang: str) -> go.Figure:
     return fig
 
 
+@memoised
 def quartile_boxes(
     labels: Sequence[str],
     q1: Sequence[float],
@@ -166,6 +174,7 @@ def quartile_boxes(
     return finish(fig, title, lang, mirror_x=True)
 
 
+@memoised
 def histogram_bars(
     starts: Sequence[float],
     counts: Sequence[int],
@@ -188,6 +197,7 @@ def histogram_bars(
     return finish(fig, title, lang, mirror_x=True)
 
 
+@memoised
 def choropleth(
     geojson: dict | str,
     codes: Sequence[str],
@@ -247,6 +257,7 @@ def _gap_labels(axes: Sequence[str], values: Sequence[float | None], gap_label: 
     return [a if v is not None else f"{a} — {gap_label}" for a, v in zip(axes, _clean(values), strict=True)]
 
 
+@memoised
 def radar(
     axes: Sequence[str],
     series: Sequence[tuple[str, Sequence[float | None]]],
@@ -303,6 +314,7 @@ RADAR_SIDE_MARGIN = 80
 RADAR_LABEL_CHARS = 14
 
 
+@memoised
 def principle_bars(
     axes: Sequence[str],
     series: Sequence[tuple[str, Sequence[float | None]]],
@@ -332,6 +344,7 @@ def principle_bars(
     return finish(fig, title, lang, height=max(260, 60 * len(axes) * max(1, len(series)) + 120))
 
 
+@memoised
 def rank_intervals(
     labels: Sequence[str],
     nominal: Sequence[float | None],
@@ -382,6 +395,7 @@ def rank_intervals(
     return finish(fig, title, lang, height=max(320, 28 * len(labels) + 120), mirror_x=True)
 
 
+@memoised
 def heatmap(
     z: Sequence[Sequence[float | None]],
     x: Sequence[str],
@@ -422,6 +436,7 @@ def heatmap(
     return fig
 
 
+@memoised
 def lines(
     series: Sequence[tuple[str, Sequence[str], Sequence[float | None]]],
     title: str,
@@ -546,6 +561,7 @@ def wrap_label(text: str, width: int = 18) -> str:
     return "<br>".join(lines)
 
 
+@memoised
 def stacked_bars(
     categories: Sequence[str],
     stacks: Sequence[tuple[str, Sequence[float], str]],
@@ -577,6 +593,7 @@ def stacked_bars(
     return finish(fig, title, lang, mirror_x=True)
 
 
+@memoised
 def bars(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -607,6 +624,7 @@ def bars(
     return fig
 
 
+@memoised
 def sunburst(
     ids: Sequence[str],
     labels: Sequence[str],

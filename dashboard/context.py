@@ -138,17 +138,20 @@ class PageContext:
 
     # -- data ------------------------------------------------------------------------------
     def q(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """A cached ``store.reads`` read for this viewer (``read`` is the read function)."""
+        """A cached ``store.reads`` read for this viewer (``read`` is the read function).
+
+        Every argument by name: Streamlit looks a positional argument's name up with
+        ``inspect.signature`` on each call (nine per read, every read of every rerun)."""
         return _cached_read(
-            str(self.store.path),
-            self.version,
-            self.viewer.scope_key,
-            f"{read.__module__}.{read.__name__}",
-            args,
-            tuple(sorted(kwargs.items())),
-            read,
-            self.store,
-            self.viewer,
+            db=str(self.store.path),
+            version=self.version,
+            scope_key=self.viewer.scope_key,
+            name=f"{read.__module__}.{read.__name__}",
+            args=args,
+            kwargs=tuple(sorted(kwargs.items())),
+            _read=read,
+            _store=self.store,
+            _viewer=self.viewer,
         )
 
     @property

@@ -19,6 +19,7 @@ from dashboard.cells import MISSING, Col, column_texts, formatter, row_kinds
 from dashboard.context import PageContext
 from dashboard.exports import csv_download
 from dashboard.lookup import labelled
+from dashboard.written_grid import remembered, written_styler
 from framework.model import BREAKDOWN_COLUMNS
 from i18n import catalogue
 from store.reads import common as common_reads
@@ -90,20 +91,18 @@ def to_pandas(frame: pl.DataFrame):
 
 def _styled(ctx: PageContext, data, shown: pl.DataFrame, columns: dict[str, Col]):
     """The Styler of a short table: each column by its kind, a ``measure`` column by each row's unit
-    (numbers stay numbers, so columns still sort numerically)."""
-    import pandas as pd
-
-    body = data.style.format(
-        {name: formatter(col.kind, ctx) for name, col in columns.items() if col.kind != "measure"}, na_rep=MISSING
-    )
+    (numbers stay numbers, so columns still sort numerically); texts written once (``written_grid``)."""
+    texts: dict[str, list[str]] = {}
     for name, col in columns.items():
+        values = list(data[name])  # as pandas' Styler iterates them
         if col.kind != "measure":
+            show = remembered(formatter(col.kind, ctx))
+            texts[name] = [show(v) for v in values]
             continue
-        kinds = row_kinds(ctx, shown, name, col)
-        for kind in kinds.unique().to_list():
-            rows = (kinds == kind).arg_true().to_list()
-            body = body.format(formatter(kind, ctx), subset=pd.IndexSlice[rows, [name]], na_rep=MISSING)
-    return body
+        kinds = row_kinds(ctx, shown, name, col).to_list()
+        by_kind = {kind: remembered(formatter(kind, ctx)) for kind in set(kinds)}
+        texts[name] = [by_kind[kind](v) for v, kind in zip(values, kinds, strict=True)]
+    return written_styler(data, texts)
 
 
 def _one_kind(ctx: PageContext, shown: pl.DataFrame, name: str, col: Col) -> Col:

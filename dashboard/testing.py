@@ -15,6 +15,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from dashboard import folds
+
 ENTRY = Path(__file__).resolve().parent / "app.py"
 PAGE_FILES = {
     "start": "screens/start.py",
@@ -108,9 +110,24 @@ def sign_in(at: AppTest, username: str, password: str) -> AppTest:
     return at.button(key="sign_in_submit").click().run()
 
 
-def open_page(at: AppTest, page: str) -> AppTest:
-    """Switch to ``page`` through the navigation (ValueError when the role may not see it)."""
-    return at.switch_page(PAGE_FILES[page]).run()
+def open_page(at: AppTest, page: str, *, folds: bool = True) -> AppTest:
+    """Switch to ``page`` through the navigation (ValueError when the role may not see it), then
+    open its folded sections as a reader would (``folds=False``: leave them closed)."""
+    at.switch_page(PAGE_FILES[page]).run()
+    return open_folds(at) if folds else at
+
+
+def open_folds(at: AppTest) -> AppTest:
+    """Open every closed fold of the page (``dashboard.folds``), as clicking each one does: one more
+    run, and again while opening reveals more (at most three)."""
+    for _ in range(3):
+        closed = [key for key, value in at.session_state.items() if str(key).startswith(folds.PREFIX) and not value]
+        if not closed:
+            break
+        for key in closed:
+            at.session_state[key] = True
+        at.run()
+    return at
 
 
 def _nodes(node) -> Iterator[object]:

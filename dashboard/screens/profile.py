@@ -29,6 +29,7 @@ from dashboard import (
 from dashboard.cells import Col
 from dashboard.context import PageContext, page_context
 from dashboard.empty import Why
+from dashboard.folds import folded
 from dashboard.lookup import labelled
 from i18n import formatting as fmt
 from i18n import t
@@ -210,9 +211,12 @@ def _radar(ctx: PageContext, scores: pl.DataFrame, org_code: str, period: str) -
         caption=ctx.t("profile.radar_caption"),
     )
     if peers.height:
-        composite = peers.filter(pl.col("principle").is_null())
-        composite = composite.with_columns(group_label=tables.peer_group_label(ctx, composite))
-        with st.expander(ctx.t("profile.peer_table_title")):
+        box = folded(ctx.t("profile.peer_table_title"), key="profile_peers")
+        with box:
+            if not box.open:  # built only once opened (dashboard.folds)
+                return
+            composite = peers.filter(pl.col("principle").is_null())
+            composite = composite.with_columns(group_label=tables.peer_group_label(ctx, composite))
             tables.table(
                 ctx,
                 composite,

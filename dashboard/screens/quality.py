@@ -180,14 +180,12 @@ def _submissions(ctx: PageContext) -> None:
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "submissions"), step="upload")
         return
     tables.submission_log(ctx, log, key="quality_log", download="athar_submissions.csv")
-    ids = log["id"].to_list()
+    files = dict(zip(log["id"].to_list(), log["file_name"].to_list(), strict=True))
     chosen = st.selectbox(
         ctx.t("quality.pick_submission"),
-        ids,
+        list(files),
         key="quality_submission",
-        format_func=lambda i: ctx.t(
-            "quality.submission_option", id=i, file=log.filter(pl.col("id") == i)["file_name"][0]
-        ),
+        format_func=lambda i: ctx.t("quality.submission_option", id=i, file=files[i]),
     )
     report = ctx.q(uploads_reads.submission_report, chosen)
     if not report:

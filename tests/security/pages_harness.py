@@ -35,7 +35,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard.testing import _nodes, visible_text
+from dashboard.testing import _nodes, open_folds, visible_text
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples"
@@ -260,7 +260,7 @@ def _walk(at: AppTest, limit: int, done: set[str], depth: int) -> Iterator[tuple
             label = widget.options[index]
             before = {w[1] for w in scope_widgets(at)}
             choose(widget, [label] if kind == "multiselect" else label)
-            at.run()
+            open_folds(at.run())  # what a choice shows includes its folded tables
             yield f"{key}={label}", at
             revealed = {w[1] for w in scope_widgets(at)} - before - done
             if revealed and depth < 2:
