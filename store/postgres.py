@@ -40,7 +40,7 @@ import settings
 from store.db import ArrowStream, Store
 from store.dialect import POSTGRES, to_postgres
 from store.errors import StoreClosed
-from store.pg_binary import SIGNATURE, TRAILER, binary_plan, encode_rows
+from store.pg_binary import SIGNATURE, TRAILER, RowEncoder, binary_plan
 
 T = TypeVar("T")
 #: The advisory lock every write transaction takes first (an arbitrary constant: "athar" in ASCII).
@@ -239,16 +239,19 @@ class PgCursor:
         if not frame.height:
             return
         plan = binary_plan(frame.schema, self._column_types(table))
-        columns = ", ".join(f'"{n}"' for n in ([name for name, _ in plan] if plan is not None else frame.columns))
-        statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT {'csv' if plan is None else 'binary'})"
+        encoder = RowEncoder(frame, plan) if plan is not None else None
+        columns = ", ".join(f'"{n}"' for n in ([name for name, _ in encoder.columns] if encoder else frame.columns))
+        statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT {'binary' if encoder else 'csv'})"
         writer = QueuedLibpqWriter(self._cur) if frame.height > _COPY_SLICE else None  # one slice: no thread
         with self._cur.copy(statement, writer=writer) as copy:
-            if plan is not None:
+            if encoder:
                 copy.write(SIGNATURE)
-            for part in frame.iter_slices(_COPY_SLICE):
-                copy.write(_csv_buffer(part) if plan is None else memoryview(encode_rows(part, plan)))
-            if plan is not None:
+                for rows in encoder.slices(_COPY_SLICE):
+                    copy.write(memoryview(rows))
                 copy.write(TRAILER)
+            else:
+                for part in frame.iter_slices(_COPY_SLICE):
+                    copy.write(_csv_buffer(part))
 
     def copy_rows(self, table: str, frame: pl.DataFrame) -> PgCursor:
         """Append ``frame`` to ``table`` by one ``COPY`` (its columns by name; the others take their default).
