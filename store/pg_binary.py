@@ -150,7 +150,7 @@ class _Dictionary:
     """A text column of few distinct values, sent by them: each distinct value encoded once, with its
     length in front (the last row: a NULL, its length -1 alone), and each row's code into them."""
 
-    def __init__(self, series: pl.Series, values: pl.Series):
+    def __init__(self, values: pl.Series, codes: np.ndarray):
         data = np.frombuffer(values.str.join("").item().encode("utf-8"), np.uint8)
         lengths = values.str.len_bytes().to_numpy().astype(np.int64)
         self.widths = np.append(4 + lengths, 4)
@@ -158,8 +158,7 @@ class _Dictionary:
         self.table[:, :4] = np.append(lengths, -1).astype(">i4").view(np.uint8).reshape(-1, 4)
         _put_texts(self.table.reshape(-1), np.arange(values.len()) * self.table.shape[1] + 4, data, lengths)
         self._tables: dict[int, np.ndarray] = {}
-        self.codes = (series.cast(pl.String).cast(pl.Enum(values)).to_physical().fill_null(values.len())
-                      .to_numpy())
+        self.codes = codes
 
     def values(self, width: int) -> np.ndarray:
         """Each row of :attr:`table` as one value of its first ``width`` bytes."""
@@ -168,12 +167,19 @@ class _Dictionary:
         return self._tables[width]
 
 
-def _dictionary(series: pl.Series) -> _Dictionary | None:
-    """The dictionary of a text column when it holds few distinct values (codes, periods, units), else None."""
-    values = series.cast(pl.String).drop_nulls().unique()
-    if not values.len() or values.len() > min(_MAX_DISTINCT, max(64, series.len() // 16)):
-        return None
-    return _Dictionary(series, values)
+def _dictionaries(frame: pl.DataFrame, plan: list[tuple[str, str]]) -> dict[str, _Dictionary]:
+    """The dictionaries of the text columns that hold few distinct values (codes, periods, units), each
+    column's distinct values and then its codes found by Polars for all columns at once (in parallel)."""
+    texts = [name for name, typname in plan if typname in _TEXT and not isinstance(frame.schema[name], pl.Null)]
+    if not texts:
+        return {}
+    limit = min(_MAX_DISTINCT, max(64, frame.height // 16))
+    distinct = frame.select(pl.col(n).cast(pl.String).drop_nulls().unique().implode() for n in texts).row(0)
+    few = {n: pl.Series(n, values, pl.String) for n, values in zip(texts, distinct, strict=True)
+           if 0 < len(values) <= limit}
+    codes = frame.select(pl.col(n).cast(pl.String).cast(pl.Enum(values)).to_physical().fill_null(values.len())
+                         for n, values in few.items())
+    return {n: _Dictionary(values, codes.get_column(n).to_numpy()) for n, values in few.items()}
 
 
 class RowEncoder:
@@ -189,9 +195,7 @@ class RowEncoder:
 
     def __init__(self, frame: pl.DataFrame, plan: list[tuple[str, str]]):
         self.frame, self.height = frame, frame.height
-        self.dictionaries = {name: d for name, typname in plan if typname in _TEXT
-                             and not isinstance(frame.schema[name], pl.Null)
-                             and (d := _dictionary(frame.get_column(name))) is not None}
+        self.dictionaries = _dictionaries(frame, plan)
         self.head = [c for c in plan if self._same_width(*c)]
         self.columns = self.head + [c for c in plan if c not in self.head]
         self.fixed = {name: _fixed_values(frame.get_column(name), typname) for name, typname in self.head
