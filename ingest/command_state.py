@@ -11,7 +11,7 @@ another process meanwhile is still recognised, as it was with a read per file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -32,6 +32,9 @@ class CommandState:
     #: The (organisation, period) pairs holding values in force: only their stored values are read.
     held: set[tuple[str, str]]
     locked_orgs: frozenset[str]
+    #: The organisations and periods of the files committed since ``held`` was brought up to date: their
+    #: pairs are worked out when a later file needs them (a command's last file, or its only one, never does).
+    unheld: list[pl.DataFrame] = field(default_factory=list)
 
     @classmethod
     def load(cls, store: Store, digests: list[str]) -> CommandState:
@@ -46,7 +49,8 @@ class CommandState:
     def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
         """:func:`store.submissions.stored_values`, without a read when no (organisation, period) of ``keys``
         holds a value (each year of a history arrives once: its first file finds nothing stored)."""
-        if self.held and not self.held.isdisjoint(_pairs(keys)):
+        held = self.held_pairs()
+        if held and not held.isdisjoint(_pairs(keys)):
             return stored_values(self.store, keys, indicators)
         return pl.DataFrame(schema=stored_values_schema())
 
@@ -58,7 +62,14 @@ class CommandState:
     def committed(self, digest: str, org: str | None, submission_id: int, rows: pl.DataFrame) -> None:
         """A file was accepted: its bytes are received, its organisations and periods hold values."""
         self.received.setdefault((digest, org), submission_id)
-        self.held.update(_pairs(rows))
+        self.unheld.append(rows.select("org_code", "period"))
+
+    def held_pairs(self) -> set[tuple[str, str]]:
+        """The (organisation, period) pairs holding values in force, the committed files' included."""
+        if self.unheld:
+            self.held.update(_pairs(pl.concat(self.unheld)))
+            self.unheld.clear()
+        return self.held
 
 
 def _pairs(rows: pl.DataFrame) -> set[tuple[str, str]]:
