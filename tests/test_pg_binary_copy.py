@@ -215,3 +215,13 @@ def test_a_column_of_codes_all_of_one_length_is_written_with_the_numbers_in_one_
     rows = encoder.rows(0, 100).reshape(100, -1)
     assert rows.shape[1] == 2 + (4 + 8) * 2 + 4 + 7
     assert bytes(rows[1, -11:]) == b"\x00\x00\x00\x072024-Q2"
+
+
+@pytest.mark.backends("postgres")
+def test_a_copy_of_many_slices_through_a_queue_of_one_chunk_stores_every_row_in_order(pg_store, monkeypatch) -> None:
+    monkeypatch.setattr(store.postgres, "_COPY_SLICE", 50)
+    monkeypatch.setattr(store.postgres, "_QUEUED_CHUNKS", 1)  # the writer waits for the server at every chunk
+    frame = pl.DataFrame({"big": list(range(1000)), "text": [f"ligne {n}" for n in range(1000)]})
+    pg_store.write(lambda cur: cur.execute(_TABLE))
+    pg_store.write(lambda cur: cur.copy_rows("copied", frame))
+    assert pg_store.query("SELECT big, text FROM copied ORDER BY big").equals(frame)
