@@ -27,14 +27,17 @@ Measured 2026-12-06 on 2 shared cores (load average 9–18):
           Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
           run's array of 2,970 submission ids once per observation (3.0 s; 0.04 s joined on the
           unnested lists), and the scoring inputs are now read through ADBC without pyarrow.
-  ingest  Latest (the client's CPU cut, see below): COPY 0.89 s (1.12, 0.67), ``ingest load`` 4.35 s
-          (2.96, 5.74): ratio 4.9, peak 653 MB (--repeat 2, load 8.4–9.2); at load 3.8–5.1 with only the
-          binary encoder changed: COPY 0.93 s, load 7.20 s (4.19, 10.20), ratio 7.8. On a quieter machine
+  ingest  Latest (the client's CPU cut, see below): COPY 1.19 s (1.63, 0.75), ``ingest load`` 3.55 s
+          (3.81, 3.30): ratio 3.0, peak 562 MB (--repeat 2, load 7.3–8.4). Earlier runs this round:
+          COPY 0.89 s (1.12, 0.67), load 4.35 s (2.96, 5.74), ratio 4.9, peak 653 MB (load 8.4–9.2;
+          before the writer's queue was cut to one slice); with only the binary encoder changed, COPY
+          0.93 s, load 7.20 s (4.19, 10.20), ratio 7.8 (load 3.8–5.1). On a quieter machine
           psql's COPY takes a third of the time it took at load 11, and the ratio is worse: it says how much
           CPU each side needs, and the load needs four times the COPY's (client + server, below).
           CPU of one load (user + sys; the server's from its processes), load 30–40, same file:
             before this round  client 1.89 + 0.73, 1.94 + 0.67   server 1.13, 1.21
             now                client 1.53 + 0.48, 1.49 + 0.64   server 1.15, 1.42
+            now, load ≈ 7      client 1.30 + 0.50, 1.35 + 0.44   server 0.95, 1.01
             psql \\copy         client 0.07                        server 0.71
           What went: the binary encoder 0.8 s → 0.3 s (``store.pg_binary.RowEncoder``: codes, periods and
           units encoded once per distinct value, the columns at one place in every row written as one
