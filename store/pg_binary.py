@@ -62,7 +62,7 @@ def _accepts(typname: str, dtype: pl.DataType) -> bool:
 
 def binary_plan(schema: pl.Schema, types: dict[str, str]) -> list[tuple[str, str]] | None:
     """The (column, PostgreSQL type) of a frame of ``schema`` for a table of column ``types`` (name →
-    ``pg_type.typname``), those of fixed width first (see :func:`encode_rows`); None when a column
+    ``pg_type.typname``), those of fixed width first (see :class:`RowEncoder`); None when a column
     cannot be sent as binary."""
     if any(name not in types or not _accepts(types[name], dtype) for name, dtype in schema.items()):
         return None
@@ -273,9 +273,3 @@ def _put_field(out: np.ndarray, at: np.ndarray, series: pl.Series, typname: str,
         sent = length >= 0
         _put(out, at[sent], values[sent])
     return 4 + present
-
-
-def encode_rows(frame: pl.DataFrame, plan: list[tuple[str, str]]) -> np.ndarray:
-    """The rows of ``frame`` as binary COPY rows of the columns of ``plan`` (no signature, no trailer), in
-    the order of the :class:`RowEncoder`'s ``columns``."""
-    return RowEncoder(frame, plan).rows(0, frame.height)
