@@ -27,7 +27,27 @@ Measured 2026-12-06 on 2 shared cores (load average 9–18):
           Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
           run's array of 2,970 submission ids once per observation (3.0 s; 0.04 s joined on the
           unnested lists), and the scoring inputs are now read through ADBC without pyarrow.
-  ingest  COPY 3.12 s (2.67–3.57), ``ingest load`` 9.01 s (8.70–9.33): ratio 2.9, peak 576 MB
+  ingest  Latest (the client's CPU cut, see below): COPY 1.19 s (1.63, 0.75), ``ingest load`` 3.55 s
+          (3.81, 3.30): ratio 3.0, peak 562 MB (--repeat 2, load 7.3–8.4). Earlier runs this round:
+          COPY 0.89 s (1.12, 0.67), load 4.35 s (2.96, 5.74), ratio 4.9, peak 653 MB (load 8.4–9.2;
+          before the writer's queue was cut to one slice); with only the binary encoder changed, COPY
+          0.93 s, load 7.20 s (4.19, 10.20), ratio 7.8 (load 3.8–5.1). On a quieter machine
+          psql's COPY takes a third of the time it took at load 11, and the ratio is worse: it says how much
+          CPU each side needs, and the load needs four times the COPY's (client + server, below).
+          CPU of one load (user + sys; the server's from its processes), load 30–40, same file:
+            before this round  client 1.89 + 0.73, 1.94 + 0.67   server 1.13, 1.21
+            now                client 1.53 + 0.48, 1.49 + 0.64   server 1.15, 1.42
+            now, load ≈ 7      client 1.30 + 0.50, 1.35 + 0.44   server 0.95, 1.01
+            psql \\copy         client 0.07                        server 0.71
+          What went: the binary encoder 0.8 s → 0.3 s (``store.pg_binary.RowEncoder``: codes, periods and
+          units encoded once per distinct value, the columns at one place in every row written as one
+          packed record, a value per index as one numpy item); DuckDB no longer imported on PostgreSQL
+          (0.05 s); the batch state's (organisation, period) pairs worked out only when a later file asks
+          (0.06–0.26 s for a command's only file). What remains of the client's 2 s: importing 0.4 s
+          (NumPy, Polars, Pydantic and the framework's models, psycopg with asyncio and ssl), reading
+          0.5 s (Polars' CSV reader 0.15–0.35 s, the byte scans 0.13 s), validation 0.3 s, the encoder
+          0.3 s, 0.5 s of system time (page faults of a 550 MB process, the 141 MB sent).
+  ingest  Before: COPY 3.12 s (2.67–3.57), ``ingest load`` 9.01 s (8.70–9.33): ratio 2.9, peak 576 MB
           (--repeat 2, load 11.2–11.8); an earlier run of the same code: COPY 1.79 s (1.49–2.08),
           load 10.5 s (10.35–10.66), ratio 5.9, peak 522 MB (load 9.7–10.7) — at these loads the
           ratio follows how much CPU each side gets; the CPU times below are steadier.

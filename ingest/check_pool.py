@@ -56,7 +56,7 @@ class Checked:
     def still_true(self, state: CommandState) -> bool:
         """Whether the command's own check would be this one: none of the pairs asked about holds a value
         or waits to be committed."""
-        return state.held.isdisjoint(self.asked) and state.pending_pairs.isdisjoint(self.asked)
+        return state.held_pairs().isdisjoint(self.asked) and state.pending_pairs.isdisjoint(self.asked)
 
 
 class _Detached:

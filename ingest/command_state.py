@@ -38,6 +38,9 @@ class CommandState:
     pending_received: set[tuple[str, str | None]] = field(default_factory=set)
     pending_pairs: set[tuple[str, str]] = field(default_factory=set)
     flush: Callable[[], None] | None = None
+    #: The organisations and periods of the files committed since ``held`` was brought up to date: their
+    #: pairs are worked out when a later file needs them (a command's last file, or its only one, never does).
+    unheld: list[pl.DataFrame] = field(default_factory=list)
 
     @classmethod
     def load(cls, store: Store, digests: list[str]) -> CommandState:
@@ -56,11 +59,11 @@ class CommandState:
         """:func:`store.submissions.stored_values`, without a read when no (organisation, period) of ``keys``
         holds a value (each year of a history arrives once: its first file finds nothing stored). The files
         waiting to be committed are committed first when one of them writes one of these pairs."""
-        if self.pending_pairs or self.held:
+        if self.pending_pairs or self.held or self.unheld:
             pairs = _pairs(keys)
             if self.pending_pairs and not self.pending_pairs.isdisjoint(pairs):
                 self._flush()
-            if not self.held.isdisjoint(pairs):
+            if not self.held_pairs().isdisjoint(pairs):
                 return stored_values(self.store, keys, indicators)
         return pl.DataFrame(schema=stored_values_schema())
 
@@ -76,7 +79,14 @@ class CommandState:
     def committed(self, digest: str, org: str | None, submission_id: int, rows: pl.DataFrame) -> None:
         """A file was accepted: its bytes are received, its organisations and periods hold values."""
         self.received.setdefault((digest, org), submission_id)
-        self.held.update(_pairs(rows))
+        self.unheld.append(rows.select("org_code", "period"))
+
+    def held_pairs(self) -> set[tuple[str, str]]:
+        """The (organisation, period) pairs holding values in force, the committed files' included."""
+        if self.unheld:
+            self.held.update(_pairs(pl.concat(self.unheld)))
+            self.unheld.clear()
+        return self.held
 
 
 def _pairs(rows: pl.DataFrame) -> set[tuple[str, str]]:

@@ -14,13 +14,15 @@ from __future__ import annotations
 import getpass
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 
 from store.db import ArrowStream, Store, utc_now
 from store.viewer import Viewer
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 ACTIONS = (
     "sign_in",

@@ -17,13 +17,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import duckdb
 import polars as pl
 
 from store.errors import DatabaseBusy
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (DuckDBStore), never for PostgreSQL
+    import duckdb
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -219,6 +221,8 @@ class DuckDBStore(Store):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.raw_dir = self.path.parent / "raw"
+        import duckdb  # here: a process on PostgreSQL never imports DuckDB (a twentieth of a second)
+
         try:
             self._con = duckdb.connect(str(self.path))
         except duckdb.IOException as exc:  # DuckDB: one read-write process per file, no reader beside it

@@ -8,14 +8,17 @@ inside the upload's own transaction (``store.submissions.commit_submission``).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from framework.vocabulary import BREAKDOWN_COLUMNS
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.errors import StoreError
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 
 class ExpectationError(StoreError):

@@ -13,14 +13,17 @@ Reads join :data:`CURRENT_SQL` (the explanations in force) on a value's key and 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS
 from store.audit import record_in as audit_in
 from store.db import ArrowStream, Store, utc_now
 from store.errors import StoreError
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 ORIGINS = ("upload", "form", "page", "cli")
 #: Longest explanation kept (characters): a sentence for the reviewer, not a report.

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from store.audit import record_in as audit_in
 from store.db import ArrowStream, utc_now
 from store.errors import StoreError
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 #: Longest narrative kept (characters): a paragraph beside a score, not a report.
 MAX_LENGTH = 1500

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from framework.model import Framework
@@ -28,6 +28,9 @@ from store.errors import StoreError
 from store.reads.fragments import name_sql
 from store.scope import query, visible
 from store.viewer import Viewer
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 ORIGINS = ("page", "cli")
 _BREAKDOWNS = ("sex", "age_band", "disability", "area", "region")

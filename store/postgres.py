@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from queue import Queue
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -40,7 +41,7 @@ import settings
 from store.db import ArrowStream, Store
 from store.dialect import POSTGRES, to_postgres
 from store.errors import StoreClosed
-from store.pg_binary import SIGNATURE, TRAILER, binary_plan, encode_rows
+from store.pg_binary import SIGNATURE, TRAILER, RowEncoder, binary_plan
 
 T = TypeVar("T")
 #: The advisory lock every write transaction takes first (an arbitrary constant: "athar" in ASCII).
@@ -53,6 +54,18 @@ _POOL_SIZE = 8
 SESSION_OPTIONS = "-c TimeZone=UTC -c temp_buffers=256MB"
 #: Rows of a frame per slice (binary or CSV) sent to COPY.
 _COPY_SLICE = 100_000
+#: Chunks (of at most 128 KB, psycopg's) queued for the writer thread: about one slice of binary rows.
+_QUEUED_CHUNKS = 128
+
+
+class _SliceAheadWriter(QueuedLibpqWriter):
+    """psycopg's writer thread with a queue of about one slice (16 MB; psycopg's own holds 1,024 chunks,
+    128 MB): this process builds the next slice while the server reads one, and waits rather than
+    keeping more bytes than that (the binary rows are built faster than the server reads them)."""
+
+    def __init__(self, cursor: psycopg.Cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=_QUEUED_CHUNKS)  # before the first write starts the thread
 
 # PostgreSQL type OIDs → the Polars type DuckDB gives the same column.
 _POLARS_TYPES: dict[int, pl.DataType] = {
@@ -235,20 +248,23 @@ class PgCursor:
         """``frame`` into ``table`` (its columns by name) by one ``COPY … FROM STDIN``: in PostgreSQL's binary
         format when every column can be sent so (``store.pg_binary``), else as CSV; in slices, never the
         bytes of a million rows built at once. A thread of psycopg's sends each slice while the next is
-        built (``QueuedLibpqWriter``), so the server reads one while this process writes the next."""
+        built (``_SliceAheadWriter``), so the server reads one while this process writes the next."""
         if not frame.height:
             return
         plan = binary_plan(frame.schema, self._column_types(table))
-        columns = ", ".join(f'"{n}"' for n in ([name for name, _ in plan] if plan is not None else frame.columns))
-        statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT {'csv' if plan is None else 'binary'})"
-        writer = QueuedLibpqWriter(self._cur) if frame.height > _COPY_SLICE else None  # one slice: no thread
+        encoder = RowEncoder(frame, plan) if plan is not None else None
+        columns = ", ".join(f'"{n}"' for n in ([name for name, _ in encoder.columns] if encoder else frame.columns))
+        statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT {'binary' if encoder else 'csv'})"
+        writer = _SliceAheadWriter(self._cur) if frame.height > _COPY_SLICE else None  # one slice: no thread
         with self._cur.copy(statement, writer=writer) as copy:
-            if plan is not None:
+            if encoder:
                 copy.write(SIGNATURE)
-            for part in frame.iter_slices(_COPY_SLICE):
-                copy.write(_csv_buffer(part) if plan is None else memoryview(encode_rows(part, plan)))
-            if plan is not None:
+                for rows in encoder.slices(_COPY_SLICE):
+                    copy.write(memoryview(rows))
                 copy.write(TRAILER)
+            else:
+                for part in frame.iter_slices(_COPY_SLICE):
+                    copy.write(_csv_buffer(part))
 
     def copy_rows(self, table: str, frame: pl.DataFrame) -> PgCursor:
         """Append ``frame`` to ``table`` by one ``COPY`` (its columns by name; the others take their default).

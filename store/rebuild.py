@@ -24,13 +24,15 @@ value from funders' links.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 
 from store.audit import record_in
 from store.db import ArrowStream, Store
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 #: Tables copied as they are (no id, no submission): the calendar and the reminder schedule.
 SETTINGS_TABLES = ("reporting_calendar", "org_calendar", "reminder_schedule")

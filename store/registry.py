@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import duckdb
 import polars as pl
 
 from framework.model import DEFAULT_FRAMEWORK_DIR, Framework, framework_from_dict, load_framework
 from store.audit import record_in
 from store.db import ArrowStream, Store, utc_now
 from store.errors import StoreError
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 ORG_COLUMNS = ("code", "name_fr", "name_ar", "name_en", "kind", "region", "thematic_areas", "size_band")
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 
 from framework.periods import is_label, period_bounds
@@ -33,6 +32,9 @@ from store.db import ArrowStream, Store, utc_now
 from store.errors import StoreError
 from store.scoring_requests import request_in
 from store.viewer import Viewer
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 REVIEW_STATUSES = ("submitted", "approved", "returned")
 

@@ -14,12 +14,13 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from store.audit import record_in, redact
 from store.db import Store, utc_now
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 #: Attempts a request gets before it stays ``failed`` (a first try and one retry).
 MAX_ATTEMPTS = 2

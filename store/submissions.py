@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 import settings
@@ -29,6 +29,9 @@ from store.narratives import record_in as record_narratives_in
 from store.overlaps import record_file_programmes
 from store.review import any_lock, refuse_locked
 from store.scoring_requests import request_in
+
+if TYPE_CHECKING:  # imported where a DuckDB database is opened (store.db), never for PostgreSQL
+    import duckdb
 
 _KEY = ("org_code", "indicator_code", "period", *BREAKDOWN_COLUMNS)
 #: The columns of ``observations`` a submission's rows give, in the table's order (the others are

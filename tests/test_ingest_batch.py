@@ -138,3 +138,17 @@ def test_running_the_same_command_again_stores_nothing_new(tmp_path, files, caps
     uploads = after["audit"].filter(pl.col("action") == "upload")
     assert uploads.equals(before["audit"].filter(pl.col("action") == "upload"))
     close_all()
+
+
+def test_the_pairs_of_a_committed_file_are_worked_out_only_when_a_later_file_asks(tmp_path) -> None:
+    from ingest.command_state import CommandState
+
+    db = tmp_path / "athar.duckdb"
+    store = open_store(db)
+    state = CommandState.load(store, [])
+    rows = pl.DataFrame({"org_code": ["ASS-CAS-001"] * 3, "period": ["2023", "2024", "2024"]})
+    state.committed("digest", None, 1, rows)
+    assert state.held == set()  # a command's last (or only) file never pays for them
+    assert state.held_pairs() == {("ASS-CAS-001", "2023"), ("ASS-CAS-001", "2024")}
+    assert state.unheld == []
+    close_all()

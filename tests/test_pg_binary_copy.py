@@ -18,7 +18,7 @@ from conftest import SAMPLES
 import store.postgres
 from ingest.pipeline import load_file, load_path
 from store.db import Store
-from store.pg_binary import binary_plan
+from store.pg_binary import RowEncoder, binary_plan
 
 pytestmark = pytest.mark.backends("duckdb", "postgres")
 
@@ -181,3 +181,47 @@ def test_a_registered_frame_of_categories_small_and_unsigned_integers_and_millis
     assert back.rows() == frame.rows()
     assert back.schema == pl.Schema({"c": pl.String(), "e": pl.String(), "u": pl.Int64(), "i8": pl.Int16(),
                                      "ms": pl.Datetime("us")})
+
+
+@pytest.mark.backends("postgres")
+def test_code_columns_are_sent_by_their_distinct_values_and_come_back_as_they_were(
+    pg_store, no_csv, monkeypatch
+) -> None:
+    monkeypatch.setattr(store.postgres, "_COPY_SLICE", 700)  # three slices
+    rows = 2000
+    frame = pl.DataFrame({
+        "text": pl.Series(["BEN-00001", "جمعية", "", None, "R01"] * (rows // 5)),  # few values, of several lengths
+        "extra": [f"{'x' * (n % 13)}-{n}" for n in range(rows)],  # every value different
+        "day": [date(2024, 1 + n % 12, 1) for n in range(rows)], "big": list(range(rows)),
+        "mid": pl.Series([None if n % 7 == 0 else n for n in range(rows)], dtype=pl.Int32),
+    })
+    plan = binary_plan(frame.schema, {"text": "varchar", "extra": "varchar", "day": "date", "big": "int8",
+                                      "mid": "int4"})
+    encoder = RowEncoder(frame, plan)
+    assert set(encoder.dictionaries) == {"text"}
+    # Sent first, at the same place in every row: the columns of one width without NULL.
+    assert [name for name, _ in encoder.columns] == ["day", "big", "mid", "text", "extra"]
+    pg_store.write(lambda cur: cur.execute(_TABLE))
+    pg_store.write(lambda cur: cur.copy_rows("copied", frame))
+    back = pg_store.query("SELECT text, extra, day, big, mid FROM copied ORDER BY big")
+    assert back.equals(frame)
+
+
+def test_a_column_of_codes_all_of_one_length_is_written_with_the_numbers_in_one_record_per_row() -> None:
+    frame = pl.DataFrame({"period": ["2024-Q1", "2024-Q2"] * 50, "big": list(range(100)), "x": [0.5] * 100})
+    plan = binary_plan(frame.schema, {"period": "varchar", "big": "int8", "x": "float8"})
+    encoder = RowEncoder(frame, plan)
+    assert encoder.head == encoder.columns  # nothing written after the record: rows of one width
+    rows = encoder.rows(0, 100).reshape(100, -1)
+    assert rows.shape[1] == 2 + (4 + 8) * 2 + 4 + 7
+    assert bytes(rows[1, -11:]) == b"\x00\x00\x00\x072024-Q2"
+
+
+@pytest.mark.backends("postgres")
+def test_a_copy_of_many_slices_through_a_queue_of_one_chunk_stores_every_row_in_order(pg_store, monkeypatch) -> None:
+    monkeypatch.setattr(store.postgres, "_COPY_SLICE", 50)
+    monkeypatch.setattr(store.postgres, "_QUEUED_CHUNKS", 1)  # the writer waits for the server at every chunk
+    frame = pl.DataFrame({"big": list(range(1000)), "text": [f"ligne {n}" for n in range(1000)]})
+    pg_store.write(lambda cur: cur.execute(_TABLE))
+    pg_store.write(lambda cur: cur.copy_rows("copied", frame))
+    assert pg_store.query("SELECT big, text FROM copied ORDER BY big").equals(frame)

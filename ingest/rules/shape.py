@@ -34,8 +34,10 @@ def decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str],
     if position is None or position + 1 >= len(headers):
         return empty_issues()
     value, after = pl.col(f"c{position}"), pl.col(f"c{position + 1}")
-    # The next cell first: digits alone are rare there, so the value column is seldom looked at.
-    rows = frame.filter((after.str.len_bytes() <= 6).fill_null(False))  # a cheap pass first: most cells are longer
+    # The next cell first: digits alone are rare there, so the value column is seldom looked at;
+    # only the two cells and the line are filtered (not every column of a million rows).
+    rows = frame.select(f"c{position}", f"c{position + 1}", "__line")
+    rows = rows.filter((after.str.len_bytes() <= 6).fill_null(False))  # a cheap pass first: most cells are longer
     rows = rows.filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
     rows = rows.filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
     if not rows.height:
