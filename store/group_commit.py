@@ -22,11 +22,12 @@ may leave a gap in the ids (a sequence is not rolled back), as a failed single c
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
 from store.audit import record_all_in
@@ -40,6 +41,9 @@ from store.submissions import (
     _pause_for_crash_test,
     commit_in,
 )
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: Columns that, when a file gives them a value, are stored beside the values (not set-based here).
 _BESIDE_VALUES = ("shared_with", "programme", "target", "baseline")
@@ -104,13 +108,14 @@ class GroupRefused(Exception):
 
 
 def _constraint_errors() -> tuple[type[Exception], ...]:
-    """What the backends raise when a row breaks a constraint (psycopg only when it is installed)."""
-    errors: tuple[type[Exception], ...] = (duckdb.ConstraintException,)
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - PostgreSQL's driver is an optional dependency
-        return errors
-    return (*errors, psycopg.errors.IntegrityError)
+    """What the backends raise when a row breaks a constraint: each driver's only once it is imported (a
+    database of that kind opened; a load on PostgreSQL imports no DuckDB)."""
+    errors: tuple[type[Exception], ...] = ()
+    if "duckdb" in sys.modules:
+        errors += (sys.modules["duckdb"].ConstraintException,)
+    if "psycopg" in sys.modules:
+        errors += (sys.modules["psycopg"].errors.IntegrityError,)
+    return errors
 
 
 def _refuse_locked(cur: duckdb.DuckDBPyConnection, items: list[GroupItem]) -> None:
