@@ -39,7 +39,7 @@ from psycopg.copy import QueuedLibpqWriter
 import settings
 from store.db import ArrowStream, Store
 from store.dialect import POSTGRES, to_postgres
-from store.errors import StoreClosed
+from store.errors import DatabaseUnreachable, StoreClosed
 from store.pg_binary import SIGNATURE, TRAILER, binary_plan, encode_rows
 
 T = TypeVar("T")
@@ -291,7 +291,11 @@ class PostgresStore(Store):
 
     # -- connections -----------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
-        con = psycopg.connect(self.url, autocommit=True, options=SESSION_OPTIONS)
+        """A new connection; :class:`DatabaseUnreachable` when the server or the database refuses it."""
+        try:
+            con = psycopg.connect(self.url, autocommit=True, options=SESSION_OPTIONS)
+        except psycopg.OperationalError as exc:  # down, refused, password or database refused
+            raise DatabaseUnreachable(self.url) from exc
         return configure(con)
 
     @contextmanager
