@@ -78,8 +78,8 @@ def assert_same_entry(cli: dict, page: dict, target: str, cli_actor: str, page_a
     assert cli["detail"].keys() == page["detail"].keys(), (cli["detail"], page["detail"])
 
 
-@pytest.fixture
-def copy_of(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+@pytest.fixture(name="copy_of")
+def copy_of_fixture(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
             monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path | str]:
     """``copy_of(door)``: a private copy of the scored demo for one door, named for it; the settings
     (``ATHAR_DB``, and ``ATHAR_DATABASE_URL`` on PostgreSQL) then name that copy, for the door used next."""
