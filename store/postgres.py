@@ -308,6 +308,10 @@ class PostgresStore(Store):
             con = self._connect()
         try:
             yield con
+        except psycopg.OperationalError as exc:
+            if con.broken:  # the server ended the connection (down, restarted, database dropped): out of reach
+                raise DatabaseUnreachable(self.url) from exc
+            raise  # the connection still stands (a statement timeout, a cancel): not a matter of reach
         finally:
             healthy = not con.closed and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
             with self._pool_lock:

@@ -16,10 +16,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+import streamlit as st
+from conftest import REPO, pg_demo_copy
 from server_harness import call, serving_out_of_reach
 
-from dashboard.testing import start
+from dashboard.testing import open_page, start
 from i18n import t
 from store.db import Store
 from store.errors import DatabaseUnreachable, where
@@ -93,6 +94,23 @@ def test_a_page_opened_on_a_database_nobody_answers_shows_its_own_message_and_no
     assert not at.get("text_input")  # no sign-in form on a database it cannot open
     assert any("database unreachable" in r.getMessage() for r in caplog.records), "the cause is in the log"
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_database_that_goes_away_under_a_running_session_shows_its_own_message_on_the_next_run(
+    pg_cluster, request, tmp_path, monkeypatch, caplog, lang
+) -> None:
+    """The pooled connections die with the database (dropped with FORCE: the server ends them, as a restart
+    would): the next run reads on a broken connection, then cannot connect again."""
+    url = pg_demo_copy(request, tmp_path, monkeypatch)
+    at = open_page(start(url, lang=lang), "overview")
+    assert not at.exception and not at.error
+    pg_cluster.drop_database(url)
+    st.cache_data.clear()  # so the next run reads the store, not a warm cache
+    with caplog.at_level(logging.ERROR, logger="dashboard.app"):
+        at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [DatabaseUnreachable(url).message(lang)]
 
 
 def test_healthz_answers_503_with_the_reason_when_postgresql_is_out_of_reach(closed_url, tmp_path) -> None:
