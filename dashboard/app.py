@@ -30,6 +30,7 @@ from dashboard.access import record_page_view, take_wanted_page
 from dashboard.navigation import HOME, build_navigation, pages_for
 from dashboard.session import start_session
 from i18n import normalise_language, t
+from store.errors import DatabaseUnreachable
 
 logsafe.install()
 # A local icon: a ":material/…:" page icon makes the browser fetch it from Google's CDN.
@@ -50,6 +51,10 @@ try:
         record_page_view(context.store, context.identity, page.url_path)
     page.run()
     share_link.show(context)  # the address of what was just shown, never a token
+except DatabaseUnreachable as gone:  # PostgreSQL went out of reach under the session: its own words, no trace
+    logging.getLogger("dashboard.app").error("database unreachable: %s", gone.__cause__)
+    lang = normalise_language(st.session_state.get("_keep_lang") or st.query_params.get("lang"))
+    st.error(gone.message(lang), icon=":material/error:")
 except Exception:  # noqa: BLE001 — never a traceback on screen (st.stop and st.rerun are not Exceptions)
     logging.getLogger("dashboard.app").exception("the page failed")
     lang = normalise_language(st.session_state.get("_keep_lang") or st.query_params.get("lang"))

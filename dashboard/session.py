@@ -7,6 +7,7 @@ the demo database is created on first start and the demo accounts listed in the 
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import streamlit as st
@@ -17,7 +18,7 @@ from dashboard.bootstrap import database_path, ensure_demo_database
 from dashboard.context import PageContext, get_store, set_context
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, t
 from store import accounts
-from store.errors import DatabaseBusy
+from store.errors import DatabaseBusy, DatabaseUnreachable
 from store.reads import common as common_reads
 from store.settings import demo_mode
 
@@ -121,8 +122,10 @@ def start_session() -> PageContext:
             ensure_demo_database(path)
     try:
         store = get_store(str(path))
-    except DatabaseBusy as busy:  # another process holds the file (a command-line import, a second app)
-        st.error(busy.message(lang))
+    except (DatabaseBusy, DatabaseUnreachable) as refused:  # the file held by another process; PostgreSQL out of reach
+        if isinstance(refused, DatabaseUnreachable):
+            logging.getLogger("dashboard.app").error("database unreachable: %s", refused.__cause__)
+        st.error(refused.message(lang))
         st.stop()
     _access_ready(str(path))
     autoscore.worker(store)  # scores follow the data: started once per process and file

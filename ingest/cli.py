@@ -31,7 +31,7 @@ from ingest.issues import render_report
 from ingest.pipeline import FileResult, check_file, load_file, rebuild_from
 from store.audit import cli_actor
 from store.db import Store, database_arg, open_store
-from store.errors import DatabaseBusy
+from store.errors import DatabaseBusy, DatabaseUnreachable
 from store.registry import (
     adopt_first_framework,
     adopt_framework,
@@ -141,7 +141,7 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except (DatabaseBusy, PeriodLocked) as refused:  # another process holds the file; an approved period
+    except (DatabaseBusy, DatabaseUnreachable, PeriodLocked) as refused:  # file held; PostgreSQL out of reach; approved
         print(refused.message(args.lang), file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 — a bug of ours: one clear line for the person, not a traceback

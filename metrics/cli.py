@@ -34,6 +34,7 @@ from i18n import LANGUAGES, normalise_language, t
 from metrics.method_card import CardNotFound, build_card, render
 from metrics.run import (
     DatabaseBusy,
+    DatabaseUnreachable,
     NothingToScore,
     RunFrames,
     card_reads,
@@ -101,8 +102,8 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except DatabaseBusy as busy:
-        print(busy.message(args.lang), file=sys.stderr)
+    except (DatabaseBusy, DatabaseUnreachable) as refused:  # the file held by another process; PostgreSQL out of reach
+        print(refused.message(args.lang), file=sys.stderr)
         return 1
     except duckdb.Error as exc:
         print(t("metrics.run_failed", args.lang, error=exc), file=sys.stderr)

@@ -36,7 +36,7 @@ from store import Store
 from store.audit import cli_actor as cli_actor  # the command line's audit actor, for metrics.cli
 from store.db import database_arg as database_arg  # the command line's --db type, for metrics.cli
 from store.db import open_store, utc_now
-from store.errors import DatabaseBusy  # noqa: F401 — the command line's busy-database error
+from store.errors import DatabaseBusy, DatabaseUnreachable  # noqa: F401 — the command line's refusals to open
 from store.expectations import expectation_inputs
 from store.reads import method as method_reads
 from store.registry import framework_in_use as recorded_framework

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -21,6 +22,7 @@ from server.compress import StaticGzip
 from server.headers import SecurityHeaders
 from server.logs import redact_every_record
 from store.db import configured_database, open_store
+from store.errors import DatabaseBusy, DatabaseUnreachable
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "dashboard" / "app.py"
@@ -33,12 +35,21 @@ def database_path() -> Path:
     return configured_database(path if path.is_absolute() else ROOT / path)
 
 
+#: ``/healthz``'s reason for a database it cannot open.
+_REASONS = {DatabaseUnreachable: "database_unreachable", DatabaseBusy: "database_busy"}
+
+
 def healthz(_request: Request) -> JSONResponse:
-    """``ok`` when the server answers and the database opens and reads (503 otherwise)."""
+    """``ok`` when the server answers and the database opens and reads; 503 otherwise, with a ``reason``:
+    ``database_unreachable`` (PostgreSQL refuses the connection), ``database_busy`` (the DuckDB file held by
+    another process) or ``database_error`` (anything else; the trace in the log). Never a host or a URL."""
     try:
         version = open_store(database_path()).schema_version()
-    except Exception:  # any failure to reach the database is the answer, not a crash
-        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    except Exception as exc:  # noqa: BLE001 — any failure to reach the database is the answer, not a crash
+        reason = _REASONS.get(type(exc), "database_error")
+        if reason == "database_error":
+            logging.getLogger("server.app").exception("/healthz: the database failed")
+        return JSONResponse({"status": "error", "database": "unreachable", "reason": reason}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "schema_version": version})
 
 

@@ -37,3 +37,32 @@ class DatabaseBusy(StoreError):
 
 class StoreClosed(RuntimeError):
     """A read or write on a PostgreSQL store after ``close()`` (DuckDB raises its ``ConnectionException``)."""
+
+
+class DatabaseUnreachable(StoreError):
+    """The PostgreSQL database named by the URL refuses a connection: the server down or not listening,
+    the connection refused, the password or the database refused. The message names the host and the
+    database, never the URL (it may hold a password); the driver's words stay in ``__cause__`` for the log."""
+
+    catalogue: ClassVar[str] = "pgreach"
+
+    def __init__(self, url: str):
+        host, database = where(url)
+        super().__init__("database_unreachable", host=host, database=database)
+        self.host = host
+        self.database = database
+
+
+def where(url: str) -> tuple[str, str]:
+    """``(host, database)`` of a PostgreSQL URL, for a message: ``host:port`` (or the socket folder), and
+    the database's name; neither the user nor the password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 — a malformed URL: say where nothing is rather than fail again
+        return "?", "?"
+    host = str(parts.get("host") or "localhost").split(",")[0]
+    port = str(parts.get("port") or "").split(",")[0]
+    shown = f"{host}:{port}" if port and not host.startswith("/") else host
+    return shown, str(parts.get("dbname") or parts.get("user") or "postgres")

@@ -40,7 +40,7 @@ from psycopg.copy import QueuedLibpqWriter
 import settings
 from store.db import ArrowStream, Store
 from store.dialect import POSTGRES, to_postgres
-from store.errors import StoreClosed
+from store.errors import DatabaseUnreachable, StoreClosed
 from store.pg_binary import SIGNATURE, TRAILER, RowEncoder, binary_plan
 
 T = TypeVar("T")
@@ -307,7 +307,11 @@ class PostgresStore(Store):
 
     # -- connections -----------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
-        con = psycopg.connect(self.url, autocommit=True, options=SESSION_OPTIONS)
+        """A new connection; :class:`DatabaseUnreachable` when the server or the database refuses it."""
+        try:
+            con = psycopg.connect(self.url, autocommit=True, options=SESSION_OPTIONS)
+        except psycopg.OperationalError as exc:  # down, refused, password or database refused
+            raise DatabaseUnreachable(self.url) from exc
         return configure(con)
 
     @contextmanager
@@ -320,6 +324,10 @@ class PostgresStore(Store):
             con = self._connect()
         try:
             yield con
+        except psycopg.OperationalError as exc:
+            if con.broken:  # the server ended the connection (down, restarted, database dropped): out of reach
+                raise DatabaseUnreachable(self.url) from exc
+            raise  # the connection still stands (a statement timeout, a cancel): not a matter of reach
         finally:
             healthy = not con.closed and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
             with self._pool_lock:

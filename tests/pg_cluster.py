@@ -112,7 +112,9 @@ class Cluster:
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
-        name = url.split("/")[-1].split("?")[0]
+        from urllib.parse import urlsplit
+
+        name = urlsplit(url).path.strip("/")  # not the URL's last "/": the socket folder's ``?host=…/socket`` ends it
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:

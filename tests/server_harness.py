@@ -96,3 +96,17 @@ def serving_postgres(
         store.close()
     with running_server(folder / "demo.duckdb", log_dir, {"ATHAR_DATABASE_URL": url, **(env or {})}) as live:
         yield Served(live, url, log_dir / "server.log", prepared)
+
+
+@contextlib.contextmanager
+def serving_out_of_reach(url: str, folder: Path) -> Iterator[Served]:
+    """The real server on a PostgreSQL URL nobody answers: ready once Streamlit answers (``/healthz`` never
+    says ``ok`` here: that is what the test reads)."""
+    from browser_harness import _child_env, _healthy, _python, _serving, free_port
+
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    cmd = [_python(), "-m", "server", "--host", "127.0.0.1", "--port", str(port)]
+    env = _child_env(folder / "demo.duckdb", {"ATHAR_DATABASE_URL": url})
+    with _serving(cmd, f"http://127.0.0.1:{port}", _healthy, folder / "server.log", env) as live:
+        yield Served(live, url, folder / "server.log", None)

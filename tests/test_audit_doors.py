@@ -1,9 +1,10 @@
 """The same action writes the same audit entry from the command line and from the dashboard, in the
 transaction that makes the change; loading data never adopts a framework version.
 
-Each action runs through both doors on real database files (child processes for the command line,
-AppTest sessions or the store function a page calls for the dashboard); the entries must agree on
-action, target shape, outcome and detail keys, and differ only by actor.
+Each action runs through both doors on real databases (child processes for the command line,
+AppTest sessions or the store function a page calls for the dashboard), one copy of the demo per door;
+the entries must agree on action, target shape, outcome and detail keys, and differ only by actor.
+On both backends: DuckDB files, and PostgreSQL copies of the demo (``CREATE DATABASE … TEMPLATE``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SAMPLES
+from conftest import REPO, SAMPLES, database_of, new_database, pg_demo_copy
 from test_dashboard_upload import GOOD_FILE, MEMBER, uploaded
 
 from dashboard.testing import open_page, start
@@ -26,12 +29,14 @@ from framework.model import DEFAULT_FRAMEWORK_DIR, load_framework
 from ingest.orgs import read_org_file
 from metrics.run import score_store
 from store import registry, scores
-from store.db import Store, open_store
+from store.db import Store, is_database_url, open_store
 from store.registry import upsert_organizations
 
 CLI = f"cli:{getpass.getuser()}"
 STEERING = "account:comite"  # the demo steering account the AppTest session signs in as
 MEMBER_ACCOUNT = f"account:{MEMBER.lower()}"
+
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -40,14 +45,25 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def last_entry(db: Path, action: str) -> dict:
-    """The newest entry of ``action``, its detail parsed (the file is opened and closed here)."""
+@contextmanager
+def reading(db: Path | str) -> Iterator[Store]:
+    """A handle for the test's own reads: a DuckDB file opened and closed here; a PostgreSQL database through
+    the process's handle (closed when its copy is dropped), which a page session of this process may share."""
+    if is_database_url(db):
+        yield open_store(db)
+        return
     store = Store(db)
     try:
-        frame = store.query("SELECT actor, action, target, outcome, detail FROM audit_log WHERE action = ? "
-                            "ORDER BY id DESC LIMIT 1", [action])
+        yield store
     finally:
         store.close()
+
+
+def last_entry(db: Path | str, action: str) -> dict:
+    """The newest entry of ``action``, its detail parsed."""
+    with reading(db) as store:
+        frame = store.query("SELECT actor, action, target, outcome, detail FROM audit_log WHERE action = ? "
+                            "ORDER BY id DESC LIMIT 1", [action])
     assert frame.height == 1, f"no {action} entry"
     row = frame.row(0, named=True)
     row["detail"] = json.loads(row["detail"])
@@ -62,10 +78,21 @@ def assert_same_entry(cli: dict, page: dict, target: str, cli_actor: str, page_a
     assert cli["detail"].keys() == page["detail"].keys(), (cli["detail"], page["detail"])
 
 
-def copy_of(pristine: Path, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / name
-    shutil.copy(pristine, path)
-    return path
+@pytest.fixture(name="copy_of")
+def copy_of_fixture(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+            monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path | str]:
+    """``copy_of(door)``: a private copy of the scored demo for one door, named for it; the settings
+    (``ATHAR_DB``, and ``ATHAR_DATABASE_URL`` on PostgreSQL) then name that copy, for the door used next."""
+
+    def copy(door: str) -> Path | str:
+        if backend == "postgres":
+            return pg_demo_copy(request, tmp_path / door, monkeypatch)
+        path = tmp_path / f"{door}.duckdb"
+        shutil.copy(request.getfixturevalue("demo_db_pristine"), path)
+        monkeypatch.setenv("ATHAR_DB", str(path))
+        return path
+
+    return copy
 
 
 def framework_with_p1_weight(tmp_path: Path, weight: int) -> Path:
@@ -81,13 +108,12 @@ def framework_with_p1_weight(tmp_path: Path, weight: int) -> Path:
 
 # -- scoring runs ----------------------------------------------------------------------------
 def test_a_scoring_run_is_audited_alike_from_the_command_line_and_the_framework_page(
-    demo_db_pristine, tmp_path, monkeypatch
+    copy_of, tmp_path
 ) -> None:
-    from_cli = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    from_cli = copy_of("cli")
     done = run("metrics", "score", "--db", from_cli)
     assert done.returncode == 0, done.stderr
-    from_page = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
-    monkeypatch.setenv("ATHAR_DB", str(from_page))
+    from_page = copy_of("page")
     at = open_page(start(from_page), "framework")
     at.button(key="framework_recompute").click().run()
     assert not at.exception and at.success
@@ -98,18 +124,18 @@ def test_a_scoring_run_is_audited_alike_from_the_command_line_and_the_framework_
 
 
 # -- registry changes ------------------------------------------------------------------------
-def test_a_registry_change_is_audited_alike_from_the_command_line_and_the_store_function(tmp_path, framework) -> None:
+def test_a_registry_change_is_audited_alike_from_the_command_line_and_the_store_function(
+    backend, tmp_path, framework, request
+) -> None:
     """There is no registry page yet: the store function is called as a page would, with the account."""
-    from_cli = tmp_path / "cli.duckdb"
+    from_cli = new_database(request, backend, tmp_path / "cli.duckdb")
+    to_page = new_database(request, backend, tmp_path / "page.duckdb")
     done = run("ingest", "orgs", SAMPLES / "organizations.csv", "--db", from_cli)
     assert done.returncode == 0, done.stderr
     parsed = read_org_file((SAMPLES / "organizations.csv").read_bytes(), "organizations.csv", framework)
-    page_store = Store(tmp_path / "page.duckdb")
-    try:
+    with reading(to_page) as page_store:
         upsert_organizations(page_store, parsed.rows, actor=STEERING, source="organizations.csv")
-    finally:
-        page_store.close()
-    cli, page = last_entry(from_cli, "registry_changed"), last_entry(tmp_path / "page.duckdb", "registry_changed")
+    cli, page = last_entry(from_cli, "registry_changed"), last_entry(to_page, "registry_changed")
     assert_same_entry(cli, page, r"registry:organizations", CLI, STEERING)
     codes = sorted(parsed.rows["code"].to_list())
     assert cli["detail"] == page["detail"] == {
@@ -133,9 +159,9 @@ def test_a_registry_entry_names_only_the_organisations_whose_details_changed(sto
 
 # -- framework adoption ----------------------------------------------------------------------
 def test_framework_adoption_is_audited_alike_from_the_command_and_the_framework_page(
-    demo_db_pristine, tmp_path, monkeypatch
+    copy_of, tmp_path
 ) -> None:
-    from_cli = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    from_cli = copy_of("cli")
     files = framework_with_p1_weight(tmp_path, 3)
     done = run("store", "framework", "adopt", "--framework", files, "--db", from_cli, "--json")
     assert done.returncode == 0, done.stderr
@@ -145,8 +171,7 @@ def test_framework_adoption_is_audited_alike_from_the_command_and_the_framework_
     again = run("store", "framework", "adopt", "--framework", files, "--db", from_cli, "--lang", "en")
     assert again.returncode == 0 and "already the one in use" in again.stdout
 
-    from_page = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
-    monkeypatch.setenv("ATHAR_DB", str(from_page))
+    from_page = copy_of("page")
     at = open_page(start(from_page), "framework")
     at.session_state["_framework_draft"] = new  # what "Check the changes" leaves after validating the same edit
     at.run()
@@ -158,16 +183,13 @@ def test_framework_adoption_is_audited_alike_from_the_command_and_the_framework_
     assert cli["detail"]["version"] == page["detail"]["version"] == new.content_hash
     assert cli["detail"]["previous"] == page["detail"]["previous"] == load_framework().content_hash
     assert cli["detail"]["first"] is page["detail"]["first"] is False
-    store = Store(from_cli)
-    try:  # adopted once: the second command changed nothing and wrote nothing
+    with reading(from_cli) as store:  # adopted once: the second command changed nothing and wrote nothing
         assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'framework_change'") == 2  # demo + adopt
         assert registry.recorded_framework_hash(store) == new.content_hash
-    finally:
-        store.close()
 
 
 def test_an_invalid_framework_directory_is_a_translated_usage_error(tmp_path, sample_orgs_store) -> None:
-    db = sample_orgs_store.path
+    db = database_of(sample_orgs_store)
     sample_orgs_store.close()
     done = run("store", "framework", "adopt", "--framework", tmp_path / "nowhere", "--db", db, "--lang", "en")
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.strip()
@@ -175,15 +197,14 @@ def test_an_invalid_framework_directory_is_a_translated_usage_error(tmp_path, sa
 
 # -- uploads ---------------------------------------------------------------------------------
 def test_an_upload_is_audited_alike_from_the_command_line_and_the_upload_page(
-    demo_db_pristine, tmp_path, monkeypatch
+    copy_of, tmp_path
 ) -> None:
-    from_cli = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    from_cli = copy_of("cli")
     data = tmp_path / "mes_valeurs.csv"
     data.write_bytes(GOOD_FILE)
     done = run("ingest", "load", data, "--db", from_cli, "--org", MEMBER, "--uploaded-by", f"member:{MEMBER}")
     assert done.returncode == 0, done.stdout + done.stderr
-    from_page = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
-    monkeypatch.setenv("ATHAR_DB", str(from_page))
+    from_page = copy_of("page")
     at = uploaded(open_page(start(from_page, identity=MEMBER), "upload"), "mes_valeurs.csv", GOOD_FILE)
     at.button(key="upload_confirm").click().run()
     assert not at.exception
@@ -195,14 +216,13 @@ def test_an_upload_is_audited_alike_from_the_command_line_and_the_upload_page(
 
 # -- declared overlap ------------------------------------------------------------------------
 def test_a_declared_overlap_is_audited_alike_from_the_command_line_and_the_upload_page(
-    demo_db_pristine, tmp_path, monkeypatch
+    copy_of, tmp_path
 ) -> None:
     partner = "ENT-CAS-006"
-    from_cli = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    from_cli = copy_of("cli")
     done = run("store", "overlap", "set", MEMBER, "R01", "2025-Q4", partner, "700", "--db", from_cli)
     assert done.returncode == 0, done.stderr
-    from_page = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
-    monkeypatch.setenv("ATHAR_DB", str(from_page))
+    from_page = copy_of("page")
     at = open_page(start(from_page, identity=MEMBER), "upload")
     at.selectbox(key="overlap_value").set_value("R01|2025-Q4")
     at.text_input(key="overlap_partner_code").set_value(partner)  # a member types its partner's code
@@ -217,35 +237,31 @@ def test_a_declared_overlap_is_audited_alike_from_the_command_line_and_the_uploa
 
 
 # -- loading never adopts --------------------------------------------------------------------
-def test_loading_against_other_framework_files_never_changes_the_version_in_use(demo_db_fresh, tmp_path) -> None:
-    store = Store(demo_db_fresh)
-    in_use, versions = registry.recorded_framework_hash(store), store.scalar("SELECT count(*) FROM framework_versions")
-    store.close()
+def test_loading_against_other_framework_files_never_changes_the_version_in_use(demo_copy, tmp_path) -> None:
+    with reading(demo_copy) as store:
+        in_use = registry.recorded_framework_hash(store)
+        versions = store.scalar("SELECT count(*) FROM framework_versions")
     data = tmp_path / "mes_valeurs.csv"
     data.write_bytes(GOOD_FILE)
     files = framework_with_p1_weight(tmp_path, 4)
-    done = run("ingest", "load", data, "--db", demo_db_fresh, "--org", MEMBER, "--framework", files)
+    done = run("ingest", "load", data, "--db", demo_copy, "--org", MEMBER, "--framework", files)
     assert done.returncode == 0, done.stdout + done.stderr
-    store = Store(demo_db_fresh)
-    try:
+    with reading(demo_copy) as store:
         assert registry.recorded_framework_hash(store) == in_use
         assert store.scalar("SELECT count(*) FROM framework_versions") == versions
         assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'framework_change'") == 1  # the demo's
-    finally:
-        store.close()
 
 
 def test_the_first_load_of_a_database_without_a_version_records_it_as_an_audited_first_adoption(
     sample_orgs_store,
 ) -> None:
-    db = sample_orgs_store.path
+    db = database_of(sample_orgs_store)
     assert registry.recorded_framework_hash(sample_orgs_store) is None
     sample_orgs_store.close()
     rejected = run("ingest", "load", SAMPLES / "organizations.csv", "--db", db)
     assert rejected.returncode == 1
-    store = Store(db)
-    assert registry.recorded_framework_hash(store) is None  # a load that stores nothing adopts nothing
-    store.close()
+    with reading(db) as store:
+        assert registry.recorded_framework_hash(store) is None  # a load that stores nothing adopts nothing
     done = run("ingest", "load", SAMPLES / "01_utf8_comma_lf.csv", "--db", db, "--lang", "en")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "recorded as its first version" in done.stderr
@@ -268,9 +284,9 @@ def crash_after(record_in):
 
 
 def test_a_failure_inside_the_operation_leaves_neither_the_change_nor_its_audit_entry(
-    demo_db_fresh, monkeypatch, framework
+    demo_copy, monkeypatch, framework
 ) -> None:
-    store = open_store(demo_db_fresh)
+    store = open_store(demo_copy)
     counts = "SELECT (SELECT count(*) FROM score_runs), (SELECT count(*) FROM organizations), " \
              "(SELECT count(*) FROM framework_versions), (SELECT count(*) FROM audit_log)"
     before = store.query(counts).row(0)

@@ -3,7 +3,8 @@ imports organisations on the Registry page (the registry file's rules and messag
 per change), members change their own password, the committee sees who has never signed in; the
 command line ``python -m ingest org`` does the same with the same audit entries.
 
-Real AppTest sessions on private copies of the demo database; the command line in child processes.
+Real AppTest sessions on private copies of the demo database, on both backends (a DuckDB file, or a
+PostgreSQL copy by template); the command line in child processes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import json
 
 import polars as pl
 import pytest
-from test_audit_doors import STEERING, assert_same_entry, copy_of, last_entry, run
+from test_audit_doors import (
+    STEERING,
+    assert_same_entry,
+    copy_of_fixture,  # noqa: F401 — the fixture ``copy_of``, one demo copy per door
+    last_entry,
+    reading,
+    run,
+)
 
 from dashboard.navigation import pages_for
 from dashboard.testing import open_page, start
@@ -22,9 +30,11 @@ from ingest.orgs import read_org_file
 from store import accounts, registry
 from store.accounts import DEMO_PASSWORD
 from store.audit import cli_actor
-from store.db import Store, open_store
+from store.db import open_store
 from store.settings import AccessSettings
 from store.viewer import LinkScope, Viewer
+
+pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 MEMBER = "ASS-CAS-001"
 NEW = "ASS-TIZ-099"
@@ -34,10 +44,10 @@ BAD_ROW = {"code": NEW, "name_fr": "Association Tiznit Avenir", "kind": "associa
 
 
 @pytest.fixture
-def db(demo_db_fresh, monkeypatch):
-    monkeypatch.setenv("ATHAR_DB", str(demo_db_fresh))
+def db(demo_copy, monkeypatch):
+    """A private copy of the demo on this test's backend (``demo_copy`` points the settings at it)."""
     monkeypatch.setattr("dashboard.screens.password.FAILURE_DELAY_S", 0.0)
-    return demo_db_fresh
+    return demo_copy
 
 
 def submit(at, label_key: str):
@@ -54,12 +64,9 @@ def fill(at, **fields: str):
 
 
 def entries(db, action: str) -> list[dict]:
-    store = Store(db)
-    try:
+    with reading(db) as store:
         frame = store.query("SELECT actor, target, outcome, detail::VARCHAR AS detail FROM audit_log "
                             "WHERE action = ? ORDER BY id", [action])
-    finally:
-        store.close()
     return [{**row, "detail": json.loads(row["detail"]) if row["detail"] else None}
             for row in frame.iter_rows(named=True)]
 
@@ -247,9 +254,9 @@ def test_the_committee_sees_the_accounts_never_signed_in(db) -> None:
 
 # -- the command line ------------------------------------------------------------------------
 def test_an_organisation_added_edited_and_deactivated_from_the_command_line_is_audited_like_the_page(
-    demo_db_pristine, tmp_path, monkeypatch
+    copy_of
 ) -> None:
-    cli_db = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    cli_db = copy_of("cli")
     added = run("ingest", "org", "add", NEW, "--name-fr", "Association Tiznit Avenir", "--kind", "association",
                 "--region", "MA-09", "--themes", "rural|Jeunesse", "--db", cli_db, "--json")
     assert added.returncode == 0, added.stderr
@@ -263,8 +270,7 @@ def test_an_organisation_added_edited_and_deactivated_from_the_command_line_is_a
     assert json.loads(gone.stdout) == {"code": NEW, "status": "deactivated", "active": False}
     cli_off = last_entry(cli_db, "organisation_deactivated")
 
-    page_db = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
-    monkeypatch.setenv("ATHAR_DB", str(page_db))
+    page_db = copy_of("page")
     at = open_page(start(page_db), "registry")
     at = submit(fill(at, code=NEW, name_fr="Association Tiznit Avenir", kind="association", region="MA-09",
                      thematic_areas="rural|Jeunesse"), "dashboard.registry.add")
@@ -285,9 +291,9 @@ def test_an_organisation_added_edited_and_deactivated_from_the_command_line_is_a
 
 
 def test_a_bad_region_from_the_command_line_gets_the_message_of_the_registry_file(
-    demo_db_pristine, tmp_path, framework
+    copy_of, framework
 ) -> None:
-    cli_db = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    cli_db = copy_of("cli")
     done = run("ingest", "org", "add", NEW, "--name-fr", BAD_ROW["name_fr"], "--kind", "association",
                "--region", BAD_ROW["region"], "--themes", BAD_ROW["thematic_areas"], "--db", cli_db, "--json",
                "--lang", "ar")
@@ -322,16 +328,13 @@ def org_active(store, code: str) -> bool:
     return store.scalar("SELECT active FROM organizations WHERE code = ?", [code])
 
 
-def test_the_accounts_list_command_can_list_only_the_accounts_never_signed_in(demo_db_pristine, tmp_path) -> None:
-    db = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
-    store = Store(db)
-    try:
+def test_the_accounts_list_command_can_list_only_the_accounts_never_signed_in(copy_of) -> None:
+    db = copy_of("cli")
+    with reading(db) as store:
         for name in ("amina", "brahim"):
             accounts.create_account(store, name, "member", org_code=MEMBER, password=f"{name} long password",
                                     created_by="cli:test")
         assert accounts.authenticate(store, "amina", "amina long password").ok
-    finally:
-        store.close()
     done = run("store", "accounts", "list", "--never-signed-in", "--json", "--db", db)
     assert done.returncode == 0, done.stderr
     listed = [a["username"] for a in json.loads(done.stdout)]
