@@ -44,10 +44,11 @@ def additive_indicators(fw: Framework) -> list[str]:
 
 
 def compared_rows(rows: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataFrame:
-    """The file's rows, plus the stored rows of the same organisations and periods the file does not replace."""
-    mine = rows.select(
+    """The file's rows with a value, plus the stored rows of the same organisations and periods the file
+    does not replace."""
+    mine = rows.lazy().filter(pl.col("value").is_not_null()).select(
         "line", pl.lit(None, pl.String).alias("file"), pl.lit(False).alias("stored"), *list(COMPARED)[3:]
-    ).cast(COMPARED)
+    ).cast(COMPARED).collect()
     if stored is None or stored.is_empty():
         return mine
     kept = stored.with_columns(stored=pl.lit(True)).select(list(COMPARED)).cast(COMPARED)
@@ -59,7 +60,7 @@ def check_parts(rows: pl.DataFrame, stored: pl.DataFrame | None, fw: Framework) 
     """Every part above its whole and every breakdown above its total, as issue rows."""
     if rows.is_empty() or not (fw.part_relations or fw.complete_breakdowns):
         return empty_issues()
-    compared = compared_rows(rows.filter(pl.col("value").is_not_null()), stored)
+    compared = compared_rows(rows, stored)
     names = _names(fw)
     found = [_parts_above_wholes(compared, fw, names), *_breakdowns_above_totals(compared, fw, names)]
     found = [frame for frame in found if frame.height]

@@ -35,9 +35,12 @@ def decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str],
         return empty_issues()
     value, after = pl.col(f"c{position}"), pl.col(f"c{position + 1}")
     # The next cell first: digits alone are rare there, so the value column is seldom looked at.
-    rows = frame.filter((after.str.len_bytes() <= 6).fill_null(False))  # a cheap pass first: most cells are longer
-    rows = rows.filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
-    rows = rows.filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
+    rows = (  # one query; a cheap pass first: most cells are longer
+        frame.lazy().filter((after.str.len_bytes() <= 6).fill_null(False))
+        .filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
+        .filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
+        .collect()
+    )
     if not rows.height:
         return empty_issues()
     value, after = value.str.strip_chars(), after.str.strip_chars()
@@ -55,7 +58,7 @@ def short_rows_of_optional_cells(read_issues: pl.DataFrame, layout: Layout) -> p
     A row with too many cells never is forgiven: an unquoted decimal comma looks exactly like that.
     """
     wrong = pl.col("code") == IssueCode.WRONG_CELL_COUNT.value
-    if not read_issues.filter(wrong).height:
+    if not read_issues.height or not read_issues.filter(wrong).height:  # (the usual file: no read issue)
         return read_issues
     required = [layout.columns[name] for name in ("org_code", "indicator_code", "period", "value") if name in layout.columns]
     if layout.period_part is not None:
