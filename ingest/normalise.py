@@ -29,6 +29,7 @@ import polars as pl
 
 from framework.periods import bounds_expr, canonical_label_expr
 from framework.vocabulary import INVISIBLE_CHARACTERS
+from ingest.collect import collect
 from ingest.issues import IssueCode
 
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
@@ -102,7 +103,7 @@ def plain_numbers(values: pl.Series) -> pl.DataFrame | None:
         # A point is ambiguous only in 1.250-like values; if there are any, the file must also
         # have values whose point can only be decimal.
         ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
-    ).collect()
+    ).pipe(collect)
     plain = typed.row(0, named=True) if typed.height else {"all_plain": True, "ambiguous": False}
     if plain["all_plain"] and (not plain["ambiguous"] or _dot_evidence_reads_every_ambiguous_value(typed)):
         return typed.select(number, percent=pl.lit(False), duration=pl.lit(False), problem=pl.lit(None, pl.String))

@@ -19,6 +19,7 @@ from functools import lru_cache
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS, Framework
+from ingest.collect import collect
 from ingest.issues import IssueCode, empty_issues
 from ingest.rules.breakdowns import check_breakdowns
 from ingest.rules.codes import RowCheck, concat_issues, encode, excel_error_alone, excel_errors_in_codes
@@ -181,7 +182,7 @@ def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
         "programme",
         "target",
         "baseline",
-    ).cast(CLEAN_SCHEMA).collect()
+    ).cast(CLEAN_SCHEMA).pipe(collect)
 
 
 @lru_cache(maxsize=4)

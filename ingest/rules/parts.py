@@ -18,6 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from framework.model import ADDITIVE_KINDS, BREAKDOWN_COLUMNS, Framework
+from ingest.collect import collect
 from ingest.issues import ISSUE_SCHEMA, IssueCode, empty_issues
 
 #: What identifies a cell within one organisation's report.
@@ -48,7 +49,7 @@ def compared_rows(rows: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataFra
     does not replace."""
     mine = rows.lazy().filter(pl.col("value").is_not_null()).select(
         "line", pl.lit(None, pl.String).alias("file"), pl.lit(False).alias("stored"), *list(COMPARED)[3:]
-    ).cast(COMPARED).collect()
+    ).cast(COMPARED).pipe(collect)
     if stored is None or stored.is_empty():
         return mine
     kept = stored.with_columns(stored=pl.lit(True)).select(list(COMPARED)).cast(COMPARED)
@@ -99,7 +100,7 @@ def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFra
         .join(wholes, left_on=["whole_code", *place], right_on=["whole_indicator_code", *place], nulls_equal=True)
         .filter((pl.col("value") > pl.col("whole_value") * (1 + TOLERANCE))
                 & ~(pl.col("stored") & pl.col("whole_stored")))
-        .collect()
+        .pipe(collect)
     )
     if over.is_empty():
         return empty_issues()

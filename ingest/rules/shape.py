@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS, Framework, fold
+from ingest.collect import collect
 from ingest.columns import column_letter
 from ingest.issues import Issue, IssueCode, cell_issues, empty_issues, issues_frame
 from ingest.normalise import parse_numbers
@@ -39,7 +40,7 @@ def decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str],
         frame.lazy().filter((after.str.len_bytes() <= 6).fill_null(False))
         .filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
         .filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
-        .collect()
+        .pipe(collect)
     )
     if not rows.height:
         return empty_issues()
