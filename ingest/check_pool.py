@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import types
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -85,6 +88,20 @@ class _Command:
 _WORKER: list[_Command] = []
 
 
+@contextmanager
+def _no_main_script() -> Iterator[None]:
+    """A worker started meanwhile does not run the parent's main script again (``spawn`` does, to
+    find what the parent defined there). A worker needs nothing from it (``_check`` lives here), and
+    the script may be none a worker can run: a Streamlit page's (the script runner stands it in as
+    ``__main__``), or a ``python -c`` one."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def _start(command: _Command) -> None:
     _WORKER.append(command)
 
@@ -110,8 +127,9 @@ def checked_ahead(files: Iterable[tuple[str, ReadAhead]], state: CommandState, *
             pending: deque[tuple[str, ReadAhead, Future[Checked]]] = deque()
             files = iter(files)
             for name, ahead in files:
-                pending.append((name, ahead, pool.submit(_check, ahead.data, name, ahead.content_sha256,
-                                                         ahead.limits or Limits())))
+                with _no_main_script():  # (a submit may start a worker)
+                    future = pool.submit(_check, ahead.data, name, ahead.content_sha256, ahead.limits or Limits())
+                pending.append((name, ahead, future))
                 if len(pending) >= count * AHEAD_PER_WORKER:
                     yield pending.popleft()
             while pending:

@@ -29,6 +29,7 @@ import polars as pl
 
 from framework.periods import bounds_expr, canonical_label_expr
 from framework.vocabulary import INVISIBLE_CHARACTERS
+from ingest.collect import collect
 from ingest.issues import IssueCode
 
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
@@ -93,14 +94,17 @@ def plain_numbers(values: pl.Series) -> pl.DataFrame | None:
     raw = pl.col("raw")
     # Cheap checks only, side by side: the cast, one character-class scan, and where the point
     # stands (a value without a point is never ambiguous). Empty cells cast to null, as they must.
-    typed = frame.with_columns(number=raw.cast(pl.Float64, strict=False), odd=raw.str.contains(r"[^0-9.\-]"))
+    # One query: the answers about the whole column ride along as two constant columns.
     number = pl.col("number")
-    plain = typed.select(
+    typed = frame.lazy().with_columns(
+        number=raw.cast(pl.Float64, strict=False), odd=raw.str.contains(r"[^0-9.\-]")
+    ).with_columns(
         all_plain=((number.is_not_null() & ~pl.col("odd")) | raw.is_null() | (raw.str.len_bytes() == 0)).all(),
         # A point is ambiguous only in 1.250-like values; if there are any, the file must also
         # have values whose point can only be decimal.
         ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
-    ).row(0, named=True)
+    ).pipe(collect)
+    plain = typed.row(0, named=True) if typed.height else {"all_plain": True, "ambiguous": False}
     if plain["all_plain"] and (not plain["ambiguous"] or _dot_evidence_reads_every_ambiguous_value(typed)):
         return typed.select(number, percent=pl.lit(False), duration=pl.lit(False), problem=pl.lit(None, pl.String))
     return None

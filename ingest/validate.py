@@ -19,6 +19,7 @@ from functools import lru_cache
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS, Framework
+from ingest.collect import collect
 from ingest.issues import IssueCode, empty_issues
 from ingest.rules.breakdowns import check_breakdowns
 from ingest.rules.codes import RowCheck, concat_issues, encode, excel_error_alone, excel_errors_in_codes
@@ -120,9 +121,10 @@ def validate_table(
     issues = [read_issues, header_issues]
     if ctx.delimiter == ",":
         issues.append(decimal_commas_taken_for_delimiters(frame, headers, layout))
-    shifted = read_issues.filter(pl.col("code") == IssueCode.WRONG_CELL_COUNT.value)["line"]
+    shifted = read_issues.filter(pl.col("code") == IssueCode.WRONG_CELL_COUNT.value)["line"] if read_issues.height \
+        else None  # (the usual file has no read issue: nothing to look for)
     table = canonical_table(frame, layout, ctx)
-    if shifted.len():
+    if shifted is not None and shifted.len():
         table = table.filter(~pl.col("__line").is_in(shifted.implode()))
     table, skipped, remarks, nothing_left = drop_rows_without_observation(table, read_issues, layout)
     issues += remarks
@@ -151,8 +153,10 @@ def _parts_within_totals(rows: pl.DataFrame, issues: list[pl.DataFrame], ctx: Va
 
 def _formula_not_empty(row_issues: pl.DataFrame, read_issues: pl.DataFrame) -> pl.DataFrame:
     """A formula without a saved value is the problem, not the empty cell it left."""
+    if not (read_issues.height and row_issues.height):
+        return row_issues
     formulas = read_issues.filter(pl.col("code") == IssueCode.FORMULA_WITHOUT_VALUE.value)
-    if not (formulas.height and row_issues.height):
+    if not formulas.height:
         return row_issues
     empty = formulas.select("line", "column", code=pl.lit(IssueCode.EMPTY_REQUIRED.value))
     return row_issues.join(empty, on=["line", "column", "code"], how="anti", nulls_equal=True)
@@ -160,7 +164,7 @@ def _formula_not_empty(row_issues: pl.DataFrame, read_issues: pl.DataFrame) -> p
 
 def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
     """The checked table in ``CLEAN_SCHEMA``."""
-    return table.select(
+    return table.lazy().select(
         pl.col("__line").alias("line"),
         pl.col("org_code"),
         pl.col("indicator_code"),
@@ -178,7 +182,7 @@ def _clean_rows(table: pl.DataFrame) -> pl.DataFrame:
         "programme",
         "target",
         "baseline",
-    ).cast(CLEAN_SCHEMA)
+    ).cast(CLEAN_SCHEMA).pipe(collect)
 
 
 @lru_cache(maxsize=4)

@@ -228,3 +228,24 @@ def test_the_workers_checks_are_kept_unless_an_earlier_file_of_the_command_store
     in_groups(grouped, [(n, GENERATED[n].encode()) for n in ("g_fes_2022.csv", "g_cas_2021.csv", "g_fes_2022_psh.csv",
                                                               "g_agd_2021.csv")], framework)
     assert again == ["g_fes_2022_psh.csv"]  # it asked for FON-FES-007's 2022, which g_fes_2022.csv stored
+
+
+@pytest.mark.backends("duckdb")
+def test_workers_start_when_the_main_script_is_one_they_cannot_run(two, framework, monkeypatch, tmp_path) -> None:
+    """A Streamlit page's script stands in as ``__main__`` (AppTest's does too): ``spawn`` would run it
+    again in each worker, and a worker that fails there breaks the whole pool."""
+    import sys
+    import types
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('a page script run again in a worker')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    monkeypatch.setattr(check_pool, "MIN_FILES", 1)
+    monkeypatch.setattr(check_pool, "workers", lambda: 2)
+    grouped, single = two
+    batch = [(name, text.encode()) for name, text in GENERATED.items()]
+    results = in_groups(grouped, batch, framework)
+    assert sys.modules["__main__"] is page  # given back once the workers started
+    assert [r.to_json("fr") for r in results] == [r.to_json("fr") for r in one_by_one(single, batch, framework)]

@@ -184,6 +184,13 @@ class RowCheck:
         """Empty cells, and cells of white space only (their code is null, like an empty cell's)."""
         return pl.col(self.codes[name].code).is_null()
 
+    def add_missing(self, name: str, code: IssueCode, column: str) -> bool:
+        """Issues for the empty cells of ``name``: whether there are any is the code column's null
+        count (known without a pass over the rows)."""
+        if self.table.get_column(self.codes[name].code).null_count():
+            return self.add(self.missing(name), code, column, known=True)
+        return False
+
     def add(self, condition: pl.Expr, code: IssueCode, column: str, value: pl.Expr | None = None,
             expected: pl.Expr | str | None = None, *, known: bool = False) -> bool:
         """Issues for the rows meeting ``condition``; most conditions hold nowhere, so test first

@@ -214,7 +214,7 @@ def check_indicators(check: RowCheck, fw: Framework) -> IndicatorFacts:
     unit_ids = {code: i for i, code in enumerate(dict.fromkeys(f["unit_code"] for f in facts.values()))}
     found = IndicatorFacts(indicators, ind, len(facts), unit_ids)
     ind_col = check.header("indicator_code")
-    check.add(check.missing("indicator_code"), IssueCode.EMPTY_REQUIRED, ind_col)
+    check.add_missing("indicator_code", IssueCode.EMPTY_REQUIRED, ind_col)
     if unknown := indicators.where(lambda i: ind[i] is None):
         guesses = indicator_guesses([indicators.texts[i] for i in unknown], fw)
         check.add(indicators.rows_in(unknown), IssueCode.UNKNOWN_INDICATOR, ind_col, pl.col("indicator_code"),

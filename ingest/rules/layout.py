@@ -193,9 +193,8 @@ def canonical_table(frame: pl.DataFrame, layout: Layout, ctx: ValidationContext)
         if name not in present
     ]
     if not layout.wide:
-        table = frame.select(pl.col("__line"), *present.values(), *absent).with_columns(
-            pl.lit(layout.headers.get("value", "value")).alias("__value_column")
-        )
+        table = frame.select(pl.col("__line"), *present.values(), *absent,
+                             pl.lit(layout.headers.get("value", "value")).alias("__value_column"))
     else:
         keep = [e for name, e in present.items() if name not in ("indicator_code", "value")]
         keep_absent = [e for e in absent if e.meta.output_name() not in ("indicator_code", "value")]

@@ -51,7 +51,7 @@ def check_organisations(check: RowCheck, member_org: str | None, known: dict[str
         org_canonical.append(canonical)
         org_other.append(other)
         org_ids.append(None if other else org_id(canonical))
-    check.add(check.missing("org_code"), IssueCode.EMPTY_REQUIRED, org_col)
+    check.add_missing("org_code", IssueCode.EMPTY_REQUIRED, org_col)
     if known is not None and (unknown := orgs.where(lambda i: org_canonical[i] is None and not org_other[i])):
         guesses = closest([orgs.texts[i] for i in unknown], spellings((code, code) for code in known.values()))
         check.add(orgs.rows_in(unknown), IssueCode.UNKNOWN_ORG, org_col, pl.col("org_code"),
@@ -77,5 +77,5 @@ def store_registered_spelling(check: RowCheck, orgs: OrganisationFacts) -> list[
 
 def organisations_of(check: RowCheck, orgs: OrganisationFacts, spelling: list[str | None]) -> tuple[str, ...]:
     """The organisations of the file, as stored (from the few codes, not the rows' texts)."""
-    present = check.table.get_column(orgs.codes.code).unique().drop_nulls().to_list()
-    return tuple(sorted({spelling[i] for i in present if spelling[i] is not None}))
+    present = check.table.get_column(orgs.codes.code).unique().to_list()  # (a few codes: nulls dropped here)
+    return tuple(sorted({spelling[i] for i in present if i is not None and spelling[i] is not None}))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from framework.model import ADDITIVE_KINDS, BREAKDOWN_COLUMNS, Framework
+from ingest.collect import collect
 from ingest.issues import ISSUE_SCHEMA, IssueCode, empty_issues
 
 #: What identifies a cell within one organisation's report.
@@ -44,10 +45,11 @@ def additive_indicators(fw: Framework) -> list[str]:
 
 
 def compared_rows(rows: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataFrame:
-    """The file's rows, plus the stored rows of the same organisations and periods the file does not replace."""
-    mine = rows.select(
+    """The file's rows with a value, plus the stored rows of the same organisations and periods the file
+    does not replace."""
+    mine = rows.lazy().filter(pl.col("value").is_not_null()).select(
         "line", pl.lit(None, pl.String).alias("file"), pl.lit(False).alias("stored"), *list(COMPARED)[3:]
-    ).cast(COMPARED)
+    ).cast(COMPARED).pipe(collect)
     if stored is None or stored.is_empty():
         return mine
     kept = stored.with_columns(stored=pl.lit(True)).select(list(COMPARED)).cast(COMPARED)
@@ -59,7 +61,7 @@ def check_parts(rows: pl.DataFrame, stored: pl.DataFrame | None, fw: Framework) 
     """Every part above its whole and every breakdown above its total, as issue rows."""
     if rows.is_empty() or not (fw.part_relations or fw.complete_breakdowns):
         return empty_issues()
-    compared = compared_rows(rows.filter(pl.col("value").is_not_null()), stored)
+    compared = compared_rows(rows, stored)
     names = _names(fw)
     found = [_parts_above_wholes(compared, fw, names), *_breakdowns_above_totals(compared, fw, names)]
     found = [frame for frame in found if frame.height]
@@ -98,7 +100,7 @@ def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFra
         .join(wholes, left_on=["whole_code", *place], right_on=["whole_indicator_code", *place], nulls_equal=True)
         .filter((pl.col("value") > pl.col("whole_value") * (1 + TOLERANCE))
                 & ~(pl.col("stored") & pl.col("whole_stored")))
-        .collect()
+        .pipe(collect)
     )
     if over.is_empty():
         return empty_issues()

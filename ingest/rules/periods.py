@@ -95,7 +95,7 @@ def check_periods(check: RowCheck, layout: Layout, today: date) -> list[int | No
     period_id = id_counter()
     period_ids = [period_id(row["period"]) for row in period_rows]
     period_col = check.header("period")
-    check.add(check.missing("period"), IssueCode.EMPTY_REQUIRED, period_col)
+    check.add_missing("period", IssueCode.EMPTY_REQUIRED, period_col)
     if invalid := periods.where(lambda i: period_rows[i]["period"] is None):
         check.add(periods.rows_in(invalid), IssueCode.INVALID_PERIOD, period_col, pl.col("period"), known=periods.exact)
     kind = period_kind_named_by(layout)

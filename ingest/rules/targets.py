@@ -29,9 +29,11 @@ _NUMBER_PROBLEMS = (IssueCode.NOT_A_NUMBER, IssueCode.EXCEL_ERROR, IssueCode.SCI
 
 def check_targets(check: RowCheck, layout: Layout, facts: IndicatorFacts) -> None:
     """Parse and check every target and baseline cell; replace the texts by numbers."""
+    absent = [name for name in TARGET_COLUMNS if name not in layout.columns or layout.wide]
+    if absent:  # (the usual file has neither: one query for both)
+        check.table = check.table.with_columns([pl.lit(None, pl.Float64).alias(name) for name in absent])
     for name in TARGET_COLUMNS:
-        if name not in layout.columns or layout.wide:
-            check.table = check.table.with_columns(pl.lit(None, pl.Float64).alias(name))
+        if name in absent:
             continue
         parsed = parse_numbers(check.table.get_column(name)).select(
             pl.col("number").alias("__t_number"), pl.col("problem").alias("__t_problem"))
