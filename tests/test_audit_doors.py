@@ -78,6 +78,13 @@ def assert_same_entry(cli: dict, page: dict, target: str, cli_actor: str, page_a
     assert cli["detail"].keys() == page["detail"].keys(), (cli["detail"], page["detail"])
 
 
+def copy_file(pristine: Path, tmp_path: Path, name: str) -> Path:
+    """A copy of the DuckDB file ``pristine`` named ``name`` in ``tmp_path`` (tests on DuckDB alone)."""
+    path = tmp_path / name
+    shutil.copy(pristine, path)
+    return path
+
+
 @pytest.fixture(name="copy_of")
 def copy_of_fixture(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
             monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path | str]:

@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 import pytest
-from test_audit_doors import CLI, STEERING, assert_same_entry, copy_of, last_entry, run
+from test_audit_doors import CLI, STEERING, assert_same_entry, copy_file, last_entry, run
 
 from dashboard.navigation import pages_for
 from dashboard.testing import open_page, start, visible_text
@@ -54,11 +54,11 @@ def statuses_at(store: Store, today: date, viewer: Viewer | None = None) -> dict
 def test_the_committee_sets_the_calendar_from_the_page_and_the_command_line_with_the_same_audit_entry(
     demo_db_pristine, tmp_path, monkeypatch
 ) -> None:
-    from_cli = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    from_cli = copy_file(demo_db_pristine, tmp_path, "cli.duckdb")
     done = run("store", "calendar", "set", "quarter", "--deadline-days", "30", "--from-year", "2025",
                "--only-listed", "--add", GAP, "--db", from_cli)
     assert done.returncode == 0, done.stdout + done.stderr
-    from_page = copy_of(demo_db_pristine, tmp_path, "page.duckdb")
+    from_page = copy_file(demo_db_pristine, tmp_path, "page.duckdb")
     monkeypatch.setenv("ATHAR_DB", str(from_page))
     at = open_page(start(from_page), "calendar")
     at.selectbox(key="calendar_kind").set_value("quarter").run()
@@ -89,7 +89,7 @@ def test_the_committee_sets_the_calendar_from_the_page_and_the_command_line_with
 
 
 def test_calendar_show_and_status_answer_in_json(demo_db_pristine, tmp_path, monkeypatch) -> None:
-    db = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    db = copy_file(demo_db_pristine, tmp_path, "cli.duckdb")
     assert run("store", "calendar", "set", "year", "--deadline-days", "90", "--from-year", "2024",
                "--db", db).returncode == 0
     shown = json.loads(run("store", "calendar", "show", "--json", "--db", db).stdout)

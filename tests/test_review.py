@@ -9,7 +9,7 @@ import json
 
 import pytest
 from conftest import reopen_demo_periods
-from test_audit_doors import CLI, STEERING, copy_of, last_entry, run
+from test_audit_doors import CLI, STEERING, copy_file, last_entry, run
 from test_dashboard_upload import GOOD_FILE, MEMBER
 
 from dashboard.testing import open_page, start, visible_text
@@ -246,7 +246,7 @@ def test_a_run_records_the_approval_state_and_its_scores_on_unapproved_values_ar
 
 # -- the same audit entry from both doors ----------------------------------------------------
 def _submitted_copy(pristine, tmp_path, name: str) -> tuple:
-    path = copy_of(pristine, tmp_path, name)
+    path = copy_file(pristine, tmp_path, name)
     store = Store(path)
     try:
         submission = load(store, GOOD_FILE, "mes_valeurs.csv").submission_id

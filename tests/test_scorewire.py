@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from test_audit_doors import STEERING, copy_of, run
+from test_audit_doors import STEERING, copy_file, run
 from test_dashboard_upload import GOOD_FILE, MEMBER
 from test_review import CORRECTION, OTHER, load
 
@@ -180,7 +180,7 @@ def test_an_accepted_form_wakes_the_worker_and_its_page_follows_the_run(demo_db_
 
 # -- the command line ------------------------------------------------------------------------
 def test_the_command_line_approval_records_the_request_and_says_who_covers_it(demo_db_pristine, tmp_path) -> None:
-    path = copy_of(demo_db_pristine, tmp_path, "cli.duckdb")
+    path = copy_file(demo_db_pristine, tmp_path, "cli.duckdb")
     store = Store(path)
     try:
         submission = load(store, GOOD_FILE, "mes_valeurs.csv").submission_id
