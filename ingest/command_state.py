@@ -60,7 +60,7 @@ class CommandState:
         holds a value (each year of a history arrives once: its first file finds nothing stored). The files
         waiting to be committed are committed first when one of them writes one of these pairs."""
         if self.pending_pairs or self.held or self.unheld:
-            pairs = _pairs(keys)
+            pairs = pairs_of(keys)
             if self.pending_pairs and not self.pending_pairs.isdisjoint(pairs):
                 self._flush()
             if not self.held_pairs().isdisjoint(pairs):
@@ -84,12 +84,12 @@ class CommandState:
     def held_pairs(self) -> set[tuple[str, str]]:
         """The (organisation, period) pairs holding values in force, the committed files' included."""
         if self.unheld:
-            self.held.update(_pairs(pl.concat(self.unheld)))
+            self.held.update(pairs_of(pl.concat(self.unheld)))
             self.unheld.clear()
         return self.held
 
 
-def _pairs(rows: pl.DataFrame) -> set[tuple[str, str]]:
+def pairs_of(rows: pl.DataFrame) -> set[tuple[str, str]]:
     """The distinct (organisation, period) pairs of the rows, made distinct by Polars: a set in Python of
     the pairs alone (a million-row file holds a few tens of thousands; its million tuples took 0.9 s)."""
     pairs = rows.select("org_code", "period").unique()

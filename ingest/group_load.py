@@ -20,11 +20,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-import polars as pl
-
 from framework.model import Framework
 from ingest.check_pool import Checked, checked_ahead
-from ingest.command_state import CommandState
+from ingest.command_state import CommandState, pairs_of
 from ingest.pipeline import (
     CheckedFile,
     FileResult,
@@ -87,7 +85,7 @@ class _Group:
         state.flush = self.flush
 
     def add(self, waiting: _Waiting) -> None:
-        meta, pairs = waiting.item.meta, _pairs(waiting.item.rows)
+        meta, pairs = waiting.item.meta, pairs_of(waiting.item.rows)
         received = (meta.content_sha256, meta.org_code)
         if received in self.state.pending_received or not self.state.pending_pairs.isdisjoint(pairs):
             self.flush()  # it would supersede a file of the group, or be its bytes again: a new group
@@ -139,10 +137,6 @@ class _Group:
 def _keep_all(store: Store, files: list[ReadAhead]) -> None:
     for ahead in files:
         keep_raw_bytes(store, ahead.data, ahead.content_sha256)
-
-
-def _pairs(rows: pl.DataFrame) -> set[tuple[str, str]]:
-    return set(zip(rows.get_column("org_code").to_list(), rows.get_column("period").to_list(), strict=True))
 
 
 def load_in_groups(store: Store, tables: Iterable[tuple[str, ReadAhead]], state: CommandState, *,

@@ -70,10 +70,6 @@ class GroupItem:
         return all(c not in self.rows.columns or self.rows.get_column(c).null_count() == self.rows.height
                    for c in _BESIDE_VALUES)
 
-    @property
-    def actor(self) -> str:
-        return self.meta.audit_actor or self.meta.uploaded_by or "command-line"
-
 
 def commit_group(store: Store, items: list[GroupItem], *,
                  while_writing: Callable[[], Callable[[], object]] | None = None) -> list[CommitOutcome]:
@@ -176,11 +172,11 @@ def _insert_group(cur: duckdb.DuckDBPyConnection, items: list[GroupItem]) -> lis
     ids = _insert_submissions(cur, items, now)
     _insert_values(cur, items, ids, now)
     record_all_in(cur, [
-        {"actor": i.actor, "action": "upload", "target": f"submission:{sid}",
+        {"actor": i.meta.actor, "action": "upload", "target": f"submission:{sid}",
          "detail": {"file": i.meta.file_name, "org": i.meta.org_code, "status": "accepted", "rows": i.rows.height,
                     "superseded": 0, "sha256": i.meta.content_sha256, "uploaded_by": i.meta.uploaded_by}}
         for i, sid in zip(items, ids, strict=True)])
-    requests = [(i.actor, sid) for i, sid in zip(items, ids, strict=True) if i.meta.request_scoring]
+    requests = [(i.meta.actor, sid) for i, sid in zip(items, ids, strict=True) if i.meta.request_scoring]
     if requests:
         frame = pl.DataFrame({"ord": range(len(requests)), "requested_by": [a for a, _ in requests],
                               "submission_id": [s for _, s in requests]},

@@ -59,6 +59,11 @@ class SubmissionMeta:
     #: Record a scoring request with the submission (``store.scoring_requests``): scores follow the data.
     request_scoring: bool = True
 
+    @property
+    def actor(self) -> str:
+        """Who the audit log names: the signed-in person, else the uploader, else the command line."""
+        return self.audit_actor or self.uploaded_by or "command-line"
+
 
 @dataclass(frozen=True)
 class Uploader:
@@ -219,7 +224,7 @@ def commit_in(
     else:
         superseded = _insert_and_supersede(cur, incoming, empty, org_codes, has_current, submission_id, now)
     _record_overlaps(cur, rows, submission_id, now)
-    record_file_programmes(cur, rows, submission_id, now, meta.audit_actor or meta.uploaded_by or "command-line")
+    record_file_programmes(cur, rows, submission_id, now, meta.actor)
     if superseded:
         cur.execute(
             """
@@ -231,18 +236,18 @@ def commit_in(
             """,
             [submission_id, submission_id],
         )
-    store_file_targets(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line")
+    store_file_targets(cur, rows, submission_id, meta.actor)
     record_in(
-        cur, meta.audit_actor or meta.uploaded_by or "command-line", "upload",
+        cur, meta.actor, "upload",
         target=f"submission:{submission_id}",
         detail={"file": meta.file_name, "org": meta.org_code, "status": "accepted", "rows": rows.height,
                 "superseded": int(superseded), "sha256": meta.content_sha256, "uploaded_by": meta.uploaded_by},
     )
-    _record_texts(cur, rows, submission_id, meta.audit_actor or meta.uploaded_by or "command-line",
+    _record_texts(cur, rows, submission_id, meta.actor,
                   explanations, narratives, explanation_origin, now)
     # Scores that follow: the run that will include this file is asked for with it.
     if meta.request_scoring:
-        request_in(cur, "upload", meta.audit_actor or meta.uploaded_by or "command-line", submission_id)
+        request_in(cur, "upload", meta.actor, submission_id)
     return CommitOutcome(submission_id, False, rows.height, int(superseded))
 
 

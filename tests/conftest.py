@@ -23,6 +23,18 @@ SAMPLES = next(
 )
 
 
+
+@pytest.fixture
+def pg_store(pg_cluster, tmp_path: Path):
+    """A fresh migrated PostgreSQL database of the session's cluster, opened; dropped afterwards."""
+    from store.db import Store
+
+    url = pg_cluster.fresh_database()
+    handle = Store(url, raw_dir=tmp_path / "raw")
+    yield handle
+    handle.close()
+    pg_cluster.drop_database(url)
+
 @pytest.fixture(scope="session")
 def framework() -> Framework:
     return load_framework()

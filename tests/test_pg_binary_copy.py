@@ -8,7 +8,6 @@ on (``binary_plan`` answers None) where the two are compared.
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 import polars as pl
 import psycopg
@@ -24,15 +23,6 @@ pytestmark = pytest.mark.backends("duckdb", "postgres")
 
 _TABLE = ("CREATE TABLE copied (big BIGINT, small SMALLINT, mid INTEGER, x DOUBLE PRECISION, r REAL, ok BOOLEAN, "
           "day DATE, at TIMESTAMP, text VARCHAR, extra VARCHAR)")
-
-
-@pytest.fixture
-def pg_store(pg_cluster, tmp_path: Path):
-    url = pg_cluster.fresh_database()
-    handle = Store(url, raw_dir=tmp_path / "raw")
-    yield handle
-    handle.close()
-    pg_cluster.drop_database(url)
 
 
 @pytest.fixture

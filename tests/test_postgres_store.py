@@ -20,15 +20,6 @@ from store.postgres import PostgresStore
 
 
 @pytest.fixture
-def pg_store(pg_cluster, tmp_path: Path):
-    url = pg_cluster.fresh_database()
-    handle = Store(url, raw_dir=tmp_path / "raw")
-    yield handle
-    handle.close()
-    pg_cluster.drop_database(url)
-
-
-@pytest.fixture
 def duck_store(tmp_path: Path):
     handle = Store(tmp_path / "athar.duckdb")
     yield handle
