@@ -10,6 +10,7 @@ neutralising writer (``ingest.safe_write``).
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from server.models import ENDPOINTS, openapi
 from server.ratelimit import RateLimiter
 from store import links
 from store.db import Store, open_store
+from store.errors import DatabaseBusy, DatabaseUnreachable
 from store.reads import common, compare, profile, quality, sustainability
 from store.viewer import Viewer
 
@@ -41,6 +43,9 @@ ENDPOINT_PAGES: dict[str, frozenset[str] | None] = {
     "quality": frozenset({"quality"}),
 }
 COMPOSITE = "composite"
+#: A database the server cannot reach or open answers 503 with one of these codes (and a Retry-After).
+UNAVAILABLE = {DatabaseUnreachable: "database_unreachable", DatabaseBusy: "database_busy"}
+RETRY_AFTER_S = "30"
 
 
 class Query(BaseModel):
@@ -167,21 +172,29 @@ def endpoint_handler(endpoint: str, db: Callable[[], Path], limiter: RateLimiter
             wait = limiter.take(links.token_digest(token))
             if wait is not None:
                 return error(429, "rate_limited", q.lang, {"Retry-After": limiter.retry_after(wait)})
-        store = open_store(db())
-        who = authenticate(store, request, endpoint)
-        if isinstance(who, Refusal):
-            headers = {"WWW-Authenticate": "Bearer"} if who.status == 401 else None
-            return error(who.status, who.code, q.lang, headers)
-        if not _may_open(who, endpoint):
-            return error(403, "outside_scope", q.lang)
-        run = common.latest_run(store, who)
-        run_id = run["id"] if run else None
-        if run_id is None and endpoint not in ("organisations", "runs"):
-            return respond(request, endpoint, None, pl.DataFrame())
-        frame = _narrowed(READS[endpoint](store, who, run_id, q), q)
-        return respond(request, endpoint, run_id, frame)
+        try:
+            return answer(request, endpoint, open_store(db()), q)
+        except (DatabaseUnreachable, DatabaseBusy) as exc:
+            logging.getLogger("server.api").warning("/api/v1/%s: %s", endpoint, exc.message("en"))
+            return error(503, UNAVAILABLE[type(exc)], q.lang, {"Retry-After": RETRY_AFTER_S})
 
     return handle
+
+
+def answer(request: Request, endpoint: str, store: Store, q: Query) -> Response:
+    """The endpoint's rows for whoever the request's token names, or the refusal."""
+    who = authenticate(store, request, endpoint)
+    if isinstance(who, Refusal):
+        headers = {"WWW-Authenticate": "Bearer"} if who.status == 401 else None
+        return error(who.status, who.code, q.lang, headers)
+    if not _may_open(who, endpoint):
+        return error(403, "outside_scope", q.lang)
+    run = common.latest_run(store, who)
+    run_id = run["id"] if run else None
+    if run_id is None and endpoint not in ("organisations", "runs"):
+        return respond(request, endpoint, None, pl.DataFrame())
+    frame = _narrowed(READS[endpoint](store, who, run_id, q), q)
+    return respond(request, endpoint, run_id, frame)
 
 
 def openapi_json(_request: Request) -> JSONResponse:

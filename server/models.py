@@ -169,6 +169,7 @@ def _operation(name: str, models: tuple[type[BaseModel], ...], summary: str) -> 
                     ("401", "no token, or a malformed, unknown, expired or revoked one"),
                     ("403", "outside the token's pages"),
                     ("429", "too many requests for this token (see Retry-After)"),
+                    ("503", "the database is out of reach or busy: try again after Retry-After"),
                 )},
             },
         }

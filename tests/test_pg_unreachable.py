@@ -120,3 +120,19 @@ def test_healthz_answers_503_with_the_reason_when_postgresql_is_out_of_reach(clo
     assert reply.json() == {"status": "error", "database": "unreachable", "reason": "database_unreachable"}
     assert SECRET not in served.log.read_text(errors="replace")
     assert json.dumps(reply.json()).find("127.0.0.1") == -1  # a public endpoint: not even the host
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar", "en"])
+def test_the_api_answers_503_in_json_with_retry_after_when_postgresql_is_out_of_reach(
+    closed_url, tmp_path, lang
+) -> None:
+    """An API client gets the same JSON error shape as any refusal, a code it can act on and when to come back;
+    never a 500, a trace, the host or the URL."""
+    with serving_out_of_reach(closed_url, tmp_path / "server") as served:
+        reply = call(served.url, f"/api/v1/scores?lang={lang}", token="a-token-the-server-cannot-check")
+    assert reply.status == 503
+    assert reply.headers["retry-after"] == "30"
+    assert reply.json() == {"error": {"code": "database_unreachable", "message": t("api.errors.database_unreachable", lang)}}
+    assert "127.0.0.1" not in json.dumps(reply.json(), ensure_ascii=False)
+    log = served.log.read_text(errors="replace")
+    assert SECRET not in log and "Traceback" not in log
