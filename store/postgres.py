@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import io
+import select
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -314,14 +315,27 @@ class PostgresStore(Store):
             raise DatabaseUnreachable(self.url) from exc
         return configure(con)
 
+    def _pooled(self) -> psycopg.Connection | None:
+        """An idle connection the server has not ended meanwhile, or None.
+
+        An idle connection has nothing to read unless the server spoke: a restart, an administrator or a
+        dropped database ends it with a last message and closes it. Such a connection is closed here
+        (one ``select`` with no wait), so the first read after a restart opens a new one instead of
+        failing as if the server were still down."""
+        while True:
+            with self._pool_lock:
+                con = self._idle.pop() if self._idle else None
+            if con is None:
+                return None
+            if not con.closed and not select.select([con.fileno()], [], [], 0)[0]:
+                return con
+            con.close()
+
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
         if self._closed:
             raise StoreClosed(self.url)
-        with self._pool_lock:
-            con = self._idle.pop() if self._idle else None
-        if con is None or con.closed:
-            con = self._connect()
+        con = self._pooled() or self._connect()
         try:
             yield con
         except psycopg.OperationalError as exc:
@@ -358,6 +372,28 @@ class PostgresStore(Store):
             text = to_postgres(sql, params if params else None)
             if params:
                 text = psycopg.ClientCursor(con).mogrify(text, params)
+        try:
+            adbc_con, frame = self._adbc_read(text, pooled=True)
+        except adbc.OperationalError:  # a pooled connection the server ended (restart, administrator): once more
+            with self._adbc_lock:
+                stale, self._adbc_idle = self._adbc_idle, []
+            for con in stale:
+                con.close()
+            try:
+                adbc_con, frame = self._adbc_read(text, pooled=False)
+            except adbc.OperationalError as exc:  # a new connection fails too: the server is out of reach
+                raise DatabaseUnreachable(self.url) from exc
+        with self._adbc_lock:
+            if self._closed or len(self._adbc_idle) >= _POOL_SIZE:
+                adbc_con.close()
+            else:
+                self._adbc_idle.append(adbc_con)
+        return frame
+
+    def _adbc_read(self, text: str, *, pooled: bool) -> tuple[Any, pl.DataFrame]:
+        """``text`` read on an ADBC connection (an idle one when ``pooled``), and that connection."""
+        import adbc_driver_manager as adbc
+
         with self._adbc_lock:
             if self._closed:
                 raise StoreClosed(self.url)
@@ -365,21 +401,17 @@ class PostgresStore(Store):
                 import adbc_driver_postgresql
 
                 self._adbc_database = adbc_driver_postgresql.connect(self.url)
-            adbc_con = self._adbc_idle.pop() if self._adbc_idle else adbc.AdbcConnection(self._adbc_database)
+            adbc_con = self._adbc_idle.pop() if (pooled and self._adbc_idle) else None
         try:
+            adbc_con = adbc_con or adbc.AdbcConnection(self._adbc_database)
             with adbc.AdbcStatement(adbc_con) as statement:
                 statement.set_sql_query(text)
                 stream, _ = statement.execute_query()
-                frame = pl.DataFrame(stream)
+                return adbc_con, pl.DataFrame(stream)
         except BaseException:
-            adbc_con.close()
-            raise
-        with self._adbc_lock:
-            if self._closed or len(self._adbc_idle) >= _POOL_SIZE:
+            if adbc_con is not None:
                 adbc_con.close()
-            else:
-                self._adbc_idle.append(adbc_con)
-        return frame
+            raise
 
     # -- writes ----------------------------------------------------------------------------
     def write(self, work: Callable[[PgCursor], T]) -> T:

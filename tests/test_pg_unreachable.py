@@ -136,3 +136,39 @@ def test_the_api_answers_503_in_json_with_retry_after_when_postgresql_is_out_of_
     assert "127.0.0.1" not in json.dumps(reply.json(), ensure_ascii=False)
     log = served.log.read_text(errors="replace")
     assert SECRET not in log and "Traceback" not in log
+
+
+def _end_every_connection_to(pg_cluster, url: str) -> None:
+    """What a server restart does to a running app's pooled connections: the server ends each one."""
+    from urllib.parse import urlsplit
+
+    name = urlsplit(url).path.strip("/")
+    pg_cluster.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )
+
+
+def test_the_first_reads_after_the_server_ended_the_pooled_connections_open_new_ones(pg_store, pg_cluster) -> None:
+    """After a restart the server is back: the next reads, plain and bulk (ADBC), answer instead of
+    reporting the database out of reach because the pool still held the ended connections."""
+    store = pg_store
+    assert store.scalar("SELECT 1") == 1
+    assert store.query_bulk("SELECT 1 AS x").get_column("x").to_list() == [1]
+    _end_every_connection_to(pg_cluster, store.url)
+    assert store.scalar("SELECT 2") == 2
+    assert store.query_bulk("SELECT 3 AS x").get_column("x").to_list() == [3]
+    assert store.query("SELECT 4 AS x").get_column("x").to_list() == [4]
+
+
+def test_a_bulk_read_on_a_dropped_database_raises_the_typed_error_not_the_drivers(pg_cluster) -> None:
+    url = pg_cluster.fresh_database()
+    store = Store(url)
+    try:
+        assert store.query_bulk("SELECT 1 AS x").height == 1
+        pg_cluster.drop_database(url)
+        with pytest.raises(DatabaseUnreachable) as raised:
+            store.query_bulk("SELECT 1 AS x")
+        assert SECRET not in str(raised.value)
+    finally:
+        store.close()
