@@ -241,3 +241,18 @@ def test_a_column_all_null_is_left_out_of_the_copy_yet_a_column_with_a_default_s
     only_nulls = pl.DataFrame({"plain": pl.Series([None], dtype=pl.String)})  # nothing left to leave out
     pg_store.write(lambda cur: cur.copy_rows("defaults", only_nulls))
     assert pg_store.scalar("SELECT count(*) FROM defaults WHERE n IS NULL AND kept = 'défaut'") == 1
+
+
+@pytest.mark.backends("postgres")
+def test_codes_of_one_length_in_the_packed_record_of_every_slice_come_back_in_their_rows(
+    pg_store, no_csv, monkeypatch
+) -> None:
+    monkeypatch.setattr(store.postgres, "_COPY_SLICE", 300)  # four slices, each finding its own rows' codes
+    periods = [f"{2019 + n % 6}-Q{1 + n % 4}" for n in range(1000)]
+    frame = pl.DataFrame({"text": periods, "big": list(range(1000)),
+                          "day": [date(2024, 1, 1 + n % 28) for n in range(1000)]})
+    encoder = RowEncoder(frame, binary_plan(frame.schema, {"text": "varchar", "big": "int8", "day": "date"}))
+    assert encoder.head == encoder.columns and set(encoder.dictionaries) == {"text"}
+    pg_store.write(lambda cur: cur.execute(_TABLE))
+    pg_store.write(lambda cur: cur.copy_rows("copied", frame))
+    assert pg_store.query("SELECT text, big, day FROM copied ORDER BY big").equals(frame)
