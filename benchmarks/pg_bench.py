@@ -30,14 +30,19 @@ Measured 2026-12-06 on 2 shared cores (load average 9–18):
           Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
           run's array of 2,970 submission ids once per observation (3.0 s; 0.04 s joined on the
           unnested lists), and the scoring inputs are now read through ADBC without pyarrow.
-  ingest  2026-12-06 evening, --repeat 3, load 7.9–10.7 (the machine shared with two other sessions),
+  ingest  2026-12-06 evening, --repeat 3, load 7.9–10.8 (the machine shared with two other sessions),
           alternating with the code before (this script, a fresh cluster each, the same quarter hour):
                         wall: COPY    load             ratio   CPU: client         server   peak
             now         1.56 s        5.85 s           3.74         2.03 s         1.01 s   637 MB
             now         1.51 s        9.96 s           6.59         2.39 s         1.17 s   597 MB
             before      1.59 s        9.11 s           5.73         2.71 s         1.30 s   722 MB
             before      2.40 s       11.85 s           4.94         2.71 s         1.16 s   691 MB
-            psql \\copy  (both runs)                               0.07–0.08 s    0.73–0.92 s
+            before      2.15 s       12.04 s           5.59         3.06 s         1.39 s   621 MB
+            now         1.94 s       11.26 s           5.81         2.12 s         1.08 s   566 MB
+            psql \\copy  (every run)                               0.07–0.08 s    0.73–0.93 s
+          At these loads the wall times of one command vary up to sevenfold (psql's 0.84–6.13 s), and
+          the ratios of the two codes overlap (now 3.7–6.6, before 4.9–5.7); the CPU does not: the client
+          −0.6 to −0.9 s, the server −0.1 to −0.3 s, about a quarter of the load's CPU.
           **Still misses the target of 2.** What went (CPU per load): the group commit's (organisation,
           period) pairs were a Python set of the million rows' tuples (0.25 s; now made distinct by Polars
           once, ``GroupItem.pairs``) and its submission ids a list of a million (0.03 s); the COPY sent the
