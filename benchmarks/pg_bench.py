@@ -19,15 +19,67 @@ ingest  Ingesting the 1,000,000-row file (``benchmarks/ingest_bench.py``'s shape
           athar     python -m ingest load FILE --db postgresql://…   (after ``python -m ingest orgs``)
 
 Times are wall-clock medians of the child processes; peak memory is the child's maximum resident set
-size (the client: PostgreSQL's own server processes are not counted on either side). These machines
-are shared and noisy, so only the ratio means something; the load average is printed with the figures.
+size (the client: PostgreSQL's own server processes are not counted on either side). ``ingest`` also
+prints the CPU (user + system) of each side: the client process's, and the throwaway cluster's (its
+processes' before and after, the connection's backend included; not with ``--url``). These machines
+are shared and noisy: at a load average of 8 the wall times of the same command vary threefold, so the
+ratio says how much CPU each side gets as much as what it needs; the CPU figures are steadier.
 
 Measured 2026-12-06 on 2 shared cores (load average 9–18):
   score   DuckDB 9.97 s (8.20–10.46), PostgreSQL 9.93 s (8.64–10.35): ratio 1.00 (--repeat 3, load ≈ 9).
           Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
           run's array of 2,970 submission ids once per observation (3.0 s; 0.04 s joined on the
           unnested lists), and the scoring inputs are now read through ADBC without pyarrow.
-  ingest  Latest (the client's CPU cut, see below): COPY 1.19 s (1.63, 0.75), ``ingest load`` 3.55 s
+  ingest  2026-12-06 evening, --repeat 3, load 7.9–10.8 (the machine shared with two other sessions),
+          alternating with the code before (this script, a fresh cluster each, the same quarter hour):
+                        wall: COPY    load             ratio   CPU: client         server   peak
+            now         1.56 s        5.85 s           3.74         2.03 s         1.01 s   637 MB
+            now         1.51 s        9.96 s           6.59         2.39 s         1.17 s   597 MB
+            before      1.59 s        9.11 s           5.73         2.71 s         1.30 s   722 MB
+            before      2.40 s       11.85 s           4.94         2.71 s         1.16 s   691 MB
+            before      2.15 s       12.04 s           5.59         3.06 s         1.39 s   621 MB
+            now         1.94 s       11.26 s           5.81         2.12 s         1.08 s   566 MB
+            psql \\copy  (every run)                               0.07–0.08 s    0.73–0.93 s
+          At these loads the wall times of one command vary up to sevenfold (psql's 0.84–6.13 s), and
+          the ratios of the two codes overlap (now 3.7–6.6, before 4.9–5.7); the CPU does not: the client
+          −0.6 to −0.9 s, the server −0.1 to −0.3 s, about a quarter of the load's CPU.
+          **Still misses the target of 2.** What went (CPU per load): the group commit's (organisation,
+          period) pairs were a Python set of the million rows' tuples (0.25 s; now made distinct by Polars
+          once, ``GroupItem.pairs``) and its submission ids a list of a million (0.03 s); the COPY sent the
+          six breakdown and source columns of a file without them as NULLs (24 MB: the encoder 0.31 →
+          0.14 s, the server 0.05–0.25 s less; columns all NULL without a default are now left out, as
+          a COPY leaves them NULL); the first slice now goes after 0.07 s of encoding instead of 0.15 s
+          (each slice's dictionary codes found with it). Where a load's time goes now (timeline sampled
+          every 10 ms, load ≈ 6): importing until 0.9 s on the main thread while a thread reads the
+          file (done at 1.0–1.15 s: the critical path), validation 0.4 s, then 0.5 s before the first
+          COPY byte (the group's pairs 0.05 s of CPU, its checks, the submission row, the encoder's
+          start), the COPY 1.2 s (the server's ~0.9 s of CPU: the client waits on it), 0.07 s after.
+          Measured for a decision, not done:
+          * Overlap. Rows exist only once validation has run over the whole file (its duplicate, parts
+            and overlap rules are cross-row), so the COPY cannot start during the read or most of the
+            validation without validating in slices; what could overlap it is the 0.5 s between the
+            rows being clean and the first COPY byte (≈0.25 s of CPU when the machine is idle). Starting
+            the COPY there needs the submission id before the report is final: a file then refused
+            would still use an id (a sequence is not rolled back), and the write lock would be held
+            during the validation's end. Even fully overlapped (an estimate at load ≈ 6): read 1.0 +
+            validation 0.35 + the server's COPY 0.9 s ≈ 2.3 s against psql's 0.7–0.9 s: still above 2.
+          * Fewer columns per row (a schema change of ``observations``: reads change too). A binary COPY
+            of the same million rows into a scratch table without ``granularity``, ``period_start``,
+            ``period_end`` and ``unit`` (derivable from ``period`` and the indicator): server 0.72 s
+            (0.66–0.81, 9 runs) against 0.94 s (0.87–1.11) into ``observations`` now and psql's CSV
+            COPY 0.66 s (0.62–0.74); heap 110 MB against 132 MB, WAL 91 against 113 MB, 36 MB less
+            sent, the client's encoder 0.19 s against 0.27 s. A DEFAULT for the constant columns
+            (submission id, valid_from) saves nothing (same server CPU); all-NULL columns left in
+            the table cost nothing measurable once not sent. WAL is about a tenth of the server's COPY (0.85 s
+            into an UNLOGGED copy of the table); durability is not traded here.
+          * Settings: both sides run on the same cluster (fsync, synchronous_commit and
+            full_page_writes off) into tables of a fresh database; the load's session adds only
+            ``TimeZone`` and ``temp_buffers`` (temporary tables), nothing a COPY into a table reads.
+          * Client: importing is ~0.45 s of CPU (NumPy, Polars, Pydantic, psycopg 0.42 s of it; all
+            needed by a load), off the critical path (the read is longer). Jemalloc's decay or huge
+            pages (``_RJEM_MALLOC_CONF``) did not lower the 0.4–0.5 s of system time (page faults:
+            a read touches ~300 MB for the 51 MB file) — huge pages raised it.
+  ingest  Earlier (the client's CPU cut, see below): COPY 1.19 s (1.63, 0.75), ``ingest load`` 3.55 s
           (3.81, 3.30): ratio 3.0, peak 562 MB (--repeat 2, load 7.3–8.4). Earlier runs this round:
           COPY 0.89 s (1.12, 0.67), load 4.35 s (2.96, 5.74), ratio 4.9, peak 653 MB (load 8.4–9.2;
           before the writer's queue was cut to one slice); with only the binary encoder changed, COPY
@@ -83,8 +135,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,6 +179,70 @@ class Server:
 
     def psql(self) -> str:
         return str(self.cluster.bindir / "psql") if self.cluster else shutil.which("psql") or "psql"
+
+    def cpu(self) -> float | None:
+        """CPU seconds (user + system) the cluster's processes have used so far: the postmaster's own and
+        its ended children's (each connection's backend), and those of its children still running (the
+        WAL writer, the checkpointer…). None on a server of ``--url`` (not ours to read)."""
+        if not self.cluster:
+            return None
+        postmaster = int((self.cluster.data / "postmaster.pid").read_text().split()[0])
+        ticks = _ticks(postmaster, with_children=True)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and _parent(entry.name) == postmaster:
+                ticks += _ticks(int(entry.name), with_children=False)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int | str) -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the command's name (the state is field 0); [] when it ended."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return []
+
+
+def _parent(pid: str) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def _ticks(pid: int, *, with_children: bool) -> int:
+    """utime + stime (and cutime + cstime: the children it has waited for) of a process, in clock ticks."""
+    fields = _stat(pid)
+    return sum(int(x) for x in fields[11:15 if with_children else 13]) if fields else 0
+
+
+@dataclass
+class Runs:
+    """One side's runs: wall times, peak memory, CPU of the client process and of the server."""
+
+    wall: list[float] = field(default_factory=list)
+    peak: list[float] = field(default_factory=list)
+    client: list[float] = field(default_factory=list)
+    server: list[float] = field(default_factory=list)
+
+    def run(self, command: list[str], pg: Server) -> None:
+        before = pg.cpu()
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
+        self.wall.append(time.perf_counter() - start)
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"{command} failed: {child.stderr.read().decode()[-2000:]}")
+        self.peak.append(usage.ru_maxrss / 1024)
+        self.client.append(usage.ru_utime + usage.ru_stime)
+        if before is not None:
+            time.sleep(0.2)  # the connection's backend ends (and is counted) just after the client
+            self.server.append(pg.cpu() - before)
+
+    def cpu(self) -> str:
+        text = f"CPU client {_runs(self.client)}"
+        return text + (f", server {_runs(self.server)}" if self.server else "")
+
+
+def _runs(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s ({', '.join(f'{x:.2f}' for x in values)})"
 
 
 @contextmanager
@@ -202,22 +320,20 @@ def bench_ingest(args: argparse.Namespace, work: Path) -> None:
     table = ("CREATE TABLE t (org_code VARCHAR, indicator_code VARCHAR, period VARCHAR, value DOUBLE PRECISION, "
              "unit VARCHAR, notes VARCHAR)")
     with server(args.url) as pg:
-        base_t, base_m, ours_t, ours_m = [], [], [], []
+        copy, load = Runs(), Runs()
         for _ in range(args.repeat):
             url = pg.database()
-            t, m, _ = timed([pg.psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", table,
-                             "-c", f"\\copy t FROM '{data}' (FORMAT csv, HEADER)"])
-            base_t.append(t)
-            base_m.append(m)
+            copy.run([pg.psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", table,
+                      "-c", f"\\copy t FROM '{data}' (FORMAT csv, HEADER)"], pg)
             url = pg.database()
             register(url, orgs, work)
-            t, m, _ = timed([sys.executable, "-m", "ingest", "load", str(data), "--db", url])
-            ours_t.append(t)
-            ours_m.append(m)
-        base = report("baseline psql \\copy (PostgreSQL COPY)", base_t, base_m)
-        ours = report("python -m ingest load --db postgresql://…", ours_t, ours_m)
+            load.run([sys.executable, "-m", "ingest", "load", str(data), "--db", url], pg)
+        base = report("baseline psql \\copy (PostgreSQL COPY)", copy.wall, copy.peak)
+        print(f"  {'':<44}  {copy.cpu()}")
+        ours = report("python -m ingest load --db postgresql://…", load.wall, load.peak)
+        print(f"  {'':<44}  {load.cpu()}")
         print(f"  ratio athar / COPY (median)                 : {ours / base:7.2f}   target ≤ 2")
-        print(f"  peak memory of the load                     : {max(ours_m):7.0f} MB   target < 1024 MB")
+        print(f"  peak memory of the load                     : {max(load.peak):7.0f} MB   target < 1024 MB")
         print(f"  load average after                          : {load_average()}")
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from framework.model import Framework
 from ingest.check_pool import Checked, checked_ahead
-from ingest.command_state import CommandState, pairs_of
+from ingest.command_state import CommandState
 from ingest.pipeline import (
     CheckedFile,
     FileResult,
@@ -85,7 +85,7 @@ class _Group:
         state.flush = self.flush
 
     def add(self, waiting: _Waiting) -> None:
-        meta, pairs = waiting.item.meta, pairs_of(waiting.item.rows)
+        meta, pairs = waiting.item.meta, waiting.item.pairs
         received = (meta.content_sha256, meta.org_code)
         if received in self.state.pending_received or not self.state.pending_pairs.isdisjoint(pairs):
             self.flush()  # it would supersede a file of the group, or be its bytes again: a new group

@@ -148,9 +148,9 @@ def _fixed_values(series: pl.Series, typname: str) -> np.ndarray:
 
 class _Dictionary:
     """A text column of few distinct values, sent by them: each distinct value encoded once, with its
-    length in front (the last row: a NULL, its length -1 alone), and each row's code into them."""
+    length in front (the last row: a NULL, its length -1 alone); :attr:`kind` gives each row's code."""
 
-    def __init__(self, values: pl.Series, codes: np.ndarray):
+    def __init__(self, values: pl.Series):
         data = np.frombuffer(values.str.join("").item().encode("utf-8"), np.uint8)
         lengths = values.str.len_bytes().to_numpy().astype(np.int64)
         self.widths = np.append(4 + lengths, 4)
@@ -158,7 +158,8 @@ class _Dictionary:
         self.table[:, :4] = np.append(lengths, -1).astype(">i4").view(np.uint8).reshape(-1, 4)
         _put_texts(self.table.reshape(-1), np.arange(values.len()) * self.table.shape[1] + 4, data, lengths)
         self._tables: dict[int, np.ndarray] = {}
-        self.codes = codes
+        self.kind = pl.Enum(values)  # a row's code: its value's place in ``values`` (NULL: the last row)
+        self.null = values.len()
 
     def values(self, width: int) -> np.ndarray:
         """Each row of :attr:`table` as one value of its first ``width`` bytes."""
@@ -169,7 +170,8 @@ class _Dictionary:
 
 def _dictionaries(frame: pl.DataFrame, plan: list[tuple[str, str]]) -> dict[str, _Dictionary]:
     """The dictionaries of the text columns that hold few distinct values (codes, periods, units), each
-    column's distinct values and then its codes found by Polars for all columns at once (in parallel)."""
+    column's distinct values found by Polars for all columns at once (in parallel); the rows' codes into
+    them are found slice by slice (:meth:`RowEncoder.rows`), so the first slice is sent sooner."""
     texts = [name for name, typname in plan if typname in _TEXT and not isinstance(frame.schema[name], pl.Null)]
     if not texts:
         return {}
@@ -177,9 +179,7 @@ def _dictionaries(frame: pl.DataFrame, plan: list[tuple[str, str]]) -> dict[str,
     distinct = frame.select(pl.col(n).cast(pl.String).drop_nulls().unique().implode() for n in texts).row(0)
     few = {n: pl.Series(n, values, pl.String) for n, values in zip(texts, distinct, strict=True)
            if 0 < len(values) <= limit}
-    codes = frame.select(pl.col(n).cast(pl.String).cast(pl.Enum(values)).to_physical().fill_null(values.len())
-                         for n, values in few.items())
-    return {n: _Dictionary(values, codes.get_column(n).to_numpy()) for n, values in few.items()}
+    return {n: _Dictionary(values) for n, values in few.items()}
 
 
 class RowEncoder:
@@ -221,26 +221,36 @@ class RowEncoder:
         for start in range(0, self.height, size):
             yield self.rows(start, min(start + size, self.height))
 
+    def _codes(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Each dictionary column's codes for rows ``start:stop``, found by Polars for all columns at once."""
+        if not self.dictionaries:
+            return {}
+        codes = self.frame.slice(start, stop - start).select(
+            pl.col(n).cast(pl.String).cast(words.kind).to_physical().fill_null(words.null)
+            for n, words in self.dictionaries.items())
+        return {n: codes.get_column(n).to_numpy() for n in self.dictionaries}
+
     def rows(self, start: int, stop: int) -> np.ndarray:
+        codes = self._codes(start, stop)
         record = np.empty(stop - start, self.record)
         record["count"] = len(self.columns)
         for i, (name, typname) in enumerate(self.head):
             if name in self.dictionaries:
                 words = self.dictionaries[name]
-                record[f"f{i}"] = words.values(int(words.widths[0]))[words.codes[start:stop]]
+                record[f"f{i}"] = words.values(int(words.widths[0]))[codes[name]]
             else:
                 record[f"l{i}"] = _width(typname)
                 record[f"f{i}"] = self.fixed[name][start:stop]
         if len(self.head) == len(self.columns):
             return record.view(np.uint8)
-        return self._with_tail(start, stop, record.view(np.uint8).reshape(stop - start, -1))
+        return self._with_tail(start, stop, record.view(np.uint8).reshape(stop - start, -1), codes)
 
-    def _with_tail(self, start: int, stop: int, head: np.ndarray) -> np.ndarray:
+    def _with_tail(self, start: int, stop: int, head: np.ndarray, codes: dict[str, np.ndarray]) -> np.ndarray:
         tail = self.columns[len(self.head):]
         part = self.frame.slice(start, stop - start)
         lengths = _lengths(part, [c for c in tail if c[0] not in self.dictionaries])
-        widths = {name: self.dictionaries[name].widths[self.dictionaries[name].codes[start:stop]]
-                  for name, _ in tail if name in self.dictionaries}
+        widths = {name: words.widths[codes[name]] for name, _ in tail
+                  if (words := self.dictionaries.get(name)) is not None}
         sizes = head.shape[1] + (4 + np.maximum(lengths, 0)).sum(axis=0) + sum(widths.values(), 0)
         at = np.zeros(stop - start, np.int64)
         np.cumsum(sizes[:-1], out=at[1:])
@@ -251,9 +261,8 @@ class RowEncoder:
         for name, typname in tail:
             if name in widths:
                 words = self.dictionaries[name]
-                codes = words.codes[start:stop]
                 for width, rows in _by_width(widths[name]):
-                    _windows(out, width)[at[rows]] = words.values(width)[codes[rows]]
+                    _windows(out, width)[at[rows]] = words.values(width)[codes[name][rows]]
                 at += widths[name]
             else:
                 at += _put_field(out, at, part.get_column(name), typname, next(measured))

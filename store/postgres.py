@@ -142,6 +142,16 @@ def frame_from_cursor(cur: psycopg.Cursor) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+def _without_null_columns(frame: pl.DataFrame, without_default: frozenset[str]) -> pl.DataFrame:
+    """``frame`` without its columns that hold only NULLs and name a table column without a default
+    (``without_default``): a column a ``COPY`` leaves out takes NULL, so nothing need be sent for it. A file
+    of a million values without breakdowns sent six such columns to ``observations``: their 24 MB cost
+    the binary encoder 0.16 s and the server 0.05–0.25 s of CPU."""
+    nulls = [name for name, count in zip(frame.columns, frame.null_count().row(0), strict=True)
+             if count == frame.height and name in without_default]
+    return frame.drop(nulls) if nulls and len(nulls) < frame.width else frame
+
+
 def _csv_buffer(frame: pl.DataFrame) -> memoryview:
     """The frame as CSV for ``COPY`` (nulls unquoted and empty, text always quoted: '' stays '')."""
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
@@ -238,12 +248,14 @@ class PgCursor:
         self._cur.execute(f'ANALYZE "{name}"')
         return self
 
-    def _column_types(self, table: str) -> dict[str, str]:
-        """The columns of ``table`` (a name as SQL writes it) and their types (``pg_type.typname``)."""
+    def _columns(self, table: str) -> tuple[dict[str, str], frozenset[str]]:
+        """The columns of ``table`` (a name as SQL writes it) and their types (``pg_type.typname``), and the
+        names of those with a default."""
         self._cur.execute(
-            "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "SELECT a.attname, t.typname, a.atthasdef FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
             "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped", [table])
-        return dict(self._cur.fetchall())
+        found = self._cur.fetchall()
+        return {name: typname for name, typname, _ in found}, frozenset(name for name, _, default in found if default)
 
     def _copy(self, table: str, frame: pl.DataFrame) -> None:
         """``frame`` into ``table`` (its columns by name) by one ``COPY … FROM STDIN``: in PostgreSQL's binary
@@ -252,7 +264,9 @@ class PgCursor:
         built (``_SliceAheadWriter``), so the server reads one while this process writes the next."""
         if not frame.height:
             return
-        plan = binary_plan(frame.schema, self._column_types(table))
+        types, defaults = self._columns(table)
+        frame = _without_null_columns(frame, frozenset(types) - defaults)
+        plan = binary_plan(frame.schema, types)
         encoder = RowEncoder(frame, plan) if plan is not None else None
         columns = ", ".join(f'"{n}"' for n in ([name for name, _ in encoder.columns] if encoder else frame.columns))
         statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT {'binary' if encoder else 'csv'})"

@@ -215,3 +215,44 @@ def test_a_copy_of_many_slices_through_a_queue_of_one_chunk_stores_every_row_in_
     pg_store.write(lambda cur: cur.execute(_TABLE))
     pg_store.write(lambda cur: cur.copy_rows("copied", frame))
     assert pg_store.query("SELECT big, text FROM copied ORDER BY big").equals(frame)
+
+
+@pytest.mark.backends("postgres")
+def test_a_column_all_null_is_left_out_of_the_copy_yet_a_column_with_a_default_still_receives_its_nulls(
+    pg_store, monkeypatch
+) -> None:
+    statements: list[str] = []
+    copy = psycopg.Cursor.copy
+
+    def seen(self, statement, *args, **kwargs):
+        statements.append(str(statement))
+        return copy(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", seen)
+    pg_store.write(lambda cur: cur.execute(
+        "CREATE TABLE defaults (n BIGINT, plain VARCHAR, kept VARCHAR DEFAULT 'défaut', day DATE)"))
+    frame = pl.DataFrame({"n": [1, 2, 3], "plain": pl.Series([None] * 3, dtype=pl.String),
+                          "kept": pl.Series([None] * 3, dtype=pl.String), "day": pl.Series([None] * 3, dtype=pl.Date)})
+    pg_store.write(lambda cur: cur.copy_rows("defaults", frame))
+    assert '"plain"' not in statements[-1] and '"day"' not in statements[-1] and '"kept"' in statements[-1]
+    back = pg_store.query("SELECT n, plain, kept, day FROM defaults ORDER BY n")
+    assert back["n"].to_list() == [1, 2, 3]
+    assert back.select(pl.all().exclude("n").null_count()).row(0) == (3, 3, 3)  # NULL, not the default
+    only_nulls = pl.DataFrame({"plain": pl.Series([None], dtype=pl.String)})  # nothing left to leave out
+    pg_store.write(lambda cur: cur.copy_rows("defaults", only_nulls))
+    assert pg_store.scalar("SELECT count(*) FROM defaults WHERE n IS NULL AND kept = 'défaut'") == 1
+
+
+@pytest.mark.backends("postgres")
+def test_codes_of_one_length_in_the_packed_record_of_every_slice_come_back_in_their_rows(
+    pg_store, no_csv, monkeypatch
+) -> None:
+    monkeypatch.setattr(store.postgres, "_COPY_SLICE", 300)  # four slices, each finding its own rows' codes
+    periods = [f"{2019 + n % 6}-Q{1 + n % 4}" for n in range(1000)]
+    frame = pl.DataFrame({"text": periods, "big": list(range(1000)),
+                          "day": [date(2024, 1, 1 + n % 28) for n in range(1000)]})
+    encoder = RowEncoder(frame, binary_plan(frame.schema, {"text": "varchar", "big": "int8", "day": "date"}))
+    assert encoder.head == encoder.columns and set(encoder.dictionaries) == {"text"}
+    pg_store.write(lambda cur: cur.execute(_TABLE))
+    pg_store.write(lambda cur: cur.copy_rows("copied", frame))
+    assert pg_store.query("SELECT text, big, day FROM copied ORDER BY big").equals(frame)
