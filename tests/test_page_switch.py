@@ -188,3 +188,16 @@ def test_the_what_if_sliders_are_built_only_once_their_fold_is_opened_and_keep_t
     assert at.slider(key="whatif_w_P1").value == 3.0
     at.button(key="whatif_reset").click().run()
     assert at.slider(key="whatif_w_P1").value != 3.0
+
+
+def test_the_process_is_frozen_at_the_third_run_and_each_doubling_after_it_a_bounded_number_of_times(
+    monkeypatch,
+) -> None:
+    from dashboard import gc_freeze
+
+    frozen_at: list[int] = []
+    monkeypatch.setattr(gc_freeze, "_state", {"runs": 0, "frozen": 0, "next": gc_freeze.WARM_RUNS})
+    monkeypatch.setattr(gc_freeze.gc, "freeze", lambda: frozen_at.append(gc_freeze._state["runs"]))
+    for _ in range(5_000):
+        gc_freeze.after_warm_up()
+    assert frozen_at == [gc_freeze.WARM_RUNS * 2**k for k in range(gc_freeze.FREEZES)]  # 3, 6, 12… 384
