@@ -47,8 +47,8 @@ the README's "Development, tests and benchmarks" keeps the history):
 - 2026-12-06, after (exact cache keys, provisional pairs and period states kept across reruns, the
   process frozen again while it warms up, the what-if panel and target forms folded): load 0.9–1.6,
   p50 378 ms, p95 479 ms, max 544 ms (per page p95: overview 461, profile 447, compare 527,
-  sustainability 399, indicator 304, quality 439); load 1.6–2.7, p50 525, p95 710; load 6–8, p50
-  501–705, p95 617–1,073. Server script CPU p50 36–84 ms per switch (the base, run interleaved at the
+  sustainability 399, indicator 304, quality 439); load 1.6–2.7, p50 525, p95 710; load 1.9–3.5,
+  p50 688, p95 893; load 6–8, p50 501–705, p95 617–1,073. Server script CPU p50 36–84 ms per switch (the base, run interleaved at the
   same load: 82–142 ms). Chromium's CPU per switch (all its processes, read from ``/proc``): 400–900
   ms, five to ten times the server's — React re-rendering Streamlit's element tree, Plotly, styles.
 - A switch with a fast run used to be taken for the 5 s "no run" fallback (the script state never
