@@ -6,7 +6,9 @@ Issue 15's load figures, against the REAL server (``python -m server``, uvicorn,
   (``--sessions 1,20``: first one alone, then twenty together). Each opens ``/overview``, signs in
   through the form as the steering committee (demo account ``comite``), then clicks through the
   menu (``--pages``) ``--rounds`` times. A switch is timed from the click to the **settled page**:
-  a script run seen after the click, Streamlit's script state back to ``notRunning``, no running
+  a script run seen after the click (the server's ``new_session`` message, or the script state
+  reading ``running``: a fast run may go from running to finished within one React update, and
+  such a switch was counted as the 5 s "no run" fallback), script state back to ``notRunning``, no running
   icon, no skeleton, no stale (``data-stale="true"``) element left from the previous page, the main
   area holding content, every Plotly chart drawn (``.main-svg``), all of it still true 300 ms later
   (a rerun started by the page itself, e.g. writing the URL, counts in the switch). The settle time
@@ -36,6 +38,21 @@ possible: one process holds the file.
 
     .venv/bin/python benchmarks/load_bench.py [--part browser|api|all] [--sessions 1,20] [--rounds 2]
         [--requests 200] [--db FILE] [--replicas 1 --url postgresql://…] [--json FILE]
+
+Measured (``--part browser --sessions 1 --rounds 3 --server-timing``, DuckDB demo, 17 switches a run;
+the README's "Development, tests and benchmarks" keeps the history):
+
+- 2026-12-06, before this session's changes, quiet machine (load 1.5–2): all switches p50 420–448 ms,
+  p95 660–754 ms; server script CPU per switch 66–138 ms.
+- 2026-12-06, after (exact cache keys, provisional pairs and period states kept across reruns, the
+  process frozen again while it warms up, the what-if panel and target forms folded): load 0.9–1.6,
+  p50 378 ms, p95 479 ms, max 544 ms (per page p95: overview 461, profile 447, compare 527,
+  sustainability 399, indicator 304, quality 439); load 1.6–2.7, p50 525, p95 710; load 1.9–3.5,
+  p50 688, p95 893; load 6–8, p50 501–705, p95 617–1,073. Server script CPU p50 36–84 ms per switch (the base, run interleaved at the
+  same load: 82–142 ms). Chromium's CPU per switch (all its processes, read from ``/proc``): 400–900
+  ms, five to ten times the server's — React re-rendering Streamlit's element tree, Plotly, styles.
+- A switch with a fast run used to be taken for the 5 s "no run" fallback (the script state never
+  read ``running``); runs are now also counted from the server's ``new_session`` message.
 """
 
 from __future__ import annotations
@@ -76,8 +93,9 @@ PARTS = ("(first message)", "(server answered)", "(browser drawing)")
 COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)
 TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", "bytecode")
 
-# In every page, before Streamlit's own scripts: count script runs as they start (the attribute
-# ``data-test-script-state`` of stApp turning to ``running``), so a switch waits for ITS rerun.
+# In every page, before Streamlit's own scripts: count script runs as they start (the server's
+# ``new_session`` message opening each run, and the attribute ``data-test-script-state`` of stApp
+# turning to ``running``), so a switch waits for ITS rerun.
 TRACK_RUNS_JS = """
 // Times on the epoch clock (timeOrigin + now), so a wait that spans a navigation (the sign-in's
 // session-cookie handoff) compares times across the two documents.
@@ -88,13 +106,29 @@ window.__lb = {runs: 0, lastRun: 0, idleSince: null, lastMessage: 0, firstMessag
 document.addEventListener('click', () => {
     window.__lb.clickAt = clock(); window.__lb.firstMessage = -1;
 }, true);
+// Whether a message from the server starts a script run: a ForwardMsg holding ``new_session``
+// (field 4), which Streamlit sends first in every run. A fast run can go from running to finished
+// within one React update, and the attribute below then never reads "running".
+const startsRun = data => {
+    if (!(data instanceof ArrayBuffer)) return false;
+    const b = new Uint8Array(data);
+    const varint = at => { let v = 0, f = 1, x; do { x = b[at.i++]; v += (x & 0x7f) * f; f *= 128; } while (x & 0x80 && at.i < b.length); return v; };
+    for (const at = {i: 0}; at.i < b.length;) {
+        const key = varint(at), field = Math.floor(key / 8), wire = key % 8;
+        if (field === 4) return true;
+        if (wire === 0) varint(at); else if (wire === 1) at.i += 8; else if (wire === 5) at.i += 4;
+        else if (wire === 2) at.i += varint(at); else return false;
+    }
+    return false;
+};
 const NativeWebSocket = window.WebSocket;  // the time of the last message from the server
 window.WebSocket = function (...args) {
     const ws = new NativeWebSocket(...args);
-    ws.addEventListener('message', () => {  // and of the first one after the click
+    ws.addEventListener('message', event => {  // and of the first one after the click
         const now = clock();
         window.__lb.lastMessage = now;
         if (window.__lb.firstMessage < 0) window.__lb.firstMessage = now;
+        if (startsRun(event.data)) { window.__lb.runs += 1; window.__lb.lastRun = now; }
     });
     return ws;
 };

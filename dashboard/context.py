@@ -1,7 +1,8 @@
 """What every page needs, built once per script run by ``app.py``: store, viewer, language, run.
 
 Reads go through :meth:`PageContext.q`, which caches ``store.reads`` results with
-``st.cache_data`` keyed by the database, the data version **and** the viewer's scope key —
+``st.cache_data`` keyed by the database, the data version **and** the viewer's scope key (one
+string naming each exactly, ``dashboard.exact_key``) —
 Streamlit caches are shared by every session, so a cache key without the scope would hand one
 viewer's rows to another.
 """
@@ -21,6 +22,7 @@ import streamlit as st
 
 import settings
 from dashboard import vocabulary_labels
+from dashboard.exact_key import Unkeyable, exact_text
 from framework import periods as period_rules
 from framework.model import Framework, Roles, framework_from_dict, load_framework
 from i18n import RTL_LANGUAGES, plural_key, t
@@ -59,6 +61,22 @@ def _cached_read(
     _viewer: Viewer,
 ) -> Any:
     return _read(_store, _viewer, *args, **dict(kwargs))
+
+
+@st.cache_data(show_spinner=False, max_entries=4096, ttl=6 * 3600)
+def _cached_read_by_key(key: str, _read: Callable[..., Any], _store: Store, _viewer: Viewer, _call: tuple) -> Any:
+    """:func:`_cached_read` under one string naming every part of its key exactly (``exact_text``):
+    Streamlit hashes one short string instead of walking six arguments (a millisecond per read)."""
+    args, kwargs = _call
+    return _read(_store, _viewer, *args, **dict(kwargs))
+
+
+@st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
+def _period_states(key: str, _context: PageContext, _rule: tuple) -> pl.DataFrame:
+    """:attr:`PageContext.period_states` under ``key``, which names all it is computed from."""
+    today, deadline_days, share = _rule
+    counts = _context.q(common_reads.period_reporting, _context.run_id)
+    return period_rules.period_states(counts, today=today, deadline_days=deadline_days, share=share)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -140,19 +158,21 @@ class PageContext:
     def q(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A cached ``store.reads`` read for this viewer (``read`` is the read function).
 
-        Every argument by name: Streamlit looks a positional argument's name up with
-        ``inspect.signature`` on each call (nine per read, every read of every rerun)."""
-        return _cached_read(
-            db=str(self.store.path),
-            version=self.version,
-            scope_key=self.viewer.scope_key,
-            name=f"{read.__module__}.{read.__name__}",
-            args=args,
-            kwargs=tuple(sorted(kwargs.items())),
-            _read=read,
-            _store=self.store,
-            _viewer=self.viewer,
-        )
+        The key — database, data version, the viewer's scope key, the read and its arguments — is
+        one string naming each exactly (``dashboard.exact_key``); arguments it cannot name exactly
+        go through Streamlit's hashing of each part instead, every one by name (Streamlit looks a
+        positional argument's name up with ``inspect.signature`` on each call)."""
+        name = f"{read.__module__}.{read.__name__}"
+        named = tuple(sorted(kwargs.items()))
+        db, scope_key = str(self.store.path), self.viewer.scope_key
+        try:
+            key = exact_text(db, self.version, scope_key, name, args, named)
+        except Unkeyable:
+            return _cached_read(
+                db=db, version=self.version, scope_key=scope_key, name=name, args=args, kwargs=named,
+                _read=read, _store=self.store, _viewer=self.viewer,
+            )
+        return _cached_read_by_key(key=key, _read=read, _store=self.store, _viewer=self.viewer, _call=(args, named))
 
     @property
     def run_id(self) -> int | None:
@@ -205,23 +225,29 @@ class PageContext:
 
     @cached_property
     def period_states(self) -> pl.DataFrame:
-        """Per run period: reporting, expected, deadline, complete (oldest first)."""
+        """Per run period: reporting, expected, deadline, complete (oldest first).
+
+        Kept across runs under everything it is judged from: the viewer's reporting counts (database,
+        data version, scope, run), the date, the deadline and the complete share."""
         if self.run_id is None:
             return pl.DataFrame(schema={"period": pl.String, "complete": pl.Boolean})
-        counts = self.q(common_reads.period_reporting, self.run_id)
-        return period_rules.period_states(
-            counts, today=self.today, deadline_days=self.deadline_days,
-            share=float(settings.get("ATHAR_COMPLETE_SHARE")),
-        )
+        today, deadline, share = self.today, self.deadline_days, float(settings.get("ATHAR_COMPLETE_SHARE"))
+        key = exact_text(str(self.store.path), self.version, self.viewer.scope_key, self.run_id, today, deadline, share)
+        return _period_states(key=key, _context=self, _rule=(today, deadline, share))
 
     @property
     def default_period(self) -> str | None:
         """The period pages open on: the latest complete one."""
         return period_rules.default_period(self.period_states)
 
+    @cached_property
+    def _period_rows(self) -> dict[str, dict[str, Any]]:
+        """:attr:`period_states` by period, read once per run (pages ask for a period's state many times)."""
+        return {row["period"]: row for row in self.period_states.iter_rows(named=True)}
+
     def period_state(self, period: str | None) -> dict[str, Any] | None:
-        rows = self.period_states.filter(pl.col("period") == period)
-        return rows.row(0, named=True) if rows.height else None
+        row = self._period_rows.get(period) if period is not None else None
+        return dict(row) if row is not None else None
 
     def is_partial(self, period: str | None) -> bool:
         state = self.period_state(period)

@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext
+from dashboard.folds import folded
 from dashboard.lookup import labelled
 from i18n import formatting as fmt
 from i18n import t
@@ -95,7 +96,10 @@ def committee_editor(ctx: PageContext, org_code: str) -> None:
     """Steering committee only: the organisation's expected indicators and one target at a time."""
     if ctx.viewer.role != "steering":
         return
-    with st.expander(text(ctx, "edit_heading")):
+    box = folded(text(ctx, "edit_heading"), key="targets_editor")
+    with box:
+        if not box.open:  # built only once opened (dashboard.folds)
+            return
         _expected_form(ctx, org_code)
         _target_form(ctx, org_code)
 

@@ -8,9 +8,10 @@ the last :data:`MAX_FIGURES` of them.
 
 Never a leak between viewers: the key is the builder's own arguments — every value, label and
 title drawn — so a figure is only ever handed to a caller that already holds all of its content.
-Arguments the key cannot spell out exactly (anything but plain values, lists, tuples, dicts and
-Polars Series) are not kept: the figure is built as before. The figures are shared, so nothing
-may change one after it is built (pages pass them to ``st.plotly_chart``, which only reads).
+Arguments the key cannot spell out exactly (``dashboard.exact_key``: anything but plain values,
+lists, tuples, dicts and Polars Series) are not kept: the figure is built as before. The figures are
+shared, so nothing may change one after it is built (pages pass them to ``st.plotly_chart``, which
+only reads).
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-import polars as pl
+from dashboard.exact_key import Unkeyable, exact_text
 
 MAX_FIGURES = 512
-_PLAIN = (str, int, float, bool, type(None), date, datetime)
 _lock = threading.Lock()
 _figures: OrderedDict[str, Any] = OrderedDict()
 #: Builds and reuses since the process started (tests and benchmarks read them).
@@ -34,30 +33,14 @@ counts = {"built": 0, "reused": 0}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Unkeyable(Exception):
-    """An argument whose text would not name it exactly (a truncated repr, an object)."""
-
-
-def _key(value: object) -> object:
-    if isinstance(value, _PLAIN):
-        return (type(value).__name__, value)
-    if isinstance(value, list | tuple):
-        return tuple(_key(v) for v in value)
-    if isinstance(value, dict):
-        return ("dict", tuple((_key(k), _key(v)) for k, v in value.items()))
-    if isinstance(value, pl.Series):
-        return ("series", str(value.dtype), tuple(_key(v) for v in value.to_list()))
-    raise _Unkeyable(type(value).__name__)
-
-
 def memoised(builder: F) -> F:
     """``builder`` whose figures are kept per process, keyed on all of its arguments."""
 
     @wraps(builder)
     def build(*args: Any, **kwargs: Any) -> Any:
         try:
-            key = repr((builder.__qualname__, _key(args), _key(dict(sorted(kwargs.items())))))
-        except _Unkeyable:
+            key = exact_text(builder.__qualname__, args, dict(sorted(kwargs.items())))
+        except Unkeyable:
             return builder(*args, **kwargs)
         with _lock:
             figure = _figures.get(key)

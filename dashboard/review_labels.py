@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard.exact_key import exact_text
 from i18n import t, tn
 from store import review
 from store.reads import common as common_reads
@@ -24,12 +25,27 @@ def show(context) -> None:
         return
     if viewer.role == "funder" or context.run_id is None:
         return
-    pairs = review.provisional_pairs(context.store, context.run_id)
+    pairs = run_pairs(context)
     if viewer.role == "member":
         if pairs.filter(pl.col("org_code") == viewer.org_code).height:
             st.sidebar.caption(t("review.label.provisional_own", context.lang))
     elif pairs.height:
         st.sidebar.caption(tn("review.label.provisional_scores", pairs.height, context.lang))
+
+
+def run_pairs(context) -> pl.DataFrame:
+    """``store.review.provisional_pairs`` of the context's run, kept across reruns.
+
+    Written in the run's own transaction and never changed after, the pairs are still keyed on the
+    data version besides the database and the run (a restore may bring back another run under the same
+    id). They are the run's, not the viewer's: :func:`show` narrows them to a member's own scores."""
+    key = exact_text(str(context.store.path), context.version, context.run_id)
+    return _pairs(key=key, _store=context.store, _run_id=context.run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=6 * 3600)
+def _pairs(key: str, _store, _run_id: int) -> pl.DataFrame:
+    return review.provisional_pairs(_store, _run_id)
 
 
 def scores_note(context, period: str, org_codes: list[str] | None = None) -> None:

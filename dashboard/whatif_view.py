@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import tables, widgets
 from dashboard.cells import Col
 from dashboard.context import PageContext
+from dashboard.folds import folded
 from framework.model import Framework
 from metrics import whatif
 from store import consultation
@@ -24,6 +25,9 @@ from store.reads import common as common_reads
 from store.reads import whatif as whatif_reads
 
 _PREFIX = "whatif_w_"
+#: The weights last chosen, kept beside the sliders' own state: Streamlit drops a widget's state when a
+#: run does not draw it, and the panel is drawn only while open (``dashboard.folds``).
+_KEPT = "whatif_kept_weights"
 
 
 def weight_key(code: str) -> str:
@@ -34,19 +38,23 @@ def weight_key(code: str) -> str:
 def _reset(framework: Framework) -> None:
     for p in framework.principles:
         st.session_state[weight_key(p.code)] = float(p.weight)
+    st.session_state.pop(_KEPT, None)
 
 
 def sliders(ctx: PageContext, framework: Framework) -> dict[str, float]:
-    """One slider per principle (starting at the framework's weights) and a reset; the chosen weights."""
+    """One slider per principle (starting at the framework's weights, or at the weights this session
+    last chose: the panel is built only while open, :data:`_KEPT`) and a reset; the chosen weights."""
     top = max(p.weight for p in framework.principles)
     columns = st.columns(min(len(framework.principles), 5))
+    kept = st.session_state.get(_KEPT, {})
     chosen: dict[str, float] = {}
     for n, p in enumerate(framework.principles):
         key = weight_key(p.code)
         if key not in st.session_state:
-            st.session_state[key] = float(p.weight)
+            st.session_state[key] = min(float(kept.get(p.code, p.weight)), 3.0 * top)
         with columns[n % len(columns)]:
             chosen[p.code] = st.slider(ctx.principle_label(p.code), 0.0, 3.0 * top, step=top / 20, key=key)
+    st.session_state[_KEPT] = dict(chosen)
     st.button(ctx.t("whatif.reset"), key="whatif_reset", on_click=_reset, args=(framework,),
               icon=":material/restart_alt:")
     return chosen
@@ -64,7 +72,10 @@ def render(ctx: PageContext, period: str, org_code: str | None = None) -> None:
     """The panel for ``period``: every organisation the viewer sees (Compare), or ``org_code`` (Profile)."""
     if ctx.run_id is None:
         return
-    with st.expander(ctx.t("whatif.title"), icon=":material/tune:"):
+    box = folded(ctx.t("whatif.title"), key="whatif", icon=":material/tune:")
+    with box:
+        if not box.open:  # built only once opened (dashboard.folds)
+            return
         st.markdown(widgets.badge(ctx.t("whatif.simulation")), unsafe_allow_html=True)
         st.caption(ctx.t("whatif.caption"))
         if ctx.viewer.principles is not None:

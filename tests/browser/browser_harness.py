@@ -20,7 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO.parent / "shared" / "samples"
+#: ``../shared/samples`` beside the checkout (in CI), or beside a folder holding it (a git worktree),
+#: as ``tests/conftest.py`` finds them.
+SAMPLES = next(
+    (folder / "shared" / "samples" for folder in REPO.parents if (folder / "shared" / "samples").is_dir()),
+    REPO.parent / "shared" / "samples",
+)
 # Debian's Chromium (apt-get install chromium); ATHAR_CHROMIUM only to point elsewhere.
 CHROMIUM = Path(os.environ.get("ATHAR_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts" / "screenshots"
