@@ -79,13 +79,14 @@ class CommandState:
     def committed(self, digest: str, org: str | None, submission_id: int, rows: pl.DataFrame) -> None:
         """A file was accepted: its bytes are received, its organisations and periods hold values."""
         self.received.setdefault((digest, org), submission_id)
-        self.unheld.append(rows.select("org_code", "period"))
+        # a small file's rows as they are (a select per file cost more than its pairs), a large one's two columns
+        self.unheld.append(rows if rows.height <= FEW_ROWS else rows.select("org_code", "period"))
 
     def held_pairs(self) -> set[tuple[str, str]]:
         """The (organisation, period) pairs holding values in force, the committed files' included."""
-        if self.unheld:
-            self.held.update(pairs_of(pl.concat(self.unheld)))
-            self.unheld.clear()
+        for rows in self.unheld:
+            self.held.update(pairs_of(rows))
+        self.unheld.clear()
         return self.held
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from store.audit import record_all_in
@@ -219,11 +220,21 @@ def _insert_submissions(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], 
     return [by_key[(i.meta.content_sha256, i.meta.org_code)] for i in items]
 
 
+def _stored_rows(items: list[GroupItem]) -> pl.DataFrame:
+    """Every file's stored columns, one file after another: one concatenation of the rows when the files
+    have the same columns (the check gives each file the same; a select per file cost more than the
+    group's insert), else each file's stored columns first."""
+    frames = [i.rows for i in items]
+    schema = frames[0].schema
+    if any(f.schema != schema for f in frames[1:]):
+        frames = [f.select(_STORED_FROM_FILE) for f in frames]
+    return pl.concat(frames, how="vertical_relaxed").select(_STORED_FROM_FILE)
+
+
 def _insert_values(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], ids: list[int], now) -> None:
     """Every file's values, with their submission, in one insert (nothing to supersede: see ``_set_based``)."""
-    frame = pl.concat([i.rows.select(_STORED_FROM_FILE) for i in items], how="vertical_relaxed").with_columns(
-        pl.Series("submission_id", [sid for i, sid in zip(items, ids, strict=True) for _ in range(i.rows.height)],
-                  dtype=pl.Int64))
+    frame = _stored_rows(items).with_columns(
+        pl.Series("submission_id", np.repeat(np.array(ids, np.int64), [i.rows.height for i in items])))
     if not frame.height:
         return
     copy_rows = getattr(cur, "copy_rows", None)  # PostgreSQL: COPY straight into the table
