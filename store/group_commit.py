@@ -222,13 +222,14 @@ def _insert_submissions(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], 
 
 def _stored_rows(items: list[GroupItem]) -> pl.DataFrame:
     """Every file's stored columns, one file after another: one concatenation of the rows when the files
-    have the same columns (the check gives each file the same; a select per file cost more than the
-    group's insert), else each file's stored columns first."""
-    frames = [i.rows for i in items]
-    schema = frames[0].schema
-    if any(f.schema != schema for f in frames[1:]):
-        frames = [f.select(_STORED_FROM_FILE) for f in frames]
-    return pl.concat(frames, how="vertical_relaxed").select(_STORED_FROM_FILE)
+    have the same columns and types (the check gives each file the same; a select per file cost more
+    than the group's insert, and so did comparing the schemas in Python), else each file's stored
+    columns first."""
+    try:
+        whole = pl.concat([i.rows for i in items], how="vertical")  # refused unless every schema is the same
+    except pl.exceptions.PolarsError:
+        whole = pl.concat([i.rows.select(_STORED_FROM_FILE) for i in items], how="vertical_relaxed")
+    return whole.select(_STORED_FROM_FILE)
 
 
 def _insert_values(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], ids: list[int], now) -> None:

@@ -304,3 +304,6 @@ def test_a_groups_rows_are_stored_in_the_order_of_its_files_whatever_their_colum
     mixed = _stored_rows([item([1.0, 2.0], False), item([3.0], True)])
     assert same.columns == mixed.columns == list(_STORED_FROM_FILE)
     assert same.get_column("value").to_list() == mixed.get_column("value").to_list() == [1.0, 2.0, 3.0]
+    reordered = _stored_rows([item([1.0], False), GroupItem(item([2.0], False).rows.select(
+        list(reversed(_STORED_FROM_FILE))), None, Path("raw"), [])])  # type: ignore[arg-type]
+    assert reordered.get_column("value").to_list() == [1.0, 2.0]
