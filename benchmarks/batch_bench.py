@@ -21,7 +21,7 @@ Backends: with ``ATHAR_DATABASE_URL`` set (PostgreSQL), the load runs against th
 empty but migrated: the benchmark does not drop anything) and the baseline is PostgreSQL's own COPY of
 the same files into a table, in one transaction. Without it, DuckDB files in a temporary directory.
 
-Measured (2 cores shared with other sessions: the wall times follow the load; the CPU per file does not):
+Measured (2 cores shared with other sessions: wall times follow their load, CPU times swell with it):
   2026-12-06, session 7. Where a load's time goes, both backends alike: about 10 ms of CPU per file in
   all — the workers' checks 8.4 ms (reading and validating: about 36 small Polars queries), the command
   1.7–2.2 ms (its group commits, results, report), the PostgreSQL server 0.2–0.5 ms. So on 2 idle cores
@@ -34,13 +34,17 @@ Measured (2 cores shared with other sessions: the wall times follow the load; th
   small file's pairs made distinct by a Python set (Polars' ``unique`` woke its threads for ten rows);
   the indicators' facts worked out once per framework; a header looked for only in rows with enough
   cells; a group's rows concatenated once. First 1,000 files, paired runs (old → new, CPU of the whole
-  benchmark, load 6–8): DuckDB 14.3 → 13.0 s, PostgreSQL 13.0 → 12.6 and 11.9 → 11.4 s; the command's
-  own CPU 2.7 → 2.1–2.2 s on PostgreSQL. Full set, DuckDB, the load alone back to back (load 7–11):
-  158 → 142 s, CPU 207 → 179 s (the command's 40.7 → 29.3 s, the workers' 166.6 → 149.2 s; workers
-  idle 4.1 → 0.1 s). Full set through this benchmark (load 6–8): DuckDB 118.4 files/s, PostgreSQL 118.3
-  files/s, 14,896 submissions, 206,424 values each, peak 297 / 234 MB. The target is not met on this
-  busy machine (other sessions kept the load at 6–11 throughout; CPU times swell with it too). What is left is the check itself: checking many files of the same layout as one frame,
-  with the rules applied per file, would pay its queries once per group instead of once per file.
+  benchmark): at load 6–8 DuckDB 14.3 → 13.0 s, PostgreSQL 13.0 → 12.6 and 11.9 → 11.4 s; at load 3–9,
+  within the noise (DuckDB 14.6 → 15.4 and 19.3 → 15.9 s, PostgreSQL 14.2 → 12.9 and 15.6 → 17.0 s);
+  the command's own CPU 2.7 → 2.1–2.2 s on PostgreSQL (``ingest load`` alone, four runs). The check of
+  600 files in one process gives the same results before and after, at 7.0–10.8 ms of CPU a file
+  either way as the load goes. Full set, DuckDB, the load alone back to back (load 7–11): 158 → 142 s,
+  CPU 207 → 179 s (the command's 40.7 → 29.3 s, the workers' 166.6 → 149.2 s; workers idle 4.1 → 0.1
+  s). Full set through this benchmark (load 6–8): DuckDB 118.4 files/s, PostgreSQL 118.3 files/s,
+  14,896 submissions, 206,424 values each, peak 297 / 234 MB. The target is not met on this busy
+  machine (other sessions kept the load at 6–11 throughout). What is left is the check itself:
+  checking many files of the same layout as one frame, with the rules applied per file, would pay its
+  queries once per group instead of once per file.
 """
 
 from __future__ import annotations
