@@ -20,6 +20,35 @@ the database holds one submission per file and every row. Target: ≥ 200 files/
 Backends: with ``ATHAR_DATABASE_URL`` set (PostgreSQL), the load runs against that database (it must be
 empty but migrated: the benchmark does not drop anything) and the baseline is PostgreSQL's own COPY of
 the same files into a table, in one transaction. Without it, DuckDB files in a temporary directory.
+
+Measured (2 cores shared with other sessions: wall times follow their load, CPU times swell with it):
+  2026-12-06, session 7. Where a load's time goes, both backends alike: about 10 ms of CPU per file in
+  all — the workers' checks 8.4 ms (reading and validating: about 36 small Polars queries), the command
+  1.7–2.2 ms (its group commits, results, report), the PostgreSQL server 0.2–0.5 ms. So on 2 idle cores
+  the ceiling is about 200 files/s, whichever the backend. PostgreSQL is not held back by round trips:
+  an ``ingest load`` of the first 1,000 files made 415 statements in all (10 group transactions), the
+  server used 0.2–0.3 s of CPU. The earlier gap to DuckDB (52–79 against 154–168 files/s) was not CPU:
+  the workers stood idle while a group's commit waited on the server (the full set below); this session,
+  same runs back to back: 104–167 files/s on PostgreSQL, 106–154 on DuckDB (load 6–8). What changed: the workers check up to 64 files each ahead of the command
+  (8 before: they sat idle 0.6–1.8 s per 1,000 files while a group was committed; 0.1–0.2 s now); a
+  small file's pairs made distinct by a Python set (Polars' ``unique`` woke its threads for ten rows);
+  the indicators' facts worked out once per framework; a header looked for only in rows with enough
+  cells; a group's rows concatenated once. First 1,000 files, paired runs (old → new, CPU of the whole
+  benchmark): at load 6–8 DuckDB 14.3 → 13.0 s, PostgreSQL 13.0 → 12.6 and 11.9 → 11.4 s; at load 3–9,
+  within the noise (DuckDB 14.6 → 15.4 and 19.3 → 15.9 s, PostgreSQL 14.2 → 12.9 and 15.6 → 17.0 s);
+  the command's own CPU 2.7 → 2.1–2.2 s on PostgreSQL (``ingest load`` alone, four runs). The check of
+  600 files in one process gives the same results before and after, at 7.0–10.8 ms of CPU a file
+  either way as the load goes. Full set, DuckDB, the load alone back to back (load 7–11): 158 → 142 s,
+  CPU 207 → 179 s (the command's 40.7 → 29.3 s, the workers' 166.6 → 149.2 s; workers idle 4.1 → 0.1
+  s). Full set, PostgreSQL, the same way (load 5–7 new, 7–9 old): 195.7 → 114.1 s (76 → 131 files/s),
+  the command's CPU 46.0 → 27.3 s, the workers' 186.2 → 150.0 s, the server's 7.5 → 6.3 s; the workers
+  idle 34.6 → 4.4 s: on PostgreSQL a group's commit waits on the server longer, and with 16 files ahead
+  the workers stood still meanwhile (the PostgreSQL gap of the last session). Full set through this
+  benchmark (load 6–8): DuckDB 118.4 files/s, PostgreSQL 118.3 files/s,
+  14,896 submissions, 206,424 values each, peak 297 / 234 MB. The target is not met on this busy
+  machine (other sessions kept the load at 6–11 throughout). What is left is the check itself:
+  checking many files of the same layout as one frame, with the rules applied per file, would pay its
+  queries once per group instead of once per file.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import math
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.dates import format_date
@@ -70,6 +70,7 @@ def _apply(value: float, lang: str, kind: str, digits: int) -> str:
     return text.lstrip("-\u200e") if float(f"{abs(value):.{digits + (2 if kind == 'percent' else 0)}f}") == 0 else text
 
 
+@lru_cache(maxsize=1024)  # a command reporting thousands of files asks for the same few counts
 def plural_category(count: float, lang: str) -> str:
     """CLDR's plural category of ``count`` (``one``, ``other``; ``zero``, ``two``, ``few``, ``many`` too)."""
     return _parsed(LOCALES.get(lang, LOCALES["fr"])).plural_form(abs(count))

@@ -18,6 +18,7 @@ import polars as pl
 
 from store.batch_reads import orgs_with_open_locks, periods_with_current_values, received_among
 from store.db import Store
+from store.group_commit import pairs_of
 from store.registry import org_codes
 from store.review import check_unlocked
 from store.submissions import find_received, stored_values, stored_values_schema
@@ -79,21 +80,15 @@ class CommandState:
     def committed(self, digest: str, org: str | None, submission_id: int, rows: pl.DataFrame) -> None:
         """A file was accepted: its bytes are received, its organisations and periods hold values."""
         self.received.setdefault((digest, org), submission_id)
-        self.unheld.append(rows.select("org_code", "period"))
+        # a small file's rows as they are (a select per file cost more than its pairs), a large one's two columns
+        self.unheld.append(rows if rows.height <= FEW_ROWS else rows.select("org_code", "period"))
 
     def held_pairs(self) -> set[tuple[str, str]]:
         """The (organisation, period) pairs holding values in force, the committed files' included."""
-        if self.unheld:
-            self.held.update(pairs_of(pl.concat(self.unheld)))
-            self.unheld.clear()
+        for rows in self.unheld:
+            self.held.update(pairs_of(rows))
+        self.unheld.clear()
         return self.held
-
-
-def pairs_of(rows: pl.DataFrame) -> set[tuple[str, str]]:
-    """The distinct (organisation, period) pairs of the rows, made distinct by Polars: a set in Python of
-    the pairs alone (a million-row file holds a few tens of thousands; its million tuples took 0.9 s)."""
-    pairs = rows.select("org_code", "period").unique()
-    return set(zip(pairs.get_column("org_code").to_list(), pairs.get_column("period").to_list(), strict=True))
 
 
 def find_received_in(store: Store, state: CommandState | None, digest: str, org: str | None) -> int | None:

@@ -93,6 +93,8 @@ def header_position(rows: list[list[str]]) -> int | None:
         return None
     best, most = filled[0], MIN_RECOGNISED_HEADER - 1
     for i in filled[:TITLE_ROWS_SCANNED]:
+        if len(rows[i]) <= most:  # too few cells to name more (a data row under a full header, a line not split)
+            continue
         named = sum(1 for cell in rows[i] if is_recognised(cell))
         if named > most:
             best, most = i, named

@@ -29,6 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from store.audit import record_all_in
@@ -73,11 +74,22 @@ class GroupItem:
 
     @cached_property
     def pairs(self) -> set[tuple[str, str]]:
-        """The distinct (organisation, period) pairs of the rows, made distinct by Polars first (a million-row
-        file holds a few tens of thousands: a Python set of its million tuples took 0.25 s), worked out once."""
-        distinct = self.rows.select("org_code", "period").unique()
-        return set(zip(distinct.get_column("org_code").to_list(), distinct.get_column("period").to_list(),
-                       strict=True))
+        """The distinct (organisation, period) pairs of the rows, worked out once."""
+        return pairs_of(self.rows)
+
+
+#: Rows up to which a frame's pairs are made distinct by the Python set itself: a file of the history's
+#: ten rows took 90–160 µs through Polars' ``unique`` (its threads woken for a few rows) against 3 µs.
+FEW_ROWS = 1_000
+
+
+def pairs_of(rows: pl.DataFrame) -> set[tuple[str, str]]:
+    """The distinct (organisation, period) pairs of the rows: beyond :data:`FEW_ROWS` made distinct by Polars
+    first, a set in Python of the pairs alone (a million-row file holds a few tens of thousands; its million
+    tuples took 0.9 s)."""
+    if rows.height > FEW_ROWS:
+        rows = rows.select("org_code", "period").unique()
+    return set(zip(rows.get_column("org_code").to_list(), rows.get_column("period").to_list(), strict=True))
 
 
 def commit_group(store: Store, items: list[GroupItem], *,
@@ -222,10 +234,22 @@ def _insert_submissions(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], 
     return [by_key[(i.meta.content_sha256, i.meta.org_code)] for i in items]
 
 
+def _stored_rows(items: list[GroupItem]) -> pl.DataFrame:
+    """Every file's stored columns, one file after another: one concatenation of the rows when the files
+    have the same columns and types (the check gives each file the same; a select per file cost more
+    than the group's insert, and so did comparing the schemas in Python), else each file's stored
+    columns first."""
+    try:
+        whole = pl.concat([i.rows for i in items], how="vertical")  # refused unless every schema is the same
+    except pl.exceptions.PolarsError:
+        whole = pl.concat([i.rows.select(_STORED_FROM_FILE) for i in items], how="vertical_relaxed")
+    return whole.select(_STORED_FROM_FILE)
+
+
 def _insert_values(cur: duckdb.DuckDBPyConnection, items: list[GroupItem], ids: list[int], now) -> None:
     """Every file's values, with their submission, in one insert (nothing to supersede: see ``_set_based``)."""
-    frame = pl.concat([i.rows.select(_STORED_FROM_FILE).with_columns(pl.lit(sid, pl.Int64).alias("submission_id"))
-                       for i, sid in zip(items, ids, strict=True)], how="vertical_relaxed")
+    frame = _stored_rows(items).with_columns(
+        pl.Series("submission_id", np.repeat(np.array(ids, np.int64), [i.rows.height for i in items])))
     if not frame.height:
         return
     copy_rows = getattr(cur, "copy_rows", None)  # PostgreSQL: COPY straight into the table

@@ -249,3 +249,61 @@ def test_workers_start_when_the_main_script_is_one_they_cannot_run(two, framewor
     results = in_groups(grouped, batch, framework)
     assert sys.modules["__main__"] is page  # given back once the workers started
     assert [r.to_json("fr") for r in results] == [r.to_json("fr") for r in one_by_one(single, batch, framework)]
+
+
+@pytest.mark.backends("duckdb")
+def test_the_workers_are_handed_many_small_files_ahead_but_few_large_ones(framework, monkeypatch) -> None:
+    """Small files go to the workers by the dozen ahead of the command (a group's commit must not leave
+    them idle); beyond one file per worker, no more than ``AHEAD_BYTES`` are held."""
+    import types
+
+    handed: list[str] = []
+    batch = [(name, GENERATED[name].encode()) for name in list(GENERATED)[:6]]
+
+    def given():
+        for name, data in batch:
+            handed.append(name)
+            yield name, ReadAhead(data, sha256_hex(data))
+
+    def handed_before_the_first_is_taken() -> int:
+        handed.clear()
+        checked = check_pool.checked_ahead(given(), types.SimpleNamespace(known_orgs=frozenset()),
+                                           framework=framework, member_org=None, today=None, count=2)
+        _, _, first = next(checked)
+        seen = len(handed)
+        assert first.result().checked.file_name == batch[0][0]  # checked, in its turn
+        checked.close()
+        return seen
+
+    assert handed_before_the_first_is_taken() == len(batch)
+    monkeypatch.setattr(check_pool, "AHEAD_BYTES", 0)
+    assert handed_before_the_first_is_taken() == 3  # one per worker, and the file that passed the bytes
+
+
+def test_a_files_pairs_are_the_same_made_distinct_by_python_or_by_polars(monkeypatch) -> None:
+    from store import group_commit
+
+    rows = pl.DataFrame({"org_code": ["A", "A", "B", "A"], "period": ["2023", "2024", "2023", "2023"],
+                         "value": [1.0, 2.0, 3.0, 4.0]})
+    by_python = group_commit.pairs_of(rows)
+    monkeypatch.setattr(group_commit, "FEW_ROWS", 0)
+    assert group_commit.pairs_of(rows) == by_python == {("A", "2023"), ("A", "2024"), ("B", "2023")}
+
+
+def test_a_groups_rows_are_stored_in_the_order_of_its_files_whatever_their_columns() -> None:
+    from store.group_commit import _STORED_FROM_FILE, GroupItem, _stored_rows
+
+    def item(values: list[float], extra: bool) -> GroupItem:
+        rows = pl.DataFrame({c: [None] * len(values) for c in _STORED_FROM_FILE}, schema={
+            c: pl.String for c in _STORED_FROM_FILE}).with_columns(pl.Series("value", values, pl.Float64))
+        if extra:
+            rows = rows.with_columns(pl.lit("x").alias("extra"))
+        return GroupItem(rows, None, Path("raw"), [])  # type: ignore[arg-type]  (only the rows are read)
+
+    same = _stored_rows([item([1.0, 2.0], False), item([3.0], False)])
+    mixed = _stored_rows([item([1.0, 2.0], False), item([3.0], True)])
+    assert same.columns == mixed.columns == list(_STORED_FROM_FILE)
+    assert same.get_column("value").to_list() == mixed.get_column("value").to_list() == [1.0, 2.0, 3.0]
+    reordered = _stored_rows([item([1.0], False), GroupItem(item([2.0], False).rows.select(
+        list(reversed(_STORED_FROM_FILE))), None, Path("raw"), [])])  # type: ignore[arg-type]
+    assert reordered.get_column("value").to_list() == [1.0, 2.0]

@@ -143,7 +143,21 @@ def indicator_guesses(texts: list[str], fw: Framework) -> list[str | None]:
         for spelling in (i.code, i.name.fr, i.name.ar, i.name.en)))
 
 
+#: The indicators' facts per framework version (worked out once: every file of a load needs the same).
+_FACTS: dict[str, tuple[dict[str, dict], dict[str, pl.DataType]]] = {}
+
+
 def indicator_facts(fw: Framework) -> tuple[dict[str, dict], dict[str, pl.DataType]]:
+    """Per folded indicator code, what the framework says of it (read only: shared by the files checked
+    against this version), and the types of those facts."""
+    if (known := _FACTS.get(fw.content_hash)) is None:
+        known = _indicator_facts(fw)
+        _FACTS.clear()
+        _FACTS[fw.content_hash] = known
+    return known
+
+
+def _indicator_facts(fw: Framework) -> tuple[dict[str, dict], dict[str, pl.DataType]]:
     facts = {}
     for ind in fw.indicators:
         unit = fw.unit_of(ind.code)
