@@ -18,7 +18,7 @@ import polars as pl
 
 from store.batch_reads import orgs_with_open_locks, periods_with_current_values, received_among
 from store.db import Store
-from store.group_commit import pairs_of
+from store.group_commit import FEW_ROWS, pairs_of
 from store.registry import org_codes
 from store.review import check_unlocked
 from store.submissions import find_received, stored_values, stored_values_schema
