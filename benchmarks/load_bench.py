@@ -302,7 +302,17 @@ async def mark(page) -> tuple[int, float, float]:
     # A new wait starts with no idle time of its own (the previous switch's would settle it at once
     # when the 5 s "no run" fallback fires under load, with a negative time).
     js = "() => { window.__lb.idleSince = null; return [window.__lb.runs, window.__lb.clock(), window.__lb.origin]; }"
-    return tuple(await page.evaluate(js))
+    for attempt in range(5):
+        try:
+            return tuple(await page.evaluate(js))
+        except Exception as exc:  # noqa: BLE001 - only a navigation under the call is waited through
+            # Under load the sign-in's cookie handoff (a reload) can come after its page looked settled:
+            # the new document is waited for until it settles, then marked.
+            if "context was destroyed" not in str(exc) or attempt == 4:
+                raise
+            await page.wait_for_load_state("domcontentloaded")
+            await settle(page, None, 0, None)
+    raise AssertionError("unreachable")
 
 
 async def one_session(
