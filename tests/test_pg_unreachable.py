@@ -14,7 +14,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
+import psycopg
 import pytest
 import streamlit as st
 from conftest import REPO, pg_demo_copy
@@ -143,10 +145,13 @@ def _end_every_connection_to(pg_cluster, url: str) -> None:
     from urllib.parse import urlsplit
 
     name = urlsplit(url).path.strip("/")
-    pg_cluster.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    )
+    others = f"FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    pg_cluster.execute(f"SELECT pg_terminate_backend(pid) {others}")
+    # pg_terminate_backend only signals; a restart has ended them all before it answers again
+    deadline = time.monotonic() + 10
+    with psycopg.connect(pg_cluster.url("postgres"), autocommit=True) as con:
+        while con.execute(f"SELECT count(*) {others}").fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def test_the_first_reads_after_the_server_ended_the_pooled_connections_open_new_ones(pg_store, pg_cluster) -> None:
