@@ -25,6 +25,55 @@ processes' before and after, the connection's backend included; not with ``--url
 are shared and noisy: at a load average of 8 the wall times of the same command vary threefold, so the
 ratio says how much CPU each side gets as much as what it needs; the CPU figures are steadier.
 
+Measured 2026-12-06 late evening (issue 15, session 8), 2 shared cores, no code of the load changed:
+  ingest  --repeat 3, load 0.38 → 2.0 (rising from the other sessions): psql \\copy 1.29 s (1.29, 1.01,
+          1.69), CPU client 0.08 + server 0.81 s; ``ingest load`` 5.54 s (3.97, 5.54, 5.69), CPU client
+          2.40 s (2.33–2.47) + server 1.28 s (1.12–1.33), ratio 4.28, peak 619 MB.
+          Where a load goes (``benchmarks/pg_load_phases.py --repeat 3``, load 3.3–3.6; wall 2.26–3.16 s,
+          client CPU 1.96–2.26 s of which system 0.48–0.60 s for ~180,000 first-touched pages, server
+          1.00–1.16 s), seconds since the process started, all on one critical path:
+            start → read starts (Python, NumPy and Polars imported)           0.18–0.26
+            read_table (prefetch thread; the main thread imports meanwhile)    0.45–0.82 (82k faults)
+            validate_table                                                     0.26–0.38 (44k faults)
+              of which the cross-row rules (duplicates, overlaps, parts)       0.06–0.13
+            the group's pairs, its statements before the COPY, the encoder     0.15–0.35
+            COPY into observations (server-bound: its backend ~0.95 s CPU)     1.06–1.44
+            COMMIT, framework adoption, the report, exit                       ~0.15
+          Server side: ``observations`` has no index, trigger, foreign key or check (``\\d``, ``pg_trigger``);
+          the 108 other statements of a load took 0.17 s together (the largest: ANALYZE of the pairs'
+          temporary table 26 ms, their COPY 22 ms, the period locks 13 ms); the rest of the server's CPU
+          beyond its COPY is the connections' start. No per-row work to drop or defer on the server.
+          **Why the target of 2 is out of reach by cuts of this code:** on 2 cores the wall time cannot go
+          below (client CPU + server CPU) / 2 = (2.0–2.5 + 1.0–1.5) / 2 ≈ 1.5–2.0 s even with every phase
+          overlapped, against the ≈1.6 s the target allows beside psql's 0.8 s; and the phases above run
+          one after the other.
+          Measured for a decision, not done:
+          * Overlap of the COPY with the cross-row rules (the COPY started, in the transaction, once the
+            per-row checks have made the rows; ROLLBACK if a later rule refuses the file): at most the
+            cross-row rules and the time before the first COPY byte, 0.2–0.45 s of 2.3–3.2 s (ratio ≈3.5
+            → ≈3). Its cost: the submission id is drawn before the report is final, and the id is shown
+            to people ("dépôt n° N" in every report, the uploads page, the API); today a refused file
+            draws none and ids skip only when a group's transaction is rolled back (a period locked
+            meanwhile, a constraint: ``GroupRefused``), after it every file refused by a cross-row
+            rule would leave a gap; the write lock would be held through those rules; and the change
+            lives in ``store/group_commit.py`` (another session's work in progress). Not worth it alone.
+          * Streaming (the file read, checked and sent in slices, the cross-row rules over the whole
+            file before COMMIT): the only way the COPY overlaps the read; about 0.2 + max(read and
+            check ≈1.1, the server's COPY ≈0.95) + 0.15 ≈ 1.5–1.8 s on idle cores, ≈1.3–1.6 s with the
+            narrower table below: the one design near the target. A redesign of check → commit
+            (``ingest.pipeline``, ``ingest.group_load``, ``store.group_commit``) with the id gap above.
+          * The narrower ``observations`` re-measured (the captured million-row frame, binary COPY in a
+            transaction rolled back, 5 runs alternating, load 2.7–3.1): server CPU 1.00 s (0.91–1.05)
+            into ``observations`` against 0.75 s (0.69–0.96) without ``granularity``, ``period_start``,
+            ``period_end``, ``unit``; COPY wall 1.37 against 1.01 s (the client's encoder too): −0.25 s
+            of server CPU, −0.35 s of wall. It touches every read of those columns: ``period_start`` and
+            ``period_end`` appear in 24 files, ``granularity`` in 39 (store/reads, store/scores,
+            store/review, store/overlaps, metrics/*, dashboard screens, server/api, report/render, the
+            migrations' views), unless a view derives them from ``period`` and the indicator (each read
+            then pays the derivation). Not made.
+          * glibc's allocator kept from returning memory (MALLOC_MMAP_THRESHOLD_/TRIM_THRESHOLD_/TOP_PAD_):
+            −6 % page faults, +170 MB resident, system time not lower (2 runs each). Not kept.
+
 Measured 2026-12-06 on 2 shared cores (load average 9–18):
   score   DuckDB 9.97 s (8.20–10.46), PostgreSQL 9.93 s (8.64–10.35): ratio 1.00 (--repeat 3, load ≈ 9).
           Before: 1.48–1.54, PostgreSQL 11.0–14.2 s: ``store.review.record_provisional`` searched the
