@@ -29,16 +29,23 @@ Measured 2026-12-06 late evening (issue 15, session 8), 2 shared cores, no code 
   ingest  --repeat 3, load 0.38 → 2.0 (rising from the other sessions): psql \\copy 1.29 s (1.29, 1.01,
           1.69), CPU client 0.08 + server 0.81 s; ``ingest load`` 5.54 s (3.97, 5.54, 5.69), CPU client
           2.40 s (2.33–2.47) + server 1.28 s (1.12–1.33), ratio 4.28, peak 619 MB.
-          Where a load goes (``benchmarks/pg_load_phases.py --repeat 3``, load 3.3–3.6; wall 2.26–3.16 s,
-          client CPU 1.96–2.26 s of which system 0.48–0.60 s for ~180,000 first-touched pages, server
-          1.00–1.16 s), seconds since the process started, all on one critical path:
-            start → read starts (Python, NumPy and Polars imported)           0.18–0.26
-            read_table (prefetch thread; the main thread imports meanwhile)    0.45–0.82 (82k faults)
-            validate_table                                                     0.26–0.38 (44k faults)
+          Then (23:47, load 4.0–4.7): psql 1.58 s (2.35, 1.58, 1.57), CPU 0.09 + 0.92 s; ``ingest load``
+          5.61 s (5.61, 6.74, 3.90), CPU client 2.51 s (2.46–2.54) + server 1.33 s (1.09–1.71); ratio 3.54.
+          Where a load goes (``benchmarks/pg_load_phases.py --repeat 3``, twice: load 3.3–3.6, wall
+          2.26–3.16 s, then load 3.7–4.1, wall 4.02–5.14 s; client CPU 1.96–2.97 s, of which system
+          0.48–0.80 s for ~180,000 first-touched pages; server 1.00–1.51 s; the first three runs found
+          the raw bytes already kept, the last three wrote them as pg_bench's runs do), seconds since the
+          process started, all on one critical path:
+            start → read starts (Python, NumPy and Polars imported)           0.18–0.52
+            read_table (prefetch thread; the main thread imports meanwhile)    0.45–0.99 (82k faults)
+            validate_table                                                     0.26–0.47 (44k faults)
               of which the cross-row rules (duplicates, overlaps, parts)       0.06–0.13
-            the group's pairs, its statements before the COPY, the encoder     0.15–0.35
-            COPY into observations (server-bound: its backend ~0.95 s CPU)     1.06–1.44
+            the group's pairs, its statements before the COPY, the encoder     0.15–0.34
+            COPY into observations (server-bound: its backend ~0.95 s CPU)     1.06–2.64
             COMMIT, framework adoption, the report, exit                       ~0.15
+          Not worth changing, measured: the read's copy of its 26 chunks per column into one (0.06 s,
+          25k faults) pays for itself in validation (without it: read −0.06–0.1 s CPU, validation
+          +0.1–0.3 s; same rows and report).
           Server side: ``observations`` has no index, trigger, foreign key or check (``\\d``, ``pg_trigger``);
           the 108 other statements of a load took 0.17 s together (the largest: ANALYZE of the pairs'
           temporary table 26 ms, their COPY 22 ms, the period locks 13 ms); the rest of the server's CPU
@@ -50,7 +57,7 @@ Measured 2026-12-06 late evening (issue 15, session 8), 2 shared cores, no code 
           Measured for a decision, not done:
           * Overlap of the COPY with the cross-row rules (the COPY started, in the transaction, once the
             per-row checks have made the rows; ROLLBACK if a later rule refuses the file): at most the
-            cross-row rules and the time before the first COPY byte, 0.2–0.45 s of 2.3–3.2 s (ratio ≈3.5
+            cross-row rules and the time before the first COPY byte, 0.2–0.45 s of 2.3–5.1 s (ratio ≈3.5
             → ≈3). Its cost: the submission id is drawn before the report is final, and the id is shown
             to people ("dépôt n° N" in every report, the uploads page, the API); today a refused file
             draws none and ids skip only when a group's transaction is rolled back (a period locked

@@ -164,12 +164,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="athar-pg-phases-") as tmp:
         work = Path(tmp)
         work.chmod(0o755)
+        # as pg_bench runs the command: the uploaded bytes kept under a fresh directory (each run writes them)
+        os.environ["ATHAR_MAX_UPLOAD_MB"] = "1024"
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         data = work / f"{args.shape}.csv"
         orgs = SHAPES[args.shape](data, args.rows)
         data.chmod(0o644)
         with server(args.url) as pg:
             for n in range(args.repeat):
                 url = pg.database()
+                os.environ["ATHAR_DB"] = str(work / f"pg{n}" / "athar.duckdb")  # PostgreSQL keeps raw files in pg{n}/raw
                 register(url, orgs, work)
                 print(f"[run {n + 1}] {args.rows:,} rows; load average {load_average()}")
                 run_once(url, data, pg)
