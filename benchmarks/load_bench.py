@@ -53,6 +53,23 @@ the README's "Development, tests and benchmarks" keeps the history):
   ms, five to ten times the server's — React re-rendering Streamlit's element tree, Plotly, styles.
 - A switch with a fast run used to be taken for the 5 s "no run" fallback (the script state never
   read ``running``); runs are now also counted from the server's ``new_session`` message.
+- 2026-12-06 (session 8), the charts' theme: Streamlit's Plotly theme (``theme="streamlit"``, a ~4.9 KB
+  template per figure) replaced by the layout it resolved to, carried by each figure as a ~1.4 KB
+  template (``dashboard/chart_theme.py``, ``theme=None``); the screenshots of profile, compare and
+  sustainability (fr, ar; 1440 and 390 px) are pixel-identical before and after. The drawing time is NOT
+  the template's: Plotly alone in Chromium (plotly.js 4.1.1, 980 px, median of 30 draws, load 3.4–4.2),
+  Streamlit's full template / the trimmed one / none: rank intervals 32 / 31 / 34 ms, heatmap 59 / 55 /
+  58, stacked bars 21 / 21 / 27, lines 31 / 32 / 31, radar 13 / 13 / 13. What halves it is the axes'
+  ``automargin`` (which the template switches on: a second full draw once the tick labels are
+  measured): without it 14, 33, 10, 16 and 13 ms — but the margins then no longer fit the labels (the
+  look changes), so it stays. Server side the figures' JSON shrinks (``to_json`` 0.9–1.4 → 0.4–0.7 ms
+  per run on compare and sustainability). In Streamlit's own frontend (a throwaway app showing the
+  five chart kinds of these pages, redrawn 18 times each way, interleaved, load 4–6): theme="streamlit"
+  p50 595 ms to all five drawn, the trimmed template with ``theme=None`` 601 ms — the same. A hidden mode
+  bar or ``staticPlot`` saves 1–3 ms a chart (Plotly alone): not worth the hover values. Page switches,
+  interleaved with the base on the shared machine, load 2.5–12 (too noisy for a change this size):
+  base p50 417, 415, 617, 374 ms (p95 731, 610, 1,690, 592); after p50 585, 541, 629, 607 ms (p95 992,
+  714, 1,375, 2,233).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from dashboard import chart_theme
 from dashboard.cells import Col
 from dashboard.context import STATIC_URL, PageContext
 from dashboard.figure_memo import memoised
@@ -56,8 +57,9 @@ PLOTLY_CONFIG = {
 
 
 def show(figure: go.Figure, *, key: str) -> None:
-    """A figure across the page's width, with the app's Plotly config."""
-    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, width="stretch")
+    """A figure across the page's width, with the app's Plotly config; the theme is the figure's own
+    (:func:`finish`, ``dashboard.chart_theme``), so Streamlit adds none."""
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, width="stretch", theme=None)
 
 
 def with_data(
@@ -88,13 +90,15 @@ def _clean(values: Sequence[float | None]) -> list[float | None]:
 
 
 def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x: bool = False) -> go.Figure:
-    """Title, fonts, separators and (Arabic) mirroring shared by every chart."""
+    """Title, fonts, separators and (Arabic) mirroring shared by every chart, over the look of
+    Streamlit's chart theme (``dashboard.chart_theme``: the figure carries it, no template)."""
     rtl = lang in RTL_LANGUAGES
+    fig.layout.template = chart_theme.TEMPLATE  # replaces Streamlit's (update_layout would merge)
     fig.update_layout(
         # The title at the top edge and the legend resting on the plot, both in pixels: a legend
         # placed a fraction of the plot's height above it climbs into the title on tall charts.
         title={
-            "text": right_to_left(title, lang),
+            "text": chart_theme.bold(right_to_left(title, lang)),
             "x": 0.99 if rtl else 0.01,
             "xanchor": "right" if rtl else "left",
             "y": 1,

@@ -35,6 +35,32 @@ def weight_key(code: str) -> str:
     return f"{_PREFIX}{code}"
 
 
+#: Steps between no weight and three times the heaviest principle's.
+_STEPS = 60
+
+
+def weight_steps(framework: Framework) -> list[float]:
+    """The weights a slider offers: 0 to three times the heaviest weight in twentieths of it, and the
+    framework's own weights (so the reset lands on a step)."""
+    top = max(p.weight for p in framework.principles)
+    grid = {round(top * n / 20, 6) for n in range(_STEPS + 1)}
+    return sorted(grid | {float(p.weight) for p in framework.principles})
+
+
+def weight_text(ctx: PageContext, steps: list[float]) -> dict[float, str]:
+    """Each step as the page writes numbers (``1,00`` in French, ``1.00`` in English; Arabic through
+    ``i18n.formatting``): two decimals, more only when two would write two steps alike."""
+    for digits in (2, 3, 4):
+        texts = {step: ctx.num(step, digits) for step in steps}
+        if len(set(texts.values())) == len(steps):
+            break
+    return texts
+
+
+def _nearest(value: float, steps: list[float]) -> float:
+    return min(steps, key=lambda step: abs(step - value))
+
+
 def _reset(framework: Framework) -> None:
     for p in framework.principles:
         st.session_state[weight_key(p.code)] = float(p.weight)
@@ -43,17 +69,22 @@ def _reset(framework: Framework) -> None:
 
 def sliders(ctx: PageContext, framework: Framework) -> dict[str, float]:
     """One slider per principle (starting at the framework's weights, or at the weights this session
-    last chose: the panel is built only while open, :data:`_KEPT`) and a reset; the chosen weights."""
-    top = max(p.weight for p in framework.principles)
+    last chose: the panel is built only while open, :data:`_KEPT`) and a reset; the chosen weights.
+
+    A select slider over the steps, labelled through the locale's number format (Streamlit's own
+    slider writes ``1.00`` on a French or Arabic page)."""
+    steps = weight_steps(framework)
+    texts = weight_text(ctx, steps)
     columns = st.columns(min(len(framework.principles), 5))
     kept = st.session_state.get(_KEPT, {})
     chosen: dict[str, float] = {}
     for n, p in enumerate(framework.principles):
         key = weight_key(p.code)
-        if key not in st.session_state:
-            st.session_state[key] = min(float(kept.get(p.code, p.weight)), 3.0 * top)
+        if st.session_state.get(key) not in texts:
+            st.session_state[key] = _nearest(float(kept.get(p.code, p.weight)), steps)
         with columns[n % len(columns)]:
-            chosen[p.code] = st.slider(ctx.principle_label(p.code), 0.0, 3.0 * top, step=top / 20, key=key)
+            chosen[p.code] = st.select_slider(ctx.principle_label(p.code), steps, format_func=texts.__getitem__,
+                                              key=key)
     st.session_state[_KEPT] = dict(chosen)
     st.button(ctx.t("whatif.reset"), key="whatif_reset", on_click=_reset, args=(framework,),
               icon=":material/restart_alt:")

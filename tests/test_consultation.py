@@ -134,7 +134,7 @@ def test_a_member_proposes_from_its_panel_and_the_committee_adopts_the_median_on
     store = open_store(demo_db_fresh)
     consultation.open_consultation(store, recorded_framework_hash(store), actor="account:comite")
     member = open_page(start(demo_db_fresh, identity=MEMBERS[0]), "compare")
-    member.slider(key="whatif_w_P1").set_value(3.0).run()
+    member.select_slider(key="whatif_w_P1").set_value(3.0).run()
     member.button(key="whatif_propose").click().run()
     assert not member.exception
     live = consultation.proposals(store, Viewer.steering(), 1)

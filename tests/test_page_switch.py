@@ -174,20 +174,20 @@ def test_a_warmed_up_process_leaves_what_it_holds_out_of_the_collection_after_ea
 def test_the_what_if_sliders_are_built_only_once_their_fold_is_opened_and_keep_their_weights(app_db) -> None:
     at = open_page(start(app_db), "profile", folds=False)
     assert not at.exception
-    assert not [s for s in at.slider if s.key.startswith("whatif_w_")]
+    assert not [s for s in at.select_slider if s.key.startswith("whatif_w_")]
     assert at.session_state[f"{PREFIX}whatif"] is False
     committee_fields = lambda: [m for m in at.multiselect if str(m.key).startswith("expect_chosen_")]  # noqa: E731
     assert not committee_fields()  # the committee's target forms wait for their fold too
     open_folds(at)
-    assert [s for s in at.slider if s.key.startswith("whatif_w_")] and committee_fields()
-    at.slider(key="whatif_w_P1").set_value(3.0).run()
+    assert [s for s in at.select_slider if s.key.startswith("whatif_w_")] and committee_fields()
+    at.select_slider(key="whatif_w_P1").set_value(3.0).run()
     at.session_state[f"{PREFIX}whatif"] = False  # closed: the sliders are no longer drawn
     at.run()
-    assert not [s for s in at.slider if s.key.startswith("whatif_w_")]
+    assert not [s for s in at.select_slider if s.key.startswith("whatif_w_")]
     open_folds(at)  # opened again: the weight chosen before is back
-    assert at.slider(key="whatif_w_P1").value == 3.0
+    assert at.select_slider(key="whatif_w_P1").value == 3.0
     at.button(key="whatif_reset").click().run()
-    assert at.slider(key="whatif_w_P1").value != 3.0
+    assert at.select_slider(key="whatif_w_P1").value != 3.0
 
 
 def test_the_process_is_frozen_at_the_third_run_and_each_doubling_after_it_a_bounded_number_of_times(

@@ -127,7 +127,7 @@ def test_a_member_reads_its_own_scores_by_code_and_the_network_only_anonymised(d
 
 def test_a_member_moving_the_weights_sees_its_own_simulation_and_no_other_organisation(demo_db: Path) -> None:
     at = open_page(start(demo_db, identity=MEMBER), "compare")
-    at.slider(key="whatif_w_P1").set_value(3.0).run()
+    at.select_slider(key="whatif_w_P1").set_value(3.0).run()
     assert not at.exception
     text = visible_text(at)
     assert "Simulation — non enregistrée" in text and "**Simulation :**" in text
@@ -144,10 +144,10 @@ def test_a_funder_link_without_every_principle_is_told_why_there_is_no_simulatio
     at = open_page(start(demo_db, link=partial), "compare")
     assert not at.exception
     assert any("demande tous les principes" in info.value for info in at.info)
-    assert not at.slider or all(not s.key.startswith("whatif_w_") for s in at.slider)
+    assert not at.select_slider or all(not s.key.startswith("whatif_w_") for s in at.select_slider)
     _, whole = links.create_link(store, label="Tous", org_codes=[MEMBER, "ASS-AGD-038"], created_by="test", days=5)
     at = open_page(start(demo_db, link=whole), "compare")
-    at.slider(key="whatif_w_P2").set_value(0.0).run()
+    at.select_slider(key="whatif_w_P2").set_value(0.0).run()
     table = next(d.value for d in at.dataframe if {"composite", "interval"} <= set(d.value.columns))
     assert sorted(table["unit"].tolist()) == ["ASS-AGD-038", MEMBER]
 
@@ -168,13 +168,43 @@ def test_simulating_never_writes_to_the_store(demo_db_fresh: Path, monkeypatch) 
     writes: list[object] = []
     real_write = Store.write
     monkeypatch.setattr(Store, "write", lambda self, work: writes.append(work) or real_write(self, work))
-    at.slider(key="whatif_w_P1").set_value(2.5).run()
-    at.slider(key="whatif_w_P4").set_value(0.0).run()
+    at.select_slider(key="whatif_w_P1").set_value(2.5).run()
+    at.select_slider(key="whatif_w_P4").set_value(0.0).run()
     at.button(key="whatif_reset").click().run()
     at = open_page(at, "profile")
-    at.slider(key="whatif_w_P3").set_value(3.0).run()
+    at.select_slider(key="whatif_w_P3").set_value(3.0).run()
     assert not at.exception
     assert "Simulation — non enregistrée" in visible_text(at)
     assert writes == []
     assert _counts(store) == before
     assert (wal.stat().st_size if wal.exists() else 0) == wal_before
+
+
+@pytest.mark.parametrize(
+    ("lang", "digits", "one", "three"),
+    [("fr", None, "1,00", "3,00"), ("en", None, "1.00", "3.00"), ("ar", None, "1,00", "3,00"),
+     ("ar", "1", "١٫٠٠", "٣٫٠٠")],
+)
+def test_the_weight_sliders_write_their_numbers_as_the_page_does(
+    demo_db: Path, monkeypatch, lang: str, digits: str | None, one: str, three: str
+) -> None:
+    if digits:
+        monkeypatch.setenv("ATHAR_ARABIC_DIGITS", digits)
+    at = open_page(start(demo_db, lang=lang), "compare")
+    slider = at.select_slider(key="whatif_w_P1")
+    assert slider.value == 1.0
+    assert slider.options[0] != "0.00" or lang == "en"
+    assert one in slider.options and slider.options[-1] == three
+    assert slider.options[slider.options.index(one) + 1] in ("1,05", "1.05", "١٫٠٥")
+    slider.set_value(2.5).run()
+    assert not at.exception
+    assert at.select_slider(key="whatif_w_P1").value == 2.5
+
+
+def test_the_weight_steps_hold_the_frameworks_own_weights() -> None:
+    from dashboard.whatif_view import weight_steps
+
+    framework = load_framework()
+    steps = weight_steps(framework)
+    assert steps[0] == 0.0 and steps[-1] == 3.0 and len(steps) == 61
+    assert all(float(p.weight) in steps for p in framework.principles)
