@@ -75,7 +75,7 @@ def assemble_text(
     header = [frame[f"c{i}"][first] for i in range(n_header)]
     header[0] = header[0].removeprefix("\ufeff")
     offset = 1 - int(dialect.sep_directive)  # Excel does not show its "sep=" line as a row
-    rows = frame.with_columns((pl.col("__row").cast(pl.Int64) + offset).alias("__line")).drop("__row")
+    rows = frame.select(pl.exclude("__row"), (pl.col("__row").cast(pl.Int64) + offset).alias("__line"))
     maybe_blank = None if parsed.maybe_blank is None else parsed.maybe_blank[first + 1 :]
     table = _assemble(
         rows.slice(first + 1),
@@ -266,6 +266,8 @@ def _shape(text: str) -> str:
 
 
 def _long_cells(table: pl.DataFrame, cells: list[str], names: list[str]) -> list[pl.DataFrame]:
+    if table.estimated_size() <= MAX_CELL_CHARS:  # (the bytes of every cell together: no query for a small file)
+        return []
     longest = table.select(pl.col(c).str.len_bytes().max() for c in cells).row(0)
     found = []
     for column, name, size in zip(cells, names, longest, strict=True):

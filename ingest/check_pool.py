@@ -78,7 +78,11 @@ class _Detached:
     def stored_values(self, keys: pl.DataFrame, indicators: tuple[str, ...]) -> pl.DataFrame:
         self.asked.update(zip(keys.get_column("org_code").to_list(), keys.get_column("period").to_list(),
                               strict=True))
-        return pl.DataFrame(schema=stored_values_schema())
+        return _NOTHING_STORED.clear()
+
+
+#: What every worker's question about stored values is answered (cleared from one frame made once).
+_NOTHING_STORED = pl.DataFrame(schema=stored_values_schema())
 
 
 @dataclass(frozen=True)

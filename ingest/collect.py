@@ -12,6 +12,10 @@ from __future__ import annotations
 import polars as pl
 
 _AS_WRITTEN = pl.QueryOptFlags.none()
+#: Rows up to which a table counts as small (a typical file has ten): over it, one query of every
+#: condition costs less than a first query that would spare the others most rows, or tell that
+#: some step has nothing to do.
+FEW_ROWS = 1_000
 
 
 def collect(query: pl.LazyFrame) -> pl.DataFrame:

@@ -174,6 +174,8 @@ class Issue:
 
 def issues_frame(issues: list[Issue] | tuple[Issue, ...] = ()) -> pl.DataFrame:
     """A report frame from a few scalar issues (file- or header-level)."""
+    if not issues:  # (the usual header: nothing to report, and a frame from rows costs as one from a schema)
+        return empty_issues()
     return pl.DataFrame([i.as_row() for i in issues], schema=ISSUE_SCHEMA, orient="row")
 
 

@@ -74,7 +74,13 @@ def empty_found() -> pl.DataFrame:
     return _NONE_FOUND.clear()
 
 
+def empty_clean() -> pl.DataFrame:
+    """A new empty frame of checked narratives (``CLEAN_COLUMNS`` of :data:`FOUND_SCHEMA`), likewise."""
+    return _NONE_CLEAN.clear()
+
+
 _NONE_FOUND = pl.DataFrame(schema=FOUND_SCHEMA)
+_NONE_CLEAN = _NONE_FOUND.select(CLEAN_COLUMNS)
 
 
 # -- reading -----------------------------------------------------------------------------------

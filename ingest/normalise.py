@@ -104,8 +104,10 @@ def plain_numbers(values: pl.Series) -> pl.DataFrame | None:
         # have values whose point can only be decimal.
         ambiguous=raw.str.contains(_AMBIGUOUS_DOT).any(),
     ).pipe(collect)
-    plain = typed.row(0, named=True) if typed.height else {"all_plain": True, "ambiguous": False}
-    if plain["all_plain"] and (not plain["ambiguous"] or _dot_evidence_reads_every_ambiguous_value(typed)):
+    # (two scalars read as such: ``row`` would convert every column of the row)
+    all_plain = not typed.height or typed.get_column("all_plain")[0]
+    ambiguous = typed.height and typed.get_column("ambiguous")[0]
+    if all_plain and (not ambiguous or _dot_evidence_reads_every_ambiguous_value(typed)):
         return typed.select(number, percent=pl.lit(False), duration=pl.lit(False), problem=pl.lit(None, pl.String))
     return None
 

@@ -233,7 +233,7 @@ def _with_narratives(
     sheet = narrative_input.sheet_rows(data) if raw.file_format == "xlsx" and raw.headers else None
     sources = [flat, *([sheet] if sheet else []), (typed if typed is not None else narrative_input.empty_found(), {})]
     if all(frame.is_empty() for frame, _ in sources):
-        return validation, narrative_input.empty_found().select(narrative_input.CLEAN_COLUMNS)
+        return validation, narrative_input.empty_clean()
     rows = validation.rows
     orgs = [member_org] if member_org else rows.get_column("org_code").unique().drop_nulls().sort().to_list()
     periods = rows.get_column("period").unique().drop_nulls().to_list()

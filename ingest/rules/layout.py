@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS, Framework, fold
+from ingest.collect import FEW_ROWS
 from ingest.columns import (
     INFORMATIONAL_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -173,8 +174,11 @@ def canonical_table(frame: pl.DataFrame, layout: Layout, ctx: ValidationContext)
 
     parts = () if layout.period_part is None else (layout.period_part[0],)
     positions = sorted({*layout.columns.values(), *layout.wide.values(), *parts})
-    has_empty = dict(zip(positions, frame.select((pl.col(f"c{p}") == "").any() for p in positions).row(0)
-                         if positions else (), strict=True))
+    if frame.height <= FEW_ROWS:  # (looking for empty cells would cost more than nulling them in ten rows)
+        has_empty = dict.fromkeys(positions, True)
+    else:
+        has_empty = dict(zip(positions, frame.select((pl.col(f"c{p}") == "").any() for p in positions).row(0)
+                             if positions else (), strict=True))
 
     def cell(position: int) -> pl.Expr:
         """Empty cells become null (a column without any is taken as it is, not copied). Nothing is

@@ -32,7 +32,19 @@ TOLERANCE = 1e-9
 
 
 def indicators_compared(fw: Framework) -> tuple[str, ...]:
-    """Indicators a part-of or breakdown comparison may read: the stored values worth fetching."""
+    """Indicators a part-of or breakdown comparison may read: the stored values worth fetching
+    (worked out once per framework version: every file of a load asks)."""
+    if (found := _COMPARED.get(fw.content_hash)) is None:
+        found = _indicators_compared(fw)
+        _COMPARED.clear()
+        _COMPARED[fw.content_hash] = found
+    return found
+
+
+_COMPARED: dict[str, tuple[str, ...]] = {}
+
+
+def _indicators_compared(fw: Framework) -> tuple[str, ...]:
     related = {code for pair in fw.part_relations for code in pair}
     if fw.complete_breakdowns:
         related |= set(additive_indicators(fw))
@@ -82,6 +94,19 @@ def _names(fw: Framework) -> pl.DataFrame:
     return names
 
 
+#: The part-of pairs (``indicator_code``, ``whole_code``) and their wholes, per framework version.
+_PAIRS: dict[str, tuple[pl.DataFrame, pl.Series]] = {}
+
+
+def _pairs(fw: Framework) -> tuple[pl.DataFrame, pl.Series]:
+    if (found := _PAIRS.get(fw.content_hash)) is None:
+        pairs = pl.DataFrame(list(fw.part_relations), schema=["indicator_code", "whole_code"], orient="row")
+        found = (pairs, pairs["whole_code"].unique().implode())
+        _PAIRS.clear()
+        _PAIRS[fw.content_hash] = found
+    return found
+
+
 def _side(prefix: str, code: str) -> list[pl.Expr]:
     return [pl.col(code).alias("indicator_code"), *(pl.col(f"{prefix}{c}").alias(c) for c in ("value", "line", "file", "stored"))]
 
@@ -90,8 +115,8 @@ def _parts_above_wholes(compared: pl.DataFrame, fw: Framework, names: pl.DataFra
     present = set(compared.get_column("indicator_code").unique().to_list())
     if not any(part in present and whole in present for part, whole in fw.part_relations):
         return empty_issues()  # no part beside its whole (nor stored beside it): nothing to compare
-    pairs = pl.DataFrame(list(fw.part_relations), schema=["indicator_code", "whole_code"], orient="row")
-    wholes = compared.lazy().filter(pl.col("indicator_code").is_in(pairs["whole_code"].unique().implode())).rename(
+    pairs, whole_codes = _pairs(fw)
+    wholes = compared.lazy().filter(pl.col("indicator_code").is_in(whole_codes)).rename(
         {c: f"whole_{c}" for c in ("indicator_code", "value", "line", "file", "stored")})
     # A breakdown no row has is empty on both sides: equal everywhere, no key to hash.
     place = [c for c in PLACE if compared.get_column(c).null_count() < compared.height]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from framework.model import BREAKDOWN_COLUMNS, Framework, fold
-from ingest.collect import collect
+from ingest.collect import FEW_ROWS, collect
 from ingest.columns import column_letter
 from ingest.issues import Issue, IssueCode, cell_issues, empty_issues, issues_frame
 from ingest.normalise import parse_numbers
@@ -35,15 +35,20 @@ def decimal_commas_taken_for_delimiters(frame: pl.DataFrame, headers: list[str],
     if position is None or position + 1 >= len(headers):
         return empty_issues()
     value, after = pl.col(f"c{position}"), pl.col(f"c{position + 1}")
-    # The next cell first: digits alone are rare there, so the value column is seldom looked at;
-    # only the two cells and the line are filtered (not every column of a million rows), in one query.
-    rows = (  # a cheap pass first: most cells are longer
-        frame.lazy().select(f"c{position}", f"c{position + 1}", "__line")
-        .filter((after.str.len_bytes() <= 6).fill_null(False))
-        .filter(after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False))
-        .filter(value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False))
-        .pipe(collect)
-    )
+    short = (after.str.len_bytes() <= 6).fill_null(False)
+    digits_after = after.str.contains(r"^\s*[0-9]{1,2}\s*$").fill_null(False)
+    whole_value = value.str.contains(r"^\s*[+-]?[0-9]+\s*$").fill_null(False)
+    if frame.height <= FEW_ROWS:  # every test at once: passes that shrink the rows cost more than ten rows
+        rows = frame.lazy().select(f"c{position}", f"c{position + 1}", "__line").filter(
+            short & digits_after & whole_value).pipe(collect)
+    else:
+        # The next cell first: digits alone are rare there, so the value column is seldom looked at;
+        # only the two cells and the line are filtered (not every column of a million rows), in one query.
+        rows = (  # a cheap pass first: most cells are longer
+            frame.lazy().select(f"c{position}", f"c{position + 1}", "__line")
+            .filter(short).filter(digits_after).filter(whole_value)
+            .pipe(collect)
+        )
     if not rows.height:
         return empty_issues()
     value, after = value.str.strip_chars(), after.str.strip_chars()

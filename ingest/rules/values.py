@@ -48,7 +48,9 @@ def _read_values(check: RowCheck, facts: IndicatorFacts) -> None:
             if spelled:
                 value_text = pl.when(is_boolean).then(pl.col("value").replace(spelled)).otherwise(pl.col("value"))
         parsed_values = parse_numbers(table.select(value_text).to_series())
-    check.table = table.with_columns(parsed_values)
+    # (new columns of the same height, set beside the others without a query)
+    beside = parsed_values.height == table.height and not set(parsed_values.columns) & set(table.columns)
+    check.table = table.hstack(parsed_values) if beside else table.with_columns(parsed_values)
 
 
 def _wrong_unit(check: RowCheck, fw: Framework, facts: IndicatorFacts) -> pl.Expr:
