@@ -199,12 +199,12 @@ def checked_ahead(files: Iterable[tuple[str, ReadAhead]], state: CommandState, *
             for name, ahead in files:
                 waiting.append((name, ahead))
                 held += len(ahead.data)
-                if (len(waiting) < BATCH_FILES and len(ahead.data) <= TABLE_FILE_BYTES
-                        and not _window_full(len(pending) + len(waiting), held, count)):
-                    continue
-                pending.extend(_submit(pool, waiting))
-                waiting = []
-                while _window_full(len(pending), held, count):
+                # Given when they make a batch, or the window with nothing else under way.
+                if (len(waiting) >= BATCH_FILES or len(ahead.data) > TABLE_FILE_BYTES
+                        or not pending and _window_full(len(waiting), held, count)):
+                    pending.extend(_submit(pool, waiting))
+                    waiting = []
+                while pending and _window_full(len(pending) + len(waiting), held, count):
                     held -= len(pending[0][1].data)
                     yield pending.popleft()
             pending.extend(_submit(pool, waiting))

@@ -172,3 +172,23 @@ def test_the_files_a_table_may_not_answer_for_are_checked_alone(framework, worke
     assert [t is not None for t in taken] == [True, False, True, False, True]
     assert taken[0].checked.validation.rows["line"].to_list() == list(range(2, 2 + len(ROWS)))
     assert taken[2].asked == {("ASS-T01-0001", "2024")}
+
+
+def test_the_workers_are_given_small_files_by_the_batch_all_along_a_long_load(framework, monkeypatch) -> None:
+    """Once the window ahead of the command is full, files still reach the workers by the batch (not one
+    by one as the command takes each), and every file comes back in its turn with its own check."""
+    import types
+
+    from ingest.pipeline import sha256_hex
+    from ingest.prefetch import ReadAhead
+
+    corpus = _corpus()
+    names = [f"valid-{i % 40}.csv" for i in range(300)]
+    given: list[int] = []
+    submit = check_pool._submit
+    monkeypatch.setattr(check_pool, "_submit", lambda pool, files: given.append(len(files)) or submit(pool, files))
+    files = ((name, ReadAhead(corpus[name].encode(), sha256_hex(corpus[name].encode()))) for name in names)
+    checks = check_pool.checked_ahead(files, types.SimpleNamespace(known_orgs=ORGS), framework=framework,
+                                      member_org=None, today=TODAY, count=2)
+    assert [done.result().checked.file_name for _, _, done in checks] == names
+    assert given[:-1] == [check_pool.BATCH_FILES] * (len(given) - 1) and sum(given) == len(names)
