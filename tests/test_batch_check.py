@@ -192,3 +192,16 @@ def test_the_workers_are_given_small_files_by_the_batch_all_along_a_long_load(fr
                                       member_org=None, today=TODAY, count=2)
     assert [done.result().checked.file_name for _, _, done in checks] == names
     assert given[:-1] == [check_pool.BATCH_FILES] * (len(given) - 1) and sum(given) == len(names)
+
+
+def test_a_batch_whose_table_check_fails_is_checked_file_by_file(framework, worker, monkeypatch) -> None:
+    """A bug in the table's check must surface in its own file's turn: the batch's files go alone."""
+    corpus = _corpus()
+    names = ["valid-0.csv", "not_a_number-first.csv", "valid-1.csv"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(check_pool, "check_tables", broken)
+    assert [_key(done) for done in check_pool._check_many(_batch(names, corpus))] == [
+        _alone(framework, None, name, corpus[name].encode()) for name in names]
