@@ -42,6 +42,8 @@ _BIDI_MARKS = list(INVISIBLE_CHARACTERS)
 _SPACES = "[ \u00a0\u202f\u2009]"
 
 _AMBIGUOUS_DOT = r"^-?[1-9][0-9]{0,2}\.[0-9]{3}$"
+#: A 1.250-like value: its point may group thousands (``ingest.batch_check`` leaves such files alone).
+AMBIGUOUS_DOT = _AMBIGUOUS_DOT
 _AMBIGUOUS_COMMA = r"^-?[1-9][0-9]{0,2},[0-9]{3}$"
 _DOT_DECIMAL_EVIDENCE = r"^-?[0-9]+\.([0-9]{1,2}|[0-9]{4,})$|^-?0\.[0-9]+$|^-?[0-9]{4,}\.[0-9]+$|,[0-9]{3}\.[0-9]+$"
 _COMMA_DECIMAL_EVIDENCE = r"^-?[0-9]+,([0-9]{1,2}|[0-9]{4,})$|^-?0,[0-9]+$|^-?[0-9]{4,},[0-9]+$|\.[0-9]{3},[0-9]+$|^-?[0-9]+D[0-9]+$"

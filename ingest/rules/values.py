@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 _TRUE_WORDS = ("1", "oui", "yes", "vrai", "true", "o", "y", "نعم")
 _FALSE_WORDS = ("0", "non", "no", "faux", "false", "n", "لا")
+#: Every yes/no word a boolean value may be written as (any case, spaces around).
+YES_NO_WORDS = (*_TRUE_WORDS, *_FALSE_WORDS)
 #: The number parser's problems, in the order they are reported.
 _NUMBER_PROBLEMS = (IssueCode.NOT_A_NUMBER, IssueCode.EXCEL_ERROR, IssueCode.SCIENTIFIC_NOTATION,
                     IssueCode.MIXED_DIGITS, IssueCode.AMBIGUOUS_NUMBER)
