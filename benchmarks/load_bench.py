@@ -96,7 +96,8 @@ the README's "Development, tests and benchmarks" keeps the history):
   461 / 450 / 463 → 431 / 444 / 419, browser 69 / 68 / 72 → 62 / 61 / 62, network 13 / 12 / 13 → 8);
   all switches p50 559 / 460 / 502 → 394 / 513 / 485 ms, p95 1,043 / 766 / 684 → 609 / 925 / 671 (too
   noisy at that load to claim a settle time); the screenshots of profile, compare and sustainability
-  (fr, ar; 1440 and 390 px) are pixel-identical. What is left is Streamlit's and Plotly's own drawing of
+  (fr, ar; 1440 and 390 px) are pixel-identical. The committed code once more (load 2.8–3.2): all
+  switches p50 418 ms, p95 679 (compare 778, quality 618), Chromium's CPU p50 650 ms. What is left is Streamlit's and Plotly's own drawing of
   what the pages show (React, emotion, Plotly with automargin, the data grid, Vega): not cuttable
   without changing the look.
 """
