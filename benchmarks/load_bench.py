@@ -38,6 +38,7 @@ possible: one process holds the file.
 
     .venv/bin/python benchmarks/load_bench.py [--part browser|api|all] [--sessions 1,20] [--rounds 2]
         [--requests 200] [--db FILE] [--replicas 1 --url postgresql://…] [--json FILE]
+        [--server-timing] [--chromium-cpu]
 
 Measured (``--part browser --sessions 1 --rounds 3 --server-timing``, DuckDB demo, 17 switches a run;
 the README's "Development, tests and benchmarks" keeps the history):
@@ -70,6 +71,35 @@ the README's "Development, tests and benchmarks" keeps the history):
   interleaved with the base on the shared machine, load 2.5–12 (too noisy for a change this size):
   base p50 417, 415, 617, 374 ms (p95 731, 610, 1,690, 592); after p50 585, 541, 629, 607 ms (p95 992,
   714, 1,375, 2,233).
+- 2026-12-07 (session 8), where Chromium's CPU goes in a switch (``--chromium-cpu``: the CPU of each
+  Chromium thread from ``/proc``, from the click to the settled page and its 300 ms of stability; one
+  session alone). Quiet machine (load 0.9–1.4), 17 switches, mean per switch: the renderer's main
+  thread 456 ms, its other threads 146 (mostly V8's concurrent GC marking; little raster), the browser
+  process 64, the GPU process (software compositing) 31, the network service 14. ``Performance.getMetrics``
+  deltas (p50 per page): TaskDuration 260 (indicator) – 660 ms (profile), of which ScriptDuration
+  100–410, RecalcStyle 17–46, Layout 10–23: JavaScript is most of it, style and layout little. One switch
+  traced (devtools.timeline): profile's main thread 481 ms = JavaScript ~320, style 17, layout 13, canvas
+  13 (data grid, the trend metrics' Vega sparklines), paint/commit/layerize ~35; quality's 590 ms =
+  JavaScript ~335, GC 59 on the main thread (and 79 ms of concurrent marking beside it), style 28,
+  layout 19. JavaScript by bundle (CDP sampling profiler, 1 ms, one switch each): Plotly 175 ms
+  (compare), 306 (sustainability, five charts), 207 (quality), 22 (profile); React 56–95; emotion's
+  styled elements 23–62; the data grid 17–119 (quality's three tables); Vega 68 (profile's five
+  sparklines); markdown 12–50; Streamlit's shell (messages, protobuf) 11–30; GC 16–47. Nothing burns
+  once settled: 0–40 ms of CPU in the 1.5 s after, ``document.getAnimations()`` empty; every CSS
+  transition and animation switched off: no measurable change (interleaved, load 1–2.6). Each Plotly
+  chart is drawn once, at its final width (``plotly_afterplot`` counted per chart: no redraw after a
+  resize or a scrollbar). One script run per switch; downloads already make their data at click time.
+  Cut: the tab icon, a file that Streamlit served as a media file and the browser fetched again 1–4
+  times per switch (the frontend sets the icon's address on each page-config message), is now a
+  ``data:`` URL (``dashboard/favicon.py``). Three interleaved pairs, load 3–7: Chromium's CPU per switch,
+  mean 739 / 729 / 731 → 684 / 694 / 665 ms (p50 690 / 700 / 710 → 650 / 650 / 640; renderer main
+  461 / 450 / 463 → 431 / 444 / 419, browser 69 / 68 / 72 → 62 / 61 / 62, network 13 / 12 / 13 → 8);
+  all switches p50 559 / 460 / 502 → 394 / 513 / 485 ms, p95 1,043 / 766 / 684 → 609 / 925 / 671 (too
+  noisy at that load to claim a settle time); the screenshots of profile, compare and sustainability
+  (fr, ar; 1440 and 390 px) are pixel-identical. The committed code once more (load 2.8–3.2): all
+  switches p50 418 ms, p95 679 (compare 778, quality 618), Chromium's CPU p50 650 ms. What is left is Streamlit's and Plotly's own drawing of
+  what the pages show (React, emotion, Plotly with automargin, the data grid, Vega): not cuttable
+  without changing the look.
 """
 
 from __future__ import annotations
@@ -108,6 +138,17 @@ POLL_MS = 25
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 PARTS = ("(first message)", "(server answered)", "(browser drawing)")
 COUNTS = ("(lost clicks)", "(failed sessions)")  # counted, not timed (n is the count)
+# ``--chromium-cpu``: CPU ms (user+sys, from /proc) of Chromium's processes per switch, from the click
+# to the settled page plus its 300 ms of stability, split by where it ran (``chromium_cpu_groups``).
+CPU_PARTS = (
+    "(chromium cpu)",
+    "(cpu renderer main)",
+    "(cpu renderer workers)",
+    "(cpu browser)",
+    "(cpu gpu)",
+    "(cpu other)",
+)
+NOT_SWITCHES = ("open", "sign_in", *PARTS, *COUNTS, *CPU_PARTS)
 TIMING_PARTS = ("wall", "cpu", "proc_cpu", "sql", "plotly", "to_json", "table", "bytecode")
 
 # In every page, before Streamlit's own scripts: count script runs as they start (the server's
@@ -260,7 +301,9 @@ def prepare(db: Path | None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Path | None) -> Iterator[list[str]]:
+def servers(
+    db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Path | None
+) -> Iterator[list[str]]:
     """``replicas`` × ``python -m server`` on free ports; yields their base URLs once all are healthy.
 
     ``timing``: start them through ``load_timing.py``, each script run written to that file."""
@@ -276,15 +319,86 @@ def servers(db: Path | None, replicas: int, rate: int, log_dir: Path, timing: Pa
         urls = []
         for i in range(replicas):
             port = harness.free_port()
-            launcher = ["-m", "server"] if timing is None else [str(REPO / "benchmarks" / "load_timing.py"), str(timing)]
+            launcher = (
+                ["-m", "server"]
+                if timing is None
+                else [str(REPO / "benchmarks" / "load_timing.py"), str(timing)]
+            )
             cmd = [sys.executable, *launcher, "--host", "127.0.0.1", "--port", str(port)]
             if db is not None:
                 cmd += ["--db", str(db)]
                 env["ATHAR_DB"] = str(db)
             url = f"http://127.0.0.1:{port}"
-            stack.enter_context(harness._serving(cmd, url, harness._healthy_server, log_dir / f"server-{i}.log", env))
+            stack.enter_context(
+                harness._serving(cmd, url, harness._healthy_server, log_dir / f"server-{i}.log", env)
+            )
             urls.append(url)
         yield urls
+
+
+# --------------------------------------------------------------------------------------------
+# Chromium's CPU (Linux /proc)
+# --------------------------------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(path: str) -> tuple[str, list[str]] | None:
+    """(command name, the fields after it) of a /proc …/stat file; None when it is gone."""
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return None
+    return text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+
+
+def descendants(root: int) -> list[int]:
+    """The processes below ``root`` (children, their children…), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (found := _stat_fields(f"/proc/{entry}/stat")) is not None:
+            children.setdefault(int(found[1][1]), []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def chromium_group(pid: int, tid: int) -> str:
+    """Where a Chromium thread's CPU is counted: the renderer's main thread (JavaScript, style, layout,
+    paint), the renderer's other threads (compositor, raster, V8's concurrent GC), the browser process,
+    the GPU process (software compositing, --disable-gpu), or other (network and storage services).
+    Chromium rewrites its command line as one space-separated title, hence the split on both."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").split()
+    except OSError:
+        return "(cpu other)"
+    kind = next((a.removeprefix("--type=") for a in args if a.startswith("--type=")), "browser")
+    if kind == "renderer":
+        return "(cpu renderer main)" if tid == pid else "(cpu renderer workers)"
+    return {"browser": "(cpu browser)", "gpu-process": "(cpu gpu)"}.get(kind, "(cpu other)")
+
+
+def chromium_cpu(root: int) -> dict[str, float]:
+    """CPU milliseconds (user+sys) so far of every Chromium thread below ``root``, by group."""
+    found = dict.fromkeys(CPU_PARTS, 0.0)
+    for pid in descendants(root):
+        named = _stat_fields(f"/proc/{pid}/stat")
+        if named is None or "chrom" not in named[0].lower() and "headless" not in named[0].lower():
+            continue
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            continue
+        for tid in tids:
+            if (fields := _stat_fields(f"/proc/{pid}/task/{tid}/stat")) is None:
+                continue
+            ms = (int(fields[1][11]) + int(fields[1][12])) * 1000 / CLOCK_TICKS
+            found[chromium_group(pid, tid)] += ms
+            found["(chromium cpu)"] += ms
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,11 +447,19 @@ async def mark(page) -> tuple[int, float, float]:
 
 
 async def one_session(
-    browser, base: str, pages: list[str], rounds: int, times: dict[str, list[float]], keep: bool = False
+    browser,
+    base: str,
+    pages: list[str],
+    rounds: int,
+    times: dict[str, list[float]],
+    keep: bool = False,
+    cpu_of: int | None = None,
 ):
     """Open, sign in, then click through ``pages`` ``rounds`` times; append each settle time (ms).
 
-    ``keep``: leave the context open and return it (a session that stays connected)."""
+    ``keep``: leave the context open and return it (a session that stays connected).
+    ``cpu_of``: a process id above Chromium; each switch's Chromium CPU is appended too (every
+    session's CPU is in it: meaningful for one session alone)."""
     from i18n import t
     from store.accounts import DEMO_PASSWORD, DEMO_STEERING
 
@@ -360,6 +482,7 @@ async def one_session(
             for key in pages:
                 if key == current:
                     continue
+                cpu_before = chromium_cpu(cpu_of) if cpu_of is not None else None
                 for _ in range(3):  # a click lost to a rerun in flight is clicked again (and counted)
                     runs, at, origin = await mark(page)
                     await page.locator(f'{NAV_LINK}[href$="/{key}"]').first.click()
@@ -374,6 +497,9 @@ async def one_session(
                 times["(first message)"].append(first)  # the click to the server's first answer
                 times["(server answered)"].append(answered)  # the click to the server's last message
                 times["(browser drawing)"].append(settled - answered)  # that message to the settled page
+                if cpu_before is not None:
+                    for group, ms in chromium_cpu(cpu_of).items():
+                        times[group].append(ms - cpu_before[group])
                 current = key
     except Exception as exc:  # noqa: BLE001 - counted in the report; the other sessions go on
         times["(failed sessions)"].append(1.0)
@@ -385,11 +511,13 @@ async def one_session(
     return None
 
 
-def new_times(pages: list[str]) -> dict[str, list[float]]:
-    return {k: [] for k in ("open", "sign_in", *pages, *PARTS, *COUNTS)}
+def new_times(pages: list[str], cpu: bool = False) -> dict[str, list[float]]:
+    return {k: [] for k in ("open", "sign_in", *pages, *PARTS, *COUNTS, *(CPU_PARTS if cpu else ()))}
 
 
-async def browser_part(urls: list[str], counts: list[int], pages: list[str], rounds: int, warmup: bool, timing):
+async def browser_part(
+    urls: list[str], counts: list[int], pages: list[str], rounds: int, warmup: bool, timing, cpu: bool = False
+):
     """One Chromium: a warm-up session that stays connected (Streamlit empties its script cache
     when the last session leaves), then for each N, N sessions at once. Yields (N, report, server)."""
     from playwright.async_api import async_playwright
@@ -403,13 +531,19 @@ async def browser_part(urls: list[str], counts: list[int], pages: list[str], rou
             if warmup:  # Streamlit's caches and DuckDB's warm, as for a server already in use
                 await one_session(browser, urls[0], pages, 1, new_times(pages), keep=True)
             for n in counts:
-                times = new_times(pages)
+                times = new_times(pages, cpu)
                 started, since, load = time.perf_counter(), time.time(), os.getloadavg()[0]
+                cpu_of = os.getpid() if cpu else None
                 await asyncio.gather(
-                    *(one_session(browser, urls[i % len(urls)], pages, rounds, times) for i in range(n))
+                    *(
+                        one_session(browser, urls[i % len(urls)], pages, rounds, times, cpu_of=cpu_of)
+                        for i in range(n)
+                    )
                 )
                 load = f"{time.perf_counter() - started:.0f} s, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
-                found.append((n, browser_report(times), load, timing_report(timing, since) if timing else None))
+                found.append(
+                    (n, browser_report(times), load, timing_report(timing, since) if timing else None)
+                )
         finally:
             await browser.close()
     return found
@@ -417,7 +551,7 @@ async def browser_part(urls: list[str], counts: list[int], pages: list[str], rou
 
 def browser_report(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     found = {key: summary(values) for key, values in times.items()}
-    found["all switches"] = summary([v for k, vs in times.items() if k not in ("open", "sign_in", *PARTS, *COUNTS) for v in vs])
+    found["all switches"] = summary([v for k, vs in times.items() if k not in NOT_SWITCHES for v in vs])
     return found
 
 
@@ -443,7 +577,11 @@ def timing_report(path: Path, since: float) -> dict[str, dict[str, float]]:
 
 def print_timing(title: str, rows: dict[str, dict[str, float]]) -> None:
     print(f"\n{title}")
-    print(f"  {'page':16} {'n':>4} " + " ".join(f"{p:>9}" for p in TIMING_PARTS) + f" {'wall p95':>9} {'cpu p95':>9}")
+    print(
+        f"  {'page':16} {'n':>4} "
+        + " ".join(f"{p:>9}" for p in TIMING_PARTS)
+        + f" {'wall p95':>9} {'cpu p95':>9}"
+    )
     for page, r in rows.items():
         cells = " ".join(f"{r[f'{p} p50']:>9}" for p in TIMING_PARTS)
         print(f"  {page:16} {r['n']:>4} {cells} {r['wall p95']:>9} {r['cpu p95']:>9}")
@@ -529,7 +667,9 @@ def print_table(title: str, rows: dict[str, dict]) -> None:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="benchmarks/load_bench.py")
     parser.add_argument("--part", choices=("browser", "api", "all"), default="all")
-    parser.add_argument("--sessions", default="1,20", help="comma-separated numbers of concurrent browser sessions")
+    parser.add_argument(
+        "--sessions", default="1,20", help="comma-separated numbers of concurrent browser sessions"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="passes through the pages per session")
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--requests", type=int, default=200, help="concurrent API requests")
@@ -540,8 +680,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--url", help="ATHAR_DATABASE_URL (postgresql://…) for --replicas > 1")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     parser.add_argument("--server-timing", action="store_true", help="time each script run in the server(s)")
-    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
-                        help="no warm-up session (one round, kept connected) before the measured ones")
+    parser.add_argument(
+        "--chromium-cpu",
+        action="store_true",
+        help="each switch's CPU of Chromium's processes (from /proc; use with --sessions 1)",
+    )
+    parser.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="no warm-up session (one round, kept connected) before the measured ones",
+    )
     args = parser.parse_args(argv)
     if args.replicas > 1 and not args.url:
         parser.error("--replicas > 1 needs --url postgresql://… (one process holds a DuckDB file)")
@@ -567,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.part in ("browser", "all"):
             counts = [int(x) for x in args.sessions.split(",")]
             for n, rows, load, server in asyncio.run(
-                browser_part(urls, counts, pages, args.rounds, bool(args.warmup), timing)
+                browser_part(urls, counts, pages, args.rounds, bool(args.warmup), timing, args.chromium_cpu)
             ):
                 results[f"browser, {n} session(s)"] = rows
                 results[f"machine during {n} session(s)"] = load
@@ -579,7 +728,9 @@ def main(argv: list[str] | None = None) -> int:
             found = api_run(urls, tokens, args.requests, args.alone)
             results["api"] = found
             print_table("api, one request at a time", found["alone"])
-            print_table(f"api, {args.requests} requests at once", {k: v for k, v in found.items() if k != "alone"})
+            print_table(
+                f"api, {args.requests} requests at once", {k: v for k, v in found.items() if k != "alone"}
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0

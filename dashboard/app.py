@@ -25,7 +25,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import gc_freeze, logsafe, review_labels, share_link
+from dashboard import favicon, gc_freeze, logsafe, review_labels, share_link
 from dashboard.access import record_page_view, take_wanted_page
 from dashboard.navigation import HOME, build_navigation, pages_for
 from dashboard.session import start_session
@@ -33,10 +33,9 @@ from i18n import normalise_language, t
 from store.errors import DatabaseUnreachable
 
 logsafe.install()
-# A local icon: a ":material/…:" page icon makes the browser fetch it from Google's CDN.
-st.set_page_config(
-    page_title="Athar — أثر", page_icon=str(ROOT / "dashboard" / "static" / "favicon.png"), layout="wide"
-)
+# A local icon: a ":material/…:" page icon makes the browser fetch it from Google's CDN. As a data URL:
+# a file path was served as a media file and fetched again on every page switch (dashboard/favicon.py).
+st.set_page_config(page_title="Athar — أثر", page_icon=favicon.data_url(), layout="wide")
 gc_freeze.after_warm_up()  # Streamlit's collection after each run walks only what runs create
 try:
     context = start_session()
