@@ -582,7 +582,9 @@ def stacked_bars(
     for i, (name, values, colour) in enumerate(stacks):
         marker = {"color": colour}
         if patterns and patterns[i]:
-            marker["pattern"] = {"shape": patterns[i], "fgcolor": "#ffffff", "size": 6}
+            # White hatching over the stack's colour: without ``bgcolor`` Plotly leaves the pattern's
+            # ground transparent, and white lines on a white page drew the stack invisible.
+            marker["pattern"] = {"shape": patterns[i], "fgcolor": "#ffffff", "bgcolor": colour, "size": 6}
         if horizontal:
             fig.add_trace(go.Bar(y=list(categories), x=list(values), name=name, orientation="h", marker=marker))
         else:
