@@ -126,11 +126,13 @@ def _start(command: _Command) -> None:
     _WORKER.append(command)
 
 
-def _check(data: bytes, name: str, digest: str, limits: Limits) -> Checked:
+def _check(data: bytes, name: str, digest: str, limits: Limits, raw: RawTable | None = None) -> Checked:
+    """One file checked alone (``raw``: already read with ``limits``)."""
     command = _WORKER[0]
     detached = _Detached(command.known_orgs)
     checked = check(data, name, framework=command.framework, member_org=command.member_org, today=command.today,
-                    limits=limits, content_sha256=digest, state=detached)  # type: ignore[arg-type]  (duck-typed)
+                    limits=limits, content_sha256=digest, raw=raw,
+                    state=detached)  # type: ignore[arg-type]  (duck-typed)
     return Checked(checked, frozenset(detached.asked))
 
 
@@ -145,17 +147,9 @@ def _check_many(files: list[ToCheck]) -> list[Checked]:
                              nothing_stored=_Detached(command.known_orgs).stored_values)
     except Exception:  # a bug of ours: each file checked alone, so it surfaces in its own file's turn
         return [_check(file.data, file.name, file.digest, file.limits) for file in files]
-    return [Checked(done.checked, done.asked) if done is not None else _check_read(file, raw)
+    return [Checked(done.checked, done.asked) if done is not None
+            else _check(file.data, file.name, file.digest, file.limits, raw)
             for file, raw, done in zip(files, raws, taken, strict=True)]
-
-
-def _check_read(file: ToCheck, raw: RawTable) -> Checked:
-    command = _WORKER[0]
-    detached = _Detached(command.known_orgs)
-    checked = check(file.data, file.name, framework=command.framework, member_org=command.member_org,
-                    today=command.today, limits=file.limits, content_sha256=file.digest, raw=raw,
-                    state=detached)  # type: ignore[arg-type]  (duck-typed)
-    return Checked(checked, frozenset(detached.asked))
 
 
 def _window_full(files: int, held: int, count: int) -> bool:
