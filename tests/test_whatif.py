@@ -208,3 +208,19 @@ def test_the_weight_steps_hold_the_frameworks_own_weights() -> None:
     steps = weight_steps(framework)
     assert steps[0] == 0.0 and steps[-1] == 3.0 and len(steps) == 61
     assert all(float(p.weight) in steps for p in framework.principles)
+
+
+@pytest.mark.parametrize(("lang", "digits", "first", "default"),
+                         [("fr", None, "5", "25"), ("ar", None, "5", "25"), ("ar", "1", "٥", "٢٥")])
+def test_the_ranking_length_slider_writes_its_counts_as_the_page_does(
+    demo_db: Path, monkeypatch, lang: str, digits: str | None, first: str, default: str
+) -> None:
+    if digits:
+        monkeypatch.setenv("ATHAR_ARABIC_DIGITS", digits)
+    at = open_page(start(demo_db, lang=lang), "compare")
+    slider = at.select_slider(key="compare_top")
+    assert slider.options[0] == first and slider.value == 25
+    assert slider.options[slider.options.index(default) + 1] in ("26", "٢٦")
+    slider.set_value(7).run()
+    assert not at.exception
+    assert at.select_slider(key="compare_top").value == 7

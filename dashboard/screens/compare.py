@@ -62,6 +62,16 @@ def _filtered_orgs(ctx: PageContext, scores: pl.DataFrame) -> pl.DataFrame:
     return orgs
 
 
+def _shown_count(ctx: PageContext, ranked: int) -> int:
+    """How many organisations the ranking shows (5 to 100, 25 at first): a select slider over the counts,
+    written as the page writes numbers (Streamlit's own slider writes Latin digits on an Arabic page set to
+    Arabic-Indic digits)."""
+    counts = list(range(5, max(5, min(100, ranked)) + 1))
+    if st.session_state.get("compare_top") not in counts:
+        st.session_state["compare_top"] = min(25, ranked)
+    return st.select_slider(ctx.t("compare.show_top"), counts, format_func=ctx.num, key="compare_top")
+
+
 def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
     st.subheader(ctx.t("compare.ranking_title"))
     ranked = composite.filter(pl.col("median_rank").is_not_null()).sort(
@@ -70,17 +80,7 @@ def _ranking(ctx: PageContext, composite: pl.DataFrame, period: str) -> None:
     if ranked.is_empty():
         empty.show(ctx, Why.NO_DATA, empty.subject(ctx, "ranks", period=period))
         return
-    limit = (
-        st.slider(
-            ctx.t("compare.show_top"),
-            5,
-            max(5, min(100, ranked.height)),
-            min(25, ranked.height),
-            key="compare_top",
-        )
-        if ranked.height > 5
-        else ranked.height
-    )
+    limit = _shown_count(ctx, ranked.height) if ranked.height > 5 else ranked.height
     shown = ranked.head(limit)
     labels = [
         f"{c} · {n}"[:48] for c, n in zip(shown["org_code"].to_list(), shown["name"].to_list(), strict=True)
