@@ -37,7 +37,9 @@ Measured 2026-12-07 02:50–03:00 (session 9, stream): STREAMING PROTOTYPED AND 
     8 MB, --repeat 3    1.90 s       6.50 s     6.11 s        3.63 vs 3.73 s           2.29 vs 2.11 s
     2 MB, --repeat 2    1.32 s       4.85 s     4.23 s        4.24 vs 3.05 s           2.73 vs 1.49 s
     4 MB, --repeat 2    0.96 s       4.87 s     4.63 s        3.40 vs 3.48 s           2.02 vs 1.65 s
-  (ratios 3.4–5.3 streamed, 3.2–6.4 whole-file.) Why it cannot reach 2 on 2 cores:
+    8 MB, POLARS_MAX_THREADS=1 (the client on one core, the server on the other), --repeat 2:
+                        1.43 s       4.94 s     5.63 s        3.62 vs 3.42 s           1.95 vs 1.95 s
+  (ratios 3.4–5.3 streamed, 3.2–6.4 whole-file; uptime load 2.1–5.3 across these runs.) Why it cannot reach 2 on 2 cores:
   * it saves no CPU: the same ~180,000 page faults with 8 MB slices (each slice's read and frames are
     new allocations: read 50–60k faults over 7 slices, validation 20–25k, encoder 12k; 125–145k with
     2–4 MB slices, −0.1–0.3 s of system time, but +0.3–0.9 s of user time for the per-slice costs of
