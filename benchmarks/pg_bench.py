@@ -25,6 +25,39 @@ processes' before and after, the connection's backend included; not with ``--url
 are shared and noisy: at a load average of 8 the wall times of the same command vary threefold, so the
 ratio says how much CPU each side gets as much as what it needs; the CPU figures are steadier.
 
+Measured 2026-12-07 02:50–03:00 (session 9, stream): STREAMING PROTOTYPED AND DROPPED — not near 2.
+  ``benchmarks/pg_stream_proto.py --repeat N [--slice-mb M]`` (the file's bytes cut at line ends into
+  slices, each read, validated, encoded with the real functions and written into ONE binary COPY of
+  ``observations`` through the writer thread, so the server reads slice k while the client prepares
+  k+1; cross-row duplicates over the whole file's keys and COMMIT at the end), against psql \\copy and
+  today's ``ingest load`` in the same run, each into a fresh database (load 2.1–5.3, other sessions'
+  tests running):
+                        wall: psql   prototype  ingest load   client CPU (user+sys)    server CPU
+    8 MB, --repeat 3    1.16 s       6.13 s     7.41 s        4.17 vs 3.92 s           2.40 vs 2.18 s
+    8 MB, --repeat 3    1.90 s       6.50 s     6.11 s        3.63 vs 3.73 s           2.29 vs 2.11 s
+    2 MB, --repeat 2    1.32 s       4.85 s     4.23 s        4.24 vs 3.05 s           2.73 vs 1.49 s
+    4 MB, --repeat 2    0.96 s       4.87 s     4.63 s        3.40 vs 3.48 s           2.02 vs 1.65 s
+    8 MB, POLARS_MAX_THREADS=1 (the client on one core, the server on the other), --repeat 2:
+                        1.43 s       4.94 s     5.63 s        3.62 vs 3.42 s           1.95 vs 1.95 s
+  (ratios 3.4–5.3 streamed, 3.2–6.4 whole-file; uptime load 2.1–5.3 across these runs.) Why it cannot reach 2 on 2 cores:
+  * it saves no CPU: the same ~180,000 page faults with 8 MB slices (each slice's read and frames are
+    new allocations: read 50–60k faults over 7 slices, validation 20–25k, encoder 12k; 125–145k with
+    2–4 MB slices, −0.1–0.3 s of system time, but +0.3–0.9 s of user time for the per-slice costs of
+    reading and validating 13–25 times). Client CPU 3.4–4.2 s, as the whole-file path's.
+  * the overlap has no idle core to use: Polars already runs the read and the checks on its thread
+    pool (the main thread's own CPU is a third of the process's), so the client and the server's
+    backend compete for the same two cores. Wall ≥ (client + server CPU) / 2 ≈ (3.4 + 1.6) / 2 ≈ 2.5 s
+    at best, against psql's 0.96–1.9 s here (and 0.71 s on session 8's quiet machine, where the same
+    sum (2.1 + 1.05) / 2 ≈ 1.6 s is already 2.2×).
+  * the server alone: the COPY's backend spends 1.5–2.3 s of CPU on the million binary rows (measured on
+    its /proc entry around the COPY) against 0.9–2.0 s for psql's whole CSV COPY of the 6-column file;
+    with the imports and the first slice before the first byte (0.6–1.5 s) and the COMMIT after, that
+    alone comes close to 2× psql's wall before any of the client's work competes for the cores.
+  The streamed path (submission id drawn before the report is final, the cross-row rules after the
+  COPY, the whole-file fallback for xlsx/narratives/wide layouts/encodings) was therefore not built.
+  What could still move the ratio is CPU, not overlap: the narrower ``observations`` (below: −0.25 s of
+  server CPU) and the client's ~1 s of imports and ~1 s of system time; neither reaches 2 alone.
+
 Measured 2026-12-07 00:59 (session 8's merged code: the trimmed per-file check), quiet machine, load 3–4:
   ingest  --repeat 3: psql \\copy 0.71 s (0.69, 0.71, 0.73; CPU client 0.08 + server 0.72 s); ``ingest
           load`` 2.34 s (2.34, 2.28, 2.35; CPU client 2.11 + server 1.05 s); ratio 3.28, peak 654 MB.
