@@ -19,9 +19,10 @@ from dashboard.cells import MISSING, Col, column_texts, formatter, row_kinds
 from dashboard.context import PageContext
 from dashboard.exports import csv_download
 from dashboard.lookup import labelled
-from dashboard.written_grid import remembered, written_styler
+from dashboard.written_grid import kept, remembered, written_styler
 from framework.model import BREAKDOWN_COLUMNS
 from i18n import catalogue
+from i18n import formatting as fmt
 from store.reads import common as common_reads
 
 MAX_ROWS_SHOWN = 2000
@@ -91,16 +92,21 @@ def to_pandas(frame: pl.DataFrame):
 
 def _styled(ctx: PageContext, data, shown: pl.DataFrame, columns: dict[str, Col]):
     """The Styler of a short table: each column by its kind, a ``measure`` column by each row's unit
-    (numbers stay numbers, so columns still sort numerically); texts written once (``written_grid``)."""
+    (numbers stay numbers, so columns still sort numerically); each distinct value written once, and
+    kept for the next tables in the same language (``written_grid``)."""
+    digits = fmt.arabic_digits()
+
+    def show(kind: str):
+        return remembered(formatter(kind, ctx), kept((kind, ctx.lang, digits)))
+
     texts: dict[str, list[str]] = {}
     for name, col in columns.items():
         values = list(data[name])  # as pandas' Styler iterates them
         if col.kind != "measure":
-            show = remembered(formatter(col.kind, ctx))
-            texts[name] = [show(v) for v in values]
+            texts[name] = list(map(show(col.kind), values))
             continue
         kinds = row_kinds(ctx, shown, name, col).to_list()
-        by_kind = {kind: remembered(formatter(kind, ctx)) for kind in set(kinds)}
+        by_kind = {kind: show(kind) for kind in set(kinds)}
         texts[name] = [by_kind[kind](v) for v, kind in zip(values, kinds, strict=True)]
     return written_styler(data, texts)
 

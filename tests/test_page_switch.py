@@ -160,6 +160,101 @@ def test_a_page_switch_sends_table_texts_without_pandas_rendering_each_cell(app_
     assert log.proto.arrow_data.styler.display_values  # the reader's texts travelled with the numbers
 
 
+def test_texts_written_for_one_table_are_kept_for_the_next_in_the_same_language_only() -> None:
+    from dashboard.written_grid import kept
+
+    written: list[object] = []
+
+    def show(value: object) -> str:
+        written.append(value)
+        return f"<{value!r}>"
+
+    shared = kept(("test-kind", "xx", False))
+    first, second = remembered(show, shared), remembered(show, kept(("test-kind", "xx", False)))
+    assert [first(v) for v in (3, "a", 2.5)] == ["<3>", "<'a'>", "<2.5>"]
+    assert [second(v) for v in (3, "a", 2.5)] == ["<3>", "<'a'>", "<2.5>"]
+    assert written == [3, "a", 2.5]  # the second table wrote nothing again
+    other = remembered(show, kept(("test-kind", "yy", False)))  # another language: its own texts
+    assert other(3) == "<3>" and written[-1] == 3
+
+
+def test_values_equal_in_python_but_written_differently_never_share_a_kept_text() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    import pandas as pd
+
+    from dashboard.written_grid import kept
+
+    text = remembered(repr, kept(("test-equal", "xx", False)))
+    assert [text(v) for v in (1, True, 1.0)] == ["1", "True", "1.0"]  # 1 == True == 1.0
+    assert [text(v) for v in (0.0, -0.0)] == ["0.0", "-0.0"]
+    assert [text(v) for v in (Decimal("1.0"), Decimal("1.00"))] == ["Decimal('1.0')", "Decimal('1.00')"]
+    utc = pd.Timestamp(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    paris = utc.tz_convert(timezone(timedelta(hours=1)))
+    assert utc == paris and text(utc) != text(paris)
+    nan = float("nan")
+    assert text(nan) == "nan" and text(float("nan")) == "nan"
+
+
+def test_the_grid_gets_exactly_the_texts_streamlit_would_have_written_cell_by_cell() -> None:
+    from datetime import datetime
+
+    from streamlit import dataframe_util
+
+    from dashboard.written_grid import WRITTEN, streamlit_display_values, written_styler
+
+    data = pl.DataFrame(
+        {
+            "name": ["Amal", None, "Noor", "٣ نساء"],
+            "count": [1050, None, 3, 0],
+            "share": [0.453, 0.5, None, float("nan")],
+            "at": [datetime(2026, 3, 1, 9, 30), None, datetime(2026, 5, 2, 18, 5), None],
+            "flag": [True, False, None, True],
+            "unit": ["persons", None, "percent", "MAD"],  # not written: shown as its values
+        }
+    ).to_arrow().to_pandas(date_as_object=False)
+    texts = {
+        "name": ["Amal", "–", "«Noor»", "٣ نساء"],  # two cells as they are, one rewritten, one missing
+        "count": ["1\u202f050", "–", "3", "0"],
+        "share": ["45 %", "50 %", "–", "–"],
+        "at": ["1 mars 2026 09:30", "–", "2 mai 2026 18:05", "–"],
+        "flag": ["oui", "non", "–", "oui"],
+    }
+    cells = [  # the cell-by-cell translation Streamlit reads from pandas (a cell shown as it is left out)
+        [
+            {"id": f"row{r}_col{c}", "display_value": texts[name][r]}
+            for c, name in enumerate(data.columns)
+            if name in texts and not (isinstance(data[name][r], str) and data[name][r] == texts[name][r])
+        ]
+        for r in range(len(data))
+    ]
+    by_cells = streamlit_display_values(data, {"body": cells})
+    written = written_styler(data, texts)._translate(False, False)[WRITTEN]
+    to_bytes = dataframe_util.convert_pandas_df_to_arrow_bytes
+    assert to_bytes(written) == to_bytes(by_cells)
+    assert _display_values(written_styler(data, texts))[0][1] == "1\u202f050"
+
+
+def test_a_page_switch_leaves_streamlit_no_table_text_to_write_cell_by_cell(app_db, monkeypatch) -> None:
+    from pandas.core.indexing import _iLocIndexer
+
+    written_in: list[object] = []
+    write = _iLocIndexer.__setitem__
+
+    def record(indexer, key, value):  # how Streamlit writes each column's texts into its pandas frame
+        written_in.append(key)
+        return write(indexer, key, value)
+
+    at = open_page(start(app_db), "overview", folds=False)
+    monkeypatch.setattr(_iLocIndexer, "__setitem__", record)
+    for page in ("quality", "profile", "overview"):
+        open_page(at, page)
+        assert not at.exception and not at.error
+        assert at.dataframe and all(d.proto.arrow_data.styler.display_values for d in at.dataframe)
+    assert written_in == []
+
+
 def test_a_warmed_up_process_leaves_what_it_holds_out_of_the_collection_after_each_run(app_db) -> None:
     import gc
 
