@@ -14,6 +14,7 @@ plain text (only hidden columns: units, exports).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -87,13 +88,16 @@ def kept(key: tuple) -> dict[tuple, str]:
 
 
 def _exact(value: object) -> tuple | None:
-    """``value`` as a key that no other value with another text shares; None when there is none
-    (NaN, zero: ``-0.0 == 0.0``; decimals: ``1.0 == 1.00``; lists, missing values)."""
+    """``value`` as a key that no other value with another text shares (``1``, ``1.0`` and ``True``
+    differ, and so do ``0.0`` and ``-0.0``; every NaN is one); None when there is none (decimals:
+    ``1.0 == 1.00``; lists, missing values of other kinds)."""
     kind = type(value)
     if kind is str or kind is int or kind is bool:
         return kind, value
     if kind is float:
-        return (kind, value) if value == value and value != 0.0 else None
+        if value != value:
+            return kind, "nan"
+        return (kind, value) if value != 0.0 else (kind, value, math.copysign(1.0, value))
     if kind is pd.Timestamp:  # equal instants in two time zones read differently
         return kind, value, str(value.tzinfo)
     return None

@@ -171,9 +171,10 @@ def test_texts_written_for_one_table_are_kept_for_the_next_in_the_same_language_
 
     shared = kept(("test-kind", "xx", False))
     first, second = remembered(show, shared), remembered(show, kept(("test-kind", "xx", False)))
-    assert [first(v) for v in (3, "a", 2.5)] == ["<3>", "<'a'>", "<2.5>"]
-    assert [second(v) for v in (3, "a", 2.5)] == ["<3>", "<'a'>", "<2.5>"]
-    assert written == [3, "a", 2.5]  # the second table wrote nothing again
+    values = (3, "a", 2.5, 0.0, float("nan"))
+    assert [first(v) for v in values] == ["<3>", "<'a'>", "<2.5>", "<0.0>", "<nan>"]
+    assert [second(v) for v in values] == ["<3>", "<'a'>", "<2.5>", "<0.0>", "<nan>"]
+    assert written[:4] == [3, "a", 2.5, 0.0] and len(written) == 5  # the second table wrote nothing again
     other = remembered(show, kept(("test-kind", "yy", False)))  # another language: its own texts
     assert other(3) == "<3>" and written[-1] == 3
 
