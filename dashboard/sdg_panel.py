@@ -15,6 +15,7 @@ from dashboard import empty, tables
 from dashboard.cells import Col
 from dashboard.context import PageContext
 from dashboard.empty import Why
+from dashboard.folds import folded
 from dashboard.lookup import labelled
 from framework.mappings import sdg_pairs
 from i18n import t
@@ -111,5 +112,7 @@ def overview_panel(ctx: PageContext, period: str) -> None:
     if ctx.viewer.role == "funder" and ctx.vocabulary == "sdg":
         panel(ctx, period)
     elif ctx.viewer.role == "steering":
-        with st.expander(ctx.t("vocab.panel_committee")):
-            panel(ctx, period)
+        box = folded(ctx.t("vocab.panel_committee"), key="overview_sdg")
+        with box:
+            if box.open:  # built only once opened (dashboard.folds): two tables on every overview run
+                panel(ctx, period)

@@ -51,6 +51,18 @@ def test_the_peer_table_of_the_profile_waits_for_its_fold_too(app_db) -> None:
     assert [d for d in at.dataframe if "group_label" in d.value.columns]
 
 
+def test_the_committees_sdg_panel_on_the_overview_waits_for_its_fold(app_db) -> None:
+    at = open_page(start(app_db), "overview", folds=False)
+    assert not at.exception
+    sdg_tables = lambda: [d for d in at.dataframe if "goal_label" in d.value.columns]  # noqa: E731
+    assert sdg_tables() == []
+    assert t("dashboard.vocab.panel_committee", "fr") in [e.label for e in at.expander]  # the fold is there
+    at.session_state[f"{PREFIX}overview_sdg"] = True
+    at.run()
+    assert not at.exception
+    assert len(sdg_tables()) == 2  # goals, then targets with their indicators
+
+
 def test_coming_back_to_a_chart_page_builds_none_of_its_figures_again(app_db) -> None:
     at = open_page(start(app_db), "sustainability", folds=False)
     open_page(at, "overview", folds=False)
