@@ -63,6 +63,17 @@ def test_the_committees_sdg_panel_on_the_overview_waits_for_its_fold(app_db) -> 
     assert len(sdg_tables()) == 2  # goals, then targets with their indicators
 
 
+def test_the_overviews_late_and_missing_list_waits_for_its_fold(app_db) -> None:
+    at = open_page(start(app_db), "overview", folds=False)
+    late_tables = lambda: [d for d in at.dataframe if "status_label" in d.value.columns]  # noqa: E731
+    assert not at.exception and late_tables() == []
+    at.session_state[f"{PREFIX}overview_late"] = True
+    at.run()
+    assert not at.exception
+    (table,) = late_tables()
+    assert table.value.shape[0] >= 1
+
+
 def test_coming_back_to_a_chart_page_builds_none_of_its_figures_again(app_db) -> None:
     at = open_page(start(app_db), "sustainability", folds=False)
     open_page(at, "overview", folds=False)

@@ -14,6 +14,7 @@ from dashboard import charts, empty, pickers, review_labels, sdg_panel, tables, 
 from dashboard.cells import Col, display, indicator_kind
 from dashboard.context import GEOJSON_FILE, STATIC_URL, PageContext, page_context, region_names
 from dashboard.empty import Why
+from dashboard.folds import folded
 from dashboard.lookup import labelled
 from framework.model import TimeAggregation, UnitKind
 from i18n import formatting as fmt
@@ -171,7 +172,10 @@ def _submissions(ctx: PageContext, period: str) -> None:
     late = rows.filter(pl.col("status") != "on_time").with_columns(
         status_label=pl.col("status").replace_strict(labels, default=None)
     )
-    with st.expander(ctx.t("overview.late_missing_list", count=ctx.num(late.height))):
+    box = folded(ctx.t("overview.late_missing_list", count=ctx.num(late.height)), key="overview_late")
+    with box:
+        if not box.open:  # built only once opened (dashboard.folds)
+            return
         tables.table(
             ctx,
             late,
