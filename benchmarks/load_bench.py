@@ -100,6 +100,27 @@ the README's "Development, tests and benchmarks" keeps the history):
   switches p50 418 ms, p95 679 (compare 778, quality 618), Chromium's CPU p50 650 ms. What is left is Streamlit's and Plotly's own drawing of
   what the pages show (React, emotion, Plotly with automargin, the data grid, Vega): not cuttable
   without changing the look.
+- 2026-12-07 (session 9), the server's side of a switch. Where a run's time went (``LOAD_TIMING_PROFILE=DIR``
+  with ``--server-timing``: each script run's ``cProfile``; ``load_timing.py``): on profile, quality and
+  overview the tables first — Streamlit rebuilding each grid's display texts in pandas (every column cast
+  to text, then the written texts put back column by column: 15–25 ms a page), Babel writing the same
+  values again on every run — then Polars' many small operations (~90 a run), the per-run reads of
+  ``start_session`` (data version, account, session: 10–20 ms of ``sql``, kept: they check access), and
+  on the overview two tables built inside plain expanders on every run (the committee's SDG panel, the
+  late and missing list). Cut: the written Styler hands Streamlit the finished frame of texts
+  (``dashboard.written_grid``; the display values are byte-identical to Streamlit's own, checked on the
+  104 tables of every page in fr and ar), cell texts kept across tables and sessions per (kind,
+  language, digits), and both expanders folded (built once opened, ``dashboard.folds``). AppTest,
+  interleaved (load 3–4, process CPU): ``tables.table`` per run, profile 47–54 → 28–32 ms, quality
+  78–79 → 37, overview 44–56 → 28–30 (before the folds). Server, interleaved with the base on the shared
+  machine (load 3–6, the other helper's work beside it), script CPU per run p50 (three pairs, ``--rounds
+  3``): profile 131 / 119 / 130 → 116 / 135 / 90 ms, quality 102 / 128 / 118 → 112 / 106 / 75, overview
+  111 / 101 / 114 → 89 / 78 / 52 (its ``table`` part 37 / 29 / 31 → 13 / 10 / 6); one pair with
+  ``--rounds 6`` (load 3.2–5.9, warm runs only): profile 121 → 104, quality 109 → 88, overview 103 → 63,
+  the pages left alone the same within noise (compare 57 → 66, indicator 51 → 57, sustainability
+  49 → 51). All switches p50 1,044 / 579 / 730 → 915 / 761 / 606 ms, p95 1,404 / 805 / 1,385 → 1,506 /
+  1,584 / 946; ``--rounds 6``: p50 753 → 803, p95 1,342 → 1,241 — at that load the settle time is
+  Chromium's and the machine's (Chromium's CPU p50 920–960 ms a switch against 50–130 ms of script CPU).
 """
 
 from __future__ import annotations
