@@ -78,6 +78,10 @@ NARROW_LINE = 320
 TITLE_LINE = 22
 #: How far Plotly lifts a title above its top anchor for each line after the first (measured).
 TITLE_LIFT = 17
+#: The most the side margins may take together: a phone's chart (358 px) keeps a 48 px plot. Wider
+#: needs (a heatmap's long row names and its colour bar) are scaled down to it as Plotly scales its
+#: own pushes; on a wide screen automargin then widens them (the second drawing, for those charts only).
+MAX_SIDES = 358 - 48
 #: The width a chart is laid out for when a row of labels must be judged (the main column at 1440 px).
 ASSUMED_WIDTH = 980
 
@@ -286,6 +290,9 @@ def fit(fig: go.Figure) -> go.Figure:
     """Each margin widened to what the figure's content needs (never narrowed), in whole pixels."""
     margin = fig.layout.margin
     need = needed(fig)
+    sides = need["l"] + need["r"] + 2 * PUSH_PAD
+    if sides > MAX_SIDES:
+        need["l"], need["r"] = need["l"] * MAX_SIDES / sides, need["r"] * MAX_SIDES / sides
     fig.update_layout(
         margin={
             side: max(getattr(margin, side) or 0, math.ceil(need[side] + PUSH_PAD) if need[side] else 0)

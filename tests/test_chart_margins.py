@@ -9,13 +9,13 @@ from dashboard import chart_margins, charts
 from i18n.bidi import right_to_left
 
 ORGANISATIONS = [
-    "ASS-MEK-025 · Association Sanad pour les personnes en situation de handicap",
-    "ENT-CAS-006 · Sahel Logistique — programme solidaire",
-    "FON-RBT-003 · Fondation Tawada pour l'insertion",
+    "ASS-MEK-025 · Association Sanad",
+    "ENT-CAS-006 · Sahel Logistique — programme",
+    "FON-RBT-003 · Fondation Tawada",
 ]
 ARABIC_ORGANISATIONS = [
-    "ASS-MEK-025 · جمعية سند لفائدة الأشخاص في وضعية إعاقة",
-    "ENT-CAS-006 · ساحل لوجستيك — البرنامج التضامني",
+    "ASS-MEK-025 · جمعية سند لفائدة الأشخاص",
+    "ENT-CAS-006 · ساحل لوجستيك — البرنامج",
     "FON-RBT-003 · مؤسسة تودة للإدماج",
 ]
 PRINCIPLES = ["P1 · Dignité et droits", "P2 · Inclusion", "P3 · Participation des bénéficiaires"]
@@ -64,9 +64,9 @@ def test_a_value_axis_title_and_its_ticks_get_their_room() -> None:
 def test_a_side_legend_and_a_colour_bar_fit_beside_the_plot() -> None:
     legend = charts.lines([(name, ["2024", "2025"], [1.0, 2.0]) for name in PRINCIPLES], "L", "p", "v", "fr")
     assert legend.layout.margin.r >= chart_margins.legend_width(legend) + chart_margins.BESIDE_GAP
-    heat = charts.heatmap([[1.0, 2.0, 3.0]] * 3, PRINCIPLES, ORGANISATIONS, "Carte", "Complétude (%)", "ar")
+    heat = charts.heatmap([[1.0, 2.0, 3.0]] * 3, PRINCIPLES, ORGANISATIONS[::2], "Carte", "Score", "ar")
     assert heat.layout.margin.l >= chart_margins.colour_bar_width(heat) + chart_margins.BESIDE_GAP  # left in Arabic
-    assert heat.layout.margin.r >= chart_margins.widest(ORGANISATIONS) + chart_margins.Y_LABEL_GAP
+    assert heat.layout.margin.r >= chart_margins.widest(ORGANISATIONS[::2]) + chart_margins.Y_LABEL_GAP
 
 
 def test_margins_a_builder_set_are_never_narrowed() -> None:
@@ -93,3 +93,15 @@ def test_a_long_axis_title_wraps_and_the_bottom_margin_holds_both_lines() -> Non
                                    "nominal", "intervalle", "fr")
     assert figure.layout.xaxis.title.text.count("<br>") == 1
     assert figure.layout.margin.b >= 35 + 2 * 30
+
+
+def test_side_margins_leave_a_phone_its_plot_and_automargin_widens_them_on_a_wide_screen() -> None:
+    """Row names too long for a phone: both side margins shrink in proportion to leave a 48 px plot
+    on a 358 px chart (as Plotly shrinks its own pushes); automargin stays on to widen them where
+    the chart is wider."""
+    names = [f"{code} · Association pour le développement durable et solidaire numéro {n}"
+             for n, code in enumerate(["ASS-MEK-025", "ENT-CAS-006", "FON-RBT-003"])]
+    heat = charts.heatmap([[1.0, 2.0, 3.0]] * 3, PRINCIPLES, names, "Carte", "Complétude (%)", "fr")
+    assert heat.layout.margin.l + heat.layout.margin.r <= chart_margins.MAX_SIDES + 6  # whole pixels
+    assert heat.layout.margin.l > heat.layout.margin.r  # the names' side keeps the larger share
+    assert heat.layout.template.layout.yaxis.automargin is True
