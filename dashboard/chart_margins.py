@@ -210,8 +210,20 @@ def _horizontal_axis_room(axis: _Axis, plot_width: float) -> float:
     return room + (HEATMAP_TICKS if axis.heatmap else 0)
 
 
-def _edge_room(axis: _Axis) -> float:
-    """A horizontal axis' end labels stick out half their width beside the plot."""
+def _edge_room(axis: _Axis, plot_width: float, reversed_: bool) -> tuple[float, float]:
+    """How far a horizontal axis' end labels stick out left and right of the plot: half their width,
+    or, tilted by 30°, the left end label's slant (it leans left from its tick), the right one none;
+    on a reversed (Arabic) axis Plotly measured half the widest label on the left."""
+    if _tilted(axis, plot_width) and axis.labels:
+        if reversed_:
+            return axis.label_width() / 2 + 10, 10
+        column = plot_width / max(1, len(set(axis.labels)))
+        return max(0.0, text_width(axis.labels[0]) * 0.87 - column / 2) + 10, 10
+    room = _edge_half(axis)
+    return room, room
+
+
+def _edge_half(axis: _Axis) -> float:
     if axis.kind == "category":
         ends = [axis.labels[0], axis.labels[-1]] if axis.labels else []
         return max((text_width(label) / 2 - 20 for label in ends), default=0.0) + 10
@@ -236,13 +248,22 @@ def _legend_shown(fig: go.Figure) -> bool:
     return fig.layout.showlegend is not False and (len(named) > 1 or any(t.showlegend for t in named))
 
 
+def _colour_bars(fig: go.Figure, orientation: str) -> list[Any]:
+    bars = [getattr(t, "colorbar", None) for t in fig.data if getattr(t, "showscale", None) is not False]
+    return [b for b in bars if b is not None and (b.orientation or "v") == orientation]
+
+
+def colour_bar_height(fig: go.Figure) -> float:
+    """A colour bar lying under the plot: its bar, tick labels, title and Plotly's padding."""
+    heights = [(b.thickness or 30) + LINE_HEIGHT + (text_height(b.title.text, 18) if b.title else 0) + 3 * BESIDE_GAP + 2
+               for b in _colour_bars(fig, "h")]
+    return max(heights, default=0.0)
+
+
 def colour_bar_width(fig: go.Figure) -> float:
-    """The widest colour bar: its tick labels (0–100) or its title, whichever is wider."""
+    """The widest colour bar beside the plot: its tick labels (0–100) or its title, whichever is wider."""
     widths = []
-    for trace in fig.data:
-        bar = getattr(trace, "colorbar", None)
-        if bar is None or getattr(trace, "showscale", None) is False:
-            continue
+    for bar in _colour_bars(fig, "v"):
         title = bar.title.text if bar.title else None
         widths.append(max(COLOUR_BAR + numeric_tick_width(100), text_width(title, TITLE_SIZE) + 18))
     return max(widths, default=0.0)
@@ -260,6 +281,7 @@ def needed(fig: go.Figure) -> dict[str, float]:
         beside = max(beside, bar + BESIDE_GAP + STAND_OFF)
     beside_side = "l" if _beside_left(fig) else "r"
     need[beside_side] = beside
+    need["b"] = colour_bar_height(fig)
     if not cartesian:
         return need
     x, y = _Axis(fig, "x"), _Axis(fig, "y")
@@ -268,8 +290,8 @@ def needed(fig: go.Figure) -> dict[str, float]:
     plot_width = ASSUMED_WIDTH - need["l"] - need["r"]
     x_side = "t" if fig.layout.xaxis.side == "top" else "b"
     need[x_side] = max(need[x_side], _horizontal_axis_room(x, plot_width))
-    edge = _edge_room(x)
-    need["l"], need["r"] = max(need["l"], edge), max(need["r"], edge)
+    left, right = _edge_room(x, plot_width, fig.layout.xaxis.autorange == "reversed")
+    need["l"], need["r"] = max(need["l"], left), max(need["r"], right)
     if y.kind == "linear":  # the end labels stick out half a line above and below
         need["t"], need["b"] = max(need["t"], 18), max(need["b"], 18)
     if beside:

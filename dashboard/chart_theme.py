@@ -38,6 +38,9 @@ def _axis(standoff: int) -> dict[str, Any]:
         "tickcolor": GRID,
         "tickfont": {"color": MUTED, "size": 12},
         "title": {"font": {"color": MUTED, "size": 14}, "standoff": standoff},
+        # On, as a safety net: the figures leave with margins that already fit their labels
+        # (``dashboard.chart_margins``), so Plotly grows them, with a second drawing, only where
+        # an estimate falls short or a phone's plot makes it tilt a row of labels further.
         "automargin": True,
     }
 

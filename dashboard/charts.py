@@ -444,17 +444,29 @@ def heatmap(
             colorscale=SCORE_SCALE,
             text=text,
             texttemplate="%{text}",
-            colorbar={"title": {"text": colour_title}},
+            # The colour scale under the plot, across it: beside the long row names it took the
+            # width a phone's chart needs for its cells (and the wide screen a second drawing).
+            colorbar={
+                "title": {"text": colour_title, "side": "top"},
+                "orientation": "h",
+                "thickness": HEATMAP_BAR_THICKNESS,
+                "len": 0.6,
+                "x": 0.5,
+                "xanchor": "center",
+                "y": 0,
+                "yanchor": "top",
+            },
             hoverongaps=False,
         )
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
-    fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 200), mirror_x=True)
+    fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 270), mirror_x=True)  # 70 px: the scale
     fig.update_layout(margin={"t": fig.layout.margin.t + 60})  # the column labels sit on top
-    if lang in RTL_LANGUAGES:  # the row labels move right: the colour scale goes left, clear of them
-        fig.update_traces(colorbar={"x": -0.02, "xanchor": "right"})
     return fig
+
+
+HEATMAP_BAR_THICKNESS = 14
 
 
 @memoised

@@ -64,9 +64,10 @@ def test_a_value_axis_title_and_its_ticks_get_their_room() -> None:
 def test_a_side_legend_and_a_colour_bar_fit_beside_the_plot() -> None:
     legend = charts.lines([(name, ["2024", "2025"], [1.0, 2.0]) for name in PRINCIPLES], "L", "p", "v", "fr")
     assert legend.layout.margin.r >= chart_margins.legend_width(legend) + chart_margins.BESIDE_GAP
-    heat = charts.heatmap([[1.0, 2.0, 3.0]] * 3, PRINCIPLES, ORGANISATIONS[::2], "Carte", "Score", "ar")
-    assert heat.layout.margin.l >= chart_margins.colour_bar_width(heat) + chart_margins.BESIDE_GAP  # left in Arabic
-    assert heat.layout.margin.r >= chart_margins.widest(ORGANISATIONS[::2]) + chart_margins.Y_LABEL_GAP
+    heat = charts.heatmap([[1.0, 2.0, 3.0]] * 3, ["P1", "P2", "P3"], ORGANISATIONS, "Carte", "Complétude (%)", "ar")
+    assert heat.layout.margin.b >= chart_margins.colour_bar_height(heat) > 14 + 16  # the scale lies under the plot
+    assert heat.layout.margin.r >= chart_margins.widest(ORGANISATIONS) + chart_margins.Y_LABEL_GAP  # names right
+    assert heat.layout.margin.l < 100  # no colour bar beside the plot: the column labels' slant only
 
 
 def test_margins_a_builder_set_are_never_narrowed() -> None:
@@ -101,7 +102,8 @@ def test_side_margins_leave_a_phone_its_plot_and_automargin_widens_them_on_a_wid
     the chart is wider."""
     names = [f"{code} · Association pour le développement durable et solidaire numéro {n}"
              for n, code in enumerate(["ASS-MEK-025", "ENT-CAS-006", "FON-RBT-003"])]
-    heat = charts.heatmap([[1.0, 2.0, 3.0]] * 3, PRINCIPLES, names, "Carte", "Complétude (%)", "fr")
-    assert heat.layout.margin.l + heat.layout.margin.r <= chart_margins.MAX_SIDES + 6  # whole pixels
-    assert heat.layout.margin.l > heat.layout.margin.r  # the names' side keeps the larger share
-    assert heat.layout.template.layout.yaxis.automargin is True
+    names = [f"{name} — {name}" for name in names]
+    bars = charts.rank_intervals(names, [1, 2, 3], [1, 2, 3], [1, 1, 2], [2, 3, 3], "Rangs", "rang", "n", "i", "fr")
+    assert bars.layout.margin.l + bars.layout.margin.r <= chart_margins.MAX_SIDES + 6  # whole pixels
+    assert bars.layout.margin.l > bars.layout.margin.r  # the names' side keeps the larger share
+    assert bars.layout.template.layout.yaxis.automargin is True
