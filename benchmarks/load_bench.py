@@ -121,6 +121,25 @@ the README's "Development, tests and benchmarks" keeps the history):
   49 → 51). All switches p50 1,044 / 579 / 730 → 915 / 761 / 606 ms, p95 1,404 / 805 / 1,385 → 1,506 /
   1,584 / 946; ``--rounds 6``: p50 753 → 803, p95 1,342 → 1,241 — at that load the settle time is
   Chromium's and the machine's (Chromium's CPU p50 920–960 ms a switch against 50–130 ms of script CPU).
+- 2026-12-07 (session 9), the charts' margins. Plotly's axis ``automargin`` drew each chart twice (the
+  first drawing measures the tick labels, the margins grow, the chart is drawn again).
+  ``dashboard/chart_margins.py`` works the margins out on the server from each figure's own labels,
+  titles, legend and colour bar (per-character widths of the fonts, Arabic letters as joined), so Plotly
+  finds them wide enough and draws once; automargin stays on as a safety net. Heatmaps' colour scale
+  moved under the plot; chart titles and long horizontal axis titles wrap at 320 px (a phone's chart).
+  Every chart of overview, profile, compare, sustainability, indicator and quality in fr and ar at
+  1440 px (32): margins Plotly still had to widen 30 → 2 (the Arabic compare heatmap, held to a phone's
+  width; an Arabic line legend by 5 px); no label clipped at 1440 px, fewer at 390 px. Plotly alone
+  in Chromium, each page's figures as the server sent them (read from the app), median of 11 draws,
+  load 3.4 (fr / ar): overview 78 → 25 / 74 → 29 ms, profile 18 → 17 / 23 → 20, compare 132 → 54 /
+  140 → 111, sustainability 191 → 86 / 199 → 84, indicator 87 → 40 / 77 → 36, quality 121 → 49 /
+  116 → 52. Page switches (``--part browser --sessions 1 --rounds 3 --server-timing --chromium-cpu``),
+  base and after interleaved on the shared machine, five pairs, load 2.6–6.2 (too noisy for the settle
+  time): all switches p50 base 883 / 875 / 543 / 658 / 864 ms, after 918 / 626 / 533 / 661 / 516 (p95
+  1,641 / 1,231 / 813 / 1,044 / 1,609 → 1,547 / 971 / 807 / 1,106 / 824); Chromium's CPU per switch
+  p50 1,150 / 990 / 870 / 890 / 930 → 1,040 / 930 / 850 / 900 / 820 ms, its renderer's main thread
+  810 / 720 / 610 / 630 / 640 → 700 / 630 / 560 / 610 / 560 ms (−7 to −13 %). (Pairs 1–3 ran before the
+  heatmap's colour scale moved.)
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ GRID = "#e6eaf1"
 BACKGROUND = "#ffffff"
 #: The title's font: Streamlit's heading font (the body font of charts is Athar's, ``charts.FONT``).
 TITLE_FONT = '"Source Sans", sans-serif'
+TITLE_SIZE = 16
 #: Streamlit's categorical colours: traces without a colour of their own (the sunburst's sectors).
 COLORWAY = (
     "#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d",
@@ -37,6 +38,9 @@ def _axis(standoff: int) -> dict[str, Any]:
         "tickcolor": GRID,
         "tickfont": {"color": MUTED, "size": 12},
         "title": {"font": {"color": MUTED, "size": 14}, "standoff": standoff},
+        # On, as a safety net: the figures leave with margins that already fit their labels
+        # (``dashboard.chart_margins``), so Plotly grows them, with a second drawing, only where
+        # an estimate falls short or a phone's plot makes it tilt a row of labels further.
         "automargin": True,
     }
 
@@ -48,7 +52,7 @@ def _axis(standoff: int) -> dict[str, Any]:
 TEMPLATE: dict[str, Any] = {
     "layout": {
         "font": {"color": MUTED, "family": TITLE_FONT, "size": 12, "weight": 400},
-        "title": {"font": {"family": TITLE_FONT, "size": 16, "color": HEADING}, "pad": {"l": 4}, "xanchor": "left", "x": 0},
+        "title": {"font": {"family": TITLE_FONT, "size": TITLE_SIZE, "color": HEADING}, "pad": {"l": 4}, "xanchor": "left", "x": 0},
         "legend": {
             "title": {"font": {"size": 12, "color": MUTED}, "side": "top"},
             "valign": "top",

@@ -8,7 +8,8 @@ legends are right-aligned (:func:`finish`, :func:`mirror`).
 Pages show a figure with :func:`show` (the app's Plotly config: offline base map, no logo) or
 :func:`with_data` (the chart, then the table it was drawn from and its exports). The builders are
 pure and their figures are kept per process (``dashboard.figure_memo``): a figure returned here is
-shared and is never changed after it is built.
+shared and is never changed after it is built. Each leaves with margins that already fit its labels,
+legend and colour bar (``dashboard.chart_margins``), so the browser draws it once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import chart_theme
+from dashboard import chart_margins, chart_theme
+from dashboard.chart_margins import fitted
 from dashboard.cells import Col
 from dashboard.context import STATIC_URL, PageContext
 from dashboard.figure_memo import memoised
@@ -93,23 +95,28 @@ def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x
     """Title, fonts, separators and (Arabic) mirroring shared by every chart, over the look of
     Streamlit's chart theme (``dashboard.chart_theme``: the figure carries it, no template)."""
     rtl = lang in RTL_LANGUAGES
+    # A long title on one line ran off the chart's edge on a phone: it wraps to fit 320 px, and the
+    # top margin grows by a line for each more line (builders that set their own top keep the room).
+    title_lines = chart_margins.wrapped(title, chart_margins.NARROW_LINE, chart_theme.TITLE_SIZE, bold=True)
     fig.layout.template = chart_theme.TEMPLATE  # replaces Streamlit's (update_layout would merge)
     fig.update_layout(
         # The title at the top edge and the legend resting on the plot, both in pixels: a legend
         # placed a fraction of the plot's height above it climbs into the title on tall charts.
         title={
-            "text": chart_theme.bold(right_to_left(title, lang)),
+            "text": chart_theme.bold("<br>".join(right_to_left(line, lang) for line in title_lines)),
             "x": 0.99 if rtl else 0.01,
             "xanchor": "right" if rtl else "left",
             "y": 1,
             "yref": "container",
             "yanchor": "top",
-            "pad": {"t": 12},
+            # Plotly lifts a title of several lines by their added height from its top anchor: pushed
+            # back down by as much, the lines stay inside the chart (the top margin grew to hold them).
+            "pad": {"t": 12 + chart_margins.TITLE_LIFT * (len(title_lines) - 1)},
         },
         font={"family": FONT},
         separators=SEPARATORS.get(lang, ".,"),
         height=height,
-        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        margin={"l": 10, "r": 10, "t": 90 + chart_margins.TITLE_LINE * (len(title_lines) - 1), "b": 10},
         legend={
             "orientation": "h",
             "y": 1,
@@ -118,10 +125,13 @@ def finish(fig: go.Figure, title: str, lang: str, *, height: int = 380, mirror_x
             "xanchor": "right" if rtl else "left",
         },
     )
+    for axis in fig.select_xaxes():  # a long horizontal axis title wraps too (the vertical one has the height)
+        if axis.title.text and "<br>" not in axis.title.text:
+            axis.title.text = "<br>".join(chart_margins.wrapped(axis.title.text, chart_margins.NARROW_LINE, 14))
     if rtl:  # axis and colour-bar titles are Arabic sentences inside a left-to-right drawing
         for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
             if axis.title.text:
-                axis.title.text = right_to_left(axis.title.text, lang)
+                axis.title.text = "<br>".join(right_to_left(line, lang) for line in axis.title.text.split("<br>"))
     if mirror_x:
         mirror(fig, lang)
     return fig
@@ -136,6 +146,7 @@ def mirror(fig: go.Figure, lang: str) -> go.Figure:
 
 
 @memoised
+@fitted
 def quartile_boxes(
     labels: Sequence[str],
     q1: Sequence[float],
@@ -179,6 +190,7 @@ def quartile_boxes(
 
 
 @memoised
+@fitted
 def histogram_bars(
     starts: Sequence[float],
     counts: Sequence[int],
@@ -202,6 +214,7 @@ def histogram_bars(
 
 
 @memoised
+@fitted
 def choropleth(
     geojson: dict | str,
     codes: Sequence[str],
@@ -262,6 +275,7 @@ def _gap_labels(axes: Sequence[str], values: Sequence[float | None], gap_label: 
 
 
 @memoised
+@fitted
 def radar(
     axes: Sequence[str],
     series: Sequence[tuple[str, Sequence[float | None]]],
@@ -319,6 +333,7 @@ RADAR_LABEL_CHARS = 14
 
 
 @memoised
+@fitted
 def principle_bars(
     axes: Sequence[str],
     series: Sequence[tuple[str, Sequence[float | None]]],
@@ -349,6 +364,7 @@ def principle_bars(
 
 
 @memoised
+@fitted
 def rank_intervals(
     labels: Sequence[str],
     nominal: Sequence[float | None],
@@ -400,6 +416,7 @@ def rank_intervals(
 
 
 @memoised
+@fitted
 def heatmap(
     z: Sequence[Sequence[float | None]],
     x: Sequence[str],
@@ -427,20 +444,33 @@ def heatmap(
             colorscale=SCORE_SCALE,
             text=text,
             texttemplate="%{text}",
-            colorbar={"title": {"text": colour_title}},
+            # The colour scale under the plot, across it: beside the long row names it took the
+            # width a phone's chart needs for its cells (and the wide screen a second drawing).
+            colorbar={
+                "title": {"text": colour_title, "side": "top"},
+                "orientation": "h",
+                "thickness": HEATMAP_BAR_THICKNESS,
+                "len": 0.6,
+                "x": 0.5,
+                "xanchor": "center",
+                "y": 0,
+                "yanchor": "top",
+            },
             hoverongaps=False,
         )
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="top")
-    fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 200), mirror_x=True)
-    fig.update_layout(margin={"t": 150})
-    if lang in RTL_LANGUAGES:  # the row labels move right: the colour scale goes left, clear of them
-        fig.update_traces(colorbar={"x": -0.02, "xanchor": "right"})
+    fig = finish(fig, title, lang, height=max(300, 26 * len(y) + 270), mirror_x=True)  # 70 px: the scale
+    fig.update_layout(margin={"t": fig.layout.margin.t + 60})  # the column labels sit on top
     return fig
 
 
+HEATMAP_BAR_THICKNESS = 14
+
+
 @memoised
+@fitted
 def lines(
     series: Sequence[tuple[str, Sequence[str], Sequence[float | None]]],
     title: str,
@@ -549,7 +579,7 @@ def side_legend(fig: go.Figure, lang: str, *, width: int = 26) -> go.Figure:
             "valign": "top",
             "tracegroupgap": 4,
         },
-        margin={"t": 60},
+        margin={"t": fig.layout.margin.t - 30},  # no legend row above the plot
     )
     return fig
 
@@ -566,6 +596,7 @@ def wrap_label(text: str, width: int = 18) -> str:
 
 
 @memoised
+@fitted
 def stacked_bars(
     categories: Sequence[str],
     stacks: Sequence[tuple[str, Sequence[float], str]],
@@ -600,6 +631,7 @@ def stacked_bars(
 
 
 @memoised
+@fitted
 def bars(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -631,6 +663,7 @@ def bars(
 
 
 @memoised
+@fitted
 def sunburst(
     ids: Sequence[str],
     labels: Sequence[str],

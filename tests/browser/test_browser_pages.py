@@ -12,6 +12,7 @@ import pytest
 from browser_harness import PAGES, dialogs_on, exceptions_on, full_page_screenshot, legends_over_titles
 from playwright.sync_api import expect
 
+from dashboard import chart_margins
 from i18n import t
 
 MAIN = '[data-testid="stMain"]'
@@ -91,3 +92,31 @@ def test_member_menu_has_only_the_member_pages(open_page):
     labels = " ".join(link.inner_text().strip() for link in page.locator(NAV_LINK).all())
     assert t("dashboard.nav.upload", "fr") in labels
     assert t("dashboard.nav.framework", "fr") not in labels
+
+
+#: Per chart: the margins the server gave (``layout.margin``), those Plotly drew with (``_size``), and
+#: the text drawn outside the chart's box.
+_MARGINS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].map(gd => {
+    const box = gd.getBoundingClientRect(), given = gd.layout.margin || {}, drawn = gd._fullLayout._size;
+    const outside = [...gd.querySelectorAll('.main-svg text')].filter(t => {
+        const r = t.getBoundingClientRect();
+        return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1);
+    }).map(t => t.textContent);
+    const grew = ['l', 'r', 't', 'b'].filter(side => drawn[side] > (given[side] || 0) + 1);
+    return {title: gd._fullLayout.title.text, grew, outside, sides: (given.l || 0) + (given.r || 0)};
+})"""
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+@pytest.mark.parametrize("page_key", ["compare", "sustainability", "quality", "overview"])
+def test_each_chart_draws_once_with_the_margins_the_server_gave(open_page, page_key, lang):
+    """Plotly's automargin draws a chart a second time when its labels do not fit the margins: the
+    server's margins (``dashboard.chart_margins``) already fit them, so no chart's margin grows in
+    the browser — but those the server held to a phone's width (a heatmap's row names beside its
+    colour bar) — and no label, title or legend runs off the chart (1440 px)."""
+    page = open_page(page_key, lang)
+    charts = page.evaluate(_MARGINS_JS)
+    assert charts
+    held = chart_margins.MAX_SIDES - 4
+    assert [c["title"] for c in charts if c["grew"] and c["sides"] < held] == [], "Plotly widened these margins"
+    assert [c["outside"] for c in charts if c["outside"]] == [], "text clipped at the chart's edge"
