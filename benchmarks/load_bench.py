@@ -140,6 +140,14 @@ the README's "Development, tests and benchmarks" keeps the history):
   p50 1,150 / 990 / 870 / 890 / 930 → 1,040 / 930 / 850 / 900 / 820 ms, its renderer's main thread
   810 / 720 / 610 / 630 / 640 → 700 / 630 / 560 / 610 / 560 ms (−7 to −13 %). (Pairs 1–3 ran before the
   heatmap's colour scale moved.)
+- 2026-12-07 04:02–04:05 (session 9, both changes merged, quiet machine, load 1.1–2.7), the code before
+  session 9 (f60765f) and after, interleaved, two pairs: all switches p50 619 / 645 → 447 / 522 ms, p95
+  820 / 1,005 → 697 / 672 ms; per page p50 after: overview 430 / 580, profile 531 / 608, compare 483 / 517,
+  sustainability 402 / 441, indicator 317 / 385, quality 447 / 615; Chromium's CPU per switch p50 1,020 /
+  940 → 730 / 890 ms. One more run after (04:01, load 1.3): p50 617, p95 796. A text page for scale
+  (``--pages overview,method,framework,indicator``): method p50 286 ms, Chromium's CPU p50 690 ms per
+  switch. This machine's Chromium needs about twice session 8's CPU per switch; the target of 0.5 s for
+  every switch is not met here.
 """
 
 from __future__ import annotations
