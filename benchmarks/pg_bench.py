@@ -338,6 +338,30 @@ def _runs(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s ({', '.join(f'{x:.2f}' for x in values)})"
 
 
+#: The baseline's table: the file's own columns.
+BASELINE_TABLE = ("CREATE TABLE t (org_code VARCHAR, indicator_code VARCHAR, period VARCHAR, value DOUBLE PRECISION, "
+                  "unit VARCHAR, notes VARCHAR)")
+
+
+def psql_copy(pg: Server, url: str, data: Path) -> list[str]:
+    """The baseline: psql's ``\\copy`` of the file into :data:`BASELINE_TABLE`, in a fresh database."""
+    return [pg.psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", BASELINE_TABLE,
+            "-c", f"\\copy t FROM '{data}' (FORMAT csv, HEADER)"]
+
+
+@contextmanager
+def workdir(prefix: str) -> Iterator[Path]:
+    """A scratch folder the ``postgres`` user can read, with the settings a million-row load needs."""
+    os.environ["ATHAR_MAX_UPLOAD_MB"] = "1024"
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        work = Path(tmp)
+        work.chmod(0o755)
+        (work / "pg").mkdir()
+        os.environ["ATHAR_DB"] = str(work / "pg" / "athar.duckdb")  # PostgreSQL keeps raw files in pg/raw
+        yield work
+
+
 @contextmanager
 def server(url: str | None) -> Iterator[Server]:
     if url:
@@ -410,14 +434,11 @@ def bench_ingest(args: argparse.Namespace, work: Path) -> None:
     data.chmod(0o644)
     print(f"[ingest {args.shape}] file: {args.rows:,} rows, {data.stat().st_size / 2**20:.1f} MB, "
           f"{orgs:,} organisations; load average {load_average()}")
-    table = ("CREATE TABLE t (org_code VARCHAR, indicator_code VARCHAR, period VARCHAR, value DOUBLE PRECISION, "
-             "unit VARCHAR, notes VARCHAR)")
     with server(args.url) as pg:
         copy, load = Runs(), Runs()
         for _ in range(args.repeat):
             url = pg.database()
-            copy.run([pg.psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", table,
-                      "-c", f"\\copy t FROM '{data}' (FORMAT csv, HEADER)"], pg)
+            copy.run(psql_copy(pg, url, data), pg)
             url = pg.database()
             register(url, orgs, work)
             load.run([sys.executable, "-m", "ingest", "load", str(data), "--db", url], pg)
@@ -442,13 +463,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a killed run still stops its cluster
     for package in sorted(p.parent for p in REPO.glob("*/__init__.py")):  # as an installation compiles them
         compileall.compile_dir(package, quiet=1)
-    os.environ["ATHAR_MAX_UPLOAD_MB"] = "1024"
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    with tempfile.TemporaryDirectory(prefix="athar-pgbench-") as tmp:
-        work = Path(tmp)
-        work.chmod(0o755)
-        (work / "pg").mkdir()
-        os.environ["ATHAR_DB"] = str(work / "pg" / "athar.duckdb")  # PostgreSQL keeps raw files in pg/raw
+    with workdir("athar-pgbench-") as work:
         (bench_score if args.bench == "score" else bench_ingest)(args, work)
 
 

@@ -30,7 +30,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -209,7 +208,7 @@ class Split:
 
 def main() -> None:
     from ingest_bench import SHAPES
-    from pg_bench import load_average, register, server
+    from pg_bench import load_average, psql_copy, register, server, workdir
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -217,25 +216,16 @@ def main() -> None:
     parser.add_argument("--slice-mb", type=float, default=8.0)
     parser.add_argument("--no-load", action="store_true", help="skip today's python -m ingest load")
     args = parser.parse_args()
-    os.environ["ATHAR_MAX_UPLOAD_MB"] = "1024"
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    with tempfile.TemporaryDirectory(prefix="athar-pgstream-") as tmp:
-        work = Path(tmp)
-        work.chmod(0o755)
-        (work / "pg").mkdir()
-        os.environ["ATHAR_DB"] = str(work / "pg" / "athar.duckdb")
+    with workdir("athar-pgstream-") as work:
         data = work / "export.csv"
         orgs = SHAPES["export"](data, args.rows)
         data.chmod(0o644)
         print(f"file {args.rows:,} rows {data.stat().st_size / 2**20:.1f} MB; load average {load_average()}")
-        table = ("CREATE TABLE t (org_code VARCHAR, indicator_code VARCHAR, period VARCHAR, value DOUBLE PRECISION, "
-                 "unit VARCHAR, notes VARCHAR)")
         with server(None) as pg:
             copy, proto, load = Split(), Split(), Split()
             for _ in range(args.repeat):
                 url = pg.database()
-                copy.run([pg.psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", table,
-                          "-c", f"\\copy t FROM '{data}' (FORMAT csv, HEADER)"], pg)
+                copy.run(psql_copy(pg, url, data), pg)
                 url = pg.database()
                 register(url, orgs, work)
                 proto.run([sys.executable, __file__, "--child", str(data), url, str(args.slice_mb)], pg)
