@@ -192,14 +192,15 @@ def test_line_chart_legends_sit_beside_the_plot_away_from_the_value_axis(lang: s
     assert all(len(line) <= 30 for trace in figure.data for line in trace.name.split("<br>"))
 
 
-def test_heatmap_colour_scale_leaves_the_row_labels_alone_in_arabic() -> None:
+def test_heatmap_colour_scale_lies_under_the_plot_away_from_the_row_labels_in_both_directions() -> None:
     from dashboard import charts
 
-    for lang, left in (("fr", False), ("ar", True)):
+    for lang, right in (("fr", False), ("ar", True)):
         figure = charts.heatmap([[50.0, 60.0]], ["P1", "P2"], ["A"], "Titre", "Score", lang)
         colorbar = figure.data[0].colorbar
-        assert (colorbar.x is not None and colorbar.x < 0) is left
-        assert figure.layout.yaxis.side == ("right" if left else None)
+        assert colorbar.orientation == "h" and colorbar.y <= 0 and colorbar.yanchor == "top"
+        assert figure.layout.margin.b >= colorbar.thickness  # room for the scale under the plot
+        assert figure.layout.yaxis.side == ("right" if right else None)
 
 
 def test_csv_cells_neutralise_formulas_but_numbers_stay_numbers() -> None:
