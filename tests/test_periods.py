@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from dashboard.testing import open_page, start, visible_text
 from framework.model import load_framework
@@ -242,7 +243,8 @@ def test_a_partial_period_does_not_move_an_organisations_trend_or_sustained_stat
 ) -> None:
     before, after = _trends(demo_db_pristine, MEMBER), _trends(partial_db, MEMBER)
     assert after.height == before.height and "2026" not in after["last_period"].to_list()
-    assert after.equals(before), "the member's 2026 file changed a slope, a status or a persistence"
+    # Equal up to the order a parallel sum adds in (the last bits of a slope), not one status more or less.
+    assert_frame_equal(after, before, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def test_once_its_deadline_has_passed_the_period_counts_in_the_trend(demo_db_pristine, tmp_path) -> None:
