@@ -115,16 +115,21 @@ def text_width(text: str | None, size: float = TICK_SIZE, *, bold: bool = False)
     return widest * size / 100 * (_BOLD if bold else 1)
 
 
-def wrapped(text: str, max_width: float, size: float = TICK_SIZE, *, bold: bool = False) -> list[str]:
-    """``text`` broken between words into lines no wider than ``max_width`` px (a word wider than
-    that stays whole on its own line)."""
+def greedy_lines(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """``text`` broken between words, each line taking words while ``fits`` holds (a word that does
+    not fit alone stays whole on its own line)."""
     lines: list[str] = []
     for word in text.split():
-        if lines and text_width(f"{lines[-1]} {word}", size, bold=bold) <= max_width:
+        if lines and fits(f"{lines[-1]} {word}"):
             lines[-1] += f" {word}"
         else:
             lines.append(word)
-    return lines or [text]
+    return lines
+
+
+def wrapped(text: str, max_width: float, size: float = TICK_SIZE, *, bold: bool = False) -> list[str]:
+    """``text`` broken between words into lines no wider than ``max_width`` px."""
+    return greedy_lines(text, lambda line: text_width(line, size, bold=bold) <= max_width) or [text]
 
 
 def text_height(text: str | None, line: float = LINE_HEIGHT) -> float:

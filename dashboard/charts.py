@@ -22,8 +22,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import chart_margins, chart_theme
-from dashboard.chart_margins import fitted
 from dashboard.cells import Col
+from dashboard.chart_margins import fitted
 from dashboard.context import STATIC_URL, PageContext
 from dashboard.figure_memo import memoised
 from dashboard.folds import folded
@@ -586,13 +586,7 @@ def side_legend(fig: go.Figure, lang: str, *, width: int = 26) -> go.Figure:
 
 def wrap_label(text: str, width: int = 18) -> str:
     """Break a label into lines of about ``width`` characters (Plotly reads ``<br>``)."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
+    return "<br>".join(chart_margins.greedy_lines(text, lambda line: len(line) <= width))
 
 
 @memoised

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 import streamlit  # noqa: F401  (its Plotly template becomes Plotly's default, as in the app)
+
 from dashboard import chart_theme, charts
 from dashboard.testing import open_page, start
 

@@ -180,6 +180,14 @@ def test_simulating_never_writes_to_the_store(demo_db_fresh: Path, monkeypatch) 
     assert (wal.stat().st_size if wal.exists() else 0) == wal_before
 
 
+def _compare_slider(demo_db: Path, monkeypatch, lang: str, digits: str | None, key: str):
+    """The compare page in ``lang`` (Arabic-Indic digits when ``digits``) and its select slider ``key``."""
+    if digits:
+        monkeypatch.setenv("ATHAR_ARABIC_DIGITS", digits)
+    at = open_page(start(demo_db, lang=lang), "compare")
+    return at, at.select_slider(key=key)
+
+
 @pytest.mark.parametrize(
     ("lang", "digits", "one", "three"),
     [("fr", None, "1,00", "3,00"), ("en", None, "1.00", "3.00"), ("ar", None, "1,00", "3,00"),
@@ -188,10 +196,7 @@ def test_simulating_never_writes_to_the_store(demo_db_fresh: Path, monkeypatch) 
 def test_the_weight_sliders_write_their_numbers_as_the_page_does(
     demo_db: Path, monkeypatch, lang: str, digits: str | None, one: str, three: str
 ) -> None:
-    if digits:
-        monkeypatch.setenv("ATHAR_ARABIC_DIGITS", digits)
-    at = open_page(start(demo_db, lang=lang), "compare")
-    slider = at.select_slider(key="whatif_w_P1")
+    at, slider = _compare_slider(demo_db, monkeypatch, lang, digits, "whatif_w_P1")
     assert slider.value == 1.0
     assert slider.options[0] != "0.00" or lang == "en"
     assert one in slider.options and slider.options[-1] == three
@@ -215,10 +220,7 @@ def test_the_weight_steps_hold_the_frameworks_own_weights() -> None:
 def test_the_ranking_length_slider_writes_its_counts_as_the_page_does(
     demo_db: Path, monkeypatch, lang: str, digits: str | None, first: str, default: str
 ) -> None:
-    if digits:
-        monkeypatch.setenv("ATHAR_ARABIC_DIGITS", digits)
-    at = open_page(start(demo_db, lang=lang), "compare")
-    slider = at.select_slider(key="compare_top")
+    at, slider = _compare_slider(demo_db, monkeypatch, lang, digits, "compare_top")
     assert slider.options[0] == first and slider.value == 25
     assert slider.options[slider.options.index(default) + 1] in ("26", "٢٦")
     slider.set_value(7).run()
